@@ -1,0 +1,70 @@
+//! Errors: each has a stable `code` for callers and a message that names the bad value.
+
+use thiserror::Error;
+
+/// Why a configuration was rejected. The message names the rule or schedule and the value.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ConfigError {
+    #[error("config is not valid JSON for a schedule configuration: {0}")]
+    Json(String),
+    #[error("rule {rule}: {field} {value:?} {problem}")]
+    Rule {
+        rule: String,
+        field: &'static str,
+        value: String,
+        problem: String,
+    },
+    #[error("schedule {schedule:?}: {field} {value:?} {problem}")]
+    Schedule {
+        schedule: String,
+        field: &'static str,
+        value: String,
+        problem: String,
+    },
+}
+
+impl ConfigError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ConfigError::Json(_) => "config_json",
+            ConfigError::Rule { .. } => "invalid_rule",
+            ConfigError::Schedule { .. } => "invalid_schedule",
+        }
+    }
+}
+
+/// Why a check could not be answered.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum CheckError {
+    #[error("missing required parameter: name (the name of the schedule to check)")]
+    MissingName,
+    #[error("Schedule {0} not found")]
+    ScheduleNotFound(String),
+    #[error(
+        "simulate {0:?} is not a date-time: expected ISO 8601 such as 2024-12-24T16:30 \
+         (wall time in the schedule's zone) or 2024-12-24T16:30:00Z / 2024-12-24T16:30-05:00 (an instant)"
+    )]
+    InvalidSimulate(String),
+    #[error("the current time {0} is not a valid instant in milliseconds since 1970")]
+    InvalidNow(String),
+}
+
+impl CheckError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            CheckError::MissingName => "missing_name",
+            CheckError::ScheduleNotFound(_) => "schedule_not_found",
+            CheckError::InvalidSimulate(_) => "invalid_simulate",
+            CheckError::InvalidNow(_) => "invalid_now",
+        }
+    }
+
+    /// The HTTP status check-schedule answers with.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            CheckError::MissingName | CheckError::InvalidSimulate(_) => 400,
+            CheckError::ScheduleNotFound(_) => 404,
+            CheckError::InvalidNow(_) => 500,
+        }
+    }
+}

@@ -1,0 +1,311 @@
+//! Evaluation: open or closed at an instant, which rule decided, and when that next changes.
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+
+use crate::config::{Book, Rule, Schedule};
+use crate::error::CheckError;
+use crate::time::{minute_of_day, offset_at, When};
+
+/// How far ahead [`Answer::next_change`] looks.
+pub const NEXT_CHANGE_HORIZON_DAYS: i64 = 31;
+
+/// The published answer: open or closed, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Status<'a> {
+    pub is_open: bool,
+    pub closed_reason: &'a str,
+}
+
+/// The whole answer of check-schedule: the published fields plus additive ones.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Answer<'a> {
+    pub is_open: bool,
+    pub closed_reason: &'a str,
+    pub time_zone: &'a str,
+    /// Name of the rule that decided; `None` for a manual close or when no rule matched.
+    pub matched_rule: Option<&'a str>,
+    /// RFC 3339 instant, in the schedule's offset, when `is_open` next flips (within 31 days).
+    pub next_change: Option<String>,
+}
+
+/// An HTTP answer for check-schedule, decided here so the shim only sends it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HttpAnswer<'a> {
+    pub status: u16,
+    pub body: Body<'a>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Body<'a> {
+    Answer(Answer<'a>),
+    /// Unknown schedule: Studio flows rely on this fail-open body with a 404.
+    #[serde(rename_all = "camelCase")]
+    FailOpen {
+        is_open: bool,
+        closed_reason: &'static str,
+        error: String,
+    },
+    Error {
+        error: String,
+        code: &'static str,
+    },
+}
+
+/// Which rule decided, as an index into the book's rules.
+#[derive(Debug, Clone, Copy)]
+struct Decision<'a> {
+    is_open: bool,
+    reason: &'a str,
+    rule: Option<usize>,
+}
+
+impl Book {
+    fn schedule(&self, name: &str) -> Result<&Schedule, CheckError> {
+        self.schedules
+            .get(name)
+            .ok_or_else(|| CheckError::ScheduleNotFound(name.to_string()))
+    }
+
+    /// Open or closed, and why: the published `{isOpen, closedReason}`.
+    pub fn status(&self, name: &str, when: When) -> Result<Status<'_>, CheckError> {
+        let schedule = self.schedule(name)?;
+        let wall = local_wall(schedule.tz, when.instant(schedule.tz));
+        let d = self.decide_at(schedule, wall);
+        Ok(Status {
+            is_open: d.is_open,
+            closed_reason: d.reason,
+        })
+    }
+
+    /// The whole answer, with the deciding rule and the next change.
+    pub fn answer(&self, name: &str, when: When) -> Result<Answer<'_>, CheckError> {
+        let schedule = self.schedule(name)?;
+        let now = when.instant(schedule.tz);
+        let d = self.decide_at(schedule, local_wall(schedule.tz, now));
+        let next_change = if schedule.manual_close {
+            None
+        } else {
+            self.next_change(schedule, now, d.is_open).map(|t| {
+                t.with_timezone(&schedule.tz)
+                    .to_rfc3339_opts(SecondsFormat::Secs, true)
+            })
+        };
+        Ok(Answer {
+            is_open: d.is_open,
+            closed_reason: d.reason,
+            time_zone: schedule.tz.name(),
+            matched_rule: d
+                .rule
+                .and_then(|i| self.rules.get(i))
+                .map(|r| r.name.as_str()),
+            next_change,
+        })
+    }
+
+    /// check-schedule's HTTP answer for the request parameters; `now_ms` is the shim's clock.
+    pub fn respond(&self, name: Option<&str>, simulate: Option<&str>, now_ms: f64) -> HttpAnswer<'_> {
+        let result = name
+            .filter(|n| !n.is_empty())
+            .ok_or(CheckError::MissingName)
+            .and_then(|name| {
+                let when = When::from_request(simulate, now_ms)?;
+                self.answer(name, when)
+            });
+        match result {
+            Ok(answer) => HttpAnswer {
+                status: 200,
+                body: Body::Answer(answer),
+            },
+            Err(e @ CheckError::ScheduleNotFound(_)) => HttpAnswer {
+                status: e.http_status(),
+                body: Body::FailOpen {
+                    is_open: true,
+                    closed_reason: "error",
+                    error: e.to_string(),
+                },
+            },
+            Err(e) => HttpAnswer {
+                status: e.http_status(),
+                body: Body::Error {
+                    error: e.to_string(),
+                    code: e.code(),
+                },
+            },
+        }
+    }
+
+    fn rule(&self, index: usize) -> Option<&Rule> {
+        self.rules.get(index)
+    }
+
+    /// The decision rules of the crate docs, with `active(position, rule)` saying whether the
+    /// schedule's rule at that position applies.
+    fn decide<'a>(
+        &'a self,
+        schedule: &Schedule,
+        mut active: impl FnMut(usize, &Rule) -> bool,
+    ) -> Decision<'a> {
+        if schedule.manual_close {
+            return Decision {
+                is_open: false,
+                reason: "manual",
+                rule: None,
+            };
+        }
+        let mut open = None;
+        for (position, &index) in schedule.rules.iter().enumerate() {
+            let Some(rule) = self.rule(index) else { continue };
+            if !active(position, rule) {
+                continue;
+            }
+            if !rule.is_open {
+                return Decision {
+                    is_open: false,
+                    reason: &rule.closed_reason,
+                    rule: Some(index),
+                };
+            }
+            open = open.or(Some(index));
+        }
+        match open {
+            Some(index) => Decision {
+                is_open: true,
+                reason: "",
+                rule: Some(index),
+            },
+            None => Decision {
+                is_open: false,
+                reason: "closed",
+                rule: None,
+            },
+        }
+    }
+
+    fn decide_at(&self, schedule: &Schedule, wall: NaiveDateTime) -> Decision<'_> {
+        let date = wall.date();
+        let minute = minute_of_day(wall);
+        let yesterday = date.pred_opt();
+        self.decide(schedule, |_, rule| {
+            // Cheap time-of-day test first; the date test may walk a recurrence.
+            match rule.window {
+                crate::config::Window::AllDay => rule.on_date(date),
+                crate::config::Window::Within { start, end } => {
+                    minute >= start && minute < end && rule.on_date(date)
+                }
+                crate::config::Window::Overnight { start, end } => {
+                    (minute >= start && rule.on_date(date))
+                        || (minute < end && yesterday.is_some_and(|y| rule.on_date(y)))
+                }
+            }
+        })
+    }
+
+    /// Whether each of the schedule's rules matches `date`, by position.
+    fn day_matches(&self, schedule: &Schedule, date: Option<NaiveDate>) -> Vec<bool> {
+        schedule
+            .rules
+            .iter()
+            .map(|&i| match (date, self.rule(i)) {
+                (Some(d), Some(rule)) => rule.on_date(d),
+                _ => false,
+            })
+            .collect()
+    }
+
+    /// The first instant after `now` (within the horizon) at which `is_open` differs from
+    /// `current`. Walks the instant timeline in stretches of constant UTC offset: inside one,
+    /// wall time advances with the instant and can only flip at a rule boundary; where the
+    /// offset changes, wall time jumps (forward over a gap, back over a fold) and the state is
+    /// re-read there.
+    fn next_change(
+        &self,
+        schedule: &Schedule,
+        now: DateTime<Utc>,
+        current: bool,
+    ) -> Option<DateTime<Utc>> {
+        let tz = schedule.tz;
+        let limit = now.checked_add_signed(Duration::days(NEXT_CHANGE_HORIZON_DAYS))?;
+        let mut start = now;
+        while start < limit {
+            let offset = offset_at(tz, start);
+            let end = next_offset_change(tz, start, limit);
+            let to_wall = |t: DateTime<Utc>| t.naive_utc() + offset;
+            if start != now && self.decide_at(schedule, to_wall(start)).is_open != current {
+                return Some(start);
+            }
+            if let Some(wall) = self.first_flip(schedule, to_wall(start), to_wall(end), current) {
+                return Some((wall - offset).and_utc());
+            }
+            start = end;
+        }
+        None
+    }
+
+    /// The first rule boundary strictly between two wall times at which `is_open` differs from
+    /// `current`.
+    fn first_flip(
+        &self,
+        schedule: &Schedule,
+        after: NaiveDateTime,
+        before: NaiveDateTime,
+        current: bool,
+    ) -> Option<NaiveDateTime> {
+        let mut date = after.date();
+        let mut yesterday = self.day_matches(schedule, date.pred_opt());
+        while date <= before.date() {
+            let today = self.day_matches(schedule, Some(date));
+            for &minute in &schedule.boundaries {
+                let wall = date.and_hms_opt(u32::from(minute / 60), u32::from(minute % 60), 0)?;
+                if wall <= after {
+                    continue;
+                }
+                if wall >= before {
+                    return None;
+                }
+                let d = self.decide(schedule, |position, rule| {
+                    let matched = |days: &[bool]| days.get(position).copied().unwrap_or(false);
+                    rule.active(matched(&today), matched(&yesterday), minute)
+                });
+                if d.is_open != current {
+                    return Some(wall);
+                }
+            }
+            yesterday = today;
+            date = date.succ_opt()?;
+        }
+        None
+    }
+}
+
+fn local_wall(tz: Tz, t: DateTime<Utc>) -> NaiveDateTime {
+    t.with_timezone(&tz).naive_local()
+}
+
+/// The first instant after `start` (at most `limit`) whose UTC offset differs from `start`'s.
+fn next_offset_change(tz: Tz, start: DateTime<Utc>, limit: DateTime<Utc>) -> DateTime<Utc> {
+    let offset = offset_at(tz, start);
+    let mut lo = start;
+    while lo < limit {
+        let hi = (lo + Duration::days(1)).min(limit);
+        if offset_at(tz, hi) != offset {
+            // Narrow down to the second: `lo` still has the old offset, `hi` the new one.
+            let (mut lo, mut hi) = (lo, hi);
+            while hi - lo > Duration::seconds(1) {
+                let mid = lo + (hi - lo) / 2;
+                if offset_at(tz, mid) == offset {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            return hi;
+        }
+        lo = hi;
+    }
+    limit
+}

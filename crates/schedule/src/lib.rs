@@ -1,0 +1,57 @@
+//! Business hours for a contact center: schedules made of open and closed rules, evaluated in the
+//! schedule's time zone.
+//!
+//! # The model
+//!
+//! A [`Book`] is a validated configuration: a list of **rules** and a list of **schedules** that
+//! reference rules by id (the `config.json` of the Flex Schedule Manager). A rule says *when* it
+//! applies and whether the line is then open or closed:
+//!
+//! - **dates**: `startDate` / `endDate` (inclusive, `YYYY-MM-DD`) and an optional `dateRRule`, an
+//!   RFC 5545 recurrence over dates (see [`rrule`]) whose DTSTART is `startDate` when given;
+//! - **times**: `startTime` (inclusive) to `endTime` (exclusive), `HH:MM` with minute resolution;
+//!   `"24:00"` is the end of the day, a missing `startTime` is `00:00` and a missing `endTime` is
+//!   `24:00`. When `startTime` is after `endTime` the rule is **overnight**: it runs from the start
+//!   time on a matching date to the end time on the next day.
+//!
+//! All of this is read on the schedule's **local date and wall-clock time**, so a rule for 09:00
+//! means 09:00 in `timeZone` on every day, whatever its UTC offset that day.
+//!
+//! # Deciding open or closed
+//!
+//! For a schedule at an instant:
+//!
+//! 1. `manualClose` → closed, reason `"manual"`;
+//! 2. else the first matching **closed** rule, in the schedule's rule order, gives its
+//!    `closedReason` (`"closed"` when it has none);
+//! 3. else open if any **open** rule matches (reason `""`, as the published evaluator answers);
+//! 4. else closed, reason `"closed"`.
+//!
+//! A rule id in a schedule that names no rule (a deleted rule) is skipped, and reported by
+//! [`Book::warnings`].
+//!
+//! # Instants, wall times, DST
+//!
+//! The caller passes the current instant; this crate never reads a clock. A `simulate` value
+//! without an offset (`2024-12-24T16:30`) is a wall time in the schedule's zone, as the published
+//! function reads it; with `Z` or `±hh:mm` it is that instant. A wall time that does not exist
+//! (in a DST gap) or exists twice (in a fold) is resolved like jiff's `compatible` strategy and
+//! luxon: a gap moves forward by the gap's length, a fold takes the earlier instant.
+//!
+//! [`Book::answer`] also says when `isOpen` next flips (`nextChange`), searching 31 days ahead on
+//! the real instant timeline, so DST transitions and the repeated hour of a fold are accounted
+//! for.
+
+pub mod config;
+mod error;
+mod eval;
+pub mod rrule;
+mod time;
+
+#[cfg(target_arch = "wasm32")]
+mod wasm;
+
+pub use config::Book;
+pub use error::{CheckError, ConfigError};
+pub use eval::{Answer, HttpAnswer, Status};
+pub use time::When;

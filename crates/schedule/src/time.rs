@@ -1,0 +1,197 @@
+//! Wall clocks and instants: parsing `HH:MM`, dates and `simulate`, and turning a schedule-local
+//! wall time into an instant.
+
+use chrono::{
+    DateTime, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone,
+    Utc,
+};
+use chrono_tz::Tz;
+
+use crate::error::CheckError;
+
+/// Minutes in a day; also the value of `"24:00"`.
+pub const DAY_MINUTES: u16 = 1440;
+
+/// The moment a check is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum When {
+    /// An instant (the shim's `Date.now()`, or a `simulate` with an offset).
+    Instant(DateTime<Utc>),
+    /// A wall time in the schedule's zone (a `simulate` without an offset).
+    Wall(NaiveDateTime),
+}
+
+impl When {
+    /// Reads the optional `simulate` parameter, falling back to `now_ms` (ms since 1970).
+    pub fn from_request(simulate: Option<&str>, now_ms: f64) -> Result<When, CheckError> {
+        match simulate.map(str::trim).filter(|s| !s.is_empty()) {
+            Some(text) => parse_simulate(text),
+            None => instant_from_ms(now_ms).map(When::Instant),
+        }
+    }
+
+    /// The instant this moment is in `tz`.
+    pub fn instant(self, tz: Tz) -> DateTime<Utc> {
+        match self {
+            When::Instant(t) => t,
+            When::Wall(wall) => wall_to_instant(tz, wall),
+        }
+    }
+}
+
+pub fn instant_from_ms(ms: f64) -> Result<DateTime<Utc>, CheckError> {
+    // `as` saturates for out-of-range floats; the range check catches both NaN and huge values.
+    if !ms.is_finite() || ms.abs() > 8.64e15 {
+        return Err(CheckError::InvalidNow(ms.to_string()));
+    }
+    DateTime::from_timestamp_millis(ms as i64).ok_or_else(|| CheckError::InvalidNow(ms.to_string()))
+}
+
+/// `simulate` as published: without an offset it is wall time; with `Z`/`±hh:mm` an instant.
+/// Accepts a date alone (midnight), minutes, seconds and fractions, `T` or a space.
+fn parse_simulate(text: &str) -> Result<When, CheckError> {
+    let invalid = || CheckError::InvalidSimulate(text.to_string());
+    let normalized = text.replacen(' ', "T", 1);
+    if let Ok(t) = DateTime::parse_from_rfc3339(&normalized) {
+        return Ok(When::Instant(t.with_timezone(&Utc)));
+    }
+    for format in ["%Y-%m-%dT%H:%M%#z", "%Y-%m-%dT%H:%M:%S%.f%#z"] {
+        if let Ok(t) = DateTime::<FixedOffset>::parse_from_str(&normalized, format) {
+            return Ok(When::Instant(t.with_timezone(&Utc)));
+        }
+    }
+    if let Some(local) = normalized.strip_suffix('Z') {
+        let wall = parse_wall(local).ok_or_else(invalid)?;
+        return Ok(When::Instant(wall.and_utc()));
+    }
+    parse_wall(&normalized).map(When::Wall).ok_or_else(invalid)
+}
+
+fn parse_wall(text: &str) -> Option<NaiveDateTime> {
+    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return date.and_hms_opt(0, 0, 0);
+    }
+    ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S%.f"]
+        .iter()
+        .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
+}
+
+/// The instant at which `tz`'s wall clock shows `wall`: a gap moves forward by its length, a fold
+/// takes the earlier instant (jiff's `compatible`, luxon's behaviour).
+pub fn wall_to_instant(tz: Tz, wall: NaiveDateTime) -> DateTime<Utc> {
+    match tz.from_local_datetime(&wall) {
+        LocalResult::Single(t) => t.with_timezone(&Utc),
+        LocalResult::Ambiguous(earlier, _) => earlier.with_timezone(&Utc),
+        LocalResult::None => {
+            // In a gap: read the wall time with the offset in force just before the gap.
+            let before = wall_minus_day_offset(tz, wall);
+            (wall - chrono::Duration::seconds(i64::from(before.local_minus_utc()))).and_utc()
+        }
+    }
+}
+
+fn wall_minus_day_offset(tz: Tz, wall: NaiveDateTime) -> FixedOffset {
+    // A day earlier is before any gap (gaps are hours long), and in the same offset regime.
+    let probe = wall - chrono::Duration::days(1);
+    tz.offset_from_utc_datetime(&probe).fix()
+}
+
+/// The UTC offset `tz` has at `t`.
+pub fn offset_at(tz: Tz, t: DateTime<Utc>) -> FixedOffset {
+    tz.offset_from_utc_datetime(&t.naive_utc()).fix()
+}
+
+/// `HH:MM` as minutes since midnight, `"24:00"` included; `None` when not a time.
+pub fn parse_hhmm(text: &str) -> Option<u16> {
+    let (h, m) = text.trim().split_once(':')?;
+    if h.is_empty() || h.len() > 2 || m.len() != 2 {
+        return None;
+    }
+    let h: u16 = h.parse().ok()?;
+    let m: u16 = m.parse().ok()?;
+    match (h, m) {
+        (24, 0) => Some(DAY_MINUTES),
+        (0..=23, 0..=59) => Some(h * 60 + m),
+        _ => None,
+    }
+}
+
+pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    let text = text.trim();
+    // Exactly YYYY-MM-DD: chrono alone would also accept a year without padding.
+    if text.len() != 10 {
+        return None;
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
+}
+
+/// Minute of the day for a wall time.
+pub fn minute_of_day(wall: NaiveDateTime) -> u16 {
+    let t: NaiveTime = wall.time();
+    // hour() < 24 and minute() < 60, so this is below 1440.
+    (chrono::Timelike::hour(&t) * 60 + chrono::Timelike::minute(&t)) as u16
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hhmm() {
+        assert_eq!(parse_hhmm("00:00"), Some(0));
+        assert_eq!(parse_hhmm("9:30"), Some(570));
+        assert_eq!(parse_hhmm("24:00"), Some(1440));
+        for bad in ["24:01", "12:60", "1230", "", ":30", "12:3", "123:00", "-1:00", "ab:cd"] {
+            assert_eq!(parse_hhmm(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn simulate_forms() {
+        let wall = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S").unwrap();
+        assert_eq!(
+            parse_simulate("2024-12-24T16:30").unwrap(),
+            When::Wall(wall("2024-12-24T16:30:00"))
+        );
+        assert_eq!(
+            parse_simulate("2024-12-24 16:30:15").unwrap(),
+            When::Wall(wall("2024-12-24T16:30:15"))
+        );
+        assert_eq!(
+            parse_simulate("2024-12-24").unwrap(),
+            When::Wall(wall("2024-12-24T00:00:00"))
+        );
+        let utc = |s: &str| When::Instant(wall(s).and_utc());
+        assert_eq!(
+            parse_simulate("2024-12-24T16:30Z").unwrap(),
+            utc("2024-12-24T16:30:00")
+        );
+        assert_eq!(
+            parse_simulate("2024-12-24T16:30:00-05:00").unwrap(),
+            utc("2024-12-24T21:30:00")
+        );
+        assert_eq!(
+            parse_simulate("2024-12-24T16:30+0530").unwrap(),
+            utc("2024-12-24T11:00:00")
+        );
+        for bad in ["tomorrow", "2024-13-01T10:00", "2024-12-24T25:00", "12/24/2024 10:00"] {
+            assert!(parse_simulate(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn gaps_move_forward_and_folds_take_the_earlier_instant() {
+        let tz: Tz = "America/Chicago".parse().unwrap();
+        let wall = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M").unwrap();
+        // 2024-03-10 02:30 does not exist in Chicago: it is read as 03:30 CDT (08:30Z).
+        assert_eq!(
+            wall_to_instant(tz, wall("2024-03-10T02:30")),
+            wall("2024-03-10T08:30").and_utc()
+        );
+        // 2024-11-03 01:30 happens twice: the first one, CDT (06:30Z).
+        assert_eq!(
+            wall_to_instant(tz, wall("2024-11-03T01:30")),
+            wall("2024-11-03T06:30").and_utc()
+        );
+    }
+}

@@ -1,0 +1,83 @@
+//! The wasm face of the crate: plain JS values in, plain JS objects out.
+//!
+//! ```js
+//! const book = new ScheduleBook(configJsonText);          // throws {code, message} if invalid
+//! book.check(name, simulate, Date.now());                 // {status, body} for check-schedule
+//! book.isOpen(name, simulate, Date.now());                // {isOpen, closedReason}, throws {code, message}
+//! ```
+
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+use crate::{Book, When};
+
+fn to_js<T: Serialize>(value: &T) -> JsValue {
+    // Plain objects (not Maps), `null` for None: what JSON.stringify and Studio expect.
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    value
+        .serialize(&serializer)
+        .unwrap_or_else(|e| js_error("serialize", &e.to_string()))
+}
+
+/// A JS `Error` with a stable `code` property.
+fn js_error(code: &str, message: &str) -> JsValue {
+    let error = js_sys::Error::new(message);
+    // Setting a property on a fresh Error object cannot fail.
+    let _ = js_sys::Reflect::set(&error, &"code".into(), &code.into());
+    error.into()
+}
+
+/// A validated schedule configuration, kept for the life of the container.
+#[wasm_bindgen]
+pub struct ScheduleBook {
+    book: Book,
+}
+
+#[wasm_bindgen]
+impl ScheduleBook {
+    /// Parses and validates `config.json`; throws an Error naming the bad rule or schedule.
+    #[wasm_bindgen(constructor)]
+    pub fn new(config_json: &str) -> Result<ScheduleBook, JsValue> {
+        Book::from_json(config_json)
+            .map(|book| ScheduleBook { book })
+            .map_err(|e| js_error(e.code(), &e.to_string()))
+    }
+
+    /// check-schedule's whole HTTP answer: `{status, body}`.
+    pub fn check(&self, name: Option<String>, simulate: Option<String>, now_ms: f64) -> JsValue {
+        to_js(
+            &self
+                .book
+                .respond(name.as_deref(), simulate.as_deref(), now_ms),
+        )
+    }
+
+    /// Just `{isOpen, closedReason}`, without the next change.
+    #[wasm_bindgen(js_name = isOpen)]
+    pub fn is_open(
+        &self,
+        name: &str,
+        simulate: Option<String>,
+        now_ms: f64,
+    ) -> Result<JsValue, JsValue> {
+        When::from_request(simulate.as_deref(), now_ms)
+            .and_then(|when| self.book.status(name, when))
+            .map(|status| to_js(&status))
+            .map_err(|e| js_error(e.code(), &e.to_string()))
+    }
+
+    /// Legal but suspicious things in the configuration (e.g. references to deleted rules).
+    pub fn warnings(&self) -> Vec<String> {
+        self.book.warnings().to_vec()
+    }
+
+    /// The schedule names, sorted.
+    #[wasm_bindgen(js_name = scheduleNames)]
+    pub fn schedule_names(&self) -> Vec<String> {
+        self.book
+            .schedule_names()
+            .into_iter()
+            .map(str::to_string)
+            .collect()
+    }
+}

@@ -1,0 +1,46 @@
+// JSON responses with CORS for every function: the Flex UI and Studio call these cross-origin.
+//
+//   exports.handler = handle(async (context, event, request) => ({ status: 200, body: {...} }));
+//
+// A thrown HttpError becomes `{status, body: {error: message, ...extra}}`; anything else is a 500
+// with a message (never an HTML page or an empty body).
+
+class HttpError extends Error {
+  constructor(status, message, extra = {}) {
+    super(message);
+    this.name = 'HttpError';
+    this.status = status;
+    this.extra = extra;
+  }
+}
+
+function jsonResponse(status, body) {
+  const response = new Twilio.Response();
+  response.setStatusCode(status);
+  response.appendHeader('Access-Control-Allow-Origin', '*');
+  response.appendHeader('Access-Control-Allow-Methods', 'OPTIONS, GET, POST');
+  response.appendHeader('Access-Control-Allow-Headers', 'Content-Type, Authorization');
+  response.appendHeader('Content-Type', 'application/json');
+  if (body !== undefined) response.setBody(body);
+  return response;
+}
+
+function handle(fn) {
+  return async function handler(context, event, callback) {
+    const request = event.request || {};
+    if (String(request.method || '').toUpperCase() === 'OPTIONS') {
+      return callback(null, jsonResponse(204));
+    }
+    try {
+      const { status, body } = await fn(context, event, request);
+      return callback(null, jsonResponse(status, body));
+    } catch (err) {
+      const status = Number.isInteger(err.status) ? err.status : 500;
+      if (status >= 500) console.error(err);
+      const body = { error: err.message || String(err), ...(err.extra || {}) };
+      return callback(null, jsonResponse(status, body));
+    }
+  };
+}
+
+module.exports = { handle, HttpError, jsonResponse };

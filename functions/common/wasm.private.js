@@ -1,0 +1,64 @@
+// Loads a domain crate's wasm module once per container and keeps it usable after a trap.
+//
+//   const { wasmModule } = require(Runtime.getFunctions()['common/wasm'].path);
+//   const schedule = wasmModule('schedule', (wasm) => new wasm.ScheduleBook(configJson));
+//   const answer = schedule.call((wasm, state) => state.check(name, simulate, Date.now()));
+//
+// A trap (`RuntimeError: unreachable`, out of bounds...) leaves the instance's memory in an unknown
+// state, so the module is dropped: the failing call throws a 500 error and the next call loads a
+// fresh instance (and rebuilds the state from `init`).
+const path = require('path');
+
+class WasmTrapError extends Error {
+  constructor(crate, cause) {
+    super(`The ${crate} module failed (${cause.message}); it has been reloaded, please retry.`);
+    this.name = 'WasmTrapError';
+    this.status = 500;
+    this.cause = cause;
+  }
+}
+
+/** Where the glue of `crate` lives: inside the Twilio runtime, or beside this file locally. */
+function gluePath(crate) {
+  const key = `wasm/${crate}`;
+  if (typeof Runtime !== 'undefined' && Runtime.getFunctions()[key]) {
+    return Runtime.getFunctions()[key].path;
+  }
+  return path.join(__dirname, '..', 'wasm', `${crate}.private.js`);
+}
+
+function wasmModule(crate, init = () => undefined, { resolveGlue = gluePath } = {}) {
+  let loaded = null; // { wasm, state }
+
+  function load() {
+    if (!loaded) {
+      const file = resolveGlue(crate);
+      delete require.cache[require.resolve(file)];
+      const wasm = require(file);
+      loaded = { wasm, state: init(wasm) };
+    }
+    return loaded;
+  }
+
+  return {
+    /** Runs `fn(wasm, state)`; a wasm trap drops the instance and throws a WasmTrapError. */
+    call(fn) {
+      const { wasm, state } = load();
+      try {
+        return fn(wasm, state);
+      } catch (err) {
+        if (err instanceof WebAssembly.RuntimeError) {
+          loaded = null;
+          throw new WasmTrapError(crate, err);
+        }
+        throw err;
+      }
+    },
+    /** Forgets the instance, e.g. when `init` input changed. */
+    reset() {
+      loaded = null;
+    },
+  };
+}
+
+module.exports = { wasmModule, WasmTrapError };

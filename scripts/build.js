@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+// Builds every domain crate that has a wasm face (crates/<name>/src/wasm.rs) into the layout that
+// works in Twilio (see DESIGN.md, "Build and deployment layout"):
+//
+//   cargo (wasm32, release) -> wasm-bindgen --target nodejs -> pkg/<crate>/      (raw, not deployed)
+//   wasm-opt -Oz (npm binaryen)            -> assets/wasm/<crate>_bg.private.wasm
+//   glue with its wasm path rewritten      -> functions/wasm/<crate>.private.js
+//
+// The rewrite makes the glue read the wasm through Runtime.getAssets(), since deployed private
+// assets get opaque file names; the build fails if the text to rewrite is not found. Steps after
+// cargo are skipped for a crate whose wasm did not change, so a no-change build takes seconds.
+// Finally the shipped schedule config is validated with the module just built.
+const { execFileSync } = require('child_process');
+const crypto = require('crypto');
+const fs = require('fs');
+const path = require('path');
+
+const root = path.resolve(__dirname, '..');
+const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit' });
+const bin = (name) => path.join(root, 'node_modules', '.bin', name);
+
+const crates = fs
+  .readdirSync(path.join(root, 'crates'))
+  .filter((dir) => fs.existsSync(path.join(root, 'crates', dir, 'src', 'wasm.rs')))
+  .sort();
+
+function rewriteGlue(glue, name) {
+  // wasm-bindgen's nodejs glue reads `${__dirname}/<name>_bg.wasm` with fs.readFileSync.
+  const original = `\`\${__dirname}/${name}_bg.wasm\``;
+  if (!glue.includes(original)) {
+    throw new Error(`build: the ${name} glue no longer contains ${original}; update the rewrite in scripts/build.js`);
+  }
+  const asset = `/wasm/${name}_bg.wasm`;
+  const located =
+    `((typeof Runtime !== 'undefined' && Runtime.getAssets()['${asset}'])` +
+    ` ? Runtime.getAssets()['${asset}'].path` +
+    ` : require('path').join(__dirname, '..', '..', 'assets', 'wasm', '${name}_bg.private.wasm'))`;
+  return glue.split(original).join(located);
+}
+
+function buildCrate(crate) {
+  const name = crate.replace(/-/g, '_');
+  const built = path.join(root, 'target', 'wasm32-unknown-unknown', 'release', `${name}.wasm`);
+  const pkgDir = path.join(root, 'pkg', name);
+  const wasmOut = path.join(root, 'assets', 'wasm', `${name}_bg.private.wasm`);
+  const glueOut = path.join(root, 'functions', 'wasm', `${name}.private.js`);
+  const stampFile = path.join(pkgDir, '.source-sha256');
+
+  const digest = crypto.createHash('sha256').update(fs.readFileSync(built)).update(fs.readFileSync(__filename)).digest('hex');
+  const upToDate =
+    fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === digest && fs.existsSync(wasmOut) && fs.existsSync(glueOut);
+  if (upToDate) {
+    console.log(`build: ${crate} unchanged`);
+    return;
+  }
+  fs.rmSync(pkgDir, { recursive: true, force: true });
+  run('wasm-bindgen', ['--target', 'nodejs', '--no-typescript', '--out-dir', pkgDir, built]);
+  fs.mkdirSync(path.dirname(wasmOut), { recursive: true });
+  fs.mkdirSync(path.dirname(glueOut), { recursive: true });
+  run(bin('wasm-opt'), ['-Oz', '--strip-debug', '--strip-producers', path.join(pkgDir, `${name}_bg.wasm`), '-o', wasmOut]);
+  const glue = fs.readFileSync(path.join(pkgDir, `${name}.js`), 'utf8');
+  fs.writeFileSync(glueOut, rewriteGlue(glue, name));
+  fs.writeFileSync(stampFile, digest);
+  console.log(`build: ${crate} -> ${path.relative(root, wasmOut)} (${fs.statSync(wasmOut).size} bytes), ${path.relative(root, glueOut)}`);
+}
+
+function validateShippedConfig() {
+  const { ScheduleBook } = require(path.join(root, 'functions', 'wasm', 'schedule.private.js'));
+  const file = path.join(root, 'assets', 'config.private.json');
+  try {
+    new ScheduleBook(fs.readFileSync(file, 'utf8')).free();
+  } catch (err) {
+    throw new Error(`build: ${path.relative(root, file)} is invalid: ${err.message}`);
+  }
+  console.log('build: assets/config.private.json is valid');
+}
+
+try {
+  const packages = crates.flatMap((c) => ['-p', c]);
+  run('cargo', ['build', '--release', '--target', 'wasm32-unknown-unknown', ...packages]);
+  crates.forEach(buildCrate);
+  if (crates.includes('schedule')) validateShippedConfig();
+} catch (err) {
+  console.error(err.message);
+  process.exit(1);
+}

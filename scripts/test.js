@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// `npm test`: every check, in the order a failure is cheapest to find.
+const { spawnSync } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+
+const root = path.resolve(__dirname, '..');
+const nodeTests = fs
+  .readdirSync(path.join(root, 'tests'))
+  .filter((f) => f.endsWith('.test.js'))
+  .sort()
+  .map((f) => path.join('tests', f));
+const steps = [
+  ['cargo', ['fmt', '--all', '--', '--check']],
+  ['cargo', ['clippy', '--workspace', '--all-targets', '--', '-D', 'warnings']],
+  ['cargo', ['clippy', '--workspace', '--lib', '--target', 'wasm32-unknown-unknown', '--', '-D', 'warnings']],
+  ['cargo', ['test', '--workspace']],
+  ['node', ['scripts/build.js']],
+  ['node', ['--test', '--test-concurrency=1', ...nodeTests]],
+];
+
+for (const [cmd, args] of steps) {
+  console.log(`\n> ${cmd} ${args.join(' ')}`);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.error(`\nnpm test: \`${cmd} ${args.join(' ')}\` failed`);
+    process.exit(r.status || 1);
+  }
+}

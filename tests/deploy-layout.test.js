@@ -1,0 +1,60 @@
+// What a deploy would upload, listed with the Serverless Toolkit's own function (the one
+// `twilio serverless:deploy` and `npm run deploy` use), and with which visibility. Anything that
+// is not on the list below (a stray pkg/ file, a .d.ts, a source map, a dotfile) fails the test.
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('fs');
+const path = require('path');
+const JSON5 = require('json5');
+const { utils } = require('@twilio-labs/serverless-api');
+const { root } = require('./helpers/runtime');
+
+const rc = JSON5.parse(fs.readFileSync(path.join(root, '.twilioserverlessrc'), 'utf8'));
+
+const ASSET_RULES = [
+  { what: 'wasm module', pattern: /^\/wasm\/[a-z_]+_bg\.wasm$/, access: 'private' },
+  { what: 'schedule config', pattern: /^\/config\.json$/, access: 'private' },
+  { what: 'hold music', pattern: /^\/[\w-]+\.mp3$/, access: 'public' },
+  { what: 'page', pattern: /^\/[\w/-]+\.(html|css|js|svg|png|ico)$/, access: 'public' },
+];
+const FUNCTION_RULES = [
+  { what: 'shared helper', pattern: /^\/common\/[\w-]+$/, access: 'private' },
+  { what: 'wasm glue', pattern: /^\/wasm\/[a-z_]+$/, access: 'private' },
+  { what: 'endpoint', pattern: /^\/[\w-]+$/, access: 'public' },
+  { what: 'Twilio webhook', pattern: /^\/[\w-]+$/, access: 'protected' },
+];
+
+function classify(item, rules) {
+  return rules.find((r) => r.pattern.test(item.path) && r.access === item.access);
+}
+
+test('the deploy uploads only known files, each with the right visibility', async () => {
+  const { functions, assets } = await utils.getListOfFunctionsAndAssets(root, {
+    functionsFolderNames: [rc.functionsFolder],
+    assetsFolderNames: [rc.assetsFolder],
+  });
+  const unexpected = [
+    ...functions.filter((f) => !classify(f, FUNCTION_RULES) || !f.filePath.endsWith('.js')),
+    ...assets.filter((a) => !classify(a, ASSET_RULES) || /\.(d\.ts|map)$|\/\./.test(a.filePath)),
+  ].map((x) => `${x.access} ${x.path} (${path.relative(root, x.filePath)})`);
+  assert.deepEqual(unexpected, []);
+
+  const paths = (list, access) => list.filter((x) => x.access === access).map((x) => x.path);
+  assert.ok(paths(assets, 'private').includes('/wasm/schedule_bg.wasm'), 'the schedule module is uploaded');
+  assert.ok(paths(assets, 'private').includes('/config.json'), 'the schedule config is uploaded privately');
+  assert.ok(paths(functions, 'private').includes('/wasm/schedule'), 'the schedule glue is a private function');
+  assert.ok(paths(functions, 'public').includes('/check-schedule'), 'check-schedule is public');
+  // Every crate's wasm has its glue, and nothing from the raw wasm-bindgen output leaks in.
+  for (const wasm of paths(assets, 'private').filter((p) => p.startsWith('/wasm/'))) {
+    const crate = wasm.replace(/^\/wasm\/(.*)_bg\.wasm$/, '$1');
+    assert.ok(paths(functions, 'private').includes(`/wasm/${crate}`), `glue for ${crate}`);
+  }
+});
+
+test('the service runs on node22 and installs only runtime dependencies', () => {
+  assert.equal(rc.runtime, 'node22');
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+  assert.match(pkg.dependencies['@twilio/runtime-handler'], /^\d+\.\d+\.\d+$/, 'runtime-handler pinned exactly');
+  assert.equal(pkg.dependencies['twilio-run'], undefined, 'twilio-run is a devDependency');
+  assert.match(pkg.scripts.deploy, /twilio-run deploy/);
+});

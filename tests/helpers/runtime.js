@@ -1,0 +1,90 @@
+// Starts the real local Twilio runtime (twilio-run) on a free loopback port for end-to-end tests.
+//
+//   const rt = await startRuntime({ env: { SYNC_SERVICE_SID: 'IS...' }, assetsDir });
+//   const res = await fetch(rt.url('/check-schedule?name=Support'));
+//   await rt.stop();
+//
+// `--no-fork-process --no-live` keeps module state between requests, like a warm container.
+// `assetsDir` serves another assets folder inside the project (see `assetsWithConfig`).
+const { spawn } = require('child_process');
+const fs = require('fs');
+const net = require('net');
+const path = require('path');
+
+const root = path.resolve(__dirname, '..', '..');
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitUntilServing(base, child, output, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`twilio-run exited with ${child.exitCode}:\n${output()}`);
+    try {
+      await fetch(`${base}/__ready_probe__`);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`twilio-run did not start within ${timeoutMs} ms:\n${output()}`);
+}
+
+async function startRuntime({ env = {}, assetsDir, functionsDir, timeoutMs = 30000 } = {}) {
+  const port = await freePort();
+  const args = ['start', '--port', String(port), '--no-fork-process', '--no-live', '--load-local-env', '--log-level', 'error'];
+  // twilio-run joins these to its working directory, so they must be relative to the project.
+  if (assetsDir) args.push('--assets-folder', path.relative(root, assetsDir));
+  if (functionsDir) args.push('--functions-folder', path.relative(root, functionsDir));
+  const twilioRun = path.join(root, 'node_modules', '.bin', 'twilio-run');
+  const child = spawn(twilioRun, args, {
+    cwd: root,
+    env: { ...process.env, ACCOUNT_SID: 'ACtest00000000000000000000000000', AUTH_TOKEN: 'test-auth-token', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  child.stdout.on('data', (d) => (log += d));
+  child.stderr.on('data', (d) => (log += d));
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    await waitUntilServing(base, child, () => log, timeoutMs);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  return {
+    port,
+    base,
+    url: (p) => `${base}${p}`,
+    log: () => log,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/**
+ * A copy of assets/ under target/ whose config.private.json is `configFile`, so a runtime serves it
+ * exactly as a deployment would serve the shipped config.
+ */
+function assetsWithConfig(configFile, label) {
+  const dir = path.join(root, 'target', 'test-assets', `${label}-${process.pid}`);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.cpSync(path.join(root, 'assets'), dir, { recursive: true });
+  fs.copyFileSync(configFile, path.join(dir, 'config.private.json'));
+  return dir;
+}
+
+module.exports = { startRuntime, assetsWithConfig, root };
