@@ -1,0 +1,282 @@
+// A loopback Twilio API emulator for tests and offline runs (a dev/test tool, not a product part).
+//
+//   const { startEmulator } = require('./emulator');
+//   const emu = await startEmulator({ port: 0 });        // port 0: any free port
+//   emu.origin                                           // http://127.0.0.1:<port>
+//   emu.functionEnv()                                    // ACCOUNT_SID, AUTH_TOKEN, TWILIO_API_ORIGIN, SYNC_SERVICE_SID, WORKSPACE_SID
+//   emu.makeToken({ identity: 'alice', roles: ['agent'] })  // a Flex token IAM will call valid
+//   emu.failNext({ method: 'POST', path: /\/Calls\// }, { status: 429 })
+//   emu.requests                                         // every request, in order
+//   emu.state                                            // live state, per area
+//   await emu.close();
+//
+// It answers like Twilio for what the bundle uses: same paths, form-encoded bodies, JSON with the
+// real field names, real error bodies and status codes. Each API area is a module in this folder
+// registering routes on a small router (see router.js and docs/emulator.md); to add one, write a
+// module with `name`, `init(ctx)`, `routes(router, ctx)`, `snapshot(state)` and list it in AREAS.
+const crypto = require('crypto');
+const http = require('http');
+const lib = require('./lib');
+const { Router, productOf } = require('./router');
+
+const AREAS = [require('./iam'), require('./calls'), require('./sync'), require('./taskrouter')];
+
+const DEFAULT_ACCOUNT_SID = lib.fixedSid('AC', 'emulator-account');
+const DEFAULT_AUTH_TOKEN = 'emulator-auth-token';
+
+/** Twilio's request signature (X-Twilio-Signature) for a form POST to `url`. */
+function signature(authToken, url, params) {
+  const data = Object.keys(params)
+    .sort()
+    .reduce((acc, key) => acc + key + params[key], url);
+  return crypto.createHmac('sha1', authToken).update(Buffer.from(data, 'utf8')).digest('base64');
+}
+
+function matches(match, info) {
+  if (typeof match === 'function') return Boolean(match(info));
+  if (match.method && match.method.toUpperCase() !== info.method) return false;
+  if (match.product && match.product !== info.product) return false;
+  if (match.path instanceof RegExp) return match.path.test(info.path);
+  if (typeof match.path === 'string') return info.path.includes(match.path);
+  return true;
+}
+
+function createEmulator({ accountSid = DEFAULT_ACCOUNT_SID, authToken = DEFAULT_AUTH_TOKEN, areas = AREAS } = {}) {
+  const router = new Router();
+  const clock = lib.createClock();
+  const state = {};
+  const requests = [];
+  const faults = [];
+  const ctx = {
+    accountSid,
+    authToken,
+    clock,
+    state,
+    lib,
+    limiter: lib.createRateLimiter(clock),
+    env: {}, // variables the functions need to talk to the seeded objects (areas add to it)
+    origin: null, // set when listening
+    deliver: null, // set below: POSTs a webhook (status callbacks) to the functions
+  };
+
+  ctx.deliver = async (url, params) => {
+    // Twilio calls https://DOMAIN_NAME/...; locally DOMAIN_NAME is a loopback host served over http.
+    const target = url.replace(/^https:\/\/(localhost|127\.0\.0\.1)([:/])/i, 'http://$1$2');
+    const form = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)]));
+    const record = { at: lib.isoDate(clock.now()), url, params: form, status: null, error: null };
+    (state.webhooks = state.webhooks || []).push(record);
+    try {
+      const res = await fetch(target, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/x-www-form-urlencoded',
+          'X-Twilio-Signature': signature(authToken, url, form),
+          'User-Agent': 'TwilioProxy/1.1',
+        },
+        body: new URLSearchParams(form).toString(),
+      });
+      record.status = res.status;
+      record.body = await res.text();
+    } catch (err) {
+      record.error = err.message;
+    }
+    return record;
+  };
+
+  for (const area of areas) {
+    state[area.name] = area.init ? area.init(ctx) : {};
+    area.routes(router, ctx);
+  }
+
+  // The emulator's own endpoints (no credentials): state, request log, faults, clock.
+  const snapshot = () => {
+    const out = { accountSid, now: lib.isoDate(clock.now()), env: ctx.env };
+    for (const area of areas) out[area.name] = area.snapshot ? area.snapshot(state[area.name], ctx) : state[area.name];
+    out.webhooks = state.webhooks || [];
+    out.pendingFaults = faults.map(({ match, fault, remaining }) => ({ match: String(match.path || match.method || 'any'), fault, remaining }));
+    return out;
+  };
+  router.get('/', () => ({ body: snapshot() }), { control: true });
+  router.get('/emulator/requests', () => ({ body: { requests } }), { control: true });
+  router.delete('/emulator/requests', () => ((requests.length = 0), { status: 204 }), { control: true });
+  router.post(
+    '/emulator/faults',
+    (req) => {
+      const b = req.body;
+      const match = { method: b.method, product: b.product, path: b.pathRegex ? new RegExp(b.pathRegex) : b.path };
+      const fault = {
+        status: b.status === undefined ? undefined : Number(b.status),
+        code: b.code === undefined ? undefined : Number(b.code),
+        message: b.message,
+        timeout: b.timeout === true || b.timeout === 'true',
+        times: b.times === undefined ? 1 : Number(b.times),
+      };
+      failNext(match, fault);
+      return { status: 201, body: { pendingFaults: faults.length } };
+    },
+    { control: true },
+  );
+  router.post('/emulator/clock', (req) => ({ body: { offsetMs: clock.advance(req.body.advanceMs), now: lib.isoDate(clock.now()) } }), {
+    control: true,
+  });
+
+  /**
+   * Makes the next `fault.times` (default 1) requests matching `match` fail: `{status, code?,
+   * message?}` answers a Twilio error body (429 -> 20429, 503 -> 20503, others 20500 unless
+   * `code`); `{timeout: true}` never answers (the client times out), the connection is dropped
+   * after `holdMs` (default 30 s) or when the emulator closes.
+   */
+  function failNext(match = {}, fault = {}) {
+    faults.push({ match, fault, remaining: Math.max(1, Number(fault.times) || 1) });
+  }
+
+  function takeFault(info) {
+    const i = faults.findIndex((f) => matches(f.match, info));
+    if (i < 0) return null;
+    const f = faults[i];
+    f.remaining -= 1;
+    if (f.remaining <= 0) faults.splice(i, 1);
+    return f.fault;
+  }
+
+  function checkAuth(headers, params) {
+    const m = /^Basic\s+(.+)$/i.exec(headers.authorization || '');
+    if (!m) throw lib.errors.unauthenticated();
+    const [user, ...rest] = Buffer.from(m[1], 'base64').toString('utf8').split(':');
+    if (user !== accountSid || rest.join(':') !== authToken) throw lib.errors.unauthenticated();
+    if (params.account && params.account !== accountSid) throw lib.errors.unauthenticated();
+  }
+
+  const held = new Set();
+
+  async function handle(req, res) {
+    const chunks = [];
+    for await (const chunk of req) chunks.push(chunk);
+    const url = new URL(req.url, 'http://emulator.invalid');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const method = req.method.toUpperCase();
+    const product = productOf(req.headers['x-forwarded-host']);
+    const entry = {
+      id: requests.length + 1,
+      at: lib.isoDate(clock.now()),
+      method,
+      path,
+      product,
+      query: Object.fromEntries(url.searchParams),
+      headers: {
+        'content-type': req.headers['content-type'],
+        'if-match': req.headers['if-match'],
+        'x-forwarded-host': req.headers['x-forwarded-host'],
+        'user-agent': req.headers['user-agent'],
+      },
+      body: null,
+      status: null,
+    };
+    const send = (status, body, headers = {}) => {
+      entry.status = status;
+      const text = body === undefined ? '' : JSON.stringify(body, null, path === '/' ? 2 : 0);
+      res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
+      res.end(text);
+    };
+    try {
+      entry.body = lib.parseBody(Buffer.concat(chunks), req.headers['content-type']);
+      const found = router.match(method, path, product);
+      const control = Boolean(found && found.route && found.route.control);
+      if (!control) requests.push(entry);
+      if (!control) {
+        const fault = takeFault({ method, path, product, body: entry.body });
+        if (fault) {
+          entry.fault = fault;
+          if (fault.timeout) {
+            entry.status = 'timeout';
+            held.add(res);
+            const timer = setTimeout(() => {
+              held.delete(res);
+              res.destroy();
+            }, fault.holdMs || 30000);
+            res.on('close', () => {
+              clearTimeout(timer);
+              held.delete(res);
+            });
+            return;
+          }
+          const status = fault.status || 500;
+          const code = fault.code || { 429: 20429, 503: 20503 }[status] || 20500;
+          const message = fault.message || (status === 429 ? 'Too Many Requests' : status === 503 ? 'Service Unavailable' : 'Internal Server Error');
+          const retryAfter = status === 429 || status === 503 ? { 'Retry-After': '1' } : {};
+          return send(status, new lib.TwilioError(status, code, message).toBody(), retryAfter);
+        }
+      }
+      if (!found) throw lib.errors.notFound(path);
+      if (found.allowed) {
+        throw new lib.TwilioError(405, 20004, `Method ${method} not allowed on ${path}; allowed: ${found.allowed.join(', ')}`);
+      }
+      if (!control) checkAuth(req.headers, found.params);
+      const out = (await found.route.handler({ method, path, params: found.params, query: entry.query, body: entry.body, headers: req.headers, product })) || {};
+      return send(out.status || 200, out.body, out.headers);
+    } catch (err) {
+      if (err instanceof lib.TwilioError) return send(err.status, err.toBody());
+      console.error('emulator: unexpected error', err);
+      return send(500, new lib.TwilioError(500, 20500, `Emulator error: ${err.message}`).toBody());
+    }
+  }
+
+  return {
+    handle,
+    router,
+    state,
+    requests,
+    clock,
+    ctx,
+    failNext,
+    snapshot,
+    clearFaults: () => (faults.length = 0),
+    makeToken: (opts) => state.iam && require('./iam').makeToken(ctx, opts),
+    functionEnv: () => ({ ACCOUNT_SID: accountSid, AUTH_TOKEN: authToken, TWILIO_API_ORIGIN: ctx.origin, ...ctx.env }),
+    _held: held,
+  };
+}
+
+/** Starts the emulator on 127.0.0.1:`port` (0 = any free port). */
+async function startEmulator({ port = 3001, host = '127.0.0.1', ...options } = {}) {
+  const emulator = createEmulator(options);
+  const server = http.createServer((req, res) => {
+    emulator.handle(req, res).catch((err) => {
+      console.error('emulator:', err);
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
+  });
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  const address = server.address();
+  emulator.origin = `http://${host}:${address.port}`;
+  emulator.ctx.origin = emulator.origin;
+  emulator.port = address.port;
+  emulator.server = server;
+  emulator.close = () =>
+    new Promise((resolve) => {
+      for (const res of emulator._held) res.destroy();
+      server.close(() => resolve());
+      if (server.closeAllConnections) server.closeAllConnections();
+    });
+  return emulator;
+}
+
+/** What `npm start` prints about the emulator: where it listens and how to try the functions. */
+function describeForHumans(origin, { functionsOrigin = 'http://localhost:3000' } = {}) {
+  return [
+    `Twilio API emulator: ${origin}  (no ACCOUNT_SID/AUTH_TOKEN in .env, so functions talk to it; state: GET ${origin}/)`,
+    `  Make a Flex token:   curl -s -X POST ${origin}/emulator/tokens -d identity=alice -d roles=agent`,
+    `  Make a live call:    curl -s -X POST ${origin}/emulator/calls -d From=+15550100 -d To=+15550111`,
+    `  Park it:             curl -s -X POST ${functionsOrigin}/park-call -d Token=<token> -d callSid=<CA...> \\`,
+    `                         -d workerSid=<WK...> -d workflowSid=<WW...> -d taskSid=<WT...> -d name=Caller -d queueName=Support \\`,
+    `                         --data-urlencode 'attributes={"conversations":{"conversation_id":"WT..."}}'`,
+    `  Caller hangs up:     curl -s -X POST ${origin}/emulator/calls/<CA...>/status -d CallStatus=completed`,
+    `  Walkthrough, fault injection: docs/emulator.md`,
+  ];
+}
+
+module.exports = { startEmulator, createEmulator, describeForHumans, signature, DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN };

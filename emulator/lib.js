@@ -1,0 +1,167 @@
+// Shared helpers for the emulator's API areas: errors shaped like Twilio's, SIDs, form bodies,
+// page envelopes, per-object rate limiting and TTL expiry. Area modules (sync.js, calls.js, ...)
+// use only these and the router; nothing here knows about a particular API.
+const crypto = require('crypto');
+
+/** A Twilio REST error: `{code, message, more_info, status}` with the HTTP status. */
+class TwilioError extends Error {
+  constructor(status, code, message, extra = {}) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.extra = extra;
+  }
+
+  toBody() {
+    return {
+      code: this.code,
+      message: this.message,
+      more_info: `https://www.twilio.com/docs/errors/${this.code}`,
+      status: this.status,
+      ...this.extra,
+    };
+  }
+}
+
+const errors = {
+  notFound: (path) => new TwilioError(404, 20404, `The requested resource ${path} was not found`),
+  invalidParam: (name, detail) =>
+    new TwilioError(400, 20001, detail ? `Invalid ${name}: ${detail}` : `Invalid ${name}`),
+  missingParam: (name) => new TwilioError(400, 20001, `Missing required parameter ${name} in the post body`),
+  unauthenticated: () => new TwilioError(401, 20003, 'Authenticate'),
+  rateLimited: (what) => new TwilioError(429, 54009, `Rate limit exceeded for ${what}`),
+};
+
+/** `prefix` + 32 lowercase hex digits, like every Twilio SID. */
+function newSid(prefix) {
+  return prefix + crypto.randomBytes(16).toString('hex');
+}
+
+/** A deterministic SID (for seeded objects), so docs and tests can name them. */
+function fixedSid(prefix, label) {
+  return prefix + crypto.createHash('sha256').update(label).digest('hex').slice(0, 32);
+}
+
+const SID_RE = (prefix) => new RegExp(`^${prefix}[0-9a-fA-F]{32}$`);
+const isSid = (prefix, value) => typeof value === 'string' && SID_RE(prefix).test(value);
+
+/**
+ * Parses a request body the way Twilio does: form-encoded (repeated keys become arrays) or JSON
+ * (IAM's token validation is sent as JSON by twilio-flex-token-validator).
+ */
+function parseBody(raw, contentType = '') {
+  const text = raw.toString('utf8');
+  if (!text) return {};
+  if (/application\/json/i.test(contentType)) {
+    try {
+      const value = JSON.parse(text);
+      return value && typeof value === 'object' ? value : {};
+    } catch {
+      throw new TwilioError(400, 20001, 'Invalid JSON body');
+    }
+  }
+  const out = {};
+  for (const [key, value] of new URLSearchParams(text)) {
+    if (key in out) out[key] = [].concat(out[key], value);
+    else out[key] = value;
+  }
+  return out;
+}
+
+/** Twilio's date format for REST resources (`date_created` and friends): ISO 8601, seconds. */
+const isoDate = (ms) => (ms === null || ms === undefined ? null : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+
+/** The 2010-04-01 API's RFC 2822 dates (`Thu, 21 Nov 2024 07:12:00 +0000`). */
+const rfc2822 = (ms) => (ms === null || ms === undefined ? null : new Date(ms).toUTCString().replace('GMT', '+0000'));
+
+/**
+ * A page of a list resource with the `meta` envelope of the v1 APIs. `baseUrl` is the real
+ * Twilio URL of the list (the client follows `next_page_url`, and our helper rewrites its origin).
+ */
+function page(records, { key, baseUrl, query = {} }) {
+  const pageSize = Math.min(Math.max(parseInt(query.PageSize, 10) || 50, 1), 1000);
+  const pageNo = Math.max(parseInt(query.Page, 10) || 0, 0);
+  const start = pageNo * pageSize;
+  const slice = records.slice(start, start + pageSize);
+  const url = (n) => `${baseUrl}?PageSize=${pageSize}&Page=${n}`;
+  return {
+    [key]: slice,
+    meta: {
+      page: pageNo,
+      page_size: pageSize,
+      first_page_url: url(0),
+      previous_page_url: pageNo > 0 ? url(pageNo - 1) : null,
+      url: url(pageNo),
+      next_page_url: start + pageSize < records.length ? url(pageNo + 1) : null,
+      key,
+    },
+  };
+}
+
+/** A clock tests can move forward, so TTLs expire without waiting. */
+function createClock() {
+  let offset = 0;
+  return {
+    now: () => Date.now() + offset,
+    advance(ms) {
+      offset += Number(ms) || 0;
+      return offset;
+    },
+  };
+}
+
+/**
+ * Sliding one-second windows per object: `hit(key)` throws a 429 (54009) past `limit` writes in
+ * the last second. Twilio Sync allows 20 writes/s per object; items count against their map.
+ */
+function createRateLimiter(clock, limit = 20, windowMs = 1000) {
+  const hits = new Map();
+  return {
+    limit,
+    hit(key, what = key) {
+      const now = clock.now();
+      const recent = (hits.get(key) || []).filter((t) => now - t < windowMs);
+      if (recent.length >= limit) {
+        hits.set(key, recent);
+        throw errors.rateLimited(what);
+      }
+      recent.push(now);
+      hits.set(key, recent);
+    },
+    reset: () => hits.clear(),
+  };
+}
+
+/**
+ * TTL in seconds from a form parameter: 0 or absent means "never expires". Returns the absolute
+ * expiry in ms (or null), or throws a 400 naming the parameter.
+ */
+function expiryFrom(form, names, now, current = null) {
+  for (const name of names) {
+    if (form[name] === undefined) continue;
+    const ttl = Number(form[name]);
+    if (!Number.isInteger(ttl) || ttl < 0 || ttl > 31536000) {
+      throw errors.invalidParam(name, 'must be an integer number of seconds between 0 and 31536000');
+    }
+    return ttl === 0 ? null : now + ttl * 1000;
+  }
+  return current;
+}
+
+const expired = (obj, now) => obj && obj.dateExpires !== null && obj.dateExpires !== undefined && obj.dateExpires <= now;
+
+module.exports = {
+  TwilioError,
+  errors,
+  newSid,
+  fixedSid,
+  isSid,
+  parseBody,
+  isoDate,
+  rfc2822,
+  page,
+  createClock,
+  createRateLimiter,
+  expiryFrom,
+  expired,
+};

@@ -1,0 +1,275 @@
+// TaskRouter (taskrouter.twilio.com/v1), one seeded workspace:
+//   POST /v1/Workspaces/{WS}/Tasks                         create (WorkflowSid, Attributes, Priority, TaskChannel, Timeout)
+//   GET  /v1/Workspaces/{WS}/Tasks[/{WT}]                  list / fetch
+//   POST /v1/Workspaces/{WS}/Workers                       create (FriendlyName, Attributes)
+//   GET  /v1/Workspaces/{WS}/Workers[/{WK}]                list / fetch
+//   POST /v1/Workspaces/{WS}/Workers/{WK}                  update (FriendlyName, Attributes, ActivitySid)
+//   GET  /v1/Workspaces/{WS}/Workers/{WK}/Channels[/{WC or unique name}]
+//   POST /v1/Workspaces/{WS}/Workers/{WK}/Channels/{WC or unique name}   update (Capacity, Available)
+// Leniency: any well-formed workflow SID (WW + 32 hex) is accepted, since the Flex plugin sends
+// the SIDs of real workflows; tasks stay `pending` (nothing routes them).
+
+const CHANNELS = ['default', 'voice', 'chat', 'sms', 'video', 'email'];
+
+function ensureWorker(ctx, sid, friendlyName) {
+  const { lib, clock } = ctx;
+  const ws = ctx.state.taskrouter.workspace;
+  if (ws.workers.has(sid)) return ws.workers.get(sid);
+  const now = clock.now();
+  const worker = {
+    sid,
+    friendlyName: friendlyName || sid,
+    attributes: JSON.stringify({ contact_uri: `client:${friendlyName || sid}` }),
+    activityName: 'Offline',
+    dateCreated: now,
+    dateUpdated: now,
+    channels: new Map(),
+  };
+  for (const name of CHANNELS) {
+    worker.channels.set(name, {
+      sid: lib.fixedSid('WC', `${sid}:${name}`),
+      taskChannelSid: lib.fixedSid('TC', `channel:${name}`),
+      uniqueName: name,
+      capacity: name === 'chat' ? 3 : 1,
+      available: true,
+      dateCreated: now,
+      dateUpdated: now,
+    });
+  }
+  ws.workers.set(sid, worker);
+  return worker;
+}
+
+module.exports = {
+  name: 'taskrouter',
+  ensureWorker,
+
+  init(ctx) {
+    const sid = ctx.lib.fixedSid('WS', 'emulator-workspace');
+    ctx.env.WORKSPACE_SID = sid;
+    return { workspace: { sid, friendlyName: 'Flex Task Assignment', tasks: new Map(), workers: new Map() } };
+  },
+
+  routes(router, ctx) {
+    const { lib, clock } = ctx;
+    const { TwilioError, errors } = lib;
+    const host = 'https://taskrouter.twilio.com/v1';
+    const opts = { product: 'taskrouter' };
+    const ws = () => ctx.state.taskrouter.workspace;
+
+    const findWorkspace = (id, path) => {
+      if (id !== ws().sid) throw errors.notFound(path);
+      return ws();
+    };
+    const findWorker = (id, path) => {
+      const worker = ws().workers.get(id);
+      if (!worker) throw errors.notFound(path);
+      return worker;
+    };
+    const findChannel = (worker, id, path) => {
+      const ch = worker.channels.get(id) || [...worker.channels.values()].find((c) => c.sid === id);
+      if (!ch) throw errors.notFound(path);
+      return ch;
+    };
+    const jsonObject = (name, raw) => {
+      try {
+        const v = JSON.parse(String(raw));
+        if (v && typeof v === 'object' && !Array.isArray(v)) return v;
+      } catch {
+        /* fall through */
+      }
+      throw errors.invalidParam(name, 'must be a JSON object');
+    };
+
+    const taskView = (w, t) => ({
+      sid: t.sid,
+      account_sid: ctx.accountSid,
+      workspace_sid: w.sid,
+      workflow_sid: t.workflowSid,
+      workflow_friendly_name: null,
+      attributes: t.attributes,
+      assignment_status: t.assignmentStatus,
+      age: Math.max(0, Math.floor((clock.now() - t.dateCreated) / 1000)),
+      priority: t.priority,
+      reason: null,
+      timeout: t.timeout,
+      task_queue_sid: null,
+      task_queue_friendly_name: null,
+      task_queue_entered_date: null,
+      task_channel_sid: lib.fixedSid('TC', `channel:${t.taskChannel}`),
+      task_channel_unique_name: t.taskChannel,
+      addons: '{}',
+      date_created: lib.isoDate(t.dateCreated),
+      date_updated: lib.isoDate(t.dateUpdated),
+      url: `${host}/Workspaces/${w.sid}/Tasks/${t.sid}`,
+      links: { workspace: `${host}/Workspaces/${w.sid}`, workflow: `${host}/Workspaces/${w.sid}/Workflows/${t.workflowSid}` },
+    });
+    const workerView = (w, k) => ({
+      sid: k.sid,
+      account_sid: ctx.accountSid,
+      workspace_sid: w.sid,
+      friendly_name: k.friendlyName,
+      attributes: k.attributes,
+      activity_name: k.activityName,
+      activity_sid: lib.fixedSid('WA', `activity:${k.activityName}`),
+      available: k.activityName === 'Available',
+      date_created: lib.isoDate(k.dateCreated),
+      date_updated: lib.isoDate(k.dateUpdated),
+      date_status_changed: lib.isoDate(k.dateUpdated),
+      url: `${host}/Workspaces/${w.sid}/Workers/${k.sid}`,
+      links: { channels: `${host}/Workspaces/${w.sid}/Workers/${k.sid}/Channels` },
+    });
+    const channelView = (w, k, c) => ({
+      sid: c.sid,
+      account_sid: ctx.accountSid,
+      workspace_sid: w.sid,
+      worker_sid: k.sid,
+      task_channel_sid: c.taskChannelSid,
+      task_channel_unique_name: c.uniqueName,
+      configured_capacity: c.capacity,
+      available: c.available,
+      assigned_tasks: 0,
+      available_capacity_percentage: c.available && c.capacity > 0 ? 100 : 0,
+      date_created: lib.isoDate(c.dateCreated),
+      date_updated: lib.isoDate(c.dateUpdated),
+      url: `${host}/Workspaces/${w.sid}/Workers/${k.sid}/Channels/${c.sid}`,
+    });
+
+    // Tasks
+    router.post(
+      '/v1/Workspaces/:workspace/Tasks',
+      (req) => {
+        const w = findWorkspace(req.params.workspace, req.path);
+        const b = req.body;
+        if (!b.WorkflowSid) throw errors.missingParam('WorkflowSid');
+        if (!lib.isSid('WW', b.WorkflowSid)) throw errors.invalidParam('WorkflowSid', b.WorkflowSid);
+        const attributes = b.Attributes === undefined ? '{}' : JSON.stringify(jsonObject('Attributes', b.Attributes));
+        const priority = b.Priority === undefined ? 0 : Number(b.Priority);
+        if (!Number.isInteger(priority) || priority < 0) throw errors.invalidParam('Priority', b.Priority);
+        const timeout = b.Timeout === undefined ? 86400 : Number(b.Timeout);
+        if (!Number.isInteger(timeout) || timeout < 1 || timeout > 31536000) throw errors.invalidParam('Timeout', b.Timeout);
+        const taskChannel = b.TaskChannel || 'default';
+        if (!CHANNELS.includes(taskChannel) && !lib.isSid('TC', taskChannel)) throw errors.invalidParam('TaskChannel', taskChannel);
+        const now = clock.now();
+        const task = { sid: lib.newSid('WT'), workflowSid: b.WorkflowSid, attributes, priority, timeout, taskChannel, assignmentStatus: 'pending', dateCreated: now, dateUpdated: now };
+        w.tasks.set(task.sid, task);
+        return { status: 201, body: taskView(w, task) };
+      },
+      opts,
+    );
+    router.get(
+      '/v1/Workspaces/:workspace/Tasks',
+      (req) => {
+        const w = findWorkspace(req.params.workspace, req.path);
+        const tasks = [...w.tasks.values()].map((t) => taskView(w, t));
+        return { body: lib.page(tasks, { key: 'tasks', baseUrl: `${host}/Workspaces/${w.sid}/Tasks`, query: req.query }) };
+      },
+      opts,
+    );
+    router.get(
+      '/v1/Workspaces/:workspace/Tasks/:task',
+      (req) => {
+        const w = findWorkspace(req.params.workspace, req.path);
+        const t = w.tasks.get(req.params.task);
+        if (!t) throw errors.notFound(req.path);
+        return { body: taskView(w, t) };
+      },
+      opts,
+    );
+
+    // Workers
+    router.post(
+      '/v1/Workspaces/:workspace/Workers',
+      (req) => {
+        const w = findWorkspace(req.params.workspace, req.path);
+        if (!req.body.FriendlyName) throw errors.missingParam('FriendlyName');
+        if ([...w.workers.values()].some((k) => k.friendlyName === req.body.FriendlyName)) {
+          throw new TwilioError(409, 20001, `Worker ${req.body.FriendlyName} already exists`);
+        }
+        const worker = ensureWorker(ctx, lib.newSid('WK'), req.body.FriendlyName);
+        if (req.body.Attributes !== undefined) worker.attributes = JSON.stringify(jsonObject('Attributes', req.body.Attributes));
+        return { status: 201, body: workerView(w, worker) };
+      },
+      opts,
+    );
+    router.get(
+      '/v1/Workspaces/:workspace/Workers',
+      (req) => {
+        const w = findWorkspace(req.params.workspace, req.path);
+        return { body: lib.page([...w.workers.values()].map((k) => workerView(w, k)), { key: 'workers', baseUrl: `${host}/Workspaces/${w.sid}/Workers`, query: req.query }) };
+      },
+      opts,
+    );
+    router.get('/v1/Workspaces/:workspace/Workers/:worker', (req) => {
+      const w = findWorkspace(req.params.workspace, req.path);
+      return { body: workerView(w, findWorker(req.params.worker, req.path)) };
+    }, opts);
+    router.post(
+      '/v1/Workspaces/:workspace/Workers/:worker',
+      (req) => {
+        const w = findWorkspace(req.params.workspace, req.path);
+        const k = findWorker(req.params.worker, req.path);
+        if (req.body.Attributes !== undefined) k.attributes = JSON.stringify(jsonObject('Attributes', req.body.Attributes));
+        if (req.body.FriendlyName !== undefined) k.friendlyName = req.body.FriendlyName;
+        if (req.body.ActivitySid !== undefined) k.activityName = req.body.ActivitySid === lib.fixedSid('WA', 'activity:Available') ? 'Available' : 'Offline';
+        k.dateUpdated = clock.now();
+        return { body: workerView(w, k) };
+      },
+      opts,
+    );
+
+    // Worker channels
+    router.get(
+      '/v1/Workspaces/:workspace/Workers/:worker/Channels',
+      (req) => {
+        const w = findWorkspace(req.params.workspace, req.path);
+        const k = findWorker(req.params.worker, req.path);
+        return { body: lib.page([...k.channels.values()].map((c) => channelView(w, k, c)), { key: 'channels', baseUrl: `${host}/Workspaces/${w.sid}/Workers/${k.sid}/Channels`, query: req.query }) };
+      },
+      opts,
+    );
+    router.get(
+      '/v1/Workspaces/:workspace/Workers/:worker/Channels/:channel',
+      (req) => {
+        const w = findWorkspace(req.params.workspace, req.path);
+        const k = findWorker(req.params.worker, req.path);
+        return { body: channelView(w, k, findChannel(k, req.params.channel, req.path)) };
+      },
+      opts,
+    );
+    router.post(
+      '/v1/Workspaces/:workspace/Workers/:worker/Channels/:channel',
+      (req) => {
+        const w = findWorkspace(req.params.workspace, req.path);
+        const k = findWorker(req.params.worker, req.path);
+        const c = findChannel(k, req.params.channel, req.path);
+        const b = req.body;
+        if (b.Capacity !== undefined) {
+          const capacity = Number(b.Capacity);
+          if (!/^\d+$/.test(String(b.Capacity)) || capacity > 50) throw errors.invalidParam('Capacity', `${b.Capacity} is not an integer between 0 and 50`);
+          c.capacity = capacity;
+        }
+        if (b.Available !== undefined) c.available = String(b.Available).toLowerCase() === 'true';
+        c.dateUpdated = clock.now();
+        return { body: channelView(w, k, c) };
+      },
+      opts,
+    );
+  },
+
+  snapshot: (state, ctx) => {
+    const w = state.workspace;
+    return {
+      workspaceSid: w.sid,
+      tasks: Object.fromEntries(
+        [...w.tasks.values()].map((t) => [t.sid, { workflowSid: t.workflowSid, taskChannel: t.taskChannel, priority: t.priority, assignmentStatus: t.assignmentStatus, attributes: JSON.parse(t.attributes), dateCreated: ctx.lib.isoDate(t.dateCreated) }]),
+      ),
+      workers: Object.fromEntries(
+        [...w.workers.values()].map((k) => [
+          k.sid,
+          { friendlyName: k.friendlyName, channels: Object.fromEntries([...k.channels.values()].map((c) => [c.uniqueName, { sid: c.sid, capacity: c.capacity, available: c.available }])) },
+        ]),
+      ),
+    };
+  },
+};
