@@ -1,0 +1,173 @@
+//! The wasm face of the crate: plain JS values in, plain JS objects out.
+//!
+//! ```js
+//! const qs = new wasm.QueueStats(process.env);          // throws {code, message} naming a bad variable
+//! qs.layout();                                           // "map" | "documents"
+//! qs.plan(event);                                        // {action, queueSid?, channels?, workerSid?, reason}
+//! qs.statisticsParams(Date.now());                       // {startDate, splitByWaitTime}
+//! qs.build({queue: {sid, friendlyName}, previous, fetched: [{channel, response, error}]}, Date.now());
+//!                                                        // {key, record, changed, bytes, omitted, errors}
+//! qs.applyBulk({queues: [{sid, friendlyName}], previous: {sid: record}, response}, Date.now());
+//!                                                        // [{key, record, changed, ...}] for each queue in the response
+//! qs.batches(sids);                                      // [[sid x <= 50], ...]
+//! ```
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+
+use crate::record::{apply_realtime_all, batches, build, Fetched, QueueRef};
+use crate::{document_name, index_entry, plan, statistics_params, today, Config, Env, BULK_LIMIT};
+
+fn to_js<T: Serialize>(value: &T) -> JsValue {
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    value
+        .serialize(&serializer)
+        .unwrap_or_else(|e| js_error("serialize", &e.to_string()))
+}
+
+fn from_js<T: for<'de> Deserialize<'de>>(value: JsValue, what: &str) -> Result<T, JsValue> {
+    serde_wasm_bindgen::from_value(value)
+        .map_err(|e| js_error("invalid_input", &format!("{what}: {e}")))
+}
+
+/// A JS `Error` with a stable `code` property.
+fn js_error(code: &str, message: &str) -> JsValue {
+    let error = js_sys::Error::new(message);
+    let _ = js_sys::Reflect::set(&error, &"code".into(), &code.into());
+    error.into()
+}
+
+#[derive(Deserialize)]
+struct BuildInput {
+    #[serde(default)]
+    queue: QueueRef,
+    #[serde(default)]
+    previous: Option<Value>,
+    #[serde(default)]
+    fetched: Vec<Fetched>,
+}
+
+#[derive(Deserialize)]
+struct BulkInput {
+    #[serde(default)]
+    queues: Vec<QueueRef>,
+    #[serde(default)]
+    previous: serde_json::Map<String, Value>,
+    #[serde(default)]
+    response: Value,
+}
+
+/// The validated configuration, kept for the life of the container.
+#[wasm_bindgen]
+pub struct QueueStats {
+    config: Config,
+}
+
+#[wasm_bindgen]
+impl QueueStats {
+    /// Reads the `QUEUE_STATS_*` variables from an environment object; throws an Error naming
+    /// the variable and its value when one is invalid.
+    #[wasm_bindgen(constructor)]
+    pub fn new(env: JsValue) -> Result<QueueStats, JsValue> {
+        // Only the variables this crate reads are looked at; others (and non-strings) are ignored.
+        let env: Value = from_js(env, "environment")?;
+        let pick = |name: &str| env.get(name).and_then(Value::as_str).map(str::to_string);
+        let env = Env {
+            time_zone: pick("QUEUE_STATS_TIME_ZONE"),
+            channels: pick("QUEUE_STATS_CHANNELS"),
+            sla_thresholds: pick("QUEUE_STATS_SLA_THRESHOLDS"),
+            sla_target: pick("QUEUE_STATS_SLA_TARGET"),
+            layout: pick("QUEUE_STATS_LAYOUT"),
+        };
+        Config::from_env(&env)
+            .map(|config| QueueStats { config })
+            .map_err(|e| js_error(e.code(), &e.to_string()))
+    }
+
+    pub fn layout(&self) -> JsValue {
+        to_js(&self.config.layout)
+    }
+
+    /// The refresh plan for a TaskRouter event (the callback's form fields). Never throws.
+    pub fn plan(&self, event: JsValue) -> JsValue {
+        let event: Value = serde_wasm_bindgen::from_value(event).unwrap_or(Value::Null);
+        to_js(&plan(&self.config, &event))
+    }
+
+    #[wasm_bindgen(js_name = statisticsParams)]
+    pub fn statistics_params(&self, now_ms: f64) -> Result<JsValue, JsValue> {
+        statistics_params(&self.config, now_ms)
+            .map(|p| to_js(&p))
+            .map_err(|e| js_error(e.code(), &e.to_string()))
+    }
+
+    /// The queue's new record from this event's `Statistics` responses over its previous record.
+    pub fn build(&self, input: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
+        let now = today::instant(now_ms).map_err(|e| js_error(e.code(), &e.to_string()))?;
+        let input: BuildInput = from_js(input, "build input")?;
+        let built = build(
+            &self.config,
+            &input.queue,
+            input.previous.as_ref(),
+            &input.fetched,
+            now,
+        );
+        Ok(to_js(&built))
+    }
+
+    /// New records for the queues of a bulk real-time statistics response.
+    #[wasm_bindgen(js_name = applyBulk)]
+    pub fn apply_bulk(&self, input: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
+        let now = today::instant(now_ms).map_err(|e| js_error(e.code(), &e.to_string()))?;
+        let input: BulkInput = from_js(input, "bulk input")?;
+        let entries = input
+            .response
+            .get("task_queue_data")
+            .or_else(|| input.response.get("taskQueueData"))
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let built: Vec<_> = entries
+            .iter()
+            .filter_map(|entry| {
+                let sid = entry.get("task_queue_sid").and_then(Value::as_str)?;
+                if !crate::event::is_sid(sid, "WQ") {
+                    return None;
+                }
+                let queue = input
+                    .queues
+                    .iter()
+                    .find(|q| q.sid == sid)
+                    .cloned()
+                    .unwrap_or(QueueRef {
+                        sid: sid.to_string(),
+                        friendly_name: None,
+                    });
+                Some(apply_realtime_all(
+                    &self.config,
+                    &queue,
+                    input.previous.get(sid),
+                    entry,
+                    now,
+                ))
+            })
+            .collect();
+        Ok(to_js(&built))
+    }
+
+    /// Queue SIDs in bulk-request batches of at most 50.
+    pub fn batches(&self, sids: Vec<String>) -> JsValue {
+        to_js(&batches(&sids, BULK_LIMIT))
+    }
+
+    #[wasm_bindgen(js_name = documentName)]
+    pub fn document_name(&self, queue_sid: &str) -> String {
+        document_name(queue_sid)
+    }
+
+    #[wasm_bindgen(js_name = indexEntry)]
+    pub fn index_entry(&self, queue_sid: &str, friendly_name: &str) -> JsValue {
+        to_js(&index_entry(queue_sid, friendly_name))
+    }
+}
