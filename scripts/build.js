@@ -19,10 +19,27 @@ const root = path.resolve(__dirname, '..');
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit' });
 const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 
+// Honours CARGO_TARGET_DIR and .cargo/config through cargo itself.
+const targetDir = JSON.parse(
+  execFileSync('cargo', ['metadata', '--format-version', '1', '--no-deps'], { cwd: root, encoding: 'utf8' }),
+).target_directory;
+
 const crates = fs
   .readdirSync(path.join(root, 'crates'))
   .filter((dir) => fs.existsSync(path.join(root, 'crates', dir, 'src', 'wasm.rs')))
   .sort();
+
+// The features rustc enables by default for wasm32-unknown-unknown (all supported by Node 20+);
+// wasm-opt must be told, or it rejects the module.
+const WASM_FEATURES = [
+  '--enable-bulk-memory',
+  '--enable-bulk-memory-opt',
+  '--enable-nontrapping-float-to-int',
+  '--enable-sign-ext',
+  '--enable-mutable-globals',
+  '--enable-multivalue',
+  '--enable-reference-types',
+];
 
 function rewriteGlue(glue, name) {
   // wasm-bindgen's nodejs glue reads `${__dirname}/<name>_bg.wasm` with fs.readFileSync.
@@ -40,7 +57,7 @@ function rewriteGlue(glue, name) {
 
 function buildCrate(crate) {
   const name = crate.replace(/-/g, '_');
-  const built = path.join(root, 'target', 'wasm32-unknown-unknown', 'release', `${name}.wasm`);
+  const built = path.join(targetDir, 'wasm32-unknown-unknown', 'release', `${name}.wasm`);
   const pkgDir = path.join(root, 'pkg', name);
   const wasmOut = path.join(root, 'assets', 'wasm', `${name}_bg.private.wasm`);
   const glueOut = path.join(root, 'functions', 'wasm', `${name}.private.js`);
@@ -57,7 +74,7 @@ function buildCrate(crate) {
   run('wasm-bindgen', ['--target', 'nodejs', '--no-typescript', '--out-dir', pkgDir, built]);
   fs.mkdirSync(path.dirname(wasmOut), { recursive: true });
   fs.mkdirSync(path.dirname(glueOut), { recursive: true });
-  run(bin('wasm-opt'), ['-Oz', '--strip-debug', '--strip-producers', path.join(pkgDir, `${name}_bg.wasm`), '-o', wasmOut]);
+  run(bin('wasm-opt'), ['-Oz', ...WASM_FEATURES, '--strip-debug', '--strip-producers', path.join(pkgDir, `${name}_bg.wasm`), '-o', wasmOut]);
   const glue = fs.readFileSync(path.join(pkgDir, `${name}.js`), 'utf8');
   fs.writeFileSync(glueOut, rewriteGlue(glue, name));
   fs.writeFileSync(stampFile, digest);

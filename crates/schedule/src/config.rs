@@ -72,9 +72,15 @@ pub struct ScheduleConfig {
 pub enum Window {
     AllDay,
     /// `start <= minute < end` on a matching date.
-    Within { start: u16, end: u16 },
+    Within {
+        start: u16,
+        end: u16,
+    },
     /// From `start` on a matching date to `end` (exclusive) on the next day.
-    Overnight { start: u16, end: u16 },
+    Overnight {
+        start: u16,
+        end: u16,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -158,7 +164,13 @@ impl Book {
             let id = config.id.key();
             let rule = compile_rule(config, &id)?;
             if index.insert(id.clone(), rules.len()).is_some() {
-                return Err(rule_error(config, &id, "id", &id, "is used by more than one rule"));
+                return Err(rule_error(
+                    config,
+                    &id,
+                    "id",
+                    &id,
+                    "is used by more than one rule",
+                ));
             }
             rules.push(rule);
         }
@@ -229,13 +241,21 @@ fn compile_rule(config: &RuleConfig, id: &str) -> Result<Rule, ConfigError> {
     let err = |field, value: &str, problem: &str| rule_error(config, id, field, value, problem);
     let date = |field, value: Option<&str>| -> Result<Option<NaiveDate>, ConfigError> {
         value
-            .map(|v| parse_date(v).ok_or_else(|| err(field, v, "is not a date; expected YYYY-MM-DD")))
+            .map(|v| {
+                parse_date(v).ok_or_else(|| err(field, v, "is not a date; expected YYYY-MM-DD"))
+            })
             .transpose()
     };
     let time = |field, value: Option<&str>| -> Result<Option<u16>, ConfigError> {
         value
             .map(|v| {
-                parse_hhmm(v).ok_or_else(|| err(field, v, "is not a time; expected HH:MM from 00:00 to 24:00"))
+                parse_hhmm(v).ok_or_else(|| {
+                    err(
+                        field,
+                        v,
+                        "is not a time; expected HH:MM from 00:00 to 24:00",
+                    )
+                })
             })
             .transpose()
     };
@@ -257,7 +277,11 @@ fn compile_rule(config: &RuleConfig, id: &str) -> Result<Rule, ConfigError> {
     let window = match (start, end) {
         (None, None) => Window::AllDay,
         (Some(DAY_MINUTES), _) => {
-            return Err(err("startTime", "24:00", "is the end of the day; a rule cannot start there"))
+            return Err(err(
+                "startTime",
+                "24:00",
+                "is the end of the day; a rule cannot start there",
+            ))
         }
         (s, e) => {
             let (s, e) = (s.unwrap_or(0), e.unwrap_or(DAY_MINUTES));
@@ -279,7 +303,8 @@ fn compile_rule(config: &RuleConfig, id: &str) -> Result<Rule, ConfigError> {
 
     let recurrence = present(&config.date_rrule)
         .map(|text| {
-            Recurrence::parse(text, start_date).map_err(|e| err("dateRRule", text, &format!("is invalid: {e}")))
+            Recurrence::parse(text, start_date)
+                .map_err(|e| err("dateRRule", text, &format!("is invalid: {e}")))
         })
         .transpose()?;
 
@@ -306,12 +331,17 @@ fn compile_schedule(
     rules: &[Rule],
     warnings: &mut Vec<String>,
 ) -> Result<Schedule, ConfigError> {
-    let tz: Tz = config.time_zone.trim().parse().map_err(|_| ConfigError::Schedule {
-        schedule: config.name.clone(),
-        field: "timeZone",
-        value: config.time_zone.clone(),
-        problem: "is not an IANA time zone name (such as America/New_York or Europe/London)".into(),
-    })?;
+    let tz: Tz = config
+        .time_zone
+        .trim()
+        .parse()
+        .map_err(|_| ConfigError::Schedule {
+            schedule: config.name.clone(),
+            field: "timeZone",
+            value: config.time_zone.clone(),
+            problem: "is not an IANA time zone name (such as America/New_York or Europe/London)"
+                .into(),
+        })?;
     let mut ids = Vec::with_capacity(config.rules.len());
     for id in &config.rules {
         let key = id.key();
@@ -324,7 +354,11 @@ fn compile_schedule(
         }
     }
     let mut boundaries: Vec<u16> = std::iter::once(0)
-        .chain(ids.iter().filter_map(|&i| rules.get(i)).flat_map(Rule::boundaries))
+        .chain(
+            ids.iter()
+                .filter_map(|&i| rules.get(i))
+                .flat_map(Rule::boundaries),
+        )
         .collect();
     boundaries.sort_unstable();
     boundaries.dedup();

@@ -1,12 +1,12 @@
 //! Evaluation: open or closed at an instant, which rule decided, and when that next changes.
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
 use crate::config::{Book, Rule, Schedule};
 use crate::error::CheckError;
-use crate::time::{minute_of_day, offset_at, When};
+use crate::time::{format_rfc3339, minute_of_day, offset_at, When};
 
 /// How far ahead [`Answer::next_change`] looks.
 pub const NEXT_CHANGE_HORIZON_DAYS: i64 = 31;
@@ -90,10 +90,8 @@ impl Book {
         let next_change = if schedule.manual_close {
             None
         } else {
-            self.next_change(schedule, now, d.is_open).map(|t| {
-                t.with_timezone(&schedule.tz)
-                    .to_rfc3339_opts(SecondsFormat::Secs, true)
-            })
+            self.next_change(schedule, now, d.is_open)
+                .map(|t| format_rfc3339(t, schedule.tz))
         };
         Ok(Answer {
             is_open: d.is_open,
@@ -108,7 +106,12 @@ impl Book {
     }
 
     /// check-schedule's HTTP answer for the request parameters; `now_ms` is the shim's clock.
-    pub fn respond(&self, name: Option<&str>, simulate: Option<&str>, now_ms: f64) -> HttpAnswer<'_> {
+    pub fn respond(
+        &self,
+        name: Option<&str>,
+        simulate: Option<&str>,
+        now_ms: f64,
+    ) -> HttpAnswer<'_> {
         let result = name
             .filter(|n| !n.is_empty())
             .ok_or(CheckError::MissingName)
@@ -159,7 +162,9 @@ impl Book {
         }
         let mut open = None;
         for (position, &index) in schedule.rules.iter().enumerate() {
-            let Some(rule) = self.rule(index) else { continue };
+            let Some(rule) = self.rule(index) else {
+                continue;
+            };
             if !active(position, rule) {
                 continue;
             }

@@ -2,8 +2,8 @@
 //! wall time into an instant.
 
 use chrono::{
-    DateTime, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone,
-    Utc,
+    DateTime, Datelike, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, Offset, TimeZone,
+    Timelike, Utc,
 };
 use chrono_tz::Tz;
 
@@ -47,33 +47,79 @@ pub fn instant_from_ms(ms: f64) -> Result<DateTime<Utc>, CheckError> {
     DateTime::from_timestamp_millis(ms as i64).ok_or_else(|| CheckError::InvalidNow(ms.to_string()))
 }
 
-/// `simulate` as published: without an offset it is wall time; with `Z`/`±hh:mm` an instant.
-/// Accepts a date alone (midnight), minutes, seconds and fractions, `T` or a space.
+/// `simulate` as published: without an offset it is wall time; with `Z` or `±hh:mm` (or `±hhmm`)
+/// it is an instant. Accepts a date alone (midnight), minutes, seconds and a fraction, `T` or a
+/// space between date and time. Hand-written (not chrono's strftime parser) to keep the module
+/// small, which is most of its cold start.
 fn parse_simulate(text: &str) -> Result<When, CheckError> {
     let invalid = || CheckError::InvalidSimulate(text.to_string());
-    let normalized = text.replacen(' ', "T", 1);
-    if let Ok(t) = DateTime::parse_from_rfc3339(&normalized) {
-        return Ok(When::Instant(t.with_timezone(&Utc)));
-    }
-    for format in ["%Y-%m-%dT%H:%M%#z", "%Y-%m-%dT%H:%M:%S%.f%#z"] {
-        if let Ok(t) = DateTime::<FixedOffset>::parse_from_str(&normalized, format) {
-            return Ok(When::Instant(t.with_timezone(&Utc)));
+    let (wall, rest) = parse_wall_prefix(text).ok_or_else(invalid)?;
+    let offset_seconds = match rest.as_bytes() {
+        [] => return Ok(When::Wall(wall)),
+        [b'Z' | b'z'] => 0,
+        [sign @ (b'+' | b'-'), tail @ ..] => {
+            let (h, m) = match tail {
+                [h1, h2, b':', m1, m2] | [h1, h2, m1, m2] => (
+                    digits(&[*h1, *h2]).ok_or_else(invalid)?,
+                    digits(&[*m1, *m2]).ok_or_else(invalid)?,
+                ),
+                _ => return Err(invalid()),
+            };
+            if h > 23 || m > 59 {
+                return Err(invalid());
+            }
+            let seconds = (h * 3600 + m * 60) as i32;
+            if *sign == b'-' {
+                -seconds
+            } else {
+                seconds
+            }
         }
-    }
-    if let Some(local) = normalized.strip_suffix('Z') {
-        let wall = parse_wall(local).ok_or_else(invalid)?;
-        return Ok(When::Instant(wall.and_utc()));
-    }
-    parse_wall(&normalized).map(When::Wall).ok_or_else(invalid)
+        _ => return Err(invalid()),
+    };
+    let offset = FixedOffset::east_opt(offset_seconds).ok_or_else(invalid)?;
+    let instant = offset
+        .from_local_datetime(&wall)
+        .single()
+        .ok_or_else(invalid)?;
+    Ok(When::Instant(instant.with_timezone(&Utc)))
 }
 
-fn parse_wall(text: &str) -> Option<NaiveDateTime> {
-    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        return date.and_hms_opt(0, 0, 0);
+/// Reads `YYYY-MM-DD[(T| )HH:MM[:SS[.fff]]]` from the start of `text`; returns the rest.
+fn parse_wall_prefix(text: &str) -> Option<(NaiveDateTime, &str)> {
+    let date = parse_date(text.get(..10)?)?;
+    let rest = &text[10..];
+    let Some(time) = rest.strip_prefix(['T', 't', ' ']) else {
+        return Some((date.and_hms_opt(0, 0, 0)?, rest));
+    };
+    let b = time.as_bytes();
+    if b.len() < 5 || b[2] != b':' {
+        return None;
     }
-    ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S%.f"]
-        .iter()
-        .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
+    let (h, m) = (digits(&b[0..2])?, digits(&b[3..5])?);
+    let mut consumed = 5;
+    let mut second = 0;
+    if b.get(5) == Some(&b':') {
+        second = digits(b.get(6..8)?)?;
+        consumed = 8;
+        if b.get(8) == Some(&b'.') {
+            let fraction = b[9..].iter().take_while(|c| c.is_ascii_digit()).count();
+            if fraction == 0 {
+                return None;
+            }
+            consumed = 9 + fraction;
+        }
+    }
+    let wall = date.and_hms_opt(h, m, second)?;
+    Some((wall, &time[consumed..]))
+}
+
+/// A run of ASCII digits as a number (at most 4 digits are ever passed).
+fn digits(bytes: &[u8]) -> Option<u32> {
+    if bytes.is_empty() || !bytes.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(bytes.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
 }
 
 /// The instant at which `tz`'s wall clock shows `wall`: a gap moves forward by its length, a fold
@@ -116,20 +162,42 @@ pub fn parse_hhmm(text: &str) -> Option<u16> {
     }
 }
 
+/// Exactly `YYYY-MM-DD`.
 pub fn parse_date(text: &str) -> Option<NaiveDate> {
-    let text = text.trim();
-    // Exactly YYYY-MM-DD: chrono alone would also accept a year without padding.
-    if text.len() != 10 {
+    let b = text.trim().as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
     }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
+    let (y, m, d) = (digits(&b[0..4])?, digits(&b[5..7])?, digits(&b[8..10])?);
+    NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, m, d)
 }
 
 /// Minute of the day for a wall time.
 pub fn minute_of_day(wall: NaiveDateTime) -> u16 {
-    let t: NaiveTime = wall.time();
     // hour() < 24 and minute() < 60, so this is below 1440.
-    (chrono::Timelike::hour(&t) * 60 + chrono::Timelike::minute(&t)) as u16
+    (wall.hour() * 60 + wall.minute()) as u16
+}
+
+/// RFC 3339 with the offset, to the second: `2024-12-26T09:00:00-05:00`.
+pub fn format_rfc3339(t: DateTime<Utc>, tz: Tz) -> String {
+    let local = t.with_timezone(&tz);
+    let offset = local.offset().fix().local_minus_utc();
+    let (sign, offset) = if offset < 0 {
+        ('-', -offset)
+    } else {
+        ('+', offset)
+    };
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{sign}{:02}:{:02}",
+        local.year(),
+        local.month(),
+        local.day(),
+        local.hour(),
+        local.minute(),
+        local.second(),
+        offset / 3600,
+        offset % 3600 / 60
+    )
 }
 
 #[cfg(test)]
@@ -141,7 +209,9 @@ mod tests {
         assert_eq!(parse_hhmm("00:00"), Some(0));
         assert_eq!(parse_hhmm("9:30"), Some(570));
         assert_eq!(parse_hhmm("24:00"), Some(1440));
-        for bad in ["24:01", "12:60", "1230", "", ":30", "12:3", "123:00", "-1:00", "ab:cd"] {
+        for bad in [
+            "24:01", "12:60", "1230", "", ":30", "12:3", "123:00", "-1:00", "ab:cd",
+        ] {
             assert_eq!(parse_hhmm(bad), None, "{bad}");
         }
     }
@@ -174,7 +244,24 @@ mod tests {
             parse_simulate("2024-12-24T16:30+0530").unwrap(),
             utc("2024-12-24T11:00:00")
         );
-        for bad in ["tomorrow", "2024-13-01T10:00", "2024-12-24T25:00", "12/24/2024 10:00"] {
+        assert_eq!(
+            parse_simulate("2024-12-24T16:30:15.250").unwrap(),
+            When::Wall(wall("2024-12-24T16:30:15"))
+        );
+        for bad in [
+            "tomorrow",
+            "2024-13-01T10:00",
+            "2024-12-24T25:00",
+            "12/24/2024 10:00",
+            "2024-12-24T10",
+            "2024-12-24T10:00+5",
+            "2024-12-24T10:00:00.",
+            "2024-12-24T10:00 junk",
+            "2024-12-24T10:00+24:00",
+            "",
+            "2024-1-01",
+            "é024-12-24T10:00",
+        ] {
             assert!(parse_simulate(bad).is_err(), "{bad}");
         }
     }
