@@ -19,7 +19,14 @@ const http = require('http');
 const lib = require('./lib');
 const { Router, productOf } = require('./router');
 
-const AREAS = [require('./iam'), require('./calls'), require('./sync'), require('./taskrouter')];
+const AREAS = [
+  require('./iam'),
+  require('./calls'),
+  require('./sync'),
+  require('./taskrouter'),
+  require('./taskrouter-stats'),
+  require('./sync-documents'),
+];
 
 const DEFAULT_ACCOUNT_SID = lib.fixedSid('AC', 'emulator-account');
 const DEFAULT_AUTH_TOKEN = 'emulator-auth-token';
@@ -41,9 +48,10 @@ function matches(match, info) {
   return true;
 }
 
-function createEmulator({ accountSid = DEFAULT_ACCOUNT_SID, authToken = DEFAULT_AUTH_TOKEN, areas = AREAS } = {}) {
+// `clock` ({now(), advance(ms)}) may be injected, e.g. a simulated clock for benchmarks.
+function createEmulator({ accountSid = DEFAULT_ACCOUNT_SID, authToken = DEFAULT_AUTH_TOKEN, areas = AREAS, clock: injectedClock } = {}) {
   const router = new Router();
-  const clock = lib.createClock();
+  const clock = injectedClock || lib.createClock();
   const state = {};
   const requests = [];
   const faults = [];
