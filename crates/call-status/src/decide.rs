@@ -44,6 +44,17 @@ pub struct StoredItem {
     pub revision: String,
 }
 
+/// What the caller knows about the call's `Global.ParkedCalls` entry.
+#[derive(Debug, Clone)]
+pub enum Lookup {
+    /// Not fetched yet: a terminal status asks for it with [`Decision::Lookup`].
+    NotYet,
+    /// Fetched: there is no entry (the map or the item does not exist).
+    Absent,
+    /// Fetched: the entry.
+    Found(StoredItem),
+}
+
 /// Why a callback needs nothing done.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -95,6 +106,11 @@ pub struct WrapUp {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "action", rename_all = "camelCase")]
 pub enum Decision {
+    /// Fetch this item and decide again with what was found.
+    Lookup {
+        map: String,
+        key: String,
+    },
     Ignore {
         reason: IgnoreReason,
         message: String,
@@ -110,10 +126,10 @@ fn text(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
-/// Decides what a callback means, given the call's global entry (`None` if there is none).
+/// Decides what a callback means, given what is known of the call's global entry.
 pub fn decide(
     callback: &Callback,
-    global: Option<&StoredItem>,
+    global: &Lookup,
     workspace_sid: Option<&str>,
     now_ms: f64,
 ) -> Result<Decision, CallStatusError> {
@@ -155,11 +171,20 @@ pub fn decide(
             format!("{call_sid} is {status}: not a terminal status, nothing to do"),
         ));
     }
-    let Some(item) = global else {
-        return Ok(ignore(
-            IgnoreReason::NotParked,
-            format!("{call_sid} is not parked: nothing to do"),
-        ));
+    let item = match global {
+        Lookup::NotYet => {
+            return Ok(Decision::Lookup {
+                map: GLOBAL_MAP.into(),
+                key: call_sid.into(),
+            })
+        }
+        Lookup::Absent => {
+            return Ok(ignore(
+                IgnoreReason::NotParked,
+                format!("{call_sid} is not parked: nothing to do"),
+            ))
+        }
+        Lookup::Found(item) => item,
     };
     let Value::Object(stored) = &item.data else {
         return Ok(ignore(
@@ -280,7 +305,7 @@ mod tests {
     fn every_terminal_status_wraps_up_a_parked_call() {
         for status in TERMINAL {
             let Decision::WrapUp(w) =
-                decide(&cb(status, "4"), Some(&parked()), Some(WS), NOW).expect("ok")
+                decide(&cb(status, "4"), &Lookup::Found(parked()), Some(WS), NOW).expect("ok")
             else {
                 panic!("{status} should wrap up");
             };
@@ -320,19 +345,37 @@ mod tests {
     fn nothing_to_do_cases() {
         let reason = |d: Decision| match d {
             Decision::Ignore { reason, .. } => Some(reason),
-            Decision::WrapUp(_) => None,
+            _ => None,
         };
+        assert_eq!(
+            decide(&cb("busy", "1"), &Lookup::NotYet, Some(WS), NOW).expect("ok"),
+            Decision::Lookup {
+                map: GLOBAL_MAP.into(),
+                key: CALL.into()
+            },
+            "a terminal status asks for the entry"
+        );
+        let d = decide(&cb("ringing", "1"), &Lookup::NotYet, Some(WS), NOW).expect("ok");
+        assert_eq!(
+            reason(d),
+            Some(IgnoreReason::NonTerminalStatus),
+            "no lookup for a non-terminal status"
+        );
         for status in NON_TERMINAL {
-            let d = decide(&cb(status, "9"), Some(&parked()), Some(WS), NOW).expect("ok");
+            let d = decide(&cb(status, "9"), &Lookup::Found(parked()), Some(WS), NOW).expect("ok");
             assert_eq!(reason(d), Some(IgnoreReason::NonTerminalStatus), "{status}");
         }
         assert_eq!(
-            reason(decide(&cb("completed", "1"), None, Some(WS), NOW).expect("ok")),
+            reason(decide(&cb("completed", "1"), &Lookup::Absent, Some(WS), NOW).expect("ok")),
             Some(IgnoreReason::NotParked)
         );
-        let Decision::WrapUp(w) =
-            decide(&cb("completed", "1"), Some(&parked()), Some(WS), NOW).expect("ok")
-        else {
+        let Decision::WrapUp(w) = decide(
+            &cb("completed", "1"),
+            &Lookup::Found(parked()),
+            Some(WS),
+            NOW,
+        )
+        .expect("ok") else {
             panic!("wrap up")
         };
         let claimed = StoredItem {
@@ -340,7 +383,13 @@ mod tests {
             revision: "4".into(),
         };
         for status in TERMINAL {
-            let d = decide(&cb(status, "2"), Some(&claimed), Some(WS), NOW).expect("ok");
+            let d = decide(
+                &cb(status, "2"),
+                &Lookup::Found(claimed.clone()),
+                Some(WS),
+                NOW,
+            )
+            .expect("ok");
             assert_eq!(
                 reason(d),
                 Some(IgnoreReason::AlreadyClaimed),
@@ -352,37 +401,37 @@ mod tests {
             revision: "1".into(),
         };
         assert_eq!(
-            reason(decide(&cb("completed", "1"), Some(&junk), Some(WS), NOW).expect("ok")),
+            reason(decide(&cb("completed", "1"), &Lookup::Found(junk), Some(WS), NOW).expect("ok")),
             Some(IgnoreReason::UnreadableRecord)
         );
     }
 
     #[test]
     fn bad_input_is_named() {
-        let e = decide(&Callback::default(), None, Some(WS), NOW).unwrap_err();
+        let e = decide(&Callback::default(), &Lookup::NotYet, Some(WS), NOW).unwrap_err();
         assert_eq!((e.parameter(), e.http_status()), (Some("CallSid"), 400));
         let e = decide(
             &Callback {
                 call_status: None,
                 ..cb("x", "1")
             },
-            None,
+            &Lookup::NotYet,
             Some(WS),
             NOW,
         )
         .unwrap_err();
         assert_eq!(e.parameter(), Some("CallStatus"));
-        let e = decide(&cb("hung-up", "1"), None, Some(WS), NOW).unwrap_err();
+        let e = decide(&cb("hung-up", "1"), &Lookup::NotYet, Some(WS), NOW).unwrap_err();
         assert!(e.to_string().contains("\"hung-up\""));
-        let e = decide(&cb("completed", "x"), None, Some(WS), NOW).unwrap_err();
+        let e = decide(&cb("completed", "x"), &Lookup::NotYet, Some(WS), NOW).unwrap_err();
         assert_eq!(e.parameter(), Some("SequenceNumber"));
-        let e = decide(&cb("completed", "1"), Some(&parked()), None, NOW).unwrap_err();
+        let e = decide(&cb("completed", "1"), &Lookup::Found(parked()), None, NOW).unwrap_err();
         assert_eq!(
             (e.parameter(), e.http_status()),
             (Some("WORKSPACE_SID"), 500)
         );
         assert_eq!(
-            decide(&cb("completed", "1"), None, Some(WS), f64::NAN)
+            decide(&cb("completed", "1"), &Lookup::NotYet, Some(WS), f64::NAN)
                 .unwrap_err()
                 .code(),
             "invalid_now"
@@ -394,8 +443,8 @@ mod tests {
         fn no_input_panics(sid in any::<String>(), status in any::<String>(), seq in any::<String>(), data in any::<String>(), now in any::<f64>()) {
             let callback = Callback { call_sid: Some(sid), call_status: Some(status), sequence_number: Some(seq), timestamp: None };
             let item = StoredItem { data: Value::String(data), revision: "1".into() };
-            let _ = decide(&callback, Some(&item), Some(WS), now);
-            let _ = decide(&cb("completed", "1"), Some(&parked()), Some(WS), now);
+            let _ = decide(&callback, &Lookup::Found(item), Some(WS), now);
+            let _ = decide(&cb("completed", "1"), &Lookup::Found(parked()), Some(WS), now);
         }
     }
 }

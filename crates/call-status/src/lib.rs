@@ -3,8 +3,9 @@
 //! When a call is parked, its status callback points at `call-status-handler`. Twilio posts
 //! `CallSid`, `CallStatus`, `SequenceNumber` and `Timestamp` there as the call changes state. This
 //! crate turns one such callback, plus the call's entry in `Global.ParkedCalls` (or its absence),
-//! into a [`Decision`]: do nothing, or wrap up a caller who hung up while parked. It performs no
-//! I/O; the shim fetches the entry, asks [`decide`], and carries out the steps in order.
+//! into a [`Decision`]: look the entry up, do nothing, or wrap up a caller who hung up while
+//! parked. It performs no I/O; the shim asks [`decide`], fetches the entry when told to
+//! ([`Decision::Lookup`]), asks again with it, and carries out the steps in order.
 //!
 //! # Statuses
 //!
@@ -53,7 +54,7 @@ mod error;
 mod wasm;
 
 pub use decide::{
-    decide, is_terminal, Callback, ConditionalUpdate, Decision, IgnoreReason, StoredItem,
+    decide, is_terminal, Callback, ConditionalUpdate, Decision, IgnoreReason, Lookup, StoredItem,
     TaskCreate, WrapUp, CLAIM_FIELD, HANGUP_ENTRY_TTL, TASK_CHANNEL, WRAP_UP_PRIORITY,
 };
 pub use error::CallStatusError;

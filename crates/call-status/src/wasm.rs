@@ -1,16 +1,27 @@
-//! The wasm face: `decide(callback, globalItem | null, workspaceSid, Date.now())`.
+//! The wasm face: `decide(callback, lookup, workspaceSid, Date.now())`.
 //!
 //! ```js
-//! decide({CallSid, CallStatus, SequenceNumber, Timestamp}, {data, revision} | null, context.WORKSPACE_SID, Date.now())
-//!   // -> {action: 'ignore', reason, message}
+//! decide({CallSid, CallStatus, SequenceNumber, Timestamp}, lookup, context.WORKSPACE_SID, Date.now())
+//!   // lookup: null (not fetched yet) | {found: false} | {found: true, data, revision}
+//!   // -> {action: 'lookup', map, key}
+//!   // |  {action: 'ignore', reason, message}
 //!   // |  {action: 'wrapUp', callSid, callStatus, holdTime, claim, task, workerEntry, removeGlobal, release}
 //! ```
 //! Throws an `Error` with `code`, `status` (HTTP) and `parameter`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
-use crate::{Callback, StoredItem};
+use crate::{Callback, Lookup, StoredItem};
+
+#[derive(Deserialize)]
+struct Fetched {
+    found: bool,
+    #[serde(default)]
+    data: serde_json::Value,
+    #[serde(default)]
+    revision: String,
+}
 
 fn js_error(code: &str, message: &str, status: u16, parameter: Option<&str>) -> JsValue {
     let error = js_sys::Error::new(message);
@@ -32,15 +43,21 @@ pub fn decide(
 ) -> Result<JsValue, JsValue> {
     let callback: Callback = serde_wasm_bindgen::from_value(callback)
         .map_err(|e| js_error("invalid_request", &format!("callback: {e}"), 400, None))?;
-    let global: Option<StoredItem> =
-        if global.is_null() || global.is_undefined() {
-            None
+    let lookup = if global.is_null() || global.is_undefined() {
+        Lookup::NotYet
+    } else {
+        let fetched: Fetched = serde_wasm_bindgen::from_value(global)
+            .map_err(|e| js_error("invalid_request", &format!("global entry: {e}"), 500, None))?;
+        if fetched.found {
+            Lookup::Found(StoredItem {
+                data: fetched.data,
+                revision: fetched.revision,
+            })
         } else {
-            Some(serde_wasm_bindgen::from_value(global).map_err(|e| {
-                js_error("invalid_request", &format!("global entry: {e}"), 500, None)
-            })?)
-        };
-    let decision = crate::decide(&callback, global.as_ref(), workspace_sid.as_deref(), now_ms)
+            Lookup::Absent
+        }
+    };
+    let decision = crate::decide(&callback, &lookup, workspace_sid.as_deref(), now_ms)
         .map_err(|e| js_error(e.code(), &e.to_string(), e.http_status(), e.parameter()))?;
     let serializer = serde_wasm_bindgen::Serializer::json_compatible();
     decision
