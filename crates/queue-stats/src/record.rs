@@ -447,13 +447,30 @@ fn clock_free(record: &Value) -> (Value, Vec<Option<i64>>) {
 pub fn same_content(a: &Value, b: &Value) -> bool {
     let (ra, ea) = clock_free(a);
     let (rb, eb) = clock_free(b);
-    ra == rb
+    json_eq(&ra, &rb)
         && ea.len() == eb.len()
         && ea.iter().zip(&eb).all(|pair| match pair {
             (None, None) => true,
             (Some(x), Some(y)) => (x - y).abs() <= ENTERED_AT_TOLERANCE_MS,
             _ => false,
         })
+}
+
+/// JSON equality where numbers compare by value: a record read back from Sync through JavaScript
+/// has `1` where this crate wrote `1.0`, and that is the same content.
+fn json_eq(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x == y || x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_eq(p, q))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
+        }
+        _ => a == b,
+    }
 }
 
 /// Splits queue SIDs into bulk real-time statistics requests of at most `limit` queues,

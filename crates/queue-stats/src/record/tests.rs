@@ -343,6 +343,36 @@ fn unchanged_content_is_detected_across_clock_only_differences() {
 }
 
 #[test]
+fn numbers_compare_by_value() {
+    // Through JavaScript, 1.0 comes back as the integer 1.
+    let config = Config::default();
+    let first = build(
+        &config,
+        &queue(),
+        None,
+        &[fetched("all", statistics(0, 3, 0, 0, 0))],
+        now(),
+    );
+    assert_eq!(
+        first.record["cumulativeStats_all"]["serviceLevel"]["30"]["level"],
+        json!(1.0)
+    );
+    let text = serde_json::to_string(&first.record)
+        .unwrap()
+        .replace("\"level\":1.0", "\"level\":1");
+    let roundtrip: Value = serde_json::from_str(&text).unwrap();
+    assert_ne!(roundtrip, first.record);
+    let again = build(
+        &config,
+        &queue(),
+        Some(&roundtrip),
+        &[fetched("all", statistics(0, 3, 0, 0, 0))],
+        now(),
+    );
+    assert!(!again.changed);
+}
+
+#[test]
 fn bulk_entry_replaces_all_realtime_only() {
     let config = Config::default();
     let first = build(

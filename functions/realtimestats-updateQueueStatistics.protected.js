@@ -1,0 +1,35 @@
+// POST /realtimestats-updateQueueStatistics — the TaskRouter workspace's Event Callback URL.
+// Same path as the published Flex realtime stats dashboard's function, so workspaces keep their
+// callback. TaskRouter posts every workspace event (form-encoded); the queue-stats module decides
+// what it means and builds the Sync record, common/queue-stats performs the reads and writes.
+// A malformed or irrelevant event is a 200 no-op (TaskRouter would retry a failure); only a
+// misconfiguration is an error. `checkMap=true` (the published set-up call) is accepted and
+// ignored: the Sync map and documents are created on demand.
+const { wasmModule } = require(Runtime.getFunctions()['common/wasm'].path);
+const { handle } = require(Runtime.getFunctions()['common/http'].path);
+const tw = require(Runtime.getFunctions()['common/twilio'].path);
+const { createUpdater } = require(Runtime.getFunctions()['common/queue-stats'].path);
+
+// The configuration (QUEUE_STATS_*) is validated once per container; a bad value is a 500 naming it.
+let env = {};
+const queueStats = wasmModule('queue_stats', (wasm) => new wasm.QueueStats(env));
+// Every wasm call goes through the loader, so a trap reloads the module instead of poisoning it.
+const qs = new Proxy({}, { get: (_, name) => (...args) => queueStats.call((wasm, instance) => instance[name](...args)) });
+let updater = null;
+
+exports.handler = handle(async (context, event) => {
+  const workspaceSid = tw.requireEnv(context, 'TWILIO_FLEX_WORKSPACE_SID');
+  const syncServiceSid = tw.requireEnv(context, 'TWILIO_FLEX_SYNC_SID');
+  env = Object.fromEntries(Object.entries(context).filter(([key, value]) => key.startsWith('QUEUE_STATS_') && typeof value === 'string'));
+  if (!updater) {
+    const client = tw.twilioClient(context);
+    updater = createUpdater({ qs, client, workspaceSid, syncServiceSid, retry: (fn) => tw.withRetry(context, fn) });
+  }
+  const { request, ...fields } = event;
+  const summary = await updater.handle(fields);
+  console.log(
+    `queue-stats: ${fields.EventType || '(no EventType)'}: ${summary.plan.action}: ${summary.plan.reason}` +
+      (summary.errors.length ? `; errors: ${summary.errors.join('; ')}` : ''),
+  );
+  return { status: 200, body: summary };
+});
