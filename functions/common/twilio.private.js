@@ -234,7 +234,36 @@ function twilioFailure(what, err) {
   return new HttpError(status, `${what} failed: ${(err && err.message) || err}`, { twilioError });
 }
 
+/**
+ * Runs a domain crate call (`mod.call(fn)` from common/wasm) and turns the crate's errors
+ * (`{code, status, parameter}`) into an HttpError with that status and a JSON body
+ * `{error, code, parameter}`; traps keep their own 500.
+ */
+function callWasm(mod, fn) {
+  try {
+    return mod.call(fn);
+  } catch (err) {
+    if (err && typeof err.code === 'string' && Number.isInteger(err.status) && !(err instanceof HttpError)) {
+      throw new HttpError(err.status, err.message, { code: err.code, ...(err.parameter ? { parameter: err.parameter } : {}) });
+    }
+    throw err;
+  }
+}
+
+/** Request fields as the crates take them: strings or undefined (objects as JSON text). */
+function formFields(event, names) {
+  const out = {};
+  for (const name of names) {
+    const v = event[name];
+    if (v === undefined || v === null) continue;
+    out[name] = typeof v === 'object' ? JSON.stringify(v) : String(v);
+  }
+  return out;
+}
+
 module.exports = {
+  callWasm,
+  formFields,
   twilioClient,
   validateFlexToken,
   withRetry,

@@ -1,0 +1,35 @@
+// POST /park-call (the multi-call Flex plugin; form-encoded, Flex token in `Token`)
+//   attributes (JSON), callSid, name, queueName, taskSid, workerSid, workflowSid
+// Puts the caller on hold music and lists the call in Sync. The parking crate plans it; this shim
+// updates the call first and writes Sync only if that worked, so a call that could not be parked
+// is never listed as parked.
+const { wasmModule } = require(Runtime.getFunctions()['common/wasm'].path);
+const { handle } = require(Runtime.getFunctions()['common/http'].path);
+const tw = require(Runtime.getFunctions()['common/twilio'].path);
+
+const parking = wasmModule('parking');
+const FIELDS = ['attributes', 'callSid', 'name', 'queueName', 'taskSid', 'workerSid', 'workflowSid'];
+
+exports.handler = handle(async (context, event) => {
+  tw.requireEnv(context, 'SYNC_SERVICE_SID');
+  await tw.validateFlexToken(context, event.Token);
+  const settings = { domainName: context.DOMAIN_NAME, holdMusicPath: context.HOLD_MUSIC_PATH };
+  const plan = tw.callWasm(parking, (wasm) => wasm.park(tw.formFields(event, FIELDS), settings, Date.now()));
+  const client = tw.twilioClient(context);
+
+  try {
+    await tw.withRetry(context, () =>
+      client.calls(plan.callSid).update({ twiml: plan.twiml, statusCallback: plan.statusCallback, statusCallbackMethod: 'POST' }),
+    );
+  } catch (err) {
+    throw tw.twilioFailure(`Parking call ${plan.callSid}: the call update`, err);
+  }
+  for (const entry of plan.sync) {
+    try {
+      await tw.upsertItem(context, client, entry);
+    } catch (err) {
+      throw tw.twilioFailure(`Call ${plan.callSid} is on hold, but listing it in Sync map ${entry.map}`, err);
+    }
+  }
+  return { status: 200, body: { success: true, callSid: plan.callSid, parkedCall: plan.record } };
+});

@@ -1,0 +1,28 @@
+// POST /worker-capacity (the multi-call Flex plugin; form-encoded, Flex token in `Token`)
+//   capacity, workerChannelSid, workerSid
+// Sets a worker channel's capacity (the plugin raises voice capacity to take a second call).
+// Answers {sid, configuredCapacity, dateUpdated, taskChannelUniqueName}.
+const { wasmModule } = require(Runtime.getFunctions()['common/wasm'].path);
+const { handle } = require(Runtime.getFunctions()['common/http'].path);
+const tw = require(Runtime.getFunctions()['common/twilio'].path);
+
+const parking = wasmModule('parking');
+const FIELDS = ['capacity', 'workerChannelSid', 'workerSid'];
+
+exports.handler = handle(async (context, event) => {
+  const workspaceSid = tw.requireEnv(context, 'WORKSPACE_SID');
+  await tw.validateFlexToken(context, event.Token);
+  const plan = tw.callWasm(parking, (wasm) => wasm.capacity(tw.formFields(event, FIELDS)));
+  const client = tw.twilioClient(context);
+
+  let channel;
+  try {
+    channel = await tw.withRetry(context, () =>
+      client.taskrouter.v1.workspaces(workspaceSid).workers(plan.workerSid).workerChannels(plan.workerChannelSid).update({ capacity: plan.capacity }),
+    );
+  } catch (err) {
+    throw tw.twilioFailure(`Updating worker channel ${plan.workerChannelSid} of ${plan.workerSid}`, err);
+  }
+  const { sid, configuredCapacity, dateUpdated, taskChannelUniqueName } = channel;
+  return { status: 200, body: { sid, configuredCapacity, dateUpdated, taskChannelUniqueName } };
+});
