@@ -18,20 +18,36 @@ pub struct ConfigFile {
     pub schedules: Vec<ScheduleConfig>,
 }
 
-/// Rule ids are strings in the plugin's files; older tools wrote numbers.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-pub enum RuleId {
-    Text(String),
-    Number(serde_json::Number),
-}
+/// A rule id: a string in the plugin's files; older tools wrote numbers, which mean the same as
+/// their decimal text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleId(pub String);
 
 impl RuleId {
     fn key(&self) -> String {
-        match self {
-            RuleId::Text(s) => s.clone(),
-            RuleId::Number(n) => n.to_string(),
+        self.0.clone()
+    }
+}
+
+impl<'de> Deserialize<'de> for RuleId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct IdVisitor;
+        impl serde::de::Visitor<'_> for IdVisitor {
+            type Value = RuleId;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a rule id (a string or an integer)")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RuleId, E> {
+                Ok(RuleId(v.to_string()))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<RuleId, E> {
+                Ok(RuleId(v.to_string()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<RuleId, E> {
+                Ok(RuleId(v.to_string()))
+            }
         }
+        deserializer.deserialize_any(IdVisitor)
     }
 }
 

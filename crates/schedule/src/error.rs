@@ -45,8 +45,8 @@ pub enum CheckError {
          (wall time in the schedule's zone) or 2024-12-24T16:30:00Z / 2024-12-24T16:30-05:00 (an instant)"
     )]
     InvalidSimulate(String),
-    #[error("the current time {0} is not a valid instant in milliseconds since 1970")]
-    InvalidNow(String),
+    #[error("the current time is not a valid instant in milliseconds since 1970")]
+    InvalidNow,
 }
 
 impl CheckError {
@@ -55,7 +55,7 @@ impl CheckError {
             CheckError::MissingName => "missing_name",
             CheckError::ScheduleNotFound(_) => "schedule_not_found",
             CheckError::InvalidSimulate(_) => "invalid_simulate",
-            CheckError::InvalidNow(_) => "invalid_now",
+            CheckError::InvalidNow => "invalid_now",
         }
     }
 
@@ -64,7 +64,7 @@ impl CheckError {
         match self {
             CheckError::MissingName | CheckError::InvalidSimulate(_) => 400,
             CheckError::ScheduleNotFound(_) => 404,
-            CheckError::InvalidNow(_) => 500,
+            CheckError::InvalidNow => 500,
         }
     }
 }

@@ -42,9 +42,9 @@ impl When {
 pub fn instant_from_ms(ms: f64) -> Result<DateTime<Utc>, CheckError> {
     // `as` saturates for out-of-range floats; the range check catches both NaN and huge values.
     if !ms.is_finite() || ms.abs() > 8.64e15 {
-        return Err(CheckError::InvalidNow(ms.to_string()));
+        return Err(CheckError::InvalidNow);
     }
-    DateTime::from_timestamp_millis(ms as i64).ok_or_else(|| CheckError::InvalidNow(ms.to_string()))
+    DateTime::from_timestamp_millis(ms as i64).ok_or(CheckError::InvalidNow)
 }
 
 /// `simulate` as published: without an offset it is wall time; with `Z` or `±hh:mm` (or `±hhmm`)
