@@ -161,10 +161,45 @@ function parseDate(lib, name, raw) {
   return ms;
 }
 
-function durations(values) {
-  if (!values.length) return { avg: 0, min: 0, max: 0, total: 0 };
-  const total = values.reduce((a, b) => a + b, 0);
-  return { avg: Math.round(total / values.length), min: Math.round(Math.min(...values)), max: Math.round(Math.max(...values)), total: Math.round(total) };
+/** Running totals of one kind of wait (seconds). */
+const emptyDurations = () => ({ n: 0, total: 0, min: Infinity, max: 0 });
+function addDuration(d, v) {
+  d.n += 1;
+  d.total += v;
+  d.min = Math.min(d.min, v);
+  d.max = Math.max(d.max, v);
+}
+const durationView = (d) =>
+  d.n ? { avg: Math.round(d.total / d.n), min: Math.round(d.min), max: Math.round(d.max), total: Math.round(d.total) } : { avg: 0, min: 0, max: 0, total: 0 };
+
+/** Totals of the log entries from index `from` on that match the window and channel. */
+function accumulate(acc, log, from, { start, end, channel, thresholds }) {
+  for (let i = from; i < log.length; i += 1) {
+    const e = log[i];
+    if (e.at < start || e.at > end || (channel && e.channel !== channel)) continue;
+    acc.steps[e.step] = (acc.steps[e.step] || 0) + 1;
+    if (e.step === 'accepted') {
+      addDuration(acc.accepted, e.waitS);
+      addDuration(acc.acceptedInQueue, e.inQueueS);
+    }
+    if (e.step === 'canceled') {
+      addDuration(acc.canceled, e.waitS);
+      if (e.from === 'reserved') acc.reservationsCanceled += 1;
+    }
+    if (e.step === 'accepted' || e.step === 'canceled') {
+      const field = e.step === 'accepted' ? 'reservations_accepted' : 'tasks_canceled';
+      for (const t of thresholds) acc.split[t][e.waitS > t ? 'above' : 'below'][field] += 1;
+    }
+  }
+  return acc;
+}
+
+function newAccumulator(thresholds) {
+  const split = {};
+  for (const t of thresholds) {
+    split[t] = { above: { tasks_canceled: 0, reservations_accepted: 0 }, below: { tasks_canceled: 0, reservations_accepted: 0 } };
+  }
+  return { steps: {}, accepted: emptyDurations(), acceptedInQueue: emptyDurations(), canceled: emptyDurations(), reservationsCanceled: 0, split, seen: 0 };
 }
 
 function cumulative(ctx, queue, channel, query) {
@@ -178,52 +213,55 @@ function cumulative(ctx, queue, channel, query) {
     if (!Number.isInteger(minutes) || minutes < 0) throw lib.errors.invalidParam('Minutes', 'must be a whole number of minutes');
     start = end - minutes * 60000;
   }
-  const thresholds = query.SplitByWaitTime === undefined || query.SplitByWaitTime === ''
-    ? []
-    : String(query.SplitByWaitTime).split(',').map((s) => {
-        const n = Number(s.trim());
-        if (!Number.isInteger(n) || n < 0) throw lib.errors.invalidParam('SplitByWaitTime', `${s} is not a number of seconds`);
-        return n;
-      });
-  const steps = queue.log.filter((e) => e.at >= start && e.at <= end && (!channel || e.channel === channel));
-  const count = (step) => steps.filter((e) => e.step === step).length;
-  const accepted = steps.filter((e) => e.step === 'accepted');
-  const canceled = steps.filter((e) => e.step === 'canceled');
-  const out = {
+  const thresholds =
+    query.SplitByWaitTime === undefined || query.SplitByWaitTime === ''
+      ? []
+      : String(query.SplitByWaitTime)
+          .split(',')
+          .map((s) => {
+            const n = Number(s.trim());
+            if (!Number.isInteger(n) || n < 0) throw lib.errors.invalidParam('SplitByWaitTime', `${s} is not a number of seconds`);
+            return n;
+          });
+  // The log is appended in time order, so with a fixed start and an end at or after its last
+  // entry the totals only grow: keep them per (start, channel, thresholds) and add new entries.
+  const window = { start, end, channel, thresholds };
+  const last = queue.log.length ? queue.log[queue.log.length - 1].at : -Infinity;
+  let acc;
+  if (end >= last && query.StartDate !== undefined) {
+    const key = `${start}|${channel || ''}|${thresholds.join(',')}`;
+    queue.totals = queue.totals || new Map();
+    acc = queue.totals.get(key) || newAccumulator(thresholds);
+    accumulate(acc, queue.log, acc.seen, window);
+    acc.seen = queue.log.length;
+    queue.totals.set(key, acc);
+  } else {
+    acc = accumulate(newAccumulator(thresholds), queue.log, 0, window);
+  }
+  const count = (step) => acc.steps[step] || 0;
+  return {
     account_sid: ctx.accountSid,
-    avg_task_acceptance_time: accepted.length ? Math.round(accepted.reduce((a, e) => a + e.waitS, 0) / accepted.length) : 0,
+    avg_task_acceptance_time: acc.accepted.n ? Math.round(acc.accepted.total / acc.accepted.n) : 0,
     start_time: lib.isoDate(start),
     end_time: lib.isoDate(end),
     reservations_created: count('reserved'),
-    reservations_accepted: accepted.length,
+    reservations_accepted: count('accepted'),
     reservations_rejected: count('rejected'),
     reservations_timed_out: count('timeout'),
-    reservations_canceled: canceled.filter((e) => e.from === 'reserved').length,
+    reservations_canceled: acc.reservationsCanceled,
     reservations_rescinded: count('rescinded'),
-    split_by_wait_time: null,
+    split_by_wait_time: thresholds.length ? JSON.parse(JSON.stringify(acc.split)) : null,
     task_queue_sid: queue.sid,
-    tasks_canceled: canceled.length,
+    tasks_canceled: count('canceled'),
     tasks_completed: count('completed'),
     tasks_deleted: count('deleted'),
     tasks_entered: count('entered'),
     tasks_moved: count('moved'),
-    wait_duration_until_accepted: durations(accepted.map((e) => e.waitS)),
-    wait_duration_until_canceled: durations(canceled.map((e) => e.waitS)),
-    wait_duration_in_queue_until_accepted: durations(accepted.map((e) => e.inQueueS)),
+    wait_duration_until_accepted: durationView(acc.accepted),
+    wait_duration_until_canceled: durationView(acc.canceled),
+    wait_duration_in_queue_until_accepted: durationView(acc.acceptedInQueue),
     workspace_sid: ctx.state.taskrouter.workspace.sid,
   };
-  if (thresholds.length) {
-    out.split_by_wait_time = Object.fromEntries(
-      thresholds.map((t) => [
-        String(t),
-        {
-          above: { tasks_canceled: canceled.filter((e) => e.waitS > t).length, reservations_accepted: accepted.filter((e) => e.waitS > t).length },
-          below: { tasks_canceled: canceled.filter((e) => e.waitS <= t).length, reservations_accepted: accepted.filter((e) => e.waitS <= t).length },
-        },
-      ]),
-    );
-  }
-  return out;
 }
 
 module.exports = {
