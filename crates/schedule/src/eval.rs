@@ -314,3 +314,132 @@ fn next_offset_change(tz: Tz, start: DateTime<Utc>, limit: DateTime<Utc>) -> Dat
     }
     limit
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONFIG: &str = r#"{
+      "rules": [
+        {"id": "hours", "name": "Hours", "isOpen": true, "startTime": "09:00", "endTime": "17:00",
+         "dateRRule": "RRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"},
+        {"id": "late", "name": "Late", "isOpen": true, "startTime": "17:00", "endTime": "24:00",
+         "startDate": "2024-06-03", "endDate": "2024-06-07"},
+        {"id": "night", "name": "Night", "isOpen": true, "startTime": "22:00", "endTime": "02:00",
+         "startDate": "2024-06-10", "endDate": "2024-06-10"},
+        {"id": "morning-off", "name": "Morning off", "isOpen": false, "endTime": "10:00",
+         "dateRRule": "RRULE:FREQ=WEEKLY;BYDAY=WE"},
+        {"id": "no-reason", "name": "Closed", "isOpen": false, "startDate": "2024-06-14"}
+      ],
+      "schedules": [
+        {"name": "S", "manualClose": false, "timeZone": "America/Chicago",
+         "rules": ["gone", "hours", "late", "night", "morning-off", "no-reason"]},
+        {"name": "M", "manualClose": true, "timeZone": "UTC", "rules": ["hours"]}
+      ]
+    }"#;
+
+    fn book() -> Book {
+        Book::from_json(CONFIG).unwrap()
+    }
+
+    fn at<'a>(book: &'a Book, simulate: &str) -> Answer<'a> {
+        book.answer("S", When::from_request(Some(simulate), 0.0).unwrap())
+            .unwrap()
+    }
+
+    #[test]
+    fn open_rules_closed_rules_and_no_rule() {
+        let book = book();
+        let a = at(&book, "2024-06-04T09:00");
+        assert_eq!(
+            (a.is_open, a.closed_reason, a.matched_rule),
+            (true, "", Some("Hours"))
+        );
+        // A closed rule wins regardless of order; endTime alone means from midnight.
+        let a = at(&book, "2024-06-05T09:30");
+        assert_eq!((a.is_open, a.closed_reason), (false, "closed"));
+        assert_eq!(a.matched_rule, Some("Morning off"));
+        assert_eq!(a.next_change.as_deref(), Some("2024-06-05T10:00:00-05:00"));
+        // Nothing matches on a Sunday.
+        let a = at(&book, "2024-06-09T12:00");
+        assert_eq!(
+            (a.is_open, a.closed_reason, a.matched_rule),
+            (false, "closed", None)
+        );
+    }
+
+    #[test]
+    fn end_time_24_00_runs_to_midnight_and_date_ranges_are_inclusive() {
+        let book = book();
+        assert!(at(&book, "2024-06-07T23:59").is_open);
+        assert!(!at(&book, "2024-06-08T00:00").is_open);
+        assert!(!at(&book, "2024-06-10T17:30").is_open);
+    }
+
+    #[test]
+    fn an_overnight_rule_continues_after_midnight_of_its_date_only() {
+        let book = book();
+        assert!(at(&book, "2024-06-10T22:00").is_open);
+        let a = at(&book, "2024-06-11T01:59");
+        assert_eq!((a.is_open, a.matched_rule), (true, Some("Night")));
+        assert_eq!(a.next_change.as_deref(), Some("2024-06-11T02:00:00-05:00"));
+        assert!(!at(&book, "2024-06-10T01:00").is_open);
+        assert!(!at(&book, "2024-06-12T01:00").is_open);
+    }
+
+    #[test]
+    fn a_closed_rule_without_reason_says_closed_and_can_close_for_good() {
+        let book = book();
+        let a = at(&book, "2024-06-14T10:00");
+        assert_eq!(
+            (a.is_open, a.closed_reason, a.matched_rule),
+            (false, "closed", Some("Closed"))
+        );
+        assert_eq!(a.next_change, None);
+    }
+
+    #[test]
+    fn manual_close_overrides_everything() {
+        let book = book();
+        let a = book
+            .answer(
+                "M",
+                When::from_request(Some("2024-06-04T10:00"), 0.0).unwrap(),
+            )
+            .unwrap();
+        assert_eq!(
+            (a.is_open, a.closed_reason, a.matched_rule, a.next_change),
+            (false, "manual", None, None)
+        );
+        assert_eq!(a.time_zone, "UTC");
+    }
+
+    #[test]
+    fn unknown_rule_ids_are_skipped_and_reported() {
+        let book = book();
+        assert_eq!(book.warnings().len(), 1);
+        assert!(book.warnings()[0].contains("\"gone\""));
+    }
+
+    #[test]
+    fn http_answers() {
+        let book = book();
+        assert_eq!(book.respond(None, None, 0.0).status, 400);
+        assert_eq!(book.respond(Some(""), None, 0.0).status, 400);
+        assert_eq!(book.respond(Some("S"), Some("noon"), 0.0).status, 400);
+        assert_eq!(book.respond(Some("S"), None, f64::NAN).status, 500);
+        let not_found = book.respond(Some("X"), None, 0.0);
+        assert_eq!(not_found.status, 404);
+        assert_eq!(
+            serde_json::to_value(&not_found.body).unwrap(),
+            serde_json::json!({"isOpen": true, "closedReason": "error", "error": "Schedule X not found"})
+        );
+        let ok = book.respond(Some("S"), None, 1_717_513_200_000.0); // 2024-06-04T15:00Z, 10:00 CDT
+        assert_eq!(ok.status, 200);
+        assert_eq!(
+            serde_json::to_value(&ok.body).unwrap(),
+            serde_json::json!({"isOpen": true, "closedReason": "", "timeZone": "America/Chicago",
+                "matchedRule": "Hours", "nextChange": "2024-06-05T00:00:00-05:00"})
+        );
+    }
+}
