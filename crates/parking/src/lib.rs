@@ -296,6 +296,7 @@ pub fn pickup(req: &PickupRequest, now_ms: f64) -> Result<PickupPlan, ParkingErr
 pub fn capacity(req: &CapacityRequest) -> Result<CapacityPlan, ParkingError> {
     let raw = record::required(&req.capacity, "capacity", "the channel's new capacity")?;
     let capacity = raw
+        .trim()
         .parse::<u32>()
         .ok()
         .filter(|c| *c <= MAX_CAPACITY)

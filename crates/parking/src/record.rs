@@ -37,14 +37,14 @@ pub struct ParkedCall {
     pub workflow_sid: String,
 }
 
-/// Form parameters as the shim received them: every value a string or absent.
+/// A form parameter that must be present and not blank; its value is kept exactly as sent.
 pub(crate) fn required<'a>(
     value: &'a Option<String>,
     name: &'static str,
     what: &'static str,
 ) -> Result<&'a str, ParkingError> {
-    match value.as_deref().map(str::trim) {
-        Some(v) if !v.is_empty() => Ok(v),
+    match value.as_deref() {
+        Some(v) if !v.trim().is_empty() => Ok(v),
         _ => Err(ParkingError::MissingParameter { name, what }),
     }
 }

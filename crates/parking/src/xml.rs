@@ -35,12 +35,13 @@ fn escape(s: &str, attribute: bool) -> String {
     out
 }
 
-/// JSON text whose every character XML can carry: characters XML forbids (they can only occur
-/// inside JSON strings) become `\uXXXX` escapes, which JSON parsers read back unchanged.
+/// JSON text whose every character XML carries unchanged: characters XML forbids, and the line
+/// separators some parsers normalize to `\n` (U+0085, U+2028, U+2029, XML 1.1 line ends), can
+/// only occur inside JSON strings, so they become `\uXXXX` escapes, which JSON reads back as is.
 pub(crate) fn xml_safe_json(json: &str) -> String {
     let mut out = String::with_capacity(json.len());
     for c in json.chars() {
-        if is_xml_char(c) {
+        if is_xml_char(c) && !matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}') {
             out.push(c);
         } else {
             let mut units = [0u16; 2];
@@ -70,5 +71,6 @@ mod tests {
         assert_eq!(xml_safe_json(&json), "\"x\\ufffe\"");
         let back: String = serde_json::from_str(&xml_safe_json(&json)).unwrap_or_default();
         assert_eq!(back, "x\u{FFFE}");
+        assert_eq!(xml_safe_json("\"a\u{2028}b\""), "\"a\\u2028b\"");
     }
 }
