@@ -287,4 +287,4 @@ function describeForHumans(origin, { functionsOrigin = 'http://localhost:3000' }
   ];
 }
 
-module.exports = { startEmulator, createEmulator, describeForHumans, signature, DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN };
+module.exports = { startEmulator, createEmulator, describeForHumans, signature, AREAS, DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN };
