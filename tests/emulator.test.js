@@ -181,22 +181,23 @@ test('GET / shows the state as JSON', async () => {
 });
 
 test('another API area plugs in with a module of routes', async () => {
-  const documents = {
-    name: 'documents',
-    init: () => ({ docs: new Map() }),
+  const streams = {
+    name: 'testStreams',
+    init: () => ({ streams: new Map() }),
     routes(router, ctx) {
-      router.post('/v1/Services/:service/Documents', (req) => {
-        ctx.state.documents.docs.set(req.body.UniqueName, JSON.parse(req.body.Data));
-        return { status: 201, body: { unique_name: req.body.UniqueName, data: JSON.parse(req.body.Data), revision: '0' } };
+      router.post('/v1/Services/:service/Streams', (req) => {
+        const sid = ctx.lib.newSid('TO');
+        ctx.state.testStreams.streams.set(sid, req.body.UniqueName);
+        return { status: 201, body: { sid, unique_name: req.body.UniqueName, service_sid: req.params.service } };
       }, { product: 'sync' });
     },
-    snapshot: (state) => Object.fromEntries(state.docs),
+    snapshot: (state) => Object.fromEntries(state.streams),
   };
-  const extended = await startEmulator({ port: 0, areas: [...AREAS, documents] });
+  const extended = await startEmulator({ port: 0, areas: [...AREAS, streams] });
   try {
-    const doc = await emulatorClient(extended).sync.v1.services(extended.functionEnv().SYNC_SERVICE_SID).documents.create({ uniqueName: 'wallboard', data: { n: 1 } });
-    assert.deepEqual([doc.uniqueName, doc.data], ['wallboard', { n: 1 }]);
-    assert.deepEqual((await (await fetch(`${extended.origin}/`)).json()).documents, { wallboard: { n: 1 } });
+    const stream = await emulatorClient(extended).sync.v1.services(extended.functionEnv().SYNC_SERVICE_SID).syncStreams.create({ uniqueName: 'events' });
+    assert.equal(stream.uniqueName, 'events');
+    assert.deepEqual((await (await fetch(`${extended.origin}/`)).json()).testStreams, { [stream.sid]: 'events' });
   } finally {
     await extended.close();
   }
