@@ -5,6 +5,20 @@
 //! and validated once, that answers one question fast: [`Recurrence::contains`] — is this date an
 //! occurrence?
 //!
+//! ```
+//! use chrono::NaiveDate;
+//! use schedule::rrule::Recurrence;
+//!
+//! let thanksgiving = Recurrence::parse("RRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=4TH", None)?;
+//! assert!(thanksgiving.contains(NaiveDate::from_ymd_opt(2024, 11, 28).unwrap()));
+//!
+//! let start = NaiveDate::from_ymd_opt(2024, 1, 1);
+//! let every_other_monday = Recurrence::parse("FREQ=WEEKLY;INTERVAL=2;BYDAY=MO", start)?;
+//! assert!(every_other_monday.contains(NaiveDate::from_ymd_opt(2024, 1, 15).unwrap()));
+//! assert!(!every_other_monday.contains(NaiveDate::from_ymd_opt(2024, 1, 22).unwrap()));
+//! # Ok::<(), schedule::rrule::RRuleError>(())
+//! ```
+//!
 //! # The model
 //!
 //! The recurrence semantics are those of RFC 5545 as implemented by python-dateutil and rrule.js
@@ -14,13 +28,16 @@
 //!   beginning on **WKST** (Monday by default), months or years. `HOURLY`, `MINUTELY`, `SECONDLY`
 //!   and `BYHOUR`/`BYMINUTE`/`BYSECOND` are rejected: times go in `startTime`/`endTime`.
 //! - **DTSTART** is the rule's `startDate` when it has one, else the date of a `DTSTART` line in the
-//!   text (a time or `TZID` there is ignored). No date before DTSTART is an occurrence.
+//!   text (a time or `TZID` there is ignored). No date before DTSTART is an occurrence, and
+//!   DTSTART itself is one only if the rule selects it (`FREQ=MONTHLY;BYMONTHDAY=15` from 20
+//!   January first occurs on 15 February).
 //! - **INTERVAL** keeps every n-th period, counting DTSTART's period as the first.
 //! - The **BY** parts filter the dates of a kept period: a date is an occurrence when it passes all
 //!   of them. Within one part the values are alternatives (`BYDAY=MO,1TU` is every Monday and the
 //!   first Tuesday). Ordinals in `BYDAY` count within the month for `MONTHLY` (and for `YEARLY` with
 //!   `BYMONTH`), within the year otherwise; negative values count from the end. `BYWEEKNO` uses
 //!   WKST-based week numbers: week 1 is the first week with at least four days in the year.
+//!   Dates that do not exist are skipped, never moved: `BYMONTHDAY=31` skips 30-day months.
 //! - When none of `BYWEEKNO`, `BYYEARDAY`, `BYMONTHDAY`, `BYDAY` is given, the missing parts come
 //!   from DTSTART as RFC 5545 says: `WEEKLY` repeats on DTSTART's weekday, `MONTHLY` on its day of
 //!   the month, `YEARLY` on its day and (unless `BYMONTH` is given) its month.
@@ -37,6 +54,14 @@
 //! above — is rejected when there is neither a `startDate` nor a `DTSTART` line, with a message
 //! saying why. Any other rule may be **unanchored**: it has no first date and simply selects
 //! every date that passes its filters (`FREQ=WEEKLY;BYDAY=SA,SU` is every weekend).
+//!
+//! # Validation
+//!
+//! Besides the syntax and range of every value, the combinations RFC 5545 forbids are rejected
+//! (`BYWEEKNO` other than `YEARLY`, `BYYEARDAY` with `DAILY`/`WEEKLY`/`MONTHLY`, `BYMONTHDAY` with
+//! `WEEKLY`, `BYDAY` ordinals other than `MONTHLY`/`YEARLY` or with `BYWEEKNO`, `BYSETPOS` without
+//! another BY part, `COUNT` with `UNTIL`), and so are rules that could never occur for a simple
+//! reason: an `UNTIL` before DTSTART, or a `BYDAY` ordinal beyond 5 counted within a month.
 //!
 //! # Departures from rrule.js
 //!
@@ -183,6 +208,9 @@ impl Bits384 {
 struct SetPos {
     from_start: Bits384,
     from_end: Bits384,
+    /// The largest position from the start (0 if none), and from the end: counting stops there.
+    max_from_start: u32,
+    max_from_end: u32,
 }
 
 impl SetPos {
@@ -329,15 +357,39 @@ impl Recurrence {
         let Some((first, last)) = self.period_of(date) else {
             return false;
         };
-        let (mut before, mut len) = (0u32, 0u32);
+        // Count the matching dates before `date`, and after it, only as far as the largest
+        // position needs: BYSETPOS=-1 looks no further than the next match.
         let mut budget = u32::MAX;
-        self.scan(first, last, &mut budget, |d| {
-            len += 1;
-            if d < date {
-                before += 1;
-            }
+        let before = self.count_up_to(first, date.pred_opt(), set_pos.max_from_start, &mut budget);
+        if before < set_pos.max_from_start && set_pos.from_start.has(before + 1) {
+            return true;
+        }
+        let after = self.count_up_to(
+            date.succ_opt(),
+            Some(last),
+            set_pos.max_from_end,
+            &mut budget,
+        );
+        after < set_pos.max_from_end && set_pos.from_end.has(after + 1)
+    }
+
+    /// How many dates from `first` to `last` pass the filters, counting no further than `cap`.
+    fn count_up_to(
+        &self,
+        first: impl Into<Option<NaiveDate>>,
+        last: Option<NaiveDate>,
+        cap: u32,
+        budget: &mut u32,
+    ) -> u32 {
+        let (Some(first), Some(last), true) = (first.into(), last, cap > 0) else {
+            return 0;
+        };
+        let mut count = 0;
+        self.scan(first, last, budget, |_| {
+            count += 1;
+            count < cap
         });
-        set_pos.picks(before, len)
+        count
     }
 
     /// First and last date of the FREQ period containing `date`. As in dateutil, the period that
@@ -397,13 +449,14 @@ impl Recurrence {
     }
 
     /// Calls `visit` on every date from `first` to `last` that passes the filters, in order,
-    /// spending one unit of `budget` per date examined and skipping months BYMONTH excludes.
+    /// until it returns false, spending one unit of `budget` per date examined and skipping
+    /// months BYMONTH excludes.
     fn scan(
         &self,
         first: NaiveDate,
         last: NaiveDate,
         budget: &mut u32,
-        mut visit: impl FnMut(NaiveDate),
+        mut visit: impl FnMut(NaiveDate) -> bool,
     ) {
         let mut date = first;
         while date <= last && *budget > 0 {
@@ -415,8 +468,8 @@ impl Recurrence {
                 }
                 continue;
             }
-            if self.filter.matches(date, self.wkst) {
-                visit(date);
+            if self.filter.matches(date, self.wkst) && !visit(date) {
+                return;
             }
             match date.succ_opt() {
                 Some(next) => date = next,
@@ -440,7 +493,10 @@ impl Recurrence {
                 break;
             }
             in_period.clear();
-            self.scan(first, last.min(end), &mut budget, |d| in_period.push(d));
+            self.scan(first, last.min(end), &mut budget, |d| {
+                in_period.push(d);
+                true
+            });
             let len = u32::try_from(in_period.len()).unwrap_or(u32::MAX);
             for (index, &date) in (0u32..).zip(in_period.iter()) {
                 let picked = self.set_pos.as_ref().is_none_or(|p| p.picks(index, len));
@@ -451,11 +507,33 @@ impl Recurrence {
                     }
                 }
             }
-            period = self
-                .next_period_start(first)
-                .and_then(|next| self.period_of(next));
+            let mut next = self.next_period_start(first);
+            if self.freq == Freq::Daily {
+                next = self.skip_excluded_months(next, &mut budget);
+            }
+            period = next.and_then(|next| self.period_of(next));
         }
         found
+    }
+
+    /// For DAILY, the first day on the INTERVAL grid from `day` on that is in a month BYMONTH
+    /// allows, so that a search does not walk excluded months one day at a time.
+    fn skip_excluded_months(
+        &self,
+        mut day: Option<NaiveDate>,
+        budget: &mut u32,
+    ) -> Option<NaiveDate> {
+        let interval = i64::from(self.interval);
+        while let Some(d) = day {
+            if self.filter.months >> d.month() & 1 == 1 || *budget == 0 {
+                break;
+            }
+            *budget -= 1;
+            let gap = day_number(first_of_next_month(d)?) - day_number(d);
+            let steps = (gap + interval - 1) / interval;
+            day = d.checked_add_days(Days::new(u64::try_from(steps * interval).ok()?));
+        }
+        day
     }
 }
 
@@ -947,11 +1025,17 @@ fn build(raw: RawRule, start: Option<NaiveDate>) -> Result<Recurrence, RRuleErro
         let mut set = SetPos {
             from_start: Bits384::default(),
             from_end: Bits384::default(),
+            max_from_start: 0,
+            max_from_end: 0,
         };
         for &n in positions {
-            match n {
-                1.. => set.from_start.insert(n.unsigned_abs()),
-                _ => set.from_end.insert(n.unsigned_abs()),
+            let m = n.unsigned_abs();
+            if n > 0 {
+                set.from_start.insert(m);
+                set.max_from_start = set.max_from_start.max(m);
+            } else {
+                set.from_end.insert(m);
+                set.max_from_end = set.max_from_end.max(m);
             }
         }
         Box::new(set)
@@ -1419,6 +1503,38 @@ mod tests {
             assert_eq!(weeks == 53, last_of_week_year.is_some(), "{day}");
             day = day.succ_opt().unwrap();
         }
+    }
+
+    #[test]
+    fn byweekno_at_year_edges_matches_iso_weeks() {
+        // Where rrule.js departs from RFC 5545: 1-2 January 2022 are in ISO week 52 of 2021 (not
+        // 53), and 29-31 December 2025 in week 1 of 2026, which has 53 weeks (so also week -53).
+        let weeks_in = |year| {
+            if NaiveDate::from_isoywd_opt(year, 53, chrono::Weekday::Mon).is_some() {
+                53
+            } else {
+                52
+            }
+        };
+        for n in [1, 2, 51, 52, 53, -1, -2, -52, -53] {
+            let r = rule(&format!("FREQ=YEARLY;BYWEEKNO={n}"), None);
+            for day in date(2014, 12, 1)
+                .iter_days()
+                .take_while(|d| d.year() < 2031)
+            {
+                let iso = day.iso_week();
+                let week = i64::from(iso.week());
+                let expected = if n > 0 {
+                    week == i64::from(n)
+                } else {
+                    week - weeks_in(iso.year()) - 1 == i64::from(n)
+                };
+                assert_eq!(r.contains(day), expected, "BYWEEKNO={n} on {day}");
+            }
+        }
+        assert!(rule("FREQ=YEARLY;BYWEEKNO=52", None).contains(date(2022, 1, 1)));
+        assert!(!rule("FREQ=YEARLY;BYWEEKNO=53", None).contains(date(2022, 1, 1)));
+        assert!(rule("FREQ=YEARLY;BYWEEKNO=-53", None).contains(date(2025, 12, 31)));
     }
 
     #[test]
