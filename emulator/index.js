@@ -274,16 +274,18 @@ async function startEmulator({ port = 3001, host = '127.0.0.1', ...options } = {
 }
 
 /** What `npm start` prints about the emulator: where it listens and how to try the functions. */
-function describeForHumans(origin, { functionsOrigin = 'http://localhost:3000' } = {}) {
+function describeForHumans(origin, { functionsOrigin = `http://localhost:${process.env.PORT || 3000}` } = {}) {
+  const json = (field) => `node -pe 'JSON.parse(require("fs").readFileSync(0,"utf8")).${field}'`;
   return [
-    `Twilio API emulator: ${origin}  (no ACCOUNT_SID/AUTH_TOKEN in .env, so functions talk to it; state: GET ${origin}/)`,
-    `  Make a Flex token:   curl -s -X POST ${origin}/emulator/tokens -d identity=alice -d roles=agent`,
-    `  Make a live call:    curl -s -X POST ${origin}/emulator/calls -d From=+15550100 -d To=+15550111`,
-    `  Park it:             curl -s -X POST ${functionsOrigin}/park-call -d Token=<token> -d callSid=<CA...> \\`,
-    `                         -d workerSid=<WK...> -d workflowSid=<WW...> -d taskSid=<WT...> -d name=Caller -d queueName=Support \\`,
-    `                         --data-urlencode 'attributes={"conversations":{"conversation_id":"WT..."}}'`,
-    `  Caller hangs up:     curl -s -X POST ${origin}/emulator/calls/<CA...>/status -d CallStatus=completed`,
-    `  Walkthrough, fault injection: docs/emulator.md`,
+    `Twilio API emulator: ${origin}  (no ACCOUNT_SID/AUTH_TOKEN in .env, so the functions talk to it)`,
+    `  Its state (Sync maps, calls, tasks) as JSON:  curl -s ${origin}/`,
+    `  A Flex token for worker alice:  TOKEN=$(curl -s -X POST ${origin}/emulator/tokens -d identity=alice | ${json('token')})`,
+    `                       her SID:   WORKER=$(curl -s -X POST ${origin}/emulator/tokens -d identity=alice | ${json('worker_sid')})`,
+    `  A live call:  CALL=$(curl -s -X POST ${origin}/emulator/calls | ${json('sid')})`,
+    `  Park it:      curl -s ${functionsOrigin}/park-call -d Token=$TOKEN -d callSid=$CALL -d workerSid=$WORKER \\`,
+    `                  -d workflowSid=WW${'0'.repeat(32)} -d taskSid=WT${'0'.repeat(32)} -d name=Ada -d queueName=Support --data-urlencode 'attributes={}'`,
+    `  Hang it up:   curl -s -X POST ${origin}/emulator/calls/$CALL/status -d CallStatus=completed`,
+    `  More (pickup, fault injection): docs/emulator.md`,
   ];
 }
 
