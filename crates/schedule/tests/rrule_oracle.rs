@@ -5,10 +5,13 @@
 //! where it does not (documented in `schedule::rrule`):
 //!
 //! - `BYDAY` never mixes plain weekdays and ordinals: the oracle intersects them, RFC 5545 (and
-//!   `Recurrence`) takes their union.
+//!   `Recurrence`) takes their union. (`FREQ=MONTHLY;BYDAY=MO,1TU` has no occurrence at all in
+//!   the oracle.)
 //! - `BYWEEKNO` stays within -51..=51: the oracle sometimes numbers the previous year's last week
-//!   53 instead of 52 for the January days in it, and never matches the next year's week 1 by a
-//!   negative number (-52 or -53).
+//!   53 instead of 52 for the January days in it (`BYWEEKNO=53` gives 1-2 January 2022, which are
+//!   in ISO week 52 of 2021), and never matches the next year's week 1 by a negative number
+//!   (`BYWEEKNO=-53` misses 29-31 December 2025, in week 1 of the 53-week 2026).
+//!   `schedule::rrule`'s unit tests check these edges against chrono's ISO weeks instead.
 //! - Ordinals stay within the oracle's accepted ranges (`MONTHLY`: -4..=5, `YEARLY`: -52..=53),
 //!   and `BYSETPOS` only comes with another BY part, as RFC 5545 requires (the oracle accepts it
 //!   alone and applies it to the DTSTART defaults).
