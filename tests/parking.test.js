@@ -140,6 +140,16 @@ describe('park-call', () => {
     assert.ok(await fetchItem('Global.ParkedCalls', callSid));
   });
 
+  test('a call update that times out is not retried and writes nothing', async () => {
+    const callSid = await liveCall();
+    emu.failNext({ method: 'POST', path: `/Calls/${callSid}.json` }, { timeout: true, holdMs: 8000 });
+    const res = await postForm(rt.url('/park-call'), parkForm(callSid, sid('WK')));
+    assert.equal(res.status, 502);
+    assert.match(res.body.error, /timeout/i);
+    assert.equal(callPosts(callSid).length, 1, 'a timed-out request may have been carried out: no retry');
+    assert.equal(await fetchItem('Global.ParkedCalls', callSid), null);
+  });
+
   test('gives up after TWILIO_SERVICE_RETRY_LIMIT retries', async () => {
     const callSid = await liveCall();
     emu.failNext({ method: 'POST', path: `/Calls/${callSid}.json` }, { status: 503, times: 10 });
@@ -241,6 +251,7 @@ describe('call-status-handler', () => {
 
   test('concurrent duplicates in one container and across two containers create one task', async () => {
     const rt2 = await startRuntime({ env: emu.functionEnv() });
+    let raced = 0;
     try {
       for (const status of ['completed', 'busy', 'failed', 'canceled']) {
         const callSid = await liveCall();
@@ -250,7 +261,10 @@ describe('call-status-handler', () => {
         assert.deepEqual(results.map((r) => r.status), [200, 200, 200, 200, 200, 200], JSON.stringify(results.map((r) => r.body)));
         assert.equal(results.filter((r) => r.body.handled).length, 1, status);
         assert.equal((await tasksFor(callSid)).length, 1, status);
+        raced += results.filter((r) => r.body.reason === 'already_claimed').length;
       }
+      const lostClaims = emu.requests.filter((r) => r.status === 412).length;
+      assert.ok(raced + lostClaims > 0, 'the callbacks really raced for the claim');
     } finally {
       await rt2.stop();
     }

@@ -115,6 +115,7 @@ async function validateFlexToken(context, token) {
   const accountSid = requireEnv(context, 'ACCOUNT_SID');
   const origin = apiOrigin(context);
   if (!origin) {
+    if (!context.AUTH_TOKEN && !(context.API_KEY && context.API_SECRET)) requireEnv(context, 'AUTH_TOKEN');
     const { validator } = require('twilio-flex-token-validator');
     const realm = context.TWILIO_REGION ? String(context.TWILIO_REGION).split('-')[0] : '';
     const apiCredentials = context.AUTH_TOKEN ? undefined : { Sid: context.API_KEY, Secret: context.API_SECRET };
