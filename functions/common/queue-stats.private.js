@@ -14,12 +14,68 @@
 // after the running one has written. Records never go backwards and bursts cost no more calls.
 const MAP = 'queueStats';
 const INDEX_MAP = 'queueStats.index';
+// Sync takes at most 20 writes/s per object (a map's items count against the map). Writes to one
+// object are paced below that, with headroom for other containers, instead of meeting 429s.
+const WRITES_PER_SECOND = 18;
+// TaskRouter waits 15 s for an answer and a Function may run 10 s: answer by then even when a
+// record is still waiting for write budget (it is written when budget frees up, if the container lives).
+const DEADLINE_MS = 8000;
 
 const notFound = (err) => err && err.status === 404;
 const duplicate = (err) => err && (err.code === 54208 || err.code === 54301 || err.status === 409);
 const describe = (err) => (err && err.message ? `${err.message}${err.code ? ` (${err.code})` : ''}` : String(err));
 
-function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) => fn(), now = Date.now, log = () => {} }) {
+const realSleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Per Sync object, at most `perSecond` writes in any second. A record submitted for a key that is
+ * already waiting replaces the waiting one (the newest record is the only one worth writing) and
+ * keeps its place in line; every submitter of that key learns the outcome of the write that
+ * carried its record or a newer one.
+ */
+function createPacer({ now, sleep, perSecond }) {
+  const objects = new Map(); // object -> {waiting: Map key -> {write, waiters}, recent: [times], draining}
+
+  async function drain(obj) {
+    obj.draining = true;
+    while (obj.waiting.size) {
+      const t = now();
+      obj.recent = obj.recent.filter((x) => t - x < 1000);
+      if (obj.recent.length >= perSecond) {
+        await sleep(obj.recent[0] + 1000 - t);
+        continue;
+      }
+      const [key, job] = obj.waiting.entries().next().value;
+      obj.waiting.delete(key);
+      obj.recent.push(t);
+      try {
+        const value = await job.write();
+        job.waiters.forEach((w) => w.resolve(value));
+      } catch (err) {
+        job.waiters.forEach((w) => w.reject(err));
+      }
+    }
+    obj.draining = false;
+  }
+
+  return function submit(object, key, write) {
+    if (!objects.has(object)) objects.set(object, { waiting: new Map(), recent: [], draining: false });
+    const obj = objects.get(object);
+    return new Promise((resolve, reject) => {
+      const job = obj.waiting.get(key);
+      if (job) {
+        job.write = write;
+        job.waiters.push({ resolve, reject });
+      } else {
+        obj.waiting.set(key, { write, waiters: [{ resolve, reject }] });
+      }
+      if (!obj.draining) drain(obj);
+    });
+  };
+}
+
+function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) => fn(), now = Date.now, sleep = realSleep, log = () => {} }) {
+  const paced = createPacer({ now, sleep, perSecond: WRITES_PER_SECOND });
   const layout = qs.layout();
   const records = new Map(); // queue SID -> last record read or written
   const running = new Map(); // queue SID -> {promise, next: {channels, friendlyName, create, waiters} | null}
@@ -57,7 +113,12 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) 
   }
 
   /** Writes a record; creates the map, the item or the document (and its index entry) on first use. */
-  async function store(stats, sid, record) {
+  function store(stats, sid, record) {
+    const object = layout === 'documents' ? qs.documentName(sid) : MAP;
+    return paced(object, sid, () => storeNow(stats, sid, record));
+  }
+
+  async function storeNow(stats, sid, record) {
     if (layout === 'documents') {
       const name = qs.documentName(sid);
       try {
@@ -226,7 +287,7 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) 
   async function handle(event) {
     const stats = counters();
     const plan = qs.plan(event);
-    try {
+    const work = async () => {
       switch (plan.action) {
         case 'refresh':
         case 'create':
@@ -241,9 +302,13 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) 
         default:
           break;
       }
-    } catch (err) {
-      stats.errors.push(describe(err));
-    }
+    };
+    let late = false;
+    await Promise.race([
+      work().catch((err) => stats.errors.push(describe(err))),
+      sleep(DEADLINE_MS).then(() => (late = true)),
+    ]);
+    if (late) stats.errors.push(`not finished after ${DEADLINE_MS / 1000} s: Sync write budget exhausted (see docs/queue-stats.md)`);
     log(plan, stats);
     return { plan, ...stats };
   }
