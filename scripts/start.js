@@ -22,23 +22,28 @@ function readDotEnv() {
 
 async function main() {
   const dotenv = readDotEnv();
+  // twilio-run lets every value of its env file win, even an empty `SYNC_SERVICE_SID=`; so .env is
+  // merged here (empty values left out, the emulator's values winning) into target/start.env.
+  const fromFile = Object.fromEntries(Object.entries(dotenv).filter(([, value]) => value !== ''));
   const env = { ...process.env };
+  const functionEnv = { ...fromFile };
   const hasCredentials = Boolean(dotenv.ACCOUNT_SID && dotenv.AUTH_TOKEN);
   let emulator = null;
-  const emulatorEntry = path.join(root, 'emulator', 'index.js');
-  if (!hasCredentials && fs.existsSync(emulatorEntry)) {
-    const { startEmulator, describeForHumans } = require(emulatorEntry);
+  if (!hasCredentials) {
+    const { startEmulator, describeForHumans } = require('../emulator');
     emulator = await startEmulator({ port: Number(process.env.EMULATOR_PORT || 3001) });
-    Object.assign(env, emulator.functionEnv ? emulator.functionEnv() : {}, { TWILIO_API_ORIGIN: emulator.origin });
-    if (describeForHumans) console.log(describeForHumans(emulator.origin).join('\n'));
-  } else if (!hasCredentials) {
-    console.log('No ACCOUNT_SID/AUTH_TOKEN in .env: functions that call Twilio will fail; check-schedule works offline.');
+    Object.assign(functionEnv, emulator.functionEnv());
+    console.log(describeForHumans(emulator.origin).join('\n'));
+  } else {
+    console.log('Using the Twilio account in .env (ACCOUNT_SID/AUTH_TOKEN).');
   }
   console.log(`Functions: http://localhost:${port}/  (e.g. /check-schedule?name=Support)`);
 
   const twilioRun = path.join(root, 'node_modules', '.bin', 'twilio-run');
-  const args = ['start', '--port', port, '--load-local-env'];
-  if (fs.existsSync(path.join(root, '.env'))) args.push('--env', '.env');
+  const envFile = path.join(root, 'target', 'start.env');
+  fs.mkdirSync(path.dirname(envFile), { recursive: true });
+  fs.writeFileSync(envFile, Object.entries(functionEnv).map(([k, v]) => `${k}=${JSON.stringify(String(v))}`).join('\n'));
+  const args = ['start', '--port', port, '--env', path.relative(root, envFile)];
   const child = spawn(twilioRun, args, { cwd: root, env, stdio: 'inherit' });
   const stop = () => {
     child.kill('SIGTERM');
