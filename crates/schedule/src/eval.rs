@@ -292,25 +292,30 @@ fn local_wall(tz: Tz, t: DateTime<Utc>) -> NaiveDateTime {
 }
 
 /// The first instant after `start` (at most `limit`) whose UTC offset differs from `start`'s.
+/// Transitions happen on whole seconds, and the answer is exactly that second: a boundary a
+/// fraction of a second off would let a wall time of the old offset leak past the transition.
 fn next_offset_change(tz: Tz, start: DateTime<Utc>, limit: DateTime<Utc>) -> DateTime<Utc> {
     let offset = offset_at(tz, start);
-    let mut lo = start;
-    while lo < limit {
-        let hi = (lo + Duration::days(1)).min(limit);
-        if offset_at(tz, hi) != offset {
-            // Narrow down to the second: `lo` still has the old offset, `hi` the new one.
-            let (mut lo, mut hi) = (lo, hi);
-            while hi - lo > Duration::seconds(1) {
+    let has_old_offset = |seconds: i64| {
+        DateTime::from_timestamp(seconds, 0).is_none_or(|t| offset_at(tz, t) == offset)
+    };
+    let mut day_start = start;
+    while day_start < limit {
+        let day_end = (day_start + Duration::days(1)).min(limit);
+        if offset_at(tz, day_end) != offset {
+            // `lo` still has the old offset, `hi` the new one; narrow down to the second.
+            let (mut lo, mut hi) = (day_start.timestamp(), day_end.timestamp());
+            while hi - lo > 1 {
                 let mid = lo + (hi - lo) / 2;
-                if offset_at(tz, mid) == offset {
+                if has_old_offset(mid) {
                     lo = mid;
                 } else {
                     hi = mid;
                 }
             }
-            return hi;
+            return DateTime::from_timestamp(hi, 0).unwrap_or(day_end);
         }
-        lo = hi;
+        day_start = day_end;
     }
     limit
 }
@@ -419,6 +424,22 @@ mod tests {
         let book = book();
         assert_eq!(book.warnings().len(), 1);
         assert!(book.warnings()[0].contains("\"gone\""));
+    }
+
+    #[test]
+    fn next_change_after_a_fold_uses_the_exact_transition_second() {
+        // Found by the DST property test: Chatham falls back from 03:45 +13:45 to 02:45 +12:45 on
+        // 2024-04-07; an evening rule from 03:45 first applies at the second 03:45 (15:00Z).
+        let config = r#"{"rules": [{"id": "r", "name": "R", "isOpen": true, "startTime": "03:45", "endTime": "00:00",
+            "dateRRule": "RRULE:FREQ=DAILY"}],
+            "schedules": [{"name": "C", "timeZone": "Pacific/Chatham", "rules": ["r"]}]}"#;
+        let book = Book::from_json(config).unwrap();
+        let now = DateTime::parse_from_rfc3339("2024-04-06T10:15:01Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let a = book.answer("C", When::Instant(now)).unwrap();
+        assert!(!a.is_open);
+        assert_eq!(a.next_change.as_deref(), Some("2024-04-07T03:45:00+12:45"));
     }
 
     #[test]
