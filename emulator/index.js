@@ -240,7 +240,15 @@ function createEmulator({ accountSid = DEFAULT_ACCOUNT_SID, authToken = DEFAULT_
     snapshot,
     clearFaults: () => (faults.length = 0),
     makeToken: (opts) => state.iam && require('./iam').makeToken(ctx, opts),
-    functionEnv: () => ({ ACCOUNT_SID: accountSid, AUTH_TOKEN: authToken, TWILIO_API_ORIGIN: ctx.origin, ...ctx.env }),
+    // The queue-stats function reads the published dashboard's variable names for the same SIDs.
+    functionEnv: () => ({
+      ACCOUNT_SID: accountSid,
+      AUTH_TOKEN: authToken,
+      TWILIO_API_ORIGIN: ctx.origin,
+      ...ctx.env,
+      ...(ctx.env.WORKSPACE_SID && { TWILIO_FLEX_WORKSPACE_SID: ctx.env.WORKSPACE_SID }),
+      ...(ctx.env.SYNC_SERVICE_SID && { TWILIO_FLEX_SYNC_SID: ctx.env.SYNC_SERVICE_SID }),
+    }),
     _held: held,
   };
 }
