@@ -150,8 +150,30 @@ function expiryFrom(form, names, now, current = null) {
 
 const expired = (obj, now) => obj && obj.dateExpires !== null && obj.dateExpires !== undefined && obj.dateExpires <= now;
 
+/** Sync's limit on one item's or document's data. */
+const SYNC_DATA_MAX_BYTES = 16 * 1024;
+
+/** The `Data` parameter of a Sync write: a JSON object of at most 16 KiB, or undefined if absent. */
+function parseSyncData(raw) {
+  if (raw === undefined) return undefined;
+  let data;
+  try {
+    data = JSON.parse(String(raw));
+  } catch {
+    throw new TwilioError(400, 54008, 'Invalid Data: must be a JSON object');
+  }
+  if (!data || typeof data !== 'object' || Array.isArray(data)) throw new TwilioError(400, 54008, 'Invalid Data: must be a JSON object');
+  const size = Buffer.byteLength(JSON.stringify(data), 'utf8');
+  if (size > SYNC_DATA_MAX_BYTES) {
+    throw new TwilioError(413, 54006, `Request entity too large: Data is ${size} bytes, the limit is ${SYNC_DATA_MAX_BYTES}`);
+  }
+  return data;
+}
+
 module.exports = {
   TwilioError,
+  SYNC_DATA_MAX_BYTES,
+  parseSyncData,
   errors,
   newSid,
   fixedSid,

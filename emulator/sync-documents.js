@@ -8,8 +8,6 @@
 // document (54009, the shared limiter), a duplicate unique name is 54301, a revision mismatch 54103.
 // Documents live on the service objects of sync.js (`service.documents`), so `GET /` shows them.
 
-const DATA_MAX_BYTES = 16 * 1024;
-
 module.exports = {
   name: 'syncDocuments',
 
@@ -51,19 +49,6 @@ module.exports = {
       date_updated: lib.isoDate(d.dateUpdated),
       created_by: 'system',
     });
-    const parseData = (raw) => {
-      if (raw === undefined) return undefined;
-      let data;
-      try {
-        data = JSON.parse(String(raw));
-      } catch {
-        throw new TwilioError(400, 54008, 'Invalid Data: must be a JSON object');
-      }
-      if (!data || typeof data !== 'object' || Array.isArray(data)) throw new TwilioError(400, 54008, 'Invalid Data: must be a JSON object');
-      const size = Buffer.byteLength(JSON.stringify(data), 'utf8');
-      if (size > DATA_MAX_BYTES) throw new TwilioError(413, 54006, `Request entity too large: Data is ${size} bytes, the limit is ${DATA_MAX_BYTES}`);
-      return data;
-    };
     const checkIfMatch = (req, doc) => {
       const expected = req.headers['if-match'];
       if (expected === undefined || expected === '*') return;
@@ -85,7 +70,7 @@ module.exports = {
         const d = {
           sid: lib.newSid('ET'),
           uniqueName,
-          data: parseData(req.body.Data) || {},
+          data: lib.parseSyncData(req.body.Data) || {},
           revision: 0,
           dateCreated: now,
           dateUpdated: now,
@@ -120,7 +105,7 @@ module.exports = {
         const s = findService(req.params.service, req.path);
         const d = findDocument(s, req.params.document, req.path);
         checkIfMatch(req, d);
-        const data = parseData(req.body.Data);
+        const data = lib.parseSyncData(req.body.Data);
         hit(d);
         const now = clock.now();
         if (data !== undefined) d.data = data;

@@ -13,7 +13,6 @@
 // object, item writes counting against their map (54009); TTLs really expire (against the
 // emulator's clock, which tests can advance). Revisions are decimal strings, also sent as ETag.
 
-const DATA_MAX_BYTES = 16 * 1024;
 const KEY_MAX = 320;
 
 module.exports = {
@@ -107,21 +106,6 @@ module.exports = {
     });
     const withEtag = (body) => ({ body, headers: { ETag: body.revision } });
 
-    const parseData = (raw) => {
-      if (raw === undefined) return undefined;
-      let data;
-      try {
-        data = JSON.parse(String(raw));
-      } catch {
-        throw new TwilioError(400, 54008, 'Invalid Data: must be a JSON object');
-      }
-      if (!data || typeof data !== 'object' || Array.isArray(data)) throw new TwilioError(400, 54008, 'Invalid Data: must be a JSON object');
-      const size = Buffer.byteLength(JSON.stringify(data), 'utf8');
-      if (size > DATA_MAX_BYTES) {
-        throw new TwilioError(413, 54006, `Request entity too large: Data is ${size} bytes, the limit is ${DATA_MAX_BYTES}`);
-      }
-      return data;
-    };
 
     const checkIfMatch = (req, item) => {
       const expected = req.headers['if-match'];
@@ -221,7 +205,7 @@ module.exports = {
         if (key === undefined || key === '') throw errors.missingParam('Key');
         if (String(key).length > KEY_MAX) throw errors.invalidParam('Key', `longer than ${KEY_MAX} characters`);
         if (req.body.Data === undefined) throw errors.missingParam('Data');
-        const data = parseData(req.body.Data);
+        const data = lib.parseSyncData(req.body.Data);
         if (m.items.has(key)) throw new TwilioError(409, 54208, `Item already exists: a Map Item with key ${key} already exists in Map ${m.uniqueName || m.sid}`);
         limiter.hit(`map:${m.sid}`, `Map ${m.uniqueName || m.sid}`);
         const now = clock.now();
@@ -262,7 +246,7 @@ module.exports = {
         const m = findMap(s, req.params.map, req.path);
         const item = findItem(m, req.params.key, req.path);
         checkIfMatch(req, item);
-        const data = parseData(req.body.Data);
+        const data = lib.parseSyncData(req.body.Data);
         const now = clock.now();
         const dateExpires = lib.expiryFrom(req.body, ['Ttl', 'ItemTtl'], now, item.dateExpires);
         limiter.hit(`map:${m.sid}`, `Map ${m.uniqueName || m.sid}`);
