@@ -2,7 +2,7 @@
 // segments (`/v1/Services/:service/Maps/:map`). Twilio's products share path prefixes (Sync and
 // Serverless both have `/v1/Services`), so a route may name its product (`sync`, `api`, `iam`,
 // `taskrouter`, `serverless`...): the request's product is the first label of the Twilio host it
-// was meant for (X-Forwarded-Host, set by functions/common/twilio.private.js), and a request
+// was meant for (X-Forwarded-Host, set by functions/common/client.private.js), and a request
 // without one matches any product.
 
 function compile(pattern) {

@@ -3,18 +3,20 @@
 // Puts the caller on hold music and lists the call in Sync. The parking crate plans it; this shim
 // updates the call first and writes Sync only if that worked, so a call that could not be parked
 // is never listed as parked.
-const { wasmModule } = require(Runtime.getFunctions()['common/wasm'].path);
-const { handle } = require(Runtime.getFunctions()['common/http'].path);
-const tw = require(Runtime.getFunctions()['common/twilio'].path);
+const { wasmModule, callWasm } = require(Runtime.getFunctions()['common/wasm'].path);
+const { handle, formFields } = require(Runtime.getFunctions()['common/http'].path);
+const tw = require(Runtime.getFunctions()['common/client'].path);
+const sync = require(Runtime.getFunctions()['common/sync'].path);
+const auth = require(Runtime.getFunctions()['common/auth'].path);
 
 const parking = wasmModule('parking');
 const FIELDS = ['attributes', 'callSid', 'name', 'queueName', 'taskSid', 'workerSid', 'workflowSid'];
 
 exports.handler = handle(async (context, event) => {
   tw.requireEnv(context, 'SYNC_SERVICE_SID');
-  await tw.validateFlexToken(context, event.Token);
+  await auth.authorize(context, event, { kind: 'actFor', workerSid: event.workerSid });
   const settings = { domainName: context.DOMAIN_NAME, holdMusicPath: context.HOLD_MUSIC_PATH };
-  const plan = tw.callWasm(parking, (wasm) => wasm.park(tw.formFields(event, FIELDS), settings, Date.now()));
+  const plan = callWasm(parking, (wasm) => wasm.park(formFields(event, FIELDS), settings, Date.now()));
   const client = tw.twilioClient(context);
 
   try {
@@ -26,7 +28,7 @@ exports.handler = handle(async (context, event) => {
   }
   for (const entry of plan.sync) {
     try {
-      await tw.upsertItem(context, client, entry);
+      await sync.upsertItem(context, client, entry);
     } catch (err) {
       throw tw.twilioFailure(`Call ${plan.callSid} is on hold, but listing it in Sync map ${entry.map}`, err);
     }

@@ -7,7 +7,7 @@
 // ignored: the Sync map and documents are created on demand.
 const { wasmModule } = require(Runtime.getFunctions()['common/wasm'].path);
 const { handle } = require(Runtime.getFunctions()['common/http'].path);
-const tw = require(Runtime.getFunctions()['common/twilio'].path);
+const tw = require(Runtime.getFunctions()['common/client'].path);
 const { createUpdater } = require(Runtime.getFunctions()['common/queue-stats'].path);
 
 // The configuration (QUEUE_STATS_*) is validated once per container; a bad value is a 500 naming it.

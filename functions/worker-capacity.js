@@ -2,17 +2,18 @@
 //   capacity, workerChannelSid, workerSid
 // Sets a worker channel's capacity (the plugin raises voice capacity to take a second call).
 // Answers {sid, configuredCapacity, dateUpdated, taskChannelUniqueName}.
-const { wasmModule } = require(Runtime.getFunctions()['common/wasm'].path);
-const { handle } = require(Runtime.getFunctions()['common/http'].path);
-const tw = require(Runtime.getFunctions()['common/twilio'].path);
+const { wasmModule, callWasm } = require(Runtime.getFunctions()['common/wasm'].path);
+const { handle, formFields } = require(Runtime.getFunctions()['common/http'].path);
+const tw = require(Runtime.getFunctions()['common/client'].path);
+const auth = require(Runtime.getFunctions()['common/auth'].path);
 
 const parking = wasmModule('parking');
 const FIELDS = ['capacity', 'workerChannelSid', 'workerSid'];
 
 exports.handler = handle(async (context, event) => {
   const workspaceSid = tw.requireEnv(context, 'WORKSPACE_SID');
-  await tw.validateFlexToken(context, event.Token);
-  const plan = tw.callWasm(parking, (wasm) => wasm.capacity(tw.formFields(event, FIELDS)));
+  await auth.authorize(context, event, { kind: 'actFor', workerSid: event.workerSid });
+  const plan = callWasm(parking, (wasm) => wasm.capacity(formFields(event, FIELDS)));
   const client = tw.twilioClient(context);
 
   let channel;

@@ -17,7 +17,8 @@ before(async () => {
   // Default retry settings: they also ride out the emulator's real Sync limit of 20 writes/s per
   // map, which these tests (all writing Global.ParkedCalls) reach.
   rt = await startRuntime({ env: emu.functionEnv() });
-  token = emu.makeToken({ identity: 'alice', roles: ['agent'] }).token;
+  // A supervisor may act for any worker, so each test can use a fresh worker (and fresh Sync maps).
+  token = emu.makeToken({ identity: 'alice', roles: ['agent', 'supervisor'] }).token;
 });
 
 after(async () => {

@@ -3,7 +3,9 @@
 //   exports.handler = handle(async (context, event, request) => ({ status: 200, body: {...} }));
 //
 // A thrown HttpError becomes `{status, body: {error: message, ...extra}}`; anything else is a 500
-// with a message (never an HTML page or an empty body).
+// with a message (never an HTML page or an empty body). Each invocation runs with a deadline
+// (common/deadline) that every Twilio request made during it respects.
+const { runWithDeadline } = require(Runtime.getFunctions()['common/deadline'].path);
 
 class HttpError extends Error {
   constructor(status, message, extra = {}) {
@@ -32,7 +34,7 @@ function handle(fn) {
       return callback(null, jsonResponse(204));
     }
     try {
-      const { status, body } = await fn(context, event, request);
+      const { status, body } = await runWithDeadline(context, () => fn(context, event, request));
       return callback(null, jsonResponse(status, body));
     } catch (err) {
       const status = Number.isInteger(err.status) ? err.status : 500;
@@ -43,4 +45,15 @@ function handle(fn) {
   };
 }
 
-module.exports = { handle, HttpError, jsonResponse };
+/** Request fields as the crates take them: strings or undefined (objects as JSON text). */
+function formFields(event, names) {
+  const out = {};
+  for (const name of names) {
+    const v = event[name];
+    if (v === undefined || v === null) continue;
+    out[name] = typeof v === 'object' ? JSON.stringify(v) : String(v);
+  }
+  return out;
+}
+
+module.exports = { handle, HttpError, jsonResponse, formFields };

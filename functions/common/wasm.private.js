@@ -61,4 +61,21 @@ function wasmModule(crate, init = () => undefined, { resolveGlue = gluePath } = 
   };
 }
 
-module.exports = { wasmModule, WasmTrapError };
+/**
+ * Runs a domain crate call (`mod.call(fn)`) and turns the crate's errors (`{code, status,
+ * parameter}`, see crates/wasm-face) into an error the HTTP layer answers with that status and a
+ * JSON body `{error, code, parameter}`; traps keep their own 500.
+ */
+function callWasm(mod, fn) {
+  try {
+    return mod.call(fn);
+  } catch (err) {
+    if (err && typeof err.code === 'string' && Number.isInteger(err.status) && !(err instanceof WasmTrapError)) {
+      const extra = { code: err.code, ...(err.parameter ? { parameter: err.parameter } : {}) };
+      throw Object.assign(new Error(err.message), { status: err.status, extra });
+    }
+    throw err;
+  }
+}
+
+module.exports = { wasmModule, callWasm, WasmTrapError };

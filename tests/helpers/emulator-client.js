@@ -1,4 +1,4 @@
-// Test helpers for the emulator: the real `twilio` client aimed at it (as functions/common/twilio
+// Test helpers for the emulator: the real `twilio` client aimed at it (as functions/common/client
 // does with TWILIO_API_ORIGIN), form posts to functions, and SIDs.
 const crypto = require('crypto');
 const twilio = require('twilio');

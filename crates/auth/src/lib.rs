@@ -1,0 +1,359 @@
+//! Who a request comes from and what it may touch: the one authorization rule of every function
+//! called by people.
+//!
+//! People reach our functions with one of two credentials:
+//!
+//! - a **Flex token** (`Token`), which the shim sends to Twilio IAM for validation. IAM's answer
+//!   ([`IamAnswer`]) says whether it is valid and who it belongs to: the TaskRouter `worker_sid`,
+//!   the Flex `roles` (`agent`, `supervisor`, `admin`) and an `identity`. JavaScript only fetches
+//!   that answer; everything below decides with it.
+//! - a **wallboard key** (`WALLBOARD_KEY`), a long random secret for a TV on the floor that has no
+//!   Flex login. It is compared in constant time and only ever reads statistics.
+//!
+//! The rule, for each kind of [`Access`]:
+//!
+//! 1. A Flex token must be present, valid, and belong to a worker (IAM names a `worker_sid`);
+//!    otherwise 403. This holds for every access: a valid token of a user who is not a worker acts
+//!    on nothing.
+//! 2. [`Access::ActFor`] a worker (their capacity, their parked calls): an agent only for their own
+//!    worker; `supervisor` and `admin` for anyone. A mismatch is a 403 that names both workers.
+//! 3. [`Access::Supervise`] (wallboard, history): `supervisor` or `admin`.
+//! 4. [`Access::Roles`] (schedule writes): one of the configured roles, `admin` by default
+//!    (`SCHEDULE_ADMIN_ROLES`, a comma-separated list).
+//! 5. [`Access::AnyWorker`]: any worker's valid token.
+//! 6. A wallboard key is accepted only where the access says `wallboardKey: true` (read-only
+//!    screens); it is refused everywhere else, and refused everywhere when no key is configured.
+//!
+//! Role names compare without regard to case or surrounding spaces. Every refusal is an
+//! [`AuthError`] with a stable code, the HTTP status, and a message that says what was missing.
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use wasm_face::FaceError;
+
+#[cfg(target_arch = "wasm32")]
+mod wasm;
+
+/// The roles that may act for any worker and read supervisor screens.
+const SUPERVISING_ROLES: [&str; 2] = ["supervisor", "admin"];
+/// A wallboard key shorter than this is a configuration error: it must not be guessable.
+pub const MIN_WALLBOARD_KEY_CHARS: usize = 32;
+
+/// IAM's answer to `POST /v1/Accounts/{AC}/Tokens/validate`, the fields the rule reads.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct IamAnswer {
+    #[serde(default)]
+    pub valid: bool,
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub identity: Option<String>,
+    #[serde(default)]
+    pub worker_sid: Option<String>,
+    #[serde(default)]
+    pub roles: Option<Vec<String>>,
+}
+
+/// The credential a request carries.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum Credential {
+    /// A Flex token: IAM's answer, or `null` when the request carried no token.
+    Flex { iam: Option<IamAnswer> },
+    /// A wallboard key as the request gave it.
+    WallboardKey { key: String },
+}
+
+/// What the request wants to do.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum Access {
+    /// Any worker's valid token (reading schedules, staffing).
+    #[serde(rename_all = "camelCase")]
+    AnyWorker {
+        #[serde(default)]
+        wallboard_key: bool,
+    },
+    /// Act for worker `worker_sid` (their capacity, their parked calls).
+    #[serde(rename_all = "camelCase")]
+    ActFor {
+        #[serde(default)]
+        worker_sid: Option<String>,
+    },
+    /// Supervisor screens (wallboard, history).
+    #[serde(rename_all = "camelCase")]
+    Supervise {
+        #[serde(default)]
+        wallboard_key: bool,
+    },
+    /// One of `roles` (comma-separated as configured; empty or absent means `admin`), to do `purpose`.
+    Roles {
+        #[serde(default)]
+        roles: Option<String>,
+        purpose: String,
+    },
+}
+
+/// Server settings the rule needs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Settings {
+    /// `WALLBOARD_KEY`; absent or empty: wallboard keys are refused.
+    #[serde(default)]
+    pub wallboard_key: Option<String>,
+}
+
+/// Who was let in, and how.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Grant {
+    /// `"flex"` or `"wallboardKey"`.
+    pub via: &'static str,
+    /// The token's worker (none for a wallboard key).
+    pub worker_sid: Option<String>,
+    pub identity: Option<String>,
+    pub roles: Vec<String>,
+    /// The token may act for any worker and read supervisor screens.
+    pub supervisor: bool,
+}
+
+/// Why a request is refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum AuthError {
+    #[error(
+        "Unauthorized: Token was not provided (send the Flex user token as the Token parameter)"
+    )]
+    MissingToken,
+    #[error("Unauthorized: the Flex token is not valid ({0})")]
+    InvalidToken(String),
+    #[error(
+        "Forbidden: the Flex token of {identity} belongs to no TaskRouter worker, and only workers \
+         may use this function"
+    )]
+    NotAWorker { identity: String },
+    #[error(
+        "Forbidden: this Flex token belongs to worker {token_worker}, not to {requested}; only a \
+         supervisor or admin may act for another worker"
+    )]
+    WrongWorker {
+        token_worker: String,
+        requested: String,
+    },
+    #[error("Forbidden: {purpose} needs the role {needed}; this token has {has}")]
+    RoleRequired {
+        purpose: String,
+        needed: String,
+        has: String,
+    },
+    #[error("missing required parameter: workerSid (the worker to act for)")]
+    MissingWorker,
+    #[error(
+        "invalid parameter workerSid: {0:?} is not a worker SID (WK followed by 32 hex digits)"
+    )]
+    InvalidWorker(String),
+    #[error("Forbidden: this function does not accept a wallboard key; sign in to Flex")]
+    WallboardKeyNotAccepted,
+    #[error(
+        "Forbidden: wallboard keys are not enabled on this service (WALLBOARD_KEY is not set)"
+    )]
+    WallboardKeyDisabled,
+    #[error("Forbidden: the wallboard key is wrong")]
+    WrongWallboardKey,
+    #[error(
+        "Server misconfigured: WALLBOARD_KEY is {0} characters; use a random key of at least \
+         {MIN_WALLBOARD_KEY_CHARS} (for example `openssl rand -hex 24`)"
+    )]
+    WallboardKeyTooShort(usize),
+}
+
+impl FaceError for AuthError {
+    fn code(&self) -> &'static str {
+        match self {
+            AuthError::MissingToken => "missing_token",
+            AuthError::InvalidToken(_) => "invalid_token",
+            AuthError::NotAWorker { .. } => "not_a_worker",
+            AuthError::WrongWorker { .. } => "wrong_worker",
+            AuthError::RoleRequired { .. } => "role_required",
+            AuthError::MissingWorker => "missing_parameter",
+            AuthError::InvalidWorker(_) => "invalid_parameter",
+            AuthError::WallboardKeyNotAccepted => "wallboard_key_not_accepted",
+            AuthError::WallboardKeyDisabled => "wallboard_key_disabled",
+            AuthError::WrongWallboardKey => "wrong_wallboard_key",
+            AuthError::WallboardKeyTooShort(_) => "invalid_config",
+        }
+    }
+
+    fn status(&self) -> u16 {
+        match self {
+            AuthError::MissingWorker | AuthError::InvalidWorker(_) => 400,
+            AuthError::WallboardKeyTooShort(_) => 500,
+            _ => 403,
+        }
+    }
+
+    fn parameter(&self) -> Option<&str> {
+        match self {
+            AuthError::MissingToken | AuthError::InvalidToken(_) => Some("Token"),
+            AuthError::MissingWorker
+            | AuthError::InvalidWorker(_)
+            | AuthError::WrongWorker { .. } => Some("workerSid"),
+            AuthError::WallboardKeyTooShort(_) => Some("WALLBOARD_KEY"),
+            _ => None,
+        }
+    }
+}
+
+fn same_role(a: &str, b: &str) -> bool {
+    a.trim().eq_ignore_ascii_case(b.trim())
+}
+
+fn has_any_role(roles: &[String], wanted: &[&str]) -> bool {
+    roles.iter().any(|r| wanted.iter().any(|w| same_role(r, w)))
+}
+
+/// `WK` followed by 32 hex digits.
+fn is_worker_sid(s: &str) -> bool {
+    s.len() == 34 && s.starts_with("WK") && s.bytes().skip(2).all(|b| b.is_ascii_hexdigit())
+}
+
+/// Equal in time that depends only on the lengths, never on where the first difference is.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut diff = a.len() ^ b.len();
+    for i in 0..a.len().max(b.len()) {
+        let x = a.get(i).copied().unwrap_or(0);
+        let y = b.get(i).copied().unwrap_or(0);
+        diff |= usize::from(x ^ y);
+    }
+    diff == 0
+}
+
+fn list(roles: &[String]) -> String {
+    if roles.is_empty() {
+        "no role".to_string()
+    } else {
+        roles.join(", ")
+    }
+}
+
+/// Decides whether `credential` may do `access`.
+pub fn authorize(
+    credential: &Credential,
+    access: &Access,
+    settings: &Settings,
+) -> Result<Grant, AuthError> {
+    let iam = match credential {
+        Credential::WallboardKey { key } => return wallboard(key, access, settings),
+        Credential::Flex { iam: None } => return Err(AuthError::MissingToken),
+        Credential::Flex { iam: Some(iam) } => iam,
+    };
+    if !iam.valid {
+        let why = iam
+            .message
+            .as_deref()
+            .unwrap_or("IAM gave no reason")
+            .trim();
+        return Err(AuthError::InvalidToken(why.to_string()));
+    }
+    let identity = iam.identity.clone().filter(|s| !s.trim().is_empty());
+    let worker_sid = match iam.worker_sid.as_deref().map(str::trim) {
+        Some(sid) if !sid.is_empty() => sid.to_string(),
+        _ => {
+            let identity = identity.clone().unwrap_or_else(|| "this user".to_string());
+            return Err(AuthError::NotAWorker { identity });
+        }
+    };
+    let roles = iam.roles.clone().unwrap_or_default();
+    let supervisor = has_any_role(&roles, &SUPERVISING_ROLES);
+    match access {
+        Access::AnyWorker { .. } => {}
+        Access::ActFor { worker_sid: wanted } => {
+            let wanted = wanted.as_deref().map(str::trim).unwrap_or("");
+            if wanted.is_empty() {
+                return Err(AuthError::MissingWorker);
+            }
+            if !is_worker_sid(wanted) {
+                return Err(AuthError::InvalidWorker(wanted.to_string()));
+            }
+            if wanted != worker_sid && !supervisor {
+                return Err(AuthError::WrongWorker {
+                    token_worker: worker_sid,
+                    requested: wanted.to_string(),
+                });
+            }
+        }
+        Access::Supervise { .. } if !supervisor => {
+            return Err(AuthError::RoleRequired {
+                purpose: "this supervisor screen".to_string(),
+                needed: "supervisor or admin".to_string(),
+                has: list(&roles),
+            });
+        }
+        Access::Supervise { .. } => {}
+        Access::Roles {
+            roles: wanted,
+            purpose,
+        } => {
+            let wanted: Vec<&str> = wanted
+                .as_deref()
+                .unwrap_or("")
+                .split(',')
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .collect();
+            let wanted = if wanted.is_empty() {
+                vec!["admin"]
+            } else {
+                wanted
+            };
+            if !has_any_role(&roles, &wanted) {
+                return Err(AuthError::RoleRequired {
+                    purpose: purpose.clone(),
+                    needed: wanted.join(" or "),
+                    has: list(&roles),
+                });
+            }
+        }
+    }
+    Ok(Grant {
+        via: "flex",
+        worker_sid: Some(worker_sid),
+        identity,
+        roles,
+        supervisor,
+    })
+}
+
+fn wallboard(key: &str, access: &Access, settings: &Settings) -> Result<Grant, AuthError> {
+    let accepted = match access {
+        Access::AnyWorker { wallboard_key } | Access::Supervise { wallboard_key } => *wallboard_key,
+        Access::ActFor { .. } | Access::Roles { .. } => false,
+    };
+    if !accepted {
+        return Err(AuthError::WallboardKeyNotAccepted);
+    }
+    let configured = settings
+        .wallboard_key
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or("");
+    if configured.is_empty() {
+        return Err(AuthError::WallboardKeyDisabled);
+    }
+    let chars = configured.chars().count();
+    if chars < MIN_WALLBOARD_KEY_CHARS {
+        return Err(AuthError::WallboardKeyTooShort(chars));
+    }
+    if !constant_time_eq(key.trim().as_bytes(), configured.as_bytes()) {
+        return Err(AuthError::WrongWallboardKey);
+    }
+    Ok(Grant {
+        via: "wallboardKey",
+        worker_sid: None,
+        identity: None,
+        roles: Vec::new(),
+        supervisor: false,
+    })
+}
+
+#[cfg(test)]
+mod tests;

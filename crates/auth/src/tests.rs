@@ -1,0 +1,302 @@
+use proptest::prelude::*;
+use serde_json::json;
+
+use super::*;
+
+const ALICE: &str = "WKaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+const BOB: &str = "WKbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+const KEY: &str = "0123456789abcdef0123456789abcdef01234567";
+
+fn token(worker: Option<&str>, roles: &[&str]) -> Credential {
+    Credential::Flex {
+        iam: Some(IamAnswer {
+            valid: true,
+            message: None,
+            identity: Some("alice@example.com".into()),
+            worker_sid: worker.map(String::from),
+            roles: Some(roles.iter().map(|r| r.to_string()).collect()),
+        }),
+    }
+}
+
+fn act_for(worker: &str) -> Access {
+    Access::ActFor {
+        worker_sid: Some(worker.into()),
+    }
+}
+
+fn keyed() -> Settings {
+    Settings {
+        wallboard_key: Some(KEY.into()),
+    }
+}
+
+fn code(r: Result<Grant, AuthError>) -> &'static str {
+    r.map(|_| "ok").unwrap_or_else(|e| e.code())
+}
+
+#[test]
+fn an_agent_acts_for_their_own_worker_only() {
+    let s = Settings::default();
+    let grant = authorize(&token(Some(ALICE), &["agent"]), &act_for(ALICE), &s).unwrap();
+    assert_eq!(grant.worker_sid.as_deref(), Some(ALICE));
+    assert!(!grant.supervisor);
+
+    let err = authorize(&token(Some(ALICE), &["agent"]), &act_for(BOB), &s).unwrap_err();
+    assert_eq!((err.code(), err.status()), ("wrong_worker", 403));
+    let message = err.to_string();
+    assert!(
+        message.contains(ALICE) && message.contains(BOB),
+        "{message}"
+    );
+}
+
+#[test]
+fn supervisors_and_admins_act_for_anyone() {
+    for role in ["supervisor", "admin", " Admin "] {
+        let grant = authorize(
+            &token(Some(ALICE), &["agent", role]),
+            &act_for(BOB),
+            &Settings::default(),
+        );
+        assert!(grant.unwrap().supervisor, "{role}");
+    }
+}
+
+#[test]
+fn a_token_must_be_present_valid_and_a_workers() {
+    let s = Settings::default();
+    let none = Credential::Flex { iam: None };
+    assert_eq!(
+        code(authorize(
+            &none,
+            &Access::AnyWorker {
+                wallboard_key: false
+            },
+            &s
+        )),
+        "missing_token"
+    );
+
+    let invalid = Credential::Flex {
+        iam: Some(IamAnswer {
+            valid: false,
+            message: Some("Access Token expired".into()),
+            ..IamAnswer::default()
+        }),
+    };
+    let err = authorize(
+        &invalid,
+        &Access::AnyWorker {
+            wallboard_key: false,
+        },
+        &s,
+    )
+    .unwrap_err();
+    assert_eq!((err.code(), err.status()), ("invalid_token", 403));
+    assert!(err.to_string().contains("Access Token expired"));
+
+    // An admin who is not a worker still acts on nothing.
+    let err = authorize(&token(None, &["admin"]), &act_for(BOB), &s).unwrap_err();
+    assert_eq!(err.code(), "not_a_worker");
+    assert!(err.to_string().contains("alice@example.com"));
+    assert_eq!(
+        code(authorize(
+            &token(Some("  "), &["admin"]),
+            &Access::Supervise {
+                wallboard_key: false
+            },
+            &s
+        )),
+        "not_a_worker"
+    );
+}
+
+#[test]
+fn the_worker_asked_for_must_be_a_worker_sid() {
+    let s = Settings::default();
+    let cred = token(Some(ALICE), &["admin"]);
+    let missing = authorize(&cred, &Access::ActFor { worker_sid: None }, &s).unwrap_err();
+    assert_eq!(
+        (missing.code(), missing.status(), missing.parameter()),
+        ("missing_parameter", 400, Some("workerSid"))
+    );
+    let bad = authorize(&cred, &act_for("WK123"), &s).unwrap_err();
+    assert_eq!((bad.code(), bad.status()), ("invalid_parameter", 400));
+}
+
+#[test]
+fn supervisor_screens_need_supervisor_or_admin() {
+    let s = Settings::default();
+    let access = Access::Supervise {
+        wallboard_key: true,
+    };
+    let err = authorize(&token(Some(ALICE), &["agent"]), &access, &s).unwrap_err();
+    assert_eq!((err.code(), err.status()), ("role_required", 403));
+    assert!(err.to_string().contains("supervisor or admin") && err.to_string().contains("agent"));
+    assert_eq!(
+        code(authorize(&token(Some(ALICE), &["supervisor"]), &access, &s)),
+        "ok"
+    );
+}
+
+#[test]
+fn schedule_writes_need_a_configured_role_admin_by_default() {
+    let s = Settings::default();
+    let default = Access::Roles {
+        roles: None,
+        purpose: "editing schedules".into(),
+    };
+    assert_eq!(
+        code(authorize(&token(Some(ALICE), &["admin"]), &default, &s)),
+        "ok"
+    );
+    let err = authorize(&token(Some(ALICE), &["supervisor"]), &default, &s).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Forbidden: editing schedules needs the role admin; this token has supervisor"
+    );
+
+    let configured = Access::Roles {
+        roles: Some(" supervisor , admin,".into()),
+        purpose: "editing schedules".into(),
+    };
+    assert_eq!(
+        code(authorize(
+            &token(Some(ALICE), &["supervisor"]),
+            &configured,
+            &s
+        )),
+        "ok"
+    );
+    assert_eq!(
+        code(authorize(&token(Some(ALICE), &[]), &configured, &s)),
+        "role_required"
+    );
+}
+
+#[test]
+fn a_wallboard_key_reads_only_where_allowed() {
+    let key = Credential::WallboardKey { key: KEY.into() };
+    let grant = authorize(
+        &key,
+        &Access::Supervise {
+            wallboard_key: true,
+        },
+        &keyed(),
+    )
+    .unwrap();
+    assert_eq!((grant.via, grant.worker_sid), ("wallboardKey", None));
+    assert_eq!(
+        code(authorize(
+            &key,
+            &Access::AnyWorker {
+                wallboard_key: true
+            },
+            &keyed()
+        )),
+        "ok"
+    );
+    for access in [
+        Access::Supervise {
+            wallboard_key: false,
+        },
+        act_for(ALICE),
+        Access::Roles {
+            roles: None,
+            purpose: "x".into(),
+        },
+    ] {
+        assert_eq!(
+            code(authorize(&key, &access, &keyed())),
+            "wallboard_key_not_accepted"
+        );
+    }
+}
+
+#[test]
+fn a_wallboard_key_must_match_a_long_configured_key() {
+    let access = Access::Supervise {
+        wallboard_key: true,
+    };
+    let key = |k: &str| Credential::WallboardKey { key: k.into() };
+    assert_eq!(
+        code(authorize(&key(KEY), &access, &Settings::default())),
+        "wallboard_key_disabled"
+    );
+    assert_eq!(
+        code(authorize(&key(""), &access, &keyed())),
+        "wrong_wallboard_key"
+    );
+    assert_eq!(
+        code(authorize(&key(&KEY[..KEY.len() - 1]), &access, &keyed())),
+        "wrong_wallboard_key"
+    );
+    let short = Settings {
+        wallboard_key: Some("short".into()),
+    };
+    let err = authorize(&key("short"), &access, &short).unwrap_err();
+    assert_eq!(
+        (err.status(), err.parameter()),
+        (500, Some("WALLBOARD_KEY"))
+    );
+}
+
+#[test]
+fn the_face_reads_the_shapes_the_shims_send() {
+    let credential: Credential = serde_json::from_value(json!({
+        "kind": "flex",
+        "iam": {"valid": true, "code": 0, "identity": "a", "worker_sid": ALICE, "roles": ["agent"], "expiration": "x"}
+    }))
+    .unwrap();
+    let access: Access =
+        serde_json::from_value(json!({"kind": "actFor", "workerSid": ALICE})).unwrap();
+    let settings: Settings = serde_json::from_value(json!({"wallboardKey": null})).unwrap();
+    assert_eq!(code(authorize(&credential, &access, &settings)), "ok");
+    let access: Access =
+        serde_json::from_value(json!({"kind": "supervise", "wallboardKey": true})).unwrap();
+    assert_eq!(
+        access,
+        Access::Supervise {
+            wallboard_key: true
+        }
+    );
+    let access: Access = serde_json::from_value(json!({"kind": "roles", "purpose": "p"})).unwrap();
+    assert_eq!(
+        access,
+        Access::Roles {
+            roles: None,
+            purpose: "p".into()
+        }
+    );
+}
+
+proptest! {
+    // Whatever IAM says and whatever is asked for, an agent never gets another worker.
+    #[test]
+    fn an_agent_never_acts_for_another_worker(
+        roles in proptest::collection::vec("[a-z ]{0,12}", 0..4),
+        own in "WK[0-9a-f]{32}",
+        other in "WK[0-9a-f]{32}",
+    ) {
+        let supervising = roles.iter().any(|r| ["supervisor", "admin"].contains(&r.trim()));
+        let roles: Vec<&str> = roles.iter().map(String::as_str).collect();
+        let result = authorize(&token(Some(&own), &roles), &act_for(&other), &Settings::default());
+        prop_assert_eq!(result.is_ok(), own == other || supervising);
+    }
+
+    #[test]
+    fn keys_match_exactly(given in ".{0,48}") {
+        let result = authorize(
+            &Credential::WallboardKey { key: given.clone() },
+            &Access::Supervise { wallboard_key: true },
+            &keyed(),
+        );
+        prop_assert_eq!(result.is_ok(), given.trim() == KEY);
+    }
+
+    #[test]
+    fn constant_time_eq_is_eq(a in proptest::collection::vec(any::<u8>(), 0..40), b in proptest::collection::vec(any::<u8>(), 0..40)) {
+        prop_assert_eq!(constant_time_eq(&a, &b), a == b);
+    }
+}

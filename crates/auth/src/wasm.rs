@@ -1,0 +1,24 @@
+//! The wasm face: plain JS objects in, plain JS objects out.
+//!
+//! ```js
+//! authorize({kind: 'flex', iam: iamAnswerOrNull} | {kind: 'wallboardKey', key},
+//!           {kind: 'actFor', workerSid} | {kind: 'supervise', wallboardKey: true} | {kind: 'anyWorker'}
+//!             | {kind: 'roles', roles: 'admin,owner', purpose: 'editing schedules'},
+//!           {wallboardKey: context.WALLBOARD_KEY})
+//!   // -> {via, workerSid, identity, roles, supervisor}; throws an Error with code, status, parameter
+//! ```
+
+use wasm_bindgen::prelude::*;
+use wasm_face::{answer, from_js};
+
+#[wasm_bindgen]
+pub fn authorize(
+    credential: JsValue,
+    access: JsValue,
+    settings: JsValue,
+) -> Result<JsValue, JsValue> {
+    let credential = from_js(credential, "credential")?;
+    let access = from_js(access, "access")?;
+    let settings = from_js(settings, "settings")?;
+    answer(crate::authorize(&credential, &access, &settings))
+}

@@ -1,0 +1,74 @@
+//! What every domain crate's wasm face shares.
+//!
+//! A domain crate is pure Rust; its `wasm` module (compiled only for `wasm32`) is a thin face that
+//! takes plain JS objects, calls the crate, and hands back plain JS objects. Two things make every
+//! face behave the same for the JavaScript shims:
+//!
+//! - **Errors** implement [`FaceError`]: a stable machine-readable `code`, the HTTP `status` the
+//!   function answers with, and the offending `parameter` when there is one. On wasm they become a
+//!   JS `Error` carrying those three properties, which `common/wasm`'s `callWasm` turns into the
+//!   JSON answer `{error, code, parameter}`.
+//! - **Values** cross as JSON-compatible plain objects (`to_js`, `from_js`): objects, not `Map`s;
+//!   `null` for `None`; what `JSON.stringify`, Studio and the Flex plugins expect.
+//!
+//! No function here panics: a value that does not deserialize is a 400 naming what was being read.
+
+/// An error a domain crate reports to its caller.
+pub trait FaceError: std::fmt::Display {
+    /// A stable, machine-readable code (`snake_case`).
+    fn code(&self) -> &'static str;
+    /// The HTTP status the function answers with.
+    fn status(&self) -> u16;
+    /// The request parameter or environment variable at fault, when there is one.
+    fn parameter(&self) -> Option<&str> {
+        None
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+mod js {
+    use serde::de::DeserializeOwned;
+    use serde::Serialize;
+    use wasm_bindgen::JsValue;
+
+    use crate::FaceError;
+
+    /// A JS `Error` with `code`, `status` and (when given) `parameter` properties.
+    pub fn js_error(code: &str, message: &str, status: u16, parameter: Option<&str>) -> JsValue {
+        let error = js_sys::Error::new(message);
+        // Setting properties on a fresh Error object cannot fail.
+        let _ = js_sys::Reflect::set(&error, &"code".into(), &code.into());
+        let _ = js_sys::Reflect::set(&error, &"status".into(), &JsValue::from(status));
+        if let Some(p) = parameter {
+            let _ = js_sys::Reflect::set(&error, &"parameter".into(), &p.into());
+        }
+        error.into()
+    }
+
+    /// The JS error for a crate's error.
+    pub fn fail<E: FaceError>(e: E) -> JsValue {
+        js_error(e.code(), &e.to_string(), e.status(), e.parameter())
+    }
+
+    /// A JSON-compatible plain JS value (objects, not Maps; `null` for None).
+    pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
+        let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+        value
+            .serialize(&serializer)
+            .map_err(|e| js_error("serialize", &e.to_string(), 500, None))
+    }
+
+    /// A serde value from a plain JS value; a mismatch is a 400 naming `what` was being read.
+    pub fn from_js<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, JsValue> {
+        serde_wasm_bindgen::from_value(value)
+            .map_err(|e| js_error("invalid_request", &format!("{what}: {e}"), 400, None))
+    }
+
+    /// `to_js` of a crate result, its error through [`fail`].
+    pub fn answer<T: Serialize, E: FaceError>(result: Result<T, E>) -> Result<JsValue, JsValue> {
+        result.map_err(fail).and_then(|v| to_js(&v))
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+pub use js::{answer, fail, from_js, js_error, to_js};

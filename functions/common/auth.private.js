@@ -1,0 +1,88 @@
+// Who may do what: every function called by people asks here. The rule lives in Rust (crates/auth);
+// this file only fetches IAM's answer for a Flex token and hands both to the rule.
+//
+//   const auth = require(Runtime.getFunctions()['common/auth'].path);
+//   const grant = await auth.authorize(context, event, { kind: 'actFor', workerSid: event.workerSid });
+//   // other kinds: {kind: 'anyWorker'}, {kind: 'supervise', wallboardKey: true},
+//   //              {kind: 'roles', roles: context.SCHEDULE_ADMIN_ROLES, purpose: 'editing schedules'}
+//   // grant: {via: 'flex'|'wallboardKey', workerSid, identity, roles, supervisor}; refusals throw 403
+//
+// Credentials: the Flex token as `Token` (form or JSON body, as the Flex plugins send it) or in
+// `Authorization: Bearer <token>`; a wallboard key only in the header `Authorization: Wallboard
+// <key>` (twilio-run merges the query string into `event`, so a body field could come from a URL;
+// secrets stay out of URLs and logs). IAM's request is the one twilio-flex-token-validator makes (POST
+// /v1/Accounts/{AC}/Tokens/validate, JSON {token}, Basic auth), made here so it has a timeout.
+const { wasmModule, callWasm } = require(Runtime.getFunctions()['common/wasm'].path);
+const { HttpError } = require(Runtime.getFunctions()['common/http'].path);
+const { apiOrigin, requireEnv, route, withRetry } = require(Runtime.getFunctions()['common/client'].path);
+const { requestTimeoutMs, DeadlineError } = require(Runtime.getFunctions()['common/deadline'].path);
+
+const rule = wasmModule('auth');
+
+function iamUrl(context, accountSid) {
+  const region = context.TWILIO_REGION ? String(context.TWILIO_REGION).trim().split('-')[0] : '';
+  const host = region && region !== 'us1' ? `iam.${region}.twilio.com` : 'iam.twilio.com';
+  return `https://${host}/v1/Accounts/${accountSid}/Tokens/validate`;
+}
+
+/** IAM's answer for `token` ({valid, worker_sid, roles, identity, message, ...}). */
+async function validateWithIam(context, token) {
+  const accountSid = requireEnv(context, 'ACCOUNT_SID');
+  const authToken = requireEnv(context, 'AUTH_TOKEN');
+  const { uri, headers } = route(apiOrigin(context), iamUrl(context, accountSid));
+  const res = await withRetry(context, async () => {
+    let r;
+    try {
+      r = await fetch(uri, {
+        method: 'POST',
+        headers: {
+          ...headers,
+          Authorization: `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`,
+          'Cache-Control': 'no-cache',
+          'Content-Type': 'application/json',
+        },
+        body: JSON.stringify({ token }),
+        signal: AbortSignal.timeout(requestTimeoutMs()),
+      });
+    } catch (err) {
+      if (err instanceof DeadlineError) throw new HttpError(504, err.message);
+      throw new HttpError(502, `Could not validate the Flex token: IAM did not answer (${err.message})`);
+    }
+    if (r.status === 429 || r.status === 503) throw Object.assign(new Error(`IAM answered ${r.status}`), { status: r.status });
+    return r;
+  }).catch((err) => {
+    throw err instanceof HttpError ? err : new HttpError(502, `Could not validate the Flex token: ${err.message}`);
+  });
+  if (res.status === 401 || res.status === 403) {
+    throw new HttpError(500, `Server misconfigured: IAM refused this service's credentials (HTTP ${res.status}); check ACCOUNT_SID and AUTH_TOKEN`);
+  }
+  try {
+    return await res.json();
+  } catch (err) {
+    throw new HttpError(502, `Could not validate the Flex token: IAM answered HTTP ${res.status} without JSON`);
+  }
+}
+
+const text = (v) => (v === undefined || v === null ? '' : String(v).trim());
+
+/** The credential a request carries: a wallboard key (header) or a Flex token. */
+function credentialOf(event) {
+  const headers = (event.request && event.request.headers) || {};
+  const header = text(headers.authorization || headers.Authorization);
+  const [scheme, ...rest] = header.split(/\s+/);
+  const value = rest.join(' ');
+  if (/^wallboard$/i.test(scheme) && value) return { kind: 'wallboardKey', key: value };
+  if (/^bearer$/i.test(scheme) && value) return { kind: 'flex', token: value };
+  return { kind: 'flex', token: text(event.Token) };
+}
+
+/** Authorizes the request `event` for `access`; resolves with the grant, or throws 403 (400/500). */
+async function authorize(context, event, access) {
+  const found = credentialOf(event);
+  let credential = found;
+  if (found.kind === 'flex') credential = { kind: 'flex', iam: found.token ? await validateWithIam(context, found.token) : null };
+  const settings = { wallboardKey: context.WALLBOARD_KEY || null };
+  return callWasm(rule, (wasm) => wasm.authorize(credential, access, settings));
+}
+
+module.exports = { authorize, credentialOf, validateWithIam };

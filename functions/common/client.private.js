@@ -1,0 +1,135 @@
+// The one way functions talk to Twilio's REST API: the client, retries, env checks, and how a failed
+// request becomes our answer.
+//
+//   const tw = require(Runtime.getFunctions()['common/client'].path);
+//   const client = tw.twilioClient(context);
+//   const call = await tw.withRetry(context, () => client.calls(sid).update({...}));
+//   const sid = tw.requireEnv(context, 'SYNC_SERVICE_SID');     // throws HttpError 500 naming it
+//
+// Every request has a timeout, in production too: at most 5 s and never past the invocation's
+// deadline (common/deadline), so a slow Twilio answer ends in a JSON error, not a runtime kill.
+//
+// TWILIO_API_ORIGIN (e.g. http://127.0.0.1:3001, the emulator) sends every request to that origin
+// instead of https://<product>.twilio.com: path, method, headers and body are unchanged, plus one
+// header, X-Forwarded-Host: <the Twilio host it was meant for>, because several products share
+// paths (Sync and Serverless both have /v1/Services). It is never set in a deployment.
+const twilio = require('twilio');
+const { HttpError } = require(Runtime.getFunctions()['common/http'].path);
+const { requestTimeoutMs, remainingMs, DeadlineError, REQUEST_TIMEOUT_MS } = require(Runtime.getFunctions()['common/deadline'].path);
+
+/** The value of environment variable `name`, or a 500 HttpError naming it. */
+function requireEnv(context, name) {
+  const value = context[name];
+  if (value === undefined || value === null || String(value).trim() === '') {
+    throw new HttpError(500, `Server misconfigured: the environment variable ${name} is not set (see .env.example).`, { variable: name });
+  }
+  return String(value).trim();
+}
+
+/** TWILIO_API_ORIGIN without a trailing slash, or null (production). */
+function apiOrigin(context) {
+  const origin = context.TWILIO_API_ORIGIN && String(context.TWILIO_API_ORIGIN).trim();
+  return origin ? origin.replace(/\/+$/, '') : null;
+}
+
+/**
+ * The URL a request meant for `twilioUrl` goes to, and the headers to add: unchanged in
+ * production; with an origin, that origin plus X-Forwarded-Host naming the Twilio host.
+ */
+function route(origin, twilioUrl) {
+  if (!origin) return { uri: twilioUrl, headers: {} };
+  const target = new URL(twilioUrl);
+  return { uri: `${origin}${target.pathname}${target.search}`, headers: { 'X-Forwarded-Host': target.host } };
+}
+
+/** A twilio httpClient: every request gets the invocation's timeout, and goes to `origin` if set. */
+class TimedClient {
+  constructor(origin) {
+    this.origin = origin;
+    this.inner = new twilio.RequestClient({ timeout: REQUEST_TIMEOUT_MS });
+  }
+
+  request(opts) {
+    const { uri, headers } = route(this.origin, opts.uri);
+    return this.inner.request({ ...opts, uri, headers: { ...(opts.headers || {}), ...headers }, timeout: requestTimeoutMs() });
+  }
+
+  get lastResponse() {
+    return this.inner.lastResponse;
+  }
+
+  get lastRequest() {
+    return this.inner.lastRequest;
+  }
+}
+
+const clients = new Map();
+
+/** The REST client for this account (ACCOUNT_SID/AUTH_TOKEN, as the runtime's own client uses). */
+function twilioClient(context) {
+  const origin = apiOrigin(context);
+  const accountSid = requireEnv(context, 'ACCOUNT_SID');
+  const authToken = requireEnv(context, 'AUTH_TOKEN');
+  const key = `${origin} ${accountSid} ${authToken}`;
+  if (!clients.has(key)) clients.set(key, twilio(accountSid, authToken, { httpClient: new TimedClient(origin) }));
+  return clients.get(key);
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function retrySettings(context) {
+  const num = (name, fallback) => {
+    const v = Number(context[name]);
+    return context[name] !== undefined && String(context[name]).trim() !== '' && Number.isFinite(v) && v >= 0 ? v : fallback;
+  };
+  const min = num('TWILIO_SERVICE_MIN_BACKOFF', 100);
+  return { limit: Math.floor(num('TWILIO_SERVICE_RETRY_LIMIT', 5)), min, max: Math.max(min, num('TWILIO_SERVICE_MAX_BACKOFF', 300)) };
+}
+
+/** 429 and 503 mean Twilio did not carry the request out, so repeating it is safe. */
+const retryable = (err) => err && (err.status === 429 || err.status === 503);
+
+/**
+ * Runs `fn`, retrying when Twilio answers 429 or 503, up to TWILIO_SERVICE_RETRY_LIMIT times
+ * (default 5), waiting a random time between TWILIO_SERVICE_MIN_BACKOFF and an exponentially
+ * growing bound capped at TWILIO_SERVICE_MAX_BACKOFF (defaults 100 and 300 ms), and never past the
+ * invocation's deadline. Timeouts and other errors are not retried: the request may have been
+ * carried out.
+ */
+async function withRetry(context, fn) {
+  const { limit, min, max } = retrySettings(context);
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await fn();
+    } catch (err) {
+      const ceiling = Math.min(max, min * 2 ** attempt);
+      const delay = min + Math.random() * (ceiling - min);
+      if (!retryable(err) || attempt >= limit || remainingMs() - delay < 1000) throw err;
+      await sleep(delay);
+    }
+  }
+}
+
+/** True when a failed request may still have been carried out by Twilio (timeout, 5xx, network). */
+function ambiguous(err) {
+  if (err instanceof DeadlineError) return false; // never sent
+  const s = err && Number.isInteger(err.status) ? err.status : null;
+  return s === null || s >= 500;
+}
+
+/**
+ * A failed Twilio request as an HttpError for our caller, naming what failed and carrying
+ * Twilio's error: Twilio's 4xx pass through (e.g. 400 "Call is not in-progress", 404), except
+ * 401/403 which mean our credentials are wrong (500); 429, 5xx and network errors are 502; our own
+ * deadline is 504.
+ */
+function twilioFailure(what, err) {
+  if (err instanceof HttpError) return err;
+  if (err instanceof DeadlineError) return new HttpError(504, `${what} was not attempted: ${err.message}`);
+  const s = err && Number.isInteger(err.status) ? err.status : null;
+  const status = s === 401 || s === 403 ? 500 : s && s >= 400 && s < 500 && s !== 429 ? s : 502;
+  const twilioError = err && err.code ? { code: err.code, status: err.status, message: err.message, moreInfo: err.moreInfo } : { message: (err && err.message) || String(err) };
+  return new HttpError(status, `${what} failed: ${(err && err.message) || err}`, { twilioError });
+}
+
+module.exports = { apiOrigin, route, twilioClient, withRetry, requireEnv, twilioFailure, ambiguous, TimedClient };
