@@ -1,0 +1,193 @@
+//! The settings history shares with the live queue statistics (`QUEUE_STATS_TIME_ZONE`,
+//! `QUEUE_STATS_CHANNELS`, `QUEUE_STATS_SLA_THRESHOLDS`) and its own (`QUEUE_HISTORY_*`).
+
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+use crate::error::HistoryError;
+
+/// The channel of figures over every channel (no `TaskChannel` filter).
+pub const ALL: &str = "all";
+
+/// The environment as the shim passes it: raw text, absent when unset; blank means default.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Env {
+    #[serde(rename = "QUEUE_STATS_TIME_ZONE", default)]
+    pub time_zone: Option<String>,
+    #[serde(rename = "QUEUE_STATS_CHANNELS", default)]
+    pub channels: Option<String>,
+    #[serde(rename = "QUEUE_STATS_SLA_THRESHOLDS", default)]
+    pub sla_thresholds: Option<String>,
+    #[serde(rename = "QUEUE_HISTORY_SHORT_ABANDON", default)]
+    pub short_abandon: Option<String>,
+    #[serde(rename = "QUEUE_HISTORY_RETENTION_DAYS", default)]
+    pub retention_days: Option<String>,
+    #[serde(rename = "QUEUE_HISTORY_OFFLINE_ACTIVITIES", default)]
+    pub offline_activities: Option<String>,
+    #[serde(rename = "QUEUE_HISTORY_AVAILABLE_ACTIVITIES", default)]
+    pub available_activities: Option<String>,
+}
+
+/// Validated settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Hours, days and weekdays are those of this zone.
+    pub time_zone: Tz,
+    /// Channels with their own buckets besides `all`.
+    pub channels: Vec<String>,
+    /// Service-level thresholds in seconds, ascending and distinct.
+    pub sla_thresholds: Vec<u32>,
+    /// A task abandoned before this many seconds is a short abandon.
+    pub short_abandon: u32,
+    /// Hours older than this many days are deleted when a new hour is written.
+    pub retention_days: u32,
+    /// Activities in which a worker is not logged in.
+    pub offline_activities: Vec<String>,
+    /// Activities in which a worker is available.
+    pub available_activities: Vec<String>,
+}
+
+fn given(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+fn names(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn is_channel_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+fn number(variable: &'static str, text: &str, min: u32, max: u32) -> Result<u32, HistoryError> {
+    match text.parse::<u32>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(HistoryError::config(
+            variable,
+            text,
+            format!("is not a whole number from {min} to {max}"),
+        )),
+    }
+}
+
+impl Config {
+    pub fn from_env(env: &Env) -> Result<Config, HistoryError> {
+        let time_zone = match given(&env.time_zone) {
+            None => Tz::UTC,
+            Some(name) => name.parse::<Tz>().map_err(|_| {
+                HistoryError::config(
+                    "QUEUE_STATS_TIME_ZONE",
+                    name,
+                    "is not an IANA time zone name such as America/New_York",
+                )
+            })?,
+        };
+        let channel_text = given(&env.channels).unwrap_or("voice,chat,video");
+        let mut channels: Vec<String> = Vec::new();
+        for c in names(channel_text) {
+            let c = c.to_ascii_lowercase();
+            if !is_channel_name(&c) || c == ALL {
+                return Err(HistoryError::config(
+                    "QUEUE_STATS_CHANNELS",
+                    channel_text,
+                    format!("has {c:?}, which is not a TaskChannel unique name"),
+                ));
+            }
+            if !channels.contains(&c) {
+                channels.push(c);
+            }
+        }
+        if channels.len() > 8 {
+            return Err(HistoryError::config(
+                "QUEUE_STATS_CHANNELS",
+                channel_text,
+                "names more than 8 channels",
+            ));
+        }
+        let threshold_text = given(&env.sla_thresholds).unwrap_or("30,60,120");
+        let mut sla_thresholds = Vec::new();
+        for t in names(threshold_text) {
+            sla_thresholds.push(number("QUEUE_STATS_SLA_THRESHOLDS", &t, 1, 86_400)?);
+        }
+        sla_thresholds.sort_unstable();
+        sla_thresholds.dedup();
+        if sla_thresholds.is_empty() || sla_thresholds.len() > 10 {
+            return Err(HistoryError::config(
+                "QUEUE_STATS_SLA_THRESHOLDS",
+                threshold_text,
+                "must list 1 to 10 thresholds in seconds, such as 30,60,120",
+            ));
+        }
+        let short_abandon = match given(&env.short_abandon) {
+            None => 5,
+            Some(t) => number("QUEUE_HISTORY_SHORT_ABANDON", t, 0, 3600)?,
+        };
+        let retention_days = match given(&env.retention_days) {
+            None => 400,
+            Some(t) => number("QUEUE_HISTORY_RETENTION_DAYS", t, 1, 3660)?,
+        };
+        let offline_activities = names(given(&env.offline_activities).unwrap_or("Offline"));
+        let available_activities = names(given(&env.available_activities).unwrap_or("Available"));
+        Ok(Config {
+            time_zone,
+            channels,
+            sla_thresholds,
+            short_abandon,
+            retention_days,
+            offline_activities,
+            available_activities,
+        })
+    }
+
+    /// `all` followed by the configured channels.
+    pub fn all_channels(&self) -> Vec<String> {
+        std::iter::once(ALL.to_string())
+            .chain(self.channels.iter().cloned())
+            .collect()
+    }
+
+    /// TaskRouter's `SplitByWaitTime`: the SLA thresholds and the short-abandon threshold.
+    pub fn split_by_wait_time(&self) -> Vec<u32> {
+        let mut all = self.sla_thresholds.clone();
+        if self.short_abandon > 0 {
+            all.push(self.short_abandon);
+        }
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_errors() {
+        let c = Config::from_env(&Env::default()).unwrap();
+        assert_eq!(c.time_zone, Tz::UTC);
+        assert_eq!(c.all_channels(), ["all", "voice", "chat", "video"]);
+        assert_eq!(c.split_by_wait_time(), [5, 30, 60, 120]);
+        assert_eq!(c.retention_days, 400);
+        let bad = Config::from_env(&Env {
+            time_zone: Some("Mars/Base".into()),
+            ..Env::default()
+        })
+        .unwrap_err();
+        assert!(bad.to_string().contains("QUEUE_STATS_TIME_ZONE"));
+        let bad = Config::from_env(&Env {
+            short_abandon: Some("-1".into()),
+            ..Env::default()
+        })
+        .unwrap_err();
+        assert!(bad.to_string().contains("QUEUE_HISTORY_SHORT_ABANDON"));
+    }
+}

@@ -1,0 +1,293 @@
+//! `GET /queue-history` parameters, validated into a query over closed hours.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::error::HistoryError;
+use crate::store::key_range;
+use crate::time::{self, hours, iso, local_date, next_day_start, parse_when};
+
+/// How long TaskRouter keeps events and statistics: older hours cannot be backfilled.
+pub const TASKROUTER_DAYS: i64 = 30;
+/// At most this many queues may be named in one request.
+pub const MAX_QUEUES: usize = 500;
+
+/// The raw parameters (query string), all optional.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Params {
+    #[serde(default)]
+    pub queue: Option<String>,
+    #[serde(default)]
+    pub channel: Option<String>,
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Option<String>,
+    #[serde(default)]
+    pub range: Option<String>,
+    #[serde(default)]
+    pub by: Option<String>,
+}
+
+/// What a series is grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum By {
+    Hour,
+    HourOfDay,
+    DayOfWeek,
+    Date,
+    Queue,
+}
+
+/// A validated query (it travels to the shim and back as a plain object).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Query {
+    pub zone: String,
+    pub channel: String,
+    /// The queues asked for; `None` is every queue.
+    pub queues: Option<Vec<String>>,
+    pub by: By,
+    pub from: String,
+    pub to: String,
+    /// Bucket starts of the closed hours in the range (hours not yet over are left out).
+    pub closed: Vec<String>,
+    /// Closed hours older than this cannot be backfilled from TaskRouter.
+    pub backfill_from: String,
+    /// The Sync map keys to list, inclusive.
+    pub list_from: String,
+    pub list_to: String,
+}
+
+fn given(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn is_queue_sid(s: &str) -> bool {
+    s.len() == 34
+        && s.starts_with("WQ")
+        && s.get(2..)
+            .is_some_and(|r| r.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// Validates `params` at the instant `now_ms`.
+pub fn query(config: &Config, params: &Params, now_ms: f64) -> Result<Query, HistoryError> {
+    let zone = config.time_zone;
+    let now = time::instant(now_ms)?;
+    let channel = given(&params.channel).unwrap_or("all").to_ascii_lowercase();
+    if !config.all_channels().contains(&channel) {
+        return Err(HistoryError::parameter(
+            "channel",
+            &channel,
+            format!(
+                "is not a channel with history; use one of {}",
+                config.all_channels().join(", ")
+            ),
+        ));
+    }
+    let queues = match given(&params.queue) {
+        None | Some("all") => None,
+        Some(list) => {
+            let mut sids: Vec<String> = Vec::new();
+            for s in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                if !is_queue_sid(s) {
+                    return Err(HistoryError::parameter(
+                        "queue",
+                        s,
+                        "is not a TaskQueue SID (WQ followed by 32 hex digits); give one or \
+                         several separated by commas, or all",
+                    ));
+                }
+                if !sids.iter().any(|x| x == s) {
+                    sids.push(s.to_string());
+                }
+            }
+            if sids.is_empty() || sids.len() > MAX_QUEUES {
+                return Err(HistoryError::parameter(
+                    "queue",
+                    list,
+                    format!("must name 1 to {MAX_QUEUES} queues, or all"),
+                ));
+            }
+            Some(sids)
+        }
+    };
+    let by = match given(&params.by).unwrap_or("hour") {
+        "hour" => By::Hour,
+        "hourOfDay" => By::HourOfDay,
+        "dayOfWeek" => By::DayOfWeek,
+        "date" => By::Date,
+        "queue" => By::Queue,
+        other => {
+            return Err(HistoryError::parameter(
+                "by",
+                other,
+                "is not a grouping; use hour, hourOfDay, dayOfWeek, date or queue",
+            ))
+        }
+    };
+    let today = local_date(zone, now);
+    let day = |offset: i64| today - Duration::days(offset);
+    let (from, to) = match (given(&params.range), given(&params.from), given(&params.to)) {
+        (Some(r), Some(_), _) | (Some(r), _, Some(_)) if r != "custom" => {
+            return Err(HistoryError::parameter(
+                "range",
+                r,
+                "cannot be combined with from/to; give a range or from and to",
+            ))
+        }
+        (_, Some(f), t) => {
+            let (from, _) = parse_when(zone, "from", f)?;
+            let to = match t {
+                None => now,
+                Some(t) => match parse_when(zone, "to", t)? {
+                    // A date alone is inclusive: up to the end of that day.
+                    (start, true) => next_day_start(zone, local_date(zone, start)),
+                    (at, false) => at,
+                },
+            };
+            (from, to)
+        }
+        (_, None, Some(t)) => {
+            return Err(HistoryError::parameter(
+                "from",
+                "",
+                format!("is missing; a range ending at {t} needs its start"),
+            ))
+        }
+        (r, None, None) => {
+            let (first, last) = match r.unwrap_or("last7") {
+                "today" => (day(0), day(0)),
+                "yesterday" => (day(1), day(1)),
+                "last7" => (day(6), day(0)),
+                "last30" => (day(29), day(0)),
+                other => {
+                    return Err(HistoryError::parameter(
+                        "range",
+                        other,
+                        "is not a range; use today, yesterday, last7, last30, or from and to",
+                    ))
+                }
+            };
+            (time::day_start(zone, first), next_day_start(zone, last))
+        }
+    };
+    if to <= from {
+        return Err(HistoryError::parameter(
+            "to",
+            &iso(to),
+            format!("must be after from ({})", iso(from)),
+        ));
+    }
+    let limit = i64::from(config.retention_days) + 2;
+    if to - from > Duration::days(limit) {
+        return Err(HistoryError::parameter(
+            "from",
+            &iso(from),
+            format!("spans more than {limit} days (QUEUE_HISTORY_RETENTION_DAYS + 2)"),
+        ));
+    }
+    let closed: Vec<DateTime<Utc>> = hours(zone, from, to.min(now))
+        .into_iter()
+        .filter(|h| time::next_hour(zone, *h) <= now)
+        .collect();
+    let (list_from, list_to) = match (closed.first(), closed.last()) {
+        (Some(a), Some(b)) => key_range(&channel, *a, *b),
+        _ => (String::new(), String::new()),
+    };
+    Ok(Query {
+        zone: zone.name().to_string(),
+        channel,
+        queues,
+        by,
+        from: iso(time::hour_start(zone, from)),
+        to: iso(to),
+        closed: closed.into_iter().map(iso).collect(),
+        backfill_from: iso(now - Duration::days(TASKROUTER_DAYS)),
+        list_from,
+        list_to,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Env;
+
+    fn ny() -> Config {
+        Config::from_env(&Env {
+            time_zone: Some("America/New_York".into()),
+            ..Env::default()
+        })
+        .unwrap()
+    }
+
+    fn p(pairs: &[(&str, &str)]) -> Params {
+        let v: serde_json::Map<String, serde_json::Value> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), serde_json::Value::from(*v)))
+            .collect();
+        serde_json::from_value(serde_json::Value::Object(v)).unwrap()
+    }
+
+    // 2026-11-03T15:30:00Z, a Tuesday, 10:30 in New York.
+    const NOW: f64 = 1_793_719_800_000.0;
+
+    #[test]
+    fn ranges_in_the_zone() {
+        let q = query(&ny(), &p(&[("range", "yesterday")]), NOW).unwrap();
+        assert_eq!(
+            (q.from.as_str(), q.to.as_str()),
+            ("2026-11-02T05:00:00Z", "2026-11-03T05:00:00Z")
+        );
+        assert_eq!(q.closed.len(), 24);
+        let q = query(&ny(), &p(&[("range", "today")]), NOW).unwrap();
+        assert_eq!(q.closed.len(), 10); // 00:00 to 10:00, the current hour is still open
+        let q = query(
+            &ny(),
+            &p(&[("from", "2026-11-01"), ("to", "2026-11-01")]),
+            NOW,
+        )
+        .unwrap();
+        assert_eq!(q.closed.len(), 25); // the fall-back day
+        assert_eq!(q.list_from, "all.20261101T0400Z");
+        assert_eq!(q.list_to, "all.20261102T0400Z.~");
+        let q = query(
+            &ny(),
+            &p(&[("from", "2026-11-02T09"), ("to", "2026-11-02T11:00")]),
+            NOW,
+        )
+        .unwrap();
+        assert_eq!(q.closed, ["2026-11-02T14:00:00Z", "2026-11-02T15:00:00Z"]);
+    }
+
+    #[test]
+    fn bad_parameters_are_named() {
+        let cases = [
+            (vec![("by", "week")], "by"),
+            (vec![("channel", "fax")], "channel"),
+            (vec![("queue", "WQ123")], "queue"),
+            (vec![("from", "tomorrow")], "from"),
+            (
+                vec![("from", "2026-11-02"), ("to", "2026-11-01T00:00")],
+                "to",
+            ),
+            (vec![("to", "2026-11-02")], "from"),
+            (vec![("range", "fortnight")], "range"),
+            (vec![("range", "today"), ("from", "2026-11-01")], "range"),
+            (vec![("from", "2020-01-01"), ("to", "2026-01-01")], "from"),
+        ];
+        for (params, name) in cases {
+            let e = query(&ny(), &p(&params), NOW).unwrap_err();
+            assert_eq!(
+                wasm_face::FaceError::parameter(&e),
+                Some(name),
+                "{params:?}: {e}"
+            );
+            assert_eq!(wasm_face::FaceError::status(&e), 400);
+        }
+    }
+}

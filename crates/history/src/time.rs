@@ -1,0 +1,239 @@
+//! Hours and days in the contact center's zone, as instants.
+//!
+//! A bucket is one local hour: from an instant whose local wall time is `HH:00` to the next such
+//! instant. Buckets are identified by their start instant (UTC), never by their wall time, so the
+//! repeated hour of a fold is two buckets and the missing hour of a gap is none: a local day has
+//! 23 buckets on the day clocks spring forward and 25 on the day they fall back.
+//!
+//! Wall times given by a user (a range's `from` and `to`) are read like this:
+//! - **gap** (the wall time does not exist): the instant the clocks jumped, i.e. the first wall
+//!   time of the day after it that exists;
+//! - **fold** (the wall time happens twice): the earlier instant.
+
+use chrono::{
+    DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone,
+    Timelike, Utc,
+};
+use chrono_tz::Tz;
+
+use crate::error::HistoryError;
+
+/// The instant of `ms` milliseconds since 1970 (as `Date.now()` gives it).
+pub fn instant(ms: f64) -> Result<DateTime<Utc>, HistoryError> {
+    const MAX_MS: f64 = 253_402_300_799_000.0;
+    if !ms.is_finite() || !(0.0..=MAX_MS).contains(&ms) {
+        return Err(HistoryError::Input(format!(
+            "{ms} is not an instant in milliseconds since 1970"
+        )));
+    }
+    DateTime::<Utc>::from_timestamp_millis(ms as i64)
+        .ok_or_else(|| HistoryError::Input(format!("{ms} is not an instant")))
+}
+
+/// ISO 8601 in UTC with seconds: `2026-03-08T07:00:00Z`.
+pub fn iso(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// The start of the local hour containing `t`.
+pub fn hour_start(zone: Tz, t: DateTime<Utc>) -> DateTime<Utc> {
+    let local = t.with_timezone(&zone);
+    let into = i64::from(local.minute()) * 60 + i64::from(local.second());
+    let whole = t - Duration::seconds(into);
+    // Drop sub-second parts.
+    DateTime::<Utc>::from_timestamp(whole.timestamp(), 0).unwrap_or(whole)
+}
+
+/// The start of the local hour after the one starting at `h`.
+pub fn next_hour(zone: Tz, h: DateTime<Utc>) -> DateTime<Utc> {
+    let plain = h + Duration::hours(1);
+    let aligned = hour_start(zone, plain);
+    if aligned > h {
+        aligned
+    } else {
+        plain
+    }
+}
+
+/// The first instant of the local date `date`: midnight, the earlier one in a fold, the jump in a gap.
+pub fn day_start(zone: Tz, date: NaiveDate) -> DateTime<Utc> {
+    wall_instant(zone, NaiveDateTime::new(date, NaiveTime::MIN))
+}
+
+/// The instant of a local wall time (see the module documentation for gaps and folds).
+pub fn wall_instant(zone: Tz, wall: NaiveDateTime) -> DateTime<Utc> {
+    let mut w = wall;
+    // A gap is at most a few hours: look minute by minute for the first wall time that exists.
+    for _ in 0..(26 * 60) {
+        match zone.from_local_datetime(&w) {
+            LocalResult::Single(t) => return t.with_timezone(&Utc),
+            LocalResult::Ambiguous(earlier, _) => return earlier.with_timezone(&Utc),
+            LocalResult::None => match w.checked_add_signed(Duration::minutes(1)) {
+                Some(next) => w = next,
+                None => break,
+            },
+        }
+    }
+    wall.and_utc()
+}
+
+/// The local date of `t`.
+pub fn local_date(zone: Tz, t: DateTime<Utc>) -> NaiveDate {
+    t.with_timezone(&zone).date_naive()
+}
+
+/// The start of the local day after `date`.
+pub fn next_day_start(zone: Tz, date: NaiveDate) -> DateTime<Utc> {
+    match date.succ_opt() {
+        Some(next) => day_start(zone, next),
+        None => day_start(zone, date) + Duration::days(1),
+    }
+}
+
+/// The bucket starts from the hour containing `from` up to (not including) `to`.
+pub fn hours(zone: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<DateTime<Utc>> {
+    let mut out = Vec::new();
+    let mut h = hour_start(zone, from);
+    while h < to {
+        out.push(h);
+        h = next_hour(zone, h);
+    }
+    out
+}
+
+/// Local hour of day (0–23) and ISO weekday (1 = Monday … 7 = Sunday) of a bucket start.
+pub fn hour_of_day(zone: Tz, h: DateTime<Utc>) -> u32 {
+    h.with_timezone(&zone).hour()
+}
+
+pub fn day_of_week(zone: Tz, h: DateTime<Utc>) -> u32 {
+    h.with_timezone(&zone).weekday().number_from_monday()
+}
+
+/// Reads a user's `from` / `to`: `YYYY-MM-DD` (the start of that local day), `YYYY-MM-DDTHH`,
+/// `YYYY-MM-DDTHH:MM[:SS]` (local wall time), or with `Z` / `±HH:MM` (that instant).
+/// Answers the instant and whether only a date was given.
+pub fn parse_when(
+    zone: Tz,
+    parameter: &'static str,
+    text: &str,
+) -> Result<(DateTime<Utc>, bool), HistoryError> {
+    let t = text.trim();
+    let bad = || {
+        HistoryError::parameter(
+            parameter,
+            text,
+            "is not a date or date-time: use YYYY-MM-DD, YYYY-MM-DDTHH:MM (wall time in the \
+             history's zone) or an instant such as 2026-03-08T07:00:00Z",
+        )
+    };
+    if let Ok(date) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+        if !(1970..=9998).contains(&date.year()) {
+            return Err(bad());
+        }
+        return Ok((day_start(zone, date), true));
+    }
+    if let Ok(at) = DateTime::parse_from_rfc3339(t) {
+        return Ok((at.with_timezone(&Utc), false));
+    }
+    for format in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"] {
+        if let Ok(wall) = NaiveDateTime::parse_from_str(t, format) {
+            if !(1970..=9998).contains(&wall.year()) {
+                return Err(bad());
+            }
+            return Ok((wall_instant(zone, wall), false));
+        }
+    }
+    if let Some((date, hour)) = t.split_once('T') {
+        if let (Ok(date), Ok(hour)) = (NaiveDate::parse_from_str(date, "%Y-%m-%d"), hour.parse()) {
+            if let Some(time) = NaiveTime::from_hms_opt(hour, 0, 0) {
+                if (1970..=9998).contains(&date.year()) {
+                    return Ok((wall_instant(zone, NaiveDateTime::new(date, time)), false));
+                }
+            }
+        }
+    }
+    Err(bad())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn ny() -> Tz {
+        "America/New_York".parse().unwrap()
+    }
+
+    fn day_hours(zone: Tz, y: i32, m: u32, d: u32) -> Vec<DateTime<Utc>> {
+        let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        hours(zone, day_start(zone, date), next_day_start(zone, date))
+    }
+
+    #[test]
+    fn spring_forward_day_has_23_buckets() {
+        let h = day_hours(ny(), 2026, 3, 8);
+        assert_eq!(h.len(), 23);
+        assert_eq!(iso(h[0]), "2026-03-08T05:00:00Z");
+        assert_eq!(iso(h[1]), "2026-03-08T06:00:00Z"); // 01:00 EST
+        assert_eq!(iso(h[2]), "2026-03-08T07:00:00Z"); // 03:00 EDT: 02:00 does not exist
+        assert_eq!(hour_of_day(ny(), h[2]), 3);
+        assert_eq!(iso(*h.last().unwrap()), "2026-03-09T03:00:00Z");
+    }
+
+    #[test]
+    fn fall_back_day_has_25_buckets() {
+        let h = day_hours(ny(), 2026, 11, 1);
+        assert_eq!(h.len(), 25);
+        assert_eq!(iso(h[1]), "2026-11-01T05:00:00Z"); // 01:00 EDT
+        assert_eq!(iso(h[2]), "2026-11-01T06:00:00Z"); // 01:00 EST, the repeated hour
+        assert_eq!(hour_of_day(ny(), h[1]), 1);
+        assert_eq!(hour_of_day(ny(), h[2]), 1);
+        assert_eq!(iso(h[24]), "2026-11-02T04:00:00Z");
+    }
+
+    #[test]
+    fn half_hour_zones_align_on_local_hours() {
+        let india: Tz = "Asia/Kolkata".parse().unwrap();
+        let h = day_hours(india, 2026, 1, 5);
+        assert_eq!(h.len(), 24);
+        assert_eq!(iso(h[0]), "2026-01-04T18:30:00Z");
+    }
+
+    #[test]
+    fn wall_times_in_gaps_and_folds() {
+        let (gap, _) = parse_when(ny(), "from", "2026-03-08T02:30").unwrap();
+        assert_eq!(iso(gap), "2026-03-08T07:00:00Z");
+        let (fold, _) = parse_when(ny(), "from", "2026-11-01T01").unwrap();
+        assert_eq!(iso(fold), "2026-11-01T05:00:00Z");
+        let (date, only_date) = parse_when(ny(), "to", "2026-11-01").unwrap();
+        assert!(only_date);
+        assert_eq!(iso(date), "2026-11-01T04:00:00Z");
+        let (z, _) = parse_when(ny(), "to", "2026-11-01T12:00:00Z").unwrap();
+        assert_eq!(iso(z), "2026-11-01T12:00:00Z");
+        let e = parse_when(ny(), "to", "yesterday-ish").unwrap_err();
+        assert!(e.to_string().starts_with("to="));
+    }
+
+    proptest! {
+        /// Every local day of any zone is a whole number of consecutive hour buckets: they tile it
+        /// with no gap or overlap, each starts on a local `HH:00`, and there are 23 to 25 of them
+        /// except on days a zone changed its offset by other than one hour.
+        #[test]
+        fn buckets_tile_every_day(days in 0i64..20_000, zi in 0usize..chrono_tz::TZ_VARIANTS.len()) {
+            let zone = chrono_tz::TZ_VARIANTS[zi];
+            let date = NaiveDate::from_ymd_opt(1975, 1, 1).unwrap() + Duration::days(days);
+            let start = day_start(zone, date);
+            let end = next_day_start(zone, date);
+            let h = hours(zone, start, end);
+            prop_assert!(!h.is_empty());
+            prop_assert_eq!(h[0], hour_start(zone, start));
+            for pair in h.windows(2) {
+                prop_assert!(pair[0] < pair[1]);
+                prop_assert_eq!(next_hour(zone, pair[0]), pair[1]);
+                prop_assert!((pair[1] - pair[0]) <= Duration::hours(1));
+            }
+            prop_assert!(h.len() <= 26);
+        }
+    }
+}

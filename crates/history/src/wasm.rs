@@ -1,0 +1,93 @@
+//! The wasm face: plain JS values in, plain JS objects out.
+//!
+//! ```js
+//! const h = new wasm.History(env);          // QUEUE_STATS_* / QUEUE_HISTORY_*; throws 500 naming a bad variable
+//! h.query(params, Date.now());               // Query, or throws 400 naming the bad parameter
+//! h.missing(query, items);                   // closed hours of the query with nothing stored: [ISO]
+//! h.aggregate(query, items);                 // the series answered by GET /queue-history
+//! h.lastClosedHour(Date.now());              // start (ISO) of the latest closed hour
+//! h.hourParams(startIso);                    // {startDate, endDate, eventsFrom, splitByWaitTime, channels, prune}
+//! h.hourItems(startIso, {queues, events});   // [{key, data}] to create in the map queueHistory
+//! ```
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+use wasm_face::{answer, fail, from_js, to_js};
+
+use crate::{
+    aggregate, hour_items, hour_params, missing, query, time, Config, Env, HistoryError, HourInput,
+    Params, Query,
+};
+
+#[wasm_bindgen]
+pub struct History {
+    config: Config,
+}
+
+fn start_of(text: &str) -> Result<DateTime<Utc>, JsValue> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|_| fail(HistoryError::Input(format!("{text:?} is not an instant"))))
+}
+
+fn read_query(value: JsValue) -> Result<Query, JsValue> {
+    from_js(value, "query")
+}
+
+#[wasm_bindgen]
+impl History {
+    #[wasm_bindgen(constructor)]
+    pub fn new(env: JsValue) -> Result<History, JsValue> {
+        let env: Env = from_js(env, "environment")?;
+        Config::from_env(&env)
+            .map(|config| History { config })
+            .map_err(fail)
+    }
+
+    #[wasm_bindgen(js_name = mapName)]
+    pub fn map_name(&self) -> String {
+        crate::MAP_NAME.to_string()
+    }
+
+    pub fn query(&self, params: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
+        let params: Params = from_js(params, "query parameters")?;
+        answer(query(&self.config, &params, now_ms))
+    }
+
+    pub fn missing(&self, query: JsValue, items: JsValue) -> Result<JsValue, JsValue> {
+        let q = read_query(query)?;
+        let items: Vec<Value> = from_js(items, "items")?;
+        to_js(&missing(&q, &items))
+    }
+
+    pub fn aggregate(&self, query: JsValue, items: JsValue) -> Result<JsValue, JsValue> {
+        let q = read_query(query)?;
+        let items: Vec<Value> = from_js(items, "items")?;
+        to_js(&aggregate(&self.config, &q, &items))
+    }
+
+    #[wasm_bindgen(js_name = lastClosedHour)]
+    pub fn last_closed_hour(&self, now_ms: f64) -> Result<String, JsValue> {
+        let now = time::instant(now_ms).map_err(fail)?;
+        let zone = self.config.time_zone;
+        let current = time::hour_start(zone, now);
+        Ok(time::iso(time::hour_start(
+            zone,
+            current - chrono::Duration::seconds(1),
+        )))
+    }
+
+    #[wasm_bindgen(js_name = hourParams)]
+    pub fn hour_params(&self, start: &str) -> Result<JsValue, JsValue> {
+        to_js(&hour_params(&self.config, start_of(start)?))
+    }
+
+    #[wasm_bindgen(js_name = hourItems)]
+    pub fn hour_items(&self, start: &str, input: JsValue) -> Result<JsValue, JsValue> {
+        let start = start_of(start)?;
+        let end = time::next_hour(self.config.time_zone, start);
+        let input: HourInput = from_js(input, "hour")?;
+        to_js(&hour_items(&self.config, start, end, &input))
+    }
+}
