@@ -23,6 +23,7 @@ const AREAS = [
   require('./iam'),
   require('./calls'),
   require('./sync'),
+  require('./taskrouter-history'), // before taskrouter: its /Workers/:worker would match Workers/CumulativeStatistics
   require('./taskrouter'),
   require('./taskrouter-stats'),
   require('./sync-documents'),

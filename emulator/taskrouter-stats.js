@@ -63,14 +63,22 @@ function queueOf(ctx, sid) {
 /** Makes `workerSid` eligible for the queue (creating the worker in the workspace if needed). */
 function addWorker(ctx, queueSid, workerSid, { activity = 'Available', friendlyName } = {}) {
   const worker = ensureWorker(ctx, workerSid, friendlyName);
+  if (worker.activityName !== activity) logActivity(ctx, workerSid, activity, worker.activityName);
   worker.activityName = activity;
   queueOf(ctx, queueSid).workerSids.add(workerSid);
   return worker;
 }
 
+/** Activity changes, for TaskRouter's Events and worker statistics (taskrouter-history.js). */
+function logActivity(ctx, workerSid, activity, previous) {
+  const a = area(ctx);
+  (a.activityLog = a.activityLog || []).push({ at: ctx.clock.now(), worker: workerSid, activity, previous });
+}
+
 function setActivity(ctx, workerSid, activity) {
   const worker = ctx.state.taskrouter.workspace.workers.get(workerSid);
   if (!worker) throw new Error(`taskrouter-stats: no worker ${workerSid}`);
+  if (worker.activityName !== activity) logActivity(ctx, workerSid, activity, worker.activityName);
   worker.activityName = activity;
   worker.dateUpdated = ctx.clock.now();
 }
@@ -97,7 +105,8 @@ function taskStep(ctx, queueSid, taskSid, step, { channel = 'voice', priority = 
   }
   if (!task) throw new Error(`taskrouter-stats: task ${taskSid} is not in queue ${queueSid}`);
   if (!(step in STATUS_AFTER) && !LEAVES.has(step)) throw new Error(`taskrouter-stats: unknown step ${step}`);
-  queue.log.push({ at: now, step, from: step === 'entered' ? null : task.status, channel: task.channel, waitS: (now - task.createdAt) / 1000, inQueueS: (now - task.enteredAt) / 1000 });
+  queue.latestAt = Math.max(queue.latestAt === undefined ? -Infinity : queue.latestAt, now);
+  queue.log.push({ at: now, task: taskSid, step, from: step === 'entered' ? null : task.status, channel: task.channel, waitS: (now - task.createdAt) / 1000, inQueueS: (now - task.enteredAt) / 1000 });
   if (LEAVES.has(step)) queue.tasks.delete(taskSid);
   else task.status = STATUS_AFTER[step];
   return task;
@@ -226,7 +235,8 @@ function cumulative(ctx, queue, channel, query) {
   // The log is appended in time order, so with a fixed start and an end at or after its last
   // entry the totals only grow: keep them per (start, channel, thresholds) and add new entries.
   const window = { start, end, channel, thresholds };
-  const last = queue.log.length ? queue.log[queue.log.length - 1].at : -Infinity;
+  // (The latest entry, not the last: a test may step tasks at earlier clock times.)
+  const last = queue.latestAt === undefined ? -Infinity : queue.latestAt;
   let acc;
   if (end >= last && query.StartDate !== undefined) {
     const key = `${start}|${channel || ''}|${thresholds.join(',')}`;

@@ -1,0 +1,217 @@
+// TaskRouter's history endpoints, derived from the same task steps and worker activities as the
+// queue statistics (taskrouter-stats.js), so every figure is consistent with the events:
+//   GET /v1/Workspaces/{WS}/Events                         (StartDate, EndDate, Minutes, EventType,
+//                                                           TaskQueueSid, TaskSid, WorkerSid, PageSize, PageToken)
+//   GET /v1/Workspaces/{WS}/Workers/CumulativeStatistics   (StartDate, EndDate, Minutes, TaskQueueSid, TaskChannel)
+//
+// Events: one per task step of every queue's log (entered → task-queue.entered, reserved →
+// reservation.created, accepted → reservation.accepted, completed → task.completed …) and one
+// `worker.activity.update` per activity change, newest first as TaskRouter lists them.
+// Worker statistics: `activity_durations` = seconds the workers (of the queue, when
+// TaskQueueSid is given) spent in each activity inside the window; before a worker's first
+// recorded activity it counts as Offline.
+
+const STEP_EVENTS = {
+  entered: 'task-queue.entered',
+  reserved: 'reservation.created',
+  rejected: 'reservation.rejected',
+  timeout: 'reservation.timeout',
+  rescinded: 'reservation.rescinded',
+  accepted: 'reservation.accepted',
+  wrapup: 'reservation.wrapup',
+  completed: 'task.completed',
+  canceled: 'task.canceled',
+  moved: 'task-queue.moved',
+  deleted: 'task.deleted',
+};
+const ACTIVITIES = ['Offline', 'Available', 'Unavailable', 'Break'];
+
+function windowOf(lib, query, now) {
+  const parse = (name) => {
+    const ms = Date.parse(String(query[name]));
+    if (Number.isNaN(ms)) throw lib.errors.invalidParam(name, `${query[name]} is not an ISO 8601 date-time`);
+    return ms;
+  };
+  const end = query.EndDate !== undefined ? parse('EndDate') : now;
+  if (query.StartDate !== undefined) return { start: parse('StartDate'), end };
+  const minutes = query.Minutes === undefined ? 15 : Number(query.Minutes);
+  if (!Number.isInteger(minutes) || minutes < 0) throw lib.errors.invalidParam('Minutes', 'must be a whole number of minutes');
+  return { start: end - minutes * 60000, end };
+}
+
+/** Every event of the workspace, oldest first (built from the queue logs and activity changes). */
+function allEvents(ctx) {
+  const { lib } = ctx;
+  const events = [];
+  for (const q of ctx.state.taskqueues.queues.values()) {
+    q.log.forEach((e, i) => {
+      const type = STEP_EVENTS[e.step];
+      if (!type || !e.task) return;
+      events.push({
+        at: e.at,
+        type,
+        sid: lib.fixedSid('EV', `${q.sid}:${i}`),
+        resourceSid: e.task,
+        data: { task_sid: e.task, task_queue_sid: q.sid, task_queue_name: q.friendlyName, task_channel_unique_name: e.channel, task_age: Math.floor(e.waitS) },
+      });
+    });
+  }
+  (ctx.state.taskqueues.activityLog || []).forEach((a, i) => {
+    events.push({
+      at: a.at,
+      type: 'worker.activity.update',
+      sid: lib.fixedSid('EV', `activity:${i}`),
+      resourceSid: a.worker,
+      data: { worker_sid: a.worker, worker_activity_name: a.activity, worker_previous_activity_name: a.previous },
+    });
+  });
+  return events.sort((a, b) => a.at - b.at);
+}
+
+/** Seconds per activity that `workerSids` spent inside [start, end). */
+function activityDurations(ctx, workerSids, start, end) {
+  const log = ctx.state.taskqueues.activityLog || [];
+  const totals = new Map(ACTIVITIES.map((a) => [a, { total: 0, n: 0, min: Infinity, max: 0 }]));
+  for (const worker of workerSids) {
+    const changes = log.filter((a) => a.worker === worker).sort((a, b) => a.at - b.at);
+    let activity = 'Offline';
+    let since = -Infinity;
+    const close = (until) => {
+      const seconds = Math.max(0, (Math.min(until, end) - Math.max(since, start)) / 1000);
+      if (seconds <= 0) return;
+      if (!totals.has(activity)) totals.set(activity, { total: 0, n: 0, min: Infinity, max: 0 });
+      const t = totals.get(activity);
+      t.total += seconds;
+      t.n += 1;
+      t.min = Math.min(t.min, seconds);
+      t.max = Math.max(t.max, seconds);
+    };
+    for (const c of changes) {
+      close(c.at);
+      activity = c.activity;
+      since = c.at;
+    }
+    close(end);
+  }
+  return [...totals.entries()].map(([name, t]) => ({
+    friendly_name: name,
+    sid: ctx.lib.fixedSid('WA', `activity:${name}`),
+    avg: t.n ? Math.round(t.total / t.n) : 0,
+    min: t.n ? Math.round(t.min) : 0,
+    max: Math.round(t.max),
+    total: Math.round(t.total),
+  }));
+}
+
+module.exports = {
+  name: 'taskrouter-history',
+  STEP_EVENTS,
+  activityDurations,
+
+  init() {
+    return {};
+  },
+
+  routes(router, ctx) {
+    const { lib, clock } = ctx;
+    const host = 'https://taskrouter.twilio.com/v1';
+    const opts = { product: 'taskrouter' };
+    const workspace = (req) => {
+      const ws = ctx.state.taskrouter.workspace;
+      if (req.params.workspace !== ws.sid) throw lib.errors.notFound(req.path);
+      return ws;
+    };
+
+    // Registered before taskrouter.js's /Workers/:worker, which would read the name as a SID.
+    router.get(
+      '/v1/Workspaces/:workspace/Workers/CumulativeStatistics',
+      (req) => {
+        const ws = workspace(req);
+        const { start, end } = windowOf(lib, req.query, clock.now());
+        let workers = [...ws.workers.keys()];
+        if (req.query.TaskQueueSid) {
+          const q = ctx.state.taskqueues.queues.get(req.query.TaskQueueSid);
+          if (!q) throw lib.errors.invalidParam('TaskQueueSid', `${req.query.TaskQueueSid} is not a TaskQueue of this workspace`);
+          workers = [...q.workerSids];
+        }
+        return {
+          body: {
+            account_sid: ctx.accountSid,
+            workspace_sid: ws.sid,
+            start_time: lib.isoDate(start),
+            end_time: lib.isoDate(end),
+            activity_durations: activityDurations(ctx, workers, start, end),
+            reservations_created: 0,
+            reservations_accepted: 0,
+            reservations_rejected: 0,
+            reservations_timed_out: 0,
+            reservations_canceled: 0,
+            reservations_rescinded: 0,
+            url: `${host}/Workspaces/${ws.sid}/Workers/CumulativeStatistics`,
+          },
+        };
+      },
+      opts,
+    );
+
+    router.get(
+      '/v1/Workspaces/:workspace/Events',
+      (req) => {
+        const ws = workspace(req);
+        const q = req.query;
+        const { start, end } = windowOf(lib, q, clock.now());
+        const types = q.EventType ? String(q.EventType).split(',').map((s) => s.trim()) : null;
+        const events = allEvents(ctx)
+          .filter((e) => e.at >= start && e.at <= end)
+          .filter((e) => !types || types.includes(e.type))
+          .filter((e) => !q.TaskQueueSid || e.data.task_queue_sid === q.TaskQueueSid)
+          .filter((e) => !q.TaskSid || e.data.task_sid === q.TaskSid)
+          .filter((e) => !q.WorkerSid || e.data.worker_sid === q.WorkerSid)
+          .reverse();
+        const pageSize = Math.min(Math.max(parseInt(q.PageSize, 10) || 50, 1), 1000);
+        const offset = Math.max(parseInt(q.PageToken, 10) || 0, 0);
+        const base = `${host}/Workspaces/${ws.sid}/Events`;
+        const keep = Object.entries(q).filter(([k]) => !['PageSize', 'PageToken', 'Page'].includes(k));
+        const url = (o) => `${base}?${new URLSearchParams([...keep, ['PageSize', String(pageSize)], ['PageToken', String(o)]])}`;
+        const slice = events.slice(offset, offset + pageSize).map((e) => ({
+          account_sid: ctx.accountSid,
+          actor_sid: e.resourceSid,
+          actor_type: e.type.startsWith('worker') ? 'worker' : 'task',
+          actor_url: null,
+          description: `${e.type} ${e.resourceSid}`,
+          event_data: e.data,
+          event_date: lib.isoDate(e.at),
+          event_date_ms: e.at,
+          event_type: e.type,
+          resource_sid: e.resourceSid,
+          resource_type: e.type.split('.')[0] === 'worker' ? 'worker' : e.type.startsWith('reservation') ? 'reservation' : 'task',
+          resource_url: null,
+          sid: e.sid,
+          source: 'twilio',
+          source_ip_address: null,
+          url: `${base}/${e.sid}`,
+          workspace_sid: ws.sid,
+        }));
+        return {
+          body: {
+            events: slice,
+            meta: {
+              page: Math.floor(offset / pageSize),
+              page_size: pageSize,
+              first_page_url: url(0),
+              previous_page_url: offset > 0 ? url(Math.max(0, offset - pageSize)) : null,
+              url: url(offset),
+              next_page_url: offset + pageSize < events.length ? url(offset + pageSize) : null,
+              key: 'events',
+            },
+          },
+        };
+      },
+      opts,
+    );
+  },
+
+  snapshot(state, ctx) {
+    return { events: allEvents(ctx).length };
+  },
+};
