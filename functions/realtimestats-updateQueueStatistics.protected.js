@@ -17,6 +17,11 @@ const queueStats = wasmModule('queue_stats', (wasm) => new wasm.QueueStats(env))
 const qs = new Proxy({}, { get: (_, name) => (...args) => queueStats.call((wasm, instance) => instance[name](...args)) });
 let updater = null;
 
+// Queue history (docs/queue-history.md): closes the last hour a few queues per event; costs
+// nothing on most events and never fails the callback.
+const { historyTick } = require(Runtime.getFunctions()['common/history-hook'].path);
+const historyHook = (context) => historyTick(context).catch((err) => ({ error: err.message }));
+
 exports.handler = handle(async (context, event) => {
   const workspaceSid = tw.requireEnv(context, 'TWILIO_FLEX_WORKSPACE_SID');
   const syncServiceSid = tw.requireEnv(context, 'TWILIO_FLEX_SYNC_SID');
@@ -26,7 +31,8 @@ exports.handler = handle(async (context, event) => {
     updater = createUpdater({ qs, client, workspaceSid, syncServiceSid, retry: (fn) => tw.withRetry(context, fn) });
   }
   const { request, ...fields } = event;
-  const summary = await updater.handle(fields);
+  const [summary, history] = await Promise.all([updater.handle(fields), historyHook(context)]);
+  summary.history = history;
   console.log(
     `queue-stats: ${fields.EventType || '(no EventType)'}: ${summary.plan.action}: ${summary.plan.reason}` +
       (summary.errors.length ? `; errors: ${summary.errors.join('; ')}` : ''),

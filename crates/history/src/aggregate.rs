@@ -254,8 +254,10 @@ pub fn aggregate(config: &Config, query: &Query, items: &[Value]) -> Series {
             r
         })
         .collect();
-    if query.by == By::Hour || query.by == By::Date {
-        series.sort_by(|a, b| a.start.cmp(&b.start));
+    match query.by {
+        By::Hour | By::Date => series.sort_by(|a, b| a.start.cmp(&b.start)),
+        By::Queue => series.sort_by(|a, b| (&a.label, &a.key).cmp(&(&b.label, &b.key))),
+        By::HourOfDay | By::DayOfWeek => {}
     }
     Series {
         zone: query.zone.clone(),

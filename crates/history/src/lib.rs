@@ -75,6 +75,8 @@ pub struct HourParams {
     pub channels: Vec<String>,
     /// Key ranges (inclusive) of stored hours past retention, to delete: one per channel.
     pub prune: Vec<KeyRange>,
+    /// The keys of this hour's `all` items: when any exists, the hour is closed already.
+    pub stored: KeyRange,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -112,6 +114,10 @@ pub fn hour_params(config: &Config, start: DateTime<Utc>) -> HourParams {
                 }
             })
             .collect(),
+        stored: {
+            let (from, to) = store::key_range(ALL, start, start);
+            KeyRange { from, to }
+        },
         channels: config.all_channels(),
     }
 }
