@@ -41,6 +41,11 @@ function windowOf(lib, query, now) {
 
 /** Every event of the workspace, oldest first (built from the queue logs and activity changes). */
 function allEvents(ctx) {
+  // Rebuilt only when a step or an activity change was added since the last call.
+  const area = ctx.state.taskqueues;
+  let size = (area.activityLog || []).length;
+  for (const q of area.queues.values()) size += q.log.length + 1;
+  if (area.eventsMemo && area.eventsMemo.size === size) return area.eventsMemo.events;
   const { lib } = ctx;
   const events = [];
   for (const q of ctx.state.taskqueues.queues.values()) {
@@ -65,7 +70,9 @@ function allEvents(ctx) {
       data: { worker_sid: a.worker, worker_activity_name: a.activity, worker_previous_activity_name: a.previous },
     });
   });
-  return events.sort((a, b) => a.at - b.at);
+  events.sort((a, b) => a.at - b.at);
+  area.eventsMemo = { size, events };
+  return events;
 }
 
 /** Seconds per activity that `workerSids` spent inside [start, end). */

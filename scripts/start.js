@@ -34,6 +34,8 @@ async function main() {
     emulator = await startEmulator({ port: Number(process.env.EMULATOR_PORT || 3001) });
     Object.assign(functionEnv, emulator.functionEnv());
     console.log(describeForHumans(emulator.origin).join('\n'));
+    // SEED_HISTORY=1: a week of synthetic traffic and its queue history (docs/queue-history.md).
+    if (process.env.SEED_HISTORY) await require('./seed-history').seedHistory(emulator, { env: fromFile, log: console.log });
   } else {
     console.log('Using the Twilio account in .env (ACCOUNT_SID/AUTH_TOKEN).');
   }
