@@ -102,6 +102,12 @@ async function main() {
     figures.queue_stats = await benchQueueStats();
     if (!asJson) console.log(`\n${formatQueueStats(figures.queue_stats)}`);
   }
+  const historyBench = path.join(__dirname, 'bench-history.js');
+  if (fs.existsSync(historyBench)) {
+    const { benchHistory, formatHistory } = require(historyBench);
+    figures.queue_history = await benchHistory();
+    if (!asJson) console.log(`\n${formatHistory(figures.queue_history)}`);
+  }
   if (asJson) console.log(JSON.stringify(figures));
 }
 

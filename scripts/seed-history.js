@@ -115,7 +115,7 @@ async function seedHistory(emulator, { days = 7, queues = ['Sales', 'Support', '
   return { tasks, hours: hours.length, queues: made.map(({ q }) => ({ sid: q.sid, friendlyName: q.friendlyName })) };
 }
 
-module.exports = { seedHistory };
+module.exports = { seedHistory, clientFor };
 
 if (require.main === module) {
   // Alone: seeds a fresh in-process emulator and prints what a week of history looks like.

@@ -1,0 +1,183 @@
+#!/usr/bin/env node
+// Queue history's costs, measured on the product's own code (the history wasm module and
+// functions/common/history.private.js) with the real `twilio` client against the emulator over
+// loopback HTTP, on a manual clock:
+//
+// 1. the event callback's hook: 50 queues, 5 events/s for three simulated hours; TaskRouter calls,
+//    Sync reads and writes per event (mean and the most in one event), the most writes the
+//    history map took in one second;
+// 2. closing one hour of 50 queues (what the hook spreads over events, and what a backfill costs);
+// 3. GET /queue-history's work for 30 days × 50 queues (every hour stored): wall time per
+//    grouping (median of 5), Sync list requests, answer size.
+//
+//   const { benchHistory, formatHistory } = require('./bench-history');
+//   Alone: `node scripts/bench-history.js [--json]` (after `npm run build`).
+const path = require('path');
+const { startEmulator } = require('../emulator');
+const trs = require('../emulator/taskrouter-stats');
+const { createHistory } = require('../functions/common/history.private.js');
+const { clientFor } = require('./seed-history');
+
+const root = path.resolve(__dirname, '..');
+const HOUR = 3600000;
+const QUEUES = 50;
+const ENV = { QUEUE_STATS_TIME_ZONE: 'America/New_York' };
+
+function median(xs) {
+  const s = xs.slice().sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+async function setup(start) {
+  let t = start;
+  const clock = { now: () => t, advance: (ms) => ((t += Number(ms) || 0), t) };
+  const emulator = await startEmulator({ port: 0, clock });
+  for (let i = 0; i < QUEUES; i++) {
+    const q = trs.createQueue(emulator.ctx, { friendlyName: `Queue ${String(i + 1).padStart(2, '0')}` });
+    trs.addWorker(emulator.ctx, q.sid, `WK${String(i).padStart(32, '0')}`, { activity: 'Available' });
+  }
+  const wasm = require(path.join(root, 'functions', 'wasm', 'history.private.js'));
+  const env = emulator.functionEnv();
+  const h = new wasm.History(ENV);
+  const history = createHistory({ h, client: clientFor(emulator), workspaceSid: env.WORKSPACE_SID, syncServiceSid: env.SYNC_SERVICE_SID, now: clock.now, sleep: async (ms) => void clock.advance(ms) });
+  return { emulator, clock, h, history };
+}
+
+/** Writes per second on the history map, from the emulator's request log. */
+function maxWritesPerSecond(emulator) {
+  const perSecond = new Map();
+  for (const r of emulator.requests) {
+    if (r.method === 'GET' || !/queueHistory/.test(r.path || '')) continue;
+    const s = Math.floor(Date.parse(r.at) / 1000);
+    perSecond.set(s, (perSecond.get(s) || 0) + 1);
+  }
+  return Math.max(0, ...perSecond.values());
+}
+
+async function benchHook() {
+  const start = Date.parse('2026-11-16T14:00:30Z');
+  const { emulator, clock, history } = await setup(start);
+  const events = 3 * 3600 * 5;
+  const total = { taskrouterCalls: 0, syncReads: 0, syncWrites: 0 };
+  const most = { taskrouterCalls: 0, syncReads: 0, syncWrites: 0 };
+  let busy = 0;
+  for (let i = 0; i < events; i++) {
+    clock.advance(200);
+    const c = await history.tick();
+    for (const k of Object.keys(total)) {
+      total[k] += c[k];
+      most[k] = Math.max(most[k], c[k]);
+    }
+    if (c.taskrouterCalls || c.syncReads || c.syncWrites) busy += 1;
+  }
+  const hours = history.counts; // all three closings
+  const row = {
+    queues: QUEUES,
+    events,
+    events_per_s: 5,
+    taskrouter_calls_per_event: Number((total.taskrouterCalls / events).toFixed(4)),
+    sync_reads_per_event: Number((total.syncReads / events).toFixed(4)),
+    sync_writes_per_event: Number((total.syncWrites / events).toFixed(4)),
+    most_taskrouter_calls_in_one_event: most.taskrouterCalls,
+    most_sync_writes_in_one_event: most.syncWrites,
+    events_with_history_work: busy,
+    max_history_map_writes_per_s: maxWritesPerSecond(emulator),
+    hours_closed: hours.syncWrites > 0 ? 3 : 0,
+  };
+  await emulator.close();
+  return row;
+}
+
+async function benchCloseHour() {
+  const start = Date.parse('2026-11-16T15:05:00Z');
+  const { emulator, history } = await setup(start);
+  const queues = await history.listQueues();
+  const before = { ...history.counts };
+  const t0 = performance.now();
+  await history.closeHour('2026-11-16T14:00:00Z', queues);
+  const ms = performance.now() - t0;
+  const row = {
+    queues: QUEUES,
+    taskrouter_calls: history.counts.taskrouterCalls - before.taskrouterCalls,
+    sync_writes: history.counts.syncWrites - before.syncWrites,
+    ms_in_process: Math.round(ms),
+  };
+  await emulator.close();
+  return row;
+}
+
+async function benchQuery() {
+  const now = Date.parse('2026-11-16T15:30:00Z');
+  const { emulator, clock, h, history } = await setup(now);
+  // 30 days × 50 queues of stored hours (every channel), built by the product's item builder.
+  const client = clientFor(emulator);
+  const env = emulator.functionEnv();
+  const map = client.sync.v1.services(env.SYNC_SERVICE_SID).syncMaps;
+  await map.create({ uniqueName: 'queueHistory' });
+  const query = h.query({ range: 'last30' }, now);
+  let seed = 7;
+  const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  const queues = [...emulator.ctx.state.taskqueues.queues.values()];
+  let written = 0;
+  for (const hour of query.closed) {
+    const stats = () => {
+      const acc = Math.floor(rand() * 30);
+      return { tasks_entered: acc + 3, reservations_accepted: acc, tasks_canceled: 3, wait_duration_until_accepted: { total: acc * 20, max: 90 }, wait_duration_until_canceled: { total: 60 }, split_by_wait_time: { 30: { below: { reservations_accepted: acc - 1, tasks_canceled: 2 }, above: { reservations_accepted: 1, tasks_canceled: 1 } } } };
+    };
+    const input = {
+      queues: queues.map((q) => ({ sid: q.sid, friendlyName: q.friendlyName, cumulative: { all: stats(), voice: stats(), chat: stats(), video: stats() }, workers: { activity_durations: [{ friendly_name: 'Available', total: 3600 }] } })),
+      events: [],
+    };
+    for (const item of h.hourItems(hour, input)) {
+      clock.advance(60); // within Sync's 20 writes/s on the map
+      await map('queueHistory').syncMapItems.create({ key: item.key, data: item.data });
+      written += 1;
+    }
+  }
+  const rows = [];
+  for (const by of ['hour', 'hourOfDay', 'dayOfWeek', 'date', 'queue']) {
+    const samples = [];
+    let answer;
+    let reads = 0;
+    for (let i = 0; i < 5; i++) {
+      const r0 = history.counts.syncReads;
+      const t0 = performance.now();
+      answer = await history.series({ range: 'last30', by });
+      samples.push(performance.now() - t0);
+      reads = history.counts.syncReads - r0;
+      if (answer.missing.length) throw new Error(`bench: ${answer.missing.length} hours missing`);
+    }
+    rows.push({ by, hours: answer.closedHours, queues: answer.queues.length, ms: Math.round(median(samples)), sync_list_requests: reads, answer_bytes: JSON.stringify(answer).length });
+  }
+  await emulator.close();
+  return { items: written, rows };
+}
+
+async function benchHistory() {
+  return { hook: await benchHook(), close_hour: await benchCloseHour(), query: await benchQuery() };
+}
+
+function formatHistory(f) {
+  const k = f.hook;
+  const lines = [
+    `queue history — event callback hook (${k.queues} queues, ${k.events_per_s} events/s, ${k.events} events = 3 simulated hours)`,
+    `  TaskRouter calls/event ${k.taskrouter_calls_per_event}, Sync reads/event ${k.sync_reads_per_event}, Sync writes/event ${k.sync_writes_per_event}`,
+    `  most in one event: ${k.most_taskrouter_calls_in_one_event} TaskRouter calls, ${k.most_sync_writes_in_one_event} Sync writes; ${k.events_with_history_work} of ${k.events} events did any history work`,
+    `  history map: at most ${k.max_history_map_writes_per_s} writes/s (Sync allows 20)`,
+    `queue history — closing one hour of ${f.close_hour.queues} queues: ${f.close_hour.taskrouter_calls} TaskRouter calls, ${f.close_hour.sync_writes} Sync writes, ${f.close_hour.ms_in_process} ms in process`,
+    `queue history — GET /queue-history, 30 days × ${QUEUES} queues stored (${f.query.items} Sync items), range=last30, queue=all:`,
+    ...f.query.rows.map((r) => `  by=${r.by.padEnd(10)} ${String(r.ms).padStart(5)} ms   ${r.hours} hours, ${r.queues} queues, ${r.sync_list_requests} Sync list requests, ${r.answer_bytes} bytes`),
+  ];
+  return lines.join('\n');
+}
+
+module.exports = { benchHistory, formatHistory };
+
+if (require.main === module) {
+  benchHistory()
+    .then((f) => console.log(process.argv.includes('--json') ? JSON.stringify(f) : formatHistory(f)))
+    .catch((err) => {
+      console.error(err);
+      process.exit(1);
+    });
+}
