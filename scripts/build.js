@@ -92,10 +92,22 @@ function validateShippedConfig() {
   console.log('build: assets/config.private.json is valid');
 }
 
+// The history view's chart library, from its pinned npm package (devDependency; the copy is deployed).
+function copyChartLibrary() {
+  const from = path.join(root, 'node_modules', 'chart.js', 'dist', 'chart.umd.min.js');
+  const to = path.join(root, 'assets', 'wallboard', 'vendor', 'chart.umd.js');
+  const source = fs.readFileSync(from);
+  if (fs.existsSync(to) && fs.readFileSync(to).equals(source)) return;
+  fs.mkdirSync(path.dirname(to), { recursive: true });
+  fs.writeFileSync(to, source);
+  console.log(`build: ${path.relative(root, from)} -> ${path.relative(root, to)}`);
+}
+
 try {
   const packages = crates.flatMap((c) => ['-p', c]);
   run('cargo', ['build', '--release', '--target', 'wasm32-unknown-unknown', ...packages]);
   crates.forEach(buildCrate);
+  copyChartLibrary();
   if (crates.includes('schedule')) validateShippedConfig();
 } catch (err) {
   console.error(err.message);

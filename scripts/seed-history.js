@@ -34,7 +34,7 @@ function arrivals(localHour, weekday, size) {
   const open = localHour >= 8 && localHour < 20;
   const peak = localHour === 10 || localHour === 11 || localHour === 14 || localHour === 15;
   const base = open ? (peak ? 14 : 8) : 1;
-  return Math.round(base * size * (weekday === 0 || weekday === 6 ? 0.4 : 1));
+  return base * size * (weekday === 0 || weekday === 6 ? 0.4 : 1);
 }
 
 /** The `twilio` client aimed at a running emulator (as functions/common/client does with TWILIO_API_ORIGIN). */
@@ -59,7 +59,8 @@ async function seedHistory(emulator, { days = 7, queues = ['Sales', 'Support', '
   const random = rng(seed);
   const at = (ms) => emulator.clock.advance(ms - emulator.clock.now());
   const end = Math.floor(now / HOUR) * HOUR;
-  const start = end - days * 24 * HOUR;
+  // From midnight (UTC) `days` days back, so "last 7 days" is covered from its first hour.
+  const start = Math.floor((end - days * 24 * HOUR) / (24 * HOUR)) * 24 * HOUR;
   const made = queues.map((name, i) => ({ q: trs.createQueue(ctx, { friendlyName: name }), size: 1 + (queues.length - i) / queues.length }));
   let tasks = 0;
   let n = 0;
@@ -75,7 +76,7 @@ async function seedHistory(emulator, { days = 7, queues = ['Sales', 'Support', '
         if (!q.workerSids.has(w)) trs.addWorker(ctx, q.sid, w, { activity });
         else trs.setActivity(ctx, w, activity);
       });
-      const count = arrivals(d.getUTCHours(), d.getUTCDay(), size);
+      const count = Math.round(arrivals(d.getUTCHours(), d.getUTCDay(), size) * (0.6 + 0.8 * random()));
       for (let k = 0; k < count; k++) {
         const task = `WT${(++n).toString(16).padStart(32, '0')}`;
         const entered = hour + Math.floor(random() * HOUR);
