@@ -8,6 +8,8 @@ const { startEmulator } = require('../emulator');
 const trs = require('../emulator/taskrouter-stats');
 const { startRuntime } = require('./helpers/runtime');
 const { emulatorClient, postForm, sid } = require('./helpers/emulator-client');
+const { createHistory } = require('../functions/common/history.private.js');
+const { History } = require('../functions/wasm/history.private.js');
 
 const HOUR = 3600000;
 const KEY = 'wallboard-key-for-history-tests-0123456789';
@@ -208,4 +210,23 @@ test('bad parameters are 400 naming the parameter; only supervisors and the wall
   assert.equal((await history({}, { Authorization: `Bearer ${agent}` })).status, 403);
   const supervisor = emu.makeToken({ identity: 'sup', roles: ['supervisor'] }).token;
   assert.equal((await history({ range: 'today' }, { Authorization: `Bearer ${supervisor}` })).status, 200);
+});
+
+test('hours past retention are deleted as new hours are written; staffing reads the measured handle time', async () => {
+  const env = emu.functionEnv();
+  const h = new History({ QUEUE_STATS_TIME_ZONE: 'America/New_York', QUEUE_HISTORY_RETENTION_DAYS: '1' });
+  const history = createHistory({ h, client, workspaceSid: env.WORKSPACE_SID, syncServiceSid: env.SYNC_SERVICE_SID });
+  const queues = await history.listQueues();
+  const old = H - 2 * 24 * HOUR;
+  await history.closeHour(iso(old), queues);
+  const stamp = (ms) => iso(ms).replace(/[-:]/g, '').replace('00Z', 'Z');
+  assert.ok(historyItems().some((i) => i.key.startsWith(`all.${stamp(old)}`)));
+  // Writing the hour one day later removes every hour at or before it minus a day.
+  await history.closeHour(iso(old + 24 * HOUR), queues);
+  assert.ok(!historyItems().some((i) => i.key.includes(stamp(old))), 'the expired hour is gone');
+  assert.ok(historyItems().some((i) => i.key.startsWith(`all.${stamp(old + 24 * HOUR)}`)));
+  const handle = await history.handleTimes([q1.sid, q2.sid]);
+  assert.equal(handle[q1.sid].handled, 3); // T1, T2 and T5 (T5 completed in H+1)
+  assert.equal(handle[q1.sid].avgHandle, (600 + 240 + 1790) / 3);
+  assert.equal(handle[q2.sid].avgHandle, 100);
 });

@@ -5,6 +5,7 @@
 //   const history = createHistory({ h, client, workspaceSid, syncServiceSid, retry, now, timeLeft });
 //   await history.series(params)     // GET /queue-history: stored hours, missing ones backfilled within the time left
 //   await history.tick()             // the event callback's hook: closes the last hour, a few queues per call
+//   await history.handleTimes(sids)  // staffing: measured average handle time per queue over the last 7 days
 //
 // Everything is injected (wasm proxy, `twilio` client, retry, clock, time budget), so the
 // benchmark and the seeding script drive this same code. It requires nothing from Runtime.
@@ -211,11 +212,23 @@ function createHistory({ h, client, workspaceSid, syncServiceSid, retry = (fn) =
     return delta(before);
   }
 
+  /**
+   * Measured handle time for staffing (Erlang C): per queue, the average accepted-to-completed
+   * time over the last 7 days' closed hours, `{[sid]: {avgHandle (s) | null, handled}}`.
+   */
+  async function handleTimes(sids) {
+    const answer = await series({ range: 'last7', by: 'queue', queue: sids.join(',') });
+    return Object.fromEntries(sids.map((sid) => {
+      const row = answer.series.find((r) => r.key === sid);
+      return [sid, { avgHandle: row ? row.avgHandle : null, handled: row ? row.handled : 0, from: answer.from, to: answer.to }];
+    }));
+  }
+
   function delta(before) {
     return Object.fromEntries(Object.keys(counts).map((k) => [k, counts[k] - before[k]]));
   }
 
-  return { series, tick, closeHour, listQueues, readRange, counts };
+  return { series, tick, closeHour, handleTimes, listQueues, readRange, counts };
 }
 
 module.exports = { createHistory };

@@ -182,12 +182,15 @@ pub fn query(config: &Config, params: &Params, now_ms: f64) -> Result<Query, His
             format!("must be after from ({})", iso(from)),
         ));
     }
-    let limit = i64::from(config.retention_days) + 2;
+    // Bounded so one request's work is bounded: what can be kept, and never less than TaskRouter's days.
+    let limit = i64::from(config.retention_days).max(TASKROUTER_DAYS + 1) + 2;
     if to - from > Duration::days(limit) {
         return Err(HistoryError::parameter(
             "from",
             &iso(from),
-            format!("spans more than {limit} days (QUEUE_HISTORY_RETENTION_DAYS + 2)"),
+            format!(
+                "spans more than {limit} days (the longer of QUEUE_HISTORY_RETENTION_DAYS and 31 days, plus 2)"
+            ),
         ));
     }
     let closed: Vec<DateTime<Utc>> = hours(zone, from, to.min(now))
