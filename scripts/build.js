@@ -95,7 +95,7 @@ function validateShippedConfig() {
 // The history view's chart library, from its pinned npm package (devDependency; the copy is deployed).
 function copyChartLibrary() {
   const from = path.join(root, 'node_modules', 'chart.js', 'dist', 'chart.umd.min.js');
-  const to = path.join(root, 'assets', 'wallboard', 'vendor', 'chart.umd.js');
+  const to = path.join(root, 'assets', 'wallboard', 'vendor', 'chart.js');
   const source = fs.readFileSync(from);
   if (fs.existsSync(to) && fs.readFileSync(to).equals(source)) return;
   fs.mkdirSync(path.dirname(to), { recursive: true });
