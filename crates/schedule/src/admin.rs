@@ -6,7 +6,7 @@
 //!   [`Book::from_json`] (the build and check-schedule use them too), reports **every** problem,
 //!   and drops what the plugin echoes back from `list` but is not part of the model (each
 //!   schedule's `status`, and `version` / `versionIsDeployed` if they ended up inside `data`).
-//! - [`preview`] evaluates every schedule of a (valid) configuration from an instant over the next
+//! - [`Book::preview`] evaluates every schedule of a (valid) configuration from an instant over the next
 //!   `days` days (default 14, at most 62) and answers the intervals during which the decision is
 //!   constant: open or closed, the reason, and the rule that decided.
 

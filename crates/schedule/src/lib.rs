@@ -57,6 +57,7 @@ pub mod admin;
 pub mod config;
 mod error;
 mod eval;
+pub mod publishing;
 pub mod rrule;
 mod time;
 

@@ -145,3 +145,67 @@ pub fn list_body_js(
         version_is_deployed,
     ))
 }
+
+fn facts(value: JsValue) -> Result<crate::publishing::Facts, JsValue> {
+    serde_wasm_bindgen::from_value(value).map_err(|e| {
+        to_js(&serde_json::json!({"ok": false, "status": 500,
+            "body": {"error": format!("could not read the Serverless API facts: {e}"), "code": "facts"}}))
+    })
+}
+
+fn verdict<T: Serialize>(result: Result<T, crate::admin::Reply>) -> JsValue {
+    match result {
+        Ok(value) => to_js(&serde_json::json!({"ok": true, "value": value})),
+        Err(reply) => {
+            to_js(&serde_json::json!({"ok": false, "status": reply.status, "body": reply.body}))
+        }
+    }
+}
+
+/// `{version, versionIsDeployed}` for `/admin/list`.
+#[wasm_bindgen(js_name = listVersion)]
+pub fn list_version_js(value: JsValue) -> JsValue {
+    match facts(value) {
+        Ok(f) => {
+            let (version, deployed) = f.list_version();
+            to_js(&serde_json::json!({"version": version, "versionIsDeployed": deployed}))
+        }
+        Err(e) => e,
+    }
+}
+
+/// `{ok: true, value: buildSpec}` or `{ok: false, status, body}` (409 stale / pending).
+#[wasm_bindgen(js_name = updatePlan)]
+pub fn update_plan_js(value: JsValue, version: &str) -> JsValue {
+    match facts(value) {
+        Ok(f) => verdict(crate::publishing::update_plan(&f, version)),
+        Err(e) => e,
+    }
+}
+
+/// `{ok: true}` or `{ok: false, status: 409, body}` when another update's build goes first.
+#[wasm_bindgen(js_name = afterCreate)]
+pub fn after_create_js(value: JsValue, build_sid: &str) -> JsValue {
+    match facts(value) {
+        Ok(f) => verdict(crate::publishing::after_create(&f, build_sid)),
+        Err(e) => e,
+    }
+}
+
+/// `{ok: true}` or `{ok: false, status: 409, body}` naming why the build cannot be published.
+#[wasm_bindgen(js_name = publishCheck)]
+pub fn publish_check_js(value: JsValue, build_sid: &str) -> JsValue {
+    match facts(value) {
+        Ok(f) => verdict(crate::publishing::publish_check(&f, build_sid)),
+        Err(e) => e,
+    }
+}
+
+/// `/admin/update-status`'s `{status, body}`; `status` is the build's, or null if it does not exist.
+#[wasm_bindgen(js_name = statusReply)]
+pub fn status_reply_js(build_sid: &str, status: Option<String>) -> JsValue {
+    to_js(&crate::publishing::status_reply(
+        build_sid,
+        status.as_deref(),
+    ))
+}
