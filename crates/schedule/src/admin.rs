@@ -427,7 +427,7 @@ mod tests {
           ]
         }"#;
         let book = Book::load(config);
-        assert_eq!(book.problems().len(), 5, "{:?}", book.problems());
+        assert_eq!(book.problems().len(), 3, "{:?}", book.problems());
         let good = book.respond(Some("Good"), None, MONDAY_MS);
         assert_eq!(good.status, 200);
         for name in ["UsesBad", "UsesShapeless", "BadZone"] {
@@ -475,7 +475,7 @@ mod reply_tests {
             .unwrap()
             .contains(r#"rule "Bad""#));
         assert_eq!(r.body["versionIsDeployed"], false);
-        assert_eq!(r.body["problems"].as_array().unwrap().len(), 2);
+        assert_eq!(r.body["problems"].as_array().unwrap().len(), 1);
         let unreadable = list_body("nope", 0.0, "ZN1", true);
         assert_eq!(
             unreadable.body["data"],

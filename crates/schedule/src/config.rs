@@ -297,11 +297,15 @@ impl Book {
                     book.schedules.insert(schedule.name.clone(), schedule);
                 }
                 Err(e) => {
+                    // A schedule using an invalid rule is broken by that rule's problem, which is
+                    // already listed; anything else wrong with the schedule is a problem of its own.
+                    if !matches!(e, ConfigError::UsesBrokenRule { .. }) {
+                        book.problems.push(e.clone());
+                    }
                     if let Some(name) = name {
                         book.schedules.remove(&name);
                         book.broken.insert(name, e.to_string());
                     }
-                    book.problems.push(e);
                 }
             }
         }

@@ -220,18 +220,46 @@ pub fn update_plan(facts: &Facts, version: &str) -> Result<BuildSpec, Reply> {
     })
 }
 
-/// After `update` created `build_sid`: a 409 if another update's build goes first.
-pub fn after_create(facts: &Facts, build_sid: &str) -> Result<(), Reply> {
-    match facts.pending().first() {
-        Some(first) if first.sid != build_sid => Err(conflict(
-            "concurrent_update",
-            format!(
-                "Another admin's update (build {}) was made at the same time and goes first; yours (build {build_sid}) will not be published. Reload and edit again.",
-                first.sid
-            ),
-        )),
-        _ => Ok(()),
+/// How long after the end of a build's creation second a concurrent build is surely listed.
+pub const SETTLE_MARGIN_MS: i64 = 300;
+
+/// What `update` does after creating its build, when no other build goes first yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Settle {
+    /// Wait this long and ask again (0: settled, the build is first in line).
+    pub wait_ms: u64,
+}
+
+/// After `update` created `build_sid`: a 409 if another update's build goes first. Creation times
+/// have whole seconds, so a build made in the same second may sort first without being listed yet:
+/// until that second is over (plus a margin) the answer is "wait and ask again".
+pub fn after_create(facts: &Facts, build_sid: &str) -> Result<Settle, Reply> {
+    if let Some(first) = facts.pending().first() {
+        if first.sid != build_sid {
+            return Err(conflict(
+                "concurrent_update",
+                format!(
+                    "Another admin's update (build {}) was made at the same time and goes first; yours (build {build_sid}) will not be published. Reload and edit again.",
+                    first.sid
+                ),
+            ));
+        }
     }
+    let created = facts
+        .builds
+        .iter()
+        .find(|b| b.sid == build_sid)
+        .and_then(BuildFacts::created);
+    let wait_ms = match created {
+        // Not listed yet: ask again in a second.
+        None => 1000,
+        Some(c) => {
+            let settled = c.timestamp() * 1000 + 1000 + SETTLE_MARGIN_MS;
+            (settled - facts.now_ms as i64).clamp(0, 1000 + SETTLE_MARGIN_MS) as u64
+        }
+    };
+    Ok(Settle { wait_ms })
 }
 
 fn function_sids(build: &BuildFacts) -> Vec<&str> {
@@ -439,7 +467,8 @@ mod tests {
             update_plan(&f, "ZNZB0").unwrap_err().body["code"],
             "change_pending"
         );
-        assert!(after_create(&f, "ZB1").is_ok());
+        // Made in the same second as others and still within it: wait, then it is settled.
+        assert_eq!(after_create(&f, "ZB1").unwrap().wait_ms, 0);
         assert_eq!(
             after_create(&f, "ZB2").unwrap_err().body["code"],
             "concurrent_update"
@@ -462,6 +491,31 @@ mod tests {
         let later = facts(builds, 0, "2024-01-01T10:01:00Z", "2024-01-01T10:30:00Z");
         assert!(later.list_version().1);
         assert!(update_plan(&later, "ZNZB0").is_ok());
+    }
+
+    #[test]
+    fn a_fresh_build_waits_for_its_creation_second_to_end() {
+        let builds = vec![
+            build(
+                "ZB0",
+                "completed",
+                "2024-01-01T10:00:00Z",
+                "ZHcli",
+                &["ZF1"],
+            ),
+            build("ZB9", "building", "2024-01-01T10:05:00Z", "ZHcfg", &["ZF1"]),
+        ];
+        let f = facts(
+            builds,
+            0,
+            "2024-01-01T10:01:00Z",
+            "2024-01-01T10:05:00.400Z",
+        );
+        assert_eq!(after_create(&f, "ZB9").unwrap().wait_ms, 900);
+        assert_eq!(
+            after_create(&f, "ZBmissing").unwrap_err().body["code"],
+            "concurrent_update"
+        );
     }
 
     #[test]
