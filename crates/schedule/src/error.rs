@@ -22,10 +22,10 @@ pub enum ConfigError {
         problem: String,
     },
     /// A rule that is not even shaped like one (a missing `isOpen`, a number for a string...).
-    #[error("rule {rule}: {problem}")]
+    #[error("rule {rule}: not valid JSON for a rule: {problem}")]
     RuleShape { rule: String, problem: String },
     /// A schedule that is not shaped like one.
-    #[error("schedule {schedule}: {problem}")]
+    #[error("schedule {schedule}: not valid JSON for a schedule: {problem}")]
     ScheduleShape { schedule: String, problem: String },
     /// A schedule whose rule list names an invalid rule: it cannot be evaluated.
     #[error("schedule {schedule:?} uses an invalid rule: {cause}")]
