@@ -296,6 +296,8 @@ function describeForHumans(origin, { functionsOrigin = `http://localhost:${proce
     `  Park it:      curl -s ${functionsOrigin}/park-call -d Token=$TOKEN -d callSid=$CALL -d workerSid=$WORKER \\`,
     `                  -d workflowSid=WW${'0'.repeat(32)} -d taskSid=WT${'0'.repeat(32)} -d name=Ada -d queueName=Support --data-urlencode 'attributes={}'`,
     `  Hang it up:   curl -s -X POST ${origin}/emulator/calls/$CALL/status -d CallStatus=completed`,
+    `  Schedule admin (docs/schedule-manager.md):  ADMIN=$(curl -s -X POST ${origin}/emulator/tokens -d identity=ada -d roles=admin | ${json('token')})`,
+    `                 curl -s ${functionsOrigin}/admin/list -d Token=$ADMIN`,
     `  More (pickup, fault injection): docs/emulator.md`,
   ];
 }

@@ -25,12 +25,22 @@ function missingBuildOutputs() {
     .filter((file) => !fs.existsSync(path.join(root, file)));
 }
 
+// Settings of the scripts and of local runs, never deployed as the service's variables.
+const SCRIPT_ONLY = ['TWILIO_API_ORIGIN', 'TWILIO_API_KEY', 'TWILIO_API_SECRET', 'DEPLOY_ENVIRONMENT', 'FUNCTIONS_ORIGIN', 'FLEX_CC_SKIP_PREPARE'];
+
+/** The service's variables: .env without the scripts' own settings. */
+function serviceVariables() {
+  const vars = readDotEnv();
+  for (const k of SCRIPT_ONLY) delete vars[k];
+  return vars;
+}
+
 /** Deploys this checkout with the Serverless Toolkit's client to `env`'s account (or emulator). */
 async function deployProject(env, { log = console.log } = {}) {
   const rc = JSON5.parse(fs.readFileSync(path.join(root, '.twilioserverlessrc'), 'utf8'));
-  // The service's variables: .env, as twilio-run deploys them, without credentials and local-only settings.
-  const vars = readDotEnv();
-  for (const k of ['ACCOUNT_SID', 'AUTH_TOKEN', 'TWILIO_API_ORIGIN', 'TWILIO_API_KEY', 'TWILIO_API_SECRET']) delete vars[k];
+  const vars = serviceVariables();
+  delete vars.ACCOUNT_SID;
+  delete vars.AUTH_TOKEN;
   const client = serverlessClient(env);
   client.on('status-update', (e) => log(`deploy: ${e.message}`));
   return client.deployLocalProject({
@@ -60,8 +70,13 @@ async function main(args) {
     console.log(`deploy: deployed build ${r.buildSid} (${r.runtime}) of ${r.serviceSid} to ${r.environmentSid} at ${origin(env)}`);
     return;
   }
+  // twilio-run deploys every variable of its env file (but the credentials): give it .env without
+  // the scripts' own settings (an API secret must not become a service variable).
+  const envFile = path.join(root, 'target', 'deploy.env');
+  fs.mkdirSync(path.dirname(envFile), { recursive: true });
+  fs.writeFileSync(envFile, Object.entries(serviceVariables()).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('\n'), { mode: 0o600 });
   const passthrough = args.filter((a) => a !== '--no-fetch-config');
-  const r = spawnSync(path.join(root, 'node_modules', '.bin', 'twilio-run'), ['deploy', '--override-existing-project', ...passthrough], { cwd: root, stdio: 'inherit' });
+  const r = spawnSync(path.join(root, 'node_modules', '.bin', 'twilio-run'), ['deploy', '--override-existing-project', '--env', path.relative(root, envFile), ...passthrough], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status || 1);
 }
 
@@ -72,4 +87,4 @@ if (require.main === module) {
   });
 }
 
-module.exports = { deployProject, missingBuildOutputs };
+module.exports = { deployProject, missingBuildOutputs, serviceVariables };
