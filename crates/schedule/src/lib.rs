@@ -48,6 +48,9 @@
 //!
 //! [`admin`] also previews a configuration: the open and closed intervals of each schedule over
 //! the next days, with the reason and deciding rule, before an admin publishes it.
+//! [`publishing`] decides what the Schedule Manager admin API may upload, build and deploy so that
+//! no admin's change is silently overwritten and a publish keeps everything else of the deployed
+//! build.
 //!
 //! [`Book::answer`] also says when `isOpen` next flips (`nextChange`), searching 31 days ahead on
 //! the real instant timeline, so DST transitions and the repeated hour of a fold are accounted
