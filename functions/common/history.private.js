@@ -158,10 +158,10 @@ function createHistory({ h, client, workspaceSid, syncServiceSid, retry = (fn) =
   }
 
   /** GET /queue-history: the series, backfilling missing hours TaskRouter still has while time is left. */
-  async function series(params) {
+  async function series(params, { backfill = true } = {}) {
     const query = h.query(params, now());
     let answer = h.aggregate(query, JSON.stringify(await readRange(query.listFrom, query.listTo)));
-    const missing = answer.missing.filter((hour) => hour >= query.backfillFrom);
+    const missing = backfill ? answer.missing.filter((hour) => hour >= query.backfillFrom) : [];
     if (missing.length) {
       const queues = await listQueues();
       // Newest first: the hours a supervisor looks at first.
@@ -214,10 +214,11 @@ function createHistory({ h, client, workspaceSid, syncServiceSid, retry = (fn) =
 
   /**
    * Measured handle time for staffing (Erlang C): per queue, the average accepted-to-completed
-   * time over the last 7 days' closed hours, `{[sid]: {avgHandle (s) | null, handled}}`.
+   * time over the last 7 days' stored hours (no backfill: it answers at once),
+   * `{[sid]: {avgHandle (s) | null, handled, from, to}}`.
    */
   async function handleTimes(sids) {
-    const answer = await series({ range: 'last7', by: 'queue', queue: sids.join(',') });
+    const answer = await series({ range: 'last7', by: 'queue', queue: sids.join(',') }, { backfill: false });
     return Object.fromEntries(sids.map((sid) => {
       const row = answer.series.find((r) => r.key === sid);
       return [sid, { avgHandle: row ? row.avgHandle : null, handled: row ? row.handled : 0, from: answer.from, to: answer.to }];
