@@ -8,7 +8,8 @@
 //   DELETE /emulator/taskqueues/{WQ}             (task-queue.deleted)
 //   POST   /emulator/taskqueues/{WQ}/workers     {workerSid?, friendlyName?, activity?} (worker.created)
 //   POST   /emulator/workers/{WK}/activity       {activity} (worker.activity.update)
-//   POST   /emulator/taskqueues/{WQ}/tasks/{WT}/{step}   {channel?, priority?}: entered, reserved,
+//   POST   /emulator/taskqueues/{WQ}/tasks/{WT}/{step}   {channel?, priority?, ageSeconds? (entered:
+//          created that long ago, e.g. in an IVR)}: entered, reserved,
 //          accepted, rejected, timeout, rescinded, wrapup, completed, canceled, moved, deleted
 //
 // Each answers `{..., delivery: {status, body}}` (the function's answer) once the callback returned.
@@ -121,7 +122,8 @@ module.exports = {
         if (!(step in EVENT_OF_STEP)) throw lib.errors.invalidParam('step', `${step}; expected one of ${Object.keys(EVENT_OF_STEP).join(', ')}`);
         let task;
         try {
-          task = trs.taskStep(ctx, q.sid, req.params.task, step, { channel: req.body.channel || 'voice', priority: req.body.priority });
+          const ageMs = Number(req.body.ageSeconds) > 0 ? Number(req.body.ageSeconds) * 1000 : 0; // created before it entered
+          task = trs.taskStep(ctx, q.sid, req.params.task, step, { channel: req.body.channel || 'voice', priority: req.body.priority, createdAt: ageMs ? clock.now() - ageMs : undefined });
         } catch (err) {
           throw lib.errors.invalidParam('task', err.message);
         }

@@ -92,7 +92,22 @@ function validateShippedConfig() {
   console.log('build: assets/config.private.json is valid');
 }
 
+// Browser libraries the public pages load, copied from their pinned npm packages (not committed).
+const BROWSER_ASSETS = [{ from: 'node_modules/twilio-sync/builds/twilio-sync.min.js', to: 'assets/wallboard/vendor/twilio-sync.js' }];
+
+function copyBrowserAssets() {
+  for (const { from, to } of BROWSER_ASSETS) {
+    const source = fs.readFileSync(path.join(root, from));
+    const target = path.join(root, to);
+    if (fs.existsSync(target) && fs.readFileSync(target).equals(source)) continue;
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, source);
+    console.log(`build: ${from} -> ${to}`);
+  }
+}
+
 try {
+  copyBrowserAssets();
   const packages = crates.flatMap((c) => ['-p', c]);
   run('cargo', ['build', '--release', '--target', 'wasm32-unknown-unknown', ...packages]);
   crates.forEach(buildCrate);
