@@ -89,3 +89,105 @@ test('a tile turns red when its SLA breaches and back when it recovers', async (
   assert.match(await tile(page, q).locator('.badge').textContent(), /OK/);
   await page.close();
 });
+
+test("the board loads with a supervisor's Flex token; an agent's token and a wrong key are refused", async () => {
+  const supervisor = stack.emu.makeToken({ identity: 'sue', roles: ['supervisor'] }).token;
+  let page = await openBoard(`token=${encodeURIComponent(supervisor)}`);
+  await page.waitForSelector('#connection[data-state="connected"]');
+  await tile(page, queues.Sales).waitFor();
+  assert.ok(!page.url().includes(supervisor));
+  await page.close();
+
+  const agent = stack.emu.makeToken({ identity: 'al', roles: ['agent'] }).token;
+  for (const [label, fragment] of [['agent token', `token=${encodeURIComponent(agent)}`], ['wrong key', `key=${'y'.repeat(47)}`]]) {
+    page = await openBoard(fragment);
+    await page.waitForSelector('#connection[data-state="denied"]', { timeout: 5000 });
+    assert.match(await page.locator('#message').textContent(), /Access refused: (Forbidden|Unauthorized)/, label);
+    assert.equal(await page.locator('.tile').count(), 0, `${label}: no queue is shown`);
+    await page.evaluate(() => localStorage.clear());
+    await page.close();
+  }
+});
+
+test('the board survives a dropped connection: tiles go stale, it reconnects by itself and resyncs', async () => {
+  const page = await openBoard(`key=${encodeURIComponent(KEY)}`);
+  await page.waitForSelector('#connection[data-state="connected"]');
+  await tile(page, queues.Sales).waitFor();
+  const before = await waitingOf(page, queues.Sales);
+  await stack.control('POST', '/emulator/sync/drop', { refuseMs: 1500 });
+  await page.waitForSelector('#connection:not([data-state="connected"])', { timeout: 2000 });
+  await page.waitForSelector(`.tile.stale[data-sid="${queues.Sales}"]`, { timeout: 2000 });
+  assert.match(await tile(page, queues.Sales).locator('.badge').textContent(), /STALE/);
+  await step(queues.Sales, sid('WT'), 'entered'); // while disconnected
+  await page.waitForSelector('#connection[data-state="connected"]', { timeout: 10000 });
+  await page.waitForFunction(([q, n]) => document.querySelector(`.tile[data-sid="${q}"] .waiting`).textContent === String(n), [queues.Sales, before + 1], { timeout: 2000 });
+  assert.equal(await page.locator('.tile.stale').count(), 0);
+  await step(queues.Sales, sid('WT'), 'entered'); // and live again
+  await page.waitForFunction(([q, n]) => document.querySelector(`.tile[data-sid="${q}"] .waiting`).textContent === String(n), [queues.Sales, before + 2], { timeout: 2000 });
+  await page.close();
+});
+
+test('the board survives a token expiry: refresh fails, the token expires, the page gets a new one and goes on', async () => {
+  const page = await openBoard(`key=${encodeURIComponent(KEY)}`);
+  await page.waitForSelector('#connection[data-state="connected"]');
+  let blocked = true;
+  let refused = 0;
+  await page.route('**/wallboard-token', (route) => {
+    if (!blocked) return route.continue();
+    refused += 1;
+    return route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: 'test: token service down' }) });
+  });
+  // The token (TTL 8 s) expires without a refresh: Sync closes the connection.
+  await page.waitForSelector('#connection[data-state="disconnected"]', { timeout: (TTL + 3) * 1000 });
+  assert.ok(refused >= 1, 'the page tried to refresh the token before it expired');
+  blocked = false;
+  await page.waitForSelector('#connection[data-state="connected"]', { timeout: 8000 });
+  const before = await waitingOf(page, queues.Support);
+  await step(queues.Support, sid('WT'), 'entered');
+  await page.waitForFunction(([q, n]) => document.querySelector(`.tile[data-sid="${q}"] .waiting`).textContent === String(n), [queues.Support, before + 1], { timeout: 2000 });
+  await page.close();
+});
+
+test('kiosk mode: no chrome, and pages rotate when the queues do not fit', async () => {
+  for (const name of ['Claims', 'Renewals', 'Retention', 'Spanish', 'VIP']) {
+    queues[name] = (await stack.control('POST', '/emulator/taskqueues', { friendlyName: name })).sid;
+    await stack.control('POST', `/emulator/taskqueues/${queues[name]}/workers`, { friendlyName: `${name}-agent`, activity: 'Available' });
+  }
+  for (const [name, waiting, age] of [['Claims', 2, 20], ['Retention', 4, 70], ['VIP', 7, 130]]) {
+    for (let i = 0; i < waiting; i += 1) await step(queues[name], sid('WT'), 'entered', { ageSeconds: age });
+  }
+  const page = await openBoard(`key=${encodeURIComponent(KEY)}`, '?kiosk=1&rotate=2', { width: 1920, height: 1080 });
+  await page.waitForSelector('#connection[data-state="connected"]');
+  await page.waitForSelector('#page-indicator:has-text("page 1 / 2")');
+  assert.equal(await page.locator('#controls').isVisible(), false, 'no chrome in kiosk mode');
+  assert.equal(await page.locator('.tile').count(), 6);
+  const firstPage = await page.locator('.tile').evaluateAll((els) => els.map((e) => e.dataset.sid));
+  await page.screenshot({ path: path.join(IMG, 'wallboard-kiosk.png') });
+  await page.waitForSelector('#page-indicator:has-text("page 2 / 2")', { timeout: 4000 });
+  const secondPage = await page.locator('.tile').evaluateAll((els) => els.map((e) => e.dataset.sid));
+  assert.equal(firstPage.length + secondPage.length, Object.keys(queues).length);
+  assert.deepEqual(firstPage.filter((s) => secondPage.includes(s)), [], 'each queue on one page');
+  await page.waitForSelector('#page-indicator:has-text("page 1 / 2")', { timeout: 4000 });
+  await page.close();
+});
+
+test('channel filter and queue selection live in the URL; a queue removed from TaskRouter disappears', async () => {
+  const page = await openBoard(`key=${encodeURIComponent(KEY)}`, `?channel=voice&queues=Sales,${queues.VIP}`);
+  await tile(page, queues.VIP).waitFor();
+  assert.equal(await page.locator('.tile').count(), 2);
+  assert.equal(await page.locator('#channel').inputValue(), 'voice');
+  await page.reload();
+  await tile(page, queues.Sales).waitFor();
+  assert.equal(await page.locator('.tile').count(), 2, 'the view survives a reload (the key is kept, the fragment is gone)');
+  await page.selectOption('#channel', 'chat');
+  assert.match(page.url(), /channel=chat/);
+  await page.close();
+  const board = await openBoard(`key=${encodeURIComponent(KEY)}`);
+  await tile(board, queues.Spanish).waitFor();
+  await stack.control('DELETE', `/emulator/taskqueues/${queues.Spanish}`);
+  await tile(board, queues.Spanish).waitFor({ state: 'detached', timeout: 2000 });
+  delete queues.Spanish;
+  await board.screenshot({ path: path.join(IMG, 'wallboard.png'), fullPage: true });
+  await board.close();
+  assert.deepEqual(browser.errors, []);
+});

@@ -12,7 +12,7 @@
     queues: (params.get('queues') || '').split(',').map((s) => s.trim()).filter(Boolean),
     rotate: Number(params.get('rotate')) || null,
   };
-  const state = { config: null, credential: null, info: null, client: null, conn: 'starting', lastData: null, records: new Map(), staffing: new Map(), page: 0, docs: new Map() };
+  const state = { config: null, credential: null, info: null, client: null, conn: 'starting', lastData: null, records: new Map(), staffing: new Map(), soon: new Map(), page: 0, docs: new Map() };
 
   // ---- credentials -------------------------------------------------------------------------
   function takeCredential() {
@@ -85,6 +85,7 @@
     if (!data || !data.sid) return;
     state.records.set(data.sid, data);
     state.lastData = Date.now();
+    if (state.staffing.has(data.sid)) staffingSoon(data.sid);
     render();
   }
   function onRemoved(sid) {
@@ -272,8 +273,14 @@
   }
 
   // ---- staffing -----------------------------------------------------------------------------
-  async function refreshStaffing() {
-    const list = [...state.records.values()].filter(selected);
+  // A queue's figure is refreshed at most every 15 s after its record changes, and all every minute.
+  function staffingSoon(sid) {
+    if (!state.config || state.soon.has(sid)) return;
+    state.soon.set(sid, setTimeout(() => refreshStaffing([sid]).finally(() => state.soon.delete(sid)), 15000));
+  }
+
+  async function refreshStaffing(only) {
+    const list = [...state.records.values()].filter(selected).filter((r) => !only || only.includes(r.sid));
     for (const r of list) {
       const cfg = queueConfig(r);
       const f = figures(r, Date.now());
@@ -285,6 +292,7 @@
       }
     }
     render();
+    if (only) return;
     clearTimeout(state.staffingTimer);
     state.staffingTimer = setTimeout(refreshStaffing, (state.config.staffingRefreshSeconds || 60) * 1000);
   }
@@ -318,6 +326,7 @@
       view.channel = e.target.value;
       setParam('channel', view.channel);
       render();
+      state.staffing.clear();
       refreshStaffing();
     };
     $('queues').onchange = (e) => {
