@@ -61,7 +61,7 @@ function ensureChromium() {
   console.log("setup: installing Debian's chromium for the browser tests (apt-get)");
   const root = typeof process.getuid === 'function' && process.getuid() === 0;
   const sh = (cmd) => run(root ? 'sh' : 'sudo', root ? ['-c', cmd] : ['sh', '-c', cmd], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  sh('apt-get update && apt-get install -y --no-install-recommends chromium');
+  sh('apt-get update && apt-get install -y chromium');
 }
 
 ensureWasmTarget();
