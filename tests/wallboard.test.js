@@ -14,11 +14,13 @@ const KEY = 'tv-key-' + 'x'.repeat(40);
 const TTL = 8; // seconds: tokens are refreshed several times during the run
 const IMG = path.join(root, 'docs', 'img');
 let stack;
+let docsStack; // QUEUE_STATS_LAYOUT=documents
 let browser;
 const queues = {};
 
 before(async () => {
-  [stack, browser] = await Promise.all([startStack({ env: { WALLBOARD_KEY: KEY, WALLBOARD_TOKEN_TTL: String(TTL), STAFFING_DEFAULT_AHT_SECONDS: '180' } }), launchBrowser()]);
+  const env = { WALLBOARD_KEY: KEY, WALLBOARD_TOKEN_TTL: String(TTL), STAFFING_DEFAULT_AHT_SECONDS: '180' };
+  [stack, docsStack, browser] = await Promise.all([startStack({ env }), startStack({ env: { ...env, QUEUE_STATS_LAYOUT: 'documents' } }), launchBrowser()]);
   for (const name of ['Sales', 'Support', 'Billing']) {
     queues[name] = (await stack.control('POST', '/emulator/taskqueues', { friendlyName: name })).sid;
     for (let i = 0; i < 3; i += 1) await stack.control('POST', `/emulator/taskqueues/${queues[name]}/workers`, { friendlyName: `${name}-agent-${i}`, activity: i === 2 ? 'Offline' : 'Available' });
@@ -29,6 +31,7 @@ before(async () => {
 after(async () => {
   if (browser) await browser.close();
   if (stack) await stack.stop();
+  if (docsStack) await docsStack.stop();
 });
 
 const step = (queue, task, name, body = {}) => stack.control('POST', `/emulator/taskqueues/${queue}/tasks/${task}/${name}`, { channel: 'voice', ...body });
@@ -190,4 +193,39 @@ test('channel filter and queue selection live in the URL; a queue removed from T
   await board.screenshot({ path: path.join(IMG, 'wallboard.png'), fullPage: true });
   await board.close();
   assert.deepEqual(browser.errors, []);
+});
+
+test('documents layout: the page follows the index and opens only the documents of the queues on screen', async () => {
+  const made = {};
+  for (const name of ['North', 'South', 'East']) made[name] = (await docsStack.control('POST', '/emulator/taskqueues', { friendlyName: name })).sid;
+  const page = await browser.newPage();
+  await page.goto(docsStack.rt.url(`/wallboard/index.html?queues=North,South#key=${encodeURIComponent(KEY)}`));
+  await page.waitForSelector(`.tile[data-sid="${made.North}"]`);
+  await page.waitForSelector(`.tile[data-sid="${made.South}"]`);
+  assert.equal(await page.locator('.tile').count(), 2);
+  const subscriptions = () => docsStack.emu.snapshot().syncLive.connections.flatMap((c) => c.subscriptions);
+  assert.deepEqual(subscriptions().sort(), ['document:queueStats.' + made.North, 'document:queueStats.' + made.South, 'map:queueStats.index'].sort());
+  await docsStack.control('POST', `/emulator/taskqueues/${made.North}/tasks/${sid('WT')}/entered`, { channel: 'chat' });
+  await page.waitForFunction((q) => document.querySelector(`.tile[data-sid="${q}"] .waiting`).textContent === '1', made.North, { timeout: 2000 });
+  await docsStack.control('DELETE', `/emulator/taskqueues/${made.South}`);
+  await page.locator(`.tile[data-sid="${made.South}"]`).waitFor({ state: 'detached', timeout: 2000 });
+  await page.close();
+});
+
+test("the pinned twilio-sync bundle is served and has the client interface the page uses, as does the emulator's stand-in", async () => {
+  const page = await browser.newPage();
+  await page.goto(stack.rt.url('/wallboard/config.json'));
+  await page.addScriptTag({ url: stack.rt.url('/wallboard/vendor/twilio-sync.js') });
+  await page.addScriptTag({ url: `${stack.emu.origin}/emulator/sync/client.js` });
+  const used = ['on', 'removeListener', 'updateToken', 'map', 'document', 'shutdown'];
+  const missing = await page.evaluate((names) => {
+    const sdk = window.Twilio && window.Twilio.Sync && window.Twilio.Sync.Client;
+    const standIn = window.EmulatorSync && window.EmulatorSync.Client;
+    const lacks = (cls) => (typeof cls !== 'function' ? ['(no class)'] : names.filter((n) => typeof cls.prototype[n] !== 'function'));
+    return { sdk: lacks(sdk), standIn: lacks(standIn), version: sdk && sdk.version };
+  }, used);
+  assert.deepEqual(missing.sdk, [], 'Twilio.Sync.Client');
+  assert.deepEqual(missing.standIn, [], 'EmulatorSync.Client');
+  assert.equal(missing.version, require('twilio-sync/package.json').version);
+  await page.close();
 });

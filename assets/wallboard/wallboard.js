@@ -126,6 +126,8 @@
   // Documents layout: the index lists queues; only the documents of queues on screen are opened.
   async function openDocument(entry) {
     if (!selected({ sid: entry.sid, friendlyName: entry.friendlyName }) || state.docs.has(entry.sid)) return;
+    // Sync allows 2,000 subscribed objects per connection: the index plus 1,999 documents.
+    if (state.docs.size >= 1999) return show('More than 1,999 queues selected: Sync allows 2,000 objects per connection; narrow the selection (?queues=).', 'error');
     state.docs.set(entry.sid, null);
     const doc = await state.client.document({ id: entry.document, mode: 'open_existing' }).catch(() => null);
     if (!doc) return state.docs.delete(entry.sid);
