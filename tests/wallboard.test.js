@@ -190,6 +190,12 @@ test('channel filter and queue selection live in the URL; a queue removed from T
   await stack.control('DELETE', `/emulator/taskqueues/${queues.Spanish}`);
   await tile(board, queues.Spanish).waitFor({ state: 'detached', timeout: 2000 });
   delete queues.Spanish;
+  // Agents needed now, per tile: the queue's arrivals of the last 30 minutes through /staffing.
+  const expected = await fetch(stack.rt.url(`/staffing?queueSid=${queues.Billing}&thresholdSeconds=30&target=0.8&ahtSeconds=300`), { headers: { Authorization: `Wallboard ${KEY}` } }).then((r) => r.json());
+  assert.equal(expected.callsPerInterval, 10); // one late and nine quick arrivals (SLA test)
+  await tile(board, queues.Billing).locator('.needed').waitFor();
+  assert.equal(await tile(board, queues.Billing).locator('.needed').textContent(), String(expected.agents));
+  assert.match(await tile(board, queues.Billing).locator('.staffing').textContent(), /10 arrivals in the last 30 min · AHT 300 s \(wallboard default, not measured\)/);
   await board.screenshot({ path: path.join(IMG, 'wallboard.png'), fullPage: true });
   await board.close();
   assert.deepEqual(browser.errors, []);

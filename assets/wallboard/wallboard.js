@@ -174,7 +174,7 @@
   const queueConfig = (r) => {
     const c = state.config;
     const own = (c.queues && (c.queues[r.sid] || c.queues[r.friendlyName])) || {};
-    return { ...c, ...own, waitingTasks: { ...c.waitingTasks, ...own.waitingTasks }, longestWaitSeconds: { ...c.longestWaitSeconds, ...own.longestWaitSeconds } };
+    return { ...c, ...own, ahtOwn: own.ahtSeconds !== undefined, waitingTasks: { ...c.waitingTasks, ...own.waitingTasks }, longestWaitSeconds: { ...c.longestWaitSeconds, ...own.longestWaitSeconds } };
   };
   const selected = (r) => view.queues.length === 0 || view.queues.includes(r.sid) || view.queues.includes(r.friendlyName);
 
@@ -231,9 +231,12 @@
 
   function tileHtml(f, a, stale) {
     const st = state.staffing.get(f.r.sid);
-    const staffing = st
-      ? `<p class="staffing">Agents needed now <b class="needed">${st.agents}</b> · available <b>${f.available}</b><br><small>${st.callsPerInterval} arrivals / ${st.intervalMinutes} min · AHT ${Math.round(st.ahtSeconds)} s ${st.sources.handleTime === 'configured' ? '(configured default)' : '(queue setting)'}</small></p>`
-      : '<p class="staffing"><small>staffing: computing…</small></p>';
+    const ahtFrom = st && st.sources.handleTime === 'configured' ? 'STAFFING_DEFAULT_AHT_SECONDS' : f.cfg.ahtOwn ? "this queue's setting" : 'wallboard default';
+    const staffing = !st
+      ? '<p class="staffing"><small>staffing: computing…</small></p>'
+      : st.error
+        ? `<p class="staffing"><small>staffing: ${esc(st.error)}</small></p>`
+        : `<p class="staffing">Agents needed now <b class="needed">${st.agents}</b> · available <b>${f.available}</b><br><small>${st.callsPerInterval} arrivals in the last ${st.intervalMinutes} min · AHT ${Math.round(st.ahtSeconds)} s (${ahtFrom}, not measured)</small></p>`;
     const levels = Object.entries(f.sl).map(([t, v]) => `<span class="${v.breached ? 'breached' : ''}">${t} s: ${pct(v.level)}</span>`).join(' ');
     const status = stale ? 'stale' : a.status;
     return `<article class="tile s-${a.status}${stale ? ' stale' : ''}" data-sid="${esc(f.r.sid)}" data-status="${status}">
@@ -290,7 +293,7 @@
       try {
         state.staffing.set(r.sid, await api('/staffing', body));
       } catch (err) {
-        state.staffing.delete(r.sid);
+        state.staffing.set(r.sid, { error: err.message });
       }
     }
     render();
