@@ -235,3 +235,22 @@ test("the pinned twilio-sync bundle is served and has the client interface the p
   assert.equal(missing.version, require('twilio-sync/package.json').version);
   await page.close();
 });
+
+test('the what-if panel computes staffing through /staffing and names a bad parameter', async () => {
+  const supervisor = stack.emu.makeToken({ identity: 'sam', roles: ['supervisor'] }).token;
+  const page = await openBoard(`token=${encodeURIComponent(supervisor)}`);
+  await page.waitForSelector('#connection[data-state="connected"]');
+  await page.click('#what-if summary');
+  await page.fill('#what-if-form [name=shrinkage]', '30%');
+  await page.fill('#what-if-form [name=agents]', '13');
+  await page.click('#what-if-form button');
+  await page.waitForSelector('#what-if-result p');
+  const text = await page.locator('#what-if-result').textContent();
+  assert.match(text, /14 agents on the phones, 20 scheduled · 10\.00 Erlangs · SLA 89% · P\(wait\) 17% · ASA 7\.8 s/);
+  assert.match(text, /With 13 agents: SLA 80%, ASA 17\.1 s/);
+  await page.fill('#what-if-form [name=target]', '150%');
+  await page.click('#what-if-form button');
+  await page.waitForFunction(() => /target/.test(document.querySelector('#what-if-result').textContent) && !/Erlangs/.test(document.querySelector('#what-if-result').textContent));
+  assert.match(await page.locator('#what-if-result').textContent(), /target "150%" is out of range/);
+  await page.close();
+});
