@@ -231,7 +231,7 @@
 
   function tileHtml(f, a, stale) {
     const st = state.staffing.get(f.r.sid);
-    const ahtFrom = st && st.sources.handleTime === 'configured' ? 'STAFFING_DEFAULT_AHT_SECONDS' : f.cfg.ahtOwn ? "this queue's setting" : 'wallboard default';
+    const ahtFrom = st && st.sources && st.sources.handleTime === 'configured' ? 'STAFFING_DEFAULT_AHT_SECONDS' : f.cfg.ahtOwn ? "this queue's setting" : 'wallboard default';
     const staffing = !st
       ? '<p class="staffing"><small>staffing: computing…</small></p>'
       : st.error
