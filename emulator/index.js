@@ -302,6 +302,7 @@ function describeForHumans(origin, { functionsOrigin = `http://localhost:${proce
     `                  -d workflowSid=WW${'0'.repeat(32)} -d taskSid=WT${'0'.repeat(32)} -d name=Ada -d queueName=Support --data-urlencode 'attributes={}'`,
     `  Hang it up:   curl -s -X POST ${origin}/emulator/calls/$CALL/status -d CallStatus=completed`,
     `  More (pickup, fault injection): docs/emulator.md`,
+    `  Wallboard with a synthetic day:  npm run simulate   (prints the page's URL; docs/wallboard.md)`,
   ];
 }
 
