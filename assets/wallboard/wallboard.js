@@ -12,7 +12,7 @@
     queues: (params.get('queues') || '').split(',').map((s) => s.trim()).filter(Boolean),
     rotate: Number(params.get('rotate')) || null,
   };
-  const state = { config: null, credential: null, info: null, client: null, conn: 'starting', lastData: null, records: new Map(), staffing: new Map(), soon: new Map(), page: 0, docs: new Map() };
+  const state = { config: null, credential: null, info: null, client: null, conn: 'starting', lastData: null, records: new Map(), staffing: new Map(), soon: new Map(), page: 0, docs: new Map(), index: new Set() };
 
   // ---- credentials -------------------------------------------------------------------------
   function takeCredential() {
@@ -59,7 +59,12 @@
     return new window.Twilio.Sync.Client(info.token);
   }
 
-  async function refreshToken() {
+  function refreshToken() {
+    state.refreshing = state.refreshing || renewToken().finally(() => (state.refreshing = null));
+    return state.refreshing;
+  }
+
+  async function renewToken() {
     for (let attempt = 0; ; attempt += 1) {
       try {
         state.info = await api('/wallboard-token');
@@ -94,13 +99,16 @@
     render();
   }
 
+  // A map that does not exist yet (no statistics so far) is waited for. Where Sync enforces ACL,
+  // read permission is granted when a token is minted, so an object created since then is refused
+  // (403) until the next token: get one now.
   async function openMap(name) {
     for (;;) {
       try {
         return await state.client.map({ id: name, mode: 'open_existing' });
       } catch (err) {
-        if (err.status === 401 || err.status === 403) throw err;
         show(`Waiting for queue statistics (${name}: ${err.message})`, 'info');
+        if (err.status === 403) await refreshToken();
         await new Promise((r) => setTimeout(r, 5000));
       }
     }
@@ -129,8 +137,15 @@
     // Sync allows 2,000 subscribed objects per connection: the index plus 1,999 documents.
     if (state.docs.size >= 1999) return show('More than 1,999 queues selected: Sync allows 2,000 objects per connection; narrow the selection (?queues=).', 'error');
     state.docs.set(entry.sid, null);
-    const doc = await state.client.document({ id: entry.document, mode: 'open_existing' }).catch(() => null);
-    if (!doc) return state.docs.delete(entry.sid);
+    const doc = await state.client.document({ id: entry.document, mode: 'open_existing' }).catch(async (err) => {
+      if (err.status === 403) await refreshToken(); // see openMap
+      return null;
+    });
+    if (!doc) {
+      state.docs.delete(entry.sid);
+      // Not readable yet (just created, or no permission until the new token): try again shortly.
+      return setTimeout(() => state.index.has(entry.sid) && openDocument(entry), 3000);
+    }
     state.docs.set(entry.sid, doc);
     doc.on('updated', ({ data }) => onRecord(data));
     doc.on('removed', () => onRemoved(entry.sid));
@@ -138,14 +153,15 @@
   }
   async function subscribeDocuments() {
     const index = await openMap(state.info.index);
-    index.on('itemAdded', ({ item }) => openDocument(item.data));
+    index.on('itemAdded', ({ item }) => state.index.add(item.key) && openDocument(item.data));
     index.on('itemRemoved', ({ key }) => {
+      state.index.delete(key);
       const doc = state.docs.get(key);
       if (doc) doc.close();
       state.docs.delete(key);
       onRemoved(key);
     });
-    await eachItem(index, (item) => openDocument(item.data));
+    await eachItem(index, (item) => state.index.add(item.key) && openDocument(item.data));
   }
 
   async function connect() {
