@@ -156,7 +156,7 @@ test('kiosk mode: no chrome, and pages rotate when the queues do not fit', async
     queues[name] = (await stack.control('POST', '/emulator/taskqueues', { friendlyName: name })).sid;
     await stack.control('POST', `/emulator/taskqueues/${queues[name]}/workers`, { friendlyName: `${name}-agent`, activity: 'Available' });
   }
-  for (const [name, waiting, age] of [['Claims', 2, 20], ['Retention', 4, 70], ['VIP', 7, 130]]) {
+  for (const [name, waiting, age] of [['Claims', 7, 130], ['Retention', 4, 70], ['VIP', 2, 20]]) {
     for (let i = 0; i < waiting; i += 1) await step(queues[name], sid('WT'), 'entered', { ageSeconds: age });
   }
   const page = await openBoard(`key=${encodeURIComponent(KEY)}`, '?kiosk=1&rotate=2', { width: 1920, height: 1080 });

@@ -259,7 +259,7 @@
       <header><h2>${esc(f.r.friendlyName || f.r.sid)}</h2><span class="badge">${WORD[status]}</span></header>
       <div class="main"><div><span class="big waiting">${f.waiting}</span><label>waiting</label></div>
         <div><span class="big oldest" data-entered="${f.oldest}">${f.waiting ? clock(f.oldest) : '–'}</span><label>longest wait</label></div>
-        <div><span class="big sla">${pct(f.level)}</span><label>SLA ${f.primary || '–'} s (target ${pct(f.target)})</label></div></div>
+        <div><span class="big sla">${pct(f.level)}</span><label title="service level at ${f.primary || '–'} s, target ${pct(f.target)}">SLA ${f.primary || '–'} s / ${pct(f.target)}</label></div></div>
       <dl><dt>Agents avail / busy / eligible</dt><dd class="agents">${f.available} / ${f.busy} / ${f.eligible}</dd>
         <dt>Accepted / abandoned today</dt><dd>${f.accepted} / ${f.abandoned}</dd><dt>ASA</dt><dd>${f.asa} s</dd>
         <dt>Service level</dt><dd class="levels">${levels || '–'}</dd></dl>
