@@ -81,6 +81,30 @@ function buildCrate(crate) {
   console.log(`build: ${crate} -> ${path.relative(root, wasmOut)} (${fs.statSync(wasmOut).size} bytes), ${path.relative(root, glueOut)}`);
 }
 
+// A crate with a browser face (src/web.rs) is built with `--target web` for its public page:
+// crates/<name> -> assets/<name>/wasm/<name>.js (an ES module) and <name>_bg.wasm.
+const webCrates = fs
+  .readdirSync(path.join(root, 'crates'))
+  .filter((dir) => fs.existsSync(path.join(root, 'crates', dir, 'src', 'web.rs')))
+  .sort();
+
+function buildWebCrate(crate) {
+  const name = crate.replace(/-/g, '_');
+  const built = path.join(targetDir, 'wasm32-unknown-unknown', 'release', `${name}.wasm`);
+  const pkgDir = path.join(root, 'pkg', `${name}-web`);
+  const outDir = path.join(root, 'assets', crate, 'wasm');
+  const stampFile = path.join(pkgDir, '.source-sha256');
+  const digest = crypto.createHash('sha256').update(fs.readFileSync(built)).update(fs.readFileSync(__filename)).digest('hex');
+  if (fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === digest && fs.existsSync(path.join(outDir, `${name}.js`))) return;
+  fs.rmSync(pkgDir, { recursive: true, force: true });
+  run('wasm-bindgen', ['--target', 'web', '--no-typescript', '--out-dir', pkgDir, built]);
+  fs.mkdirSync(outDir, { recursive: true });
+  run(bin('wasm-opt'), ['-Oz', ...WASM_FEATURES, '--strip-debug', '--strip-producers', path.join(pkgDir, `${name}_bg.wasm`), '-o', path.join(outDir, `${name}_bg.wasm`)]);
+  fs.copyFileSync(path.join(pkgDir, `${name}.js`), path.join(outDir, `${name}.js`));
+  fs.writeFileSync(stampFile, digest);
+  console.log(`build: ${crate} (browser) -> ${path.relative(root, outDir)}/`);
+}
+
 function validateShippedConfig() {
   const { ScheduleBook } = require(path.join(root, 'functions', 'wasm', 'schedule.private.js'));
   const file = path.join(root, 'assets', 'config.private.json');
@@ -108,9 +132,10 @@ function copyBrowserAssets() {
 
 try {
   copyBrowserAssets();
-  const packages = crates.flatMap((c) => ['-p', c]);
+  const packages = [...crates, ...webCrates].flatMap((c) => ['-p', c]);
   run('cargo', ['build', '--release', '--target', 'wasm32-unknown-unknown', ...packages]);
   crates.forEach(buildCrate);
+  webCrates.forEach(buildWebCrate);
   if (crates.includes('schedule')) validateShippedConfig();
 } catch (err) {
   console.error(err.message);

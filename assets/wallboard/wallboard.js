@@ -12,7 +12,7 @@
     queues: (params.get('queues') || '').split(',').map((s) => s.trim()).filter(Boolean),
     rotate: Number(params.get('rotate')) || null,
   };
-  const state = { config: null, credential: null, info: null, client: null, conn: 'starting', lastData: null, records: new Map(), staffing: new Map(), soon: new Map(), page: 0, docs: new Map(), index: new Set() };
+  const state = { rules: null, kiosk: null, credential: null, info: null, client: null, conn: 'starting', lastData: null, records: new Map(), staffing: new Map(), soon: new Map(), page: 0, docs: new Map(), index: new Set() };
 
   // ---- credentials -------------------------------------------------------------------------
   function takeCredential() {
@@ -186,86 +186,37 @@
     refreshStaffing();
   }
 
-  // ---- figures and colours ------------------------------------------------------------------
-  const queueConfig = (r) => {
-    const c = state.config;
-    const own = (c.queues && (c.queues[r.sid] || c.queues[r.friendlyName])) || {};
-    return { ...c, ...own, ahtOwn: own.ahtSeconds !== undefined, waitingTasks: { ...c.waitingTasks, ...own.waitingTasks }, longestWaitSeconds: { ...c.longestWaitSeconds, ...own.longestWaitSeconds } };
-  };
+  // ---- the board: figures, status and roll-up come from crates/wallboard (wasm) -------------
   const selected = (r) => view.queues.length === 0 || view.queues.includes(r.sid) || view.queues.includes(r.friendlyName);
-
-  function figures(r, now) {
-    const ch = view.channel || 'all';
-    const rt = r[`realTimeStats_${ch}`] || {};
-    const cu = r[`cumulativeStats_${ch}`] || {};
-    const cfg = queueConfig(r);
-    const waiting = rt.tasksByStatus ? (rt.tasksByStatus.pending || 0) + (rt.tasksByStatus.reserved || 0) : 0;
-    const enteredAt = ch === 'all' ? r.oldestTaskEnteredAt || rt.oldestTaskEnteredAt : rt.oldestTaskEnteredAt;
-    const oldest = waiting > 0 && enteredAt ? Math.max(0, Math.floor((now - Date.parse(enteredAt)) / 1000)) : 0;
-    const offline = ((rt.activityStatistics || []).find((a) => a.friendly_name === 'Offline') || {}).workers || 0;
-    const eligible = rt.eligibleWorkers || 0;
-    const available = rt.availableWorkers || 0;
-    const target = cfg.slaTarget || r.slaTarget || 0.8;
-    const sl = cu.serviceLevel || {};
-    const primary = sl[String(cfg.slaThresholdSeconds)] ? String(cfg.slaThresholdSeconds) : Object.keys(sl)[0];
-    const level = primary && sl[primary] ? sl[primary].level : null;
-    return { ch, r, cfg, waiting, oldest, available, busy: Math.max(0, eligible - available - offline), eligible, accepted: cu.rAccepted || 0, abandoned: cu.tCanc || 0, asa: cu.avgTaskAcceptanceTime || 0, sl, primary, level, target, present: Boolean(r[`realTimeStats_${ch}`]) };
-  }
-
-  const RANK = { ok: 0, warn: 1, alert: 2 };
-  function assess(f) {
-    const out = [];
-    const check = (value, limits, label, fmt) => {
-      if (value >= limits.alert) out.push(['alert', `${label} ${fmt(value)} ≥ ${fmt(limits.alert)}`]);
-      else if (value >= limits.warn) out.push(['warn', `${label} ${fmt(value)} ≥ ${fmt(limits.warn)}`]);
-    };
-    if (f.level !== null && f.level !== undefined) {
-      if (f.level < f.target) out.push(['alert', `SLA ${f.primary} s ${pct(f.level)} < ${pct(f.target)}`]);
-      else if (f.level < f.target + f.cfg.slaWarnMargin) out.push(['warn', `SLA ${f.primary} s ${pct(f.level)} near ${pct(f.target)}`]);
-    }
-    check(f.waiting, f.cfg.waitingTasks, 'waiting', String);
-    check(f.oldest, f.cfg.longestWaitSeconds, 'longest wait', clock);
-    const status = out.reduce((worst, [s]) => (RANK[s] > RANK[worst] ? s : worst), 'ok');
-    return { status, reasons: out.map(([, text]) => text) };
-  }
+  const currentBoard = () => state.rules.board([...state.records.values()], { channel: view.channel || null, queues: view.queues }, Date.now(), state.conn === 'connected');
 
   const pct = (v) => (v === null || v === undefined ? '–' : `${Math.round(v * 100)}%`);
-  const clock = (s) => `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+  const clock = (s) => (s === null || s === undefined ? '–' : `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`);
   const ago = (ms) => `${Math.max(0, Math.round((Date.now() - ms) / 1000))} s ago`;
   const esc = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
   const WORD = { ok: '✔ OK', warn: '▲ WARN', alert: '✖ ALERT', stale: '◌ STALE' };
+  const AHT_FROM = { queue: "this queue's setting", default: 'wallboard default', server: 'STAFFING_DEFAULT_AHT_SECONDS' };
 
-  function summary(list) {
-    const sum = (k) => list.reduce((n, f) => n + f[k], 0);
-    const weight = (f) => f.accepted + f.abandoned;
-    const weighted = list.filter((f) => f.level !== null && f.level !== undefined && weight(f) > 0);
-    const total = weighted.reduce((n, f) => n + weight(f), 0);
-    const level = total ? weighted.reduce((n, f) => n + f.level * weight(f), 0) / total : null;
-    const asaN = sum('accepted');
-    return { waiting: sum('waiting'), oldest: list.reduce((m, f) => Math.max(m, f.oldest), 0), available: sum('available'), busy: sum('busy'), eligible: sum('eligible'), accepted: asaN, abandoned: sum('abandoned'), asa: asaN ? Math.round(list.reduce((n, f) => n + f.asa * f.accepted, 0) / asaN) : 0, level };
-  }
-
-  function tileHtml(f, a, stale) {
-    const st = state.staffing.get(f.r.sid);
-    const ahtFrom = st && st.sources && st.sources.handleTime === 'configured' ? 'STAFFING_DEFAULT_AHT_SECONDS' : f.cfg.ahtOwn ? "this queue's setting" : 'wallboard default';
+  function tileHtml(t) {
+    const st = state.staffing.get(t.sid);
     const staffing = !st
       ? '<p class="staffing"><small>staffing: computing…</small></p>'
       : st.error
         ? `<p class="staffing"><small>staffing: ${esc(st.error)}</small></p>`
-        : `<p class="staffing">Agents needed now <b class="needed">${st.agents}</b> · available <b>${f.available}</b><br><small>${st.callsPerInterval} arrivals in the last ${st.intervalMinutes} min · AHT ${Math.round(st.ahtSeconds)} s (${ahtFrom}, not measured)</small></p>`;
-    const levels = Object.entries(f.sl).map(([t, v]) => `<span class="${v.breached ? 'breached' : ''}">${t} s: ${pct(v.level)}</span>`).join(' ');
-    const status = stale ? 'stale' : a.status;
-    return `<article class="tile s-${a.status}${stale ? ' stale' : ''}" data-sid="${esc(f.r.sid)}" data-status="${status}">
-      <header><h2>${esc(f.r.friendlyName || f.r.sid)}</h2><span class="badge">${WORD[status]}</span></header>
-      <div class="main"><div><span class="big waiting">${f.waiting}</span><label>waiting</label></div>
-        <div><span class="big oldest" data-entered="${f.oldest}">${f.waiting ? clock(f.oldest) : '–'}</span><label>longest wait</label></div>
-        <div><span class="big sla">${pct(f.level)}</span><label title="service level at ${f.primary || '–'} s, target ${pct(f.target)}">SLA ${f.primary || '–'} s / ${pct(f.target)}</label></div></div>
-      <dl><dt>Agents avail / busy / eligible</dt><dd class="agents">${f.available} / ${f.busy} / ${f.eligible}</dd>
-        <dt>Accepted / abandoned today</dt><dd>${f.accepted} / ${f.abandoned}</dd><dt>ASA</dt><dd>${f.asa} s</dd>
+        : `<p class="staffing">Agents needed now <b class="needed">${st.agents}</b> · available <b>${t.available}</b><br><small>${st.callsPerInterval} arrivals in the last ${st.intervalMinutes} min · AHT ${Math.round(st.ahtSeconds)} s (${AHT_FROM[t.staffing.ahtFrom]}, not measured)</small></p>`;
+    const levels = t.serviceLevels.map((l) => `<span class="${l.breached ? 'breached' : ''}">${esc(l.threshold)} s: ${pct(l.level)}</span>`).join(' ');
+    const status = t.stale ? 'stale' : t.status;
+    return `<article class="tile s-${t.status}${t.stale ? ' stale' : ''}" data-sid="${esc(t.sid)}" data-status="${status}">
+      <header><h2>${esc(t.friendlyName)}</h2><span class="badge">${WORD[status]}</span></header>
+      <div class="main"><div><span class="big waiting">${t.waiting}</span><label>waiting</label></div>
+        <div><span class="big oldest">${clock(t.oldestSeconds)}</span><label>longest wait</label></div>
+        <div><span class="big sla">${pct(t.slaLevel)}</span><label title="service level at ${esc(t.slaThreshold || '–')} s, target ${pct(t.slaTarget)}">SLA ${esc(t.slaThreshold || '–')} s / ${pct(t.slaTarget)}</label></div></div>
+      <dl><dt>Agents avail / busy / eligible</dt><dd class="agents">${t.available} / ${t.busy} / ${t.eligible}</dd>
+        <dt>Accepted / abandoned today</dt><dd>${t.accepted} / ${t.abandoned}</dd><dt>ASA</dt><dd>${t.asaSeconds} s</dd>
         <dt>Service level</dt><dd class="levels">${levels || '–'}</dd></dl>
       ${view.kiosk ? '' : staffing}
-      <p class="reasons">${a.reasons.map(esc).join(' · ') || 'within thresholds'}${f.present ? '' : ` · no ${esc(f.ch)} figures yet`}</p>
-      <footer>${stale ? 'stale: ' : ''}record ${f.r.updatedAt ? ago(Date.parse(f.r.updatedAt)) : '–'}${f.r.realTimeStatsMessage ? ` · ${esc(f.r.realTimeStatsMessage)}` : ''}</footer>
+      <p class="reasons">${t.reasons.map(esc).join(' · ') || 'within thresholds'}${t.present ? '' : ` · no ${esc(t.channel)} figures yet`}</p>
+      <footer>${t.stale ? 'stale: ' : ''}record ${t.updatedAt ? ago(Date.parse(t.updatedAt)) : '–'}${t.message ? ` · ${esc(t.message)}` : ''}</footer>
     </article>`;
   }
 
@@ -274,48 +225,44 @@
     conn.textContent = state.conn;
     conn.dataset.state = state.conn;
     $('updated').textContent = state.lastData ? `updated ${ago(state.lastData)}` : 'no data yet';
-    if (state.conn === 'denied' || !state.config) return;
-    const now = Date.now();
-    const list = [...state.records.values()].filter(selected).sort((a, b) => String(a.friendlyName).localeCompare(String(b.friendlyName))).map((r) => figures(r, now));
-    const connected = state.conn === 'connected';
-    const s = summary(list);
-    $('summary').innerHTML = `<div class="sum"><b>${list.length}</b> queues</div><div class="sum"><b class="sum-waiting">${s.waiting}</b> waiting</div><div class="sum"><b class="sum-oldest">${s.waiting ? clock(s.oldest) : '–'}</b> longest wait</div><div class="sum"><b>${s.available} / ${s.busy} / ${s.eligible}</b> agents avail / busy / eligible</div><div class="sum"><b>${s.accepted} / ${s.abandoned}</b> accepted / abandoned</div><div class="sum"><b>${s.asa} s</b> ASA</div><div class="sum"><b class="sum-sla">${pct(s.level)}</b> SLA (weighted)</div>`;
-    let shown = list;
+    if (state.conn === 'denied' || !state.rules) return;
+    const { tiles, summary: s } = currentBoard();
+    $('summary').innerHTML = `<div class="sum"><b>${s.queues}</b> queues</div><div class="sum"><b class="sum-waiting">${s.waiting}</b> waiting</div><div class="sum"><b class="sum-oldest">${clock(s.oldestSeconds)}</b> longest wait</div><div class="sum"><b>${s.available} / ${s.busy} / ${s.eligible}</b> agents avail / busy / eligible</div><div class="sum"><b>${s.accepted} / ${s.abandoned}</b> accepted / abandoned</div><div class="sum"><b>${s.asaSeconds} s</b> ASA</div><div class="sum"><b class="sum-sla">${pct(s.slaLevel)}</b> SLA (weighted)</div>`;
+    let shown = tiles;
     const indicator = $('page-indicator');
     if (view.kiosk) {
-      const per = Math.max(1, state.config.kiosk.columns * state.config.kiosk.rows);
-      const pages = Math.max(1, Math.ceil(list.length / per));
+      const per = Math.max(1, state.kiosk.columns * state.kiosk.rows);
+      const pages = Math.max(1, Math.ceil(tiles.length / per));
       state.page %= pages;
-      shown = list.slice(state.page * per, state.page * per + per);
+      shown = tiles.slice(state.page * per, state.page * per + per);
       indicator.textContent = pages > 1 ? `page ${state.page + 1} / ${pages}` : '';
       indicator.dataset.page = String(state.page + 1);
     }
-    $('tiles').innerHTML = shown.map((f) => tileHtml(f, assess(f), !connected || Boolean(f.r.realTimeStatsMessage || f.r.cumulativeStatsMessage))).join('') || (connected ? '<p class="empty">No queues yet.</p>' : '');
+    $('tiles').innerHTML = shown.map(tileHtml).join('') || (state.conn === 'connected' ? '<p class="empty">No queues yet.</p>' : '');
   }
 
   // ---- staffing -----------------------------------------------------------------------------
   // A queue's figure is refreshed at most every 15 s after its record changes, and all every minute.
   function staffingSoon(sid) {
-    if (!state.config || state.soon.has(sid)) return;
+    if (!state.rules || state.soon.has(sid)) return;
     state.soon.set(sid, setTimeout(() => refreshStaffing([sid]).finally(() => state.soon.delete(sid)), 15000));
   }
 
   async function refreshStaffing(only) {
-    const list = [...state.records.values()].filter(selected).filter((r) => !only || only.includes(r.sid));
-    for (const r of list) {
-      const cfg = queueConfig(r);
-      const f = figures(r, Date.now());
-      const body = { queueSid: r.sid, thresholdSeconds: f.primary || cfg.slaThresholdSeconds, target: f.target, ...(view.channel ? { channel: view.channel } : {}), ...(cfg.ahtSeconds ? { ahtSeconds: cfg.ahtSeconds } : {}) };
+    const tiles = currentBoard().tiles.filter((t) => !only || only.includes(t.sid));
+    for (const t of tiles) {
+      const q = t.staffing; // what crates/wallboard says to ask for this queue
+      const body = { queueSid: q.queueSid, thresholdSeconds: q.thresholdSeconds, target: q.target, ...(q.channel ? { channel: q.channel } : {}), ...(q.ahtSeconds ? { ahtSeconds: q.ahtSeconds } : {}) };
       try {
-        state.staffing.set(r.sid, await api('/staffing', body));
+        state.staffing.set(t.sid, await api('/staffing', body));
       } catch (err) {
-        state.staffing.set(r.sid, { error: err.message });
+        state.staffing.set(t.sid, { error: err.message });
       }
     }
     render();
     if (only) return;
     clearTimeout(state.staffingTimer);
-    state.staffingTimer = setTimeout(refreshStaffing, (state.config.staffingRefreshSeconds || 60) * 1000);
+    state.staffingTimer = setTimeout(refreshStaffing, state.kiosk.staffingRefreshSeconds * 1000);
   }
 
   function whatIf(event) {
@@ -367,7 +314,14 @@
     };
     $('what-if-form').onsubmit = whatIf;
     state.credential = takeCredential();
-    state.config = await fetch('config.json').then((r) => r.json());
+    try {
+      const wasm = await import('./wasm/wallboard.js');
+      await wasm.default();
+      state.rules = new wasm.Wallboard(await fetch('config.json').then((r) => r.text()));
+      state.kiosk = state.rules.kiosk();
+    } catch (err) {
+      return show(`The wallboard cannot start: ${err.message}`, 'error');
+    }
     if (!state.credential) {
       $('sign-in').hidden = false;
       $('sign-in').onsubmit = (e) => {
@@ -379,7 +333,7 @@
       return;
     }
     setInterval(render, 1000);
-    const pageSeconds = view.rotate || state.config.kiosk.pageSeconds || 12;
+    const pageSeconds = view.rotate || state.kiosk.pageSeconds;
     if (view.kiosk) setInterval(() => ((state.page += 1), render()), pageSeconds * 1000);
     connect().catch((err) => (err.status === 401 || err.status === 403 ? denied(err) : show(`Could not connect: ${err.message}`, 'error')));
   }
