@@ -9,6 +9,8 @@
 // The rewrite makes the glue read the wasm through Runtime.getAssets(), since deployed private
 // assets get opaque file names; the build fails if the text to rewrite is not found. Steps after
 // cargo are skipped for a crate whose wasm did not change, so a no-change build takes seconds.
+// Crates with a browser face (src/web.rs) are built with `--target web` into assets/<crate>/wasm/,
+// and pinned browser libraries are copied from node_modules (BROWSER_ASSETS).
 // Finally the shipped schedule config is validated with the module just built.
 const { execFileSync } = require('child_process');
 const crypto = require('crypto');
