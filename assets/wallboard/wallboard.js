@@ -12,7 +12,7 @@
     queues: (params.get('queues') || '').split(',').map((s) => s.trim()).filter(Boolean),
     rotate: Number(params.get('rotate')) || null,
   };
-  const state = { rules: null, kiosk: null, credential: null, info: null, client: null, conn: 'starting', lastData: null, records: new Map(), staffing: new Map(), soon: new Map(), page: 0, docs: new Map(), index: new Set() };
+  const state = { rules: null, kiosk: null, credential: null, info: null, client: null, conn: 'starting', lastData: null, records: new Map(), staffing: new Map(), soon: new Map(), page: 0, docs: new Map(), index: new Map() };
 
   // ---- credentials -------------------------------------------------------------------------
   function takeCredential() {
@@ -153,7 +153,7 @@
   }
   async function subscribeDocuments() {
     const index = await openMap(state.info.index);
-    index.on('itemAdded', ({ item }) => state.index.add(item.key) && openDocument(item.data));
+    index.on('itemAdded', ({ item }) => state.index.set(item.key, item.data) && openDocument(item.data));
     index.on('itemRemoved', ({ key }) => {
       state.index.delete(key);
       const doc = state.docs.get(key);
@@ -161,7 +161,7 @@
       state.docs.delete(key);
       onRemoved(key);
     });
-    await eachItem(index, (item) => state.index.add(item.key) && openDocument(item.data));
+    await eachItem(index, (item) => state.index.set(item.key, item.data) && openDocument(item.data));
   }
 
   async function connect() {
@@ -300,6 +300,7 @@
     $('queues').onchange = (e) => {
       view.queues = e.target.value.split(',').map((s) => s.trim()).filter(Boolean);
       setParam('queues', view.queues.join(','));
+      for (const entry of state.index.values()) openDocument(entry); // documents layout: newly selected queues
       render();
     };
     $('kiosk-link').onclick = (e) => {
