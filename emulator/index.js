@@ -29,6 +29,8 @@ const AREAS = [
   require('./taskrouter-stats'),
   require('./sync-documents'),
   require('./serverless'),
+  require('./sync-live'),
+  require('./contact-center'),
 ];
 
 const DEFAULT_ACCOUNT_SID = lib.fixedSid('AC', 'emulator-account');
@@ -225,9 +227,15 @@ function createEmulator({ accountSid = DEFAULT_ACCOUNT_SID, authToken = DEFAULT_
       if (!control) checkAuth(req.headers, found.params);
       const raw = Buffer.concat(chunks);
       const out = (await found.route.handler({ method, path, params: found.params, query: entry.query, body: entry.body, raw, headers: req.headers, product })) || {};
+      if (typeof out.stream === 'function') return out.stream(res); // a long-lived answer (Server-Sent Events)
+      if (out.raw !== undefined) {
+        entry.status = out.status || 200;
+        res.writeHead(entry.status, out.headers || {});
+        return res.end(out.raw);
+      }
       return send(out.status || 200, out.body, out.headers);
     } catch (err) {
-      if (err instanceof lib.TwilioError) return send(err.status, err.toBody());
+      if (err instanceof lib.TwilioError) return send(err.status, err.toBody(), path.startsWith('/emulator/') ? { 'Access-Control-Allow-Origin': '*' } : {});
       console.error('emulator: unexpected error', err);
       return send(500, new lib.TwilioError(500, 20500, `Emulator error: ${err.message}`).toBody());
     }
@@ -300,6 +308,7 @@ function describeForHumans(origin, { functionsOrigin = `http://localhost:${proce
     `  Schedule admin (docs/schedule-manager.md):  ADMIN=$(curl -s -X POST ${origin}/emulator/tokens -d identity=ada -d roles=admin | ${json('token')})`,
     `                 curl -s ${functionsOrigin}/admin/list -d Token=$ADMIN`,
     `  More (pickup, fault injection): docs/emulator.md`,
+    `  Wallboard with a synthetic day:  npm run simulate   (prints the page's URL; docs/wallboard.md)`,
   ];
 }
 

@@ -73,7 +73,7 @@ module.exports = {
       webhook_url: null,
       webhooks_from_rest_enabled: false,
       reachability_webhooks_enabled: false,
-      acl_enabled: false,
+      acl_enabled: Boolean(s.aclEnabled),
       reachability_debouncing_enabled: false,
       reachability_debouncing_window: 5000,
       links: { maps: `${host}/Services/${s.sid}/Maps`, documents: `${host}/Services/${s.sid}/Documents`, lists: `${host}/Services/${s.sid}/Lists` },

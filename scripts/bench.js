@@ -102,6 +102,12 @@ async function main() {
     figures.queue_stats = await benchQueueStats();
     if (!asJson) console.log(`\n${formatQueueStats(figures.queue_stats)}`);
   }
+  const staffingBench = path.join(__dirname, 'bench-staffing.js');
+  if (fs.existsSync(staffingBench)) {
+    const { benchStaffing, formatStaffing } = require(staffingBench);
+    figures.staffing = benchStaffing();
+    if (!asJson) console.log(`\n${formatStaffing(figures.staffing)}`);
+  }
   const historyBench = path.join(__dirname, 'bench-history.js');
   if (fs.existsSync(historyBench)) {
     const { benchHistory, formatHistory } = require(historyBench);

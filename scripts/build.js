@@ -9,6 +9,8 @@
 // The rewrite makes the glue read the wasm through Runtime.getAssets(), since deployed private
 // assets get opaque file names; the build fails if the text to rewrite is not found. Steps after
 // cargo are skipped for a crate whose wasm did not change, so a no-change build takes seconds.
+// Crates with a browser face (src/web.rs) are built with `--target web` into assets/<crate>/wasm/,
+// and pinned browser libraries are copied from node_modules (BROWSER_ASSETS).
 // Finally the shipped schedule config is validated with the module just built.
 const { execFileSync } = require('child_process');
 const crypto = require('crypto');
@@ -81,6 +83,30 @@ function buildCrate(crate) {
   console.log(`build: ${crate} -> ${path.relative(root, wasmOut)} (${fs.statSync(wasmOut).size} bytes), ${path.relative(root, glueOut)}`);
 }
 
+// A crate with a browser face (src/web.rs) is built with `--target web` for its public page:
+// crates/<name> -> assets/<name>/wasm/<name>.js (an ES module) and <name>_bg.wasm.
+const webCrates = fs
+  .readdirSync(path.join(root, 'crates'))
+  .filter((dir) => fs.existsSync(path.join(root, 'crates', dir, 'src', 'web.rs')))
+  .sort();
+
+function buildWebCrate(crate) {
+  const name = crate.replace(/-/g, '_');
+  const built = path.join(targetDir, 'wasm32-unknown-unknown', 'release', `${name}.wasm`);
+  const pkgDir = path.join(root, 'pkg', `${name}-web`);
+  const outDir = path.join(root, 'assets', crate, 'wasm');
+  const stampFile = path.join(pkgDir, '.source-sha256');
+  const digest = crypto.createHash('sha256').update(fs.readFileSync(built)).update(fs.readFileSync(__filename)).digest('hex');
+  if (fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === digest && fs.existsSync(path.join(outDir, `${name}.js`))) return;
+  fs.rmSync(pkgDir, { recursive: true, force: true });
+  run('wasm-bindgen', ['--target', 'web', '--no-typescript', '--out-dir', pkgDir, built]);
+  fs.mkdirSync(outDir, { recursive: true });
+  run(bin('wasm-opt'), ['-Oz', ...WASM_FEATURES, '--strip-debug', '--strip-producers', path.join(pkgDir, `${name}_bg.wasm`), '-o', path.join(outDir, `${name}_bg.wasm`)]);
+  fs.copyFileSync(path.join(pkgDir, `${name}.js`), path.join(outDir, `${name}.js`));
+  fs.writeFileSync(stampFile, digest);
+  console.log(`build: ${crate} (browser) -> ${path.relative(root, outDir)}/`);
+}
+
 function validateShippedConfig() {
   const { ScheduleBook } = require(path.join(root, 'functions', 'wasm', 'schedule.private.js'));
   const file = path.join(root, 'assets', 'config.private.json');
@@ -92,22 +118,30 @@ function validateShippedConfig() {
   console.log('build: assets/config.private.json is valid');
 }
 
-// The history view's chart library, from its pinned npm package (devDependency; the copy is deployed).
-function copyChartLibrary() {
-  const from = path.join(root, 'node_modules', 'chart.js', 'dist', 'chart.umd.min.js');
-  const to = path.join(root, 'assets', 'wallboard', 'vendor', 'chart.js');
-  const source = fs.readFileSync(from);
-  if (fs.existsSync(to) && fs.readFileSync(to).equals(source)) return;
-  fs.mkdirSync(path.dirname(to), { recursive: true });
-  fs.writeFileSync(to, source);
-  console.log(`build: ${path.relative(root, from)} -> ${path.relative(root, to)}`);
+// Browser libraries the public pages load, copied from their pinned npm packages (not committed).
+const BROWSER_ASSETS = [
+  { from: 'node_modules/twilio-sync/builds/twilio-sync.min.js', to: 'assets/wallboard/vendor/twilio-sync.js' },
+  // The history view's charts (docs/queue-history.md).
+  { from: 'node_modules/chart.js/dist/chart.umd.min.js', to: 'assets/wallboard/vendor/chart.js' },
+];
+
+function copyBrowserAssets() {
+  for (const { from, to } of BROWSER_ASSETS) {
+    const source = fs.readFileSync(path.join(root, from));
+    const target = path.join(root, to);
+    if (fs.existsSync(target) && fs.readFileSync(target).equals(source)) continue;
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, source);
+    console.log(`build: ${from} -> ${to}`);
+  }
 }
 
 try {
-  const packages = crates.flatMap((c) => ['-p', c]);
+  copyBrowserAssets();
+  const packages = [...crates, ...webCrates].flatMap((c) => ['-p', c]);
   run('cargo', ['build', '--release', '--target', 'wasm32-unknown-unknown', ...packages]);
   crates.forEach(buildCrate);
-  copyChartLibrary();
+  webCrates.forEach(buildWebCrate);
   if (crates.includes('schedule')) validateShippedConfig();
 } catch (err) {
   console.error(err.message);

@@ -52,7 +52,21 @@ function ensureNpmPackages() {
   }
 }
 
+/**
+ * The wallboard's browser tests drive Debian's chromium (tests/helpers/browser.js). Installed for
+ * `npm test` and `setup.js --browser` when /usr/bin/chromium is missing (as root, or through sudo).
+ */
+function ensureChromium() {
+  const wanted = process.argv.includes('--browser') || process.env.npm_lifecycle_event === 'test';
+  if (!wanted || process.env.CHROMIUM_PATH || fs.existsSync('/usr/bin/chromium')) return;
+  console.log("setup: installing Debian's chromium for the browser tests (apt-get)");
+  const root = typeof process.getuid === 'function' && process.getuid() === 0;
+  const sh = (cmd) => run(root ? 'sh' : 'sudo', root ? ['-c', cmd] : ['sh', '-c', cmd], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  sh('apt-get update && apt-get install -y chromium');
+}
+
 ensureWasmTarget();
 ensureWasmBindgenCli();
 // `--rust-only`: the Rust tools alone (scripts/prepare.js, run by npm while it installs packages).
 if (!process.argv.includes('--rust-only')) ensureNpmPackages();
+ensureChromium();

@@ -16,6 +16,8 @@ const ASSET_RULES = [
   { what: 'schedule config', pattern: /^\/config\.json$/, access: 'private' },
   { what: 'hold music', pattern: /^\/[\w-]+\.mp3$/, access: 'public' },
   { what: 'page', pattern: /^\/[\w/-]+\.(html|css|js|svg|png|ico)$/, access: 'public' },
+  { what: 'wallboard thresholds', pattern: /^\/wallboard\/config\.json$/, access: 'public' },
+  { what: 'page wasm (a crate with a browser face)', pattern: /^\/[\w-]+\/wasm\/[a-z_]+_bg\.wasm$/, access: 'public' },
 ];
 const FUNCTION_RULES = [
   { what: 'shared helper', pattern: /^\/common\/[\w-]+$/, access: 'private' },

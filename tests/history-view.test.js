@@ -67,7 +67,7 @@ test('the history view charts a simulated week', async () => {
   assert.equal((await chartData('chart-hourOfDay')).labels.length, 24);
   assert.equal((await chartData('chart-dayOfWeek')).labels.length, 7);
   assert.deepEqual((await chartData('chart-queue')).labels, seeded.queues.map((q) => q.friendlyName).sort());
-  const shots = path.join(root, 'docs', 'images');
+  const shots = path.join(root, 'docs', 'img');
   fs.mkdirSync(shots, { recursive: true });
   await page.screenshot({ path: path.join(shots, 'queue-history.png'), fullPage: true });
 });

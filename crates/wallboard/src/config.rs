@@ -1,0 +1,242 @@
+//! The thresholds config (`assets/wallboard/config.json`): defaults, per-queue overrides, and the
+//! validation that names a bad field.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use thiserror::Error;
+
+/// Warn and alert levels of one figure.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+pub struct Limits {
+    pub warn: f64,
+    pub alert: f64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+struct PartialLimits {
+    warn: Option<f64>,
+    alert: Option<f64>,
+}
+
+/// A queue's overrides (every field optional).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Override {
+    sla_threshold_seconds: Option<u32>,
+    sla_target: Option<f64>,
+    sla_warn_margin: Option<f64>,
+    waiting_tasks: Option<PartialLimits>,
+    longest_wait_seconds: Option<PartialLimits>,
+    aht_seconds: Option<f64>,
+}
+
+/// Wallboard-mode layout.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Kiosk {
+    pub columns: u32,
+    pub rows: u32,
+    pub page_seconds: f64,
+}
+
+impl Default for Kiosk {
+    fn default() -> Self {
+        Kiosk {
+            columns: 3,
+            rows: 2,
+            page_seconds: 12.0,
+        }
+    }
+}
+
+/// The thresholds config, with its defaults.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Config {
+    /// Which of the record's thresholds drives the colour (default 30 s).
+    pub sla_threshold_seconds: u32,
+    /// A target overriding the record's `slaTarget` (a fraction).
+    pub sla_target: Option<f64>,
+    /// `warn` when the level is less than this above the target (default 0.05).
+    pub sla_warn_margin: f64,
+    pub waiting_tasks: Limits,
+    pub longest_wait_seconds: Limits,
+    /// Handle time for "agents needed now"; `None`: the server's `STAFFING_DEFAULT_AHT_SECONDS`.
+    pub aht_seconds: Option<f64>,
+    pub staffing_refresh_seconds: f64,
+    pub kiosk: Kiosk,
+    queues: BTreeMap<String, Override>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            sla_threshold_seconds: 30,
+            sla_target: None,
+            sla_warn_margin: 0.05,
+            waiting_tasks: Limits {
+                warn: 3.0,
+                alert: 6.0,
+            },
+            longest_wait_seconds: Limits {
+                warn: 60.0,
+                alert: 120.0,
+            },
+            aht_seconds: None,
+            staffing_refresh_seconds: 60.0,
+            kiosk: Kiosk::default(),
+            queues: BTreeMap::new(),
+        }
+    }
+}
+
+/// A config that cannot be used: the field and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("wallboard config: {field}: {problem}")]
+pub struct ConfigError {
+    pub field: String,
+    pub problem: String,
+}
+
+fn bad(field: impl Into<String>, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        field: field.into(),
+        problem: problem.into(),
+    }
+}
+
+/// The limits that apply to one queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Effective {
+    pub sla_threshold_seconds: u32,
+    pub sla_target: Option<f64>,
+    pub sla_warn_margin: f64,
+    pub waiting_tasks: Limits,
+    pub longest_wait_seconds: Limits,
+    pub aht_seconds: Option<f64>,
+    pub aht_from: &'static str,
+}
+
+fn check_share(field: &str, v: Option<f64>, allow_zero: bool) -> Result<(), ConfigError> {
+    match v {
+        Some(x) if !x.is_finite() || !(0.0..=1.0).contains(&x) || (!allow_zero && x == 0.0) => {
+            Err(bad(
+                field,
+                format!(
+                    "{x} is not a fraction {} 0 and at most 1",
+                    if allow_zero { "from" } else { "above" }
+                ),
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn check_limits(field: &str, warn: Option<f64>, alert: Option<f64>) -> Result<(), ConfigError> {
+    for (name, v) in [("warn", warn), ("alert", alert)] {
+        if let Some(x) = v {
+            if !x.is_finite() || x < 0.0 {
+                return Err(bad(
+                    format!("{field}.{name}"),
+                    format!("{x} is not a number from 0"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_aht(field: &str, v: Option<f64>) -> Result<(), ConfigError> {
+    match v {
+        Some(x) if !(x.is_finite() && x > 0.0 && x <= 86_400.0) => Err(bad(
+            field,
+            format!("{x} is not a number of seconds above 0, at most 86400"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+impl Config {
+    /// Parses and validates the config's JSON text.
+    pub fn parse(text: &str) -> Result<Config, ConfigError> {
+        let config: Config =
+            serde_json::from_str(text).map_err(|e| bad("(file)", e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        check_share("slaTarget", self.sla_target, false)?;
+        check_share("slaWarnMargin", Some(self.sla_warn_margin), true)?;
+        check_limits(
+            "waitingTasks",
+            Some(self.waiting_tasks.warn),
+            Some(self.waiting_tasks.alert),
+        )?;
+        check_limits(
+            "longestWaitSeconds",
+            Some(self.longest_wait_seconds.warn),
+            Some(self.longest_wait_seconds.alert),
+        )?;
+        check_aht("ahtSeconds", self.aht_seconds)?;
+        if !(self.staffing_refresh_seconds.is_finite() && self.staffing_refresh_seconds >= 5.0) {
+            return Err(bad("staffingRefreshSeconds", "must be at least 5"));
+        }
+        if self.kiosk.columns == 0
+            || self.kiosk.rows == 0
+            || !(self.kiosk.page_seconds.is_finite() && self.kiosk.page_seconds >= 1.0)
+        {
+            return Err(bad(
+                "kiosk",
+                "columns and rows must be at least 1, pageSeconds at least 1",
+            ));
+        }
+        for (queue, o) in &self.queues {
+            let f = |name: &str| format!("queues.{queue}.{name}");
+            check_share(&f("slaTarget"), o.sla_target, false)?;
+            check_share(&f("slaWarnMargin"), o.sla_warn_margin, true)?;
+            if let Some(l) = &o.waiting_tasks {
+                check_limits(&f("waitingTasks"), l.warn, l.alert)?;
+            }
+            if let Some(l) = &o.longest_wait_seconds {
+                check_limits(&f("longestWaitSeconds"), l.warn, l.alert)?;
+            }
+            check_aht(&f("ahtSeconds"), o.aht_seconds)?;
+        }
+        Ok(())
+    }
+
+    /// The limits for the queue `sid` named `name` (an override by SID wins over one by name).
+    pub fn for_queue(&self, sid: &str, name: &str) -> Effective {
+        let o = self
+            .queues
+            .get(sid)
+            .or_else(|| self.queues.get(name))
+            .cloned()
+            .unwrap_or_default();
+        let merge = |base: Limits, p: Option<PartialLimits>| {
+            let p = p.unwrap_or_default();
+            Limits {
+                warn: p.warn.unwrap_or(base.warn),
+                alert: p.alert.unwrap_or(base.alert),
+            }
+        };
+        let (aht_seconds, aht_from) = match (o.aht_seconds, self.aht_seconds) {
+            (Some(a), _) => (Some(a), "queue"),
+            (None, Some(a)) => (Some(a), "default"),
+            (None, None) => (None, "server"),
+        };
+        Effective {
+            sla_threshold_seconds: o
+                .sla_threshold_seconds
+                .unwrap_or(self.sla_threshold_seconds),
+            sla_target: o.sla_target.or(self.sla_target),
+            sla_warn_margin: o.sla_warn_margin.unwrap_or(self.sla_warn_margin),
+            waiting_tasks: merge(self.waiting_tasks, o.waiting_tasks),
+            longest_wait_seconds: merge(self.longest_wait_seconds, o.longest_wait_seconds),
+            aht_seconds,
+            aht_from,
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! The browser face (wasm-bindgen `--target web`, loaded by `assets/wallboard/wallboard.js`).
+//!
+//! ```js
+//! const wb = new Wallboard(configJsonText);   // throws an Error naming a bad config field
+//! wb.board(records, {channel: 'voice' | null, queues: ['Sales', 'WQ…']}, Date.now(), connected)
+//!   // -> {tiles: [...], summary: {...}}  (see the crate docs)
+//! wb.kiosk()                                 // {columns, rows, pageSeconds}
+//! ```
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| JsValue::from(js_sys::Error::new(&e.to_string())))
+}
+
+#[derive(Deserialize, Default)]
+struct ViewIn {
+    #[serde(default)]
+    channel: Option<String>,
+    #[serde(default)]
+    queues: Vec<String>,
+}
+
+#[wasm_bindgen]
+pub struct Wallboard {
+    config: crate::Config,
+}
+
+#[wasm_bindgen]
+impl Wallboard {
+    #[wasm_bindgen(constructor)]
+    pub fn new(config_json: &str) -> Result<Wallboard, JsValue> {
+        crate::Config::parse(config_json)
+            .map(|config| Wallboard { config })
+            .map_err(|e| JsValue::from(js_sys::Error::new(&e.to_string())))
+    }
+
+    pub fn board(
+        &self,
+        records: JsValue,
+        view: JsValue,
+        now_ms: f64,
+        connected: bool,
+    ) -> Result<JsValue, JsValue> {
+        let records: Vec<Value> = serde_wasm_bindgen::from_value(records).unwrap_or_default();
+        let view: ViewIn = serde_wasm_bindgen::from_value(view).unwrap_or_default();
+        let view = crate::View {
+            channel: view.channel.filter(|c| !c.is_empty()),
+            queues: view.queues,
+        };
+        to_js(&crate::board(
+            &records,
+            &self.config,
+            &view,
+            now_ms,
+            connected,
+        ))
+    }
+
+    pub fn kiosk(&self) -> Result<JsValue, JsValue> {
+        let k = self.config.kiosk;
+        to_js(
+            &serde_json::json!({"columns": k.columns, "rows": k.rows, "pageSeconds": k.page_seconds, "staffingRefreshSeconds": self.config.staffing_refresh_seconds}),
+        )
+    }
+}

@@ -1,0 +1,153 @@
+// A contact center you can drive over HTTP: queues, agents and task life-cycle steps change the
+// TaskRouter state of taskrouter-stats.js, and each change is delivered, signed, to the workspace's
+// Event Callback URL with TaskRouter's event fields, as TaskRouter would. `npm run simulate` and
+// the wallboard's browser tests drive the real queue-stats function through it.
+//
+//   POST   /emulator/event-callback              {url}: the workspace's Event Callback URL
+//   POST   /emulator/taskqueues                  {friendlyName, sid?} -> queue (task-queue.created)
+//   DELETE /emulator/taskqueues/{WQ}             (task-queue.deleted)
+//   POST   /emulator/taskqueues/{WQ}/workers     {workerSid?, friendlyName?, activity?} (worker.created)
+//   POST   /emulator/workers/{WK}/activity       {activity} (worker.activity.update)
+//   POST   /emulator/taskqueues/{WQ}/tasks/{WT}/{step}   {channel?, priority?, ageSeconds? (entered:
+//          created that long ago, e.g. in an IVR)}: entered, reserved,
+//          accepted, rejected, timeout, rescinded, wrapup, completed, canceled, moved, deleted
+//
+// Each answers `{..., delivery: {status, body}}` (the function's answer) once the callback returned.
+const trs = require('./taskrouter-stats');
+
+const EVENT_OF_STEP = {
+  entered: 'task-queue.entered',
+  reserved: 'reservation.created',
+  accepted: 'reservation.accepted',
+  rejected: 'reservation.rejected',
+  timeout: 'reservation.timeout',
+  rescinded: 'reservation.rescinded',
+  wrapup: 'task.wrapup',
+  completed: 'task.completed',
+  canceled: 'task.canceled',
+  moved: 'task-queue.moved',
+  deleted: 'task.deleted',
+};
+
+module.exports = {
+  name: 'contactCenter',
+  EVENT_OF_STEP,
+
+  init: () => ({ callbackUrl: null, events: 0 }),
+
+  routes(router, ctx) {
+    const { lib, clock } = ctx;
+    const control = { control: true };
+    const area = () => ctx.state.contactCenter;
+    const queueOf = (sid) => {
+      const q = ctx.state.taskqueues.queues.get(sid);
+      if (!q) throw lib.errors.notFound(`/emulator/taskqueues/${sid}`);
+      return q;
+    };
+
+    async function deliver(eventType, fields) {
+      const url = area().callbackUrl;
+      if (!url) return null;
+      const now = clock.now();
+      area().events += 1;
+      const record = await ctx.deliver(url, {
+        EventType: eventType,
+        AccountSid: ctx.accountSid,
+        WorkspaceSid: ctx.state.taskrouter.workspace.sid,
+        WorkspaceName: ctx.state.taskrouter.workspace.friendlyName,
+        Sid: lib.newSid('EV'),
+        Timestamp: String(Math.floor(now / 1000)),
+        EventDate: new Date(now).toISOString(),
+        EventDateMs: String(now),
+        EventDescription: eventType,
+        ...fields,
+      });
+      let body = record.body;
+      try {
+        body = JSON.parse(record.body);
+      } catch {
+        /* as text */
+      }
+      return { status: record.status, error: record.error, body };
+    }
+    const queueFields = (q) => ({ TaskQueueSid: q.sid, TaskQueueName: q.friendlyName, TaskQueueTargetExpression: q.targetWorkers });
+
+    router.post('/emulator/event-callback', (req) => ((area().callbackUrl = req.body.url ? String(req.body.url) : null), { body: { url: area().callbackUrl } }), control);
+
+    router.post(
+      '/emulator/taskqueues',
+      async (req) => {
+        const q = trs.createQueue(ctx, { friendlyName: req.body.friendlyName, sid: req.body.sid });
+        const delivery = await deliver('task-queue.created', { ResourceType: 'TaskQueue', ResourceSid: q.sid, ...queueFields(q) });
+        return { status: 201, body: { sid: q.sid, friendlyName: q.friendlyName, delivery } };
+      },
+      control,
+    );
+    router.delete(
+      '/emulator/taskqueues/:queue',
+      async (req) => {
+        const q = queueOf(req.params.queue);
+        trs.deleteQueue(ctx, q.sid);
+        const delivery = await deliver('task-queue.deleted', { ResourceType: 'TaskQueue', ResourceSid: q.sid, ...queueFields(q) });
+        return { body: { sid: q.sid, delivery } };
+      },
+      control,
+    );
+    router.post(
+      '/emulator/taskqueues/:queue/workers',
+      async (req) => {
+        const q = queueOf(req.params.queue);
+        const workerSid = req.body.workerSid || lib.newSid('WK');
+        const w = trs.addWorker(ctx, q.sid, workerSid, { activity: req.body.activity || 'Available', friendlyName: req.body.friendlyName });
+        const delivery = await deliver('worker.created', { ResourceType: 'Worker', ResourceSid: w.sid, WorkerSid: w.sid, WorkerName: w.friendlyName, WorkerActivityName: w.activityName });
+        return { status: 201, body: { sid: w.sid, activity: w.activityName, delivery } };
+      },
+      control,
+    );
+    router.post(
+      '/emulator/workers/:worker/activity',
+      async (req) => {
+        const activity = String(req.body.activity || 'Available');
+        trs.setActivity(ctx, req.params.worker, activity);
+        const delivery = await deliver('worker.activity.update', { ResourceType: 'Worker', ResourceSid: req.params.worker, WorkerSid: req.params.worker, WorkerActivityName: activity });
+        return { body: { sid: req.params.worker, activity, delivery } };
+      },
+      control,
+    );
+    router.post(
+      '/emulator/taskqueues/:queue/tasks/:task/:step',
+      async (req) => {
+        const q = queueOf(req.params.queue);
+        const step = req.params.step;
+        if (!(step in EVENT_OF_STEP)) throw lib.errors.invalidParam('step', `${step}; expected one of ${Object.keys(EVENT_OF_STEP).join(', ')}`);
+        let task;
+        try {
+          const ageMs = Number(req.body.ageSeconds) > 0 ? Number(req.body.ageSeconds) * 1000 : 0; // created before it entered
+          task = trs.taskStep(ctx, q.sid, req.params.task, step, { channel: req.body.channel || 'voice', priority: req.body.priority, createdAt: ageMs ? clock.now() - ageMs : undefined });
+        } catch (err) {
+          throw lib.errors.invalidParam('task', err.message);
+        }
+        const eventType = EVENT_OF_STEP[step];
+        const reservation = eventType.startsWith('reservation.');
+        const delivery = await deliver(eventType, {
+          ResourceType: reservation ? 'Reservation' : 'Task',
+          ResourceSid: reservation ? lib.fixedSid('WR', `${task.sid}`) : task.sid,
+          TaskSid: task.sid,
+          TaskAttributes: '{}',
+          TaskAge: String(Math.floor((clock.now() - task.createdAt) / 1000)),
+          TaskPriority: String(task.priority),
+          TaskAssignmentStatus: task.status,
+          TaskChannelSid: lib.fixedSid('TC', `channel:${task.channel}`),
+          TaskChannelUniqueName: task.channel,
+          TaskQueueEnteredDate: new Date(task.enteredAt).toISOString(),
+          ...(reservation ? { ReservationSid: lib.fixedSid('WR', `${task.sid}`) } : {}),
+          ...queueFields(q),
+        });
+        return { body: { task: task.sid, step, status: task.status, delivery } };
+      },
+      control,
+    );
+  },
+
+  snapshot: (state) => ({ callbackUrl: state.callbackUrl, events: state.events }),
+};

@@ -1,0 +1,39 @@
+// GET|POST /staffing — Erlang C: agents needed for a service-level target (crates/staffing).
+// Parameters (query, form or JSON): callsPerInterval, intervalMinutes (30), ahtSeconds,
+// thresholdSeconds (20), target (0.8, 80 or 80%), maxOccupancy, shrinkage, agents (a what-if).
+// With `queueSid` (and no callsPerInterval) the arrivals are the queue's tasks entered over the last
+// 30 minutes of TaskRouter statistics; without ahtSeconds, STAFFING_DEFAULT_AHT_SECONDS is used.
+// Any worker's Flex token, or the wallboard key (header `Authorization: Wallboard <key>`).
+const { wasmModule, callWasm } = require(Runtime.getFunctions()['common/wasm'].path);
+const { handle, HttpError, formFields } = require(Runtime.getFunctions()['common/http'].path);
+const tw = require(Runtime.getFunctions()['common/client'].path);
+const auth = require(Runtime.getFunctions()['common/auth'].path);
+
+const staffing = wasmModule('staffing');
+const FIELDS = ['callsPerInterval', 'intervalMinutes', 'ahtSeconds', 'thresholdSeconds', 'target', 'maxOccupancy', 'shrinkage', 'agents'];
+const WINDOW_MINUTES = 30;
+
+async function observedArrivals(context, queueSid, channel) {
+  if (!/^WQ[0-9a-fA-F]{32}$/.test(queueSid)) throw new HttpError(400, `queueSid ${JSON.stringify(queueSid)} is not a TaskQueue SID (WQ + 32 hex digits)`, { parameter: 'queueSid' });
+  const workspace = tw.requireEnv(context, 'TWILIO_FLEX_WORKSPACE_SID');
+  const client = tw.twilioClient(context);
+  const query = { minutes: WINDOW_MINUTES, ...(channel ? { taskChannel: channel } : {}) };
+  const stats = await tw
+    .withRetry(context, () => client.taskrouter.v1.workspaces(workspace).taskQueues(queueSid).cumulativeStatistics().fetch(query))
+    .catch((err) => {
+      throw tw.twilioFailure(`Reading the statistics of TaskQueue ${queueSid}`, err);
+    });
+  return [stats.tasksEntered, WINDOW_MINUTES];
+}
+
+exports.handler = handle(async (context, event) => {
+  await auth.authorize(context, event, { kind: 'anyWorker', wallboardKey: true });
+  const request = formFields(event, FIELDS);
+  const queueSid = event.queueSid === undefined ? '' : String(event.queueSid).trim();
+  if (queueSid && request.callsPerInterval === undefined) {
+    request.observedArrivals = await observedArrivals(context, queueSid, event.channel ? String(event.channel) : '');
+  }
+  if (context.STAFFING_DEFAULT_AHT_SECONDS) request.defaultAhtSeconds = String(context.STAFFING_DEFAULT_AHT_SECONDS);
+  const answer = callWasm(staffing, (wasm) => wasm.staffing(request));
+  return { status: 200, body: queueSid ? { queueSid, ...answer } : answer };
+});
