@@ -4,7 +4,7 @@
 // the wallboard's browser tests drive the real queue-stats function through it.
 //
 //   POST   /emulator/event-callback              {url}: the workspace's Event Callback URL
-//   POST   /emulator/taskqueues                  {friendlyName, sid?} -> queue (task-queue.created)
+//   POST   /emulator/taskqueues                  {friendlyName, sid?} -> queue (task-queue.created; an existing sid is kept)
 //   DELETE /emulator/taskqueues/{WQ}             (task-queue.deleted)
 //   POST   /emulator/taskqueues/{WQ}/workers     {workerSid?, friendlyName?, activity?} (worker.created)
 //   POST   /emulator/workers/{WK}/activity       {activity} (worker.activity.update)
@@ -77,7 +77,9 @@ module.exports = {
     router.post(
       '/emulator/taskqueues',
       async (req) => {
-        const q = trs.createQueue(ctx, { friendlyName: req.body.friendlyName, sid: req.body.sid });
+        // A `sid` of an existing queue (e.g. one with seeded history) keeps it and announces it again.
+        const known = req.body.sid && ctx.state.taskqueues.queues.get(req.body.sid);
+        const q = known || trs.createQueue(ctx, { friendlyName: req.body.friendlyName, sid: req.body.sid });
         const delivery = await deliver('task-queue.created', { ResourceType: 'TaskQueue', ResourceSid: q.sid, ...queueFields(q) });
         return { status: 201, body: { sid: q.sid, friendlyName: q.friendlyName, delivery } };
       },

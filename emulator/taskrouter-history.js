@@ -3,6 +3,7 @@
 //   GET /v1/Workspaces/{WS}/Events                         (StartDate, EndDate, Minutes, EventType,
 //                                                           TaskQueueSid, TaskSid, WorkerSid, PageSize, PageToken)
 //   GET /v1/Workspaces/{WS}/Workers/CumulativeStatistics   (StartDate, EndDate, Minutes, TaskQueueSid, TaskChannel)
+//   POST /emulator/history/seed {days, queues?, seed?}      control: past traffic (history-traffic.js)
 //
 // Events: one per task step of every queue's log (entered → task-queue.entered, reserved →
 // reservation.created, accepted → reservation.accepted, completed → task.completed …) and one
@@ -159,6 +160,18 @@ module.exports = {
         };
       },
       opts,
+    );
+
+    // Control: days of synthetic past traffic (emulator/history-traffic.js) for queue history.
+    router.post(
+      '/emulator/history/seed',
+      (req) => {
+        const days = req.body.days === undefined ? 7 : Number(req.body.days);
+        if (!Number.isInteger(days) || days < 1 || days > 30) throw lib.errors.invalidParam('days', 'a whole number of days from 1 to 30');
+        const queues = req.body.queues === undefined ? undefined : [].concat(req.body.queues).map(String);
+        return { status: 201, body: require('./history-traffic').stepHistory(ctx, { days, queues, seed: Number(req.body.seed) || 42 }) };
+      },
+      { control: true },
     );
 
     router.get(

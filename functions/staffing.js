@@ -2,15 +2,17 @@
 // Parameters (query, form or JSON): callsPerInterval, intervalMinutes (30), ahtSeconds,
 // thresholdSeconds (20), target (0.8, 80 or 80%), maxOccupancy, shrinkage, agents (a what-if).
 // With `queueSid` (and no callsPerInterval) the arrivals are the queue's tasks entered over the last
-// 30 minutes of TaskRouter statistics; without ahtSeconds, STAFFING_DEFAULT_AHT_SECONDS is used.
+// 30 minutes of TaskRouter statistics; without ahtSeconds, the queue's measured handle time (queue
+// history, last 7 days), else fallbackAhtSeconds, else STAFFING_DEFAULT_AHT_SECONDS is used.
 // Any worker's Flex token, or the wallboard key (header `Authorization: Wallboard <key>`).
 const { wasmModule, callWasm } = require(Runtime.getFunctions()['common/wasm'].path);
 const { handle, HttpError, formFields } = require(Runtime.getFunctions()['common/http'].path);
 const tw = require(Runtime.getFunctions()['common/client'].path);
 const auth = require(Runtime.getFunctions()['common/auth'].path);
+const { measuredHandleTime } = require(Runtime.getFunctions()['common/history-hook'].path);
 
 const staffing = wasmModule('staffing');
-const FIELDS = ['callsPerInterval', 'intervalMinutes', 'ahtSeconds', 'thresholdSeconds', 'target', 'maxOccupancy', 'shrinkage', 'agents'];
+const FIELDS = ['callsPerInterval', 'intervalMinutes', 'ahtSeconds', 'fallbackAhtSeconds', 'thresholdSeconds', 'target', 'maxOccupancy', 'shrinkage', 'agents'];
 const WINDOW_MINUTES = 30;
 
 async function observedArrivals(context, queueSid, channel) {
@@ -32,6 +34,10 @@ exports.handler = handle(async (context, event) => {
   const queueSid = event.queueSid === undefined ? '' : String(event.queueSid).trim();
   if (queueSid && request.callsPerInterval === undefined) {
     request.observedArrivals = await observedArrivals(context, queueSid, event.channel ? String(event.channel) : '');
+  }
+  // The queue's measured handle time (queue history, docs/queue-history.md) comes before any default.
+  if (queueSid && request.ahtSeconds === undefined && context.TWILIO_FLEX_SYNC_SID) {
+    request.measuredAhtSeconds = await measuredHandleTime(context, queueSid).catch((err) => (console.warn(`staffing: no measured handle time: ${err.message}`), null));
   }
   if (context.STAFFING_DEFAULT_AHT_SECONDS) request.defaultAhtSeconds = String(context.STAFFING_DEFAULT_AHT_SECONDS);
   const answer = callWasm(staffing, (wasm) => wasm.staffing(request));

@@ -4,7 +4,11 @@
 // breach at the peaks and recover after. Every change goes through the emulator's TaskRouter state
 // and is delivered to the real queue-stats function as TaskRouter's event callback.
 //
-//   npm run simulate -- [--minutes 10] [--emulator http://127.0.0.1:3001] [--functions http://localhost:3000] [--seed 7]
+//   npm run simulate -- [--minutes 10] [--emulator http://127.0.0.1:3001] [--functions http://localhost:3000] [--seed 7] [--history-days 7]
+//
+// First, `--history-days` (default 7, 0 to skip) of past traffic are stepped into the emulator on a
+// simulated clock (POST /emulator/history/seed) and stored as queue history by the real
+// /queue-history backfill, so the history view has a week of charts (docs/queue-history.md).
 //
 // The day is compressed into `--minutes` of real time: four queues with a few agents each,
 // arrivals following a morning and an afternoon peak, handle times around 40 s, callers who give up
@@ -18,6 +22,7 @@ const EMULATOR = opt('emulator', `http://127.0.0.1:${process.env.EMULATOR_PORT |
 const FUNCTIONS = opt('functions', `http://localhost:${process.env.PORT || 3000}`).replace(/\/+$/, '');
 const MINUTES = Number(opt('minutes', 10));
 const TICK_MS = 250;
+const HISTORY_DAYS = Number(opt('history-days', 7));
 
 // A small seeded generator, so a run can be repeated.
 let seed = Number(opt('seed', Date.now() % 100000)) >>> 0;
@@ -43,16 +48,36 @@ async function control(method, path, body) {
 /** Arrival-rate multiplier over the day (0..1 of the run): a morning and an afternoon peak. */
 const dayCurve = (x) => 0.5 + 1.0 * Math.exp(-(((x - 0.3) / 0.08) ** 2)) + 0.8 * Math.exp(-(((x - 0.7) / 0.1) ** 2));
 
+/** Asks /queue-history for the seeded days until every hour is stored (each answer backfills a slice). */
+async function storeHistory(past, token) {
+  const query = new URLSearchParams({ from: past.from, to: past.to, by: 'date' });
+  for (let attempt = 0; attempt < 60; attempt += 1) {
+    const res = await fetch(`${FUNCTIONS}/queue-history?${query}`, { headers: { Authorization: `Bearer ${token}` } });
+    const body = await res.json().catch(() => ({}));
+    if (!res.ok) throw new Error(`GET /queue-history: HTTP ${res.status} ${JSON.stringify(body)}`);
+    if (!body.missing.length) {
+      console.log(`History: ${past.tasks} past tasks, ${body.closedHours} hours stored (${HISTORY_DAYS} days).`);
+      return;
+    }
+    console.log(`History: ${body.closedHours - body.missing.length} of ${body.closedHours} hours stored…`);
+  }
+  throw new Error('GET /queue-history: history still incomplete after 60 requests');
+}
+
 async function main() {
   try {
     await control('GET', '/emulator/requests');
   } catch (err) {
     throw new Error(`No emulator at ${EMULATOR} (${err.message}). Start \`npm start\` first (without credentials in .env).`);
   }
+  // Past days first, before any event callback is registered: they are history, not live events.
+  const past = HISTORY_DAYS > 0 ? await control('POST', '/emulator/history/seed', { days: HISTORY_DAYS, queues: QUEUES.map((q) => q.name) }) : { queues: [] };
   await control('POST', '/emulator/event-callback', { url: `${FUNCTIONS}/realtimestats-updateQueueStatistics` });
   const sim = [];
   for (const q of QUEUES) {
-    const { sid } = await control('POST', '/emulator/taskqueues', { friendlyName: q.name });
+    // A queue with seeded history is kept (its SID given) and announced like a new one.
+    const seeded = past.queues.find((p) => p.friendlyName === q.name);
+    const { sid } = await control('POST', '/emulator/taskqueues', { friendlyName: q.name, ...(seeded ? { sid: seeded.sid } : {}) });
     const agents = [];
     for (let i = 0; i < q.agents; i += 1) {
       const w = await control('POST', `/emulator/taskqueues/${sid}/workers`, { friendlyName: `${q.name.toLowerCase()}-${i + 1}`, activity: 'Available' });
@@ -61,9 +86,11 @@ async function main() {
     sim.push({ ...q, sid, agents, waiting: [], answered: 0, abandoned: 0 });
   }
   const token = await control('POST', '/emulator/tokens', { identity: 'simulated-supervisor', roles: 'supervisor', ttl: 24 * 3600 });
+  if (HISTORY_DAYS > 0) await storeHistory(past, token.token);
   console.log(`Simulating a contact-center day in ${MINUTES} minutes. Open the wallboard:`);
   console.log(`  ${FUNCTIONS}/wallboard/index.html#token=${encodeURIComponent(token.token)}`);
   console.log(`  (a TV with WALLBOARD_KEY set in .env: ${FUNCTIONS}/wallboard/index.html?kiosk=1#key=<the key>)`);
+  if (HISTORY_DAYS > 0) console.log(`  history: ${FUNCTIONS}/wallboard/history.html#token=${encodeURIComponent(token.token)}`);
 
   const started = Date.now();
   const end = started + MINUTES * 60000;

@@ -292,3 +292,21 @@ test('DST change days have 23 and 25 hourly buckets with their real boundaries',
     await berlin.stop();
   }
 });
+
+test('staffing uses the measured handle time of a queue before any default', async () => {
+  const staffing = async (query) => {
+    const res = await fetch(rt.url(`/staffing?${new URLSearchParams(query)}`), { headers: { Authorization: `Wallboard ${KEY}` } });
+    return { status: res.status, body: await res.json() };
+  };
+  // Sales: T1 600 s, T2 240 s, T5 1790 s in the stored hours of the last 7 days.
+  let r = await staffing({ queueSid: q1.sid, fallbackAhtSeconds: '300' });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(r.body.sources.handleTime, 'measured');
+  assert.equal(r.body.ahtSeconds, (600 + 240 + 1790) / 3);
+  r = await staffing({ queueSid: q1.sid, ahtSeconds: '120' });
+  assert.deepEqual([r.body.sources.handleTime, r.body.ahtSeconds], ['request', 120]);
+  // A queue with nothing measured falls back.
+  const empty = trs.createQueue(emu.ctx, { friendlyName: 'New' });
+  r = await staffing({ queueSid: empty.sid, fallbackAhtSeconds: '300' });
+  assert.deepEqual([r.body.sources.handleTime, r.body.ahtSeconds], ['fallback', 300]);
+});

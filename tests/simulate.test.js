@@ -11,7 +11,7 @@ test('a short simulated day fills the queueStats map with four queues that saw t
   try {
     const script = path.join(__dirname, '..', 'scripts', 'simulate.js');
     const output = await new Promise((resolve, reject) => {
-      execFile(process.execPath, [script, '--minutes', '0.3', '--seed', '11', '--emulator', stack.emu.origin, '--functions', stack.rt.base], { timeout: 90000 }, (err, stdout, stderr) =>
+      execFile(process.execPath, [script, '--minutes', '0.3', '--seed', '11', '--history-days', '1', '--emulator', stack.emu.origin, '--functions', stack.rt.base], { timeout: 90000 }, (err, stdout, stderr) =>
         err ? reject(new Error(`${err.message}\n${stdout}\n${stderr}`)) : resolve(stdout),
       );
     });
@@ -23,6 +23,10 @@ test('a short simulated day fills the queueStats map with four queues that saw t
     const entered = records.reduce((n, r) => n + r.cumulativeStats_all.tEnter, 0);
     assert.ok(entered > 0, 'tasks entered the queues');
     assert.ok(records.every((r) => r.realTimeStats_all.eligibleWorkers > 0), 'agents are eligible');
+    // A day of past traffic stored as queue history, in the same four queues.
+    assert.match(output, /History: \d+ past tasks, \d+ hours stored \(1 days\)/);
+    const hours = Object.keys(sync.maps.queueHistory.items).filter((k) => k.startsWith('all.'));
+    assert.ok(hours.length >= 24, `${hours.length} hours stored`);
     const failed = stack.emu.snapshot().webhooks.filter((w) => w.status !== 200);
     assert.deepEqual(failed, [], 'every event callback answered 200');
   } finally {

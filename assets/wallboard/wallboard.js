@@ -197,13 +197,17 @@
   const WORD = { ok: '✔ OK', warn: '▲ WARN', alert: '✖ ALERT', stale: '◌ STALE' };
   const AHT_FROM = { queue: "this queue's setting", default: 'wallboard default', server: 'STAFFING_DEFAULT_AHT_SECONDS' };
 
+  // The handle time staffing used: the queue's measured one (queue history) unless this queue sets
+  // its own; the wallboard's default only when nothing was measured.
+  const ahtSource = (t, st) => (st.sources && st.sources.handleTime === 'measured' ? 'measured, last 7 days' : `${AHT_FROM[t.staffing.ahtFrom]}, not measured`);
+
   function tileHtml(t) {
     const st = state.staffing.get(t.sid);
     const staffing = !st
       ? '<p class="staffing"><small>staffing: computing…</small></p>'
       : st.error
         ? `<p class="staffing"><small>staffing: ${esc(st.error)}</small></p>`
-        : `<p class="staffing">Agents needed now <b class="needed">${st.agents}</b> · available <b>${t.available}</b><br><small>${st.callsPerInterval} arrivals in the last ${st.intervalMinutes} min · AHT ${Math.round(st.ahtSeconds)} s (${AHT_FROM[t.staffing.ahtFrom]}, not measured)</small></p>`;
+        : `<p class="staffing">Agents needed now <b class="needed">${st.agents}</b> · available <b>${t.available}</b><br><small>${st.callsPerInterval} arrivals in the last ${st.intervalMinutes} min · AHT ${Math.round(st.ahtSeconds)} s (${ahtSource(t, st)})</small></p>`;
     const levels = t.serviceLevels.map((l) => `<span class="${l.breached ? 'breached' : ''}">${esc(l.threshold)} s: ${pct(l.level)}</span>`).join(' ');
     const status = t.stale ? 'stale' : t.status;
     return `<article class="tile s-${t.status}${t.stale ? ' stale' : ''}" data-sid="${esc(t.sid)}" data-status="${status}">
@@ -252,7 +256,7 @@
     const tiles = currentBoard().tiles.filter((t) => !only || only.includes(t.sid));
     for (const t of tiles) {
       const q = t.staffing; // what crates/wallboard says to ask for this queue
-      const body = { queueSid: q.queueSid, thresholdSeconds: q.thresholdSeconds, target: q.target, ...(q.channel ? { channel: q.channel } : {}), ...(q.ahtSeconds ? { ahtSeconds: q.ahtSeconds } : {}) };
+      const body = { queueSid: q.queueSid, thresholdSeconds: q.thresholdSeconds, target: q.target, ...(q.channel ? { channel: q.channel } : {}), ...(q.ahtSeconds ? { [q.ahtFrom === 'default' ? 'fallbackAhtSeconds' : 'ahtSeconds']: q.ahtSeconds } : {}) };
       try {
         state.staffing.set(t.sid, await api('/staffing', body));
       } catch (err) {

@@ -1,6 +1,9 @@
-// The queue-history hook of the TaskRouter event callback, kept apart from the queue-stats
-// updater: `historyTick(context)` answers {taskrouterCalls, syncReads, syncWrites} of this call.
-// Off when QUEUE_HISTORY_ENABLED is "false".
+// Queue history for other functions, one warm instance per container:
+//   historyTick(context)               the TaskRouter event callback's hook, kept apart from the
+//                                      queue-stats updater: {taskrouterCalls, syncReads, syncWrites}
+//                                      of this call; off when QUEUE_HISTORY_ENABLED is "false"
+//   measuredHandleTime(context, sid)   staffing: the queue's average handle time over the last 7 days
+//                                      of stored hours (seconds), or null; read at most every 5 min
 const tw = require(Runtime.getFunctions()['common/client'].path);
 const { remainingMs } = require(Runtime.getFunctions()['common/deadline'].path);
 const { wasmModule, callWasm } = require(Runtime.getFunctions()['common/wasm'].path);
@@ -11,8 +14,10 @@ const historyModule = wasmModule('history', (wasm) => new wasm.History(env));
 const h = new Proxy({}, { get: (_, name) => (...args) => callWasm(historyModule, (wasm, instance) => instance[name](...args)) });
 let history = null;
 
-async function historyTick(context) {
-  if (String(context.QUEUE_HISTORY_ENABLED || '').trim().toLowerCase() === 'false') return { off: true };
+const MEASURED_TTL_MS = 5 * 60000;
+let measured = { at: 0, bySid: null };
+
+function instance(context) {
   env = Object.fromEntries(Object.entries(context).filter(([key, value]) => /^QUEUE_(STATS|HISTORY)_/.test(key) && typeof value === 'string'));
   if (!history) {
     history = createHistory({
@@ -24,7 +29,20 @@ async function historyTick(context) {
       timeLeft: () => remainingMs(),
     });
   }
-  return history.tick();
+  return history;
 }
 
-module.exports = { historyTick };
+async function historyTick(context) {
+  if (String(context.QUEUE_HISTORY_ENABLED || '').trim().toLowerCase() === 'false') return { off: true };
+  return instance(context).tick();
+}
+
+async function measuredHandleTime(context, queueSid) {
+  if (!measured.bySid || Date.now() - measured.at > MEASURED_TTL_MS) {
+    measured = { at: Date.now(), bySid: await instance(context).handleTimes([]) };
+  }
+  const found = measured.bySid[queueSid];
+  return found && found.avgHandle !== null ? found.avgHandle : null;
+}
+
+module.exports = { historyTick, measuredHandleTime };

@@ -5,7 +5,7 @@
 //   const history = createHistory({ h, client, workspaceSid, syncServiceSid, retry, now, timeLeft });
 //   await history.series(params)     // GET /queue-history: stored hours, missing ones backfilled within the time left
 //   await history.tick()             // the event callback's hook: closes the last hour, a few queues per call
-//   await history.handleTimes(sids)  // staffing: measured average handle time per queue over the last 7 days
+//   await history.handleTimes(sids)  // staffing: measured average handle time per queue over the last 7 days ([] = all)
 //
 // Everything is injected (wasm proxy, `twilio` client, retry, clock, time budget), so the
 // benchmark and the seeding script drive this same code. It requires nothing from Runtime.
@@ -217,9 +217,11 @@ function createHistory({ h, client, workspaceSid, syncServiceSid, retry = (fn) =
    * time over the last 7 days' stored hours (no backfill: it answers at once),
    * `{[sid]: {avgHandle (s) | null, handled, from, to}}`.
    */
-  async function handleTimes(sids) {
-    const answer = await series({ range: 'last7', by: 'queue', queue: sids.join(',') }, { backfill: false });
-    return Object.fromEntries(sids.map((sid) => {
+  async function handleTimes(sids = []) {
+    const params = { range: 'last7', by: 'queue', ...(sids.length ? { queue: sids.join(',') } : {}) };
+    const answer = await series(params, { backfill: false });
+    const keys = sids.length ? sids : answer.series.map((r) => r.key);
+    return Object.fromEntries(keys.map((sid) => {
       const row = answer.series.find((r) => r.key === sid);
       return [sid, { avgHandle: row ? row.avgHandle : null, handled: row ? row.handled : 0, from: answer.from, to: answer.to }];
     }));

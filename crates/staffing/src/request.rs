@@ -26,8 +26,15 @@ pub struct Request {
     /// when `callsPerInterval` is absent.
     #[serde(default)]
     pub observed_arrivals: Option<(f64, f64)>,
-    /// `STAFFING_DEFAULT_AHT_SECONDS`: used when `ahtSeconds` is absent.
+    /// `STAFFING_DEFAULT_AHT_SECONDS`: used when nothing above gives a handle time.
     pub default_aht_seconds: Option<String>,
+    /// The queue's measured average handle time (seconds) from queue history (last 7 days), set
+    /// by the function for a `queueSid`: used when `ahtSeconds` is absent.
+    #[serde(default)]
+    pub measured_aht_seconds: Option<f64>,
+    /// A caller's fallback (the wallboard's configured default): used when `ahtSeconds` is absent
+    /// and nothing was measured, before `STAFFING_DEFAULT_AHT_SECONDS`.
+    pub fallback_aht_seconds: Option<String>,
 }
 
 /// Where the arrivals and the handle time came from.
@@ -36,7 +43,8 @@ pub struct Request {
 pub struct Sources {
     /// `"request"` or `"taskrouter"` (the queue's tasks entered over the interval).
     pub arrivals: &'static str,
-    /// `"request"` or `"configured"` (`STAFFING_DEFAULT_AHT_SECONDS`).
+    /// `"request"` (`ahtSeconds`), `"measured"` (queue history), `"fallback"`
+    /// (`fallbackAhtSeconds`) or `"configured"` (`STAFFING_DEFAULT_AHT_SECONDS`), in that order.
     pub handle_time: &'static str,
 }
 
@@ -157,19 +165,29 @@ pub fn answer(request: &Request) -> Result<Answer, StaffingError> {
     };
     let aht_range = |v: f64| v > 0.0 && v <= 86_400.0;
     let aht_expected = "seconds above 0, at most 86400";
+    let measured = request
+        .measured_aht_seconds
+        .filter(|v| v.is_finite() && aht_range(*v));
     let (aht, handle_time) = match (
         given(&request.aht_seconds),
+        measured,
+        given(&request.fallback_aht_seconds),
         given(&request.default_aht_seconds),
     ) {
-        (Some(raw), _) => (
+        (Some(raw), _, _, _) => (
             ranged("ahtSeconds", raw, aht_range, aht_expected)?,
             "request",
         ),
-        (None, Some(raw)) => (
+        (None, Some(v), _, _) => (v, "measured"),
+        (None, None, Some(raw), _) => (
+            ranged("fallbackAhtSeconds", raw, aht_range, aht_expected)?,
+            "fallback",
+        ),
+        (None, None, None, Some(raw)) => (
             ranged("STAFFING_DEFAULT_AHT_SECONDS", raw, aht_range, aht_expected)?,
             "configured",
         ),
-        (None, None) => {
+        (None, None, None, None) => {
             return Err(StaffingError::Missing {
                 parameter: "ahtSeconds",
                 hint: "average handle time in seconds",

@@ -141,6 +141,7 @@ fn request(pairs: &[(&str, &str)]) -> Request {
             "shrinkage" => r.shrinkage = v,
             "agents" => r.agents = v,
             "defaultAhtSeconds" => r.default_aht_seconds = v,
+            "fallbackAhtSeconds" => r.fallback_aht_seconds = v,
             other => panic!("unknown test parameter {other}"),
         }
     }
@@ -214,6 +215,44 @@ fn sources_say_where_arrivals_and_handle_time_came_from() {
             handle_time: "request"
         }
     );
+}
+
+#[test]
+fn measured_handle_time_comes_after_the_request_and_before_any_default() {
+    let mut r = request(&[
+        ("callsPerInterval", "100"),
+        ("defaultAhtSeconds", "180"),
+        ("fallbackAhtSeconds", "300"),
+    ]);
+    assert_eq!(
+        (
+            answer(&r).unwrap().aht_seconds,
+            answer(&r).unwrap().sources.handle_time
+        ),
+        (300.0, "fallback")
+    );
+    r.measured_aht_seconds = Some(240.5);
+    assert_eq!(
+        (
+            answer(&r).unwrap().aht_seconds,
+            answer(&r).unwrap().sources.handle_time
+        ),
+        (240.5, "measured")
+    );
+    r.aht_seconds = Some("120".into());
+    assert_eq!(
+        (
+            answer(&r).unwrap().aht_seconds,
+            answer(&r).unwrap().sources.handle_time
+        ),
+        (120.0, "request")
+    );
+    // A measurement that is not a usable handle time is ignored.
+    r.aht_seconds = None;
+    r.measured_aht_seconds = Some(f64::NAN);
+    assert_eq!(answer(&r).unwrap().sources.handle_time, "fallback");
+    r.fallback_aht_seconds = Some("0".into());
+    assert!(answer(&r).is_err());
 }
 
 #[test]
