@@ -58,3 +58,22 @@ test('the service runs on node22 and installs only runtime dependencies', () => 
   assert.equal(pkg.dependencies['twilio-run'], undefined, 'twilio-run is a devDependency');
   assert.match(pkg.scripts.deploy, /twilio-run deploy/);
 });
+
+// Each endpoint's visibility, pinned: people's functions are public (they check a Flex token),
+// Twilio's webhooks protected (signed). A new endpoint must be added here with its visibility.
+const ENDPOINTS = {
+  '/check-schedule': 'public',
+  '/park-call': 'public',
+  '/pickup-parked-call': 'public',
+  '/worker-capacity': 'public',
+  '/call-status-handler': 'protected',
+  '/pickup-twiml': 'protected',
+  '/realtimestats-updateQueueStatistics': 'protected',
+};
+
+test('every endpoint has its pinned visibility', async () => {
+  const { functions } = await utils.getListOfFunctionsAndAssets(root, { functionsFolderNames: [rc.functionsFolder], assetsFolderNames: [rc.assetsFolder] });
+  const endpoints = Object.fromEntries(functions.filter((f) => f.access !== 'private').map((f) => [f.path, f.access]));
+  for (const [p, access] of Object.entries(ENDPOINTS)) assert.equal(endpoints[p], access, `${p} is ${access}`);
+  assert.deepEqual(Object.keys(endpoints).filter((p) => !(p in ENDPOINTS)), [], 'endpoints without a pinned visibility');
+});
