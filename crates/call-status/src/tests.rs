@@ -339,6 +339,13 @@ fn bad_input_is_named() {
     );
 }
 
+fn hostile() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<String>(),
+        "[<>&\"' \\]\u{0}-\u{1f}\u{fffe}\u{1f600}\u{2028}a-z]{0,40}",
+    ]
+}
+
 fn fault() -> impl Strategy<Value = Fault> {
     prop_oneof![
         4 => Just(Fault::None),
@@ -369,6 +376,39 @@ proptest! {
             prop_assert_eq!(w.tasks.len(), 1, "{:?}", faults);
             prop_assert!(w.global.is_none());
         }
+    }
+
+    /// Well-formed callbacks and records carrying hostile values of every size park accepts: the
+    /// wrap-up task carries the record's attributes intact, and the worker's entry still fits in a
+    /// Sync item.
+    #[test]
+    fn hostile_records_reach_the_task_intact(value in hostile(), name in hostile(), timestamp in hostile(), pad in 0usize..15_500, seq in any::<u32>()) {
+        let attrs = json!({"v": value.clone(), "pad": "p".repeat(pad)});
+        let park = parking::park(
+            &parking::ParkRequest { attributes: Some(attrs.to_string()), call_sid: Some(CALL.into()), name: Some(format!("n{name}")),
+                queue_name: Some("q".into()), task_sid: Some(format!("WT{}", "0".repeat(32))), worker_sid: Some(WORKER.into()), workflow_sid: Some(WORKFLOW.into()) },
+            &parking::Settings { domain_name: Some("example.twil.io".into()), hold_music_path: None },
+            NOW - 1_000.0,
+        );
+        let Ok(park) = park else { return Ok(()) }; // too large to park: nothing to wrap up
+        let mut w = World { global: Some((serde_json::to_value(&park.record).expect("json"), 0)), ..World::default() };
+        let callback = Callback { timestamp: Some(timestamp), sequence_number: Some(seq.to_string()), ..cb("completed", "0") };
+        let mut next = start(&callback, "tok", Some(WS), NOW).expect("well-formed");
+        prop_assert!(!matches!(next.action, Action::Answer(_)), "a parked call is wrapped up");
+        loop {
+            if let Action::Answer(answer) = &next.action {
+                prop_assert_eq!(answer.status, 200);
+                break;
+            }
+            let outcome = w.perform(&next.action.clone(), Fault::None);
+            next = resume(next.state, &outcome, NOW);
+        }
+        prop_assert_eq!(w.tasks.len(), 1);
+        prop_assert_eq!(&w.tasks[0].1["v"], &json!(value));
+        prop_assert_eq!(&w.tasks[0].1["targetWorker"], &json!(WORKER));
+        let worker = w.worker.clone().expect("worker entry");
+        prop_assert!(serde_json::to_string(&worker).expect("json").len() <= 16 * 1024);
+        prop_assert_eq!(&worker["attributes"]["v"], &json!(value));
     }
 
     #[test]
