@@ -178,11 +178,11 @@ test("a task's whole life, from entering the queue to completion (map layout)", 
   assert.equal(rec.cumulativeStats_voice.tCompl, 1);
   assert.equal(rec.realTimeStats_all.totalTasks, 0);
 
-  // The same event again: the content is unchanged, but this container only remembers what it
-  // wrote (another container may have written since), so the record is written again, as is.
+  // The same event again changes nothing: Sync's revision is still the one this container wrote
+  // (a read, no write budget), so there is no Sync write.
   r = await post(rt, taskEvent('task.completed', { queue: q, task, worker: alice }));
-  assert.equal(r.body.syncWrites, 1);
-  assert.equal(mapRecord(q.sid).cumulativeStats_all.tCompl, 1);
+  assert.equal(r.body.syncWrites, 0);
+  assert.equal(r.body.skipped, 1);
 });
 
 test('an abandoned task breaches the service level; a short abandon does not count', async () => {

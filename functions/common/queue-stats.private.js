@@ -103,7 +103,7 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) 
   const paced = createPacer({ now, sleep, share: BUDGET_SHARE });
   const bulkGate = createGate({ now, sleep, perSecond: BULK_PER_SECOND });
   const layout = qs.layout();
-  const records = new Map(); // queue SID -> last record read or written by this container
+  const records = new Map(); // queue SID -> {data, revision}: the last record this container read or wrote
   const deleted = new Set(); // queues this container saw deleted
   const indexed = new Set(); // queues whose index entry this container confirmed (documents layout)
   const running = new Map(); // queue SID -> {promise, next: {channels, friendlyName, create, waiters} | null}
@@ -124,20 +124,36 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) 
     return retry(fn);
   }
 
+  const remember = (sid, data, written) => records.set(sid, { data, revision: written && written.revision !== undefined ? String(written.revision) : null });
+  const fetchStored = (sid) => (layout === 'documents' ? retry(() => sync().documents(qs.documentName(sid)).fetch()) : retry(() => sync().syncMaps(MAP).syncMapItems(sid).fetch()));
+
   /** The previous record and where it came from: `cached`, `read` (from Sync now) or `absent`. */
   async function previousRecord(stats, sid) {
-    if (records.has(sid)) return { record: records.get(sid), known: 'cached' };
+    if (records.has(sid)) return { record: records.get(sid).data, known: 'cached' };
     stats.syncReads += 1;
     try {
-      const found =
-        layout === 'documents'
-          ? await retry(() => sync().documents(qs.documentName(sid)).fetch())
-          : await retry(() => sync().syncMaps(MAP).syncMapItems(sid).fetch());
-      records.set(sid, found.data);
+      const found = await fetchStored(sid);
+      remember(sid, found.data, found);
       return { record: found.data, known: 'read' };
     } catch (err) {
       if (notFound(err)) return { record: null, known: 'absent' };
       throw err;
+    }
+  }
+
+  /**
+   * For a record unchanged against this container's memory: `read` when Sync's revision is still
+   * the one this container read or wrote (nobody wrote since: the skip is safe), else `cached`.
+   * One Sync read, no write budget.
+   */
+  async function confirmCached(stats, sid) {
+    const mine = records.has(sid) ? records.get(sid).revision : null;
+    if (mine === null) return 'cached';
+    stats.syncReads += 1;
+    try {
+      return String((await fetchStored(sid)).revision) === mine ? 'read' : 'cached';
+    } catch (err) {
+      return 'cached'; // gone or unreadable: the write plan's update decides
     }
   }
 
@@ -160,9 +176,11 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) 
   async function storeNow(stats, sid, target, record, mayCreate) {
     const doc = () => sync().documents(target.object);
     try {
-      if (target.kind === 'document') await write(stats, () => doc().update({ data: record }));
-      else await write(stats, () => sync().syncMaps(target.object).syncMapItems(sid).update({ data: record }));
-      records.set(sid, record);
+      const written =
+        target.kind === 'document'
+          ? await write(stats, () => doc().update({ data: record }))
+          : await write(stats, () => sync().syncMaps(target.object).syncMapItems(sid).update({ data: record }));
+      remember(sid, record, written);
       return;
     } catch (err) {
       if (!notFound(err)) throw err;
@@ -173,17 +191,18 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) 
       stats.skipped += 1;
       return;
     }
+    let written;
     if (target.kind === 'document') {
       try {
-        await write(stats, () => sync().documents.create({ uniqueName: target.object, data: record }));
+        written = await write(stats, () => sync().documents.create({ uniqueName: target.object, data: record }));
       } catch (err) {
         if (!duplicate(err)) throw err;
-        await write(stats, () => doc().update({ data: record }));
+        written = await write(stats, () => doc().update({ data: record }));
       }
     } else {
-      await createItem(stats, target.object, sid, record);
+      written = await createItem(stats, target.object, sid, record);
     }
-    records.set(sid, record);
+    remember(sid, record, written);
   }
 
   async function createItem(stats, map, key, data) {
@@ -269,7 +288,7 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) 
       queueSid: sid,
       record: built ? built.record : null,
       changed: Boolean(built && built.changed),
-      known,
+      known: built && !built.changed && known === 'cached' ? await confirmCached(stats, sid) : known,
       gone,
       deletedHere: deleted.has(sid),
       indexConfirmed: layout !== 'documents' || indexed.has(sid),
@@ -358,7 +377,8 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) 
           owner.skipped += 1;
           continue;
         }
-        const plan = qs.writePlan({ queueSid: b.key, record: b.record, changed: b.changed, known: known[b.key] || 'absent', gone: false, deletedHere: deleted.has(b.key), indexConfirmed: layout !== 'documents' || indexed.has(b.key) });
+        const was = known[b.key] || 'absent';
+        const plan = qs.writePlan({ queueSid: b.key, record: b.record, changed: b.changed, known: !b.changed && was === 'cached' ? await confirmCached(owner, b.key) : was, gone: false, deletedHere: deleted.has(b.key), indexConfirmed: layout !== 'documents' || indexed.has(b.key) });
         try {
           await perform(owner, b.key, plan);
         } catch (err) {

@@ -19,8 +19,10 @@
 //!    it is not created again. Creating is allowed only when the record was looked for and is
 //!    absent, or never looked for.
 //! 3. **No correcting write is skipped on one container's memory.** An unchanged record is skipped
-//!    only when the comparison was against the record read from Sync in this refresh; against this
-//!    container's remembered copy (another container may have written since), it is written.
+//!    only when the comparison was against what Sync holds: the record read from Sync in this
+//!    refresh, or this container's remembered copy once a read of Sync's revision shows it is
+//!    still the revision this container read or wrote (the shim then says [`Known::Read`]).
+//!    Otherwise (another container may have written since) it is written.
 //! 4. **The index repairs itself.** In the documents layout, a queue whose index entry this
 //!    container has not confirmed gets it checked (read, and written when missing) once.
 //! 5. **Pacing.** Each write's cost against its object's budget is [`write_cost`] of its size.
@@ -35,7 +37,7 @@ use crate::{document_name, index_entry, INDEX_MAP_NAME, MAP_NAME};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Known {
-    /// Read from Sync during this refresh.
+    /// Read from Sync during this refresh, or remembered and confirmed by Sync's revision.
     Read,
     /// This container's remembered copy (its last write or read).
     Cached,
