@@ -3,7 +3,8 @@
 //   const { startEmulator } = require('./emulator');
 //   const emu = await startEmulator({ port: 0 });        // port 0: any free port
 //   emu.origin                                           // http://127.0.0.1:<port>
-//   emu.functionEnv()                                    // ACCOUNT_SID, AUTH_TOKEN, TWILIO_API_ORIGIN, SYNC_SERVICE_SID, WORKSPACE_SID
+//   emu.functionEnv()                                    // ACCOUNT_SID, AUTH_TOKEN, TWILIO_API_ORIGIN, SYNC_SERVICE_SID, WORKSPACE_SID,
+//                                                        // SERVICE_SID, ENVIRONMENT_SID (the seeded Serverless service)
 //   emu.makeToken({ identity: 'alice', roles: ['agent'] })  // a Flex token IAM will call valid
 //   emu.failNext({ method: 'POST', path: /\/Calls\// }, { status: 429 })
 //   emu.requests                                         // every request, in order
@@ -26,6 +27,7 @@ const AREAS = [
   require('./taskrouter'),
   require('./taskrouter-stats'),
   require('./sync-documents'),
+  require('./serverless'),
 ];
 
 const DEFAULT_ACCOUNT_SID = lib.fixedSid('AC', 'emulator-account');
@@ -252,7 +254,8 @@ function createEmulator({ accountSid = DEFAULT_ACCOUNT_SID, authToken = DEFAULT_
         throw new lib.TwilioError(405, 20004, `Method ${method} not allowed on ${path}; allowed: ${found.allowed.join(', ')}`);
       }
       if (!control) checkAuth(req.headers, found.params);
-      const out = (await found.route.handler({ method, path, params: found.params, query: entry.query, body: entry.body, headers: req.headers, product })) || {};
+      const raw = Buffer.concat(chunks);
+      const out = (await found.route.handler({ method, path, params: found.params, query: entry.query, body: entry.body, raw, headers: req.headers, product })) || {};
       return send(out.status || 200, out.body, out.headers);
     } catch (err) {
       if (err instanceof lib.TwilioError) return send(err.status, err.toBody());
@@ -325,6 +328,8 @@ function describeForHumans(origin, { functionsOrigin = `http://localhost:${proce
     `  Park it:      curl -s ${functionsOrigin}/park-call -d Token=$TOKEN -d callSid=$CALL -d workerSid=$WORKER \\`,
     `                  -d workflowSid=WW${'0'.repeat(32)} -d taskSid=WT${'0'.repeat(32)} -d name=Ada -d queueName=Support --data-urlencode 'attributes={}'`,
     `  Hang it up:   curl -s -X POST ${origin}/emulator/calls/$CALL/status -d CallStatus=completed`,
+    `  Schedule admin (docs/schedule-manager.md):  ADMIN=$(curl -s -X POST ${origin}/emulator/tokens -d identity=ada -d roles=admin | ${json('token')})`,
+    `                 curl -s ${functionsOrigin}/admin/list -d Token=$ADMIN`,
     `  More (pickup, fault injection): docs/emulator.md`,
   ];
 }

@@ -50,6 +50,8 @@ const isSid = (prefix, value) => typeof value === 'string' && SID_RE(prefix).tes
  * (IAM's token validation is sent as JSON by twilio-flex-token-validator).
  */
 function parseBody(raw, contentType = '') {
+  // Uploads (multipart) are read by their route from the raw body.
+  if (/multipart\/form-data/i.test(contentType)) return {};
   const text = raw.toString('utf8');
   if (!text) return {};
   if (/application\/json/i.test(contentType)) {

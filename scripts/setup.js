@@ -47,10 +47,12 @@ function ensureNpmPackages() {
   const stale = !fs.existsSync(marker) || fs.statSync(lock).mtimeMs > fs.statSync(marker).mtimeMs;
   if (stale) {
     console.log('setup: installing npm packages');
-    run('npm', ['ci', '--no-audit', '--no-fund']);
+    // The build runs after setup; the packages' `prepare` build (scripts/prepare.js) is not needed here.
+    run('npm', ['ci', '--no-audit', '--no-fund'], { env: { ...process.env, FLEX_CC_SKIP_PREPARE: '1' } });
   }
 }
 
 ensureWasmTarget();
 ensureWasmBindgenCli();
-ensureNpmPackages();
+// `--rust-only`: the Rust tools alone (scripts/prepare.js, run by npm while it installs packages).
+if (!process.argv.includes('--rust-only')) ensureNpmPackages();

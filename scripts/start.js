@@ -34,6 +34,14 @@ async function main() {
     emulator = await startEmulator({ port: Number(process.env.EMULATOR_PORT || 3001) });
     Object.assign(functionEnv, emulator.functionEnv());
     console.log(describeForHumans(emulator.origin).join('\n'));
+    // The admin functions edit the service they run in (SERVICE_SID/ENVIRONMENT_SID, seeded by the
+    // emulator): deploy this checkout there, so they and check-schedule answer from its build.
+    try {
+      const r = await require('./deploy').deployProject(emulator.functionEnv(), { log: () => {} });
+      console.log(`  Deployed this checkout to the emulator (build ${r.buildSid}); /admin/* edit and publish it, check-schedule follows.`);
+    } catch (err) {
+      console.warn(`  Could not deploy this checkout to the emulator (${err.message}); /admin/* answer 409 until something is deployed.`);
+    }
   } else {
     console.log('Using the Twilio account in .env (ACCOUNT_SID/AUTH_TOKEN).');
   }

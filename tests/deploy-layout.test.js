@@ -21,6 +21,7 @@ const FUNCTION_RULES = [
   { what: 'shared helper', pattern: /^\/common\/[\w-]+$/, access: 'private' },
   { what: 'wasm glue', pattern: /^\/wasm\/[a-z_]+$/, access: 'private' },
   { what: 'endpoint', pattern: /^\/[\w-]+$/, access: 'public' },
+  { what: 'schedule admin endpoint', pattern: /^\/admin\/(list|update|update-status|publish|preview|fetch-config)$/, access: 'public' },
   { what: 'Twilio webhook', pattern: /^\/[\w-]+$/, access: 'protected' },
 ];
 
@@ -56,7 +57,8 @@ test('the service runs on node22 and installs only runtime dependencies', () => 
   const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
   assert.match(pkg.dependencies['@twilio/runtime-handler'], /^\d+\.\d+\.\d+$/, 'runtime-handler pinned exactly');
   assert.equal(pkg.dependencies['twilio-run'], undefined, 'twilio-run is a devDependency');
-  assert.match(pkg.scripts.deploy, /twilio-run deploy/);
+  assert.match(pkg.scripts.deploy, /scripts\/deploy\.js/);
+  assert.match(fs.readFileSync(path.join(root, 'scripts', 'deploy.js'), 'utf8'), /'twilio-run'\), \['deploy'/, 'deploys to Twilio with twilio-run');
 });
 
 // Each endpoint's visibility, pinned: people's functions are public (they check a Flex token),

@@ -24,7 +24,18 @@ function gluePath(crate) {
   if (typeof Runtime !== 'undefined' && Runtime.getFunctions()[key]) {
     return Runtime.getFunctions()[key].path;
   }
-  return path.join(__dirname, '..', 'wasm', `${crate}.private.js`);
+  const local = path.join(__dirname, '..', 'wasm', `${crate}.private.js`);
+  if (!require('fs').existsSync(local)) {
+    // Deployed (or served) from a checkout nobody built: say so instead of "Cannot find module".
+    throw Object.assign(
+      new Error(
+        `This service was deployed without its WebAssembly: functions/wasm/${crate}.private.js is missing. ` +
+          'Run `npm install` (it builds the bundle; needs Rust from https://rustup.rs) or `npm run build`, then deploy again.',
+      ),
+      { status: 500, extra: { code: 'unbuilt_deployment' } },
+    );
+  }
+  return local;
 }
 
 function wasmModule(crate, init = () => undefined, { resolveGlue = gluePath } = {}) {

@@ -156,60 +156,166 @@ pub struct Schedule {
     pub boundaries: Vec<u16>,
 }
 
-/// A validated configuration, ready to answer checks.
+/// A configuration, ready to answer checks.
+///
+/// [`Book::from_json`] is strict: any invalid value rejects the whole document (what `update`,
+/// `npm run build` and the config CLI use). [`Book::load`] is tolerant, for a config that is
+/// already deployed: an invalid rule or schedule is recorded as a problem and only the schedules
+/// that depend on it are broken (they fail open); every other schedule answers normally.
 #[derive(Debug, Clone)]
 pub struct Book {
     pub(crate) rules: Vec<Rule>,
     pub(crate) schedules: HashMap<String, Schedule>,
     warnings: Vec<String>,
+    /// Every invalid value, in document order.
+    problems: Vec<ConfigError>,
+    /// Schedules that cannot be evaluated, by name, with the reason.
+    pub(crate) broken: HashMap<String, String>,
+    /// The whole document is unreadable: every schedule fails open with this reason.
+    pub(crate) fatal: Option<String>,
+}
+
+/// A schedule entry's name for messages: its `name` when it has one, else its position.
+fn entry_label(value: &serde_json::Value, key: &str, position: usize) -> String {
+    match value.get(key) {
+        Some(serde_json::Value::String(s)) => format!("{s:?}"),
+        Some(serde_json::Value::Number(n)) => format!("{:?}", n.to_string()),
+        _ => format!("#{} (no {key})", position + 1),
+    }
 }
 
 impl Book {
     /// Parses and validates a configuration. Every value is checked; the first problem is
     /// reported with the rule or schedule it belongs to.
     pub fn from_json(json: &str) -> Result<Book, ConfigError> {
-        let file: ConfigFile =
-            serde_json::from_str(json).map_err(|e| ConfigError::Json(e.to_string()))?;
-        Book::from_config(file)
+        let book = Book::load(json);
+        match book.problems.first() {
+            Some(problem) => Err(problem.clone()),
+            None => Ok(book),
+        }
     }
 
-    pub fn from_config(file: ConfigFile) -> Result<Book, ConfigError> {
-        let mut rules = Vec::with_capacity(file.rules.len());
-        let mut index = HashMap::with_capacity(file.rules.len());
-        for config in &file.rules {
-            let id = config.id.key();
-            let rule = compile_rule(config, &id)?;
-            if index.insert(id.clone(), rules.len()).is_some() {
-                return Err(rule_error(
-                    config,
-                    &id,
-                    "id",
-                    &id,
-                    "is used by more than one rule",
-                ));
+    /// Every problem of a configuration, in document order (empty when it is valid).
+    pub fn validate(json: &str) -> Vec<ConfigError> {
+        Book::load(json).problems
+    }
+
+    /// Loads a configuration tolerantly: see the type's docs. Never fails.
+    pub fn load(json: &str) -> Book {
+        let mut book = Book {
+            rules: Vec::new(),
+            schedules: HashMap::new(),
+            warnings: Vec::new(),
+            problems: Vec::new(),
+            broken: HashMap::new(),
+            fatal: None,
+        };
+        let document: serde_json::Value = match serde_json::from_str(json) {
+            Ok(v) => v,
+            Err(e) => return book.with_fatal(ConfigError::Json(e.to_string())),
+        };
+        let (Some(rules), Some(schedules)) = (
+            document.get("rules").and_then(|v| v.as_array()),
+            document.get("schedules").and_then(|v| v.as_array()),
+        ) else {
+            return book.with_fatal(ConfigError::Json(
+                "expected an object with a \"rules\" array and a \"schedules\" array".into(),
+            ));
+        };
+
+        // Rule id -> index into `book.rules`, or the reason the rule is invalid.
+        let mut index: HashMap<String, Result<usize, String>> = HashMap::new();
+        for (position, value) in rules.iter().enumerate() {
+            let compiled = RuleConfig::deserialize(value)
+                .map_err(|e| ConfigError::RuleShape {
+                    rule: entry_label(value, "name", position),
+                    problem: e.to_string(),
+                })
+                .and_then(|config| {
+                    let id = config.id.key();
+                    compile_rule(&config, &id).map(|rule| (id, rule, config))
+                });
+            match compiled {
+                Ok((id, rule, config)) => match index.entry(id) {
+                    std::collections::hash_map::Entry::Occupied(mut entry) => {
+                        let id = entry.key().clone();
+                        let e =
+                            rule_error(&config, &id, "id", &id, "is used by more than one rule");
+                        *entry.get_mut() = Err(e.to_string());
+                        book.problems.push(e);
+                    }
+                    std::collections::hash_map::Entry::Vacant(entry) => {
+                        entry.insert(Ok(book.rules.len()));
+                        book.rules.push(rule);
+                    }
+                },
+                Err(e) => {
+                    // The id, when one can be read, marks the schedules that depend on this rule.
+                    let id = match value.get("id") {
+                        Some(serde_json::Value::String(s)) => Some(s.clone()),
+                        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+                        _ => None,
+                    };
+                    if let Some(id) = id {
+                        index.insert(id, Err(e.to_string()));
+                    }
+                    book.problems.push(e);
+                }
             }
-            rules.push(rule);
         }
 
-        let mut warnings = Vec::new();
-        let mut schedules = HashMap::with_capacity(file.schedules.len());
-        for config in file.schedules {
-            let schedule = compile_schedule(config, &index, &rules, &mut warnings)?;
-            if schedules.contains_key(&schedule.name) {
-                return Err(ConfigError::Schedule {
-                    schedule: schedule.name.clone(),
-                    field: "name",
-                    value: schedule.name,
-                    problem: "is used by more than one schedule".into(),
+        for (position, value) in schedules.iter().enumerate() {
+            let label = entry_label(value, "name", position);
+            let name = value
+                .get("name")
+                .and_then(|v| v.as_str())
+                .map(str::to_string);
+            let compiled = ScheduleConfig::deserialize(value)
+                .map_err(|e| ConfigError::ScheduleShape {
+                    schedule: label,
+                    problem: e.to_string(),
+                })
+                .and_then(|config| {
+                    compile_schedule(config, &index, &book.rules, &mut book.warnings)
                 });
+            match compiled {
+                Ok(schedule)
+                    if book.schedules.contains_key(&schedule.name)
+                        || book.broken.contains_key(&schedule.name) =>
+                {
+                    let e = ConfigError::Schedule {
+                        schedule: schedule.name.clone(),
+                        field: "name",
+                        value: schedule.name.clone(),
+                        problem: "is used by more than one schedule".into(),
+                    };
+                    book.schedules.remove(&schedule.name);
+                    book.broken.insert(schedule.name, e.to_string());
+                    book.problems.push(e);
+                }
+                Ok(schedule) => {
+                    book.schedules.insert(schedule.name.clone(), schedule);
+                }
+                Err(e) => {
+                    // A schedule using an invalid rule is broken by that rule's problem, which is
+                    // already listed; anything else wrong with the schedule is a problem of its own.
+                    if !matches!(e, ConfigError::UsesBrokenRule { .. }) {
+                        book.problems.push(e.clone());
+                    }
+                    if let Some(name) = name {
+                        book.schedules.remove(&name);
+                        book.broken.insert(name, e.to_string());
+                    }
+                }
             }
-            schedules.insert(schedule.name.clone(), schedule);
         }
-        Ok(Book {
-            rules,
-            schedules,
-            warnings,
-        })
+        book
+    }
+
+    fn with_fatal(mut self, e: ConfigError) -> Book {
+        self.fatal = Some(e.to_string());
+        self.problems.push(e);
+        self
     }
 
     /// Things that are legal but probably not meant, such as a schedule naming a deleted rule.
@@ -217,9 +323,26 @@ impl Book {
         &self.warnings
     }
 
-    /// Schedule names, sorted.
+    /// Every invalid value found by [`Book::load`], in document order.
+    pub fn problems(&self) -> &[ConfigError] {
+        &self.problems
+    }
+
+    /// Why schedule `name` cannot be evaluated, if it cannot.
+    pub fn broken(&self, name: &str) -> Option<&str> {
+        self.fatal
+            .as_deref()
+            .or_else(|| self.broken.get(name).map(String::as_str))
+    }
+
+    /// Schedule names (broken ones included), sorted.
     pub fn schedule_names(&self) -> Vec<&str> {
-        let mut names: Vec<&str> = self.schedules.keys().map(String::as_str).collect();
+        let mut names: Vec<&str> = self
+            .schedules
+            .keys()
+            .chain(self.broken.keys())
+            .map(String::as_str)
+            .collect();
         names.sort_unstable();
         names
     }
@@ -343,7 +466,7 @@ fn compile_rule(config: &RuleConfig, id: &str) -> Result<Rule, ConfigError> {
 
 fn compile_schedule(
     config: ScheduleConfig,
-    index: &HashMap<String, usize>,
+    index: &HashMap<String, Result<usize, String>>,
     rules: &[Rule],
     warnings: &mut Vec<String>,
 ) -> Result<Schedule, ConfigError> {
@@ -362,7 +485,13 @@ fn compile_schedule(
     for id in &config.rules {
         let key = id.key();
         match index.get(&key) {
-            Some(&i) => ids.push(i),
+            Some(Ok(i)) => ids.push(*i),
+            Some(Err(cause)) => {
+                return Err(ConfigError::UsesBrokenRule {
+                    schedule: config.name.clone(),
+                    cause: cause.clone(),
+                })
+            }
             None => warnings.push(format!(
                 "schedule {:?} references rule id {key:?}, which does not exist; it is skipped",
                 config.name

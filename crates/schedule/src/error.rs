@@ -21,6 +21,15 @@ pub enum ConfigError {
         value: String,
         problem: String,
     },
+    /// A rule that is not even shaped like one (a missing `isOpen`, a number for a string...).
+    #[error("rule {rule}: not valid JSON for a rule: {problem}")]
+    RuleShape { rule: String, problem: String },
+    /// A schedule that is not shaped like one.
+    #[error("schedule {schedule}: not valid JSON for a schedule: {problem}")]
+    ScheduleShape { schedule: String, problem: String },
+    /// A schedule whose rule list names an invalid rule: it cannot be evaluated.
+    #[error("schedule {schedule:?} uses an invalid rule: {cause}")]
+    UsesBrokenRule { schedule: String, cause: String },
 }
 
 impl ConfigError {
@@ -28,7 +37,9 @@ impl ConfigError {
         match self {
             ConfigError::Json(_) => "config_json",
             ConfigError::Rule { .. } => "invalid_rule",
-            ConfigError::Schedule { .. } => "invalid_schedule",
+            ConfigError::Schedule { .. } | ConfigError::ScheduleShape { .. } => "invalid_schedule",
+            ConfigError::RuleShape { .. } => "invalid_rule",
+            ConfigError::UsesBrokenRule { .. } => "uses_invalid_rule",
         }
     }
 }
@@ -47,6 +58,11 @@ pub enum CheckError {
     InvalidSimulate(String),
     #[error("the current time is not a valid instant in milliseconds since 1970")]
     InvalidNow,
+    /// The deployed configuration is broken where this schedule depends on it: fail open.
+    #[error("Schedule {name} cannot be evaluated, so it fails open: {cause}")]
+    Broken { name: String, cause: String },
+    #[error("preview days {0} is out of range: expected a whole number from 1 to 62")]
+    InvalidDays(String),
 }
 
 impl CheckError {
@@ -56,15 +72,19 @@ impl CheckError {
             CheckError::ScheduleNotFound(_) => "schedule_not_found",
             CheckError::InvalidSimulate(_) => "invalid_simulate",
             CheckError::InvalidNow => "invalid_now",
+            CheckError::Broken { .. } => "broken_config",
+            CheckError::InvalidDays(_) => "invalid_days",
         }
     }
 
     /// The HTTP status check-schedule answers with.
     pub fn http_status(&self) -> u16 {
         match self {
-            CheckError::MissingName | CheckError::InvalidSimulate(_) => 400,
+            CheckError::MissingName
+            | CheckError::InvalidSimulate(_)
+            | CheckError::InvalidDays(_) => 400,
             CheckError::ScheduleNotFound(_) => 404,
-            CheckError::InvalidNow => 500,
+            CheckError::InvalidNow | CheckError::Broken { .. } => 500,
         }
     }
 }

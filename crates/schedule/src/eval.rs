@@ -58,14 +58,20 @@ pub enum Body<'a> {
 
 /// Which rule decided, as an index into the book's rules.
 #[derive(Debug, Clone, Copy)]
-struct Decision<'a> {
-    is_open: bool,
-    reason: &'a str,
-    rule: Option<usize>,
+pub(crate) struct Decision<'a> {
+    pub(crate) is_open: bool,
+    pub(crate) reason: &'a str,
+    pub(crate) rule: Option<usize>,
 }
 
 impl Book {
-    fn schedule(&self, name: &str) -> Result<&Schedule, CheckError> {
+    pub(crate) fn schedule(&self, name: &str) -> Result<&Schedule, CheckError> {
+        if let Some(cause) = self.broken(name) {
+            return Err(CheckError::Broken {
+                name: name.to_string(),
+                cause: cause.to_string(),
+            });
+        }
         self.schedules
             .get(name)
             .ok_or_else(|| CheckError::ScheduleNotFound(name.to_string()))
@@ -90,7 +96,11 @@ impl Book {
         let next_change = if schedule.manual_close {
             None
         } else {
-            self.next_change(schedule, now, d.is_open)
+            let limit = now.checked_add_signed(Duration::days(NEXT_CHANGE_HORIZON_DAYS));
+            limit
+                .and_then(|limit| {
+                    self.next_change(schedule, now, limit, |x: &Decision| x.is_open != d.is_open)
+                })
                 .map(|t| format_rfc3339(t, schedule.tz))
         };
         Ok(Answer {
@@ -124,7 +134,7 @@ impl Book {
                 status: 200,
                 body: Body::Answer(answer),
             },
-            Err(e @ CheckError::ScheduleNotFound(_)) => HttpAnswer {
+            Err(e @ (CheckError::ScheduleNotFound(_) | CheckError::Broken { .. })) => HttpAnswer {
                 status: e.http_status(),
                 body: Body::FailOpen {
                     is_open: true,
@@ -142,7 +152,7 @@ impl Book {
         }
     }
 
-    fn rule(&self, index: usize) -> Option<&Rule> {
+    pub(crate) fn rule(&self, index: usize) -> Option<&Rule> {
         self.rules.get(index)
     }
 
@@ -191,7 +201,7 @@ impl Book {
         }
     }
 
-    fn decide_at(&self, schedule: &Schedule, wall: NaiveDateTime) -> Decision<'_> {
+    pub(crate) fn decide_at(&self, schedule: &Schedule, wall: NaiveDateTime) -> Decision<'_> {
         let date = wall.date();
         let minute = minute_of_day(wall);
         let yesterday = date.pred_opt();
@@ -222,28 +232,27 @@ impl Book {
             .collect()
     }
 
-    /// The first instant after `now` (within the horizon) at which `is_open` differs from
-    /// `current`. Walks the instant timeline in stretches of constant UTC offset: inside one,
+    /// The first instant after `now` (before `limit`) at which the decision `differs`. Walks the instant timeline in stretches of constant UTC offset: inside one,
     /// wall time advances with the instant and can only flip at a rule boundary; where the
     /// offset changes, wall time jumps (forward over a gap, back over a fold) and the state is
     /// re-read there.
-    fn next_change(
+    pub(crate) fn next_change(
         &self,
         schedule: &Schedule,
         now: DateTime<Utc>,
-        current: bool,
+        limit: DateTime<Utc>,
+        differs: impl Fn(&Decision) -> bool + Copy,
     ) -> Option<DateTime<Utc>> {
         let tz = schedule.tz;
-        let limit = now.checked_add_signed(Duration::days(NEXT_CHANGE_HORIZON_DAYS))?;
         let mut start = now;
         while start < limit {
             let offset = offset_at(tz, start);
             let end = next_offset_change(tz, start, limit);
             let to_wall = |t: DateTime<Utc>| t.naive_utc() + offset;
-            if start != now && self.decide_at(schedule, to_wall(start)).is_open != current {
+            if start != now && differs(&self.decide_at(schedule, to_wall(start))) {
                 return Some(start);
             }
-            if let Some(wall) = self.first_flip(schedule, to_wall(start), to_wall(end), current) {
+            if let Some(wall) = self.first_flip(schedule, to_wall(start), to_wall(end), differs) {
                 return Some((wall - offset).and_utc());
             }
             start = end;
@@ -251,14 +260,13 @@ impl Book {
         None
     }
 
-    /// The first rule boundary strictly between two wall times at which `is_open` differs from
-    /// `current`.
+    /// The first rule boundary strictly between two wall times at which the decision `differs`.
     fn first_flip(
         &self,
         schedule: &Schedule,
         after: NaiveDateTime,
         before: NaiveDateTime,
-        current: bool,
+        differs: impl Fn(&Decision) -> bool,
     ) -> Option<NaiveDateTime> {
         let mut date = after.date();
         let mut yesterday = self.day_matches(schedule, date.pred_opt());
@@ -276,7 +284,7 @@ impl Book {
                     let matched = |days: &[bool]| days.get(position).copied().unwrap_or(false);
                     rule.active(matched(&today), matched(&yesterday), minute)
                 });
-                if d.is_open != current {
+                if differs(&d) {
                     return Some(wall);
                 }
             }
@@ -287,7 +295,7 @@ impl Book {
     }
 }
 
-fn local_wall(tz: Tz, t: DateTime<Utc>) -> NaiveDateTime {
+pub(crate) fn local_wall(tz: Tz, t: DateTime<Utc>) -> NaiveDateTime {
     t.with_timezone(&tz).naive_local()
 }
 

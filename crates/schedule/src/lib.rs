@@ -38,13 +38,29 @@
 //! (in a DST gap) or exists twice (in a fold) is resolved like jiff's `compatible` strategy and
 //! luxon: a gap moves forward by the gap's length, a fold takes the earlier instant.
 //!
+//! # Strict and tolerant loading
+//!
+//! [`Book::from_json`] rejects a document with any invalid value (the build, the config CLI and
+//! the admin API's `update` use it, through [`admin::prepare_update`], which reports every
+//! problem). A config that is already deployed is loaded with [`Book::load`] instead: an invalid
+//! rule only breaks the schedules that use it, which then fail open (`isOpen: true`,
+//! `closedReason: "error"`, an error naming the rule); every other schedule answers normally.
+//!
+//! [`admin`] also previews a configuration: the open and closed intervals of each schedule over
+//! the next days, with the reason and deciding rule, before an admin publishes it.
+//! [`publishing`] decides what the Schedule Manager admin API may upload, build and deploy so that
+//! no admin's change is silently overwritten and a publish keeps everything else of the deployed
+//! build.
+//!
 //! [`Book::answer`] also says when `isOpen` next flips (`nextChange`), searching 31 days ahead on
 //! the real instant timeline, so DST transitions and the repeated hour of a fold are accounted
 //! for.
 
+pub mod admin;
 pub mod config;
 mod error;
 mod eval;
+pub mod publishing;
 pub mod rrule;
 mod time;
 

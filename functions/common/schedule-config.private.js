@@ -1,0 +1,75 @@
+// The schedule config this service runs with, and the schedule module that reads it.
+//
+//   const cfg = require(Runtime.getFunctions()['common/schedule-config'].path);
+//   const answer = await cfg.withBook(context, (book) => book.check(name, simulate, Date.now()));
+//   const text = await cfg.runningText(context);      // the config document as deployed
+//   cfg.schedule                                      // the wasm module (for callWasm)
+//
+// In Twilio the config is the running build's private asset /config.json, read once per container
+// and loaded tolerantly (an invalid rule breaks only the schedules that use it; they fail open).
+// Locally against the emulator (TWILIO_API_ORIGIN, SERVICE_SID and ENVIRONMENT_SID set, as
+// `npm start` and the tests do) the running build is the emulator environment's deployed build:
+// its /config.json upload is read from the emulator, so a local publish changes what
+// check-schedule and admin/list answer, as a deployment would. Until something is deployed there,
+// the local assets/config.private.json is used.
+const fs = require('fs');
+const { wasmModule } = require(Runtime.getFunctions()['common/wasm'].path);
+const tw = require(Runtime.getFunctions()['common/client'].path);
+const { requestTimeoutMs } = require(Runtime.getFunctions()['common/deadline'].path);
+
+// State: loaded books by config version ('asset' for the shipped file), at most a few.
+const schedule = wasmModule('schedule', () => new Map());
+
+const ASSET = { key: 'asset', text: async () => fs.readFileSync(Runtime.getAssets()['/config.json'].path, 'utf8') };
+
+async function emulatedSource(context, origin) {
+  const svc = tw.twilioClient(context).serverless.v1.services(context.SERVICE_SID);
+  const env = await tw.withRetry(context, () => svc.environments(context.ENVIRONMENT_SID).fetch());
+  if (!env.buildSid) return ASSET;
+  const build = await tw.withRetry(context, () => svc.builds(env.buildSid).fetch());
+  const version = (build.assetVersions || []).find((v) => v.path === '/config.json');
+  if (!version) return ASSET;
+  const text = async () => {
+    const res = await fetch(`${origin}/emulator/serverless/asset-versions/${version.sid}/content`, { signal: AbortSignal.timeout(requestTimeoutMs()) });
+    if (!res.ok) throw new Error(`the emulator has no content for ${version.sid} (HTTP ${res.status})`);
+    return res.json();
+  };
+  return { key: version.sid, text };
+}
+
+/** Where the running config comes from: `{key, text()}`. */
+async function runningSource(context) {
+  const origin = tw.apiOrigin(context);
+  if (!origin || !context.SERVICE_SID || !context.ENVIRONMENT_SID) return ASSET;
+  try {
+    return await emulatedSource(context, origin);
+  } catch (err) {
+    throw tw.twilioFailure('Reading the deployed build from the emulator', err);
+  }
+}
+
+/** The running config document's text. */
+async function runningText(context) {
+  return (await runningSource(context)).text();
+}
+
+/** Runs `fn(book, wasm)` with the ScheduleBook of the running config (loaded once per version). */
+async function withBook(context, fn) {
+  const source = await runningSource(context);
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    const loaded = schedule.call((wasm, books) => books.has(source.key));
+    const text = loaded ? null : await source.text();
+    const out = schedule.call((wasm, books) => {
+      if (text !== null && !books.has(source.key)) {
+        if (books.size >= 4) books.clear();
+        books.set(source.key, wasm.ScheduleBook.load(text));
+      }
+      const book = books.get(source.key);
+      return book ? { value: fn(book, wasm) } : null; // null: the module was reloaded meanwhile
+    });
+    if (out) return out.value;
+  }
+  throw new Error('The schedule module was reloaded twice while loading the config; please retry.');
+}
+
+module.exports = { schedule, withBook, runningText };

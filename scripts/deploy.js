@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+// `npm run deploy [-- <twilio-run deploy options>]`:
+//   1. fetch the live config first (scripts/fetch-config.js), so admins' edits made from Flex are
+//      kept (`--no-fetch-config` skips this);
+//   2. build (validates that config too) and refuse to go on if any wasm module or glue is missing;
+//   3. deploy: with TWILIO_API_ORIGIN set (the emulator), through the Serverless Toolkit's client
+//      (@twilio-labs/serverless-api, the library `twilio serverless:deploy` runs) aimed at that
+//      origin; otherwise with `twilio-run deploy --override-existing-project` to Twilio.
+const { execFileSync, spawnSync } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+const JSON5 = require('json5');
+const { fetchLiveConfig, loadEnv, readDotEnv } = require('./fetch-config');
+const { origin, serverlessClient } = require('./twilio-api');
+
+const root = path.resolve(__dirname, '..');
+
+/** Files a deploy needs that only the build makes: every crate's wasm and glue. */
+function missingBuildOutputs() {
+  return fs
+    .readdirSync(path.join(root, 'crates'))
+    .filter((dir) => fs.existsSync(path.join(root, 'crates', dir, 'src', 'wasm.rs')))
+    .map((dir) => dir.replace(/-/g, '_'))
+    .flatMap((name) => [`assets/wasm/${name}_bg.private.wasm`, `functions/wasm/${name}.private.js`])
+    .filter((file) => !fs.existsSync(path.join(root, file)));
+}
+
+// Settings of the scripts and of local runs, never deployed as the service's variables.
+const SCRIPT_ONLY = ['TWILIO_API_ORIGIN', 'TWILIO_API_KEY', 'TWILIO_API_SECRET', 'DEPLOY_ENVIRONMENT', 'FUNCTIONS_ORIGIN', 'FLEX_CC_SKIP_PREPARE'];
+
+/** The service's variables: .env without the scripts' own settings. */
+function serviceVariables() {
+  const vars = readDotEnv();
+  for (const k of SCRIPT_ONLY) delete vars[k];
+  return vars;
+}
+
+/** Deploys this checkout with the Serverless Toolkit's client to `env`'s account (or emulator). */
+async function deployProject(env, { log = console.log } = {}) {
+  const rc = JSON5.parse(fs.readFileSync(path.join(root, '.twilioserverlessrc'), 'utf8'));
+  const vars = serviceVariables();
+  delete vars.ACCOUNT_SID;
+  delete vars.AUTH_TOKEN;
+  const client = serverlessClient(env);
+  client.on('status-update', (e) => log(`deploy: ${e.message}`));
+  return client.deployLocalProject({
+    cwd: root,
+    serviceName: rc.serviceName,
+    functionsEnv: env.DEPLOY_ENVIRONMENT || 'dev',
+    env: vars,
+    pkgJson: JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')),
+    runtime: rc.runtime,
+    overrideExistingService: true,
+    functionsFolderName: rc.functionsFolder,
+    assetsFolderName: rc.assetsFolder,
+  });
+}
+
+async function main(args) {
+  const env = loadEnv();
+  if (!args.includes('--no-fetch-config')) {
+    const r = await fetchLiveConfig({ env });
+    if (!r.written) console.log(`deploy: keeping the local config (${r.reason})`);
+  }
+  execFileSync('node', [path.join(__dirname, 'build.js')], { cwd: root, stdio: 'inherit' });
+  const missing = missingBuildOutputs();
+  if (missing.length) throw new Error(`deploy: the build did not produce ${missing.join(', ')}; refusing to deploy functions without their wasm`);
+  if (origin(env)) {
+    const r = await deployProject(env);
+    console.log(`deploy: deployed build ${r.buildSid} (${r.runtime}) of ${r.serviceSid} to ${r.environmentSid} at ${origin(env)}`);
+    return;
+  }
+  // twilio-run deploys every variable of its env file (but the credentials): give it .env without
+  // the scripts' own settings (an API secret must not become a service variable).
+  const envFile = path.join(root, 'target', 'deploy.env');
+  fs.mkdirSync(path.dirname(envFile), { recursive: true });
+  fs.writeFileSync(envFile, Object.entries(serviceVariables()).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('\n'), { mode: 0o600 });
+  const passthrough = args.filter((a) => a !== '--no-fetch-config');
+  const r = spawnSync(path.join(root, 'node_modules', '.bin', 'twilio-run'), ['deploy', '--override-existing-project', '--env', path.relative(root, envFile), ...passthrough], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status || 1);
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((err) => {
+    console.error(err.message);
+    process.exit(1);
+  });
+}
+
+module.exports = { deployProject, missingBuildOutputs, serviceVariables };
