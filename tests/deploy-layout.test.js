@@ -71,6 +71,13 @@ const ENDPOINTS = {
   '/call-status-handler': 'protected',
   '/pickup-twiml': 'protected',
   '/realtimestats-updateQueueStatistics': 'protected',
+  // schedule manager admin API: public, each checks a Flex token and its role
+  '/admin/list': 'public',
+  '/admin/update': 'public',
+  '/admin/update-status': 'public',
+  '/admin/publish': 'public',
+  '/admin/preview': 'public',
+  '/admin/fetch-config': 'public',
 };
 
 test('every endpoint has its pinned visibility', async () => {

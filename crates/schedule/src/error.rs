@@ -108,8 +108,11 @@ impl wasm_face::FaceError for CheckError {
     }
     fn parameter(&self) -> Option<&str> {
         match self {
-            CheckError::MissingName | CheckError::ScheduleNotFound(_) => Some("name"),
+            CheckError::MissingName
+            | CheckError::ScheduleNotFound(_)
+            | CheckError::Broken { .. } => Some("name"),
             CheckError::InvalidSimulate(_) => Some("simulate"),
+            CheckError::InvalidDays(_) => Some("days"),
             CheckError::InvalidNow => None,
         }
     }
