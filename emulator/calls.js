@@ -1,11 +1,13 @@
 // Programmable Voice calls (api.twilio.com/2010-04-01):
 //   POST /2010-04-01/Accounts/{AC}/Calls.json          create (To, From, Url or Twiml, StatusCallback)
 //   GET  /2010-04-01/Accounts/{AC}/Calls/{CA}.json     fetch
-//   POST /2010-04-01/Accounts/{AC}/Calls/{CA}.json     update (Twiml, Url, Status, StatusCallback...)
+//   POST /2010-04-01/Accounts/{AC}/Calls/{CA}.json     update (Twiml, Url + Method, Status, StatusCallback...)
+//     a new Url is fetched at once, like Twilio does (signed POST with CallSid...), into `urlTwiml`
 // No audio happens: a call is a record whose `twiml` is what it would be executing. The emulator's
 // own endpoints make a live call (POST /emulator/calls) and end one (POST
 // /emulator/calls/{CA}/status with CallStatus=completed|busy|failed|no-answer|canceled), which
-// sends the call's status callback to the functions like Twilio would (signed, form-encoded).
+// sends the call's status callback to the functions like Twilio would (signed, form-encoded,
+// redelivered as the URL's connection overrides say, e.g. `#rc=3&rp=5xx,ct,rt`).
 
 const LIVE = new Set(['queued', 'ringing', 'in-progress']);
 const TERMINAL = new Set(['completed', 'busy', 'failed', 'no-answer', 'canceled']);
@@ -128,6 +130,7 @@ module.exports = {
           call.url = b.Url;
           call.twiml = null;
         }
+        if (b.Url !== undefined) fetchTwiml(call, b.Url, b.Method);
         if (b.StatusCallback !== undefined) call.statusCallback = b.StatusCallback;
         if (b.StatusCallbackMethod !== undefined) call.statusCallbackMethod = b.StatusCallbackMethod;
         call.history.push({ at: lib.isoDate(now), twiml: b.Twiml, url: b.Url, status: b.Status });
@@ -137,6 +140,20 @@ module.exports = {
       },
       { product: 'api' },
     );
+
+    // Twilio fetches a new Url right after the update (the call then executes what it answers):
+    // POST (or `Method`) with the call's parameters, signed. The answer lands in `call.urlTwiml`
+    // (null until fetched; `call.urlFetch` holds the HTTP status or error).
+    function fetchTwiml(call, url, method) {
+      call.urlTwiml = null;
+      call.urlFetch = { url, method: String(method || 'POST').toUpperCase(), status: 'pending' };
+      const params = { AccountSid: ctx.accountSid, CallSid: call.sid, CallStatus: call.status, From: call.from, To: call.to, Direction: call.direction, ApiVersion: '2010-04-01' };
+      setImmediate(async () => {
+        const delivery = await ctx.deliver(url, params);
+        call.urlFetch = { ...call.urlFetch, status: delivery.status, error: delivery.error };
+        if (delivery.status === 200) call.urlTwiml = delivery.body;
+      });
+    }
 
     function finish(call, status, now) {
       call.status = status;
@@ -194,7 +211,7 @@ module.exports = {
 
   snapshot: (state) => ({
     calls: Object.fromEntries(
-      [...state.calls.values()].map((c) => [c.sid, { status: c.status, from: c.from, to: c.to, twiml: c.twiml, url: c.url, statusCallback: c.statusCallback, history: c.history }]),
+      [...state.calls.values()].map((c) => [c.sid, { status: c.status, from: c.from, to: c.to, twiml: c.twiml, url: c.url, urlTwiml: c.urlTwiml || null, statusCallback: c.statusCallback, history: c.history }]),
     ),
   }),
 };

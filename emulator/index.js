@@ -72,12 +72,10 @@ function createEmulator({ accountSid = DEFAULT_ACCOUNT_SID, authToken = DEFAULT_
     deliver: null, // set below: POSTs a webhook (status callbacks) to the functions
   };
 
-  ctx.deliver = async (url, params) => {
+  // One POST of a webhook; resolves with {status, body} or {error, timedOut}.
+  const post = async (url, form, readTimeoutMs) => {
     // Twilio calls https://DOMAIN_NAME/...; locally DOMAIN_NAME is a loopback host served over http.
     const target = url.replace(/^https:\/\/(localhost|127\.0\.0\.1)([:/])/i, 'http://$1$2');
-    const form = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)]));
-    const record = { at: lib.isoDate(clock.now()), url, params: form, status: null, error: null };
-    (state.webhooks = state.webhooks || []).push(record);
     try {
       const res = await fetch(target, {
         method: 'POST',
@@ -87,13 +85,41 @@ function createEmulator({ accountSid = DEFAULT_ACCOUNT_SID, authToken = DEFAULT_
           'User-Agent': 'TwilioProxy/1.1',
         },
         body: new URLSearchParams(form).toString(),
+        signal: AbortSignal.timeout(readTimeoutMs),
       });
-      record.status = res.status;
-      record.body = await res.text();
+      return { status: res.status, body: await res.text() };
     } catch (err) {
-      record.error = err.message;
+      return { status: null, error: err.message, timedOut: err.name === 'TimeoutError' };
     }
-    return record;
+  };
+
+  /**
+   * POSTs a webhook as Twilio does, honouring the URL's connection overrides (the fragment,
+   * e.g. `#rc=3&rp=5xx,ct,rt`): `rc` retries when the answer matches `rp` (4xx, 5xx, ct: could
+   * not connect, rt: read timeout, all), `rt` read timeout in ms (default 15000). The fragment is
+   * not sent and not signed. Resolves with the delivery: the last attempt's status and body, and
+   * every attempt.
+   */
+  ctx.deliver = async (url, params) => {
+    const [base, fragment = ''] = String(url).split('#');
+    const o = Object.fromEntries(new URLSearchParams(fragment));
+    const retries = Math.min(Math.max(parseInt(o.rc, 10) || 0, 0), 5);
+    const policy = new Set(String(o.rp || '').split(',').map((p) => p.trim()).filter(Boolean));
+    const readTimeoutMs = Math.min(Math.max(parseInt(o.rt, 10) || 15000, 100), 15000);
+    const form = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)]));
+    const record = { at: lib.isoDate(clock.now()), url, params: form, status: null, error: null, attempts: [] };
+    (state.webhooks = state.webhooks || []).push(record);
+    const retryable = (a) =>
+      policy.has('all') ||
+      (a.status >= 500 && policy.has('5xx')) ||
+      (a.status >= 400 && a.status < 500 && policy.has('4xx')) ||
+      (a.status === null && (a.timedOut ? policy.has('rt') : policy.has('ct')));
+    for (let attempt = 0; ; attempt += 1) {
+      const a = await post(base, form, readTimeoutMs);
+      record.attempts.push(a);
+      Object.assign(record, { status: a.status, body: a.body, error: a.error || null });
+      if (attempt >= retries || !retryable(a)) return record;
+    }
   };
 
   for (const area of areas) {
@@ -122,6 +148,7 @@ function createEmulator({ accountSid = DEFAULT_ACCOUNT_SID, authToken = DEFAULT_
         code: b.code === undefined ? undefined : Number(b.code),
         message: b.message,
         timeout: b.timeout === true || b.timeout === 'true',
+        applied: b.applied === true || b.applied === 'true',
         times: b.times === undefined ? 1 : Number(b.times),
       };
       failNext(match, fault);
@@ -137,7 +164,8 @@ function createEmulator({ accountSid = DEFAULT_ACCOUNT_SID, authToken = DEFAULT_
    * Makes the next `fault.times` (default 1) requests matching `match` fail: `{status, code?,
    * message?}` answers a Twilio error body (429 -> 20429, 503 -> 20503, others 20500 unless
    * `code`); `{timeout: true}` never answers (the client times out), the connection is dropped
-   * after `holdMs` (default 30 s) or when the emulator closes.
+   * after `holdMs` (default 30 s) or when the emulator closes. `applied: true` carries the
+   * request out first and only then fails its answer (a write whose answer is lost).
    */
   function failNext(match = {}, fault = {}) {
     faults.push({ match, fault, remaining: Math.max(1, Number(fault.times) || 1) });
@@ -200,6 +228,10 @@ function createEmulator({ accountSid = DEFAULT_ACCOUNT_SID, authToken = DEFAULT_
         const fault = takeFault({ method, path, product, body: entry.body });
         if (fault) {
           entry.fault = fault;
+          if (fault.applied && found && !found.allowed) {
+            checkAuth(req.headers, found.params);
+            await found.route.handler({ method, path, params: found.params, query: entry.query, body: entry.body, headers: req.headers, product });
+          }
           if (fault.timeout) {
             entry.status = 'timeout';
             held.add(res);

@@ -113,21 +113,34 @@ function createClock() {
 }
 
 /**
- * Sliding one-second windows per object: `hit(key)` throws a 429 (54009) past `limit` writes in
- * the last second. Twilio Sync allows 20 writes/s per object; items count against their map.
+ * Sync's write budget per object by payload size. Twilio documents 20 writes/s per object, and
+ * that objects above 1 KiB are limited more aggressively, down to 2 writes/s sustained at 10 KiB
+ * and above; it does not publish the curve in between. ASSUMPTION (docs/emulator.md): a constant
+ * 20 KiB/s per object in between, so a write of `bytes` costs `bytes / 20 KiB` of one second's
+ * budget, at least 1/20 (up to 1 KiB) and at most 1/2 (from 10 KiB). Deletes cost 1/20.
+ */
+function syncWriteCost(bytes = 0) {
+  return Math.min(0.5, Math.max(0.05, (Number(bytes) || 0) / 20480));
+}
+
+/**
+ * Sliding one-second windows per object: `hit(key, what, cost)` throws a 429 (54009) when the
+ * costs of the writes in the last second would pass 1 (one second of the object's budget). The
+ * default cost is 1/`limit` (20 writes/s). Twilio Sync: items count against their map.
  */
 function createRateLimiter(clock, limit = 20, windowMs = 1000) {
   const hits = new Map();
   return {
     limit,
-    hit(key, what = key) {
+    hit(key, what = key, cost = 1 / limit) {
       const now = clock.now();
-      const recent = (hits.get(key) || []).filter((t) => now - t < windowMs);
-      if (recent.length >= limit) {
+      const recent = (hits.get(key) || []).filter((h) => now - h.at < windowMs);
+      const used = recent.reduce((sum, h) => sum + h.cost, 0);
+      if (used + cost > 1 + 1e-9) {
         hits.set(key, recent);
         throw errors.rateLimited(what);
       }
-      recent.push(now);
+      recent.push({ at: now, cost });
       hits.set(key, recent);
     },
     reset: () => hits.clear(),
@@ -154,6 +167,9 @@ const expired = (obj, now) => obj && obj.dateExpires !== null && obj.dateExpires
 
 /** Sync's limit on one item's or document's data. */
 const SYNC_DATA_MAX_BYTES = 16 * 1024;
+
+/** The size in bytes of a Sync write's data (what the write budget counts). */
+const syncDataBytes = (data) => (data === undefined ? 0 : Buffer.byteLength(JSON.stringify(data), 'utf8'));
 
 /** The `Data` parameter of a Sync write: a JSON object of at most 16 KiB, or undefined if absent. */
 function parseSyncData(raw) {
@@ -186,6 +202,8 @@ module.exports = {
   page,
   createClock,
   createRateLimiter,
+  syncWriteCost,
+  syncDataBytes,
   expiryFrom,
   expired,
 };

@@ -56,7 +56,7 @@ module.exports = {
         throw new TwilioError(412, 54103, 'The revision of the Document does not match the expected revision');
       }
     };
-    const hit = (d) => limiter.hit(`document:${d.sid}`, `Document ${d.uniqueName || d.sid}`);
+    const hit = (d, data) => limiter.hit(`document:${d.sid}`, `Document ${d.uniqueName || d.sid}`, lib.syncWriteCost(lib.syncDataBytes(data)));
 
     router.post(
       '/v1/Services/:service/Documents',
@@ -76,7 +76,7 @@ module.exports = {
           dateUpdated: now,
           dateExpires: lib.expiryFrom(req.body, ['Ttl'], now),
         };
-        hit(d);
+        hit(d, d.data);
         s.documents.set(d.sid, d);
         return { status: 201, body: view(s, d), headers: { ETag: '0' } };
       },
@@ -106,7 +106,7 @@ module.exports = {
         const d = findDocument(s, req.params.document, req.path);
         checkIfMatch(req, d);
         const data = lib.parseSyncData(req.body.Data);
-        hit(d);
+        hit(d, data === undefined ? d.data : data);
         const now = clock.now();
         if (data !== undefined) d.data = data;
         d.dateExpires = lib.expiryFrom(req.body, ['Ttl'], now, d.dateExpires);

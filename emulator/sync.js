@@ -9,8 +9,9 @@
 //   GET    /v1/Services/{IS}/Maps/{map}/Items[/{key}]     list (Order) / fetch
 //   POST   /v1/Services/{IS}/Maps/{map}/Items/{key}       update (Data, Ttl/ItemTtl, CollectionTtl; If-Match)
 //   DELETE /v1/Services/{IS}/Maps/{map}/Items/{key}       (If-Match)
-// Limits as documented: Data at most 16 KiB of JSON (54006); at most 20 writes per second per
-// object, item writes counting against their map (54009); TTLs really expire (against the
+// Limits as documented: Data at most 16 KiB of JSON (54006); a write budget per object that
+// depends on the payload size (20/s up to 1 KiB, 2/s from 10 KiB; lib.syncWriteCost, an assumption
+// stated in docs/emulator.md), item writes counting against their map (54009); TTLs really expire (against the
 // emulator's clock, which tests can advance). Revisions are decimal strings, also sent as ETag.
 
 const KEY_MAX = 320;
@@ -207,7 +208,7 @@ module.exports = {
         if (req.body.Data === undefined) throw errors.missingParam('Data');
         const data = lib.parseSyncData(req.body.Data);
         if (m.items.has(key)) throw new TwilioError(409, 54208, `Item already exists: a Map Item with key ${key} already exists in Map ${m.uniqueName || m.sid}`);
-        limiter.hit(`map:${m.sid}`, `Map ${m.uniqueName || m.sid}`);
+        limiter.hit(`map:${m.sid}`, `Map ${m.uniqueName || m.sid}`, lib.syncWriteCost(lib.syncDataBytes(data)));
         const now = clock.now();
         const item = { key: String(key), data, revision: 0, dateCreated: now, dateUpdated: now, dateExpires: null };
         item.dateExpires = lib.expiryFrom(req.body, ['Ttl', 'ItemTtl'], now);
@@ -249,7 +250,7 @@ module.exports = {
         const data = lib.parseSyncData(req.body.Data);
         const now = clock.now();
         const dateExpires = lib.expiryFrom(req.body, ['Ttl', 'ItemTtl'], now, item.dateExpires);
-        limiter.hit(`map:${m.sid}`, `Map ${m.uniqueName || m.sid}`);
+        limiter.hit(`map:${m.sid}`, `Map ${m.uniqueName || m.sid}`, lib.syncWriteCost(lib.syncDataBytes(data === undefined ? item.data : data)));
         if (data !== undefined) item.data = data;
         item.dateExpires = dateExpires;
         item.revision += 1;

@@ -1,6 +1,6 @@
 // TaskRouter (taskrouter.twilio.com/v1), one seeded workspace:
 //   POST /v1/Workspaces/{WS}/Tasks                         create (WorkflowSid, Attributes, Priority, TaskChannel, Timeout)
-//   GET  /v1/Workspaces/{WS}/Tasks[/{WT}]                  list / fetch
+//   GET  /v1/Workspaces/{WS}/Tasks[/{WT}]                  list (EvaluateTaskAttributes: `a == "x" AND b == true`) / fetch
 //   POST /v1/Workspaces/{WS}/Workers                       create (FriendlyName, Attributes)
 //   GET  /v1/Workspaces/{WS}/Workers[/{WK}]                list / fetch
 //   POST /v1/Workspaces/{WS}/Workers/{WK}                  update (FriendlyName, Attributes, ActivitySid)
@@ -135,6 +135,23 @@ module.exports = {
       url: `${host}/Workspaces/${w.sid}/Workers/${k.sid}/Channels/${c.sid}`,
     });
 
+    // EvaluateTaskAttributes, the subset of TaskRouter's expression language the bundle uses:
+    // comparisons `field == value` / `field != value` (field a dotted path; value a "string",
+    // number, true, false or null) joined with AND. Anything else is a 400, as Twilio's
+    // 20001 for an expression it cannot parse.
+    const attributeTest = (expression) => {
+      const clauses = String(expression).split(/\s+AND\s+/i).map((clause) => {
+        const m = /^\s*([A-Za-z_][\w.]*)\s*(==|!=)\s*("(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?|true|false|null)\s*$/.exec(clause);
+        if (!m) throw errors.invalidParam('EvaluateTaskAttributes', `cannot evaluate ${JSON.stringify(clause)}`);
+        return { path: m[1].split('.'), equal: m[2] === '==', value: JSON.parse(m[3]) };
+      });
+      return (attrs) =>
+        clauses.every(({ path, equal, value }) => {
+          const found = path.reduce((v, k) => (v && typeof v === 'object' ? v[k] : undefined), attrs);
+          return (found === value) === equal;
+        });
+    };
+
     // Tasks
     router.post(
       '/v1/Workspaces/:workspace/Tasks',
@@ -161,7 +178,8 @@ module.exports = {
       '/v1/Workspaces/:workspace/Tasks',
       (req) => {
         const w = findWorkspace(req.params.workspace, req.path);
-        const tasks = [...w.tasks.values()].map((t) => taskView(w, t));
+        const test = req.query.EvaluateTaskAttributes === undefined ? () => true : attributeTest(req.query.EvaluateTaskAttributes);
+        const tasks = [...w.tasks.values()].filter((t) => test(JSON.parse(t.attributes))).map((t) => taskView(w, t));
         return { body: lib.page(tasks, { key: 'tasks', baseUrl: `${host}/Workspaces/${w.sid}/Tasks`, query: req.query }) };
       },
       opts,

@@ -2,15 +2,19 @@
 //   attributes (JSON), callSid, name, queueName, taskSid, workerSid, workflowSid
 // Puts the caller on hold music and lists the call in Sync. The parking crate plans it; this shim
 // updates the call first and writes Sync only if that worked, so a call that could not be parked
-// is never listed as parked.
+// is never listed as parked. Then it reads the call again: a caller who hung up while being
+// parked (their status callback found no entry yet) gets the wrap-up here (common/wrapup).
+const crypto = require('crypto');
 const { wasmModule, callWasm } = require(Runtime.getFunctions()['common/wasm'].path);
 const { handle, formFields } = require(Runtime.getFunctions()['common/http'].path);
 const tw = require(Runtime.getFunctions()['common/client'].path);
 const sync = require(Runtime.getFunctions()['common/sync'].path);
 const auth = require(Runtime.getFunctions()['common/auth'].path);
+const { runWrapUp } = require(Runtime.getFunctions()['common/wrapup'].path);
 
 const parking = wasmModule('parking');
 const FIELDS = ['attributes', 'callSid', 'name', 'queueName', 'taskSid', 'workerSid', 'workflowSid'];
+const ENDED = ['completed', 'busy', 'failed', 'no-answer', 'canceled'];
 
 exports.handler = handle(async (context, event) => {
   tw.requireEnv(context, 'SYNC_SERVICE_SID');
@@ -32,6 +36,11 @@ exports.handler = handle(async (context, event) => {
     } catch (err) {
       throw tw.twilioFailure(`Call ${plan.callSid} is on hold, but listing it in Sync map ${entry.map}`, err);
     }
+  }
+  const call = await tw.withRetry(context, () => client.calls(plan.callSid).fetch()).catch(() => null);
+  if (call && ENDED.includes(call.status)) {
+    const wrapUp = await runWrapUp(context, client, { CallSid: plan.callSid, CallStatus: call.status }, crypto.randomUUID());
+    return { status: 200, body: { success: true, callSid: plan.callSid, parkedCall: plan.record, callEnded: true, wrapUp: wrapUp.body } };
   }
   return { status: 200, body: { success: true, callSid: plan.callSid, parkedCall: plan.record } };
 });

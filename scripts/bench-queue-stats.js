@@ -10,15 +10,17 @@
 //
 // What runs is the product's own code: the queue-stats wasm module and the updater of
 // functions/common/queue-stats.private.js, with the real `twilio` client, against the emulator's
-// real routes (Sync's 20 writes/s per object included). Two things are simulated so ten minutes
+// real routes (Sync's size-dependent write budget per object included: emulator/lib.js). Two things are simulated so ten minutes
 // take seconds: the clock (a discrete-event scheduler: events arrive at their times, every API
 // request takes LATENCY_MS, retries wait their backoff) and the socket (the client's requests go
 // to the emulator's handler in-process). The updater is one warm container that receives every
 // event as it arrives, concurrently, like TaskRouter's callbacks.
 //
 // Figures per case: TaskRouter API calls per event, successful Sync writes per event, the highest
-// number of writes one Sync object took in one second, 429s met (each retried with the product's
-// backoff), and staleness: for each event that changes a queue, the time until a record that
+// number of writes one Sync object took in one second and the share of its size-dependent budget
+// they used (1 = all of it), the most bulk statistics requests in one second (the endpoint takes
+// 5), the written records' sizes (p50, max), 429s met from Sync and from TaskRouter (each retried
+// with the product's backoff), and staleness: for each event that changes a queue, the time until a record that
 // reflects it is in Sync (p99, seconds; an event whose refresh failed waits for the next success,
 // or the end of the run).
 const os = require('os');
@@ -295,20 +297,28 @@ async function runCase({ queues, eventsPerS, layout, seed = 1 }) {
   // Figures from the emulator's request log.
   let trCalls = 0;
   let syncWrites = 0;
-  let http429 = 0;
+  const http429 = { sync: 0, taskrouter: 0, other: 0 };
   const perObjectSecond = new Map();
+  const budgetPerObjectSecond = new Map();
+  const bulkPerSecond = new Map();
+  const recordBytes = [];
   for (const r of emulator.requests) {
-    if (r.status === 429) http429 += 1;
+    if (r.status === 429) http429[r.product in http429 ? r.product : 'other'] += 1;
     if (r.product === 'taskrouter') trCalls += 1;
+    if (r.product === 'taskrouter' && r.method === 'POST' && r.path.endsWith('/TaskQueues/RealTimeStatistics')) bulkPerSecond.set(r.at, (bulkPerSecond.get(r.at) || 0) + 1);
     if (r.product === 'sync' && r.method !== 'GET' && r.status >= 200 && r.status < 300) {
       syncWrites += 1;
       const m = /\/(Maps|Documents)\/([^/]+)/.exec(r.path);
       const object = m ? `${m[1]}:${m[2]}` : `Documents:${(r.body && r.body.UniqueName) || r.path}`;
       const key = `${object}|${r.at}`;
       perObjectSecond.set(key, (perObjectSecond.get(key) || 0) + 1);
+      const bytes = r.body && r.body.Data !== undefined ? Buffer.byteLength(JSON.stringify(JSON.parse(r.body.Data)), 'utf8') : 0;
+      budgetPerObjectSecond.set(key, (budgetPerObjectSecond.get(key) || 0) + ctx.lib.syncWriteCost(bytes));
+      if (r.body && r.body.Data !== undefined && !/queueStats\.index/.test(r.path)) recordBytes.push(bytes);
     }
   }
   staleness.sort((a, b) => a - b);
+  recordBytes.sort((a, b) => a - b);
   const p99 = staleness.length ? staleness[Math.min(staleness.length - 1, Math.floor(staleness.length * 0.99))] : 0;
   const round = (x, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
   return {
@@ -318,7 +328,14 @@ async function runCase({ queues, eventsPerS, layout, seed = 1 }) {
     taskrouter_calls_per_event: round(trCalls / total),
     sync_writes_per_event: round(syncWrites / total),
     max_object_writes_per_s: Math.max(0, ...perObjectSecond.values()),
-    http_429: http429,
+    // Sync's size-dependent budget (emulator/lib.js syncWriteCost): 1 = an object's whole second.
+    max_object_budget_used: round(Math.max(0, ...budgetPerObjectSecond.values()), 2),
+    max_bulk_requests_per_s: Math.max(0, ...bulkPerSecond.values()),
+    record_bytes_p50: recordBytes.length ? recordBytes[Math.floor(recordBytes.length / 2)] : 0,
+    record_bytes_max: recordBytes.length ? recordBytes[recordBytes.length - 1] : 0,
+    http_429: http429.sync + http429.taskrouter + http429.other,
+    http_429_sync: http429.sync,
+    http_429_taskrouter: http429.taskrouter,
     staleness_p99_s: round(p99, 2),
   };
 }
@@ -349,8 +366,10 @@ async function benchQueueStats({ queues = [5, 50, 500], rates = [5, 50], layouts
 }
 
 function formatQueueStats(rows) {
-  const head = ['queues', 'events/s', 'layout', 'TR calls/event', 'Sync writes/event', 'max writes/s on one object', '429s', 'staleness p99 (s)'];
-  const lines = rows.map((r) => [r.queues, r.events_per_s, r.layout, r.taskrouter_calls_per_event, r.sync_writes_per_event, r.max_object_writes_per_s, r.http_429, r.staleness_p99_s].map(String));
+  const head = ['queues', 'events/s', 'layout', 'TR calls/event', 'Sync writes/event', 'max writes/s on one object', 'max budget used', 'max bulk/s', 'record bytes p50', 'max', '429s Sync', 'TaskRouter', 'staleness p99 (s)'];
+  const lines = rows.map((r) =>
+    [r.queues, r.events_per_s, r.layout, r.taskrouter_calls_per_event, r.sync_writes_per_event, r.max_object_writes_per_s, r.max_object_budget_used, r.max_bulk_requests_per_s, r.record_bytes_p50, r.record_bytes_max, r.http_429_sync, r.http_429_taskrouter, r.staleness_p99_s].map(String),
+  );
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const fmt = (cells) => cells.map((c, i) => c.padStart(widths[i])).join('  ');
   return [

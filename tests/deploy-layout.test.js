@@ -62,3 +62,29 @@ test('the service runs on node22 and installs only runtime dependencies', () => 
   assert.match(pkg.scripts.deploy, /scripts\/deploy\.js/);
   assert.match(fs.readFileSync(path.join(root, 'scripts', 'deploy.js'), 'utf8'), /'twilio-run'\), \['deploy'/, 'deploys to Twilio with twilio-run');
 });
+
+// Each endpoint's visibility, pinned: people's functions are public (they check a Flex token),
+// Twilio's webhooks protected (signed). A new endpoint must be added here with its visibility.
+const ENDPOINTS = {
+  '/check-schedule': 'public',
+  '/park-call': 'public',
+  '/pickup-parked-call': 'public',
+  '/worker-capacity': 'public',
+  '/call-status-handler': 'protected',
+  '/pickup-twiml': 'protected',
+  '/realtimestats-updateQueueStatistics': 'protected',
+  // schedule manager admin API: public, each checks a Flex token and its role
+  '/admin/list': 'public',
+  '/admin/update': 'public',
+  '/admin/update-status': 'public',
+  '/admin/publish': 'public',
+  '/admin/preview': 'public',
+  '/admin/fetch-config': 'public',
+};
+
+test('every endpoint has its pinned visibility', async () => {
+  const { functions } = await utils.getListOfFunctionsAndAssets(root, { functionsFolderNames: [rc.functionsFolder], assetsFolderNames: [rc.assetsFolder] });
+  const endpoints = Object.fromEntries(functions.filter((f) => f.access !== 'private').map((f) => [f.path, f.access]));
+  for (const [p, access] of Object.entries(ENDPOINTS)) assert.equal(endpoints[p], access, `${p} is ${access}`);
+  assert.deepEqual(Object.keys(endpoints).filter((p) => !(p in ENDPOINTS)), [], 'endpoints without a pinned visibility');
+});

@@ -202,3 +202,56 @@ test('another API area plugs in with a module of routes', async () => {
     await extended.close();
   }
 });
+
+test('Sync write budget depends on the payload size: 20/s up to 1 KiB, 2/s from 10 KiB, 20 KiB/s between', async () => {
+  // A clock that stands still, so every write of a burst falls in the same second however slow
+  // the machine is.
+  let t = Date.parse('2025-01-01T00:00:00Z');
+  const still = await startEmulator({ port: 0, clock: { now: () => t, advance: (ms) => (t += Number(ms) || 0) } });
+  try {
+    const docs = emulatorClient(still).sync.v1.services(still.functionEnv().SYNC_SERVICE_SID).documents;
+    const burst = async (doc, bytes, n) => {
+      let ok = 0;
+      for (let i = 0; i < n; i += 1) {
+        try {
+          await docs(doc).update({ data: { i, pad: 'x'.repeat(bytes) } });
+          ok += 1;
+        } catch (err) {
+          assert.equal(err.code, 54009);
+        }
+      }
+      return ok;
+    };
+    const cases = [['budget-small', 900, 20], ['budget-large', 10 * 1024, 2], ['budget-mid', 4 * 1024 - 30, 5]];
+    for (const [name] of cases) await docs.create({ uniqueName: name, data: {} });
+    t += 2000;
+    for (const [name, bytes, allowed] of cases) assert.equal(await burst(name, bytes, allowed + 3), allowed, `${name}: ${bytes} bytes`);
+    t += 1000;
+    assert.equal(await burst('budget-large', 10 * 1024, 1), 1, 'the next second has budget again');
+  } finally {
+    await still.close();
+  }
+});
+
+test('webhook connection overrides: #rc/#rp redeliver a 5xx, the fragment is neither sent nor signed', async () => {
+  const seen = [];
+  const server = http.createServer((req, res) => {
+    seen.push(req.url);
+    res.writeHead(seen.length < 3 ? 503 : 200);
+    res.end('ok');
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const base = `http://127.0.0.1:${server.address().port}/cb`;
+    const delivery = await emu.ctx.deliver(`${base}#rc=3&rp=5xx,ct,rt`, { CallSid: 'CA1' });
+    assert.deepEqual(delivery.attempts.map((a) => a.status), [503, 503, 200]);
+    assert.deepEqual(seen, ['/cb', '/cb', '/cb']);
+    const none = await emu.ctx.deliver(`${base}#rc=3&rp=4xx`, { CallSid: 'CA1' });
+    assert.equal(none.attempts.length, 1, 'a 200 is not redelivered');
+    seen.length = 0;
+    const noOverrides = await emu.ctx.deliver(base, {});
+    assert.deepEqual([noOverrides.attempts.length, noOverrides.status], [1, 503], 'no fragment: one attempt');
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+});

@@ -26,6 +26,18 @@ const WORKFLOW = 'WW' + 'c'.repeat(32);
 const CALL = 'CA' + 'd'.repeat(32);
 const NOW = Date.parse('2024-05-01T12:00:00.000Z');
 
+const SETTINGS = { domainName: 'example-1234.twil.io' };
+
+/** Parks `attributes` (at `parkedAt`) and picks the call up at NOW, from the record park wrote. */
+function parkAndPickUp(attributes, { name = 'fallback', queueName = 'q', parkedAt = NOW } = {}) {
+  const parked = parking.park(
+    { attributes: JSON.stringify(attributes), callSid: CALL, name, queueName, taskSid: 'WT' + 'e'.repeat(32), workerSid: WORKER, workflowSid: WORKFLOW },
+    SETTINGS,
+    parkedAt,
+  );
+  return parking.pickup({ callSid: CALL }, { data: parked.record, revision: '0' }, 'token', SETTINGS, NOW);
+}
+
 /** A parsed document as plain data: element names, attributes, children, text. */
 function tree(xml) {
   const errors = [];
@@ -59,15 +71,13 @@ function expectedPickupAttributes(original, { workerSid, name, queueName, holdTi
 test('pickup TwiML equals VoiceResponse output for hostile attributes', () => {
   for (const value of HOSTILE) {
     const original = { [value]: value, name: value, nested: { list: [value, 1, null, true] }, conversations: { conversation_id: value } };
-    const plan = parking.pickup(
-      { attributes: JSON.stringify(original), callSid: CALL, dateCreated: '2024-05-01T11:59:00.000Z', name: 'fallback', queueName: value, workerSid: WORKER, workflowSid: WORKFLOW },
-      NOW,
-    );
+    const plan = parkAndPickUp(original, { queueName: value, parkedAt: NOW - 60_000 });
+    const twiml = plan.callUpdate.twiml;
     const expected = expectedPickupAttributes(original, { workerSid: WORKER, name: 'fallback', queueName: value, holdTime: 60 });
 
     const response = new twilio.twiml.VoiceResponse();
     response.enqueue({ workflowSid: WORKFLOW }).task({ priority: 1000 }, JSON.stringify(expected));
-    const ours = tree(plan.twiml);
+    const ours = tree(twiml);
     const theirs = tree(response.toString());
 
     const task = (t) => t.children[0].children[0];
@@ -75,8 +85,20 @@ test('pickup TwiML equals VoiceResponse output for hostile attributes', () => {
     assert.deepEqual(JSON.parse(task(ours).children[0].text), expected, value);
     const shape = (t) => ({ ...t, children: t.children.map((c) => ({ ...c, children: c.children.map((k) => ({ ...k, children: k.children.length })) })) });
     assert.deepEqual(shape(ours), shape(theirs), value);
-    assert.ok(plan.twiml.startsWith('<?xml version="1.0" encoding="UTF-8"?>'));
+    assert.ok(twiml.startsWith('<?xml version="1.0" encoding="UTF-8"?>'));
   }
+});
+
+test('a pickup too long for a call update goes by Url, and pickupTwiml answers the same document', () => {
+  const value = HOSTILE.join(' ').repeat(60);
+  const plan = parkAndPickUp({ v: value });
+  assert.equal(plan.callUpdate.twiml, undefined);
+  assert.deepEqual(plan.callUpdate, { url: 'https://example-1234.twil.io/pickup-twiml', method: 'POST' });
+  const twiml = parking.pickupTwiml(CALL, plan.pickupItem.data);
+  assert.ok(twiml.length > 4000);
+  const response = new twilio.twiml.VoiceResponse();
+  response.enqueue({ workflowSid: WORKFLOW }).task({ priority: 1000 }, JSON.stringify(plan.taskAttributes));
+  assert.deepEqual(tree(twiml), tree(response.toString()));
 });
 
 test('park TwiML equals VoiceResponse output, hostile hold music paths included', () => {
@@ -105,18 +127,19 @@ test('random attribute values survive the round trip through TwiML', () => {
   };
   for (let i = 0; i < 300; i += 1) {
     const value = Array.from({ length: rand(20) }, () => chars[rand(chars.length)]).join('');
-    const plan = parking.pickup(
-      { attributes: JSON.stringify({ v: value }), callSid: CALL, dateCreated: '2024-05-01T12:00:00Z', name: 'n', queueName: 'q', workerSid: WORKER, workflowSid: WORKFLOW },
-      NOW,
-    );
-    const text = tree(plan.twiml).children[0].children[0].children[0].text;
+    const plan = parkAndPickUp({ v: value });
+    const text = tree(plan.callUpdate.twiml).children[0].children[0].children[0].text;
     assert.equal(JSON.parse(text).v, value, JSON.stringify(value));
   }
 });
 
 test('crate errors carry a code, an HTTP status and the parameter', () => {
   assert.throws(
-    () => parking.pickup({ attributes: '{}', callSid: 'CA123', dateCreated: 'x', name: 'n', queueName: 'q', workerSid: WORKER, workflowSid: WORKFLOW }, NOW),
+    () => parking.pickupTarget({ attributes: '{}', callSid: 'CA123' }),
     (err) => err.code === 'invalid_parameter' && err.status === 400 && err.parameter === 'callSid' && /CA123/.test(err.message),
+  );
+  assert.throws(
+    () => parking.pickup({ callSid: CALL }, null, 'token', SETTINGS, NOW),
+    (err) => err.code === 'not_parked' && err.status === 404 && err.parameter === 'callSid',
   );
 });

@@ -83,7 +83,7 @@ describe('park-call', () => {
     const call = emu.state.calls.calls.get(callSid);
     const domain = `localhost:${rt.port}`; // twilio-run's DOMAIN_NAME
     assert.equal(call.twiml, `<?xml version="1.0" encoding="UTF-8"?><Response><Play loop="99">https://${domain}/hold_music_1.mp3</Play></Response>`);
-    assert.equal(call.statusCallback, `https://${domain}/call-status-handler`);
+    assert.equal(call.statusCallback, `https://${domain}/call-status-handler#rc=3&rp=5xx,ct,rt`, 'with the redelivery overrides');
 
     for (const map of [`${workerSid}.ParkedCalls`, 'Global.ParkedCalls']) {
       const item = await fetchItem(map, callSid);
@@ -189,28 +189,43 @@ describe('pickup-parked-call', () => {
     assert.equal(await fetchItem(`${workerSid}.ParkedCalls`, callSid), null);
   });
 
-  test('hold time counts from dateCreated', async () => {
+  test("hold time counts from the record's dateCreated, not the request's", async () => {
     const callSid = await liveCall();
     const record = await park(callSid, sid('WK'));
     const earlier = new Date(Date.parse(record.dateCreated) - 95_000).toISOString();
-    const res = await postForm(rt.url('/pickup-parked-call'), pickupForm({ ...record, dateCreated: earlier }));
+    await sync().syncMaps('Global.ParkedCalls').syncMapItems(callSid).update({ data: { ...record, dateCreated: earlier } });
+    const forged = new Date(Date.parse(record.dateCreated) - 5_000_000).toISOString();
+    const res = await postForm(rt.url('/pickup-parked-call'), pickupForm({ ...record, dateCreated: forged }));
     assert.equal(res.status, 200);
     assert.ok(res.body.holdTime >= 95 && res.body.holdTime < 105, String(res.body.holdTime));
   });
 
-  test('a failed call update leaves Sync untouched', async () => {
+  test('a call update refused for certain leaves Sync as it was (mark taken back)', async () => {
     const callSid = await liveCall();
     const workerSid = sid('WK');
     const record = await park(callSid, workerSid);
     const before = await fetchItem('Global.ParkedCalls', callSid);
-    emu.failNext({ method: 'POST', path: `/Calls/${callSid}.json` }, { status: 500 });
+    emu.failNext({ method: 'POST', path: `/Calls/${callSid}.json` }, { status: 400, code: 21218, message: 'Invalid ApplicationSid' });
     const res = await postForm(rt.url('/pickup-parked-call'), pickupForm(record));
-    assert.equal(res.status, 502);
+    assert.equal(res.status, 400);
     assert.match(res.body.error, /stays parked/);
     const after = await fetchItem('Global.ParkedCalls', callSid);
-    assert.deepEqual([after.revision, after.data], [before.revision, before.data]);
+    assert.deepEqual(after.data, before.data, 'the pickup mark was taken back');
     assert.ok(await fetchItem(`${workerSid}.ParkedCalls`, callSid));
     assert.equal(emu.state.calls.calls.get(callSid).twiml.includes('<Play'), true, 'still on hold');
+  });
+
+  test('a call update that may have happened (500) keeps the pickup mark, so no hang-up task follows', async () => {
+    const callSid = await liveCall();
+    const record = await park(callSid, sid('WK'));
+    emu.failNext({ method: 'POST', path: `/Calls/${callSid}.json` }, { status: 500, applied: true });
+    const res = await postForm(rt.url('/pickup-parked-call'), pickupForm(record));
+    assert.equal(res.status, 502);
+    assert.match(res.body.error, /call update/);
+    const entry = await fetchItem('Global.ParkedCalls', callSid);
+    assert.ok(entry.data.pickedUp, 'still marked picked up');
+    await postForm(`${emu.origin}/emulator/calls/${callSid}/status`, { CallStatus: 'completed' });
+    assert.equal((await tasksFor(callSid)).length, 0);
   });
 });
 
@@ -253,9 +268,11 @@ describe('call-status-handler', () => {
   test('concurrent duplicates in one container and across two containers create one task', async () => {
     const rt2 = await startRuntime({ env: emu.functionEnv() });
     let raced = 0;
+    const mine = new Set();
     try {
       for (const status of ['completed', 'busy', 'failed', 'canceled']) {
         const callSid = await liveCall();
+        mine.add(callSid);
         await park(callSid, sid('WK'));
         const form = { CallSid: callSid, CallStatus: status, SequenceNumber: '0', Timestamp: new Date().toUTCString() };
         const results = await Promise.all([rt, rt2, rt, rt2, rt, rt2].map((r) => postForm(r.url('/call-status-handler'), form)));
@@ -264,7 +281,8 @@ describe('call-status-handler', () => {
         assert.equal((await tasksFor(callSid)).length, 1, status);
         raced += results.filter((r) => r.body.reason === 'already_claimed').length;
       }
-      const lostClaims = emu.requests.filter((r) => r.status === 412).length;
+      // Only this test's claims: other tests share the emulator's request log.
+      const lostClaims = emu.requests.filter((r) => r.status === 412 && [...mine].some((c) => r.path.endsWith(`/Items/${c}`))).length;
       assert.ok(raced + lostClaims > 0, 'the callbacks really raced for the claim');
     } finally {
       await rt2.stop();
@@ -284,15 +302,28 @@ describe('call-status-handler', () => {
     assert.equal((await tasksFor(callSid)).length, 1);
   });
 
-  test('a failed task creation gives the claim back, so the next callback succeeds', async () => {
+  test('a 500 on task creation is looked up (EvaluateTaskAttributes) before creating again: one task', async () => {
     const callSid = await liveCall();
     await park(callSid, sid('WK'));
     emu.failNext({ method: 'POST', path: /\/Tasks$/ }, { status: 500 });
+    const from = emu.requests.length;
+    const res = await postForm(rt.url('/call-status-handler'), { CallSid: callSid, CallStatus: 'completed', SequenceNumber: '0' });
+    assert.deepEqual([res.status, res.body.handled], [200, true], JSON.stringify(res.body));
+    const mine = emu.requests.slice(from).filter((r) => r.path.endsWith('/Tasks'));
+    assert.deepEqual(mine.map((r) => `${r.method} ${r.status}`), ['POST 500', 'GET 200', 'POST 201']);
+    assert.equal(mine[1].query.EvaluateTaskAttributes, `call_sid == "${callSid}" AND isParkHangup == true`);
+    assert.equal((await tasksFor(callSid)).length, 1);
+  });
+
+  test('task creation refused (429 to the end) releases the claim and answers 503; the next delivery succeeds', async () => {
+    const callSid = await liveCall();
+    await park(callSid, sid('WK'));
+    emu.failNext({ method: 'POST', path: /\/Tasks$/ }, { status: 429, times: 1 });
     const form = { CallSid: callSid, CallStatus: 'completed', SequenceNumber: '0' };
     const first = await postForm(rt.url('/call-status-handler'), form);
-    assert.equal(first.status, 502);
+    assert.deepEqual([first.status, first.body.retry], [503, true], JSON.stringify(first.body));
     const entry = await fetchItem('Global.ParkedCalls', callSid);
-    assert.equal(entry.data.wrapUp, undefined, 'claim released');
+    assert.equal(entry.data.wrapUp.released, true, 'claim released');
     const second = await postForm(rt.url('/call-status-handler'), form);
     assert.equal(second.body.handled, true);
     assert.equal((await tasksFor(callSid)).length, 1);
@@ -364,8 +395,10 @@ describe('every function', () => {
   });
 
   test('each missing parameter is a 400 naming it', async () => {
+    // pickup reads everything but the call SID from the parked-call record.
+    const required = { '/pickup-parked-call': ['callSid'] };
     for (const [path, form] of Object.entries(requests)) {
-      for (const name of Object.keys(form()).filter((k) => k !== 'Token')) {
+      for (const name of required[path] || Object.keys(form()).filter((k) => k !== 'Token')) {
         const res = await postForm(rt.url(path), { ...form(), [name]: undefined });
         assert.equal(res.status, 400, `${path} without ${name}: ${JSON.stringify(res.body)}`);
         assert.equal(res.body.parameter, name);

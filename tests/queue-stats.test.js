@@ -178,7 +178,8 @@ test("a task's whole life, from entering the queue to completion (map layout)", 
   assert.equal(rec.cumulativeStats_voice.tCompl, 1);
   assert.equal(rec.realTimeStats_all.totalTasks, 0);
 
-  // The same event again changes nothing: no Sync write.
+  // The same event again changes nothing: Sync's revision is still the one this container wrote
+  // (a read, no write budget), so there is no Sync write.
   r = await post(rt, taskEvent('task.completed', { queue: q, task, worker: alice }));
   assert.equal(r.body.syncWrites, 0);
   assert.equal(r.body.skipped, 1);
@@ -204,7 +205,10 @@ test('an abandoned task breaches the service level; a short abandon does not cou
   assert.equal(r.status, 200);
   rec = mapRecord(q.sid);
   assert.equal(rec.cumulativeStats_chat.tCanc, 2);
-  assert.equal(rec.cumulativeStats_chat.waitUntilCancel.max, 50);
+  // 50 s of emulator clock, plus the real time the posts took (writes to the shared map are paced
+  // by Sync's size-dependent budget, so a post may wait up to a second for it).
+  const waited = rec.cumulativeStats_chat.waitUntilCancel.max;
+  assert.ok(waited >= 50 && waited <= 53, `waited ${waited} s`);
   assert.deepEqual(rec.cumulativeStats_chat.serviceLevel['30'], { level: 0, breached: true });
   assert.deepEqual(rec.cumulativeStats_chat.serviceLevel['60'], { level: null, breached: false });
   assert.equal(rec.realTimeStats_voice, undefined);

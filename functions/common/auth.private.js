@@ -6,6 +6,8 @@
 //   // other kinds: {kind: 'anyWorker'}, {kind: 'supervise', wallboardKey: true},
 //   //              {kind: 'roles', roles: context.SCHEDULE_ADMIN_ROLES, purpose: 'editing schedules'}
 //   // grant: {via: 'flex'|'wallboardKey', workerSid, identity, roles, supervisor}; refusals throw 403
+//   // when the worker is known only after a read (pickup: the parked call's worker), validate once:
+//   const who = await auth.identify(context, event); auth.check(context, who, access1); ... auth.check(context, who, access2);
 //
 // Credentials: the Flex token as `Token` (form or JSON body, as the Flex plugins send it) or in
 // `Authorization: Bearer <token>`; a wallboard key only in the header `Authorization: Wallboard
@@ -76,13 +78,22 @@ function credentialOf(event) {
   return { kind: 'flex', token: text(event.Token) };
 }
 
-/** Authorizes the request `event` for `access`; resolves with the grant, or throws 403 (400/500). */
-async function authorize(context, event, access) {
+/** The request's credential, with IAM's answer for a Flex token: what `check` decides on. */
+async function identify(context, event) {
   const found = credentialOf(event);
-  let credential = found;
-  if (found.kind === 'flex') credential = { kind: 'flex', iam: found.token ? await validateWithIam(context, found.token) : null };
+  if (found.kind !== 'flex') return found;
+  return { kind: 'flex', iam: found.token ? await validateWithIam(context, found.token) : null };
+}
+
+/** The rule (Rust) for an identified credential: the grant, or throws 403 (400/500). */
+function check(context, credential, access) {
   const settings = { wallboardKey: context.WALLBOARD_KEY || null };
   return callWasm(rule, (wasm) => wasm.authorize(credential, access, settings));
 }
 
-module.exports = { authorize, credentialOf, validateWithIam };
+/** Authorizes the request `event` for `access`; resolves with the grant, or throws 403 (400/500). */
+async function authorize(context, event, access) {
+  return check(context, await identify(context, event), access);
+}
+
+module.exports = { authorize, identify, check, credentialOf, validateWithIam };

@@ -2,7 +2,7 @@
 //
 //   exports.handler = handle(async (context, event, request) => ({ status: 200, body: {...} }));
 //
-// A thrown HttpError becomes `{status, body: {error: message, ...extra}}`; anything else is a 500
+// `fn` may answer `{status, body, contentType}` for a non-JSON body (TwiML). A thrown HttpError becomes `{status, body: {error: message, ...extra}}`; anything else is a 500
 // with a message (never an HTML page or an empty body). Each invocation runs with a deadline
 // (common/deadline) that every Twilio request made during it respects.
 const { runWithDeadline } = require(Runtime.getFunctions()['common/deadline'].path);
@@ -27,6 +27,15 @@ function jsonResponse(status, body) {
   return response;
 }
 
+/** A non-JSON answer (TwiML for Twilio): `fn` returned `{status, body, contentType}`. */
+function textResponse(status, body, contentType) {
+  const response = new Twilio.Response();
+  response.setStatusCode(status);
+  response.appendHeader('Content-Type', contentType);
+  response.setBody(String(body));
+  return response;
+}
+
 function handle(fn) {
   return async function handler(context, event, callback) {
     const request = event.request || {};
@@ -34,7 +43,8 @@ function handle(fn) {
       return callback(null, jsonResponse(204));
     }
     try {
-      const { status, body } = await runWithDeadline(context, () => fn(context, event, request));
+      const { status, body, contentType } = await runWithDeadline(context, () => fn(context, event, request));
+      if (contentType) return callback(null, textResponse(status, body, contentType));
       return callback(null, jsonResponse(status, body));
     } catch (err) {
       const status = Number.isInteger(err.status) ? err.status : 500;

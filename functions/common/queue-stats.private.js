@@ -12,11 +12,16 @@
 // read per event), and it runs at most one refresh per queue at a time: an event arriving while its
 // queue is being refreshed joins the next refresh (channels merged), which fetches fresh figures
 // after the running one has written. Records never go backwards and bursts cost no more calls.
+// What to write (skip, update, create, remove, index repair) is the crate's write plan
+// (`qs.writePlan`); worker events share bulk statistics requests, at most 5 per second.
 const MAP = 'queueStats';
 const INDEX_MAP = 'queueStats.index';
-// Sync takes at most 20 writes/s per object (a map's items count against the map). Writes to one
-// object are paced below that, with headroom for other containers, instead of meeting 429s.
-const WRITES_PER_SECOND = 18;
+// Sync's write budget per object depends on the payload size (qs.writeCost: 20/s up to 1 KiB, 2/s
+// from 10 KiB; a map's items count against the map). Writes to one object are paced to this share
+// of it, with headroom for other containers, instead of meeting 429s.
+const BUDGET_SHARE = 0.9;
+// The bulk real-time statistics endpoint takes at most 5 requests per second.
+const BULK_PER_SECOND = 5;
 // TaskRouter waits 15 s for an answer and a Function may run 10 s: answer by then even when a
 // record is still waiting for write budget (it is written when budget frees up, if the container lives).
 const DEADLINE_MS = 8000;
@@ -28,26 +33,27 @@ const describe = (err) => (err && err.message ? `${err.message}${err.code ? ` ($
 const realSleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Per Sync object, at most `perSecond` writes in any second. A record submitted for a key that is
- * already waiting replaces the waiting one (the newest record is the only one worth writing) and
- * keeps its place in line; every submitter of that key learns the outcome of the write that
- * carried its record or a newer one.
+ * Per Sync object, writes whose costs (shares of one second's budget) in any second add up to at
+ * most `share`. A record submitted for a key that is already waiting replaces the waiting one
+ * (the newest record is the only one worth writing) and keeps its place in line; every submitter
+ * of that key learns the outcome of the write that carried its record or a newer one.
  */
-function createPacer({ now, sleep, perSecond }) {
-  const objects = new Map(); // object -> {waiting: Map key -> {write, waiters}, recent: [times], draining}
+function createPacer({ now, sleep, share }) {
+  const objects = new Map(); // object -> {waiting: Map key -> {write, cost, waiters}, recent: [{at, cost}], draining}
 
   async function drain(obj) {
     obj.draining = true;
     while (obj.waiting.size) {
       const t = now();
-      obj.recent = obj.recent.filter((x) => t - x < 1000);
-      if (obj.recent.length >= perSecond) {
-        await sleep(obj.recent[0] + 1000 - t);
+      obj.recent = obj.recent.filter((x) => t - x.at < 1000);
+      const [key, job] = obj.waiting.entries().next().value;
+      const used = obj.recent.reduce((sum, x) => sum + x.cost, 0);
+      if (obj.recent.length && used + job.cost > share) {
+        await sleep(obj.recent[0].at + 1000 - t);
         continue;
       }
-      const [key, job] = obj.waiting.entries().next().value;
       obj.waiting.delete(key);
-      obj.recent.push(t);
+      obj.recent.push({ at: t, cost: job.cost });
       try {
         const value = await job.write();
         job.waiters.forEach((w) => w.resolve(value));
@@ -58,26 +64,48 @@ function createPacer({ now, sleep, perSecond }) {
     obj.draining = false;
   }
 
-  return function submit(object, key, write) {
+  return function submit(object, key, cost, write) {
     if (!objects.has(object)) objects.set(object, { waiting: new Map(), recent: [], draining: false });
     const obj = objects.get(object);
     return new Promise((resolve, reject) => {
       const job = obj.waiting.get(key);
       if (job) {
-        job.write = write;
+        Object.assign(job, { write, cost });
         job.waiters.push({ resolve, reject });
       } else {
-        obj.waiting.set(key, { write, waiters: [{ resolve, reject }] });
+        obj.waiting.set(key, { write, cost, waiters: [{ resolve, reject }] });
       }
       if (!obj.draining) drain(obj);
     });
   };
 }
 
+/** At most `perSecond` calls of `fn` started in any second; callers wait their turn. */
+function createGate({ now, sleep, perSecond }) {
+  let recent = [];
+  let chain = Promise.resolve();
+  return (fn) => {
+    const turn = chain.then(async () => {
+      for (;;) {
+        const t = now();
+        recent = recent.filter((x) => t - x < 1000);
+        if (recent.length < perSecond) break;
+        await sleep(recent[0] + 1000 - t);
+      }
+      recent.push(now());
+    });
+    chain = turn.catch(() => null);
+    return turn.then(fn);
+  };
+}
+
 function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) => fn(), now = Date.now, sleep = realSleep, log = () => {} }) {
-  const paced = createPacer({ now, sleep, perSecond: WRITES_PER_SECOND });
+  const paced = createPacer({ now, sleep, share: BUDGET_SHARE });
+  const bulkGate = createGate({ now, sleep, perSecond: BULK_PER_SECOND });
   const layout = qs.layout();
-  const records = new Map(); // queue SID -> last record read or written
+  const records = new Map(); // queue SID -> {data, revision}: the last record this container read or wrote
+  const deleted = new Set(); // queues this container saw deleted
+  const indexed = new Set(); // queues whose index entry this container confirmed (documents layout)
   const running = new Map(); // queue SID -> {promise, next: {channels, friendlyName, create, waiters} | null}
   const workspace = () => client.taskrouter.v1.workspaces(workspaceSid);
   const sync = () => client.sync.v1.services(syncServiceSid);
@@ -96,55 +124,88 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) 
     return retry(fn);
   }
 
+  const remember = (sid, data, written) => records.set(sid, { data, revision: written && written.revision !== undefined ? String(written.revision) : null });
+  const fetchStored = (sid) => (layout === 'documents' ? retry(() => sync().documents(qs.documentName(sid)).fetch()) : retry(() => sync().syncMaps(MAP).syncMapItems(sid).fetch()));
+
+  /** The previous record and where it came from: `cached`, `read` (from Sync now) or `absent`. */
   async function previousRecord(stats, sid) {
-    if (records.has(sid)) return records.get(sid);
+    if (records.has(sid)) return { record: records.get(sid).data, known: 'cached' };
     stats.syncReads += 1;
     try {
-      const found =
-        layout === 'documents'
-          ? await retry(() => sync().documents(qs.documentName(sid)).fetch())
-          : await retry(() => sync().syncMaps(MAP).syncMapItems(sid).fetch());
-      records.set(sid, found.data);
-      return found.data;
+      const found = await fetchStored(sid);
+      remember(sid, found.data, found);
+      return { record: found.data, known: 'read' };
     } catch (err) {
-      if (notFound(err)) return null;
+      if (notFound(err)) return { record: null, known: 'absent' };
       throw err;
     }
   }
 
-  /** Writes a record; creates the map, the item or the document (and its index entry) on first use. */
-  function store(stats, sid, record) {
-    const object = layout === 'documents' ? qs.documentName(sid) : MAP;
-    return paced(object, sid, () => storeNow(stats, sid, record));
-  }
-
-  async function storeNow(stats, sid, record) {
-    if (layout === 'documents') {
-      const name = qs.documentName(sid);
-      try {
-        await write(stats, () => sync().documents(name).update({ data: record }));
-      } catch (err) {
-        if (!notFound(err)) throw err;
-        try {
-          await write(stats, () => sync().documents.create({ uniqueName: name, data: record }));
-        } catch (err2) {
-          if (!duplicate(err2)) throw err2;
-          await write(stats, () => sync().documents(name).update({ data: record }));
-        }
-        await storeIndex(stats, sid, record.friendlyName);
-      }
-    } else {
-      await upsertItem(stats, MAP, sid, record);
-    }
-    records.set(sid, record);
-  }
-
-  async function upsertItem(stats, map, key, data) {
+  /**
+   * For a record unchanged against this container's memory: `read` when Sync's revision is still
+   * the one this container read or wrote (nobody wrote since: the skip is safe), else `cached`.
+   * One Sync read, no write budget.
+   */
+  async function confirmCached(stats, sid) {
+    const mine = records.has(sid) ? records.get(sid).revision : null;
+    if (mine === null) return 'cached';
+    stats.syncReads += 1;
     try {
-      return await write(stats, () => sync().syncMaps(map).syncMapItems(key).update({ data }));
+      return String((await fetchStored(sid)).revision) === mine ? 'read' : 'cached';
+    } catch (err) {
+      return 'cached'; // gone or unreadable: the write plan's update decides
+    }
+  }
+
+  /** Performs a write plan (see the queue-stats crate's `write` module). */
+  async function perform(stats, sid, plan) {
+    if (plan.action === 'skip') {
+      stats.skipped += 1;
+      return;
+    }
+    if (plan.action === 'remove') {
+      deleted.add(sid);
+      await remove(stats, sid);
+      return;
+    }
+    const { target, record, mayCreate, cost, index } = plan;
+    await paced(target.object, sid, cost, () => storeNow(stats, sid, target, record, mayCreate));
+    if (index) await ensureIndex(stats, index);
+  }
+
+  async function storeNow(stats, sid, target, record, mayCreate) {
+    const doc = () => sync().documents(target.object);
+    try {
+      const written =
+        target.kind === 'document'
+          ? await write(stats, () => doc().update({ data: record }))
+          : await write(stats, () => sync().syncMaps(target.object).syncMapItems(sid).update({ data: record }));
+      remember(sid, record, written);
+      return;
     } catch (err) {
       if (!notFound(err)) throw err;
     }
+    // Not there: deleted meanwhile (never re-created), or not written yet.
+    if (!mayCreate || deleted.has(sid)) {
+      records.delete(sid);
+      stats.skipped += 1;
+      return;
+    }
+    let written;
+    if (target.kind === 'document') {
+      try {
+        written = await write(stats, () => sync().documents.create({ uniqueName: target.object, data: record }));
+      } catch (err) {
+        if (!duplicate(err)) throw err;
+        written = await write(stats, () => doc().update({ data: record }));
+      }
+    } else {
+      written = await createItem(stats, target.object, sid, record);
+    }
+    remember(sid, record, written);
+  }
+
+  async function createItem(stats, map, key, data) {
     try {
       return await write(stats, () => sync().syncMaps(map).syncMapItems.create({ key, data }));
     } catch (err) {
@@ -160,12 +221,21 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) 
     return write(stats, () => sync().syncMaps(map).syncMapItems.create({ key, data }));
   }
 
-  function storeIndex(stats, sid, friendlyName) {
-    return paced(INDEX_MAP, sid, () => upsertItem(stats, INDEX_MAP, sid, qs.indexEntry(sid, friendlyName || sid)));
+  /** The index entry exists afterwards: read it (no write budget), write it only when missing. */
+  async function ensureIndex(stats, { map, key, data, cost }) {
+    stats.syncReads += 1;
+    try {
+      await retry(() => sync().syncMaps(map).syncMapItems(key).fetch());
+    } catch (err) {
+      if (!notFound(err)) throw err;
+      await paced(map, key, cost, () => createItem(stats, map, key, data));
+    }
+    indexed.add(key);
   }
 
   async function remove(stats, sid) {
     records.delete(sid);
+    indexed.delete(sid);
     const gone = async (fn) => {
       try {
         await write(stats, fn);
@@ -181,42 +251,49 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) 
     }
   }
 
-  async function refreshQueue(stats, sid, { channels, friendlyName, create }) {
-    const previous = await previousRecord(stats, sid);
+  async function refreshQueue(stats, sid, { channels, friendlyName }) {
+    const { record: previous, known } = await previousRecord(stats, sid);
     let name = friendlyName || (previous && previous.friendlyName);
-    if (!name) {
+    if (!name && !deleted.has(sid)) {
       try {
         name = (await tr(stats, () => workspace().taskQueues(sid).fetch())).friendlyName;
       } catch (err) {
-        stats.errors.push(`TaskQueue ${sid}: ${describe(err)}`);
+        if (!notFound(err)) stats.errors.push(`TaskQueue ${sid}: ${describe(err)}`);
       }
     }
     const params = qs.statisticsParams(now());
-    const fetched = await Promise.all(
-      channels.map((channel) =>
-        tr(stats, () =>
-          workspace()
-            .taskQueues(sid)
-            .statistics()
-            .fetch({
-              taskChannel: channel === 'all' ? undefined : channel,
-              startDate: new Date(params.startDate),
-              splitByWaitTime: params.splitByWaitTime,
-            }),
-        ).then(
-          (response) => ({ channel, response: response.toJSON() }),
-          (err) => ({ channel, error: describe(err) }),
-        ),
-      ),
-    );
-    const built = qs.build({ queue: { sid, friendlyName: name }, previous, fetched }, now());
-    stats.errors.push(...built.errors);
-    if (!built.changed) {
-      stats.skipped += 1;
-      return;
-    }
-    await store(stats, sid, built.record);
-    if (create && layout === 'documents' && previous) await storeIndex(stats, sid, built.record.friendlyName);
+    const fetched = deleted.has(sid)
+      ? []
+      : await Promise.all(
+          channels.map((channel) =>
+            tr(stats, () =>
+              workspace()
+                .taskQueues(sid)
+                .statistics()
+                .fetch({
+                  taskChannel: channel === 'all' ? undefined : channel,
+                  startDate: new Date(params.startDate),
+                  splitByWaitTime: params.splitByWaitTime,
+                }),
+            ).then(
+              (response) => ({ channel, response: response.toJSON() }),
+              (err) => ({ channel, error: describe(err), status: err && err.status }),
+            ),
+          ),
+        );
+    const gone = fetched.length > 0 && fetched.every((f) => f.status === 404);
+    const built = gone || deleted.has(sid) ? null : qs.build({ queue: { sid, friendlyName: name }, previous, fetched }, now());
+    if (built) stats.errors.push(...built.errors);
+    const plan = qs.writePlan({
+      queueSid: sid,
+      record: built ? built.record : null,
+      changed: Boolean(built && built.changed),
+      known: built && !built.changed && known === 'cached' ? await confirmCached(stats, sid) : known,
+      gone,
+      deletedHere: deleted.has(sid),
+      indexConfirmed: layout !== 'documents' || indexed.has(sid),
+    });
+    await perform(stats, sid, plan);
   }
 
   /** Runs refreshes of one queue one at a time; an event arriving meanwhile joins the next one. */
@@ -257,32 +334,81 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) 
 
   async function refreshWorkers(stats, workerSid) {
     const queues = await tr(stats, () => workspace().taskQueues.list(workerSid ? { workerSid } : {}));
-    const known = queues.map((q) => ({ sid: q.sid, friendlyName: q.friendlyName }));
+    const known = queues.map((q) => ({ sid: q.sid, friendlyName: q.friendlyName })).filter((q) => !deleted.has(q.sid));
     for (const batch of qs.batches(known.map((q) => q.sid))) {
-      let response;
-      try {
-        response = await tr(stats, () => workspace().taskQueues.bulkRealTimeStatistics.create(batch));
-      } catch (err) {
-        stats.errors.push(`bulk statistics: ${describe(err)}`);
-        continue;
-      }
-      const previous = {};
-      for (const sid of batch) previous[sid] = await previousRecord(stats, sid);
-      const built = qs.applyBulk({ queues: known, previous, response: response.toJSON() }, now());
-      for (const b of built) {
-        // A queue that is being refreshed gets fresher figures from that refresh.
-        if (!b.changed || running.has(b.key)) {
-          stats.skipped += 1;
-          continue;
-        }
-        try {
-          await store(stats, b.key, b.record);
-        } catch (err) {
-          stats.errors.push(`${b.key}: ${describe(err)}`);
-        }
-      }
+      await bulk.refresh(stats, batch, known);
     }
   }
+
+  /**
+   * Worker events share bulk requests: the queues asked for while a request waits for its turn
+   * (at most 5 per second) join it, up to 50 per request, so a burst of worker events costs no
+   * more than the endpoint allows.
+   */
+  const bulk = (() => {
+    const pending = new Map(); // queue SID -> {friendlyName, waiters: [{stats, resolve}]}
+    let draining = false;
+
+    async function send() {
+      const batch = [...pending.entries()].slice(0, 50);
+      batch.forEach(([sid]) => pending.delete(sid));
+      const sids = batch.map(([sid]) => sid);
+      const owner = batch[0][1].waiters[0].stats;
+      const finish = () => batch.forEach(([, e]) => e.waiters.forEach((w) => w.resolve()));
+      let response;
+      try {
+        response = await bulkGate(() => tr(owner, () => workspace().taskQueues.bulkRealTimeStatistics.create(sids)));
+      } catch (err) {
+        owner.errors.push(`bulk statistics: ${describe(err)}`);
+        return finish();
+      }
+      const previous = {};
+      const known = {};
+      for (const sid of sids) {
+        const found = await previousRecord(owner, sid).catch(() => ({ record: null, known: 'absent' }));
+        previous[sid] = found.record;
+        known[sid] = found.known;
+      }
+      const queues = batch.map(([sid, e]) => ({ sid, friendlyName: e.friendlyName }));
+      const built = qs.applyBulk({ queues, previous, response: response.toJSON() }, now());
+      for (const b of built) {
+        // A queue that is being refreshed gets fresher figures from that refresh.
+        if (running.has(b.key)) {
+          owner.skipped += 1;
+          continue;
+        }
+        const was = known[b.key] || 'absent';
+        const plan = qs.writePlan({ queueSid: b.key, record: b.record, changed: b.changed, known: !b.changed && was === 'cached' ? await confirmCached(owner, b.key) : was, gone: false, deletedHere: deleted.has(b.key), indexConfirmed: layout !== 'documents' || indexed.has(b.key) });
+        try {
+          await perform(owner, b.key, plan);
+        } catch (err) {
+          owner.errors.push(`${b.key}: ${describe(err)}`);
+        }
+      }
+      return finish();
+    }
+
+    async function drain() {
+      draining = true;
+      while (pending.size) await send();
+      draining = false;
+    }
+
+    return {
+      refresh(stats, sids, queues) {
+        const names = new Map(queues.map((q) => [q.sid, q.friendlyName]));
+        const waits = sids.map(
+          (sid) =>
+            new Promise((resolve) => {
+              if (!pending.has(sid)) pending.set(sid, { friendlyName: names.get(sid) || null, waiters: [] });
+              pending.get(sid).waiters.push({ stats, resolve });
+            }),
+        );
+        if (!draining) drain();
+        return Promise.all(waits);
+      },
+    };
+  })();
 
   async function handle(event) {
     const stats = counters();
@@ -294,6 +420,7 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) 
           await scheduleRefresh(stats, plan.queueSid, { channels: plan.channels, friendlyName: plan.friendlyName, create: plan.action === 'create' });
           break;
         case 'delete':
+          deleted.add(plan.queueSid);
           await remove(stats, plan.queueSid);
           break;
         case 'refreshWorkers':

@@ -56,6 +56,12 @@ async function deleteItem(context, client, { map, key, ifMatch }) {
   }
 }
 
+/** Conditional update; resolves with the new revision, or throws Twilio's error (412: the revision moved on; 404: gone). */
+async function updateItem(context, client, { map, key, data, ifMatch }) {
+  const item = await withRetry(context, () => syncService(context, client).syncMaps(map).syncMapItems(key).update({ data, ifMatch }));
+  return item.revision;
+}
+
 /** Conditional update; resolves with the new revision, or null if the revision no longer matches / the item is gone. */
 async function updateItemIfMatch(context, client, { map, key, data, ifMatch }) {
   try {
@@ -67,4 +73,4 @@ async function updateItemIfMatch(context, client, { map, key, data, ifMatch }) {
   }
 }
 
-module.exports = { fetchItem, upsertItem, deleteItem, updateItemIfMatch, isCode };
+module.exports = { fetchItem, upsertItem, deleteItem, updateItem, updateItemIfMatch, isCode };

@@ -213,7 +213,7 @@ fn has_any_role(roles: &[String], wanted: &[&str]) -> bool {
 
 /// `WK` followed by 32 hex digits.
 fn is_worker_sid(s: &str) -> bool {
-    s.len() == 34 && s.starts_with("WK") && s.bytes().skip(2).all(|b| b.is_ascii_hexdigit())
+    values::sid::is_sid(s, "WK")
 }
 
 /// Equal in time that depends only on the lengths, never on where the first difference is.

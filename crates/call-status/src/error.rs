@@ -41,3 +41,15 @@ impl CallStatusError {
         }
     }
 }
+
+impl wasm_face::FaceError for CallStatusError {
+    fn code(&self) -> &'static str {
+        CallStatusError::code(self)
+    }
+    fn status(&self) -> u16 {
+        self.http_status()
+    }
+    fn parameter(&self) -> Option<&str> {
+        CallStatusError::parameter(self)
+    }
+}

@@ -1,11 +1,13 @@
-//! What a call-status callback means for a parked call.
+//! What a call-status callback means for a parked call, and the wrap-up it may need.
 //!
-//! When a call is parked, its status callback points at `call-status-handler`. Twilio posts
-//! `CallSid`, `CallStatus`, `SequenceNumber` and `Timestamp` there as the call changes state. This
-//! crate turns one such callback, plus the call's entry in `Global.ParkedCalls` (or its absence),
-//! into a [`Decision`]: look the entry up, do nothing, or wrap up a caller who hung up while
-//! parked. It performs no I/O; the shim asks [`decide`], fetches the entry when told to
-//! ([`Decision::Lookup`]), asks again with it, and carries out the steps in order.
+//! When a call is parked, its status callback points at `call-status-handler` (with Twilio's
+//! connection overrides `#rc=3&rp=5xx,ct,rt`: redeliver up to 3 times on a 5xx answer or a
+//! timeout). Twilio posts `CallSid`, `CallStatus`, `SequenceNumber` and `Timestamp` there as the
+//! call changes state. This crate decides everything about such a callback without I/O, as a
+//! sequence of steps: [`start`] checks the callback and names the first [`Action`]; the shim
+//! performs it and passes its [`Outcome`] to [`resume`], which names the next one, until an
+//! [`Action::Answer`]. The same steps serve pickup-parked-call when it finds the call already
+//! ended (Twilio error 21220) and park-call when the call ended while it was being parked.
 //!
 //! # Statuses
 //!
@@ -15,46 +17,50 @@
 //! | `queued`, `initiated`, `ringing`, `in-progress` | not terminal: nothing to do |
 //! | anything else | rejected as an invalid parameter |
 //!
-//! A callback for a call that is not in `Global.ParkedCalls` (never parked, already picked up,
-//! already wrapped up) does nothing.
+//! # The wrap-up, step by step
 //!
-//! # Wrapping up
+//! 1. **Read** the call's `Global.ParkedCalls` entry. None: not parked, nothing to do. Marked
+//!    `pickedUp` by a live pickup: nothing to do (the caller is with an agent); by a pickup that
+//!    is over: remove the leftover entries, no task. Claimed (`wrapUp`) by another live request:
+//!    nothing to do.
+//! 2. **Claim**: write the `wrapUp` marker with this request's unique token, `If-Match` the
+//!    revision read. Sync applies one conditional update per revision, so of any number of
+//!    concurrent callbacks one wins; the others re-read and find the claim. A claim whose answer
+//!    was lost (timeout, 5xx) is re-read too: finding its own token, the request goes on.
+//! 3. **Find** an existing wrap-up task (TaskRouter `EvaluateTaskAttributes`, [`task_expression`])
+//!    whenever one may exist: after taking over a claim (ours, released or abandoned) and after an
+//!    ambiguous task creation. Task creation is never retried blindly.
+//! 4. **Create** the wrap-up task (the record's workflow, channel `voice`, priority 1000,
+//!    attributes from [`parking::hangup_task_attributes`]).
+//! 5. **Mark the worker's entry** `callerHangup: true` (TTL 120 s, the plugin's notice).
+//! 6. **Remove the global entry.**
 //!
-//! For a parked call reaching a terminal status, in this order:
+//! A failure after the claim **releases** it (`released: true`, with the task SID once there is
+//! one) and answers **503**, so Twilio's redelivery takes over at once and finishes without a
+//! second task. The answer is 503 exactly when a redelivery can finish the job: an unreadable
+//! entry, or TaskRouter refusing the task (a 4xx other than 429), is a 200 with the error.
 //!
-//! 1. **Claim**: update the global entry with `If-Match: <revision it was read at>`, adding a
-//!    `wrapUp` marker (status, sequence number, time). Sync applies a conditional update
-//!    atomically, so of any number of concurrent callbacks exactly one succeeds; the others get
-//!    412 (revision mismatch) or 404 (already removed), re-read the entry and, finding the marker
-//!    or no entry, do nothing.
-//! 2. **Create the wrap-up task** (TaskRouter, the parked call's workflow, channel `voice`,
-//!    priority 1000, attributes from [`parking::hangup_task_attributes`]).
-//!    If this fails, **release** the claim (write the original record back, `If-Match` the
-//!    claim's revision) so that a later callback can try again; nothing is half-done.
-//! 3. **Mark the worker's entry** `callerHangup: true`, `callerHangupTime`, TTL 120 s (the Flex
-//!    plugin shows the hang-up to the agent, then the entry expires).
-//! 4. **Remove the global entry.**
+//! # The exactly-once rule
 //!
-//! # The idempotency rule
-//!
-//! *A wrap-up task is created only by the request whose conditional update moved the global entry
-//! from "parked" to "claimed".* The claim lives in Sync, not in memory, so it holds for duplicate
-//! callbacks, for concurrent requests in one container and across containers, and for callbacks
-//! arriving out of order (a late `in-progress` is not terminal; a late duplicate `completed` finds
-//! the marker or no entry). A claimed entry is never claimed again: if the claimant dies between
-//! creating the task and removing the entry (steps 2-4), the entry stays claimed until its TTL,
-//! which can leave a stale entry but never a second task.
+//! *A wrap-up task is created only by the holder of the claim, and only after looking for one
+//! whenever an earlier attempt may have created it.* Claims live in Sync (never in memory), carry
+//! their writer's token, and expire after [`parking::LEASE_MS`] (10 s, the longest a Function
+//! runs), so duplicates, concurrent containers, lost answers, dead requests and redeliveries all
+//! end with one task.
 //!
 //! Time is an input (`now_ms`); the crate never reads a clock.
 
-mod decide;
 mod error;
+mod machine;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
-pub use decide::{
-    decide, is_terminal, Callback, ConditionalUpdate, Decision, IgnoreReason, Lookup, StoredItem,
-    TaskCreate, WrapUp, CLAIM_FIELD, HANGUP_ENTRY_TTL, TASK_CHANNEL, WRAP_UP_PRIORITY,
-};
 pub use error::CallStatusError;
+pub use machine::{
+    is_terminal, resume, start, task_expression, Action, Answer, Callback, Next, Outcome, Stage,
+    State, HANGUP_ENTRY_TTL, MAX_CREATES, MAX_ROUNDS, TASK_CHANNEL, WRAP_UP_PRIORITY,
+};
+
+#[cfg(test)]
+mod tests;

@@ -34,6 +34,20 @@ pub enum ParkingError {
         length: usize,
         limit: usize,
     },
+    /// The call has no `Global.ParkedCalls` entry.
+    #[error("call {0} is not parked (it has no Global.ParkedCalls entry); nothing was changed")]
+    NotParked(String),
+    /// The entry exists but is not a parked-call record.
+    #[error("the parked-call entry of {0} is not a parked-call record; nothing was changed")]
+    UnreadableRecord(String),
+    /// A wrap-up owns the entry: the caller hung up while parked.
+    #[error(
+        "the caller of {0} hung up while parked (its wrap-up is under way); nothing was changed"
+    )]
+    CallEnded(String),
+    /// Another pickup of the same call is under way.
+    #[error("call {0} is being picked up by another request right now; nothing was changed")]
+    PickupInProgress(String),
 }
 
 impl ParkingError {
@@ -45,6 +59,10 @@ impl ParkingError {
             ParkingError::InvalidConfig { .. } => "invalid_config",
             ParkingError::RecordTooLarge { .. } => "record_too_large",
             ParkingError::TwimlTooLong { .. } => "twiml_too_long",
+            ParkingError::NotParked(_) => "not_parked",
+            ParkingError::UnreadableRecord(_) => "unreadable_record",
+            ParkingError::CallEnded(_) => "call_ended",
+            ParkingError::PickupInProgress(_) => "pickup_in_progress",
         }
     }
 
@@ -54,6 +72,10 @@ impl ParkingError {
             ParkingError::MissingParameter { .. } | ParkingError::InvalidParameter { .. } => 400,
             ParkingError::InvalidConfig { .. } => 500,
             ParkingError::RecordTooLarge { .. } | ParkingError::TwimlTooLong { .. } => 413,
+            ParkingError::NotParked(_) => 404,
+            ParkingError::UnreadableRecord(_)
+            | ParkingError::CallEnded(_)
+            | ParkingError::PickupInProgress(_) => 409,
         }
     }
 
@@ -63,7 +85,20 @@ impl ParkingError {
             ParkingError::MissingParameter { name, .. }
             | ParkingError::InvalidParameter { name, .. }
             | ParkingError::InvalidConfig { name, .. } => Some(name),
+            ParkingError::NotParked(_) => Some("callSid"),
             _ => None,
         }
+    }
+}
+
+impl wasm_face::FaceError for ParkingError {
+    fn code(&self) -> &'static str {
+        ParkingError::code(self)
+    }
+    fn status(&self) -> u16 {
+        self.http_status()
+    }
+    fn parameter(&self) -> Option<&str> {
+        ParkingError::parameter(self)
     }
 }

@@ -33,6 +33,8 @@
 //! Time is an input (`now_ms`); the crate never reads a clock.
 
 mod error;
+pub mod marker;
+pub mod pickup;
 mod record;
 mod time;
 pub mod twiml;
@@ -45,12 +47,21 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use error::ParkingError;
+pub use marker::{Holder, Marker, CLAIM_FIELD, LEASE_MS, PICKUP_FIELD};
+pub use pickup::{
+    pickup, pickup_target, pickup_twiml, CallUpdate, ConditionalUpdate, PickupItem, PickupPlan,
+    PickupRequest, PickupTarget, StoredItem, PICKUPS_MAP, PICKUP_TWIML_PATH,
+};
 pub use record::{worker_map, ParkedCall, GLOBAL_MAP, PARKED_ITEM_TTL, SYNC_ITEM_MAX_BYTES};
 
 /// The hold music asset when `HOLD_MUSIC_PATH` is not set.
 pub const DEFAULT_HOLD_MUSIC: &str = "hold_music_1.mp3";
 /// The function Twilio calls with the parked call's status changes.
 pub const STATUS_CALLBACK_PATH: &str = "call-status-handler";
+/// Twilio's webhook connection overrides on the status callback URL: retry up to 3 times when
+/// the handler answers 5xx or the connection or read times out. The handler answers 5xx exactly
+/// when a redelivery can finish the wrap-up (see the `call-status` crate).
+pub const STATUS_CALLBACK_OVERRIDES: &str = "#rc=3&rp=5xx,ct,rt";
 /// `conversations.outcome` of the wrap-up task for a caller who hung up while parked.
 pub const HANGUP_OUTCOME: &str = "Hangup While Parked";
 
@@ -71,19 +82,6 @@ pub struct ParkRequest {
     pub name: Option<String>,
     pub queue_name: Option<String>,
     pub task_sid: Option<String>,
-    pub worker_sid: Option<String>,
-    pub workflow_sid: Option<String>,
-}
-
-/// pickup-parked-call's form parameters.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PickupRequest {
-    pub attributes: Option<String>,
-    pub call_sid: Option<String>,
-    pub date_created: Option<String>,
-    pub name: Option<String>,
-    pub queue_name: Option<String>,
     pub worker_sid: Option<String>,
     pub workflow_sid: Option<String>,
 }
@@ -127,17 +125,6 @@ pub struct ParkPlan {
     pub sync: Vec<SyncUpsert>,
 }
 
-/// What pickup-parked-call does: update the call, then (only if that succeeded) delete `sync`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PickupPlan {
-    pub call_sid: String,
-    pub twiml: String,
-    pub task_attributes: Map<String, Value>,
-    pub hold_time: i64,
-    pub sync: Vec<SyncDelete>,
-}
-
 /// What worker-capacity does: set the channel's capacity.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -150,7 +137,7 @@ pub struct CapacityPlan {
 /// The largest capacity accepted (a sanity bound; TaskRouter voice channels are usually 1 or 2).
 pub const MAX_CAPACITY: u32 = 50;
 
-fn now(now_ms: f64) -> Result<chrono::DateTime<chrono::Utc>, ParkingError> {
+pub(crate) fn now(now_ms: f64) -> Result<chrono::DateTime<chrono::Utc>, ParkingError> {
     time::instant(now_ms).ok_or_else(|| ParkingError::InvalidParameter {
         name: "now",
         problem: format!("{now_ms} is not an instant in milliseconds since 1970"),
@@ -184,7 +171,7 @@ pub fn hold_music_url(settings: &Settings) -> Result<String, ParkingError> {
     Ok(format!("https://{domain}/{encoded}"))
 }
 
-fn domain(settings: &Settings) -> Result<&str, ParkingError> {
+pub(crate) fn domain(settings: &Settings) -> Result<&str, ParkingError> {
     let domain = settings.domain_name.as_deref().map(str::trim).unwrap_or("");
     let ok = !domain.is_empty()
         && domain
@@ -244,51 +231,12 @@ pub fn park(req: &ParkRequest, settings: &Settings, now_ms: f64) -> Result<ParkP
     Ok(ParkPlan {
         call_sid: call_sid.to_string(),
         twiml,
-        status_callback: format!("https://{}/{STATUS_CALLBACK_PATH}", domain(settings)?),
+        status_callback: format!(
+            "https://{}/{STATUS_CALLBACK_PATH}{STATUS_CALLBACK_OVERRIDES}",
+            domain(settings)?
+        ),
         record,
         sync,
-    })
-}
-
-/// Plans pickup-parked-call: the `<Enqueue>` TwiML with the pickup task, then the two deletes.
-pub fn pickup(req: &PickupRequest, now_ms: f64) -> Result<PickupPlan, ParkingError> {
-    let attributes = record::attributes(&req.attributes)?;
-    let call_sid = record::sid(&req.call_sid, "callSid", "CA", "call SID")?;
-    let date_created = record::required(
-        &req.date_created,
-        "dateCreated",
-        "when the call was parked, from the parked-call record",
-    )?;
-    let name = record::required(&req.name, "name", "the caller's name as Flex shows it")?;
-    let queue_name = record::required(&req.queue_name, "queueName", "the task queue's name")?;
-    let worker_sid = record::sid(&req.worker_sid, "workerSid", "WK", "worker SID")?;
-    let workflow_sid = record::sid(&req.workflow_sid, "workflowSid", "WW", "workflow SID")?;
-    let parked_at =
-        time::parse_date(date_created).ok_or_else(|| ParkingError::InvalidParameter {
-            name: "dateCreated",
-            problem: format!(
-                "{date_created:?} is not an RFC 3339 date-time such as 2024-05-01T12:00:00.000Z"
-            ),
-        })?;
-    let hold_time = time::seconds_between(parked_at, now(now_ms)?);
-
-    let task_attributes =
-        pickup_task_attributes(attributes, worker_sid, name, queue_name, hold_time);
-    let json = serde_json::to_string(&task_attributes).unwrap_or_else(|_| "{}".to_string());
-    let twiml = twiml::enqueue_task(workflow_sid, &json);
-    check_twiml("pickup", &twiml)?;
-    Ok(PickupPlan {
-        call_sid: call_sid.to_string(),
-        twiml,
-        task_attributes,
-        hold_time,
-        sync: [worker_map(worker_sid), GLOBAL_MAP.to_string()]
-            .into_iter()
-            .map(|map| SyncDelete {
-                map,
-                key: call_sid.to_string(),
-            })
-            .collect(),
     })
 }
 

@@ -57,9 +57,7 @@ pub(crate) fn sid<'a>(
     what: &'static str,
 ) -> Result<&'a str, ParkingError> {
     let v = required(value, name, what)?;
-    let ok =
-        v.len() == 34 && v.starts_with(prefix) && v.bytes().skip(2).all(|b| b.is_ascii_hexdigit());
-    if ok {
+    if values::sid::is_sid(v, prefix) {
         Ok(v)
     } else {
         Err(ParkingError::InvalidParameter {

@@ -33,15 +33,30 @@ fn park_req(attributes: &str) -> ParkRequest {
     }
 }
 
-fn pickup_req(attributes: &str, date_created: &str) -> PickupRequest {
+fn pickup_req() -> PickupRequest {
     PickupRequest {
-        attributes: s(attributes),
         call_sid: s(CALL),
-        date_created: s(date_created),
-        name: s("Ada"),
-        queue_name: s("Support"),
-        worker_sid: s(WORKER),
-        workflow_sid: s(WORKFLOW),
+        ..PickupRequest::default()
+    }
+}
+
+/// The Global.ParkedCalls entry park would have written for `attributes`, parked at `parked_ms`.
+fn entry(attributes: &str, parked_ms: f64) -> StoredItem {
+    let plan = park(&park_req(attributes), &settings(), parked_ms).expect("parks");
+    StoredItem {
+        data: serde_json::to_value(&plan.record).expect("json"),
+        revision: "0".into(),
+    }
+}
+
+/// The pickup TwiML, whichever way it reaches the call (inline, or through pickup-twiml).
+fn delivered_twiml(plan: &PickupPlan) -> String {
+    match (&plan.call_update.twiml, &plan.pickup_item) {
+        (Some(twiml), None) => twiml.clone(),
+        (None, Some(item)) => {
+            pickup_twiml(Some(CALL), Some(&item.data)).expect("pickup-twiml answers")
+        }
+        other => panic!("a pickup redirects exactly one way: {other:?}"),
     }
 }
 
@@ -75,7 +90,7 @@ fn park_plans_hold_music_callback_record_and_both_entries() {
     );
     assert_eq!(
         plan.status_callback,
-        "https://example-1234.twil.io/call-status-handler"
+        "https://example-1234.twil.io/call-status-handler#rc=3&rp=5xx,ct,rt"
     );
     assert_eq!(plan.record.date_created, "2024-05-01T12:00:00.000Z");
     let data = serde_json::to_value(&plan.record).expect("json");
@@ -184,61 +199,99 @@ fn every_missing_parameter_is_named() {
         );
         assert!(err.to_string().contains(name));
     }
-    let err = pickup(
-        &PickupRequest {
-            date_created: None,
-            ..pickup_req("{}", "x")
-        },
-        NOW,
-    )
-    .unwrap_err();
-    assert_eq!(err.parameter(), Some("dateCreated"));
-    let err = pickup(&pickup_req("{}", "last tuesday"), NOW).unwrap_err();
+    let err = pickup_target(&PickupRequest::default()).unwrap_err();
     assert_eq!(
         (err.code(), err.parameter()),
-        ("invalid_parameter", Some("dateCreated"))
+        ("missing_parameter", Some("callSid"))
     );
+    let err = pickup(&pickup_req(), None, "t", &settings(), NOW).unwrap_err();
+    assert_eq!((err.code(), err.http_status()), ("not_parked", 404));
 }
 
 #[test]
 fn pickup_merges_attributes_and_escapes_everything() {
     let hostile = "<b>&amp; \"q\" 'a' ]]> é 😀 \u{FFFE} \r\n";
     let attrs = json!({"name": hostile, "custom": {"keep": true}, "conversations": {"conversation_id": "WT1", "queue": "Sales"}});
-    let plan = pickup(
-        &pickup_req(&attrs.to_string(), "2024-05-01T11:58:45.500Z"),
-        NOW,
-    )
-    .expect("pickup");
+    // Parked at 11:58:45.500, picked up at 12:00:00.
+    let stored = entry(&attrs.to_string(), NOW - 74_500.0);
+    let plan = pickup(&pickup_req(), Some(&stored), "tok", &settings(), NOW).expect("pickup");
     assert_eq!(plan.hold_time, 74);
+    assert_eq!(plan.worker_sid, WORKER);
     let expected = json!({
         "name": hostile, "custom": {"keep": true}, "autoAnswer": true, "isParkPickup": true, "targetWorker": WORKER,
         "conversations": {"conversation_id": "WT1", "queue": "Sales", "hold_time": 74, "queue_time": 0}
     });
     assert_eq!(Value::Object(plan.task_attributes.clone()), expected);
-    assert!(plan.twiml.starts_with(&format!(
+    let twiml = plan.call_update.twiml.clone().expect("inline");
+    assert!(twiml.starts_with(&format!(
         r#"<?xml version="1.0" encoding="UTF-8"?><Response><Enqueue workflowSid="{WORKFLOW}"><Task priority="1000">"#
     )));
-    assert!(plan.twiml.ends_with("</Task></Enqueue></Response>"));
-    assert!(!plan.twiml.contains("]]>"));
-    let back: Value = serde_json::from_str(&task_text(&plan.twiml)).expect("task text is JSON");
+    assert!(twiml.ends_with("</Task></Enqueue></Response>"));
+    assert!(!twiml.contains("]]>"));
+    let back: Value = serde_json::from_str(&task_text(&twiml)).expect("task text is JSON");
     assert_eq!(back, expected);
     let deletes: Vec<_> = plan.sync.iter().map(|d| d.map.clone()).collect();
     assert_eq!(
         deletes,
         vec![format!("{WORKER}.ParkedCalls"), GLOBAL_MAP.to_string()]
     );
+    assert_eq!(plan.mark.if_match.as_deref(), Some("0"));
+    assert_eq!(plan.mark.data[PICKUP_FIELD]["token"], json!("tok"));
+    assert_eq!(plan.unmark.data, stored.data, "unmark restores the record");
+}
+
+#[test]
+fn pickup_refuses_entries_it_must_not_touch() {
+    let stored = entry("{}", NOW);
+    let Value::Object(data) = &stored.data else {
+        panic!()
+    };
+    let marked = |field: &str, token: &str, at_ms: f64| StoredItem {
+        data: Value::Object(marker::with_marker(
+            data,
+            field,
+            &Marker::new(token, time::instant(at_ms).expect("instant")),
+        )),
+        revision: "3".into(),
+    };
+    let code = |e: &StoredItem, token: &str| {
+        pickup(&pickup_req(), Some(e), token, &settings(), NOW)
+            .err()
+            .map(|e| e.code())
+    };
+    assert_eq!(
+        code(&marked(CLAIM_FIELD, "other", NOW), "me"),
+        Some("call_ended")
+    );
+    assert_eq!(
+        code(&marked(CLAIM_FIELD, "other", NOW - 60_000.0), "me"),
+        Some("call_ended")
+    );
+    assert_eq!(
+        code(&marked(PICKUP_FIELD, "other", NOW - 1_000.0), "me"),
+        Some("pickup_in_progress")
+    );
+    assert_eq!(
+        code(&marked(PICKUP_FIELD, "other", NOW - 11_000.0), "me"),
+        None,
+        "a stale pickup mark is taken over"
+    );
+    let junk = StoredItem {
+        data: json!({"callSid": CALL}),
+        revision: "1".into(),
+    };
+    assert_eq!(code(&junk, "me"), Some("unreadable_record"));
+    let other_call = StoredItem {
+        data: json!({"callSid": format!("CA{}", "f".repeat(32)), "attributes": {}, "dateCreated": "x", "workerSid": WORKER, "workflowSid": WORKFLOW}),
+        revision: "1".into(),
+    };
+    assert_eq!(code(&other_call, "me"), Some("unreadable_record"));
 }
 
 #[test]
 fn pickup_fills_name_and_queue_only_when_missing() {
-    let plan = pickup(
-        &pickup_req(
-            r#"{"name":"","conversations":null}"#,
-            "2024-05-01T12:00:10Z",
-        ),
-        NOW,
-    )
-    .expect("ok");
+    let stored = entry(r#"{"name":"","conversations":null}"#, NOW + 10_000.0);
+    let plan = pickup(&pickup_req(), Some(&stored), "t", &settings(), NOW).expect("ok");
     assert_eq!(
         plan.hold_time, 0,
         "a parking time in the future counts as 0"
@@ -251,10 +304,34 @@ fn pickup_fills_name_and_queue_only_when_missing() {
 }
 
 #[test]
+fn large_attributes_are_picked_up_through_pickup_twiml() {
+    let big = json!({"blob": "x<".repeat(6 * 1024)}).to_string();
+    let stored = entry(&big, NOW);
+    let plan =
+        pickup(&pickup_req(), Some(&stored), "t", &settings(), NOW).expect("large pickups work");
+    assert_eq!(plan.call_update.twiml, None);
+    assert_eq!(
+        plan.call_update.url.as_deref(),
+        Some("https://example-1234.twil.io/pickup-twiml")
+    );
+    let item = plan.pickup_item.clone().expect("pickup item");
+    assert_eq!((item.map.as_str(), item.key.as_str()), (PICKUPS_MAP, CALL));
+    let twiml = delivered_twiml(&plan);
+    assert!(twiml.chars().count() > 4000);
+    let back: Value = serde_json::from_str(&task_text(&twiml)).expect("JSON");
+    assert_eq!(back["blob"], json!("x<".repeat(6 * 1024)));
+    assert_eq!(
+        pickup_twiml(Some(CALL), None).unwrap_err().code(),
+        "not_parked"
+    );
+    assert_eq!(
+        pickup_twiml(Some("CA1"), None).unwrap_err().parameter(),
+        Some("CallSid")
+    );
+}
+
+#[test]
 fn oversized_attributes_fail_before_anything_happens() {
-    let big = json!({"blob": "x".repeat(5000)}).to_string();
-    let err = pickup(&pickup_req(&big, "2024-05-01T12:00:00Z"), NOW).unwrap_err();
-    assert_eq!((err.code(), err.http_status()), ("twiml_too_long", 413));
     let huge = json!({"blob": "x".repeat(17_000)}).to_string();
     assert_eq!(
         park(&park_req(&huge), &settings(), NOW).unwrap_err().code(),
@@ -324,23 +401,50 @@ fn capacity_is_validated() {
     assert_eq!(err.code(), "missing_parameter");
 }
 
+/// Strings a caller can put anywhere: markup, quotes, `]]>`, control and non-characters, emoji.
+fn hostile() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<String>(),
+        "[<>&\"' \\]\u{0}-\u{1f}\u{fffe}\u{ffff}\u{d7ff}\u{e000}\u{1f600}\u{2028}\u{85}a-z]{0,40}",
+        Just("]]><![CDATA[</Task></Enqueue><Hangup/>".to_string()),
+    ]
+}
+
 proptest! {
     #[test]
-    fn pickup_twiml_carries_any_attribute_value_intact(value in any::<String>(), key in "[a-z\u{e9}<&\"]{1,8}") {
-        let attrs = json!({ key.clone(): value.clone() });
-        if let Ok(plan) = pickup(&pickup_req(&attrs.to_string(), "2024-05-01T12:00:00Z"), NOW) {
-            let back: Value = serde_json::from_str(&task_text(&plan.twiml)).expect("JSON");
-            prop_assert_eq!(&back[&key], &json!(value));
-            prop_assert!(plan.twiml.chars().all(crate::xml::is_xml_char));
-            prop_assert_eq!(plan.twiml.matches("<Task").count(), 1);
+    fn pickup_twiml_carries_any_attribute_value_intact(value in hostile(), key in "[a-z\u{e9}<&\"]{1,8}", name in hostile(), queue in hostile(), pad in 0usize..15_000) {
+        // Well-formed requests with hostile values, of every size park accepts.
+        let attrs = json!({ key.clone(): value.clone(), "pad": "p".repeat(pad) });
+        let req = ParkRequest { name: Some(format!("n{name}")), queue_name: Some(format!("q{queue}")), ..park_req(&attrs.to_string()) };
+        let parked = park(&req, &settings(), NOW);
+        if pad < 12_000 {
+            prop_assert!(parked.is_ok(), "{:?}", parked.err());
         }
+        let Ok(parked) = parked else {
+            prop_assert_eq!(parked.unwrap_err().code(), "record_too_large");
+            return Ok(());
+        };
+        let stored = StoredItem { data: serde_json::to_value(&parked.record).expect("json"), revision: "1".into() };
+        // Every call park accepts can be picked up: no caller is stranded by size.
+        let plan = pickup(&pickup_req(), Some(&stored), "t", &settings(), NOW + 5_000.0);
+        prop_assert!(plan.is_ok(), "{:?}", plan.err());
+        let plan = plan.expect("checked");
+        let twiml = delivered_twiml(&plan);
+        let back: Value = serde_json::from_str(&task_text(&twiml)).expect("JSON");
+        prop_assert_eq!(&back[&key], &json!(value));
+        prop_assert_eq!(&back["targetWorker"], &json!(WORKER));
+        prop_assert!(twiml.chars().all(crate::xml::is_xml_char));
+        prop_assert_eq!(twiml.matches("<Task").count(), 1);
+        prop_assert_eq!(plan.call_update.twiml.is_some(), twiml.chars().count() <= 4000);
+        prop_assert!(serde_json::to_string(&parked.record).expect("json").len() <= SYNC_ITEM_MAX_BYTES);
     }
 
     #[test]
-    fn no_input_panics(attrs in any::<String>(), sid in any::<String>(), date in any::<String>(), now in any::<f64>()) {
-        let req = PickupRequest { attributes: Some(attrs.clone()), call_sid: Some(sid.clone()), date_created: Some(date),
-            name: Some(sid.clone()), queue_name: None, worker_sid: Some(sid.clone()), workflow_sid: Some(sid.clone()) };
-        let _ = pickup(&req, now);
+    fn no_input_panics(attrs in any::<String>(), sid in any::<String>(), data in any::<String>(), now in any::<f64>()) {
+        let req = PickupRequest { call_sid: Some(sid.clone()), ..PickupRequest::default() };
+        let stored = StoredItem { data: json!({"callSid": sid.clone(), "attributes": data.clone(), "pickedUp": data.clone()}), revision: data.clone() };
+        let _ = pickup(&req, Some(&stored), &data, &settings(), now);
+        let _ = pickup_twiml(Some(&sid), Some(&json!({"workflowSid": data, "taskAttributes": {}})));
         let _ = park(&ParkRequest { attributes: Some(attrs), call_sid: Some(sid.clone()), ..Default::default() }, &Settings { domain_name: Some(sid.clone()), hold_music_path: Some(sid.clone()) }, now);
         let _ = capacity(&CapacityRequest { capacity: Some(sid.clone()), worker_channel_sid: Some(sid.clone()), worker_sid: Some(sid) });
     }

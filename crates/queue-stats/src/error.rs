@@ -46,3 +46,25 @@ impl InputError {
         }
     }
 }
+
+impl wasm_face::FaceError for ConfigError {
+    fn code(&self) -> &'static str {
+        ConfigError::code(self)
+    }
+    /// A bad `QUEUE_STATS_*` value is the service's fault, not the caller's.
+    fn status(&self) -> u16 {
+        500
+    }
+    fn parameter(&self) -> Option<&str> {
+        Some(self.variable)
+    }
+}
+
+impl wasm_face::FaceError for InputError {
+    fn code(&self) -> &'static str {
+        InputError::code(self)
+    }
+    fn status(&self) -> u16 {
+        500
+    }
+}

@@ -69,11 +69,7 @@ impl Plan {
 
 /// A SID with the given two-letter prefix and 32 hex digits.
 pub fn is_sid(value: &str, prefix: &str) -> bool {
-    value.len() == 34
-        && value.starts_with(prefix)
-        && value
-            .get(2..)
-            .is_some_and(|rest| rest.bytes().all(|b| b.is_ascii_hexdigit()))
+    values::sid::is_sid(value, prefix)
 }
 
 /// The text of a form field: strings as given (trimmed), numbers and booleans as text, anything

@@ -51,6 +51,14 @@
 //! used; when it falls in a gap, the day starts at the instant the clocks jumped
 //! ([`today::start_of_day`]).
 //!
+//! # Writing
+//!
+//! [`write_plan`] decides each record's Sync steps: a deleted queue stays deleted (Statistics 404
+//! with no record writes nothing; a record known to exist is only updated, never re-created); an
+//! unchanged record is skipped only against what Sync itself returned in this refresh; the
+//! documents index repairs a missing entry; each write's cost against its object's size-dependent
+//! budget is [`write_cost`] (see the [`write`] module).
+//!
 //! # Size
 //!
 //! A record must stay under Sync's 16 KiB ([`record::RECORD_LIMIT`]). When it would not, channel
@@ -62,6 +70,7 @@ mod error;
 pub mod event;
 pub mod record;
 pub mod today;
+pub mod write;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;
@@ -70,6 +79,7 @@ pub use config::{Config, Env, Layout};
 pub use error::{ConfigError, InputError};
 pub use event::{plan, Plan};
 pub use record::{Built, Fetched, QueueRef};
+pub use write::{write_cost, write_plan, Known, WriteInput, WritePlan};
 
 /// The bulk real-time statistics endpoint takes at most this many queues per request.
 pub const BULK_LIMIT: usize = 50;

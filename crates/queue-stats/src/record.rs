@@ -169,7 +169,10 @@ pub fn service_level(split: &Value, threshold: u32) -> Option<f64> {
 }
 
 /// The published `cumulativeStats_<channel>` block, plus `serviceLevel`:
-/// `{"<threshold>": {"level": 0.0..=1.0 | null, "breached": bool}}`.
+/// `{"<threshold>": {"level": 0.0..=1.0 | null, "breached": bool}}`. The published `startTime`
+/// and `endTime` are left out: the plugin does not read them, the record's `todayStartedAt` and
+/// `updatedAt` say the same once, and every byte counts against Sync's size-dependent write
+/// budget.
 pub fn cumulative_block(cumulative: &Value, config: &Config) -> Option<Value> {
     if !cumulative.is_object() {
         return None;
@@ -205,8 +208,6 @@ pub fn cumulative_block(cumulative: &Value, config: &Config) -> Option<Value> {
         "waitUntilCancel": text("wait_duration_until_canceled", "waitDurationUntilCanceled"),
         "waitUntilAccept": text("wait_duration_until_accepted", "waitDurationUntilAccepted"),
         "splitByWaitTime": split,
-        "startTime": text("start_time", "startTime"),
-        "endTime": text("end_time", "endTime"),
         "avgTaskAcceptanceTime": count(get(c, "avg_task_acceptance_time", "avgTaskAcceptanceTime")),
         "serviceLevel": Value::Object(levels),
     }))

@@ -9,12 +9,10 @@ use crate::error::InputError;
 pub fn instant(now_ms: f64) -> Result<DateTime<Utc>, InputError> {
     // Year 1970..=9999 keeps every later computation inside chrono's range.
     const MAX_MS: f64 = 253_402_300_799_000.0;
-    if !now_ms.is_finite() || !(0.0..=MAX_MS).contains(&now_ms) {
+    if !(0.0..=MAX_MS).contains(&now_ms) {
         return Err(InputError::InvalidNow(now_ms.to_string()));
     }
-    // In range and finite, so the cast is exact to the millisecond.
-    DateTime::<Utc>::from_timestamp_millis(now_ms as i64)
-        .ok_or_else(|| InputError::InvalidNow(now_ms.to_string()))
+    values::instant::from_millis(now_ms).ok_or_else(|| InputError::InvalidNow(now_ms.to_string()))
 }
 
 /// The first instant of `now`'s local date in `zone`.
@@ -64,12 +62,12 @@ pub fn start_of_next_day(zone: Tz, now: DateTime<Utc>) -> DateTime<Utc> {
 
 /// ISO 8601 in UTC with second precision, as TaskRouter writes `start_time`: `2024-03-10T05:00:00Z`.
 pub fn iso(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    values::instant::iso_seconds(t)
 }
 
 /// ISO 8601 in UTC with milliseconds, for `updatedAt` and `oldestTaskEnteredAt`.
 pub fn iso_ms(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+    values::instant::iso_millis(t)
 }
 
 #[cfg(test)]

@@ -10,32 +10,25 @@
 //! qs.applyBulk({queues: [{sid, friendlyName}], previous: {sid: record}, response}, Date.now());
 //!                                                        // [{key, record, changed, ...}] for each queue in the response
 //! qs.batches(sids);                                      // [[sid x <= 50], ...]
+//! qs.writePlan({queueSid, record, changed, known: 'read'|'cached'|'absent', gone, deletedHere, indexConfirmed});
+//!                                                        // {action: 'skip'|'write'|'remove', ...} (see the write module)
+//! qs.writeCost(bytes);                                   // share of one second's write budget of a Sync object
 //! ```
+//! Errors (through `wasm-face`) carry `code`, `status` and `parameter` (the variable at fault).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
+use wasm_face::{fail, from_js};
 
 use crate::record::{apply_realtime_all, batches, build, Fetched, QueueRef};
+use crate::write::{write_cost, write_plan, WriteInput};
 use crate::{document_name, index_entry, plan, statistics_params, today, Config, Env, BULK_LIMIT};
 
+/// Plain JS objects out; a value that does not serialize (it cannot happen for these types)
+/// becomes the error object itself rather than a panic.
 fn to_js<T: Serialize>(value: &T) -> JsValue {
-    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-    value
-        .serialize(&serializer)
-        .unwrap_or_else(|e| js_error("serialize", &e.to_string()))
-}
-
-fn from_js<T: for<'de> Deserialize<'de>>(value: JsValue, what: &str) -> Result<T, JsValue> {
-    serde_wasm_bindgen::from_value(value)
-        .map_err(|e| js_error("invalid_input", &format!("{what}: {e}")))
-}
-
-/// A JS `Error` with a stable `code` property.
-fn js_error(code: &str, message: &str) -> JsValue {
-    let error = js_sys::Error::new(message);
-    let _ = js_sys::Reflect::set(&error, &"code".into(), &code.into());
-    error.into()
+    wasm_face::to_js(value).unwrap_or_else(|e| e)
 }
 
 #[derive(Deserialize)]
@@ -82,7 +75,7 @@ impl QueueStats {
         };
         Config::from_env(&env)
             .map(|config| QueueStats { config })
-            .map_err(|e| js_error(e.code(), &e.to_string()))
+            .map_err(fail)
     }
 
     pub fn layout(&self) -> JsValue {
@@ -99,12 +92,12 @@ impl QueueStats {
     pub fn statistics_params(&self, now_ms: f64) -> Result<JsValue, JsValue> {
         statistics_params(&self.config, now_ms)
             .map(|p| to_js(&p))
-            .map_err(|e| js_error(e.code(), &e.to_string()))
+            .map_err(fail)
     }
 
     /// The queue's new record from this event's `Statistics` responses over its previous record.
     pub fn build(&self, input: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
-        let now = today::instant(now_ms).map_err(|e| js_error(e.code(), &e.to_string()))?;
+        let now = today::instant(now_ms).map_err(fail)?;
         let input: BuildInput = from_js(input, "build input")?;
         let built = build(
             &self.config,
@@ -119,7 +112,7 @@ impl QueueStats {
     /// New records for the queues of a bulk real-time statistics response.
     #[wasm_bindgen(js_name = applyBulk)]
     pub fn apply_bulk(&self, input: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
-        let now = today::instant(now_ms).map_err(|e| js_error(e.code(), &e.to_string()))?;
+        let now = today::instant(now_ms).map_err(fail)?;
         let input: BulkInput = from_js(input, "bulk input")?;
         let entries = input
             .response
@@ -159,6 +152,20 @@ impl QueueStats {
     /// Queue SIDs in bulk-request batches of at most 50.
     pub fn batches(&self, sids: Vec<String>) -> JsValue {
         to_js(&batches(&sids, BULK_LIMIT))
+    }
+
+    /// One queue's Sync steps for a built record (see the `write` module's rules).
+    #[wasm_bindgen(js_name = writePlan)]
+    pub fn write_plan(&self, input: JsValue) -> Result<JsValue, JsValue> {
+        let input: WriteInput = from_js(input, "write input")?;
+        Ok(to_js(&write_plan(&self.config, &input)))
+    }
+
+    /// The share of one second's write budget a Sync write of `bytes` uses.
+    #[wasm_bindgen(js_name = writeCost)]
+    pub fn write_cost(&self, bytes: f64) -> f64 {
+        // NaN casts to 0; sizes are at most 16 KiB anyway.
+        write_cost(bytes.clamp(0.0, 1e9) as usize)
     }
 
     #[wasm_bindgen(js_name = documentName)]

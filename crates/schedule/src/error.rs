@@ -88,3 +88,32 @@ impl CheckError {
         }
     }
 }
+
+impl wasm_face::FaceError for ConfigError {
+    fn code(&self) -> &'static str {
+        ConfigError::code(self)
+    }
+    /// The shipped configuration is the service's fault, not the caller's.
+    fn status(&self) -> u16 {
+        500
+    }
+}
+
+impl wasm_face::FaceError for CheckError {
+    fn code(&self) -> &'static str {
+        CheckError::code(self)
+    }
+    fn status(&self) -> u16 {
+        self.http_status()
+    }
+    fn parameter(&self) -> Option<&str> {
+        match self {
+            CheckError::MissingName
+            | CheckError::ScheduleNotFound(_)
+            | CheckError::Broken { .. } => Some("name"),
+            CheckError::InvalidSimulate(_) => Some("simulate"),
+            CheckError::InvalidDays(_) => Some("days"),
+            CheckError::InvalidNow => None,
+        }
+    }
+}

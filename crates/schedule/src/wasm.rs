@@ -10,27 +10,19 @@
 //! previewReply(dataJson, name, Date.now(), days);         // {status, body}
 //! listBody(configJson, Date.now(), version, isDeployed);  // {status, body}
 //! ```
+//! Errors go through the shared `wasm-face`: a JS `Error` with `code`, `status` and `parameter`.
 
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
+use wasm_face::fail;
 
 use crate::admin::{list_body, prepare_update, preview_reply, Problem};
 use crate::{Book, When};
 
+/// Plain objects (not Maps), `null` for None: what JSON.stringify and Studio expect. A value that
+/// does not serialize (it cannot happen for these types) becomes the error object, not a panic.
 fn to_js<T: Serialize>(value: &T) -> JsValue {
-    // Plain objects (not Maps), `null` for None: what JSON.stringify and Studio expect.
-    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-    value
-        .serialize(&serializer)
-        .unwrap_or_else(|e| js_error("serialize", &e.to_string()))
-}
-
-/// A JS `Error` with a stable `code` property.
-fn js_error(code: &str, message: &str) -> JsValue {
-    let error = js_sys::Error::new(message);
-    // Setting a property on a fresh Error object cannot fail.
-    let _ = js_sys::Reflect::set(&error, &"code".into(), &code.into());
-    error.into()
+    wasm_face::to_js(value).unwrap_or_else(|e| e)
 }
 
 /// A validated schedule configuration, kept for the life of the container.
@@ -46,7 +38,7 @@ impl ScheduleBook {
     pub fn new(config_json: &str) -> Result<ScheduleBook, JsValue> {
         Book::from_json(config_json)
             .map(|book| ScheduleBook { book })
-            .map_err(|e| js_error(e.code(), &e.to_string()))
+            .map_err(fail)
     }
 
     /// Loads a deployed configuration tolerantly: invalid rules and schedules only break the
@@ -83,7 +75,7 @@ impl ScheduleBook {
         When::from_request(simulate.as_deref(), now_ms)
             .and_then(|when| self.book.status(name, when))
             .map(|status| to_js(&status))
-            .map_err(|e| js_error(e.code(), &e.to_string()))
+            .map_err(fail)
     }
 
     /// Legal but suspicious things in the configuration (e.g. references to deleted rules).

@@ -127,8 +127,8 @@ fn record_has_the_published_shape_and_the_additive_fields() {
         cu["splitByWaitTime"]["30"]["below"]["reservations_accepted"],
         8
     );
-    assert_eq!(cu["startTime"], "2024-05-01T00:00:00Z");
-    assert_eq!(cu["endTime"], "2024-05-01T15:00:00Z");
+    // Left out to save write budget: the plugin does not read them (todayStartedAt, updatedAt).
+    assert!(cu.get("startTime").is_none() && cu.get("endTime").is_none());
     // 8 / (8 + 1 + 1): the 3 short abandons count neither way.
     assert_eq!(
         cu["serviceLevel"]["30"],

@@ -1,0 +1,100 @@
+//! The two small parsers every domain crate needs, written once.
+//!
+//! - [`sid`]: a Twilio SID is a two-letter prefix naming the kind of object (`CA` call, `WK`
+//!   worker, `WQ` task queue, `WW` workflow, ...) followed by exactly 32 hexadecimal digits.
+//!   Anything else (other lengths, other prefixes, multi-byte characters) is not a SID.
+//! - [`instant`]: time enters every crate as milliseconds since 1970 (`Date.now()` in the shim;
+//!   no crate reads a clock) and leaves as RFC 3339 UTC text. A millisecond value that is not
+//!   finite or lies outside what `chrono` represents is not an instant.
+//!
+//! Neither function panics on any input.
+
+/// Twilio SIDs.
+pub mod sid {
+    /// Whether `value` is `prefix` followed by 32 hexadecimal digits.
+    pub fn is_sid(value: &str, prefix: &str) -> bool {
+        value.len() == prefix.len() + 32
+            && value.starts_with(prefix)
+            && value
+                .bytes()
+                .skip(prefix.len())
+                .all(|b| b.is_ascii_hexdigit())
+    }
+}
+
+/// Instants.
+pub mod instant {
+    use chrono::{DateTime, SecondsFormat, Utc};
+
+    /// The largest magnitude of milliseconds chrono (and JavaScript's `Date`) represents.
+    const MAX_MS: f64 = 8.64e15;
+
+    /// `ms` since 1970 as a UTC instant (fractions of a millisecond dropped), or `None` when it is
+    /// not finite or out of range.
+    pub fn from_millis(ms: f64) -> Option<DateTime<Utc>> {
+        if !ms.is_finite() || ms.abs() > MAX_MS {
+            return None;
+        }
+        // In range by the check above, so the cast neither saturates nor wraps.
+        DateTime::from_timestamp_millis(ms.trunc() as i64)
+    }
+
+    /// `2024-05-01T12:00:00.000Z` (milliseconds, as JavaScript's `toISOString()`).
+    pub fn iso_millis(at: DateTime<Utc>) -> String {
+        at.to_rfc3339_opts(SecondsFormat::Millis, true)
+    }
+
+    /// `2024-05-01T12:00:00Z` (whole seconds, as Twilio's REST APIs write dates).
+    pub fn iso_seconds(at: DateTime<Utc>) -> String {
+        at.to_rfc3339_opts(SecondsFormat::Secs, true)
+    }
+
+    /// RFC 3339 text with any offset, or a number of milliseconds since 1970.
+    pub fn parse(text: &str) -> Option<DateTime<Utc>> {
+        let text = text.trim();
+        if let Ok(at) = DateTime::parse_from_rfc3339(text) {
+            return Some(at.with_timezone(&Utc));
+        }
+        text.parse::<f64>().ok().and_then(from_millis)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn sids() {
+        let good = format!("CA{}", "a1".repeat(16));
+        assert!(sid::is_sid(&good, "CA"));
+        assert!(!sid::is_sid(&good, "WK"));
+        assert!(!sid::is_sid("CAxyz", "CA"));
+        assert!(!sid::is_sid(&format!("CA{}", "g".repeat(32)), "CA"));
+        assert!(!sid::is_sid(&"é".repeat(17), "CA"));
+    }
+
+    #[test]
+    fn instants() {
+        let at = instant::from_millis(1_714_564_800_123.0).expect("valid");
+        assert_eq!(instant::iso_millis(at), "2024-05-01T12:00:00.123Z");
+        assert_eq!(instant::iso_seconds(at), "2024-05-01T12:00:00Z");
+        assert_eq!(instant::parse("2024-05-01T14:00:00.123+02:00"), Some(at));
+        assert_eq!(instant::parse("1714564800123"), Some(at));
+        assert_eq!(instant::parse("yesterday"), None);
+        for bad in [f64::NAN, f64::INFINITY, -f64::INFINITY, 1e300, -8.7e15] {
+            assert_eq!(instant::from_millis(bad), None, "{bad}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(s in any::<String>(), p in "[A-Z]{0,3}", ms in any::<f64>()) {
+            let _ = sid::is_sid(&s, &p);
+            let _ = instant::parse(&s);
+            if let Some(at) = instant::from_millis(ms) {
+                prop_assert_eq!(instant::parse(&instant::iso_millis(at)), Some(at));
+            }
+        }
+    }
+}
