@@ -92,8 +92,7 @@ async function history(query, headers = { Authorization: `Wallboard ${KEY}` }) {
 
 const historyItems = () => {
   const service = emu.state.sync.services.get(emu.functionEnv().SYNC_SERVICE_SID);
-  const map = [...service.maps.values()].find((m) => m.uniqueName === 'queueHistory');
-  return map ? [...map.items.values()] : [];
+  return [...service.maps.values()].filter((m) => m.uniqueName.startsWith('queueHistory.')).flatMap((m) => [...m.items.values()]);
 };
 const taskrouterRequests = () => emu.requests.filter((r) => /taskrouter/.test(r.product || r.host || r.url || r.path || '') || /\/Workspaces\//.test(r.path || r.url || '')).length;
 
@@ -133,7 +132,7 @@ test('a missed hour is backfilled and equals TaskRouter cumulative statistics fo
   // Agents from TaskRouter's worker statistics: 85 available and 95 logged-in minutes in the hour.
   assert.equal(first.avgAvailable, 85 / 60);
   assert.equal(first.avgLoggedIn, 95 / 60);
-  // Stored: one item per channel for each hour (all, voice, chat, video).
+  // Stored: one item per channel (a map each: queueHistory.all, .voice, .chat, .video) for each hour.
   assert.equal(historyItems().length, 2 * 4);
 });
 

@@ -9,7 +9,9 @@
 //
 // Everything is injected (wasm proxy, `twilio` client, retry, clock, time budget), so the
 // benchmark and the seeding script drive this same code. It requires nothing from Runtime.
-const MAP_WRITES_PER_SECOND = 15; // below Sync's 20/s per object, headroom for the updater's other container
+// Sync's write budget per object shrinks with the payload (h.writeCost: 20 writes/s up to 1 KiB,
+// 2/s from 10 KiB). Writes to one map are paced to 80 % of it, headroom for another container.
+const BUDGET_SHARE = 0.8;
 const CONCURRENCY = 8; // TaskRouter requests in flight while closing hours
 const QUEUES_PER_TICK = 4; // queues fetched per event callback: the per-event cost stays bounded
 const SETTLE_MS = 60000; // an hour is closed one minute after it ends, when TaskRouter has every event
@@ -34,38 +36,39 @@ async function pool(jobs, n, stop = () => false) {
 }
 
 function createHistory({ h, client, workspaceSid, syncServiceSid, retry = (fn) => fn(), now = Date.now, sleep = realSleep, timeLeft = () => Infinity }) {
-  const MAP = h.mapName();
   const ws = () => client.taskrouter.v1.workspaces(workspaceSid);
-  const items = () => client.sync.v1.services(syncServiceSid).syncMaps(MAP).syncMapItems;
+  const items = (map) => client.sync.v1.services(syncServiceSid).syncMaps(map).syncMapItems;
   const counts = { taskrouterCalls: 0, syncReads: 0, syncWrites: 0 };
   const tr = (fn) => ((counts.taskrouterCalls += 1), retry(fn));
-  let writes = []; // times of recent writes to the map (pacing)
+  const writes = new Map(); // map -> [{at, cost}] of the last second (pacing)
   let pending = null; // the hour the event hook is closing: {start, queues, done: Map, events}
   let closedUpTo = null; // latest hour known to be stored (by this container)
 
-  async function paced(fn) {
+  /** Runs the write `fn` to `map` once the map's budget of the last second has room for `cost`. */
+  async function paced(map, cost, fn) {
     for (;;) {
       const t = now();
-      writes = writes.filter((x) => t - x < 1000);
-      if (writes.length < MAP_WRITES_PER_SECOND) break;
-      await sleep(writes[0] + 1000 - t);
+      const recent = (writes.get(map) || []).filter((w) => t - w.at < 1000);
+      writes.set(map, recent);
+      if (recent.reduce((sum, w) => sum + w.cost, 0) + cost <= BUDGET_SHARE || !recent.length) break;
+      await sleep(recent[0].at + 1000 - t);
     }
-    writes.push(now());
+    writes.get(map).push({ at: now(), cost });
     counts.syncWrites += 1;
     return retry(fn);
   }
 
-  /** Stored items from `from` to `to` (keys, inclusive), as their data. */
-  async function readRange(from, to) {
-    return (await readItems(from, to)).map((item) => item.data);
+  /** Stored items of `map` from `from` to `to` (keys, inclusive), as their data. */
+  async function readRange(map, from, to) {
+    return (await readItems(map, from, to)).map((item) => item.data);
   }
 
-  async function readItems(from, to) {
+  async function readItems(map, from, to) {
     const out = [];
     if (!from) return out;
     try {
       counts.syncReads += 1;
-      let page = await retry(() => items().page({ from, order: 'asc', pageSize: 1000 }));
+      let page = await retry(() => items(map).page({ from, order: 'asc', pageSize: 1000 }));
       for (;;) {
         let past = false;
         for (const item of page.instances) {
@@ -84,20 +87,20 @@ function createHistory({ h, client, workspaceSid, syncServiceSid, retry = (fn) =
   }
 
   /** Creates an item once; an existing one wins (a closed hour is immutable). */
-  async function createOnce(key, data) {
+  async function createOnce({ map, key, data, cost }) {
     try {
-      await paced(() => items().create({ key, data }));
+      await paced(map, cost, () => items(map).create({ key, data }));
     } catch (err) {
       if (duplicate(err)) return;
       if (!notFound(err)) throw err;
       try {
         counts.syncWrites += 1;
-        await retry(() => client.sync.v1.services(syncServiceSid).syncMaps.create({ uniqueName: MAP }));
+        await retry(() => client.sync.v1.services(syncServiceSid).syncMaps.create({ uniqueName: map }));
       } catch (err2) {
         if (!duplicate(err2)) throw err2;
       }
       try {
-        await paced(() => items().create({ key, data }));
+        await paced(map, cost, () => items(map).create({ key, data }));
       } catch (err3) {
         if (!duplicate(err3)) throw err3;
       }
@@ -138,11 +141,16 @@ function createHistory({ h, client, workspaceSid, syncServiceSid, retry = (fn) =
   /** Writes a closed hour's items and prunes the hour that left retention. */
   async function writeHour(start, queues, evs) {
     const p = h.hourParams(start);
-    for (const item of h.hourItems(start, { queues, events: evs })) await createOnce(item.key, item.data);
+    // Channels are separate maps with separate budgets: written side by side.
+    const byMap = new Map();
+    for (const item of h.hourItems(start, { queues, events: evs })) byMap.set(item.map, [...(byMap.get(item.map) || []), item]);
+    await Promise.all([...byMap.values()].map(async (list) => {
+      for (const item of list) await createOnce(item);
+    }));
     for (const range of p.prune) {
-      for (const { key } of await readItems(range.from, range.to)) {
+      for (const { key } of await readItems(range.map, range.from, range.to)) {
         try {
-          await paced(() => items()(key).remove());
+          await paced(range.map, h.writeCost(0), () => items(range.map)(key).remove());
         } catch (err) {
           if (!notFound(err)) throw err;
         }
@@ -160,14 +168,14 @@ function createHistory({ h, client, workspaceSid, syncServiceSid, retry = (fn) =
   /** GET /queue-history: the series, backfilling missing hours TaskRouter still has while time is left. */
   async function series(params, { backfill = true } = {}) {
     const query = h.query(params, now());
-    let answer = h.aggregate(query, JSON.stringify(await readRange(query.listFrom, query.listTo)));
+    let answer = h.aggregate(query, JSON.stringify(await readRange(query.map, query.listFrom, query.listTo)));
     const missing = backfill ? answer.missing.filter((hour) => hour >= query.backfillFrom) : [];
     if (missing.length) {
       const queues = await listQueues();
       // Newest first: the hours a supervisor looks at first.
       const jobs = missing.reverse().map((hour) => () => closeHour(hour, queues));
       await pool(jobs, Math.max(1, Math.floor(CONCURRENCY / Math.max(1, queues.length))), () => timeLeft() < 3000);
-      answer = h.aggregate(query, JSON.stringify(await readRange(query.listFrom, query.listTo)));
+      answer = h.aggregate(query, JSON.stringify(await readRange(query.map, query.listFrom, query.listTo)));
     }
     return answer;
   }
@@ -186,7 +194,7 @@ function createHistory({ h, client, workspaceSid, syncServiceSid, retry = (fn) =
     if (!pending || pending.start !== start) {
       pending = { start, queues: null, done: [], events: null, busy: false };
       const { stored } = h.hourParams(start);
-      if ((await readItems(stored.from, stored.to)).length) {
+      if ((await readItems(stored.map, stored.from, stored.to)).length) {
         closedUpTo = start;
         pending = null;
         return delta(before);

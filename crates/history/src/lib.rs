@@ -17,7 +17,8 @@
 //! | worker-seconds available and logged in | TaskRouter's worker cumulative statistics for the queue and hour (`activity_durations`): logged in = every activity but `QUEUE_HISTORY_OFFLINE_ACTIVITIES`, available = `QUEUE_HISTORY_AVAILABLE_ACTIVITIES` |
 //! | handle time (total, tasks) | TaskRouter's events: accepted → completed per task, see [`handle`] — a function of the *set* of events, so duplicates and order change nothing |
 //!
-//! A closed hour is fetched once, written once ([`store`]: Sync items are created, never updated)
+//! A closed hour is fetched once, written once ([`store`]: one Sync map per channel; items are
+//! created, never updated)
 //! and never changes; TaskRouter keeps 30 days, so a missing hour within them is backfilled on
 //! demand, and older hours exist only if they were closed in time.
 //!
@@ -58,7 +59,7 @@ pub use config::{Config, Env, ALL};
 pub use error::HistoryError;
 pub use handle::{handle_times, HandleSum};
 pub use query::{query, By, Params, Query};
-pub use store::{hour_items, HourInput, Item, QueueHour, MAP_NAME};
+pub use store::{hour_items, map_name, write_cost, HourInput, Item, QueueHour, MAP_NAME};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -79,8 +80,10 @@ pub struct HourParams {
     pub stored: KeyRange,
 }
 
+/// Keys `from` to `to` (inclusive) of the Sync map `map`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct KeyRange {
+    pub map: String,
     pub from: String,
     pub to: String,
 }
@@ -109,6 +112,7 @@ pub fn hour_params(config: &Config, start: DateTime<Utc>) -> HourParams {
             .map(|c| {
                 let (_, to) = store::key_range(&c, expired, expired);
                 KeyRange {
+                    map: store::map_name(&c),
                     from: format!("{c}."),
                     to,
                 }
@@ -116,7 +120,11 @@ pub fn hour_params(config: &Config, start: DateTime<Utc>) -> HourParams {
             .collect(),
         stored: {
             let (from, to) = store::key_range(ALL, start, start);
-            KeyRange { from, to }
+            KeyRange {
+                map: store::map_name(ALL),
+                from,
+                to,
+            }
         },
         channels: config.all_channels(),
     }

@@ -57,7 +57,8 @@ pub struct Query {
     pub closed: Vec<String>,
     /// Closed hours older than this cannot be backfilled from TaskRouter.
     pub backfill_from: String,
-    /// The Sync map keys to list, inclusive.
+    /// The Sync map (the channel's) and the keys to list, inclusive.
+    pub map: String,
     pub list_from: String,
     pub list_to: String,
 }
@@ -203,6 +204,7 @@ pub fn query(config: &Config, params: &Params, now_ms: f64) -> Result<Query, His
     };
     Ok(Query {
         zone: zone.name().to_string(),
+        map: crate::store::map_name(&channel),
         channel,
         queues,
         by,

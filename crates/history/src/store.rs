@@ -1,8 +1,12 @@
-//! How closed hours are kept in Sync: the map `queueHistory`, one item per channel, hour and
-//! chunk of queues.
+//! How closed hours are kept in Sync: one map per channel, `queueHistory.<channel>`, one item
+//! per hour and chunk of queues.
 //!
-//! Key `<channel>.<hour start, UTC, YYYYMMDDTHHMMZ>.<chunk>`, so one channel's hours sort by time
-//! and a range is one contiguous listing. Data:
+//! Sync's write budget is per object and shrinks with the payload (20 writes/s up to 1 KiB, about
+//! 2/s from 10 KiB: roughly 20 KiB/s, see [`write_cost`]); a map per channel gives each channel its
+//! own budget, and a query reads one channel, so one map.
+//!
+//! Key `<channel>.<hour start, UTC, YYYYMMDDTHHMMZ>.<chunk>`, so the hours sort by time and a
+//! range is one contiguous listing. Data:
 //!
 //! ```json
 //! {"v": 1, "channel": "all", "start": "2026-03-08T07:00:00Z", "end": "2026-03-08T08:00:00Z",
@@ -28,8 +32,21 @@ use crate::bucket::Bucket;
 use crate::config::Config;
 use crate::handle::handle_times;
 
-/// The Sync map of closed hours.
+/// The prefix of the Sync maps of closed hours: `queueHistory.<channel>`.
 pub const MAP_NAME: &str = "queueHistory";
+
+/// The Sync map of a channel's closed hours.
+pub fn map_name(channel: &str) -> String {
+    format!("{MAP_NAME}.{channel}")
+}
+
+/// The share of one second of a Sync object's write budget that a write of `bytes` of data
+/// takes: Twilio documents 20 writes/s per object, fewer for objects above 1 KiB, down to 2/s
+/// from 10 KiB. Between, about 20 KiB/s is assumed (the emulator's model): `bytes / 20 KiB`,
+/// at least 1/20 and at most 1/2. Deletes cost 1/20.
+pub fn write_cost(bytes: usize) -> f64 {
+    (bytes as f64 / 20_480.0).clamp(0.05, 0.5)
+}
 /// A chunk's JSON stays under this many bytes.
 pub const ITEM_LIMIT: usize = 14_000;
 
@@ -75,8 +92,12 @@ pub struct HourInput {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Item {
+    /// The Sync map (one per channel).
+    pub map: String,
     pub key: String,
     pub data: Value,
+    /// Its share of a second of the map's write budget ([`write_cost`]).
+    pub cost: f64,
 }
 
 /// The items of a closed hour `[start, end)`: per channel, the queues' buckets in chunks.
@@ -139,14 +160,18 @@ pub fn hour_items(
         }
         let count = chunks.len();
         for (i, queues) in chunks.into_iter().enumerate() {
-            items.push(Item {
-                key: item_key(&channel, start, i),
-                data: json!({
+            let data = json!({
                     "v": 1, "channel": channel,
                     "start": crate::time::iso(start), "end": crate::time::iso(end),
                     "thresholds": thresholds, "shortAbandon": config.short_abandon,
                     "chunk": i, "chunks": count, "queues": queues,
-                }),
+            });
+            let cost = write_cost(data.to_string().len());
+            items.push(Item {
+                map: map_name(&channel),
+                key: item_key(&channel, start, i),
+                data,
+                cost,
             });
         }
     }
@@ -267,7 +292,11 @@ mod tests {
         assert!(items.len() > 4);
         for item in &items {
             assert!(item.data.to_string().len() < 16 * 1024, "{}", item.key);
+            assert!(item.key.starts_with(&item.map["queueHistory.".len()..]));
+            assert!(item.cost > 0.5 - 1e-9, "a full chunk takes half a second of budget");
         }
+        assert_eq!(write_cost(0), 0.05);
+        assert_eq!(write_cost(10_240), 0.5);
         let datas: Vec<Value> = items.iter().map(|i| i.data.clone()).collect();
         let read = read_items("voice", &datas);
         let hour = &read[&start];

@@ -8,8 +8,9 @@
 //!                                            // (stored items' data as one JSON array text: parsed far
 //!                                            // faster than the same objects walked through the boundary)
 //! h.lastClosedHour(Date.now());              // start (ISO) of the latest closed hour
-//! h.hourParams(startIso);                    // {startDate, endDate, eventsFrom, splitByWaitTime, channels, prune}
-//! h.hourItems(startIso, {queues, events});   // [{key, data}] to create in the map queueHistory
+//! h.hourParams(startIso);                    // {startDate, endDate, eventsFrom, splitByWaitTime, channels, prune: [{map, from, to}], stored}
+//! h.hourItems(startIso, {queues, events});   // [{map, key, data, cost}] to create (map queueHistory.<channel>)
+//! h.writeCost(bytes);                        // a write's share of a second of a Sync object's budget
 //! ```
 
 use chrono::{DateTime, Utc};
@@ -55,9 +56,16 @@ impl History {
             .map_err(fail)
     }
 
+    /// The Sync map of a channel's closed hours.
     #[wasm_bindgen(js_name = mapName)]
-    pub fn map_name(&self) -> String {
-        crate::MAP_NAME.to_string()
+    pub fn map_name(&self, channel: &str) -> String {
+        crate::map_name(channel)
+    }
+
+    /// A write's share of a second of a Sync object's budget (deletes: `writeCost(0)`).
+    #[wasm_bindgen(js_name = writeCost)]
+    pub fn write_cost(&self, bytes: usize) -> f64 {
+        crate::write_cost(bytes)
     }
 
     pub fn query(&self, params: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
