@@ -293,7 +293,10 @@ mod tests {
         for item in &items {
             assert!(item.data.to_string().len() < 16 * 1024, "{}", item.key);
             assert!(item.key.starts_with(&item.map["queueHistory.".len()..]));
-            assert!(item.cost > 0.5 - 1e-9, "a full chunk takes half a second of budget");
+            assert!(
+                item.cost > 0.5 - 1e-9,
+                "a full chunk takes half a second of budget"
+            );
         }
         assert_eq!(write_cost(0), 0.05);
         assert_eq!(write_cost(10_240), 0.5);
