@@ -80,6 +80,9 @@ const ENDPOINTS = {
   '/admin/publish': 'public',
   '/admin/preview': 'public',
   '/admin/fetch-config': 'public',
+  // supervisors and the floor TV: public, each checks a Flex token's role or the wallboard key
+  '/staffing': 'public',
+  '/wallboard-token': 'public',
 };
 
 test('every endpoint has its pinned visibility', async () => {

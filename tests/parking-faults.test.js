@@ -145,7 +145,14 @@ describe('pickup trusts the Sync record', () => {
     assert.equal(task.name, attributes.name);
     assert.equal(task.targetWorker, workerSid);
     assert.ok(m[0].length > 4000, 'longer than a call update may carry');
-    assert.equal(await fetchItem('Global.ParkedCalls', callSid), null);
+    // Sync allows a 12 KiB object about 2 writes/s (park, then the pickup mark): the unlisting may be
+    // throttled past the retries. Then the answer says so and the entry stays marked picked up, so
+    // the call's end creates no task (the fault matrix's "delete fails" row).
+    const left = await fetchItem('Global.ParkedCalls', callSid);
+    if (left !== null) {
+      assert.match(String(res.body.warnings), /Global\.ParkedCalls/, JSON.stringify(res.body.warnings));
+      assert.ok(left.data.pickedUp, 'a Global entry left behind is marked picked up');
+    }
   });
 });
 

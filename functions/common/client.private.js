@@ -83,7 +83,7 @@ function retrySettings(context) {
     return context[name] !== undefined && String(context[name]).trim() !== '' && Number.isFinite(v) && v >= 0 ? v : fallback;
   };
   const min = num('TWILIO_SERVICE_MIN_BACKOFF', 100);
-  return { limit: Math.floor(num('TWILIO_SERVICE_RETRY_LIMIT', 5)), min, max: Math.max(min, num('TWILIO_SERVICE_MAX_BACKOFF', 300)) };
+  return { limit: Math.floor(num('TWILIO_SERVICE_RETRY_LIMIT', 5)), min, max: Math.max(min, num('TWILIO_SERVICE_MAX_BACKOFF', 1000)) };
 }
 
 /** 429 and 503 mean Twilio did not carry the request out, so repeating it is safe. */
@@ -92,7 +92,7 @@ const retryable = (err) => err && (err.status === 429 || err.status === 503);
 /**
  * Runs `fn`, retrying when Twilio answers 429 or 503, up to TWILIO_SERVICE_RETRY_LIMIT times
  * (default 5), waiting a random time between TWILIO_SERVICE_MIN_BACKOFF and an exponentially
- * growing bound capped at TWILIO_SERVICE_MAX_BACKOFF (defaults 100 and 300 ms), and never past the
+ * growing bound capped at TWILIO_SERVICE_MAX_BACKOFF (defaults 100 and 1000 ms: Sync throttles a 10 KiB object to 2 writes/s), and never past the
  * invocation's deadline. Timeouts and other errors are not retried: the request may have been
  * carried out.
  */

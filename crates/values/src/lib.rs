@@ -5,7 +5,7 @@
 //!   Anything else (other lengths, other prefixes, multi-byte characters) is not a SID.
 //! - [`instant`]: time enters every crate as milliseconds since 1970 (`Date.now()` in the shim;
 //!   no crate reads a clock) and leaves as RFC 3339 UTC text. A millisecond value that is not
-//!   finite or lies outside what `chrono` represents is not an instant.
+//!   finite or lies outside the years 0000 to 9999 (all RFC 3339 can write) is not an instant.
 //!
 //! Neither function panics on any input.
 
@@ -26,13 +26,15 @@ pub mod sid {
 pub mod instant {
     use chrono::{DateTime, SecondsFormat, Utc};
 
-    /// The largest magnitude of milliseconds chrono (and JavaScript's `Date`) represents.
-    const MAX_MS: f64 = 8.64e15;
+    /// 0000-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z: RFC 3339 writes four-digit years only,
+    /// so an instant outside them could be written but never read back.
+    const MIN_MS: f64 = -62_167_219_200_000.0;
+    const MAX_MS: f64 = 253_402_300_799_999.0;
 
     /// `ms` since 1970 as a UTC instant (fractions of a millisecond dropped), or `None` when it is
-    /// not finite or out of range.
+    /// not finite or outside the years 0000 to 9999.
     pub fn from_millis(ms: f64) -> Option<DateTime<Utc>> {
-        if !ms.is_finite() || ms.abs() > MAX_MS {
+        if !ms.is_finite() || ms.trunc() < MIN_MS || ms.trunc() > MAX_MS {
             return None;
         }
         // In range by the check above, so the cast neither saturates nor wraps.
@@ -82,7 +84,20 @@ mod tests {
         assert_eq!(instant::parse("2024-05-01T14:00:00.123+02:00"), Some(at));
         assert_eq!(instant::parse("1714564800123"), Some(at));
         assert_eq!(instant::parse("yesterday"), None);
-        for bad in [f64::NAN, f64::INFINITY, -f64::INFINITY, 1e300, -8.7e15] {
+        let last = instant::from_millis(253_402_300_799_999.0).expect("the last RFC 3339 instant");
+        assert_eq!(instant::iso_millis(last), "9999-12-31T23:59:59.999Z");
+        let first =
+            instant::from_millis(-62_167_219_200_000.0).expect("the first RFC 3339 instant");
+        assert_eq!(instant::iso_millis(first), "0000-01-01T00:00:00.000Z");
+        for bad in [
+            f64::NAN,
+            f64::INFINITY,
+            -f64::INFINITY,
+            1e300,
+            -8.7e15,
+            -2_023_837_353_999_035.3,
+            253_402_300_800_000.0,
+        ] {
             assert_eq!(instant::from_millis(bad), None, "{bad}");
         }
     }
