@@ -20,10 +20,13 @@ function option(args, name) {
   return value;
 }
 
+/** The evaluation module (ScheduleBook) and the admin module (prepareUpdate, previewReply) in one object. */
 function loadWasm() {
-  const glue = path.join(root, 'functions', 'wasm', 'schedule.private.js');
-  if (!fs.existsSync(glue)) throw new Error('The schedule module is not built yet: run `npm run build` first.');
-  return require(glue);
+  const glue = (crate) => path.join(root, 'functions', 'wasm', `${crate}.private.js`);
+  for (const crate of ['schedule', 'schedule_admin']) {
+    if (!fs.existsSync(glue(crate))) throw new Error(`The ${crate} module is not built yet: run \`npm run build\` first.`);
+  }
+  return { ...require(glue('schedule')), ...require(glue('schedule_admin')) };
 }
 
 function main(argv) {

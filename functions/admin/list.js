@@ -11,7 +11,7 @@ const { handle } = require(Runtime.getFunctions()['common/http'].path);
 exports.handler = handle(async (context, event) => {
   await auth.authorize(context, event, { kind: 'anyWorker' });
   const facts = await sls.facts(context, tw.twilioClient(context));
-  const { version, versionIsDeployed } = callWasm(cfg.schedule, (wasm) => wasm.listVersion(facts));
+  const { version, versionIsDeployed } = callWasm(cfg.admin, (wasm) => wasm.listVersion(facts));
   const text = await cfg.runningText(context);
-  return callWasm(cfg.schedule, (wasm) => wasm.listBody(text, Date.now(), version, versionIsDeployed));
+  return callWasm(cfg.admin, (wasm) => wasm.listBody(text, Date.now(), version, versionIsDeployed));
 });

@@ -11,5 +11,5 @@ exports.handler = handle(async (context, event) => {
   await auth.authorize(context, event, { kind: 'roles', roles: context.SCHEDULE_ADMIN_ROLES, purpose: 'previewing schedules' });
   const { data, name, days } = formFields(event, ['data', 'name', 'days']);
   const config = data || (await cfg.runningText(context));
-  return callWasm(cfg.schedule, (wasm) => wasm.previewReply(config, name, Date.now(), days));
+  return callWasm(cfg.admin, (wasm) => wasm.previewReply(config, name, Date.now(), days));
 });

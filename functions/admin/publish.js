@@ -15,7 +15,7 @@ exports.handler = handle(async (context, event) => {
   if (!buildSid) throw new HttpError(400, 'Missing buildSid: the build /admin/update answered', { parameter: 'buildSid' });
   const client = tw.twilioClient(context);
   const facts = await sls.facts(context, client);
-  const check = callWasm(cfg.schedule, (wasm) => wasm.publishCheck(facts, buildSid));
+  const check = callWasm(cfg.admin, (wasm) => wasm.publishCheck(facts, buildSid));
   if (!check.ok) return check;
   const deployment = await sls.deploy(context, client, buildSid);
   return { status: 200, body: { success: true, deploymentSid: deployment.sid } };

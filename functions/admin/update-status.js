@@ -13,5 +13,5 @@ exports.handler = handle(async (context, event) => {
   const { buildSid } = formFields(event, ['buildSid']);
   if (!buildSid) throw new HttpError(400, 'Missing buildSid: the build /admin/update answered', { parameter: 'buildSid' });
   const status = await sls.buildStatus(context, tw.twilioClient(context), buildSid);
-  return callWasm(cfg.schedule, (wasm) => wasm.statusReply(buildSid, status));
+  return callWasm(cfg.admin, (wasm) => wasm.statusReply(buildSid, status));
 });

@@ -10,7 +10,7 @@ const cfg = require(Runtime.getFunctions()['common/schedule-config'].path);
 const { callWasm } = require(Runtime.getFunctions()['common/wasm'].path);
 const { handle, HttpError, formFields } = require(Runtime.getFunctions()['common/http'].path);
 
-const rule = (fn) => callWasm(cfg.schedule, fn);
+const rule = (fn) => callWasm(cfg.admin, fn);
 
 exports.handler = handle(async (context, event) => {
   await auth.authorize(context, event, { kind: 'roles', roles: context.SCHEDULE_ADMIN_ROLES, purpose: 'publishing schedules' });

@@ -1,4 +1,5 @@
-// Queue history for other functions, one warm instance per container:
+// Queue history for the functions, one warm instance (and one wasm module) per container:
+//   historyFor(context)                common/history's instance for /queue-history
 //   historyTick(context)               the TaskRouter event callback's hook, kept apart from the
 //                                      queue-stats updater: {taskrouterCalls, syncReads, syncWrites}
 //                                      of this call; off when QUEUE_HISTORY_ENABLED is "false"
@@ -45,4 +46,4 @@ async function measuredHandleTime(context, queueSid) {
   return found && found.avgHandle !== null ? found.avgHandle : null;
 }
 
-module.exports = { historyTick, measuredHandleTime };
+module.exports = { historyFor: instance, historyTick, measuredHandleTime };

@@ -3,7 +3,8 @@
 //   const cfg = require(Runtime.getFunctions()['common/schedule-config'].path);
 //   const answer = await cfg.withBook(context, (book) => book.check(name, simulate, Date.now()));
 //   const text = await cfg.runningText(context);      // the config document as deployed
-//   cfg.schedule                                      // the wasm module (for callWasm)
+//   cfg.schedule                                      // the evaluation module (for callWasm)
+//   cfg.admin                                         // the admin API's module (crates/schedule-admin)
 //
 // In Twilio the config is the running build's private asset /config.json, read once per container
 // and loaded tolerantly (an invalid rule breaks only the schedules that use it; they fail open).
@@ -19,6 +20,8 @@ const { requestTimeoutMs } = require(Runtime.getFunctions()['common/deadline'].p
 
 // State: loaded books by config version ('asset' for the shipped file), at most a few.
 const schedule = wasmModule('schedule', () => new Map());
+// Only the admin functions load this one: check-schedule's module holds evaluation alone.
+const admin = wasmModule('schedule_admin');
 
 const ASSET = { key: 'asset', text: async () => fs.readFileSync(Runtime.getAssets()['/config.json'].path, 'utf8') };
 
@@ -72,4 +75,4 @@ async function withBook(context, fn) {
   throw new Error('The schedule module was reloaded twice while loading the config; please retry.');
 }
 
-module.exports = { schedule, withBook, runningText };
+module.exports = { schedule, admin, withBook, runningText };
