@@ -6,7 +6,7 @@
 // history, last 7 days), else fallbackAhtSeconds, else STAFFING_DEFAULT_AHT_SECONDS is used.
 // Any worker's Flex token, or the wallboard key (header `Authorization: Wallboard <key>`).
 const { wasmModule, callWasm } = require(Runtime.getFunctions()['common/wasm'].path);
-const { handle, HttpError, formFields } = require(Runtime.getFunctions()['common/http'].path);
+const { handle, formFields } = require(Runtime.getFunctions()['common/http'].path);
 const tw = require(Runtime.getFunctions()['common/client'].path);
 const auth = require(Runtime.getFunctions()['common/auth'].path);
 const { measuredHandleTime } = require(Runtime.getFunctions()['common/history-hook'].path);
@@ -16,7 +16,6 @@ const FIELDS = ['callsPerInterval', 'intervalMinutes', 'ahtSeconds', 'fallbackAh
 const WINDOW_MINUTES = 30;
 
 async function observedArrivals(context, queueSid, channel) {
-  if (!/^WQ[0-9a-fA-F]{32}$/.test(queueSid)) throw new HttpError(400, `queueSid ${JSON.stringify(queueSid)} is not a TaskQueue SID (WQ + 32 hex digits)`, { parameter: 'queueSid' });
   const workspace = tw.requireEnv(context, 'TWILIO_FLEX_WORKSPACE_SID');
   const client = tw.twilioClient(context);
   const query = { minutes: WINDOW_MINUTES, ...(channel ? { taskChannel: channel } : {}) };
@@ -31,7 +30,8 @@ async function observedArrivals(context, queueSid, channel) {
 exports.handler = handle(async (context, event) => {
   await auth.authorize(context, event, { kind: 'anyWorker', wallboardKey: true });
   const request = formFields(event, FIELDS);
-  const queueSid = event.queueSid === undefined ? '' : String(event.queueSid).trim();
+  const given = event.queueSid === undefined ? '' : String(event.queueSid).trim();
+  const queueSid = given && callWasm(staffing, (wasm) => wasm.queueSid(given));
   if (queueSid && request.callsPerInterval === undefined) {
     request.observedArrivals = await observedArrivals(context, queueSid, event.channel ? String(event.channel) : '');
   }

@@ -14,15 +14,6 @@ const MAP = 'queueStats';
 const INDEX = 'queueStats.index';
 const READ_ONLY = { read: true, write: false, manage: false };
 
-function ttlSeconds(context) {
-  const raw = context.WALLBOARD_TOKEN_TTL === undefined || context.WALLBOARD_TOKEN_TTL === '' ? '3600' : String(context.WALLBOARD_TOKEN_TTL);
-  const ttl = Number(raw);
-  if (!Number.isInteger(ttl) || ttl < 5 || ttl > 86400) {
-    throw Object.assign(new Error(`Server misconfigured: WALLBOARD_TOKEN_TTL=${raw} is not a whole number of seconds from 5 to 86400`), { status: 500 });
-  }
-  return ttl;
-}
-
 /** Read-only permissions for `identity` on the statistics objects, when the service enforces ACL. */
 async function grantReadOnly(context, client, serviceSid, identity, layout) {
   const service = client.sync.v1.services(serviceSid);
@@ -46,14 +37,12 @@ async function grantReadOnly(context, client, serviceSid, identity, layout) {
 }
 
 exports.handler = handle(async (context, event) => {
-  const who = await auth.authorize(context, event, { kind: 'supervise', wallboardKey: true });
-  const ttl = ttlSeconds(context);
+  const { identity, ttlSeconds: ttl, via } = await auth.wallboardSyncToken(context, event);
   const accountSid = tw.requireEnv(context, 'ACCOUNT_SID');
   const apiKey = tw.requireEnv(context, 'API_KEY');
   const apiSecret = tw.requireEnv(context, 'API_SECRET');
   const serviceSid = tw.requireEnv(context, 'TWILIO_FLEX_SYNC_SID');
   const layout = context.QUEUE_STATS_LAYOUT === 'documents' ? 'documents' : 'map';
-  const identity = who.via === 'wallboardKey' ? 'wallboard-key' : `wallboard:${who.identity || who.workerSid}`;
   const acl = await grantReadOnly(context, tw.twilioClient(context), serviceSid, identity, layout).catch((err) => {
     throw tw.twilioFailure('Granting the wallboard read access in Sync', err);
   });
@@ -64,7 +53,7 @@ exports.handler = handle(async (context, event) => {
     body: {
       token: token.toJwt(),
       identity,
-      via: who.via,
+      via,
       ttlSeconds: ttl,
       expiresAt: new Date(Date.now() + ttl * 1000).toISOString(),
       serviceSid,

@@ -96,4 +96,16 @@ async function authorize(context, event, access) {
   return check(context, await identify(context, event), access);
 }
 
-module.exports = { authorize, identify, check, credentialOf, validateWithIam };
+/**
+ * The wallboard's Sync token for the request: authorizes it for the supervisor screens (or the
+ * wallboard key), then says whom to mint for: `{identity, ttlSeconds}` (WALLBOARD_TOKEN_TTL).
+ */
+async function wallboardSyncToken(context, event) {
+  const credential = await identify(context, event);
+  const access = { kind: 'supervise', wallboardKey: true };
+  const settings = { wallboardKey: context.WALLBOARD_KEY || null };
+  const ttl = context.WALLBOARD_TOKEN_TTL === undefined ? undefined : String(context.WALLBOARD_TOKEN_TTL);
+  return callWasm(rule, (wasm) => wasm.wallboardSyncToken(credential, access, settings, ttl));
+}
+
+module.exports = { authorize, identify, check, credentialOf, validateWithIam, wallboardSyncToken };

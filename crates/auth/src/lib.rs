@@ -164,6 +164,11 @@ pub enum AuthError {
          {MIN_WALLBOARD_KEY_CHARS} (for example `openssl rand -hex 24`)"
     )]
     WallboardKeyTooShort(usize),
+    #[error(
+        "Server misconfigured: WALLBOARD_TOKEN_TTL={0:?} is not a whole number of seconds from \
+         {MIN_SYNC_TOKEN_TTL} to {MAX_SYNC_TOKEN_TTL}"
+    )]
+    InvalidTokenTtl(String),
 }
 
 impl FaceError for AuthError {
@@ -179,14 +184,14 @@ impl FaceError for AuthError {
             AuthError::WallboardKeyNotAccepted => "wallboard_key_not_accepted",
             AuthError::WallboardKeyDisabled => "wallboard_key_disabled",
             AuthError::WrongWallboardKey => "wrong_wallboard_key",
-            AuthError::WallboardKeyTooShort(_) => "invalid_config",
+            AuthError::WallboardKeyTooShort(_) | AuthError::InvalidTokenTtl(_) => "invalid_config",
         }
     }
 
     fn status(&self) -> u16 {
         match self {
             AuthError::MissingWorker | AuthError::InvalidWorker(_) => 400,
-            AuthError::WallboardKeyTooShort(_) => 500,
+            AuthError::WallboardKeyTooShort(_) | AuthError::InvalidTokenTtl(_) => 500,
             _ => 403,
         }
     }
@@ -198,6 +203,7 @@ impl FaceError for AuthError {
             | AuthError::InvalidWorker(_)
             | AuthError::WrongWorker { .. } => Some("workerSid"),
             AuthError::WallboardKeyTooShort(_) => Some("WALLBOARD_KEY"),
+            AuthError::InvalidTokenTtl(_) => Some("WALLBOARD_TOKEN_TTL"),
             _ => None,
         }
     }
@@ -352,6 +358,53 @@ fn wallboard(key: &str, access: &Access, settings: &Settings) -> Result<Grant, A
         identity: None,
         roles: Vec::new(),
         supervisor: false,
+    })
+}
+
+/// The bounds of `WALLBOARD_TOKEN_TTL` (seconds); the default is an hour.
+pub const MIN_SYNC_TOKEN_TTL: u32 = 5;
+pub const MAX_SYNC_TOKEN_TTL: u32 = 86_400;
+const DEFAULT_SYNC_TOKEN_TTL: u32 = 3_600;
+
+/// Who a wallboard's Sync token is minted for: its identity (the one Sync permissions are granted
+/// to) and its lifetime.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncTokenPlan {
+    /// How the request was let in (the grant's `via`).
+    pub via: &'static str,
+    pub identity: String,
+    pub ttl_seconds: u32,
+}
+
+/// The Sync token a grant gets for the wallboard: every TV shares the identity `wallboard-key`; a
+/// Flex user gets `wallboard:<identity or worker>`, so their permissions are theirs alone.
+/// `ttl` is `WALLBOARD_TOKEN_TTL` as configured (absent or empty: an hour).
+pub fn wallboard_sync_token(grant: &Grant, ttl: Option<&str>) -> Result<SyncTokenPlan, AuthError> {
+    let ttl_text = ttl.map(str::trim).unwrap_or("");
+    let ttl_seconds = if ttl_text.is_empty() {
+        DEFAULT_SYNC_TOKEN_TTL
+    } else {
+        ttl_text
+            .parse::<u32>()
+            .ok()
+            .filter(|t| (MIN_SYNC_TOKEN_TTL..=MAX_SYNC_TOKEN_TTL).contains(t))
+            .ok_or_else(|| AuthError::InvalidTokenTtl(ttl_text.to_string()))?
+    };
+    let identity = if grant.via == "wallboardKey" {
+        "wallboard-key".to_string()
+    } else {
+        let who = grant
+            .identity
+            .as_deref()
+            .or(grant.worker_sid.as_deref())
+            .unwrap_or("unknown");
+        format!("wallboard:{who}")
+    };
+    Ok(SyncTokenPlan {
+        via: grant.via,
+        identity,
+        ttl_seconds,
     })
 }
 

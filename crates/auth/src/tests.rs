@@ -300,3 +300,44 @@ proptest! {
         prop_assert_eq!(constant_time_eq(&a, &b), a == b);
     }
 }
+
+#[test]
+fn the_wallboard_sync_token_names_who_and_lasts_as_configured() {
+    let key = authorize(
+        &Credential::WallboardKey { key: KEY.into() },
+        &Access::Supervise {
+            wallboard_key: true,
+        },
+        &keyed(),
+    )
+    .unwrap();
+    let plan = wallboard_sync_token(&key, None).unwrap();
+    assert_eq!(
+        (plan.identity.as_str(), plan.ttl_seconds),
+        ("wallboard-key", 3600)
+    );
+    let sup = authorize(
+        &token(Some(ALICE), &["supervisor"]),
+        &Access::Supervise {
+            wallboard_key: true,
+        },
+        &keyed(),
+    )
+    .unwrap();
+    assert_eq!(
+        wallboard_sync_token(&sup, Some(" 600 ")).unwrap().identity,
+        "wallboard:alice@example.com"
+    );
+    assert_eq!(
+        wallboard_sync_token(&sup, Some("")).unwrap().ttl_seconds,
+        3600
+    );
+    for bad in ["4", "86401", "1.5", "-1", "hour"] {
+        let err = wallboard_sync_token(&sup, Some(bad)).unwrap_err();
+        assert_eq!(
+            (err.status(), err.parameter()),
+            (500, Some("WALLBOARD_TOKEN_TTL")),
+            "{bad}"
+        );
+    }
+}

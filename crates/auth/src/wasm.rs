@@ -6,6 +6,8 @@
 //!             | {kind: 'roles', roles: 'admin,owner', purpose: 'editing schedules'},
 //!           {wallboardKey: context.WALLBOARD_KEY})
 //!   // -> {via, workerSid, identity, roles, supervisor}; throws an Error with code, status, parameter
+//! wallboardSyncToken(credential, access, settings, context.WALLBOARD_TOKEN_TTL)
+//!   // -> {identity, ttlSeconds}: authorizes as above, then plans the wallboard's Sync token
 //! ```
 
 use wasm_bindgen::prelude::*;
@@ -21,4 +23,20 @@ pub fn authorize(
     let access = from_js(access, "access")?;
     let settings = from_js(settings, "settings")?;
     answer(crate::authorize(&credential, &access, &settings))
+}
+
+#[wasm_bindgen(js_name = wallboardSyncToken)]
+pub fn wallboard_sync_token(
+    credential: JsValue,
+    access: JsValue,
+    settings: JsValue,
+    ttl: Option<String>,
+) -> Result<JsValue, JsValue> {
+    let credential = from_js(credential, "credential")?;
+    let access = from_js(access, "access")?;
+    let settings = from_js(settings, "settings")?;
+    answer(
+        crate::authorize(&credential, &access, &settings)
+            .and_then(|grant| crate::wallboard_sync_token(&grant, ttl.as_deref())),
+    )
 }

@@ -139,6 +139,8 @@ pub enum StaffingError {
          callsPerInterval, intervalMinutes and ahtSeconds"
     )]
     TooMuchTraffic { intensity: f64 },
+    #[error("queueSid {0:?} is not a TaskQueue SID (WQ followed by 32 hex digits)")]
+    NotAQueueSid(String),
 }
 
 impl FaceError for StaffingError {
@@ -148,6 +150,7 @@ impl FaceError for StaffingError {
             StaffingError::NotANumber { .. } => "not_a_number",
             StaffingError::OutOfRange { .. } => "out_of_range",
             StaffingError::TooMuchTraffic { .. } => "too_much_traffic",
+            StaffingError::NotAQueueSid(_) => "invalid_parameter",
         }
     }
 
@@ -161,7 +164,19 @@ impl FaceError for StaffingError {
             | StaffingError::NotANumber { parameter, .. }
             | StaffingError::OutOfRange { parameter, .. } => Some(parameter),
             StaffingError::TooMuchTraffic { .. } => Some("callsPerInterval"),
+            StaffingError::NotAQueueSid(_) => Some("queueSid"),
         }
+    }
+}
+
+/// The TaskQueue whose observed arrivals and measured handle time to use (`queueSid`), checked
+/// before the function asks TaskRouter about it.
+pub fn queue_sid(value: &str) -> Result<String, StaffingError> {
+    let value = value.trim();
+    if values::sid::is_sid(value, "WQ") {
+        Ok(value.to_string())
+    } else {
+        Err(StaffingError::NotAQueueSid(value.to_string()))
     }
 }
 

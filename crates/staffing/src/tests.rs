@@ -428,3 +428,23 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_queue_sid_is_checked_before_taskrouter_is_asked() {
+    let sid = format!("WQ{}", "0a".repeat(16));
+    assert_eq!(queue_sid(&format!(" {sid} ")), Ok(sid));
+    for bad in [
+        "",
+        "WQ123",
+        "WK0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a",
+        "WQzz0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a",
+    ] {
+        let err = queue_sid(bad).unwrap_err();
+        assert_eq!(
+            (err.status(), err.parameter()),
+            (400, Some("queueSid")),
+            "{bad}"
+        );
+        assert!(err.to_string().contains("TaskQueue SID"));
+    }
+}
