@@ -6,8 +6,8 @@ use serde::Deserialize;
 
 use crate::error::HistoryError;
 
-/// The channel of figures over every channel (no `TaskChannel` filter).
-pub const ALL: &str = "all";
+/// The channel of figures over every channel (no `TaskChannel` filter), as the live statistics.
+pub use queue_settings::ALL;
 
 /// The environment as the shim passes it: raw text, absent when unset; blank means default.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -59,14 +59,6 @@ fn names(text: &str) -> Vec<String> {
         .collect()
 }
 
-fn is_channel_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 64
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-}
-
 fn number(variable: &'static str, text: &str, min: u32, max: u32) -> Result<u32, HistoryError> {
     match text.parse::<u32>() {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
@@ -80,52 +72,14 @@ fn number(variable: &'static str, text: &str, min: u32, max: u32) -> Result<u32,
 
 impl Config {
     pub fn from_env(env: &Env) -> Result<Config, HistoryError> {
-        let time_zone = match given(&env.time_zone) {
-            None => Tz::UTC,
-            Some(name) => name.parse::<Tz>().map_err(|_| {
-                HistoryError::config(
-                    "QUEUE_STATS_TIME_ZONE",
-                    name,
-                    "is not an IANA time zone name such as America/New_York",
-                )
-            })?,
-        };
-        let channel_text = given(&env.channels).unwrap_or("voice,chat,video");
-        let mut channels: Vec<String> = Vec::new();
-        for c in names(channel_text) {
-            let c = c.to_ascii_lowercase();
-            if !is_channel_name(&c) || c == ALL {
-                return Err(HistoryError::config(
-                    "QUEUE_STATS_CHANNELS",
-                    channel_text,
-                    format!("has {c:?}, which is not a TaskChannel unique name"),
-                ));
-            }
-            if !channels.contains(&c) {
-                channels.push(c);
-            }
-        }
-        if channels.len() > 8 {
-            return Err(HistoryError::config(
-                "QUEUE_STATS_CHANNELS",
-                channel_text,
-                "names more than 8 channels",
-            ));
-        }
-        let threshold_text = given(&env.sla_thresholds).unwrap_or("30,60,120");
-        let mut sla_thresholds = Vec::new();
-        for t in names(threshold_text) {
-            sla_thresholds.push(number("QUEUE_STATS_SLA_THRESHOLDS", &t, 1, 86_400)?);
-        }
-        sla_thresholds.sort_unstable();
-        sla_thresholds.dedup();
-        if sla_thresholds.is_empty() || sla_thresholds.len() > 10 {
-            return Err(HistoryError::config(
-                "QUEUE_STATS_SLA_THRESHOLDS",
-                threshold_text,
-                "must list 1 to 10 thresholds in seconds, such as 30,60,120",
-            ));
-        }
+        // The variables the live statistics read too are parsed by the same shared crate, so a
+        // value the live board accepts never breaks the history.
+        let setting =
+            |e: queue_settings::SettingError| HistoryError::config(e.variable, &e.value, e.problem);
+        let time_zone = queue_settings::time_zone(env.time_zone.as_deref()).map_err(setting)?;
+        let channels = queue_settings::channels(env.channels.as_deref()).map_err(setting)?;
+        let sla_thresholds =
+            queue_settings::sla_thresholds(env.sla_thresholds.as_deref()).map_err(setting)?;
         let short_abandon = match given(&env.short_abandon) {
             None => 5,
             Some(t) => number("QUEUE_HISTORY_SHORT_ABANDON", t, 0, 3600)?,
@@ -189,5 +143,18 @@ mod tests {
         })
         .unwrap_err();
         assert!(bad.to_string().contains("QUEUE_HISTORY_SHORT_ABANDON"));
+    }
+
+    // The live statistics accept `all` in the channel list (it is always there); so must history.
+    #[test]
+    fn shared_settings_accept_what_the_live_statistics_accept() {
+        let env = Env {
+            channels: Some("all, Voice".into()),
+            sla_thresholds: Some("60,20,20".into()),
+            ..Env::default()
+        };
+        let c = Config::from_env(&env).unwrap();
+        assert_eq!(c.all_channels(), ["all", "voice"]);
+        assert_eq!(c.sla_thresholds, [20, 60]);
     }
 }

@@ -5,17 +5,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ConfigError;
 
-/// The channel every record carries, whatever `QUEUE_STATS_CHANNELS` says: TaskRouter's figures
-/// over all channels (no `TaskChannel` filter).
-pub const ALL: &str = "all";
+/// The channel every record carries, whatever `QUEUE_STATS_CHANNELS` says (TaskRouter's figures
+/// over all channels), and what a TaskChannel name may be: shared with queue history.
+pub use queue_settings::{is_channel_name, ALL};
 
-const DEFAULT_CHANNELS: &str = "voice,chat,video";
-const DEFAULT_THRESHOLDS: &str = "30,60,120";
 const DEFAULT_TARGET: f64 = 80.0;
-/// More thresholds than this would make every record bigger for little use.
-const MAX_THRESHOLDS: usize = 10;
-/// More channels than this could not fit Sync's 16 KiB per record.
-const MAX_CHANNELS: usize = 8;
 
 /// Where records are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,7 +58,7 @@ impl Default for Config {
         // The defaults are valid by construction; `from_env` of an empty environment yields them.
         Config {
             time_zone: Tz::UTC,
-            channels: DEFAULT_CHANNELS.split(',').map(str::to_string).collect(),
+            channels: ["voice", "chat", "video"].map(str::to_string).to_vec(),
             sla_thresholds: vec![30, 60, 120],
             sla_target: DEFAULT_TARGET / 100.0,
             layout: Layout::Map,
@@ -79,19 +73,13 @@ fn given(value: &Option<String>) -> Option<&str> {
 
 impl Config {
     pub fn from_env(env: &Env) -> Result<Config, ConfigError> {
-        let time_zone = match given(&env.time_zone) {
-            None => Tz::UTC,
-            Some(name) => name.parse::<Tz>().map_err(|_| {
-                ConfigError::new(
-                    "QUEUE_STATS_TIME_ZONE",
-                    name,
-                    "is not an IANA time zone name such as America/New_York or Europe/Berlin",
-                )
-            })?,
-        };
-        let channels = parse_channels(given(&env.channels).unwrap_or(DEFAULT_CHANNELS))?;
+        // The settings queue history reads too are parsed by one shared crate.
+        let setting =
+            |e: queue_settings::SettingError| ConfigError::new(e.variable, &e.value, e.problem);
+        let time_zone = queue_settings::time_zone(env.time_zone.as_deref()).map_err(setting)?;
+        let channels = queue_settings::channels(env.channels.as_deref()).map_err(setting)?;
         let sla_thresholds =
-            parse_thresholds(given(&env.sla_thresholds).unwrap_or(DEFAULT_THRESHOLDS))?;
+            queue_settings::sla_thresholds(env.sla_thresholds.as_deref()).map_err(setting)?;
         let sla_target = match given(&env.sla_target) {
             None => DEFAULT_TARGET,
             Some(text) => {
@@ -148,72 +136,6 @@ impl Config {
             .collect::<Vec<_>>()
             .join(",")
     }
-}
-
-/// A TaskChannel unique name as TaskRouter allows them: letters, digits, `-` and `_`.
-pub(crate) fn is_channel_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 64
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
-fn parse_channels(text: &str) -> Result<Vec<String>, ConfigError> {
-    let mut channels: Vec<String> = Vec::new();
-    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let name = part.to_ascii_lowercase();
-        if !is_channel_name(&name) {
-            return Err(ConfigError::new(
-                "QUEUE_STATS_CHANNELS",
-                text,
-                format!("names {part:?}, which is not a TaskChannel unique name (letters, digits, - and _)"),
-            ));
-        }
-        // `all` is always there; listing it is harmless.
-        if name != ALL && !channels.contains(&name) {
-            channels.push(name);
-        }
-    }
-    if channels.len() > MAX_CHANNELS {
-        return Err(ConfigError::new(
-            "QUEUE_STATS_CHANNELS",
-            text,
-            format!(
-                "lists {} channels; at most {MAX_CHANNELS} fit in one 16 KiB Sync record",
-                channels.len()
-            ),
-        ));
-    }
-    Ok(channels)
-}
-
-fn parse_thresholds(text: &str) -> Result<Vec<u32>, ConfigError> {
-    let mut thresholds = Vec::new();
-    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        match part.parse::<u32>() {
-            Ok(s) if (1..=86_400).contains(&s) => thresholds.push(s),
-            _ => {
-                return Err(ConfigError::new(
-                    "QUEUE_STATS_SLA_THRESHOLDS",
-                    text,
-                    format!("contains {part:?}; expected whole seconds from 1 to 86400, comma separated, such as 30,60,120"),
-                ))
-            }
-        }
-    }
-    thresholds.sort_unstable();
-    thresholds.dedup();
-    if thresholds.is_empty() || thresholds.len() > MAX_THRESHOLDS {
-        return Err(ConfigError::new(
-            "QUEUE_STATS_SLA_THRESHOLDS",
-            text,
-            format!(
-                "must list from 1 to {MAX_THRESHOLDS} thresholds in seconds, such as 30,60,120"
-            ),
-        ));
-    }
-    Ok(thresholds)
 }
 
 #[cfg(test)]
