@@ -9,16 +9,6 @@
   const GROUPINGS = ['hour', 'date', 'hourOfDay', 'dayOfWeek', 'queue'];
   const state = { answers: {}, charts: {}, credential: null };
 
-  function credential() {
-    const fragment = new URLSearchParams(location.hash.slice(1));
-    if (fragment.get('key')) localStorage.setItem('wallboard.key', fragment.get('key'));
-    if (fragment.get('token')) sessionStorage.setItem('wallboard.token', fragment.get('token'));
-    if (location.hash) history.replaceState(null, '', location.pathname + location.search);
-    const token = sessionStorage.getItem('wallboard.token');
-    const key = localStorage.getItem('wallboard.key');
-    return token ? `Bearer ${token}` : key ? `Wallboard ${key}` : null;
-  }
-
   function status(text, kind = 'ok') {
     $('status').textContent = text;
     $('status').dataset.state = kind;
@@ -206,7 +196,7 @@
   $('csv').addEventListener('click', download);
   window.queueHistoryView = { csv, answers: state.answers };
 
-  state.credential = credential();
+  state.credential = window.wallboardCredential();
   if (!state.credential) signIn();
   else load();
 })();

@@ -15,16 +15,7 @@
   const state = { rules: null, kiosk: null, credential: null, info: null, client: null, conn: 'starting', lastData: null, records: new Map(), staffing: new Map(), soon: new Map(), page: 0, docs: new Map(), index: new Map() };
 
   // ---- credentials -------------------------------------------------------------------------
-  function takeCredential() {
-    const fragment = new URLSearchParams(location.hash.slice(1));
-    if (fragment.get('key')) localStorage.setItem('wallboard.key', fragment.get('key'));
-    if (fragment.get('token')) sessionStorage.setItem('wallboard.token', fragment.get('token'));
-    if (location.hash) history.replaceState(null, '', location.pathname + location.search);
-    const token = sessionStorage.getItem('wallboard.token');
-    const key = localStorage.getItem('wallboard.key');
-    return token ? { kind: 'token', value: token } : key ? { kind: 'key', value: key } : null;
-  }
-  const authHeader = () => (state.credential.kind === 'key' ? `Wallboard ${state.credential.value}` : `Bearer ${state.credential.value}`);
+  const authHeader = () => state.credential;
 
   async function api(path, body) {
     const res = await fetch(path, { method: 'POST', headers: { Authorization: authHeader(), 'Content-Type': 'application/json' }, body: JSON.stringify(body || {}) });
@@ -318,7 +309,7 @@
       location.reload();
     };
     $('what-if-form').onsubmit = whatIf;
-    state.credential = takeCredential();
+    state.credential = window.wallboardCredential();
     try {
       const wasm = await import('./wasm/wallboard.js');
       await wasm.default();
