@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Builds every domain crate that has a wasm face (crates/<name>/src/wasm.rs) into the layout that
-// works in Twilio (see DESIGN.md, "Build and deployment layout"):
+// works in Twilio (see the README, "How it is built"):
 //
 //   cargo (wasm32, release) -> wasm-bindgen --target nodejs -> pkg/<crate>/      (raw, not deployed)
 //   wasm-opt -Oz (npm binaryen)            -> assets/wasm/<crate>_bg.private.wasm

@@ -7,7 +7,7 @@ const path = require('path');
 const { root } = require('./helpers/runtime');
 const { ScheduleBook } = require('../functions/wasm/schedule.private.js');
 
-const fixtures = path.resolve(root, '..', 'shared', 'fixtures', 'schedule');
+const fixtures = path.join(root, 'tests', 'fixtures', 'schedule');
 
 const rule = (extra) => ({ id: 'r1', name: 'Office hours', isOpen: true, ...extra });
 const config = (rules, schedule = {}) =>

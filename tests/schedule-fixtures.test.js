@@ -1,5 +1,5 @@
 // Compatibility evidence: every answer of the published Schedule Manager evaluator in
-// shared/fixtures/schedule/cases.json must come out the same from check-schedule, served by the
+// tests/fixtures/schedule/cases.json must come out the same from check-schedule, served by the
 // real twilio-run with each fixture config in place of the deployed config.
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
@@ -7,7 +7,7 @@ const fs = require('fs');
 const path = require('path');
 const { startRuntime, assetsWithConfig, root } = require('./helpers/runtime');
 
-const fixtures = path.resolve(root, '..', 'shared', 'fixtures', 'schedule');
+const fixtures = path.join(root, 'tests', 'fixtures', 'schedule');
 const { cases } = JSON.parse(fs.readFileSync(path.join(fixtures, 'cases.json'), 'utf8'));
 
 test('the fixture holds the 1,510 published answers', () => {
