@@ -19,6 +19,7 @@ const crypto = require('crypto');
 const http = require('http');
 const lib = require('./lib');
 const { Router, productOf } = require('./router');
+const openapi = require('./openapi');
 
 const AREAS = [
   require('./iam'),
@@ -54,8 +55,11 @@ function matches(match, info) {
 }
 
 // `clock` ({now(), advance(ms)}) may be injected, e.g. a simulated clock for benchmarks.
-function createEmulator({ accountSid = DEFAULT_ACCOUNT_SID, authToken = DEFAULT_AUTH_TOKEN, areas = AREAS, clock: injectedClock } = {}) {
+// `enforceSpec` (default true): refuse, with 400, any request Twilio's OpenAPI definitions do not
+// declare (emulator/openapi.js); every refusal is also kept in `violations`.
+function createEmulator({ accountSid = DEFAULT_ACCOUNT_SID, authToken = DEFAULT_AUTH_TOKEN, areas = AREAS, clock: injectedClock, enforceSpec = true } = {}) {
   const router = new Router();
+  const violations = [];
   const clock = injectedClock || lib.createClock();
   const state = {};
   const requests = [];
@@ -137,6 +141,7 @@ function createEmulator({ accountSid = DEFAULT_ACCOUNT_SID, authToken = DEFAULT_
   };
   router.get('/', () => ({ body: snapshot() }), { control: true });
   router.get('/emulator/requests', () => ({ body: { requests } }), { control: true });
+  router.get('/emulator/violations', () => ({ body: { violations } }), { control: true });
   router.delete('/emulator/requests', () => ((requests.length = 0), { status: 204 }), { control: true });
   router.post(
     '/emulator/faults',
@@ -224,6 +229,15 @@ function createEmulator({ accountSid = DEFAULT_ACCOUNT_SID, authToken = DEFAULT_
       const found = router.match(method, path, product);
       const control = Boolean(found && found.route && found.route.control);
       if (!control) requests.push(entry);
+      if (!control && enforceSpec && !(found === null && path.startsWith('/emulator/'))) {
+        // Twilio's published API decides first (emulator/openapi.js).
+        const refusal = openapi.validate({ method, path, product, query: entry.query, body: entry.body, contentType: req.headers['content-type'] });
+        if (refusal) {
+          entry.violation = refusal.message;
+          violations.push({ id: entry.id, at: entry.at, method, path, product, query: entry.query, body: entry.body, message: refusal.message });
+          throw new lib.TwilioError(refusal.status, refusal.code, refusal.message);
+        }
+      }
       if (!control) {
         const fault = takeFault({ method, path, product, body: entry.body });
         if (fault) {
@@ -278,6 +292,7 @@ function createEmulator({ accountSid = DEFAULT_ACCOUNT_SID, authToken = DEFAULT_
     router,
     state,
     requests,
+    violations,
     clock,
     ctx,
     failNext,
