@@ -331,10 +331,17 @@ async function startEmulator({ port = 3001, host = '127.0.0.1', ...options } = {
   emulator.ctx.origin = emulator.origin;
   emulator.port = address.port;
   emulator.server = server;
+  // Closing fails if anything sent a request Twilio's definitions do not declare, even when the
+  // caller caught the 400: a test run cannot pass over one. `allowViolations: true` (a test of
+  // the refusals themselves) turns this off.
   emulator.close = () =>
-    new Promise((resolve) => {
+    new Promise((resolve, reject) => {
       for (const res of emulator._held) res.destroy();
-      server.close(() => resolve());
+      server.close(() => {
+        const v = emulator.violations;
+        if (!v.length || options.allowViolations) return resolve();
+        reject(new Error(`The emulator refused ${v.length} request(s) Twilio's API definitions do not declare (docs/emulator.md):\n${v.map((x) => `  ${x.message}`).join('\n')}`));
+      });
       if (server.closeAllConnections) server.closeAllConnections();
     });
   return emulator;

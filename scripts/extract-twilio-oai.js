@@ -50,6 +50,7 @@ const USED = {
     '/v1/Services/{ServiceSid}/Maps/{MapSid}/Items/{Key}',
     '/v1/Services/{ServiceSid}/Maps/{MapSid}/Permissions',
     '/v1/Services/{ServiceSid}/Maps/{MapSid}/Permissions/{Identity}',
+    '/v1/Services/{ServiceSid}/Streams', // tests/emulator.test.js plugs a Streams area in
   ],
   serverless_v1: [
     '/v1/Services',

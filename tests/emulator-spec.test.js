@@ -13,7 +13,7 @@ let emu;
 let client;
 let env;
 before(async () => {
-  emu = await startEmulator({ port: 0 });
+  emu = await startEmulator({ port: 0, allowViolations: true });
   client = emulatorClient(emu);
   env = emu.functionEnv();
 });
@@ -154,4 +154,14 @@ test('exceptions: IAM token validation takes only {token} as JSON', async () => 
   const extra = await raw('POST', 'iam.twilio.com', path, { json: { token, roles: 'admin' } });
   assert.equal(extra.status, 400);
   assert.match(extra.body.message, /roles is not declared/);
+});
+
+test('closing the emulator fails when a request was refused, even if its caller caught the 400', async () => {
+  const strict = await startEmulator({ port: 0 });
+  const e = strict.functionEnv();
+  const res = await fetch(`${strict.origin}/v1/Services/${e.SYNC_SERVICE_SID}/Maps?PageSize=500`, {
+    headers: { Authorization: `Basic ${Buffer.from(`${e.ACCOUNT_SID}:${e.AUTH_TOKEN}`).toString('base64')}`, 'X-Forwarded-Host': 'sync.twilio.com' },
+  });
+  assert.equal(res.status, 400);
+  await assert.rejects(strict.close(), /refused 1 request\(s\)[\s\S]*PageSize is 500, above its maximum 100/);
 });
