@@ -189,7 +189,10 @@ function createEmulator({ accountSid = DEFAULT_ACCOUNT_SID, authToken = DEFAULT_
     const m = /^Basic\s+(.+)$/i.exec(headers.authorization || '');
     if (!m) throw lib.errors.unauthenticated();
     const [user, ...rest] = Buffer.from(m[1], 'base64').toString('utf8').split(':');
-    if (user !== accountSid || rest.join(':') !== authToken) throw lib.errors.unauthenticated();
+    const secret = rest.join(':');
+    // The account's auth token, or the account's API key and secret (as Twilio takes either).
+    const viaKey = ctx.env.API_KEY && user === ctx.env.API_KEY && secret === ctx.env.API_SECRET;
+    if (!viaKey && (user !== accountSid || secret !== authToken)) throw lib.errors.unauthenticated();
     if (params.account && params.account !== accountSid) throw lib.errors.unauthenticated();
   }
 

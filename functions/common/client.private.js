@@ -65,13 +65,48 @@ class TimedClient {
 
 const clients = new Map();
 
+const setting = (context, name) => (context[name] === undefined || context[name] === null ? '' : String(context[name]).trim());
+
+/**
+ * TWILIO_REGION and TWILIO_EDGE as the twilio client takes them (`{region, edge}`, each only when
+ * set): every REST request goes to <product>[.<edge>].<region>.twilio.com, IAM too, and Sync
+ * tokens name the region. A value that is not a Region (us1, ie1, au1...) or an Edge (dublin,
+ * sydney...) is a 500 naming the variable.
+ */
+function regionOptions(context) {
+  const out = {};
+  const region = setting(context, 'TWILIO_REGION');
+  const edge = setting(context, 'TWILIO_EDGE');
+  if (region) {
+    if (!/^[a-z]{2}[0-9]$/.test(region)) {
+      throw new HttpError(500, `Server misconfigured: TWILIO_REGION must be a Twilio Region such as us1, ie1 or au1 (got ${JSON.stringify(region)}; see .env.example).`, { variable: 'TWILIO_REGION' });
+    }
+    out.region = region;
+  }
+  if (edge) {
+    if (!/^[a-z]+(-[a-z]+)*$/.test(edge)) {
+      throw new HttpError(500, `Server misconfigured: TWILIO_EDGE must be a Twilio Edge location such as dublin or sydney (got ${JSON.stringify(edge)}; see .env.example).`, { variable: 'TWILIO_EDGE' });
+    }
+    out.edge = edge;
+  }
+  return out;
+}
+
+/** The host of Twilio `product` for this context's region and edge (iam -> iam.ie1.twilio.com). */
+function productHost(context, product) {
+  const { region, edge } = regionOptions(context);
+  if (!region && !edge) return `${product}.twilio.com`;
+  return [product, edge, region || 'us1', 'twilio.com'].filter(Boolean).join('.');
+}
+
 /** The REST client for this account (ACCOUNT_SID/AUTH_TOKEN, as the runtime's own client uses). */
 function twilioClient(context) {
   const origin = apiOrigin(context);
   const accountSid = requireEnv(context, 'ACCOUNT_SID');
   const authToken = requireEnv(context, 'AUTH_TOKEN');
-  const key = `${origin} ${accountSid} ${authToken}`;
-  if (!clients.has(key)) clients.set(key, twilio(accountSid, authToken, { httpClient: new TimedClient(origin) }));
+  const regional = regionOptions(context);
+  const key = `${origin} ${accountSid} ${authToken} ${regional.region || ''} ${regional.edge || ''}`;
+  if (!clients.has(key)) clients.set(key, twilio(accountSid, authToken, { httpClient: new TimedClient(origin), ...regional }));
   return clients.get(key);
 }
 
@@ -132,4 +167,4 @@ function twilioFailure(what, err) {
   return new HttpError(status, `${what} failed: ${(err && err.message) || err}`, { twilioError });
 }
 
-module.exports = { apiOrigin, route, twilioClient, withRetry, requireEnv, twilioFailure, ambiguous, TimedClient };
+module.exports = { apiOrigin, route, twilioClient, regionOptions, productHost, withRetry, requireEnv, twilioFailure, ambiguous, TimedClient };
