@@ -217,6 +217,7 @@ function createEmulator({ accountSid = DEFAULT_ACCOUNT_SID, authToken = DEFAULT_
         'if-match': req.headers['if-match'],
         'x-forwarded-host': req.headers['x-forwarded-host'],
         'user-agent': req.headers['user-agent'],
+        'x-twilio-dropped-params': req.headers['x-twilio-dropped-params'],
       },
       body: null,
       status: null,
@@ -234,7 +235,15 @@ function createEmulator({ accountSid = DEFAULT_ACCOUNT_SID, authToken = DEFAULT_
       if (!control) requests.push(entry);
       if (!control && enforceSpec && !(found === null && path.startsWith('/emulator/'))) {
         // Twilio's published API decides first (emulator/openapi.js).
-        const refusal = openapi.validate({ method, path, product, query: entry.query, body: entry.body, contentType: req.headers['content-type'] });
+        const refusal = openapi.validate({
+          method,
+          path,
+          product,
+          query: entry.query,
+          body: entry.body,
+          contentType: req.headers['content-type'],
+          dropped: req.headers['x-twilio-dropped-params'],
+        });
         if (refusal) {
           entry.violation = refusal.message;
           violations.push({ id: entry.id, at: entry.at, method, path, product, query: entry.query, body: entry.body, message: refusal.message });

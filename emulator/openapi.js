@@ -135,9 +135,19 @@ function findOperation(method, path, product, index = INDEX) {
  * Checks one request. Returns null when Twilio's definitions allow it, or `{status: 400, code,
  * message, operation}` naming what is not declared.
  */
-function validate({ method, path, product = null, query = {}, body = {}, contentType = '' }, index = INDEX) {
+function validate({ method, path, product = null, query = {}, body = {}, contentType = '', dropped = '' }, index = INDEX) {
   const found = findOperation(method, path, product, index);
   if (found.problem) return { status: 400, code: 20001, message: found.problem, operation: null };
+  if (dropped) {
+    // functions/common/client.private.js names the parameters twilio-node was given but did not send.
+    const op = found.candidates[0];
+    return {
+      status: 400,
+      code: 20001,
+      message: `${method} ${op.template}: the twilio client was given ${dropped}, which this operation does not declare (twilio-node drops it silently; Twilio never sees it)`,
+      operation: op.methods[method].id,
+    };
+  }
   let first = null;
   for (const entry of found.candidates) {
     const op = entry.methods[method];

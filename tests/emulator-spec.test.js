@@ -169,3 +169,18 @@ test('closing the emulator fails the process when a request was refused, even if
   assert.equal(process.exitCode, 1, 'the test file fails');
   process.exitCode = before; // this test's refusal was deliberate
 });
+
+test("a parameter twilio-node would drop silently is refused too: the functions' client names it to the emulator", async () => {
+  const root = require('path').resolve(__dirname, '..');
+  global.Runtime = global.Runtime || {
+    getFunctions: () => ({ 'common/http': { path: `${root}/functions/common/http.private.js` }, 'common/deadline': { path: `${root}/functions/common/deadline.private.js` } }),
+  };
+  const tw = require('../functions/common/client.private.js');
+  const ws = tw.twilioClient(env).taskrouter.v1.workspaces(env.WORKSPACE_SID);
+  // History asked Workers/CumulativeStatistics per queue; the operation takes no queue.
+  const err = await rejects(ws.workers.cumulativeStatistics().fetch({ minutes: 60, taskQueueSid: `WQ${'0'.repeat(32)}` }));
+  assert.equal(err.status, 400);
+  assert.match(err.message, /given taskQueueSid, which this operation does not declare/);
+  const ok = await ws.workers.cumulativeStatistics().fetch({ minutes: 60, taskChannel: undefined });
+  assert.equal(typeof ok.activityDurations, 'object', 'declared parameters (and undefined ones) pass');
+});
