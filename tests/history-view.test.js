@@ -17,6 +17,7 @@ let rt;
 let browser;
 let page;
 let seeded;
+const sent = []; // the page's requests to the functions
 
 before(async () => {
   emu = await startEmulator({ port: 0 });
@@ -25,6 +26,7 @@ before(async () => {
   rt = await startRuntime({ env: { ...env, ...ENV, TWILIO_FLEX_WORKSPACE_SID: env.WORKSPACE_SID, TWILIO_FLEX_SYNC_SID: env.SYNC_SERVICE_SID, WALLBOARD_KEY: KEY } });
   browser = await launchBrowser({ viewport: { width: 1400, height: 1300 } });
   page = await browser.newPage();
+  page.on('request', (r) => r.url().startsWith(rt.base) && sent.push({ url: r.url(), authorization: r.headers().authorization || null }));
 });
 
 after(async () => {
@@ -175,4 +177,13 @@ test('the CSV export writes a formula-like queue name as text, not a live formul
   assert.ok(cells.length > 100);
   const live = cells.filter((c) => /^[=+@\t\r]/.test(c) || /^-\D/.test(c));
   assert.deepEqual(live, [], 'no live formula');
+});
+
+test('the page sends its credential in the Authorization header, never in a URL', () => {
+  const calls = sent.filter((r) => new URL(r.url).pathname === '/queue-history');
+  assert.ok(calls.length > 3, `${calls.length} calls`);
+  for (const r of calls) {
+    assert.equal(r.authorization, `Wallboard ${KEY}`, r.url);
+    assert.doesNotMatch(r.url, /[?&](token|key)=/i, r.url);
+  }
 });
