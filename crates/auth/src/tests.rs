@@ -269,7 +269,10 @@ fn a_request_learns_nothing_about_the_configured_key() {
     assert!(!answers[0].3.contains("WALLBOARD_KEY") && !answers[0].3.contains("31"));
     // The operator's log says what is wrong.
     let short = wallboard_key_problem(&configured(Some("short"))).expect("a problem");
-    assert!(short.contains("5 characters") && short.contains("32"), "{short}");
+    assert!(
+        short.contains("5 characters") && short.contains("32"),
+        "{short}"
+    );
     assert!(wallboard_key_problem(&configured(None))
         .expect("a problem")
         .contains("not set"));

@@ -50,8 +50,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use error::ParkingError;
-pub use ownership::{ParkFacts, ParkReads};
 pub use marker::{Holder, Marker, CLAIM_FIELD, LEASE_MS, PICKUP_FIELD};
+pub use ownership::{ParkFacts, ParkReads};
 pub use pickup::{
     pickup, pickup_target, pickup_twiml, CallUpdate, ConditionalUpdate, PickupItem, PickupPlan,
     PickupRequest, PickupTarget, StoredItem, PICKUPS_MAP, PICKUP_TWIML_PATH,

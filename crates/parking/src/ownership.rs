@@ -113,7 +113,12 @@ pub fn check(req: &ParkRequest, facts: &ParkFacts) -> Result<(), ParkingError> {
         .iter()
         .filter(|r| r.worker_sid == worker_sid)
         .find(|r| HELD_RESERVATION_STATUSES.contains(&r.reservation_status.as_str()))
-        .or_else(|| facts.reservations.iter().find(|r| r.worker_sid == worker_sid));
+        .or_else(|| {
+            facts
+                .reservations
+                .iter()
+                .find(|r| r.worker_sid == worker_sid)
+        });
     let task_held = HELD_TASK_STATUSES.contains(&task.assignment_status.as_str());
     let reservation_held = reservation
         .is_some_and(|r| HELD_RESERVATION_STATUSES.contains(&r.reservation_status.as_str()));
@@ -289,7 +294,10 @@ mod tests {
         let err = check(&req(BOB), &bobs_try).unwrap_err();
         assert_eq!((err.code(), err.http_status()), ("not_workers_task", 403));
         assert_eq!(err.parameter(), Some("taskSid"));
-        assert!(err.to_string().contains(BOB) && err.to_string().contains(TASK), "{err}");
+        assert!(
+            err.to_string().contains(BOB) && err.to_string().contains(TASK),
+            "{err}"
+        );
         // Bob names a task of his that still carries the call (his old task, wrapping), but Alice
         // has parked the call: refused, naming both.
         let parked = ParkFacts {
@@ -300,7 +308,10 @@ mod tests {
         let err = check(&req(BOB), &parked).unwrap_err();
         assert_eq!((err.code(), err.http_status()), ("parked_by_other", 403));
         let msg = err.to_string();
-        assert!(msg.contains(ALICE) && msg.contains(BOB) && msg.contains(CALL), "{msg}");
+        assert!(
+            msg.contains(ALICE) && msg.contains(BOB) && msg.contains(CALL),
+            "{msg}"
+        );
         // An entry that is not a record counts as someone else's.
         let junk = ParkFacts {
             entry: Some(StoredItem {
@@ -384,7 +395,12 @@ mod tests {
     fn reads_name_the_task_the_worker_and_the_entry() {
         let r = reads(&req(ALICE)).expect("reads");
         assert_eq!(
-            (r.task_sid.as_str(), r.worker_sid.as_str(), r.map.as_str(), r.key.as_str()),
+            (
+                r.task_sid.as_str(),
+                r.worker_sid.as_str(),
+                r.map.as_str(),
+                r.key.as_str()
+            ),
             (TASK, ALICE, "Global.ParkedCalls", CALL)
         );
         let mut bad = req(ALICE);
