@@ -167,6 +167,12 @@ describe('park is bound to the worker\'s own call', () => {
       const res = await unchanged(callSid, [dana.worker_sid], () => parkWith(dana.token, callSid, dana.worker_sid, taskSid));
       assert.deepEqual([res.status, res.body.code], [403, 'not_workers_task'], `${status}: ${JSON.stringify(res.body)}`);
     }
+    // TaskRouter failing to answer whose task it is: 502, nothing written.
+    const held = await heldTask(emu, dana.worker_sid, callSid);
+    emu.failNext({ method: 'GET', path: `/Tasks/${held}/Reservations` }, { status: 500, message: 'boom' });
+    const failed = await unchanged(callSid, [dana.worker_sid], () => parkWith(dana.token, callSid, dana.worker_sid, held));
+    assert.equal(failed.status, 502, JSON.stringify(failed.body));
+    assert.match(failed.body.error, new RegExp(`task ${held}.*boom`));
     // In wrap-up, the worker's own call parks (an outbound task: the call is the conference's customer).
     const wrapping = await heldTask(emu, dana.worker_sid, callSid, { status: 'wrapping' });
     const ok = await parkWith(dana.token, callSid, dana.worker_sid, wrapping);
