@@ -11,8 +11,9 @@
 //!    (`GET …/Tasks/{WT}`) and the task's reservations for that worker
 //!    (`GET …/Tasks/{WT}/Reservations?WorkerSid={WK}`): two TaskRouter requests.
 //! 2. **The task carries the call.** The task's stored attributes (not the request's) name the
-//!    call: `call_sid` (set on every task TaskRouter creates from a call's `<Enqueue>`, the
-//!    inbound case and the pickup task) or `conference.participants.customer` (set by Flex on
+//!    call: `call_sid` (carried by inbound voice tasks, which `<Enqueue>` creates from the
+//!    caller's call, and by the pickup task; the published plugin reads it from them) or
+//!    `conference.participants.customer` (set by Flex on
 //!    every voice task once its conference starts, outbound calls included; the multi-call plugin
 //!    takes the `callSid` it posts from that conference's customer participant).
 //! 3. **Nobody else has parked it.** A `Global.ParkedCalls` entry for the call that names another
