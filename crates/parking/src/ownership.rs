@@ -13,9 +13,9 @@
 //! 2. **The task carries the call.** The task's stored attributes (not the request's) name the
 //!    call: `call_sid` (carried by inbound voice tasks, which `<Enqueue>` creates from the
 //!    caller's call, and by the pickup task; the published plugin reads it from them) or
-//!    `conference.participants.customer` (set by Flex on
-//!    every voice task once its conference starts, outbound calls included; the multi-call plugin
-//!    takes the `callSid` it posts from that conference's customer participant).
+//!    `conference.participants.customer` (set by Flex on every voice task once its conference
+//!    starts, outbound calls included; the multi-call plugin takes the `callSid` it posts from
+//!    that conference's customer participant).
 //! 3. **Nobody else has parked it.** A `Global.ParkedCalls` entry for the call that names another
 //!    worker is refused, naming both workers. The worker's own entry may be parked again (an
 //!    update).
