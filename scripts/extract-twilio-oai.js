@@ -21,6 +21,8 @@ const USED = {
     '/v1/Workspaces/{WorkspaceSid}/Events',
     '/v1/Workspaces/{WorkspaceSid}/Tasks',
     '/v1/Workspaces/{WorkspaceSid}/Tasks/{Sid}',
+    '/v1/Workspaces/{WorkspaceSid}/Tasks/{TaskSid}/Reservations',
+    '/v1/Workspaces/{WorkspaceSid}/Tasks/{TaskSid}/Reservations/{Sid}',
     '/v1/Workspaces/{WorkspaceSid}/TaskQueues',
     '/v1/Workspaces/{WorkspaceSid}/TaskQueues/{Sid}',
     '/v1/Workspaces/{WorkspaceSid}/TaskQueues/RealTimeStatistics',

@@ -9,8 +9,8 @@
 //   // when the worker is known only after a read (pickup: the parked call's worker), validate once:
 //   const who = await auth.identify(context, event); auth.check(context, who, access1); ... auth.check(context, who, access2);
 //
-// Credentials: the Flex token as `Token` (form or JSON body, as the Flex plugins send it) or in
-// `Authorization: Bearer <token>`; a wallboard key only in the header `Authorization: Wallboard
+// Credentials: the Flex token as `Token` (form or JSON body, as the Flex plugins send it; never
+// in a URL's query string: see credentialOf) or in `Authorization: Bearer <token>`; a wallboard key only in the header `Authorization: Wallboard
 // <key>` (twilio-run merges the query string into `event`, so a body field could come from a URL;
 // secrets stay out of URLs and logs). IAM's request is the one twilio-flex-token-validator makes (POST
 // /v1/Accounts/{AC}/Tokens/validate, JSON {token}, Basic auth), made here so it has a timeout.
@@ -85,9 +85,17 @@ function iamVerdict(status, text) {
 
 const text = (v) => (v === undefined || v === null ? '' : String(v).trim());
 
+// The runtime merges the query string and a parsed body (form or JSON) into `event`, and tells the
+// function only the request's headers and cookies (`event.request`): not its method nor its URL.
+// So `Token` in `event` is known to come from the URL exactly when the request has no body the
+// runtime parses (no form or JSON Content-Type: a GET, typically); then it is refused (400
+// token_in_url). A POST with a form or JSON body may carry it in either, and is accepted.
+const PARSED_BODY = /^\s*application\/(x-www-form-urlencoded|json)\b/i;
+
 /** The credential a request carries: a wallboard key (header) or a Flex token. */
 function credentialOf(event) {
   const headers = (event.request && event.request.headers) || {};
+  if (text(event.Token) && !PARSED_BODY.test(text(headers['content-type']))) return { kind: 'flexTokenInUrl' };
   const header = text(headers.authorization || headers.Authorization);
   const [scheme, ...rest] = header.split(/\s+/);
   const value = rest.join(' ');
@@ -103,10 +111,26 @@ async function identify(context, event) {
   return { kind: 'flex', iam: found.token ? await validateWithIam(context, found.token) : null };
 }
 
+/**
+ * A refused wallboard key answers the same whatever the configured key is; what is wrong with
+ * WALLBOARD_KEY (not set, too short) goes to the server's log only, for the operator.
+ */
+function keyRefusalLogged(credential, settings, fn) {
+  try {
+    return fn();
+  } catch (err) {
+    if (credential.kind === 'wallboardKey' && err.extra && err.extra.code === 'wrong_wallboard_key') {
+      const problem = callWasm(rule, (wasm) => wasm.wallboardKeyProblem(settings));
+      if (problem) console.error(`A wallboard key was refused: ${problem}`);
+    }
+    throw err;
+  }
+}
+
 /** The rule (Rust) for an identified credential: the grant, or throws 403 (400/500). */
 function check(context, credential, access) {
   const settings = { wallboardKey: context.WALLBOARD_KEY || null };
-  return callWasm(rule, (wasm) => wasm.authorize(credential, access, settings));
+  return keyRefusalLogged(credential, settings, () => callWasm(rule, (wasm) => wasm.authorize(credential, access, settings)));
 }
 
 /** Authorizes the request `event` for `access`; resolves with the grant, or throws 403 (400/500). */
@@ -123,7 +147,7 @@ async function wallboardSyncToken(context, event) {
   const access = { kind: 'supervise', wallboardKey: true };
   const settings = { wallboardKey: context.WALLBOARD_KEY || null };
   const ttl = context.WALLBOARD_TOKEN_TTL === undefined ? undefined : String(context.WALLBOARD_TOKEN_TTL);
-  return callWasm(rule, (wasm) => wasm.wallboardSyncToken(credential, access, settings, ttl));
+  return keyRefusalLogged(credential, settings, () => callWasm(rule, (wasm) => wasm.wallboardSyncToken(credential, access, settings, ttl)));
 }
 
 module.exports = { authorize, identify, check, credentialOf, validateWithIam, iamVerdict, wallboardSyncToken };
