@@ -16,14 +16,14 @@
 // /v1/Accounts/{AC}/Tokens/validate, JSON {token}, Basic auth), made here so it has a timeout.
 const { wasmModule, callWasm } = require(Runtime.getFunctions()['common/wasm'].path);
 const { HttpError } = require(Runtime.getFunctions()['common/http'].path);
-const { apiOrigin, requireEnv, route, withRetry } = require(Runtime.getFunctions()['common/client'].path);
+const { apiOrigin, requireEnv, route, withRetry, productHost } = require(Runtime.getFunctions()['common/client'].path);
 const { requestTimeoutMs, DeadlineError } = require(Runtime.getFunctions()['common/deadline'].path);
 
 const rule = wasmModule('auth');
 
+// TWILIO_REGION/TWILIO_EDGE as for every REST request (common/client); us1 alone stays iam.twilio.com.
 function iamUrl(context, accountSid) {
-  const region = context.TWILIO_REGION ? String(context.TWILIO_REGION).trim().split('-')[0] : '';
-  const host = region && region !== 'us1' ? `iam.${region}.twilio.com` : 'iam.twilio.com';
+  const host = productHost(context, 'iam').replace(/^iam\.us1\.twilio\.com$/, 'iam.twilio.com');
   return `https://${host}/v1/Accounts/${accountSid}/Tokens/validate`;
 }
 
@@ -55,14 +55,32 @@ async function validateWithIam(context, token) {
   }).catch((err) => {
     throw err instanceof HttpError ? err : new HttpError(502, `Could not validate the Flex token: ${err.message}`);
   });
-  if (res.status === 401 || res.status === 403) {
-    throw new HttpError(500, `Server misconfigured: IAM refused this service's credentials (HTTP ${res.status}); check ACCOUNT_SID and AUTH_TOKEN`);
-  }
+  return iamVerdict(res.status, await res.text());
+}
+
+/**
+ * IAM's answer as the rule reads it (docs/authorization.md). Like twilio-flex-token-validator, the
+ * body decides, whatever the status: a boolean `valid` is IAM's verdict on the token. A 401/403
+ * without one is a REST error: code 20003 ("Authenticate", Twilio's answer to wrong account
+ * credentials) is our misconfiguration (500); any other refusal is taken as a bad token (403).
+ */
+function iamVerdict(status, text) {
+  let body = null;
   try {
-    return await res.json();
-  } catch (err) {
-    throw new HttpError(502, `Could not validate the Flex token: IAM answered HTTP ${res.status} without JSON`);
+    body = JSON.parse(text);
+  } catch {
+    /* not JSON */
   }
+  if (body && typeof body === 'object' && typeof body.valid === 'boolean') return body;
+  if (status === 401 || status === 403) {
+    if (body && Number(body.code) === 20003) {
+      throw new HttpError(500, `Server misconfigured: IAM refused this service's credentials (HTTP ${status}, code 20003); check ACCOUNT_SID and AUTH_TOKEN`);
+    }
+    const why = body && body.message ? String(body.message) : `IAM answered HTTP ${status}`;
+    return { valid: false, message: body && body.code ? `${why} (code ${body.code})` : why };
+  }
+  if (!body) throw new HttpError(502, `Could not validate the Flex token: IAM answered HTTP ${status} without JSON`);
+  throw new HttpError(502, `Could not validate the Flex token: IAM answered HTTP ${status} without a verdict`);
 }
 
 const text = (v) => (v === undefined || v === null ? '' : String(v).trim());
@@ -132,4 +150,4 @@ async function wallboardSyncToken(context, event) {
   return keyRefusalLogged(credential, settings, () => callWasm(rule, (wasm) => wasm.wallboardSyncToken(credential, access, settings, ttl)));
 }
 
-module.exports = { authorize, identify, check, credentialOf, validateWithIam, wallboardSyncToken };
+module.exports = { authorize, identify, check, credentialOf, validateWithIam, iamVerdict, wallboardSyncToken };
