@@ -45,6 +45,7 @@
 //! This crate never reads a clock: the shim passes the current instant.
 
 pub mod aggregate;
+pub mod bench;
 pub mod config;
 mod error;
 pub mod event;
