@@ -71,8 +71,14 @@ pub fn month_items(agents: usize, days: i64, start_ms: i64) -> Vec<Value> {
                             *s = Some(at);
                         }
                         if step == Step::Completed {
-                            r.disposition =
-                                Some(if n % 2 == 0 { "Sold" } else { "No answer" }.into());
+                            r.disposition = Some(
+                                if n.is_multiple_of(2) {
+                                    "Sold"
+                                } else {
+                                    "No answer"
+                                }
+                                .into(),
+                            );
                         }
                         record(&mut records, &w, at)
                             .reservations
