@@ -51,6 +51,7 @@ mod error;
 pub mod event;
 pub mod query;
 pub mod record;
+pub mod rollup;
 pub mod timeline;
 
 pub use aggregate::{aggregate, series, AgentInfo, Figures, Row, Series};

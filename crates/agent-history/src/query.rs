@@ -72,6 +72,8 @@ pub struct Query {
     pub closed_hours: usize,
     /// The records to read: every map, from [`LOOKBACK_HOURS`] before `from` to `to`.
     pub list: Vec<KeyRange>,
+    /// The closed hours' items to read instead ([`crate::rollup`]), when they exist.
+    pub hours: Option<KeyRange>,
 }
 
 fn given(v: &Option<String>) -> Option<&str> {
@@ -208,6 +210,17 @@ pub fn query(config: &Config, params: &Params, now_ms: f64) -> Result<Query, Age
         .last()
         .map(|h| time::next_hour(zone, *h))
         .unwrap_or(first);
+    let hours = match (closed.first(), closed.last()) {
+        (Some(a), Some(b)) => {
+            let (from, to) = crate::rollup::rollup_range(*a, *b);
+            Some(KeyRange {
+                map: crate::rollup::ROLLUP_MAP.to_string(),
+                from,
+                to,
+            })
+        }
+        _ => None,
+    };
     let list = if closed.is_empty() {
         Vec::new()
     } else {
@@ -233,6 +246,7 @@ pub fn query(config: &Config, params: &Params, now_ms: f64) -> Result<Query, Age
         to: iso(end),
         closed_hours: closed.len(),
         list,
+        hours,
     })
 }
 

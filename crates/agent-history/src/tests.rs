@@ -758,3 +758,149 @@ proptest! {
         let _ = query(&c, &params(&[("agent", &junk), ("from", &junk), ("by", &junk)]), f);
     }
 }
+
+/// What the shim will do a minute after each hour: close it from the records of its UTC hours and
+/// the look-back, and the previous hour's items.
+fn close_hours(
+    c: &Config,
+    store: &BTreeMap<(String, String), Value>,
+    from: &str,
+    to: &str,
+) -> Vec<Value> {
+    let records: Vec<Record> = store.values().filter_map(Record::from_value).collect();
+    let zone = c.time_zone;
+    let mut out: Vec<Value> = Vec::new();
+    let mut previous: Vec<Value> = Vec::new();
+    for h in history::time::hours(
+        zone,
+        values::instant::parse(from).unwrap(),
+        values::instant::parse(to).unwrap(),
+    ) {
+        let end = history::time::next_hour(zone, h);
+        let first = record::utc_hour(rollup::records_from(h).timestamp_millis());
+        let wanted: Vec<Record> = records
+            .iter()
+            .filter(|r| r.hour_ms >= first && r.hour_ms < end.timestamp_millis())
+            .cloned()
+            .collect();
+        let items = rollup::close_hour(zone, h, end, &wanted, &previous);
+        assert!(items.iter().all(|v| v.to_string().len() <= ITEM_LIMIT));
+        out.extend(items.iter().cloned());
+        previous = items;
+    }
+    out
+}
+
+#[test]
+fn closed_hours_give_the_series_the_records_give() {
+    let c = config("America/New_York");
+    let mut store = BTreeMap::new();
+    ingest(&c, &mut store, &morning());
+    let closed = close_hours(&c, &store, "2026-11-04T11:00:00Z", "2026-11-04T17:00:00Z");
+    for by in ["hour", "date", "agent", "activity", "disposition"] {
+        let q = query(
+            &c,
+            &params(&[
+                ("from", "2026-11-04T07:00"),
+                ("to", "2026-11-04T11:00"),
+                ("by", by),
+            ]),
+            ms("2026-11-04T18:00:00Z") as f64,
+        )
+        .unwrap();
+        let from_records = aggregate(&c, &q, &items(&store), &[]);
+        let (from_hours, missing) = rollup::aggregate_hours(&c, &q, &closed, &[]);
+        assert_eq!(from_hours, from_records, "by={by}");
+        assert!(missing.is_empty());
+    }
+    // Without the 10:00 hour's items, that hour is missing and the rest still reads.
+    let q = query(
+        &c,
+        &params(&[("from", "2026-11-04T07:00"), ("to", "2026-11-04T11:00")]),
+        ms("2026-11-04T18:00:00Z") as f64,
+    )
+    .unwrap();
+    let partial: Vec<Value> = closed
+        .iter()
+        .filter(|v| v["start"] != json!("2026-11-04T15:00:00Z"))
+        .cloned()
+        .collect();
+    let (s, missing) = rollup::aggregate_hours(&c, &q, &partial, &[]);
+    assert_eq!(missing, ["2026-11-04T15:00:00Z"]);
+    assert_eq!(s.totals.observed_seconds, 3.0 * 3600.0);
+    let hours = q.hours.unwrap();
+    assert_eq!(
+        (hours.map.as_str(), hours.from.as_str(), hours.to.as_str()),
+        ("agentHours", "20261104T1200Z.", "20261104T1500Z.~")
+    );
+}
+
+/// Offline for three days: no records after the first evening, yet every closed hour is observed,
+/// carried forward from the hour before.
+#[test]
+fn closed_hours_carry_an_idle_agent_forward() {
+    let c = config("UTC");
+    let mut store = BTreeMap::new();
+    let t = ms("2026-11-02T17:00:00Z");
+    ingest(
+        &c,
+        &mut store,
+        &[activity("EV1", WK1, t, "Available", "Offline", 8 * HOUR)],
+    );
+    let closed = close_hours(&c, &store, "2026-11-02T00:00:00Z", "2026-11-05T00:00:00Z");
+    let q = query(
+        &c,
+        &params(&[("from", "2026-11-04"), ("to", "2026-11-04"), ("by", "hour")]),
+        ms("2026-11-06T00:00:00Z") as f64,
+    )
+    .unwrap();
+    let (s, missing) = rollup::aggregate_hours(&c, &q, &closed, &[]);
+    assert!(missing.is_empty());
+    assert_eq!(s.totals.activity_seconds.get("Offline"), Some(&86_400.0));
+    // The records alone reach back 12 hours only: the third day is unobserved from them.
+    let listed: Vec<Value> = store
+        .iter()
+        .filter(|((map, key), _)| {
+            q.list
+                .iter()
+                .any(|l| &l.map == map && l.from <= *key && *key <= l.to)
+        })
+        .map(|(_, v)| v.clone())
+        .collect();
+    assert!(listed.is_empty());
+    assert_eq!(aggregate(&c, &q, &listed, &[]).totals.observed_seconds, 0.0);
+}
+
+#[test]
+fn a_month_of_200_agents_in_closed_hours() {
+    let c = config("UTC");
+    let start = ms("2026-10-01T00:00:00Z");
+    let items = bench::month_items(200, 30, start);
+    let records: Vec<Record> = items.iter().filter_map(Record::from_value).collect();
+    let end = start + 30 * 24 * HOUR;
+    let hours = agent_hours(c.time_zone, &records, start, end);
+    let mut closed = Vec::new();
+    let mut h = start;
+    while h < end {
+        let at = chrono::DateTime::from_timestamp_millis(h).unwrap();
+        let next = chrono::DateTime::from_timestamp_millis(h + HOUR).unwrap();
+        closed.extend(rollup::hour_items(at, next, &hours, &BTreeMap::new()));
+        h += HOUR;
+    }
+    let bytes: usize = closed.iter().map(|v| v.to_string().len()).sum();
+    println!(
+        "30 days x 200 agents: {} closed-hour items, {bytes} bytes of JSON",
+        closed.len()
+    );
+    assert!(closed.iter().all(|v| v.to_string().len() <= ITEM_LIMIT));
+    let q = query(
+        &c,
+        &params(&[("from", "2026-10-01"), ("to", "2026-10-30"), ("by", "date")]),
+        (end + 24 * HOUR) as f64,
+    )
+    .unwrap();
+    let (s, missing) = rollup::aggregate_hours(&c, &q, &closed, &[]);
+    assert!(missing.is_empty());
+    assert_eq!(s, aggregate(&c, &q, &items, &[]));
+    assert_eq!(s.totals.completed, 200 * 30 * bench::TASKS_PER_DAY);
+}
