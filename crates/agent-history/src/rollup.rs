@@ -215,8 +215,9 @@ pub fn hour_items(
 /// Agent-hours of the complete hours among `items` (any order; an hour missing a chunk is left
 /// out), and the starts of those complete hours.
 pub fn read_hours(items: &[Value]) -> (Vec<AgentHour>, BTreeSet<DateTime<Utc>>) {
-    let mut by_hour: BTreeMap<DateTime<Utc>, (usize, BTreeSet<usize>, Vec<&Value>)> =
-        BTreeMap::new();
+    // Per hour: the chunk count it declares, the chunks seen, their items.
+    type Parts<'a> = (usize, BTreeSet<usize>, Vec<&'a Value>);
+    let mut by_hour: BTreeMap<DateTime<Utc>, Parts> = BTreeMap::new();
     for v in items {
         if v.get("v").and_then(Value::as_i64) != Some(1) {
             continue;
