@@ -34,6 +34,12 @@
 //! a fuller hour continues in the next chunk. Records are kept `AGENT_HISTORY_RETENTION_DAYS`
 //! (default 400) and then deleted ([`record::expired`]): Sync's TTLs cannot exceed a year.
 //!
+//! **Closed hours** ([`rollup`]): a minute after a local hour ends, every agent's figures for it
+//! are packed into a few items of map `agentHours` (about 100 bytes per agent), the activity at
+//! the hour's end carried forward for agents with no event, so a month is a few thousand items
+//! instead of tens of thousands of records, and the series from them equals the series from the
+//! records.
+//!
 //! # Queries
 //!
 //! [`query`] validates `agent` (a Worker SID, several separated by commas, `all`, or
