@@ -37,6 +37,26 @@ pub struct AgentInfo {
     pub team: Option<String>,
 }
 
+impl AgentInfo {
+    /// From a TaskRouter worker as listed (`sid`, `friendly_name` or `friendlyName`, `attributes`
+    /// as JSON text or object): the team is the configured attribute (`AGENT_HISTORY_TEAM_ATTRIBUTE`).
+    pub fn from_worker(config: &Config, worker: &Value) -> Option<AgentInfo> {
+        let sid = worker.get("sid").and_then(Value::as_str)?.to_string();
+        let name = ["friendly_name", "friendlyName"]
+            .iter()
+            .find_map(|k| worker.get(*k).and_then(Value::as_str))
+            .unwrap_or("")
+            .chars()
+            .take(100)
+            .collect();
+        let team = worker
+            .get("attributes")
+            .and_then(|a| crate::config::attribute(a, &config.team_attribute))
+            .map(|t| t.chars().take(100).collect());
+        Some(AgentInfo { sid, name, team })
+    }
+}
+
 /// The figures of one group.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -125,24 +125,23 @@ fn instant(v: &Value) -> Option<i64> {
             return millis(ms);
         }
     }
-    for name in ["EventDate", "Timestamp"] {
-        let Some(x) = field(v, name) else { continue };
-        if let Some(t) = x.as_str().and_then(values::instant::parse) {
-            // `Timestamp` as digits is seconds since 1970 (`parse` reads digits as milliseconds).
-            let digits = x
-                .as_str()
-                .is_some_and(|s| s.trim().bytes().all(|b| b.is_ascii_digit()));
-            return if digits {
-                millis(t.timestamp_millis() as f64 * 1000.0)
-            } else {
-                millis(t.timestamp_millis() as f64)
-            };
-        }
-        if let Some(seconds) = x.as_f64() {
-            return millis(seconds * 1000.0);
-        }
+    if let Some(t) =
+        text(v, "EventDate").and_then(|d| chrono::DateTime::parse_from_rfc3339(&d).ok())
+    {
+        return millis(t.timestamp_millis() as f64);
     }
-    None
+    // `Timestamp`: RFC 3339, or seconds since 1970 (a number or its text).
+    let x = field(v, "Timestamp")?;
+    if let Some(t) = x
+        .as_str()
+        .and_then(|d| chrono::DateTime::parse_from_rfc3339(d.trim()).ok())
+    {
+        return millis(t.timestamp_millis() as f64);
+    }
+    let seconds = x
+        .as_f64()
+        .or_else(|| x.as_str().and_then(|s| s.trim().parse::<f64>().ok()))?;
+    millis((seconds * 1000.0).round())
 }
 
 /// Reads an event; `None` for events the history does not keep or that lack what it needs.
