@@ -335,3 +335,54 @@ pub fn aggregate_hours(
         missing(config.time_zone, query, &complete),
     )
 }
+
+/// Whether an event obliges closed hours to be closed again, and which: the local hours from the
+/// first answered to before the second. `closed_until` is the end of the last closed hour;
+/// `span_records` the agent's records (all chunks) of the UTC hour where the event's activity span
+/// began (`at − previous_ms`), read only for an activity change whose span reaches into closed
+/// hours.
+///
+/// - An event at or after `closed_until` whose span starts at a change already recorded changes
+///   nothing closed: the closed hours carried that activity forward already. This is the usual case.
+/// - Its span starting where no change is recorded (an agent's first event, or one after a
+///   change TaskRouter never delivered): the hours from the span's start are closed again.
+/// - A late event (before `closed_until`): the hours from its span's start (or its own hour) to
+///   `closed_until`, since what it says holds until the agent's next change. A callback redelivered
+///   within minutes re-closes one or two hours.
+pub fn reclose(
+    zone: Tz,
+    event: &crate::event::AgentEvent,
+    closed_until: DateTime<Utc>,
+    span_records: &[Record],
+) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    use crate::event::Change;
+    let until = closed_until.timestamp_millis();
+    let start_of = |ms: i64| {
+        DateTime::<Utc>::from_timestamp_millis(ms).map(|t| history::time::hour_start(zone, t))
+    };
+    let span_start = match &event.change {
+        Change::Activity {
+            previous: Some(_),
+            previous_ms: Some(d),
+            ..
+        } => event.at_ms.saturating_sub(*d),
+        _ => event.at_ms,
+    };
+    if event.at_ms < until {
+        return Some((start_of(span_start.min(event.at_ms))?, closed_until));
+    }
+    if span_start >= until {
+        return None;
+    }
+    let recorded = span_records.iter().any(|r| {
+        r.worker == event.worker
+            && r.changes
+                .values()
+                .any(|c| (c.at_ms - span_start).abs() <= 1_000)
+    });
+    if recorded {
+        None
+    } else {
+        Some((start_of(span_start)?, closed_until))
+    }
+}

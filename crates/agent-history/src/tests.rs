@@ -732,7 +732,12 @@ proptest! {
         prop_assert_eq!(s.totals.completed, completed);
         prop_assert_eq!(s.totals.handled, completed);
         let noisy_series = aggregate(&c, &q, &items(&noisy), &[]);
-        prop_assert_eq!(noisy_series, s);
+        prop_assert_eq!(&noisy_series, &s);
+        // Closed hour by hour, they give the same series and nothing is missing.
+        let closed = close_hours(&c, &noisy, &q.from, &q.to);
+        let (from_hours, missing) = rollup::aggregate_hours(&c, &q, &closed, &[]);
+        prop_assert_eq!(from_hours, s);
+        prop_assert!(missing.is_empty());
     }
 
     /// No input makes the readers panic, and whatever a record takes stays within the size limit.
@@ -759,8 +764,9 @@ proptest! {
     }
 }
 
-/// What the shim will do a minute after each hour: close it from the records of its UTC hours and
-/// the look-back, and the previous hour's items.
+/// Closing each hour from the records from its look-back on (every later one included: the
+/// final state once the hours [`rollup::reclose`] names are closed again), and the previous
+/// hour's items.
 fn close_hours(
     c: &Config,
     store: &BTreeMap<(String, String), Value>,
@@ -780,7 +786,7 @@ fn close_hours(
         let first = record::utc_hour(rollup::records_from(h).timestamp_millis());
         let wanted: Vec<Record> = records
             .iter()
-            .filter(|r| r.hour_ms >= first && r.hour_ms < end.timestamp_millis())
+            .filter(|r| r.hour_ms >= first)
             .cloned()
             .collect();
         let items = rollup::close_hour(zone, h, end, &wanted, &previous);
@@ -903,4 +909,86 @@ fn a_month_of_200_agents_in_closed_hours() {
     assert!(missing.is_empty());
     assert_eq!(s, aggregate(&c, &q, &items, &[]));
     assert_eq!(s.totals.completed, 200 * 30 * bench::TASKS_PER_DAY);
+}
+
+#[test]
+fn which_closed_hours_an_event_reopens() {
+    let c = config("UTC");
+    let names = BTreeMap::new();
+    let ev = |v: Value| read_event(&v, &names, &c.disposition_attribute).unwrap();
+    let closed_until = chrono::DateTime::from_timestamp_millis(ms("2026-11-04T11:00:00Z")).unwrap();
+    let t = |s: &str| ms(&format!("2026-11-04T{s}:00Z"));
+    let hour = |s: &str| Some(values::instant::parse(&format!("2026-11-04T{s}:00:00Z")).unwrap());
+    // 10:50 Available was recorded; at 11:10 the agent leaves it: nothing closed changes.
+    let mut earlier = Record::new(WK1, t("10:00"), 0);
+    earlier.apply(&ev(activity(
+        "EV1",
+        WK1,
+        t("10:50"),
+        "Offline",
+        "Available",
+        HOUR,
+    )));
+    let now = ev(activity(
+        "EV2",
+        WK1,
+        t("11:10"),
+        "Available",
+        "Break",
+        20 * MIN,
+    ));
+    assert_eq!(
+        rollup::reclose(
+            c.time_zone,
+            &now,
+            closed_until,
+            std::slice::from_ref(&earlier)
+        ),
+        None
+    );
+    // The same event with no recorded start (the agent's first event): 10:00 is closed again.
+    let reopened = rollup::reclose(c.time_zone, &now, closed_until, &[]);
+    assert_eq!(reopened.map(|r| Some(r.0)), Some(hour("10")));
+    // A change whose span lies in open hours only.
+    let open = ev(activity(
+        "EV3",
+        WK1,
+        t("11:40"),
+        "Break",
+        "Available",
+        30 * MIN,
+    ));
+    assert_eq!(rollup::reclose(c.time_zone, &open, closed_until, &[]), None);
+    // Late: a reservation of 09:30 arriving now re-closes from 09:00; an activity change of
+    // 10:30 that began 08:15 from 08:00.
+    let late = ev(reservation("EV4", WK1, t("09:30"), "accepted", "WR1", None));
+    assert_eq!(
+        rollup::reclose(c.time_zone, &late, closed_until, &[]).map(|r| Some(r.0)),
+        Some(hour("09"))
+    );
+    let late = ev(activity(
+        "EV5",
+        WK1,
+        t("10:30"),
+        "Offline",
+        "Available",
+        2 * HOUR + 15 * MIN,
+    ));
+    assert_eq!(
+        rollup::reclose(c.time_zone, &late, closed_until, &[]),
+        Some((hour("08").unwrap(), closed_until))
+    );
+    // A reservation step in an open hour never reopens anything.
+    let fresh = ev(reservation(
+        "EV6",
+        WK1,
+        t("11:30"),
+        "completed",
+        "WR1",
+        Some("Sold"),
+    ));
+    assert_eq!(
+        rollup::reclose(c.time_zone, &fresh, closed_until, &[]),
+        None
+    );
 }
