@@ -17,10 +17,11 @@
 //! into chunks under [`ITEM_LIMIT`]; an hour is complete when all its chunks are there.
 //!
 //! An hour is closed (by the shim, a minute after it ends, as the queue history) from the records
-//! of its UTC hours and the [`LOOKBACK_HOURS`] before, and the previous hour's items. Its figures
-//! are [`agent_hours`]' — the same as reading the records — so the series from closed hours equals
-//! the series from records (a test checks it). A late event for a closed hour means closing the
-//! hours from its span's start to its own again.
+//! from [`LOOKBACK_HOURS`] before it up to now, and the previous hour's items. Its figures are
+//! [`agent_hours`]' — the same as reading the records — so once every event is in, the series
+//! from closed hours equals the series from records (a property test checks it). Events that
+//! change a closed hour — a late one, or one whose span starts where no change is recorded — are
+//! found by [`reclose`], and those hours are closed again (their items replaced).
 
 use std::collections::{BTreeMap, BTreeSet};
 
