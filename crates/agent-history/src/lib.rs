@@ -42,9 +42,9 @@
 //!
 //! # Queries
 //!
-//! [`query`] validates `agent` (a Worker SID, several separated by commas, `all`, or
+//! [`query()`] validates `agent` (a Worker SID, several separated by commas, `all`, or
 //! `team:<name>`), `range` or `from`/`to`, and `by` (`hour`, `date`, `dayOfWeek`, `agent`,
-//! `activity`, `disposition`); a bad one is a 400 naming it. [`aggregate`] reads the listed
+//! `activity`, `disposition`); a bad one is a 400 naming it. [`aggregate()`] reads the listed
 //! records into agent-hours and groups them ([`aggregate::series`]): sums first, one division per
 //! figure, averages weighted by counts and shares by time, as the queue history.
 //!
