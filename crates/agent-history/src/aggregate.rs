@@ -137,22 +137,29 @@ struct Acc {
 
 impl Acc {
     fn add(&mut self, h: &AgentHour) {
+        // Saturating: stored items are input too, and no input may overflow.
         let s = &mut self.sum;
         let f = &h.figures;
         for (a, ms) in &f.activity_ms {
-            *s.activity_ms.entry(a.clone()).or_default() += ms;
+            let t = s.activity_ms.entry(a.clone()).or_default();
+            *t = t.saturating_add(*ms);
         }
-        s.accepted += f.accepted;
-        s.rejected += f.rejected;
-        s.timed_out += f.timed_out;
-        s.canceled += f.canceled;
-        s.completed += f.completed;
-        s.handle_ms += f.handle_ms;
-        s.handled += f.handled;
-        s.wrapup_ms += f.wrapup_ms;
-        s.wrapped += f.wrapped;
+        for (total, n) in [
+            (&mut s.accepted, f.accepted),
+            (&mut s.rejected, f.rejected),
+            (&mut s.timed_out, f.timed_out),
+            (&mut s.canceled, f.canceled),
+            (&mut s.completed, f.completed),
+            (&mut s.handled, f.handled),
+            (&mut s.wrapped, f.wrapped),
+        ] {
+            *total = total.saturating_add(n);
+        }
+        s.handle_ms = s.handle_ms.saturating_add(f.handle_ms);
+        s.wrapup_ms = s.wrapup_ms.saturating_add(f.wrapup_ms);
         for (d, n) in &f.dispositions {
-            *s.dispositions.entry(d.clone()).or_default() += n;
+            let t = s.dispositions.entry(d.clone()).or_default();
+            *t = t.saturating_add(*n);
         }
         self.agents.insert(h.worker.clone());
         self.agent_hours += 1;
@@ -163,8 +170,7 @@ impl Acc {
             .activity_ms
             .iter()
             .filter(|(a, _)| config.logged_in(a))
-            .map(|(_, ms)| ms)
-            .sum()
+            .fold(0i64, |sum, (_, ms)| sum.saturating_add(*ms))
     }
 
     fn figures(&self, config: &Config) -> Figures {

@@ -284,10 +284,12 @@ pub fn read_hours(items: &[Value]) -> (Vec<AgentHour>, BTreeSet<DateTime<Utc>>) 
                     ..HourFigures::default()
                 };
                 for (a, ms) in pairs("t") {
-                    *f.activity_ms.entry(a).or_default() += ms;
+                    let t = f.activity_ms.entry(a).or_default();
+                    *t = t.saturating_add(ms);
                 }
                 for (d, c) in pairs("d") {
-                    *f.dispositions.entry(d).or_default() += c as u64;
+                    let t = f.dispositions.entry(d).or_default();
+                    *t = t.saturating_add(c as u64);
                 }
                 if !f.is_empty() {
                     out.push(AgentHour {

@@ -523,6 +523,24 @@ fn records_round_trip_and_junk_is_ignored() {
 }
 
 #[test]
+fn huge_stored_numbers_saturate_instead_of_overflowing() {
+    let c = config("UTC");
+    let big = json!({"v": 1, "start": "2026-11-04T10:00:00Z", "end": "2026-11-04T11:00:00Z", "chunk": 0, "chunks": 1,
+        "n": ["Available", "Sold"],
+        "a": {WK1: {"r": [i64::MAX, 1, 1, 1, i64::MAX, i64::MAX, i64::MAX, i64::MAX, 1], "t": [0, i64::MAX, 0, i64::MAX], "d": [1, i64::MAX, 1, i64::MAX], "e": 0},
+              WK2: {"r": [i64::MAX, 1, 1, 1, i64::MAX, i64::MAX, i64::MAX, i64::MAX, 1], "t": [0, i64::MAX], "d": [1, i64::MAX], "e": 0}}});
+    let q = query(
+        &c,
+        &params(&[("from", "2026-11-04T10:00"), ("to", "2026-11-04T11:00")]),
+        ms("2026-11-05T00:00:00Z") as f64,
+    )
+    .unwrap();
+    let (s, _) = rollup::aggregate_hours(&c, &q, &[big], &[]);
+    assert_eq!(s.totals.accepted, i64::MAX as u64 * 2);
+    assert!(s.totals.observed_seconds > 0.0);
+}
+
+#[test]
 fn retention_deletes_hours_past_400_days() {
     let c = config("UTC");
     let now = ms("2026-12-03T10:20:00Z");

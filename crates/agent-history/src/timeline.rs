@@ -56,7 +56,9 @@ pub struct HourFigures {
 impl HourFigures {
     /// Milliseconds with a known activity.
     pub fn observed_ms(&self) -> i64 {
-        self.activity_ms.values().sum()
+        self.activity_ms
+            .values()
+            .fold(0i64, |sum, ms| sum.saturating_add(*ms))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -130,12 +132,13 @@ impl Range {
             let end = b.min(next);
             let ms = end - a.max(h);
             if ms > 0 {
-                *hours
+                let total = hours
                     .entry(h)
                     .or_default()
                     .activity_ms
                     .entry(activity.to_string())
-                    .or_default() += ms;
+                    .or_default();
+                *total = total.saturating_add(ms);
             }
             if end >= b || next <= h {
                 break;
@@ -201,11 +204,11 @@ fn reservations(range: &Range, facts: &Facts, hours: &mut BTreeMap<i64, HourFigu
         let f = hours.entry(h).or_default();
         f.completed += 1;
         if let Some(a) = r.at(Step::Accepted).filter(|a| *a <= done) {
-            f.handle_ms += done - a;
+            f.handle_ms = f.handle_ms.saturating_add(done - a);
             f.handled += 1;
         }
         if let Some(w) = r.at(Step::Wrapup).filter(|w| *w <= done) {
-            f.wrapup_ms += done - w;
+            f.wrapup_ms = f.wrapup_ms.saturating_add(done - w);
             f.wrapped += 1;
         }
         if let Some(d) = &r.disposition {
