@@ -1010,3 +1010,25 @@ fn which_closed_hours_an_event_reopens() {
         None
     );
 }
+
+/// Lord Howe falls back half an hour (02:00 +11:00 → 01:30 +10:30, at 15:00Z): every instant goes
+/// to the bucket the day's tiling has, including 14:30Z, where `hour_start` alone says 14:00Z.
+#[test]
+fn half_hour_fall_back_buckets() {
+    let zone: chrono_tz::Tz = "Australia/Lord_Howe".parse().unwrap();
+    let date = chrono::NaiveDate::from_ymd_opt(2027, 4, 4).unwrap();
+    let hours = history::time::hours(
+        zone,
+        history::time::day_start(zone, date),
+        history::time::next_day_start(zone, date),
+    );
+    for h in &hours {
+        let start = h.timestamp_millis();
+        let end = history::time::next_hour(zone, *h).timestamp_millis();
+        for ms in [start, start + 1, (start + end) / 2, end - 1] {
+            assert_eq!(timeline::bucket(zone, ms), start, "{h}");
+        }
+    }
+    let t = ms("2027-04-03T14:30:00Z");
+    assert_eq!(timeline::bucket(zone, t), t);
+}

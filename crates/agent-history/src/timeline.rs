@@ -113,11 +113,26 @@ fn at(ms: i64) -> DateTime<Utc> {
     DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default()
 }
 
+/// The start (ms) of the hour bucket containing `ms`: the one `history::time::hours` tiles the
+/// day with. `hour_start` alone can answer an earlier instant where a zone shifts by half an hour
+/// (Lord Howe's fall-back: 14:30Z is 01:30 +11:00, and the bucket from 14:00Z ends at 14:30Z).
+pub fn bucket(zone: Tz, ms: i64) -> i64 {
+    let mut h = hour_start(zone, at(ms)).timestamp_millis();
+    for _ in 0..4 {
+        let next = next_hour(zone, at(h)).timestamp_millis();
+        if next > ms || next <= h {
+            break;
+        }
+        h = next;
+    }
+    h
+}
+
 impl Range {
     fn hour_of(&self, ms: i64) -> Option<i64> {
         (self.from..self.to)
             .contains(&ms)
-            .then(|| hour_start(self.zone, at(ms)).timestamp_millis())
+            .then(|| bucket(self.zone, ms))
     }
 
     /// Adds `[a, b)` in `activity`, cut at local hours, clipped to the range.
@@ -126,7 +141,7 @@ impl Range {
         if a >= b {
             return;
         }
-        let mut h = hour_start(self.zone, at(a)).timestamp_millis();
+        let mut h = bucket(self.zone, a);
         loop {
             let next = next_hour(self.zone, at(h)).timestamp_millis();
             let end = b.min(next);
