@@ -6,7 +6,7 @@
 //!
 //! | event | fields |
 //! |---|---|
-//! | every event | `EventType`; `Sid` (the event's `EV…` SID, the same in the callback and the Events API); the event's instant: `EventDateMs`, `TimestampMs`, `EventDate` (RFC 3339) or `Timestamp` (seconds or RFC 3339) |
+//! | every event | `EventType`; `Sid` (the event's `EV…` SID; without one, `at:<ms>` stands in); the event's instant: `EventDateMs`, `TimestampMs`, `EventDate` (RFC 3339) or `Timestamp` (seconds or RFC 3339) |
 //! | `worker.activity.update` | `WorkerSid`; `WorkerActivityName` (the new activity); `WorkerPreviousActivitySid` and, when present, `WorkerPreviousActivityName`; `WorkerTimeInPreviousActivityMs` (or `WorkerTimeInPreviousActivity`, whole seconds) |
 //! | `reservation.accepted`, `.rejected`, `.timeout`, `.canceled`, `.wrapup`, `.completed` | `WorkerSid`, `ReservationSid`; on `.completed` also `TaskAttributes` (the disposition) |
 //!
