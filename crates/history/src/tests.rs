@@ -55,9 +55,10 @@ fn hour(config: &Config, start: &str, queues: Vec<(&str, Value, f64)>) -> Vec<Va
                 workers: Some(json!({"activity_durations": [
                     {"friendly_name": "Available", "total": agents * 3600.0},
                     {"friendly_name": "Offline", "total": 7200}]})),
+                members: None,
             })
             .collect(),
-        events: vec![],
+        ..HourInput::default()
     };
     hour_items(config, start, end, &input)
         .into_iter()
