@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The Sync map of claims.
-pub const CLAIMS_MAP: &str = "queueHistory.claims";
+pub const CLAIMS_MAP: &str = "queueHistoryClaims";
 /// A backfill request's lease: longer than a Function's 10 s.
 pub const BACKFILL_LEASE_MS: f64 = 20_000.0;
 /// The event hook's lease: it closes an hour a few queues per event.
