@@ -6,6 +6,7 @@
 //   await history.series(params)     // GET /queue-history: stored hours, missing ones backfilled within the time left
 //   await history.tick()             // the event callback's hook: closes the last hour, a few queues per call
 //   await history.handleTimes(sids)  // staffing: measured average handle time per queue over the last 7 days ([] = all)
+//   await history.closeHour(startIso, queues, history.session(fromIso))  // fetch and store one hour (no claim; scripts)
 //
 // Everything is injected (wasm proxy, `twilio` client, retry, clock, time budget), so the
 // benchmark and the seeding script drive this same code. It requires nothing from Runtime.
@@ -456,7 +457,7 @@ function createHistory({ h, client, workspaceSid, syncServiceSid, retry = (fn) =
     return Object.fromEntries(Object.keys(counts).map((k) => [k, counts[k] - before[k]]));
   }
 
-  return { series, tick, closeHour, backfill, handleTimes, listQueues: () => listQueues(), readRange, counts, owner };
+  return { series, tick, closeHour, backfill, session, handleTimes, listQueues: () => listQueues(), readRange, counts, owner };
 }
 
 module.exports = { createHistory };
