@@ -136,7 +136,7 @@ pub fn plan(
                 .map(|d| (d.with_timezone(&Utc), h))
         })
         .collect();
-    starts.sort_by(|a, b| b.0.cmp(&a.0));
+    starts.sort_by_key(|s| std::cmp::Reverse(s.0));
     starts.dedup_by(|a, b| a.0 == b.0);
     starts
         .into_iter()
@@ -183,7 +183,7 @@ mod tests {
             }
         );
         // The lease is longer than a Function may run: stale only once it has certainly stopped.
-        assert!(BACKFILL_LEASE_MS > 10_000.0);
+        const { assert!(BACKFILL_LEASE_MS > 10_000.0) };
         assert_eq!(state(Some(&c), "b", NOW + 20_000.0), State::Stale);
         assert_eq!(state(Some(&c), "a", NOW + 20_000.0), State::Stale);
         // The hook holds longer.
