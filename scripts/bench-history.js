@@ -51,7 +51,8 @@ async function setup(start, containers = 1) {
     try {
       return await fn();
     } catch (err) {
-      if (err.status !== 429 || attempt >= 8) throw err;
+      // A keep-alive socket the loopback server closed while idle (busy shared machine) is reset.
+      if ((err.status !== 429 && err.code !== 'ECONNRESET') || attempt >= 8) throw err;
       clock.advance(250);
       return retry(fn, attempt + 1);
     }
