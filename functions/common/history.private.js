@@ -315,12 +315,26 @@ function createHistory({ h, client, workspaceSid, syncServiceSid, retry = (fn) =
       return notes;
     }
     const map = h.claimsMap();
-    const claims = await readItems(map, h.claimKey(sorted[0]), `${h.claimKey(sorted[sorted.length - 1])}~`);
-    const revisions = new Map(claims.map((c) => [c.key, c.revision]));
-    const steps = h.claimPlan(hours, Object.fromEntries(claims.map((c) => [c.key, c.data])), owner, now());
+    const revisions = new Map();
+    const latest = new Map(); // hour -> its step, from the latest reading of the claims
+    const started = new Set();
+    const plan = async () => {
+      const left = sorted.filter((hour) => !started.has(hour));
+      if (!left.length) return [];
+      const claims = await readItems(map, h.claimKey(left[0]), `${h.claimKey(left[left.length - 1])}~`);
+      for (const c of claims) revisions.set(c.key, c.revision);
+      const steps = h.claimPlan(left, Object.fromEntries(claims.map((c) => [c.key, c.data])), owner, now());
+      for (const step of steps) latest.set(step.hour, step);
+      return steps;
+    };
+    const steps = await plan();
+    let refresh = null; // one re-reading of the claims at a time, after a claim was lost
     const held = { code: 'pending', reason: 'backfill pending: another request is fetching this hour; ask again' };
-    const jobs = steps.map((step) => async () => {
+    const jobs = steps.map(({ hour }) => async () => {
       if (!h.mayStart(timeLeft())) return;
+      if (refresh) await refresh;
+      const step = latest.get(hour);
+      started.add(hour);
       if (inflight.has(step.hour)) {
         const note = await inflight.get(step.hour);
         if (note) notes[step.hour] = note;
@@ -334,7 +348,12 @@ function createHistory({ h, client, workspaceSid, syncServiceSid, retry = (fn) =
         let won = false;
         try {
           won = await claim(step, revisions.get(step.key), 'backfill');
-          if (!won) return held;
+          if (!won) {
+            // Others are working through the same hours: read the claims again once, so the
+            // hours they hold are skipped without a refused create each.
+            if (!refresh) refresh = plan().catch(() => []).finally(() => (refresh = null));
+            return held;
+          }
           // A stale claim may belong to a request that finished: the stored items say.
           if (step.action === 'update' && (await isStored(step.hour))) return null;
           await closeHour(step.hour, queues, s);
