@@ -149,6 +149,35 @@ test('agents per queue match the emulator model with 150 workers, differ per que
   assert.match((await res.json()).message, /TaskQueueSid/);
 });
 
+test('two containers asked for the same day at once: each hour is claimed and backfilled once', async () => {
+  const env = emu.functionEnv();
+  const second = await startRuntime({
+    env: { ...env, TWILIO_FLEX_WORKSPACE_SID: env.WORKSPACE_SID, TWILIO_FLEX_SYNC_SID: env.SYNC_SERVICE_SID, QUEUE_STATS_TIME_ZONE: 'UTC', QUEUE_STATS_CHANNELS: 'voice', QUEUE_HISTORY_ENABLED: 'false', WALLBOARD_KEY: KEY },
+  });
+  try {
+    const first = emu.requests.length;
+    const ask = (runtime, by) => fetch(runtime.url(`/queue-history?${new URLSearchParams({ range: 'yesterday', by })}`), { headers: { Authorization: `Wallboard ${KEY}` } }).then((r) => r.json());
+    let answers;
+    for (let round = 0; round < 20; round++) {
+      answers = await Promise.all([rt, second, rt, second, rt, second].map((runtime, i) => ask(runtime, ['hour', 'date', 'queue'][i % 3])));
+      if (!answers.some((a) => a.missing.some((m) => m.code === 'pending'))) break;
+    }
+    for (const a of answers) assert.deepEqual(a.missing, []);
+    // Every hour of the day was claimed (in the claims map, one item per hour, key YYYYMMDDTHHMMZ).
+    const claimsMap = [...emu.state.sync.services.get(env.SYNC_SERVICE_SID).maps.values()].find((m) => m.uniqueName === 'queueHistoryClaims');
+    const day = new Date(Date.now() - 86400000).toISOString().slice(0, 10).replace(/-/g, '');
+    assert.equal([...claimsMap.items.keys()].filter((k) => k.startsWith(day)).length, 24);
+    const perHour = taskrouter(first).filter((r) => /\/CumulativeStatistics$/.test(r.path) || (/\/Events$/.test(r.path) && r.query.EventType !== 'worker.activity.update'));
+    const queries = perHour.map(queryOf);
+    assert.equal(new Set(queries).size, queries.length, 'an hour was asked of TaskRouter twice');
+    const keys = itemCreates(first).filter((r) => r.status !== 404).map((r) => `${r.path} ${r.body.Key}`);
+    assert.equal(new Set(keys).size, keys.length, 'an item was created twice');
+    assert.ok(!itemCreates(first).some((r) => r.status === 409));
+  } finally {
+    await second.stop();
+  }
+});
+
 test('five concurrent 30-day requests backfill each hour once', async () => {
   const first = emu.requests.length;
   const stored = new Set(storedKeys());
@@ -165,7 +194,7 @@ test('five concurrent 30-day requests backfill each hour once', async () => {
   }
   assert.equal(rounds[rounds.length - 1], 0, `still pending after ${rounds.length} rounds: ${rounds}`);
   assert.deepEqual(answers[0].body.missing, []);
-  const creates = itemCreates(first);
+  const creates = itemCreates(first).filter((r) => r.status !== 404);
   const backfilled = creates.filter((r) => r.status === 201 && /\/Maps\/queueHistory\.all\//.test(r.path)).length;
   assert.equal(answers[0].body.closedHours, backfilled + stored.size / 2, 'every closed hour stored, the new ones by this backfill');
   assert.ok(backfilled > 24 * 29, `hours backfilled: ${backfilled}`);
