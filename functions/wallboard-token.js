@@ -30,7 +30,8 @@ async function grantReadOnly(context, client, serviceSid, identity, layout) {
   if (layout !== 'documents') await grant('map', MAP);
   else {
     await grant('map', INDEX);
-    const entries = await tw.withRetry(context, () => service.syncMaps(INDEX).syncMapItems.list({ pageSize: 1000 })).catch((err) => (err.status === 404 ? [] : Promise.reject(err)));
+    // Sync list pages hold at most 100 items; list() follows next_page_url through the rest.
+    const entries = await tw.withRetry(context, () => service.syncMaps(INDEX).syncMapItems.list({ pageSize: 100 })).catch((err) => (err.status === 404 ? [] : Promise.reject(err)));
     for (const entry of entries) await grant('document', (entry.data && entry.data.document) || `${MAP}.${entry.key}`);
   }
   return { enforced: true, objects };
@@ -46,7 +47,8 @@ exports.handler = handle(async (context, event) => {
   const acl = await grantReadOnly(context, tw.twilioClient(context), serviceSid, identity, layout).catch((err) => {
     throw tw.twilioFailure('Granting the wallboard read access in Sync', err);
   });
-  const token = new twilio.jwt.AccessToken(accountSid, apiKey, apiSecret, { identity, ttl });
+  const { region } = tw.regionOptions(context); // the token names the account's Region (TWILIO_REGION)
+  const token = new twilio.jwt.AccessToken(accountSid, apiKey, apiSecret, { identity, ttl, ...(region && { region }) });
   token.addGrant(new twilio.jwt.AccessToken.SyncGrant({ serviceSid }));
   return {
     status: 200,

@@ -11,7 +11,7 @@ const fs = require('fs');
 const path = require('path');
 const JSON5 = require('json5');
 const { fetchLiveConfig, loadEnv, readDotEnv } = require('./fetch-config');
-const { origin, serverlessClient } = require('./twilio-api');
+const { credentials, origin, serverlessClient } = require('./twilio-api');
 
 const root = path.resolve(__dirname, '..');
 
@@ -33,6 +33,21 @@ function serviceVariables() {
   const vars = readDotEnv();
   for (const k of SCRIPT_ONLY) delete vars[k];
   return vars;
+}
+
+/**
+ * The env file twilio-run deploys from: the service's variables, plus the deploy's credentials
+ * where twilio-run reads them (ACCOUNT_SID/AUTH_TOKEN, which it never deploys as variables):
+ * TWILIO_API_KEY/TWILIO_API_SECRET when set (an auth token is then not needed), else the account's.
+ */
+function twilioRunEnv(env) {
+  const { username, password } = credentials(env);
+  return { ...serviceVariables(), ACCOUNT_SID: username, AUTH_TOKEN: password };
+}
+
+/** twilio-run's region flags from TWILIO_REGION/TWILIO_EDGE (the Serverless API host follows them). */
+function regionFlags(env) {
+  return [...(env.TWILIO_REGION ? ['--region', String(env.TWILIO_REGION).trim()] : []), ...(env.TWILIO_EDGE ? ['--edge', String(env.TWILIO_EDGE).trim()] : [])];
 }
 
 /** Deploys this checkout with the Serverless Toolkit's client to `env`'s account (or emulator). */
@@ -74,9 +89,9 @@ async function main(args) {
   // the scripts' own settings (an API secret must not become a service variable).
   const envFile = path.join(root, 'target', 'deploy.env');
   fs.mkdirSync(path.dirname(envFile), { recursive: true });
-  fs.writeFileSync(envFile, Object.entries(serviceVariables()).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('\n'), { mode: 0o600 });
+  fs.writeFileSync(envFile, Object.entries(twilioRunEnv(env)).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('\n'), { mode: 0o600 });
   const passthrough = args.filter((a) => a !== '--no-fetch-config');
-  const r = spawnSync(path.join(root, 'node_modules', '.bin', 'twilio-run'), ['deploy', '--override-existing-project', '--env', path.relative(root, envFile), ...passthrough], { cwd: root, stdio: 'inherit' });
+  const r = spawnSync(path.join(root, 'node_modules', '.bin', 'twilio-run'), ['deploy', '--override-existing-project', '--env', path.relative(root, envFile), ...regionFlags(env), ...passthrough], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status || 1);
 }
 
@@ -87,4 +102,4 @@ if (require.main === module) {
   });
 }
 
-module.exports = { deployProject, missingBuildOutputs, serviceVariables };
+module.exports = { deployProject, missingBuildOutputs, serviceVariables, twilioRunEnv, regionFlags };

@@ -8,6 +8,7 @@
 //!   // -> {via, workerSid, identity, roles, supervisor}; throws an Error with code, status, parameter
 //! wallboardSyncToken(credential, access, settings, context.WALLBOARD_TOKEN_TTL)
 //!   // -> {identity, ttlSeconds}: authorizes as above, then plans the wallboard's Sync token
+//! wallboardKeyProblem({wallboardKey})  // -> what is wrong with WALLBOARD_KEY (for the log), or null
 //! ```
 
 use wasm_bindgen::prelude::*;
@@ -39,4 +40,10 @@ pub fn wallboard_sync_token(
         crate::authorize(&credential, &access, &settings)
             .and_then(|grant| crate::wallboard_sync_token(&grant, ttl.as_deref())),
     )
+}
+
+#[wasm_bindgen(js_name = wallboardKeyProblem)]
+pub fn wallboard_key_problem(settings: JsValue) -> Result<JsValue, JsValue> {
+    let settings = from_js(settings, "settings")?;
+    wasm_face::to_js(&crate::wallboard_key_problem(&settings))
 }
