@@ -140,13 +140,8 @@ test('agents per queue match the emulator model with 150 workers, differ per que
   // The per-queue operation was asked, never Workers/CumulativeStatistics (it takes no queue).
   assert.ok(taskrouter().some((r) => /\/Workers$/.test(r.path) && r.query.TaskQueueSid === queues[2].sid));
   assert.ok(!taskrouter().some((r) => /\/Workers\/CumulativeStatistics$/.test(r.path)));
-  // Like Twilio's definition, the emulator refuses TaskQueueSid there.
-  const env = emu.functionEnv();
-  const res = await fetch(`${emu.origin}/v1/Workspaces/${env.WORKSPACE_SID}/Workers/CumulativeStatistics?TaskQueueSid=${queues[0].sid}`, {
-    headers: { Authorization: `Basic ${Buffer.from(`${env.ACCOUNT_SID}:${env.AUTH_TOKEN}`).toString('base64')}`, 'X-Forwarded-Host': 'taskrouter.twilio.com' },
-  });
-  assert.equal(res.status, 400);
-  assert.match((await res.json()).message, /TaskQueueSid/);
+  // (The emulator refuses TaskQueueSid there, as Twilio's definition: tests/emulator-spec.test.js.)
+  assert.deepEqual(emu.violations, []);
 });
 
 test('two containers asked for the same day at once: each hour is claimed and backfilled once', async () => {
@@ -197,7 +192,7 @@ test('five concurrent 30-day requests backfill each hour once', async () => {
   const creates = itemCreates(first).filter((r) => r.status !== 404);
   const backfilled = creates.filter((r) => r.status === 201 && /\/Maps\/queueHistory\.all\//.test(r.path)).length;
   assert.equal(answers[0].body.closedHours, backfilled + stored.size / 2, 'every closed hour stored, the new ones by this backfill');
-  assert.ok(backfilled > 24 * 29, `hours backfilled: ${backfilled}`);
+  assert.ok(backfilled > 24 * 27, `hours backfilled: ${backfilled}`); // the earlier tests stored a day and a few hours
 
   // Each hour's TaskRouter queries were sent once, over all requests.
   const perHour = taskrouter(first).filter((r) => /\/CumulativeStatistics$/.test(r.path) || (/\/Events$/.test(r.path) && r.query.EventType !== 'worker.activity.update'));
