@@ -157,7 +157,7 @@ impl Book {
         let mut intervals = Vec::new();
         let mut start = from;
         while start < limit {
-            let d = self.decide_at(schedule, local_wall(schedule.tz, start));
+            let d = self.decide_at(schedule, local_wall(&schedule.tz, start));
             let end = if schedule.manual_close {
                 limit
             } else {
@@ -168,8 +168,8 @@ impl Book {
                     .unwrap_or(limit)
             };
             intervals.push(Interval {
-                start: format_rfc3339(start, schedule.tz),
-                end: format_rfc3339(end, schedule.tz),
+                start: format_rfc3339(start, &schedule.tz),
+                end: format_rfc3339(end, &schedule.tz),
                 is_open: d.is_open,
                 closed_reason: d.reason.to_string(),
                 rule: rule_name(&d),

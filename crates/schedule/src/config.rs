@@ -4,12 +4,12 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use chrono_tz::Tz;
 use serde::Deserialize;
 
 use crate::error::ConfigError;
 use crate::rrule::Recurrence;
 use crate::time::{parse_date, parse_hhmm, DAY_MINUTES};
+use crate::zone::{Zone, ZoneCache};
 
 /// The JSON document, as the Schedule Manager plugin writes it. Unknown fields are ignored.
 #[derive(Debug, Deserialize)]
@@ -148,7 +148,7 @@ impl Rule {
 pub struct Schedule {
     pub name: String,
     pub manual_close: bool,
-    pub tz: Tz,
+    pub tz: Zone,
     /// Indices into [`Book::rules`], in the schedule's order, unknown ids left out.
     pub rules: Vec<usize>,
     /// Sorted, deduplicated minutes of the day at which some rule of the schedule may flip,
@@ -264,6 +264,7 @@ impl Book {
             }
         }
 
+        let mut zones = ZoneCache::default();
         for (position, value) in schedules.iter().enumerate() {
             let label = entry_label(value, "name", position);
             let name = value
@@ -276,7 +277,7 @@ impl Book {
                     problem: e.to_string(),
                 })
                 .and_then(|config| {
-                    compile_schedule(config, &index, &book.rules, &mut book.warnings)
+                    compile_schedule(config, &index, &book.rules, &mut zones, &mut book.warnings)
                 });
             match compiled {
                 Ok(schedule)
@@ -468,13 +469,12 @@ fn compile_schedule(
     config: ScheduleConfig,
     index: &HashMap<String, Result<usize, String>>,
     rules: &[Rule],
+    zones: &mut ZoneCache,
     warnings: &mut Vec<String>,
 ) -> Result<Schedule, ConfigError> {
-    let tz: Tz = config
-        .time_zone
-        .trim()
-        .parse()
-        .map_err(|_| ConfigError::Schedule {
+    let tz = zones
+        .get(config.time_zone.trim())
+        .ok_or_else(|| ConfigError::Schedule {
             schedule: config.name.clone(),
             field: "timeZone",
             value: config.time_zone.clone(),
