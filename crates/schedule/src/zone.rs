@@ -129,7 +129,13 @@ mod tests {
         assert_eq!(zone("America/New_York").name(), "America/New_York");
         assert!(Zone::named("US/Eastern").is_some());
         assert!(Zone::named("UTC").is_some());
-        for bad in ["america/new_york", "America/NewYork", "", "Mars/Olympus", " UTC"] {
+        for bad in [
+            "america/new_york",
+            "America/NewYork",
+            "",
+            "Mars/Olympus",
+            " UTC",
+        ] {
             assert!(Zone::named(bad).is_none(), "{bad:?}");
         }
     }
@@ -154,7 +160,10 @@ mod tests {
             }
         }
         assert!(zones > 590, "{zones} zones");
-        assert!(f64::from(agree) / f64::from(total) > 0.995, "{agree} of {total}");
+        assert!(
+            f64::from(agree) / f64::from(total) > 0.995,
+            "{agree} of {total}"
+        );
     }
 
     #[test]
@@ -218,7 +227,12 @@ mod tests {
     #[test]
     fn instants_of_wall_times_agree_with_chrono_tz() {
         use chrono::LocalResult;
-        for name in ["America/Chicago", "Europe/London", "Australia/Lord_Howe", "Pacific/Chatham"] {
+        for name in [
+            "America/Chicago",
+            "Europe/London",
+            "Australia/Lord_Howe",
+            "Pacific/Chatham",
+        ] {
             let tz: chrono_tz::Tz = name.parse().unwrap();
             let zone = zone(name);
             let mut wall = wall_start();
@@ -226,8 +240,12 @@ mod tests {
             while wall < end {
                 let got = zone.instant_of(wall);
                 match tz.from_local_datetime(&wall) {
-                    LocalResult::Single(t) => assert_eq!(got, t.with_timezone(&Utc), "{name} {wall}"),
-                    LocalResult::Ambiguous(a, _) => assert_eq!(got, a.with_timezone(&Utc), "{name} {wall}"),
+                    LocalResult::Single(t) => {
+                        assert_eq!(got, t.with_timezone(&Utc), "{name} {wall}")
+                    }
+                    LocalResult::Ambiguous(a, _) => {
+                        assert_eq!(got, a.with_timezone(&Utc), "{name} {wall}")
+                    }
                     LocalResult::None => {
                         let before = tz
                             .offset_from_utc_datetime(&(wall - Duration::days(1)))
