@@ -7,7 +7,8 @@
 //! check-schedule loads it on Studio's call path, and `/admin/preview` evaluates every schedule
 //! over up to 62 days within Twilio's 10-second limit. So a configuration may hold at most:
 //!
-//! - [`MAX_CONFIG_BYTES`] bytes of JSON, [`MAX_RULES`] rules and [`MAX_SCHEDULES`] schedules;
+//! - [`MAX_CONFIG_BYTES`] bytes of JSON (as stored: pretty-printed), [`MAX_RULES`] rules and
+//!   [`MAX_SCHEDULES`] schedules; ids, names and closed reasons of [`MAX_NAME_CHARS`] characters;
 //! - [`MAX_RULES_PER_SCHEDULE`] rule ids in one schedule;
 //! - [`MAX_EVALUATION_WEIGHT`] as the sum, over every rule id of every schedule, of that rule's
 //!   evaluation weight: 1 for most rules, up to twice its FREQ period in days for a rule with
@@ -31,17 +32,19 @@ use crate::time::{parse_date, parse_hhmm, DAY_MINUTES};
 use crate::zone::{Zone, ZoneCache};
 
 /// The largest configuration document, in bytes of JSON.
-pub const MAX_CONFIG_BYTES: usize = 1_000_000;
+pub const MAX_CONFIG_BYTES: usize = 250_000;
 /// The most rules a configuration may hold.
-pub const MAX_RULES: usize = 1_000;
+pub const MAX_RULES: usize = 250;
 /// The most schedules a configuration may hold.
-pub const MAX_SCHEDULES: usize = 200;
+pub const MAX_SCHEDULES: usize = 100;
 /// The most rule ids one schedule may list.
 pub const MAX_RULES_PER_SCHEDULE: usize = 100;
 /// The most evaluation weight all schedules' rule ids may add up to (see the module docs).
-pub const MAX_EVALUATION_WEIGHT: u32 = 5_000;
+pub const MAX_EVALUATION_WEIGHT: u32 = 2_500;
 /// The most days a configuration's COUNT rules may span in all.
-pub const MAX_COUNT_DAYS: u32 = 100_000;
+pub const MAX_COUNT_DAYS: u32 = 40_000;
+/// The longest rule id, rule name, closed reason or schedule name, in characters.
+pub const MAX_NAME_CHARS: usize = 100;
 
 /// The JSON document, as the Schedule Manager plugin writes it. Unknown fields are ignored.
 #[derive(Debug, Deserialize)]
@@ -253,7 +256,7 @@ impl Book {
             return book.with_fatal(ConfigError::OverLimit {
                 subject: "the configuration".into(),
                 problem: format!(
-                    "is {} bytes of JSON; at most {} are allowed",
+                    "is {} bytes of JSON (as stored, pretty-printed); at most {} are allowed",
                     thousands_usize(json.len()),
                     thousands_usize(MAX_CONFIG_BYTES)
                 ),
@@ -447,12 +450,33 @@ fn thousands_usize(n: usize) -> String {
     thousands(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
+/// Why `text` is too long for an id, name or reason, if it is.
+fn too_long(text: &str) -> Option<String> {
+    let chars = text.chars().count();
+    (chars > MAX_NAME_CHARS)
+        .then(|| format!("is {chars} characters long; at most {MAX_NAME_CHARS} are allowed"))
+}
+
+/// The start of a long value, for a message.
+fn shortened(text: &str) -> String {
+    let head: String = text.chars().take(40).collect();
+    format!("{head}...")
+}
+
 /// A schedule past [`MAX_SCHEDULES`] or listing more than [`MAX_RULES_PER_SCHEDULE`] rule ids.
 fn check_schedule_size(
     config: &ScheduleConfig,
     position: usize,
     total: usize,
 ) -> Result<(), ConfigError> {
+    if let Some(problem) = too_long(&config.name) {
+        return Err(ConfigError::Schedule {
+            schedule: shortened(&config.name),
+            field: "name",
+            value: shortened(&config.name),
+            problem,
+        });
+    }
     let subject = format!("schedule {:?}", config.name);
     if position >= MAX_SCHEDULES {
         return Err(ConfigError::OverLimit {
@@ -514,6 +538,16 @@ fn compile_rule(
     spent: &mut u32,
 ) -> Result<Rule, ConfigError> {
     let err = |field, value: &str, problem: &str| rule_error(config, id, field, value, problem);
+    let texts = [
+        ("id", Some(id)),
+        ("name", Some(config.name.as_str())),
+        ("closedReason", config.closed_reason.as_deref()),
+    ];
+    for (field, text) in texts {
+        if let Some(problem) = text.and_then(too_long) {
+            return Err(err(field, &shortened(text.unwrap_or_default()), &problem));
+        }
+    }
     let date = |field, value: Option<&str>| -> Result<Option<NaiveDate>, ConfigError> {
         value
             .map(|v| {
@@ -704,25 +738,25 @@ mod limit_tests {
         );
         let problems = Book::validate(&text);
         assert_eq!(problems.len(), 60);
-        // The first two searches use up most of the configuration's 100,000 days, the third
-        // what is left, and every later one is refused without a search.
+        // The first search uses 36,600 of the configuration's 40,000 days, the second what is
+        // left, and every later one is refused without a search.
         assert!(
-            problems[2].to_string().contains("leave 26,800"),
+            problems[1].to_string().contains("leave 3,400"),
             "{}",
-            problems[2]
+            problems[1]
         );
         assert!(
-            problems[3].to_string().contains("leave 0;"),
+            problems[2].to_string().contains("leave 0;"),
             "{}",
-            problems[3]
+            problems[2]
         );
         assert!(problems[59].to_string().contains("(id \"r60\")"));
     }
 
     #[test]
     fn count_rules_share_the_configuration_allowance() {
-        // Ten daily COUNT=10000 rules span 100,000 days: the eleventh is one too many.
-        let rules: Vec<_> = (1..=11)
+        // Four daily COUNT=10000 rules span 40,000 days: the fifth is one too many.
+        let rules: Vec<_> = (1..=5)
             .map(|i| {
                 rule(
                     &format!("d{i}"),
@@ -735,17 +769,17 @@ mod limit_tests {
         assert_eq!(problems.len(), 1, "{problems:?}");
         let message = problems[0].to_string();
         assert!(
-            message.starts_with("rule \"Rule d11\" (id \"d11\")"),
+            message.starts_with("rule \"Rule d5\" (id \"d5\")"),
             "{message}"
         );
         assert!(
             message.contains(
-                "the COUNT rules of a configuration may span 100,000 days in all, of which the \
+                "the COUNT rules of a configuration may span 40,000 days in all, of which the \
                  rules before this one leave 0"
             ),
             "{message}"
         );
-        assert!(Book::validate(&document(rules[..10].to_vec(), vec![])).is_empty());
+        assert!(Book::validate(&document(rules[..4].to_vec(), vec![])).is_empty());
     }
 
     #[test]
@@ -777,8 +811,8 @@ mod limit_tests {
         assert_eq!(problems[0].code(), "over_limit");
         assert_eq!(
             problems[0].to_string(),
-            "rule \"Rule r1001\" (id \"r1001\"): is rule number 1,001 of 1,001; a configuration \
-             may hold at most 1,000 rules"
+            "rule \"Rule r251\" (id \"r251\"): is rule number 251 of 251; a configuration may \
+             hold at most 250 rules"
         );
 
         let ids: Vec<String> = (1..=MAX_RULES_PER_SCHEDULE + 1)
@@ -801,8 +835,8 @@ mod limit_tests {
         assert_eq!(problems.len(), 1);
         assert_eq!(
             problems[0].to_string(),
-            "schedule \"S201\": is schedule number 201 of 201; a configuration may hold at most \
-             200 schedules"
+            "schedule \"S101\": is schedule number 101 of 101; a configuration may hold at most \
+             100 schedules"
         );
     }
 
@@ -817,8 +851,8 @@ mod limit_tests {
             rule("plain", "FREQ=WEEKLY;BYDAY=MO", None),
         ];
         let uses = |id: &str| vec![id.to_string()];
-        // 6 x 732 = 4,392, then a seventh yearly BYSETPOS schedule passes 5,000.
-        let mut schedules: Vec<_> = (1..=7)
+        // 3 x 732 = 2,196, then a fourth yearly BYSETPOS schedule passes 2,500.
+        let mut schedules: Vec<_> = (1..=4)
             .map(|i| schedule(&format!("Y{i}"), &uses("last-workday")))
             .collect();
         schedules.push(schedule("P", &uses("plain")));
@@ -826,24 +860,50 @@ mod limit_tests {
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert_eq!(
             problems[0].to_string(),
-            "schedule \"Y7\": its rules weigh 732 to evaluate and the schedules before it leave \
-             608 of the 5,000 a configuration may use (a rule weighs 1, or with BYSETPOS twice \
+            "schedule \"Y4\": its rules weigh 732 to evaluate and the schedules before it leave \
+             304 of the 2,500 a configuration may use (a rule weighs 1, or with BYSETPOS twice \
              its FREQ period in days); use fewer rules, or rules without BYSETPOS"
         );
     }
 
     #[test]
     fn the_document_size_is_capped() {
-        let long = "x".repeat(MAX_CONFIG_BYTES);
-        let text = document(
-            vec![json!({"id": "a", "name": long, "isOpen": true})],
-            vec![],
-        );
+        let rules: Vec<_> = (0..5_000)
+            .map(|i| json!({"id": format!("{i:0>90}"), "name": "x", "isOpen": true}))
+            .collect();
+        let text = document(rules, vec![]);
         let problems = Book::validate(&text);
         assert_eq!(problems.len(), 1);
-        assert!(problems[0]
-            .to_string()
-            .starts_with("the configuration: is 1,000,0"));
+        assert!(
+            problems[0].to_string().starts_with("the configuration: is 625,026 bytes of JSON (as stored, pretty-printed); at most 250,000"),
+            "{}",
+            problems[0]
+        );
         assert!(Book::load(&text).broken("any").is_some());
+    }
+
+    #[test]
+    fn names_are_at_most_100_characters() {
+        let long = "n".repeat(101);
+        let problems = Book::validate(&document(
+            vec![json!({"id": "a", "name": long, "isOpen": false, "closedReason": "ok"})],
+            vec![json!({"name": "s".repeat(101), "timeZone": "UTC", "rules": []})],
+        ));
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert_eq!(
+            problems[0].to_string(),
+            format!(
+                "rule \"{long}\" (id \"a\"): name \"{}...\" is 101 characters long; at most 100 \
+                 are allowed",
+                "n".repeat(40)
+            )
+        );
+        assert!(problems[1].to_string().contains("is 101 characters long"));
+        let fine = "é".repeat(100);
+        assert!(Book::validate(&document(
+            vec![json!({"id": fine, "name": fine, "isOpen": false, "closedReason": fine})],
+            vec![]
+        ))
+        .is_empty());
     }
 }

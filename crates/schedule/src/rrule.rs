@@ -1177,10 +1177,16 @@ fn build(
     if let (Some(count), Some(start)) = (raw.count, start) {
         let days = span.days.min(MAX_COUNT_SPAN_DAYS);
         // The last date the walk may reach (the span counts DTSTART as its first day).
-        let end = start
-            .checked_add_days(Days::new(u64::from(days.saturating_sub(1))))
-            .unwrap_or(NaiveDate::MAX);
-        let occurrences = recurrence.first_occurrences(start, end, count);
+        let (end, occurrences) = match days.checked_sub(1) {
+            Some(more) => {
+                let end = start
+                    .checked_add_days(Days::new(u64::from(more)))
+                    .unwrap_or(NaiveDate::MAX);
+                (end, recurrence.first_occurrences(start, end, count))
+            }
+            // Nothing left to search: the span ends before DTSTART.
+            None => (start.pred_opt().unwrap_or(start), Vec::new()),
+        };
         match occurrences.last() {
             Some(&last) if occurrences.len() == count as usize => {
                 recurrence.count_span_days =
