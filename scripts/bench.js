@@ -107,14 +107,16 @@ async function main() {
   Object.assign(figures, {
     schedule_cold_first_answer_ms: Number(first.ours.toFixed(2)),
     published_cold_first_answer_ms: Number(first.published.toFixed(2)),
+    schedule_cold_first_answer_min_ms: Number(first.oursMin.toFixed(2)),
+    published_cold_first_answer_min_ms: Number(first.publishedMin.toFixed(2)),
     schedule_largest_config_bytes: fs.statSync(largestFile).size,
     schedule_largest_config_cold_load_ms: Number(cold.coldConfigLoadMs(largestFile).toFixed(2)),
     schedule_largest_config_preview_ms: Number(preview.ms.toFixed(1)),
     schedule_largest_config_preview_intervals: preview.intervals,
   });
   log('check-schedule cold first answer (fresh process, twilio loaded; module load + config + first check, median)');
-  log(`  check-schedule                      ${figures.schedule_cold_first_answer_ms} ms`);
-  log(`  published evaluator (luxon+rrule)   ${figures.published_cold_first_answer_ms} ms   (target: check-schedule <= a third of it; ratio ${(first.ours / first.published).toFixed(2)})`);
+  log(`  check-schedule                      ${figures.schedule_cold_first_answer_ms} ms (fastest ${figures.schedule_cold_first_answer_min_ms} ms)`);
+  log(`  published evaluator (luxon+rrule)   ${figures.published_cold_first_answer_ms} ms (fastest ${figures.published_cold_first_answer_min_ms} ms)   (target: check-schedule <= a third of it; ratio ${(first.ours / first.published).toFixed(2)})`);
   log(`largest valid config (${figures.schedule_largest_config_bytes} bytes as stored)`);
   log(`  cold load (fresh process)           ${figures.schedule_largest_config_cold_load_ms} ms   (target <= 50 ms)`);
   log(`  /admin/preview, 62 days, cold       ${figures.schedule_largest_config_preview_ms} ms, ${preview.intervals} intervals${preview.truncated ? ' (truncated at the limit)' : ''}   (target <= 2000 ms)`);
