@@ -85,7 +85,9 @@ function page(records, { key, baseUrl, query = {} }) {
   const pageNo = Math.max(parseInt(query.Page, 10) || 0, 0);
   const start = pageNo * pageSize;
   const slice = records.slice(start, start + pageSize);
-  const url = (n) => `${baseUrl}?PageSize=${pageSize}&Page=${n}`;
+  // Filters stay in the page links, as Twilio's do.
+  const filters = Object.entries(query).filter(([k]) => !['PageSize', 'Page', 'PageToken'].includes(k));
+  const url = (n) => `${baseUrl}?${new URLSearchParams([...filters, ['PageSize', String(pageSize)], ['Page', String(n)]])}`;
   return {
     [key]: slice,
     meta: {

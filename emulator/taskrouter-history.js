@@ -2,15 +2,16 @@
 // queue statistics (taskrouter-stats.js), so every figure is consistent with the events:
 //   GET /v1/Workspaces/{WS}/Events                         (StartDate, EndDate, Minutes, EventType,
 //                                                           TaskQueueSid, TaskSid, WorkerSid, PageSize, PageToken)
-//   GET /v1/Workspaces/{WS}/Workers/CumulativeStatistics   (StartDate, EndDate, Minutes, TaskQueueSid, TaskChannel)
+//   GET /v1/Workspaces/{WS}/Workers/CumulativeStatistics   (StartDate, EndDate, Minutes, TaskChannel; like
+//                                                           Twilio's definition, no TaskQueueSid: 400)
 //   POST /emulator/history/seed {days, queues?, seed?}      control: past traffic (history-traffic.js)
 //
 // Events: one per task step of every queue's log (entered → task-queue.entered, reserved →
 // reservation.created, accepted → reservation.accepted, completed → task.completed …) and one
 // `worker.activity.update` per activity change, newest first as TaskRouter lists them.
-// Worker statistics: `activity_durations` = seconds the workers (of the queue, when
-// TaskQueueSid is given) spent in each activity inside the window; before a worker's first
-// recorded activity it counts as Offline.
+// Worker statistics: `activity_durations` = seconds the workspace's workers spent in each
+// activity inside the window; before a worker's first recorded activity it counts as Offline.
+// Per queue, history reads `Workers?TaskQueueSid=` (taskrouter.js) and these events instead.
 
 const STEP_EVENTS = {
   entered: 'task-queue.entered',
@@ -136,12 +137,10 @@ module.exports = {
       (req) => {
         const ws = workspace(req);
         const { start, end } = windowOf(lib, req.query, clock.now());
-        let workers = [...ws.workers.keys()];
-        if (req.query.TaskQueueSid) {
-          const q = ctx.state.taskqueues.queues.get(req.query.TaskQueueSid);
-          if (!q) throw lib.errors.invalidParam('TaskQueueSid', `${req.query.TaskQueueSid} is not a TaskQueue of this workspace`);
-          workers = [...q.workerSids];
-        }
+        // Twilio's definition of this operation declares no TaskQueueSid (twilio-oai taskrouter
+        // v1); a client that sends one must not get an answer it would not get from Twilio.
+        if (req.query.TaskQueueSid !== undefined) throw lib.errors.invalidParam('TaskQueueSid', 'is not a parameter of Workers/CumulativeStatistics');
+        const workers = [...ws.workers.keys()];
         return {
           body: {
             account_sid: ctx.accountSid,

@@ -295,7 +295,15 @@ module.exports = {
       '/v1/Workspaces/:workspace/Workers',
       (req) => {
         const w = findWorkspace(req.params.workspace, req.path);
-        return { body: lib.page([...w.workers.values()].map((k) => workerView(w, k)), { key: 'workers', baseUrl: `${host}/Workspaces/${w.sid}/Workers`, query: req.query }) };
+        let workers = [...w.workers.values()];
+        // TaskQueueSid: the queue's eligible workers (taskrouter-stats.js keeps who is eligible).
+        if (req.query.TaskQueueSid !== undefined) {
+          const q = ctx.state.taskqueues && ctx.state.taskqueues.queues.get(req.query.TaskQueueSid);
+          if (!q) throw errors.invalidParam('TaskQueueSid', req.query.TaskQueueSid);
+          workers = workers.filter((k) => q.workerSids.has(k.sid));
+        }
+        if (req.query.ActivityName !== undefined) workers = workers.filter((k) => k.activityName === req.query.ActivityName);
+        return { body: lib.page(workers.map((k) => workerView(w, k)), { key: 'workers', baseUrl: `${host}/Workspaces/${w.sid}/Workers`, query: req.query }) };
       },
       opts,
     );

@@ -3,7 +3,9 @@
 //
 // Schedule: per-evaluation time through the wasm boundary on a 10-rule schedule with the config
 // loaded once, for {isOpen, closedReason} alone and for the whole answer with nextChange; cold
-// start in a fresh Node process (require the glue, instantiate, parse the config); module size.
+// start in a fresh Node process (require the glue, instantiate, parse the config); module size;
+// check-schedule's cold first answer beside the published evaluator's, and the largest valid
+// config's cold load and preview (scripts/bench-schedule.js).
 const { execFileSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
@@ -95,6 +97,29 @@ async function main() {
   log(`  whole answer with nextChange        ${figures.schedule_answer_ns} ns   (target <= 50000 ns)`);
   log(`  cold start: require+instantiate+config ${figures.schedule_cold_start_ms} ms   (target <= 10 ms)`);
   log(`  module size                         ${figures.schedule_wasm_bytes} bytes, ${figures.schedule_wasm_gzip_bytes} gzipped`);
+
+  // Studio's path from a fresh container, beside the published evaluator (scripts/bench-schedule.js).
+  const cold = require(path.join(__dirname, 'bench-schedule.js'));
+  const first = cold.coldFirstAnswers(path.join(root, 'target', 'bench-config.json'), 'Bench');
+  const largestFile = path.join(root, 'target', 'bench-largest-config.json');
+  fs.writeFileSync(largestFile, cold.largestConfig());
+  const preview = cold.coldPreviewMs(largestFile);
+  Object.assign(figures, {
+    schedule_cold_first_answer_ms: Number(first.ours.toFixed(2)),
+    published_cold_first_answer_ms: Number(first.published.toFixed(2)),
+    schedule_cold_first_answer_min_ms: Number(first.oursMin.toFixed(2)),
+    published_cold_first_answer_min_ms: Number(first.publishedMin.toFixed(2)),
+    schedule_largest_config_bytes: fs.statSync(largestFile).size,
+    schedule_largest_config_cold_load_ms: Number(cold.coldConfigLoadMs(largestFile).toFixed(2)),
+    schedule_largest_config_preview_ms: Number(preview.ms.toFixed(1)),
+    schedule_largest_config_preview_intervals: preview.intervals,
+  });
+  log('check-schedule cold first answer (fresh process, twilio loaded; module load + config + first check, median)');
+  log(`  check-schedule                      ${figures.schedule_cold_first_answer_ms} ms (fastest ${figures.schedule_cold_first_answer_min_ms} ms)`);
+  log(`  published evaluator (luxon+rrule)   ${figures.published_cold_first_answer_ms} ms (fastest ${figures.published_cold_first_answer_min_ms} ms)   (target: check-schedule <= a third of it; ratio ${(first.ours / first.published).toFixed(2)})`);
+  log(`largest valid config (${figures.schedule_largest_config_bytes} bytes as stored)`);
+  log(`  cold load (fresh process)           ${figures.schedule_largest_config_cold_load_ms} ms   (target <= 50 ms)`);
+  log(`  /admin/preview, 62 days, cold       ${figures.schedule_largest_config_preview_ms} ms, ${preview.intervals} intervals${preview.truncated ? ' (truncated at the limit)' : ''}   (target <= 2000 ms)`);
 
   const queueBench = path.join(__dirname, 'bench-queue-stats.js');
   if (fs.existsSync(queueBench)) {

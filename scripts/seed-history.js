@@ -43,7 +43,9 @@ async function seedHistory(emulator, { days = 7, queues, env = {}, now = Date.no
   const listed = await history.listQueues();
   const hours = [];
   for (let hour = Date.parse(stepped.from); hour < Date.parse(stepped.to); hour += HOUR) hours.push(new Date(hour).toISOString().replace('.000Z', 'Z'));
-  for (const hour of hours) await history.closeHour(hour, listed);
+  // One invocation's worth of requests: the workers and activity events are listed once.
+  const session = history.session(hours[0]);
+  for (const hour of hours) await history.closeHour(hour, listed, session);
   emulator.clock.advance(Date.now() - emulator.clock.now());
   log(`seed-history: ${hours.length} hours stored (${history.counts.taskrouterCalls} TaskRouter calls, ${history.counts.syncWrites} Sync writes)`);
   return { tasks: stepped.tasks, hours: hours.length, queues: stepped.queues };

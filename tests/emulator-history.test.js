@@ -47,12 +47,16 @@ test('Events: every step, filtered by type and window, paged with the filters ke
   assert.deepEqual(activity.map((e) => e.eventData.worker_activity_name), ['Offline', 'Break', 'Available']); // logging in at T0 is a change too
 });
 
-test('worker statistics: seconds per activity inside the window, per queue', async () => {
-  const stats = await ws.workers.cumulativeStatistics().fetch({ startDate: new Date(T0), endDate: new Date(T0 + 3600000), taskQueueSid: q.sid });
+test("worker statistics: seconds per activity inside the window (the workspace's: Twilio's definition takes no queue); a queue's workers", async () => {
+  const stats = await ws.workers.cumulativeStatistics().fetch({ startDate: new Date(T0), endDate: new Date(T0 + 3600000) });
   const total = Object.fromEntries(stats.activityDurations.map((a) => [a.friendly_name, a.total]));
   assert.deepEqual([total.Available, total.Break, total.Offline], [1800, 900, 900]);
-  const later = await ws.workers.cumulativeStatistics().fetch({ startDate: new Date(T0 + 40 * 60000), endDate: new Date(T0 + 50 * 60000), taskQueueSid: q.sid });
+  const later = await ws.workers.cumulativeStatistics().fetch({ startDate: new Date(T0 + 40 * 60000), endDate: new Date(T0 + 50 * 60000) });
   assert.equal(later.activityDurations.find((a) => a.friendly_name === 'Break').total, 300);
+  // Per queue: the queue's eligible workers (Workers?TaskQueueSid=, declared by Twilio).
+  const other = trs.createQueue(emu.ctx, { friendlyName: 'Empty' });
+  assert.deepEqual((await ws.workers.list({ taskQueueSid: q.sid })).map((w) => w.sid), [...q.workerSids]);
+  assert.deepEqual(await ws.workers.list({ taskQueueSid: other.sid }), []);
 });
 
 test('cumulative statistics of any hour agree with the events of that hour', async () => {

@@ -187,3 +187,23 @@ test('the page sends its credential in the Authorization header, never in a URL'
     assert.doesNotMatch(r.url, /[?&](token|key)=/i, r.url);
   }
 });
+
+test('hours without figures are shown as missing, with why, and as gaps in the hourly chart', async () => {
+  const day = new Date(Date.now() - 40 * 86400000).toISOString().slice(0, 10);
+  await loaded(async () => {
+    await page.selectOption('#range', 'custom');
+    await page.selectOption('#queues', []);
+    await page.fill('#from', `${day}T09:00`);
+    await page.fill('#to', `${day}T12:00`);
+    await page.click('#apply');
+  });
+  const answer = await api({ from: `${day}T09:00`, to: `${day}T12:00`, by: 'hour' });
+  assert.deepEqual(answer.missing.map((m) => m.code), ['expired', 'expired', 'expired']);
+  assert.equal(await page.isVisible('#missing'), true);
+  assert.equal(await page.textContent('#missing summary'), '3 hours without figures: 3 older than TaskRouter keeps');
+  assert.deepEqual(await page.$$eval('#missing li', (lis) => lis.map((li) => li.textContent)), answer.missing.map((m) => `${m.hour}: ${m.reason}`));
+  const hour = await chartData('chart-hour');
+  assert.deepEqual(hour.datasets[0].data, [null, null, null]);
+  assert.equal(hour.datasets[2].label, 'No figures (missing)');
+  assert.deepEqual(browser.errors, []);
+});

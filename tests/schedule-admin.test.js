@@ -203,6 +203,33 @@ test('an invalid rule is a 400 naming it and the value, and nothing is uploaded 
   assert.deepEqual(counts(), mark);
 });
 
+test('60 rules of COUNT=10000 Fridays the 13th are refused by update and preview: a 400 naming a rule and the limit, nothing stored', async () => {
+  // Each would take some 5,800 years of calendar to expand; before the limits, preview answered
+  // after 12.9 s (past Twilio's 10 s) and check-schedule's first answer took 5.3 s.
+  const config = await listed();
+  const costly = structuredClone(config);
+  for (let i = 1; i <= 60; i++) {
+    costly.data.rules.push({ id: `fri13-${i}`, name: `Friday 13th ${i}`, isOpen: false, closedReason: 'superstition', startDate: '2026-01-01', dateRRule: 'RRULE:FREQ=DAILY;COUNT=10000;BYMONTHDAY=13;BYDAY=FR' });
+  }
+  costly.data.schedules.find((s) => s.name === 'Support').rules.unshift('fri13-1', 'fri13-2');
+  const mark = counts();
+  const res = await plugin.update(costly);
+  assert.equal(res.status, 400);
+  assert.equal(res.body.code, 'invalid_config');
+  assert.match(res.body.error, /^The schedule configuration is invalid: rule "Friday 13th 1" \(id "fri13-1"\): dateRRule "RRULE:FREQ=DAILY;COUNT=10000;BYMONTHDAY=13;BYDAY=FR" is invalid: COUNT=10000 is too costly: .*a rule may span at most 36,600 days \(about 100 years\); only 172 occurrences fall within that span/);
+  assert.equal(res.body.problems.length, 60);
+  assert.match(res.body.problems[1].message, /id "fri13-2".*the COUNT rules of a configuration may span 40,000 days in all, of which the rules before this one leave 3,400/);
+  assert.ok(res.body.problems.every((p) => p.code === 'invalid_rule'));
+  const preview = await fetch(rt.url('/admin/preview'), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ ...costly, Token: admin }),
+  });
+  assert.equal(preview.status, 400);
+  assert.match((await preview.json()).error, /rule "Friday 13th 1" \(id "fri13-1"\).*COUNT=10000 is too costly/);
+  assert.deepEqual(counts(), mark);
+});
+
 test('an agent or supervisor token is refused (403, JSON) on every write; list accepts any valid token', async () => {
   const config = await listed();
   const writes = [

@@ -60,26 +60,41 @@
     showChoices(c);
     status('loading…');
     try {
-      // Missing hours are backfilled by the server, a slice per request: ask again until complete.
+      // Missing hours are backfilled by the server, a slice per request, each hour once however
+      // many requests ask: ask again while some are pending (failed and expired ones stay).
       let answers;
       for (let attempt = 0; attempt < 20; attempt++) {
         answers = await Promise.all(GROUPINGS.map((by) => fetchSeries(c, by)));
-        const missing = Math.max(...answers.map((a) => a.missing.length));
-        if (!missing || attempt === 19) break;
-        status(`backfilling ${missing} hours from TaskRouter…`);
+        const pending = Math.max(...answers.map((a) => a.missing.filter((m) => m.code === 'pending').length));
+        if (!pending || attempt === 19) break;
+        status(`backfilling ${pending} hours from TaskRouter…`);
         await sleep(1000);
       }
       GROUPINGS.forEach((by, i) => (state.answers[by] = answers[i]));
       fillQueues(answers[GROUPINGS.indexOf('queue')], c);
       render();
       const a = answers[0];
-      const missing = a.missing.length ? `; ${a.missing.length} hours without figures (older than TaskRouter keeps)` : '';
+      showMissing(a.missing);
+      const missing = a.missing.length ? `; ${a.missing.length} hours without figures` : '';
       status(`${a.closedHours} closed hours, ${a.zone}, ${a.from} → ${a.to}${missing}`);
       document.body.dataset.loaded = String(Date.now());
     } catch (err) {
       if (err.status === 403 || err.status === 401) return signIn(err.message);
       status(`Could not load the history: ${err.message}`, 'error');
     }
+  }
+
+  const WHY = { pending: 'not fetched yet', failed: 'TaskRouter failed', expired: 'older than TaskRouter keeps' };
+
+  /** Hours without figures, counted by why, each listed with its reason. */
+  function showMissing(missing) {
+    const box = $('missing');
+    box.hidden = !missing.length;
+    if (!missing.length) return;
+    const counts = {};
+    for (const m of missing) counts[m.code] = (counts[m.code] || 0) + 1;
+    box.querySelector('summary').textContent = `${missing.length} hours without figures: ${Object.entries(counts).map(([code, n]) => `${n} ${WHY[code] || code}`).join(', ')}`;
+    box.querySelector('ul').replaceChildren(...missing.map((m) => Object.assign(document.createElement('li'), { textContent: `${m.hour}: ${m.reason}` })));
   }
 
   function fillQueues(byQueue, c) {
@@ -136,7 +151,14 @@
     renderTotals(a.hour.totals, a.hour.thresholds);
     const rows = (by) => a[by].series;
     const pick = (by, f) => rows(by).map((r) => round(f(r)));
-    chart('chart-hour', rows('hour').map((r) => r.label.slice(5, 16)), [bar('Tasks queued', pick('hour', (r) => r.entered), '#7aa7e8'), line('Average wait (s)', pick('hour', (r) => r.avgWait), '#d9822b')], 'seconds');
+    // Hours without figures are gaps, marked by a grey bar of their own (not zeros).
+    const gaps = new Set(a.hour.missing.map((m) => m.hour));
+    const hourly = [bar('Tasks queued', pick('hour', (r) => (gaps.has(r.start) ? null : r.entered)), '#7aa7e8'), line('Average wait (s)', pick('hour', (r) => r.avgWait), '#d9822b')];
+    if (gaps.size) {
+      const top = Math.max(1, ...rows('hour').map((r) => r.entered));
+      hourly.push(bar('No figures (missing)', rows('hour').map((r) => (gaps.has(r.start) ? top : null)), 'rgba(150,150,150,0.35)'));
+    }
+    chart('chart-hour', rows('hour').map((r) => r.label.slice(5, 16)), hourly, 'seconds');
     chart('chart-date', rows('date').map((r) => r.label), [bar('Average wait (s)', pick('date', (r) => r.avgWait), '#d9822b'), bar('Average abandon time (s)', pick('date', (r) => r.avgAbandon), '#c23030'), bar('Average handle time (s)', pick('date', (r) => r.avgHandle), '#5a9e6f')]);
     for (const by of ['hourOfDay', 'dayOfWeek']) {
       chart(`chart-${by}`, rows(by).map((r) => r.label), [

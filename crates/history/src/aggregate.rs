@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::bucket::Bucket;
@@ -85,8 +85,57 @@ pub struct Series {
     pub totals: Figures,
     /// Closed hours in the range.
     pub closed_hours: usize,
-    /// Closed hours with no stored figures (being backfilled, or older than TaskRouter keeps).
-    pub missing: Vec<String>,
+    /// Closed hours with no stored figures, each with why ([`Missing`]).
+    pub missing: Vec<Missing>,
+}
+
+/// A closed hour with no stored figures, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Missing {
+    pub hour: String,
+    /// `pending` (not fetched yet: within the time budget or held by another request; ask
+    /// again), `failed` (TaskRouter refused or failed: `reason` says what), `expired` (older than
+    /// TaskRouter keeps and never closed in time).
+    pub code: String,
+    pub reason: String,
+}
+
+/// What the shim learnt about hours it tried to store: hour → (code, reason).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Note {
+    pub code: String,
+    pub reason: String,
+}
+
+/// The reason of each missing hour of `query`: the shim's note, else `expired` before
+/// `backfill_from`, else `pending`.
+pub fn missing_reasons(
+    query: &Query,
+    hours: &[String],
+    notes: &BTreeMap<String, Note>,
+) -> Vec<Missing> {
+    let limit = instant(&query.backfill_from);
+    hours
+        .iter()
+        .map(|h| {
+            let (code, reason) = match notes.get(h) {
+                Some(n) => (n.code.clone(), n.reason.clone()),
+                None if instant(h).zip(limit).is_some_and(|(t, l)| t < l) => (
+                    "expired".to_string(),
+                    "older than TaskRouter keeps (30 days) and not closed in time".to_string(),
+                ),
+                None => (
+                    "pending".to_string(),
+                    "backfill pending: not fetched from TaskRouter yet; ask again".to_string(),
+                ),
+            };
+            Missing {
+                hour: h.clone(),
+                code,
+                reason,
+            }
+        })
+        .collect()
 }
 
 #[derive(Default)]
@@ -172,6 +221,16 @@ pub fn missing(query: &Query, items: &[Value]) -> Vec<String> {
 
 /// The series of `query` from the stored items (any order, other channels ignored).
 pub fn aggregate(config: &Config, query: &Query, items: &[Value]) -> Series {
+    aggregate_with(config, query, items, &BTreeMap::new())
+}
+
+/// [`aggregate`], with the shim's notes on the hours it could not store.
+pub fn aggregate_with(
+    config: &Config,
+    query: &Query,
+    items: &[Value],
+    notes: &BTreeMap<String, Note>,
+) -> Series {
     let zone = config.time_zone;
     let thresholds = &config.sla_thresholds;
     let stored = read_items(&query.channel, items);
@@ -273,6 +332,6 @@ pub fn aggregate(config: &Config, query: &Query, items: &[Value]) -> Series {
         series,
         totals: totals.figures(thresholds),
         closed_hours: query.closed.len(),
-        missing: missing(query, items),
+        missing: missing_reasons(query, &missing(query, items), notes),
     }
 }

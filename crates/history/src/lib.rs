@@ -41,8 +41,10 @@
 //!
 //! This crate never reads a clock: the shim passes the current instant.
 
+pub mod agents;
 pub mod aggregate;
 pub mod bucket;
+pub mod claim;
 pub mod config;
 mod error;
 pub mod handle;
@@ -53,7 +55,7 @@ pub mod time;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
-pub use aggregate::{aggregate, missing, Figures, Row, Series};
+pub use aggregate::{aggregate, aggregate_with, missing, Figures, Missing, Note, Row, Series};
 pub use bucket::{Bucket, Split};
 pub use config::{Config, Env, ALL};
 pub use error::HistoryError;

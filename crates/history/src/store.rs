@@ -28,6 +28,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
+use crate::agents::Activity;
 use crate::bucket::Bucket;
 use crate::config::Config;
 use crate::handle::handle_times;
@@ -73,9 +74,14 @@ pub struct QueueHour {
     /// Cumulative statistics per channel (`all` and the configured ones) for exactly the hour.
     #[serde(default)]
     pub cumulative: BTreeMap<String, Value>,
-    /// Worker cumulative statistics for the queue and hour (`activity_durations`), if fetched.
+    /// Worker-seconds per activity for the queue and hour in the shape of TaskRouter's worker
+    /// statistics (`activity_durations`), when given directly (benchmarks, seeded data).
     #[serde(default)]
     pub workers: Option<Value>,
+    /// The queue's eligible workers (`Workers?TaskQueueSid=`): with [`HourInput::activity`] and
+    /// [`HourInput::workers`], the agents of the hour ([`crate::agents`]).
+    #[serde(default)]
+    pub members: Option<Vec<String>>,
 }
 
 /// Everything needed to close one hour.
@@ -88,6 +94,12 @@ pub struct HourInput {
     /// the hour) for handle times.
     #[serde(default)]
     pub events: Vec<Value>,
+    /// `worker.activity.update` events from the hour's start until `workers` was listed.
+    #[serde(default)]
+    pub activity: Vec<Value>,
+    /// Every worker of the workspace with its current activity (`sid`, `activityName`).
+    #[serde(default)]
+    pub workers: Vec<Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -115,6 +127,14 @@ pub fn hour_items(
         end.timestamp_millis() as f64,
     );
     let seconds = (end - start).num_seconds() as f64;
+    let activity = input.queues.iter().any(|q| q.members.is_some()).then(|| {
+        Activity::new(
+            &input.activity,
+            &input.workers,
+            start.timestamp_millis() as f64,
+            end.timestamp_millis() as f64,
+        )
+    });
     let mut items = Vec::new();
     for channel in config.all_channels() {
         let mut rows: Vec<(String, Value)> = Vec::new();
@@ -125,7 +145,11 @@ pub fn hour_items(
             let mut b = Bucket::from_cumulative(stats, &split, config.short_abandon);
             b.split.retain(|t, _| thresholds.contains(t));
             if channel == crate::config::ALL {
-                if let Some(w) = &q.workers {
+                let derived = match (&q.members, &activity) {
+                    (Some(members), Some(a)) => Some(a.durations(members)),
+                    _ => None,
+                };
+                if let Some(w) = derived.as_ref().or(q.workers.as_ref()) {
                     b = b.with_workers(
                         w,
                         seconds,
@@ -278,6 +302,7 @@ mod tests {
                     .map(|c| (c, stats.clone()))
                     .collect(),
                 workers: None,
+                members: None,
             })
             .collect();
         let items = hour_items(
@@ -286,7 +311,7 @@ mod tests {
             end,
             &HourInput {
                 queues,
-                events: vec![],
+                ..HourInput::default()
             },
         );
         assert!(items.len() > 4);

@@ -55,9 +55,10 @@ fn hour(config: &Config, start: &str, queues: Vec<(&str, Value, f64)>) -> Vec<Va
                 workers: Some(json!({"activity_durations": [
                     {"friendly_name": "Available", "total": agents * 3600.0},
                     {"friendly_name": "Offline", "total": 7200}]})),
+                members: None,
             })
             .collect(),
-        events: vec![],
+        ..HourInput::default()
     };
     hour_items(config, start, end, &input)
         .into_iter()
@@ -257,4 +258,57 @@ mod properties {
             }
         }
     }
+}
+
+#[test]
+fn missing_hours_say_why() {
+    let c = config("UTC");
+    // NOW is 2026-11-10T12:00Z: 2026-10-01 is past TaskRouter's 30 days, 2026-11-09 within.
+    let old = query(
+        &c,
+        &params(&[("from", "2026-10-01T10"), ("to", "2026-10-01T12")]),
+        NOW,
+    )
+    .unwrap();
+    let s = aggregate(&c, &old, &[]);
+    let codes: Vec<&str> = s.missing.iter().map(|m| m.code.as_str()).collect();
+    assert_eq!(codes, ["expired", "expired"]);
+    let recent = query(
+        &c,
+        &params(&[("from", "2026-11-09T10"), ("to", "2026-11-09T13")]),
+        NOW,
+    )
+    .unwrap();
+    let items = hour(
+        &c,
+        "2026-11-09T11:00:00Z",
+        vec![(Q1, stats(1, 10, 0, 0), 1.0)],
+    );
+    let mut notes = std::collections::BTreeMap::new();
+    notes.insert(
+        "2026-11-09T12:00:00Z".to_string(),
+        crate::Note {
+            code: "failed".into(),
+            reason: "TaskRouter answered 500".into(),
+        },
+    );
+    let s = crate::aggregate_with(&c, &recent, &items, &notes);
+    let got: Vec<(&str, &str)> = s
+        .missing
+        .iter()
+        .map(|m| (m.hour.as_str(), m.code.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("2026-11-09T10:00:00Z", "pending"),
+            ("2026-11-09T12:00:00Z", "failed")
+        ]
+    );
+    assert!(s.missing[0].reason.starts_with("backfill pending"));
+    assert_eq!(s.missing[1].reason, "TaskRouter answered 500");
+    // The stored hour is in the series, the missing ones are zero rows.
+    assert_eq!(s.series.len(), 3);
+    assert_eq!(s.series[1].figures.buckets, 1);
+    assert_eq!(s.series[0].figures.buckets, 0);
 }

@@ -4,13 +4,21 @@
 //! const h = new wasm.History(env);          // QUEUE_STATS_* / QUEUE_HISTORY_*; throws 500 naming a bad variable
 //! h.query(params, Date.now());               // Query, or throws 400 naming the bad parameter
 //! h.missing(query, itemsJson);               // closed hours of the query with nothing stored: [ISO]
-//! h.aggregate(query, itemsJson);             // the series answered by GET /queue-history
+//! h.aggregate(query, itemsJson, notes?);     // the series answered by GET /queue-history; notes:
+//!                                            // {[hour]: {code, reason}} of hours the shim could not store
 //!                                            // (stored items' data as one JSON array text: parsed far
 //!                                            // faster than the same objects walked through the boundary)
 //! h.lastClosedHour(Date.now());              // start (ISO) of the latest closed hour
 //! h.hourParams(startIso);                    // {startDate, endDate, eventsFrom, splitByWaitTime, channels, prune: [{map, from, to}], stored}
 //! h.hourItems(startIso, {queues, events});   // [{map, key, data, cost}] to create (map queueHistory.<channel>)
 //! h.writeCost(bytes);                        // a write's share of a second of a Sync object's budget
+//! h.claimsMap();                             // the Sync map of backfill claims (crate::claim)
+//! h.claimKey(startIso);                      // an hour's claim key
+//! h.claimPlan(hours, {[key]: data}, owner, Date.now());  // [{hour, key, action: create|update|skip}], newest first
+//! h.newClaim(hour, owner, 'backfill'|'hook', Date.now()); // a claim's data
+//! h.claimState(data|null, owner, Date.now()); // {state: free|mine|held|stale, …}
+//! h.mayStart(timeLeftMs);                    // whether to start closing another hour
+//! h.claimTtl();                              // seconds (Sync ItemTtl of a claim)
 //! ```
 
 use chrono::{DateTime, Utc};
@@ -18,9 +26,12 @@ use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_face::{answer, fail, from_js, to_js};
 
+use std::collections::BTreeMap;
+
+use crate::claim::{self, Kind};
 use crate::{
-    aggregate, hour_items, hour_params, missing, query, time, Config, Env, HistoryError, HourInput,
-    Params, Query,
+    aggregate_with, hour_items, hour_params, missing, query, time, Config, Env, HistoryError,
+    HourInput, Note, Params, Query,
 };
 
 #[wasm_bindgen]
@@ -79,10 +90,83 @@ impl History {
         to_js(&missing(&q, &items))
     }
 
-    pub fn aggregate(&self, query: JsValue, items: &str) -> Result<JsValue, JsValue> {
+    pub fn aggregate(
+        &self,
+        query: JsValue,
+        items: &str,
+        notes: JsValue,
+    ) -> Result<JsValue, JsValue> {
         let q = read_query(query)?;
         let items = read_items(items)?;
-        to_js(&aggregate(&self.config, &q, &items))
+        let notes: BTreeMap<String, Note> = if notes.is_undefined() || notes.is_null() {
+            BTreeMap::new()
+        } else {
+            from_js(notes, "notes")?
+        };
+        to_js(&aggregate_with(&self.config, &q, &items, &notes))
+    }
+
+    #[wasm_bindgen(js_name = claimsMap)]
+    pub fn claims_map(&self) -> String {
+        claim::CLAIMS_MAP.to_string()
+    }
+
+    #[wasm_bindgen(js_name = claimKey)]
+    pub fn claim_key(&self, start: &str) -> Result<String, JsValue> {
+        Ok(claim::claim_key(start_of(start)?))
+    }
+
+    #[wasm_bindgen(js_name = claimPlan)]
+    pub fn claim_plan(
+        &self,
+        hours: JsValue,
+        claims: JsValue,
+        owner: &str,
+        now_ms: f64,
+    ) -> Result<JsValue, JsValue> {
+        let hours: Vec<String> = from_js(hours, "hours")?;
+        let claims: BTreeMap<String, Value> = from_js(claims, "claims")?;
+        to_js(&claim::plan(&hours, &claims, owner, now_ms))
+    }
+
+    #[wasm_bindgen(js_name = newClaim)]
+    pub fn new_claim(
+        &self,
+        hour: &str,
+        owner: &str,
+        kind: &str,
+        now_ms: f64,
+    ) -> Result<JsValue, JsValue> {
+        let kind = match kind {
+            "hook" => Kind::Hook,
+            "backfill" => Kind::Backfill,
+            other => {
+                return Err(fail(HistoryError::Input(format!(
+                    "{other:?} is not a claim kind"
+                ))))
+            }
+        };
+        to_js(&claim::new_claim(hour, owner, kind, now_ms))
+    }
+
+    #[wasm_bindgen(js_name = claimState)]
+    pub fn claim_state(&self, data: JsValue, owner: &str, now_ms: f64) -> Result<JsValue, JsValue> {
+        let data: Option<Value> = if data.is_undefined() || data.is_null() {
+            None
+        } else {
+            Some(from_js(data, "claim")?)
+        };
+        to_js(&claim::state(data.as_ref(), owner, now_ms))
+    }
+
+    #[wasm_bindgen(js_name = mayStart)]
+    pub fn may_start(&self, time_left_ms: f64) -> bool {
+        claim::may_start(time_left_ms)
+    }
+
+    #[wasm_bindgen(js_name = claimTtl)]
+    pub fn claim_ttl(&self) -> u32 {
+        claim::CLAIM_TTL_S
     }
 
     #[wasm_bindgen(js_name = lastClosedHour)]

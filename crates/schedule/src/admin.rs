@@ -20,6 +20,9 @@ use crate::time::{format_rfc3339, instant_from_ms};
 
 pub const DEFAULT_PREVIEW_DAYS: u32 = 14;
 pub const MAX_PREVIEW_DAYS: u32 = 62;
+/// The most intervals one preview answer lists (all schedules together): past it the answer is
+/// cut, says so (`truncated`), and a preview of one schedule (`name`) shows the rest.
+pub const MAX_PREVIEW_INTERVALS: usize = 10_000;
 
 /// One problem of a configuration, as the admin API reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -119,6 +122,9 @@ pub struct SchedulePreview {
     pub name: String,
     pub time_zone: String,
     pub intervals: Vec<Interval>,
+    /// The intervals stop before the preview's end: the answer reached its limit.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -127,6 +133,9 @@ pub struct Preview {
     pub from: String,
     pub days: u32,
     pub schedules: Vec<SchedulePreview>,
+    /// Some schedule's intervals were cut at [`MAX_PREVIEW_INTERVALS`] in all.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
 }
 
 /// `days` as sent (absent: 14): a whole number from 1 to 62.
@@ -142,12 +151,13 @@ pub fn parse_days(days: Option<&str>) -> Result<u32, CheckError> {
 }
 
 impl Book {
-    /// The intervals of schedule `name` from `from` over `days` days.
+    /// The intervals of schedule `name` from `from` over `days` days, at most `max_intervals`.
     pub fn preview_schedule(
         &self,
         name: &str,
         from: DateTime<Utc>,
         days: u32,
+        max_intervals: usize,
     ) -> Result<SchedulePreview, CheckError> {
         let schedule = self.schedule(name)?;
         let limit = from
@@ -157,7 +167,15 @@ impl Book {
         let mut intervals = Vec::new();
         let mut start = from;
         while start < limit {
-            let d = self.decide_at(schedule, local_wall(schedule.tz, start));
+            if intervals.len() >= max_intervals {
+                return Ok(SchedulePreview {
+                    name: name.to_string(),
+                    time_zone: schedule.tz.name().to_string(),
+                    intervals,
+                    truncated: true,
+                });
+            }
+            let d = self.decide_at(schedule, local_wall(&schedule.tz, start));
             let end = if schedule.manual_close {
                 limit
             } else {
@@ -168,8 +186,8 @@ impl Book {
                     .unwrap_or(limit)
             };
             intervals.push(Interval {
-                start: format_rfc3339(start, schedule.tz),
-                end: format_rfc3339(end, schedule.tz),
+                start: format_rfc3339(start, &schedule.tz),
+                end: format_rfc3339(end, &schedule.tz),
                 is_open: d.is_open,
                 closed_reason: d.reason.to_string(),
                 rule: rule_name(&d),
@@ -183,6 +201,7 @@ impl Book {
             name: name.to_string(),
             time_zone: schedule.tz.name().to_string(),
             intervals,
+            truncated: false,
         })
     }
 
@@ -203,14 +222,19 @@ impl Book {
                 .map(str::to_string)
                 .collect(),
         };
-        let schedules = names
-            .iter()
-            .map(|n| self.preview_schedule(n, from, days))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut left = MAX_PREVIEW_INTERVALS;
+        let mut schedules = Vec::with_capacity(names.len());
+        for n in &names {
+            let preview = self.preview_schedule(n, from, days, left)?;
+            left = left.saturating_sub(preview.intervals.len());
+            schedules.push(preview);
+        }
+        let truncated = schedules.iter().any(|s| s.truncated);
         Ok(Preview {
             from: from.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             days,
             schedules,
+            truncated,
         })
     }
 }
@@ -402,7 +426,7 @@ mod tests {
                 "invalid_days"
             );
         }
-        assert!(book.preview(None, MONDAY_MS, Some("62")).is_ok());
+        assert!(book.preview(None, 1_734_930_000_000.0, Some("62")).is_ok());
         assert_eq!(
             book.preview(Some("nope"), MONDAY_MS, None)
                 .unwrap_err()
@@ -498,5 +522,38 @@ mod reply_tests {
         );
         assert_eq!(bad.status, 400);
         assert_eq!(bad.body["code"], "invalid_config");
+    }
+
+    #[test]
+    fn a_preview_lists_at_most_max_preview_intervals() {
+        // 100 five-minute windows a day flip the decision 200 times a day: 12,400 intervals in 62
+        // days, more than one answer lists.
+        let rules: Vec<_> = (0..100)
+            .map(|i| {
+                let start = i * 10;
+                serde_json::json!({"id": format!("w{i}"), "name": format!("W{i}"), "isOpen": true,
+                    "startTime": format!("{:02}:{:02}", start / 60, start % 60),
+                    "endTime": format!("{:02}:{:02}", (start + 5) / 60, (start + 5) % 60)})
+            })
+            .collect();
+        let ids: Vec<String> = (0..100).map(|i| format!("w{i}")).collect();
+        let config = serde_json::json!({"rules": rules, "schedules": [
+            {"name": "A", "timeZone": "UTC", "rules": ids},
+            {"name": "B", "timeZone": "UTC", "rules": []}
+        ]})
+        .to_string();
+        let book = Book::from_json(&config).unwrap();
+        let preview = book.preview(None, 1_734_930_000_000.0, Some("62")).unwrap();
+        assert!(preview.truncated);
+        assert_eq!(preview.schedules[0].intervals.len(), MAX_PREVIEW_INTERVALS);
+        assert!(preview.schedules[0].truncated);
+        assert!(preview.schedules[1].intervals.is_empty() && preview.schedules[1].truncated);
+        // One schedule at a time for fewer days fits.
+        let one = book
+            .preview(Some("B"), 1_734_930_000_000.0, Some("62"))
+            .unwrap();
+        assert!(!one.truncated && one.schedules[0].intervals.len() == 1);
+        let body = serde_json::to_value(&one).unwrap();
+        assert!(body.get("truncated").is_none());
     }
 }

@@ -1,15 +1,50 @@
 //! The configuration file (`assets/config.private.json`, the Schedule Manager's `config.json`) and
 //! its validation into a [`Book`] that evaluates quickly.
+//!
+//! # Limits
+//!
+//! Loading a configuration and evaluating it must stay cheap whatever an admin publishes:
+//! check-schedule loads it on Studio's call path, and `/admin/preview` evaluates every schedule
+//! over up to 62 days within Twilio's 10-second limit. So a configuration may hold at most:
+//!
+//! - [`MAX_CONFIG_BYTES`] bytes of JSON (as stored: pretty-printed), [`MAX_RULES`] rules and
+//!   [`MAX_SCHEDULES`] schedules; ids, names and closed reasons of [`MAX_NAME_CHARS`] characters;
+//! - [`MAX_RULES_PER_SCHEDULE`] rule ids in one schedule;
+//! - [`MAX_EVALUATION_WEIGHT`] as the sum, over every rule id of every schedule, of that rule's
+//!   evaluation weight: 1 for most rules, up to twice its FREQ period in days for a rule with
+//!   BYSETPOS, whose positions are counted within the period (a yearly one weighs 732);
+//! - [`MAX_COUNT_DAYS`] days spanned by its COUNT rules in all, from each one's start date to its
+//!   last occurrence (each rule at most [`crate::rrule::MAX_COUNT_SPAN_DAYS`]): COUNT occurrences
+//!   are found by walking the calendar when the configuration loads.
+//!
+//! What goes past a limit is a problem naming the rule or schedule and the limit: strict loading
+//! refuses the document; tolerant loading (a deployed config) skips that rule or schedule without
+//! doing its work, and the schedules depending on it fail open.
 
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use chrono_tz::Tz;
 use serde::Deserialize;
 
 use crate::error::ConfigError;
-use crate::rrule::Recurrence;
+use crate::rrule::{thousands, CountSpan, RRuleError, Recurrence};
 use crate::time::{parse_date, parse_hhmm, DAY_MINUTES};
+use crate::zone::{Zone, ZoneCache};
+
+/// The largest configuration document, in bytes of JSON.
+pub const MAX_CONFIG_BYTES: usize = 250_000;
+/// The most rules a configuration may hold.
+pub const MAX_RULES: usize = 250;
+/// The most schedules a configuration may hold.
+pub const MAX_SCHEDULES: usize = 100;
+/// The most rule ids one schedule may list.
+pub const MAX_RULES_PER_SCHEDULE: usize = 100;
+/// The most evaluation weight all schedules' rule ids may add up to (see the module docs).
+pub const MAX_EVALUATION_WEIGHT: u32 = 2_500;
+/// The most days a configuration's COUNT rules may span in all.
+pub const MAX_COUNT_DAYS: u32 = 40_000;
+/// The longest rule id, rule name, closed reason or schedule name, in characters.
+pub const MAX_NAME_CHARS: usize = 100;
 
 /// The JSON document, as the Schedule Manager plugin writes it. Unknown fields are ignored.
 #[derive(Debug, Deserialize)]
@@ -132,6 +167,13 @@ impl Rule {
         }
     }
 
+    /// How many dates one date test of this rule may examine (see the module docs).
+    pub fn evaluation_weight(&self) -> u32 {
+        self.recurrence
+            .as_ref()
+            .map_or(1, Recurrence::evaluation_weight)
+    }
+
     /// Minutes of the day at which this rule can start or stop applying.
     pub fn boundaries(&self) -> impl Iterator<Item = u16> {
         let (a, b) = match self.window {
@@ -148,7 +190,7 @@ impl Rule {
 pub struct Schedule {
     pub name: String,
     pub manual_close: bool,
-    pub tz: Tz,
+    pub tz: Zone,
     /// Indices into [`Book::rules`], in the schedule's order, unknown ids left out.
     pub rules: Vec<usize>,
     /// Sorted, deduplicated minutes of the day at which some rule of the schedule may flip,
@@ -210,6 +252,16 @@ impl Book {
             broken: HashMap::new(),
             fatal: None,
         };
+        if json.len() > MAX_CONFIG_BYTES {
+            return book.with_fatal(ConfigError::OverLimit {
+                subject: "the configuration".into(),
+                problem: format!(
+                    "is {} bytes of JSON (as stored, pretty-printed); at most {} are allowed",
+                    thousands_usize(json.len()),
+                    thousands_usize(MAX_CONFIG_BYTES)
+                ),
+            });
+        }
         let document: serde_json::Value = match serde_json::from_str(json) {
             Ok(v) => v,
             Err(e) => return book.with_fatal(ConfigError::Json(e.to_string())),
@@ -225,6 +277,7 @@ impl Book {
 
         // Rule id -> index into `book.rules`, or the reason the rule is invalid.
         let mut index: HashMap<String, Result<usize, String>> = HashMap::new();
+        let mut count_days_left = MAX_COUNT_DAYS;
         for (position, value) in rules.iter().enumerate() {
             let compiled = RuleConfig::deserialize(value)
                 .map_err(|e| ConfigError::RuleShape {
@@ -233,7 +286,23 @@ impl Book {
                 })
                 .and_then(|config| {
                     let id = config.id.key();
-                    compile_rule(&config, &id).map(|rule| (id, rule, config))
+                    if position >= MAX_RULES {
+                        return Err(ConfigError::OverLimit {
+                            subject: format!("rule {}", describe_rule(&config, &id)),
+                            problem: format!(
+                                "is rule number {} of {}; a configuration may hold at most {} rules",
+                                thousands_usize(position + 1),
+                                thousands_usize(rules.len()),
+                                thousands_usize(MAX_RULES)
+                            ),
+                        });
+                    }
+                    let span = CountSpan::config_remainder(count_days_left, MAX_COUNT_DAYS);
+                    let mut spent = 0;
+                    let rule = compile_rule(&config, &id, span, &mut spent);
+                    // A refused COUNT rule's search counts too: the allowance bounds the work.
+                    count_days_left = count_days_left.saturating_sub(spent);
+                    rule.map(|rule| (id, rule, config))
                 });
             match compiled {
                 Ok((id, rule, config)) => match index.entry(id) {
@@ -264,6 +333,8 @@ impl Book {
             }
         }
 
+        let mut zones = ZoneCache::default();
+        let mut weight_left = MAX_EVALUATION_WEIGHT;
         for (position, value) in schedules.iter().enumerate() {
             let label = entry_label(value, "name", position);
             let name = value
@@ -276,7 +347,34 @@ impl Book {
                     problem: e.to_string(),
                 })
                 .and_then(|config| {
-                    compile_schedule(config, &index, &book.rules, &mut book.warnings)
+                    check_schedule_size(&config, position, schedules.len())?;
+                    compile_schedule(config, &index, &book.rules, &mut zones, &mut book.warnings)
+                })
+                .and_then(|schedule| {
+                    let weight = schedule
+                        .rules
+                        .iter()
+                        .filter_map(|&i| book.rules.get(i))
+                        .map(Rule::evaluation_weight)
+                        .fold(0u32, u32::saturating_add);
+                    match weight_left.checked_sub(weight) {
+                        Some(left) => {
+                            weight_left = left;
+                            Ok(schedule)
+                        }
+                        None => Err(ConfigError::OverLimit {
+                            subject: format!("schedule {:?}", schedule.name),
+                            problem: format!(
+                                "its rules weigh {} to evaluate and the schedules before it leave \
+                                 {} of the {} a configuration may use (a rule weighs 1, or with \
+                                 BYSETPOS twice its FREQ period in days); use fewer rules, or \
+                                 rules without BYSETPOS",
+                                thousands(weight),
+                                thousands(weight_left),
+                                thousands(MAX_EVALUATION_WEIGHT)
+                            ),
+                        }),
+                    }
                 });
             match compiled {
                 Ok(schedule)
@@ -348,6 +446,62 @@ impl Book {
     }
 }
 
+fn thousands_usize(n: usize) -> String {
+    thousands(u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+/// Why `text` is too long for an id, name or reason, if it is.
+fn too_long(text: &str) -> Option<String> {
+    let chars = text.chars().count();
+    (chars > MAX_NAME_CHARS)
+        .then(|| format!("is {chars} characters long; at most {MAX_NAME_CHARS} are allowed"))
+}
+
+/// The start of a long value, for a message.
+fn shortened(text: &str) -> String {
+    let head: String = text.chars().take(40).collect();
+    format!("{head}...")
+}
+
+/// A schedule past [`MAX_SCHEDULES`] or listing more than [`MAX_RULES_PER_SCHEDULE`] rule ids.
+fn check_schedule_size(
+    config: &ScheduleConfig,
+    position: usize,
+    total: usize,
+) -> Result<(), ConfigError> {
+    if let Some(problem) = too_long(&config.name) {
+        return Err(ConfigError::Schedule {
+            schedule: shortened(&config.name),
+            field: "name",
+            value: shortened(&config.name),
+            problem,
+        });
+    }
+    let subject = format!("schedule {:?}", config.name);
+    if position >= MAX_SCHEDULES {
+        return Err(ConfigError::OverLimit {
+            subject,
+            problem: format!(
+                "is schedule number {} of {}; a configuration may hold at most {} schedules",
+                thousands_usize(position + 1),
+                thousands_usize(total),
+                thousands_usize(MAX_SCHEDULES)
+            ),
+        });
+    }
+    if config.rules.len() > MAX_RULES_PER_SCHEDULE {
+        return Err(ConfigError::OverLimit {
+            subject,
+            problem: format!(
+                "lists {} rule ids; a schedule may list at most {}",
+                thousands_usize(config.rules.len()),
+                thousands_usize(MAX_RULES_PER_SCHEDULE)
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// `""` in the plugin's files means "not set".
 fn present(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|s| !s.is_empty())
@@ -376,8 +530,24 @@ fn rule_error(
     }
 }
 
-fn compile_rule(config: &RuleConfig, id: &str) -> Result<Rule, ConfigError> {
+/// Compiles one rule; `spent` is set to the days its COUNT search examined (refused or not).
+fn compile_rule(
+    config: &RuleConfig,
+    id: &str,
+    span: CountSpan,
+    spent: &mut u32,
+) -> Result<Rule, ConfigError> {
     let err = |field, value: &str, problem: &str| rule_error(config, id, field, value, problem);
+    let texts = [
+        ("id", Some(id)),
+        ("name", Some(config.name.as_str())),
+        ("closedReason", config.closed_reason.as_deref()),
+    ];
+    for (field, text) in texts {
+        if let Some(problem) = text.and_then(too_long) {
+            return Err(err(field, &shortened(text.unwrap_or_default()), &problem));
+        }
+    }
     let date = |field, value: Option<&str>| -> Result<Option<NaiveDate>, ConfigError> {
         value
             .map(|v| {
@@ -442,8 +612,14 @@ fn compile_rule(config: &RuleConfig, id: &str) -> Result<Rule, ConfigError> {
 
     let recurrence = present(&config.date_rrule)
         .map(|text| {
-            Recurrence::parse(text, start_date)
-                .map_err(|e| err("dateRRule", text, &format!("is invalid: {e}")))
+            Recurrence::parse_within(text, start_date, span)
+                .inspect(|r| *spent = r.count_span_days())
+                .map_err(|e| {
+                    if matches!(e, RRuleError::CountTooCostly { .. }) {
+                        *spent = span.days();
+                    }
+                    err("dateRRule", text, &format!("is invalid: {e}"))
+                })
         })
         .transpose()?;
 
@@ -468,13 +644,12 @@ fn compile_schedule(
     config: ScheduleConfig,
     index: &HashMap<String, Result<usize, String>>,
     rules: &[Rule],
+    zones: &mut ZoneCache,
     warnings: &mut Vec<String>,
 ) -> Result<Schedule, ConfigError> {
-    let tz: Tz = config
-        .time_zone
-        .trim()
-        .parse()
-        .map_err(|_| ConfigError::Schedule {
+    let tz = zones
+        .get(config.time_zone.trim())
+        .ok_or_else(|| ConfigError::Schedule {
             schedule: config.name.clone(),
             field: "timeZone",
             value: config.time_zone.clone(),
@@ -514,4 +689,221 @@ fn compile_schedule(
         rules: ids,
         boundaries,
     })
+}
+
+#[cfg(test)]
+mod limit_tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rule(id: &str, rrule: &str, start: Option<&str>) -> serde_json::Value {
+        let mut r =
+            json!({"id": id, "name": format!("Rule {id}"), "isOpen": false, "dateRRule": rrule});
+        if let Some(start) = start {
+            r["startDate"] = json!(start);
+        }
+        r
+    }
+
+    fn schedule(name: &str, rules: &[String]) -> serde_json::Value {
+        json!({"name": name, "timeZone": "America/New_York", "rules": rules})
+    }
+
+    fn document(rules: Vec<serde_json::Value>, schedules: Vec<serde_json::Value>) -> String {
+        json!({"rules": rules, "schedules": schedules}).to_string()
+    }
+
+    const FRIDAY_13: &str = "RRULE:FREQ=DAILY;COUNT=10000;BYMONTHDAY=13;BYDAY=FR";
+
+    #[test]
+    fn sixty_costly_count_rules_are_refused_naming_the_rule_and_the_limit() {
+        let rules: Vec<_> = (1..=60)
+            .map(|i| rule(&format!("r{i}"), FRIDAY_13, Some("2024-01-01")))
+            .collect();
+        let ids: Vec<String> = (1..=60).map(|i| format!("r{i}")).collect();
+        let text = document(rules, vec![schedule("Support", &ids[..50])]);
+        let e = Book::from_json(&text).unwrap_err();
+        assert_eq!(e.code(), "invalid_rule");
+        let message = e.to_string();
+        assert!(
+            message.starts_with(&format!(
+                "rule \"Rule r1\" (id \"r1\"): dateRRule \"{FRIDAY_13}\" is invalid: COUNT=10000 \
+                 is too costly"
+            )),
+            "{message}"
+        );
+        assert!(
+            message.contains("a rule may span at most 36,600 days"),
+            "{message}"
+        );
+        let problems = Book::validate(&text);
+        assert_eq!(problems.len(), 60);
+        // The first search uses 36,600 of the configuration's 40,000 days, the second what is
+        // left, and every later one is refused without a search.
+        assert!(
+            problems[1].to_string().contains("leave 3,400"),
+            "{}",
+            problems[1]
+        );
+        assert!(
+            problems[2].to_string().contains("leave 0;"),
+            "{}",
+            problems[2]
+        );
+        assert!(problems[59].to_string().contains("(id \"r60\")"));
+    }
+
+    #[test]
+    fn count_rules_share_the_configuration_allowance() {
+        // Four daily COUNT=10000 rules span 40,000 days: the fifth is one too many.
+        let rules: Vec<_> = (1..=5)
+            .map(|i| {
+                rule(
+                    &format!("d{i}"),
+                    "FREQ=DAILY;COUNT=10000",
+                    Some("2024-01-01"),
+                )
+            })
+            .collect();
+        let problems = Book::validate(&document(rules.clone(), vec![]));
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        let message = problems[0].to_string();
+        assert!(
+            message.starts_with("rule \"Rule d5\" (id \"d5\")"),
+            "{message}"
+        );
+        assert!(
+            message.contains(
+                "the COUNT rules of a configuration may span 40,000 days in all, of which the \
+                 rules before this one leave 0"
+            ),
+            "{message}"
+        );
+        assert!(Book::validate(&document(rules[..4].to_vec(), vec![])).is_empty());
+    }
+
+    #[test]
+    fn a_deployed_config_past_the_count_allowance_fails_open_only_where_used() {
+        let mut rules: Vec<_> = (1..=3)
+            .map(|i| rule(&format!("r{i}"), FRIDAY_13, Some("2024-01-01")))
+            .collect();
+        rules.push(rule("weekend", "FREQ=WEEKLY;BYDAY=SA,SU", None));
+        let text = document(
+            rules,
+            vec![
+                schedule("Costly", &["r2".to_string()]),
+                schedule("Fine", &["weekend".to_string()]),
+            ],
+        );
+        let book = Book::load(&text);
+        assert_eq!(book.problems().len(), 3);
+        assert!(book.broken("Costly").is_some());
+        assert!(book.broken("Fine").is_none());
+    }
+
+    #[test]
+    fn rules_and_schedules_are_counted() {
+        let rules: Vec<_> = (1..=MAX_RULES + 1)
+            .map(|i| rule(&format!("r{i}"), "FREQ=WEEKLY;BYDAY=MO", None))
+            .collect();
+        let problems = Book::validate(&document(rules.clone(), vec![]));
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].code(), "over_limit");
+        assert_eq!(
+            problems[0].to_string(),
+            "rule \"Rule r251\" (id \"r251\"): is rule number 251 of 251; a configuration may \
+             hold at most 250 rules"
+        );
+
+        let ids: Vec<String> = (1..=MAX_RULES_PER_SCHEDULE + 1)
+            .map(|i| format!("r{i}"))
+            .collect();
+        let problems = Book::validate(&document(
+            rules[..MAX_RULES].to_vec(),
+            vec![schedule("Big", &ids)],
+        ));
+        assert_eq!(problems.len(), 1);
+        assert_eq!(
+            problems[0].to_string(),
+            "schedule \"Big\": lists 101 rule ids; a schedule may list at most 100"
+        );
+
+        let schedules: Vec<_> = (1..=MAX_SCHEDULES + 1)
+            .map(|i| schedule(&format!("S{i}"), &ids[..1]))
+            .collect();
+        let problems = Book::validate(&document(rules[..1].to_vec(), schedules));
+        assert_eq!(problems.len(), 1);
+        assert_eq!(
+            problems[0].to_string(),
+            "schedule \"S101\": is schedule number 101 of 101; a configuration may hold at most \
+             100 schedules"
+        );
+    }
+
+    #[test]
+    fn bysetpos_rules_weigh_their_period() {
+        let rules = vec![
+            rule(
+                "last-workday",
+                "FREQ=YEARLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1",
+                None,
+            ),
+            rule("plain", "FREQ=WEEKLY;BYDAY=MO", None),
+        ];
+        let uses = |id: &str| vec![id.to_string()];
+        // 3 x 732 = 2,196, then a fourth yearly BYSETPOS schedule passes 2,500.
+        let mut schedules: Vec<_> = (1..=4)
+            .map(|i| schedule(&format!("Y{i}"), &uses("last-workday")))
+            .collect();
+        schedules.push(schedule("P", &uses("plain")));
+        let problems = Book::validate(&document(rules, schedules));
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(
+            problems[0].to_string(),
+            "schedule \"Y4\": its rules weigh 732 to evaluate and the schedules before it leave \
+             304 of the 2,500 a configuration may use (a rule weighs 1, or with BYSETPOS twice \
+             its FREQ period in days); use fewer rules, or rules without BYSETPOS"
+        );
+    }
+
+    #[test]
+    fn the_document_size_is_capped() {
+        let rules: Vec<_> = (0..5_000)
+            .map(|i| json!({"id": format!("{i:0>90}"), "name": "x", "isOpen": true}))
+            .collect();
+        let text = document(rules, vec![]);
+        let problems = Book::validate(&text);
+        assert_eq!(problems.len(), 1);
+        assert!(
+            problems[0].to_string().starts_with("the configuration: is 625,026 bytes of JSON (as stored, pretty-printed); at most 250,000"),
+            "{}",
+            problems[0]
+        );
+        assert!(Book::load(&text).broken("any").is_some());
+    }
+
+    #[test]
+    fn names_are_at_most_100_characters() {
+        let long = "n".repeat(101);
+        let problems = Book::validate(&document(
+            vec![json!({"id": "a", "name": long, "isOpen": false, "closedReason": "ok"})],
+            vec![json!({"name": "s".repeat(101), "timeZone": "UTC", "rules": []})],
+        ));
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert_eq!(
+            problems[0].to_string(),
+            format!(
+                "rule \"{long}\" (id \"a\"): name \"{}...\" is 101 characters long; at most 100 \
+                 are allowed",
+                "n".repeat(40)
+            )
+        );
+        assert!(problems[1].to_string().contains("is 101 characters long"));
+        let fine = "é".repeat(100);
+        assert!(Book::validate(&document(
+            vec![json!({"id": fine, "name": fine, "isOpen": false, "closedReason": fine})],
+            vec![]
+        ))
+        .is_empty());
+    }
 }

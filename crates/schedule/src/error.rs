@@ -27,6 +27,10 @@ pub enum ConfigError {
     /// A schedule that is not shaped like one.
     #[error("schedule {schedule}: not valid JSON for a schedule: {problem}")]
     ScheduleShape { schedule: String, problem: String },
+    /// A rule or schedule past one of the limits on what a configuration may cost
+    /// (see `config::Limits`).
+    #[error("{subject}: {problem}")]
+    OverLimit { subject: String, problem: String },
     /// A schedule whose rule list names an invalid rule: it cannot be evaluated.
     #[error("schedule {schedule:?} uses an invalid rule: {cause}")]
     UsesBrokenRule { schedule: String, cause: String },
@@ -40,6 +44,7 @@ impl ConfigError {
             ConfigError::Schedule { .. } | ConfigError::ScheduleShape { .. } => "invalid_schedule",
             ConfigError::RuleShape { .. } => "invalid_rule",
             ConfigError::UsesBrokenRule { .. } => "uses_invalid_rule",
+            ConfigError::OverLimit { .. } => "over_limit",
         }
     }
 }

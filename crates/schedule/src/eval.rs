@@ -1,12 +1,12 @@
 //! Evaluation: open or closed at an instant, which rule decided, and when that next changes.
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
-use chrono_tz::Tz;
 use serde::Serialize;
 
 use crate::config::{Book, Rule, Schedule};
 use crate::error::CheckError;
 use crate::time::{format_rfc3339, minute_of_day, offset_at, When};
+use crate::zone::Zone;
 
 /// How far ahead [`Answer::next_change`] looks.
 pub const NEXT_CHANGE_HORIZON_DAYS: i64 = 31;
@@ -80,7 +80,7 @@ impl Book {
     /// Open or closed, and why: the published `{isOpen, closedReason}`.
     pub fn status(&self, name: &str, when: When) -> Result<Status<'_>, CheckError> {
         let schedule = self.schedule(name)?;
-        let wall = local_wall(schedule.tz, when.instant(schedule.tz));
+        let wall = local_wall(&schedule.tz, when.instant(&schedule.tz));
         let d = self.decide_at(schedule, wall);
         Ok(Status {
             is_open: d.is_open,
@@ -91,8 +91,8 @@ impl Book {
     /// The whole answer, with the deciding rule and the next change.
     pub fn answer(&self, name: &str, when: When) -> Result<Answer<'_>, CheckError> {
         let schedule = self.schedule(name)?;
-        let now = when.instant(schedule.tz);
-        let d = self.decide_at(schedule, local_wall(schedule.tz, now));
+        let now = when.instant(&schedule.tz);
+        let d = self.decide_at(schedule, local_wall(&schedule.tz, now));
         let next_change = if schedule.manual_close {
             None
         } else {
@@ -101,7 +101,7 @@ impl Book {
                 .and_then(|limit| {
                     self.next_change(schedule, now, limit, |x: &Decision| x.is_open != d.is_open)
                 })
-                .map(|t| format_rfc3339(t, schedule.tz))
+                .map(|t| format_rfc3339(t, &schedule.tz))
         };
         Ok(Answer {
             is_open: d.is_open,
@@ -243,7 +243,7 @@ impl Book {
         limit: DateTime<Utc>,
         differs: impl Fn(&Decision) -> bool + Copy,
     ) -> Option<DateTime<Utc>> {
-        let tz = schedule.tz;
+        let tz = &schedule.tz;
         let mut start = now;
         while start < limit {
             let offset = offset_at(tz, start);
@@ -295,14 +295,14 @@ impl Book {
     }
 }
 
-pub(crate) fn local_wall(tz: Tz, t: DateTime<Utc>) -> NaiveDateTime {
-    t.with_timezone(&tz).naive_local()
+pub(crate) fn local_wall(tz: &Zone, t: DateTime<Utc>) -> NaiveDateTime {
+    tz.wall_at(t)
 }
 
 /// The first instant after `start` (at most `limit`) whose UTC offset differs from `start`'s.
 /// Transitions happen on whole seconds, and the answer is exactly that second: a boundary a
 /// fraction of a second off would let a wall time of the old offset leak past the transition.
-fn next_offset_change(tz: Tz, start: DateTime<Utc>, limit: DateTime<Utc>) -> DateTime<Utc> {
+fn next_offset_change(tz: &Zone, start: DateTime<Utc>, limit: DateTime<Utc>) -> DateTime<Utc> {
     let offset = offset_at(tz, start);
     let has_old_offset = |seconds: i64| {
         DateTime::from_timestamp(seconds, 0).is_none_or(|t| offset_at(tz, t) == offset)

@@ -63,6 +63,7 @@ mod eval;
 pub mod publishing;
 pub mod rrule;
 mod time;
+pub mod zone;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;

@@ -45,8 +45,13 @@
 //!   dateutil, the first `WEEKLY` period starts at DTSTART rather than at the week's start.
 //! - **UNTIL** ends the rule: only its *date* counts, and that date is included, whatever time of
 //!   day it carries (`UNTIL=20241231T000000Z` still includes 31 December 2024).
-//! - **COUNT** keeps the first n occurrences from DTSTART. They are computed when the rule is
-//!   parsed (at most 10,000 of them, searched for up to the end of year 9999).
+//! - **COUNT** keeps the first n occurrences from DTSTART (n at most 10,000). They are computed
+//!   when the rule is parsed, by walking the calendar from DTSTART, so they must all fall within
+//!   [`MAX_COUNT_SPAN_DAYS`] (36,600 days, about 100 years) of it: a rule whose COUNT is not
+//!   reached by then (`FREQ=DAILY;COUNT=10000;BYMONTHDAY=13;BYDAY=FR` would need some 5,800
+//!   years, a rule that never occurs forever) is refused, saying how many occurrences fall
+//!   within the span. A configuration caps the days its COUNT rules span in all (see
+//!   [`crate::config`]).
 //!
 //! # Anchoring
 //!
@@ -76,12 +81,11 @@ use chrono::{Datelike, Days, NaiveDate};
 /// The largest accepted `COUNT`: its occurrences are kept in memory.
 const MAX_COUNT: u32 = 10_000;
 
-/// COUNT occurrences are searched for up to the end of this year.
-const LAST_SCANNED_YEAR: i32 = 9999;
-
-/// How many candidate dates the search for COUNT occurrences may examine. It bounds the work of
-/// rules whose filters rarely (or never) match; occurrences beyond it are not found.
-const COUNT_SCAN_BUDGET: u32 = 4_000_000;
+/// COUNT's occurrences are found when the rule is parsed, by walking the calendar from DTSTART,
+/// so a rule's COUNT must be reached within this many days of DTSTART (about 100 years): the walk
+/// examines at most one date per day of it. A rare pattern with a large COUNT (10,000 Fridays the
+/// 13th need some 5,800 years) is refused instead of costing seconds when a config loads.
+pub const MAX_COUNT_SPAN_DAYS: u32 = 36_600;
 
 /// A parsed, validated recurrence rule whose occurrences are whole dates.
 #[derive(Debug, Clone, PartialEq)]
@@ -96,6 +100,8 @@ pub struct Recurrence {
     set_pos: Option<Box<SetPos>>,
     /// With COUNT: all the occurrences, sorted.
     occurrences: Option<Vec<NaiveDate>>,
+    /// With COUNT: days from DTSTART to the last occurrence, the work its expansion took.
+    count_span_days: u32,
 }
 
 /// Why a `dateRRule` was rejected. Each message names the offending part and value and says what
@@ -164,6 +170,22 @@ pub enum RRuleError {
     NeedsStart { reason: String },
     #[error("UNTIL {until} is before the start date {start}, so the rule would never occur")]
     UntilBeforeStart { until: NaiveDate, start: NaiveDate },
+    /// COUNT is not reached within the days the rule may span (see [`MAX_COUNT_SPAN_DAYS`]).
+    #[error(
+        "COUNT={count} is too costly: its occurrences are found when the configuration loads, \
+         by walking the calendar from the start date {start}, and {limit}; only {found} \
+         occurrence{plural} fall{verb} within that span (up to {last}). Lower COUNT, or end the \
+         rule with UNTIL instead"
+    )]
+    CountTooCostly {
+        count: u32,
+        start: NaiveDate,
+        found: usize,
+        last: NaiveDate,
+        limit: String,
+        plural: &'static str,
+        verb: &'static str,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -311,11 +333,43 @@ impl Recurrence {
     /// part of DTSTART matters).
     ///
     /// `start_date` (the rule's startDate) is DTSTART when given and overrides one in the text.
+    ///
+    /// A COUNT must be reached within [`MAX_COUNT_SPAN_DAYS`] of DTSTART.
     pub fn parse(text: &str, start_date: Option<NaiveDate>) -> Result<Recurrence, RRuleError> {
+        Recurrence::parse_within(text, start_date, CountSpan::per_rule())
+    }
+
+    /// [`Recurrence::parse`] with a COUNT span chosen by the caller, e.g. what remains of a
+    /// configuration's allowance (never more than [`MAX_COUNT_SPAN_DAYS`]).
+    pub fn parse_within(
+        text: &str,
+        start_date: Option<NaiveDate>,
+        span: CountSpan,
+    ) -> Result<Recurrence, RRuleError> {
         let (start_line, rule_text) = split_lines(text)?;
         let text_start = start_line.map(parse_start_line).transpose()?;
         let rule = parse_parts(rule_text)?;
-        build(rule, start_date.or(text_start))
+        build(rule, start_date.or(text_start), span)
+    }
+
+    /// Days from DTSTART to the last occurrence when the rule has a COUNT (what finding its
+    /// occurrences cost), else 0.
+    pub fn count_span_days(&self) -> u32 {
+        self.count_span_days
+    }
+
+    /// How many dates one [`Recurrence::contains`] may examine: 1, or with BYSETPOS up to twice
+    /// the FREQ period's length (positions are counted within the period).
+    pub fn evaluation_weight(&self) -> u32 {
+        match (&self.set_pos, self.occurrences.is_some()) {
+            (Some(_), false) => match self.freq {
+                Freq::Daily => 2,
+                Freq::Weekly => 14,
+                Freq::Monthly => 62,
+                Freq::Yearly => 732,
+            },
+            _ => 1,
+        }
     }
 
     /// Whether `date` is an occurrence.
@@ -478,14 +532,14 @@ impl Recurrence {
         }
     }
 
-    /// The first `count` occurrences from `start`, walking the kept periods in order.
-    fn first_occurrences(&self, start: NaiveDate, count: u32) -> Vec<NaiveDate> {
+    /// The first `count` occurrences from `start` up to `end` (inclusive), walking the kept
+    /// periods in order; fewer when `end` comes first. Each period is examined whole, so that
+    /// BYSETPOS positions count the same dates as they do in [`Recurrence::contains`].
+    fn first_occurrences(&self, start: NaiveDate, end: NaiveDate, count: u32) -> Vec<NaiveDate> {
         let count = count as usize;
         let mut found = Vec::with_capacity(count.min(1024));
-        let Some(end) = NaiveDate::from_ymd_opt(LAST_SCANNED_YEAR, 12, 31) else {
-            return found;
-        };
-        let mut budget = COUNT_SCAN_BUDGET;
+        // Examined dates: at most the span plus a period on either side; a backstop only.
+        let mut budget = MAX_COUNT_SPAN_DAYS.saturating_add(800);
         let mut period = self.period_of(start);
         let mut in_period = Vec::new();
         while let Some((first, last)) = period {
@@ -493,14 +547,14 @@ impl Recurrence {
                 break;
             }
             in_period.clear();
-            self.scan(first, last.min(end), &mut budget, |d| {
+            self.scan(first, last, &mut budget, |d| {
                 in_period.push(d);
                 true
             });
             let len = u32::try_from(in_period.len()).unwrap_or(u32::MAX);
             for (index, &date) in (0u32..).zip(in_period.iter()) {
                 let picked = self.set_pos.as_ref().is_none_or(|p| p.picks(index, len));
-                if picked && date >= start {
+                if picked && date >= start && date <= end {
                     found.push(date);
                     if found.len() == count {
                         return found;
@@ -856,7 +910,75 @@ fn parse_day_spec(item: &str) -> Option<DaySpec> {
 // ---------------------------------------------------------------------------------------------
 // Validation and construction
 
-fn build(raw: RawRule, start: Option<NaiveDate>) -> Result<Recurrence, RRuleError> {
+/// How many days from DTSTART a COUNT rule may span, and why (for the message when it is not
+/// enough).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CountSpan {
+    days: u32,
+    /// Days a whole configuration allows, when that is what binds.
+    config_total: Option<u32>,
+}
+
+impl CountSpan {
+    /// A rule on its own: [`MAX_COUNT_SPAN_DAYS`].
+    pub fn per_rule() -> CountSpan {
+        CountSpan {
+            days: MAX_COUNT_SPAN_DAYS,
+            config_total: None,
+        }
+    }
+
+    /// What is left of a configuration's `total` allowance (`left` days) for one more rule.
+    pub fn config_remainder(left: u32, total: u32) -> CountSpan {
+        if left >= MAX_COUNT_SPAN_DAYS {
+            CountSpan::per_rule()
+        } else {
+            CountSpan {
+                days: left,
+                config_total: Some(total),
+            }
+        }
+    }
+
+    /// The days a COUNT rule may span under this allowance (what a refused one examined).
+    pub fn days(self) -> u32 {
+        self.days.min(MAX_COUNT_SPAN_DAYS)
+    }
+
+    fn describe(self, days: u32) -> String {
+        match self.config_total {
+            None => format!(
+                "a rule may span at most {} days (about 100 years)",
+                thousands(days)
+            ),
+            Some(total) => format!(
+                "the COUNT rules of a configuration may span {} days in all, of which the rules \
+                 before this one leave {}",
+                thousands(total),
+                thousands(days)
+            ),
+        }
+    }
+}
+
+/// `36600` as `36,600`.
+pub fn thousands(n: u32) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn build(
+    raw: RawRule,
+    start: Option<NaiveDate>,
+    span: CountSpan,
+) -> Result<Recurrence, RRuleError> {
     let freq = raw.freq.ok_or(RRuleError::MissingFreq)?;
     if raw.count.is_some() && raw.until.is_some() {
         return Err(RRuleError::CountAndUntil);
@@ -1050,9 +1172,40 @@ fn build(raw: RawRule, start: Option<NaiveDate>) -> Result<Recurrence, RRuleErro
         filter,
         set_pos,
         occurrences: None,
+        count_span_days: 0,
     };
     if let (Some(count), Some(start)) = (raw.count, start) {
-        recurrence.occurrences = Some(recurrence.first_occurrences(start, count));
+        let days = span.days.min(MAX_COUNT_SPAN_DAYS);
+        // The last date the walk may reach (the span counts DTSTART as its first day).
+        let (end, occurrences) = match days.checked_sub(1) {
+            Some(more) => {
+                let end = start
+                    .checked_add_days(Days::new(u64::from(more)))
+                    .unwrap_or(NaiveDate::MAX);
+                (end, recurrence.first_occurrences(start, end, count))
+            }
+            // Nothing left to search: the span ends before DTSTART.
+            None => (start.pred_opt().unwrap_or(start), Vec::new()),
+        };
+        match occurrences.last() {
+            Some(&last) if occurrences.len() == count as usize => {
+                recurrence.count_span_days =
+                    u32::try_from(day_number(last) - day_number(start) + 1).unwrap_or(u32::MAX);
+            }
+            _ => {
+                let found = occurrences.len();
+                return Err(RRuleError::CountTooCostly {
+                    count,
+                    start,
+                    found,
+                    last: end,
+                    limit: span.describe(days),
+                    plural: if found == 1 { "" } else { "s" },
+                    verb: if found == 1 { "s" } else { "" },
+                });
+            }
+        }
+        recurrence.occurrences = Some(occurrences);
     }
     Ok(recurrence)
 }
@@ -1590,12 +1743,82 @@ mod tests {
             between(&r, date(2024, 1, 1), date(2024, 12, 31)),
             [date(2024, 1, 31), date(2024, 2, 29)]
         );
-        // A rule that never matches ends the search without finding anything.
-        let r = rule(
-            "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30;COUNT=3",
-            Some(date(2024, 1, 1)),
+        assert_eq!(r.count_span_days(), 60);
+    }
+
+    #[test]
+    fn count_must_be_reached_within_the_span() {
+        // The issue's rule: 10,000 Fridays the 13th need about 5,800 years.
+        let start = Some(date(2024, 1, 1));
+        let e = Recurrence::parse("RRULE:FREQ=DAILY;COUNT=10000;BYMONTHDAY=13;BYDAY=FR", start)
+            .unwrap_err();
+        assert!(
+            matches!(e, RRuleError::CountTooCostly { found: 172, .. }),
+            "{e}"
         );
-        assert_eq!(r.occurrences.as_deref(), Some(&[][..]));
+        assert_eq!(
+            e.to_string(),
+            "COUNT=10000 is too costly: its occurrences are found when the configuration loads, \
+             by walking the calendar from the start date 2024-01-01, and a rule may span at most \
+             36,600 days (about 100 years); only 172 occurrences fall within that span (up to \
+             2124-03-16). Lower COUNT, or end the rule with UNTIL instead"
+        );
+        // A rule that never occurs is refused too, instead of searching to year 9999.
+        let e =
+            Recurrence::parse("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30;COUNT=3", start).unwrap_err();
+        assert!(
+            matches!(e, RRuleError::CountTooCostly { found: 0, .. }),
+            "{e}"
+        );
+        // At the edge: the 5,229th Monday from Monday 2024-01-01 is its day 36,597, the next
+        // one would be beyond day 36,600.
+        let r = rule("FREQ=WEEKLY;BYDAY=MO;COUNT=5229", Some(date(2024, 1, 1)));
+        assert_eq!(r.count_span_days(), 5228 * 7 + 1);
+        assert!(Recurrence::parse("FREQ=WEEKLY;BYDAY=MO;COUNT=5230", start).is_err());
+        // A configuration's remainder binds with its own message.
+        let e = Recurrence::parse_within(
+            "FREQ=DAILY;COUNT=100",
+            start,
+            CountSpan::config_remainder(40, 100_000),
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains(
+                "the COUNT rules of a configuration may span 100,000 days in all, of which the \
+                 rules before this one leave 40; only 40 occurrences fall within that span"
+            ),
+            "{e}"
+        );
+        let r = Recurrence::parse_within(
+            "FREQ=DAILY;COUNT=40",
+            start,
+            CountSpan::config_remainder(40, 100_000),
+        )
+        .unwrap();
+        assert_eq!(r.count_span_days(), 40);
+        assert_eq!(rule("FREQ=DAILY", None).count_span_days(), 0);
+    }
+
+    #[test]
+    fn evaluation_weight_counts_the_dates_bysetpos_examines() {
+        assert_eq!(rule("FREQ=WEEKLY;BYDAY=MO", None).evaluation_weight(), 1);
+        assert_eq!(
+            rule("FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1", None).evaluation_weight(),
+            62
+        );
+        assert_eq!(
+            rule("FREQ=YEARLY;BYMONTHDAY=1;BYSETPOS=2", None).evaluation_weight(),
+            732
+        );
+        // With COUNT the occurrences are listed: a binary search.
+        assert_eq!(
+            rule(
+                "FREQ=YEARLY;BYMONTHDAY=1;BYSETPOS=2;COUNT=3",
+                Some(date(2024, 1, 1))
+            )
+            .evaluation_weight(),
+            1
+        );
     }
 
     #[test]
@@ -1826,10 +2049,10 @@ mod tests {
             "FREQ=YEARLY;BYYEARDAY=-366,366;BYSETPOS=-1",
             "FREQ=YEARLY;BYDAY=-53MO,53SU",
             "FREQ=DAILY;COUNT=10000",
-            "FREQ=YEARLY;COUNT=50;INTERVAL=4294967295",
-            "FREQ=MONTHLY;COUNT=50;INTERVAL=4294967295",
-            "FREQ=WEEKLY;COUNT=50;INTERVAL=4294967295",
-            "FREQ=DAILY;COUNT=50;INTERVAL=4294967295",
+            "FREQ=YEARLY;COUNT=1;INTERVAL=4294967295",
+            "FREQ=MONTHLY;COUNT=1;INTERVAL=4294967295",
+            "FREQ=WEEKLY;COUNT=1;INTERVAL=4294967295",
+            "FREQ=DAILY;COUNT=1;INTERVAL=4294967295",
         ];
         let edges = [
             NaiveDate::MIN,
@@ -1840,7 +2063,11 @@ mod tests {
         ];
         for text in rules {
             for start in edges {
-                let r = rule(text, Some(start));
+                // Near the end of the calendar a COUNT may not be reached: refused, no panic.
+                let Ok(r) = Recurrence::parse(text, Some(start)) else {
+                    assert!(text.contains("COUNT"), "{text} from {start}");
+                    continue;
+                };
                 for day in edges {
                     let _ = r.contains(day);
                 }

@@ -1,13 +1,10 @@
 //! Wall clocks and instants: parsing `HH:MM`, dates and `simulate`, and turning a schedule-local
 //! wall time into an instant.
 
-use chrono::{
-    DateTime, Datelike, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, Offset, TimeZone,
-    Timelike, Utc,
-};
-use chrono_tz::Tz;
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
 
 use crate::error::CheckError;
+use crate::zone::Zone;
 
 /// Minutes in a day; also the value of `"24:00"`.
 pub const DAY_MINUTES: u16 = 1440;
@@ -31,10 +28,10 @@ impl When {
     }
 
     /// The instant this moment is in `tz`.
-    pub fn instant(self, tz: Tz) -> DateTime<Utc> {
+    pub fn instant(self, tz: &Zone) -> DateTime<Utc> {
         match self {
             When::Instant(t) => t,
-            When::Wall(wall) => wall_to_instant(tz, wall),
+            When::Wall(wall) => tz.instant_of(wall),
         }
     }
 }
@@ -122,29 +119,9 @@ fn digits(bytes: &[u8]) -> Option<u32> {
     Some(bytes.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
 }
 
-/// The instant at which `tz`'s wall clock shows `wall`: a gap moves forward by its length, a fold
-/// takes the earlier instant (jiff's `compatible`, luxon's behaviour).
-pub fn wall_to_instant(tz: Tz, wall: NaiveDateTime) -> DateTime<Utc> {
-    match tz.from_local_datetime(&wall) {
-        LocalResult::Single(t) => t.with_timezone(&Utc),
-        LocalResult::Ambiguous(earlier, _) => earlier.with_timezone(&Utc),
-        LocalResult::None => {
-            // In a gap: read the wall time with the offset in force just before the gap.
-            let before = wall_minus_day_offset(tz, wall);
-            (wall - chrono::Duration::seconds(i64::from(before.local_minus_utc()))).and_utc()
-        }
-    }
-}
-
-fn wall_minus_day_offset(tz: Tz, wall: NaiveDateTime) -> FixedOffset {
-    // A day earlier is before any gap (gaps are hours long), and in the same offset regime.
-    let probe = wall - chrono::Duration::days(1);
-    tz.offset_from_utc_datetime(&probe).fix()
-}
-
 /// The UTC offset `tz` has at `t`.
-pub fn offset_at(tz: Tz, t: DateTime<Utc>) -> FixedOffset {
-    tz.offset_from_utc_datetime(&t.naive_utc()).fix()
+pub fn offset_at(tz: &Zone, t: DateTime<Utc>) -> FixedOffset {
+    tz.offset_at(t)
 }
 
 /// `HH:MM` as minutes since midnight, `"24:00"` included; `None` when not a time.
@@ -179,9 +156,10 @@ pub fn minute_of_day(wall: NaiveDateTime) -> u16 {
 }
 
 /// RFC 3339 with the offset, to the second: `2024-12-26T09:00:00-05:00`.
-pub fn format_rfc3339(t: DateTime<Utc>, tz: Tz) -> String {
-    let local = t.with_timezone(&tz);
-    let offset = local.offset().fix().local_minus_utc();
+pub fn format_rfc3339(t: DateTime<Utc>, tz: &Zone) -> String {
+    let fixed = tz.offset_at(t);
+    let local = t.with_timezone(&fixed);
+    let offset = fixed.local_minus_utc();
     let (sign, offset) = if offset < 0 {
         ('-', -offset)
     } else {
@@ -264,21 +242,5 @@ mod tests {
         ] {
             assert!(parse_simulate(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn gaps_move_forward_and_folds_take_the_earlier_instant() {
-        let tz: Tz = "America/Chicago".parse().unwrap();
-        let wall = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M").unwrap();
-        // 2024-03-10 02:30 does not exist in Chicago: it is read as 03:30 CDT (08:30Z).
-        assert_eq!(
-            wall_to_instant(tz, wall("2024-03-10T02:30")),
-            wall("2024-03-10T08:30").and_utc()
-        );
-        // 2024-11-03 01:30 happens twice: the first one, CDT (06:30Z).
-        assert_eq!(
-            wall_to_instant(tz, wall("2024-11-03T01:30")),
-            wall("2024-11-03T06:30").and_utc()
-        );
     }
 }
