@@ -265,6 +265,17 @@ fn duplicates_need_no_write_and_late_events_complete_the_picture() {
         "a redelivered event writes nothing"
     );
     assert_eq!(store, before);
+    // The record of each event says it knows it (a shim can skip the write before trying).
+    let names = BTreeMap::new();
+    for v in &events {
+        let e = read_event(v, &names, &c.disposition_attribute).unwrap();
+        let at = place(&c, &e, 0);
+        let r = Record::from_value(&store[&(at.map, at.key)]).unwrap();
+        assert!(r.knows(&e), "{v}");
+    }
+    // The map of an agent is fixed by its SID: records written before stay where they are read.
+    assert_eq!(record::map_name(&c, WK1), "agentHistory.0");
+    assert_eq!(record::map_name(&c, WK2), "agentHistory.1");
     // Reversed order into an empty store: the same items, byte for byte.
     let mut reversed = BTreeMap::new();
     let rev: Vec<Value> = events.iter().rev().cloned().collect();
