@@ -1,0 +1,101 @@
+//! Errors: a stable `code`, the HTTP status a function answers with, and the parameter or
+//! environment variable at fault (the queue history's shape, through the shared `wasm-face`).
+
+use thiserror::Error;
+use wasm_face::FaceError;
+
+/// Why a request or the configuration was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum AgentHistoryError {
+    /// An environment variable (`AGENT_HISTORY_*`, `QUEUE_STATS_TIME_ZONE`) cannot work.
+    #[error("{variable}={value:?} {problem}")]
+    Config {
+        variable: &'static str,
+        value: String,
+        problem: String,
+    },
+    /// A request parameter (`agent`, `from`, `to`, `range`, `by`) is wrong.
+    #[error("{parameter}={value:?} {problem}")]
+    Parameter {
+        parameter: &'static str,
+        value: String,
+        problem: String,
+    },
+    /// The caller's own input (the current instant) is unusable.
+    #[error("{0}")]
+    Input(String),
+}
+
+impl AgentHistoryError {
+    pub(crate) fn config(variable: &'static str, value: &str, problem: impl Into<String>) -> Self {
+        AgentHistoryError::Config {
+            variable,
+            value: value.to_string(),
+            problem: problem.into(),
+        }
+    }
+
+    pub(crate) fn parameter(
+        parameter: &'static str,
+        value: &str,
+        problem: impl Into<String>,
+    ) -> Self {
+        AgentHistoryError::Parameter {
+            parameter,
+            value: value.to_string(),
+            problem: problem.into(),
+        }
+    }
+}
+
+/// The queue history's time parsing reports its own error type; its shape is the same.
+impl From<history::HistoryError> for AgentHistoryError {
+    fn from(e: history::HistoryError) -> Self {
+        match e {
+            history::HistoryError::Config {
+                variable,
+                value,
+                problem,
+            } => AgentHistoryError::Config {
+                variable,
+                value,
+                problem,
+            },
+            history::HistoryError::Parameter {
+                parameter,
+                value,
+                problem,
+            } => AgentHistoryError::Parameter {
+                parameter,
+                value,
+                problem,
+            },
+            history::HistoryError::Input(m) => AgentHistoryError::Input(m),
+        }
+    }
+}
+
+impl FaceError for AgentHistoryError {
+    fn code(&self) -> &'static str {
+        match self {
+            AgentHistoryError::Config { .. } => "invalid_config",
+            AgentHistoryError::Parameter { .. } => "invalid_parameter",
+            AgentHistoryError::Input(_) => "invalid_input",
+        }
+    }
+
+    fn status(&self) -> u16 {
+        match self {
+            AgentHistoryError::Config { .. } => 500,
+            AgentHistoryError::Parameter { .. } | AgentHistoryError::Input(_) => 400,
+        }
+    }
+
+    fn parameter(&self) -> Option<&str> {
+        match self {
+            AgentHistoryError::Config { variable, .. } => Some(variable),
+            AgentHistoryError::Parameter { parameter, .. } => Some(parameter),
+            AgentHistoryError::Input(_) => None,
+        }
+    }
+}
