@@ -85,7 +85,10 @@ function page(records, { key, baseUrl, query = {} }) {
   const pageNo = Math.max(parseInt(query.Page, 10) || 0, 0);
   const start = pageNo * pageSize;
   const slice = records.slice(start, start + pageSize);
-  const url = (n) => `${baseUrl}?PageSize=${pageSize}&Page=${n}`;
+  // Like Twilio's, the page URLs keep the list's filters (Minutes, TaskChannel, ...).
+  const filters = Object.entries(query).filter(([k]) => !['PageSize', 'Page', 'PageToken'].includes(k));
+  const rest = filters.map(([k, v]) => `&${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('');
+  const url = (n) => `${baseUrl}?PageSize=${pageSize}&Page=${n}${rest}`;
   return {
     [key]: slice,
     meta: {

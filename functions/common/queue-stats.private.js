@@ -2,7 +2,9 @@
 // record, change, SLA); this file only performs the TaskRouter reads and Sync writes it asks for.
 //
 //   const { createUpdater } = require(Runtime.getFunctions()['common/queue-stats'].path);
-//   const updater = createUpdater({ qs, client, workspaceSid, syncServiceSid, retry, now });
+//   const updater = createUpdater({ qs, client, workspaceSid, syncServiceSid, retry, now, board });
+//   // board (optional): {serviceSid, reader: {identity, permission}} — the wallboard's statistics
+//   // service (WALLBOARD_SYNC_SID, ACL on): every record is written there too, see below
 //   const summary = await updater.handle(event);   // {plan, taskrouterCalls, syncWrites, skipped, errors}
 //
 // Everything is injected (the wasm instance, the `twilio` client, the retry policy and the clock),
@@ -99,7 +101,7 @@ function createGate({ now, sleep, perSecond }) {
   };
 }
 
-function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) => fn(), now = Date.now, sleep = realSleep, log = () => {} }) {
+function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) => fn(), now = Date.now, sleep = realSleep, log = () => {}, board = null }) {
   const paced = createPacer({ now, sleep, share: BUDGET_SHARE });
   const bulkGate = createGate({ now, sleep, perSecond: BULK_PER_SECOND });
   const layout = qs.layout();
@@ -111,7 +113,92 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) 
   const sync = () => client.sync.v1.services(syncServiceSid);
 
   function counters() {
-    return { taskrouterCalls: 0, syncWrites: 0, syncReads: 0, skipped: 0, errors: [] };
+    return { taskrouterCalls: 0, syncWrites: 0, syncReads: 0, skipped: 0, boardWrites: 0, errors: [] };
+  }
+
+  // The wallboard's copy (docs/wallboard.md): the same objects in the board's own Sync service,
+  // whose budgets are their own, written after Flex's (which the published realtime-stats plugin
+  // reads). The board identity gets its read-only permission on each object once per container
+  // (the objects this container creates included), so minting a board token grants nothing per
+  // queue. A queue this container has not copied yet is copied even when Flex's record is
+  // unchanged (a new board service fills up). A failure here never fails Flex's write.
+  const mirrored = new Set(); // queue SIDs this container copied
+  const granted = new Set(); // `${kind}:${object}` this container granted the board identity
+  const boardSvc = () => client.sync.v1.services(board.serviceSid);
+  const boardWrite = (stats, fn) => ((stats.boardWrites += 1), retry(fn));
+
+  async function boardGrant(stats, kind, object) {
+    if (granted.has(`${kind}:${object}`)) return;
+    const svc = boardSvc();
+    const permission = kind === 'map' ? svc.syncMaps(object).syncMapPermissions(board.reader.identity) : svc.documents(object).documentPermissions(board.reader.identity);
+    await boardWrite(stats, () => permission.update(board.reader.permission));
+    granted.add(`${kind}:${object}`);
+  }
+
+  async function boardItem(stats, map, key, data) {
+    const items = () => boardSvc().syncMaps(map).syncMapItems;
+    try {
+      return await boardWrite(stats, () => boardSvc().syncMaps(map).syncMapItems(key).update({ data }));
+    } catch (err) {
+      if (!notFound(err)) throw err;
+    }
+    try {
+      return await boardWrite(stats, () => items().create({ key, data }));
+    } catch (err) {
+      if (duplicate(err)) return boardWrite(stats, () => boardSvc().syncMaps(map).syncMapItems(key).update({ data }));
+      if (!notFound(err)) throw err;
+    }
+    try {
+      await boardWrite(stats, () => boardSvc().syncMaps.create({ uniqueName: map }));
+    } catch (err) {
+      if (!duplicate(err)) throw err;
+    }
+    return boardWrite(stats, () => items().create({ key, data }));
+  }
+
+  async function boardCopy(stats, sid, { target, record, cost, index }) {
+    try {
+      await paced(`board:${target.object}`, sid, cost, async () => {
+        if (target.kind !== 'document') return boardItem(stats, target.object, sid, record);
+        const doc = () => boardSvc().documents(target.object);
+        try {
+          return await boardWrite(stats, () => doc().update({ data: record }));
+        } catch (err) {
+          if (!notFound(err)) throw err;
+        }
+        try {
+          return await boardWrite(stats, () => boardSvc().documents.create({ uniqueName: target.object, data: record }));
+        } catch (err) {
+          if (!duplicate(err)) throw err;
+          return boardWrite(stats, () => doc().update({ data: record }));
+        }
+      });
+      await boardGrant(stats, target.kind, target.object);
+      if (index && !mirrored.has(sid)) {
+        await paced(`board:${index.map}`, index.key, index.cost, () => boardItem(stats, index.map, index.key, index.data));
+        await boardGrant(stats, 'map', index.map);
+      }
+      mirrored.add(sid);
+    } catch (err) {
+      stats.errors.push(`wallboard copy of ${sid}: ${describe(err)}`);
+    }
+  }
+
+  async function boardRemove(stats, sid) {
+    mirrored.delete(sid);
+    const gone = async (fn) => {
+      try {
+        await boardWrite(stats, fn);
+      } catch (err) {
+        if (!notFound(err)) stats.errors.push(`wallboard copy of ${sid}: ${describe(err)}`);
+      }
+    };
+    if (layout === 'documents') {
+      await gone(() => boardSvc().documents(qs.documentName(sid)).remove());
+      await gone(() => boardSvc().syncMaps(INDEX_MAP).syncMapItems(sid).remove());
+    } else {
+      await gone(() => boardSvc().syncMaps(MAP).syncMapItems(sid).remove());
+    }
   }
 
   async function tr(stats, fn) {
@@ -161,6 +248,11 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) 
   async function perform(stats, sid, plan) {
     if (plan.action === 'skip') {
       stats.skipped += 1;
+      if (board && !mirrored.has(sid) && records.has(sid) && !deleted.has(sid)) {
+        // Flex's record is current; the board's copy may not exist yet: copy it (the crate's plan for a record never written).
+        const fill = qs.writePlan({ queueSid: sid, record: records.get(sid).data, changed: true, known: 'absent', gone: false, deletedHere: false, indexConfirmed: false });
+        if (fill.action === 'write') await boardCopy(stats, sid, fill);
+      }
       return;
     }
     if (plan.action === 'remove') {
@@ -171,6 +263,7 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) 
     const { target, record, mayCreate, cost, index } = plan;
     await paced(target.object, sid, cost, () => storeNow(stats, sid, target, record, mayCreate));
     if (index) await ensureIndex(stats, index);
+    if (board && records.has(sid) && !deleted.has(sid)) await boardCopy(stats, sid, plan);
   }
 
   async function storeNow(stats, sid, target, record, mayCreate) {
@@ -249,6 +342,7 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) 
     } else {
       await gone(() => sync().syncMaps(MAP).syncMapItems(sid).remove());
     }
+    if (board) await boardRemove(stats, sid);
   }
 
   async function refreshQueue(stats, sid, { channels, friendlyName }) {
