@@ -123,7 +123,9 @@
       return this._client._call('write', { type: 'map', id: this.uniqueName || this.sid, ...body });
     }
     async set(key, data) {
-      return new SyncMapItem(await this._write({ op: 'setItem', key, data }));
+      const item = new SyncMapItem(await this._write({ op: 'setItem', key, data }));
+      this._items.set(item.key, item); // as the SDK does, the local copy has the write at once
+      return item;
     }
     async update(key, partial) {
       const before = this._items.get(key);
@@ -165,6 +167,8 @@
     }
     async set(data) {
       const written = await this._write({ op: 'setDocument', data });
+      this.data = written.data;
+      this.revision = written.revision;
       return written.data;
     }
     async update(partial) {
