@@ -114,6 +114,12 @@ async function main() {
     figures.queue_history = await benchHistory();
     if (!asJson) console.log(`\n${formatHistory(figures.queue_history)}`);
   }
+  const boardBench = path.join(__dirname, 'bench-board.js');
+  if (fs.existsSync(boardBench)) {
+    const { benchBoard, formatBoard } = require(boardBench);
+    figures.wallboard = await benchBoard();
+    if (!asJson) console.log(`\n${formatBoard(figures.wallboard)}`);
+  }
   if (asJson) console.log(JSON.stringify(figures));
 }
 
