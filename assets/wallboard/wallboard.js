@@ -77,17 +77,22 @@
     render();
   }
 
+  // Records arrive one by one (2,000 on opening a large board): the screen is drawn once for a
+  // burst, not once per record.
+  function renderSoon() {
+    if (!state.renderTimer) state.renderTimer = setTimeout(() => ((state.renderTimer = null), render()), 50);
+  }
   function onRecord(data) {
     if (!data || !data.sid) return;
     state.records.set(data.sid, data);
     state.lastData = Date.now();
     if (state.staffing.has(data.sid)) staffingSoon(data.sid);
-    render();
+    renderSoon();
   }
   function onRemoved(sid) {
     state.records.delete(sid);
     state.lastData = Date.now();
-    render();
+    renderSoon();
   }
 
   // A map that does not exist yet (no statistics so far) is waited for. Where Sync enforces ACL,
