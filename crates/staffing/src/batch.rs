@@ -131,7 +131,11 @@ pub enum BatchError {
         inner: StaffingError,
     },
     #[error("queues[{index}].channel {value:?} is not a TaskChannel name (letters, digits, - and _, at most 64)")]
-    Channel { index: usize, parameter: String, value: String },
+    Channel {
+        index: usize,
+        parameter: String,
+        value: String,
+    },
 }
 
 impl FaceError for BatchError {
@@ -197,7 +201,10 @@ fn items(input: &BatchInput) -> Result<Vec<Item>, BatchError> {
     let mut out = Vec::with_capacity(list.len());
     for (index, raw) in list.iter().enumerate() {
         let item_error = |inner: StaffingError| {
-            let parameter = format!("queues[{index}].{}", inner.parameter().unwrap_or("queueSid"));
+            let parameter = format!(
+                "queues[{index}].{}",
+                inner.parameter().unwrap_or("queueSid")
+            );
             BatchError::Item {
                 index,
                 parameter,
@@ -285,7 +292,8 @@ pub fn answer_batch(input: &BatchInput, observed: &Observed) -> Result<BatchAnsw
                 .arrivals
                 .iter()
                 .find(|a| a.channel.as_deref().filter(|c| *c != "all") == item.channel.as_deref());
-            let entered = read.and_then(|r| r.entered.get(&item.queue_sid).map(|n| (*n, r.minutes)));
+            let entered =
+                read.and_then(|r| r.entered.get(&item.queue_sid).map(|n| (*n, r.minutes)));
             let Some(arrivals) = entered else {
                 return QueueResult::Failure(QueueFailure {
                     error: format!(
@@ -362,7 +370,10 @@ mod tests {
         let mixed = json!([{"queueSid": Q1, "channel": "voice"}, {"queueSid": Q2, "channel": "all"}, {"queueSid": Q1, "channel": "voice"}]);
         let reads = plan(&input(mixed)).unwrap().reads;
         assert_eq!(
-            reads.iter().map(|r| r.channel.as_deref()).collect::<Vec<_>>(),
+            reads
+                .iter()
+                .map(|r| r.channel.as_deref())
+                .collect::<Vec<_>>(),
             vec![Some("voice"), None]
         );
     }
@@ -401,7 +412,9 @@ mod tests {
             other => panic!("{other:?}"),
         }
         match &out.results[2] {
-            QueueResult::Failure(f) => assert_eq!((f.queue_sid.as_str(), f.code), (GONE, "queue_not_found")),
+            QueueResult::Failure(f) => {
+                assert_eq!((f.queue_sid.as_str(), f.code), (GONE, "queue_not_found"))
+            }
             other => panic!("{other:?}"),
         }
     }
@@ -409,21 +422,55 @@ mod tests {
     #[test]
     fn a_bad_parameter_refuses_the_batch_naming_the_item() {
         let cases = [
-            (json!([{"queueSid": Q1}, {"queueSid": Q2, "target": "150%"}]), "queues[1].target", "out_of_range"),
-            (json!([{"queueSid": "WQ1"}]), "queues[0].queueSid", "invalid_parameter"),
-            (json!([{"queueSid": Q1, "channel": "vo ice"}]), "queues[0].channel", "invalid_parameter"),
-            (json!([{"queueSid": Q1, "ahtSeconds": "long"}]), "queues[0].ahtSeconds", "not_a_number"),
+            (
+                json!([{"queueSid": Q1}, {"queueSid": Q2, "target": "150%"}]),
+                "queues[1].target",
+                "out_of_range",
+            ),
+            (
+                json!([{"queueSid": "WQ1"}]),
+                "queues[0].queueSid",
+                "invalid_parameter",
+            ),
+            (
+                json!([{"queueSid": Q1, "channel": "vo ice"}]),
+                "queues[0].channel",
+                "invalid_parameter",
+            ),
+            (
+                json!([{"queueSid": Q1, "ahtSeconds": "long"}]),
+                "queues[0].ahtSeconds",
+                "not_a_number",
+            ),
             (json!([]), "queues", "invalid_parameter"),
             (json!("WQ…"), "queues", "invalid_parameter"),
             (json!([7]), "queues", "invalid_parameter"),
         ];
         for (queues, parameter, code) in cases {
             let err = plan(&input(queues.clone())).unwrap_err();
-            assert_eq!((err.parameter(), err.code(), err.status()), (Some(parameter), code, 400), "{queues}");
-            assert!(err.to_string().contains(parameter.trim_start_matches("queues[0].").trim_start_matches("queues[1].")), "{err}");
+            assert_eq!(
+                (err.parameter(), err.code(), err.status()),
+                (Some(parameter), code, 400),
+                "{queues}"
+            );
+            assert!(
+                err.to_string().contains(
+                    parameter
+                        .trim_start_matches("queues[0].")
+                        .trim_start_matches("queues[1].")
+                ),
+                "{err}"
+            );
         }
-        let too_many: Vec<Value> = (0..=MAX_BATCH_QUEUES).map(|_| json!({"queueSid": Q1})).collect();
-        assert_eq!(plan(&input(Value::Array(too_many))).unwrap_err().parameter(), Some("queues"));
+        let too_many: Vec<Value> = (0..=MAX_BATCH_QUEUES)
+            .map(|_| json!({"queueSid": Q1}))
+            .collect();
+        assert_eq!(
+            plan(&input(Value::Array(too_many)))
+                .unwrap_err()
+                .parameter(),
+            Some("queues")
+        );
     }
 
     #[test]
@@ -432,9 +479,23 @@ mod tests {
             queues: json!([{"queueSid": Q1}, {"queueSid": Q2, "fallbackAhtSeconds": 300}]),
             default_aht_seconds: None,
         };
-        assert!(plan(&batch).is_ok(), "a handle time may still come from queue history");
-        let out = answer_batch(&batch, &Observed { arrivals: vec![arrivals(None, &[(Q1, 10.0), (Q2, 10.0)])], measured: HashMap::new() }).unwrap();
-        assert!(matches!(&out.results[0], QueueResult::Failure(f) if f.parameter.as_deref() == Some("ahtSeconds")));
-        assert!(matches!(&out.results[1], QueueResult::Answer(a) if a.answer.sources.handle_time == "fallback"));
+        assert!(
+            plan(&batch).is_ok(),
+            "a handle time may still come from queue history"
+        );
+        let out = answer_batch(
+            &batch,
+            &Observed {
+                arrivals: vec![arrivals(None, &[(Q1, 10.0), (Q2, 10.0)])],
+                measured: HashMap::new(),
+            },
+        )
+        .unwrap();
+        assert!(
+            matches!(&out.results[0], QueueResult::Failure(f) if f.parameter.as_deref() == Some("ahtSeconds"))
+        );
+        assert!(
+            matches!(&out.results[1], QueueResult::Answer(a) if a.answer.sources.handle_time == "fallback")
+        );
     }
 }

@@ -61,9 +61,9 @@ use thiserror::Error;
 use wasm_face::FaceError;
 
 pub use batch::{
-    answer_batch, plan as batch_plan, BatchAnswer, BatchError, BatchInput, BatchPlan, ChannelArrivals,
-    Observed, QueueResult, StatisticsRead, ARRIVALS_WINDOW_MINUTES, MAX_BATCH_QUEUES,
-    STATISTICS_PAGE_SIZE,
+    answer_batch, plan as batch_plan, BatchAnswer, BatchError, BatchInput, BatchPlan,
+    ChannelArrivals, Observed, QueueResult, StatisticsRead, ARRIVALS_WINDOW_MINUTES,
+    MAX_BATCH_QUEUES, STATISTICS_PAGE_SIZE,
 };
 pub use request::{answer, Answer, Request, Sources};
 

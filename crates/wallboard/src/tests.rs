@@ -274,7 +274,8 @@ proptest! {
 #[test]
 fn staffing_is_one_batch_for_every_tile_up_to_the_batch_limit() {
     assert_eq!(STAFFING_BATCH_MAX, staffing::MAX_BATCH_QUEUES);
-    let c = Config::parse(r#"{"ahtSeconds": 300, "queues": {"Sales": {"ahtSeconds": 240}}}"#).unwrap();
+    let c =
+        Config::parse(r#"{"ahtSeconds": 300, "queues": {"Sales": {"ahtSeconds": 240}}}"#).unwrap();
     let view = View {
         channel: Some("voice".into()),
         queues: vec![],
@@ -296,7 +297,10 @@ fn staffing_is_one_batch_for_every_tile_up_to_the_batch_limit() {
     );
     let only = staffing_requests(&tiles, Some(&["WQ2".to_string()]));
     assert_eq!(only[0].queues.len(), 1);
-    assert!(staffing_requests(&tiles, Some(&[])).is_empty(), "nothing changed: no request");
+    assert!(
+        staffing_requests(&tiles, Some(&[])).is_empty(),
+        "nothing changed: no request"
+    );
     let many: Vec<Value> = (0..2_001)
         .map(|i| record(&format!("WQ{i}"), &format!("Q{i:04}"), 0, None, 0, 0, None))
         .collect();
