@@ -156,7 +156,12 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) 
     return boardWrite(stats, () => items().create({ key, data }));
   }
 
-  async function boardCopy(stats, sid, { target, record, cost, index }) {
+  // A queue's first copy in this container: the crate's plan for a record never written (so it
+  // carries the index entry in the documents layout).
+  const firstCopy = (sid, record) => qs.writePlan({ queueSid: sid, record, changed: true, known: 'absent', gone: false, deletedHere: false, indexConfirmed: false });
+
+  async function boardCopy(stats, sid, { action, target, record, cost, index }) {
+    if (action !== 'write') return;
     try {
       await paced(`board:${target.object}`, sid, cost, async () => {
         if (target.kind !== 'document') return boardItem(stats, target.object, sid, record);
@@ -248,11 +253,8 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) 
   async function perform(stats, sid, plan) {
     if (plan.action === 'skip') {
       stats.skipped += 1;
-      if (board && !mirrored.has(sid) && records.has(sid) && !deleted.has(sid)) {
-        // Flex's record is current; the board's copy may not exist yet: copy it (the crate's plan for a record never written).
-        const fill = qs.writePlan({ queueSid: sid, record: records.get(sid).data, changed: true, known: 'absent', gone: false, deletedHere: false, indexConfirmed: false });
-        if (fill.action === 'write') await boardCopy(stats, sid, fill);
-      }
+      // Flex's record is current; the board's copy may not exist yet: copy it.
+      if (board && !mirrored.has(sid) && records.has(sid) && !deleted.has(sid)) await boardCopy(stats, sid, firstCopy(sid, records.get(sid).data));
       return;
     }
     if (plan.action === 'remove') {
@@ -263,7 +265,7 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) 
     const { target, record, mayCreate, cost, index } = plan;
     await paced(target.object, sid, cost, () => storeNow(stats, sid, target, record, mayCreate));
     if (index) await ensureIndex(stats, index);
-    if (board && records.has(sid) && !deleted.has(sid)) await boardCopy(stats, sid, plan);
+    if (board && records.has(sid) && !deleted.has(sid)) await boardCopy(stats, sid, mirrored.has(sid) ? plan : firstCopy(sid, record));
   }
 
   async function storeNow(stats, sid, target, record, mayCreate) {
