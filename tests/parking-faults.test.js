@@ -5,7 +5,7 @@ const { test, before, after, describe } = require('node:test');
 const assert = require('node:assert/strict');
 const { startRuntime } = require('./helpers/runtime');
 const { startEmulator } = require('../emulator');
-const { emulatorClient, postForm, sid } = require('./helpers/emulator-client');
+const { emulatorClient, postForm, sid, heldTask } = require('./helpers/emulator-client');
 
 let emu;
 let rt;
@@ -41,12 +41,14 @@ const writesSince = (from) => emu.requests.slice(from).filter((r) => r.product !
 const callPosts = (callSid, from = 0) => emu.requests.slice(from).filter((r) => r.method === 'POST' && r.path.endsWith(`/Calls/${callSid}.json`));
 const end = (callSid, CallStatus = 'completed') => postForm(`${emu.origin}/emulator/calls/${callSid}/status`, { CallStatus });
 
-function parkForm(Token, callSid, workerSid, attributes = { name: 'Ada', conversations: { conversation_id: 'WTabc' } }) {
-  return { Token, attributes: JSON.stringify(attributes), callSid, name: 'Ada', queueName: 'Support', taskSid: sid('WT'), workerSid, workflowSid: 'WW' + 'b'.repeat(32) };
+function parkForm(Token, callSid, workerSid, attributes = { name: 'Ada', conversations: { conversation_id: 'WTabc' } }, taskSid = sid('WT')) {
+  return { Token, attributes: JSON.stringify(attributes), callSid, name: 'Ada', queueName: 'Support', taskSid, workerSid, workflowSid: 'WW' + 'b'.repeat(32) };
 }
+// A park request whose task is really the worker's (assigned to them) and carries the call.
+const heldForm = async (Token, callSid, workerSid, attributes) => parkForm(Token, callSid, workerSid, attributes, await heldTask(emu, workerSid, callSid));
 
 async function park(Token, callSid, workerSid, attributes) {
-  const res = await postForm(rt.url('/park-call'), parkForm(Token, callSid, workerSid, attributes));
+  const res = await postForm(rt.url('/park-call'), await heldForm(Token, callSid, workerSid, attributes));
   assert.equal(res.status, 200, JSON.stringify(res.body));
   return res.body.parkedCall;
 }
@@ -97,6 +99,96 @@ describe('authorization', () => {
     await park(carol.token, callSid, carol.worker_sid);
     const res = await pickup(carol.token, callSid);
     assert.equal(res.status, 200, JSON.stringify(res.body));
+  });
+});
+
+describe('park is bound to the worker\'s own call', () => {
+  const parkWith = (Token, callSid, workerSid, taskSid) => postForm(rt.url('/park-call'), parkForm(Token, callSid, workerSid, undefined, taskSid));
+  // Everything a refused park must leave as it was: no Twilio write, the call's TwiML, the entries.
+  async function unchanged(callSid, workerSids, run) {
+    const before = await Promise.all(['Global.ParkedCalls', ...workerSids.map((w) => `${w}.ParkedCalls`)].map((m) => fetchItem(m, callSid)));
+    const twiml = emu.state.calls.calls.get(callSid).twiml;
+    const mark = emu.requests.length;
+    const res = await run();
+    assert.deepEqual(writesSince(mark), [], 'no Twilio write');
+    assert.equal(emu.state.calls.calls.get(callSid).twiml, twiml, 'the call is untouched');
+    const after = await Promise.all(['Global.ParkedCalls', ...workerSids.map((w) => `${w}.ParkedCalls`)].map((m) => fetchItem(m, callSid)));
+    assert.deepEqual(after.map((i) => i && [i.revision, i.data]), before.map((i) => i && [i.revision, i.data]), 'Sync is as it was');
+    return res;
+  }
+
+  test("the takeover: Bob can neither pick up nor re-park Alice's parked caller, and Alice still picks them up", async () => {
+    const alice = agent('alice-13');
+    const bob = agent('bob-13');
+    const callSid = await liveCall();
+    // An inbound Flex task: TaskRouter put the caller's call SID in `call_sid`.
+    const alicesTask = await heldTask(emu, alice.worker_sid, callSid, { attributes: { call_sid: callSid, from: '+15005550001' } });
+    const parked = await parkWith(alice.token, callSid, alice.worker_sid, alicesTask);
+    assert.equal(parked.status, 200, JSON.stringify(parked.body));
+
+    const pick = await unchanged(callSid, [alice.worker_sid, bob.worker_sid], () => pickup(bob.token, callSid));
+    assert.deepEqual([pick.status, pick.body.code], [403, 'wrong_worker']);
+
+    // Bob names Alice's task with his own worker: the task is not his.
+    const stolen = await unchanged(callSid, [alice.worker_sid, bob.worker_sid], () => parkWith(bob.token, callSid, bob.worker_sid, alicesTask));
+    assert.deepEqual([stolen.status, stolen.body.code, stolen.body.parameter], [403, 'not_workers_task', 'taskSid'], JSON.stringify(stolen.body));
+    assert.ok(stolen.body.error.includes(bob.worker_sid) && stolen.body.error.includes(alicesTask), stolen.body.error);
+
+    // Bob names a task of his own that carries another call.
+    const bobsTask = await heldTask(emu, bob.worker_sid, await liveCall());
+    const wrongCall = await unchanged(callSid, [alice.worker_sid, bob.worker_sid], () => parkWith(bob.token, callSid, bob.worker_sid, bobsTask));
+    assert.deepEqual([wrongCall.status, wrongCall.body.code, wrongCall.body.parameter], [403, 'call_not_on_task', 'callSid'], JSON.stringify(wrongCall.body));
+
+    // Bob still holds (in wrap-up) a task that carried the caller before it reached Alice: the call
+    // is Alice's parked call, so it is refused naming both workers.
+    const bobsOldTask = await heldTask(emu, bob.worker_sid, callSid, { status: 'wrapping', attributes: { call_sid: callSid } });
+    const taken = await unchanged(callSid, [alice.worker_sid, bob.worker_sid], () => parkWith(bob.token, callSid, bob.worker_sid, bobsOldTask));
+    assert.deepEqual([taken.status, taken.body.code, taken.body.parameter], [403, 'parked_by_other', 'callSid'], JSON.stringify(taken.body));
+    assert.ok(taken.body.error.includes(alice.worker_sid) && taken.body.error.includes(bob.worker_sid), taken.body.error);
+
+    // A supervisor acting for Bob is bound to Bob's calls too.
+    const supervised = await unchanged(callSid, [alice.worker_sid, bob.worker_sid], () => parkWith(supervisor, callSid, bob.worker_sid, alicesTask));
+    assert.deepEqual([supervised.status, supervised.body.code], [403, 'not_workers_task']);
+
+    assert.equal((await fetchItem('Global.ParkedCalls', callSid)).data.workerSid, alice.worker_sid);
+    assert.equal(await fetchItem(`${bob.worker_sid}.ParkedCalls`, callSid), null);
+    const mine = await pickup(alice.token, callSid);
+    assert.equal(mine.status, 200, JSON.stringify(mine.body));
+    assert.equal(mine.body.taskAttributes.targetWorker, alice.worker_sid, "Alice's caller goes back to Alice");
+  });
+
+  test('a task that does not exist, is not assigned yet, or is over is refused before any write', async () => {
+    const dana = agent('dana-13');
+    const callSid = await liveCall();
+    const missing = await unchanged(callSid, [dana.worker_sid], () => parkWith(dana.token, callSid, dana.worker_sid, sid('WT')));
+    assert.deepEqual([missing.status, missing.body.code, missing.body.parameter], [404, 'task_not_found', 'taskSid'], JSON.stringify(missing.body));
+    for (const status of ['pending', 'completed', 'rejected']) {
+      const taskSid = await heldTask(emu, dana.worker_sid, callSid, { status });
+      const res = await unchanged(callSid, [dana.worker_sid], () => parkWith(dana.token, callSid, dana.worker_sid, taskSid));
+      assert.deepEqual([res.status, res.body.code], [403, 'not_workers_task'], `${status}: ${JSON.stringify(res.body)}`);
+    }
+    // TaskRouter failing to answer whose task it is: 502, nothing written.
+    const held = await heldTask(emu, dana.worker_sid, callSid);
+    emu.failNext({ method: 'GET', path: `/Tasks/${held}/Reservations` }, { status: 500, message: 'boom' });
+    const failed = await unchanged(callSid, [dana.worker_sid], () => parkWith(dana.token, callSid, dana.worker_sid, held));
+    assert.equal(failed.status, 502, JSON.stringify(failed.body));
+    assert.match(failed.body.error, new RegExp(`task ${held}.*boom`));
+    // In wrap-up, the worker's own call parks (an outbound task: the call is the conference's customer).
+    const wrapping = await heldTask(emu, dana.worker_sid, callSid, { status: 'wrapping' });
+    const ok = await parkWith(dana.token, callSid, dana.worker_sid, wrapping);
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+  });
+
+  test('park asks TaskRouter two questions: the task and its reservations for the worker', async () => {
+    const erin = agent('erin-13');
+    const callSid = await liveCall();
+    const taskSid = await heldTask(emu, erin.worker_sid, callSid);
+    const mark = emu.requests.length;
+    const res = await parkWith(erin.token, callSid, erin.worker_sid, taskSid);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const asked = emu.requests.slice(mark).filter((r) => r.product === 'taskrouter');
+    assert.deepEqual(asked.map((r) => `${r.method} ${r.path.replace(/^.*\/Tasks/, '/Tasks')}`).sort(), [`GET /Tasks/${taskSid}`, `GET /Tasks/${taskSid}/Reservations`]);
+    assert.equal(asked.find((r) => r.path.endsWith('/Reservations')).query.WorkerSid, erin.worker_sid);
   });
 });
 
@@ -235,7 +327,8 @@ describe('wrap-up exactly once', () => {
       }
       return false;
     });
-    const res = await postForm(rt.url('/park-call'), parkForm(supervisor, callSid, workerSid));
+    const form = await heldForm(supervisor, callSid, workerSid);
+    const res = await postForm(rt.url('/park-call'), form);
     emu.clearFaults();
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal(res.body.callEnded, true);

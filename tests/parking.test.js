@@ -4,7 +4,7 @@ const { test, before, after, describe } = require('node:test');
 const assert = require('node:assert/strict');
 const { startRuntime } = require('./helpers/runtime');
 const { startEmulator } = require('../emulator');
-const { emulatorClient, postForm, sid } = require('./helpers/emulator-client');
+const { emulatorClient, postForm, sid, heldTask } = require('./helpers/emulator-client');
 
 let emu;
 let rt;
@@ -55,8 +55,11 @@ function parkForm(callSid, workerSid, overrides = {}) {
   };
 }
 
+// A park request whose task is really the worker's and carries the call (park checks both).
+const heldForm = async (callSid, workerSid, overrides = {}) => parkForm(callSid, workerSid, { taskSid: await heldTask(emu, workerSid, callSid), ...overrides });
+
 async function park(callSid, workerSid, overrides) {
-  const res = await postForm(rt.url('/park-call'), parkForm(callSid, workerSid, overrides));
+  const res = await postForm(rt.url('/park-call'), await heldForm(callSid, workerSid, overrides));
   assert.equal(res.status, 200, JSON.stringify(res.body));
   return res.body.parkedCall;
 }
@@ -117,7 +120,7 @@ describe('park-call', () => {
     const callSid = await liveCall();
     const workerSid = sid('WK');
     emu.failNext({ method: 'POST', path: `/Calls/${callSid}.json` }, { status: 500, message: 'boom' });
-    const res = await postForm(rt.url('/park-call'), parkForm(callSid, workerSid));
+    const res = await postForm(rt.url('/park-call'), await heldForm(callSid, workerSid));
     assert.equal(res.status, 502);
     assert.match(res.body.error, /call update.*boom/);
     assert.equal(res.body.twilioError.status, 500);
@@ -126,7 +129,7 @@ describe('park-call', () => {
 
     // A call that already ended: Twilio's 400 passes through, still nothing written.
     await client.calls(callSid).update({ status: 'completed' });
-    const ended = await postForm(rt.url('/park-call'), parkForm(callSid, workerSid));
+    const ended = await postForm(rt.url('/park-call'), await heldForm(callSid, workerSid));
     assert.equal(ended.status, 400);
     assert.match(ended.body.error, /not in-progress/);
     assert.equal(await fetchItem('Global.ParkedCalls', callSid), null);
@@ -144,7 +147,7 @@ describe('park-call', () => {
   test('a call update that times out is not retried and writes nothing', async () => {
     const callSid = await liveCall();
     emu.failNext({ method: 'POST', path: `/Calls/${callSid}.json` }, { timeout: true, holdMs: 8000 });
-    const res = await postForm(rt.url('/park-call'), parkForm(callSid, sid('WK')));
+    const res = await postForm(rt.url('/park-call'), await heldForm(callSid, sid('WK')));
     assert.equal(res.status, 502);
     assert.match(res.body.error, /timeout/i);
     assert.equal(callPosts(callSid).length, 1, 'a timed-out request may have been carried out: no retry');
@@ -154,7 +157,7 @@ describe('park-call', () => {
   test('gives up after TWILIO_SERVICE_RETRY_LIMIT retries', async () => {
     const callSid = await liveCall();
     emu.failNext({ method: 'POST', path: `/Calls/${callSid}.json` }, { status: 503, times: 10 });
-    const res = await postForm(rt.url('/park-call'), parkForm(callSid, sid('WK')));
+    const res = await postForm(rt.url('/park-call'), await heldForm(callSid, sid('WK')));
     assert.equal(res.status, 502);
     assert.equal(callPosts(callSid).length, 6, 'the first try and 5 retries');
     emu.clearFaults();

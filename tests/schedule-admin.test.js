@@ -253,7 +253,7 @@ test('publish refuses a foreign, unknown, older, non-config or unfinished build;
   const other = await fetch(`${emu.origin}/v1/Services`, {
     method: 'POST',
     headers: { 'X-Forwarded-Host': 'serverless.twilio.com', Authorization: `Basic ${Buffer.from(`${emu.ctx.accountSid}:${emu.ctx.authToken}`).toString('base64')}`, 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: 'UniqueName=someone-else',
+    body: 'UniqueName=someone-else&FriendlyName=Someone%20else',
   }).then((r) => r.json());
   const foreign = await fetch(`${emu.origin}/v1/Services/${other.sid}/Builds`, {
     method: 'POST',

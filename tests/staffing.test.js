@@ -52,6 +52,7 @@ test('/staffing answers 400 naming each bad parameter', async () => {
     ['callsPerInterval=many&ahtSeconds=180', 'callsPerInterval', 'not_a_number'],
     ['callsPerInterval=-3&ahtSeconds=180', 'callsPerInterval', 'out_of_range'],
     ['callsPerInterval=100&ahtSeconds=180&intervalMinutes=0', 'intervalMinutes', 'out_of_range'],
+    ['callsPerInterval=100&ahtSeconds=180&intervalMinutes=1e-300', 'intervalMinutes', 'out_of_range'], // was callsPerInterval's too_much_traffic
     ['callsPerInterval=100&ahtSeconds=180&target=100', 'target', 'out_of_range'],
     ['callsPerInterval=100&ahtSeconds=180&maxOccupancy=1.5x', 'maxOccupancy', 'not_a_number'],
     ['callsPerInterval=100&ahtSeconds=180&shrinkage=99', 'shrinkage', 'out_of_range'],

@@ -155,7 +155,7 @@
     const thresholds = state.answers.hour.thresholds;
     const fields = ['entered', 'accepted', 'abandoned', 'shortAbandoned', 'abandonRate', 'avgWait', 'maxWait', 'avgAbandon', 'handled', 'avgHandle', 'avgAvailable', 'avgLoggedIn'];
     const header = ['by', 'key', 'label', 'start', 'end', ...fields, ...thresholds.map((t) => `serviceLevel${t}`)];
-    const cell = (v) => (v === null || v === undefined ? '' : /[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
+    const cell = window.csvCell; // csv.js: quoting, and formulas neutralised
     const lines = [header.join(',')];
     for (const by of GROUPINGS) {
       for (const r of state.answers[by].series) {

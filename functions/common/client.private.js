@@ -13,6 +13,7 @@
 // instead of https://<product>.twilio.com: path, method, headers and body are unchanged, plus one
 // header, X-Forwarded-Host: <the Twilio host it was meant for>, because several products share
 // paths (Sync and Serverless both have /v1/Services). It is never set in a deployment.
+const { AsyncLocalStorage } = require('async_hooks');
 const twilio = require('twilio');
 const { HttpError } = require(Runtime.getFunctions()['common/http'].path);
 const { requestTimeoutMs, remainingMs, DeadlineError, REQUEST_TIMEOUT_MS } = require(Runtime.getFunctions()['common/deadline'].path);
@@ -42,6 +43,41 @@ function route(origin, twilioUrl) {
   return { uri: `${origin}${target.pathname}${target.search}`, headers: { 'X-Forwarded-Host': target.host } };
 }
 
+// With TWILIO_API_ORIGIN only (the emulator): twilio-node silently drops a parameter an operation
+// does not declare, so each call made through the client is compared with the request it produced,
+// and a parameter given but not sent is named in X-Twilio-Dropped-Params; the emulator refuses
+// such a request (docs/emulator.md). Never active in a deployment.
+const callParams = new AsyncLocalStorage();
+const CALLS = new Set(['fetch', 'create', 'update', 'remove', 'list', 'page', 'each']);
+const NOT_SENT = new Set(['limit', 'pageNumber', 'callback', 'done']);
+const norm = (name) => String(name).toLowerCase().replace(/[^a-z0-9]/g, '');
+
+function watched(value, owner) {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function') || typeof value.then === 'function') return value;
+  return new Proxy(value, {
+    get(target, prop) {
+      const v = Reflect.get(target, prop, target);
+      const d = Object.getOwnPropertyDescriptor(target, prop);
+      return typeof prop === 'symbol' || (d && !d.configurable && 'value' in d && !d.writable) ? v : watched(v, target);
+    },
+    apply(target, thisArg, args) {
+      const p = args[0];
+      const run = () => watched(Reflect.apply(target, owner, args), null);
+      return CALLS.has(target.name) && p && typeof p === 'object' && !Array.isArray(p) ? callParams.run({ params: p, checked: false }, run) : run();
+    },
+  });
+}
+
+function droppedParams(opts) {
+  const call = callParams.getStore();
+  if (!call || call.checked) return null;
+  call.checked = true; // the first request of a call carries its parameters; later pages follow URLs
+  const data = opts.data && typeof opts.data === 'object' && !Array.isArray(opts.data) ? opts.data : {};
+  const sent = new Set([...Object.keys(opts.params || {}), ...Object.keys(data), ...Object.keys(opts.headers || {}), ...new URL(opts.uri).searchParams.keys()].map(norm));
+  const dropped = Object.keys(call.params).filter((k) => call.params[k] !== undefined && !NOT_SENT.has(k) && !sent.has(norm(k)));
+  return dropped.length ? dropped.join(',') : null;
+}
+
 /** A twilio httpClient: every request gets the invocation's timeout, and goes to `origin` if set. */
 class TimedClient {
   constructor(origin) {
@@ -51,6 +87,8 @@ class TimedClient {
 
   request(opts) {
     const { uri, headers } = route(this.origin, opts.uri);
+    const dropped = this.origin ? droppedParams(opts) : null;
+    if (dropped) headers['X-Twilio-Dropped-Params'] = dropped;
     return this.inner.request({ ...opts, uri, headers: { ...(opts.headers || {}), ...headers }, timeout: requestTimeoutMs() });
   }
 
@@ -65,13 +103,51 @@ class TimedClient {
 
 const clients = new Map();
 
+const setting = (context, name) => (context[name] === undefined || context[name] === null ? '' : String(context[name]).trim());
+
+/**
+ * TWILIO_REGION and TWILIO_EDGE as the twilio client takes them (`{region, edge}`, each only when
+ * set): every REST request goes to <product>[.<edge>].<region>.twilio.com, IAM too, and Sync
+ * tokens name the region. A value that is not a Region (us1, ie1, au1...) or an Edge (dublin,
+ * sydney...) is a 500 naming the variable.
+ */
+function regionOptions(context) {
+  const out = {};
+  const region = setting(context, 'TWILIO_REGION');
+  const edge = setting(context, 'TWILIO_EDGE');
+  if (region) {
+    if (!/^[a-z]{2}[0-9]$/.test(region)) {
+      throw new HttpError(500, `Server misconfigured: TWILIO_REGION must be a Twilio Region such as us1, ie1 or au1 (got ${JSON.stringify(region)}; see .env.example).`, { variable: 'TWILIO_REGION' });
+    }
+    out.region = region;
+  }
+  if (edge) {
+    if (!/^[a-z]+(-[a-z]+)*$/.test(edge)) {
+      throw new HttpError(500, `Server misconfigured: TWILIO_EDGE must be a Twilio Edge location such as dublin or sydney (got ${JSON.stringify(edge)}; see .env.example).`, { variable: 'TWILIO_EDGE' });
+    }
+    out.edge = edge;
+  }
+  return out;
+}
+
+/** The host of Twilio `product` for this context's region and edge (iam -> iam.ie1.twilio.com). */
+function productHost(context, product) {
+  const { region, edge } = regionOptions(context);
+  if (!region && !edge) return `${product}.twilio.com`;
+  return [product, edge, region || 'us1', 'twilio.com'].filter(Boolean).join('.');
+}
+
 /** The REST client for this account (ACCOUNT_SID/AUTH_TOKEN, as the runtime's own client uses). */
 function twilioClient(context) {
   const origin = apiOrigin(context);
   const accountSid = requireEnv(context, 'ACCOUNT_SID');
   const authToken = requireEnv(context, 'AUTH_TOKEN');
-  const key = `${origin} ${accountSid} ${authToken}`;
-  if (!clients.has(key)) clients.set(key, twilio(accountSid, authToken, { httpClient: new TimedClient(origin) }));
+  const regional = regionOptions(context);
+  const key = `${origin} ${accountSid} ${authToken} ${regional.region || ''} ${regional.edge || ''}`;
+  if (!clients.has(key)) {
+    const client = twilio(accountSid, authToken, { httpClient: new TimedClient(origin), ...regional });
+    clients.set(key, origin ? watched(client, null) : client);
+  }
   return clients.get(key);
 }
 
@@ -132,4 +208,4 @@ function twilioFailure(what, err) {
   return new HttpError(status, `${what} failed: ${(err && err.message) || err}`, { twilioError });
 }
 
-module.exports = { apiOrigin, route, twilioClient, withRetry, requireEnv, twilioFailure, ambiguous, TimedClient };
+module.exports = { apiOrigin, route, twilioClient, regionOptions, productHost, withRetry, requireEnv, twilioFailure, ambiguous, TimedClient };

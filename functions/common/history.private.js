@@ -68,7 +68,7 @@ function createHistory({ h, client, workspaceSid, syncServiceSid, retry = (fn) =
     if (!from) return out;
     try {
       counts.syncReads += 1;
-      let page = await retry(() => items(map).page({ from, order: 'asc', pageSize: 1000 }));
+      let page = await retry(() => items(map).page({ from, order: 'asc', pageSize: 100 }) /* Sync's maximum */);
       for (;;) {
         let past = false;
         for (const item of page.instances) {

@@ -20,7 +20,8 @@ const steps = {
     return tasks.map((t) => t.sid);
   },
   // Never retried here: a 5xx or a timeout may have created it (the crate looks it up instead).
-  createTask: async (context, client, a) => (await client.taskrouter.v1.workspaces(a.workspaceSid).tasks.create(a)).sid,
+  // The action's own fields (kind, workspaceSid) are not the operation's parameters.
+  createTask: async (context, client, { kind, workspaceSid, ...params }) => (await client.taskrouter.v1.workspaces(workspaceSid).tasks.create(params)).sid,
 };
 
 async function perform(context, client, action) {

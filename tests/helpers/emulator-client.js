@@ -35,4 +35,16 @@ async function postForm(url, form = {}) {
 
 const sid = (prefix) => prefix + crypto.randomBytes(16).toString('hex');
 
-module.exports = { emulatorClient, postForm, sid };
+/**
+ * A voice task in the emulator's workspace held by `workerSid` (its reservation in `status`,
+ * default `accepted`: the task is assigned), carrying `callSid` as Flex does on every voice task
+ * (`conference.participants.customer`) unless `attributes` are given. Answers the task SID.
+ */
+async function heldTask(emu, workerSid, callSid, { status = 'accepted', attributes } = {}) {
+  const body = attributes || { conference: { sid: sid('CF'), participants: { customer: callSid, worker: sid('CA') } } };
+  const res = await postForm(`${emu.origin}/emulator/taskrouter/tasks`, { workerSid, status, attributes: JSON.stringify(body) });
+  if (res.status !== 201) throw new Error(`the emulator did not create the task: ${JSON.stringify(res.body)}`);
+  return res.body.sid;
+}
+
+module.exports = { emulatorClient, postForm, sid, heldTask };

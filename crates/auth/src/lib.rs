@@ -23,6 +23,10 @@
 //! 5. [`Access::AnyWorker`]: any worker's valid token.
 //! 6. A wallboard key is accepted only where the access says `wallboardKey: true` (read-only
 //!    screens); it is refused everywhere else, and refused everywhere when no key is configured.
+//!    A request never learns anything about the configured key: a wrong key, no key configured and
+//!    a configured key too short to be safe ([`MIN_WALLBOARD_KEY_CHARS`]) all answer the same 403
+//!    `wrong_wallboard_key`; the shim logs what is wrong with the configuration
+//!    ([`wallboard_key_problem`]) for the operator.
 //!
 //! Role names compare without regard to case or surrounding spaces. Every refusal is an
 //! [`AuthError`] with a stable code, the HTTP status, and a message that says what was missing.
@@ -62,6 +66,9 @@ pub enum Credential {
     Flex { iam: Option<IamAnswer> },
     /// A wallboard key as the request gave it.
     WallboardKey { key: String },
+    /// A Flex token that can only have come from the URL's query string (the request has no body
+    /// the runtime parses): refused before it is validated, whatever it is.
+    FlexTokenInUrl,
 }
 
 /// What the request wants to do.
@@ -151,19 +158,18 @@ pub enum AuthError {
         "invalid parameter workerSid: {0:?} is not a worker SID (WK followed by 32 hex digits)"
     )]
     InvalidWorker(String),
+    #[error(
+        "a Flex token is not accepted in the URL's query string (URLs end up in logs and \
+         browser history): send it in the header `Authorization: Bearer <token>` (or as Token in \
+         a POST body)"
+    )]
+    TokenInUrl,
     #[error("Forbidden: this function does not accept a wallboard key; sign in to Flex")]
     WallboardKeyNotAccepted,
-    #[error(
-        "Forbidden: wallboard keys are not enabled on this service (WALLBOARD_KEY is not set)"
-    )]
-    WallboardKeyDisabled,
-    #[error("Forbidden: the wallboard key is wrong")]
+    /// A wrong key, or no usable key configured: the same answer, so that a request learns
+    /// nothing about `WALLBOARD_KEY` (see [`wallboard_key_problem`] for the server's log).
+    #[error("Forbidden: this wallboard key is not accepted")]
     WrongWallboardKey,
-    #[error(
-        "Server misconfigured: WALLBOARD_KEY is {0} characters; use a random key of at least \
-         {MIN_WALLBOARD_KEY_CHARS} (for example `openssl rand -hex 24`)"
-    )]
-    WallboardKeyTooShort(usize),
     #[error(
         "Server misconfigured: WALLBOARD_TOKEN_TTL={0:?} is not a whole number of seconds from \
          {MIN_SYNC_TOKEN_TTL} to {MAX_SYNC_TOKEN_TTL}"
@@ -182,27 +188,28 @@ impl FaceError for AuthError {
             AuthError::MissingWorker => "missing_parameter",
             AuthError::InvalidWorker(_) => "invalid_parameter",
             AuthError::WallboardKeyNotAccepted => "wallboard_key_not_accepted",
-            AuthError::WallboardKeyDisabled => "wallboard_key_disabled",
             AuthError::WrongWallboardKey => "wrong_wallboard_key",
-            AuthError::WallboardKeyTooShort(_) | AuthError::InvalidTokenTtl(_) => "invalid_config",
+            AuthError::TokenInUrl => "token_in_url",
+            AuthError::InvalidTokenTtl(_) => "invalid_config",
         }
     }
 
     fn status(&self) -> u16 {
         match self {
-            AuthError::MissingWorker | AuthError::InvalidWorker(_) => 400,
-            AuthError::WallboardKeyTooShort(_) | AuthError::InvalidTokenTtl(_) => 500,
+            AuthError::MissingWorker | AuthError::InvalidWorker(_) | AuthError::TokenInUrl => 400,
+            AuthError::InvalidTokenTtl(_) => 500,
             _ => 403,
         }
     }
 
     fn parameter(&self) -> Option<&str> {
         match self {
-            AuthError::MissingToken | AuthError::InvalidToken(_) => Some("Token"),
+            AuthError::MissingToken | AuthError::InvalidToken(_) | AuthError::TokenInUrl => {
+                Some("Token")
+            }
             AuthError::MissingWorker
             | AuthError::InvalidWorker(_)
             | AuthError::WrongWorker { .. } => Some("workerSid"),
-            AuthError::WallboardKeyTooShort(_) => Some("WALLBOARD_KEY"),
             AuthError::InvalidTokenTtl(_) => Some("WALLBOARD_TOKEN_TTL"),
             _ => None,
         }
@@ -249,6 +256,7 @@ pub fn authorize(
 ) -> Result<Grant, AuthError> {
     let iam = match credential {
         Credential::WallboardKey { key } => return wallboard(key, access, settings),
+        Credential::FlexTokenInUrl => return Err(AuthError::TokenInUrl),
         Credential::Flex { iam: None } => return Err(AuthError::MissingToken),
         Credential::Flex { iam: Some(iam) } => iam,
     };
@@ -329,6 +337,30 @@ pub fn authorize(
     })
 }
 
+fn configured_key(settings: &Settings) -> &str {
+    settings
+        .wallboard_key
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or("")
+}
+
+/// What is wrong with the configured `WALLBOARD_KEY`, for the server's log only (never for an
+/// answer): not set (keys are refused), or too short to be safe (refused too). `None` when usable.
+pub fn wallboard_key_problem(settings: &Settings) -> Option<String> {
+    let chars = configured_key(settings).chars().count();
+    if chars == 0 {
+        Some("WALLBOARD_KEY is not set: every wallboard key is refused".into())
+    } else if chars < MIN_WALLBOARD_KEY_CHARS {
+        Some(format!(
+            "WALLBOARD_KEY is {chars} characters, so every wallboard key is refused; use a \
+             random key of at least {MIN_WALLBOARD_KEY_CHARS} (for example `openssl rand -hex 24`)"
+        ))
+    } else {
+        None
+    }
+}
+
 fn wallboard(key: &str, access: &Access, settings: &Settings) -> Result<Grant, AuthError> {
     let accepted = match access {
         Access::AnyWorker { wallboard_key } | Access::Supervise { wallboard_key } => *wallboard_key,
@@ -337,19 +369,10 @@ fn wallboard(key: &str, access: &Access, settings: &Settings) -> Result<Grant, A
     if !accepted {
         return Err(AuthError::WallboardKeyNotAccepted);
     }
-    let configured = settings
-        .wallboard_key
-        .as_deref()
-        .map(str::trim)
-        .unwrap_or("");
-    if configured.is_empty() {
-        return Err(AuthError::WallboardKeyDisabled);
-    }
-    let chars = configured.chars().count();
-    if chars < MIN_WALLBOARD_KEY_CHARS {
-        return Err(AuthError::WallboardKeyTooShort(chars));
-    }
-    if !constant_time_eq(key.trim().as_bytes(), configured.as_bytes()) {
+    let configured = configured_key(settings);
+    // Compared whatever the configuration, so the answer and its work say nothing about it.
+    let same = constant_time_eq(key.trim().as_bytes(), configured.as_bytes());
+    if !same || wallboard_key_problem(settings).is_some() {
         return Err(AuthError::WrongWallboardKey);
     }
     Ok(Grant {

@@ -222,7 +222,7 @@ fn a_wallboard_key_must_match_a_long_configured_key() {
     let key = |k: &str| Credential::WallboardKey { key: k.into() };
     assert_eq!(
         code(authorize(&key(KEY), &access, &Settings::default())),
-        "wallboard_key_disabled"
+        "wrong_wallboard_key"
     );
     assert_eq!(
         code(authorize(&key(""), &access, &keyed())),
@@ -232,14 +232,53 @@ fn a_wallboard_key_must_match_a_long_configured_key() {
         code(authorize(&key(&KEY[..KEY.len() - 1]), &access, &keyed())),
         "wrong_wallboard_key"
     );
-    let short = Settings {
-        wallboard_key: Some("short".into()),
+}
+
+#[test]
+fn a_request_learns_nothing_about_the_configured_key() {
+    let access = Access::Supervise {
+        wallboard_key: true,
     };
-    let err = authorize(&key("short"), &access, &short).unwrap_err();
-    assert_eq!(
-        (err.status(), err.parameter()),
-        (500, Some("WALLBOARD_KEY"))
+    let key = |k: &str| Credential::WallboardKey { key: k.into() };
+    let configured = |k: Option<&str>| Settings {
+        wallboard_key: k.map(str::to_string),
+    };
+    // Wrong key, no key configured, a key too short (even presented exactly): one answer.
+    let answers: Vec<(u16, &str, Option<String>, String)> = [
+        (key("guess"), configured(Some(KEY))),
+        (key("guess"), configured(None)),
+        (key("short"), configured(Some("short"))),
+        (key("guess"), configured(Some("short"))),
+        (key(&"x".repeat(31)), configured(Some(&"x".repeat(31)))),
+    ]
+    .iter()
+    .map(|(k, s)| {
+        let err = authorize(k, &access, s).unwrap_err();
+        (
+            err.status(),
+            err.code(),
+            err.parameter().map(str::to_string),
+            err.to_string(),
+        )
+    })
+    .collect();
+    for a in &answers {
+        assert_eq!(a, &answers[0]);
+    }
+    assert_eq!((answers[0].0, answers[0].1), (403, "wrong_wallboard_key"));
+    assert!(!answers[0].3.contains("WALLBOARD_KEY") && !answers[0].3.contains("31"));
+    // The operator's log says what is wrong.
+    let short = wallboard_key_problem(&configured(Some("short"))).expect("a problem");
+    assert!(
+        short.contains("5 characters") && short.contains("32"),
+        "{short}"
     );
+    assert!(wallboard_key_problem(&configured(None))
+        .expect("a problem")
+        .contains("not set"));
+    assert_eq!(wallboard_key_problem(&configured(Some(KEY))), None);
+    // A usable key still works.
+    assert!(authorize(&key(KEY), &access, &configured(Some(KEY))).is_ok());
 }
 
 #[test]
@@ -348,5 +387,29 @@ fn the_wallboard_sync_token_names_who_and_lasts_as_configured() {
             (500, Some("WALLBOARD_TOKEN_TTL")),
             "{bad}"
         );
+    }
+}
+
+#[test]
+fn a_token_from_the_url_is_refused_for_every_access() {
+    let credential: Credential =
+        serde_json::from_value(json!({"kind": "flexTokenInUrl"})).expect("shape");
+    for access in [
+        Access::AnyWorker {
+            wallboard_key: true,
+        },
+        Access::Supervise {
+            wallboard_key: true,
+        },
+        Access::ActFor {
+            worker_sid: Some(ALICE.into()),
+        },
+    ] {
+        let err = authorize(&credential, &access, &Settings::default()).unwrap_err();
+        assert_eq!(
+            (err.status(), err.code(), err.parameter()),
+            (400, "token_in_url", Some("Token"))
+        );
+        assert!(err.to_string().contains("Authorization: Bearer"));
     }
 }

@@ -9,6 +9,7 @@
 //! wallboardSyncToken(credential, access, settings, context.WALLBOARD_TOKEN_TTL)
 //!   // -> {via, identity, viewer, permission, ttlSeconds}: authorizes as above, then plans the wallboard's Sync token
 //! boardReader()   // -> {identity: 'wallboard-reader', permission: {read: true, write: false, manage: false}}
+//! wallboardKeyProblem({wallboardKey})  // -> what is wrong with WALLBOARD_KEY (for the log), or null
 //! ```
 
 use wasm_bindgen::prelude::*;
@@ -55,4 +56,10 @@ pub fn board_reader() -> Result<JsValue, JsValue> {
         identity: crate::BOARD_IDENTITY,
         permission: crate::BOARD_PERMISSION,
     })
+}
+
+#[wasm_bindgen(js_name = wallboardKeyProblem)]
+pub fn wallboard_key_problem(settings: JsValue) -> Result<JsValue, JsValue> {
+    let settings = from_js(settings, "settings")?;
+    wasm_face::to_js(&crate::wallboard_key_problem(&settings))
 }

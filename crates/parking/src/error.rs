@@ -48,6 +48,43 @@ pub enum ParkingError {
     /// Another pickup of the same call is under way.
     #[error("call {0} is being picked up by another request right now; nothing was changed")]
     PickupInProgress(String),
+    /// The task named to park does not exist in the workspace.
+    #[error("task {0} does not exist in the workspace; nothing was changed")]
+    TaskNotFound(String),
+    /// The task is not held by the worker (assigned or wrapping, with their reservation).
+    #[error(
+        "task {task_sid} is not held by worker {worker_sid} (task status {task_status}, the \
+         worker's reservation {}): a worker parks only a call of a task assigned to them or \
+         in wrap-up; nothing was changed",
+        reservation.as_deref().unwrap_or("none")
+    )]
+    NotWorkersTask {
+        task_sid: String,
+        worker_sid: String,
+        task_status: String,
+        reservation: Option<String>,
+    },
+    /// The task's attributes do not name the call.
+    #[error(
+        "call {call_sid} is not the call of task {task_sid} (the task's call_sid and \
+         conference.participants.customer name {}); nothing was changed",
+        if task_calls.is_empty() { "no call".to_string() } else { task_calls.join(", ") }
+    )]
+    CallNotOnTask {
+        task_sid: String,
+        call_sid: String,
+        task_calls: Vec<String>,
+    },
+    /// Another worker has parked the call.
+    #[error(
+        "call {call_sid} is parked by worker {parked_by}; worker {worker_sid} may not park it; \
+         nothing was changed"
+    )]
+    ParkedByOther {
+        call_sid: String,
+        parked_by: String,
+        worker_sid: String,
+    },
 }
 
 impl ParkingError {
@@ -63,6 +100,10 @@ impl ParkingError {
             ParkingError::UnreadableRecord(_) => "unreadable_record",
             ParkingError::CallEnded(_) => "call_ended",
             ParkingError::PickupInProgress(_) => "pickup_in_progress",
+            ParkingError::TaskNotFound(_) => "task_not_found",
+            ParkingError::NotWorkersTask { .. } => "not_workers_task",
+            ParkingError::CallNotOnTask { .. } => "call_not_on_task",
+            ParkingError::ParkedByOther { .. } => "parked_by_other",
         }
     }
 
@@ -72,7 +113,10 @@ impl ParkingError {
             ParkingError::MissingParameter { .. } | ParkingError::InvalidParameter { .. } => 400,
             ParkingError::InvalidConfig { .. } => 500,
             ParkingError::RecordTooLarge { .. } | ParkingError::TwimlTooLong { .. } => 413,
-            ParkingError::NotParked(_) => 404,
+            ParkingError::NotParked(_) | ParkingError::TaskNotFound(_) => 404,
+            ParkingError::NotWorkersTask { .. }
+            | ParkingError::CallNotOnTask { .. }
+            | ParkingError::ParkedByOther { .. } => 403,
             ParkingError::UnreadableRecord(_)
             | ParkingError::CallEnded(_)
             | ParkingError::PickupInProgress(_) => 409,
@@ -85,7 +129,10 @@ impl ParkingError {
             ParkingError::MissingParameter { name, .. }
             | ParkingError::InvalidParameter { name, .. }
             | ParkingError::InvalidConfig { name, .. } => Some(name),
-            ParkingError::NotParked(_) => Some("callSid"),
+            ParkingError::NotParked(_)
+            | ParkingError::CallNotOnTask { .. }
+            | ParkingError::ParkedByOther { .. } => Some("callSid"),
+            ParkingError::TaskNotFound(_) | ParkingError::NotWorkersTask { .. } => Some("taskSid"),
             _ => None,
         }
     }

@@ -18,6 +18,8 @@
 //!   could not be parked must not be listed as parked). Pickup: update the call first, delete the
 //!   Sync entries only when that succeeded (otherwise the caller would be left on hold music with
 //!   no entry to pick them up from). [`ParkPlan`] and [`PickupPlan`] carry the steps in order.
+//! - **Whose call.** A worker parks only a call of a task they hold, that nobody else has parked
+//!   ([`ownership`]); the shim reads TaskRouter and Sync first, and a refusal changes nothing.
 //! - **Parking twice** is an update: the entries are written as "create, or update if the key
 //!   exists", and the record's `dateCreated` becomes the new parking time.
 //! - **Attributes** are merged, never rebuilt: every field the caller's task had survives, unknown
@@ -34,6 +36,7 @@
 
 mod error;
 pub mod marker;
+pub mod ownership;
 pub mod pickup;
 mod record;
 mod time;
@@ -48,6 +51,7 @@ use serde_json::{Map, Value};
 
 pub use error::ParkingError;
 pub use marker::{Holder, Marker, CLAIM_FIELD, LEASE_MS, PICKUP_FIELD};
+pub use ownership::{ParkFacts, ParkReads};
 pub use pickup::{
     pickup, pickup_target, pickup_twiml, CallUpdate, ConditionalUpdate, PickupItem, PickupPlan,
     PickupRequest, PickupTarget, StoredItem, PICKUPS_MAP, PICKUP_TWIML_PATH,

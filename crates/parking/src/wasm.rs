@@ -3,6 +3,10 @@
 //! ```js
 //! park({attributes, callSid, name, queueName, taskSid, workerSid, workflowSid}, {domainName, holdMusicPath}, Date.now())
 //!   // -> {callSid, twiml, statusCallback, record, sync: [{map, key, data, ttl}]}
+//! parkReads({callSid, taskSid, workerSid, ...})  // -> {taskSid, workerSid, map, key}: what to read first
+//! parkCheck({callSid, taskSid, workerSid, ...}, {task: {sid, assignmentStatus, attributes} | null,
+//!           reservations: [{workerSid, reservationStatus}], entry: {data, revision} | null})
+//!   // -> null (go ahead), or throws 404 task_not_found / 403 not_workers_task, call_not_on_task, parked_by_other
 //! pickupTarget({callSid, ...})                 // -> {callSid, map, key}: the entry to read
 //! pickup({callSid, ...}, entry | null, token, {domainName}, Date.now())
 //!   // entry: {data, revision} of Global.ParkedCalls/<callSid>
@@ -24,6 +28,19 @@ pub fn park(request: JsValue, settings: JsValue, now_ms: f64) -> Result<JsValue,
     let request = from_js(request, "park-call request")?;
     let settings = from_js(settings, "settings")?;
     answer(crate::park(&request, &settings, now_ms))
+}
+
+#[wasm_bindgen(js_name = parkReads)]
+pub fn park_reads(request: JsValue) -> Result<JsValue, JsValue> {
+    let request = from_js(request, "park-call request")?;
+    answer(crate::ownership::reads(&request))
+}
+
+#[wasm_bindgen(js_name = parkCheck)]
+pub fn park_check(request: JsValue, facts: JsValue) -> Result<JsValue, JsValue> {
+    let request = from_js(request, "park-call request")?;
+    let facts = from_js(facts, "what TaskRouter and Sync say about the call")?;
+    answer(crate::ownership::check(&request, &facts))
 }
 
 #[wasm_bindgen(js_name = pickupTarget)]

@@ -144,8 +144,10 @@ pub fn answer(request: &Request) -> Result<Answer, StaffingError> {
                 Some(raw) => ranged(
                     "intervalMinutes",
                     raw,
-                    |v| v > 0.0 && v <= 1440.0,
-                    "minutes above 0, at most 1440",
+                    // Below a minute an interval means nothing to staffing, and a tiny one
+                    // (1e-300) would make the traffic infinite and the error name callsPerInterval.
+                    |v| (1.0..=1440.0).contains(&v),
+                    "minutes from 1 to 1440",
                 )?,
                 None => 30.0,
             };

@@ -299,6 +299,25 @@ fn bad_parameters_are_named() {
             "out_of_range",
         ),
         (
+            // A tiny interval made the traffic infinite, and the error named callsPerInterval.
+            &[
+                ("callsPerInterval", "100"),
+                ("ahtSeconds", "180"),
+                ("intervalMinutes", "1e-300"),
+            ],
+            "intervalMinutes",
+            "out_of_range",
+        ),
+        (
+            &[
+                ("callsPerInterval", "100"),
+                ("ahtSeconds", "180"),
+                ("intervalMinutes", "0.5"),
+            ],
+            "intervalMinutes",
+            "out_of_range",
+        ),
+        (
             &[
                 ("callsPerInterval", "100"),
                 ("ahtSeconds", "180"),
