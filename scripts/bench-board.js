@@ -106,11 +106,33 @@ function formatBoard(rows) {
   return lines.join('\n');
 }
 
-module.exports = { benchBoard, formatBoard, measureIdleBoard };
+/**
+ * What the board's copy costs the statistics function (docs/wallboard.md): the queue-statistics
+ * benchmark's simulated ten minutes (scripts/bench-queue-stats.js), with and without the copy.
+ */
+async function benchBoardCopy({ cases = [{ queues: 500, eventsPerS: 50, layout: 'map' }, { queues: 500, eventsPerS: 50, layout: 'documents' }] } = {}) {
+  const { runCase } = require('./bench-queue-stats');
+  const rows = [];
+  for (const c of cases) for (const board of [false, true]) rows.push({ ...(await runCase({ ...c, board })), board });
+  return rows;
+}
+
+function formatBoardCopy(rows) {
+  const lines = ["Wallboard copy of the statistics (the queue-statistics benchmark's ten simulated minutes, without / with the copy):"];
+  for (const r of rows) {
+    lines.push(`  ${r.queues} queues, ${r.events_per_s} events/s, ${r.layout} layout, ${r.board ? 'with' : 'without'} copy: ${r.sync_writes_per_event} Sync writes/event, max ${r.max_object_writes_per_s} writes/s and ${r.max_object_budget_used} of the budget on one object, ${r.http_429_sync} Sync 429s, staleness p99 ${r.staleness_p99_s} s`);
+  }
+  return lines.join('\n');
+}
+
+module.exports = { benchBoard, formatBoard, measureIdleBoard, benchBoardCopy, formatBoardCopy };
 
 if (require.main === module) {
-  benchBoard()
-    .then((rows) => console.log(process.argv.includes('--json') ? JSON.stringify(rows) : formatBoard(rows)))
+  (async () => {
+    const rows = await benchBoard();
+    const copy = await benchBoardCopy();
+    console.log(process.argv.includes('--json') ? JSON.stringify({ board: rows, copy }) : `${formatBoard(rows)}\n\n${formatBoardCopy(copy)}`);
+  })()
     .catch((err) => {
       console.error(err);
       process.exit(1);

@@ -119,6 +119,9 @@ async function main() {
     const { benchBoard, formatBoard } = require(boardBench);
     figures.wallboard = await benchBoard();
     if (!asJson) console.log(`\n${formatBoard(figures.wallboard)}`);
+    const { benchBoardCopy, formatBoardCopy } = require(boardBench);
+    figures.wallboard_copy = await benchBoardCopy();
+    if (!asJson) console.log(`\n${formatBoardCopy(figures.wallboard_copy)}`);
   }
   if (asJson) console.log(JSON.stringify(figures));
 }

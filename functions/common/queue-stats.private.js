@@ -113,7 +113,9 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) 
   const sync = () => client.sync.v1.services(syncServiceSid);
 
   function counters() {
-    return { taskrouterCalls: 0, syncWrites: 0, syncReads: 0, skipped: 0, boardWrites: 0, errors: [] };
+    const stats = { taskrouterCalls: 0, syncWrites: 0, syncReads: 0, skipped: 0, boardWrites: 0, errors: [] };
+    // The board copies this event started: awaited before the event's answer, not by the refresh.
+    return Object.defineProperty(stats, 'copies', { value: [], enumerable: false });
   }
 
   // The wallboard's copy (docs/wallboard.md): the same objects in the board's own Sync service,
@@ -121,7 +123,9 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) 
   // reads). The board identity gets its read-only permission on each object once per container
   // (the objects this container creates included), so minting a board token grants nothing per
   // queue. A queue this container has not copied yet is copied even when Flex's record is
-  // unchanged (a new board service fills up). A failure here never fails Flex's write.
+  // unchanged (a new board service fills up). A failure here never fails Flex's write. A copy runs
+  // beside the queue's next refresh, not before it (its objects have their own budgets), so it never
+  // delays Flex's records; the event's answer waits for it (within the deadline).
   const mirrored = new Set(); // queue SIDs this container copied
   const granted = new Set(); // `${kind}:${object}` this container granted the board identity
   const boardSvc = () => client.sync.v1.services(board.serviceSid);
@@ -180,7 +184,14 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) 
       });
       await boardGrant(stats, target.kind, target.object);
       if (index && !mirrored.has(sid)) {
-        await paced(`board:${index.map}`, index.key, index.cost, () => boardItem(stats, index.map, index.key, index.data));
+        // As for Flex's index: read it (no write budget), write it only when missing.
+        stats.syncReads += 1;
+        try {
+          await retry(() => boardSvc().syncMaps(index.map).syncMapItems(index.key).fetch());
+        } catch (err) {
+          if (!notFound(err)) throw err;
+          await paced(`board:${index.map}`, index.key, index.cost, () => boardItem(stats, index.map, index.key, index.data));
+        }
         await boardGrant(stats, 'map', index.map);
       }
       mirrored.add(sid);
@@ -254,7 +265,7 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) 
     if (plan.action === 'skip') {
       stats.skipped += 1;
       // Flex's record is current; the board's copy may not exist yet: copy it.
-      if (board && !mirrored.has(sid) && records.has(sid) && !deleted.has(sid)) await boardCopy(stats, sid, firstCopy(sid, records.get(sid).data));
+      if (board && !mirrored.has(sid) && records.has(sid) && !deleted.has(sid)) stats.copies.push(boardCopy(stats, sid, firstCopy(sid, records.get(sid).data)));
       return;
     }
     if (plan.action === 'remove') {
@@ -265,7 +276,7 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) 
     const { target, record, mayCreate, cost, index } = plan;
     await paced(target.object, sid, cost, () => storeNow(stats, sid, target, record, mayCreate));
     if (index) await ensureIndex(stats, index);
-    if (board && records.has(sid) && !deleted.has(sid)) await boardCopy(stats, sid, mirrored.has(sid) ? plan : firstCopy(sid, record));
+    if (board && records.has(sid) && !deleted.has(sid)) stats.copies.push(boardCopy(stats, sid, mirrored.has(sid) ? plan : firstCopy(sid, record)));
   }
 
   async function storeNow(stats, sid, target, record, mayCreate) {
@@ -528,7 +539,7 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) 
     };
     let late = false;
     const settled = work().then(
-      () => stats.errors.slice(),
+      () => Promise.all(stats.copies).then(() => stats.errors.slice()),
       (err) => (stats.errors.push(describe(err)), stats.errors.slice()),
     );
     await Promise.race([settled, sleep(DEADLINE_MS).then(() => (late = true))]);
