@@ -11,6 +11,10 @@
 //   map.on('itemAdded' | 'itemUpdated', ({ item, isLocal }) => ...); map.on('itemRemoved', ({ key }) => ...)
 //   const doc = await client.document({ id, mode: 'open_existing' }); doc.data; doc.on('updated', ({ data }) => ...)
 //   map.close(); doc.close(); client.shutdown();
+//   writes (checked against the service's ACL: a refusal rejects with {status: 403, code: 54007}):
+//   client.map({ id, mode: 'open_or_create' | 'create_new' })   (the SDK's default mode: open_or_create)
+//   await map.set(key, data); await map.update(key, partial); await map.remove(key); await map.removeMap();
+//   await doc.set(data); await doc.update(partial); await doc.removeDocument();
 //
 // Like the SDK, it reconnects by itself after a dropped connection and re-reads the objects it has
 // open, reporting what changed meanwhile as ordinary events; after `tokenExpired` it waits for
@@ -115,6 +119,24 @@
       this._items.set(item.key, item);
       this.emit(change.event, { item, isLocal: false, previousItemData: previous ? previous.data : undefined });
     }
+    _write(body) {
+      return this._client._call('write', { type: 'map', id: this.uniqueName || this.sid, ...body });
+    }
+    async set(key, data) {
+      const item = new SyncMapItem(await this._write({ op: 'setItem', key, data }));
+      this._items.set(item.key, item); // as the SDK does, the local copy has the write at once
+      return item;
+    }
+    async update(key, partial) {
+      const before = this._items.get(key);
+      return this.set(key, { ...(before ? before.data : {}), ...partial });
+    }
+    async remove(key) {
+      await this._write({ op: 'removeItem', key });
+    }
+    async removeMap() {
+      await this._write({ op: 'remove' });
+    }
     close() {
       this._client._close(this);
     }
@@ -139,6 +161,21 @@
       this.data = change.data;
       this.revision = change.revision;
       this.emit('updated', { data: this.data, isLocal: false, previousData });
+    }
+    _write(body) {
+      return this._client._call('write', { type: 'document', id: this.uniqueName || this.sid, ...body });
+    }
+    async set(data) {
+      const written = await this._write({ op: 'setDocument', data });
+      this.data = written.data;
+      this.revision = written.revision;
+      return written.data;
+    }
+    async update(partial) {
+      return this.set({ ...(this.data || {}), ...partial });
+    }
+    async removeDocument() {
+      await this._write({ op: 'remove' });
     }
     close() {
       this._client._close(this);
@@ -306,12 +343,20 @@
 
     async _openObject(type, arg) {
       const id = typeof arg === 'string' ? arg : arg && arg.id;
+      const mode = (arg && typeof arg === 'object' && arg.mode) || 'open_or_create';
       const key = `${type}:${id}`;
       if (this._open.has(key)) return this._open.get(key);
       for (;;) {
         await this._ready;
         try {
-          const snapshot = await this._call('open', { type, id });
+          if (mode === 'create_new') await this._call('write', { op: 'create', type, id, data: arg.data });
+          const snapshot = await this._call('open', { type, id }).catch(async (err) => {
+            if (mode !== 'open_or_create' || err.code !== 54100) throw err;
+            await this._call('write', { op: 'create', type, id, data: arg && arg.data }).catch((e) => {
+              if (e.code !== 54301) throw e; // created meanwhile
+            });
+            return this._call('open', { type, id });
+          });
           const obj = type === 'map' ? new SyncMap(this, snapshot) : new SyncDocument(this, snapshot);
           this._open.set(key, obj);
           return obj;

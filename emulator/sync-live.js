@@ -10,9 +10,20 @@
 //   POST /emulator/sync/token           {connectionId} with the new token: extends the connection
 //   POST /emulator/sync/drop            {refuseMs}: closes every stream (a dropped connection) and
 //                                       refuses new ones for refuseMs (tests)
-//   PUT-like POST /emulator/sync/acl    {enabled}: the seeded service enforces Sync permissions
-//   POST /v1/Services/{IS}/Maps/{map}/Permissions/{identity}, .../Documents/{doc}/Permissions/{identity}
+//   POST /emulator/sync/write           {connectionId, op, type, id, key?, data?}: a token holder's
+//                                       write, as the SDK makes them: op `create` (a map or document),
+//                                       `setItem` / `removeItem` (map items), `setDocument`, `remove`
+//                                       (the object)
+//   PUT-like POST /emulator/sync/acl    {enabled, service?}: a service enforces Sync permissions
+//   POST|GET|DELETE /v1/Services/{IS}/Maps/{map}/Permissions/{identity}, .../Documents/{doc}/Permissions/{identity}
 //                                       Sync permissions (Read, Write, Manage), as the REST API has them
+//
+// Sync's ACL for token holders, as Twilio documents it (docs/emulator.md): with the service's
+// `acl_enabled` off, every token for the service reads and writes every object in it. With it on,
+// an identity reads an object (open, items, live changes) only with `read`, changes its data or its
+// items only with `write`, and deletes it only with `manage`, each granted per object and identity
+// by the Permissions resources; a permission names an existing object, so a token holder creates
+// nothing. Requests with the account's credentials (REST) are never restricted.
 //
 // Every call carries the token as `Authorization: Bearer <jwt>`; it is verified (HS256 with the
 // API secret, `iss` = API_KEY, `sub` = the account, `exp` against the real clock, a `data_sync`
@@ -82,11 +93,14 @@ module.exports = {
       const d = docs.get(id) || [...docs.values()].find((x) => x.uniqueName === id);
       return d && !lib.expired(d, now) ? d : null;
     };
-    const permitted = (s, obj, identity) => {
+    // `right`: 'read', 'write' or 'manage'; `obj` null: creating an object.
+    const permitted = (s, obj, identity, right = 'read') => {
       if (!s.aclEnabled) return true;
+      if (!obj) return false;
       const p = live().permissions.get(`${obj.sid}|${identity}`);
-      return Boolean(p && p.read);
+      return Boolean(p && p[right]);
     };
+    const refuse = (identity, right, type, id) => new TwilioError(403, 54007, `Identity ${identity} has no ${right} permission on ${type} ${id}`);
     const view = (type, obj) => {
       const now = ctx.clock.now();
       if (type === 'map') {
@@ -168,7 +182,7 @@ module.exports = {
 
     const clientFile = path.join(__dirname, 'sync-live-client.js');
     router.get('/emulator/sync/client.js', () => ({ raw: fs.readFileSync(clientFile, 'utf8'), headers: { 'Content-Type': 'application/javascript; charset=utf-8', ...CORS } }), control);
-    for (const p of ['connect', 'open', 'close', 'token']) router.add('OPTIONS', `/emulator/sync/${p}`, () => ({ status: 204, headers: CORS }), control);
+    for (const p of ['connect', 'open', 'close', 'token', 'write']) router.add('OPTIONS', `/emulator/sync/${p}`, () => ({ status: 204, headers: CORS }), control);
 
     router.get(
       '/emulator/sync/connect',
@@ -205,12 +219,79 @@ module.exports = {
         const s = service(conn.serviceSid);
         const obj = findObject(s, type, id);
         if (!obj) throw new TwilioError(404, 54100, `${type === 'map' ? 'Map' : 'Document'} ${id} not found`);
-        if (!permitted(s, obj, conn.identity)) throw new TwilioError(403, 54007, `Identity ${conn.identity} has no read permission on ${type} ${id}`);
+        if (!permitted(s, obj, conn.identity, 'read')) throw refuse(conn.identity, 'read', type, id);
         const snapshot = view(type, obj);
         const sub = { type, id, sid: obj.sid, revision: String(obj.revision), items: new Map() };
         if (type === 'map') for (const item of obj.items.values()) sub.items.set(item.key, `${item.dateCreated}:${item.revision}`);
         conn.subscriptions.set(`${type}:${id}`, sub);
         return { body: snapshot, headers: CORS };
+      },
+      control,
+    );
+    // A token holder's writes, checked against the service's ACL, with the REST API's limits
+    // (16 KiB of data, the per-object write budget; items count against their map).
+    const limit = (type, obj, data) => ctx.limiter.hit(`${type}:${obj.sid}`, `${type === 'map' ? 'Map' : 'Document'} ${obj.uniqueName || obj.sid}`, lib.syncWriteCost(lib.syncDataBytes(data)));
+    const dataOf = (raw) => lib.parseSyncData(JSON.stringify(raw === undefined ? {} : raw));
+    const write = (s, identity, { op, type, id, key, data }) => {
+      const now = ctx.clock.now();
+      const obj = findObject(s, type, id);
+      if (op === 'create') {
+        if (obj) throw new TwilioError(409, 54301, `Unique name already exists: ${id}`);
+        if (!permitted(s, null, identity, 'write')) throw refuse(identity, 'create', type, id);
+        const base = { uniqueName: id, revision: 0, dateCreated: now, dateUpdated: now, dateExpires: null };
+        if (type === 'map') {
+          const m = { sid: lib.newSid('MP'), ...base, items: new Map() };
+          limit('map', m);
+          s.maps.set(m.sid, m);
+          return view('map', m);
+        }
+        const d = { sid: lib.newSid('ET'), ...base, data: dataOf(data) };
+        limit('document', d, d.data);
+        if (!s.documents) s.documents = new Map();
+        s.documents.set(d.sid, d);
+        return view('document', d);
+      }
+      if (!obj) throw new TwilioError(404, 54100, `${type === 'map' ? 'Map' : 'Document'} ${id} not found`);
+      const right = op === 'remove' ? 'manage' : 'write';
+      if (!permitted(s, obj, identity, right)) throw refuse(identity, right, type, id);
+      if (op === 'remove') {
+        limit(type, obj);
+        (type === 'map' ? s.maps : s.documents).delete(obj.sid);
+        return {};
+      }
+      if (op === 'setDocument' && type === 'document') {
+        const next = dataOf(data);
+        limit('document', obj, next);
+        Object.assign(obj, { data: next, revision: obj.revision + 1, dateUpdated: now });
+        return view('document', obj);
+      }
+      if ((op === 'setItem' || op === 'removeItem') && type === 'map') {
+        const k = String(key === undefined ? '' : key);
+        if (!k) throw lib.errors.missingParam('Key');
+        const item = obj.items.get(k);
+        if (op === 'removeItem') {
+          if (!item || lib.expired(item, now)) throw new TwilioError(404, 54201, `Item ${k} not found`);
+          limit('map', obj);
+          obj.items.delete(k);
+        } else {
+          const next = dataOf(data);
+          limit('map', obj, next);
+          if (item && !lib.expired(item, now)) Object.assign(item, { data: next, revision: item.revision + 1, dateUpdated: now });
+          else obj.items.set(k, { key: k, data: next, revision: 0, dateCreated: now, dateUpdated: now, dateExpires: null });
+        }
+        Object.assign(obj, { revision: obj.revision + 1, dateUpdated: now });
+        const written = obj.items.get(k);
+        return written ? { key: k, data: written.data, revision: String(written.revision) } : {};
+      }
+      throw lib.errors.invalidParam('op', `${op} on a ${type}`);
+    };
+    router.post(
+      '/emulator/sync/write',
+      (req) => {
+        const conn = connectionOf(req, verifyToken(ctx, req.headers.authorization));
+        const type = req.body.type === 'document' ? 'document' : 'map';
+        const body = write(service(conn.serviceSid), conn.identity, { op: String(req.body.op || ''), type, id: String(req.body.id || ''), key: req.body.key, data: req.body.data });
+        return { body, headers: CORS };
       },
       control,
     );
@@ -295,6 +376,15 @@ module.exports = {
           const p = live().permissions.get(`${obj.sid}|${req.params.identity}`);
           if (!p) throw errors.notFound(req.path);
           return { body: out(s, obj, req.params.identity, p) };
+        },
+        { product: 'sync' },
+      );
+      router.delete(
+        base,
+        (req) => {
+          const { obj } = find(req);
+          live().permissions.delete(`${obj.sid}|${req.params.identity}`);
+          return { status: 204 };
         },
         { product: 'sync' },
       );

@@ -1,6 +1,8 @@
 // Twilio Sync (sync.twilio.com/v1): Services, Maps and Map Items.
-//   POST   /v1/Services                                   create a service (FriendlyName, UniqueName)
+//   POST   /v1/Services                                   create a service (FriendlyName, AclEnabled)
+//   GET    /v1/Services                                   list
 //   GET    /v1/Services/{IS}                              fetch
+//   POST   /v1/Services/{IS}                              update (FriendlyName, AclEnabled)
 //   POST   /v1/Services/{IS}/Maps                         create a map (UniqueName, Ttl/CollectionTtl)
 //   GET    /v1/Services/{IS}/Maps[/{MP or unique name}]   list / fetch
 //   POST   /v1/Services/{IS}/Maps/{map}                   update (Ttl/CollectionTtl)
@@ -15,6 +17,8 @@
 // emulator's clock, which tests can advance). Revisions are decimal strings, also sent as ETag.
 
 const KEY_MAX = 320;
+const BOARD_SERVICE_NAME = 'Flex wallboard statistics';
+const flag = (v) => v === true || String(v).toLowerCase() === 'true';
 
 module.exports = {
   name: 'sync',
@@ -26,6 +30,11 @@ module.exports = {
     const now = clock.now();
     state.services.set(sid, { sid, uniqueName: 'default', friendlyName: 'Emulator default service', dateCreated: now, dateUpdated: now, maps: new Map() });
     ctx.env.SYNC_SERVICE_SID = sid;
+    // The wallboard's statistics service (docs/wallboard.md): ACL on, as `npm run deploy` makes it.
+    // Flex's own service above keeps ACL off, as Flex has it.
+    const board = lib.fixedSid('IS', 'emulator-wallboard-service');
+    state.services.set(board, { sid: board, uniqueName: null, friendlyName: BOARD_SERVICE_NAME, aclEnabled: true, dateCreated: now, dateUpdated: now, maps: new Map() });
+    ctx.env.WALLBOARD_SYNC_SID = board;
     return state;
   },
 
@@ -127,13 +136,25 @@ module.exports = {
       '/v1/Services',
       (req) => {
         const now = clock.now();
-        const s = { sid: lib.newSid('IS'), uniqueName: req.body.UniqueName || null, friendlyName: req.body.FriendlyName || null, dateCreated: now, dateUpdated: now, maps: new Map() };
+        const s = { sid: lib.newSid('IS'), uniqueName: null, friendlyName: req.body.FriendlyName || null, aclEnabled: flag(req.body.AclEnabled), dateCreated: now, dateUpdated: now, maps: new Map() };
         ctx.state.sync.services.set(s.sid, s);
         return { status: 201, body: serviceView(s) };
       },
       opts,
     );
+    router.get('/v1/Services', (req) => ({ body: lib.page([...ctx.state.sync.services.values()].map(serviceView), { key: 'services', baseUrl: `${host}/Services`, query: req.query }) }), opts);
     router.get('/v1/Services/:service', (req) => ({ body: serviceView(findService(req.params.service, req.path)) }), opts);
+    router.post(
+      '/v1/Services/:service',
+      (req) => {
+        const s = findService(req.params.service, req.path);
+        if (req.body.FriendlyName !== undefined) s.friendlyName = String(req.body.FriendlyName);
+        if (req.body.AclEnabled !== undefined) s.aclEnabled = flag(req.body.AclEnabled);
+        s.dateUpdated = clock.now();
+        return { body: serviceView(s) };
+      },
+      opts,
+    );
 
     // Maps
     router.post(

@@ -7,6 +7,8 @@
 //   GET    /v1/Workspaces/{WS}/TaskQueues/{WQ}/CumulativeStatistics    (TaskChannel, StartDate, EndDate, Minutes, SplitByWaitTime)
 //   GET    /v1/Workspaces/{WS}/TaskQueues/{WQ}/Statistics              both of the above in one answer
 //   POST   /v1/Workspaces/{WS}/TaskQueues/RealTimeStatistics           bulk: JSON array of at most 50 WQ SIDs, 5 requests/s
+//   GET    /v1/Workspaces/{WS}/TaskQueues/Statistics                   every queue's statistics, a page at a time
+//                                                                       (FriendlyName, TaskChannel, StartDate, EndDate, Minutes, PageSize ≤ 1000)
 //
 // Figures are derived from state that tests set through the exported helpers (queues, the workers
 // eligible for each queue and their activity, and task life-cycle steps), so a test can say "two
@@ -358,6 +360,19 @@ module.exports = {
       opts,
     );
 
+    // The list of every queue's statistics: before /TaskQueues/:queue, whose SID it would read as.
+    router.get(
+      '/v1/Workspaces/:workspace/TaskQueues/Statistics',
+      (req) => {
+        const ws = workspace(req);
+        const ch = channelOf(req.query, lib);
+        let queues = [...area(ctx).queues.values()];
+        if (req.query.FriendlyName) queues = queues.filter((q) => q.friendlyName === req.query.FriendlyName);
+        const rows = queues.map((q) => ({ account_sid: ctx.accountSid, workspace_sid: ws.sid, task_queue_sid: q.sid, cumulative: cumulative(ctx, q, ch, req.query), realtime: realtime(ctx, q, ch) }));
+        return { body: lib.page(rows, { key: 'task_queues_statistics', baseUrl: `${base(ws)}/Statistics`, query: req.query }) };
+      },
+      opts,
+    );
     router.get(
       '/v1/Workspaces/:workspace/TaskQueues',
       (req) => {

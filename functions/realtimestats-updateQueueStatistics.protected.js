@@ -9,6 +9,7 @@ const { wasmModule } = require(Runtime.getFunctions()['common/wasm'].path);
 const { handle } = require(Runtime.getFunctions()['common/http'].path);
 const tw = require(Runtime.getFunctions()['common/client'].path);
 const { createUpdater } = require(Runtime.getFunctions()['common/queue-stats'].path);
+const auth = require(Runtime.getFunctions()['common/auth'].path);
 
 // The configuration (QUEUE_STATS_*) is validated once per container; a bad value is a 500 naming it.
 let env = {};
@@ -28,7 +29,10 @@ exports.handler = handle(async (context, event) => {
   env = Object.fromEntries(Object.entries(context).filter(([key, value]) => key.startsWith('QUEUE_STATS_') && typeof value === 'string'));
   if (!updater) {
     const client = tw.twilioClient(context);
-    updater = createUpdater({ qs, client, workspaceSid, syncServiceSid, retry: (fn) => tw.withRetry(context, fn) });
+    // The wallboard's statistics service (docs/wallboard.md), when configured and not Flex's own.
+    const boardSid = context.WALLBOARD_SYNC_SID && String(context.WALLBOARD_SYNC_SID) !== syncServiceSid ? String(context.WALLBOARD_SYNC_SID) : null;
+    const board = boardSid ? { serviceSid: boardSid, reader: auth.boardReader() } : null;
+    updater = createUpdater({ qs, client, workspaceSid, syncServiceSid, retry: (fn) => tw.withRetry(context, fn), board });
   }
   const { request, ...fields } = event;
   const [summary, history] = await Promise.all([updater.handle(fields), historyHook(context)]);

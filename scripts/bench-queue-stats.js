@@ -200,7 +200,7 @@ const ABANDONED = ['task.created', 'workflow.target-matched', 'task-queue.entere
 const STEP = { 'task-queue.entered': 'entered', 'reservation.created': 'reserved', 'reservation.accepted': 'accepted', 'task.wrapup': 'wrapup', 'task.completed': 'completed', 'task.canceled': 'canceled' };
 
 /** One case: returns its row. */
-async function runCase({ queues, eventsPerS, layout, seed = 1 }) {
+async function runCase({ queues, eventsPerS, layout, seed = 1, board = false }) {
   const sim = new Sim(START);
   const random = rng(seed * 7919 + queues * 31 + eventsPerS);
   const emulator = createEmulator({ clock: { now: () => sim.now(), advance: () => 0 } });
@@ -217,6 +217,8 @@ async function runCase({ queues, eventsPerS, layout, seed = 1 }) {
     retry: simRetry(sim, random),
     now: () => sim.now(),
     sleep: (ms) => sim.sleep(ms),
+    // `board`: also copy every record to the wallboard's Sync service (docs/wallboard.md).
+    board: board ? { serviceSid: env.WALLBOARD_SYNC_SID, reader: { identity: 'wallboard-reader', permission: { read: true, write: false, manage: false } } } : null,
   });
 
   // The contact center: queues, and workers each eligible for three of them.
@@ -308,8 +310,9 @@ async function runCase({ queues, eventsPerS, layout, seed = 1 }) {
     if (r.product === 'taskrouter' && r.method === 'POST' && r.path.endsWith('/TaskQueues/RealTimeStatistics')) bulkPerSecond.set(r.at, (bulkPerSecond.get(r.at) || 0) + 1);
     if (r.product === 'sync' && r.method !== 'GET' && r.status >= 200 && r.status < 300) {
       syncWrites += 1;
-      const m = /\/(Maps|Documents)\/([^/]+)/.exec(r.path);
-      const object = m ? `${m[1]}:${m[2]}` : `Documents:${(r.body && r.body.UniqueName) || r.path}`;
+      // Objects are per service (the wallboard's copy has budgets of its own).
+      const m = /\/Services\/([^/]+)\/(Maps|Documents)\/([^/]+)/.exec(r.path);
+      const object = m ? `${m[1]}/${m[2]}:${m[3]}` : `Documents:${(r.body && r.body.UniqueName) || r.path}`;
       const key = `${object}|${r.at}`;
       perObjectSecond.set(key, (perObjectSecond.get(key) || 0) + 1);
       const bytes = r.body && r.body.Data !== undefined ? Buffer.byteLength(JSON.stringify(JSON.parse(r.body.Data)), 'utf8') : 0;

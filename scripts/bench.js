@@ -139,6 +139,15 @@ async function main() {
     figures.queue_history = await benchHistory();
     if (!asJson) console.log(`\n${formatHistory(figures.queue_history)}`);
   }
+  const boardBench = path.join(__dirname, 'bench-board.js');
+  if (fs.existsSync(boardBench)) {
+    const { benchBoard, formatBoard } = require(boardBench);
+    figures.wallboard = await benchBoard();
+    if (!asJson) console.log(`\n${formatBoard(figures.wallboard)}`);
+    const { benchBoardCopy, formatBoardCopy } = require(boardBench);
+    figures.wallboard_copy = await benchBoardCopy();
+    if (!asJson) console.log(`\n${formatBoardCopy(figures.wallboard_copy)}`);
+  }
   if (asJson) console.log(JSON.stringify(figures));
 }
 

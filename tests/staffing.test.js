@@ -95,33 +95,100 @@ test('/staffing and /wallboard-token refuse missing or wrong credentials', async
   assert.match(agent.body.error, /supervisor/);
 });
 
-test('/wallboard-token mints a short-lived Sync token for the key, a supervisor or an admin', async () => {
-  for (const [auth, identity] of [[`Wallboard ${KEY}`, 'wallboard-key'], [`Bearer ${tokens.supervisor}`, 'wallboard:sue'], [`Bearer ${tokens.admin}`, 'wallboard:ada']]) {
+test('/wallboard-token mints a short-lived read-only Sync token on the board service, never on Flex\'s', async () => {
+  const env = stack.emu.functionEnv();
+  assert.notEqual(env.WALLBOARD_SYNC_SID, env.TWILIO_FLEX_SYNC_SID);
+  for (const [auth, viewer, via] of [[`Wallboard ${KEY}`, 'wallboard-key', 'wallboardKey'], [`Bearer ${tokens.supervisor}`, 'sue', 'flex'], [`Bearer ${tokens.admin}`, 'ada', 'flex']]) {
     const r = await call('/wallboard-token', { method: 'POST', auth });
     assert.equal(r.status, 200, JSON.stringify(r.body));
-    assert.equal(r.body.identity, identity);
+    assert.equal(r.body.identity, 'wallboard-reader');
+    assert.equal(r.body.viewer, viewer);
+    assert.equal(r.body.via, via);
     assert.equal(r.body.ttlSeconds, 3600);
     assert.equal(r.body.layout, 'map');
-    assert.deepEqual(r.body.acl, { enforced: false, objects: [] });
+    assert.deepEqual(r.body.acl, { enabled: true, identity: 'wallboard-reader', read: true, write: false, manage: false });
     const claims = verifyToken(stack.emu.ctx, `Bearer ${r.body.token}`); // signed with API_SECRET, Sync grant
-    assert.equal(claims.identity, identity);
-    assert.equal(claims.serviceSid, stack.emu.functionEnv().SYNC_SERVICE_SID);
+    assert.equal(claims.identity, 'wallboard-reader');
+    assert.equal(claims.serviceSid, env.WALLBOARD_SYNC_SID, 'the grant names the board service only');
+    assert.equal(r.body.serviceSid, env.WALLBOARD_SYNC_SID);
     assert.ok(claims.expMs - Date.now() <= 3600 * 1000 + 2000);
   }
 });
 
-test('where the Sync service enforces ACL, the token identity gets read-only permission on the statistics map', async () => {
-  await stack.control('POST', '/emulator/taskqueues', { friendlyName: 'Acl' }); // creates the queueStats map
-  await stack.control('POST', '/emulator/sync/acl', { enabled: true });
+test('/wallboard-token refuses to mint on a board service with ACL off, or on Flex\'s own service', async () => {
+  const board = stack.emu.functionEnv().WALLBOARD_SYNC_SID;
+  await stack.control('POST', '/emulator/sync/acl', { service: board, enabled: false });
   try {
     const r = await call('/wallboard-token', { method: 'POST', auth: `Wallboard ${KEY}` });
-    assert.equal(r.status, 200, JSON.stringify(r.body));
-    assert.deepEqual(r.body.acl, { enforced: true, objects: ['map:queueStats'] });
-    const perms = stack.emu.snapshot().syncLive.permissions;
-    const granted = Object.entries(perms).filter(([k]) => k.endsWith('|wallboard-key'));
-    assert.equal(granted.length, 1);
-    assert.deepEqual(granted[0][1], { read: true, write: false, manage: false });
+    assert.equal(r.status, 500);
+    assert.match(r.body.error, /WALLBOARD_SYNC_SID .* has ACL off/);
   } finally {
-    await stack.control('POST', '/emulator/sync/acl', { enabled: false });
+    await stack.control('POST', '/emulator/sync/acl', { service: board, enabled: true });
   }
+  const { startRuntime } = require('./helpers/runtime');
+  const env = stack.emu.functionEnv();
+  const rt = await startRuntime({ env: { ...env, WALLBOARD_KEY: KEY, WALLBOARD_SYNC_SID: env.TWILIO_FLEX_SYNC_SID } });
+  try {
+    const res = await fetch(rt.url('/wallboard-token'), { method: 'POST', headers: { Authorization: `Wallboard ${KEY}` } });
+    const body = await res.json();
+    assert.equal(res.status, 500);
+    assert.match(body.error, /WALLBOARD_SYNC_SID is TWILIO_FLEX_SYNC_SID's service/);
+  } finally {
+    await rt.stop();
+  }
+});
+
+test('the statistics writer grants the board identity read-only permission; a token is minted with O(1) Sync requests (documents layout, 600 queues)', async () => {
+  const { addBoardQueues } = require('./helpers/board-queues');
+  const docs = await startStack({ env: { WALLBOARD_KEY: KEY, QUEUE_STATS_LAYOUT: 'documents' } });
+  try {
+    const env = docs.emu.functionEnv();
+    const mint = async () => {
+      const before = docs.emu.requests.length;
+      const res = await fetch(docs.rt.url('/wallboard-token'), { method: 'POST', headers: { Authorization: `Wallboard ${KEY}` } });
+      assert.equal(res.status, 200, await res.text());
+      return docs.emu.requests.slice(before).filter((r) => r.product === 'sync');
+    };
+    const sids = await addBoardQueues(docs, 1, { layout: 'documents', prefix: 'Doc' });
+    // The writer (the real queue-stats function) created the board's copy and granted it.
+    const board = docs.emu.state.sync.services.get(env.WALLBOARD_SYNC_SID);
+    const doc = [...board.documents.values()].find((d) => d.uniqueName === `queueStats.${sids[0]}`);
+    assert.deepEqual(docs.emu.state.syncLive.permissions.get(`${doc.sid}|wallboard-reader`), { read: true, write: false, manage: false });
+    const index = [...board.maps.values()].find((m) => m.uniqueName === 'queueStats.index');
+    assert.deepEqual(docs.emu.state.syncLive.permissions.get(`${index.sid}|wallboard-reader`), { read: true, write: false, manage: false });
+    const withOne = await mint();
+    await addBoardQueues(docs, 600, { layout: 'documents', prefix: 'Many' });
+    assert.equal(index.items.size, 601);
+    const withMany = await mint();
+    console.log(`Sync requests to mint a board token: ${withOne.length} with 1 queue, ${withMany.length} with 601 queues`);
+    assert.equal(withMany.length, withOne.length, withMany.map((r) => `${r.method} ${r.path}`).join('\n'));
+    assert.ok(withMany.length <= 2, withMany.map((r) => `${r.method} ${r.path}`).join('\n'));
+  } finally {
+    await docs.stop();
+  }
+});
+
+test('POST /staffing with `queues` answers every queue from one TaskRouter statistics list', async () => {
+  const a = (await stack.control('POST', '/emulator/taskqueues', { friendlyName: 'BatchA' })).sid;
+  const b = (await stack.control('POST', '/emulator/taskqueues', { friendlyName: 'BatchB' })).sid;
+  for (let i = 0; i < 100; i += 1) await stack.control('POST', `/emulator/taskqueues/${a}/tasks/${sid('WT')}/entered`, {});
+  const before = stack.emu.requests.length;
+  const gone = `WQ${'0'.repeat(32)}`;
+  let r = await call('/staffing', { method: 'POST', ...wallboard, body: { queues: [{ queueSid: a, thresholdSeconds: 20, target: '80%' }, { queueSid: b, ahtSeconds: 360 }, { queueSid: gone }] } });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  const taskrouter = stack.emu.requests.slice(before).filter((q) => q.product === 'taskrouter');
+  assert.deepEqual(taskrouter.map((q) => `${q.method} ${q.path.replace(/WS\w+/, 'WS')} ${q.query.Minutes}/${q.query.PageSize}`), ['GET /v1/Workspaces/WS/TaskQueues/Statistics 30/1000']);
+  const [ra, rb, rg] = r.body.results;
+  const single = await call(`/staffing?queueSid=${a}&thresholdSeconds=20&target=80%25`, wallboard);
+  assert.deepEqual(ra, single.body, 'a queue of a batch is answered as a single request would be');
+  assert.equal(ra.agents, 14);
+  assert.equal(rb.queueSid, b);
+  assert.equal(rb.callsPerInterval, 0);
+  assert.deepEqual([rg.queueSid, rg.code], [gone, 'queue_not_found']);
+  r = await call('/staffing', { method: 'POST', ...wallboard, body: { queues: [{ queueSid: a }, { queueSid: b, target: '150%' }] } });
+  assert.equal(r.status, 400);
+  assert.equal(r.body.parameter, 'queues[1].target');
+  r = await call('/staffing', { method: 'POST', ...wallboard, body: { queues: 'all' } });
+  assert.equal(r.status, 400);
+  assert.equal(r.body.parameter, 'queues');
 });

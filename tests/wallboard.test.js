@@ -255,35 +255,30 @@ test('the what-if panel computes staffing through /staffing and names a bad para
   await page.close();
 });
 
-test('where Sync enforces ACL the page reads with its read-only grant, a queue created later included; other identities are refused', async () => {
+test('the page reads the board service with its read-only grant, a queue created later included; other identities are refused', async () => {
   const emu = docsStack.emu;
-  await docsStack.control('POST', '/emulator/sync/acl', { enabled: true });
-  try {
-    const west = (await docsStack.control('POST', '/emulator/taskqueues', { friendlyName: 'West' })).sid;
-    const page = await browser.newPage();
-    await page.goto(docsStack.rt.url(`/wallboard/index.html#key=${encodeURIComponent(KEY)}`));
-    await page.waitForSelector(`.tile[data-sid="${west}"]`);
-    const granted = emu.snapshot().syncLive.permissions;
-    assert.ok(Object.keys(granted).length >= 2 && Object.values(granted).every((p) => p.read && !p.write && !p.manage), JSON.stringify(granted));
-    // A queue created after the token was minted: its document is refused until a new token grants it.
-    const later = (await docsStack.control('POST', '/emulator/taskqueues', { friendlyName: 'Later' })).sid;
-    await page.waitForSelector(`.tile[data-sid="${later}"]`, { timeout: 10000 });
-    // A valid Sync token of another identity reads nothing.
-    const twilio = require('twilio');
-    const env = emu.functionEnv();
-    const token = new twilio.jwt.AccessToken(env.ACCOUNT_SID, env.API_KEY, env.API_SECRET, { identity: 'intruder', ttl: 60 });
-    token.addGrant(new twilio.jwt.AccessToken.SyncGrant({ serviceSid: env.SYNC_SERVICE_SID }));
-    const jwt = token.toJwt();
-    const res = await fetch(`${emu.origin}/emulator/sync/connect`, { headers: { Authorization: `Bearer ${jwt}` } });
-    const reader = res.body.getReader();
-    const first = new TextDecoder().decode((await reader.read()).value);
-    const connectionId = JSON.parse(/data: (.*)/.exec(first)[1]).connectionId;
-    const open = await fetch(`${emu.origin}/emulator/sync/open`, { method: 'POST', headers: { Authorization: `Bearer ${jwt}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ connectionId, type: 'map', id: 'queueStats.index' }) });
-    assert.equal(open.status, 403);
-    assert.equal((await open.json()).code, 54007);
-    await reader.cancel();
-    await page.close();
-  } finally {
-    await docsStack.control('POST', '/emulator/sync/acl', { enabled: false });
-  }
+  const env = emu.functionEnv();
+  const west = (await docsStack.control('POST', '/emulator/taskqueues', { friendlyName: 'West' })).sid;
+  const page = await browser.newPage();
+  await page.goto(docsStack.rt.url(`/wallboard/index.html#key=${encodeURIComponent(KEY)}`));
+  await page.waitForSelector(`.tile[data-sid="${west}"]`);
+  const granted = emu.snapshot().syncLive.permissions;
+  assert.ok(Object.keys(granted).length >= 2 && Object.values(granted).every((p) => p.read && !p.write && !p.manage), JSON.stringify(granted));
+  // A queue created after the token was minted: the statistics writer granted its document.
+  const later = (await docsStack.control('POST', '/emulator/taskqueues', { friendlyName: 'Later' })).sid;
+  await page.waitForSelector(`.tile[data-sid="${later}"]`, { timeout: 10000 });
+  // A valid Sync token of another identity reads nothing of the board service (ACL on).
+  const twilio = require('twilio');
+  const token = new twilio.jwt.AccessToken(env.ACCOUNT_SID, env.API_KEY, env.API_SECRET, { identity: 'intruder', ttl: 60 });
+  token.addGrant(new twilio.jwt.AccessToken.SyncGrant({ serviceSid: env.WALLBOARD_SYNC_SID }));
+  const jwt = token.toJwt();
+  const res = await fetch(`${emu.origin}/emulator/sync/connect`, { headers: { Authorization: `Bearer ${jwt}` } });
+  const reader = res.body.getReader();
+  const first = new TextDecoder().decode((await reader.read()).value);
+  const connectionId = JSON.parse(/data: (.*)/.exec(first)[1]).connectionId;
+  const open = await fetch(`${emu.origin}/emulator/sync/open`, { method: 'POST', headers: { Authorization: `Bearer ${jwt}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ connectionId, type: 'map', id: 'queueStats.index' }) });
+  assert.equal(open.status, 403);
+  assert.equal((await open.json()).code, 54007);
+  await reader.cancel();
+  await page.close();
 });

@@ -150,4 +150,7 @@ async function wallboardSyncToken(context, event) {
   return keyRefusalLogged(credential, settings, () => callWasm(rule, (wasm) => wasm.wallboardSyncToken(credential, access, settings, ttl)));
 }
 
-module.exports = { authorize, identify, check, credentialOf, validateWithIam, iamVerdict, wallboardSyncToken };
+/** The board's Sync identity and its permission on statistics objects (crates/auth). */
+const boardReader = () => callWasm(rule, (wasm) => wasm.boardReader());
+
+module.exports = { authorize, identify, check, credentialOf, validateWithIam, iamVerdict, wallboardSyncToken, boardReader };

@@ -5,6 +5,7 @@
 //                                      of this call; off when QUEUE_HISTORY_ENABLED is "false"
 //   measuredHandleTime(context, sid)   staffing: the queue's average handle time over the last 7 days
 //                                      of stored hours (seconds), or null; read at most every 5 min
+//   measuredHandleTimes(context)       the same for every queue, {[sid]: seconds} (staffing batches)
 const tw = require(Runtime.getFunctions()['common/client'].path);
 const { remainingMs } = require(Runtime.getFunctions()['common/deadline'].path);
 const { wasmModule, callWasm } = require(Runtime.getFunctions()['common/wasm'].path);
@@ -39,11 +40,16 @@ async function historyTick(context) {
 }
 
 async function measuredHandleTime(context, queueSid) {
+  const found = (await measuredHandleTimes(context))[queueSid];
+  return found === undefined ? null : found;
+}
+
+/** Every queue's measured handle time `{[sid]: seconds}` (queues with none are absent). */
+async function measuredHandleTimes(context) {
   if (!measured.bySid || Date.now() - measured.at > MEASURED_TTL_MS) {
     measured = { at: Date.now(), bySid: await instance(context).handleTimes([]) };
   }
-  const found = measured.bySid[queueSid];
-  return found && found.avgHandle !== null ? found.avgHandle : null;
+  return Object.fromEntries(Object.entries(measured.bySid).filter(([, m]) => m && m.avgHandle !== null).map(([sid, m]) => [sid, m.avgHandle]));
 }
 
-module.exports = { historyFor: instance, historyTick, measuredHandleTime };
+module.exports = { historyFor: instance, historyTick, measuredHandleTime, measuredHandleTimes };

@@ -2,7 +2,9 @@
 // record, change, SLA); this file only performs the TaskRouter reads and Sync writes it asks for.
 //
 //   const { createUpdater } = require(Runtime.getFunctions()['common/queue-stats'].path);
-//   const updater = createUpdater({ qs, client, workspaceSid, syncServiceSid, retry, now });
+//   const updater = createUpdater({ qs, client, workspaceSid, syncServiceSid, retry, now, board });
+//   // board (optional): {serviceSid, reader: {identity, permission}} — the wallboard's statistics
+//   // service (WALLBOARD_SYNC_SID, ACL on): every record is written there too, see below
 //   const summary = await updater.handle(event);   // {plan, taskrouterCalls, syncWrites, skipped, errors}
 //
 // Everything is injected (the wasm instance, the `twilio` client, the retry policy and the clock),
@@ -99,7 +101,7 @@ function createGate({ now, sleep, perSecond }) {
   };
 }
 
-function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) => fn(), now = Date.now, sleep = realSleep, log = () => {} }) {
+function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) => fn(), now = Date.now, sleep = realSleep, log = () => {}, board = null }) {
   const paced = createPacer({ now, sleep, share: BUDGET_SHARE });
   const bulkGate = createGate({ now, sleep, perSecond: BULK_PER_SECOND });
   const layout = qs.layout();
@@ -111,7 +113,108 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) 
   const sync = () => client.sync.v1.services(syncServiceSid);
 
   function counters() {
-    return { taskrouterCalls: 0, syncWrites: 0, syncReads: 0, skipped: 0, errors: [] };
+    const stats = { taskrouterCalls: 0, syncWrites: 0, syncReads: 0, skipped: 0, boardWrites: 0, errors: [] };
+    // The board copies this event started: awaited before the event's answer, not by the refresh.
+    return Object.defineProperty(stats, 'copies', { value: [], enumerable: false });
+  }
+
+  // The wallboard's copy (docs/wallboard.md): the same objects in the board's own Sync service,
+  // whose budgets are their own, written after Flex's (which the published realtime-stats plugin
+  // reads). The board identity gets its read-only permission on each object once per container
+  // (the objects this container creates included), so minting a board token grants nothing per
+  // queue. A queue this container has not copied yet is copied even when Flex's record is
+  // unchanged (a new board service fills up). A failure here never fails Flex's write. A copy runs
+  // beside the queue's next refresh, not before it (its objects have their own budgets), so it never
+  // delays Flex's records; the event's answer waits for it (within the deadline).
+  const mirrored = new Set(); // queue SIDs this container copied
+  const granted = new Set(); // `${kind}:${object}` this container granted the board identity
+  const boardSvc = () => client.sync.v1.services(board.serviceSid);
+  const boardWrite = (stats, fn) => ((stats.boardWrites += 1), retry(fn));
+
+  async function boardGrant(stats, kind, object) {
+    if (granted.has(`${kind}:${object}`)) return;
+    const svc = boardSvc();
+    const permission = kind === 'map' ? svc.syncMaps(object).syncMapPermissions(board.reader.identity) : svc.documents(object).documentPermissions(board.reader.identity);
+    await boardWrite(stats, () => permission.update(board.reader.permission));
+    granted.add(`${kind}:${object}`);
+  }
+
+  async function boardItem(stats, map, key, data) {
+    const items = () => boardSvc().syncMaps(map).syncMapItems;
+    try {
+      return await boardWrite(stats, () => boardSvc().syncMaps(map).syncMapItems(key).update({ data }));
+    } catch (err) {
+      if (!notFound(err)) throw err;
+    }
+    try {
+      return await boardWrite(stats, () => items().create({ key, data }));
+    } catch (err) {
+      if (duplicate(err)) return boardWrite(stats, () => boardSvc().syncMaps(map).syncMapItems(key).update({ data }));
+      if (!notFound(err)) throw err;
+    }
+    try {
+      await boardWrite(stats, () => boardSvc().syncMaps.create({ uniqueName: map }));
+    } catch (err) {
+      if (!duplicate(err)) throw err;
+    }
+    return boardWrite(stats, () => items().create({ key, data }));
+  }
+
+  // A queue's first copy in this container: the crate's plan for a record never written (so it
+  // carries the index entry in the documents layout).
+  const firstCopy = (sid, record) => qs.writePlan({ queueSid: sid, record, changed: true, known: 'absent', gone: false, deletedHere: false, indexConfirmed: false });
+
+  async function boardCopy(stats, sid, { action, target, record, cost, index }) {
+    if (action !== 'write') return;
+    try {
+      await paced(`board:${target.object}`, sid, cost, async () => {
+        if (target.kind !== 'document') return boardItem(stats, target.object, sid, record);
+        const doc = () => boardSvc().documents(target.object);
+        try {
+          return await boardWrite(stats, () => doc().update({ data: record }));
+        } catch (err) {
+          if (!notFound(err)) throw err;
+        }
+        try {
+          return await boardWrite(stats, () => boardSvc().documents.create({ uniqueName: target.object, data: record }));
+        } catch (err) {
+          if (!duplicate(err)) throw err;
+          return boardWrite(stats, () => doc().update({ data: record }));
+        }
+      });
+      await boardGrant(stats, target.kind, target.object);
+      if (index && !mirrored.has(sid)) {
+        // As for Flex's index: read it (no write budget), write it only when missing.
+        stats.syncReads += 1;
+        try {
+          await retry(() => boardSvc().syncMaps(index.map).syncMapItems(index.key).fetch());
+        } catch (err) {
+          if (!notFound(err)) throw err;
+          await paced(`board:${index.map}`, index.key, index.cost, () => boardItem(stats, index.map, index.key, index.data));
+        }
+        await boardGrant(stats, 'map', index.map);
+      }
+      mirrored.add(sid);
+    } catch (err) {
+      stats.errors.push(`wallboard copy of ${sid}: ${describe(err)}`);
+    }
+  }
+
+  async function boardRemove(stats, sid) {
+    mirrored.delete(sid);
+    const gone = async (fn) => {
+      try {
+        await boardWrite(stats, fn);
+      } catch (err) {
+        if (!notFound(err)) stats.errors.push(`wallboard copy of ${sid}: ${describe(err)}`);
+      }
+    };
+    if (layout === 'documents') {
+      await gone(() => boardSvc().documents(qs.documentName(sid)).remove());
+      await gone(() => boardSvc().syncMaps(INDEX_MAP).syncMapItems(sid).remove());
+    } else {
+      await gone(() => boardSvc().syncMaps(MAP).syncMapItems(sid).remove());
+    }
   }
 
   async function tr(stats, fn) {
@@ -161,6 +264,8 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) 
   async function perform(stats, sid, plan) {
     if (plan.action === 'skip') {
       stats.skipped += 1;
+      // Flex's record is current; the board's copy may not exist yet: copy it.
+      if (board && !mirrored.has(sid) && records.has(sid) && !deleted.has(sid)) stats.copies.push(boardCopy(stats, sid, firstCopy(sid, records.get(sid).data)));
       return;
     }
     if (plan.action === 'remove') {
@@ -171,6 +276,7 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) 
     const { target, record, mayCreate, cost, index } = plan;
     await paced(target.object, sid, cost, () => storeNow(stats, sid, target, record, mayCreate));
     if (index) await ensureIndex(stats, index);
+    if (board && records.has(sid) && !deleted.has(sid)) stats.copies.push(boardCopy(stats, sid, mirrored.has(sid) ? plan : firstCopy(sid, record)));
   }
 
   async function storeNow(stats, sid, target, record, mayCreate) {
@@ -249,6 +355,7 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) 
     } else {
       await gone(() => sync().syncMaps(MAP).syncMapItems(sid).remove());
     }
+    if (board) await boardRemove(stats, sid);
   }
 
   async function refreshQueue(stats, sid, { channels, friendlyName }) {
@@ -432,7 +539,7 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) 
     };
     let late = false;
     const settled = work().then(
-      () => stats.errors.slice(),
+      () => Promise.all(stats.copies).then(() => stats.errors.slice()),
       (err) => (stats.errors.push(describe(err)), stats.errors.slice()),
     );
     await Promise.race([settled, sleep(DEADLINE_MS).then(() => (late = true))]);

@@ -389,20 +389,46 @@ pub const MIN_SYNC_TOKEN_TTL: u32 = 5;
 pub const MAX_SYNC_TOKEN_TTL: u32 = 86_400;
 const DEFAULT_SYNC_TOKEN_TTL: u32 = 3_600;
 
+/// The one Sync identity of every board token (a TV's key or a supervisor's login). Boards read
+/// the statistics Sync service (`WALLBOARD_SYNC_SID`, ACL on), where the statistics writer grants
+/// this identity [`BOARD_PERMISSION`] on each object it creates: a token is then minted with O(1)
+/// Sync requests whatever the number of queues, and every board credential can do exactly the
+/// same — read the statistics, nothing else.
+pub const BOARD_IDENTITY: &str = "wallboard-reader";
+
+/// A Sync permission (`Read`, `Write`, `Manage`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SyncPermission {
+    pub read: bool,
+    pub write: bool,
+    pub manage: bool,
+}
+
+/// What [`BOARD_IDENTITY`] may do with a statistics object: read it, never change or delete it.
+pub const BOARD_PERMISSION: SyncPermission = SyncPermission {
+    read: true,
+    write: false,
+    manage: false,
+};
+
 /// Who a wallboard's Sync token is minted for: its identity (the one Sync permissions are granted
-/// to) and its lifetime.
+/// to), who is watching, and its lifetime.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SyncTokenPlan {
     /// How the request was let in (the grant's `via`).
     pub via: &'static str,
-    pub identity: String,
+    /// Always [`BOARD_IDENTITY`].
+    pub identity: &'static str,
+    /// Who asked: `wallboard-key`, or the Flex user's identity (else worker SID).
+    pub viewer: String,
+    pub permission: SyncPermission,
     pub ttl_seconds: u32,
 }
 
-/// The Sync token a grant gets for the wallboard: every TV shares the identity `wallboard-key`; a
-/// Flex user gets `wallboard:<identity or worker>`, so their permissions are theirs alone.
-/// `ttl` is `WALLBOARD_TOKEN_TTL` as configured (absent or empty: an hour).
+/// The Sync token a grant gets for the wallboard: the shared identity [`BOARD_IDENTITY`] with
+/// [`BOARD_PERMISSION`]; `viewer` says who asked (logs, the answer). `ttl` is
+/// `WALLBOARD_TOKEN_TTL` as configured (absent or empty: an hour).
 pub fn wallboard_sync_token(grant: &Grant, ttl: Option<&str>) -> Result<SyncTokenPlan, AuthError> {
     let ttl_text = ttl.map(str::trim).unwrap_or("");
     let ttl_seconds = if ttl_text.is_empty() {
@@ -414,19 +440,21 @@ pub fn wallboard_sync_token(grant: &Grant, ttl: Option<&str>) -> Result<SyncToke
             .filter(|t| (MIN_SYNC_TOKEN_TTL..=MAX_SYNC_TOKEN_TTL).contains(t))
             .ok_or_else(|| AuthError::InvalidTokenTtl(ttl_text.to_string()))?
     };
-    let identity = if grant.via == "wallboardKey" {
+    let viewer = if grant.via == "wallboardKey" {
         "wallboard-key".to_string()
     } else {
-        let who = grant
+        grant
             .identity
             .as_deref()
             .or(grant.worker_sid.as_deref())
-            .unwrap_or("unknown");
-        format!("wallboard:{who}")
+            .unwrap_or("unknown")
+            .to_string()
     };
     Ok(SyncTokenPlan {
         via: grant.via,
-        identity,
+        identity: BOARD_IDENTITY,
+        viewer,
+        permission: BOARD_PERMISSION,
         ttl_seconds,
     })
 }

@@ -352,8 +352,16 @@ fn the_wallboard_sync_token_names_who_and_lasts_as_configured() {
     .unwrap();
     let plan = wallboard_sync_token(&key, None).unwrap();
     assert_eq!(
-        (plan.identity.as_str(), plan.ttl_seconds),
-        ("wallboard-key", 3600)
+        (plan.identity, plan.viewer.as_str(), plan.ttl_seconds),
+        ("wallboard-reader", "wallboard-key", 3600)
+    );
+    assert_eq!(
+        plan.permission,
+        SyncPermission {
+            read: true,
+            write: false,
+            manage: false
+        }
     );
     let sup = authorize(
         &token(Some(ALICE), &["supervisor"]),
@@ -363,9 +371,10 @@ fn the_wallboard_sync_token_names_who_and_lasts_as_configured() {
         &keyed(),
     )
     .unwrap();
+    let plan = wallboard_sync_token(&sup, Some(" 600 ")).unwrap();
     assert_eq!(
-        wallboard_sync_token(&sup, Some(" 600 ")).unwrap().identity,
-        "wallboard:alice@example.com"
+        (plan.identity, plan.viewer.as_str()),
+        ("wallboard-reader", "alice@example.com")
     );
     assert_eq!(
         wallboard_sync_token(&sup, Some("")).unwrap().ttl_seconds,

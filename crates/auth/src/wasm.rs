@@ -7,7 +7,8 @@
 //!           {wallboardKey: context.WALLBOARD_KEY})
 //!   // -> {via, workerSid, identity, roles, supervisor}; throws an Error with code, status, parameter
 //! wallboardSyncToken(credential, access, settings, context.WALLBOARD_TOKEN_TTL)
-//!   // -> {identity, ttlSeconds}: authorizes as above, then plans the wallboard's Sync token
+//!   // -> {via, identity, viewer, permission, ttlSeconds}: authorizes as above, then plans the wallboard's Sync token
+//! boardReader()   // -> {identity: 'wallboard-reader', permission: {read: true, write: false, manage: false}}
 //! wallboardKeyProblem({wallboardKey})  // -> what is wrong with WALLBOARD_KEY (for the log), or null
 //! ```
 
@@ -40,6 +41,21 @@ pub fn wallboard_sync_token(
         crate::authorize(&credential, &access, &settings)
             .and_then(|grant| crate::wallboard_sync_token(&grant, ttl.as_deref())),
     )
+}
+
+/// The board's Sync identity and its permission on a statistics object, for the statistics
+/// writer's grants: `{identity, permission: {read, write, manage}}`.
+#[wasm_bindgen(js_name = boardReader)]
+pub fn board_reader() -> Result<JsValue, JsValue> {
+    #[derive(serde::Serialize)]
+    struct Reader {
+        identity: &'static str,
+        permission: crate::SyncPermission,
+    }
+    wasm_face::to_js(&Reader {
+        identity: crate::BOARD_IDENTITY,
+        permission: crate::BOARD_PERMISSION,
+    })
 }
 
 #[wasm_bindgen(js_name = wallboardKeyProblem)]

@@ -50,6 +50,7 @@
 //! assert_eq!((s.agents, s.scheduled_agents), (14, 20));
 //! ```
 
+mod batch;
 mod request;
 
 #[cfg(target_arch = "wasm32")]
@@ -59,6 +60,11 @@ use serde::Serialize;
 use thiserror::Error;
 use wasm_face::FaceError;
 
+pub use batch::{
+    answer_batch, plan as batch_plan, BatchAnswer, BatchError, BatchInput, BatchPlan,
+    ChannelArrivals, Observed, QueueResult, StatisticsRead, ARRIVALS_WINDOW_MINUTES,
+    MAX_BATCH_QUEUES, STATISTICS_PAGE_SIZE,
+};
 pub use request::{answer, Answer, Request, Sources};
 
 /// The most agents [`required`] will consider: beyond it the answer is an error, not a figure.

@@ -395,5 +395,61 @@ pub fn board(
     Board { tiles, summary }
 }
 
+/// The most queues one `/staffing` batch carries (`staffing::MAX_BATCH_QUEUES`; a test checks
+/// they agree).
+pub const STAFFING_BATCH_MAX: usize = 2_000;
+
+/// One queue of a `/staffing` batch: [`StaffingQuery`] as `/staffing` reads it (the handle time
+/// is `ahtSeconds` when the queue sets it, `fallbackAhtSeconds` when it is the board's default,
+/// absent when the server's default applies).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StaffingAsk {
+    pub queue_sid: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threshold_seconds: Option<String>,
+    pub target: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aht_seconds: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback_aht_seconds: Option<f64>,
+}
+
+/// A `/staffing` request body: `{queues: [...]}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StaffingBatch {
+    pub queues: Vec<StaffingAsk>,
+}
+
+/// What the page asks `/staffing` for the tiles (all of them, or those whose SID is in `only`):
+/// one batch per [`STAFFING_BATCH_MAX`] tiles, so a board's staffing costs one request per refresh
+/// up to 2,000 queues (and no request at all without tiles).
+pub fn staffing_requests(tiles: &[Tile], only: Option<&[String]>) -> Vec<StaffingBatch> {
+    let asks: Vec<StaffingAsk> = tiles
+        .iter()
+        .filter(|t| only.is_none_or(|o| o.contains(&t.sid)))
+        .map(|t| {
+            let q = &t.staffing;
+            let (aht, fallback) = match (q.aht_seconds, q.aht_from) {
+                (Some(v), "default") => (None, Some(v)),
+                (v, _) => (v, None),
+            };
+            StaffingAsk {
+                queue_sid: q.queue_sid.clone(),
+                threshold_seconds: q.threshold_seconds.clone(),
+                target: q.target,
+                channel: q.channel.clone(),
+                aht_seconds: aht,
+                fallback_aht_seconds: fallback,
+            }
+        })
+        .collect();
+    asks.chunks(STAFFING_BATCH_MAX)
+        .map(|c| StaffingBatch { queues: c.to_vec() })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests;

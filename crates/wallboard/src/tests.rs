@@ -270,3 +270,44 @@ proptest! {
         let _ = tile(&r, &c, Some("voice"), now, connected);
     }
 }
+
+#[test]
+fn staffing_is_one_batch_for_every_tile_up_to_the_batch_limit() {
+    assert_eq!(STAFFING_BATCH_MAX, staffing::MAX_BATCH_QUEUES);
+    let c =
+        Config::parse(r#"{"ahtSeconds": 300, "queues": {"Sales": {"ahtSeconds": 240}}}"#).unwrap();
+    let view = View {
+        channel: Some("voice".into()),
+        queues: vec![],
+    };
+    let records = [
+        record("WQ1", "Sales", 0, None, 0, 0, None),
+        record("WQ2", "Support", 0, None, 0, 0, None),
+    ];
+    let tiles = board(&records, &c, &view, NOW, true).tiles;
+    let batches = staffing_requests(&tiles, None);
+    assert_eq!(batches.len(), 1);
+    let body = serde_json::to_value(&batches[0]).unwrap();
+    assert_eq!(
+        body,
+        json!({"queues": [
+            {"queueSid": "WQ1", "thresholdSeconds": "30", "target": 0.8, "channel": "voice", "ahtSeconds": 240.0},
+            {"queueSid": "WQ2", "thresholdSeconds": "30", "target": 0.8, "channel": "voice", "fallbackAhtSeconds": 300.0}
+        ]})
+    );
+    let only = staffing_requests(&tiles, Some(&["WQ2".to_string()]));
+    assert_eq!(only[0].queues.len(), 1);
+    assert!(
+        staffing_requests(&tiles, Some(&[])).is_empty(),
+        "nothing changed: no request"
+    );
+    let many: Vec<Value> = (0..2_001)
+        .map(|i| record(&format!("WQ{i}"), &format!("Q{i:04}"), 0, None, 0, 0, None))
+        .collect();
+    let tiles = board(&many, &c, &View::default(), NOW, true).tiles;
+    let sizes: Vec<usize> = staffing_requests(&tiles, None)
+        .iter()
+        .map(|b| b.queues.len())
+        .collect();
+    assert_eq!(sizes, vec![2_000, 1]);
+}

@@ -4,7 +4,9 @@
 //! const wb = new Wallboard(configJsonText);   // throws an Error naming a bad config field
 //! wb.board(records, {channel: 'voice' | null, queues: ['Sales', 'WQ…']}, Date.now(), connected)
 //!   // -> {tiles: [...], summary: {...}}  (see the crate docs)
-//! wb.kiosk()                                 // {columns, rows, pageSeconds}
+//! wb.kiosk()                                 // {columns, rows, pageSeconds, staffingRefreshSeconds}
+//! wb.staffingRequests(records, view, Date.now(), ['WQ…'] | null)
+//!   // -> [{queues: [...]}]: the `/staffing` batches for the tiles (only those SIDs when given)
 //! ```
 
 use serde::{Deserialize, Serialize};
@@ -59,6 +61,25 @@ impl Wallboard {
             now_ms,
             connected,
         ))
+    }
+
+    #[wasm_bindgen(js_name = staffingRequests)]
+    pub fn staffing_requests(
+        &self,
+        records: JsValue,
+        view: JsValue,
+        now_ms: f64,
+        only: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let records: Vec<Value> = serde_wasm_bindgen::from_value(records).unwrap_or_default();
+        let view: ViewIn = serde_wasm_bindgen::from_value(view).unwrap_or_default();
+        let only: Option<Vec<String>> = serde_wasm_bindgen::from_value(only).unwrap_or_default();
+        let view = crate::View {
+            channel: view.channel.filter(|c| !c.is_empty()),
+            queues: view.queues,
+        };
+        let board = crate::board(&records, &self.config, &view, now_ms, true);
+        to_js(&crate::staffing_requests(&board.tiles, only.as_deref()))
     }
 
     pub fn kiosk(&self) -> Result<JsValue, JsValue> {
