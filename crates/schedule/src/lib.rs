@@ -60,6 +60,7 @@ pub mod admin;
 pub mod config;
 mod error;
 mod eval;
+pub mod lazy;
 pub mod publishing;
 pub mod rrule;
 mod time;
@@ -69,6 +70,7 @@ pub mod zone;
 mod wasm;
 
 pub use config::Book;
+pub use lazy::LazyBook;
 pub use error::{CheckError, ConfigError};
 pub use eval::{Answer, HttpAnswer, Status};
 pub use time::When;
