@@ -7,8 +7,9 @@
 //!
 //! - every schedule entry with that name (a repeated name breaks them all);
 //! - every rule with an id those entries list (a repeated id breaks the rule);
-//! - every rule before the last of those whose `dateRRule` mentions COUNT: COUNT rules share one
-//!   allowance of days in document order, so a rule's verdict depends on the COUNT rules before it;
+//! - when one of those rules' `dateRRule` mentions COUNT, every rule before the last such one whose
+//!   `dateRRule` mentions COUNT: COUNT rules share one allowance of days in document order, so a
+//!   COUNT rule's verdict depends on the COUNT rules before it (and no other rule's does);
 //! - the evaluation weight is shared by the schedules in document order too. When even the most
 //!   the document's rule references could weigh stays within [`MAX_EVALUATION_WEIGHT`] (a rule
 //!   weighs more than 1 only with BYSETPOS), no schedule can exceed it and each is compiled alone;
@@ -139,7 +140,12 @@ impl LazyBook {
             .iter()
             .map(|r| key(r.get("id")).is_some_and(|id| ids.contains(&id)))
             .collect();
-        if let Some(last) = rules.iter().rposition(|&picked| picked) {
+        // Only a COUNT rule's verdict depends on the COUNT rules before it.
+        let last_count = rules
+            .iter()
+            .zip(&document.rules)
+            .rposition(|(&picked, rule)| picked && rrule_mentions(rule, "COUNT"));
+        if let Some(last) = last_count {
             for (picked, rule) in rules.iter_mut().zip(&document.rules).take(last) {
                 *picked = *picked || rrule_mentions(rule, "COUNT");
             }
@@ -278,8 +284,10 @@ mod tests {
         let mut lazy = LazyBook::load(&text);
         assert!(lazy.book_for("Fifth").broken("Fifth").is_some());
         assert!(lazy.book_for("First").broken("First").is_none());
-        // Rules after the last one a schedule uses are not compiled.
+        // Rules after the last one a schedule uses are not compiled, nor COUNT rules before a
+        // rule without COUNT.
         assert_eq!(lazy.book_for("First").rules.len(), 1);
+        assert_eq!(lazy.book_for("Plain").rules.len(), 1);
         same_answers(&text, &["Fifth", "First", "Plain"]);
     }
 
