@@ -260,49 +260,50 @@ impl Book {
     pub fn load(json: &str) -> Book {
         match Book::parse(json) {
             Ok(document) => Book::compile(&document, None),
-            Err(fatal) => fatal,
+            Err(e) => Book::unreadable(e),
         }
     }
 
     /// The structural stage of [`Book::load`]: the size limit and the JSON, read into the
-    /// `rules` and `schedules` arrays. A document that fails here is a book where every schedule
-    /// fails open with the reason (the `Err`).
-    pub(crate) fn parse(json: &str) -> Result<Document, Book> {
-        let book = Book {
-            rules: Vec::new(),
-            schedules: HashMap::new(),
-            warnings: Vec::new(),
-            problems: Vec::new(),
-            broken: HashMap::new(),
-            fatal: None,
-        };
+    /// `rules` and `schedules` arrays. A document that fails here makes every schedule fail open
+    /// with the reason (see [`Book::unreadable`]).
+    pub(crate) fn parse(json: &str) -> Result<Document, ConfigError> {
         if json.len() > MAX_CONFIG_BYTES {
-            return Err(book.with_fatal(ConfigError::OverLimit {
+            return Err(ConfigError::OverLimit {
                 subject: "the configuration".into(),
                 problem: format!(
                     "is {} bytes of JSON (as stored, pretty-printed); at most {} are allowed",
                     thousands_usize(json.len()),
                     thousands_usize(MAX_CONFIG_BYTES)
                 ),
-            }));
+            });
         }
-        let document: serde_json::Value = match serde_json::from_str(json) {
-            Ok(v) => v,
-            Err(e) => return Err(book.with_fatal(ConfigError::Json(e.to_string()))),
+        let document: serde_json::Value =
+            serde_json::from_str(json).map_err(|e| ConfigError::Json(e.to_string()))?;
+        let mut map = match document {
+            serde_json::Value::Object(map) => map,
+            _ => serde_json::Map::new(),
         };
-        match document {
-            serde_json::Value::Object(mut map) => match (map.remove("rules"), map.remove("schedules")) {
-                (Some(serde_json::Value::Array(rules)), Some(serde_json::Value::Array(schedules))) => {
-                    Ok(Document { rules, schedules })
-                }
-                _ => Err(book.with_fatal(ConfigError::Json(
-                    "expected an object with a \"rules\" array and a \"schedules\" array".into(),
-                ))),
-            },
-            _ => Err(book.with_fatal(ConfigError::Json(
+        match (map.remove("rules"), map.remove("schedules")) {
+            (Some(serde_json::Value::Array(rules)), Some(serde_json::Value::Array(schedules))) => {
+                Ok(Document { rules, schedules })
+            }
+            _ => Err(ConfigError::Json(
                 "expected an object with a \"rules\" array and a \"schedules\" array".into(),
-            ))),
+            )),
         }
+    }
+
+    /// The book of a document [`Book::parse`] refused: every schedule fails open with `e`.
+    pub(crate) fn unreadable(e: ConfigError) -> Book {
+        Book::compile(
+            &Document {
+                rules: Vec::new(),
+                schedules: Vec::new(),
+            },
+            None,
+        )
+        .with_fatal(e)
     }
 
     /// Validates and compiles a parsed document. With a `select`ion, only the rules and

@@ -72,7 +72,7 @@ impl LazyBook {
             absent: None,
         };
         match Book::parse(json) {
-            Err(fatal) => lazy.full = Some(fatal),
+            Err(e) => lazy.full = Some(Book::unreadable(e)),
             Ok(document) => {
                 lazy.names = document
                     .schedules
@@ -200,14 +200,20 @@ mod tests {
         let eager = Book::load(text);
         let mut lazy = LazyBook::load(text);
         for name in names {
-            for ms in [1_733_000_000_000.0, 1_735_000_000_000.0, 1_760_000_000_000.0] {
+            for ms in [
+                1_733_000_000_000.0,
+                1_735_000_000_000.0,
+                1_760_000_000_000.0,
+            ] {
                 let want = serde_json::to_value(eager.respond(Some(name), None, ms)).unwrap();
                 let got = serde_json::to_value(lazy.book_for(name).respond(Some(name), None, ms))
                     .unwrap();
                 assert_eq!(got, want, "{name} at {ms}");
                 let when = When::from_request(None, ms).unwrap();
                 assert_eq!(
-                    lazy.book_for(name).status(name, when).map_err(|e| e.to_string()),
+                    lazy.book_for(name)
+                        .status(name, when)
+                        .map_err(|e| e.to_string()),
                     eager.status(name, when).map_err(|e| e.to_string())
                 );
             }
@@ -312,7 +318,10 @@ mod tests {
         for text in ["{", "[]", r#"{"rules": []}"#] {
             same_answers(text, &["Any"]);
         }
-        same_answers(&format!("{{\"pad\": \"{}\"}}", "x".repeat(300_000)), &["Any"]);
+        same_answers(
+            &format!("{{\"pad\": \"{}\"}}", "x".repeat(300_000)),
+            &["Any"],
+        );
     }
 
     #[test]

@@ -70,7 +70,7 @@ pub mod zone;
 mod wasm;
 
 pub use config::Book;
-pub use lazy::LazyBook;
 pub use error::{CheckError, ConfigError};
 pub use eval::{Answer, HttpAnswer, Status};
+pub use lazy::LazyBook;
 pub use time::When;

@@ -53,7 +53,13 @@ impl ScheduleBook {
 
     /// Every invalid value of the configuration: `[{code, message}]`.
     pub fn problems(&mut self) -> JsValue {
-        let problems: Vec<Problem> = self.book.full().problems().iter().map(Problem::from).collect();
+        let problems: Vec<Problem> = self
+            .book
+            .full()
+            .problems()
+            .iter()
+            .map(Problem::from)
+            .collect();
         to_js(&problems)
     }
 
@@ -65,12 +71,11 @@ impl ScheduleBook {
         now_ms: f64,
     ) -> JsValue {
         let name = name.as_deref();
-        to_js(
-            &self
-                .book
-                .book_for(name.unwrap_or_default())
-                .respond(name, simulate.as_deref(), now_ms),
-        )
+        to_js(&self.book.book_for(name.unwrap_or_default()).respond(
+            name,
+            simulate.as_deref(),
+            now_ms,
+        ))
     }
 
     /// Just `{isOpen, closedReason}`, without the next change.
