@@ -15,7 +15,8 @@
 //!   weighs more than 1 only with BYSETPOS), no schedule can exceed it and each is compiled alone;
 //!   otherwise the whole document is compiled on the first check, as [`Book::load`] does.
 //!
-//! The size limit and the JSON syntax are checked when the book loads: a document that fails
+//! A document of at most [`EAGER_MAX_BYTES`] is compiled whole when it loads, as [`Book::load`]
+//! does. The size limit and the JSON syntax are checked when the book loads: a document that fails
 //! them fails every schedule open at once. [`LazyBook::full`] compiles everything, for
 //! `problems()`, `warnings()` and the schedule names.
 
@@ -23,6 +24,12 @@ use std::collections::{HashMap, HashSet};
 
 use crate::config::{Document, Selection, MAX_EVALUATION_WEIGHT};
 use crate::Book;
+
+/// Documents up to this size are compiled whole when they load: the bookkeeping of compiling on
+/// demand is code a cold container must compile too, and cost the shipped 3 KB config about
+/// 0.5 ms more than compiling its few rules at once (docs/schedule-manager.md, "Cold start").
+/// A judgment, not a measured crossover: the largest valid config (227 KB) gains 10 to 20 ms.
+pub const EAGER_MAX_BYTES: usize = 16_384;
 
 /// The most a rule reference may weigh (a yearly rule with BYSETPOS; see the config limits).
 const MAX_RULE_WEIGHT: u32 = 732;
@@ -61,8 +68,14 @@ fn rrule_mentions(rule: &serde_json::Value, word: &str) -> bool {
 }
 
 impl LazyBook {
-    /// Reads the document structurally; never fails (see [`Book::load`]).
+    /// Reads the document structurally (a small one is compiled at once); never fails (see
+    /// [`Book::load`]).
     pub fn load(json: &str) -> LazyBook {
+        Self::load_with(json, EAGER_MAX_BYTES)
+    }
+
+    /// [`LazyBook::load`] with documents up to `eager_max_bytes` compiled whole at once.
+    pub fn load_with(json: &str, eager_max_bytes: usize) -> LazyBook {
         let mut lazy = LazyBook {
             document: None,
             independent: false,
@@ -73,6 +86,9 @@ impl LazyBook {
         };
         match Book::parse(json) {
             Err(e) => lazy.full = Some(Book::unreadable(e)),
+            Ok(document) if json.len() <= eager_max_bytes => {
+                lazy.full = Some(Book::compile(&document, None));
+            }
             Ok(document) => {
                 lazy.names = document
                     .schedules
@@ -198,7 +214,7 @@ mod tests {
     /// Every name's answer from the lazy book equals the eager one's, at several instants.
     fn same_answers(text: &str, names: &[&str]) {
         let eager = Book::load(text);
-        let mut lazy = LazyBook::load(text);
+        let mut lazy = LazyBook::load_with(text, 0);
         for name in names {
             for ms in [
                 1_733_000_000_000.0,
@@ -287,7 +303,7 @@ mod tests {
             schedule("Plain", "UTC", &["plain"]),
         ]})
         .to_string();
-        let mut lazy = LazyBook::load(&text);
+        let mut lazy = LazyBook::load_with(&text, 0);
         assert!(lazy.book_for("Fifth").broken("Fifth").is_some());
         assert!(lazy.book_for("First").broken("First").is_none());
         // Rules after the last one a schedule uses are not compiled, nor COUNT rules before a
@@ -308,7 +324,7 @@ mod tests {
             .map(|i| schedule(&format!("Y{i}"), "UTC", &["last-workday"]))
             .collect();
         let text = json!({"rules": rules, "schedules": schedules}).to_string();
-        let lazy = LazyBook::load(&text);
+        let lazy = LazyBook::load_with(&text, 0);
         assert!(!lazy.independent);
         same_answers(&text, &["Y1", "Y3", "Y4"]);
     }
@@ -325,13 +341,24 @@ mod tests {
     }
 
     #[test]
+    fn a_small_document_is_compiled_when_it_loads() {
+        let text = json!({"rules": [rule("a", "FREQ=DAILY", true)],
+                          "schedules": [schedule("A", "UTC", &["a"])]})
+        .to_string();
+        let lazy = LazyBook::load(&text);
+        assert!(lazy.full.is_some() && lazy.document.is_none());
+        let lazy = LazyBook::load_with(&text, 0);
+        assert!(lazy.full.is_none() && lazy.document.is_some());
+    }
+
+    #[test]
     fn only_the_checked_schedule_is_compiled() {
         let text = json!({
             "rules": [rule("a", "FREQ=DAILY", true), rule("b", "FREQ=WEEKLY;BYDAY=SA", true)],
             "schedules": [schedule("A", "UTC", &["a"]), schedule("B", "Asia/Tokyo", &["b"])]
         })
         .to_string();
-        let mut lazy = LazyBook::load(&text);
+        let mut lazy = LazyBook::load_with(&text, 0);
         let book = lazy.book_for("A");
         assert_eq!(book.rules.len(), 1);
         assert_eq!(book.schedule_names(), vec!["A"]);
