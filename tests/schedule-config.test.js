@@ -73,3 +73,38 @@ test('isOpen answers just the published pair, and errors carry a code', () => {
   assert.throws(() => book.isOpen('Nope', undefined, Date.now()), (e) => e.code === 'schedule_not_found');
   assert.throws(() => book.isOpen('Support', 'soon', Date.now()), (e) => e.code === 'invalid_simulate');
 });
+
+test('a large deployed config compiled per schedule on first check answers as one compiled whole', () => {
+  // Over 16 KiB, ScheduleBook.load only reads the document and compiles a schedule on its first
+  // check (crates/schedule/src/lazy.rs); scheduleNames() compiles it whole. Broken rules, a
+  // duplicate rule id, a duplicate schedule name and a bad zone must break the same schedules.
+  const rules = [];
+  for (let i = 0; i < 120; i++) {
+    rules.push({ id: `r${i}`, name: `Rule ${i} `.padEnd(60, 'x'), isOpen: i % 3 !== 0, closedReason: i % 3 ? undefined : `reason ${i}`,
+      startTime: `${String(6 + (i % 10)).padStart(2, '0')}:00`, endTime: `${String(12 + (i % 10)).padStart(2, '0')}:30`,
+      dateRRule: ['RRULE:FREQ=WEEKLY;BYDAY=MO,WE,FR', 'RRULE:FREQ=DAILY;COUNT=500', 'RRULE:FREQ=MONTHLY;BYDAY=-1FR'][i % 3], startDate: '2026-01-01' });
+  }
+  rules.push({ id: 'bad', name: 'Bad', isOpen: true, dateRRule: 'FREQ=SOMETIMES' }, { id: 'r5', name: 'Again', isOpen: true });
+  const schedules = [];
+  for (let s = 0; s < 40; s++) {
+    schedules.push({ name: `S${s % 38}`, timeZone: ['America/New_York', 'Europe/London', 'Asia/Kolkata', 'Mars/Base'][s % 4],
+      rules: Array.from({ length: 8 }, (_, k) => `r${(s * 7 + k) % 120}`).concat(s % 5 === 0 ? ['bad'] : [], s % 6 === 0 ? ['gone'] : []) });
+  }
+  const text = JSON.stringify({ rules, schedules }, null, 2);
+  assert.ok(text.length > 16384, `${text.length} bytes`);
+  const whole = ScheduleBook.load(text);
+  const names = whole.scheduleNames();
+  assert.ok(whole.problems().length > 0);
+  let broken = 0;
+  for (const ms of [Date.parse('2026-12-04T15:00:00Z'), Date.parse('2027-03-26T20:00:00Z')]) {
+    const lazy = ScheduleBook.load(text);
+    for (const name of [...names, 'Nope']) {
+      const want = whole.check(name, undefined, ms);
+      assert.deepEqual(lazy.check(name, undefined, ms), want, name);
+      if (want.status !== 200) broken++;
+    }
+    assert.deepEqual(lazy.problems(), whole.problems());
+    assert.deepEqual(lazy.warnings(), whole.warnings());
+  }
+  assert.ok(broken > 4, `${broken} broken answers`);
+});

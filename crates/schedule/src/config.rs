@@ -217,6 +217,20 @@ pub struct Book {
     pub(crate) fatal: Option<String>,
 }
 
+/// A configuration document read structurally: its rules and schedules, not yet validated.
+#[derive(Debug, Clone)]
+pub(crate) struct Document {
+    pub(crate) rules: Vec<serde_json::Value>,
+    pub(crate) schedules: Vec<serde_json::Value>,
+}
+
+/// Which rules and schedules [`Book::compile`] compiles, by position in the document.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Selection {
+    pub(crate) rules: Vec<bool>,
+    pub(crate) schedules: Vec<bool>,
+}
+
 /// A schedule entry's name for messages: its `name` when it has one, else its position.
 fn entry_label(value: &serde_json::Value, key: &str, position: usize) -> String {
     match value.get(key) {
@@ -244,16 +258,18 @@ impl Book {
 
     /// Loads a configuration tolerantly: see the type's docs. Never fails.
     pub fn load(json: &str) -> Book {
-        let mut book = Book {
-            rules: Vec::new(),
-            schedules: HashMap::new(),
-            warnings: Vec::new(),
-            problems: Vec::new(),
-            broken: HashMap::new(),
-            fatal: None,
-        };
+        match Book::parse(json) {
+            Ok(document) => Book::compile(&document, None),
+            Err(e) => Book::unreadable(e),
+        }
+    }
+
+    /// The structural stage of [`Book::load`]: the size limit and the JSON, read into the
+    /// `rules` and `schedules` arrays. A document that fails here makes every schedule fail open
+    /// with the reason (see [`Book::unreadable`]).
+    pub(crate) fn parse(json: &str) -> Result<Document, ConfigError> {
         if json.len() > MAX_CONFIG_BYTES {
-            return book.with_fatal(ConfigError::OverLimit {
+            return Err(ConfigError::OverLimit {
                 subject: "the configuration".into(),
                 problem: format!(
                     "is {} bytes of JSON (as stored, pretty-printed); at most {} are allowed",
@@ -262,23 +278,54 @@ impl Book {
                 ),
             });
         }
-        let document: serde_json::Value = match serde_json::from_str(json) {
-            Ok(v) => v,
-            Err(e) => return book.with_fatal(ConfigError::Json(e.to_string())),
+        let document: serde_json::Value =
+            serde_json::from_str(json).map_err(|e| ConfigError::Json(e.to_string()))?;
+        let mut map = match document {
+            serde_json::Value::Object(map) => map,
+            _ => serde_json::Map::new(),
         };
-        let (Some(rules), Some(schedules)) = (
-            document.get("rules").and_then(|v| v.as_array()),
-            document.get("schedules").and_then(|v| v.as_array()),
-        ) else {
-            return book.with_fatal(ConfigError::Json(
+        match (map.remove("rules"), map.remove("schedules")) {
+            (Some(serde_json::Value::Array(rules)), Some(serde_json::Value::Array(schedules))) => {
+                Ok(Document { rules, schedules })
+            }
+            _ => Err(ConfigError::Json(
                 "expected an object with a \"rules\" array and a \"schedules\" array".into(),
-            ));
-        };
+            )),
+        }
+    }
 
+    /// The book of a document [`Book::parse`] refused: every schedule fails open with `e`.
+    pub(crate) fn unreadable(e: ConfigError) -> Book {
+        Book::compile(
+            &Document {
+                rules: Vec::new(),
+                schedules: Vec::new(),
+            },
+            None,
+        )
+        .with_fatal(e)
+    }
+
+    /// Validates and compiles a parsed document. With a `select`ion, only the rules and
+    /// schedules it marks (by position) are compiled; every other is left out as if skipped, with
+    /// positions, counts and limits still those of the whole document.
+    pub(crate) fn compile(document: &Document, select: Option<&Selection>) -> Book {
+        let (rules, schedules) = (&document.rules, &document.schedules);
+        let mut book = Book {
+            rules: Vec::new(),
+            schedules: HashMap::new(),
+            warnings: Vec::new(),
+            problems: Vec::new(),
+            broken: HashMap::new(),
+            fatal: None,
+        };
         // Rule id -> index into `book.rules`, or the reason the rule is invalid.
         let mut index: HashMap<String, Result<usize, String>> = HashMap::new();
         let mut count_days_left = MAX_COUNT_DAYS;
         for (position, value) in rules.iter().enumerate() {
+            if select.is_some_and(|s| !s.rules.get(position).copied().unwrap_or(false)) {
+                continue;
+            }
             let compiled = RuleConfig::deserialize(value)
                 .map_err(|e| ConfigError::RuleShape {
                     rule: entry_label(value, "name", position),
@@ -336,6 +383,9 @@ impl Book {
         let mut zones = ZoneCache::default();
         let mut weight_left = MAX_EVALUATION_WEIGHT;
         for (position, value) in schedules.iter().enumerate() {
+            if select.is_some_and(|s| !s.schedules.get(position).copied().unwrap_or(false)) {
+                continue;
+            }
             let label = entry_label(value, "name", position);
             let name = value
                 .get("name")

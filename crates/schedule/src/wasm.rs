@@ -16,7 +16,7 @@ use wasm_bindgen::prelude::*;
 use wasm_face::fail;
 
 use crate::admin::Problem;
-use crate::{Book, When};
+use crate::{Book, LazyBook, When};
 
 /// Plain objects (not Maps), `null` for None: what JSON.stringify and Studio expect. A value that
 /// does not serialize (it cannot happen for these types) becomes the error object, not a panic.
@@ -27,7 +27,7 @@ fn to_js<T: Serialize>(value: &T) -> JsValue {
 /// A validated schedule configuration, kept for the life of the container.
 #[wasm_bindgen]
 pub struct ScheduleBook {
-    book: Book,
+    book: LazyBook,
 }
 
 #[wasm_bindgen]
@@ -36,56 +36,72 @@ impl ScheduleBook {
     #[wasm_bindgen(constructor)]
     pub fn new(config_json: &str) -> Result<ScheduleBook, JsValue> {
         Book::from_json(config_json)
-            .map(|book| ScheduleBook { book })
+            .map(|book| ScheduleBook {
+                book: LazyBook::ready(book),
+            })
             .map_err(fail)
     }
 
     /// Loads a deployed configuration tolerantly: invalid rules and schedules only break the
-    /// schedules that depend on them (they fail open); see `problems()`.
+    /// schedules that depend on them (they fail open); see `problems()`. Only the document's
+    /// size and JSON are read now; each schedule is compiled on its first check (crate::lazy).
     pub fn load(config_json: &str) -> ScheduleBook {
         ScheduleBook {
-            book: Book::load(config_json),
+            book: LazyBook::load(config_json),
         }
     }
 
     /// Every invalid value of the configuration: `[{code, message}]`.
-    pub fn problems(&self) -> JsValue {
-        let problems: Vec<Problem> = self.book.problems().iter().map(Problem::from).collect();
+    pub fn problems(&mut self) -> JsValue {
+        let problems: Vec<Problem> = self
+            .book
+            .full()
+            .problems()
+            .iter()
+            .map(Problem::from)
+            .collect();
         to_js(&problems)
     }
 
     /// check-schedule's whole HTTP answer: `{status, body}`.
-    pub fn check(&self, name: Option<String>, simulate: Option<String>, now_ms: f64) -> JsValue {
-        to_js(
-            &self
-                .book
-                .respond(name.as_deref(), simulate.as_deref(), now_ms),
-        )
+    pub fn check(
+        &mut self,
+        name: Option<String>,
+        simulate: Option<String>,
+        now_ms: f64,
+    ) -> JsValue {
+        let name = name.as_deref();
+        to_js(&self.book.book_for(name.unwrap_or_default()).respond(
+            name,
+            simulate.as_deref(),
+            now_ms,
+        ))
     }
 
     /// Just `{isOpen, closedReason}`, without the next change.
     #[wasm_bindgen(js_name = isOpen)]
     pub fn is_open(
-        &self,
+        &mut self,
         name: &str,
         simulate: Option<String>,
         now_ms: f64,
     ) -> Result<JsValue, JsValue> {
         When::from_request(simulate.as_deref(), now_ms)
-            .and_then(|when| self.book.status(name, when))
+            .and_then(|when| self.book.book_for(name).status(name, when))
             .map(|status| to_js(&status))
             .map_err(fail)
     }
 
     /// Legal but suspicious things in the configuration (e.g. references to deleted rules).
-    pub fn warnings(&self) -> Vec<String> {
-        self.book.warnings().to_vec()
+    pub fn warnings(&mut self) -> Vec<String> {
+        self.book.full().warnings().to_vec()
     }
 
     /// The schedule names, sorted.
     #[wasm_bindgen(js_name = scheduleNames)]
-    pub fn schedule_names(&self) -> Vec<String> {
+    pub fn schedule_names(&mut self) -> Vec<String> {
         self.book
+            .full()
             .schedule_names()
             .into_iter()
             .map(str::to_string)
