@@ -105,11 +105,23 @@ function page(records, { key, baseUrl, query = {} }) {
 /** A clock tests can move forward, so TTLs expire without waiting. */
 function createClock() {
   let offset = 0;
+  let held = null; // while a test holds the clock: the instant it stands at
   return {
-    now: () => Date.now() + offset,
+    now: () => (held === null ? Date.now() + offset : held),
     advance(ms) {
-      offset += Number(ms) || 0;
+      if (held === null) offset += Number(ms) || 0;
+      else held += Number(ms) || 0;
       return offset;
+    },
+    // A test that records steps at exact instants holds the clock meanwhile: with a running clock
+    // a millisecond can pass between setting the time and the step reading it (1789.999 s instead
+    // of 1790 under load). `release()` lets time run on from where it stands.
+    hold(ms) {
+      held = Number(ms);
+    },
+    release() {
+      if (held !== null) offset = held - Date.now();
+      held = null;
     },
   };
 }

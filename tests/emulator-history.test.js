@@ -11,7 +11,15 @@ let emu;
 let ws;
 let q;
 const T0 = Date.parse('2026-11-02T10:00:00Z');
-const at = (ms) => emu.clock.advance(ms - emu.clock.now());
+// The emulator's clock stands still at `ms`, so a step lands on its exact millisecond however
+// loaded the machine is; runFromNow() sets it to the real time and lets it run.
+function at(ms) {
+  emu.clock.hold(ms);
+}
+function runFromNow() {
+  emu.clock.hold(Date.now());
+  emu.clock.release();
+}
 
 before(async () => {
   emu = await startEmulator({ port: 0 });
@@ -31,7 +39,7 @@ before(async () => {
   trs.setActivity(emu.ctx, 'WKa', 'Break');
   at(T0 + 45 * 60000);
   trs.setActivity(emu.ctx, 'WKa', 'Offline');
-  at(Date.now());
+  runFromNow();
 });
 
 after(() => emu.close());
