@@ -12,14 +12,8 @@ let ws;
 let q;
 const T0 = Date.parse('2026-11-02T10:00:00Z');
 // The emulator's clock stands still at `ms`, so a step lands on its exact millisecond however
-// loaded the machine is; runFromNow() sets it to the real time and lets it run.
-function at(ms) {
-  emu.clock.hold(ms);
-}
-function runFromNow() {
-  emu.clock.hold(Date.now());
-  emu.clock.release();
-}
+// loaded the machine is; `emu.clock.resume()` returns it to the real time.
+const at = (ms) => emu.clock.hold(ms);
 
 before(async () => {
   emu = await startEmulator({ port: 0 });
@@ -39,7 +33,7 @@ before(async () => {
   trs.setActivity(emu.ctx, 'WKa', 'Break');
   at(T0 + 45 * 60000);
   trs.setActivity(emu.ctx, 'WKa', 'Offline');
-  runFromNow();
+  emu.clock.resume();
 });
 
 after(() => emu.close());

@@ -24,14 +24,8 @@ let rt;
 let queues;
 
 // The emulator's clock stands still at `ms`, so a step lands on its exact millisecond however
-// loaded the machine is; runFromNow() sets it to the real time and lets it run.
-function at(ms) {
-  emu.clock.hold(ms);
-}
-function runFromNow() {
-  emu.clock.hold(Date.now());
-  emu.clock.release();
-}
+// loaded the machine is; `emu.clock.resume()` returns it to the real time.
+const at = (ms) => emu.clock.hold(ms);
 
 before(async () => {
   emu = await startEmulator({ port: 0 });
@@ -63,7 +57,7 @@ before(async () => {
   trs.taskStep(emu.ctx, queues[0].sid, 'WT1', 'entered');
   at(H + 10 * m + 20000);
   trs.taskStep(emu.ctx, queues[0].sid, 'WT1', 'accepted');
-  runFromNow();
+  emu.clock.resume();
   const env = emu.functionEnv();
   rt = await startRuntime({
     env: {

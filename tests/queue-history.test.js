@@ -24,14 +24,8 @@ let q1;
 let q2;
 
 // The emulator's clock stands still at `ms`, so a step lands on its exact millisecond however
-// loaded the machine is; runFromNow() sets it to the real time and lets it run.
-function at(ms) {
-  emu.clock.hold(ms);
-}
-function runFromNow() {
-  emu.clock.hold(Date.now());
-  emu.clock.release();
-}
+// loaded the machine is; `emu.clock.resume()` returns it to the real time.
+const at = (ms) => emu.clock.hold(ms);
 
 function seed() {
   q1 = trs.createQueue(emu.ctx, { friendlyName: 'Sales' });
@@ -73,7 +67,7 @@ function seed() {
   step(H + HOUR + 20 * m, q1, 'T5', 'completed');
   step(H + HOUR + 5 * m, q1, 'T7', 'entered');
   step(H + HOUR + 5 * m + 30000, q1, 'T7', 'accepted');
-  runFromNow();
+  emu.clock.resume();
 }
 
 before(async () => {
@@ -148,7 +142,7 @@ test('a closed hour is immutable: read from Sync again, no TaskRouter call, late
   const calls = taskrouterRequests();
   at(H + 20 * 60000);
   trs.taskStep(emu.ctx, q1.sid, 'T8', 'entered');
-  runFromNow();
+  emu.clock.resume();
   const again = await history(query);
   assert.equal(taskrouterRequests(), calls);
   assert.deepEqual(again.body, before.body);
@@ -169,7 +163,7 @@ test("duplicated and out-of-order events in TaskRouter's event stream leave hand
   trs.taskStep(emu.ctx, q2.sid, 'T10', 'entered');
   const [, accepted, completed] = q2.log.filter((e) => e.task === 'T9');
   q2.log.push({ ...completed }, { ...accepted }, { ...completed, at: H - 30 * m });
-  runFromNow();
+  emu.clock.resume();
   const ws = client.taskrouter.v1.workspaces(emu.functionEnv().WORKSPACE_SID);
   const stream = await ws.events.list({ taskQueueSid: q2.sid, startDate: new Date(H - HOUR), endDate: new Date(H) });
   assert.equal(stream.filter((e) => e.eventData.task_sid === 'T9' && e.eventType === 'task.completed').length, 3);
