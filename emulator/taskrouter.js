@@ -3,7 +3,7 @@
 //   GET  /v1/Workspaces/{WS}/Tasks[/{WT}]                  list (EvaluateTaskAttributes: `a == "x" AND b == true`) / fetch
 //   GET  /v1/Workspaces/{WS}/Tasks/{WT}/Reservations       list (ReservationStatus, WorkerSid)
 //   POST /v1/Workspaces/{WS}/Workers                       create (FriendlyName, Attributes)
-//   GET  /v1/Workspaces/{WS}/Workers[/{WK}]                list / fetch
+//   GET  /v1/Workspaces/{WS}/Workers[/{WK}]                list (TaskQueueSid, ActivityName, TargetWorkersExpression) / fetch
 //   POST /v1/Workspaces/{WS}/Workers/{WK}                  update (FriendlyName, Attributes, ActivitySid)
 //   GET  /v1/Workspaces/{WS}/Workers/{WK}/Channels[/{WC or unique name}]
 //   POST /v1/Workspaces/{WS}/Workers/{WK}/Channels/{WC or unique name}   update (Capacity, Available)
@@ -16,6 +16,8 @@
 //        of the task is created or moved to `status`; the task's assignment status follows
 //        (pending -> reserved, accepted -> assigned, wrapping -> wrapping, completed -> completed,
 //        canceled -> canceled, rejected/timeout/rescinded -> pending)
+
+const { compile: compileWorkerExpression } = require('./worker-expressions');
 
 const CHANNELS = ['default', 'voice', 'chat', 'sms', 'video', 'email'];
 const RESERVATION_STATUSES = ['pending', 'accepted', 'rejected', 'timeout', 'canceled', 'rescinded', 'wrapping', 'completed'];
@@ -151,8 +153,8 @@ module.exports = {
       task_channel_unique_name: c.uniqueName,
       configured_capacity: c.capacity,
       available: c.available,
-      assigned_tasks: 0,
-      available_capacity_percentage: c.available && c.capacity > 0 ? 100 : 0,
+      assigned_tasks: assignedTasks(k, c),
+      available_capacity_percentage: c.available && c.capacity > 0 ? Math.max(0, Math.floor((100 * (c.capacity - assignedTasks(k, c))) / c.capacity)) : 0,
       date_created: lib.isoDate(c.dateCreated),
       date_updated: lib.isoDate(c.dateUpdated),
       url: `${host}/Workspaces/${w.sid}/Workers/${k.sid}/Channels/${c.sid}`,
@@ -174,6 +176,20 @@ module.exports = {
           return (found === value) === equal;
         });
     };
+
+    // TargetWorkersExpression (worker-expressions.js); what it cannot evaluate is a 400.
+    const targetWorkers = (expression) => {
+      let test;
+      try {
+        test = compileWorkerExpression(expression);
+      } catch (err) {
+        throw errors.invalidParam('TargetWorkersExpression', `cannot evaluate ${JSON.stringify(String(expression))}: ${err.message}`);
+      }
+      return (k) => test({ sid: k.sid, friendlyName: k.friendlyName, activityName: k.activityName, activitySid: lib.fixedSid('WA', `activity:${k.activityName}`), attributes: JSON.parse(k.attributes) });
+    };
+    // A channel's assigned tasks: the tasks of its channel the worker holds (reservation accepted or wrapping).
+    const assignedTasks = (k, c) =>
+      [...ws().tasks.values()].filter((t) => t.taskChannel === c.uniqueName && t.reservations && ['accepted', 'wrapping'].includes((t.reservations.get(k.sid) || {}).status)).length;
 
     // Tasks
     router.post(
@@ -303,6 +319,7 @@ module.exports = {
           workers = workers.filter((k) => q.workerSids.has(k.sid));
         }
         if (req.query.ActivityName !== undefined) workers = workers.filter((k) => k.activityName === req.query.ActivityName);
+        if (req.query.TargetWorkersExpression !== undefined) workers = workers.filter(targetWorkers(req.query.TargetWorkersExpression));
         return { body: lib.page(workers.map((k) => workerView(w, k)), { key: 'workers', baseUrl: `${host}/Workspaces/${w.sid}/Workers`, query: req.query }) };
       },
       opts,

@@ -84,6 +84,8 @@ const ENDPOINTS = {
   '/staffing': 'public',
   '/wallboard-token': 'public',
   '/queue-history': 'public',
+  // Studio's Run Function widget signs its requests (docs/direct-calls.md)
+  '/direct-extension': 'protected',
 };
 
 test('every endpoint has its pinned visibility', async () => {
