@@ -9,7 +9,8 @@
 //   POST /v1/Workspaces/{WS}/Workers/{WK}/Channels/{WC or unique name}   update (Capacity, Available)
 // Leniency: any well-formed workflow SID (WW + 32 hex) is accepted, since the Flex plugin sends
 // the SIDs of real workflows; tasks stay `pending` (nothing routes them) unless a test assigns
-// them (emulator endpoints, no credentials):
+// them (emulator endpoints, no credentials), or they are direct calls (`directCall.workerSid`,
+// reserved for that worker only when they can take it: direct-routing.js):
 //   POST /emulator/taskrouter/tasks                   {workerSid, attributes (JSON), status?, channel?, workflowSid?}
 //        a task with a reservation for the worker in `status` (default accepted: the task is assigned)
 //   POST /emulator/taskrouter/tasks/{WT}/reservations {workerSid, status}: the worker's reservation
@@ -18,6 +19,7 @@
 //        canceled -> canceled, rejected/timeout/rescinded -> pending)
 
 const { compile: compileWorkerExpression } = require('./worker-expressions');
+const { directCallTarget } = require('./direct-routing');
 
 const CHANNELS = ['default', 'voice', 'chat', 'sms', 'video', 'email'];
 const RESERVATION_STATUSES = ['pending', 'accepted', 'rejected', 'timeout', 'canceled', 'rescinded', 'wrapping', 'completed'];
@@ -209,6 +211,8 @@ module.exports = {
         const now = clock.now();
         const task = { sid: lib.newSid('WT'), workflowSid: b.WorkflowSid, attributes, priority, timeout, taskChannel, assignmentStatus: 'pending', dateCreated: now, dateUpdated: now };
         w.tasks.set(task.sid, task);
+        const direct = directCallTarget(ctx, task, assignedTasks); // a direct call: its worker only (direct-routing.js)
+        if (direct) reserve(task, direct, 'pending');
         return { status: 201, body: taskView(w, task) };
       },
       opts,

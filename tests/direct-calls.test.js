@@ -104,3 +104,17 @@ test('the emulator refuses a worker expression it cannot evaluate', async () => 
   const both = await workers.list({ targetWorkersExpression: 'directExtension IN ["1234", "7001"] AND activity_name == "Available"' });
   assert.deepEqual(both.map((w) => w.friendlyName), ['ada@example.com']);
 });
+
+test("the emulator's workflow offers a direct call to its worker only, when they can take it", async () => {
+  const tasks = emulatorClient(emu).taskrouter.v1.workspaces(emu.functionEnv().WORKSPACE_SID).tasks;
+  const free = await agent('e@example.com', { directExtension: '7003' });
+  const away = await agent('f@example.com', { directExtension: '7004' }, 'Offline');
+  const create = (workerSid) =>
+    tasks.create({ workflowSid: 'WW' + 'b'.repeat(32), taskChannel: 'voice', attributes: JSON.stringify({ type: 'inbound', directCall: { extension: '7003', workerSid, workerName: 'E' } }) });
+  const offered = await create(free);
+  assert.equal(offered.assignmentStatus, 'reserved');
+  assert.deepEqual((await tasks(offered.sid).reservations.list()).map((r) => [r.workerSid, r.reservationStatus]), [[free, 'pending']]);
+  const waiting = await create(away);
+  assert.equal(waiting.assignmentStatus, 'pending');
+  assert.deepEqual(await tasks(waiting.sid).reservations.list(), []);
+});
