@@ -12,7 +12,7 @@ function directCallCurls(origin, functionsOrigin, env) {
     `    She is available:              curl -s ${origin}/emulator/workers/$ADA/activity -d activity=Available`,
     `    What Studio asks:              curl -s ${functionsOrigin}/direct-extension -d extension=1234`,
     `    Send to Flex (the task):       ${api} ${ws}/Tasks -d WorkflowSid=WW${'0'.repeat(32)} -d TaskChannel=voice \\`,
-    `        --data-urlencode 'Attributes={"type":"inbound","from":"+15005550001","directCall":{"extension":"1234","workerSid":"'$ADA'","workerName":"Ada Lovelace"}}' | ${json('assignment_status')}`,
+    `        --data-urlencode 'Attributes={"type":"inbound","from":"+15005550001","isDirectCall":true,"directCall":{"extension":"1234","workerSid":"'$ADA'","workerName":"Ada Lovelace"}}' | ${json('assignment_status')}`,
     `        (reserved: offered to her only; see ${origin}/ under taskrouter.tasks)`,
     `    An extension nobody has:       curl -s ${functionsOrigin}/direct-extension -d extension=9999`,
     `    Not digits (400):              curl -s ${functionsOrigin}/direct-extension -d extension=12a`,

@@ -52,6 +52,7 @@ test('npm run deploy -- --studio creates both flows filled and valid, and a seco
   assert.match(state(ivr, 'to_voicemail').properties.url, new RegExp(`^https://${domain}/voicemail-twiml\\?workerSid=`));
   const attributes = JSON.parse(state(ivr, 'send_to_agent').properties.attributes.replace(/\{\{[^}]+\}\}/g, 'x'));
   assert.deepEqual(Object.keys(attributes.directCall), ['extension', 'workerSid', 'workerName']);
+  assert.equal(attributes.isDirectCall, true, 'the flag the workflow filter matches');
   assert.equal(state(ivr, 'check_attempts').transitions.find((t) => t.event === 'match').conditions[0].value, '3');
   const hours = all.find((f) => f.friendlyName === 'Business hours').definition;
   assert.equal(state(hours, 'check_schedule').properties.url, `https://${domain}/check-schedule`);
