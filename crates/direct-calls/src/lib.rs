@@ -107,11 +107,16 @@ pub fn parse_extension(raw: Option<&str>) -> Result<String, DirectError> {
         return Err(DirectError::MissingExtension);
     }
     if !value.chars().all(|c| c.is_ascii_digit()) {
-        return Err(DirectError::NotDigits { value: value.chars().take(40).collect() });
+        return Err(DirectError::NotDigits {
+            value: value.chars().take(40).collect(),
+        });
     }
     let len = value.chars().count();
     if len > MAX_DIGITS {
-        return Err(DirectError::TooLong { value: value.chars().take(40).collect(), len });
+        return Err(DirectError::TooLong {
+            value: value.chars().take(40).collect(),
+            len,
+        });
     }
     Ok(value.to_string())
 }
@@ -124,7 +129,9 @@ pub fn cache_seconds(raw: Option<&str>) -> Result<u32, DirectError> {
     }
     match value.parse::<u32>() {
         Ok(n) if n <= MAX_CACHE_SECONDS => Ok(n),
-        _ => Err(DirectError::CacheSeconds { value: value.chars().take(40).collect() }),
+        _ => Err(DirectError::CacheSeconds {
+            value: value.chars().take(40).collect(),
+        }),
     }
 }
 
@@ -154,7 +161,10 @@ pub struct PlanInput {
 pub enum Read {
     /// `GET Workers?TargetWorkersExpression=…&PageSize=2` (one page).
     #[serde(rename_all = "camelCase")]
-    Workers { target_workers_expression: String, page_size: u32 },
+    Workers {
+        target_workers_expression: String,
+        page_size: u32,
+    },
     /// `GET Workers/{workerSid}/Channels/voice`.
     #[serde(rename_all = "camelCase")]
     VoiceChannel { worker_sid: String },
@@ -180,14 +190,23 @@ pub fn plan(input: &PlanInput) -> Result<Plan, DirectError> {
     let extension = parse_extension(input.extension.as_deref())?;
     let cache_ms = u64::from(cache_seconds(input.cache_seconds.as_deref())?) * 1000;
     let read = if !fresh(input.directory_age_ms, cache_ms) {
-        Read::Workers { target_workers_expression: lookup_expression(&extension), page_size: 2 }
+        Read::Workers {
+            target_workers_expression: lookup_expression(&extension),
+            page_size: 2,
+        }
     } else {
         match input.directory_workers.as_slice() {
-            [only] if !fresh(input.voice_age_ms, cache_ms) => Read::VoiceChannel { worker_sid: only.clone() },
+            [only] if !fresh(input.voice_age_ms, cache_ms) => Read::VoiceChannel {
+                worker_sid: only.clone(),
+            },
             _ => Read::None,
         }
     };
-    Ok(Plan { extension, read, cache_ms })
+    Ok(Plan {
+        extension,
+        read,
+        cache_ms,
+    })
 }
 
 /// A row of TaskRouter's worker list, as the shim passes it.
@@ -281,7 +300,11 @@ fn owns(row: &WorkerRow, extension: &str) -> bool {
 
 fn display_name(row: &WorkerRow) -> String {
     let attrs = attributes(row);
-    match attrs.get("full_name").and_then(serde_json::Value::as_str).map(str::trim) {
+    match attrs
+        .get("full_name")
+        .and_then(serde_json::Value::as_str)
+        .map(str::trim)
+    {
         Some(name) if !name.is_empty() => name.to_string(),
         _ => row.friendly_name.clone().unwrap_or_else(|| row.sid.clone()),
     }
@@ -291,7 +314,11 @@ fn display_name(row: &WorkerRow) -> String {
 /// of the one who does.
 pub fn answer(input: &AnswerInput) -> Result<Answer, DirectError> {
     let extension = parse_extension(input.extension.as_deref())?;
-    let owners: Vec<&WorkerRow> = input.workers.iter().filter(|row| owns(row, &extension)).collect();
+    let owners: Vec<&WorkerRow> = input
+        .workers
+        .iter()
+        .filter(|row| owns(row, &extension))
+        .collect();
     let nobody = |reason: Reason, message: String| Answer {
         valid: false,
         extension: extension.clone(),
@@ -304,27 +331,49 @@ pub fn answer(input: &AnswerInput) -> Result<Answer, DirectError> {
         message,
     };
     let row = match owners.as_slice() {
-        [] => return Ok(nobody(Reason::NotFound, format!("No agent has extension {extension}."))),
+        [] => {
+            return Ok(nobody(
+                Reason::NotFound,
+                format!("No agent has extension {extension}."),
+            ))
+        }
         [only] => *only,
         _ => {
             return Ok(nobody(
                 Reason::SharedExtension,
-                format!("Extension {extension} is set on {} or more agents; give it to one agent only.", owners.len()),
+                format!(
+                    "Extension {extension} is set on {} or more agents; give it to one agent only.",
+                    owners.len()
+                ),
             ))
         }
     };
     let voice = input.voice.as_ref().filter(|v| v.worker_sid == row.sid);
     let name = display_name(row);
     let (available, reason, message) = if !row.available {
-        let activity = row.activity_name.clone().unwrap_or_else(|| "unknown".into());
-        (false, Some(Reason::Offline), format!("{name} is not available ({activity})."))
+        let activity = row
+            .activity_name
+            .clone()
+            .unwrap_or_else(|| "unknown".into());
+        (
+            false,
+            Some(Reason::Offline),
+            format!("{name} is not available ({activity})."),
+        )
     } else {
         match voice {
-            Some(v) if !v.available => (false, Some(Reason::VoiceUnavailable), format!("{name} is not taking voice calls.")),
+            Some(v) if !v.available => (
+                false,
+                Some(Reason::VoiceUnavailable),
+                format!("{name} is not taking voice calls."),
+            ),
             Some(v) if v.assigned_tasks >= v.configured_capacity => (
                 false,
                 Some(Reason::AtCapacity),
-                format!("{name} is on {} of {} voice calls.", v.assigned_tasks, v.configured_capacity),
+                format!(
+                    "{name} is on {} of {} voice calls.",
+                    v.assigned_tasks, v.configured_capacity
+                ),
             ),
             _ => (true, None, format!("{name} can take a call.")),
         }

@@ -53,8 +53,14 @@ pub struct QueueParked {
     pub workers_omitted: u32,
 }
 
+/// A worker's parked calls in one queue: how many, and the earliest parking (instant and text).
+type Slot = (u32, DateTime<Utc>, String);
+
 fn text<'a>(data: &'a Value, field: &str) -> Option<&'a str> {
-    data.get(field).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty())
+    data.get(field)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
 }
 
 fn marked(data: &Value, field: &str) -> bool {
@@ -64,18 +70,26 @@ fn marked(data: &Value, field: &str) -> bool {
 /// The parked figures of every queue named by the entries (`data` of `Global.ParkedCalls` items).
 pub fn parked_by_queue(entries: &[Value]) -> BTreeMap<String, QueueParked> {
     // queue -> worker -> (count, oldest instant, its text)
-    let mut by_queue: BTreeMap<String, BTreeMap<String, (u32, DateTime<Utc>, String)>> = BTreeMap::new();
+    let mut by_queue: BTreeMap<String, BTreeMap<String, Slot>> = BTreeMap::new();
     for data in entries {
         if marked(data, PICKUP_FIELD) || marked(data, CLAIM_FIELD) {
             continue;
         }
-        let (Some(queue), Some(worker), Some(created)) = (text(data, "queueName"), text(data, "workerSid"), text(data, "dateCreated")) else {
+        let (Some(queue), Some(worker), Some(created)) = (
+            text(data, "queueName"),
+            text(data, "workerSid"),
+            text(data, "dateCreated"),
+        ) else {
             continue;
         };
         let Ok(at) = DateTime::parse_from_rfc3339(created).map(|t| t.with_timezone(&Utc)) else {
             continue;
         };
-        let slot = by_queue.entry(queue.to_string()).or_default().entry(worker.to_string()).or_insert((0, at, created.to_string()));
+        let slot = by_queue
+            .entry(queue.to_string())
+            .or_default()
+            .entry(worker.to_string())
+            .or_insert((0, at, created.to_string()));
         slot.0 = slot.0.saturating_add(1);
         if at < slot.1 {
             slot.1 = at;
@@ -85,17 +99,37 @@ pub fn parked_by_queue(entries: &[Value]) -> BTreeMap<String, QueueParked> {
     by_queue
         .into_iter()
         .map(|(queue, workers)| {
-            let mut rows: Vec<(String, u32, DateTime<Utc>, String)> = workers.into_iter().map(|(w, (n, at, s))| (w, n, at, s)).collect();
+            let mut rows: Vec<(String, u32, DateTime<Utc>, String)> = workers
+                .into_iter()
+                .map(|(w, (n, at, s))| (w, n, at, s))
+                .collect();
             rows.sort_by(|a, b| a.2.cmp(&b.2).then_with(|| a.0.cmp(&b.0)));
             let count = rows.iter().fold(0u32, |sum, r| sum.saturating_add(r.1));
             let oldest_parked_at = rows.first().map(|r| r.3.clone());
-            let workers_omitted = u32::try_from(rows.len().saturating_sub(MAX_WORKERS)).unwrap_or(u32::MAX);
+            let workers_omitted =
+                u32::try_from(rows.len().saturating_sub(MAX_WORKERS)).unwrap_or(u32::MAX);
             let workers = rows
                 .into_iter()
                 .take(MAX_WORKERS)
-                .map(|(w, n, _, s)| (w, WorkerParked { count: n, oldest_parked_at: Some(s) }))
+                .map(|(w, n, _, s)| {
+                    (
+                        w,
+                        WorkerParked {
+                            count: n,
+                            oldest_parked_at: Some(s),
+                        },
+                    )
+                })
                 .collect();
-            (queue, QueueParked { count, oldest_parked_at, workers, workers_omitted })
+            (
+                queue,
+                QueueParked {
+                    count,
+                    oldest_parked_at,
+                    workers,
+                    workers_omitted,
+                },
+            )
         })
         .collect()
 }
@@ -103,7 +137,11 @@ pub fn parked_by_queue(entries: &[Value]) -> BTreeMap<String, QueueParked> {
 /// A built record (`{key, record, changed, …}`, the queue-stats crate's answer) with `parked` set
 /// to `figures` (none parked when `None`), and `changed` also when they differ from `previous`'s.
 /// Anything that is not such an object is given back as it came.
-pub fn with_parked(mut built: Value, figures: Option<&QueueParked>, previous: Option<&Value>) -> Value {
+pub fn with_parked(
+    mut built: Value,
+    figures: Option<&QueueParked>,
+    previous: Option<&Value>,
+) -> Value {
     let fresh = serde_json::to_value(figures.cloned().unwrap_or_default()).unwrap_or(Value::Null);
     let before = previous.and_then(|p| p.get(FIELD));
     let differs = before != Some(&fresh);
@@ -143,8 +181,17 @@ mod tests {
         let by = parked_by_queue(&entries);
         let support = &by["Support"];
         assert_eq!(support.count, 3);
-        assert_eq!(support.oldest_parked_at.as_deref(), Some("2026-12-03T12:00:01.000Z"));
-        assert_eq!(support.workers[W1], WorkerParked { count: 2, oldest_parked_at: Some("2026-12-03T12:00:01.000Z".into()) });
+        assert_eq!(
+            support.oldest_parked_at.as_deref(),
+            Some("2026-12-03T12:00:01.000Z")
+        );
+        assert_eq!(
+            support.workers[W1],
+            WorkerParked {
+                count: 2,
+                oldest_parked_at: Some("2026-12-03T12:00:01.000Z".into())
+            }
+        );
         assert_eq!(support.workers[W2].count, 1);
         assert_eq!(by["Sales"].count, 1);
     }
@@ -169,21 +216,44 @@ mod tests {
         ];
         let by = parked_by_queue(&entries);
         assert_eq!(by.len(), 1);
-        assert_eq!(by["Support"].count, 1, "only the entry whose marker is null counts");
+        assert_eq!(
+            by["Support"].count, 1,
+            "only the entry whose marker is null counts"
+        );
     }
 
     #[test]
     fn offsets_compare_as_instants() {
-        let by = parked_by_queue(&[entry("Q", W1, "2026-12-03T13:00:00+02:00"), entry("Q", W2, "2026-12-03T12:00:00Z")]);
-        assert_eq!(by["Q"].oldest_parked_at.as_deref(), Some("2026-12-03T13:00:00+02:00"));
+        let by = parked_by_queue(&[
+            entry("Q", W1, "2026-12-03T13:00:00+02:00"),
+            entry("Q", W2, "2026-12-03T12:00:00Z"),
+        ]);
+        assert_eq!(
+            by["Q"].oldest_parked_at.as_deref(),
+            Some("2026-12-03T13:00:00+02:00")
+        );
     }
 
     #[test]
     fn many_workers_are_capped_oldest_first() {
-        let entries: Vec<Value> = (0..40).map(|i| entry("Q", &format!("WK{i:032}"), &format!("2026-12-03T12:{:02}:00Z", 59 - i))).collect();
+        let entries: Vec<Value> = (0..40)
+            .map(|i| {
+                entry(
+                    "Q",
+                    &format!("WK{i:032}"),
+                    &format!("2026-12-03T12:{:02}:00Z", 59 - i),
+                )
+            })
+            .collect();
         let q = &parked_by_queue(&entries)["Q"];
-        assert_eq!((q.count, q.workers.len(), q.workers_omitted), (40, MAX_WORKERS, 15));
-        assert!(q.workers.contains_key(&format!("WK{:032}", 39)), "the longest parked is kept");
+        assert_eq!(
+            (q.count, q.workers.len(), q.workers_omitted),
+            (40, MAX_WORKERS, 15)
+        );
+        assert!(
+            q.workers.contains_key(&format!("WK{:032}", 39)),
+            "the longest parked is kept"
+        );
         assert!(!q.workers.contains_key(&format!("WK{:032}", 0)));
     }
 
@@ -191,7 +261,11 @@ mod tests {
     fn with_parked_sets_the_field_and_the_change() {
         let built = json!({"key": "WQ1", "record": {"sid": "WQ1"}, "changed": false});
         let figures = parked_by_queue(&[entry("Q", W1, "2026-12-03T12:00:00Z")]).remove("Q");
-        let out = with_parked(built.clone(), figures.as_ref(), Some(&json!({"sid": "WQ1"})));
+        let out = with_parked(
+            built.clone(),
+            figures.as_ref(),
+            Some(&json!({"sid": "WQ1"})),
+        );
         assert_eq!(out["changed"], true);
         assert_eq!(out["record"]["parked"]["count"], 1);
         // Same figures as before: unchanged stays unchanged.
@@ -199,7 +273,13 @@ mod tests {
         assert_eq!(again["changed"], false);
         // None parked: an explicit zero, a change from one.
         let none = with_parked(built.clone(), None, Some(&out["record"]));
-        assert_eq!((none["changed"].clone(), none["record"]["parked"]["count"].clone()), (json!(true), json!(0)));
+        assert_eq!(
+            (
+                none["changed"].clone(),
+                none["record"]["parked"]["count"].clone()
+            ),
+            (json!(true), json!(0))
+        );
         // Not a built record: untouched.
         assert_eq!(with_parked(json!(null), None, None), json!(null));
     }

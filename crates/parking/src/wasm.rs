@@ -91,9 +91,17 @@ pub fn parked_by_queue(entries: JsValue) -> Result<JsValue, JsValue> {
 }
 
 #[wasm_bindgen(js_name = withParked)]
-pub fn with_parked(built: JsValue, figures: JsValue, previous: JsValue) -> Result<JsValue, JsValue> {
+pub fn with_parked(
+    built: JsValue,
+    figures: JsValue,
+    previous: JsValue,
+) -> Result<JsValue, JsValue> {
     let built: Value = from_js(built, "built record")?;
     let figures: Option<crate::board::QueueParked> = from_js(figures, "parked figures")?;
     let previous: Option<Value> = from_js(previous, "previous record")?;
-    wasm_face::to_js(&crate::board::with_parked(built, figures.as_ref(), previous.as_ref()))
+    wasm_face::to_js(&crate::board::with_parked(
+        built,
+        figures.as_ref(),
+        previous.as_ref(),
+    ))
 }
