@@ -3,19 +3,32 @@
 // entries, with the TaskRouter events a park and a pickup cause. Through twilio-run, the emulator
 // and the real twilio client: park-call, then the event of the parked task's wrap-up; pickup, then
 // the event of the pickup task entering the queue. Each event's callback answers after the board's
-// copy is written, so the figures are checked right after it.
+// copy is written, so the figures are checked right after it; the wallboard page in headless
+// Chromium shows them on the queue's tile within 2 s of that event (the same live path as the other tile
+// figures, tests/wallboard.test.js).
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { startStack } = require('./helpers/stack');
 const { emulatorClient, postForm, heldTask, sid } = require('./helpers/emulator-client');
+const { launchBrowser } = require('./helpers/browser');
 
+const KEY = 'parked-board-key-' + 'p'.repeat(32);
 let stack;
 let client;
+let browser;
 before(async () => {
-  stack = await startStack();
+  [stack, browser] = await Promise.all([startStack({ env: { WALLBOARD_KEY: KEY } }), launchBrowser()]);
   client = emulatorClient(stack.emu);
 });
-after(() => stack && stack.stop());
+after(async () => {
+  if (browser) await browser.close();
+  if (stack) await stack.stop();
+});
+const parkedOnTile = (page, queue, count) =>
+  page.waitForFunction(([q, n]) => {
+    const cell = document.querySelector(`.tile[data-sid="${q}"] .parked`);
+    return cell && cell.dataset.count === String(n);
+  }, [queue, count], { timeout: 2000 });
 
 const env = () => stack.emu.functionEnv();
 async function boardRecord(queueSid) {
@@ -42,6 +55,9 @@ test('parked counts and the longest park follow park and pickup, per queue and p
   await step(support, queued, 'entered');
   await step(support, queued, 'accepted');
   assert.deepEqual((await boardRecord(support)).parked, { count: 0, oldestParkedAt: null, workers: {}, workersOmitted: 0 });
+  const page = await browser.newPage();
+  await page.goto(stack.rt.url(`/wallboard/index.html#key=${encodeURIComponent(KEY)}`));
+  await parkedOnTile(page, support, 0);
 
   // Park: the call plays hold music and the entries are written; the parked task wraps up.
   const parked = await postForm(stack.rt.url('/park-call'), {
@@ -60,6 +76,8 @@ test('parked counts and the longest park follow park and pickup, per queue and p
   const expected = { count: 1, oldestParkedAt: at, workers: { [worker]: { count: 1, oldestParkedAt: at } }, workersOmitted: 0 };
   assert.deepEqual((await boardRecord(support)).parked, expected, "on the board's copy");
   assert.deepEqual((await flexRecord(support)).parked, expected, "in Flex's record");
+  await parkedOnTile(page, support, 1);
+  assert.match(await page.locator(`.tile[data-sid="${support}"] .parked`).textContent(), /^1 \(\d+:\d\d\)$/, 'the count and the longest park');
 
   // Another queue's event does not count Support's parked call there.
   await step(sales, sid('WT'), 'entered');
@@ -70,6 +88,8 @@ test('parked counts and the longest park follow park and pickup, per queue and p
   assert.equal(picked.status, 200, JSON.stringify(picked.body));
   await step(support, sid('WT'), 'entered');
   assert.deepEqual((await boardRecord(support)).parked, { count: 0, oldestParkedAt: null, workers: {}, workersOmitted: 0 });
+  await parkedOnTile(page, support, 0);
+  await page.close();
 });
 
 test('a refresh that changes nothing, parked figures included, writes nothing', async () => {
