@@ -24,6 +24,7 @@ const openapi = require('./openapi');
 const AREAS = [
   require('./iam'),
   require('./calls'),
+  require('./recordings'), // <Record>: recordings, their media and callbacks
   require('./sync'),
   require('./taskrouter-history'), // before taskrouter: its /Workers/:worker would match Workers/CumulativeStatistics
   require('./taskrouter'),

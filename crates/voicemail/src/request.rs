@@ -2,7 +2,7 @@
 //!
 //! | `action` | also | does |
 //! |---|---|---|
-//! | `list` (default) | `pageSize` (1–100, default 100), `pageToken` | one page of the box, newest first, with the unheard count |
+//! | `list` (default) | `pageSize` (1–100, default 100), `pageToken` (an answer's `nextPageToken`) | one page of the box (by key), newest first within it, with the unheard count |
 //! | `heard` | `callSid`, `heard` (`true` default, or `false`) | marks it heard (or unheard) |
 //! | `delete` | `callSid` | deletes the Twilio recording, then the voicemail |
 //! | `media` | `callSid` | the recording's audio, streamed with the account's credentials |
@@ -90,7 +90,8 @@ pub fn plan(f: &BoxFields, token_worker: Option<&str>) -> Result<BoxPlan, Voicem
     };
     let page_token = match field(&f.page_token) {
         None => None,
-        Some(t) if t.len() <= 512 && t.bytes().all(|b| b.is_ascii_graphic()) => Some(t.to_string()),
+        // The last key of the previous page (a call SID): the next page starts after it.
+        Some(t) if is_sid(t, "CA") => Some(t.to_string()),
         Some(_) => return Err(VoicemailError::invalid("pageToken", "not a page token from an earlier answer")),
     };
     Ok(BoxPlan {
