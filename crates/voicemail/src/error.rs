@@ -11,7 +11,10 @@ pub enum VoicemailError {
     #[error("Server misconfigured: {name} {problem} (see .env.example)")]
     BadConfig { name: &'static str, problem: String },
     #[error("no voicemail {call_sid} in the box of {worker_sid}")]
-    NotFound { worker_sid: String, call_sid: String },
+    NotFound {
+        worker_sid: String,
+        call_sid: String,
+    },
 }
 
 impl VoicemailError {

@@ -228,7 +228,7 @@ pub fn decide(
         },
         Some((claim, revision)) => {
             let age = now_ms - claim.at_ms;
-            if claim.token == token || !age.is_finite() || age > CLAIM_LEASE_MS || age < 0.0 {
+            if claim.token == token || !(0.0..=CLAIM_LEASE_MS).contains(&age) {
                 ClaimStep::TakeOver {
                     claim: mine,
                     revision: revision.to_string(),
@@ -254,7 +254,12 @@ pub struct AfterRedirect {
 
 /// What follows the call update: `ok`, or Twilio's `status`/`code` and whether the failure is
 /// ambiguous (5xx, timeout: the call may have been redirected).
-pub fn after_redirect(ok: bool, status: Option<u16>, code: Option<u32>, ambiguous: bool) -> AfterRedirect {
+pub fn after_redirect(
+    ok: bool,
+    status: Option<u16>,
+    code: Option<u32>,
+    ambiguous: bool,
+) -> AfterRedirect {
     if ok {
         return AfterRedirect {
             state: Some("redirected".into()),
@@ -280,7 +285,8 @@ pub fn after_redirect(ok: bool, status: Option<u16>, code: Option<u32>, ambiguou
             state: None,
             release: false,
             cancel_task: false,
-            outcome: "the redirect's outcome is unknown; the claim stays until its lease ends".into(),
+            outcome: "the redirect's outcome is unknown; the claim stays until its lease ends"
+                .into(),
         };
     }
     AfterRedirect {

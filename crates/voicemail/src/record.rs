@@ -97,7 +97,10 @@ fn field(v: &Option<String>) -> Option<&str> {
 fn sid(v: &Option<String>, name: &'static str, prefix: &str) -> Result<String, VoicemailError> {
     let s = field(v).ok_or(VoicemailError::MissingParameter(name))?;
     if !is_sid(s, prefix) {
-        return Err(VoicemailError::invalid(name, format!("{s:?} is not a {prefix}… SID")));
+        return Err(VoicemailError::invalid(
+            name,
+            format!("{s:?} is not a {prefix}… SID"),
+        ));
     }
     Ok(s.to_string())
 }
@@ -114,7 +117,12 @@ pub fn parse_callback(f: &CallbackFields) -> Result<Part, VoicemailError> {
     let reason = match field(&f.reason) {
         None => None,
         Some(r) if REASONS.contains(&r) => Some(r.to_string()),
-        Some(r) => return Err(VoicemailError::invalid("reason", format!("{r:?}; expected one of {}", REASONS.join(", ")))),
+        Some(r) => {
+            return Err(VoicemailError::invalid(
+                "reason",
+                format!("{r:?}; expected one of {}", REASONS.join(", ")),
+            ))
+        }
     };
     let duration = match field(&f.recording_duration) {
         None => None,
@@ -122,7 +130,12 @@ pub fn parse_callback(f: &CallbackFields) -> Result<Part, VoicemailError> {
             Ok(n) if n >= 0 => Some(u32::try_from(n).unwrap_or(u32::MAX)),
             // Twilio sends -1 while a duration is unknown.
             Ok(_) => None,
-            Err(_) => return Err(VoicemailError::invalid("RecordingDuration", format!("{d:?} is not a number of seconds"))),
+            Err(_) => {
+                return Err(VoicemailError::invalid(
+                    "RecordingDuration",
+                    format!("{d:?} is not a number of seconds"),
+                ))
+            }
         },
     };
     let transcription = match field(&f.transcription_status) {
@@ -133,7 +146,12 @@ pub fn parse_callback(f: &CallbackFields) -> Result<Part, VoicemailError> {
                 .as_deref()
                 .map(|t| t.trim().chars().take(MAX_TRANSCRIPTION_CHARS).collect()),
         )),
-        Some(s) => return Err(VoicemailError::invalid("TranscriptionStatus", format!("{s:?}; expected completed or failed"))),
+        Some(s) => {
+            return Err(VoicemailError::invalid(
+                "TranscriptionStatus",
+                format!("{s:?}; expected completed or failed"),
+            ))
+        }
     };
     let no_audio = match field(&f.recording_status) {
         None | Some("completed") => false,

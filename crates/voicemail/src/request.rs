@@ -60,11 +60,21 @@ pub fn plan(f: &BoxFields, token_worker: Option<&str>) -> Result<BoxPlan, Voicem
     let action = match field(&f.action) {
         None => "list",
         Some(a @ ("list" | "heard" | "delete" | "media")) => a,
-        Some(a) => return Err(VoicemailError::invalid("action", format!("{a:?}; expected list, heard, delete or media"))),
+        Some(a) => {
+            return Err(VoicemailError::invalid(
+                "action",
+                format!("{a:?}; expected list, heard, delete or media"),
+            ))
+        }
     };
     let worker_sid = match field(&f.worker_sid) {
         Some(w) if is_sid(w, "WK") => w.to_string(),
-        Some(w) => return Err(VoicemailError::invalid("workerSid", format!("{w:?} is not a worker SID (WK…)"))),
+        Some(w) => {
+            return Err(VoicemailError::invalid(
+                "workerSid",
+                format!("{w:?} is not a worker SID (WK…)"),
+            ))
+        }
         None => token_worker
             .filter(|w| is_sid(w, "WK"))
             .map(str::to_string)
@@ -72,27 +82,47 @@ pub fn plan(f: &BoxFields, token_worker: Option<&str>) -> Result<BoxPlan, Voicem
     };
     let call_sid = match field(&f.call_sid) {
         Some(c) if is_sid(c, "CA") => Some(c.to_string()),
-        Some(c) => return Err(VoicemailError::invalid("callSid", format!("{c:?} is not a call SID (CA…)"))),
+        Some(c) => {
+            return Err(VoicemailError::invalid(
+                "callSid",
+                format!("{c:?} is not a call SID (CA…)"),
+            ))
+        }
         None if action == "list" => None,
         None => return Err(VoicemailError::MissingParameter("callSid")),
     };
     let heard = match field(&f.heard).map(str::to_ascii_lowercase).as_deref() {
         None | Some("true") => true,
         Some("false") => false,
-        Some(h) => return Err(VoicemailError::invalid("heard", format!("{h:?}; expected true or false"))),
+        Some(h) => {
+            return Err(VoicemailError::invalid(
+                "heard",
+                format!("{h:?}; expected true or false"),
+            ))
+        }
     };
     let page_size = match field(&f.page_size) {
         None => MAX_PAGE_SIZE,
         Some(p) => match p.parse::<u32>() {
             Ok(n) if (1..=MAX_PAGE_SIZE).contains(&n) => n,
-            _ => return Err(VoicemailError::invalid("pageSize", format!("{p:?}; expected a whole number from 1 to {MAX_PAGE_SIZE}"))),
+            _ => {
+                return Err(VoicemailError::invalid(
+                    "pageSize",
+                    format!("{p:?}; expected a whole number from 1 to {MAX_PAGE_SIZE}"),
+                ))
+            }
         },
     };
     let page_token = match field(&f.page_token) {
         None => None,
         // The last key of the previous page (a call SID): the next page starts after it.
         Some(t) if is_sid(t, "CA") => Some(t.to_string()),
-        Some(_) => return Err(VoicemailError::invalid("pageToken", "not a page token from an earlier answer")),
+        Some(_) => {
+            return Err(VoicemailError::invalid(
+                "pageToken",
+                "not a page token from an earlier answer",
+            ))
+        }
     };
     Ok(BoxPlan {
         action: action.to_string(),
@@ -121,13 +151,21 @@ pub struct ListAnswer {
 }
 
 /// The page answer from the map items read (`data` of each), newest first.
-pub fn list_answer(worker_sid: &str, items: &[Value], next_page_token: Option<String>) -> ListAnswer {
+pub fn list_answer(
+    worker_sid: &str,
+    items: &[Value],
+    next_page_token: Option<String>,
+) -> ListAnswer {
     let mut voicemails: Vec<Voicemail> = items
         .iter()
         .filter_map(|v| serde_json::from_value::<Voicemail>(v.clone()).ok())
         .filter(|v| v.worker_sid == worker_sid)
         .collect();
-    voicemails.sort_by(|a, b| b.date_created.cmp(&a.date_created).then_with(|| a.call_sid.cmp(&b.call_sid)));
+    voicemails.sort_by(|a, b| {
+        b.date_created
+            .cmp(&a.date_created)
+            .then_with(|| a.call_sid.cmp(&b.call_sid))
+    });
     let unheard = voicemails.iter().filter(|v| !v.heard).count();
     ListAnswer {
         worker_sid: worker_sid.to_string(),

@@ -69,7 +69,9 @@ impl Settings {
                 _ => {
                     return Err(VoicemailError::BadConfig {
                         name: "VOICEMAIL_MAX_SECONDS",
-                        problem: format!("must be a whole number of seconds from 1 to 3600, got {v:?}"),
+                        problem: format!(
+                            "must be a whole number of seconds from 1 to 3600, got {v:?}"
+                        ),
                     })
                 }
             },

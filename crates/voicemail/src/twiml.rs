@@ -56,9 +56,17 @@ pub fn plan(req: &TwimlRequest) -> Result<TwimlPlan, VoicemailError> {
         .filter(|s| !s.is_empty())
         .ok_or(VoicemailError::MissingParameter("workerSid"))?;
     if !is_sid(worker_sid, "WK") {
-        return Err(VoicemailError::invalid("workerSid", format!("{worker_sid:?} is not a worker SID (WK…)")));
+        return Err(VoicemailError::invalid(
+            "workerSid",
+            format!("{worker_sid:?} is not a worker SID (WK…)"),
+        ));
     }
-    let reason = match req.reason.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let reason = match req
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         None => "unavailable".to_string(),
         Some(r) if REASONS.contains(&r) => r.to_string(),
         Some(r) => {
@@ -71,7 +79,12 @@ pub fn plan(req: &TwimlRequest) -> Result<TwimlPlan, VoicemailError> {
     let step = match req.step.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None | Some("greeting") => "greeting",
         Some("done") => "done",
-        Some(s) => return Err(VoicemailError::invalid("step", format!("{s:?}; expected greeting or done"))),
+        Some(s) => {
+            return Err(VoicemailError::invalid(
+                "step",
+                format!("{s:?}; expected greeting or done"),
+            ))
+        }
     };
     Ok(TwimlPlan {
         worker_sid: worker_sid.to_string(),
@@ -98,8 +111,10 @@ const MAX_ATTR_CHARS: usize = 1000;
 /// The worker's recorded greeting: attribute `voicemailGreetingUrl`, an `https://` URL.
 pub fn greeting_url(attributes: &Value) -> Option<String> {
     let url = attributes.get("voicemailGreetingUrl")?.as_str()?.trim();
-    (url.starts_with("https://") && url.len() <= MAX_ATTR_CHARS && !url.contains(char::is_whitespace))
-        .then(|| url.to_string())
+    (url.starts_with("https://")
+        && url.len() <= MAX_ATTR_CHARS
+        && !url.contains(char::is_whitespace))
+    .then(|| url.to_string())
 }
 
 /// The name the default greeting says: attribute `full_name` (Flex's), else the friendly name.
@@ -109,12 +124,20 @@ pub fn spoken_name(worker: &WorkerInfo, attributes: &Value) -> Option<String> {
         .and_then(Value::as_str)
         .map(str::trim)
         .filter(|s| !s.is_empty());
-    let name = full.or(worker.friendly_name.as_deref().map(str::trim).filter(|s| !s.is_empty()))?;
+    let name = full.or(worker
+        .friendly_name
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty()))?;
     Some(name.chars().take(100).collect())
 }
 
 /// The greeting and `<Record>` for `plan` (step `greeting`).
-pub fn greeting_twiml(plan: &TwimlPlan, worker: Option<&WorkerInfo>, settings: &Settings) -> String {
+pub fn greeting_twiml(
+    plan: &TwimlPlan,
+    worker: Option<&WorkerInfo>,
+    settings: &Settings,
+) -> String {
     let attributes: Value = worker
         .and_then(|w| w.attributes.as_deref())
         .and_then(|a| serde_json::from_str(a).ok())

@@ -35,7 +35,14 @@ fn settings_of(env: JsValue) -> Result<Settings, JsValue> {
 fn iso(now_ms: f64) -> Result<String, JsValue> {
     values::instant::from_millis(now_ms)
         .map(values::instant::iso_millis)
-        .ok_or_else(|| js_error("invalid_now", "the current time is not an instant", 500, None))
+        .ok_or_else(|| {
+            js_error(
+                "invalid_now",
+                "the current time is not an instant",
+                500,
+                None,
+            )
+        })
 }
 
 #[wasm_bindgen]
@@ -61,11 +68,21 @@ pub fn decide(
     let plan: EventPlan = from_js(plan, "plan")?;
     let claim: Option<Claim> = from_js(claim, "claim")?;
     let rev = revision.unwrap_or_default();
-    to_js(&event::decide(&plan, claim.as_ref().map(|c| (c, rev.as_str())), token, now_ms))
+    to_js(&event::decide(
+        &plan,
+        claim.as_ref().map(|c| (c, rev.as_str())),
+        token,
+        now_ms,
+    ))
 }
 
 #[wasm_bindgen(js_name = afterRedirect)]
-pub fn after_redirect(ok: bool, status: Option<u16>, code: Option<u32>, ambiguous: bool) -> Result<JsValue, JsValue> {
+pub fn after_redirect(
+    ok: bool,
+    status: Option<u16>,
+    code: Option<u32>,
+    ambiguous: bool,
+) -> Result<JsValue, JsValue> {
     to_js(&event::after_redirect(ok, status, code, ambiguous))
 }
 
@@ -108,7 +125,11 @@ pub fn box_plan(fields: JsValue, token_worker: Option<String>) -> Result<JsValue
 }
 
 #[wasm_bindgen(js_name = listAnswer)]
-pub fn list_answer(worker_sid: &str, datas: JsValue, next_page_token: Option<String>) -> Result<JsValue, JsValue> {
+pub fn list_answer(
+    worker_sid: &str,
+    datas: JsValue,
+    next_page_token: Option<String>,
+) -> Result<JsValue, JsValue> {
     let datas: Vec<Value> = from_js(datas, "items")?;
     to_js(&request::list_answer(worker_sid, &datas, next_page_token))
 }
@@ -130,7 +151,12 @@ pub fn mark_heard(voicemail: JsValue, heard: bool, now_ms: f64) -> Result<JsValu
 pub fn media(env: JsValue, account_sid: &str, recording_sid: &str) -> Result<JsValue, JsValue> {
     let settings = settings_of(env)?;
     if !values::sid::is_sid(recording_sid, "RE") {
-        return Err(js_error("invalid_parameter", "the stored recording SID is not a RE… SID", 500, None));
+        return Err(js_error(
+            "invalid_parameter",
+            "the stored recording SID is not a RE… SID",
+            500,
+            None,
+        ));
     }
     let (url, content_type) = settings.media(account_sid, recording_sid);
     to_js(&serde_json::json!({ "url": url, "contentType": content_type }))
