@@ -246,3 +246,38 @@ test('voicemail-twiml and voicemail-recorded: 400 naming a bad parameter', async
   assert.equal(recorded.status, 400);
   assert.equal(recorded.body.parameter, 'RecordingSid');
 });
+
+test('the hook: a caller who hung up, a redirect whose answer is lost, Sync failing — the statistics always answer', async () => {
+  // The caller hung up before the reject: nothing to record, the task is canceled.
+  const gone = await directCall(stack, alice.worker_sid);
+  await postForm(`${stack.emu.origin}/emulator/calls/${gone.callSid}/status`, { CallStatus: 'completed' });
+  let r = await reservation(stack, gone.taskSid, alice.worker_sid, 'rejected');
+  let s = JSON.parse(r.deliveries[0].body).voicemail;
+  assert.equal(s.outcome, 'the caller had hung up');
+  assert.equal(s.task, 'canceled');
+  assert.equal((await task(gone.taskSid)).assignmentStatus, 'canceled');
+
+  // The redirect is carried out but its answer lost (500): the claim stays `redirecting` and the
+  // task is left alone; an immediate second event does not redirect again (the lease holds).
+  const lost = await directCall(stack, alice.worker_sid);
+  stack.emu.failNext({ method: 'POST', path: `/Calls/${lost.callSid}.json` }, { status: 500, applied: true });
+  r = await reservation(stack, lost.taskSid, alice.worker_sid, 'timeout');
+  s = JSON.parse(r.deliveries[0].body).voicemail;
+  assert.match(s.outcome, /unknown/);
+  assert.equal((await task(lost.taskSid)).assignmentStatus, 'pending');
+  const claim = await client.sync.v1.services(env().SYNC_SERVICE_SID).syncMaps('Voicemail.Calls').syncMapItems(lost.callSid).fetch();
+  assert.equal(claim.data.state, 'redirecting');
+  r = await reservation(stack, lost.taskSid, alice.worker_sid, 'rejected');
+  assert.equal(JSON.parse(r.deliveries[0].body).voicemail.action, 'none');
+  assert.equal(redirects(lost.callSid).length, 1);
+
+  // Sync fails reading the claim: the hook reports it, the event callback still answers 200.
+  const broken = await directCall(stack, alice.worker_sid);
+  stack.emu.failNext({ method: 'GET', path: `/Maps/Voicemail.Calls/Items/${broken.callSid}` }, { status: 500 });
+  r = await reservation(stack, broken.taskSid, alice.worker_sid, 'rejected');
+  assert.equal(r.deliveries[0].status, 200);
+  const body = JSON.parse(r.deliveries[0].body);
+  assert.match(body.voicemail.error, /Internal Server Error|500/);
+  assert.ok(body.plan, 'the queue statistics answered as usual');
+  assert.equal(redirects(broken.callSid).length, 0);
+});
