@@ -312,7 +312,7 @@ module.exports = {
           const now = clock.now();
           const k = w.workers.get(r.workerSid);
           const fields = {
-            EventType: `reservation.${r.status === 'wrapping' ? 'wrapup' : r.status}`,
+            EventType: `reservation.${{ pending: 'created', wrapping: 'wrapup' }[r.status] || r.status}`,
             AccountSid: ctx.accountSid,
             WorkspaceSid: w.sid,
             WorkspaceName: w.friendlyName,
