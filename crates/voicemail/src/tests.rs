@@ -533,3 +533,42 @@ proptest! {
         let _ = box_plan(&BoxFields { action: Some(s), worker_sid: Some(w), page_size: Some(d), ..BoxFields::default() }, None);
     }
 }
+
+fn parts() -> [crate::record::Part; 3] {
+    let status = parse_callback(&recording(None)).unwrap();
+    let mut a = recording(Some("+15551230000"));
+    a.recording_status = None;
+    let action = parse_callback(&a).unwrap();
+    let mut t = recording(None);
+    t.recording_status = None;
+    t.recording_duration = None;
+    t.transcription_status = Some("completed".into());
+    t.transcription_text = Some("Call me back".into());
+    [status, action, parse_callback(&t).unwrap()]
+}
+
+proptest! {
+    /// Whatever the order, duplicates and losses of Twilio's three callbacks: exactly one create,
+    /// and the stored voicemail holds everything the delivered parts carried.
+    #[test]
+    fn any_order_of_callbacks_makes_one_voicemail(seq in proptest::collection::vec(0usize..3, 1..12)) {
+        let parts = parts();
+        let mut stored: Option<crate::record::Voicemail> = None;
+        let mut creates = 0;
+        for i in &seq {
+            let Some(part) = parts.get(*i) else { continue };
+            match merge(stored.as_ref(), part, "2026-12-03T12:00:00.000Z") {
+                Write::Create { voicemail } => { creates += 1; stored = Some(voicemail); }
+                Write::Update { voicemail } => { prop_assert!(stored.is_some()); stored = Some(voicemail); }
+                Write::Nothing { .. } => {}
+            }
+        }
+        prop_assert_eq!(creates, 1);
+        let v = stored.unwrap();
+        prop_assert_eq!(v.recording_sid.as_str(), RE);
+        prop_assert_eq!(v.from.is_some(), seq.contains(&1));
+        prop_assert_eq!(v.duration.is_some(), seq.contains(&0) || seq.contains(&1));
+        prop_assert_eq!(v.transcription.is_some(), seq.contains(&2));
+        prop_assert!(!v.heard);
+    }
+}
