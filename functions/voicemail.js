@@ -96,7 +96,7 @@ exports.handler = handle(async (context, event) => {
   const grant = auth.check(context, who, { kind: 'anyWorker' });
   const plan = vm.crate((w) => w.boxPlan(formFields(event, FIELDS), grant.workerSid || null));
   auth.check(context, who, { kind: 'actFor', workerSid: plan.workerSid });
-  tw.requireEnv(context, 'SYNC_SERVICE_SID');
+  vm.syncServiceSid(context); // 500 naming the variable before anything is read
   const client = tw.twilioClient(context);
   if (plan.action === 'media') return media(context, client, plan);
   const body = plan.action === 'list' ? await list(context, client, plan) : plan.action === 'heard' ? await markHeard(context, client, plan) : await remove(context, client, plan);

@@ -4,7 +4,8 @@
 // Twilio's <Record> callbacks come from the emulator, signed and redelivered as Twilio would.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { startStack } = require('./helpers/stack');
+const { startEmulator } = require('../emulator');
+const { startRuntime } = require('./helpers/runtime');
 const { emulatorClient, postForm } = require('./helpers/emulator-client');
 const { directCall, reservation, record, callState } = require('./helpers/voicemail');
 const { wavBytes } = require('../emulator/recordings');
@@ -15,9 +16,17 @@ let alice;
 let bob;
 let sup;
 
+let vmSync; // the voicemail's own Sync service (VOICEMAIL_SYNC_SID), ACL on
+
 before(async () => {
-  stack = await startStack({ env: { VOICEMAIL_TRANSCRIBE: 'true', VOICEMAIL_MEDIA_FORMAT: 'wav' } });
-  client = emulatorClient(stack.emu);
+  // The stack as `npm start` runs it (tests/helpers/stack.js), plus a Sync service of its own for
+  // the voicemails, created first so the runtime gets its SID.
+  const emu = await startEmulator({ port: 0 });
+  client = emulatorClient(emu);
+  vmSync = (await client.sync.v1.services.create({ friendlyName: 'Voicemail', aclEnabled: true })).sid;
+  const rt = await startRuntime({ env: { ...emu.functionEnv(), VOICEMAIL_SYNC_SID: vmSync, VOICEMAIL_TRANSCRIBE: 'true', VOICEMAIL_MEDIA_FORMAT: 'wav' } });
+  await postForm(`${emu.origin}/emulator/event-callback`, { url: rt.url('/realtimestats-updateQueueStatistics') });
+  stack = { emu, rt, stop: async () => (await rt.stop(), await emu.close()) };
   alice = stack.emu.makeToken({ identity: 'alice', roles: ['agent'] });
   bob = stack.emu.makeToken({ identity: 'bob', roles: ['agent'] });
   sup = stack.emu.makeToken({ identity: 'sam', roles: ['agent', 'supervisor'] });
@@ -30,7 +39,7 @@ after(async () => {
 });
 
 const env = () => stack.emu.functionEnv();
-const box = (workerSid) => client.sync.v1.services(env().SYNC_SERVICE_SID).syncMaps(`Voicemail.${workerSid}`);
+const box = (workerSid) => client.sync.v1.services(vmSync).syncMaps(`Voicemail.${workerSid}`);
 const boxItems = async (workerSid) => {
   try {
     return await box(workerSid).syncMapItems.list();
@@ -265,7 +274,7 @@ test('the hook: a caller who hung up, a redirect whose answer is lost, Sync fail
   s = JSON.parse(r.deliveries[0].body).voicemail;
   assert.match(s.outcome, /unknown/);
   assert.equal((await task(lost.taskSid)).assignmentStatus, 'pending');
-  const claim = await client.sync.v1.services(env().SYNC_SERVICE_SID).syncMaps('Voicemail.Calls').syncMapItems(lost.callSid).fetch();
+  const claim = await client.sync.v1.services(vmSync).syncMaps('Voicemail.Calls').syncMapItems(lost.callSid).fetch();
   assert.equal(claim.data.state, 'redirecting');
   r = await reservation(stack, lost.taskSid, alice.worker_sid, 'rejected');
   assert.equal(JSON.parse(r.deliveries[0].body).voicemail.action, 'none');
@@ -280,4 +289,12 @@ test('the hook: a caller who hung up, a redirect whose answer is lost, Sync fail
   assert.match(body.voicemail.error, /Internal Server Error|500/);
   assert.ok(body.plan, 'the queue statistics answered as usual');
   assert.equal(redirects(broken.callSid).length, 0);
+});
+
+test('VOICEMAIL_SYNC_SID: voicemails and claims live in their own service, none in Flex\'s', async () => {
+  const flexMaps = await client.sync.v1.services(env().SYNC_SERVICE_SID).syncMaps.list();
+  assert.deepEqual(flexMaps.filter((m) => m.uniqueName.startsWith('Voicemail.')), []);
+  const own = await client.sync.v1.services(vmSync).syncMaps.list();
+  assert.ok(own.some((m) => m.uniqueName === 'Voicemail.Calls'));
+  assert.ok(own.some((m) => m.uniqueName === `Voicemail.${alice.worker_sid}`));
 });

@@ -5,7 +5,7 @@
 //   await vm.storePart(context, fields)          // a recording / action / transcription callback -> {status, body}
 //   vm.crate(fn)                                 // callWasm on the voicemail module
 //
-// Sync (SYNC_SERVICE_SID): `Voicemail.Calls` (claims, key = call SID, TTL 1 day) and
+// Sync (VOICEMAIL_SYNC_SID, else SYNC_SERVICE_SID): `Voicemail.Calls` (claims, key = call SID, TTL 1 day) and
 // `Voicemail.<workerSid>` (a worker's voicemails, key = call SID, kept until deleted).
 const crypto = require('crypto');
 const { wasmModule, callWasm } = require(Runtime.getFunctions()['common/wasm'].path);
@@ -21,9 +21,12 @@ const envOf = (context) => ({
   VOICEMAIL_TRANSCRIBE: context.VOICEMAIL_TRANSCRIBE,
   VOICEMAIL_MAX_SECONDS: context.VOICEMAIL_MAX_SECONDS,
   VOICEMAIL_MEDIA_FORMAT: context.VOICEMAIL_MEDIA_FORMAT,
+  VOICEMAIL_SYNC_SID: context.VOICEMAIL_SYNC_SID,
 });
 
-const syncMaps = (context, client) => client.sync.v1.services(tw.requireEnv(context, 'SYNC_SERVICE_SID')).syncMaps;
+/** VOICEMAIL_SYNC_SID (validated by the crate), else SYNC_SERVICE_SID (500 naming it when unset). */
+const syncServiceSid = (context) => crate((w) => w.settings(envOf(context))).syncServiceSid || tw.requireEnv(context, 'SYNC_SERVICE_SID');
+const syncMaps = (context, client) => client.sync.v1.services(syncServiceSid(context)).syncMaps;
 const retry = (context, fn) => tw.withRetry(context, fn);
 
 async function fetchItem(context, client, map, key) {
@@ -73,7 +76,7 @@ async function cancelTask(context, client, workspaceSid, taskSid, reason) {
 }
 
 async function runHook(context, fields) {
-  if (!context.SYNC_SERVICE_SID) return { off: 'SYNC_SERVICE_SID is not set' };
+  if (!context.SYNC_SERVICE_SID && !context.VOICEMAIL_SYNC_SID) return { off: 'neither VOICEMAIL_SYNC_SID nor SYNC_SERVICE_SID is set' };
   const env = envOf(context);
   const plan = crate((w) => w.planEvent(fields, env));
   if (plan.kind !== 'voicemail') return { action: 'none', reason: plan.reason };
@@ -138,7 +141,7 @@ const CALLBACK_FIELDS = ['workerSid', 'reason', 'CallSid', 'RecordingSid', 'Reco
 async function storePart(context, event) {
   const fields = {};
   for (const k of CALLBACK_FIELDS) if (event[k] !== undefined && event[k] !== null) fields[k] = String(event[k]);
-  tw.requireEnv(context, 'SYNC_SERVICE_SID');
+  syncServiceSid(context);
   const part = crate((w) => w.parseCallback(fields));
   const client = tw.twilioClient(context);
   const map = `Voicemail.${part.workerSid}`;
@@ -180,4 +183,4 @@ async function storePart(context, event) {
   }
 }
 
-module.exports = { voicemailHook, storePart, crate, envOf, fetchItem, updateItem, syncMaps };
+module.exports = { voicemailHook, storePart, crate, envOf, fetchItem, updateItem, syncMaps, syncServiceSid };

@@ -16,6 +16,8 @@ pub struct Env {
     pub voicemail_max_seconds: Option<String>,
     #[serde(default)]
     pub voicemail_media_format: Option<String>,
+    #[serde(default)]
+    pub voicemail_sync_sid: Option<String>,
 }
 
 /// Validated settings.
@@ -31,6 +33,9 @@ pub struct Settings {
     pub max_seconds: u32,
     /// `wav` or `mp3` (`VOICEMAIL_MEDIA_FORMAT`, default `mp3`): the media the box streams.
     pub media_format: String,
+    /// `VOICEMAIL_SYNC_SID`: a Sync service of its own for voicemails and claims (`IS…`), or
+    /// `None` to use `SYNC_SERVICE_SID`.
+    pub sync_service_sid: Option<String>,
 }
 
 pub const DEFAULT_MAX_SECONDS: u32 = 120;
@@ -86,11 +91,22 @@ impl Settings {
                 })
             }
         };
+        let sync_service_sid = match set(&env.voicemail_sync_sid) {
+            None => None,
+            Some(v) if crate::is_sid(v, "IS") => Some(v.to_string()),
+            Some(v) => {
+                return Err(VoicemailError::BadConfig {
+                    name: "VOICEMAIL_SYNC_SID",
+                    problem: format!("must be a Sync service SID (IS…), got {v:?}"),
+                })
+            }
+        };
         Ok(Settings {
             base_url: format!("https://{domain}"),
             transcribe,
             max_seconds,
             media_format,
+            sync_service_sid,
         })
     }
 

@@ -196,7 +196,17 @@ fn settings_are_validated() {
         voicemail_transcribe: t.map(Into::into),
         voicemail_max_seconds: m.map(Into::into),
         voicemail_media_format: f.map(Into::into),
+        voicemail_sync_sid: None,
     };
+    let sync = |v: &str| Env {
+        domain_name: Some("x.twil.io".into()),
+        voicemail_sync_sid: Some(v.into()),
+        ..Env::default()
+    };
+    assert_eq!(bad(sync("voicemail")), Some("VOICEMAIL_SYNC_SID"));
+    let own = Settings::from_env(&sync("IS0123456789abcdef0123456789abcdef")).unwrap();
+    assert_eq!(own.sync_service_sid.as_deref(), Some("IS0123456789abcdef0123456789abcdef"));
+    assert_eq!(Settings::from_env(&sync(" ")).unwrap().sync_service_sid, None);
     assert_eq!(bad(Env::default()), Some("DOMAIN_NAME"));
     assert_eq!(
         bad(env(Some("yes"), None, None)),
