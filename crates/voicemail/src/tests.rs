@@ -205,8 +205,14 @@ fn settings_are_validated() {
     };
     assert_eq!(bad(sync("voicemail")), Some("VOICEMAIL_SYNC_SID"));
     let own = Settings::from_env(&sync("IS0123456789abcdef0123456789abcdef")).unwrap();
-    assert_eq!(own.sync_service_sid.as_deref(), Some("IS0123456789abcdef0123456789abcdef"));
-    assert_eq!(Settings::from_env(&sync(" ")).unwrap().sync_service_sid, None);
+    assert_eq!(
+        own.sync_service_sid.as_deref(),
+        Some("IS0123456789abcdef0123456789abcdef")
+    );
+    assert_eq!(
+        Settings::from_env(&sync(" ")).unwrap().sync_service_sid,
+        None
+    );
     assert_eq!(bad(Env::default()), Some("DOMAIN_NAME"));
     assert_eq!(
         bad(env(Some("yes"), None, None)),
