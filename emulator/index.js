@@ -24,6 +24,7 @@ const openapi = require('./openapi');
 const AREAS = [
   require('./iam'),
   require('./calls'),
+  require('./recordings'), // <Record>: recordings, their media and callbacks
   require('./sync'),
   require('./taskrouter-history'), // before taskrouter: its /Workers/:worker would match Workers/CumulativeStatistics
   require('./taskrouter'),
@@ -383,6 +384,7 @@ function describeForHumans(origin, { functionsOrigin = `http://localhost:${proce
     `  Hang it up:   curl -s -X POST ${origin}/emulator/calls/$CALL/status -d CallStatus=completed`,
     `  Schedule admin (docs/schedule-manager.md):  ADMIN=$(curl -s -X POST ${origin}/emulator/tokens -d identity=ada -d roles=admin | ${json('token')})`,
     `                 curl -s ${functionsOrigin}/admin/list -d Token=$ADMIN`,
+    `  A direct call to voicemail, the caller's message, the box: docs/voicemail.md ("Try it")`,
     `  More (pickup, fault injection): docs/emulator.md`,
     `  Wallboard with a synthetic day:  npm run simulate   (prints the page's URL; docs/wallboard.md)`,
   ];

@@ -34,6 +34,13 @@ const EXCEPTIONS = [
     form: [],
     source: `${kind.slice(0, -1)} Version upload; twilio-oai declares only GET on this path. Shape from @twilio-labs/serverless-api dist/api/${kind.toLowerCase()}.js: POST https://serverless-upload.twilio.com/v1/Services/{ServiceSid}/${kind}/{Sid}/Versions, multipart form Path, Visibility, Content.`,
   })),
+  ...['wav', 'mp3'].map((ext) => ({
+    product: 'api',
+    method: 'GET',
+    path: `/2010-04-01/Accounts/{AccountSid}/Recordings/{Sid}.${ext}`,
+    form: [],
+    source: `A recording's media; not a path in twilio-oai, whose Recording resource (spec/json/twilio_api_v2010.json, api.v2010.account.recording) gives it as \`media_url\` ("The URL of the media file associated with this recording resource"). Twilio's Recording docs: the media is fetched by appending .${ext} to it (GET, with the account's credentials when media authentication is on).`,
+  })),
 ];
 
 function compile(template) {

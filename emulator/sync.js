@@ -247,7 +247,9 @@ module.exports = {
         const items = [...m.items.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
         if (String(req.query.Order || 'asc').toLowerCase() === 'desc') items.reverse();
         const from = req.query.From;
-        const bounded = from === undefined ? items : items.filter((i) => (String(req.query.Order).toLowerCase() === 'desc' ? i.key <= from : i.key >= from));
+        const exclusive = String(req.query.Bounds || 'inclusive').toLowerCase() === 'exclusive';
+        const desc = String(req.query.Order).toLowerCase() === 'desc';
+        const bounded = from === undefined ? items : items.filter((i) => (i.key === from ? !exclusive : desc ? i.key < from : i.key > from));
         return { body: lib.page(bounded.map((i) => itemView(s, m, i)), { key: 'items', baseUrl: `${host}/Services/${s.sid}/Maps/${m.sid}/Items`, query: req.query }) };
       },
       opts,

@@ -1,6 +1,7 @@
 // TaskRouter (taskrouter.twilio.com/v1), one seeded workspace:
 //   POST /v1/Workspaces/{WS}/Tasks                         create (WorkflowSid, Attributes, Priority, TaskChannel, Timeout)
 //   GET  /v1/Workspaces/{WS}/Tasks[/{WT}]                  list (EvaluateTaskAttributes: `a == "x" AND b == true`) / fetch
+//   POST /v1/Workspaces/{WS}/Tasks/{WT}                    update (AssignmentStatus canceled|wrapping|completed, Reason, Attributes, Priority)
 //   GET  /v1/Workspaces/{WS}/Tasks/{WT}/Reservations       list (ReservationStatus, WorkerSid)
 //   POST /v1/Workspaces/{WS}/Workers                       create (FriendlyName, Attributes)
 //   GET  /v1/Workspaces/{WS}/Workers[/{WK}]                list (TaskQueueSid, ActivityName, TargetWorkersExpression) / fetch
@@ -16,7 +17,11 @@
 //   POST /emulator/taskrouter/tasks/{WT}/reservations {workerSid, status}: the worker's reservation
 //        of the task is created or moved to `status`; the task's assignment status follows
 //        (pending -> reserved, accepted -> assigned, wrapping -> wrapping, completed -> completed,
-//        canceled -> canceled, rejected/timeout/rescinded -> pending)
+//        canceled -> canceled, rejected/timeout/rescinded -> pending); with `event=true` the
+//        reservation's event (reservation.<status>, TaskRouter's fields, the task's attributes) is
+//        delivered to the workspace's Event Callback URL (POST /emulator/event-callback), `repeat`
+//        times (a duplicate delivery); the answer carries the deliveries. A task that is canceled or
+//        completed cannot be reserved again (400), as TaskRouter never offers it again.
 
 const { compile: compileWorkerExpression } = require('./worker-expressions');
 const { directCallTarget } = require('./direct-routing');
@@ -105,7 +110,7 @@ module.exports = {
       assignment_status: t.assignmentStatus,
       age: Math.max(0, Math.floor((clock.now() - t.dateCreated) / 1000)),
       priority: t.priority,
-      reason: null,
+      reason: t.reason || null,
       timeout: t.timeout,
       task_queue_sid: null,
       task_queue_friendly_name: null,
@@ -238,6 +243,34 @@ module.exports = {
       opts,
     );
 
+    // Update: TaskRouter's transitions for AssignmentStatus (cancel a task not yet accepted;
+    // wrap up or complete an accepted one); cancelling ends its open reservations.
+    const TRANSITIONS = { canceled: ['pending', 'reserved'], wrapping: ['assigned'], completed: ['assigned', 'wrapping'] };
+    router.post(
+      '/v1/Workspaces/:workspace/Tasks/:task',
+      (req) => {
+        const w = findWorkspace(req.params.workspace, req.path);
+        const t = w.tasks.get(req.params.task);
+        if (!t) throw errors.notFound(req.path);
+        const b = req.body;
+        if (b.AssignmentStatus !== undefined) {
+          const to = String(b.AssignmentStatus);
+          if (!(to in TRANSITIONS)) throw errors.invalidParam('AssignmentStatus', to);
+          if (!TRANSITIONS[to].includes(t.assignmentStatus)) {
+            throw new TwilioError(400, 20001, `Task ${t.sid} is ${t.assignmentStatus}; it cannot become ${to}`);
+          }
+          t.assignmentStatus = to;
+          t.reason = b.Reason === undefined ? null : String(b.Reason);
+          if (to === 'canceled') for (const r of (t.reservations || new Map()).values()) if (r.status === 'pending') r.status = 'canceled';
+        }
+        if (b.Attributes !== undefined) t.attributes = JSON.stringify(jsonObject('Attributes', b.Attributes));
+        if (b.Priority !== undefined) t.priority = Number(b.Priority);
+        t.dateUpdated = clock.now();
+        return { body: taskView(w, t) };
+      },
+      opts,
+    );
+
     router.get(
       '/v1/Workspaces/:workspace/Tasks/:task/Reservations',
       (req) => {
@@ -286,12 +319,43 @@ module.exports = {
     );
     router.post(
       '/emulator/taskrouter/tasks/:task/reservations',
-      (req) => {
+      async (req) => {
         const w = ws();
         const t = w.tasks.get(req.params.task);
         if (!t) throw errors.notFound(req.path);
+        if (['canceled', 'completed'].includes(t.assignmentStatus)) throw errors.invalidParam('task', `${t.sid} is ${t.assignmentStatus}; TaskRouter offers it to no one`);
         const r = reserve(t, String(req.body.workerSid || ''), String(req.body.status || ''));
-        return { body: { ...taskView(w, t), reservation: reservationView(w, t, r) } };
+        const deliveries = [];
+        const url = ctx.state.contactCenter && ctx.state.contactCenter.callbackUrl;
+        if (url && (req.body.event === true || req.body.event === 'true')) {
+          const repeat = Math.min(Math.max(parseInt(req.body.repeat, 10) || 1, 1), 10);
+          const now = clock.now();
+          const k = w.workers.get(r.workerSid);
+          const fields = {
+            EventType: `reservation.${{ pending: 'created', wrapping: 'wrapup' }[r.status] || r.status}`,
+            AccountSid: ctx.accountSid,
+            WorkspaceSid: w.sid,
+            WorkspaceName: w.friendlyName,
+            Sid: lib.newSid('EV'),
+            Timestamp: String(Math.floor(now / 1000)),
+            EventDate: new Date(now).toISOString(),
+            EventDateMs: String(now),
+            ResourceType: 'Reservation',
+            ResourceSid: r.sid,
+            ReservationSid: r.sid,
+            TaskSid: t.sid,
+            TaskAttributes: t.attributes,
+            TaskAssignmentStatus: t.assignmentStatus,
+            TaskPriority: String(t.priority),
+            TaskAge: String(Math.floor((now - t.dateCreated) / 1000)),
+            TaskChannelUniqueName: t.taskChannel,
+            WorkflowSid: t.workflowSid,
+            WorkerSid: r.workerSid,
+            WorkerName: k ? k.friendlyName : r.workerSid,
+          };
+          for (let i = 0; i < repeat; i += 1) deliveries.push(await ctx.deliver(url, fields));
+        }
+        return { body: { ...taskView(w, t), reservation: reservationView(w, t, r), deliveries } };
       },
       { control: true },
     );

@@ -23,6 +23,8 @@ let updater = null;
 // nothing on most events and never fails the callback.
 const { historyTick } = require(Runtime.getFunctions()['common/history-hook'].path);
 const historyHook = (context) => historyTick(context).catch((err) => ({ error: err.message }));
+// Voicemail for direct calls (docs/voicemail.md): never throws.
+const { voicemailHook } = require(Runtime.getFunctions()['common/voicemail'].path);
 
 exports.handler = handle(async (context, event) => {
   const workspaceSid = tw.requireEnv(context, 'TWILIO_FLEX_WORKSPACE_SID');
@@ -38,8 +40,9 @@ exports.handler = handle(async (context, event) => {
     updater = createUpdater({ qs, client, workspaceSid, syncServiceSid, retry: (fn) => tw.withRetry(context, fn), board, extras: parked });
   }
   const { request, ...fields } = event;
-  const [summary, history] = await Promise.all([updater.handle(fields), historyHook(context)]);
+  const [summary, history, voicemail] = await Promise.all([updater.handle(fields), historyHook(context), voicemailHook(context, fields)]);
   summary.history = history;
+  summary.voicemail = voicemail;
   console.log(
     `queue-stats: ${fields.EventType || '(no EventType)'}: ${summary.plan.action}: ${summary.plan.reason}` +
       (summary.errors.length ? `; errors: ${summary.errors.join('; ')}` : ''),

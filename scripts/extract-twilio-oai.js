@@ -16,7 +16,11 @@ const { execFileSync } = require('child_process');
 
 // Spec file (spec/json/twilio_<file>.json) -> the paths the bundle, its scripts and tests use.
 const USED = {
-  api_v2010: ['/2010-04-01/Accounts/{AccountSid}/Calls.json', '/2010-04-01/Accounts/{AccountSid}/Calls/{Sid}.json'],
+  api_v2010: [
+    '/2010-04-01/Accounts/{AccountSid}/Calls.json',
+    '/2010-04-01/Accounts/{AccountSid}/Calls/{Sid}.json',
+    '/2010-04-01/Accounts/{AccountSid}/Recordings/{Sid}.json', // voicemail: fetch, delete
+  ],
   taskrouter_v1: [
     '/v1/Workspaces/{WorkspaceSid}/Events',
     '/v1/Workspaces/{WorkspaceSid}/Tasks',

@@ -84,6 +84,10 @@ const ENDPOINTS = {
   '/staffing': 'public',
   '/wallboard-token': 'public',
   '/queue-history': 'public',
+  // voicemail (docs/voicemail.md): the box checks a Flex token; Twilio fetches the other two, signed
+  '/voicemail': 'public',
+  '/voicemail-twiml': 'protected',
+  '/voicemail-recorded': 'protected',
   // Studio's Run Function widget signs its requests (docs/direct-calls.md)
   '/direct-extension': 'protected',
 };

@@ -2,7 +2,7 @@
 //
 //   exports.handler = handle(async (context, event, request) => ({ status: 200, body: {...} }));
 //
-// `fn` may answer `{status, body, contentType}` for a non-JSON body (TwiML). A thrown HttpError becomes `{status, body: {error: message, ...extra}}`; anything else is a 500
+// `fn` may answer `{status, body, contentType}` for a non-JSON body (TwiML; a Buffer for binary). A thrown HttpError becomes `{status, body: {error: message, ...extra}}`; anything else is a 500
 // with a message (never an HTML page or an empty body). Each invocation runs with a deadline
 // (common/deadline) that every Twilio request made during it respects.
 const { runWithDeadline } = require(Runtime.getFunctions()['common/deadline'].path);
@@ -32,7 +32,7 @@ function textResponse(status, body, contentType) {
   const response = new Twilio.Response();
   response.setStatusCode(status);
   response.appendHeader('Content-Type', contentType);
-  response.setBody(String(body));
+  response.setBody(Buffer.isBuffer(body) ? body : String(body)); // a Buffer: binary (audio)
   return response;
 }
 

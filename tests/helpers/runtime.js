@@ -13,16 +13,26 @@ const path = require('path');
 
 const root = path.resolve(__dirname, '..', '..');
 
-function freePort() {
-  return new Promise((resolve, reject) => {
+// Test files may run in parallel processes. A port found free and then closed could be taken by
+// another process before twilio-run binds it, so each process draws from its own block of ports
+// (by pid) and still checks that the port is free.
+const PORT_BLOCK = 20;
+let nextPortOffset = 0;
+function portIsFree(port) {
+  return new Promise((resolve) => {
     const server = net.createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+async function freePort() {
+  const blockStart = 20000 + (process.pid % 2000) * PORT_BLOCK;
+  for (let tries = 0; tries < PORT_BLOCK; tries++) {
+    const port = blockStart + (nextPortOffset++ % PORT_BLOCK);
+    if (await portIsFree(port)) return port;
+  }
+  throw new Error(`no free port in ${blockStart}..${blockStart + PORT_BLOCK - 1}`);
 }
 
 async function waitUntilServing(base, child, output, timeoutMs) {

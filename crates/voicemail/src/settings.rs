@@ -1,0 +1,128 @@
+//! The service's voicemail settings, from its environment (`.env.example`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::VoicemailError;
+
+/// The environment as the shim passes it (only these names are read).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub struct Env {
+    #[serde(default)]
+    pub domain_name: Option<String>,
+    #[serde(default)]
+    pub voicemail_transcribe: Option<String>,
+    #[serde(default)]
+    pub voicemail_max_seconds: Option<String>,
+    #[serde(default)]
+    pub voicemail_media_format: Option<String>,
+    #[serde(default)]
+    pub voicemail_sync_sid: Option<String>,
+}
+
+/// Validated settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Settings {
+    /// `https://<DOMAIN_NAME>`: where Twilio reaches this service's functions.
+    pub base_url: String,
+    /// Ask Twilio for a transcription (`VOICEMAIL_TRANSCRIBE`, default false).
+    pub transcribe: bool,
+    /// `<Record maxLength>` in seconds (`VOICEMAIL_MAX_SECONDS`, 1 to 3600, default 120; Twilio
+    /// transcribes recordings of up to 120 s only).
+    pub max_seconds: u32,
+    /// `wav` or `mp3` (`VOICEMAIL_MEDIA_FORMAT`, default `mp3`): the media the box streams.
+    pub media_format: String,
+    /// `VOICEMAIL_SYNC_SID`: a Sync service of its own for voicemails and claims (`IS…`), or
+    /// `None` to use `SYNC_SERVICE_SID`.
+    pub sync_service_sid: Option<String>,
+}
+
+pub const DEFAULT_MAX_SECONDS: u32 = 120;
+
+fn set(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+impl Settings {
+    pub fn from_env(env: &Env) -> Result<Settings, VoicemailError> {
+        let domain = set(&env.domain_name).ok_or(VoicemailError::BadConfig {
+            name: "DOMAIN_NAME",
+            problem: "is not set".into(),
+        })?;
+        if domain.contains('/') || domain.contains(char::is_whitespace) {
+            return Err(VoicemailError::BadConfig {
+                name: "DOMAIN_NAME",
+                problem: format!("must be a host name, got {domain:?}"),
+            });
+        }
+        let transcribe = match set(&env.voicemail_transcribe).map(str::to_ascii_lowercase) {
+            None => false,
+            Some(v) if v == "true" => true,
+            Some(v) if v == "false" => false,
+            Some(v) => {
+                return Err(VoicemailError::BadConfig {
+                    name: "VOICEMAIL_TRANSCRIBE",
+                    problem: format!("must be true or false, got {v:?}"),
+                })
+            }
+        };
+        let max_seconds = match set(&env.voicemail_max_seconds) {
+            None => DEFAULT_MAX_SECONDS,
+            Some(v) => match v.parse::<u32>() {
+                Ok(n) if (1..=3600).contains(&n) => n,
+                _ => {
+                    return Err(VoicemailError::BadConfig {
+                        name: "VOICEMAIL_MAX_SECONDS",
+                        problem: format!(
+                            "must be a whole number of seconds from 1 to 3600, got {v:?}"
+                        ),
+                    })
+                }
+            },
+        };
+        let media_format = match set(&env.voicemail_media_format).map(str::to_ascii_lowercase) {
+            None => "mp3".to_string(),
+            Some(v) if v == "mp3" || v == "wav" => v,
+            Some(v) => {
+                return Err(VoicemailError::BadConfig {
+                    name: "VOICEMAIL_MEDIA_FORMAT",
+                    problem: format!("must be mp3 or wav, got {v:?}"),
+                })
+            }
+        };
+        let sync_service_sid = match set(&env.voicemail_sync_sid) {
+            None => None,
+            Some(v) if crate::is_sid(v, "IS") => Some(v.to_string()),
+            Some(v) => {
+                return Err(VoicemailError::BadConfig {
+                    name: "VOICEMAIL_SYNC_SID",
+                    problem: format!("must be a Sync service SID (IS…), got {v:?}"),
+                })
+            }
+        };
+        Ok(Settings {
+            base_url: format!("https://{domain}"),
+            transcribe,
+            max_seconds,
+            media_format,
+            sync_service_sid,
+        })
+    }
+
+    /// The media URL of a recording and its content type (the recording's `.wav`/`.mp3`).
+    pub fn media(&self, account_sid: &str, recording_sid: &str) -> (String, &'static str) {
+        let kind = if self.media_format == "wav" {
+            "audio/wav"
+        } else {
+            "audio/mpeg"
+        };
+        (
+            format!(
+                "https://api.twilio.com/2010-04-01/Accounts/{account_sid}/Recordings/{recording_sid}.{}",
+                self.media_format
+            ),
+            kind,
+        )
+    }
+}
