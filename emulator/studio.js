@@ -45,7 +45,7 @@ function problemsOf(definition) {
   const names = new Set();
   states.forEach((s, i) => {
     if (!isObject(s)) return bad(`#/states/${i}`, 'must be an object');
-    if (typeof s.name !== 'string' || !/^[A-Za-z0-9_-]{1,100}$/.test(s.name)) bad(`#/states/${i}/name`, 'must be 1 to 100 letters, digits, - or _');
+    if (typeof s.name !== 'string' || !/^[A-Za-z0-9_]{1,100}$/.test(s.name)) bad(`#/states/${i}/name`, 'must be 1 to 100 letters, digits or underscores');
     else if (names.has(s.name)) bad(`#/states/${i}/name`, `duplicate state name ${s.name}`);
     else names.add(s.name);
   });
