@@ -43,9 +43,11 @@ exports.handler = handle(async (context, event) => {
       directory.set(plan.extension, { at: now, workers: rows });
     } else {
       const c = await tw.withRetry(context, () => workers(read.workerSid).workerChannels('voice').fetch()).catch((err) => {
+        if (err && err.status === 404) return null; // the worker was deleted since the lookup
         throw tw.twilioFailure(`Reading the voice channel of ${read.workerSid}`, err);
       });
-      voice.set(read.workerSid, { at: now, channel: { workerSid: read.workerSid, configuredCapacity: c.configuredCapacity, assignedTasks: c.assignedTasks, available: c.available } });
+      if (c) voice.set(read.workerSid, { at: now, channel: { workerSid: read.workerSid, configuredCapacity: c.configuredCapacity, assignedTasks: c.assignedTasks, available: c.available } });
+      else directory.set(plan.extension, { at: now, workers: [] });
     }
   }
   const entry = directory.get(plan.extension);

@@ -118,3 +118,13 @@ test("the emulator's workflow offers a direct call to its worker only, when they
   assert.equal(waiting.assignmentStatus, 'pending');
   assert.deepEqual(await tasks(waiting.sid).reservations.list(), []);
 });
+
+test('a worker deleted after the lookup: the channel read finds nobody, and the extension is not found', async () => {
+  const gone = await agent('g@example.com', { directExtension: '7005' });
+  assert.equal((await ask('7005')).body.valid, true);
+  emu.state.taskrouter.workspace.workers.delete(gone); // as a DELETE of the worker would
+  const r = await ask('7005');
+  assert.equal(r.calls.length, 1);
+  assert.match(r.calls[0].path, /Channels\/voice$/);
+  assert.deepEqual([r.status, r.body.valid, r.body.reason], [200, false, 'not_found']);
+});
