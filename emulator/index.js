@@ -33,6 +33,7 @@ const AREAS = [
   require('./serverless'),
   require('./sync-live'),
   require('./contact-center'),
+  require('./studio'),
 ];
 
 const DEFAULT_ACCOUNT_SID = lib.fixedSid('AC', 'emulator-account');

@@ -4,13 +4,14 @@
 //   POST /v1/Workspaces/{WS}/Tasks/{WT}                    update (AssignmentStatus canceled|wrapping|completed, Reason, Attributes, Priority)
 //   GET  /v1/Workspaces/{WS}/Tasks/{WT}/Reservations       list (ReservationStatus, WorkerSid)
 //   POST /v1/Workspaces/{WS}/Workers                       create (FriendlyName, Attributes)
-//   GET  /v1/Workspaces/{WS}/Workers[/{WK}]                list / fetch
+//   GET  /v1/Workspaces/{WS}/Workers[/{WK}]                list (TaskQueueSid, ActivityName, TargetWorkersExpression) / fetch
 //   POST /v1/Workspaces/{WS}/Workers/{WK}                  update (FriendlyName, Attributes, ActivitySid)
 //   GET  /v1/Workspaces/{WS}/Workers/{WK}/Channels[/{WC or unique name}]
 //   POST /v1/Workspaces/{WS}/Workers/{WK}/Channels/{WC or unique name}   update (Capacity, Available)
 // Leniency: any well-formed workflow SID (WW + 32 hex) is accepted, since the Flex plugin sends
 // the SIDs of real workflows; tasks stay `pending` (nothing routes them) unless a test assigns
-// them (emulator endpoints, no credentials):
+// them (emulator endpoints, no credentials), or they are direct calls (`directCall.workerSid`,
+// reserved for that worker only when they can take it: direct-routing.js):
 //   POST /emulator/taskrouter/tasks                   {workerSid, attributes (JSON), status?, channel?, workflowSid?}
 //        a task with a reservation for the worker in `status` (default accepted: the task is assigned)
 //   POST /emulator/taskrouter/tasks/{WT}/reservations {workerSid, status}: the worker's reservation
@@ -21,6 +22,9 @@
 //        delivered to the workspace's Event Callback URL (POST /emulator/event-callback), `repeat`
 //        times (a duplicate delivery); the answer carries the deliveries. A task that is canceled or
 //        completed cannot be reserved again (400), as TaskRouter never offers it again.
+
+const { compile: compileWorkerExpression } = require('./worker-expressions');
+const { directCallTarget } = require('./direct-routing');
 
 const CHANNELS = ['default', 'voice', 'chat', 'sms', 'video', 'email'];
 const RESERVATION_STATUSES = ['pending', 'accepted', 'rejected', 'timeout', 'canceled', 'rescinded', 'wrapping', 'completed'];
@@ -156,8 +160,8 @@ module.exports = {
       task_channel_unique_name: c.uniqueName,
       configured_capacity: c.capacity,
       available: c.available,
-      assigned_tasks: 0,
-      available_capacity_percentage: c.available && c.capacity > 0 ? 100 : 0,
+      assigned_tasks: assignedTasks(k, c),
+      available_capacity_percentage: c.available && c.capacity > 0 ? Math.max(0, Math.floor((100 * (c.capacity - assignedTasks(k, c))) / c.capacity)) : 0,
       date_created: lib.isoDate(c.dateCreated),
       date_updated: lib.isoDate(c.dateUpdated),
       url: `${host}/Workspaces/${w.sid}/Workers/${k.sid}/Channels/${c.sid}`,
@@ -180,6 +184,20 @@ module.exports = {
         });
     };
 
+    // TargetWorkersExpression (worker-expressions.js); what it cannot evaluate is a 400.
+    const targetWorkers = (expression) => {
+      let test;
+      try {
+        test = compileWorkerExpression(expression);
+      } catch (err) {
+        throw errors.invalidParam('TargetWorkersExpression', `cannot evaluate ${JSON.stringify(String(expression))}: ${err.message}`);
+      }
+      return (k) => test({ sid: k.sid, friendlyName: k.friendlyName, activityName: k.activityName, activitySid: lib.fixedSid('WA', `activity:${k.activityName}`), attributes: JSON.parse(k.attributes) });
+    };
+    // A channel's assigned tasks: the tasks of its channel the worker holds (reservation accepted or wrapping).
+    const assignedTasks = (k, c) =>
+      [...ws().tasks.values()].filter((t) => t.taskChannel === c.uniqueName && t.reservations && ['accepted', 'wrapping'].includes((t.reservations.get(k.sid) || {}).status)).length;
+
     // Tasks
     router.post(
       '/v1/Workspaces/:workspace/Tasks',
@@ -198,6 +216,8 @@ module.exports = {
         const now = clock.now();
         const task = { sid: lib.newSid('WT'), workflowSid: b.WorkflowSid, attributes, priority, timeout, taskChannel, assignmentStatus: 'pending', dateCreated: now, dateUpdated: now };
         w.tasks.set(task.sid, task);
+        const direct = directCallTarget(ctx, task, assignedTasks); // a direct call: its worker only (direct-routing.js)
+        if (direct) reserve(task, direct, 'pending');
         return { status: 201, body: taskView(w, task) };
       },
       opts,
@@ -367,6 +387,7 @@ module.exports = {
           workers = workers.filter((k) => q.workerSids.has(k.sid));
         }
         if (req.query.ActivityName !== undefined) workers = workers.filter((k) => k.activityName === req.query.ActivityName);
+        if (req.query.TargetWorkersExpression !== undefined) workers = workers.filter(targetWorkers(req.query.TargetWorkersExpression));
         return { body: lib.page(workers.map((k) => workerView(w, k)), { key: 'workers', baseUrl: `${host}/Workspaces/${w.sid}/Workers`, query: req.query }) };
       },
       opts,

@@ -10,6 +10,7 @@ const { handle } = require(Runtime.getFunctions()['common/http'].path);
 const tw = require(Runtime.getFunctions()['common/client'].path);
 const { createUpdater } = require(Runtime.getFunctions()['common/queue-stats'].path);
 const auth = require(Runtime.getFunctions()['common/auth'].path);
+const { createParkedBoard } = require(Runtime.getFunctions()['common/parked-board'].path);
 
 // The configuration (QUEUE_STATS_*) is validated once per container; a bad value is a 500 naming it.
 let env = {};
@@ -34,7 +35,9 @@ exports.handler = handle(async (context, event) => {
     // The wallboard's statistics service (docs/wallboard.md), when configured and not Flex's own.
     const boardSid = context.WALLBOARD_SYNC_SID && String(context.WALLBOARD_SYNC_SID) !== syncServiceSid ? String(context.WALLBOARD_SYNC_SID) : null;
     const board = boardSid ? { serviceSid: boardSid, reader: auth.boardReader() } : null;
-    updater = createUpdater({ qs, client, workspaceSid, syncServiceSid, retry: (fn) => tw.withRetry(context, fn), board });
+    // Parked calls on the board (docs/direct-calls.md): each record's `parked` figures.
+    const parked = createParkedBoard({ client, syncServiceSid: context.SYNC_SERVICE_SID || syncServiceSid, retry: (fn) => tw.withRetry(context, fn), parking: wasmModule('parking') });
+    updater = createUpdater({ qs, client, workspaceSid, syncServiceSid, retry: (fn) => tw.withRetry(context, fn), board, extras: parked });
   }
   const { request, ...fields } = event;
   const [summary, history, voicemail] = await Promise.all([updater.handle(fields), historyHook(context), voicemailHook(context, fields)]);

@@ -151,6 +151,12 @@ async function main() {
     figures.wallboard_copy = await benchBoardCopy();
     if (!asJson) console.log(`\n${formatBoardCopy(figures.wallboard_copy)}`);
   }
+  const directBench = path.join(__dirname, 'bench-direct.js');
+  if (fs.existsSync(directBench)) {
+    const { benchDirect, formatDirect } = require(directBench);
+    figures.direct_calls = await benchDirect();
+    if (!asJson) console.log(`\n${formatDirect(figures.direct_calls)}`);
+  }
   if (asJson) console.log(JSON.stringify(figures));
 }
 

@@ -7,13 +7,16 @@
 //      SID as WALLBOARD_SYNC_SID;
 //   3. deploy: with TWILIO_API_ORIGIN set (the emulator), through the Serverless Toolkit's client
 //      (@twilio-labs/serverless-api, the library `twilio serverless:deploy` runs) aimed at that
-//      origin; otherwise with `twilio-run deploy --override-existing-project` to Twilio.
+//      origin; otherwise with `twilio-run deploy --override-existing-project` to Twilio;
+//   4. with `--studio`, fill, validate and create or update the Studio flows of studio/
+//      (scripts/studio-flows.js, docs/direct-calls.md).
 const { execFileSync, spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 const JSON5 = require('json5');
 const { fetchLiveConfig, loadEnv, readDotEnv } = require('./fetch-config');
 const { credentials, origin, restClient, serverlessClient } = require('./twilio-api');
+const { deployFlows } = require('./studio-flows');
 
 const root = path.resolve(__dirname, '..');
 
@@ -28,7 +31,7 @@ function missingBuildOutputs() {
 }
 
 // Settings of the scripts and of local runs, never deployed as the service's variables.
-const SCRIPT_ONLY = ['TWILIO_API_ORIGIN', 'TWILIO_API_KEY', 'TWILIO_API_SECRET', 'DEPLOY_ENVIRONMENT', 'FUNCTIONS_ORIGIN', 'FLEX_CC_SKIP_PREPARE'];
+const SCRIPT_ONLY = ['TWILIO_API_ORIGIN', 'TWILIO_API_KEY', 'TWILIO_API_SECRET', 'DEPLOY_ENVIRONMENT', 'FUNCTIONS_ORIGIN', 'FLEX_CC_SKIP_PREPARE', 'STUDIO_WORKFLOW_SID', 'STUDIO_VOICE_CHANNEL_SID', 'STUDIO_SCHEDULE_NAME', 'STUDIO_MAX_ATTEMPTS', 'STUDIO_FLOW_STATUS'];
 
 /** The service's variables: .env without the scripts' own settings, plus `extra`. */
 function serviceVariables(extra = {}) {
@@ -111,6 +114,7 @@ async function main(args) {
   if (origin(env)) {
     const r = await deployProject(env, { extraVars });
     console.log(`deploy: deployed build ${r.buildSid} (${r.runtime}) of ${r.serviceSid} to ${r.environmentSid} at ${origin(env)}`);
+    if (args.includes('--studio')) await deployFlows(env);
     return;
   }
   // twilio-run deploys every variable of its env file (but the credentials): give it .env without
@@ -118,9 +122,10 @@ async function main(args) {
   const envFile = path.join(root, 'target', 'deploy.env');
   fs.mkdirSync(path.dirname(envFile), { recursive: true });
   fs.writeFileSync(envFile, Object.entries(twilioRunEnv(env, extraVars)).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('\n'), { mode: 0o600 });
-  const passthrough = args.filter((a) => a !== '--no-fetch-config');
+  const passthrough = args.filter((a) => a !== '--no-fetch-config' && a !== '--studio');
   const r = spawnSync(path.join(root, 'node_modules', '.bin', 'twilio-run'), ['deploy', '--override-existing-project', '--env', path.relative(root, envFile), ...regionFlags(env), ...passthrough], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status || 1);
+  if (args.includes('--studio')) await deployFlows(env);
 }
 
 if (require.main === module) {

@@ -80,7 +80,7 @@ const USED = {
     '/v1/Services/{ServiceSid}/Builds/{Sid}',
     '/v1/Services/{ServiceSid}/Builds/{Sid}/Status',
   ],
-  // Studio flows: not called yet; kept for the Studio work planned next (cheap).
+  // Studio flows: `npm run deploy -- --studio` (scripts/studio-flows.js) and the emulator's studio.js.
   studio_v2: ['/v2/Flows', '/v2/Flows/{Sid}', '/v2/Flows/{Sid}/Revisions', '/v2/Flows/{Sid}/Revisions/{Revision}', '/v2/Flows/Validate'],
 };
 

@@ -34,6 +34,7 @@ async function main() {
     emulator = await startEmulator({ port: Number(process.env.EMULATOR_PORT || 3001) });
     Object.assign(functionEnv, emulator.functionEnv());
     console.log(describeForHumans(emulator.origin).join('\n'));
+    console.log(require('./direct-call-curls').directCallCurls(emulator.origin, `http://localhost:${port}`, emulator.functionEnv()).join('\n'));
     // The admin functions edit the service they run in (SERVICE_SID/ENVIRONMENT_SID, seeded by the
     // emulator): deploy this checkout there, so they and check-schedule answer from its build.
     try {

@@ -88,6 +88,8 @@ const ENDPOINTS = {
   '/voicemail': 'public',
   '/voicemail-twiml': 'protected',
   '/voicemail-recorded': 'protected',
+  // Studio's Run Function widget signs its requests (docs/direct-calls.md)
+  '/direct-extension': 'protected',
 };
 
 test('every endpoint has its pinned visibility', async () => {

@@ -197,6 +197,14 @@
   // its own; the wallboard's default only when nothing was measured.
   const ahtSource = (t, st) => (st.sources && st.sources.handleTime === 'measured' ? 'measured, last 7 days' : `${AHT_FROM[t.staffing.ahtFrom]}, not measured`);
 
+  // Parked calls (docs/direct-calls.md): the record's `parked` figures, the longest park ticking.
+  function parkedHtml(sid) {
+    const p = (state.records.get(sid) || {}).parked;
+    if (!p) return '';
+    const since = p.oldestParkedAt ? Math.max(0, Math.floor((Date.now() - Date.parse(p.oldestParkedAt)) / 1000)) : null;
+    return `<dt>Parked (longest)</dt><dd class="parked" data-count="${Number(p.count) || 0}">${Number(p.count) || 0}${p.count ? ` (${clock(since)})` : ''}</dd>`;
+  }
+
   function tileHtml(t) {
     const st = state.staffing.get(t.sid);
     const staffing = !st
@@ -213,7 +221,7 @@
         <div><span class="big sla">${pct(t.slaLevel)}</span><label title="service level at ${esc(t.slaThreshold || '–')} s, target ${pct(t.slaTarget)}">SLA ${esc(t.slaThreshold || '–')} s / ${pct(t.slaTarget)}</label></div></div>
       <dl><dt>Agents avail / busy / eligible</dt><dd class="agents">${t.available} / ${t.busy} / ${t.eligible}</dd>
         <dt>Accepted / abandoned today</dt><dd>${t.accepted} / ${t.abandoned}</dd><dt>ASA</dt><dd>${t.asaSeconds} s</dd>
-        <dt>Service level</dt><dd class="levels">${levels || '–'}</dd></dl>
+        <dt>Service level</dt><dd class="levels">${levels || '–'}</dd>${parkedHtml(t.sid)}</dl>
       ${view.kiosk ? '' : staffing}
       <p class="reasons">${t.reasons.map(esc).join(' · ') || 'within thresholds'}${t.present ? '' : ` · no ${esc(t.channel)} figures yet`}</p>
       <footer>${t.stale ? 'stale: ' : ''}record ${t.updatedAt ? ago(Date.parse(t.updatedAt)) : '–'}${t.message ? ` · ${esc(t.message)}` : ''}</footer>

@@ -101,7 +101,9 @@ function createGate({ now, sleep, perSecond }) {
   };
 }
 
-function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) => fn(), now = Date.now, sleep = realSleep, log = () => {}, board = null }) {
+// `extras` (optional, e.g. common/parked-board): {strip(previous), async decorate(built, previous)}
+// adds fields to a built record after the crate built it from the previous one without them.
+function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) => fn(), now = Date.now, sleep = realSleep, log = () => {}, board = null, extras = null }) {
   const paced = createPacer({ now, sleep, share: BUDGET_SHARE });
   const bulkGate = createGate({ now, sleep, perSecond: BULK_PER_SECOND });
   const layout = qs.layout();
@@ -389,7 +391,9 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) 
           ),
         );
     const gone = fetched.length > 0 && fetched.every((f) => f.status === 404);
-    const built = gone || deleted.has(sid) ? null : qs.build({ queue: { sid, friendlyName: name }, previous, fetched }, now());
+    const bare = extras ? extras.strip(previous) : previous;
+    let built = gone || deleted.has(sid) ? null : qs.build({ queue: { sid, friendlyName: name }, previous: bare, fetched }, now());
+    if (built && extras) built = await extras.decorate(built, previous);
     if (built) stats.errors.push(...built.errors);
     const plan = qs.writePlan({
       queueSid: sid,
@@ -477,7 +481,8 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) 
         known[sid] = found.known;
       }
       const queues = batch.map(([sid, e]) => ({ sid, friendlyName: e.friendlyName }));
-      const built = qs.applyBulk({ queues, previous, response: response.toJSON() }, now());
+      let built = qs.applyBulk({ queues, previous: extras ? Object.fromEntries(Object.entries(previous).map(([k, v]) => [k, extras.strip(v)])) : previous, response: response.toJSON() }, now());
+      if (extras) built = await Promise.all(built.map((b) => extras.decorate(b, previous[b.key])));
       for (const b of built) {
         // A queue that is being refreshed gets fresher figures from that refresh.
         if (running.has(b.key)) {

@@ -34,6 +34,7 @@
 //!
 //! Time is an input (`now_ms`); the crate never reads a clock.
 
+pub mod board;
 mod error;
 pub mod marker;
 pub mod ownership;

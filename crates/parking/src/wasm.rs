@@ -15,6 +15,9 @@
 //! capacity({capacity, workerChannelSid, workerSid})
 //!   // -> {workerSid, workerChannelSid, capacity}
 //! ```
+//! parkedByQueue([data of Global.ParkedCalls items])
+//!   // -> {"<queue name>": {count, oldestParkedAt, workers: {WK…: {count, oldestParkedAt}}, workersOmitted}}
+//! withParked(built, figures | null, previous | null)   // -> built with record.parked, changed (board.rs)
 //! Each throws an `Error` with `code`, `status` (the HTTP status to answer) and `parameter`.
 
 use serde_json::Value;
@@ -79,4 +82,26 @@ pub fn pickup_twiml(call_sid: Option<String>, item: JsValue) -> Result<JsValue, 
 pub fn capacity(request: JsValue) -> Result<JsValue, JsValue> {
     let request = from_js(request, "worker-capacity request")?;
     answer(crate::capacity(&request))
+}
+
+#[wasm_bindgen(js_name = parkedByQueue)]
+pub fn parked_by_queue(entries: JsValue) -> Result<JsValue, JsValue> {
+    let entries: Vec<Value> = from_js(entries, "parked-call entries")?;
+    wasm_face::to_js(&crate::board::parked_by_queue(&entries))
+}
+
+#[wasm_bindgen(js_name = withParked)]
+pub fn with_parked(
+    built: JsValue,
+    figures: JsValue,
+    previous: JsValue,
+) -> Result<JsValue, JsValue> {
+    let built: Value = from_js(built, "built record")?;
+    let figures: Option<crate::board::QueueParked> = from_js(figures, "parked figures")?;
+    let previous: Option<Value> = from_js(previous, "previous record")?;
+    wasm_face::to_js(&crate::board::with_parked(
+        built,
+        figures.as_ref(),
+        previous.as_ref(),
+    ))
 }

@@ -1,0 +1,268 @@
+use super::*;
+
+fn worker(sid: &str, ext: &str, available: bool) -> WorkerRow {
+    WorkerRow {
+        sid: sid.into(),
+        friendly_name: Some(format!("{sid}@example.com")),
+        activity_name: Some(if available { "Available" } else { "Offline" }.into()),
+        available,
+        attributes: Some(format!(
+            r#"{{"directExtension":"{ext}","full_name":"Ada {sid}"}}"#
+        )),
+    }
+}
+
+fn input(ext: &str, workers: Vec<WorkerRow>, voice: Option<VoiceChannel>) -> AnswerInput {
+    AnswerInput {
+        extension: Some(ext.into()),
+        workers,
+        voice,
+    }
+}
+
+#[test]
+fn extensions_are_digits_of_bounded_length() {
+    assert_eq!(parse_extension(Some(" 1234 ")), Ok("1234".into()));
+    assert_eq!(parse_extension(None), Err(DirectError::MissingExtension));
+    assert_eq!(
+        parse_extension(Some("  ")),
+        Err(DirectError::MissingExtension)
+    );
+    assert!(matches!(
+        parse_extension(Some("12a4")),
+        Err(DirectError::NotDigits { .. })
+    ));
+    assert!(matches!(
+        parse_extension(Some("12#")),
+        Err(DirectError::NotDigits { .. })
+    ));
+    assert!(matches!(
+        parse_extension(Some("١٢٣")),
+        Err(DirectError::NotDigits { .. })
+    ));
+    assert_eq!(parse_extension(Some("1234567890")), Ok("1234567890".into()));
+    assert!(matches!(
+        parse_extension(Some("12345678901")),
+        Err(DirectError::TooLong { len: 11, .. })
+    ));
+    let long = "9".repeat(10_000);
+    let err = parse_extension(Some(&long)).unwrap_err();
+    assert!(
+        err.to_string().len() < 200,
+        "the message quotes a bounded prefix: {err}"
+    );
+}
+
+#[test]
+fn errors_name_the_parameter_and_status() {
+    use wasm_face::FaceError;
+    let e = parse_extension(Some("x")).unwrap_err();
+    assert_eq!(
+        (e.code(), e.status(), e.parameter()),
+        ("invalid_extension", 400, Some("extension"))
+    );
+    let e = cache_seconds(Some("61")).unwrap_err();
+    assert_eq!(
+        (e.code(), e.status(), e.parameter()),
+        (
+            "invalid_configuration",
+            500,
+            Some("DIRECT_EXTENSION_CACHE_SECONDS")
+        )
+    );
+    assert_eq!(cache_seconds(None), Ok(DEFAULT_CACHE_SECONDS));
+    assert_eq!(cache_seconds(Some("0")), Ok(0));
+    assert!(cache_seconds(Some("-1")).is_err());
+}
+
+#[test]
+fn the_plan_makes_one_read_at_most() {
+    let mut p = PlanInput {
+        extension: Some("1234".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        plan(&p).unwrap().read,
+        Read::Workers {
+            target_workers_expression: r#"directExtension == "1234""#.into(),
+            page_size: 2
+        }
+    );
+    p.directory_age_ms = Some(1000.0);
+    p.directory_workers = vec!["WK1".into()];
+    assert_eq!(
+        plan(&p).unwrap().read,
+        Read::VoiceChannel {
+            worker_sid: "WK1".into()
+        }
+    );
+    p.voice_age_ms = Some(10.0);
+    assert_eq!(plan(&p).unwrap().read, Read::None);
+    // A stale list is read again whatever else is cached.
+    p.directory_age_ms = Some(5000.0);
+    assert!(matches!(plan(&p).unwrap().read, Read::Workers { .. }));
+    // No worker, or a shared extension, needs no channel.
+    p.directory_age_ms = Some(0.0);
+    p.directory_workers = vec![];
+    p.voice_age_ms = None;
+    assert_eq!(plan(&p).unwrap().read, Read::None);
+    p.directory_workers = vec!["WK1".into(), "WK2".into()];
+    assert_eq!(plan(&p).unwrap().read, Read::None);
+    // Cache off: always the list.
+    p.cache_seconds = Some("0".into());
+    assert!(matches!(plan(&p).unwrap().read, Read::Workers { .. }));
+    // Nonsense ages are not fresh.
+    p.cache_seconds = None;
+    p.directory_age_ms = Some(f64::NAN);
+    assert!(matches!(plan(&p).unwrap().read, Read::Workers { .. }));
+    p.directory_age_ms = Some(-5.0);
+    assert!(matches!(plan(&p).unwrap().read, Read::Workers { .. }));
+}
+
+#[test]
+fn a_valid_available_extension() {
+    let a = answer(&input("1234", vec![worker("WK1", "1234", true)], None)).unwrap();
+    assert!(a.valid && a.available && !a.capacity_checked);
+    assert_eq!(a.worker_sid.as_deref(), Some("WK1"));
+    assert_eq!(a.worker_name.as_deref(), Some("Ada WK1"));
+    assert_eq!(a.reason, None);
+}
+
+#[test]
+fn unknown_and_shared_extensions_name_nobody() {
+    let a = answer(&input("1234", vec![], None)).unwrap();
+    assert_eq!(
+        (a.valid, a.available, a.reason),
+        (false, false, Some(Reason::NotFound))
+    );
+    let a = answer(&input(
+        "1234",
+        vec![worker("WK1", "1234", true), worker("WK2", "1234", true)],
+        None,
+    ))
+    .unwrap();
+    assert_eq!((a.valid, a.reason), (false, Some(Reason::SharedExtension)));
+    assert_eq!((a.worker_sid, a.worker_name), (None, None));
+    // A row that does not really hold the digits (a looser match) is not an owner.
+    let a = answer(&input("12", vec![worker("WK1", "1234", true)], None)).unwrap();
+    assert_eq!(a.reason, Some(Reason::NotFound));
+}
+
+#[test]
+fn numeric_attribute_and_missing_full_name() {
+    let row = WorkerRow {
+        sid: "WK9".into(),
+        friendly_name: Some("bob".into()),
+        available: true,
+        attributes: Some(r#"{"directExtension":42}"#.into()),
+        ..Default::default()
+    };
+    let a = answer(&input("42", vec![row], None)).unwrap();
+    assert!(a.valid);
+    assert_eq!(a.worker_name.as_deref(), Some("bob"));
+    let broken = WorkerRow {
+        sid: "WK8".into(),
+        attributes: Some("{not json".into()),
+        available: true,
+        ..Default::default()
+    };
+    assert_eq!(
+        answer(&input("42", vec![broken], None)).unwrap().reason,
+        Some(Reason::NotFound)
+    );
+}
+
+#[test]
+fn offline_voice_off_and_at_capacity() {
+    let a = answer(&input("1234", vec![worker("WK1", "1234", false)], None)).unwrap();
+    assert_eq!(
+        (a.valid, a.available, a.reason),
+        (true, false, Some(Reason::Offline))
+    );
+    assert_eq!(a.activity_name.as_deref(), Some("Offline"));
+    let full = VoiceChannel {
+        worker_sid: "WK1".into(),
+        configured_capacity: 1,
+        assigned_tasks: 1,
+        available: true,
+    };
+    let a = answer(&input(
+        "1234",
+        vec![worker("WK1", "1234", true)],
+        Some(full.clone()),
+    ))
+    .unwrap();
+    assert_eq!(
+        (a.available, a.reason, a.capacity_checked),
+        (false, Some(Reason::AtCapacity), true)
+    );
+    let room = VoiceChannel {
+        configured_capacity: 2,
+        ..full.clone()
+    };
+    assert!(
+        answer(&input(
+            "1234",
+            vec![worker("WK1", "1234", true)],
+            Some(room)
+        ))
+        .unwrap()
+        .available
+    );
+    let off = VoiceChannel {
+        available: false,
+        configured_capacity: 2,
+        ..full.clone()
+    };
+    assert_eq!(
+        answer(&input("1234", vec![worker("WK1", "1234", true)], Some(off)))
+            .unwrap()
+            .reason,
+        Some(Reason::VoiceUnavailable)
+    );
+    // Another worker's channel is ignored.
+    let other = VoiceChannel {
+        worker_sid: "WK2".into(),
+        ..full
+    };
+    let a = answer(&input(
+        "1234",
+        vec![worker("WK1", "1234", true)],
+        Some(other),
+    ))
+    .unwrap();
+    assert!(a.available && !a.capacity_checked);
+}
+
+#[test]
+fn serialized_shape_is_what_studio_reads() {
+    let a = answer(&input("1234", vec![worker("WK1", "1234", false)], None)).unwrap();
+    let v = serde_json::to_value(&a).unwrap();
+    for key in [
+        "valid",
+        "extension",
+        "workerSid",
+        "workerName",
+        "available",
+        "reason",
+        "activityName",
+        "capacityChecked",
+        "message",
+    ] {
+        assert!(v.get(key).is_some(), "{key} missing in {v}");
+    }
+    assert_eq!(v["reason"], "offline");
+    let p = serde_json::to_value(
+        plan(&PlanInput {
+            extension: Some("7".into()),
+            ..Default::default()
+        })
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(p["read"]["kind"], "workers");
+    assert_eq!(
+        p["read"]["targetWorkersExpression"],
+        "directExtension == \"7\""
+    );
+}
