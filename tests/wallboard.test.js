@@ -159,7 +159,7 @@ test('kiosk mode: no chrome, and pages rotate when the queues do not fit', async
   for (const [name, waiting, age] of [['Claims', 7, 130], ['Retention', 4, 70], ['VIP', 2, 20]]) {
     for (let i = 0; i < waiting; i += 1) await step(queues[name], sid('WT'), 'entered', { ageSeconds: age });
   }
-  const page = await openBoard(`key=${encodeURIComponent(KEY)}`, '?kiosk=1&rotate=2', { width: 1920, height: 1080 });
+  const page = await openBoard(`key=${encodeURIComponent(KEY)}`, '?kiosk=1&rotate=2&grid=3x2&order=name', { width: 1920, height: 1080 });
   await page.waitForSelector('#connection[data-state="connected"]');
   await page.waitForSelector('#page-indicator:has-text("page 1 / 2")');
   assert.equal(await page.locator('#controls').isVisible(), false, 'no chrome in kiosk mode');
