@@ -39,6 +39,8 @@ after(async () => {
 const keyFragment = `#key=${encodeURIComponent(KEY)}`;
 async function openBoard(query, size, fragment = keyFragment) {
   const page = await browser.newPage(size);
+  // The browser's storage is shared by its pages: a page opened without a fragment starts signed out.
+  if (!fragment) await page.addInitScript(() => localStorage.clear());
   await page.goto(stack.rt.url(`/wallboard/index.html${query}${fragment}`));
   return page;
 }
@@ -147,7 +149,7 @@ test('sign-in and refusal show the form only; a refused board takes another cred
   signIn.on('request', (r) => !r.url().startsWith(stack.rt.base) && !r.url().startsWith(stack.emu.origin) && !r.url().startsWith('data:') && outside.push(r.url()));
   await signIn.waitForSelector('body[data-screen="sign-in"]');
   for (const sel of ['#controls', '#what-if', '#tiles', '#summary']) assert.equal(await signIn.locator(sel).isVisible(), false, `sign-in: ${sel} hidden`);
-  assert.equal(await signIn.getByLabel('Key or token').count(), 1, 'the credential field has a label');
+  assert.equal(await signIn.getByLabel('Key or token', { exact: true }).count(), 1, 'the credential field has a label');
   await signIn.close();
 
   const refused = await openBoard('', undefined, `#key=${'w'.repeat(44)}`);
@@ -155,7 +157,7 @@ test('sign-in and refusal show the form only; a refused board takes another cred
   await refused.waitForSelector('body[data-screen="refused"]');
   for (const sel of ['#controls', '#what-if']) assert.equal(await refused.locator(sel).isVisible(), false, `refused: ${sel} hidden`);
   assert.match(await refused.locator('#message').textContent(), /Access refused/);
-  await refused.getByLabel('Key or token').fill(KEY);
+  await refused.getByLabel('Key or token', { exact: true }).fill(KEY);
   await refused.click('#sign-in button[type=submit]');
   await refused.waitForSelector('body[data-screen="board"] #connection[data-state="connected"]');
   await refused.locator('.tile').first().waitFor();
