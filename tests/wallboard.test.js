@@ -241,6 +241,8 @@ test('the what-if panel computes staffing through /staffing and names a bad para
   const page = await openBoard(`token=${encodeURIComponent(supervisor)}`);
   await page.waitForSelector('#connection[data-state="connected"]');
   await page.click('#what-if summary');
+  assert.equal(await page.inputValue('#what-if-form [name=thresholdSeconds]'), '30', "the board's threshold");
+  await page.fill('#what-if-form [name=thresholdSeconds]', '20'); // the reference values' threshold
   await page.fill('#what-if-form [name=shrinkage]', '30%');
   await page.fill('#what-if-form [name=agents]', '13');
   await page.click('#what-if-form button');

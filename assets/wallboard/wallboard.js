@@ -121,7 +121,13 @@
   }
   function onRecord(data) {
     if (!data || !data.sid || !state.rules.set(data)) return;
-    if (!state.lastData) performance.mark('wallboard:first-data');
+    // Marks for scripts/bench-render.js (a record's arrival; at most the last 1,000 are kept).
+    if (!state.firstData) state.firstData = performance.mark('wallboard:first-data');
+    else if (state.firstPaint) {
+      state.marks = (state.marks || 0) + 1;
+      if (state.marks > 1000) (performance.clearMarks('wallboard:record'), (state.marks = 0));
+      performance.mark('wallboard:record', { detail: data.sid });
+    }
     state.names.set(data.sid, data.friendlyName || data.sid);
     state.lastData = Date.now();
     if (state.staffing.has(data.sid)) staffingSoon(data.sid);
@@ -222,6 +228,7 @@
     state.client.on('tokenAboutToExpire', refreshToken);
     state.client.on('tokenExpired', refreshToken);
     await (state.info.layout === 'documents' ? subscribeDocuments() : subscribeMap());
+    if (!state.loaded) state.loaded = performance.mark('wallboard:loaded'); // the first read is complete
     show('');
     refreshStaffing();
   }
@@ -334,21 +341,25 @@
     );
   }
 
-  // Puts the tiles of `sids` in the grid in that order, building those not built yet; DOM nodes
-  // are moved only when the order changed.
+  // Puts the tiles of `sids` in the grid in that order, building those not built yet. Nodes
+  // already in place stay; a new tile is inserted where it belongs and a tile that moved is moved:
+  // the grid is never rebuilt.
   function place(sids) {
     const box = $('tiles');
-    const nodes = sids.map((sid) => {
+    let cur = box.firstElementChild;
+    for (const sid of sids) {
       let entry = state.tiles.get(sid);
-      if (!entry || !entry.el) entry = makeTile(sid);
+      if (!entry) entry = makeTile(sid);
       if (!entry.tile && state.latest.has(sid)) fillTile(entry, state.latest.get(sid));
-      return entry.el;
-    });
-    const current = box.children;
-    let same = current.length === nodes.length;
-    for (let i = 0; same && i < nodes.length; i += 1) same = current[i] === nodes[i];
-    if (!same) box.replaceChildren(...nodes);
-    if (!nodes.length && state.conn === 'connected') box.replaceChildren(el('p', { class: 'empty' }, view.queues === NONE ? 'No queue selected.' : 'No queues yet.'));
+      if (cur === entry.el) cur = cur.nextElementSibling;
+      else box.insertBefore(entry.el, cur);
+    }
+    while (cur) {
+      const next = cur.nextElementSibling;
+      cur.remove();
+      cur = next;
+    }
+    if (!sids.length && state.conn === 'connected') box.replaceChildren(el('p', { class: 'empty' }, view.queues === NONE ? 'No queue selected.' : 'No queues yet.'));
   }
 
   function render() {

@@ -350,7 +350,13 @@ pub fn tile(
 
 /// The roll-up of `tiles` (see the crate docs).
 pub fn summary(tiles: &[Tile]) -> Summary {
-    let sum = |f: fn(&Tile) -> u64| tiles.iter().map(f).sum::<u64>();
+    summary_of(tiles.iter())
+}
+
+/// [`summary`] of any tiles.
+pub fn summary_of<'a>(tiles: impl Iterator<Item = &'a Tile>) -> Summary {
+    let tiles: Vec<&Tile> = tiles.collect();
+    let sum = |f: fn(&Tile) -> u64| tiles.iter().map(|t| f(t)).sum::<u64>();
     let weight = |t: &Tile| (t.accepted + t.abandoned) as f64;
     let weighted: Vec<(f64, f64)> = tiles
         .iter()
@@ -386,15 +392,22 @@ pub fn summary(tiles: &[Tile]) -> Summary {
 /// Sorts tiles in `order`: by name then SID, or alerts first (alert, then warn, then ok; by name
 /// within each, so a tile only moves when its status changes).
 pub fn sort_tiles(tiles: &mut [Tile], order: Order) {
-    tiles.sort_by(|a, b| {
-        let by_status = match order {
-            Order::Alerts => b.status.cmp(&a.status),
-            Order::Name => std::cmp::Ordering::Equal,
-        };
-        by_status
-            .then_with(|| a.friendly_name.cmp(&b.friendly_name))
-            .then_with(|| a.sid.cmp(&b.sid))
-    });
+    tiles.sort_by(|a, b| compare(a, b, order));
+}
+
+/// [`sort_tiles`] for references.
+pub fn sort_tile_refs(tiles: &mut [&Tile], order: Order) {
+    tiles.sort_by(|a, b| compare(a, b, order));
+}
+
+fn compare(a: &Tile, b: &Tile, order: Order) -> std::cmp::Ordering {
+    let by_status = match order {
+        Order::Alerts => b.status.cmp(&a.status),
+        Order::Name => std::cmp::Ordering::Equal,
+    };
+    by_status
+        .then_with(|| a.friendly_name.cmp(&b.friendly_name))
+        .then_with(|| a.sid.cmp(&b.sid))
 }
 
 /// The board for the records on screen, in the view's order.
