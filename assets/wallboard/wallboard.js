@@ -26,7 +26,9 @@
     names: new Map(), staffing: new Map(), soon: new Map(), page: 0, docs: new Map(), index: new Map(),
     tiles: new Map(), // sid -> {el, refs, tile, staffingKey}
     order: [], // every SID on screen, in order
-    visible: new Set(), // tiles in the viewport (their "record N s ago" ticks)
+    visible: new Set(), // wallboard mode: the tiles of the page (their "record N s ago" ticks)
+    chunks: [], // normal mode: the tiles in chunks (place)
+    visibleChunks: new Set(), // normal mode: the chunks in the viewport
     layout: null,
   };
 
@@ -268,7 +270,6 @@
     for (const name of REFS) refs[name] = node.querySelector(`.${name}`);
     const entry = { el: node, refs, tile: null, staffingKey: null };
     state.tiles.set(sid, entry);
-    if (visibility) visibility.observe(node);
     return entry;
   }
 
@@ -341,11 +342,10 @@
     );
   }
 
-  // Puts the tiles of `sids` in the grid in that order, building those not built yet. Nodes
-  // already in place stay; a new tile is inserted where it belongs and a tile that moved is moved:
-  // the grid is never rebuilt.
-  function place(sids) {
-    const box = $('tiles');
+  // Puts the tiles of `sids` in `box` in that order, building those not built yet. Nodes already
+  // in place stay; a new tile is inserted where it belongs and a tile that moved is moved: the grid
+  // is never rebuilt.
+  function placeIn(box, sids) {
     let cur = box.firstElementChild;
     for (const sid of sids) {
       let entry = state.tiles.get(sid);
@@ -359,7 +359,35 @@
       cur.remove();
       cur = next;
     }
-    if (!sids.length && state.conn === 'connected') box.replaceChildren(el('p', { class: 'empty' }, view.queues === NONE ? 'No queue selected.' : 'No queues yet.'));
+  }
+
+  // Normal mode: the tiles in chunks of 60 (a whole number of rows at 1 to 6 columns), each
+  // skipped by the browser while off screen (content-visibility), so a board of 2,000 queues costs
+  // what its visible chunks cost. Wallboard mode: the page's tiles in the grid itself.
+  const CHUNK = 60;
+  function place(sids) {
+    const box = $('tiles');
+    if (!sids.length) {
+      state.chunks = [];
+      box.replaceChildren(...(state.conn === 'connected' ? [el('p', { class: 'empty' }, view.queues === NONE ? 'No queue selected.' : 'No queues yet.')] : []));
+      return;
+    }
+    if (view.kiosk) return placeIn(box, sids);
+    const need = Math.ceil(sids.length / CHUNK);
+    if (box.firstElementChild && !box.firstElementChild.classList.contains('chunk')) box.replaceChildren();
+    while (state.chunks.length < need) {
+      const chunk = el('div', { class: 'chunk' });
+      state.chunks.push(chunk);
+      box.append(chunk);
+      if (visibility) visibility.observe(chunk);
+    }
+    while (state.chunks.length > need) {
+      const chunk = state.chunks.pop();
+      if (visibility) visibility.unobserve(chunk);
+      state.visibleChunks.delete(chunk);
+      chunk.remove();
+    }
+    state.chunks.forEach((chunk, k) => placeIn(chunk, sids.slice(k * CHUNK, k * CHUNK + CHUNK)));
   }
 
   function render() {
@@ -388,6 +416,12 @@
       const entry = state.tiles.get(sid);
       if (entry) fillAge(entry);
     }
+    for (const chunk of state.visibleChunks) {
+      for (const node of chunk.children) {
+        const entry = state.tiles.get(node.dataset.sid);
+        if (entry) fillAge(entry);
+      }
+    }
     if (d.order && state.order.length && !state.firstPaint) {
       state.firstPaint = true;
       performance.mark('wallboard:first-paint');
@@ -397,7 +431,6 @@
   function forget(sid) {
     const entry = state.tiles.get(sid);
     if (!entry) return;
-    if (visibility) visibility.unobserve(entry.el);
     entry.el.remove();
     state.tiles.delete(sid);
     state.visible.delete(sid);
@@ -663,12 +696,8 @@
     if (!view.kiosk && 'IntersectionObserver' in window) {
       visibility = new IntersectionObserver((entries) => {
         for (const e of entries) {
-          const sid = e.target.dataset.sid;
-          if (e.isIntersecting) {
-            state.visible.add(sid);
-            const entry = state.tiles.get(sid);
-            if (entry) fillAge(entry);
-          } else state.visible.delete(sid);
+          if (e.isIntersecting) state.visibleChunks.add(e.target);
+          else state.visibleChunks.delete(e.target);
         }
       });
     }
