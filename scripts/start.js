@@ -61,9 +61,9 @@ async function main() {
   fs.mkdirSync(path.dirname(envFile), { recursive: true });
   fs.writeFileSync(envFile, Object.entries(functionEnv).map(([k, v]) => `${k}=${JSON.stringify(String(v))}`).join('\n'));
   const args = ['start', '--port', port, '--env', path.relative(root, envFile)];
-  // twilio-run lists every file under functions/ as a function, private helpers included (they
-  // have no URL): its listing is passed on without them.
-  const hidden = privateFunctionPaths();
+  // twilio-run lists every file under functions/ as a function, private helpers included, and
+  // private assets as URLs (neither has one): its listing is passed on without them.
+  const hidden = new Set([...privateFunctionPaths(), ...privateFunctionPaths(path.join(root, 'assets'), '', /\.private(\.[^.]+)$/)]);
   const child = spawn(twilioRun, args, { cwd: root, env, stdio: ['inherit', 'pipe', 'pipe'] });
   for (const [from, to] of [[child.stdout, process.stdout], [child.stderr, process.stderr]]) {
     let pending = '';
@@ -86,12 +86,16 @@ async function main() {
   });
 }
 
-/** The URL paths twilio-run gives the private functions (`functions/common/auth.private.js` -> `/common/auth`). */
-function privateFunctionPaths(dir = path.join(root, 'functions'), prefix = '') {
+/**
+ * The URL paths twilio-run gives the private files under `dir`: functions
+ * (`functions/common/auth.private.js` -> `/common/auth`) or, with the assets' pattern, assets
+ * (`assets/wasm/auth_bg.private.wasm` -> `/wasm/auth_bg.wasm`).
+ */
+function privateFunctionPaths(dir = path.join(root, 'functions'), prefix = '', pattern = /\.private\.js$/) {
   const out = new Set();
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    if (entry.isDirectory()) for (const p of privateFunctionPaths(path.join(dir, entry.name), `${prefix}/${entry.name}`)) out.add(p);
-    else if (entry.name.endsWith('.private.js')) out.add(`${prefix}/${entry.name.slice(0, -'.private.js'.length)}`);
+    if (entry.isDirectory()) for (const p of privateFunctionPaths(path.join(dir, entry.name), `${prefix}/${entry.name}`, pattern)) out.add(p);
+    else if (pattern.test(entry.name)) out.add(`${prefix}/${entry.name.replace(pattern, (_, ext) => ext || '')}`);
   }
   return out;
 }

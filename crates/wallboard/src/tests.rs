@@ -336,7 +336,7 @@ fn alerts_first_orders_by_status_then_name() {
         record("WQ1", "Alpha", 0, None, 10, 0, Some(0.95)),
         record("WQ2", "Bravo", 7, Some(10), 10, 0, Some(0.95)), // alert: waiting 7 ≥ 6
         record("WQ3", "Charlie", 4, Some(10), 10, 0, Some(0.95)), // warn: waiting 4 ≥ 3
-        record("WQ4", "Delta", 0, None, 10, 0, Some(0.5)), // alert: SLA
+        record("WQ4", "Delta", 0, None, 10, 0, Some(0.5)),      // alert: SLA
     ];
     let names = |order| {
         let view = View {
@@ -364,8 +364,21 @@ fn kiosk_layout_and_order_config() {
         "wallboard mode: the densest readable grid, alerts first; normal mode by name"
     );
     let c = Config::parse(r#"{"order": "alerts", "kiosk": {"columns": 4, "rows": null, "order": "name", "cycleSeconds": 60}}"#).unwrap();
-    assert_eq!((c.order, c.kiosk.order, c.kiosk.columns, c.kiosk.rows, c.kiosk.cycle_seconds), (Order::Alerts, Order::Name, Some(4), None, 60.0));
-    for text in [r#"{"order": "loudest"}"#, r#"{"kiosk": {"order": 3}}"#, r#"{"kiosk": {"cycleSeconds": 0}}"#] {
+    assert_eq!(
+        (
+            c.order,
+            c.kiosk.order,
+            c.kiosk.columns,
+            c.kiosk.rows,
+            c.kiosk.cycle_seconds
+        ),
+        (Order::Alerts, Order::Name, Some(4), None, 60.0)
+    );
+    for text in [
+        r#"{"order": "loudest"}"#,
+        r#"{"kiosk": {"order": 3}}"#,
+        r#"{"kiosk": {"cycleSeconds": 0}}"#,
+    ] {
         assert!(Config::parse(text).is_err(), "{text}");
     }
     let shipped = Config::parse(include_str!("../../../assets/wallboard/config.json")).unwrap();
@@ -382,20 +395,40 @@ fn the_store_answers_only_what_changed() {
         assert!(store.set(record(sid, name, 0, None, 5, 0, Some(0.9))));
     }
     let first = store.delta(&c, &view, NOW, true);
-    assert_eq!(first.order.as_deref(), Some(&["WQ1".to_string(), "WQ2".into(), "WQ3".into()][..]));
+    assert_eq!(
+        first.order.as_deref(),
+        Some(&["WQ1".to_string(), "WQ2".into(), "WQ3".into()][..])
+    );
     assert_eq!(first.changed.len(), 3);
     assert_eq!(first.summary.queues, 3);
 
     let idle = store.delta(&c, &view, NOW + 1000.0, true);
-    assert_eq!((idle.order, idle.changed.len()), (None, 0), "nothing changed, nothing answered");
+    assert_eq!(
+        (idle.order, idle.changed.len()),
+        (None, 0),
+        "nothing changed, nothing answered"
+    );
 
     // One record changes: one tile answered; a waiting task ages: its tile is answered each second.
     store.set(record("WQ2", "Bravo", 1, Some(5), 5, 0, Some(0.9)));
     let one = store.delta(&c, &view, NOW + 1000.0, true);
     assert_eq!(one.order, None);
-    assert_eq!(one.changed.iter().map(|t| t.sid.as_str()).collect::<Vec<_>>(), ["WQ2"]);
+    assert_eq!(
+        one.changed
+            .iter()
+            .map(|t| t.sid.as_str())
+            .collect::<Vec<_>>(),
+        ["WQ2"]
+    );
     let ticked = store.delta(&c, &view, NOW + 2000.0, true);
-    assert_eq!(ticked.changed.iter().map(|t| t.sid.as_str()).collect::<Vec<_>>(), ["WQ2"]);
+    assert_eq!(
+        ticked
+            .changed
+            .iter()
+            .map(|t| t.sid.as_str())
+            .collect::<Vec<_>>(),
+        ["WQ2"]
+    );
     assert_eq!(ticked.changed[0].oldest_seconds, Some(7));
 
     // Alerts first: a tile turning red moves to the front, and the new order is answered.
@@ -415,6 +448,9 @@ fn the_store_answers_only_what_changed() {
     assert_eq!(stale.changed.len(), 2);
     assert_eq!(stale.summary.stale, 2);
     store.redraw();
-    assert_eq!(store.delta(&c, &alerts, NOW + 2000.0, false).changed.len(), 2);
+    assert_eq!(
+        store.delta(&c, &alerts, NOW + 2000.0, false).changed.len(),
+        2
+    );
     assert_eq!(store.len(), 2);
 }

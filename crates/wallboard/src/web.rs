@@ -126,7 +126,12 @@ impl Wallboard {
         self.store.redraw();
     }
 
-    pub fn delta(&mut self, view: JsValue, now_ms: f64, connected: bool) -> Result<JsValue, JsValue> {
+    pub fn delta(
+        &mut self,
+        view: JsValue,
+        now_ms: f64,
+        connected: bool,
+    ) -> Result<JsValue, JsValue> {
         let view = ViewIn::read(view);
         to_js(&self.store.delta(&self.config, &view, now_ms, connected))
     }
