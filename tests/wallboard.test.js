@@ -165,13 +165,20 @@ test('kiosk mode: no chrome, and pages rotate when the queues do not fit', async
   assert.equal(await page.locator('#controls').isVisible(), false, 'no chrome in kiosk mode');
   assert.equal(await page.locator('.tile').count(), 6);
   const firstPage = await page.locator('.tile').evaluateAll((els) => els.map((e) => e.dataset.sid));
-  await page.screenshot({ path: path.join(IMG, 'wallboard-kiosk.png') });
   await page.waitForSelector('#page-indicator:has-text("page 2 / 2")', { timeout: 4000 });
   const secondPage = await page.locator('.tile').evaluateAll((els) => els.map((e) => e.dataset.sid));
   assert.equal(firstPage.length + secondPage.length, Object.keys(queues).length);
   assert.deepEqual(firstPage.filter((s) => secondPage.includes(s)), [], 'each queue on one page');
   await page.waitForSelector('#page-indicator:has-text("page 1 / 2")', { timeout: 4000 });
   await page.close();
+  // The grid the page picks itself: all eight on one page at 1920×1080, alerts first.
+  const auto = await openBoard(`key=${encodeURIComponent(KEY)}`, '?kiosk=1', { width: 1920, height: 1080 });
+  await auto.waitForSelector('#connection[data-state="connected"]');
+  await auto.waitForFunction((n) => document.querySelectorAll('.tile').length === n, Object.keys(queues).length);
+  assert.equal(await auto.locator('#page-indicator').textContent(), '', 'one page');
+  assert.equal(await auto.locator('.tile').first().getAttribute('data-status'), 'alert', 'alerts first');
+  await auto.screenshot({ path: path.join(IMG, 'wallboard-kiosk.png') });
+  await auto.close();
 });
 
 test('channel filter and queue selection live in the URL; a queue removed from TaskRouter disappears', async () => {
