@@ -188,6 +188,27 @@ test('ASA reads "–" for a queue with nothing accepted; the what-if panel says 
   await page.close();
 });
 
+test('the queue picker searches, selects all shown and none, and keeps the selection in the URL', async () => {
+  const page = await openBoard('');
+  await page.locator(`.tile[data-sid="${plain[3]}"]`).waitFor();
+  await page.click('#queues-button');
+  await page.fill('#queue-search', 'quiet');
+  assert.equal(await page.locator('#queue-list input').count(), 4);
+  await page.click('#queues-none');
+  await page.waitForSelector('#tiles .empty');
+  assert.equal(await page.locator('.tile').count(), 0);
+  await page.click('#queues-all');
+  await page.waitForFunction(() => document.querySelectorAll('.tile').length === 4);
+  assert.deepEqual(await page.locator('.tile .name').allTextContents(), ['Quiet 0000', 'Quiet 0001', 'Quiet 0002', 'Quiet 0003']);
+  assert.equal(new URL(page.url()).searchParams.get('queues'), 'Quiet 0000,Quiet 0001,Quiet 0002,Quiet 0003');
+  await page.locator('#queue-list input').first().uncheck();
+  await page.waitForFunction(() => document.querySelectorAll('.tile').length === 3);
+  assert.equal(await page.locator('#queues-button').textContent(), 'Queues: 3 selected');
+  await page.keyboard.press('Escape');
+  assert.equal(await page.locator('#queue-picker').isVisible(), false);
+  await page.close();
+});
+
 test('2,000 queues: every tile rendered from one /staffing request, and a change shown', async () => {
   const many = await addBoardQueues(stack, 1984, { prefix: 'Many' });
   const page = await browser.newPage({ width: 1920, height: 1080 });

@@ -253,7 +253,7 @@ test('the what-if panel computes staffing through /staffing and names a bad para
   await page.fill('#what-if-form [name=shrinkage]', '30%');
   await page.fill('#what-if-form [name=agents]', '13');
   await page.click('#what-if-form button');
-  await page.waitForSelector('#what-if-result p');
+  await page.waitForSelector('#what-if-result:not([aria-busy]) p');
   const text = await page.locator('#what-if-result').textContent();
   assert.match(text, /14 agents on the phones, 20 scheduled · 10\.00 Erlangs · SLA 89% · P\(wait\) 17% · ASA 7\.8 s/);
   assert.match(text, /With 13 agents: SLA 80%, ASA 17\.1 s/);

@@ -521,7 +521,12 @@
     const names = [...state.names.entries()];
     if (sids.size === names.length && names.length) view.queues = [];
     else if (sids.size === 0) view.queues = NONE;
-    else view.queues = names.filter(([sid]) => sids.has(sid)).map(([sid, name]) => (names.filter(([, n]) => n === name).length > 1 ? sid : name));
+    else {
+      const count = new Map();
+      for (const [, n] of names) count.set(n, (count.get(n) || 0) + 1);
+      // By name (a SID for a name two queues share), sorted: a readable, stable URL.
+      view.queues = names.filter(([sid]) => sids.has(sid)).map(([sid, name]) => (count.get(name) > 1 ? sid : name)).sort();
+    }
     setParam('queues', view.queues === NONE ? '' : view.queues.join(','));
     for (const entry of state.index.values()) openDocument(entry); // documents layout: newly selected queues
     pickerLabel();
