@@ -562,14 +562,14 @@
     };
     button.onclick = () => toggle(panel.hidden);
     $('queues-close').onclick = () => (toggle(false), button.focus());
-    panel.onkeydown = (e) => e.key === 'Escape' && (toggle(false), button.focus());
+    document.addEventListener('keydown', (e) => e.key === 'Escape' && !panel.hidden && (toggle(false), button.focus()));
     $('queue-search').oninput = pickerList;
     $('queue-list').onchange = (e) => {
       const chosen = pickerSelection();
       if (e.target.checked) chosen.add(e.target.value);
       else chosen.delete(e.target.value);
-      applySelection(chosen);
-      pickerList();
+      applySelection(chosen); // the list stays as it is (and the focus on its box)
+      $('queue-count').textContent = $('queue-count').textContent.replace(/\d+ selected$/, `${pickerSelection().size} selected`);
     };
     $('queues-all').onclick = () => {
       const chosen = pickerSelection();

@@ -104,6 +104,8 @@ impl Store {
         let mut on_screen: Vec<&str> = Vec::with_capacity(self.records.len());
         for (sid, record) in &self.records {
             if !view.selects(record) {
+                // Off screen: forgotten, so it is answered again when it comes back.
+                self.cache.remove(sid);
                 continue;
             }
             on_screen.push(sid);

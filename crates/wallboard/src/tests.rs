@@ -453,4 +453,25 @@ fn the_store_answers_only_what_changed() {
         2
     );
     assert_eq!(store.len(), 2);
+
+    // A queue deselected and selected again is answered again (the page dropped its tile).
+    let only = View {
+        queues: vec!["WQ2".into()],
+        ..alerts.clone()
+    };
+    assert_eq!(
+        store
+            .delta(&c, &only, NOW + 2000.0, false)
+            .order
+            .map(|o| o.len()),
+        Some(1)
+    );
+    let back = store.delta(&c, &alerts, NOW + 2000.0, false);
+    assert_eq!(
+        back.changed
+            .iter()
+            .map(|t| t.sid.as_str())
+            .collect::<Vec<_>>(),
+        ["WQ3"]
+    );
 }
