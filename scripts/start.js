@@ -95,7 +95,7 @@ function privateFunctionPaths(dir = path.join(root, 'functions'), prefix = '', p
   const out = new Set();
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     if (entry.isDirectory()) for (const p of privateFunctionPaths(path.join(dir, entry.name), `${prefix}/${entry.name}`, pattern)) out.add(p);
-    else if (pattern.test(entry.name)) out.add(`${prefix}/${entry.name.replace(pattern, (_, ext) => ext || '')}`);
+    else if (pattern.test(entry.name)) out.add(`${prefix}/${entry.name.replace(pattern, (_, ext) => (typeof ext === 'string' ? ext : ''))}`);
   }
   return out;
 }
