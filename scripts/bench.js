@@ -147,6 +147,12 @@ async function main() {
     const { benchBoard, formatBoard } = require(boardBench);
     figures.wallboard = await benchBoard();
     if (!asJson) console.log(`\n${formatBoard(figures.wallboard)}`);
+    const renderBench = path.join(__dirname, 'bench-render.js');
+    if (fs.existsSync(renderBench)) {
+      const { benchRender, formatRender } = require(renderBench);
+      figures.wallboard_render = await benchRender();
+      if (!asJson) console.log(`\n${formatRender(figures.wallboard_render)}`);
+    }
     const { benchBoardCopy, formatBoardCopy } = require(boardBench);
     figures.wallboard_copy = await benchBoardCopy();
     if (!asJson) console.log(`\n${formatBoardCopy(figures.wallboard_copy)}`);

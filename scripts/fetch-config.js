@@ -8,11 +8,12 @@
 // with the credentials in an Authorization header (never in the URL). Nothing to fetch (no service,
 // no environment, nothing deployed, or a service older than /admin/fetch-config) keeps the local
 // file; any other failure stops with an error. FUNCTIONS_ORIGIN overrides https://<domain> (for a
-// local runtime in tests).
+// local runtime in tests); against the emulator (TWILIO_API_ORIGIN) the default is `npm start`'s
+// http://localhost:<PORT or 3000>, and nothing answering there keeps the local file.
 const fs = require('fs');
 const path = require('path');
 const JSON5 = require('json5');
-const { credentials, restClient } = require('./twilio-api');
+const { credentials, origin: apiOrigin, restClient } = require('./twilio-api');
 
 const root = path.resolve(__dirname, '..');
 
@@ -51,11 +52,20 @@ async function fetchLiveConfig({ env = loadEnv(), out = path.join(root, 'assets'
   if (!environment) return { written: false, reason: `service ${name} has no ${suffix} environment yet` };
   if (!environment.buildSid) return { written: false, reason: `nothing is deployed to ${environment.uniqueName} yet` };
 
-  const origin = env.FUNCTIONS_ORIGIN ? env.FUNCTIONS_ORIGIN.replace(/\/+$/, '') : `https://${environment.domainName}`;
-  const res = await fetch(`${origin}/admin/fetch-config`, {
-    headers: { Authorization: `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}` },
-    signal: AbortSignal.timeout(20000),
-  });
+  // Against the emulator (TWILIO_API_ORIGIN) the deployment's functions are the ones `npm start`
+  // serves on localhost (PORT, default 3000): nothing to fetch when it is not running.
+  const emulated = Boolean(apiOrigin(env));
+  const origin = env.FUNCTIONS_ORIGIN ? env.FUNCTIONS_ORIGIN.replace(/\/+$/, '') : emulated ? `http://localhost:${env.PORT || 3000}` : `https://${environment.domainName}`;
+  let res;
+  try {
+    res = await fetch(`${origin}/admin/fetch-config`, {
+      headers: { Authorization: `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}` },
+      signal: AbortSignal.timeout(20000),
+    });
+  } catch (err) {
+    if (emulated && !env.FUNCTIONS_ORIGIN) return { written: false, reason: `nothing answers at ${origin} (the emulator's deployment is served by \`npm start\`; start it, or set FUNCTIONS_ORIGIN to where its functions run)` };
+    throw err;
+  }
   if (res.status === 404) return { written: false, reason: `${origin} has no /admin/fetch-config (deployed before it existed)` };
   const text = await res.text();
   let body;

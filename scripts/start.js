@@ -49,13 +49,32 @@ async function main() {
     console.log('Using the Twilio account in .env (ACCOUNT_SID/AUTH_TOKEN).');
   }
   console.log(`Functions: http://localhost:${port}/  (e.g. /check-schedule?name=Support)`);
+  const key = functionEnv.WALLBOARD_KEY || process.env.WALLBOARD_KEY;
+  if (key) {
+    console.log(`Wallboard (WALLBOARD_KEY): http://localhost:${port}/wallboard/index.html#key=${encodeURIComponent(key)}`);
+    console.log(`  on a TV:                 http://localhost:${port}/wallboard/index.html?kiosk=1#key=${encodeURIComponent(key)}`);
+  } else {
+    console.log(`Wallboard: http://localhost:${port}/wallboard/index.html (set WALLBOARD_KEY in .env for a TV's URL; \`npm run simulate\` prints one with a supervisor token)`);
+  }
 
   const twilioRun = path.join(root, 'node_modules', '.bin', 'twilio-run');
   const envFile = path.join(root, 'target', 'start.env');
   fs.mkdirSync(path.dirname(envFile), { recursive: true });
   fs.writeFileSync(envFile, Object.entries(functionEnv).map(([k, v]) => `${k}=${JSON.stringify(String(v))}`).join('\n'));
   const args = ['start', '--port', port, '--env', path.relative(root, envFile)];
-  const child = spawn(twilioRun, args, { cwd: root, env, stdio: 'inherit' });
+  // twilio-run lists every file under functions/ as a function, private helpers included, and
+  // private assets as URLs (neither has one): its listing is passed on without them.
+  const hidden = new Set([...privateFunctionPaths(), ...privateFunctionPaths(path.join(root, 'assets'), '', /\.private(\.[^.]+)$/)]);
+  const child = spawn(twilioRun, args, { cwd: root, env, stdio: ['inherit', 'pipe', 'pipe'] });
+  for (const [from, to] of [[child.stdout, process.stdout], [child.stderr, process.stderr]]) {
+    let pending = '';
+    from.on('data', (chunk) => {
+      const lines = (pending + chunk).split('\n');
+      pending = lines.pop();
+      for (const line of lines) if (!listsPrivate(line, hidden)) to.write(`${line}\n`);
+    });
+    from.on('end', () => pending && to.write(pending));
+  }
   const stop = () => {
     child.kill('SIGTERM');
     if (emulator) emulator.close();
@@ -67,6 +86,31 @@ async function main() {
     process.exit(code || 0);
   });
 }
+
+/**
+ * The URL paths twilio-run gives the private files under `dir`: functions
+ * (`functions/common/auth.private.js` -> `/common/auth`) or, with the assets' pattern, assets
+ * (`assets/wasm/auth_bg.private.wasm` -> `/wasm/auth_bg.wasm`).
+ */
+function privateFunctionPaths(dir = path.join(root, 'functions'), prefix = '', pattern = /\.private\.js$/) {
+  const out = new Set();
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) for (const p of privateFunctionPaths(path.join(dir, entry.name), `${prefix}/${entry.name}`, pattern)) out.add(p);
+    else if (pattern.test(entry.name)) out.add(`${prefix}/${entry.name.replace(pattern, (_, ext) => (typeof ext === 'string' ? ext : ''))}`);
+  }
+  return out;
+}
+
+/** A line of twilio-run's listing that names one of `paths` as a function. */
+function listsPrivate(line, paths) {
+  const plain = line.replace(/\x1b\[[0-9;]*m/g, '').replace(/\x1b\]8;;[^\x07]*\x07/g, '');
+  const m = /(?:^|[\s/])((?:\/[\w.-]+)+)\s*(?:\(|│|$)/.exec(plain.replace(/https?:\/\/[^/\s]+/, ' '));
+  return Boolean(m && paths.has(m[1]) && !/\[private\]/.test(plain));
+}
+
+module.exports = { privateFunctionPaths, listsPrivate };
+
+if (require.main !== module) return;
 
 main().catch((err) => {
   console.error(err);

@@ -159,19 +159,26 @@ test('kiosk mode: no chrome, and pages rotate when the queues do not fit', async
   for (const [name, waiting, age] of [['Claims', 7, 130], ['Retention', 4, 70], ['VIP', 2, 20]]) {
     for (let i = 0; i < waiting; i += 1) await step(queues[name], sid('WT'), 'entered', { ageSeconds: age });
   }
-  const page = await openBoard(`key=${encodeURIComponent(KEY)}`, '?kiosk=1&rotate=2', { width: 1920, height: 1080 });
+  const page = await openBoard(`key=${encodeURIComponent(KEY)}`, '?kiosk=1&rotate=2&grid=3x2&order=name', { width: 1920, height: 1080 });
   await page.waitForSelector('#connection[data-state="connected"]');
   await page.waitForSelector('#page-indicator:has-text("page 1 / 2")');
   assert.equal(await page.locator('#controls').isVisible(), false, 'no chrome in kiosk mode');
   assert.equal(await page.locator('.tile').count(), 6);
   const firstPage = await page.locator('.tile').evaluateAll((els) => els.map((e) => e.dataset.sid));
-  await page.screenshot({ path: path.join(IMG, 'wallboard-kiosk.png') });
   await page.waitForSelector('#page-indicator:has-text("page 2 / 2")', { timeout: 4000 });
   const secondPage = await page.locator('.tile').evaluateAll((els) => els.map((e) => e.dataset.sid));
   assert.equal(firstPage.length + secondPage.length, Object.keys(queues).length);
   assert.deepEqual(firstPage.filter((s) => secondPage.includes(s)), [], 'each queue on one page');
   await page.waitForSelector('#page-indicator:has-text("page 1 / 2")', { timeout: 4000 });
   await page.close();
+  // The grid the page picks itself: all eight on one page at 1920×1080, alerts first.
+  const auto = await openBoard(`key=${encodeURIComponent(KEY)}`, '?kiosk=1', { width: 1920, height: 1080 });
+  await auto.waitForSelector('#connection[data-state="connected"]');
+  await auto.waitForFunction((n) => document.querySelectorAll('.tile').length === n, Object.keys(queues).length);
+  assert.equal(await auto.locator('#page-indicator').textContent(), '', 'one page');
+  assert.equal(await auto.locator('.tile').first().getAttribute('data-status'), 'alert', 'alerts first');
+  await auto.screenshot({ path: path.join(IMG, 'wallboard-kiosk.png') });
+  await auto.close();
 });
 
 test('channel filter and queue selection live in the URL; a queue removed from TaskRouter disappears', async () => {
@@ -241,10 +248,12 @@ test('the what-if panel computes staffing through /staffing and names a bad para
   const page = await openBoard(`token=${encodeURIComponent(supervisor)}`);
   await page.waitForSelector('#connection[data-state="connected"]');
   await page.click('#what-if summary');
+  assert.equal(await page.inputValue('#what-if-form [name=thresholdSeconds]'), '30', "the board's threshold");
+  await page.fill('#what-if-form [name=thresholdSeconds]', '20'); // the reference values' threshold
   await page.fill('#what-if-form [name=shrinkage]', '30%');
   await page.fill('#what-if-form [name=agents]', '13');
   await page.click('#what-if-form button');
-  await page.waitForSelector('#what-if-result p');
+  await page.waitForSelector('#what-if-result:not([aria-busy]) p');
   const text = await page.locator('#what-if-result').textContent();
   assert.match(text, /14 agents on the phones, 20 scheduled · 10\.00 Erlangs · SLA 89% · P\(wait\) 17% · ASA 7\.8 s/);
   assert.match(text, /With 13 agents: SLA 80%, ASA 17\.1 s/);

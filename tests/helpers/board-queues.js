@@ -6,11 +6,13 @@
 // permission. Sync's 20 writes/s per object would otherwise make 2,000 queues take minutes.
 //
 //   const sids = await addBoardQueues(stack, 300, { layout: 'map' });   // TaskRouter queue SIDs
+//   // `edit(record, i)` changes the records written beside the first (e.g. worst-case figures):
+//   await addBoardQueues(stack, 4, { prefix: 'Worst', edit: (r) => worstCase(r, emu.clock.now()) });
 const { createQueue } = require('../../emulator/taskrouter-stats');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function addBoardQueues(stack, count, { layout = 'map', prefix = 'Board' } = {}) {
+async function addBoardQueues(stack, count, { layout = 'map', prefix = 'Board', edit = (r) => r } = {}) {
   const { emu } = stack;
   const env = emu.functionEnv();
   const services = emu.state.sync.services;
@@ -32,7 +34,7 @@ async function addBoardQueues(stack, count, { layout = 'map', prefix = 'Board' }
     const q = createQueue(emu.ctx, { friendlyName: name(i) });
     sids.push(q.sid);
     for (const s of [flex, board]) {
-      const record = { ...copyOf(s).data, sid: q.sid, friendlyName: name(i) };
+      const record = edit(JSON.parse(JSON.stringify({ ...copyOf(s).data, sid: q.sid, friendlyName: name(i) })), i);
       if (layout === 'documents') {
         const doc = { sid: emu.ctx.lib.newSid('ET'), uniqueName: `queueStats.${q.sid}`, data: record, revision: 0, dateCreated: now, dateUpdated: now, dateExpires: null };
         s.documents.set(doc.sid, doc);
@@ -47,4 +49,24 @@ async function addBoardQueues(stack, count, { layout = 'map', prefix = 'Board' }
   return sids;
 }
 
-module.exports = { addBoardQueues };
+/**
+ * A record with the widest figures a tile shows: 999 waiting, the oldest for 59:5x, 100 % SLA,
+ * 999 agents, 9,999 accepted and 999 abandoned, ASA 999 s (every channel block).
+ */
+function worstCase(record, nowMs, { level = 1 } = {}) {
+  const entered = new Date(nowMs - 3595 * 1000).toISOString();
+  record.oldestTaskEnteredAt = entered;
+  for (const key of Object.keys(record)) {
+    const block = record[key];
+    if (key.startsWith('realTimeStats_') && block) {
+      Object.assign(block, { availableWorkers: 999, eligibleWorkers: 999, oldestTaskEnteredAt: entered, tasksByStatus: { ...block.tasksByStatus, pending: 999, reserved: 0 }, activityStatistics: [] });
+    }
+    if (key.startsWith('cumulativeStats_') && block) {
+      Object.assign(block, { rAccepted: 9999, tCanc: 999, avgTaskAcceptanceTime: 999 });
+      for (const t of Object.keys(block.serviceLevel || {})) block.serviceLevel[t] = { ...block.serviceLevel[t], level, breached: level < 0.8 };
+    }
+  }
+  return record;
+}
+
+module.exports = { addBoardQueues, worstCase };

@@ -31,21 +31,49 @@ struct Override {
     aht_seconds: Option<f64>,
 }
 
-/// Wallboard-mode layout.
+/// The order of the tiles.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Order {
+    /// By friendly name, then SID.
+    #[default]
+    Name,
+    /// Alert, then warn, then ok; by name within each.
+    Alerts,
+}
+
+impl Order {
+    /// `"name"` or `"alerts"`; anything else is `None`.
+    pub fn parse(s: &str) -> Option<Order> {
+        match s {
+            "name" => Some(Order::Name),
+            "alerts" => Some(Order::Alerts),
+            _ => None,
+        }
+    }
+}
+
+/// Wallboard-mode layout: a fixed grid when `columns`/`rows` are set, else (`null`) the densest
+/// grid whose text stays readable (the page measures it); pages rotate every `page_seconds`, faster
+/// when a full rotation would take longer than `cycle_seconds` (never under 5 s a page).
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Kiosk {
-    pub columns: u32,
-    pub rows: u32,
+    pub columns: Option<u32>,
+    pub rows: Option<u32>,
     pub page_seconds: f64,
+    pub cycle_seconds: f64,
+    pub order: Order,
 }
 
 impl Default for Kiosk {
     fn default() -> Self {
         Kiosk {
-            columns: 3,
-            rows: 2,
-            page_seconds: 12.0,
+            columns: None,
+            rows: None,
+            page_seconds: 10.0,
+            cycle_seconds: 120.0,
+            order: Order::Alerts,
         }
     }
 }
@@ -65,6 +93,8 @@ pub struct Config {
     /// Handle time for "agents needed now"; `None`: the server's `STAFFING_DEFAULT_AHT_SECONDS`.
     pub aht_seconds: Option<f64>,
     pub staffing_refresh_seconds: f64,
+    /// The tiles' order outside wallboard mode (wallboard mode: `kiosk.order`).
+    pub order: Order,
     pub kiosk: Kiosk,
     queues: BTreeMap<String, Override>,
 }
@@ -85,6 +115,7 @@ impl Default for Config {
             },
             aht_seconds: None,
             staffing_refresh_seconds: 60.0,
+            order: Order::Name,
             kiosk: Kiosk::default(),
             queues: BTreeMap::new(),
         }
@@ -183,13 +214,14 @@ impl Config {
         if !(self.staffing_refresh_seconds.is_finite() && self.staffing_refresh_seconds >= 5.0) {
             return Err(bad("staffingRefreshSeconds", "must be at least 5"));
         }
-        if self.kiosk.columns == 0
-            || self.kiosk.rows == 0
+        if self.kiosk.columns == Some(0)
+            || self.kiosk.rows == Some(0)
             || !(self.kiosk.page_seconds.is_finite() && self.kiosk.page_seconds >= 1.0)
+            || !(self.kiosk.cycle_seconds.is_finite() && self.kiosk.cycle_seconds >= 1.0)
         {
             return Err(bad(
                 "kiosk",
-                "columns and rows must be at least 1, pageSeconds at least 1",
+                "columns and rows must be at least 1 (or null: the densest readable grid), pageSeconds and cycleSeconds at least 1",
             ));
         }
         for (queue, o) in &self.queues {

@@ -40,6 +40,7 @@
 //! reads as absent (zero, `null`).
 
 mod config;
+mod store;
 
 #[cfg(target_arch = "wasm32")]
 mod web;
@@ -48,7 +49,8 @@ use chrono::DateTime;
 use serde::Serialize;
 use serde_json::Value;
 
-pub use config::{Config, ConfigError, Limits};
+pub use config::{Config, ConfigError, Kiosk, Limits, Order};
+pub use store::{Delta, Store};
 
 /// A tile's status, worst last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -85,7 +87,9 @@ pub struct Tile {
     pub eligible: u64,
     pub accepted: u64,
     pub abandoned: u64,
-    pub asa_seconds: f64,
+    /// Average speed of answer; `None` while nothing was accepted today (the record then says 0,
+    /// which would read as "answered at once").
+    pub asa_seconds: Option<f64>,
     pub service_levels: Vec<Level>,
     /// The threshold that drives the colour, and its level.
     pub sla_threshold: Option<String>,
@@ -127,8 +131,13 @@ pub struct Summary {
     pub eligible: u64,
     pub accepted: u64,
     pub abandoned: u64,
-    pub asa_seconds: f64,
+    /// `None` while nothing was accepted on screen.
+    pub asa_seconds: Option<f64>,
     pub sla_level: Option<f64>,
+    /// How many tiles are in `alert`, in `warn`, and stale.
+    pub alerts: usize,
+    pub warnings: usize,
+    pub stale: usize,
 }
 
 /// The whole board: tiles (sorted by name) and the roll-up of those tiles.
@@ -139,12 +148,13 @@ pub struct Board {
     pub summary: Summary,
 }
 
-/// What the screen shows: a channel (`None` = all) and a queue selection (names or SIDs; empty =
-/// every queue).
+/// What the screen shows: a channel (`None` = all), a queue selection (names or SIDs; empty =
+/// every queue) and the tiles' order.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct View {
     pub channel: Option<String>,
     pub queues: Vec<String>,
+    pub order: Order,
 }
 
 impl View {
@@ -315,8 +325,7 @@ pub fn tile(
         asa_seconds: cu
             .get("avgTaskAcceptanceTime")
             .and_then(Value::as_f64)
-            .filter(|v| v.is_finite() && *v >= 0.0)
-            .unwrap_or(0.0),
+            .filter(|v| v.is_finite() && *v >= 0.0 && count(cu.get("rAccepted")) > 0),
         service_levels,
         staffing: StaffingQuery {
             queue_sid: sid.clone(),
@@ -341,7 +350,13 @@ pub fn tile(
 
 /// The roll-up of `tiles` (see the crate docs).
 pub fn summary(tiles: &[Tile]) -> Summary {
-    let sum = |f: fn(&Tile) -> u64| tiles.iter().map(f).sum::<u64>();
+    summary_of(tiles.iter())
+}
+
+/// [`summary`] of any tiles.
+pub fn summary_of<'a>(tiles: impl Iterator<Item = &'a Tile>) -> Summary {
+    let tiles: Vec<&Tile> = tiles.collect();
+    let sum = |f: fn(&Tile) -> u64| tiles.iter().map(|t| f(t)).sum::<u64>();
     let weight = |t: &Tile| (t.accepted + t.abandoned) as f64;
     let weighted: Vec<(f64, f64)> = tiles
         .iter()
@@ -359,21 +374,43 @@ pub fn summary(tiles: &[Tile]) -> Summary {
         eligible: sum(|t| t.eligible),
         accepted,
         abandoned: sum(|t| t.abandoned),
-        asa_seconds: if accepted > 0 {
+        asa_seconds: (accepted > 0).then(|| {
             (tiles
                 .iter()
-                .map(|t| t.asa_seconds * t.accepted as f64)
+                .map(|t| t.asa_seconds.unwrap_or(0.0) * t.accepted as f64)
                 .sum::<f64>()
                 / accepted as f64)
                 .round()
-        } else {
-            0.0
-        },
+        }),
         sla_level: (total > 0.0).then(|| weighted.iter().map(|(l, w)| l * w).sum::<f64>() / total),
+        alerts: tiles.iter().filter(|t| t.status == Status::Alert).count(),
+        warnings: tiles.iter().filter(|t| t.status == Status::Warn).count(),
+        stale: tiles.iter().filter(|t| t.stale).count(),
     }
 }
 
-/// The board for the records on screen, sorted by name then SID.
+/// Sorts tiles in `order`: by name then SID, or alerts first (alert, then warn, then ok; by name
+/// within each, so a tile only moves when its status changes).
+pub fn sort_tiles(tiles: &mut [Tile], order: Order) {
+    tiles.sort_by(|a, b| compare(a, b, order));
+}
+
+/// [`sort_tiles`] for references.
+pub fn sort_tile_refs(tiles: &mut [&Tile], order: Order) {
+    tiles.sort_by(|a, b| compare(a, b, order));
+}
+
+fn compare(a: &Tile, b: &Tile, order: Order) -> std::cmp::Ordering {
+    let by_status = match order {
+        Order::Alerts => b.status.cmp(&a.status),
+        Order::Name => std::cmp::Ordering::Equal,
+    };
+    by_status
+        .then_with(|| a.friendly_name.cmp(&b.friendly_name))
+        .then_with(|| a.sid.cmp(&b.sid))
+}
+
+/// The board for the records on screen, in the view's order.
 pub fn board(
     records: &[Value],
     config: &Config,
@@ -381,16 +418,22 @@ pub fn board(
     now_ms: f64,
     connected: bool,
 ) -> Board {
+    board_of(records.iter(), config, view, now_ms, connected)
+}
+
+/// [`board`] over any records.
+pub fn board_of<'a>(
+    records: impl Iterator<Item = &'a Value>,
+    config: &Config,
+    view: &View,
+    now_ms: f64,
+    connected: bool,
+) -> Board {
     let mut tiles: Vec<Tile> = records
-        .iter()
         .filter(|r| r.is_object() && text(r, "sid").is_some() && view.selects(r))
         .map(|r| tile(r, config, view.channel.as_deref(), now_ms, connected))
         .collect();
-    tiles.sort_by(|a, b| {
-        a.friendly_name
-            .cmp(&b.friendly_name)
-            .then(a.sid.cmp(&b.sid))
-    });
+    sort_tiles(&mut tiles, view.order);
     let summary = summary(&tiles);
     Board { tiles, summary }
 }

@@ -50,7 +50,7 @@ fn a_tile_reads_the_channel_block_and_ages_the_oldest_task() {
         (2, 1, 4),
         "busy = eligible - available - offline"
     );
-    assert_eq!((t.accepted, t.abandoned, t.asa_seconds), (9, 1, 12.0));
+    assert_eq!((t.accepted, t.abandoned, t.asa_seconds), (9, 1, Some(12.0)));
     assert_eq!(
         t.service_levels
             .iter()
@@ -167,7 +167,7 @@ fn the_summary_sums_takes_the_max_wait_and_weights_sla_by_accepted_plus_abandone
     );
     let expected = (0.9 * 10.0 + 0.5 * 30.0) / 40.0;
     assert!((s.sla_level.unwrap() - expected).abs() < 1e-12);
-    assert_eq!(s.asa_seconds, 12.0);
+    assert_eq!(s.asa_seconds, Some(12.0));
     assert_eq!(
         b.tiles
             .iter()
@@ -189,11 +189,13 @@ fn the_view_selects_queues_by_name_or_sid() {
     let view = View {
         channel: None,
         queues: vec!["B".into(), "WQ1".into()],
+        ..View::default()
     };
     assert_eq!(board(&records, &c, &view, NOW, true).tiles.len(), 2);
     let view = View {
         channel: None,
         queues: vec!["Z".into()],
+        ..View::default()
     };
     assert!(board(&records, &c, &view, NOW, true).tiles.is_empty());
 }
@@ -279,6 +281,7 @@ fn staffing_is_one_batch_for_every_tile_up_to_the_batch_limit() {
     let view = View {
         channel: Some("voice".into()),
         queues: vec![],
+        ..View::default()
     };
     let records = [
         record("WQ1", "Sales", 0, None, 0, 0, None),
@@ -310,4 +313,165 @@ fn staffing_is_one_batch_for_every_tile_up_to_the_batch_limit() {
         .map(|b| b.queues.len())
         .collect();
     assert_eq!(sizes, vec![2_000, 1]);
+}
+
+#[test]
+fn asa_is_absent_while_nothing_was_accepted() {
+    let c = Config::default();
+    let t = tile(
+        &record("WQ1", "Sales", 0, None, 0, 2, None),
+        &c,
+        None,
+        NOW,
+        true,
+    );
+    assert_eq!(t.asa_seconds, None, "ASA of a queue with nothing accepted");
+    assert_eq!(summary(&[t]).asa_seconds, None);
+}
+
+#[test]
+fn alerts_first_orders_by_status_then_name() {
+    let c = Config::default();
+    let records = vec![
+        record("WQ1", "Alpha", 0, None, 10, 0, Some(0.95)),
+        record("WQ2", "Bravo", 7, Some(10), 10, 0, Some(0.95)), // alert: waiting 7 ≥ 6
+        record("WQ3", "Charlie", 4, Some(10), 10, 0, Some(0.95)), // warn: waiting 4 ≥ 3
+        record("WQ4", "Delta", 0, None, 10, 0, Some(0.5)),      // alert: SLA
+    ];
+    let names = |order| {
+        let view = View {
+            order,
+            ..View::default()
+        };
+        board(&records, &c, &view, NOW, true)
+            .tiles
+            .into_iter()
+            .map(|t| t.friendly_name)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(Order::Name), ["Alpha", "Bravo", "Charlie", "Delta"]);
+    assert_eq!(names(Order::Alerts), ["Bravo", "Delta", "Charlie", "Alpha"]);
+    let s = board(&records, &c, &View::default(), NOW, true).summary;
+    assert_eq!((s.alerts, s.warnings, s.stale), (2, 1, 0));
+}
+
+#[test]
+fn kiosk_layout_and_order_config() {
+    let c = Config::default();
+    assert_eq!(
+        (c.kiosk.columns, c.kiosk.rows, c.kiosk.order, c.order),
+        (None, None, Order::Alerts, Order::Name),
+        "wallboard mode: the densest readable grid, alerts first; normal mode by name"
+    );
+    let c = Config::parse(r#"{"order": "alerts", "kiosk": {"columns": 4, "rows": null, "order": "name", "cycleSeconds": 60}}"#).unwrap();
+    assert_eq!(
+        (
+            c.order,
+            c.kiosk.order,
+            c.kiosk.columns,
+            c.kiosk.rows,
+            c.kiosk.cycle_seconds
+        ),
+        (Order::Alerts, Order::Name, Some(4), None, 60.0)
+    );
+    for text in [
+        r#"{"order": "loudest"}"#,
+        r#"{"kiosk": {"order": 3}}"#,
+        r#"{"kiosk": {"cycleSeconds": 0}}"#,
+    ] {
+        assert!(Config::parse(text).is_err(), "{text}");
+    }
+    let shipped = Config::parse(include_str!("../../../assets/wallboard/config.json")).unwrap();
+    assert_eq!(shipped.kiosk.order, Order::Alerts);
+}
+
+#[test]
+fn the_store_answers_only_what_changed() {
+    let c = Config::default();
+    let view = View::default();
+    let mut store = Store::new();
+    assert!(!store.set(json!({"friendlyName": "no sid"})));
+    for (sid, name) in [("WQ1", "Alpha"), ("WQ2", "Bravo"), ("WQ3", "Charlie")] {
+        assert!(store.set(record(sid, name, 0, None, 5, 0, Some(0.9))));
+    }
+    let first = store.delta(&c, &view, NOW, true);
+    assert_eq!(
+        first.order.as_deref(),
+        Some(&["WQ1".to_string(), "WQ2".into(), "WQ3".into()][..])
+    );
+    assert_eq!(first.changed.len(), 3);
+    assert_eq!(first.summary.queues, 3);
+
+    let idle = store.delta(&c, &view, NOW + 1000.0, true);
+    assert_eq!(
+        (idle.order, idle.changed.len()),
+        (None, 0),
+        "nothing changed, nothing answered"
+    );
+
+    // One record changes: one tile answered; a waiting task ages: its tile is answered each second.
+    store.set(record("WQ2", "Bravo", 1, Some(5), 5, 0, Some(0.9)));
+    let one = store.delta(&c, &view, NOW + 1000.0, true);
+    assert_eq!(one.order, None);
+    assert_eq!(
+        one.changed
+            .iter()
+            .map(|t| t.sid.as_str())
+            .collect::<Vec<_>>(),
+        ["WQ2"]
+    );
+    let ticked = store.delta(&c, &view, NOW + 2000.0, true);
+    assert_eq!(
+        ticked
+            .changed
+            .iter()
+            .map(|t| t.sid.as_str())
+            .collect::<Vec<_>>(),
+        ["WQ2"]
+    );
+    assert_eq!(ticked.changed[0].oldest_seconds, Some(7));
+
+    // Alerts first: a tile turning red moves to the front, and the new order is answered.
+    let alerts = View {
+        order: Order::Alerts,
+        ..View::default()
+    };
+    store.set(record("WQ3", "Charlie", 9, Some(5), 5, 0, Some(0.9)));
+    let moved = store.delta(&c, &alerts, NOW + 2000.0, true);
+    assert_eq!(moved.order.as_deref().map(|o| o[0].as_str()), Some("WQ3"));
+
+    // Removed: gone from the order. Disconnected: every tile changes (stale).
+    store.remove("WQ1");
+    let removed = store.delta(&c, &alerts, NOW + 2000.0, true);
+    assert_eq!(removed.order.map(|o| o.len()), Some(2));
+    let stale = store.delta(&c, &alerts, NOW + 2000.0, false);
+    assert_eq!(stale.changed.len(), 2);
+    assert_eq!(stale.summary.stale, 2);
+    store.redraw();
+    assert_eq!(
+        store.delta(&c, &alerts, NOW + 2000.0, false).changed.len(),
+        2
+    );
+    assert_eq!(store.len(), 2);
+
+    // A queue deselected and selected again is answered again (the page dropped its tile).
+    let only = View {
+        queues: vec!["WQ2".into()],
+        ..alerts.clone()
+    };
+    assert_eq!(
+        store
+            .delta(&c, &only, NOW + 2000.0, false)
+            .order
+            .map(|o| o.len()),
+        Some(1)
+    );
+    let back = store.delta(&c, &alerts, NOW + 2000.0, false);
+    assert_eq!(
+        back.changed
+            .iter()
+            .map(|t| t.sid.as_str())
+            .collect::<Vec<_>>(),
+        ["WQ3"]
+    );
 }
