@@ -32,6 +32,7 @@ const AREAS = [
   require('./serverless'),
   require('./sync-live'),
   require('./contact-center'),
+  require('./agent-floor'), // the live agents view's drivable workers (docs/agents-live.md)
 ];
 
 const DEFAULT_ACCOUNT_SID = lib.fixedSid('AC', 'emulator-account');

@@ -22,6 +22,8 @@ let updater = null;
 // nothing on most events and never fails the callback.
 const { historyTick } = require(Runtime.getFunctions()['common/history-hook'].path);
 const historyHook = (context) => historyTick(context).catch((err) => ({ error: err.message }));
+// The live agents view (docs/agents-live.md): never throws, never fails the callback.
+const { agentsLiveTick } = require(Runtime.getFunctions()['common/agents-live'].path);
 
 exports.handler = handle(async (context, event) => {
   const workspaceSid = tw.requireEnv(context, 'TWILIO_FLEX_WORKSPACE_SID');
@@ -35,8 +37,9 @@ exports.handler = handle(async (context, event) => {
     updater = createUpdater({ qs, client, workspaceSid, syncServiceSid, retry: (fn) => tw.withRetry(context, fn), board });
   }
   const { request, ...fields } = event;
-  const [summary, history] = await Promise.all([updater.handle(fields), historyHook(context)]);
+  const [summary, history, agentsLive] = await Promise.all([updater.handle(fields), historyHook(context), agentsLiveTick(context, fields)]);
   summary.history = history;
+  summary.agentsLive = agentsLive;
   console.log(
     `queue-stats: ${fields.EventType || '(no EventType)'}: ${summary.plan.action}: ${summary.plan.reason}` +
       (summary.errors.length ? `; errors: ${summary.errors.join('; ')}` : ''),

@@ -144,20 +144,27 @@ impl Config {
         if let Some(text) = given(env, "AGENTS_LIVE_AVAILABLE_ACTIVITIES") {
             config.available = names("AGENTS_LIVE_AVAILABLE_ACTIVITIES", text)?;
         }
-        config.zone = queue_settings::time_zone(env.get("QUEUE_STATS_TIME_ZONE").map(String::as_str))
-            .map_err(|e| ConfigError {
-                variable: e.variable,
-                value: e.value,
-                problem: e.problem,
-            })?;
+        config.zone =
+            queue_settings::time_zone(env.get("QUEUE_STATS_TIME_ZONE").map(String::as_str))
+                .map_err(|e| ConfigError {
+                    variable: e.variable,
+                    value: e.value,
+                    problem: e.problem,
+                })?;
         Ok(config)
     }
 
     pub fn is_offline(&self, activity: &str) -> bool {
-        activity.is_empty() || self.offline.iter().any(|a| a.eq_ignore_ascii_case(activity))
+        activity.is_empty()
+            || self
+                .offline
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case(activity))
     }
 
     pub fn is_available(&self, activity: &str) -> bool {
-        self.available.iter().any(|a| a.eq_ignore_ascii_case(activity))
+        self.available
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(activity))
     }
 }

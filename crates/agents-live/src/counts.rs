@@ -100,7 +100,10 @@ pub fn counts(config: &Config, shard: &Shard, now_ms: f64) -> Counts {
         let logged_in = !config.is_offline(&agent.activity);
         let available = logged_in && config.is_available(&agent.activity);
         *c.activities.entry(agent.activity.clone()).or_default() += 1;
-        let longest = c.longest.entry(agent.activity.clone()).or_insert(agent.since);
+        let longest = c
+            .longest
+            .entry(agent.activity.clone())
+            .or_insert(agent.since);
         *longest = longest.min(agent.since);
         if logged_in {
             c.logged_in += 1;

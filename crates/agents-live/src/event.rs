@@ -79,9 +79,11 @@ pub fn read(event: &Value) -> Result<Event, String> {
         return Err("no EventType".into());
     }
     let step = match event_type.as_str() {
-        "worker.activity.update" | "worker.created" => {
-            Step::Activity(text(event, &["WorkerActivityName"]).unwrap_or("").to_string())
-        }
+        "worker.activity.update" | "worker.created" => Step::Activity(
+            text(event, &["WorkerActivityName"])
+                .unwrap_or("")
+                .to_string(),
+        ),
         "worker.attributes.update" => Step::Attributes,
         "worker.deleted" => Step::Deleted,
         "reservation.created" => Step::Reservation(ReservationStep::Created),
@@ -109,7 +111,9 @@ pub fn read(event: &Value) -> Result<Event, String> {
         return Err(format!("{event_type} without a TaskSid"));
     }
     let Some(at_ms) = instant(event) else {
-        return Err(format!("{event_type} without an instant (EventDateMs, EventDate or Timestamp)"));
+        return Err(format!(
+            "{event_type} without an instant (EventDateMs, EventDate or Timestamp)"
+        ));
     };
     let id = text(event, &["Sid"])
         .map(str::to_string)

@@ -57,6 +57,8 @@ pub const MAX_DOCUMENT_BYTES: usize = 15 * 1024;
 
 pub const DOCUMENT_PREFIX: &str = "agentsLive.";
 pub const COUNTS_PREFIX: &str = "agentsLive.counts.";
+/// `{shards: [n…]}`: the shards that exist (readable by every board identity).
+pub const INDEX_DOCUMENT: &str = "agentsLive.shards";
 
 pub fn document_name(shard: u32) -> String {
     format!("{DOCUMENT_PREFIX}{shard}")
@@ -109,7 +111,8 @@ pub fn plan(config: &Config, event: &Value, membership_age_ms: Option<f64>) -> P
                 e.event_type.as_str(),
                 "worker.created" | "worker.attributes.update"
             );
-            let stale = membership_age_ms.is_none_or(|age| !(0.0..MEMBERSHIP_MAX_AGE_MS).contains(&age));
+            let stale =
+                membership_age_ms.is_none_or(|age| !(0.0..MEMBERSHIP_MAX_AGE_MS).contains(&age));
             let deleted = matches!(e.step, event::Step::Deleted);
             Plan {
                 action: "apply",
@@ -181,7 +184,10 @@ pub fn apply_batch(
                 if shard::apply(config, &mut shard, &e, &input.fetched) {
                     applied += 1;
                 } else {
-                    ignored.push(format!("{} changed nothing (a duplicate, or older than what is known)", e.id));
+                    ignored.push(format!(
+                        "{} changed nothing (a duplicate, or older than what is known)",
+                        e.id
+                    ));
                 }
             }
         }

@@ -230,7 +230,10 @@ pub fn apply(config: &Config, shard: &mut Shard, event: &Event, fetched: &Fetche
         for q in queues {
             if sids.contains(&q.sid) {
                 let name: String = q.friendly_name.chars().take(64).collect();
-                shard.queues.insert(q.sid.clone(), if name.is_empty() { q.sid.clone() } else { name });
+                shard.queues.insert(
+                    q.sid.clone(),
+                    if name.is_empty() { q.sid.clone() } else { name },
+                );
             }
         }
         agent.queues = sids;
@@ -278,7 +281,7 @@ pub fn apply(config: &Config, shard: &mut Shard, event: &Event, fetched: &Fetche
             let stale = ended_at.is_some_and(|e| at <= e);
             let position = agent.tasks.iter().position(|t| t.sid == task_sid);
             let channel = event.channel.clone().unwrap_or_else(|| "default".into());
-            let mut upsert = |agent: &mut Agent, status: &str| -> Option<usize> {
+            let upsert = |agent: &mut Agent, status: &str| -> Option<usize> {
                 if stale {
                     return None;
                 }
@@ -312,7 +315,7 @@ pub fn apply(config: &Config, shard: &mut Shard, event: &Event, fetched: &Fetche
                 }
                 Some(i)
             };
-            let mut end_task = |agent: &mut Agent| {
+            let end_task = |agent: &mut Agent| {
                 agent.tasks.retain(|t| t.sid != task_sid);
                 agent.ended.retain(|(t, _)| *t != short_id(&task_sid));
                 agent.ended.push((short_id(&task_sid), at));
@@ -342,7 +345,11 @@ pub fn apply(config: &Config, shard: &mut Shard, event: &Event, fetched: &Fetche
                         end_task(agent);
                     }
                     if !stale && counts_today {
-                        let i = if *step == ReservationStep::Rejected { 1 } else { 2 };
+                        let i = if *step == ReservationStep::Rejected {
+                            1
+                        } else {
+                            2
+                        };
                         agent.counts[i] += 1;
                     }
                 }
@@ -406,7 +413,10 @@ pub fn apply(config: &Config, shard: &mut Shard, event: &Event, fetched: &Fetche
 
 /// Drops queue names no agent of the shard refers to.
 fn prune_queues(shard: &mut Shard) {
-    let used: std::collections::BTreeSet<&String> =
-        shard.agents.values().flat_map(|a| a.queues.iter()).collect();
+    let used: std::collections::BTreeSet<&String> = shard
+        .agents
+        .values()
+        .flat_map(|a| a.queues.iter())
+        .collect();
     shard.queues.retain(|sid, _| used.contains(sid));
 }

@@ -113,7 +113,8 @@ pub fn board(config: &Config, shards: &[Value], options: &Options, now_ms: f64) 
             Shard::from_value(u32::try_from(n).unwrap_or(0), Some(v))
         })
         .collect();
-    let queue_names: BTreeMap<&String, &String> = parsed.iter().flat_map(|s| s.queues.iter()).collect();
+    let queue_names: BTreeMap<&String, &String> =
+        parsed.iter().flat_map(|s| s.queues.iter()).collect();
     let filter = options.filter.trim().to_lowercase();
     let mut activities: Vec<String> = Vec::new();
     let mut total = 0;
@@ -140,10 +141,19 @@ pub fn board(config: &Config, shards: &[Value], options: &Options, now_ms: f64) 
             let queues: Vec<String> = a
                 .queues
                 .iter()
-                .map(|q| queue_names.get(q).map(|n| (*n).clone()).unwrap_or_else(|| q.clone()))
+                .map(|q| {
+                    queue_names
+                        .get(q)
+                        .map(|n| (*n).clone())
+                        .unwrap_or_else(|| q.clone())
+                })
                 .collect();
             if !filter.is_empty() {
-                let hay = [a.name.as_str(), a.team.as_deref().unwrap_or(""), a.activity.as_str()];
+                let hay = [
+                    a.name.as_str(),
+                    a.team.as_deref().unwrap_or(""),
+                    a.activity.as_str(),
+                ];
                 let hit = hay.iter().any(|h| h.to_lowercase().contains(&filter))
                     || queues.iter().any(|q| q.to_lowercase().contains(&filter));
                 if !hit {
@@ -180,7 +190,12 @@ pub fn board(config: &Config, shards: &[Value], options: &Options, now_ms: f64) 
     }
     let shown = rows.len();
     match options.sort.as_str() {
-        "name" => rows.sort_by(|x, y| x.name.to_lowercase().cmp(&y.name.to_lowercase()).then(x.sid.cmp(&y.sid))),
+        "name" => rows.sort_by(|x, y| {
+            x.name
+                .to_lowercase()
+                .cmp(&y.name.to_lowercase())
+                .then(x.sid.cmp(&y.sid))
+        }),
         "timedOut" => rows.sort_by(|x, y| {
             y.timed_out
                 .cmp(&x.timed_out)
@@ -215,7 +230,15 @@ pub fn board(config: &Config, shards: &[Value], options: &Options, now_ms: f64) 
                     vec![(String::new(), "No queue".into())]
                 } else {
                     sids.iter()
-                        .map(|q| (q.clone(), queue_names.get(q).map(|n| (*n).clone()).unwrap_or_else(|| q.clone())))
+                        .map(|q| {
+                            (
+                                q.clone(),
+                                queue_names
+                                    .get(q)
+                                    .map(|n| (*n).clone())
+                                    .unwrap_or_else(|| q.clone()),
+                            )
+                        })
                         .collect()
                 }
             }
@@ -247,7 +270,7 @@ pub fn board(config: &Config, shards: &[Value], options: &Options, now_ms: f64) 
             }
         }
     }
-    groups.sort_by(|a, b| (a.key.is_empty(), a.name.to_lowercase()).cmp(&(b.key.is_empty(), b.name.to_lowercase())));
+    groups.sort_by_key(|g| (g.key.is_empty(), g.name.to_lowercase()));
     let all: Vec<Counts> = parsed.iter().map(|s| counts(config, s, now_ms)).collect();
     Board {
         groups,
@@ -329,7 +352,11 @@ pub fn summary(all: &[Counts], now_ms: f64) -> Summary {
         }
         for (ch, by) in &c.tasks {
             for (st, n) in by {
-                *tasks.entry(ch.clone()).or_default().entry(st.clone()).or_default() += n;
+                *tasks
+                    .entry(ch.clone())
+                    .or_default()
+                    .entry(st.clone())
+                    .or_default() += n;
             }
         }
         // Today's totals of a shard last written before its day ended are yesterday's.
@@ -353,7 +380,12 @@ pub fn summary(all: &[Counts], now_ms: f64) -> Summary {
         .collect();
     activity_lines.sort_by(|a, b| b.agents.cmp(&a.agents).then(a.name.cmp(&b.name)));
     let mut queue_lines: Vec<QueueLine> = queues.into_values().collect();
-    queue_lines.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.sid.cmp(&b.sid)));
+    queue_lines.sort_by(|a, b| {
+        a.name
+            .to_lowercase()
+            .cmp(&b.name.to_lowercase())
+            .then(a.sid.cmp(&b.sid))
+    });
     Summary {
         agents,
         logged_in,

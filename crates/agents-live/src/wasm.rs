@@ -41,7 +41,9 @@ impl AgentsLive {
                     .collect()
             })
             .unwrap_or_default();
-        Config::from_env(&env).map(|config| AgentsLive { config }).map_err(fail)
+        Config::from_env(&env)
+            .map(|config| AgentsLive { config })
+            .map_err(fail)
     }
 
     pub fn settings(&self) -> JsValue {
@@ -50,6 +52,7 @@ impl AgentsLive {
             "keyShowsNames": self.config.key_shows_names,
             "documentPrefix": crate::DOCUMENT_PREFIX,
             "countsPrefix": crate::COUNTS_PREFIX,
+            "indexDocument": crate::INDEX_DOCUMENT,
             "readerIdentity": crate::READER_IDENTITY,
             "supervisorIdentity": crate::SUPERVISOR_IDENTITY,
         }))
@@ -64,7 +67,13 @@ impl AgentsLive {
     pub fn apply(&self, shard: u32, stored: Option<String>, inputs: &str, now_ms: f64) -> JsValue {
         let stored: Option<Value> = stored.and_then(|s| serde_json::from_str(&s).ok());
         let inputs: Vec<Input> = serde_json::from_str(inputs).unwrap_or_default();
-        to_js(&apply_batch(&self.config, shard, stored.as_ref(), &inputs, now_ms))
+        to_js(&apply_batch(
+            &self.config,
+            shard,
+            stored.as_ref(),
+            &inputs,
+            now_ms,
+        ))
     }
 
     pub fn viewer(&self, via_key: bool) -> JsValue {
