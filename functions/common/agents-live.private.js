@@ -112,33 +112,54 @@ function createAgentsLive({ al, client, workspaceSid, boardSid, parkingSid = nul
 
   /**
    * The index document (`agentsLive.shards`: {shards: [n…]}) lists the shards that exist, so a
-   * board opens only those and learns of a new one live. Checked once per shard and container.
+   * board opens only those and learns of a new one live. Checked once per shard and container;
+   * shards waiting to be added join one write (a burst of new shards costs one or two writes).
    */
-  async function ensureIndexed(stats, n) {
-    if (indexed.has(n)) return;
+  const indexing = { waiting: new Map(), running: null }; // n -> [resolve]
+  function ensureIndexed(stats, n) {
+    if (indexed.has(n)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      indexing.waiting.set(n, [...(indexing.waiting.get(n) || []), { resolve, reject }]);
+      if (!indexing.running) indexing.running = drainIndex(stats).finally(() => (indexing.running = null));
+    });
+  }
+  async function drainIndex(stats) {
     const name = al.settings().indexDocument;
-    for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
-      let doc = null;
-      try {
-        doc = await read(stats, () => board().documents(name).fetch());
-      } catch (err) {
-        if (!notFound(err)) throw err;
-      }
-      const list = doc && doc.data && Array.isArray(doc.data.shards) ? doc.data.shards : [];
-      if (list.includes(n)) break;
-      const data = { shards: [...list, n].sort((a, b) => a - b) };
+    while (indexing.waiting.size) {
       await budget(name, 0.05);
-      spend(name, 0.05);
+      const batch = new Map(indexing.waiting);
+      indexing.waiting.clear();
+      let error = null;
       try {
-        if (doc) await write(stats, () => board().documents(name).update({ data, ifMatch: String(doc.revision) }));
-        else await write(stats, () => board().documents.create({ uniqueName: name, data }));
-        break;
+        for (let attempt = 0; ; attempt += 1) {
+          let doc = null;
+          try {
+            doc = await read(stats, () => board().documents(name).fetch());
+          } catch (err) {
+            if (!notFound(err)) throw err;
+          }
+          const list = doc && doc.data && Array.isArray(doc.data.shards) ? doc.data.shards : [];
+          const missing = [...batch.keys()].filter((n) => !list.includes(n));
+          if (!missing.length) break;
+          const data = { shards: [...list, ...missing].sort((a, b) => a - b) };
+          spend(name, 0.05);
+          try {
+            if (doc) await write(stats, () => board().documents(name).update({ data, ifMatch: String(doc.revision) }));
+            else await write(stats, () => board().documents.create({ uniqueName: name, data }));
+            break;
+          } catch (err) {
+            // Another container wrote the index meanwhile: read it again (each attempt adds ours).
+            if ((!conflict(err) && !duplicate(err) && !notFound(err)) || attempt >= 10) throw err;
+            await budget(name, 0.05);
+          }
+        }
+        await grant(stats, name, false);
+        batch.forEach((_, n) => indexed.add(n));
       } catch (err) {
-        if (!conflict(err) && !duplicate(err) && !notFound(err)) throw err;
+        error = err;
       }
+      batch.forEach((waiters) => waiters.forEach((w) => (error ? w.reject(error) : w.resolve())));
     }
-    await grant(stats, name, false);
-    indexed.add(n);
   }
 
   async function drain(n, name) {
@@ -214,16 +235,18 @@ function createAgentsLive({ al, client, workspaceSid, boardSid, parkingSid = nul
     }
   }
 
-  async function handle(event) {
+  /** `prefetched.queues` (optional): the worker's queues, already known (a seeded floor). */
+  async function handle(event, prefetched = {}) {
     const stats = { plan: null, taskrouterCalls: 0, syncReads: 0, syncWrites: 0, errors: [] };
     const known = event && membership.get(event.WorkerSid);
     const plan = al.plan(event, known ? now() - known.at : null);
     stats.plan = { action: plan.action, reason: plan.reason, shard: plan.shard };
     if (plan.action !== 'apply') return stats;
     const fetched = {};
+    if (prefetched.queues) membership.set(plan.workerSid, { queues: prefetched.queues, at: now() });
     try {
       const [queues, parked] = await Promise.all([
-        plan.fetchQueues ? fetchQueues(stats, plan.workerSid) : null,
+        prefetched.queues || (plan.fetchQueues ? fetchQueues(stats, plan.workerSid) : null),
         plan.fetchParked ? fetchParked(stats, plan.workerSid) : null,
       ]);
       if (queues) fetched.queues = queues;
