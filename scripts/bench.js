@@ -151,6 +151,7 @@ async function main() {
     figures.wallboard_copy = await benchBoardCopy();
     if (!asJson) console.log(`\n${formatBoardCopy(figures.wallboard_copy)}`);
   }
+  if (fs.existsSync(path.join(__dirname, 'bench-agents-live.js'))) figures.agents_live = await require('./bench-agents-live').benchAgentsLive().then((r) => (log(`\n${require('./bench-agents-live').formatAgentsLive(r)}`), r));
   if (asJson) console.log(JSON.stringify(figures));
 }
 

@@ -55,7 +55,7 @@ async function seedFloor(stack, { agents = 2000, queues, teams = 12, now = Date.
   for (let i = 0; i < events.length; i += concurrency) summaries.push(...(await Promise.all(events.slice(i, i + concurrency).map(([e, known]) => writer.handle(e, known)))));
   const errors = summaries.flatMap((s) => s.errors);
   if (errors.length) throw new Error(`seeding the floor: ${errors.slice(0, 3).join('; ')}`);
-  return { workers, summaries };
+  return { workers, summaries, writer };
 }
 
 module.exports = { seedFloor, agentsLiveWasm, ACTIVITIES };
