@@ -170,7 +170,10 @@ function createAgentsLive({ al, client, workspaceSid, boardSid, parkingSid = nul
       await budget(name, s.lastCost || 0.05);
       const batch = s.pending.splice(0);
       const owner = batch[0].stats;
-      const inputs = JSON.stringify(batch.map((b) => b.input));
+      // Events whose write failed ride along with the next write of this shard (applying an event
+      // twice changes nothing), so a failed write loses nothing once the shard is written again.
+      const carried = s.carry || [];
+      const inputs = JSON.stringify([...carried, ...batch.map((b) => b.input)]);
       let error = null;
       try {
         for (let attempt = 0; ; attempt += 1) {
@@ -198,9 +201,11 @@ function createAgentsLive({ al, client, workspaceSid, boardSid, parkingSid = nul
           await ensureIndexed(owner, n);
           break;
         }
+        s.carry = [];
       } catch (err) {
         s.loaded = false;
-        error = `shard ${n}: ${describe(err)}`;
+        s.carry = [...carried, ...batch.map((b) => b.input)].slice(-200);
+        error = `shard ${n}: ${describe(err)} (kept for the shard's next write)`;
       }
       batch.forEach((b) => b.resolve(error));
     }
@@ -208,7 +213,7 @@ function createAgentsLive({ al, client, workspaceSid, boardSid, parkingSid = nul
   }
 
   function enqueue(stats, n, name, input) {
-    if (!shards.has(n)) shards.set(n, { loaded: false, text: null, revision: null, pending: [], running: false, lastCost: 0.05 });
+    if (!shards.has(n)) shards.set(n, { loaded: false, text: null, revision: null, pending: [], running: false, lastCost: 0.05, carry: [] });
     const s = shards.get(n);
     return new Promise((resolve) => {
       s.pending.push({ input, stats, resolve });
