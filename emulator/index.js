@@ -34,6 +34,7 @@ const AREAS = [
   require('./sync-live'),
   require('./contact-center'),
   require('./studio'),
+  require('./agent-floor'), // the live agents view's drivable workers (docs/agents-live.md)
 ];
 
 const DEFAULT_ACCOUNT_SID = lib.fixedSid('AC', 'emulator-account');

@@ -25,6 +25,8 @@ const { historyTick } = require(Runtime.getFunctions()['common/history-hook'].pa
 const historyHook = (context) => historyTick(context).catch((err) => ({ error: err.message }));
 // Voicemail for direct calls (docs/voicemail.md): never throws.
 const { voicemailHook } = require(Runtime.getFunctions()['common/voicemail'].path);
+// The live agents view (docs/agents-live.md): never throws, never fails the callback.
+const { agentsLiveTick } = require(Runtime.getFunctions()['common/agents-live'].path);
 
 exports.handler = handle(async (context, event) => {
   const workspaceSid = tw.requireEnv(context, 'TWILIO_FLEX_WORKSPACE_SID');
@@ -40,9 +42,13 @@ exports.handler = handle(async (context, event) => {
     updater = createUpdater({ qs, client, workspaceSid, syncServiceSid, retry: (fn) => tw.withRetry(context, fn), board, extras: parked });
   }
   const { request, ...fields } = event;
-  const [summary, history, voicemail] = await Promise.all([updater.handle(fields), historyHook(context), voicemailHook(context, fields)]);
-  summary.history = history;
-  summary.voicemail = voicemail;
+  const [summary, history, voicemail, agentsLive] = await Promise.all([
+    updater.handle(fields),
+    historyHook(context),
+    voicemailHook(context, fields),
+    agentsLiveTick(context, fields),
+  ]);
+  Object.assign(summary, { history, voicemail, agentsLive });
   console.log(
     `queue-stats: ${fields.EventType || '(no EventType)'}: ${summary.plan.action}: ${summary.plan.reason}` +
       (summary.errors.length ? `; errors: ${summary.errors.join('; ')}` : ''),

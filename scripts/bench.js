@@ -163,6 +163,7 @@ async function main() {
     figures.direct_calls = await benchDirect();
     if (!asJson) console.log(`\n${formatDirect(figures.direct_calls)}`);
   }
+  if (fs.existsSync(path.join(__dirname, 'bench-agents-live.js'))) figures.agents_live = await require('./bench-agents-live').benchAgentsLive().then((r) => (log(`\n${require('./bench-agents-live').formatAgentsLive(r)}`), r));
   if (asJson) console.log(JSON.stringify(figures));
 }
 

@@ -83,6 +83,7 @@ const ENDPOINTS = {
   // supervisors and the floor TV: public, each checks a Flex token's role or the wallboard key
   '/staffing': 'public',
   '/wallboard-token': 'public',
+  '/agents-live-token': 'public',
   '/queue-history': 'public',
   // voicemail (docs/voicemail.md): the box checks a Flex token; Twilio fetches the other two, signed
   '/voicemail': 'public',
