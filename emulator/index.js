@@ -32,6 +32,7 @@ const AREAS = [
   require('./serverless'),
   require('./sync-live'),
   require('./contact-center'),
+  require('./agent-activity'),
 ];
 
 const DEFAULT_ACCOUNT_SID = lib.fixedSid('AC', 'emulator-account');

@@ -22,6 +22,8 @@ let updater = null;
 // nothing on most events and never fails the callback.
 const { historyTick } = require(Runtime.getFunctions()['common/history-hook'].path);
 const historyHook = (context) => historyTick(context).catch((err) => ({ error: err.message }));
+// Agent history (docs/agent-history.md): one record read, at most one write per event; never throws.
+const { agentHistoryHook } = require(Runtime.getFunctions()['common/agent-history'].path);
 
 exports.handler = handle(async (context, event) => {
   const workspaceSid = tw.requireEnv(context, 'TWILIO_FLEX_WORKSPACE_SID');
@@ -35,8 +37,9 @@ exports.handler = handle(async (context, event) => {
     updater = createUpdater({ qs, client, workspaceSid, syncServiceSid, retry: (fn) => tw.withRetry(context, fn), board });
   }
   const { request, ...fields } = event;
-  const [summary, history] = await Promise.all([updater.handle(fields), historyHook(context)]);
+  const [summary, history, agentHistory] = await Promise.all([updater.handle(fields), historyHook(context), agentHistoryHook(context, fields)]);
   summary.history = history;
+  summary.agentHistory = agentHistory;
   console.log(
     `queue-stats: ${fields.EventType || '(no EventType)'}: ${summary.plan.action}: ${summary.plan.reason}` +
       (summary.errors.length ? `; errors: ${summary.errors.join('; ')}` : ''),

@@ -18,6 +18,7 @@ const { execFileSync } = require('child_process');
 const USED = {
   api_v2010: ['/2010-04-01/Accounts/{AccountSid}/Calls.json', '/2010-04-01/Accounts/{AccountSid}/Calls/{Sid}.json'],
   taskrouter_v1: [
+    '/v1/Workspaces/{WorkspaceSid}/Activities', // agent history names a worker's previous activity (its SID)
     '/v1/Workspaces/{WorkspaceSid}/Events',
     '/v1/Workspaces/{WorkspaceSid}/Tasks',
     '/v1/Workspaces/{WorkspaceSid}/Tasks/{Sid}',

@@ -257,6 +257,17 @@ fn wanted(agents: &Agents, directory: &BTreeMap<&str, &AgentInfo>, worker: &str)
     }
 }
 
+impl Series {
+    /// The answer for the wallboard key: aggregates only, no agent SIDs or names.
+    pub fn without_agents(mut self) -> Series {
+        self.agents.clear();
+        if self.by == By::Agent {
+            self.series.clear();
+        }
+        self
+    }
+}
+
 /// The series of `query` from agent-hours (any order).
 pub fn series(
     config: &Config,
