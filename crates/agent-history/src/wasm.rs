@@ -27,7 +27,9 @@ use wasm_face::{answer, fail, from_js, to_js};
 use crate::aggregate::AgentInfo;
 use crate::query::{key_access, split_by_day, KeyRange};
 use crate::record::{self, Applied, Record};
-use crate::{aggregate, query, read_event, AgentEvent, AgentHistoryError, Config, Env, Params, Query};
+use crate::{
+    aggregate, query, read_event, AgentEvent, AgentHistoryError, Config, Env, Params, Query,
+};
 
 #[wasm_bindgen]
 pub struct AgentHistory {
@@ -88,7 +90,12 @@ impl AgentHistory {
             .map_err(fail)
     }
 
-    pub fn place(&self, event: JsValue, activities: JsValue, chunk: u32) -> Result<JsValue, JsValue> {
+    pub fn place(
+        &self,
+        event: JsValue,
+        activities: JsValue,
+        chunk: u32,
+    ) -> Result<JsValue, JsValue> {
         match self.event(event, activities)? {
             None => Ok(JsValue::NULL),
             Some(e) => {
@@ -202,18 +209,19 @@ impl AgentHistory {
     }
 
     #[wasm_bindgen(js_name = benchItems)]
-    pub fn bench_items(&self, agents: usize, days: i64, start_ms: f64) -> Result<String, JsValue> {
-        let items: Vec<BenchItem> = crate::bench::month_items(agents.min(2000), days.clamp(0, 400), start_ms as i64)
-            .into_iter()
-            .filter_map(|data| {
-                let r = Record::from_value(&data)?;
-                Some(BenchItem {
-                    map: record::map_name(&self.config, &r.worker),
-                    key: record::item_key(r.hour_ms, &r.worker, r.chunk),
-                    data,
+    pub fn bench_items(&self, agents: usize, days: u32, start_ms: f64) -> Result<String, JsValue> {
+        let items: Vec<BenchItem> =
+            crate::bench::month_items(agents.min(2000), i64::from(days.min(400)), start_ms as i64)
+                .into_iter()
+                .filter_map(|data| {
+                    let r = Record::from_value(&data)?;
+                    Some(BenchItem {
+                        map: record::map_name(&self.config, &r.worker),
+                        key: record::item_key(r.hour_ms, &r.worker, r.chunk),
+                        data,
+                    })
                 })
-            })
-            .collect();
+                .collect();
         serde_json::to_string(&items).map_err(|e| input(e.to_string()))
     }
 }
