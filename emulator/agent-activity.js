@@ -331,7 +331,27 @@ module.exports = {
       control,
     );
     router.get('/emulator/agents/:worker/truth', (req) => ({ body: truth(ctx, req.params.worker, Date.parse(req.query.from) || 0, Date.parse(req.query.to) || ctx.clock.now()) }), control);
-    router.post('/emulator/agents/days', async (req) => ({ body: await playDays(ctx, { days: Number(req.body.days) || 7, agents: Number(req.body.agents) || 8, seed: Number(req.body.seed) || 7 }) }), control);
+    router.post(
+      '/emulator/agents/days',
+      async (req) => {
+        // Played first, then delivered `concurrency` at a time (default 8): the agent history's
+        // records do not depend on the order of events.
+        const events = [];
+        const played = await playDays(ctx, { days: Number(req.body.days) || 7, agents: Number(req.body.agents) || 8, seed: Number(req.body.seed) || 7, onEvent: (params) => events.push(params) });
+        const url = ctx.state.contactCenter.callbackUrl;
+        let failed = 0;
+        let next = 0;
+        const worker = async () => {
+          while (url && next < events.length) {
+            const r = await ctx.deliver(url, events[next++]);
+            if (r.status !== 200) failed += 1;
+          }
+        };
+        await Promise.all(Array.from({ length: Math.max(1, Math.min(32, Number(req.body.concurrency) || 8)) }, worker));
+        return { body: { ...played, delivered: url ? events.length : 0, failed } };
+      },
+      control,
+    );
   },
 
   snapshot: (state) => ({ agents: state.agents.size, delivered: state.delivered.length }),

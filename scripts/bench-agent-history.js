@@ -41,7 +41,7 @@ async function retry(fn, attempt = 0) {
   }
 }
 
-async function benchEvents({ agents = 20, days = 1 } = {}) {
+async function benchEvents({ agents = 10, days = 1 } = {}) {
   const emulator = await startEmulator({ port: 0 });
   try {
     const env = emulator.functionEnv();
@@ -89,7 +89,7 @@ async function benchEvents({ agents = 20, days = 1 } = {}) {
   }
 }
 
-async function benchQuery({ agents = 200, days = 30 } = {}) {
+async function benchQuery({ agents = 200, days = 30, progress = () => {} } = {}) {
   const now = Date.parse('2026-11-16T15:30:00Z');
   const emulator = await startEmulator({ port: 0 });
   try {
@@ -115,6 +115,7 @@ async function benchQuery({ agents = 200, days = 30 } = {}) {
       w.attributes = JSON.stringify({ team_name: a % 2 ? 'Blue' : 'Green' });
     }
     const history = createAgentHistory({ ah, client: clientFor(emulator), workspaceSid: env.WORKSPACE_SID, syncServiceSid: env.SYNC_SERVICE_SID, retry, now: () => now });
+    progress(`${items.length} records stored`);
     const rows = [];
     for (const by of ['hour', 'date', 'agent', 'activity']) {
       const samples = [];
@@ -134,6 +135,7 @@ async function benchQuery({ agents = 200, days = 30 } = {}) {
       const t1 = performance.now();
       ah.aggregate(query, text, [], true);
       wasmMs.push(performance.now() - t1);
+      progress(`by=${by}: ${Math.round(median(samples))} ms`);
       rows.push({ by, ms: Math.round(median(samples)), aggregate_ms: Math.round(median(wasmMs)), sync_list_requests: reads, records: answer.records, rows: answer.series.length, answer_bytes: JSON.stringify(answer).length });
     }
     return { agents, days, items: items.length, item_bytes: items.reduce((s, x) => s + JSON.stringify(x.data).length, 0), rows };
@@ -143,7 +145,11 @@ async function benchQuery({ agents = 200, days = 30 } = {}) {
 }
 
 async function benchAgentHistory() {
-  return { events: await benchEvents(), query: await benchQuery() };
+  const progress = (m) => process.stderr.write(`bench-agent-history: ${m}\n`);
+  progress('events…');
+  const events = await benchEvents();
+  progress('query…');
+  return { events, query: await benchQuery({ progress }) };
 }
 
 function formatAgentHistory(f) {
@@ -159,7 +165,7 @@ function formatAgentHistory(f) {
   ].join('\n');
 }
 
-module.exports = { benchAgentHistory, formatAgentHistory };
+module.exports = { benchAgentHistory, formatAgentHistory, benchEvents, benchQuery };
 
 if (require.main === module) {
   benchAgentHistory().then(
