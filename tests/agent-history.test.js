@@ -236,3 +236,16 @@ test("New York's DST days have 25 and 23 hourly buckets", async () => {
     assert.equal(body.closedHours, hours);
   }
 });
+
+test("a Sync failure in the hook never fails the queue statistics' callback", async () => {
+  const D = 'WKdddddddddddddddddddddddddddddddd';
+  at(H + 10 * MIN);
+  await aa.setActivity(ctx, D, 'Offline', { friendlyName: 'Dora' });
+  s.emu.failNext({ path: '/Maps/agentHistory.' }, { status: 400, code: 54009, message: 'injected' });
+  at(H + 20 * MIN);
+  const { delivery } = await aa.setActivity(ctx, D, 'Available');
+  s.emu.clock.resume();
+  assert.equal(delivery.status, 200);
+  assert.match(delivery.body.agentHistory.error, /injected/);
+  assert.ok(delivery.body.plan, 'the queue statistics answered as usual');
+});
