@@ -151,6 +151,12 @@ async function main() {
     figures.wallboard_copy = await benchBoardCopy();
     if (!asJson) console.log(`\n${formatBoardCopy(figures.wallboard_copy)}`);
   }
+  const agentBench = path.join(__dirname, 'bench-agent-history.js');
+  if (fs.existsSync(agentBench)) {
+    const { benchAgentHistory, formatAgentHistory } = require(agentBench);
+    figures.agent_history = await benchAgentHistory();
+    if (!asJson) console.log(`\n${formatAgentHistory(figures.agent_history)}`);
+  }
   if (asJson) console.log(JSON.stringify(figures));
 }
 
