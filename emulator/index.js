@@ -35,6 +35,7 @@ const AREAS = [
   require('./contact-center'),
   require('./studio'),
   require('./agent-floor'), // the live agents view's drivable workers (docs/agents-live.md)
+  require('./agent-activity'),
 ];
 
 const DEFAULT_ACCOUNT_SID = lib.fixedSid('AC', 'emulator-account');

@@ -27,6 +27,8 @@ const historyHook = (context) => historyTick(context).catch((err) => ({ error: e
 const { voicemailHook } = require(Runtime.getFunctions()['common/voicemail'].path);
 // The live agents view (docs/agents-live.md): never throws, never fails the callback.
 const { agentsLiveTick } = require(Runtime.getFunctions()['common/agents-live'].path);
+// Agent history (docs/agent-history.md): one record read, at most one write per event; never throws.
+const { agentHistoryHook } = require(Runtime.getFunctions()['common/agent-history'].path);
 
 exports.handler = handle(async (context, event) => {
   const workspaceSid = tw.requireEnv(context, 'TWILIO_FLEX_WORKSPACE_SID');
@@ -42,13 +44,14 @@ exports.handler = handle(async (context, event) => {
     updater = createUpdater({ qs, client, workspaceSid, syncServiceSid, retry: (fn) => tw.withRetry(context, fn), board, extras: parked });
   }
   const { request, ...fields } = event;
-  const [summary, history, voicemail, agentsLive] = await Promise.all([
+  const [summary, history, voicemail, agentsLive, agentHistory] = await Promise.all([
     updater.handle(fields),
     historyHook(context),
     voicemailHook(context, fields),
     agentsLiveTick(context, fields),
+    agentHistoryHook(context, fields),
   ]);
-  Object.assign(summary, { history, voicemail, agentsLive });
+  Object.assign(summary, { history, voicemail, agentsLive, agentHistory });
   console.log(
     `queue-stats: ${fields.EventType || '(no EventType)'}: ${summary.plan.action}: ${summary.plan.reason}` +
       (summary.errors.length ? `; errors: ${summary.errors.join('; ')}` : ''),

@@ -164,6 +164,12 @@ async function main() {
     if (!asJson) console.log(`\n${formatDirect(figures.direct_calls)}`);
   }
   if (fs.existsSync(path.join(__dirname, 'bench-agents-live.js'))) figures.agents_live = await require('./bench-agents-live').benchAgentsLive().then((r) => (log(`\n${require('./bench-agents-live').formatAgentsLive(r)}`), r));
+  const agentBench = path.join(__dirname, 'bench-agent-history.js');
+  if (fs.existsSync(agentBench)) {
+    const { benchAgentHistory, formatAgentHistory } = require(agentBench);
+    figures.agent_history = await benchAgentHistory();
+    if (!asJson) console.log(`\n${formatAgentHistory(figures.agent_history)}`);
+  }
   if (asJson) console.log(JSON.stringify(figures));
 }
 

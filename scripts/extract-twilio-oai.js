@@ -22,6 +22,7 @@ const USED = {
     '/2010-04-01/Accounts/{AccountSid}/Recordings/{Sid}.json', // voicemail: fetch, delete
   ],
   taskrouter_v1: [
+    '/v1/Workspaces/{WorkspaceSid}/Activities', // agent history names a worker's previous activity (its SID)
     '/v1/Workspaces/{WorkspaceSid}/Events',
     '/v1/Workspaces/{WorkspaceSid}/Tasks',
     '/v1/Workspaces/{WorkspaceSid}/Tasks/{Sid}',

@@ -73,6 +73,8 @@ async function main() {
   // Past days first, before any event callback is registered: they are history, not live events.
   const past = HISTORY_DAYS > 0 ? await control('POST', '/emulator/history/seed', { days: HISTORY_DAYS, queues: QUEUES.map((q) => q.name) }) : { queues: [] };
   await control('POST', '/emulator/event-callback', { url: `${FUNCTIONS}/realtimestats-updateQueueStatistics` });
+  // The same days of agents (shifts, calls, wrap-up dispositions, breaks) through the real event callback: agent history.
+  if (HISTORY_DAYS > 0) console.log(`Agent history: ${(await control('POST', '/emulator/agents/days', { days: HISTORY_DAYS, agents: 6 })).delivered} past agent events recorded.`);
   const sim = [];
   for (const q of QUEUES) {
     // A queue with seeded history is kept (its SID given) and announced like a new one.
@@ -91,6 +93,7 @@ async function main() {
   console.log(`  ${FUNCTIONS}/wallboard/index.html#token=${encodeURIComponent(token.token)}`);
   console.log(`  (a TV with WALLBOARD_KEY set in .env: ${FUNCTIONS}/wallboard/index.html?kiosk=1#key=<the key>)`);
   if (HISTORY_DAYS > 0) console.log(`  history: ${FUNCTIONS}/wallboard/history.html#token=${encodeURIComponent(token.token)}`);
+  if (HISTORY_DAYS > 0) console.log(`  agents:  ${FUNCTIONS}/wallboard/agent-history.html#token=${encodeURIComponent(token.token)}`);
 
   const started = Date.now();
   const end = started + MINUTES * 60000;

@@ -45,6 +45,7 @@ async function main() {
     }
     // SEED_HISTORY=1: a week of synthetic traffic and its queue history (docs/queue-history.md).
     if (process.env.SEED_HISTORY) await require('./seed-history').seedHistory(emulator, { env: fromFile, log: console.log });
+    if (process.env.SEED_HISTORY) await require('./seed-agent-history').seedAgentHistory(emulator, { env: fromFile, log: console.log });
   } else {
     console.log('Using the Twilio account in .env (ACCOUNT_SID/AUTH_TOKEN).');
   }

@@ -47,6 +47,8 @@ test('the deploy uploads only known files, each with the right visibility', asyn
   assert.ok(paths(assets, 'private').includes('/config.json'), 'the schedule config is uploaded privately');
   assert.ok(paths(functions, 'private').includes('/wasm/schedule'), 'the schedule glue is a private function');
   assert.ok(paths(functions, 'public').includes('/check-schedule'), 'check-schedule is public');
+  assert.ok(paths(assets, 'private').includes('/wasm/agent_history_bg.wasm'), 'the agent-history module is uploaded');
+  assert.ok(paths(functions, 'private').includes('/common/agent-history'), 'the agent-history hook is a private helper');
   // Every crate's wasm has its glue, and nothing from the raw wasm-bindgen output leaks in.
   for (const wasm of paths(assets, 'private').filter((p) => p.startsWith('/wasm/'))) {
     const crate = wasm.replace(/^\/wasm\/(.*)_bg\.wasm$/, '$1');
@@ -91,6 +93,7 @@ const ENDPOINTS = {
   '/voicemail-recorded': 'protected',
   // Studio's Run Function widget signs its requests (docs/direct-calls.md)
   '/direct-extension': 'protected',
+  '/agent-history': 'public',
 };
 
 test('every endpoint has its pinned visibility', async () => {

@@ -257,6 +257,17 @@ fn wanted(agents: &Agents, directory: &BTreeMap<&str, &AgentInfo>, worker: &str)
     }
 }
 
+impl Series {
+    /// The answer for the wallboard key: aggregates only, no agent SIDs or names.
+    pub fn without_agents(mut self) -> Series {
+        self.agents.clear();
+        if self.by == By::Agent {
+            self.series.clear();
+        }
+        self
+    }
+}
+
 /// The series of `query` from agent-hours (any order).
 pub fn series(
     config: &Config,
@@ -303,11 +314,14 @@ pub fn series(
     let series: Vec<Row> = match query.by {
         By::Hour | By::Date | By::DayOfWeek => {
             let mut groups: BTreeMap<String, (Row, Acc)> = BTreeMap::new();
+            // Each hour's group key, worked out once per hour (not once per agent-hour).
+            let mut key_of: BTreeMap<DateTime<Utc>, String> = BTreeMap::new();
             // Every closed hour has its group: an hour or day with nobody is a zero, not a hole.
             if let (Some(f), Some(t)) = (from, to) {
                 let mut h = f;
                 while h < t {
                     let (key, label, start, end) = time_row(query.by, zone, h);
+                    key_of.insert(h, key.clone());
                     groups.entry(key.clone()).or_insert_with(|| {
                         let mut r = row(key, label);
                         r.start = start;
@@ -322,6 +336,10 @@ pub fn series(
                 }
             }
             for h in &chosen {
+                if let Some(entry) = key_of.get(&h.hour).and_then(|k| groups.get_mut(k)) {
+                    entry.1.add(h);
+                    continue;
+                }
                 let (key, label, start, end) = time_row(query.by, zone, h.hour);
                 let entry = groups.entry(key.clone()).or_insert_with(|| {
                     let mut r = row(key, label);

@@ -24,6 +24,13 @@ pub enum AgentHistoryError {
     /// The caller's own input (the current instant) is unusable.
     #[error("{0}")]
     Input(String),
+    /// A parameter asks for what this credential may not see (agents' names with the wallboard key).
+    #[error("{parameter}={value:?} {problem}")]
+    Forbidden {
+        parameter: &'static str,
+        value: String,
+        problem: String,
+    },
 }
 
 impl AgentHistoryError {
@@ -81,6 +88,7 @@ impl FaceError for AgentHistoryError {
             AgentHistoryError::Config { .. } => "invalid_config",
             AgentHistoryError::Parameter { .. } => "invalid_parameter",
             AgentHistoryError::Input(_) => "invalid_input",
+            AgentHistoryError::Forbidden { .. } => "names_not_allowed",
         }
     }
 
@@ -88,13 +96,15 @@ impl FaceError for AgentHistoryError {
         match self {
             AgentHistoryError::Config { .. } => 500,
             AgentHistoryError::Parameter { .. } | AgentHistoryError::Input(_) => 400,
+            AgentHistoryError::Forbidden { .. } => 403,
         }
     }
 
     fn parameter(&self) -> Option<&str> {
         match self {
             AgentHistoryError::Config { variable, .. } => Some(variable),
-            AgentHistoryError::Parameter { parameter, .. } => Some(parameter),
+            AgentHistoryError::Parameter { parameter, .. }
+            | AgentHistoryError::Forbidden { parameter, .. } => Some(parameter),
             AgentHistoryError::Input(_) => None,
         }
     }

@@ -70,3 +70,6 @@ pub use timeline::{agent_hours, AgentHour, HourFigures};
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(target_arch = "wasm32")]
+mod wasm;

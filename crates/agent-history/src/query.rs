@@ -250,6 +250,65 @@ pub fn query(config: &Config, params: &Params, now_ms: f64) -> Result<Query, Age
     })
 }
 
+/// What the wallboard key may ask (it sees aggregates, not agents): `agent=all` or a team, and no
+/// `by=agent`, unless `names` (the documented setting `AGENT_HISTORY_KEY_SEES_NAMES`) allows it.
+pub fn key_access(query: &Query, names: bool) -> Result<(), AgentHistoryError> {
+    if names {
+        return Ok(());
+    }
+    if let Agents::List(sids) = &query.agents {
+        return Err(AgentHistoryError::Forbidden {
+            parameter: "agent",
+            value: sids.join(","),
+            problem: "names agents; the wallboard key sees aggregates only: use all or \
+                      team:<name>, or a supervisor's Flex token"
+                .to_string(),
+        });
+    }
+    if query.by == By::Agent {
+        return Err(AgentHistoryError::Forbidden {
+            parameter: "by",
+            value: "agent".to_string(),
+            problem: "groups by agent; the wallboard key sees aggregates only: use a \
+                      supervisor's Flex token"
+                .to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// A listing cut into one listing per UTC day of its keys, so the days can be read side by side
+/// (Sync lists 100 items a page; a map's month is hundreds of pages one after the other).
+pub fn split_by_day(range: &KeyRange) -> Vec<KeyRange> {
+    let day = |key: &str| -> Option<chrono::NaiveDate> {
+        chrono::NaiveDate::parse_from_str(key.get(0..8)?, "%Y%m%d").ok()
+    };
+    let (Some(first), Some(last)) = (day(&range.from), day(&range.to)) else {
+        return vec![range.clone()];
+    };
+    let mut out = Vec::new();
+    let mut d = first;
+    while d <= last && out.len() < 4000 {
+        let text = d.format("%Y%m%d").to_string();
+        out.push(KeyRange {
+            map: range.map.clone(),
+            from: if d == first {
+                range.from.clone()
+            } else {
+                format!("{text}T00Z.")
+            },
+            to: if d == last {
+                range.to.clone()
+            } else {
+                format!("{text}T23Z.~")
+            },
+        });
+        let Some(next) = d.succ_opt() else { break };
+        d = next;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -338,5 +397,49 @@ mod tests {
             assert!(e.to_string().starts_with(name), "{e}");
         }
         assert!(query(&ny(), &p(&[]), f64::NAN).is_err());
+    }
+
+    #[test]
+    fn the_key_sees_aggregates_only() {
+        let q = |pairs: &[(&str, &str)]| query(&ny(), &p(pairs), NOW).unwrap();
+        assert!(key_access(&q(&[]), false).is_ok());
+        assert!(key_access(&q(&[("agent", "team:East"), ("by", "activity")]), false).is_ok());
+        for (pairs, name) in [
+            (vec![("agent", WK1)], "agent"),
+            (vec![("by", "agent")], "by"),
+        ] {
+            let e = key_access(&q(&pairs), false).unwrap_err();
+            assert_eq!(wasm_face::FaceError::status(&e), 403);
+            assert_eq!(wasm_face::FaceError::parameter(&e), Some(name));
+            assert!(key_access(&q(&pairs), true).is_ok());
+        }
+    }
+
+    #[test]
+    fn listings_split_by_day() {
+        let r = KeyRange {
+            map: "agentHistory.0".into(),
+            from: "20261101T17Z.".into(),
+            to: "20261103T04Z.~".into(),
+        };
+        let days = split_by_day(&r);
+        let pairs: Vec<(&str, &str)> = days
+            .iter()
+            .map(|k| (k.from.as_str(), k.to.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("20261101T17Z.", "20261101T23Z.~"),
+                ("20261102T00Z.", "20261102T23Z.~"),
+                ("20261103T00Z.", "20261103T04Z.~")
+            ]
+        );
+        let odd = KeyRange {
+            map: "m".into(),
+            from: "x".into(),
+            to: "y".into(),
+        };
+        assert_eq!(split_by_day(&odd), vec![odd.clone()]);
     }
 }

@@ -1,0 +1,178 @@
+#!/usr/bin/env node
+// Agent history's costs, measured on the product's own code (the agent-history wasm module and
+// functions/common/agent-history.private.js) with the real `twilio` client against the emulator
+// over loopback HTTP:
+//
+// 1. the event callback's hook: the emulator's agents (emulator/agent-activity.js) play a day
+//    each, every event recorded as the hook does; Sync reads and writes and TaskRouter calls per
+//    event (mean and most), wall time per event in process (median, 95th percentile), the largest
+//    record; then every event again (duplicates): writes.
+// 2. GET /agent-history's work for 30 days × 200 agents (the crate's synthetic month, 24 tasks per
+//    agent-day, stored straight into the emulator's Sync state): wall time for by=hour and by=agent
+//    (one request each: the emulator sorts a map's items on every list page, so a run is long), Sync list requests, records read, answer size, and the part spent in the wasm aggregation.
+//
+//   const { benchAgentHistory, formatAgentHistory } = require('./bench-agent-history');
+//   Alone: `node scripts/bench-agent-history.js [--json]` (after `npm run build`).
+const path = require('path');
+const { startEmulator } = require('../emulator');
+const aa = require('../emulator/agent-activity');
+const { createAgentHistory } = require('../functions/common/agent-history.private.js');
+const { clientFor } = require('./seed-history');
+
+const root = path.resolve(__dirname, '..');
+const ENV = { QUEUE_STATS_TIME_ZONE: 'America/New_York' };
+const DAY = 86400000;
+
+const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const pct = (xs, p) => xs.slice().sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
+
+function loadModule() {
+  const wasm = require(path.join(root, 'functions', 'wasm', 'agent_history.private.js'));
+  return new wasm.AgentHistory(ENV);
+}
+
+async function retry(fn, attempt = 0) {
+  try {
+    return await fn();
+  } catch (err) {
+    if ((err.status !== 429 && err.code !== 'ECONNRESET') || attempt >= 5) throw err;
+    await new Promise((r) => setTimeout(r, 50));
+    return retry(fn, attempt + 1);
+  }
+}
+
+async function benchEvents({ agents = 10, days = 1 } = {}) {
+  const emulator = await startEmulator({ port: 0 });
+  try {
+    const env = emulator.functionEnv();
+    const ah = loadModule();
+    // Pacing waits on a manual clock: the figures are the work, not the waits for the budget.
+    let t = Date.now();
+    const history = createAgentHistory({ ah, client: clientFor(emulator), workspaceSid: env.WORKSPACE_SID, syncServiceSid: env.SYNC_SERVICE_SID, retry, now: () => t, sleep: async (ms) => (t += ms) });
+    const per = [];
+    const events = [];
+    await aa.playDays(emulator.ctx, {
+      days,
+      agents,
+      seed: 11,
+      onEvent: async (params) => {
+        events.push(params);
+        const t0 = performance.now();
+        const r = await history.record(params);
+        per.push({ ms: performance.now() - t0, ...r });
+        t += 50;
+      },
+    });
+    const service = emulator.state.sync.services.get(env.SYNC_SERVICE_SID);
+    const sizes = [...service.maps.values()].filter((m) => m.uniqueName.startsWith('agentHistory.')).flatMap((m) => [...m.items.values()].map((i) => JSON.stringify(i.data).length));
+    let duplicateWrites = 0;
+    for (const params of events) duplicateWrites += (await history.record(params)).syncWrites;
+    const steady = per.slice(10); // past each map's creation and the first listing of activities
+    const mean = (k) => steady.reduce((s, x) => s + x[k], 0) / steady.length;
+    return {
+      agents,
+      days,
+      events: per.length,
+      sync_reads_per_event: Number(mean('syncReads').toFixed(3)),
+      sync_writes_per_event: Number(mean('syncWrites').toFixed(3)),
+      taskrouter_calls: per.reduce((s, x) => s + x.taskrouterCalls, 0),
+      most_sync_reads: Math.max(...per.map((x) => x.syncReads)),
+      most_sync_writes: Math.max(...per.map((x) => x.syncWrites)),
+      ms_median: Number(median(per.map((x) => x.ms)).toFixed(2)),
+      ms_p95: Number(pct(per.map((x) => x.ms), 0.95).toFixed(2)),
+      records: sizes.length,
+      largest_record_bytes: Math.max(...sizes),
+      duplicate_writes: duplicateWrites,
+    };
+  } finally {
+    await emulator.close();
+  }
+}
+
+async function benchQuery({ agents = 200, days = 30, progress = () => {}, groupings = ['hour', 'agent'], samples: rounds = 1 } = {}) {
+  const now = Date.parse('2026-11-16T15:30:00Z');
+  const emulator = await startEmulator({ port: 0 });
+  try {
+    const env = emulator.functionEnv();
+    const ah = loadModule();
+    const start = Math.floor(now / DAY) * DAY - (days + 1) * DAY;
+    const items = JSON.parse(ah.benchItems(agents, days + 1, start));
+    // Stored straight into the emulator's Sync state (the write path is measured above).
+    const service = emulator.state.sync.services.get(env.SYNC_SERVICE_SID);
+    const maps = new Map();
+    for (const item of items) {
+      if (!maps.has(item.map)) {
+        const m = { sid: emulator.ctx.lib.newSid('MP'), uniqueName: item.map, revision: 0, dateCreated: now, dateUpdated: now, dateExpires: null, items: new Map() };
+        service.maps.set(m.sid, m);
+        maps.set(item.map, m);
+      }
+      maps.get(item.map).items.set(item.key, { key: item.key, data: item.data, revision: 0, dateCreated: now, dateUpdated: now, dateExpires: null });
+    }
+    // The directory: 200 workers with names and teams.
+    for (let a = 0; a < agents; a++) {
+      const sid = `WK${a.toString(16).padStart(32, '0')}`;
+      const w = require('../emulator/taskrouter').ensureWorker(emulator.ctx, sid, `Agent ${a}`);
+      w.attributes = JSON.stringify({ team_name: a % 2 ? 'Blue' : 'Green' });
+    }
+    const history = createAgentHistory({ ah, client: clientFor(emulator), workspaceSid: env.WORKSPACE_SID, syncServiceSid: env.SYNC_SERVICE_SID, retry, now: () => now });
+    progress(`${items.length} records stored`);
+    const rows = [];
+    for (const by of groupings) {
+      const samples = [];
+      const wasmMs = [];
+      let answer;
+      let reads = 0;
+      for (let i = 0; i < rounds; i++) {
+        const r0 = history.counts.syncReads;
+        const t0 = performance.now();
+        answer = await history.series({ range: 'last30', by });
+        samples.push(performance.now() - t0);
+        reads = history.counts.syncReads - r0;
+      }
+      // The aggregation alone, on the same records.
+      const query = ah.query({ range: 'last30', by }, now);
+      const text = `[${items.map((x) => JSON.stringify(x.data)).join(',')}]`;
+      const t1 = performance.now();
+      ah.aggregate(query, text, [], true);
+      wasmMs.push(performance.now() - t1);
+      progress(`by=${by}: ${Math.round(median(samples))} ms`);
+      rows.push({ by, ms: Math.round(median(samples)), aggregate_ms: Math.round(median(wasmMs)), sync_list_requests: reads, records: answer.records, rows: answer.series.length, answer_bytes: JSON.stringify(answer).length });
+    }
+    return { agents, days, items: items.length, item_bytes: items.reduce((s, x) => s + JSON.stringify(x.data).length, 0), rows };
+  } finally {
+    await emulator.close();
+  }
+}
+
+async function benchAgentHistory() {
+  const progress = (m) => process.stderr.write(`bench-agent-history: ${m}\n`);
+  progress('events…');
+  const events = await benchEvents();
+  progress('query…');
+  return { events, query: await benchQuery({ progress }) };
+}
+
+function formatAgentHistory(f) {
+  const e = f.events;
+  const q = f.query;
+  return [
+    `agent history — event callback hook, ${e.agents} agents × ${e.days} day (${e.events} events, emulator's agent model):`,
+    `  per event: ${e.sync_reads_per_event} Sync reads, ${e.sync_writes_per_event} Sync writes (most ${e.most_sync_reads} reads, ${e.most_sync_writes} writes in one event); ${e.taskrouter_calls} TaskRouter calls in all`,
+    `  ${e.ms_median} ms median, ${e.ms_p95} ms p95 per event in process (loopback emulator); ${e.records} records, largest ${e.largest_record_bytes} bytes`,
+    `  every event again (duplicates): ${e.duplicate_writes} writes`,
+    `agent history — GET /agent-history, 30 days × ${q.agents} agents stored (${q.items} records, ${(q.item_bytes / 1e6).toFixed(1)} MB), range=last30, agent=all:   (target <= 2000 ms)`,
+    ...q.rows.map((r) => `  by=${r.by.padEnd(9)} ${String(r.ms).padStart(5)} ms (wasm aggregation ${r.aggregate_ms} ms)   ${r.sync_list_requests} Sync list requests, ${r.records} records, ${r.rows} rows, ${r.answer_bytes} bytes`),
+  ].join('\n');
+}
+
+module.exports = { benchAgentHistory, formatAgentHistory, benchEvents, benchQuery };
+
+if (require.main === module) {
+  benchAgentHistory().then(
+    (f) => console.log(process.argv.includes('--json') ? JSON.stringify(f) : formatAgentHistory(f)),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
