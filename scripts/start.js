@@ -53,7 +53,13 @@ async function main() {
   const envFile = path.join(root, 'target', 'start.env');
   fs.mkdirSync(path.dirname(envFile), { recursive: true });
   fs.writeFileSync(envFile, Object.entries(functionEnv).map(([k, v]) => `${k}=${JSON.stringify(String(v))}`).join('\n'));
-  const args = ['start', '--port', port, '--env', path.relative(root, envFile)];
+  // One process, modules kept warm between requests, as a deployed container runs them. twilio-run's
+  // default forks a process per request and reloads every module (each wasm module compiled again)
+  // on each: under `npm run simulate` that grew to 52–68 processes and 1.4 GB on a 2-core machine,
+  // and a static file took 65–140 s. LIVE_RELOAD=1 restores the default (edits to functions/ apply
+  // without a restart).
+  const live = ['1', 'true'].includes(String(process.env.LIVE_RELOAD || '').toLowerCase());
+  const args = ['start', '--port', port, '--env', path.relative(root, envFile), ...(live ? [] : ['--no-fork-process', '--no-live'])];
   const child = spawn(twilioRun, args, { cwd: root, env, stdio: 'inherit' });
   const stop = () => {
     child.kill('SIGTERM');
