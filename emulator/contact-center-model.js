@@ -20,10 +20,10 @@ const MODEL = {
   wrap: { min: 5, spread: 10 },
   // Callers hang up after 45–150 s of waiting.
   patience: { min: 45, spread: 105 },
-  // Tasks a minute per agent on duty at the rate multiplier 1 (below capacity: one agent answers
-  // 60 / 70 ≈ 0.86 a minute). The day's multiplier goes from ~0.6 (comfortable: the service
-  // level is met) to ~1.35 at the 10:30 peak and ~1.15 at 14:30 (more than the agents can answer:
-  // the queue builds, the service level breaches, and recovers after).
+  // Tasks a minute per agent on duty at the rate multiplier 1 (one agent answers 60 / 70 ≈ 0.86 a
+  // minute). The day's multiplier goes from ~0.6 (comfortable: the service level is met) to ~1.2
+  // at the 10:30 peak and ~1.0 at 14:30 (as much as or more than the agents can answer: the queue
+  // builds, the service level breaches, and recovers after).
   perAgentPerMinute: 0.8,
   channels: ['voice', 'voice', 'voice', 'chat', 'video'],
   queues: {

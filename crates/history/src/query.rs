@@ -141,7 +141,10 @@ pub fn query(config: &Config, params: &Params, now_ms: f64) -> Result<Query, His
             ))
         }
     };
-    let backfill = match given(&params.backfill).map(str::to_ascii_lowercase).as_deref() {
+    let backfill = match given(&params.backfill)
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         None | Some("true") | Some("1") => true,
         Some("false") | Some("0") => false,
         Some(other) => {
@@ -323,8 +326,20 @@ mod tests {
     #[test]
     fn backfill_is_on_unless_asked_off() {
         assert!(query(&ny(), &p(&[]), NOW).unwrap().backfill);
-        assert!(query(&ny(), &p(&[("backfill", "true")]), NOW).unwrap().backfill);
-        assert!(!query(&ny(), &p(&[("backfill", "false")]), NOW).unwrap().backfill);
-        assert!(!query(&ny(), &p(&[("backfill", "0")]), NOW).unwrap().backfill);
+        assert!(
+            query(&ny(), &p(&[("backfill", "true")]), NOW)
+                .unwrap()
+                .backfill
+        );
+        assert!(
+            !query(&ny(), &p(&[("backfill", "false")]), NOW)
+                .unwrap()
+                .backfill
+        );
+        assert!(
+            !query(&ny(), &p(&[("backfill", "0")]), NOW)
+                .unwrap()
+                .backfill
+        );
     }
 }

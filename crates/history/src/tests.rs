@@ -114,7 +114,7 @@ fn day_of_week_and_queues_are_weighted_by_counts() {
     // SLA 30 s: below = 10 (Q1 first Monday) ; above = 1 (Q2) + 2 (Q1 second Monday) accepted,
     // 1 canceled above → 10 / 14.
     assert_eq!(f.service_level["30"], Some(0.7143)); // 10 / 14, to 0.01 %
-    // Agents: (2 + 1) agents in the first Monday's hour, 4 in the second: 7 agent-hours over two hours.
+                                                     // Agents: (2 + 1) agents in the first Monday's hour, 4 in the second: 7 agent-hours over two hours.
     assert_eq!(f.avg_available, Some(3.5));
     // Offline time is not logged in: logged in equals available here.
     assert_eq!(f.avg_logged_in, Some(3.5));
@@ -139,7 +139,7 @@ fn day_of_week_and_queues_are_weighted_by_counts() {
     assert_eq!(s.series[0].figures.avg_available, Some(3.0)); // (2 + 4) / 2 hours
     assert_eq!(s.totals.avg_wait, Some(21.5)); // 280 / 13
     assert_eq!(s.totals.abandon_rate, Some(0.0714)); // 1 / 14
-    // One queue only.
+                                                     // One queue only.
     let q = query(
         &c,
         &params(&[
