@@ -12,7 +12,8 @@
 //
 // `hourAt(ms)` says which hour of the model's day (a float, 0–24, and the weekday) an instant is:
 // the UTC hour for history; for the live run a compressed day (see `compressedDay`).
-// The engine steps once a second; every step is kept in milliseconds.
+// The engine goes from event to event (arrivals, callers giving up, calls ending, a shift check
+// every minute); every step is kept in milliseconds.
 
 const MODEL = {
   // Talk time: 15 s + exponential(45 s); wrap-up 5–15 s. Average handle time ~70 s.
@@ -111,6 +112,9 @@ function plan({ queues, from, to, hourAt = utcHour, seed = 42, busy = false, tas
   const actions = [];
   let n = 0;
   const sidOf = () => `WT${(taskPrefix + (seed % 65536).toString(16).padStart(4, '0')).slice(0, 8).padEnd(8, '0')}${(++n).toString(16).padStart(24, '0')}`;
+  // Shift changes and breaks are looked at every minute of a day (every 1/1000 of a short run).
+  const shiftStep = Math.max(100, Math.min(60000, Math.floor((to - from) / 1000)));
+  const peak = Math.max(...Array.from({ length: 97 }, (_, i) => curve(i / 4)));
   for (const q of queues) {
     const profile = { ...profileOf(q.name), ...(q.agents ? { agents: q.agents } : {}) };
     const agents = Array.from({ length: profile.agents }, (_, k) => ({ k, activity: null, freeAt: from, task: null }));
@@ -121,63 +125,67 @@ function plan({ queues, from, to, hourAt = utcHour, seed = 42, busy = false, tas
       agent.activity = activity;
       push(at, { type: 'activity', agent: agent.k, activity });
     };
-    let tick = null; // hourAt of the current second
-    const onDuty = (agent, at) => {
-      const { hour, weekend } = at === tick.t ? tick : hourAt(at);
+    const rate = (at) => {
+      const { hour, weekend } = hourAt(at);
+      return (profile.size * MODEL.perAgentPerMinute * agents.length * curve(hour) * (weekend ? 0.5 : 1)) / 60000; // per ms
+    };
+    const top = (profile.size * MODEL.perAgentPerMinute * agents.length * peak) / 60000;
+    // The next arrival after `t` (a Poisson process of varying rate, by thinning), or Infinity.
+    const nextArrival = (t) => {
+      for (let at = t; ; ) {
+        at += exp(1 / top);
+        if (at >= to) return Infinity;
+        if (random() * top < rate(at)) return at;
+      }
+    };
+    const duty = (agent, at) => {
+      const { hour, weekend } = hourAt(at);
       return activityOf(agent.k, agents.length, hour, weekend);
     };
-    tick = { t: from, ...hourAt(from) };
-    for (const agent of agents) setActivity(agent, onDuty(agent, from), from);
-    for (let t = from; ; t += 1000) {
-      const arriving = t < to;
-      if (!arriving && !waiting.length && agents.every((a) => !a.task)) break;
-      tick = { t, ...hourAt(t) };
-      const { hour, weekend } = tick;
-      // Arrivals in this second (Poisson), each at its own millisecond.
-      if (arriving) {
-        const rate = (profile.size * MODEL.perAgentPerMinute * agents.length * curve(hour) * (weekend ? 0.5 : 1)) / 60;
-        let count = 0;
-        for (let p = Math.exp(-rate), s = p, u = random(); u > s; count++) p *= rate / (count + 1), (s += p);
-        // In time order, after every earlier caller: the waiting list stays sorted.
-        const offsets = Array.from({ length: count }, () => random() * 1000).sort((a, b) => a - b);
-        for (const offset of offsets) {
-          const at = t + offset;
-          const task = { sid: sidOf(), at, channel: MODEL.channels[Math.floor(random() * MODEL.channels.length)], giveUp: at + (MODEL.patience.min + random() * MODEL.patience.spread) * 1000 };
-          waiting.push(task);
-          push(at, { type: 'step', task: task.sid, step: 'entered', channel: task.channel });
-        }
+    for (const agent of agents) setActivity(agent, duty(agent, from), from);
+    let arrival = nextArrival(from);
+    let shift = from + shiftStep;
+    // Event by event: an arrival, a caller giving up, a call ending, a shift check.
+    for (;;) {
+      let t = Math.min(arrival, shift);
+      for (const w of waiting) t = Math.min(t, w.giveUp);
+      for (const a of agents) if (a.task) t = Math.min(t, a.freeAt);
+      if (t >= to && !waiting.length && agents.every((a) => !a.task)) break;
+      if (t === arrival) {
+        const task = { sid: sidOf(), at: t, channel: MODEL.channels[Math.floor(random() * MODEL.channels.length)], giveUp: t + (MODEL.patience.min + random() * MODEL.patience.spread) * 1000 };
+        waiting.push(task);
+        push(t, { type: 'step', task: task.sid, step: 'entered', channel: task.channel });
+        arrival = nextArrival(t);
       }
       // Callers who give up.
-      for (let i = waiting.length - 1; i >= 0 && waiting.length; i--) {
-        if (waiting[i].giveUp < t + 1000) {
+      for (let i = waiting.length - 1; i >= 0; i--) {
+        if (waiting[i].giveUp <= t) {
           push(waiting[i].giveUp, { type: 'step', task: waiting[i].sid, step: 'canceled' });
           waiting.splice(i, 1);
         }
       }
+      const checkShift = t === shift;
+      if (checkShift) shift += shiftStep;
       for (const agent of agents) {
-        // A finished call: wrap-up, then completed, then the agent is free.
-        if (agent.task && agent.freeAt < t + 1000) {
+        // A finished call: wrap-up, then completed; the agent is free.
+        if (agent.task && agent.freeAt <= t) {
           push(agent.task.wrapAt, { type: 'step', task: agent.task.sid, step: 'wrapup' });
           push(agent.freeAt, { type: 'step', task: agent.task.sid, step: 'completed' });
           agent.task = null;
-          if (busy) agent.activity = 'Busy';
-        }
-        // Shift changes and breaks take effect once the agent is free.
-        if (!agent.task) setActivity(agent, onDuty(agent, Math.max(t, agent.freeAt)), Math.max(t, agent.freeAt));
+          setActivity(agent, duty(agent, t), t);
+        } else if (!agent.task && checkShift) setActivity(agent, duty(agent, t), t); // shift changes, breaks: once free
       }
       // Free agents answer the longest-waiting callers.
       for (const agent of agents) {
         if (agent.task || agent.activity !== 'Available' || !waiting.length) continue;
         const task = waiting.shift();
-        const at = Math.max(task.at, agent.freeAt, t);
         const talk = (MODEL.talk.min + exp(MODEL.talk.mean)) * 1000;
         const wrap = (MODEL.wrap.min + random() * MODEL.wrap.spread) * 1000;
-        push(at, { type: 'step', task: task.sid, step: 'reserved' });
-        push(at + 1, { type: 'step', task: task.sid, step: 'accepted' });
-        if (busy) setActivity(agent, 'Busy', at + 2);
-        agent.task = { sid: task.sid, wrapAt: at + talk };
-        agent.freeAt = at + talk + wrap;
-        if (busy) agent.activity = 'Busy';
+        push(t, { type: 'step', task: task.sid, step: 'reserved' });
+        push(t + 1, { type: 'step', task: task.sid, step: 'accepted' });
+        if (busy) setActivity(agent, 'Busy', t + 2);
+        agent.task = { sid: task.sid, wrapAt: t + talk };
+        agent.freeAt = t + talk + wrap;
       }
     }
   }

@@ -37,15 +37,14 @@ function stepHistory(ctx, { days = 7, queues = ['Sales', 'Support', 'Billing'], 
   const end = Math.floor(now / HOUR) * HOUR;
   // From midnight (UTC) `days` days back, so "last 7 days" is covered from its first hour.
   const start = Math.floor((end - days * 24 * HOUR) / (24 * HOUR)) * 24 * HOUR;
-  const seeded = (ctx.state.taskqueues.historySeeded = ctx.state.taskqueues.historySeeded || new Map()); // queue SID -> seeded until
+  const seeded = (ctx.state.taskqueues.historySeeded = ctx.state.taskqueues.historySeeded || new Map()); // queue SID -> {from, to} seeded
   const existing = [...ctx.state.taskqueues.queues.values()];
   const made = queues.map((name) => existing.find((q) => q.friendlyName === name) || trs.createQueue(ctx, { friendlyName: name }));
   let tasks = 0;
-  made.forEach((q, i) => {
-    const from = Math.max(start, seeded.get(q.sid) || -Infinity);
-    if (from >= end) return;
+  /** Plays the model for queue `q` (the i-th) over [from, to). */
+  const play = (q, i, from, to) => {
     at(from);
-    const actions = plan({ queues: [{ name: q.friendlyName }], from, to: end, seed: (seed * 7919 + i * 104729 + Math.floor(from / HOUR)) >>> 0 });
+    const actions = plan({ queues: [{ name: q.friendlyName }], from, to, seed: (seed * 7919 + i * 104729 + Math.floor(from / HOUR)) >>> 0 });
     const agents = new Map();
     for (const a of actions) {
       // The last calls of the range finish after its end: never later than now.
@@ -58,7 +57,16 @@ function stepHistory(ctx, { days = 7, queues = ['Sales', 'Support', 'Billing'], 
         if (a.step === 'entered') tasks += 1;
       }
     }
-    seeded.set(q.sid, end);
+  };
+  made.forEach((q, i) => {
+    const done = seeded.get(q.sid);
+    // Only the hours not seeded yet: before and after what an earlier call seeded.
+    if (!done) play(q, i, start, end);
+    else {
+      if (start < done.from) play(q, i, start, done.from);
+      if (done.to < end) play(q, i, done.to, end);
+    }
+    seeded.set(q.sid, { from: Math.min(start, done ? done.from : start), to: Math.max(end, done ? done.to : end) });
   });
   at(now);
   return { queues: made.map((q) => ({ sid: q.sid, friendlyName: q.friendlyName })), tasks, from: new Date(start).toISOString(), to: new Date(end).toISOString() };

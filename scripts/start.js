@@ -43,7 +43,12 @@ async function main() {
       console.warn(`  Could not deploy this checkout to the emulator (${err.message}); /admin/* answer 409 until something is deployed.`);
     }
     // SEED_HISTORY=1: a week of synthetic traffic and its queue history (docs/queue-history.md).
-    if (process.env.SEED_HISTORY) await require('./seed-history').seedHistory(emulator, { env: fromFile, log: console.log });
+    // The queues of `npm run simulate` (one model), so a simulate afterwards finds them seeded and
+    // stored: it seeds and stores nothing twice, and no queue is missing from the stored hours.
+    if (process.env.SEED_HISTORY) {
+      const queues = Object.keys(require('../emulator/contact-center-model').MODEL.queues);
+      await require('./seed-history').seedHistory(emulator, { env: fromFile, queues, log: console.log });
+    }
   } else {
     console.log('Using the Twilio account in .env (ACCOUNT_SID/AUTH_TOKEN).');
   }

@@ -5,10 +5,16 @@ const assert = require('node:assert/strict');
 const { execFile } = require('child_process');
 const path = require('path');
 const { startStack } = require('./helpers/stack');
+const { seedHistory } = require('../scripts/seed-history');
+const { MODEL } = require('../emulator/contact-center-model');
 
 test('simulate: a simulated day meets its SLA in most hours and breaches at the peak; a short live day fills the queueStats map with four queues', async () => {
   const stack = await startStack();
   try {
+    // As `SEED_HISTORY=1 npm start` does (one day here): the model's queues seeded and stored first.
+    const queues = Object.keys(MODEL.queues);
+    const first = await seedHistory(stack.emu, { days: 1, queues });
+    assert.deepEqual(first.queues.map((q) => q.friendlyName), queues);
     const script = path.join(__dirname, '..', 'scripts', 'simulate.js');
     const output = await new Promise((resolve, reject) => {
       execFile(process.execPath, [script, '--minutes', '0.3', '--seed', '11', '--history-days', '1', '--emulator', stack.emu.origin, '--functions', stack.rt.base], { timeout: 240000 }, (err, stdout, stderr) =>
@@ -32,10 +38,14 @@ test('simulate: a simulated day meets its SLA in most hours and breaches at the 
     assert.deepEqual(failed, [], 'every event callback answered 200');
     assert.match(output, /\d+ events delivered, 0 failed/);
     // Nothing doubled: one queue per name, one worker per agent name.
-    const queues = [...stack.emu.ctx.state.taskqueues.queues.values()].map((q) => q.friendlyName).sort();
-    assert.deepEqual(queues, ['Billing', 'Sales', 'Spanish', 'Support']);
+    const names0 = [...stack.emu.ctx.state.taskqueues.queues.values()].map((q) => q.friendlyName).sort();
+    assert.deepEqual(names0, ['Billing', 'Sales', 'Spanish', 'Support']);
     const names = [...stack.emu.ctx.state.taskrouter.workspace.workers.values()].map((w) => w.friendlyName);
     assert.equal(new Set(names).size, names.length, `no duplicate agents: ${names.sort().join(' ')}`);
+    // The days seeded at start are not seeded again: TaskRouter's tasks of yesterday are the
+    // stored history's, not twice as many.
+    const y0 = Date.parse(`${new Date(Date.now() - 86400000).toISOString().slice(0, 10)}T00:00:00Z`);
+    const inTaskRouter = [...stack.emu.ctx.state.taskqueues.queues.values()].reduce((n, q) => n + q.log.filter((e) => e.step === 'entered' && e.at >= y0 && e.at < y0 + 86400000).length, 0);
 
     // The simulated day (yesterday, played on the emulator's clock by the same model), hour by
     // hour from the stored history: the service level is met in most hours and breached at the
@@ -45,6 +55,7 @@ test('simulate: a simulated day meets its SLA in most hours and breaches at the 
     const day = await res.json();
     assert.equal(res.status, 200, JSON.stringify(day));
     assert.deepEqual(day.missing, []);
+    assert.equal(day.totals.entered, inTaskRouter, 'yesterday seeded once');
     const levels = day.series.map((r) => r.serviceLevel['30']);
     const met = levels.filter((l) => l !== null && l >= 0.8).length;
     const peak = day.series.reduce((a, b) => (b.entered > a.entered ? b : a));

@@ -388,13 +388,14 @@ function createHistory({ h, client, workspaceSid, syncServiceSid, retry = (fn) =
    */
   async function series(params, { backfill: doBackfill = true, listQueues: withQueues = false } = {}) {
     const query = h.query(params, now());
-    // TaskRouter's queues now (one listing), so the view's queue list is complete before any
-    // hour of a queue is stored; without it the stored names alone are answered.
-    const known = withQueues ? await listQueues(session()).catch(() => null) : null;
+    // `backfill=false` (the view's first requests): the stored hours at once, the rest `pending`,
+    // with TaskRouter's queues now (one listing), so the view's queue list is complete before any
+    // hour of a queue is stored. Otherwise the stored names, and the queues a backfill lists.
+    let known = withQueues && !query.backfill ? await listQueues(session()).catch(() => null) : null;
     let answer = h.aggregate(query, JSON.stringify(await readRange(query.map, query.listFrom, query.listTo)), null, known || []);
-    // `backfill=false` (the view's first requests): the stored hours at once, the rest `pending`.
     const todo = doBackfill && query.backfill ? answer.missing.filter((m) => m.code === 'pending').map((m) => m.hour) : [];
     if (todo.length) {
+      if (withQueues) known = await listQueues(session()).catch(() => null);
       const notes = await backfill(todo, known);
       answer = h.aggregate(query, JSON.stringify(await readRange(query.map, query.listFrom, query.listTo)), notes, known || []);
     }
