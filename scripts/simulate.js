@@ -51,7 +51,8 @@ async function control(method, path, body) {
 /** Asks /queue-history for the seeded days until every hour is stored (each answer backfills a slice). */
 async function storeHistory(past, token) {
   const query = new URLSearchParams({ from: past.from, to: past.to, by: 'date' });
-  for (let attempt = 0; attempt < 60; attempt += 1) {
+  // Each request closes the newest missing hours its time budget allows (a few seconds' worth).
+  for (let attempt = 0; attempt < 200; attempt += 1) {
     const res = await fetch(`${FUNCTIONS}/queue-history?${query}`, { headers: { Authorization: `Bearer ${token}` } });
     const body = await res.json().catch(() => ({}));
     if (!res.ok) throw new Error(`GET /queue-history: HTTP ${res.status} ${JSON.stringify(body)}`);
@@ -61,7 +62,7 @@ async function storeHistory(past, token) {
     }
     console.log(`History: ${body.closedHours - body.missing.length} of ${body.closedHours} hours stored…`);
   }
-  throw new Error('GET /queue-history: history still incomplete after 60 requests');
+  throw new Error('GET /queue-history: history still incomplete after 200 requests');
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
