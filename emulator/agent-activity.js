@@ -318,7 +318,8 @@ module.exports = {
       },
       opts,
     );
-    router.post('/emulator/agents/:worker/activity', async (req) => ({ body: await setActivity(ctx, req.params.worker, String(req.body.activity || 'Available'), { friendlyName: req.body.friendlyName }) }), control);
+    // An agent's activity over HTTP is emulator/agent-floor.js's `POST /emulator/agents/{WK}/activity`
+    // (registered first); this model's own changes (setActivity) are made in-process and by playDays.
     router.post(
       '/emulator/agents/:worker/reservations/:reservation/:step',
       async (req) => {

@@ -13,6 +13,14 @@
 //          accepted, rejected, timeout, rescinded, wrapup, completed, canceled, moved, deleted
 //
 // Each answers `{..., delivery: {status, body}}` (the function's answer) once the callback returned.
+// With `async: true` in the body, the change is made at once and its event is queued instead: the
+// answer (`{..., queued: n}`) does not wait for the callback, so a simulation's clock never waits
+// on the functions. Queued events are delivered in order, at most `concurrency` at a time (default
+// 4; `POST /emulator/event-callback {url, concurrency}`), as a workspace's events reach a busy
+// callback; `GET /emulator/event-callback` says how many are queued, in flight and delivered.
+//
+// A queue or worker is one per friendly name (TaskRouter refuses duplicates): creating one with
+// the name of an existing one answers the existing one, announced again.
 const trs = require('./taskrouter-stats');
 
 const EVENT_OF_STEP = {
@@ -33,7 +41,7 @@ module.exports = {
   name: 'contactCenter',
   EVENT_OF_STEP,
 
-  init: () => ({ callbackUrl: null, events: 0 }),
+  init: () => ({ callbackUrl: null, events: 0, concurrency: 4, queue: [], inFlight: 0, delivered: 0, failed: 0 }),
 
   routes(router, ctx) {
     const { lib, clock } = ctx;
@@ -45,12 +53,29 @@ module.exports = {
       return q;
     };
 
-    async function deliver(eventType, fields) {
+    /** Sends queued events, at most `concurrency` at a time, in the order they happened. */
+    function pump() {
+      const a = area();
+      while (a.inFlight < a.concurrency && a.queue.length) {
+        const { url, params } = a.queue.shift();
+        a.inFlight += 1;
+        ctx
+          .deliver(url, params)
+          .then((r) => (r.status === 200 ? (a.delivered += 1) : (a.failed += 1)))
+          .catch(() => (a.failed += 1))
+          .finally(() => {
+            a.inFlight -= 1;
+            pump();
+          });
+      }
+    }
+
+    async function deliver(eventType, fields, later = false) {
       const url = area().callbackUrl;
       if (!url) return null;
       const now = clock.now();
       area().events += 1;
-      const record = await ctx.deliver(url, {
+      const params = {
         EventType: eventType,
         AccountSid: ctx.accountSid,
         WorkspaceSid: ctx.state.taskrouter.workspace.sid,
@@ -61,7 +86,13 @@ module.exports = {
         EventDateMs: String(now),
         EventDescription: eventType,
         ...fields,
-      });
+      };
+      if (later) {
+        area().queue.push({ url, params });
+        pump();
+        return { queued: area().queue.length + area().inFlight };
+      }
+      const record = await ctx.deliver(url, params);
       let body = record.body;
       try {
         body = JSON.parse(record.body);
@@ -72,13 +103,27 @@ module.exports = {
     }
     const queueFields = (q) => ({ TaskQueueSid: q.sid, TaskQueueName: q.friendlyName, TaskQueueTargetExpression: q.targetWorkers });
 
-    router.post('/emulator/event-callback', (req) => ((area().callbackUrl = req.body.url ? String(req.body.url) : null), { body: { url: area().callbackUrl } }), control);
+    router.post(
+      '/emulator/event-callback',
+      (req) => {
+        area().callbackUrl = req.body.url ? String(req.body.url) : null;
+        if (req.body.concurrency !== undefined) area().concurrency = Math.min(64, Math.max(1, Number(req.body.concurrency) || 1));
+        return { body: { url: area().callbackUrl, concurrency: area().concurrency } };
+      },
+      control,
+    );
+    router.get('/emulator/event-callback', () => {
+      const a = area();
+      return { body: { url: a.callbackUrl, concurrency: a.concurrency, queued: a.queue.length, inFlight: a.inFlight, delivered: a.delivered, failed: a.failed } };
+    }, control);
+    const later = (req) => req.body.async === true || req.body.async === 'true';
 
     router.post(
       '/emulator/taskqueues',
       async (req) => {
         // A `sid` of an existing queue (e.g. one with seeded history) keeps it and announces it again.
-        const known = req.body.sid && ctx.state.taskqueues.queues.get(req.body.sid);
+        const queues = ctx.state.taskqueues.queues;
+        const known = (req.body.sid && queues.get(req.body.sid)) || (req.body.friendlyName && [...queues.values()].find((x) => x.friendlyName === String(req.body.friendlyName)));
         const q = known || trs.createQueue(ctx, { friendlyName: req.body.friendlyName, sid: req.body.sid });
         const delivery = await deliver('task-queue.created', { ResourceType: 'TaskQueue', ResourceSid: q.sid, ...queueFields(q) });
         return { status: 201, body: { sid: q.sid, friendlyName: q.friendlyName, delivery } };
@@ -99,7 +144,8 @@ module.exports = {
       '/emulator/taskqueues/:queue/workers',
       async (req) => {
         const q = queueOf(req.params.queue);
-        const workerSid = req.body.workerSid || lib.newSid('WK');
+        const named = req.body.friendlyName && [...ctx.state.taskrouter.workspace.workers.values()].find((w) => w.friendlyName === String(req.body.friendlyName));
+        const workerSid = req.body.workerSid || (named && named.sid) || lib.newSid('WK');
         const w = trs.addWorker(ctx, q.sid, workerSid, { activity: req.body.activity || 'Available', friendlyName: req.body.friendlyName });
         const delivery = await deliver('worker.created', { ResourceType: 'Worker', ResourceSid: w.sid, WorkerSid: w.sid, WorkerName: w.friendlyName, WorkerActivityName: w.activityName });
         return { status: 201, body: { sid: w.sid, activity: w.activityName, delivery } };
@@ -111,7 +157,7 @@ module.exports = {
       async (req) => {
         const activity = String(req.body.activity || 'Available');
         trs.setActivity(ctx, req.params.worker, activity);
-        const delivery = await deliver('worker.activity.update', { ResourceType: 'Worker', ResourceSid: req.params.worker, WorkerSid: req.params.worker, WorkerActivityName: activity });
+        const delivery = await deliver('worker.activity.update', { ResourceType: 'Worker', ResourceSid: req.params.worker, WorkerSid: req.params.worker, WorkerActivityName: activity }, later(req));
         return { body: { sid: req.params.worker, activity, delivery } };
       },
       control,
@@ -144,7 +190,7 @@ module.exports = {
           TaskQueueEnteredDate: new Date(task.enteredAt).toISOString(),
           ...(reservation ? { ReservationSid: lib.fixedSid('WR', `${task.sid}`) } : {}),
           ...queueFields(q),
-        });
+        }, later(req));
         return { body: { task: task.sid, step, status: task.status, delivery } };
       },
       control,

@@ -1,89 +1,75 @@
-// Synthetic past traffic for queue history (a dev/test tool): days of task steps and agent shifts
-// stepped straight into the emulator's TaskRouter state on its clock, moved back and forth through
-// the days and restored, so a week takes seconds. No event callbacks are sent.
+// Synthetic past traffic for queue history (a dev/test tool): days of the simulated contact
+// center (emulator/contact-center-model.js: the same queues, agents, arrivals, handle times and
+// patience as the live `npm run simulate`) stepped straight into the emulator's TaskRouter state on
+// its clock, in time order, so a week takes seconds. No event callbacks are sent.
 //
 //   const { stepHistory } = require('./history-traffic');
 //   stepHistory(emu.ctx, { days: 7, queues: ['Sales', 'Support'], seed: 42 })   // -> {queues: [{sid, friendlyName}], tasks, from, to}
 //   POST /emulator/history/seed {days, queues}                                   // the same, for a running emulator
 //
-// Traffic: weekday peaks at 10–11 h and 14–15 h UTC, quieter nights and weekends; waits, abandons
-// (12 %) and handle times drawn from a fixed-seed PRNG; three agents per queue on a 08–20 h shift
-// with a break at noon. Queues named like existing ones are reused.
+// Traffic: the model's day (UTC hours): quiet nights with one agent on the line, a morning peak
+// at 10:30 and an afternoon one at 14:30 that the agents cannot keep up with (the queue builds,
+// the service level breaches, then recovers), a break at noon, half the team at weekends. Tasks
+// are answered when an agent is free (waits are queueing), callers abandon after 45–150 s.
+//
+// Seeding is idempotent per queue: queues named like existing ones are reused, their agents too
+// (`<queue>-<n>`, the names the live simulation uses), and hours already seeded for a queue are
+// not seeded again — `SEED_HISTORY=1 npm start` then `npm run simulate` never doubles a queue or
+// its traffic.
 const trs = require('./taskrouter-stats');
+const { plan } = require('./contact-center-model');
 
 const HOUR = 3600000;
 
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Mean tasks per hour at a UTC hour and weekday for a queue of relative `size`. */
-function arrivals(hour, weekday, size) {
-  const open = hour >= 8 && hour < 20;
-  const peak = hour === 10 || hour === 11 || hour === 14 || hour === 15;
-  const base = open ? (peak ? 14 : 8) : 1;
-  return base * size * (weekday === 0 || weekday === 6 ? 0.4 : 1);
+/** The model's agent `k` of a queue as a worker of the workspace (found by name, else created). */
+function agentOf(ctx, q, k) {
+  const name = `${q.friendlyName.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${k + 1}`;
+  const workers = ctx.state.taskrouter.workspace.workers;
+  const found = [...workers.values()].find((w) => w.friendlyName === name);
+  const sid = found ? found.sid : ctx.lib.newSid('WK');
+  if (!q.workerSids.has(sid)) trs.addWorker(ctx, q.sid, sid, { activity: found ? found.activityName : 'Offline', friendlyName: name });
+  return sid;
 }
 
 function stepHistory(ctx, { days = 7, queues = ['Sales', 'Support', 'Billing'], seed = 42, now = Date.now() } = {}) {
   const { clock } = ctx;
-  const random = rng(seed);
   const at = (ms) => clock.advance(ms - clock.now());
   const end = Math.floor(now / HOUR) * HOUR;
   // From midnight (UTC) `days` days back, so "last 7 days" is covered from its first hour.
   const start = Math.floor((end - days * 24 * HOUR) / (24 * HOUR)) * 24 * HOUR;
+  const seeded = (ctx.state.taskqueues.historySeeded = ctx.state.taskqueues.historySeeded || new Map()); // queue SID -> {from, to} seeded
   const existing = [...ctx.state.taskqueues.queues.values()];
-  const made = queues.map((name, i) => ({
-    q: existing.find((q) => q.friendlyName === name) || trs.createQueue(ctx, { friendlyName: name }),
-    size: 1 + (queues.length - i) / queues.length,
-  }));
+  const made = queues.map((name) => existing.find((q) => q.friendlyName === name) || trs.createQueue(ctx, { friendlyName: name }));
   let tasks = 0;
-  let n = 0;
-  for (let hour = start; hour < end; hour += HOUR) {
-    const d = new Date(hour);
-    for (const { q, size } of made) {
-      [0, 1, 2].forEach((k) => {
-        const worker = `WK${q.sid.slice(2, 10)}${'0'.repeat(23)}${k}`;
-        at(hour + k * 60000);
-        const h = d.getUTCHours();
-        const weekend = d.getUTCDay() % 6 === 0;
-        const activity = h >= 8 && h < 20 && !(weekend && k > 0) ? (h === 12 && k === 1 ? 'Break' : 'Available') : 'Offline';
-        if (!q.workerSids.has(worker)) trs.addWorker(ctx, q.sid, worker, { activity, friendlyName: `${q.friendlyName.toLowerCase()}-history-${k + 1}` });
-        else trs.setActivity(ctx, worker, activity);
-      });
-      const count = Math.round(arrivals(d.getUTCHours(), d.getUTCDay(), size) * (0.6 + 0.8 * random()));
-      for (let k = 0; k < count; k++) {
-        const task = `WT${(seed % 65536).toString(16).padStart(4, '0')}${(++n).toString(16).padStart(28, '0')}`;
-        const entered = hour + Math.floor(random() * HOUR);
-        const channel = random() < 0.7 ? 'voice' : 'chat';
-        const wait = Math.floor(random() * random() * 180000);
-        at(entered);
-        trs.taskStep(ctx, q.sid, task, 'entered', { channel });
-        if (random() < 0.12) {
-          at(entered + Math.min(wait, 90000));
-          trs.taskStep(ctx, q.sid, task, 'canceled');
-        } else {
-          at(entered + wait);
-          trs.taskStep(ctx, q.sid, task, 'reserved');
-          trs.taskStep(ctx, q.sid, task, 'accepted');
-          at(entered + wait + 60000 + Math.floor(random() * 480000));
-          trs.taskStep(ctx, q.sid, task, 'wrapup');
-          at(clock.now() + 30000);
-          trs.taskStep(ctx, q.sid, task, 'completed');
-        }
-        tasks += 1;
+  /** Plays the model for queue `q` (the i-th) over [from, to). */
+  const play = (q, i, from, to) => {
+    at(from);
+    const actions = plan({ queues: [{ name: q.friendlyName }], from, to, seed: (seed * 7919 + i * 104729 + Math.floor(from / HOUR)) >>> 0 });
+    const agents = new Map();
+    for (const a of actions) {
+      // The last calls of the range finish after its end: never later than now.
+      at(Math.min(a.at, now));
+      if (a.type === 'activity') {
+        if (!agents.has(a.agent)) agents.set(a.agent, agentOf(ctx, q, a.agent));
+        trs.setActivity(ctx, agents.get(a.agent), a.activity);
+      } else {
+        trs.taskStep(ctx, q.sid, a.task, a.step, { channel: a.channel });
+        if (a.step === 'entered') tasks += 1;
       }
     }
-  }
+  };
+  made.forEach((q, i) => {
+    const done = seeded.get(q.sid);
+    // Only the hours not seeded yet: before and after what an earlier call seeded.
+    if (!done) play(q, i, start, end);
+    else {
+      if (start < done.from) play(q, i, start, done.from);
+      if (done.to < end) play(q, i, done.to, end);
+    }
+    seeded.set(q.sid, { from: Math.min(start, done ? done.from : start), to: Math.max(end, done ? done.to : end) });
+  });
   at(now);
-  return { queues: made.map(({ q }) => ({ sid: q.sid, friendlyName: q.friendlyName })), tasks, from: new Date(start).toISOString(), to: new Date(end).toISOString() };
+  return { queues: made.map((q) => ({ sid: q.sid, friendlyName: q.friendlyName })), tasks, from: new Date(start).toISOString(), to: new Date(end).toISOString() };
 }
 
-module.exports = { stepHistory };
+module.exports = { stepHistory, agentOf };

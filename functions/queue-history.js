@@ -2,7 +2,8 @@
 // Supervisors and admins (Flex token) or the wallboard (`Authorization: Wallboard <key>`).
 // Parameters: queue (a TaskQueue SID, several separated by commas, or all), channel (all or a
 // channel of QUEUE_STATS_CHANNELS), range (today, yesterday, last7, last30) or from/to (date,
-// wall time down to the hour, or instant), by (hour, hourOfDay, dayOfWeek, date, queue).
+// wall time down to the hour, or instant), by (hour, hourOfDay, dayOfWeek, date, queue), backfill
+// (true, default; false: only the stored hours, at once, the others `pending`).
 // The history module validates (400 naming the parameter) and aggregates; common/history reads
 // Sync and backfills missing hours from TaskRouter. See docs/queue-history.md.
 const auth = require(Runtime.getFunctions()['common/auth'].path);
@@ -14,6 +15,6 @@ exports.handler = handle(async (context, event) => {
   await auth.authorize(context, event, { kind: 'supervise', wallboardKey: true });
   tw.requireEnv(context, 'TWILIO_FLEX_WORKSPACE_SID');
   tw.requireEnv(context, 'TWILIO_FLEX_SYNC_SID');
-  const params = formFields(event, ['queue', 'channel', 'from', 'to', 'range', 'by']);
-  return { status: 200, body: await historyFor(context).series(params) };
+  const params = formFields(event, ['queue', 'channel', 'from', 'to', 'range', 'by', 'backfill']);
+  return { status: 200, body: await historyFor(context).series(params, { listQueues: true }) };
 });

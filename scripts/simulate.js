@@ -4,15 +4,26 @@
 // breach at the peaks and recover after. Every change goes through the emulator's TaskRouter state
 // and is delivered to the real queue-stats function as TaskRouter's event callback.
 //
-//   npm run simulate -- [--minutes 10] [--emulator http://127.0.0.1:3001] [--functions http://localhost:3000] [--seed 7] [--history-days 7]
+//   npm run simulate -- [--minutes 10] [--emulator http://127.0.0.1:3001] [--functions http://localhost:3000] [--seed 7] [--history-days 7] [--concurrency 4]
 //
-// First, `--history-days` (default 7, 0 to skip) of past traffic are stepped into the emulator on a
-// simulated clock (POST /emulator/history/seed) and stored as queue history by the real
-// /queue-history backfill, so the history view has a week of charts (docs/queue-history.md).
+// First, `--history-days` (default 7, 0 to skip) past days of the same contact center are played
+// on the emulator's clock (POST /emulator/history/seed: whole days in seconds, no callbacks) and
+// stored as queue history by the real /queue-history backfill, so the history view has a week of
+// charts (docs/queue-history.md). Days already seeded (SEED_HISTORY=1 npm start, an earlier run)
+// are not seeded again, and queues and agents are found by name: nothing is doubled.
 //
-// The day is compressed into `--minutes` of real time: four queues with a few agents each,
-// arrivals following a morning and an afternoon peak, handle times around 40 s, callers who give up
-// after 45–150 s of waiting, agents on a short break now and then.
+// Then the live day, compressed into `--minutes` of real time (07:00 to 21:00, the peaks given
+// more of it): four queues with their agents, arrivals with a morning and an afternoon peak,
+// callers who give up after 45–150 s of waiting, a lunch break. The contact center is one model
+// (emulator/contact-center-model.js) for the past days and the live one: the same handle times
+// (~70 s with wrap-up), patience and staffing, so the history's measured handle time is the live
+// day's and staffing asks for about the agents the queues have. A task is answered the moment an
+// agent of its queue is free: waits are queueing, on the simulation's clock, never the time the
+// event callbacks take. Each change is sent to the emulator, which makes it at once and queues
+// its event for the functions, delivered at most `--concurrency` at a time (a bounded load on the
+// local runtime, however slow it answers).
+const { plan, compressedDay, profileOf } = require('../emulator/contact-center-model');
+
 const args = process.argv.slice(2);
 const opt = (name, fallback) => {
   const i = args.indexOf(`--${name}`);
@@ -21,22 +32,14 @@ const opt = (name, fallback) => {
 const EMULATOR = opt('emulator', `http://127.0.0.1:${process.env.EMULATOR_PORT || 3001}`).replace(/\/+$/, '');
 const FUNCTIONS = opt('functions', `http://localhost:${process.env.PORT || 3000}`).replace(/\/+$/, '');
 const MINUTES = Number(opt('minutes', 10));
-const TICK_MS = 250;
 const HISTORY_DAYS = Number(opt('history-days', 7));
+const CONCURRENCY = Number(opt('concurrency', 4));
+const SEED = Number(opt('seed', Date.now() % 100000)) >>> 0;
+const TICK_MS = 100;
 
-// A small seeded generator, so a run can be repeated.
-let seed = Number(opt('seed', Date.now() % 100000)) >>> 0;
-const random = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
-const exponential = (mean) => -Math.log(1 - random()) * mean;
-
-const QUEUES = [
-  { name: 'Sales', agents: 4, perMinute: 4 },
-  { name: 'Support', agents: 5, perMinute: 6 },
-  { name: 'Billing', agents: 3, perMinute: 3 },
-  { name: 'Spanish', agents: 2, perMinute: 1.5 },
-];
-const HANDLE_MEAN_S = 40;
-const CHANNELS = ['voice', 'voice', 'voice', 'chat', 'video'];
+const QUEUES = ['Sales', 'Support', 'Billing', 'Spanish'].map((name) => ({ name, agents: profileOf(name).agents }));
+/** The model's agent names, as the seeded history names them (emulator/history-traffic.js). */
+const agentName = (queue, k) => `${queue.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${k + 1}`;
 
 async function control(method, path, body) {
   const res = await fetch(`${EMULATOR}${path}`, { method, headers: { 'Content-Type': 'application/json' }, body: body && JSON.stringify(body) });
@@ -45,13 +48,11 @@ async function control(method, path, body) {
   return answer;
 }
 
-/** Arrival-rate multiplier over the day (0..1 of the run): a morning and an afternoon peak. */
-const dayCurve = (x) => 0.5 + 1.0 * Math.exp(-(((x - 0.3) / 0.08) ** 2)) + 0.8 * Math.exp(-(((x - 0.7) / 0.1) ** 2));
-
 /** Asks /queue-history for the seeded days until every hour is stored (each answer backfills a slice). */
 async function storeHistory(past, token) {
   const query = new URLSearchParams({ from: past.from, to: past.to, by: 'date' });
-  for (let attempt = 0; attempt < 60; attempt += 1) {
+  // Each request closes the newest missing hours its time budget allows (a few seconds' worth).
+  for (let attempt = 0; attempt < 200; attempt += 1) {
     const res = await fetch(`${FUNCTIONS}/queue-history?${query}`, { headers: { Authorization: `Bearer ${token}` } });
     const body = await res.json().catch(() => ({}));
     if (!res.ok) throw new Error(`GET /queue-history: HTTP ${res.status} ${JSON.stringify(body)}`);
@@ -61,8 +62,10 @@ async function storeHistory(past, token) {
     }
     console.log(`History: ${body.closedHours - body.missing.length} of ${body.closedHours} hours stored…`);
   }
-  throw new Error('GET /queue-history: history still incomplete after 60 requests');
+  throw new Error('GET /queue-history: history still incomplete after 200 requests');
 }
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function main() {
   try {
@@ -72,20 +75,16 @@ async function main() {
   }
   // Past days first, before any event callback is registered: they are history, not live events.
   const past = HISTORY_DAYS > 0 ? await control('POST', '/emulator/history/seed', { days: HISTORY_DAYS, queues: QUEUES.map((q) => q.name) }) : { queues: [] };
-  await control('POST', '/emulator/event-callback', { url: `${FUNCTIONS}/realtimestats-updateQueueStatistics` });
+  await control('POST', '/emulator/event-callback', { url: `${FUNCTIONS}/realtimestats-updateQueueStatistics`, concurrency: CONCURRENCY });
   // The same days of agents (shifts, calls, wrap-up dispositions, breaks) through the real event callback: agent history.
   if (HISTORY_DAYS > 0) console.log(`Agent history: ${(await control('POST', '/emulator/agents/days', { days: HISTORY_DAYS, agents: 6 })).delivered} past agent events recorded.`);
-  const sim = [];
+  const sim = new Map();
   for (const q of QUEUES) {
-    // A queue with seeded history is kept (its SID given) and announced like a new one.
-    const seeded = past.queues.find((p) => p.friendlyName === q.name);
-    const { sid } = await control('POST', '/emulator/taskqueues', { friendlyName: q.name, ...(seeded ? { sid: seeded.sid } : {}) });
+    // A queue (and an agent) of the same name is reused by the emulator and announced again.
+    const { sid } = await control('POST', '/emulator/taskqueues', { friendlyName: q.name });
     const agents = [];
-    for (let i = 0; i < q.agents; i += 1) {
-      const w = await control('POST', `/emulator/taskqueues/${sid}/workers`, { friendlyName: `${q.name.toLowerCase()}-${i + 1}`, activity: 'Available' });
-      agents.push({ sid: w.sid, freeAt: 0, onBreakUntil: 0 });
-    }
-    sim.push({ ...q, sid, agents, waiting: [], answered: 0, abandoned: 0 });
+    for (let k = 0; k < q.agents; k += 1) agents.push((await control('POST', `/emulator/taskqueues/${sid}/workers`, { friendlyName: agentName(q.name, k), activity: 'Offline' })).sid);
+    sim.set(q.name, { ...q, sid, agents, waiting: 0, answered: 0, abandoned: 0, inSla: 0 });
   }
   const token = await control('POST', '/emulator/tokens', { identity: 'simulated-supervisor', roles: 'supervisor', ttl: 24 * 3600 });
   if (HISTORY_DAYS > 0) await storeHistory(past, token.token);
@@ -97,66 +96,54 @@ async function main() {
 
   const started = Date.now();
   const end = started + MINUTES * 60000;
-  const chains = new Map(); // task -> promise: one task's steps are sent in order
-  const send = (q, task, step, body) => {
-    const next = (chains.get(task) || Promise.resolve()).then(() => control('POST', `/emulator/taskqueues/${q.sid}/tasks/${task}/${step}`, body)).catch((err) => console.error(`simulate: ${err.message}`));
-    chains.set(task, next);
-    return next;
-  };
-  const activity = (agent, name) => control('POST', `/emulator/workers/${agent.sid}/activity`, { activity: name }).catch((err) => console.error(`simulate: ${err.message}`));
-  let lastReport = started;
-
-  while (Date.now() < end) {
-    const now = Date.now();
-    const x = (now - started) / (end - started);
-    for (const q of sim) {
-      // Arrivals (Poisson per tick).
-      if (random() < (q.perMinute * dayCurve(x) * TICK_MS) / 60000) {
-        const task = `WT${[...Array(32)].map(() => Math.floor(random() * 16).toString(16)).join('')}`;
-        const channel = CHANNELS[Math.floor(random() * CHANNELS.length)];
-        q.waiting.push({ task, channel, since: now, patience: 45000 + random() * 105000 });
-        send(q, task, 'entered', { channel });
-      }
-      // Callers who give up.
-      for (const t of q.waiting.filter((t) => now - t.since > t.patience)) {
-        q.waiting.splice(q.waiting.indexOf(t), 1);
-        q.abandoned += 1;
-        send(q, t.task, 'canceled');
-      }
-      // Agents: breaks, wrap-up done, next caller.
-      for (const agent of q.agents) {
-        if (agent.busyWith && now >= agent.freeAt) {
-          const { task } = agent.busyWith;
-          agent.busyWith = null;
-          send(q, task, 'wrapup').then(() => send(q, task, 'completed'));
-          activity(agent, 'Available');
-        }
-        if (!agent.busyWith && agent.onBreakUntil === 0 && random() < TICK_MS / 240000) {
-          agent.onBreakUntil = now + 20000 + random() * 40000;
-          activity(agent, 'Break');
-        } else if (agent.onBreakUntil && now >= agent.onBreakUntil) {
-          agent.onBreakUntil = 0;
-          activity(agent, 'Available');
-        }
-        if (!agent.busyWith && !agent.onBreakUntil && q.waiting.length) {
-          const t = q.waiting.shift();
-          agent.busyWith = t;
-          agent.freeAt = now + exponential(HANDLE_MEAN_S * 1000);
-          q.answered += 1;
-          send(q, t.task, 'reserved').then(() => send(q, t.task, 'accepted'));
-          activity(agent, 'Busy');
-        }
-      }
+  // The whole day is planned at once (it needs nothing from the functions); calls still going on
+  // at the end are finished at once (below).
+  const actions = plan({ queues: QUEUES, from: started, to: end, hourAt: compressedDay(started, end - started), seed: SEED, busy: true }).filter((a) => a.at < end);
+  const open = new Map(); // task -> {queue, step, entered}
+  const send = async (a) => {
+    const q = sim.get(a.queue);
+    try {
+      if (a.type === 'activity') return await control('POST', `/emulator/workers/${q.agents[a.agent]}/activity`, { activity: a.activity, async: true });
+      await control('POST', `/emulator/taskqueues/${q.sid}/tasks/${a.task}/${a.step}`, { channel: a.channel, async: true });
+    } catch (err) {
+      console.error(`simulate: ${err.message}`);
+      return null;
     }
+    const t = open.get(a.task) || { queue: a.queue };
+    if (a.step === 'entered') Object.assign(t, { entered: a.at }), (q.waiting += 1);
+    if (a.step === 'accepted') (q.waiting -= 1), (q.answered += 1), (q.inSla += a.at - t.entered <= 30000 ? 1 : 0);
+    if (a.step === 'canceled') (q.waiting -= 1), (q.abandoned += 1);
+    t.step = a.step;
+    if (a.step === 'completed' || a.step === 'canceled') open.delete(a.task);
+    else open.set(a.task, t);
+    return null;
+  };
+  const report = (label) =>
+    console.log(`[${label}] ` + [...sim.values()].map((q) => `${q.name}: ${q.waiting} waiting, ${q.answered} answered (${q.answered ? Math.round((100 * q.inSla) / q.answered) : '–'} % within 30 s), ${q.abandoned} abandoned`).join(' | '));
+  let next = 0;
+  let lastReport = started;
+  while (next < actions.length) {
+    const now = Date.now();
+    // Changes are made when they happen on the simulation's clock, one after the other; the
+    // emulator answers at once (the event callbacks are its business).
+    while (next < actions.length && actions[next].at <= now) await send(actions[next++]);
     if (now - lastReport >= 30000) {
       lastReport = now;
-      const minute = Math.round((now - started) / 60000 * 10) / 10;
-      console.log(`[${minute} min] ` + sim.map((q) => `${q.name}: ${q.waiting.length} waiting, ${q.answered} answered, ${q.abandoned} abandoned`).join(' | '));
+      const cb = await control('GET', '/emulator/event-callback').catch(() => ({}));
+      report(`${((now - started) / 60000).toFixed(1)} min, ${cb.queued + cb.inFlight} events queued`);
     }
-    await new Promise((r) => setTimeout(r, TICK_MS));
+    await sleep(Math.max(0, Math.min(TICK_MS, (actions[next] ? actions[next].at : end) - Date.now())));
   }
-  await Promise.all(chains.values());
-  console.log('The simulated day is over: ' + sim.map((q) => `${q.name} ${q.answered} answered / ${q.abandoned} abandoned`).join(', '));
+  // The day is over: callers still waiting hang up, calls in progress end.
+  for (const [task, t] of open) {
+    const tail = t.step === 'entered' ? ['canceled'] : t.step === 'wrapup' ? ['completed'] : t.step === 'reserved' ? ['canceled'] : ['wrapup', 'completed'];
+    for (const step of tail) await send({ queue: t.queue, type: 'step', task, step, at: Date.now() });
+  }
+  // Every event delivered before the run ends.
+  for (let cb = await control('GET', '/emulator/event-callback'); cb.queued + cb.inFlight > 0; cb = await control('GET', '/emulator/event-callback')) await sleep(200);
+  const cb = await control('GET', '/emulator/event-callback');
+  report('end');
+  console.log(`The simulated day is over: ${[...sim.values()].map((q) => `${q.name} ${q.answered} answered / ${q.abandoned} abandoned`).join(', ')}; ${cb.delivered} events delivered, ${cb.failed} failed.`);
 }
 
 main().catch((err) => {

@@ -44,8 +44,13 @@ async function main() {
       console.warn(`  Could not deploy this checkout to the emulator (${err.message}); /admin/* answer 409 until something is deployed.`);
     }
     // SEED_HISTORY=1: a week of synthetic traffic and its queue history (docs/queue-history.md).
-    if (process.env.SEED_HISTORY) await require('./seed-history').seedHistory(emulator, { env: fromFile, log: console.log });
-    if (process.env.SEED_HISTORY) await require('./seed-agent-history').seedAgentHistory(emulator, { env: fromFile, log: console.log });
+    // The queues of `npm run simulate` (one model), so a simulate afterwards finds them seeded and
+    // stored: it seeds and stores nothing twice, and no queue is missing from the stored hours.
+    if (process.env.SEED_HISTORY) {
+      const queues = Object.keys(require('../emulator/contact-center-model').MODEL.queues);
+      await require('./seed-history').seedHistory(emulator, { env: fromFile, queues, log: console.log });
+      await require('./seed-agent-history').seedAgentHistory(emulator, { env: fromFile, log: console.log });
+    }
   } else {
     console.log('Using the Twilio account in .env (ACCOUNT_SID/AUTH_TOKEN).');
   }
@@ -62,7 +67,13 @@ async function main() {
   const envFile = path.join(root, 'target', 'start.env');
   fs.mkdirSync(path.dirname(envFile), { recursive: true });
   fs.writeFileSync(envFile, Object.entries(functionEnv).map(([k, v]) => `${k}=${JSON.stringify(String(v))}`).join('\n'));
-  const args = ['start', '--port', port, '--env', path.relative(root, envFile)];
+  // One process, modules kept warm between requests, as a deployed container runs them. twilio-run's
+  // default forks a process per request and reloads every module (each wasm module compiled again)
+  // on each: under `npm run simulate` that grew to 52–68 processes and 1.4 GB on a 2-core machine,
+  // and a static file took 65–140 s. LIVE_RELOAD=1 restores the default (edits to functions/ apply
+  // without a restart).
+  const live = ['1', 'true'].includes(String(process.env.LIVE_RELOAD || '').toLowerCase());
+  const args = ['start', '--port', port, '--env', path.relative(root, envFile), ...(live ? [] : ['--no-fork-process', '--no-live'])];
   // twilio-run lists every file under functions/ as a function, private helpers included, and
   // private assets as URLs (neither has one): its listing is passed on without them.
   const hidden = new Set([...privateFunctionPaths(), ...privateFunctionPaths(path.join(root, 'assets'), '', /\.private(\.[^.]+)$/)]);

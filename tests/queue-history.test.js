@@ -16,6 +16,10 @@ const KEY = 'wallboard-key-for-history-tests-0123456789';
 // The start of the hour three hours ago: closed, and New York's hours start on UTC hours.
 const H = Math.floor(Date.now() / HOUR) * HOUR - 3 * HOUR;
 const iso = (ms) => new Date(ms).toISOString().replace('.000Z', 'Z');
+// The answer rounds once, after the division (crates/history): seconds to 0.1, shares to 0.0001, agents to 0.01.
+const sec = (v) => Math.round(v * 10) / 10;
+const share = (v) => Math.round(v * 10000) / 10000;
+const agents = (v) => Math.round(v * 100) / 100;
 
 let emu;
 let rt;
@@ -113,25 +117,25 @@ test('a missed hour is backfilled and equals TaskRouter cumulative statistics fo
   assert.equal(first.entered, truth.tasksEntered);
   assert.equal(first.accepted, truth.reservationsAccepted);
   assert.equal(first.abandoned, truth.tasksCanceled);
-  assert.equal(first.avgWait, truth.waitDurationUntilAccepted.total / truth.reservationsAccepted);
+  assert.equal(first.avgWait, sec(truth.waitDurationUntilAccepted.total / truth.reservationsAccepted));
   assert.equal(first.maxWait, truth.waitDurationUntilAccepted.max);
-  assert.equal(first.avgAbandon, truth.waitDurationUntilCanceled.total / truth.tasksCanceled);
+  assert.equal(first.avgAbandon, sec(truth.waitDurationUntilCanceled.total / truth.tasksCanceled));
   assert.equal(first.shortAbandoned, truth.splitByWaitTime['5'].below.tasks_canceled);
   for (const t of ['30', '60', '120']) {
     const s = truth.splitByWaitTime[t];
     const level = s.below.reservations_accepted / (s.below.reservations_accepted + s.above.reservations_accepted + s.above.tasks_canceled);
-    assert.equal(first.serviceLevel[t], level, `SLA ${t}`);
+    assert.equal(first.serviceLevel[t], share(level), `SLA ${t}`);
   }
   // The same by hand: 5 entered, 3 accepted (20 s, 65 s, 10 s), 2 abandoned (3 s short, 45 s).
-  assert.deepEqual([first.entered, first.accepted, first.abandoned, first.shortAbandoned, first.avgWait, first.maxWait, first.avgAbandon], [5, 3, 2, 1, 95 / 3, 65, 24]);
+  assert.deepEqual([first.entered, first.accepted, first.abandoned, first.shortAbandoned, first.avgWait, first.maxWait, first.avgAbandon], [5, 3, 2, 1, sec(95 / 3), 65, 24]);
   // SLA 30 s: 2 below / (2 below + 1 above + 1 abandoned above); the 3 s short abandon counts neither way.
-  assert.deepEqual(first.serviceLevel, { 30: 2 / 4, 60: 2 / 3, 120: 1 });
+  assert.deepEqual(first.serviceLevel, { 30: 2 / 4, 60: share(2 / 3), 120: 1 });
   // Handle time from TaskRouter's events: T1 600 s and T2 240 s; T5 (1790 s) counts in the next hour.
   assert.deepEqual([first.handled, first.avgHandle], [2, 420]);
   assert.deepEqual([second.handled, second.avgHandle, second.accepted, second.serviceLevel['30']], [1, 1790, 1, 1]);
   // Agents from TaskRouter's worker statistics: 85 available and 95 logged-in minutes in the hour.
-  assert.equal(first.avgAvailable, 85 / 60);
-  assert.equal(first.avgLoggedIn, 95 / 60);
+  assert.equal(first.avgAvailable, agents(85 / 60));
+  assert.equal(first.avgLoggedIn, agents(95 / 60));
   // Stored: one item per channel (a map each: queueHistory.all, .voice, .chat, .video) for each hour.
   assert.equal(historyItems().length, 2 * 4);
 });
@@ -176,8 +180,8 @@ test('several queues aggregate from counts, per queue and in total; channels are
   const { body } = await history({ queue: `${q1.sid},${q2.sid}`, from: iso(H), to: iso(H + HOUR), by: 'queue' });
   assert.deepEqual(body.series.map((r) => r.label), ['Sales', 'Support']);
   assert.equal(body.totals.accepted, 4);
-  assert.equal(body.totals.avgWait, (20 + 65 + 10 + 5) / 4);
-  assert.equal(body.totals.avgHandle, (600 + 240 + 100) / 3);
+  assert.equal(body.totals.avgWait, sec((20 + 65 + 10 + 5) / 4));
+  assert.equal(body.totals.avgHandle, sec((600 + 240 + 100) / 3));
   const chat = await history({ queue: q1.sid, channel: 'chat', from: iso(H), to: iso(H + HOUR) });
   assert.deepEqual([chat.body.totals.entered, chat.body.totals.abandoned, chat.body.totals.avgAbandon], [1, 1, 45]);
   const byDay = await history({ range: 'last7', by: 'dayOfWeek' });
@@ -280,7 +284,7 @@ test('hours past retention are deleted as new hours are written; staffing reads 
   assert.ok(historyItems().some((i) => i.key.startsWith(`all.${stamp(old + 24 * HOUR)}`)));
   const handle = await history.handleTimes([q1.sid, q2.sid]);
   assert.equal(handle[q1.sid].handled, 3); // T1, T2 and T5 (T5 completed in H+1)
-  assert.equal(handle[q1.sid].avgHandle, (600 + 240 + 1790) / 3);
+  assert.equal(handle[q1.sid].avgHandle, sec((600 + 240 + 1790) / 3));
   assert.deepEqual([handle[q2.sid].handled, handle[q2.sid].avgHandle], [2, (100 + 600) / 2]); // T6 and T9
 });
 
@@ -320,7 +324,7 @@ test('staffing uses the measured handle time of a queue before any default', asy
   let r = await staffing({ queueSid: q1.sid, fallbackAhtSeconds: '300' });
   assert.equal(r.status, 200, JSON.stringify(r.body));
   assert.equal(r.body.sources.handleTime, 'measured');
-  assert.equal(r.body.ahtSeconds, (600 + 240 + 1790) / 3);
+  assert.equal(r.body.ahtSeconds, sec((600 + 240 + 1790) / 3)); // the history's average, to 0.1 s
   r = await staffing({ queueSid: q1.sid, ahtSeconds: '120' });
   assert.deepEqual([r.body.sources.handleTime, r.body.ahtSeconds], ['request', 120]);
   // A queue with nothing measured falls back.

@@ -5,17 +5,24 @@ const assert = require('node:assert/strict');
 const { execFile } = require('child_process');
 const path = require('path');
 const { startStack } = require('./helpers/stack');
+const { seedHistory } = require('../scripts/seed-history');
+const { MODEL } = require('../emulator/contact-center-model');
 
-test('a short simulated day fills the queueStats map with four queues that saw traffic', async () => {
+test('simulate: a simulated day meets its SLA in most hours and breaches at the peak; a short live day fills the queueStats map with four queues', async () => {
   const stack = await startStack();
   try {
+    // As `SEED_HISTORY=1 npm start` does (one day here): the model's queues seeded and stored first.
+    const queues = Object.keys(MODEL.queues);
+    const first = await seedHistory(stack.emu, { days: 1, queues });
+    assert.deepEqual(first.queues.map((q) => q.friendlyName), queues);
     const script = path.join(__dirname, '..', 'scripts', 'simulate.js');
     const output = await new Promise((resolve, reject) => {
-      execFile(process.execPath, [script, '--minutes', '0.3', '--seed', '11', '--history-days', '1', '--emulator', stack.emu.origin, '--functions', stack.rt.base], { timeout: 90000 }, (err, stdout, stderr) =>
+      execFile(process.execPath, [script, '--minutes', '0.3', '--seed', '11', '--history-days', '1', '--emulator', stack.emu.origin, '--functions', stack.rt.base], { timeout: 240000 }, (err, stdout, stderr) =>
         err ? reject(new Error(`${err.message}\n${stdout}\n${stderr}`)) : resolve(stdout),
       );
     });
     assert.match(output, /wallboard\/index\.html#token=/, 'prints the wallboard URL');
+    const token = decodeURIComponent(output.match(/index\.html#token=([^\s]+)/)[1]);
     assert.match(output, /The simulated day is over/);
     const sync = stack.emu.snapshot().sync.services[stack.emu.functionEnv().SYNC_SERVICE_SID];
     const records = Object.values(sync.maps.queueStats.items).map((i) => i.data);
@@ -29,6 +36,36 @@ test('a short simulated day fills the queueStats map with four queues that saw t
     assert.ok(hours.length >= 24, `${hours.length} hours stored`);
     const failed = stack.emu.snapshot().webhooks.filter((w) => w.status !== 200);
     assert.deepEqual(failed, [], 'every event callback answered 200');
+    assert.match(output, /\d+ events delivered, 0 failed/);
+    // Nothing doubled: one queue per name, one worker per agent name.
+    const names0 = [...stack.emu.ctx.state.taskqueues.queues.values()].map((q) => q.friendlyName).sort();
+    assert.deepEqual(names0, ['Billing', 'Sales', 'Spanish', 'Support']);
+    const names = [...stack.emu.ctx.state.taskrouter.workspace.workers.values()].map((w) => w.friendlyName);
+    assert.equal(new Set(names).size, names.length, `no duplicate agents: ${names.sort().join(' ')}`);
+    // The days seeded at start are not seeded again: TaskRouter's tasks of yesterday are the
+    // stored history's, not twice as many.
+    const y0 = Date.parse(`${new Date(Date.now() - 86400000).toISOString().slice(0, 10)}T00:00:00Z`);
+    const inTaskRouter = [...stack.emu.ctx.state.taskqueues.queues.values()].reduce((n, q) => n + q.log.filter((e) => e.step === 'entered' && e.at >= y0 && e.at < y0 + 86400000).length, 0);
+
+    // The simulated day (yesterday, played on the emulator's clock by the same model), hour by
+    // hour from the stored history: the service level is met in most hours and breached at the
+    // peak, then recovers.
+    const y = new Date(Date.now() - 86400000).toISOString().slice(0, 10);
+    const res = await fetch(`${stack.rt.base}/queue-history?from=${y}&to=${y}&by=hour&backfill=false`, { headers: { Authorization: `Bearer ${token}` } });
+    const day = await res.json();
+    assert.equal(res.status, 200, JSON.stringify(day));
+    assert.deepEqual(day.missing, []);
+    assert.equal(day.totals.entered, inTaskRouter, 'yesterday seeded once');
+    const levels = day.series.map((r) => r.serviceLevel['30']);
+    const met = levels.filter((l) => l !== null && l >= 0.8).length;
+    const peak = day.series.reduce((a, b) => (b.entered > a.entered ? b : a));
+    const after = day.series.filter((r) => r.start > peak.start && r.serviceLevel['30'] >= 0.8);
+    console.log(`simulated day ${y}: SLA 30 s met in ${met} of ${levels.length} hours; peak ${peak.label} ${peak.entered} tasks at ${peak.serviceLevel['30']}; average handle time ${day.totals.avgHandle} s; hourly levels ${levels.join(' ')}`);
+    assert.ok(met >= 14, `met in most hours: ${met} of 24 (${levels.join(' ')})`);
+    assert.ok(peak.serviceLevel['30'] < 0.8, `breached at the peak ${peak.label}: ${peak.serviceLevel['30']}`);
+    assert.ok(after.length >= 3, 'and recovers after the peak');
+    // The live day and the history have the same handle times (one model): about 70 s.
+    assert.ok(day.totals.avgHandle > 55 && day.totals.avgHandle < 85, `average handle time ${day.totals.avgHandle} s`);
   } finally {
     await stack.stop();
   }

@@ -46,39 +46,67 @@
     return p;
   }
 
-  async function fetchSeries(c, by) {
-    const res = await fetch(`/queue-history?${params(c, by)}`, { headers: { Authorization: state.credential } });
+  async function fetchSeries(c, by, backfill = true) {
+    const p = params(c, by);
+    if (!backfill) p.set('backfill', 'false');
+    const res = await fetch(`/queue-history?${p}`, { headers: { Authorization: state.credential } });
     const body = await res.json().catch(() => ({ error: `HTTP ${res.status}` }));
     if (!res.ok) throw Object.assign(new Error(body.error || `HTTP ${res.status}`), { status: res.status });
     return body;
   }
 
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const pendingOf = (a) => a.missing.filter((m) => m.code === 'pending').length;
+  let loads = 0; // a newer load (the form submitted again) ends an older one's backfill loop
+
+  /** Shows a set of answers: the queue list, the charts, the totals, the missing hours. */
+  function show(answers, c) {
+    GROUPINGS.forEach((by, i) => (state.answers[by] = answers[i]));
+    fillQueues(answers, c);
+    render();
+    showMissing(answers[0].missing);
+  }
 
   async function load() {
     const c = choices();
     showChoices(c);
-    status('loading…');
+    const mine = ++loads;
+    status('loading…', 'busy');
+    document.body.dataset.state = 'loading';
     try {
-      // Missing hours are backfilled by the server, a slice per request, each hour once however
-      // many requests ask: ask again while some are pending (failed and expired ones stay).
-      let answers;
-      for (let attempt = 0; attempt < 20; attempt++) {
-        answers = await Promise.all(GROUPINGS.map((by) => fetchSeries(c, by)));
-        const pending = Math.max(...answers.map((a) => a.missing.filter((m) => m.code === 'pending').length));
-        if (!pending || attempt === 19) break;
-        status(`backfilling ${pending} hours from TaskRouter…`);
-        await sleep(1000);
+      // First what is stored, at once (backfill=false: Sync only, no TaskRouter), with the queue
+      // list TaskRouter has now; the view is usable while missing hours are fetched.
+      let answers = await Promise.all(GROUPINGS.map((by) => fetchSeries(c, by, false)));
+      if (mine !== loads) return;
+      show(answers, c);
+      document.body.dataset.stored = String(Date.now());
+      // Then the missing hours, a slice per request (each hour is fetched once, however many
+      // views ask): one backfilling request at a time, and after each the stored answers again.
+      // A round that makes no progress (another request holds the hours) waits a second; after
+      // 20 such rounds the view stops asking (failed and expired hours stay listed).
+      let pending = pendingOf(answers[0]);
+      for (let idle = 0; pending && idle < 20 && mine === loads; ) {
+        status(`${answers[0].closedHours - answers[0].missing.length} of ${answers[0].closedHours} hours shown; fetching ${pending} from TaskRouter…`, 'busy');
+        const hourly = await fetchSeries(c, 'hour');
+        const rest = await Promise.all(GROUPINGS.slice(1).map((by) => fetchSeries(c, by, false)));
+        if (mine !== loads) return;
+        answers = [hourly, ...rest];
+        show(answers, c);
+        const left = pendingOf(hourly);
+        if (left >= pending) {
+          idle += 1;
+          await sleep(1000);
+        } else idle = 0;
+        pending = left;
       }
-      GROUPINGS.forEach((by, i) => (state.answers[by] = answers[i]));
-      fillQueues(answers[GROUPINGS.indexOf('queue')], c);
-      render();
       const a = answers[0];
-      showMissing(a.missing);
       const missing = a.missing.length ? `; ${a.missing.length} hours without figures` : '';
       status(`${a.closedHours} closed hours, ${a.zone}, ${a.from} → ${a.to}${missing}`);
+      document.body.dataset.state = 'loaded';
       document.body.dataset.loaded = String(Date.now());
     } catch (err) {
+      if (mine !== loads) return;
+      document.body.dataset.state = 'error';
       if (err.status === 403 || err.status === 401) return signIn(err.message);
       status(`Could not load the history: ${err.message}`, 'error');
     }
@@ -97,19 +125,23 @@
     box.querySelector('ul').replaceChildren(...missing.map((m) => Object.assign(document.createElement('li'), { textContent: `${m.hour}: ${m.reason}` })));
   }
 
-  function fillQueues(byQueue, c) {
+  /** Every queue any answer names (TaskRouter's list now, and the stored names), by name. */
+  function fillQueues(answers, c) {
     const select = $('queues');
     const known = new Map([...select.options].map((o) => [o.value, o.textContent]));
-    for (const q of byQueue.queues) known.set(q.sid, q.friendlyName);
+    for (const a of answers) for (const q of a.queues) known.set(q.sid, q.friendlyName);
     const wanted = c.queue ? c.queue.split(',') : [];
-    select.replaceChildren(
-      ...[...known.entries()]
-        .sort((a, b) => a[1].localeCompare(b[1]))
-        .map(([sid, name]) => Object.assign(document.createElement('option'), { value: sid, textContent: name, selected: wanted.includes(sid) })),
-    );
+    const options = [...known.entries()].sort((a, b) => a[1].localeCompare(b[1]));
+    // Rebuilt only when the list changed, so a selection being made is not reset.
+    if (options.map(([sid, name]) => `${sid}=${name}`).join('|') === [...select.options].map((o) => `${o.value}=${o.textContent}`).join('|')) return;
+    select.replaceChildren(...options.map(([sid, name]) => Object.assign(document.createElement('option'), { value: sid, textContent: name, selected: wanted.includes(sid) })));
   }
 
-  const seconds = (v) => (v === null || v === undefined ? '–' : v >= 60 ? `${Math.floor(v / 60)}:${String(Math.round(v % 60)).padStart(2, '0')}` : `${Math.round(v)} s`);
+  const seconds = (v) => {
+    if (v === null || v === undefined) return '–';
+    const s = Math.round(v); // 119.6 s is 2:00, never 1:60
+    return s >= 60 ? `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}` : `${s} s`;
+  };
   const percent = (v) => (v === null || v === undefined ? '–' : `${Math.round(v * 100)} %`);
   const round = (v, d = 1) => (v === null || v === undefined ? null : Number(v.toFixed(d)));
 
@@ -172,25 +204,49 @@
     chart('chart-sla', rows('date').map((r) => r.label), a.date.thresholds.map((t, i) => line(`${t} s`, rows('date').map((r) => (r.serviceLevel[t] === null ? null : round(r.serviceLevel[t] * 100))), colors[i % colors.length], 'y')));
   }
 
-  /** Every series on screen, one row per group, with the grouping in the first column. */
+  const CSV_FIELDS = ['entered', 'accepted', 'abandoned', 'shortAbandoned', 'abandonRate', 'avgWait', 'maxWait', 'avgAbandon', 'handled', 'avgHandle', 'avgAvailable', 'avgLoggedIn'];
+
+  /**
+   * Every series on screen, one row per group, with the grouping in the first column, then one
+   * `total` row: the range's totals as GET /queue-history answers them (crates/history: counts
+   * summed, averages weighted by their own counts, service level from the summed splits, agents
+   * over the hours). Figures come rounded from the answer (seconds 0.1, shares 0.0001, agents 0.01).
+   */
   function csv() {
     const thresholds = state.answers.hour.thresholds;
-    const fields = ['entered', 'accepted', 'abandoned', 'shortAbandoned', 'abandonRate', 'avgWait', 'maxWait', 'avgAbandon', 'handled', 'avgHandle', 'avgAvailable', 'avgLoggedIn'];
-    const header = ['by', 'key', 'label', 'start', 'end', ...fields, ...thresholds.map((t) => `serviceLevel${t}`)];
+    const header = ['by', 'key', 'label', 'start', 'end', ...CSV_FIELDS, ...thresholds.map((t) => `serviceLevel${t}`)];
     const cell = window.csvCell; // csv.js: quoting, and formulas neutralised
+    const row = (by, r) => [by, r.key, r.label, r.start, r.end, ...CSV_FIELDS.map((f) => r[f]), ...thresholds.map((t) => r.serviceLevel[t])].map(cell).join(',');
     const lines = [header.join(',')];
-    for (const by of GROUPINGS) {
-      for (const r of state.answers[by].series) {
-        lines.push([by, r.key, r.label, r.start, r.end, ...fields.map((f) => r[f]), ...thresholds.map((t) => r.serviceLevel[t])].map(cell).join(','));
-      }
-    }
+    for (const by of GROUPINGS) for (const r of state.answers[by].series) lines.push(row(by, r));
+    const a = state.answers.hour;
+    lines.push(row('total', { ...a.totals, key: 'total', label: 'Total', start: a.from, end: a.to }));
     return `${lines.join('\n')}\n`;
+  }
+
+  /** The queues on screen for a file name: their names, or `all-queues`. */
+  function queueNames() {
+    const c = choices();
+    if (!c.queue) return 'all queues';
+    const names = new Map(state.answers.queue.queues.map((q) => [q.sid, q.friendlyName]));
+    return c.queue.split(',').map((sid) => names.get(sid) || sid);
+  }
+
+  /** The file's name: its range (whole local days for a named range, else its hours), channel and queues. */
+  function fileName() {
+    const a = state.answers;
+    const days = a.date.series;
+    const hours = a.hour.series;
+    const span = choices().range !== 'custom' && days.length
+      ? { first: `${days[0].key} 00:00`, last: `${days[days.length - 1].key} 23:00` }
+      : { first: hours.length ? hours[0].label : a.hour.from, last: hours.length ? hours[hours.length - 1].label : a.hour.to };
+    return window.csvFileName({ ...span, channel: a.hour.channel, queues: queueNames() });
   }
 
   function download() {
     if (!state.answers.hour) return;
-    const a = state.answers.hour;
-    const link = Object.assign(document.createElement('a'), { href: URL.createObjectURL(new Blob([csv()], { type: 'text/csv' })), download: `queue-history_${a.from}_${a.to}_${a.channel}.csv`.replace(/:/g, '') });
+    const name = fileName();
+    const link = Object.assign(document.createElement('a'), { href: URL.createObjectURL(new Blob([csv()], { type: 'text/csv' })), download: name });
     document.body.append(link);
     link.click();
     link.remove();
@@ -198,7 +254,12 @@
 
   function signIn(message) {
     status(message || 'A wallboard key or a supervisor token is needed', 'error');
+    document.body.dataset.state = 'sign-in';
+    // Nothing to choose or chart without a credential: only the sign-in form is shown.
+    $('controls').hidden = true;
+    $('results').hidden = true;
     $('sign-in').hidden = false;
+    $('credential').focus();
   }
 
   $('sign-in').addEventListener('submit', (e) => {
@@ -216,7 +277,7 @@
     load();
   });
   $('csv').addEventListener('click', download);
-  window.queueHistoryView = { csv, answers: state.answers };
+  window.queueHistoryView = { csv, fileName, answers: state.answers };
 
   state.credential = window.wallboardCredential();
   if (!state.credential) signIn();

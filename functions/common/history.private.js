@@ -3,7 +3,7 @@
 //
 //   const { createHistory } = require(Runtime.getFunctions()['common/history'].path);
 //   const history = createHistory({ h, client, workspaceSid, syncServiceSid, retry, now, timeLeft });
-//   await history.series(params)     // GET /queue-history: stored hours, missing ones backfilled within the time left
+//   await history.series(params, {listQueues})  // GET /queue-history: stored hours, missing ones backfilled within the time left (params.backfill=false: stored only)
 //   await history.tick()             // the event callback's hook: closes the last hour, a few queues per call
 //   await history.handleTimes(sids)  // staffing: measured average handle time per queue over the last 7 days ([] = all)
 //   await history.closeHour(startIso, queues, history.session(fromIso))  // fetch and store one hour (no claim; scripts)
@@ -302,14 +302,14 @@ function createHistory({ h, client, workspaceSid, syncServiceSid, retry = (fn) =
    * Backfills `hours` once: newest first, each claimed first; hours held by another container or
    * not reached within the time budget stay pending. Returns the notes for `missing`.
    */
-  async function backfill(hours) {
+  async function backfill(hours, listed = null) {
     const notes = {};
     if (!hours.length) return notes;
     const sorted = hours.slice().sort();
     const s = session(sorted[0]);
     let queues;
     try {
-      queues = await listQueues(s);
+      queues = listed || (await listQueues(s));
     } catch (err) {
       for (const hour of hours) notes[hour] = noteOf(err);
       return notes;
@@ -386,13 +386,18 @@ function createHistory({ h, client, workspaceSid, syncServiceSid, retry = (fn) =
    * GET /queue-history: the series from what is stored, backfilling missing hours TaskRouter still
    * has while time is left; `missing` names every hour still without figures and why.
    */
-  async function series(params, { backfill: doBackfill = true } = {}) {
+  async function series(params, { backfill: doBackfill = true, listQueues: withQueues = false } = {}) {
     const query = h.query(params, now());
-    let answer = h.aggregate(query, JSON.stringify(await readRange(query.map, query.listFrom, query.listTo)));
-    const todo = doBackfill ? answer.missing.filter((m) => m.code === 'pending').map((m) => m.hour) : [];
+    // `backfill=false` (the view's first requests): the stored hours at once, the rest `pending`,
+    // with TaskRouter's queues now (one listing), so the view's queue list is complete before any
+    // hour of a queue is stored. Otherwise the stored names, and the queues a backfill lists.
+    let known = withQueues && !query.backfill ? await listQueues(session()).catch(() => null) : null;
+    let answer = h.aggregate(query, JSON.stringify(await readRange(query.map, query.listFrom, query.listTo)), null, known || []);
+    const todo = doBackfill && query.backfill ? answer.missing.filter((m) => m.code === 'pending').map((m) => m.hour) : [];
     if (todo.length) {
-      const notes = await backfill(todo);
-      answer = h.aggregate(query, JSON.stringify(await readRange(query.map, query.listFrom, query.listTo)), notes);
+      if (withQueues) known = await listQueues(session()).catch(() => null);
+      const notes = await backfill(todo, known);
+      answer = h.aggregate(query, JSON.stringify(await readRange(query.map, query.listFrom, query.listTo)), notes, known || []);
     }
     return answer;
   }

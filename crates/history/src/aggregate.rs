@@ -63,7 +63,7 @@ pub struct Row {
     pub figures: Figures,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QueueName {
     pub sid: String,
@@ -172,14 +172,14 @@ impl Acc {
             accepted: s.accepted,
             abandoned: s.abandoned,
             short_abandoned: s.short_abandoned,
-            abandon_rate: ratio(s.abandoned, s.accepted + s.abandoned),
-            avg_wait: ratio(s.wait_total, s.accepted),
-            max_wait: s.wait_max,
-            avg_abandon: ratio(s.abandon_wait_total, s.abandoned),
+            abandon_rate: ratio(s.abandoned, s.accepted + s.abandoned).map(round_share),
+            avg_wait: ratio(s.wait_total, s.accepted).map(round_seconds),
+            max_wait: round_seconds(s.wait_max),
+            avg_abandon: ratio(s.abandon_wait_total, s.abandoned).map(round_seconds),
             handled: s.handle_count,
-            avg_handle: ratio(s.handle_total, s.handle_count),
-            avg_available: ratio(s.available_seconds, observed),
-            avg_logged_in: ratio(s.logged_in_seconds, observed),
+            avg_handle: ratio(s.handle_total, s.handle_count).map(round_seconds),
+            avg_available: ratio(s.available_seconds, observed).map(round_agents),
+            avg_logged_in: ratio(s.logged_in_seconds, observed).map(round_agents),
             service_level: thresholds
                 .iter()
                 .map(|t| {
@@ -189,13 +189,38 @@ impl Acc {
                         ratio(
                             sp.accepted_below,
                             sp.accepted_below + sp.accepted_above + sp.canceled_above,
-                        ),
+                        )
+                        .map(round_share),
                     )
                 })
                 .collect(),
             buckets: self.buckets,
         }
     }
+}
+
+/// Answered figures are rounded once, after the division (the sums stay exact): seconds to a
+/// tenth, shares (service level, abandon rate) to four decimals (0.01 %), agents to a hundredth.
+/// A CSV or a chart then shows `17.7`, never `17.666666666666668`.
+fn round_to(v: f64, per_unit: f64) -> f64 {
+    let r = (v * per_unit).round() / per_unit;
+    if r.is_finite() {
+        r
+    } else {
+        v
+    }
+}
+
+pub fn round_seconds(v: f64) -> f64 {
+    round_to(v, 10.0)
+}
+
+pub fn round_share(v: f64) -> f64 {
+    round_to(v, 10_000.0)
+}
+
+pub fn round_agents(v: f64) -> f64 {
+    round_to(v, 100.0)
 }
 
 fn instant(s: &str) -> Option<DateTime<Utc>> {
@@ -231,6 +256,18 @@ pub fn aggregate_with(
     items: &[Value],
     notes: &BTreeMap<String, Note>,
 ) -> Series {
+    aggregate_known(config, query, items, notes, &[])
+}
+
+/// [`aggregate_with`], with the queues TaskRouter lists now (`known`): every one asked for is in
+/// the answer's `queues` even before any of its hours is stored (a stored name wins).
+pub fn aggregate_known(
+    config: &Config,
+    query: &Query,
+    items: &[Value],
+    notes: &BTreeMap<String, Note>,
+    known: &[QueueName],
+) -> Series {
     let zone = config.time_zone;
     let thresholds = &config.sla_thresholds;
     let stored = read_items(&query.channel, items);
@@ -242,7 +279,11 @@ pub fn aggregate_with(
     };
     let mut groups: BTreeMap<String, (Row, Acc)> = BTreeMap::new();
     let mut totals = Acc::default();
-    let mut names: BTreeMap<String, String> = BTreeMap::new();
+    let mut names: BTreeMap<String, String> = known
+        .iter()
+        .filter(|q| wanted(&q.sid))
+        .map(|q| (q.sid.clone(), q.friendly_name.clone()))
+        .collect();
     let row = |key: String, label: String, start: Option<String>, end: Option<String>| Row {
         key,
         label,

@@ -55,7 +55,10 @@ pub mod time;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
-pub use aggregate::{aggregate, aggregate_with, missing, Figures, Missing, Note, Row, Series};
+pub use aggregate::{
+    aggregate, aggregate_known, aggregate_with, missing, Figures, Missing, Note, QueueName, Row,
+    Series,
+};
 pub use bucket::{Bucket, Split};
 pub use config::{Config, Env, ALL};
 pub use error::HistoryError;

@@ -29,6 +29,10 @@ pub struct Params {
     pub range: Option<String>,
     #[serde(default)]
     pub by: Option<String>,
+    /// `true` (default): missing hours are backfilled from TaskRouter within the time budget;
+    /// `false`: only what is stored is answered, at once (missing hours stay `pending`).
+    #[serde(default)]
+    pub backfill: Option<String>,
 }
 
 /// What a series is grouped by.
@@ -61,6 +65,13 @@ pub struct Query {
     pub map: String,
     pub list_from: String,
     pub list_to: String,
+    /// Whether missing hours are to be backfilled by this request (`backfill`, default true).
+    #[serde(default = "yes")]
+    pub backfill: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn given(v: &Option<String>) -> Option<&str> {
@@ -127,6 +138,20 @@ pub fn query(config: &Config, params: &Params, now_ms: f64) -> Result<Query, His
                 "by",
                 other,
                 "is not a grouping; use hour, hourOfDay, dayOfWeek, date or queue",
+            ))
+        }
+    };
+    let backfill = match given(&params.backfill)
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None | Some("true") | Some("1") => true,
+        Some("false") | Some("0") => false,
+        Some(other) => {
+            return Err(HistoryError::parameter(
+                "backfill",
+                other,
+                "is not true or false (false: answer only the stored hours, at once)",
             ))
         }
     };
@@ -214,6 +239,7 @@ pub fn query(config: &Config, params: &Params, now_ms: f64) -> Result<Query, His
         backfill_from: iso(now - Duration::days(TASKROUTER_DAYS)),
         list_from,
         list_to,
+        backfill,
     })
 }
 
@@ -284,6 +310,7 @@ mod tests {
             (vec![("range", "fortnight")], "range"),
             (vec![("range", "today"), ("from", "2026-11-01")], "range"),
             (vec![("from", "2020-01-01"), ("to", "2026-01-01")], "from"),
+            (vec![("backfill", "later")], "backfill"),
         ];
         for (params, name) in cases {
             let e = query(&ny(), &p(&params), NOW).unwrap_err();
@@ -294,5 +321,25 @@ mod tests {
             );
             assert_eq!(wasm_face::FaceError::status(&e), 400);
         }
+    }
+
+    #[test]
+    fn backfill_is_on_unless_asked_off() {
+        assert!(query(&ny(), &p(&[]), NOW).unwrap().backfill);
+        assert!(
+            query(&ny(), &p(&[("backfill", "true")]), NOW)
+                .unwrap()
+                .backfill
+        );
+        assert!(
+            !query(&ny(), &p(&[("backfill", "false")]), NOW)
+                .unwrap()
+                .backfill
+        );
+        assert!(
+            !query(&ny(), &p(&[("backfill", "0")]), NOW)
+                .unwrap()
+                .backfill
+        );
     }
 }

@@ -144,7 +144,9 @@ pub fn hour_items(
             };
             let mut b = Bucket::from_cumulative(stats, &split, config.short_abandon);
             b.split.retain(|t, _| thresholds.contains(t));
-            if channel == crate::config::ALL {
+            // Agents are the queue's, whatever the channel: every channel's bucket carries them
+            // (a channel's view said "–" for agents logged in when only `all` had them).
+            {
                 let derived = match (&q.members, &activity) {
                     (Some(members), Some(a)) => Some(a.durations(members)),
                     _ => None,

@@ -4,8 +4,9 @@
 //! const h = new wasm.History(env);          // QUEUE_STATS_* / QUEUE_HISTORY_*; throws 500 naming a bad variable
 //! h.query(params, Date.now());               // Query, or throws 400 naming the bad parameter
 //! h.missing(query, itemsJson);               // closed hours of the query with nothing stored: [ISO]
-//! h.aggregate(query, itemsJson, notes?);     // the series answered by GET /queue-history; notes:
-//!                                            // {[hour]: {code, reason}} of hours the shim could not store
+//! h.aggregate(query, itemsJson, notes?, known?); // the series answered by GET /queue-history; notes:
+//!                                            // {[hour]: {code, reason}} of hours the shim could not store;
+//!                                            // known: [{sid, friendlyName}], the queues TaskRouter lists now
 //!                                            // (stored items' data as one JSON array text: parsed far
 //!                                            // faster than the same objects walked through the boundary)
 //! h.lastClosedHour(Date.now());              // start (ISO) of the latest closed hour
@@ -30,8 +31,8 @@ use std::collections::BTreeMap;
 
 use crate::claim::{self, Kind};
 use crate::{
-    aggregate_with, hour_items, hour_params, missing, query, time, Config, Env, HistoryError,
-    HourInput, Note, Params, Query,
+    aggregate_known, hour_items, hour_params, missing, query, time, Config, Env, HistoryError,
+    HourInput, Note, Params, Query, QueueName,
 };
 
 #[wasm_bindgen]
@@ -95,6 +96,7 @@ impl History {
         query: JsValue,
         items: &str,
         notes: JsValue,
+        known: JsValue,
     ) -> Result<JsValue, JsValue> {
         let q = read_query(query)?;
         let items = read_items(items)?;
@@ -103,7 +105,12 @@ impl History {
         } else {
             from_js(notes, "notes")?
         };
-        to_js(&aggregate_with(&self.config, &q, &items, &notes))
+        let known: Vec<QueueName> = if known.is_undefined() || known.is_null() {
+            Vec::new()
+        } else {
+            from_js(known, "known queues")?
+        };
+        to_js(&aggregate_known(&self.config, &q, &items, &notes, &known))
     }
 
     #[wasm_bindgen(js_name = claimsMap)]

@@ -1,0 +1,196 @@
+// The simulated contact center (a dev/test tool): one model of its queues, agents, arrivals, handle
+// times and callers' patience, and one engine that plays it as a real workspace would: a task is
+// assigned the moment an agent of its queue is free (first come, first served), so waits are
+// queueing, measured on the simulation's own clock. Both the past days seeded as queue history
+// (emulator/history-traffic.js) and the live day of `npm run simulate` come from here, so the
+// handle times the history measures are the ones the live day has, and staffing (Erlang C over
+// the measured handle time) asks for about the agents the simulation has.
+//
+//   const { plan, profileOf, MODEL } = require('./contact-center-model');
+//   plan({ queues: [{ name: 'Sales', agents: 4 }], from, to, hourAt, seed, busy })
+//     -> [{at, queue, type: 'step', task, step, channel} | {at, queue, type: 'activity', agent, activity}] in time order
+//
+// `hourAt(ms)` says which hour of the model's day (a float, 0–24, and the weekday) an instant is:
+// the UTC hour for history; for the live run a compressed day (see `compressedDay`).
+// The engine goes from event to event (arrivals, callers giving up, calls ending, a shift check
+// every minute); every step is kept in milliseconds.
+
+const MODEL = {
+  // Talk time: 15 s + exponential(45 s); wrap-up 5–15 s. Average handle time ~70 s.
+  talk: { min: 15, mean: 45 },
+  wrap: { min: 5, spread: 10 },
+  // Callers hang up after 45–150 s of waiting.
+  patience: { min: 45, spread: 105 },
+  // Tasks a minute per agent on duty at the rate multiplier 1 (one agent answers 60 / 70 ≈ 0.86 a
+  // minute). The day's multiplier goes from ~0.6 (comfortable: the service level is met) to ~1.2
+  // at the 10:30 peak and ~1.0 at 14:30 (as much as or more than the agents can answer: the queue
+  // builds, the service level breaches, and recovers after).
+  perAgentPerMinute: 0.8,
+  channels: ['voice', 'voice', 'voice', 'chat', 'video'],
+  queues: {
+    Sales: { agents: 4, size: 1 },
+    Support: { agents: 5, size: 1 },
+    Billing: { agents: 3, size: 1 },
+    Spanish: { agents: 2, size: 0.9 },
+  },
+};
+
+/** A queue's profile: the model's for a known name, else a team of 3. */
+function profileOf(name) {
+  return MODEL.queues[name] || { agents: 3, size: 1 };
+}
+
+/** The arrival-rate multiplier at `hour` (0–24) of a weekday: quiet nights, two peaks. */
+function curve(hour) {
+  const open = 1 / (1 + Math.exp(-(hour - 7.5) * 3)) - 1 / (1 + Math.exp(-(hour - 19.5) * 3));
+  const peaks = 0.6 * Math.exp(-(((hour - 10.5) / 0.7) ** 2)) + 0.45 * Math.exp(-(((hour - 14.5) / 0.7) ** 2));
+  return 0.04 + open * (0.55 + peaks);
+}
+
+/**
+ * Who is on duty at `hour`: the first agent around the clock (the night line), the others from
+ * 07:00 to 20:00, on weekdays one of them on a break from 12:00 to 13:00; at weekends half the
+ * team (rounded up).
+ * Answers the activity of agent `k` of `n`.
+ */
+function activityOf(k, n, hour, weekend) {
+  const team = weekend ? Math.ceil(n / 2) : n;
+  if (k >= team) return 'Offline';
+  if (k === 0) return 'Available';
+  if (hour < 7 || hour >= 20) return 'Offline';
+  if (!weekend && k === team - 1 && team > 1 && hour >= 12 && hour < 13) return 'Break';
+  return 'Available';
+}
+
+function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The real hour of an instant in UTC, for history: `{hour, weekend}`. */
+function utcHour(ms) {
+  const d = new Date(ms);
+  return { hour: d.getUTCHours() + d.getUTCMinutes() / 60 + d.getUTCSeconds() / 3600, weekend: d.getUTCDay() % 6 === 0 };
+}
+
+/**
+ * A live run of `durationMs` from `startMs` as one weekday from 07:00 to 21:00, the peaks given
+ * three times the time of other hours so a queue has time to build and drain.
+ */
+function compressedDay(startMs, durationMs) {
+  const from = 7;
+  const to = 21;
+  const step = 0.25;
+  const weight = (h) => ((h >= 9.5 && h < 11.5) || (h >= 13.5 && h < 15.5) ? 3 : 1);
+  const marks = [{ h: from, w: 0 }];
+  for (let h = from; h < to; h += step) marks.push({ h: h + step, w: marks[marks.length - 1].w + weight(h) * step });
+  const total = marks[marks.length - 1].w;
+  return (ms) => {
+    const w = Math.min(1, Math.max(0, (ms - startMs) / durationMs)) * total;
+    const i = Math.max(1, marks.findIndex((m) => m.w >= w));
+    const a = marks[i - 1];
+    const b = marks[i];
+    return { hour: a.h + ((w - a.w) / (b.w - a.w || 1)) * (b.h - a.h), weekend: false };
+  };
+}
+
+/**
+ * Plays the model from `from` to `to` (ms): arrivals stop at `to`, the tasks then in the queues
+ * are answered or abandoned and the calls finished (so nothing is left open). `busy`: agents go
+ * to the `Busy` activity while on a task (the live board shows them busy). Task SIDs are drawn
+ * from `seed`, so the same seed gives the same day.
+ */
+function plan({ queues, from, to, hourAt = utcHour, seed = 42, busy = false, taskPrefix = '' }) {
+  const random = rng(seed);
+  const exp = (mean) => -Math.log(1 - random()) * mean;
+  const actions = [];
+  let n = 0;
+  const sidOf = () => `WT${(taskPrefix + (seed % 65536).toString(16).padStart(4, '0')).slice(0, 8).padEnd(8, '0')}${(++n).toString(16).padStart(24, '0')}`;
+  // Shift changes and breaks are looked at every minute of a day (every 1/1000 of a short run).
+  const shiftStep = Math.max(100, Math.min(60000, Math.floor((to - from) / 1000)));
+  const peak = Math.max(...Array.from({ length: 97 }, (_, i) => curve(i / 4)));
+  for (const q of queues) {
+    const profile = { ...profileOf(q.name), ...(q.agents ? { agents: q.agents } : {}) };
+    const agents = Array.from({ length: profile.agents }, (_, k) => ({ k, activity: null, freeAt: from, task: null }));
+    const waiting = [];
+    const push = (at, action) => actions.push({ at: Math.round(at), queue: q.name, ...action });
+    const setActivity = (agent, activity, at) => {
+      if (agent.activity === activity) return;
+      agent.activity = activity;
+      push(at, { type: 'activity', agent: agent.k, activity });
+    };
+    const rate = (at) => {
+      const { hour, weekend } = hourAt(at);
+      return (profile.size * MODEL.perAgentPerMinute * agents.length * curve(hour) * (weekend ? 0.5 : 1)) / 60000; // per ms
+    };
+    const top = (profile.size * MODEL.perAgentPerMinute * agents.length * peak) / 60000;
+    // The next arrival after `t` (a Poisson process of varying rate, by thinning), or Infinity.
+    const nextArrival = (t) => {
+      for (let at = t; ; ) {
+        at += exp(1 / top);
+        if (at >= to) return Infinity;
+        if (random() * top < rate(at)) return at;
+      }
+    };
+    const duty = (agent, at) => {
+      const { hour, weekend } = hourAt(at);
+      return activityOf(agent.k, agents.length, hour, weekend);
+    };
+    for (const agent of agents) setActivity(agent, duty(agent, from), from);
+    let arrival = nextArrival(from);
+    let shift = from + shiftStep;
+    // Event by event: an arrival, a caller giving up, a call ending, a shift check.
+    for (;;) {
+      let t = Math.min(arrival, shift);
+      for (const w of waiting) t = Math.min(t, w.giveUp);
+      for (const a of agents) if (a.task) t = Math.min(t, a.freeAt);
+      if (t >= to && !waiting.length && agents.every((a) => !a.task)) break;
+      if (t === arrival) {
+        const task = { sid: sidOf(), at: t, channel: MODEL.channels[Math.floor(random() * MODEL.channels.length)], giveUp: t + (MODEL.patience.min + random() * MODEL.patience.spread) * 1000 };
+        waiting.push(task);
+        push(t, { type: 'step', task: task.sid, step: 'entered', channel: task.channel });
+        arrival = nextArrival(t);
+      }
+      // Callers who give up.
+      for (let i = waiting.length - 1; i >= 0; i--) {
+        if (waiting[i].giveUp <= t) {
+          push(waiting[i].giveUp, { type: 'step', task: waiting[i].sid, step: 'canceled' });
+          waiting.splice(i, 1);
+        }
+      }
+      const checkShift = t === shift;
+      if (checkShift) shift += shiftStep;
+      for (const agent of agents) {
+        // A finished call: wrap-up, then completed; the agent is free.
+        if (agent.task && agent.freeAt <= t) {
+          push(agent.task.wrapAt, { type: 'step', task: agent.task.sid, step: 'wrapup' });
+          push(agent.freeAt, { type: 'step', task: agent.task.sid, step: 'completed' });
+          agent.task = null;
+          setActivity(agent, duty(agent, t), t);
+        } else if (!agent.task && checkShift) setActivity(agent, duty(agent, t), t); // shift changes, breaks: once free
+      }
+      // Free agents answer the longest-waiting callers.
+      for (const agent of agents) {
+        if (agent.task || agent.activity !== 'Available' || !waiting.length) continue;
+        const task = waiting.shift();
+        const talk = (MODEL.talk.min + exp(MODEL.talk.mean)) * 1000;
+        const wrap = (MODEL.wrap.min + random() * MODEL.wrap.spread) * 1000;
+        push(t, { type: 'step', task: task.sid, step: 'reserved' });
+        push(t + 1, { type: 'step', task: task.sid, step: 'accepted' });
+        if (busy) setActivity(agent, 'Busy', t + 2);
+        agent.task = { sid: task.sid, wrapAt: t + talk };
+        agent.freeAt = t + talk + wrap;
+      }
+    }
+  }
+  // Stable: one task's steps keep their order when they share a millisecond.
+  return actions.map((a, i) => ({ a, i })).sort((x, y) => x.a.at - y.a.at || x.i - y.i).map(({ a }) => a);
+}
+
+module.exports = { MODEL, plan, profileOf, curve, activityOf, compressedDay, utcHour, rng };
