@@ -4,7 +4,8 @@
 //
 // `fn` may answer `{status, body, contentType}` for a non-JSON body (TwiML). A thrown HttpError becomes `{status, body: {error: message, ...extra}}`; anything else is a 500
 // with a message (never an HTML page or an empty body). Each invocation runs with a deadline
-// (common/deadline) that every Twilio request made during it respects.
+// (common/deadline) that every Twilio request made during it respects (`handle(fn, { deadline })`
+// skips it for an invocation `deadline(context)` says makes no Twilio request).
 const { runWithDeadline } = require(Runtime.getFunctions()['common/deadline'].path);
 
 class HttpError extends Error {
