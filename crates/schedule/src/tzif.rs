@@ -227,8 +227,10 @@ impl Posix {
         };
         // DST runs from its start in a year (on standard time) to its end (on daylight time),
         // that year's end when it comes later, else the next year's (southern hemisphere).
-        let start = |y: i64| dst.start.day(y) * 86_400 + i64::from(dst.start_time) - i64::from(self.std);
-        let end = |y: i64| dst.end.day(y) * 86_400 + i64::from(dst.end_time) - i64::from(dst.offset);
+        let start =
+            |y: i64| dst.start.day(y) * 86_400 + i64::from(dst.start_time) - i64::from(self.std);
+        let end =
+            |y: i64| dst.end.day(y) * 86_400 + i64::from(dst.end_time) - i64::from(dst.offset);
         let year = year_of(t);
         if !(-1_000_000..=1_000_000).contains(&year) {
             return None;
@@ -260,7 +262,12 @@ impl Posix {
         };
         // Without a rule, POSIX's default (the US rule) applies.
         let (start, start_time, end, end_time) = if p.0.is_empty() {
-            (RuleDay::Month(3, 2, 0), 7200, RuleDay::Month(11, 1, 0), 7200)
+            (
+                RuleDay::Month(3, 2, 0),
+                7200,
+                RuleDay::Month(11, 1, 0),
+                7200,
+            )
         } else {
             p.eat(b',')?;
             let (start, start_time) = p.rule()?;
@@ -300,7 +307,11 @@ impl Parser<'_> {
             self.0 = self.0.get(len..)?;
             close
         } else {
-            let len = self.0.iter().take_while(|c| c.is_ascii_alphabetic()).count();
+            let len = self
+                .0
+                .iter()
+                .take_while(|c| c.is_ascii_alphabetic())
+                .count();
             self.0 = self.0.get(len..)?;
             len
         };
@@ -340,7 +351,9 @@ impl Parser<'_> {
     fn rule(&mut self) -> Option<(RuleDay, i32)> {
         let day = if self.eat(b'J').is_some() {
             let n = self.number()?;
-            (1..=365).contains(&n).then(|| RuleDay::Julian1(n as u16))?
+            (1..=365)
+                .contains(&n)
+                .then_some(RuleDay::Julian1(n as u16))?
         } else if self.eat(b'M').is_some() {
             let m = self.number()?;
             self.eat(b'.')?;
@@ -348,10 +361,12 @@ impl Parser<'_> {
             self.eat(b'.')?;
             let d = self.number()?;
             ((1..=12).contains(&m) && (1..=5).contains(&w) && (0..=6).contains(&d))
-                .then(|| RuleDay::Month(m as u8, w as u8, d as u8))?
+                .then_some(RuleDay::Month(m as u8, w as u8, d as u8))?
         } else {
             let n = self.number()?;
-            (0..=365).contains(&n).then(|| RuleDay::Julian0(n as u16))?
+            (0..=365)
+                .contains(&n)
+                .then_some(RuleDay::Julian0(n as u16))?
         };
         let time = if self.eat(b'/').is_some() {
             self.hms()?
@@ -378,10 +393,7 @@ mod tests {
             let mut t: i64 = -2_208_988_800; // 1900
             while t < 4_102_444_800 {
                 // 2100
-                let want = theirs
-                    .find_local_time_type(t)
-                    .map(|l| l.ut_offset())
-                    .ok();
+                let want = theirs.find_local_time_type(t).map(|l| l.ut_offset()).ok();
                 assert_eq!(ours.offset_at(t), want, "{name} at {t}");
                 checked += 1;
                 t += 86_400 * 6 + 3_607;
@@ -408,10 +420,7 @@ mod tests {
             let theirs = tz::TimeZone::from_tz_data(data).unwrap();
             let mut t: i64 = 1_700_000_000;
             while t < 2_400_000_000 {
-                let want = theirs
-                    .find_local_time_type(t)
-                    .map(|l| l.ut_offset())
-                    .ok();
+                let want = theirs.find_local_time_type(t).map(|l| l.ut_offset()).ok();
                 assert_eq!(ours.offset_at(t), want, "{name} at {t}");
                 t += 1_801;
             }
@@ -431,7 +440,14 @@ mod tests {
         assert_eq!(chatham.dst.unwrap().offset, 49_500);
         assert!(p("<-03>3<-02>,M3.5.0/-2,M10.5.0/-1").is_some());
         assert!(p("EST5EDT,0/0,J365/25").is_some());
-        for bad in ["", "E5", "EST", "EST5EDT,M13.1.0,M11.1.0", "EST5EDT,M3.2.0", "<EST5"] {
+        for bad in [
+            "",
+            "E5",
+            "EST",
+            "EST5EDT,M13.1.0,M11.1.0",
+            "EST5EDT,M3.2.0",
+            "<EST5",
+        ] {
             assert_eq!(p(bad), None, "{bad}");
         }
     }
