@@ -15,8 +15,11 @@
 // the local assets/config.private.json is used.
 const fs = require('fs');
 const { wasmModule } = require(Runtime.getFunctions()['common/wasm'].path);
-const tw = require(Runtime.getFunctions()['common/client'].path);
 const { requestTimeoutMs } = require(Runtime.getFunctions()['common/deadline'].path);
+
+// The REST client helpers, needed only against the emulator: check-schedule's cold start in Twilio
+// does not load them (docs/schedule-manager.md, "Cold start").
+const client = () => require(Runtime.getFunctions()['common/client'].path);
 
 // State: loaded books by config version ('asset' for the shipped file), at most a few.
 const schedule = wasmModule('schedule', () => new Map());
@@ -26,6 +29,7 @@ const admin = wasmModule('schedule_admin');
 const ASSET = { key: 'asset', text: async () => fs.readFileSync(Runtime.getAssets()['/config.json'].path, 'utf8') };
 
 async function emulatedSource(context, origin) {
+  const tw = client();
   const svc = tw.twilioClient(context).serverless.v1.services(context.SERVICE_SID);
   const env = await tw.withRetry(context, () => svc.environments(context.ENVIRONMENT_SID).fetch());
   if (!env.buildSid) return ASSET;
@@ -40,12 +44,18 @@ async function emulatedSource(context, origin) {
   return { key: version.sid, text };
 }
 
+/** Whether the running config is read from the emulator (else it is the local asset): common/client's apiOrigin, without loading it. */
+function emulated(context) {
+  const origin = context.TWILIO_API_ORIGIN && String(context.TWILIO_API_ORIGIN).trim().replace(/\/+$/, '');
+  return Boolean(origin && context.SERVICE_SID && context.ENVIRONMENT_SID);
+}
+
 /** Where the running config comes from: `{key, text()}`. */
 async function runningSource(context) {
-  const origin = tw.apiOrigin(context);
-  if (!origin || !context.SERVICE_SID || !context.ENVIRONMENT_SID) return ASSET;
+  if (!emulated(context)) return ASSET;
+  const tw = client();
   try {
-    return await emulatedSource(context, origin);
+    return await emulatedSource(context, tw.apiOrigin(context));
   } catch (err) {
     throw tw.twilioFailure('Reading the deployed build from the emulator', err);
   }
@@ -75,4 +85,4 @@ async function withBook(context, fn) {
   throw new Error('The schedule module was reloaded twice while loading the config; please retry.');
 }
 
-module.exports = { schedule, admin, withBook, runningText };
+module.exports = { schedule, admin, withBook, runningText, emulated };

