@@ -243,6 +243,24 @@ test("an agent's unheard voicemails: recorded → 1, heard → 0, unheard again 
   await within2s('deleted: none in the counts', () => queueCountsVia(k, key), (c) => c.unheard === 0);
 });
 
+test("a failing write of the count never fails storing the voicemail; the box's next change puts it right", async () => {
+  const sup = await tokenFor(stack.rt, supervisorAuth());
+  const s = connect(sup.token);
+  const call = await directCall(stack, w.bob, { workerName: 'Bob Baker' });
+  await reservation(stack, call.taskSid, w.bob, 'rejected');
+  // Every write of the agents view fails while the message is stored.
+  for (let i = 0; i < 6; i += 1) stack.emu.failNext({ method: 'POST', path: /\/Documents\/agentsLive\./ }, { status: 500 });
+  const rec = await record(stack, call.callSid, { 'repeat.transcription': '0' });
+  assert.equal(rec.deliveries.status[0].status, 200, 'the voicemail is stored');
+  assert.equal(JSON.parse(rec.deliveries.status[0].body).stored, true);
+  stack.emu.clearFaults();
+  assert.equal((await agentsVia(s, sup))[w.bob].vm, undefined, 'the count did not reach the board');
+  // Marking it unheard (a no-op on the voicemail) counts the box again: the board shows it.
+  const res = await fetch(stack.rt.url('/voicemail'), { method: 'POST', headers: { Authorization: supervisorAuth(), 'Content-Type': 'application/json' }, body: JSON.stringify({ workerSid: w.bob, callSid: call.callSid, action: 'heard', heard: 'false' }) });
+  assert.equal(res.status, 200);
+  await within2s('Bob has one unheard voicemail', () => agentsVia(s, sup), (a) => a[w.bob].vm === 1);
+});
+
 test('a failing write of the agents view never fails the queue-statistics callback, and loses nothing', async () => {
   const sup = await tokenFor(stack.rt, supervisorAuth());
   const before = (await agentsVia(connect(sup.token), sup))[w.cy].c[2];
