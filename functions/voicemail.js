@@ -100,5 +100,7 @@ exports.handler = handle(async (context, event) => {
   const client = tw.twilioClient(context);
   if (plan.action === 'media') return media(context, client, plan);
   const body = plan.action === 'list' ? await list(context, client, plan) : plan.action === 'heard' ? await markHeard(context, client, plan) : await remove(context, client, plan);
+  // Marked or deleted: the worker's unheard count on the live agents view follows (never fails this answer).
+  if (plan.action !== 'list') await vm.unheardOnBoard(context, client, plan.workerSid);
   return { status: 200, body };
 });

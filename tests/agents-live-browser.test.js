@@ -44,11 +44,17 @@ async function open(fragment, query = '', size = { width: 1600, height: 1000 }) 
 }
 
 test(`a supervisor's board renders ${AGENTS} agents and stays live: a change in the emulator shows`, async () => {
+  // One agent has 3 unheard voicemails (what the voicemail functions hand the writer; their path
+  // through twilio-run is tests/agents-live.test.js's).
+  const listener = floor.workers[7];
+  const vm = await floor.writer.handle({ EventType: 'voicemail.unheard', WorkerSid: listener.sid, EventDateMs: Date.now(), VoicemailUnheard: 3 });
+  assert.deepEqual(vm.errors, []);
   const page = await open(supervisor(), '?group=queue');
   await page.waitForFunction((n) => document.querySelector('#summary b[data-figure="loggedIn"]') && document.querySelectorAll('#agents tr[data-sid]').length > 0 && document.querySelector('#summary').textContent.includes(`of ${n} agents`), AGENTS, { timeout: 60000 });
   // Grouped by queue, an agent appears under each of their queues; every agent is there.
   const sids = await page.$$eval('#agents tr[data-sid]', (rows) => [...new Set(rows.map((r) => r.dataset.sid))].length);
   assert.equal(sids, AGENTS);
+  assert.equal(await page.locator(`#agents tr[data-sid="${listener.sid}"] td[data-figure="unheard"]`).first().textContent(), '3');
   const someone = floor.workers.find((w) => w.activity === 'Available');
   const row = `#agents tr[data-sid="${someone.sid}"] td.act`;
   assert.equal(await page.locator(row).first().textContent(), 'Available');
@@ -71,6 +77,7 @@ test("the key's board shows counts per state and per queue, live, and no names",
   const text = await page.locator('body').textContent();
   for (const w of floor.workers.slice(0, 50)) assert.ok(!text.includes(w.friendlyName) && !text.includes(w.sid), `no name on the key's board (${w.friendlyName})`);
   assert.equal(await page.locator('#agents tr[data-sid]').count(), 0);
+  assert.equal(await page.locator('#summary b[data-figure="unheard"]').textContent(), '3', 'unheard voicemails, a number');
   const salesAvailable = async () => Number(await page.locator(`#queues tr[data-queue="Sales"] td[data-figure="available"]`).textContent());
   const was = await salesAvailable();
   const someone = floor.workers.find((w) => w.activity === 'Available' && w.queues.includes(queues.Sales));

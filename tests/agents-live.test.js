@@ -9,6 +9,7 @@ const path = require('path');
 const { startStack } = require('./helpers/stack');
 const { startRuntime } = require('./helpers/runtime');
 const { emulatorClient } = require('./helpers/emulator-client');
+const { directCall, reservation, record } = require('./helpers/voicemail');
 
 const KEY = 'agents-key-' + 'k'.repeat(40);
 // The issue's 2 s is measured by `npm run bench` (scripts/bench-agents-live.js: event until its
@@ -74,7 +75,8 @@ async function queueCountsVia(client, info) {
   const queues = {};
   const activities = {};
   let parked = 0;
-  if (!index) return { queues, activities, parked };
+  let unheard = 0;
+  if (!index) return { queues, activities, parked, unheard };
   for (const n of index.data.shards) {
     const doc = await client.document({ id: `${info.countsPrefix}${n}`, mode: 'open_existing' }).catch(() => null);
     if (!doc) continue;
@@ -82,13 +84,15 @@ async function queueCountsVia(client, info) {
       const e = (queues[c.name || sid] = queues[c.name || sid] || { loggedIn: 0, available: 0 });
       e.loggedIn += c.loggedIn;
       e.available += c.available;
+      if (c.unheard) e.unheard = (e.unheard || 0) + c.unheard;
     }
     for (const [a, n2] of Object.entries(doc.data.activities)) activities[a] = (activities[a] || 0) + n2;
     parked += doc.data.parked;
+    unheard += doc.data.unheard || 0;
     doc.close();
   }
   index.close();
-  return { queues, activities, parked };
+  return { queues, activities, parked, unheard };
 }
 
 const activity = (sid, name) => stack.control('POST', `/emulator/agents/${sid}/activity`, { activity: name });
@@ -199,6 +203,64 @@ test('parked calls an agent holds are counted from the parking records, without 
   const agents = await untilSeen('Ann holds a parked call', () => agentsVia(connect(sup.token), sup), (a) => a[w.ann].p === 1);
   assert.ok(!JSON.stringify(agents).includes('+1555'), "no caller's number on the board");
   await untilSeen('one parked call in the counts', () => queueCountsVia(connect(key.token), key), (c) => c.parked === 1);
+});
+
+test("an agent's unheard voicemails: recorded → 1, heard → 0, unheard again → 1, deleted → gone; the key reads counts only", async () => {
+  const sup = await tokenFor(stack.rt, supervisorAuth());
+  const key = await tokenFor(stack.rt, `Wallboard ${KEY}`);
+  const s = connect(sup.token);
+  const k = connect(key.token);
+  // A direct call to Cy, rejected: voicemail (the event callback's voicemail hook), then the message.
+  const call = await directCall(stack, w.cy, { workerName: 'Cy Chen', from: '+15559870001' });
+  const r = await reservation(stack, call.taskSid, w.cy, 'rejected');
+  assert.equal(JSON.parse(r.deliveries[0].body).voicemail.action, 'voicemail', r.deliveries[0].body);
+  const rec = await record(stack, call.callSid);
+  assert.equal(rec.deliveries.status[0].status, 200);
+  await within2s('Cy has one unheard voicemail', () => agentsVia(s, sup), (a) => a[w.cy].vm === 1);
+  const counts = await within2s('one unheard in the counts, in Support', () => queueCountsVia(k, key), (c) => c.unheard === 1);
+  assert.equal(counts.queues.Support.unheard, 1);
+  assert.equal(counts.queues.Sales.unheard, undefined);
+  // What the key reads holds the number only: no caller, no call, no recording.
+  const index = await k.document({ id: key.indexDocument, mode: 'open_existing' });
+  for (const n of index.data.shards) {
+    const text = JSON.stringify((await k.document({ id: `${key.countsPrefix}${n}`, mode: 'open_existing' })).data);
+    for (const secret of ['+1555987', call.callSid, rec.recording.sid, 'Cy']) assert.ok(!text.includes(secret), `counts ${n} hold no ${secret}`);
+  }
+  // The board's identities still cannot open the voicemail box (it is not in their service).
+  await assert.rejects(s.map({ id: `Voicemail.${w.cy}`, mode: 'open_existing' }), (err) => err.status === 404);
+
+  const box = async (body) => {
+    const res = await fetch(stack.rt.url('/voicemail'), { method: 'POST', headers: { Authorization: supervisorAuth(), 'Content-Type': 'application/json' }, body: JSON.stringify({ workerSid: w.cy, callSid: call.callSid, ...body }) });
+    assert.equal(res.status, 200, await res.clone().text());
+    return res.json();
+  };
+  await box({ action: 'heard' });
+  await within2s('heard: none unheard', () => agentsVia(s, sup), (a) => a[w.cy] && a[w.cy].vm === undefined);
+  await within2s('heard: none in the counts', () => queueCountsVia(k, key), (c) => c.unheard === 0);
+  await box({ action: 'heard', heard: 'false' });
+  await within2s('unheard again', () => agentsVia(s, sup), (a) => a[w.cy].vm === 1);
+  await box({ action: 'delete' });
+  const gone = await within2s('deleted: gone', () => agentsVia(s, sup), (a) => a[w.cy] && a[w.cy].vm === undefined);
+  assert.equal(gone[w.cy].n, 'Cy Chen', 'the agent stays on the board');
+  await within2s('deleted: none in the counts', () => queueCountsVia(k, key), (c) => c.unheard === 0);
+});
+
+test("a failing write of the count never fails storing the voicemail; the box's next change puts it right", async () => {
+  const sup = await tokenFor(stack.rt, supervisorAuth());
+  const s = connect(sup.token);
+  const call = await directCall(stack, w.bob, { workerName: 'Bob Baker' });
+  await reservation(stack, call.taskSid, w.bob, 'rejected');
+  // Every write of the agents view fails while the message is stored.
+  for (let i = 0; i < 6; i += 1) stack.emu.failNext({ method: 'POST', path: /\/Documents\/agentsLive\./ }, { status: 500 });
+  const rec = await record(stack, call.callSid, { 'repeat.transcription': '0' });
+  assert.equal(rec.deliveries.status[0].status, 200, 'the voicemail is stored');
+  assert.equal(JSON.parse(rec.deliveries.status[0].body).stored, true);
+  stack.emu.clearFaults();
+  assert.equal((await agentsVia(s, sup))[w.bob].vm, undefined, 'the count did not reach the board');
+  // Marking it unheard (a no-op on the voicemail) counts the box again: the board shows it.
+  const res = await fetch(stack.rt.url('/voicemail'), { method: 'POST', headers: { Authorization: supervisorAuth(), 'Content-Type': 'application/json' }, body: JSON.stringify({ workerSid: w.bob, callSid: call.callSid, action: 'heard', heard: 'false' }) });
+  assert.equal(res.status, 200);
+  await within2s('Bob has one unheard voicemail', () => agentsVia(s, sup), (a) => a[w.bob].vm === 1);
 });
 
 test('a failing write of the agents view never fails the queue-statistics callback, and loses nothing', async () => {

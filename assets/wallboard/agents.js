@@ -164,6 +164,7 @@
     const tasks = Object.entries(s.tasks).map(([ch, by]) => `${esc(ch)} ${count(by)}`).join(', ');
     tiles.push(`<div class="state"><small>tasks</small><b>${Object.values(s.tasks).reduce((sum, by) => sum + count(by), 0)}</b><small>${tasks || 'none'}</small></div>`);
     tiles.push(`<div class="state"><small>parked calls</small><b data-figure="parked">${s.parked}</b></div>`);
+    tiles.push(`<div class="state"><small>unheard voicemails</small><b data-figure="unheard">${s.unheard}</b></div>`);
     tiles.push(`<div class="state"><small>today accepted / rejected / timed out</small><b>${s.accepted} / ${s.rejected} / ${s.timedOut}</b><small>avg handle ${clock(s.avgHandleSeconds)} · wrap-up ${clock(s.avgWrapupSeconds)}</small></div>`);
     return tiles.join('');
   }
@@ -171,8 +172,8 @@
   function queuesHtml(s) {
     if (!s.queues.length) return '<p class="none">No queue membership known yet.</p>';
     const acts = [...new Set(s.queues.flatMap((q) => Object.keys(q.activities)))].sort();
-    const head = `<tr><th>Queue</th><th>logged in</th><th>available</th>${acts.map((a) => `<th>${esc(a)}</th>`).join('')}</tr>`;
-    const rows = s.queues.map((q) => `<tr data-queue="${esc(q.name)}"><td>${esc(q.name)}</td><td class="n" data-figure="loggedIn">${q.loggedIn}</td><td class="n" data-figure="available">${q.available}</td>${acts.map((a) => `<td class="n">${q.activities[a] || 0}</td>`).join('')}</tr>`);
+    const head = `<tr><th>Queue</th><th>logged in</th><th>available</th>${acts.map((a) => `<th>${esc(a)}</th>`).join('')}<th>unheard voicemails</th></tr>`;
+    const rows = s.queues.map((q) => `<tr data-queue="${esc(q.name)}"><td>${esc(q.name)}</td><td class="n" data-figure="loggedIn">${q.loggedIn}</td><td class="n" data-figure="available">${q.available}</td>${acts.map((a) => `<td class="n">${q.activities[a] || 0}</td>`).join('')}<td class="n" data-figure="unheard">${q.unheard}</td></tr>`);
     return `<table><thead>${head}</thead><tbody>${rows.join('')}</tbody></table>`;
   }
 
@@ -180,14 +181,14 @@
     const tasks = r.tasks.length ? r.tasks.map((t) => `<span class="task ${esc(t.status)}">${esc(t.channel)} ${esc(t.status)} ${timeCell(t.seconds)}</span>`).join('') : '<span class="none">–</span>';
     return (
       `<td>${esc(r.name)}</td><td>${esc(r.team || '')}</td><td class="act">${esc(r.activity)}</td><td class="n time">${timeCell(r.seconds)}</td>` +
-      `<td>${tasks}</td><td class="n">${r.parked ? `${r.parked} (${timeCell(r.parkedSeconds)})` : '–'}</td><td class="n">${r.accepted}</td><td class="n">${r.rejected}</td><td class="n">${r.timedOut}</td>` +
+      `<td>${tasks}</td><td class="n">${r.parked ? `${r.parked} (${timeCell(r.parkedSeconds)})` : '–'}</td><td class="n" data-figure="unheard">${r.unheard || '–'}</td><td class="n">${r.accepted}</td><td class="n">${r.rejected}</td><td class="n">${r.timedOut}</td>` +
       `<td class="n">${clock(r.avgHandleSeconds)}</td><td class="n">${clock(r.avgWrapupSeconds)}</td>`
     );
   }
   // What a row shows apart from its ticking times: the row is redrawn only when this changes.
-  const signature = (r) => JSON.stringify([r.name, r.team, r.activity, r.state, r.tasks.map((t) => [t.channel, t.status]), r.parked, r.accepted, r.rejected, r.timedOut, r.avgHandleSeconds, r.avgWrapupSeconds, r.seconds >= 600]);
+  const signature = (r) => JSON.stringify([r.name, r.team, r.activity, r.state, r.tasks.map((t) => [t.channel, t.status]), r.parked, r.unheard, r.accepted, r.rejected, r.timedOut, r.avgHandleSeconds, r.avgWrapupSeconds, r.seconds >= 600]);
 
-  const AGENT_HEAD = '<tr><th>Agent</th><th>Team</th><th>Activity</th><th>for</th><th>Tasks</th><th>Parked</th><th>acc.</th><th>rej.</th><th>timed out</th><th>avg handle</th><th>avg wrap-up</th></tr>';
+  const AGENT_HEAD = '<tr><th>Agent</th><th>Team</th><th>Activity</th><th>for</th><th>Tasks</th><th>Parked</th><th>Voicemail</th><th>acc.</th><th>rej.</th><th>timed out</th><th>avg handle</th><th>avg wrap-up</th></tr>';
   const rowsByKey = new Map(); // `${group}|${sid}` -> {sig, el}
   const groupsByKey = new Map(); // group key -> {el, head, body}
 

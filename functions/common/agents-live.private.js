@@ -3,6 +3,7 @@
 //
 //   const { agentsLiveTick } = require(Runtime.getFunctions()['common/agents-live'].path);
 //   const summary = await agentsLiveTick(context, event);   // the event callback's hook; never throws
+//   await agentsLiveUnheard(context, workerSid, unheard);   // a worker's unheard voicemails (voicemail functions); never throws
 //   // {plan, taskrouterCalls, syncReads, syncWrites, errors} | {off: reason} | {error}
 //
 //   createAgentsLive({ al, client, workspaceSid, boardSid, parkingSid, retry, now, sleep })
@@ -288,34 +289,62 @@ function agentsLiveModule(context) {
   return loadedModule;
 }
 
+/** This container's writer, or `{off}`. */
+function writerOf(context) {
+  if (String(context.AGENTS_LIVE_ENABLED || '').trim().toLowerCase() === 'false') return { off: 'AGENTS_LIVE_ENABLED is false' };
+  const boardSid = boardSidOf(context);
+  if (!boardSid) return { off: 'WALLBOARD_SYNC_SID is not set (the live agents view lives in the board service)' };
+  if (!instance) {
+    const tw = require(Runtime.getFunctions()['common/client'].path);
+    const { callWasm } = require(Runtime.getFunctions()['common/wasm'].path);
+    const mod = agentsLiveModule(context);
+    const al = new Proxy({}, { get: (_, name) => (...args) => callWasm(mod, (wasm, state) => state[name](...args)) });
+    instance = createAgentsLive({
+      al,
+      client: tw.twilioClient(context),
+      workspaceSid: tw.requireEnv(context, 'TWILIO_FLEX_WORKSPACE_SID'),
+      boardSid,
+      parkingSid: context.SYNC_SERVICE_SID ? String(context.SYNC_SERVICE_SID) : null,
+      retry: (fn) => tw.withRetry(context, fn),
+    });
+  }
+  return { writer: instance };
+}
+
+/** `handle(event)` within `ms`; past it, says so (the write goes on in this container). */
+async function bounded(writer, event, ms) {
+  let timer;
+  const late = new Promise((resolve) => (timer = setTimeout(() => resolve({ error: `not finished after ${ms / 1000} s (Sync write budget); it goes on in this container` }), ms)));
+  const answer = await Promise.race([writer.handle(event), late]);
+  clearTimeout(timer);
+  return answer;
+}
+
 async function agentsLiveTick(context, event) {
   try {
-    if (String(context.AGENTS_LIVE_ENABLED || '').trim().toLowerCase() === 'false') return { off: 'AGENTS_LIVE_ENABLED is false' };
-    const boardSid = boardSidOf(context);
-    if (!boardSid) return { off: 'WALLBOARD_SYNC_SID is not set (the live agents view lives in the board service)' };
-    if (!instance) {
-      const tw = require(Runtime.getFunctions()['common/client'].path);
-      const { callWasm } = require(Runtime.getFunctions()['common/wasm'].path);
-      const mod = agentsLiveModule(context);
-      const al = new Proxy({}, { get: (_, name) => (...args) => callWasm(mod, (wasm, state) => state[name](...args)) });
-      instance = createAgentsLive({
-        al,
-        client: tw.twilioClient(context),
-        workspaceSid: tw.requireEnv(context, 'TWILIO_FLEX_WORKSPACE_SID'),
-        boardSid,
-        parkingSid: context.SYNC_SERVICE_SID ? String(context.SYNC_SERVICE_SID) : null,
-        retry: (fn) => tw.withRetry(context, fn),
-      });
-    }
+    const { writer, off } = writerOf(context);
+    if (off) return { off };
     const { request, ...fields } = event || {};
-    let timer;
-    const late = new Promise((resolve) => (timer = setTimeout(() => resolve({ error: `not finished after ${DEADLINE_MS / 1000} s (Sync write budget); it goes on in this container` }), DEADLINE_MS)));
-    const answer = await Promise.race([instance.handle(fields), late]);
-    clearTimeout(timer);
-    return answer;
+    return await bounded(writer, fields, DEADLINE_MS);
   } catch (err) {
     return { error: describe(err) };
   }
 }
 
-module.exports = { agentsLiveTick, createAgentsLive, agentsLiveModule, boardSidOf };
+/**
+ * A worker's unheard voicemails, counted by the voicemail functions after a voicemail is stored,
+ * marked heard or deleted, onto their record through the same writer (pacing, coalescing,
+ * If-Match). The crate applies it to an agent already on the board only, and a newer count wins.
+ * Never throws; answers within `ms` (2 s: the voicemail's own answer must not wait on the board).
+ */
+async function agentsLiveUnheard(context, workerSid, unheard, atMs = Date.now(), ms = 2000) {
+  try {
+    const { writer, off } = writerOf(context);
+    if (off) return { off };
+    return await bounded(writer, { EventType: 'voicemail.unheard', WorkerSid: workerSid, EventDateMs: atMs, VoicemailUnheard: unheard }, ms);
+  } catch (err) {
+    return { error: describe(err) };
+  }
+}
+
+module.exports = { agentsLiveTick, agentsLiveUnheard, createAgentsLive, agentsLiveModule, boardSidOf };

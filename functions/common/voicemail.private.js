@@ -4,6 +4,7 @@
 //   await vm.voicemailHook(context, fields)       // the TaskRouter event callback's hook; never throws
 //   await vm.storePart(context, fields)          // a recording / action / transcription callback -> {status, body}
 //   vm.crate(fn)                                 // callWasm on the voicemail module
+//   await vm.unheardOnBoard(context, client, workerSid) // the worker's unheard count onto the live agents view; never throws
 //
 // Sync (VOICEMAIL_SYNC_SID, else SYNC_SERVICE_SID): `Voicemail.Calls` (claims, key = call SID, TTL 1 day) and
 // `Voicemail.<workerSid>` (a worker's voicemails, key = call SID, kept until deleted).
@@ -130,6 +131,48 @@ async function voicemailHook(context, fields) {
   }
 }
 
+// --- the unheard count on the live agents view (docs/agents-live.md) ------------------------------
+
+const BOARD_MS = 3000;
+const BOX_LIMIT = 1000;
+
+/**
+ * Counts the worker's unheard voicemails (the crate's list answer over the whole box, up to 1,000)
+ * and hands the count to the live agents view's writer (agents-live: same pacing and If-Match as
+ * TaskRouter's events; a newer count wins). Called after a voicemail is stored, marked heard or
+ * deleted, when that has succeeded. Never throws and never waits more than 3 s: the voicemail is
+ * what matters. A count that did not reach the board is put right by the box's next change (each
+ * count is the whole box's, not a +1/-1).
+ */
+async function unheardOnBoard(context, client, workerSid) {
+  let timer;
+  const work = (async () => {
+    const live = require(Runtime.getFunctions()['common/agents-live'].path);
+    if (!live.boardSidOf(context)) return { off: 'WALLBOARD_SYNC_SID is not set' };
+    const at = Date.now();
+    let items;
+    try {
+      items = await retry(context, () => syncMaps(context, client)(`Voicemail.${workerSid}`).syncMapItems.list({ pageSize: 100, limit: BOX_LIMIT }));
+    } catch (err) {
+      if (!isCode(err, 404)) throw err;
+      items = []; // no box (its last voicemail deleted with it, or none yet)
+    }
+    const { unheard } = crate((w) => w.listAnswer(workerSid, items.map((i) => i.data), null));
+    return { unheard, board: await live.agentsLiveUnheard(context, workerSid, unheard, at, BOARD_MS) };
+  })();
+  const late = new Promise((resolve) => (timer = setTimeout(() => resolve({ error: `not finished after ${BOARD_MS / 1000} s` }), BOARD_MS)));
+  try {
+    const out = await Promise.race([work, late]);
+    if (out.error || (out.board && out.board.error)) console.error(`voicemail: the unheard count of ${workerSid} is not on the agents view yet: ${out.error || out.board.error}`);
+    return out;
+  } catch (err) {
+    console.error(`voicemail: the unheard count of ${workerSid} is not on the agents view yet: ${(err && err.message) || err}`);
+    return { error: (err && err.message) || String(err) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 // --- storing a voicemail from Twilio's callbacks -------------------------------------------------
 
 const CALLBACK_FIELDS = ['workerSid', 'reason', 'CallSid', 'RecordingSid', 'RecordingStatus', 'RecordingDuration', 'From', 'To', 'TranscriptionStatus', 'TranscriptionText'];
@@ -139,6 +182,15 @@ const CALLBACK_FIELDS = ['workerSid', 'reason', 'CallSid', 'RecordingSid', 'Reco
  * a malformed callback, 503 when a redelivery can finish the job (Sync failed or stayed busy).
  */
 async function storePart(context, event) {
+  const answer = await storeOnce(context, event);
+  // Stored (created, merged, or found already stored after a lost answer): the count follows.
+  if (answer.status === 200 && answer.body.stored && answer.workerSid) {
+    await unheardOnBoard(context, answer.client, answer.workerSid);
+  }
+  return { status: answer.status, body: answer.body };
+}
+
+async function storeOnce(context, event) {
   const fields = {};
   for (const k of CALLBACK_FIELDS) if (event[k] !== undefined && event[k] !== null) fields[k] = String(event[k]);
   syncServiceSid(context);
@@ -160,14 +212,14 @@ async function storePart(context, event) {
         }
       }
       const write = crate((w) => w.merge(item ? item.data : null, part, Date.now()));
-      if (write.kind === 'nothing') return { status: 200, body: { stored: Boolean(item), callSid: part.callSid, reason: write.reason } };
+      if (write.kind === 'nothing') return { status: 200, workerSid: part.workerSid, client, body: { stored: Boolean(item), callSid: part.callSid, reason: write.reason } };
       if (write.kind === 'create') {
-        if (await createItem(context, client, map, part.callSid, write.voicemail)) return { status: 200, body: { stored: true, created: true, voicemail: write.voicemail } };
+        if (await createItem(context, client, map, part.callSid, write.voicemail)) return { status: 200, workerSid: part.workerSid, client, body: { stored: true, created: true, voicemail: write.voicemail } };
         continue; // created meanwhile by another callback: merge into it
       }
       try {
         await updateItem(context, client, map, part.callSid, write.voicemail, item.revision);
-        return { status: 200, body: { stored: true, updated: true, voicemail: write.voicemail } };
+        return { status: 200, workerSid: part.workerSid, client, body: { stored: true, updated: true, voicemail: write.voicemail } };
       } catch (err) {
         if (!isCode(err, 412)) throw err;
       }
@@ -183,4 +235,4 @@ async function storePart(context, event) {
   }
 }
 
-module.exports = { voicemailHook, storePart, crate, envOf, fetchItem, updateItem, syncMaps, syncServiceSid };
+module.exports = { voicemailHook, storePart, unheardOnBoard, crate, envOf, fetchItem, updateItem, syncMaps, syncServiceSid };

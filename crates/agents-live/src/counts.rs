@@ -23,6 +23,13 @@ pub struct QueueCounts {
     pub available: u32,
     #[serde(default)]
     pub activities: BTreeMap<String, u32>,
+    /// Unheard voicemails of the queue's agents (a number, no name; left out while zero).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unheard: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// Today's totals.
@@ -67,6 +74,9 @@ pub struct Counts {
     pub tasks: BTreeMap<String, BTreeMap<String, u32>>,
     #[serde(default)]
     pub parked: u32,
+    /// Unheard voicemails of the shard's agents.
+    #[serde(default)]
+    pub unheard: u32,
     #[serde(default)]
     pub today: Today,
     /// When today's figures roll over (ms): the earliest day end among the agents.
@@ -123,6 +133,7 @@ pub fn counts(config: &Config, shard: &Shard, now_ms: f64) -> Counts {
                 entry.available += 1;
             }
             *entry.activities.entry(agent.activity.clone()).or_default() += 1;
+            entry.unheard = entry.unheard.saturating_add(agent.unheard);
         }
         for t in &agent.tasks {
             *c.tasks
@@ -132,6 +143,7 @@ pub fn counts(config: &Config, shard: &Shard, now_ms: f64) -> Counts {
                 .or_default() += 1;
         }
         c.parked += agent.parked;
+        c.unheard = c.unheard.saturating_add(agent.unheard);
         let (counts, handle, wrapup) = agent.today(now_ms);
         c.today.accepted += counts[0];
         c.today.rejected += counts[1];

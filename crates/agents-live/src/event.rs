@@ -2,6 +2,9 @@
 
 use serde_json::Value;
 
+/// The event type the voicemail functions send with a worker's unheard count.
+pub const VOICEMAIL_EVENT: &str = "voicemail.unheard";
+
 /// What an event says about one agent.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Step {
@@ -13,6 +16,9 @@ pub enum Step {
     Deleted,
     /// `reservation.<step>` for a task.
     Reservation(ReservationStep),
+    /// `voicemail.unheard` (not TaskRouter's: the voicemail functions send it after a voicemail is
+    /// stored, marked heard or deleted): the worker's unheard voicemails, counted then.
+    Voicemail(u32),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,6 +101,17 @@ pub fn read(event: &Value) -> Result<Event, String> {
         }
         "reservation.wrapup" => Step::Reservation(ReservationStep::Wrapup),
         "reservation.completed" => Step::Reservation(ReservationStep::Completed),
+        VOICEMAIL_EVENT => match event.get("VoicemailUnheard") {
+            Some(Value::Number(n)) => match n.as_u64().and_then(|n| u32::try_from(n).ok()) {
+                Some(n) => Step::Voicemail(n),
+                None => return Err(format!("{VOICEMAIL_EVENT} with a bad VoicemailUnheard")),
+            },
+            _ => {
+                return Err(format!(
+                    "{VOICEMAIL_EVENT} without VoicemailUnheard (a number)"
+                ))
+            }
+        },
         other => return Err(format!("{other} does not change an agent's live state")),
     };
     let worker_sid = text(event, &["WorkerSid"]).unwrap_or("");
@@ -115,9 +132,13 @@ pub fn read(event: &Value) -> Result<Event, String> {
             "{event_type} without an instant (EventDateMs, EventDate or Timestamp)"
         ));
     };
-    let id = text(event, &["Sid"])
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("{event_type}@{at_ms}"));
+    let id = match step {
+        // The count is part of the id: the same count at the same instant is a duplicate.
+        Step::Voicemail(n) => format!("vm{at_ms}:{n}"),
+        _ => text(event, &["Sid"])
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("{event_type}@{at_ms}")),
+    };
     let worker_attributes = text(event, &["WorkerAttributes"])
         .and_then(|s| serde_json::from_str::<Value>(s).ok())
         .filter(Value::is_object);

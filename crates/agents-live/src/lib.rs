@@ -113,7 +113,8 @@ pub fn plan(config: &Config, event: &Value, membership_age_ms: Option<f64>) -> P
             );
             let stale =
                 membership_age_ms.is_none_or(|age| !(0.0..MEMBERSHIP_MAX_AGE_MS).contains(&age));
-            let deleted = matches!(e.step, event::Step::Deleted);
+            // A voicemail count reads nothing more (no TaskRouter call, no Sync read).
+            let deleted = matches!(e.step, event::Step::Deleted | event::Step::Voicemail(_));
             Plan {
                 action: "apply",
                 reason: format!("{} of {}", e.event_type, e.worker_sid),

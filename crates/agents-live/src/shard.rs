@@ -70,6 +70,12 @@ pub struct Agent {
     pub parked: u32,
     #[serde(rename = "ps", default, skip_serializing_if = "Option::is_none")]
     pub parked_since: Option<f64>,
+    /// Unheard voicemails in the worker's box (`Voicemail.<workerSid>`), as last counted.
+    #[serde(rename = "vm", default, skip_serializing_if = "is_zero")]
+    pub unheard: u32,
+    /// When that count was taken (ms): an older count never replaces a newer one.
+    #[serde(rename = "va", default, skip_serializing_if = "is_zero_f")]
+    pub unheard_at: f64,
     /// Today's reservations accepted, rejected, timed out.
     #[serde(rename = "c", default)]
     pub counts: [u32; 3],
@@ -100,6 +106,14 @@ impl Agent {
             ([0; 3], [0.0; 2], [0.0; 2])
         }
     }
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+fn is_zero_f(n: &f64) -> bool {
+    *n == 0.0
 }
 
 /// One shard document.
@@ -204,6 +218,19 @@ pub fn apply(config: &Config, shard: &mut Shard, event: &Event, fetched: &Fetche
         }
         return removed;
     }
+    if let Step::Voicemail(n) = event.step {
+        // Only an agent on the board gets a count (the count alone makes no agent: no name, no
+        // activity); a newer count replaces an older one.
+        return match shard.agents.get_mut(&event.worker_sid) {
+            Some(agent) if event.at_ms >= agent.unheard_at => {
+                let changed = agent.unheard != n;
+                agent.unheard = n;
+                agent.unheard_at = event.at_ms;
+                changed
+            }
+            _ => false,
+        };
+    }
     let id = short_id(&event.id);
     let agent = shard.agents.entry(event.worker_sid.clone()).or_default();
     if agent.recent.contains(&id) {
@@ -270,7 +297,7 @@ pub fn apply(config: &Config, shard: &mut Shard, event: &Event, fetched: &Fetche
                 agent.since = at;
             }
         }
-        Step::Attributes | Step::Deleted => {}
+        Step::Attributes | Step::Deleted | Step::Voicemail(_) => {}
         Step::Reservation(step) => {
             let task_sid = event.task_sid.clone().unwrap_or_default();
             let ended_at = agent

@@ -238,6 +238,106 @@ fn parked_calls_are_counted_without_caller_details() {
     assert_eq!(out.counts["parked"], 1);
 }
 
+fn unheard(n: Value, at: f64) -> Value {
+    json!({"EventType": "voicemail.unheard", "WorkerSid": WK, "EventDateMs": at, "VoicemailUnheard": n})
+}
+
+#[test]
+fn unheard_voicemails_counted_per_agent_and_per_queue_newest_count_wins() {
+    let config = Config::default();
+    // The count alone makes no agent (no name, no activity): nothing to write.
+    let none = run(
+        &config,
+        None,
+        &[unheard(json!(2), T0)],
+        Fetched::default(),
+        T0,
+    );
+    assert!(!none.changed);
+    let first = run(&config, None, &a_day()[..1], queues(), T0);
+    let stored = first.document.clone();
+    assert!(
+        !stored.to_string().contains("\"vm\""),
+        "no count stored while zero"
+    );
+    let two = run(
+        &config,
+        Some(&stored),
+        &[unheard(json!(2), T0 + 10.0)],
+        Fetched::default(),
+        T0 + 10.0,
+    );
+    assert!(two.changed && two.counts_changed);
+    assert_eq!(two.document["agents"][WK]["vm"], 2);
+    assert_eq!(
+        (
+            two.counts["unheard"].clone(),
+            two.counts["queues"][WQ]["unheard"].clone()
+        ),
+        (json!(2), json!(2))
+    );
+    assert!(
+        !two.counts.to_string().contains("Alice"),
+        "counts name no agent"
+    );
+    // The same count again, or an older count arriving late: no write.
+    let again = run(
+        &config,
+        Some(&two.document),
+        &[unheard(json!(2), T0 + 20.0)],
+        Fetched::default(),
+        T0 + 20.0,
+    );
+    assert!(!again.changed);
+    let late = run(
+        &config,
+        Some(&two.document),
+        &[unheard(json!(5), T0 + 5.0)],
+        Fetched::default(),
+        T0 + 20.0,
+    );
+    assert!(!late.changed);
+    // Heard / deleted: back to zero, and the field leaves the document.
+    let zero = run(
+        &config,
+        Some(&two.document),
+        &[unheard(json!(0), T0 + 30.0)],
+        Fetched::default(),
+        T0 + 30.0,
+    );
+    assert!(zero.changed && zero.counts_changed);
+    assert!(zero.document["agents"][WK].get("vm").is_none());
+    assert_eq!(zero.counts["unheard"], 0);
+    // The supervisor's rows and the key's summary show it.
+    let b = board(
+        &config,
+        std::slice::from_ref(&two.document),
+        &Options::default(),
+        T0 + 10.0,
+    );
+    let row = b
+        .groups
+        .iter()
+        .flat_map(|g| g.agents.iter())
+        .find(|r| r.sid == WK);
+    assert_eq!(row.map(|r| r.unheard), Some(2));
+    let s = summary_of(std::slice::from_ref(&two.counts), T0 + 10.0);
+    assert_eq!(s.unheard, 2);
+    assert_eq!(
+        s.queues.iter().map(|q| q.unheard).collect::<Vec<_>>(),
+        vec![2]
+    );
+    // It costs no TaskRouter call and no Sync read; bad counts are refused.
+    let p = plan(&config, &unheard(json!(1), T0), None);
+    assert_eq!(
+        (p.action, p.fetch_queues, p.fetch_parked),
+        ("apply", false, false)
+    );
+    for bad in [json!(-1), json!("3"), json!(1.5), json!(null), json!(1e12)] {
+        assert_eq!(plan(&config, &unheard(bad, T0), None).action, "ignore");
+    }
+}
+
 #[test]
 fn plan_fetches_membership_when_unknown_or_old_and_parking_on_reservations() {
     let config = Config::default();

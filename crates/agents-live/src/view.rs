@@ -54,6 +54,8 @@ pub struct Row {
     pub tasks: Vec<TaskRow>,
     pub parked: u32,
     pub parked_seconds: Option<i64>,
+    /// Unheard voicemails in the agent's box.
+    pub unheard: u32,
     pub accepted: u32,
     pub rejected: u32,
     pub timed_out: u32,
@@ -179,6 +181,7 @@ pub fn board(config: &Config, shards: &[Value], options: &Options, now_ms: f64) 
                     .collect(),
                 parked: a.parked,
                 parked_seconds: a.parked_since.map(|p| seconds(now_ms, p)),
+                unheard: a.unheard,
                 accepted: c[0],
                 rejected: c[1],
                 timed_out: c[2],
@@ -296,6 +299,8 @@ pub struct QueueLine {
     pub name: String,
     pub logged_in: u32,
     pub available: u32,
+    /// Unheard voicemails of the queue's agents.
+    pub unheard: u32,
     pub activities: BTreeMap<String, u32>,
 }
 
@@ -310,6 +315,8 @@ pub struct Summary {
     pub queues: Vec<QueueLine>,
     pub tasks: BTreeMap<String, BTreeMap<String, u32>>,
     pub parked: u32,
+    /// Unheard voicemails of all agents.
+    pub unheard: u32,
     pub accepted: u32,
     pub rejected: u32,
     pub timed_out: u32,
@@ -323,6 +330,7 @@ pub fn summary(all: &[Counts], now_ms: f64) -> Summary {
     let mut queues: BTreeMap<String, QueueLine> = BTreeMap::new();
     let mut tasks: BTreeMap<String, BTreeMap<String, u32>> = BTreeMap::new();
     let (mut agents, mut logged_in, mut available, mut parked) = (0, 0, 0, 0);
+    let mut unheard: u32 = 0;
     let (mut accepted, mut rejected, mut timed_out) = (0, 0, 0);
     let (mut handle, mut handled, mut wrap, mut wrapped) = (0.0, 0.0, 0.0, 0.0);
     for c in all {
@@ -330,6 +338,7 @@ pub fn summary(all: &[Counts], now_ms: f64) -> Summary {
         logged_in += c.logged_in;
         available += c.available;
         parked += c.parked;
+        unheard = unheard.saturating_add(c.unheard);
         for (name, n) in &c.activities {
             let since = c.longest.get(name).copied().unwrap_or(now_ms);
             let e = activities.entry(name.clone()).or_insert((0, since));
@@ -342,9 +351,11 @@ pub fn summary(all: &[Counts], now_ms: f64) -> Summary {
                 name: q.name.clone(),
                 logged_in: 0,
                 available: 0,
+                unheard: 0,
                 activities: BTreeMap::new(),
             });
             line.logged_in += q.logged_in;
+            line.unheard = line.unheard.saturating_add(q.unheard);
             line.available += q.available;
             for (a, n) in &q.activities {
                 *line.activities.entry(a.clone()).or_default() += n;
@@ -394,6 +405,7 @@ pub fn summary(all: &[Counts], now_ms: f64) -> Summary {
         queues: queue_lines,
         tasks,
         parked,
+        unheard,
         accepted,
         rejected,
         timed_out,
