@@ -10,13 +10,16 @@ const nodeTests = fs
   .filter((f) => f.endsWith('.test.js'))
   .sort()
   .map((f) => path.join('tests', f));
+// Test files are independent (each starts its own emulator and runtimes on ports of its own), so
+// two run at once; TEST_CONCURRENCY=1 runs them one at a time (to read one file's output alone).
+const concurrency = Math.max(1, Number(process.env.TEST_CONCURRENCY) || 2);
 const steps = [
   ['cargo', ['fmt', '--all', '--', '--check']],
   ['cargo', ['clippy', '--workspace', '--all-targets', '--', '-D', 'warnings']],
   ['cargo', ['clippy', '--workspace', '--lib', '--target', 'wasm32-unknown-unknown', '--', '-D', 'warnings']],
   ['cargo', ['test', '--workspace']],
   ['node', ['scripts/build.js']],
-  ['node', ['--test', '--test-concurrency=1', ...nodeTests]],
+  ['node', ['--test', `--test-concurrency=${concurrency}`, ...nodeTests]],
 ];
 
 // Property tests draw random inputs. Here they use one fixed seed unless PROPTEST_RNG_SEED is set,

@@ -216,8 +216,8 @@ test("an agent's unheard voicemails: recorded → 1, heard → 0, unheard again 
   assert.equal(JSON.parse(r.deliveries[0].body).voicemail.action, 'voicemail', r.deliveries[0].body);
   const rec = await record(stack, call.callSid);
   assert.equal(rec.deliveries.status[0].status, 200);
-  await within2s('Cy has one unheard voicemail', () => agentsVia(s, sup), (a) => a[w.cy].vm === 1);
-  const counts = await within2s('one unheard in the counts, in Support', () => queueCountsVia(k, key), (c) => c.unheard === 1);
+  await untilSeen('Cy has one unheard voicemail', () => agentsVia(s, sup), (a) => a[w.cy].vm === 1);
+  const counts = await untilSeen('one unheard in the counts, in Support', () => queueCountsVia(k, key), (c) => c.unheard === 1);
   assert.equal(counts.queues.Support.unheard, 1);
   assert.equal(counts.queues.Sales.unheard, undefined);
   // What the key reads holds the number only: no caller, no call, no recording.
@@ -235,14 +235,14 @@ test("an agent's unheard voicemails: recorded → 1, heard → 0, unheard again 
     return res.json();
   };
   await box({ action: 'heard' });
-  await within2s('heard: none unheard', () => agentsVia(s, sup), (a) => a[w.cy] && a[w.cy].vm === undefined);
-  await within2s('heard: none in the counts', () => queueCountsVia(k, key), (c) => c.unheard === 0);
+  await untilSeen('heard: none unheard', () => agentsVia(s, sup), (a) => a[w.cy] && a[w.cy].vm === undefined);
+  await untilSeen('heard: none in the counts', () => queueCountsVia(k, key), (c) => c.unheard === 0);
   await box({ action: 'heard', heard: 'false' });
-  await within2s('unheard again', () => agentsVia(s, sup), (a) => a[w.cy].vm === 1);
+  await untilSeen('unheard again', () => agentsVia(s, sup), (a) => a[w.cy].vm === 1);
   await box({ action: 'delete' });
-  const gone = await within2s('deleted: gone', () => agentsVia(s, sup), (a) => a[w.cy] && a[w.cy].vm === undefined);
+  const gone = await untilSeen('deleted: gone', () => agentsVia(s, sup), (a) => a[w.cy] && a[w.cy].vm === undefined);
   assert.equal(gone[w.cy].n, 'Cy Chen', 'the agent stays on the board');
-  await within2s('deleted: none in the counts', () => queueCountsVia(k, key), (c) => c.unheard === 0);
+  await untilSeen('deleted: none in the counts', () => queueCountsVia(k, key), (c) => c.unheard === 0);
 });
 
 test("a failing write of the count never fails storing the voicemail; the box's next change puts it right", async () => {
@@ -260,7 +260,7 @@ test("a failing write of the count never fails storing the voicemail; the box's 
   // Marking it unheard (a no-op on the voicemail) counts the box again: the board shows it.
   const res = await fetch(stack.rt.url('/voicemail'), { method: 'POST', headers: { Authorization: supervisorAuth(), 'Content-Type': 'application/json' }, body: JSON.stringify({ workerSid: w.bob, callSid: call.callSid, action: 'heard', heard: 'false' }) });
   assert.equal(res.status, 200);
-  await within2s('Bob has one unheard voicemail', () => agentsVia(s, sup), (a) => a[w.bob].vm === 1);
+  await untilSeen('Bob has one unheard voicemail', () => agentsVia(s, sup), (a) => a[w.bob].vm === 1);
 });
 
 test('a failing write of the agents view never fails the queue-statistics callback, and loses nothing', async () => {
