@@ -291,7 +291,7 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
   }
 
   /** Writes the hour's items (after every listing was read); answers how many. */
-  async function finish(c) {
+  async function writeHour(c) {
     const previous = await readRange(c.job.previous, closeCounts);
     const made = ah.closeHour(c.job, `[${c.texts.join(',')}]`, `[${previous.join(',')}]`);
     for (const item of made) {
@@ -318,7 +318,7 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
     if (state === 'claimed') {
       const c = { job, done: 0, texts: [] };
       await readSome(c, Infinity);
-      out.items = await finish(c);
+      out.items = await writeHour(c);
       out.state = 'closed';
     }
     return Object.assign(out, delta(before));
@@ -361,7 +361,7 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
       out.hour = c.job.start;
       await readSome(c, LISTINGS_PER_TICK);
       if (c.done >= c.job.listings.length) {
-        out.closed = await finish(c);
+        out.closed = await writeHour(c);
         closing.latest = c.job.firstKey;
         closing.job = null;
       }
