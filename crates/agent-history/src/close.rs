@@ -207,8 +207,23 @@ pub fn record_listings(
 }
 
 /// The listings of `agentHours` for `query`'s closed hours, one per UTC day.
+/// (`split_by_day` starts a day at the records' `YYYYMMDDT00Z.`, which sorts after this map's
+/// `YYYYMMDDT0000Z.` keys, so a day here starts at `YYYYMMDDT`.)
 pub fn hour_listings(query: &Query) -> Vec<KeyRange> {
-    query.hours.as_ref().map(split_by_day).unwrap_or_default()
+    let Some(range) = query.hours.as_ref() else {
+        return Vec::new();
+    };
+    split_by_day(range)
+        .into_iter()
+        .map(|mut r| {
+            if r.from != range.from {
+                if let Some(day) = r.from.get(0..8) {
+                    r.from = format!("{day}T");
+                }
+            }
+            r
+        })
+        .collect()
 }
 
 /// The series of `query`: complete closed hours from `hour_items`, every other hour from
@@ -243,4 +258,102 @@ pub fn answer(
     }
     hours.sort_by(|a, b| (&a.worker, a.hour).cmp(&(&b.worker, b.hour)));
     (series(config, query, &hours, directory), rest.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Env;
+    use crate::query::{query, Params};
+    use chrono::TimeZone;
+
+    fn ny() -> Config {
+        Config::from_env(&Env {
+            time_zone: Some("America/New_York".into()),
+            ..Env::default()
+        })
+        .unwrap_or_else(|_| unreachable!())
+    }
+
+    fn ms(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> i64 {
+        Utc.with_ymd_and_hms(y, mo, d, h, mi, 0)
+            .single()
+            .map(|t| t.timestamp_millis())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_hook_closes_the_last_hour_a_minute_after_it_ends_then_catches_up() {
+        let c = ny();
+        // 15:00:30Z: the hour 14–15 has not been over a minute: the one before it.
+        let j = next_close(&c, ms(2026, 11, 16, 15, 0) + 30_000, None);
+        assert_eq!(j.map(|j| j.start), Some("2026-11-16T13:00:00Z".to_string()));
+        let j = next_close(&c, ms(2026, 11, 16, 15, 2), None);
+        assert_eq!(j.as_ref().map(|j| j.start.as_str()), Some("2026-11-16T14:00:00Z"));
+        let j = j.unwrap_or_else(|| unreachable!());
+        assert_eq!(j.first_key, "20261116T1400Z.0");
+        assert_eq!(j.previous.from, "20261116T1300Z.");
+        // 4 maps; records from 02Z to 14Z of one UTC day.
+        assert_eq!(j.listings.len(), 4);
+        assert_eq!(j.listings[0].from, "20261116T02Z.");
+        // Closed already: nothing. Behind: the hour after the latest closed one.
+        assert!(next_close(&c, ms(2026, 11, 16, 15, 2), Some("20261116T1400Z.1")).is_none());
+        let j = next_close(&c, ms(2026, 11, 16, 15, 2), Some("20261116T0900Z.0"));
+        assert_eq!(j.map(|j| j.start), Some("2026-11-16T10:00:00Z".to_string()));
+        // Too far behind: the last ended hour.
+        let j = next_close(&c, ms(2026, 11, 16, 15, 2), Some("20261110T0900Z.0"));
+        assert_eq!(j.map(|j| j.start), Some("2026-11-16T14:00:00Z".to_string()));
+        assert!(next_close(&c, i64::MIN, None).is_none());
+    }
+
+    #[test]
+    fn closed_hours_and_records_answer_the_same_series_and_only_unclosed_hours_list_records() {
+        let c = ny();
+        let now = ms(2026, 11, 16, 15, 30);
+        let start = ms(2026, 11, 13, 0, 0);
+        let items = crate::bench::month_items(6, 3, start);
+        let records: Vec<Record> = items.iter().filter_map(Record::from_value).collect();
+        let p = Params {
+            range: Some("last7".into()),
+            ..Params::default()
+        };
+        let q = query(&c, &p, now as f64).unwrap_or_else(|_| unreachable!());
+        let from = values::instant::parse(&q.from).unwrap_or_else(|| unreachable!());
+        let to = values::instant::parse(&q.to).unwrap_or_else(|| unreachable!());
+        // Close every hour from the day the records start, one after another.
+        let mut closed: Vec<Value> = Vec::new();
+        let mut previous: Vec<Value> = Vec::new();
+        for h in history::time::hours(c.time_zone, at(start).unwrap_or(from), to) {
+            let made = crate::rollup::close_hour(
+                c.time_zone,
+                h,
+                history::time::next_hour(c.time_zone, h),
+                &records,
+                &previous,
+            );
+            closed.extend(made.iter().cloned());
+            previous = made;
+        }
+        let text = serde_json::to_string(&closed).unwrap_or_default();
+        let complete = complete_hours(&text);
+        let (from_closed, n) = answer(&c, &q, &closed, &[], &[]);
+        let (from_records, m) = answer(&c, &q, &[], &items, &[]);
+        assert_eq!(n, unclosed(&c, &q, &complete).len());
+        assert!(m > n);
+        // The counts and logged-in time agree; observed (Offline) time differs where the records
+        // no longer see an agent (more than 12 hours after its last event) and the closed hours
+        // carried it forward.
+        let (x, y) = (&from_closed.totals, &from_records.totals);
+        assert_eq!(
+            (x.accepted, x.completed, x.handled, &x.dispositions),
+            (y.accepted, y.completed, y.handled, &y.dispositions)
+        );
+        assert_eq!(x.logged_in_seconds, y.logged_in_seconds);
+        // Records are listed only for the unclosed hours' runs (plus their lookback).
+        let listings = record_listings(&c, &q, &complete);
+        assert!(listings.iter().all(|l| l.to.as_str() < "20261113T13Z."), "{listings:?}");
+        // The agentHours listings start each day at its first key.
+        let hl = hour_listings(&q);
+        assert!(hl.iter().skip(1).all(|l| l.from.ends_with('T')));
+    }
 }
