@@ -194,6 +194,7 @@ async function benchClosed({ agents = 200, days = 30, progress = () => {}, group
     }
     const history = createAgentHistory({ ah, client: clientFor(emulator), workspaceSid: env.WORKSPACE_SID, syncServiceSid: env.SYNC_SERVICE_SID, retry, now: () => now });
     await history.series({ range: 'today' }); // the directory, listed once a minute
+    const lister = clientFor(emulator).sync.v1.services(env.SYNC_SERVICE_SID).syncMaps('agentHours').syncMapItems;
     const rows = [];
     for (const by of groupings) {
       const samples = [];
@@ -213,7 +214,7 @@ async function benchClosed({ agents = 200, days = 30, progress = () => {}, group
       const wasmMs = performance.now() - w0;
       // The emulator's own part: the same listings answered, nothing aggregated.
       const l0 = performance.now();
-      await Promise.all(ah.hourListings(q).map((r) => clientFor(emulator).sync.v1.services(env.SYNC_SERVICE_SID).syncMaps('agentHours').syncMapItems.list({ from: r.from, order: 'asc', pageSize: 100, limit: 200 })));
+      await Promise.all(ah.hourListings(q).map((r) => retry(() => lister.list({ from: r.from, order: 'asc', pageSize: 100, limit: 200 }))));
       const listMs = performance.now() - l0;
       progress(`closed hours, by=${by}: ${Math.round(median(samples))} ms`);
       rows.push({ by, ms: Math.round(median(samples)), aggregate_ms: Math.round(wasmMs), list_ms: Math.round(listMs), sync_list_requests: reads, records: answer.records, hour_items: answer.hourItems, from_records: answer.fromRecords, rows: answer.series.length });

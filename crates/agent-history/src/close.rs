@@ -158,7 +158,11 @@ pub fn complete_hours(items: &str) -> BTreeSet<DateTime<Utc>> {
 }
 
 /// The hours of `query` that are not complete in `complete`.
-pub fn unclosed(config: &Config, query: &Query, complete: &BTreeSet<DateTime<Utc>>) -> Vec<DateTime<Utc>> {
+pub fn unclosed(
+    config: &Config,
+    query: &Query,
+    complete: &BTreeSet<DateTime<Utc>>,
+) -> Vec<DateTime<Utc>> {
     let (Some(from), Some(to)) = (
         values::instant::parse(&query.from),
         values::instant::parse(&query.to),
@@ -289,7 +293,10 @@ mod tests {
         let j = next_close(&c, ms(2026, 11, 16, 15, 0) + 30_000, None);
         assert_eq!(j.map(|j| j.start), Some("2026-11-16T13:00:00Z".to_string()));
         let j = next_close(&c, ms(2026, 11, 16, 15, 2), None);
-        assert_eq!(j.as_ref().map(|j| j.start.as_str()), Some("2026-11-16T14:00:00Z"));
+        assert_eq!(
+            j.as_ref().map(|j| j.start.as_str()),
+            Some("2026-11-16T14:00:00Z")
+        );
         let j = j.unwrap_or_else(|| unreachable!());
         assert_eq!(j.first_key, "20261116T1400Z.0");
         assert_eq!(j.previous.from, "20261116T1300Z.");
@@ -351,7 +358,10 @@ mod tests {
         assert_eq!(x.logged_in_seconds, y.logged_in_seconds);
         // Records are listed only for the unclosed hours' runs (plus their lookback).
         let listings = record_listings(&c, &q, &complete);
-        assert!(listings.iter().all(|l| l.to.as_str() < "20261113T13Z."), "{listings:?}");
+        assert!(
+            listings.iter().all(|l| l.to.as_str() < "20261113T13Z."),
+            "{listings:?}"
+        );
         // The agentHours listings start each day at its first key.
         let hl = hour_listings(&q);
         assert!(hl.iter().skip(1).all(|l| l.from.ends_with('T')));

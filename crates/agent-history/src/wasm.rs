@@ -262,28 +262,26 @@ impl AgentHistory {
             values::instant::parse(&job.start),
             values::instant::parse(&job.end),
         ) else {
-            return Err(input(format!("job names no hour: {} to {}", job.start, job.end)));
+            return Err(input(format!(
+                "job names no hour: {} to {}",
+                job.start, job.end
+            )));
         };
         let records: Vec<Value> = serde_json::from_str(records)
             .map_err(|e| input(format!("stored records are not a JSON array: {e}")))?;
         let records: Vec<Record> = records.iter().filter_map(Record::from_value).collect();
         let previous: Vec<Value> = serde_json::from_str(previous)
             .map_err(|e| input(format!("previous hour's items are not a JSON array: {e}")))?;
-        let out: Vec<BenchItem> = crate::rollup::close_hour(
-            self.config.time_zone,
-            start,
-            end,
-            &records,
-            &previous,
-        )
-        .into_iter()
-        .enumerate()
-        .map(|(i, data)| BenchItem {
-            map: crate::rollup::ROLLUP_MAP.to_string(),
-            key: crate::rollup::rollup_key(start, i),
-            data,
-        })
-        .collect();
+        let out: Vec<BenchItem> =
+            crate::rollup::close_hour(self.config.time_zone, start, end, &records, &previous)
+                .into_iter()
+                .enumerate()
+                .map(|(i, data)| BenchItem {
+                    map: crate::rollup::ROLLUP_MAP.to_string(),
+                    key: crate::rollup::rollup_key(start, i),
+                    data,
+                })
+                .collect();
         to_js(&out)
     }
 
