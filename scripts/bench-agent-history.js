@@ -11,8 +11,13 @@
 //    agent-day, stored straight into the emulator's Sync state): wall time for by=hour and by=agent
 //    (one request each: the emulator sorts a map's items on every list page, so a run is long), Sync list requests, records read, answer size, and the part spent in the wasm aggregation.
 //
+// 3. (default) the same month from closed hours (benchClosed): every hour closed with the module's
+//    closeHour, stored in agentHours, then common/agent-history's series in process (the code
+//    GET /agent-history runs, not through twilio-run); the emulator's own listing time is printed
+//    beside it. Step 2 (from records, minutes long) runs only with --records.
+//
 //   const { benchAgentHistory, formatAgentHistory } = require('./bench-agent-history');
-//   Alone: `node scripts/bench-agent-history.js [--json]` (after `npm run build`).
+//   Alone: `node scripts/bench-agent-history.js [--json] [--records]` (after `npm run build`).
 const path = require('path');
 const { startEmulator } = require('../emulator');
 const aa = require('../emulator/agent-activity');
