@@ -249,3 +249,119 @@ test("a Sync failure in the hook never fails the queue statistics' callback", as
   assert.match(delivery.body.agentHistory.error, /injected/);
   assert.ok(delivery.body.plan, 'the queue statistics answered as usual');
 });
+
+// Closed hours (docs/agent-history.md, "Closed hours"): two more "containers" in this process run
+// common/agent-history with the real wasm module against the emulator, on the emulator's clock.
+const { createAgentHistory } = require('../functions/common/agent-history.private.js');
+const { clientFor } = require('../scripts/seed-history');
+
+function container() {
+  const env = s.emu.functionEnv();
+  const wasm = require('../functions/wasm/agent_history.private.js');
+  const ah = new wasm.AgentHistory({ QUEUE_STATS_TIME_ZONE: 'America/New_York' });
+  return createAgentHistory({ ah, client: clientFor(s.emu), workspaceSid: env.WORKSPACE_SID, syncServiceSid: env.SYNC_SERVICE_SID, now: () => s.emu.clock.now() });
+}
+const hourItems = () => {
+  const service = s.emu.state.sync.services.get(s.emu.functionEnv().SYNC_SERVICE_SID);
+  const map = [...service.maps.values()].find((m) => m.uniqueName === 'agentHours');
+  return map ? [...map.items.keys()].sort() : [];
+};
+const stamp = (ms) => new Date(ms).toISOString().slice(0, 16).replace(/[-:]/g, '') + 'Z';
+
+test('closed hours: the hook closes the last hour; closed hours answer the same series as the records (the truth); carried forward; claimed once; missing named', async () => {
+  // The runtime's hook closed the last ended hour (a minute after it ended, on the real clock).
+  const ended = Math.floor((Date.now() - 60000) / HOUR) * HOUR - HOUR;
+  assert.ok(hourItems().some((k) => k.startsWith(stamp(ended)) || k.startsWith(stamp(ended - HOUR))), `closed by the hook: ${hourItems()}`);
+  assert.ok(deliveries.some((d) => d.body.agentHistory.closing && d.body.agentHistory.closing.syncReads >= 1));
+
+  // Agent E: Available for half an hour 16 hours before H, then Offline with no event since.
+  const E = 'WKeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee';
+  await act(H - 17 * HOUR, E, 'Offline');
+  await act(H - 16 * HOUR + 10 * MIN, E, 'Available');
+  await act(H - 16 * HOUR + 40 * MIN, E, 'Offline');
+  s.emu.clock.resume();
+
+  // The agents with records in the lookback (E, carried forward only by closed hours, is apart).
+  const D = 'WKdddddddddddddddddddddddddddddddd';
+  const four = [A, B, C, D].join(',');
+  const queries = [
+    { agent: four, from: iso(H), to: iso(H + 2 * HOUR), by: 'hour' },
+    { agent: four, from: iso(H), to: iso(H + 2 * HOUR), by: 'agent' },
+    { agent: A, from: iso(H), to: iso(H + 2 * HOUR), by: 'hour' },
+    { agent: 'team:Blue', from: iso(H), to: iso(H + 2 * HOUR), by: 'activity' },
+    { agent: four, from: iso(H), to: iso(H + 2 * HOUR), by: 'disposition' },
+  ];
+  const raw = [];
+  for (const q of queries) raw.push((await get(q)).body);
+  assert.equal(raw[0].fromRecords, 2);
+  assert.ok(raw[0].records > 0);
+
+  // Container X closes H-16h .. H+1 one after another (each carries the last hour's end forward).
+  const x = container();
+  const y = container();
+  for (let t = H - 16 * HOUR; t < H + 2 * HOUR; t += HOUR) {
+    const r = await x.closeHour(t);
+    assert.ok(['closed', 'stored'].includes(r.state), JSON.stringify(r));
+  }
+  assert.ok(hourItems().includes(`${stamp(H)}.0`));
+  for (const [i, q] of queries.entries()) {
+    const { body } = await get(q);
+    assert.equal(body.fromRecords, 0, JSON.stringify(q));
+    assert.equal(body.records, 0, 'no record read');
+    assert.ok(body.hourItems >= 2);
+    for (const k of ['series', 'totals', 'agents', 'closedHours', 'from', 'to']) assert.deepEqual(body[k], raw[i][k], `${JSON.stringify(q)}: ${k}`);
+  }
+  const closedA = (await get(queries[2])).body;
+  const truth = aa.truth(ctx, A, H, H + 2 * HOUR);
+  assertHour(closedA.series[0], truth[iso(H)], 'closed hour H');
+  assertHour(closedA.series[1], truth[iso(H + HOUR)], 'closed hour H+1');
+
+  // E had no event for 15 hours: the records (12 hours back) no longer say where E was; the
+  // closed hours carried Offline forward hour after hour.
+  const e = (await get({ agent: E, from: iso(H - 2 * HOUR), to: iso(H), by: 'hour' })).body;
+  assert.equal(e.fromRecords, 0);
+  assert.deepEqual(e.series.map((r) => r.activitySeconds), [{ Offline: 3600 }, { Offline: 3600 }]);
+
+  // Closing again (another container) finds the hour stored: nothing written.
+  const again = await y.closeHour(H);
+  assert.equal(again.state, 'stored');
+  assert.equal(again.syncWrites, 0);
+  // Two containers closing the same hour at once: one claim wins, the hour's items are written once.
+  const h2 = H - 18 * HOUR;
+  const before = hourItems().length;
+  const both = await Promise.all([x.closeHour(h2), y.closeHour(h2)]);
+  const winner = both.find((r) => r.state === 'closed');
+  const other = both.find((r) => r !== winner);
+  assert.ok(winner && ['held', 'stored'].includes(other.state), JSON.stringify(both));
+  assert.ok(winner.items >= 1);
+  assert.equal(hourItems().length, before + winner.items, 'the hour written once');
+  assert.ok(other.syncWrites <= 1, `the other container wrote at most its refused claim: ${JSON.stringify(other)}`);
+  // A claim held by another container (its lease running): the hour is left to it.
+  const env = s.emu.functionEnv();
+  const h3 = H - 19 * HOUR;
+  await clientFor(s.emu).sync.v1.services(env.SYNC_SERVICE_SID).syncMaps('agentHoursClaims').syncMapItems.create({
+    key: stamp(h3),
+    data: { hour: iso(h3), owner: 'another-container', kind: 'hook', atMs: s.emu.clock.now(), untilMs: s.emu.clock.now() + 300000 },
+  });
+  const held = await y.closeHour(h3);
+  assert.equal(held.state, 'held');
+  assert.equal(held.syncWrites, 0);
+  assert.ok(!hourItems().some((k) => k.startsWith(stamp(h3))));
+
+  // Hours not closed are read from the records; a records listing that fails is named in missing.
+  const open = { from: iso(H - 20 * HOUR), to: iso(H - 16 * HOUR), by: 'hour' };
+  const full = (await get(open)).body;
+  assert.equal(full.fromRecords, 3); // H-20h, H-19h (held), H-17h; H-18h is closed
+  assert.deepEqual(full.missing, []);
+  s.emu.failNext({ path: '/Maps/agentHistory.' }, { status: 500, code: 20500, message: 'injected' });
+  const partial = (await get(open)).body;
+  assert.equal(partial.missing.length, 1, JSON.stringify(partial.missing));
+  assert.match(partial.missing[0].map, /^agentHistory\./);
+  assert.match(partial.missing[0].reason, /injected/);
+  // An agentHours listing that fails sends its hours to the records: the same series.
+  s.emu.failNext({ path: '/Maps/agentHours/' }, { status: 500, code: 20500, message: 'injected' });
+  const fallback = (await get(queries[0])).body;
+  s.emu.clearFaults();
+  assert.ok(fallback.fromRecords > 0);
+  assert.deepEqual(fallback.series, raw[0].series);
+});

@@ -6,6 +6,8 @@
 //   const agents = createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry, now });
 //   await agents.record(fields)              // the event callback's hook: one item read, at most one write
 //   await agents.series(params, { names })   // GET /agent-history (names false: the wallboard key)
+//   await agents.tick()                      // the hook, after record: closes the last hour(s), a few listings per call
+//   await agents.closeHour(startMs)          // closes one hour at once (claimed first)
 //
 //   agentHistoryHook(context, fields)        // the event callback's one line: never throws; off when
 //                                            // AGENT_HISTORY_ENABLED is "false"
@@ -28,6 +30,7 @@ const ACTIVITIES_TTL_MS = 10 * 60000; // the workspace's activity names, re-list
 const WORKERS_TTL_MS = 60000; // the directory for GET /agent-history
 const PRUNE_EVERY_MS = 3600000;
 const PRUNE_PER_EVENT = 2;
+const LISTINGS_PER_TICK = 4; // records listings per event while closing an hour
 
 const notFound = (err) => err && (err.status === 404 || err.code === 20404);
 const duplicate = (err) => err && (err.code === 54208 || err.code === 54301 || err.status === 409);
@@ -60,7 +63,7 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
   const prune = { at: -Infinity, queue: [] };
 
   /** Runs the write `fn` to `map` once the map's budget of the last second has room for `cost`. */
-  async function paced(map, cost, fn) {
+  async function paced(map, cost, fn, tally = counts) {
     for (;;) {
       const t = now();
       const recent = (writes.get(map) || []).filter((w) => t - w.at < 1000);
@@ -69,7 +72,7 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
       await sleep(recent[0].at + 1000 - t);
     }
     writes.get(map).push({ at: now(), cost });
-    counts.syncWrites += 1;
+    tally.syncWrites += 1;
     return retry(fn);
   }
 
@@ -84,14 +87,14 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
   }
 
   /** Creates the item (and its map when missing); a duplicate key throws. */
-  async function createItem(map, key, data, cost) {
-    const create = () => paced(map, cost, () => items(map).create({ key, data }));
+  async function createItem(map, key, data, cost, itemTtl, tally = counts) {
+    const create = () => paced(map, cost, () => items(map).create(itemTtl ? { key, data, itemTtl } : { key, data }), tally);
     try {
       return await create();
     } catch (err) {
       if (!notFound(err)) throw err;
       try {
-        counts.syncWrites += 1;
+        tally.syncWrites += 1;
         await retry(() => sync().syncMaps.create({ uniqueName: map }));
       } catch (err2) {
         if (!duplicate(err2)) throw err2;
@@ -177,10 +180,10 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
   }
 
   /** The items of one listing ({map, from, to}, keys inclusive), as JSON texts of their data. */
-  async function readRange({ map, from, to }) {
+  async function readRange({ map, from, to }, tally = counts) {
     const out = [];
     try {
-      counts.syncReads += 1;
+      tally.syncReads += 1;
       let page = await retry(() => items(map).page({ from, order: 'asc', pageSize: 100 }));
       for (;;) {
         let past = false;
@@ -189,7 +192,7 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
           else out.push(JSON.stringify(item.data));
         }
         if (past || !page.nextPageUrl) break;
-        counts.syncReads += 1;
+        tally.syncReads += 1;
         page = await retry(() => page.nextPage());
         if (!page) break;
       }
@@ -209,31 +212,173 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
     return workers.list;
   }
 
+  /** Runs listings ({map, from, to}) 16 at a time: {texts, failed: [{map, from, to, reason}]}. */
+  async function readAll(ranges) {
+    const lists = await pool(ranges.map((r) => () => readRange(r).then((texts) => ({ texts }), (err) => ({ texts: [], error: err }))), CONCURRENCY);
+    const failed = [];
+    const texts = [];
+    lists.forEach((l, i) => {
+      if (l.error) failed.push({ map: ranges[i].map, from: ranges[i].from, to: ranges[i].to, reason: `Sync failed: ${l.error.status || ''} ${l.error.message}`.trim() });
+      for (const t of l.texts) texts.push(t);
+    });
+    return { texts, failed };
+  }
+
   /**
-   * GET /agent-history: the series of the closed hours asked for, from the records. A listing that
-   * fails leaves its keys out and is named in `missing` (the answer is partial, never wrong silently).
+   * GET /agent-history: closed hours from map agentHours (a few items per hour), every other hour
+   * of the range from the records (the module names which). A records listing that fails leaves
+   * its keys out and is named in `missing` (the answer is partial, never wrong silently); an
+   * agentHours listing that fails only sends its hours to the records.
    */
   async function series(params, { names: withNames = true } = {}) {
     const query = ah.query(params, now());
     if (!withNames) ah.keyAccess(query, keySeesNames);
-    const ranges = ah.listings(query);
-    const [dir, lists] = await Promise.all([
-      directory(),
-      pool(ranges.map((r) => () => readRange(r).then((texts) => ({ texts }), (err) => ({ texts: [], error: err }))), CONCURRENCY),
-    ]);
-    const missing = [];
-    const texts = [];
-    lists.forEach((l, i) => {
-      if (l.error) missing.push({ map: ranges[i].map, from: ranges[i].from, to: ranges[i].to, reason: `Sync failed: ${l.error.status || ''} ${l.error.message}`.trim() });
-      for (const t of l.texts) texts.push(t);
-    });
-    const answer = ah.aggregate(query, `[${texts.join(',')}]`, dir, withNames || keySeesNames);
-    answer.missing = missing;
-    answer.records = texts.length;
+    const [dir, closed] = await Promise.all([directory(), readAll(ah.hourListings(query))]);
+    const hoursJson = `[${closed.texts.join(',')}]`;
+    const raw = await readAll(ah.recordListings(query, hoursJson));
+    const answer = ah.answer(query, hoursJson, `[${raw.texts.join(',')}]`, dir, withNames || keySeesNames);
+    answer.missing = raw.failed;
+    answer.records = raw.texts.length;
+    answer.hourItems = closed.texts.length;
     return answer;
   }
 
-  return { record, series, counts, names };
+  // Closing hours (the event callback's hook, after the event's record): docs/agent-history.md.
+  const closing = { latest: undefined, job: null, busy: false };
+  const closeCounts = { syncReads: 0, syncWrites: 0 };
+  const owner = require('crypto').randomUUID(); // this container, in claims
+
+  async function fetchIn(map, key) {
+    closeCounts.syncReads += 1;
+    try {
+      return await retry(() => items(map)(key).fetch());
+    } catch (err) {
+      if (notFound(err)) return null;
+      throw err;
+    }
+  }
+
+  /** Claims the job's hour for this container (history::claim rules); true when won. */
+  async function claimHour(job) {
+    const map = ah.claimsMap();
+    const found = await fetchIn(map, job.claimKey);
+    const state = ah.claimState(found ? found.data : null, owner, now()).state;
+    if (state === 'held') return false;
+    const data = ah.newClaim(job.start, owner, now());
+    const itemTtl = ah.claimTtl();
+    closeCounts.syncWrites += 1;
+    try {
+      if (found) await retry(() => items(map)(job.claimKey).update({ data, itemTtl, ifMatch: found.revision }));
+      else await createItem(map, job.claimKey, data, ah.writeCost(JSON.stringify(data).length), itemTtl);
+      return true;
+    } catch (err) {
+      if (conflict(err) || duplicate(err)) return false; // another container claimed it first
+      throw err;
+    }
+  }
+
+  /** Starts closing `job`'s hour: 'stored' (closed already), 'held' (another container's), or 'claimed'. */
+  async function begin(job) {
+    if (await fetchIn(ah.hoursMap(), job.firstKey)) return 'stored';
+    return (await claimHour(job)) ? 'claimed' : 'held';
+  }
+
+  /** Reads up to `n` more of the job's records listings. */
+  async function readSome(c, n) {
+    const next = c.job.listings.slice(c.done, c.done + n);
+    for (const texts of await Promise.all(next.map((r) => readRange(r, closeCounts)))) c.texts.push(...texts);
+    c.done += next.length;
+  }
+
+  /** Writes the hour's items (after every listing was read); answers how many. */
+  async function writeHour(c) {
+    const previous = await readRange(c.job.previous, closeCounts);
+    const made = ah.closeHour(c.job, `[${c.texts.join(',')}]`, `[${previous.join(',')}]`);
+    for (const item of made) {
+      const cost = ah.writeCost(JSON.stringify(item.data).length);
+      try {
+        await createItem(item.map, item.key, item.data, cost, undefined, closeCounts);
+      } catch (err) {
+        if (!duplicate(err)) throw err;
+        await paced(item.map, cost, () => items(item.map)(item.key).update({ data: item.data }), closeCounts);
+      }
+    }
+    return made.length;
+  }
+
+  /**
+   * Closes the local hour containing `startMs` at once (scripts, tests, a second container):
+   * {state: closed|stored|held, items?, syncReads, syncWrites}.
+   */
+  async function closeHour(startMs) {
+    const before = { ...closeCounts };
+    const job = ah.closeJob(startMs);
+    const state = await begin(job);
+    const out = { hour: job.start, state };
+    if (state === 'claimed') {
+      const c = { job, done: 0, texts: [] };
+      await readSome(c, Infinity);
+      out.items = await writeHour(c);
+      out.state = 'closed';
+    }
+    return Object.assign(out, delta(before));
+  }
+
+  /**
+   * The event callback's hook, after the event's record: closes the hour after the latest closed
+   * one (or the last ended hour) a minute after it ends, LISTINGS_PER_TICK records listings per
+   * call; one container per hour (a claim in Sync). Answers {hour?, closed?, syncReads,
+   * syncWrites} of this call; costs nothing while the last ended hour is closed.
+   */
+  async function tick() {
+    const before = { ...closeCounts };
+    const out = {};
+    if (closing.busy) return Object.assign(out, delta(before));
+    closing.busy = true;
+    try {
+      if (!closing.job) {
+        if (closing.latest === undefined) {
+          closeCounts.syncReads += 1;
+          try {
+            const page = await retry(() => items(ah.hoursMap()).page({ order: 'desc', pageSize: 1 }));
+            closing.latest = page.instances.length ? page.instances[0].key : null;
+          } catch (err) {
+            if (!notFound(err)) throw err;
+            closing.latest = null;
+          }
+        }
+        const job = ah.nextClose(now(), closing.latest);
+        if (!job) return Object.assign(out, delta(before));
+        out.hour = job.start;
+        if ((await begin(job)) !== 'claimed') {
+          // Closed already, or another container closes it.
+          closing.latest = job.firstKey;
+          return Object.assign(out, delta(before));
+        }
+        closing.job = { job, done: 0, texts: [] };
+      }
+      const c = closing.job;
+      out.hour = c.job.start;
+      await readSome(c, LISTINGS_PER_TICK);
+      if (c.done >= c.job.listings.length) {
+        out.closed = await writeHour(c);
+        closing.latest = c.job.firstKey;
+        closing.job = null;
+      }
+    } catch (err) {
+      closing.job = null; // begun again (its claim is this container's) by a later event
+      throw err;
+    } finally {
+      closing.busy = false;
+    }
+    return Object.assign(out, delta(before));
+  }
+
+  function delta(before) {
+    return Object.fromEntries(Object.keys(closeCounts).map((k) => [k, closeCounts[k] - before[k]]));
+  }
+
+  return { record, series, tick, closeHour, counts, closeCounts, names, owner };
 }
 
 // One instance per container for the functions; the wasm module through the loader (a trap reloads it).
@@ -263,7 +408,16 @@ function agentHistoryFor(context) {
 async function agentHistoryHook(context, fields) {
   try {
     if (String(context.AGENT_HISTORY_ENABLED || '').trim().toLowerCase() === 'false') return { off: true };
-    return await agentHistoryFor(context).record(fields);
+    const agents = agentHistoryFor(context);
+    let out;
+    try {
+      out = await agents.record(fields);
+    } catch (err) {
+      out = { error: err.message };
+    }
+    // Then closing hours, counted apart (`closing`); its failure is reported there.
+    out.closing = await agents.tick().catch((err) => ({ error: err.message }));
+    return out;
   } catch (err) {
     return { error: err.message };
   }

@@ -52,6 +52,7 @@
 
 pub mod aggregate;
 pub mod bench;
+pub mod close;
 pub mod config;
 mod error;
 pub mod event;

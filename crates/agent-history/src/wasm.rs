@@ -11,6 +11,16 @@
 //!                                               // names false: no agent SIDs or names in the answer)
 //! ah.expired(Date.now());                       // [{map, from, to}] of records past retention
 //! ah.writeCost(bytes);                          // a write's share of a second of a Sync object's budget
+//! ah.nextClose(Date.now(), latestKey|null);     // the hour the hook closes next: {start, end, claimKey, firstKey,
+//!                                               //  listings, previous}, or null (close::next_close)
+//! ah.closeJob(startMs);                        // the same for the local hour containing startMs
+//! ah.closeHour(job, recordsJson, previousJson); // [{key, data, cost}]: the hour's agentHours items
+//! ah.hoursMap(); ah.claimsMap(); ah.claimTtl();  // agentHours, the claims' map, their Sync TTL (s)
+//! ah.newClaim(hour, owner, Date.now());         // a claim's data (history::claim, the hook's lease)
+//! ah.claimState(data|null, owner, Date.now());  // {state: free|mine|held|stale}
+//! ah.hourListings(query);                       // [{map, from, to}] of agentHours, one per UTC day
+//! ah.recordListings(query, hourItemsJson);      // [{map, from, to}] of the records for hours not closed
+//! ah.answer(query, hourItemsJson, recordsJson, workers, names); // the series (+ fromRecords: hours not closed)
 //! ah.benchItems(agents, days, startMs);         // JSON text [{map, key, data}] of a synthetic month (benchmarks)
 //! ```
 //!
@@ -19,6 +29,7 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
@@ -53,6 +64,14 @@ struct Outcome {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Mixed {
+    #[serde(flatten)]
+    series: crate::aggregate::Series,
+    from_records: usize,
+}
+
+#[derive(Serialize)]
 struct BenchItem {
     map: String,
     key: String,
@@ -64,6 +83,18 @@ fn input(message: String) -> JsValue {
 }
 
 impl AgentHistory {
+    fn directory(&self, workers: JsValue) -> Result<Vec<AgentInfo>, JsValue> {
+        let workers: Vec<Value> = if workers.is_undefined() || workers.is_null() {
+            Vec::new()
+        } else {
+            from_js(workers, "workers")?
+        };
+        Ok(workers
+            .iter()
+            .filter_map(|w| AgentInfo::from_worker(&self.config, w))
+            .collect())
+    }
+
     fn event(&self, event: JsValue, activities: JsValue) -> Result<Option<AgentEvent>, JsValue> {
         let event: Value = from_js(event, "event")?;
         let activities: BTreeMap<String, String> =
@@ -178,15 +209,7 @@ impl AgentHistory {
         let q: Query = from_js(query, "query")?;
         let items: Vec<Value> = serde_json::from_str(items)
             .map_err(|e| input(format!("stored items are not a JSON array: {e}")))?;
-        let workers: Vec<Value> = if workers.is_undefined() || workers.is_null() {
-            Vec::new()
-        } else {
-            from_js(workers, "workers")?
-        };
-        let directory: Vec<AgentInfo> = workers
-            .iter()
-            .filter_map(|w| AgentInfo::from_worker(&self.config, w))
-            .collect();
+        let directory = self.directory(workers)?;
         let series = aggregate(&self.config, &q, &items, &directory);
         to_js(&if names {
             series
@@ -206,6 +229,136 @@ impl AgentHistory {
     #[wasm_bindgen(js_name = writeCost)]
     pub fn write_cost(&self, bytes: usize) -> f64 {
         history::write_cost(bytes)
+    }
+
+    #[wasm_bindgen(js_name = nextClose)]
+    pub fn next_close(&self, now_ms: f64, latest_key: Option<String>) -> Result<JsValue, JsValue> {
+        match crate::close::next_close(&self.config, now_ms as i64, latest_key.as_deref()) {
+            Some(job) => to_js(&job),
+            None => Ok(JsValue::NULL),
+        }
+    }
+
+    #[wasm_bindgen(js_name = closeJob)]
+    pub fn close_job(&self, start_ms: f64) -> Result<JsValue, JsValue> {
+        let start = crate::timeline::bucket(self.config.time_zone, start_ms as i64);
+        match DateTime::<Utc>::from_timestamp_millis(start)
+            .and_then(|s| crate::close::job(&self.config, s))
+        {
+            Some(job) => to_js(&job),
+            None => Err(input(format!("no hour starts at {start_ms}"))),
+        }
+    }
+
+    #[wasm_bindgen(js_name = closeHour)]
+    pub fn close_hour(
+        &self,
+        job: JsValue,
+        records: &str,
+        previous: &str,
+    ) -> Result<JsValue, JsValue> {
+        let job: crate::close::Job = from_js(job, "job")?;
+        let (Some(start), Some(end)) = (
+            values::instant::parse(&job.start),
+            values::instant::parse(&job.end),
+        ) else {
+            return Err(input(format!(
+                "job names no hour: {} to {}",
+                job.start, job.end
+            )));
+        };
+        let records: Vec<Value> = serde_json::from_str(records)
+            .map_err(|e| input(format!("stored records are not a JSON array: {e}")))?;
+        let records: Vec<Record> = records.iter().filter_map(Record::from_value).collect();
+        let previous: Vec<Value> = serde_json::from_str(previous)
+            .map_err(|e| input(format!("previous hour's items are not a JSON array: {e}")))?;
+        let out: Vec<BenchItem> =
+            crate::rollup::close_hour(self.config.time_zone, start, end, &records, &previous)
+                .into_iter()
+                .enumerate()
+                .map(|(i, data)| BenchItem {
+                    map: crate::rollup::ROLLUP_MAP.to_string(),
+                    key: crate::rollup::rollup_key(start, i),
+                    data,
+                })
+                .collect();
+        to_js(&out)
+    }
+
+    #[wasm_bindgen(js_name = hoursMap)]
+    pub fn hours_map(&self) -> String {
+        crate::rollup::ROLLUP_MAP.to_string()
+    }
+
+    #[wasm_bindgen(js_name = claimsMap)]
+    pub fn claims_map(&self) -> String {
+        crate::close::CLAIMS_MAP.to_string()
+    }
+
+    #[wasm_bindgen(js_name = claimTtl)]
+    pub fn claim_ttl(&self) -> u32 {
+        history::claim::CLAIM_TTL_S
+    }
+
+    #[wasm_bindgen(js_name = newClaim)]
+    pub fn new_claim(&self, hour: &str, owner: &str, now_ms: f64) -> Result<JsValue, JsValue> {
+        to_js(&history::claim::new_claim(
+            hour,
+            owner,
+            history::claim::Kind::Hook,
+            now_ms,
+        ))
+    }
+
+    #[wasm_bindgen(js_name = claimState)]
+    pub fn claim_state(&self, data: JsValue, owner: &str, now_ms: f64) -> Result<JsValue, JsValue> {
+        let existing: Option<Value> = if data.is_undefined() || data.is_null() {
+            None
+        } else {
+            Some(from_js(data, "claim")?)
+        };
+        to_js(&history::claim::state(existing.as_ref(), owner, now_ms))
+    }
+
+    #[wasm_bindgen(js_name = hourListings)]
+    pub fn hour_listings(&self, query: JsValue) -> Result<JsValue, JsValue> {
+        let q: Query = from_js(query, "query")?;
+        to_js(&crate::close::hour_listings(&q))
+    }
+
+    #[wasm_bindgen(js_name = recordListings)]
+    pub fn record_listings(&self, query: JsValue, hour_items: &str) -> Result<JsValue, JsValue> {
+        let q: Query = from_js(query, "query")?;
+        let complete = crate::close::complete_hours(hour_items);
+        to_js(&crate::close::record_listings(&self.config, &q, &complete))
+    }
+
+    #[wasm_bindgen(js_name = answer)]
+    pub fn answer_mixed(
+        &self,
+        query: JsValue,
+        hour_items: &str,
+        records: &str,
+        workers: JsValue,
+        names: bool,
+    ) -> Result<JsValue, JsValue> {
+        let q: Query = from_js(query, "query")?;
+        let hour_items: Vec<Value> = serde_json::from_str(hour_items)
+            .map_err(|e| input(format!("closed hours are not a JSON array: {e}")))?;
+        let records: Vec<Value> = serde_json::from_str(records)
+            .map_err(|e| input(format!("stored items are not a JSON array: {e}")))?;
+        let directory = self.directory(workers)?;
+        let (series, from_records) =
+            crate::close::answer(&self.config, &q, &hour_items, &records, &directory);
+        let series = if names {
+            series
+        } else {
+            series.without_agents()
+        };
+        to_js(&Mixed {
+            series,
+            from_records,
+        })
     }
 
     #[wasm_bindgen(js_name = benchItems)]

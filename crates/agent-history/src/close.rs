@@ -1,0 +1,369 @@
+//! Wiring closed hours ([`crate::rollup`]): which hour the event callback's hook closes next and
+//! what it reads for it, and which records `GET /agent-history` still reads for the hours of its
+//! range that are not closed.
+//!
+//! The hook closes the last local hour a minute ([`SETTLE_MS`]) after it ends; after one it closed,
+//! it goes on with the next one up to [`CATCH_UP_HOURS`] behind (hours with no event in between),
+//! so the activity at each hour's end is carried forward hour after hour. One container closes an
+//! hour: it claims it first in [`CLAIMS_MAP`] (the queue history's `history::claim` rules).
+//! An hour is read from `agentHours` when all its chunks are there; every other hour of a range is
+//! computed from the records, as before closed hours existed.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::aggregate::{series, AgentInfo, Series};
+use crate::config::Config;
+use crate::query::{split_by_day, KeyRange, Query};
+use crate::record::{key_range, map_names, utc_hour, Record};
+use crate::rollup::{read_hours, records_from, rollup_key, rollup_range, ROLLUP_MAP};
+use crate::timeline::{agent_hours, bucket};
+
+/// The hook closes an hour this long after it ends (events of its last seconds still arriving).
+pub const SETTLE_MS: i64 = 60_000;
+/// After the latest closed hour, the hook closes the following ones while they are at most this
+/// many hours behind the last ended one; further behind, it starts again at the last ended hour.
+pub const CATCH_UP_HOURS: i64 = 24;
+/// The Sync map of claims on closing an hour.
+pub const CLAIMS_MAP: &str = "agentHoursClaims";
+
+fn at(ms: i64) -> Option<DateTime<Utc>> {
+    DateTime::<Utc>::from_timestamp_millis(ms)
+}
+
+/// The start of the local hour before the one starting at `start`.
+fn previous_hour(config: &Config, start: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    at(bucket(config.time_zone, start.timestamp_millis() - 1))
+}
+
+/// One hour to close and what to read for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Job {
+    pub start: String,
+    pub end: String,
+    /// The claim item's key (`history::claim::claim_key`).
+    pub claim_key: String,
+    /// The key of its first item: the hour is closed when the hook finds it.
+    pub first_key: String,
+    /// The records to list: every map, from [`crate::timeline::LOOKBACK_HOURS`] before the hour to
+    /// its end, one listing per map and UTC day.
+    pub listings: Vec<KeyRange>,
+    /// The items of the hour before (their end activities are carried forward).
+    pub previous: KeyRange,
+}
+
+/// The start of the closed hour an `agentHours` key names (`<YYYYMMDDTHHMMZ>.<chunk>`).
+pub fn key_start(key: &str) -> Option<DateTime<Utc>> {
+    let stamp = key.split('.').next()?;
+    chrono::NaiveDateTime::parse_from_str(stamp, "%Y%m%dT%H%MZ")
+        .ok()
+        .map(|n| n.and_utc())
+}
+
+/// The job for the hour starting at `start`.
+pub fn job(config: &Config, start: DateTime<Utc>) -> Option<Job> {
+    let zone = config.time_zone;
+    let end = history::time::next_hour(zone, start);
+    if end <= start {
+        return None;
+    }
+    let (from, to) = key_range(
+        utc_hour(records_from(start).timestamp_millis()),
+        utc_hour(end.timestamp_millis() - 1),
+    );
+    let listings = map_names(config)
+        .into_iter()
+        .flat_map(|map| {
+            split_by_day(&KeyRange {
+                map,
+                from: from.clone(),
+                to: to.clone(),
+            })
+        })
+        .collect();
+    let prev = previous_hour(config, start)?;
+    let (pf, pt) = rollup_range(prev, prev);
+    Some(Job {
+        start: history::time::iso(start),
+        end: history::time::iso(end),
+        claim_key: history::claim::claim_key(start),
+        first_key: rollup_key(start, 0),
+        listings,
+        previous: KeyRange {
+            map: ROLLUP_MAP.to_string(),
+            from: pf,
+            to: pt,
+        },
+    })
+}
+
+/// The hour the hook closes next at `now_ms`, given the key of the latest `agentHours` item (none
+/// when nothing is closed), or `None` when the last ended hour is closed already.
+pub fn next_close(config: &Config, now_ms: i64, latest_key: Option<&str>) -> Option<Job> {
+    let zone = config.time_zone;
+    let current = bucket(zone, now_ms.checked_sub(SETTLE_MS)?);
+    let last = previous_hour(config, at(current)?)?;
+    let start = match latest_key.and_then(key_start) {
+        Some(l) if l >= last => return None,
+        Some(l) => {
+            let next = history::time::next_hour(zone, l);
+            if next > l && next >= last - Duration::hours(CATCH_UP_HOURS) {
+                next
+            } else {
+                last
+            }
+        }
+        None => last,
+    };
+    job(config, start)
+}
+
+/// The head of an `agentHours` item: enough to tell which hours are complete, without building
+/// the agents' rows (serde skips them).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Head {
+    v: Option<i64>,
+    start: Option<String>,
+    chunk: Option<usize>,
+    chunks: Option<usize>,
+}
+
+/// The starts of the hours whose every chunk is among `items` (JSON text of an array of item
+/// data). Text that is not an array of objects counts as no hour (all read from records).
+pub fn complete_hours(items: &str) -> BTreeSet<DateTime<Utc>> {
+    let heads: Vec<Head> = serde_json::from_str(items).unwrap_or_default();
+    let mut seen: BTreeMap<DateTime<Utc>, (usize, BTreeSet<usize>)> = BTreeMap::new();
+    for h in heads {
+        let (Some(1), Some(start), Some(chunk), Some(chunks)) = (h.v, h.start, h.chunk, h.chunks)
+        else {
+            continue;
+        };
+        let Some(start) = values::instant::parse(&start) else {
+            continue;
+        };
+        seen.entry(start)
+            .or_insert((chunks, BTreeSet::new()))
+            .1
+            .insert(chunk);
+    }
+    seen.into_iter()
+        .filter(|(_, (n, chunks))| *n <= 64 && (0..*n).all(|c| chunks.contains(&c)))
+        .map(|(s, _)| s)
+        .collect()
+}
+
+/// The hours of `query` that are not complete in `complete`.
+pub fn unclosed(
+    config: &Config,
+    query: &Query,
+    complete: &BTreeSet<DateTime<Utc>>,
+) -> Vec<DateTime<Utc>> {
+    let (Some(from), Some(to)) = (
+        values::instant::parse(&query.from),
+        values::instant::parse(&query.to),
+    ) else {
+        return Vec::new();
+    };
+    history::time::hours(config.time_zone, from, to)
+        .into_iter()
+        .filter(|h| !complete.contains(h))
+        .collect()
+}
+
+/// The records to list for the hours of `query` not in `complete`: for each run of consecutive
+/// unclosed hours, every map from [`crate::timeline::LOOKBACK_HOURS`] before it to its end
+/// (overlapping runs merged), one listing per map and UTC day.
+pub fn record_listings(
+    config: &Config,
+    query: &Query,
+    complete: &BTreeSet<DateTime<Utc>>,
+) -> Vec<KeyRange> {
+    let zone = config.time_zone;
+    let mut runs: Vec<(i64, i64)> = Vec::new(); // UTC hour ms, first and last (inclusive)
+    for h in unclosed(config, query, complete) {
+        let first = utc_hour(records_from(h).timestamp_millis());
+        let last = utc_hour(history::time::next_hour(zone, h).timestamp_millis() - 1);
+        match runs.last_mut() {
+            Some(r) if first <= r.1 + 3_600_000 => r.1 = r.1.max(last),
+            _ => runs.push((first, last)),
+        }
+    }
+    let maps = map_names(config);
+    runs.into_iter()
+        .flat_map(|(first, last)| {
+            let (from, to) = key_range(first, last);
+            maps.iter()
+                .flat_map(|map| {
+                    split_by_day(&KeyRange {
+                        map: map.clone(),
+                        from: from.clone(),
+                        to: to.clone(),
+                    })
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// The listings of `agentHours` for `query`'s closed hours, one per UTC day.
+/// (`split_by_day` starts a day at the records' `YYYYMMDDT00Z.`, which sorts after this map's
+/// `YYYYMMDDT0000Z.` keys, so a day here starts at `YYYYMMDDT`.)
+pub fn hour_listings(query: &Query) -> Vec<KeyRange> {
+    let Some(range) = query.hours.as_ref() else {
+        return Vec::new();
+    };
+    split_by_day(range)
+        .into_iter()
+        .map(|mut r| {
+            if r.from != range.from {
+                if let Some(day) = r.from.get(0..8) {
+                    r.from = format!("{day}T");
+                }
+            }
+            r
+        })
+        .collect()
+}
+
+/// The series of `query`: complete closed hours from `hour_items`, every other hour from
+/// `records` (listed with [`record_listings`]). Answers the series and how many hours came from
+/// the records.
+pub fn answer(
+    config: &Config,
+    query: &Query,
+    hour_items: &[Value],
+    records: &[Value],
+    directory: &[AgentInfo],
+) -> (Series, usize) {
+    let (mut hours, complete) = read_hours(hour_items);
+    let rest = unclosed(config, query, &complete);
+    if let (Some(from), Some(to), false) = (
+        values::instant::parse(&query.from),
+        values::instant::parse(&query.to),
+        rest.is_empty(),
+    ) {
+        let records: Vec<Record> = records.iter().filter_map(Record::from_value).collect();
+        let wanted: BTreeSet<&DateTime<Utc>> = rest.iter().collect();
+        hours.extend(
+            agent_hours(
+                config.time_zone,
+                &records,
+                from.timestamp_millis(),
+                to.timestamp_millis(),
+            )
+            .into_iter()
+            .filter(|h| wanted.contains(&h.hour)),
+        );
+    }
+    hours.sort_by(|a, b| (&a.worker, a.hour).cmp(&(&b.worker, b.hour)));
+    (series(config, query, &hours, directory), rest.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Env;
+    use crate::query::{query, Params};
+    use chrono::TimeZone;
+
+    fn ny() -> Config {
+        Config::from_env(&Env {
+            time_zone: Some("America/New_York".into()),
+            ..Env::default()
+        })
+        .unwrap_or_else(|_| unreachable!())
+    }
+
+    fn ms(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> i64 {
+        Utc.with_ymd_and_hms(y, mo, d, h, mi, 0)
+            .single()
+            .map(|t| t.timestamp_millis())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_hook_closes_the_last_hour_a_minute_after_it_ends_then_catches_up() {
+        let c = ny();
+        // 15:00:30Z: the hour 14–15 has not been over a minute: the one before it.
+        let j = next_close(&c, ms(2026, 11, 16, 15, 0) + 30_000, None);
+        assert_eq!(j.map(|j| j.start), Some("2026-11-16T13:00:00Z".to_string()));
+        let j = next_close(&c, ms(2026, 11, 16, 15, 2), None);
+        assert_eq!(
+            j.as_ref().map(|j| j.start.as_str()),
+            Some("2026-11-16T14:00:00Z")
+        );
+        let j = j.unwrap_or_else(|| unreachable!());
+        assert_eq!(j.first_key, "20261116T1400Z.0");
+        assert_eq!(j.previous.from, "20261116T1300Z.");
+        // 4 maps; records from 02Z to 14Z of one UTC day.
+        assert_eq!(j.listings.len(), 4);
+        assert_eq!(j.listings[0].from, "20261116T02Z.");
+        // Closed already: nothing. Behind: the hour after the latest closed one.
+        assert!(next_close(&c, ms(2026, 11, 16, 15, 2), Some("20261116T1400Z.1")).is_none());
+        let j = next_close(&c, ms(2026, 11, 16, 15, 2), Some("20261116T0900Z.0"));
+        assert_eq!(j.map(|j| j.start), Some("2026-11-16T10:00:00Z".to_string()));
+        // Too far behind: the last ended hour.
+        let j = next_close(&c, ms(2026, 11, 16, 15, 2), Some("20261110T0900Z.0"));
+        assert_eq!(j.map(|j| j.start), Some("2026-11-16T14:00:00Z".to_string()));
+        assert!(next_close(&c, i64::MIN, None).is_none());
+    }
+
+    #[test]
+    fn closed_hours_and_records_answer_the_same_series_and_only_unclosed_hours_list_records() {
+        let c = ny();
+        let now = ms(2026, 11, 16, 15, 30);
+        let start = ms(2026, 11, 13, 0, 0);
+        let items = crate::bench::month_items(6, 3, start);
+        let records: Vec<Record> = items.iter().filter_map(Record::from_value).collect();
+        let p = Params {
+            range: Some("last7".into()),
+            ..Params::default()
+        };
+        let q = query(&c, &p, now as f64).unwrap_or_else(|_| unreachable!());
+        let from = values::instant::parse(&q.from).unwrap_or_else(|| unreachable!());
+        let to = values::instant::parse(&q.to).unwrap_or_else(|| unreachable!());
+        // Close every hour from the day the records start, one after another.
+        let mut closed: Vec<Value> = Vec::new();
+        let mut previous: Vec<Value> = Vec::new();
+        for h in history::time::hours(c.time_zone, at(start).unwrap_or(from), to) {
+            let made = crate::rollup::close_hour(
+                c.time_zone,
+                h,
+                history::time::next_hour(c.time_zone, h),
+                &records,
+                &previous,
+            );
+            closed.extend(made.iter().cloned());
+            previous = made;
+        }
+        let text = serde_json::to_string(&closed).unwrap_or_default();
+        let complete = complete_hours(&text);
+        let (from_closed, n) = answer(&c, &q, &closed, &[], &[]);
+        let (from_records, m) = answer(&c, &q, &[], &items, &[]);
+        assert_eq!(n, unclosed(&c, &q, &complete).len());
+        assert!(m > n);
+        // The counts and logged-in time agree; observed (Offline) time differs where the records
+        // no longer see an agent (more than 12 hours after its last event) and the closed hours
+        // carried it forward.
+        let (x, y) = (&from_closed.totals, &from_records.totals);
+        assert_eq!(
+            (x.accepted, x.completed, x.handled, &x.dispositions),
+            (y.accepted, y.completed, y.handled, &y.dispositions)
+        );
+        assert_eq!(x.logged_in_seconds, y.logged_in_seconds);
+        // Records are listed only for the unclosed hours' runs (plus their lookback).
+        let listings = record_listings(&c, &q, &complete);
+        assert!(
+            listings.iter().all(|l| l.to.as_str() < "20261113T13Z."),
+            "{listings:?}"
+        );
+        // The agentHours listings start each day at its first key.
+        let hl = hour_listings(&q);
+        assert!(hl.iter().skip(1).all(|l| l.from.ends_with('T')));
+    }
+}
