@@ -1,4 +1,4 @@
-//! The two small parsers every domain crate needs, written once.
+//! The small pieces every domain crate needs, written once.
 //!
 //! - [`sid`]: a Twilio SID is a two-letter prefix naming the kind of object (`CA` call, `WK`
 //!   worker, `WQ` task queue, `WW` workflow, ...) followed by exactly 32 hexadecimal digits.
@@ -7,7 +7,9 @@
 //!   no crate reads a clock) and leaves as RFC 3339 UTC text. A millisecond value that is not
 //!   finite or lies outside the years 0000 to 9999 (all RFC 3339 can write) is not an instant.
 //!
-//! Neither function panics on any input.
+//! - [`xml`]: escaping text and attribute values for TwiML.
+//!
+//! No function panics on any input.
 
 /// Twilio SIDs.
 pub mod sid {
@@ -58,6 +60,61 @@ pub mod instant {
             return Some(at.with_timezone(&Utc));
         }
         text.parse::<f64>().ok().and_then(from_millis)
+    }
+}
+
+/// Escaping for TwiML: correct for any Rust string (parking and voicemail write TwiML).
+pub mod xml {
+    /// Whether XML 1.0 allows `c` in a document at all (the `Char` production).
+    pub fn is_xml_char(c: char) -> bool {
+        matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
+    }
+
+    /// Escapes character data (element text). `>` is escaped too, so `]]>` cannot appear.
+    /// Characters XML cannot carry at all are written as U+FFFD.
+    pub fn text(s: &str) -> String {
+        escape(s, false)
+    }
+
+    /// Escapes an attribute value for use between double quotes; whitespace other than space is
+    /// written as a character reference so that attribute-value normalization keeps it.
+    pub fn attr(s: &str) -> String {
+        escape(s, true)
+    }
+
+    fn escape(s: &str, attribute: bool) -> String {
+        let mut out = String::with_capacity(s.len() + 16);
+        for c in s.chars() {
+            match c {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                '"' if attribute => out.push_str("&quot;"),
+                '\t' if attribute => out.push_str("&#9;"),
+                '\n' if attribute => out.push_str("&#10;"),
+                '\r' => out.push_str("&#13;"),
+                c if !is_xml_char(c) => out.push('\u{FFFD}'),
+                c => out.push(c),
+            }
+        }
+        out
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn escapes_markup_and_cdata_end() {
+            assert_eq!(text("a<b&c]]>d"), "a&lt;b&amp;c]]&gt;d");
+            assert_eq!(attr("say \"hi\"\n"), "say &quot;hi&quot;&#10;");
+            assert_eq!(text("é😀"), "é😀");
+        }
+
+        #[test]
+        fn forbidden_characters_never_reach_the_document() {
+            assert_eq!(text("a\u{0}b\u{FFFF}"), "a\u{FFFD}b\u{FFFD}");
+        }
     }
 }
 

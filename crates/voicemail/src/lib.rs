@@ -26,7 +26,6 @@ pub mod record;
 pub mod request;
 pub mod settings;
 pub mod twiml;
-mod xml;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;

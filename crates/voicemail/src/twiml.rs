@@ -19,8 +19,8 @@ use serde_json::Value;
 
 use crate::event::{query_value, REASONS};
 use crate::settings::Settings;
-use crate::xml::escape;
 use crate::{is_sid, VoicemailError};
+use values::xml::{attr, text};
 
 /// The query of a voicemail-twiml request.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -143,15 +143,15 @@ pub fn greeting_twiml(
         .and_then(|a| serde_json::from_str(a).ok())
         .unwrap_or(Value::Null);
     let greeting = match greeting_url(&attributes) {
-        Some(url) => format!("<Play>{}</Play>", escape(&url, false)),
+        Some(url) => format!("<Play>{}</Play>", text(&url)),
         None => {
-            let text = match worker.and_then(|w| spoken_name(w, &attributes)) {
+            let words = match worker.and_then(|w| spoken_name(w, &attributes)) {
                 Some(name) => format!(
                     "You have reached {name}. {name} cannot take your call right now. Please leave a message after the tone."
                 ),
                 None => "The person you called cannot take your call right now. Please leave a message after the tone.".to_string(),
             };
-            format!("<Say>{}</Say>", escape(&text, false))
+            format!("<Say>{}</Say>", text(&words))
         }
     };
     let base = &settings.base_url;
@@ -163,14 +163,14 @@ pub fn greeting_twiml(
     );
     let mut record = format!(
         "<Record action=\"{}\" method=\"POST\" maxLength=\"{}\" timeout=\"5\" playBeep=\"true\" recordingStatusCallback=\"{}\" recordingStatusCallbackMethod=\"POST\" recordingStatusCallbackEvent=\"completed\"",
-        escape(&action, true),
+        attr(&action),
         settings.max_seconds,
-        escape(&callback, true)
+        attr(&callback)
     );
     if settings.transcribe {
         record.push_str(&format!(
             " transcribe=\"true\" transcribeCallback=\"{}\"",
-            escape(&callback, true)
+            attr(&callback)
         ));
     }
     record.push_str("/>");
