@@ -35,6 +35,8 @@ const LISTINGS_PER_TICK = 4; // records listings per event while closing an hour
 const notFound = (err) => err && (err.status === 404 || err.code === 20404);
 const duplicate = (err) => err && (err.code === 54208 || err.code === 54301 || err.status === 409);
 const conflict = (err) => err && (err.status === 412 || err.code === 54103);
+// Through Runtime in the functions; by path where scripts and benchmarks load this file without it.
+const { createPacer } = require(typeof Runtime !== 'undefined' ? Runtime.getFunctions()['common/sync-pacer'].path : require('path').join(__dirname, 'sync-pacer.private.js'));
 const realSleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Runs `jobs` (functions) with at most `n` in flight. */
@@ -56,7 +58,7 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
   const sync = () => client.sync.v1.services(syncServiceSid);
   const items = (map) => sync().syncMaps(map).syncMapItems;
   const counts = { taskrouterCalls: 0, syncReads: 0, syncWrites: 0 };
-  const writes = new Map(); // map -> [{at, cost}] of the last second (pacing)
+  const pace = createPacer({ now, sleep, share: BUDGET_SHARE });
   const names = {}; // WA… -> friendly name: learned from events, and listed when one is unknown
   let activitiesAt = -Infinity;
   let workers = { at: -Infinity, list: null };
@@ -64,14 +66,7 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
 
   /** Runs the write `fn` to `map` once the map's budget of the last second has room for `cost`. */
   async function paced(map, cost, fn, tally = counts) {
-    for (;;) {
-      const t = now();
-      const recent = (writes.get(map) || []).filter((w) => t - w.at < 1000);
-      writes.set(map, recent);
-      if (recent.reduce((sum, w) => sum + w.cost, 0) + cost <= BUDGET_SHARE || !recent.length) break;
-      await sleep(recent[0].at + 1000 - t);
-    }
-    writes.get(map).push({ at: now(), cost });
+    await pace(map, cost);
     tally.syncWrites += 1;
     return retry(fn);
   }

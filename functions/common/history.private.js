@@ -9,7 +9,7 @@
 //   await history.closeHour(startIso, queues, history.session(fromIso))  // fetch and store one hour (no claim; scripts)
 //
 // Everything is injected (wasm proxy, `twilio` client, retry, clock, time budget), so the
-// benchmark and the seeding script drive this same code. It requires nothing from Runtime.
+// benchmark and the seeding script drive this same code. It needs nothing from Runtime.
 //
 // One invocation (a series() or tick() call) never sends TaskRouter the same request twice: its
 // requests go through a per-invocation memo (`session`). Each missing hour is backfilled once:
@@ -27,6 +27,8 @@ const notFound = (err) => err && (err.status === 404 || err.code === 20404);
 const duplicate = (err) => err && (err.code === 54208 || err.code === 54301 || err.status === 409);
 const conflict = (err) => err && (err.status === 412 || err.code === 54103 || notFound(err));
 const plain = (x) => JSON.parse(JSON.stringify(x && typeof x.toJSON === 'function' ? x.toJSON() : x));
+// Through Runtime in the functions; by path where scripts and benchmarks load this file without it.
+const { createPacer } = require(typeof Runtime !== 'undefined' ? Runtime.getFunctions()['common/sync-pacer'].path : require('path').join(__dirname, 'sync-pacer.private.js'));
 const realSleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Runs `jobs` (functions) with at most `n` in flight, stopping new ones once `stop()` says so. */
@@ -48,7 +50,7 @@ function createHistory({ h, client, workspaceSid, syncServiceSid, retry = (fn) =
   const items = (map) => client.sync.v1.services(syncServiceSid).syncMaps(map).syncMapItems;
   const counts = { taskrouterCalls: 0, syncReads: 0, syncWrites: 0 };
   const tr = (fn) => ((counts.taskrouterCalls += 1), retry(fn));
-  const writes = new Map(); // map -> [{at, cost}] of the last second (pacing)
+  const pace = createPacer({ now, sleep, share: BUDGET_SHARE });
   let pending = null; // the hour the event hook is closing: {start, queues, done: Map, events}
   let closedUpTo = null; // latest hour known to be stored (by this container)
   const owner = `${require('crypto').randomUUID()}`; // this container, in claims
@@ -77,14 +79,7 @@ function createHistory({ h, client, workspaceSid, syncServiceSid, retry = (fn) =
 
   /** Runs the write `fn` to `map` once the map's budget of the last second has room for `cost`. */
   async function paced(map, cost, fn) {
-    for (;;) {
-      const t = now();
-      const recent = (writes.get(map) || []).filter((w) => t - w.at < 1000);
-      writes.set(map, recent);
-      if (recent.reduce((sum, w) => sum + w.cost, 0) + cost <= BUDGET_SHARE || !recent.length) break;
-      await sleep(recent[0].at + 1000 - t);
-    }
-    writes.get(map).push({ at: now(), cost });
+    await pace(map, cost);
     counts.syncWrites += 1;
     return retry(fn);
   }
