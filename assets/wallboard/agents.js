@@ -43,24 +43,6 @@
     return answer;
   }
 
-  function loadScript(src) {
-    return new Promise((resolve, reject) => {
-      const s = document.createElement('script');
-      s.src = src;
-      s.onload = resolve;
-      s.onerror = () => reject(new Error(`could not load ${src}`));
-      document.head.appendChild(s);
-    });
-  }
-
-  async function makeClient(info) {
-    if (info.emulatorOrigin) {
-      if (!window.EmulatorSync) await loadScript(`${info.emulatorOrigin}/emulator/sync/client.js`);
-      return new window.EmulatorSync.Client(info.token, { origin: info.emulatorOrigin });
-    }
-    return new window.Twilio.Sync.Client(info.token);
-  }
-
   function refreshToken() {
     state.refreshing = state.refreshing || renewToken().finally(() => (state.refreshing = null));
     return state.refreshing;
@@ -131,7 +113,7 @@
 
   async function connect() {
     state.info = await api('/agents-live-token');
-    state.client = await makeClient(state.info);
+    state.client = await window.wallboardSyncClient(state.info);
     state.client.on('connectionStateChanged', (s) => {
       state.conn = s;
       header();

@@ -1,4 +1,4 @@
-// The wallboard pages' credential, shared by the live board and the history view: a wallboard key
+// Shared by the wallboard pages. The credential (live board, agents view, history views): a wallboard key
 // (kept in localStorage: a TV stays signed in) or a Flex token (sessionStorage) is taken once from
 // the URL fragment (`#key=...` or `#token=...`, never sent to a server), and the fragment is
 // removed from the address bar at once. Answers the Authorization header value, or null.
@@ -10,4 +10,22 @@ window.wallboardCredential = function wallboardCredential() {
   const token = sessionStorage.getItem('wallboard.token');
   const key = localStorage.getItem('wallboard.key');
   return token ? `Bearer ${token}` : key ? `Wallboard ${key}` : null;
+};
+
+// The live pages' Sync client (queues board, agents view): Twilio's SDK, or the local emulator's
+// stand-in when the token came from the emulator (loaded from it on first use).
+window.wallboardSyncClient = async function wallboardSyncClient(info) {
+  if (info.emulatorOrigin) {
+    if (!window.EmulatorSync) {
+      await new Promise((resolve, reject) => {
+        const s = document.createElement('script');
+        s.src = `${info.emulatorOrigin}/emulator/sync/client.js`;
+        s.onload = resolve;
+        s.onerror = () => reject(new Error(`could not load ${s.src}`));
+        document.head.appendChild(s);
+      });
+    }
+    return new window.EmulatorSync.Client(info.token, { origin: info.emulatorOrigin });
+  }
+  return new window.Twilio.Sync.Client(info.token);
 };
