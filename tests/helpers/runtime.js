@@ -15,30 +15,37 @@ const root = path.resolve(__dirname, '..', '..');
 
 // Test files may run in parallel processes. A port found free and then closed could be taken by
 // another process before twilio-run binds it, so each process draws from its own block of ports
-// (by pid) and still checks that the port is free.
+// (by pid). Blocks lie below Linux's ephemeral range (32768-60999), where the kernel hands out the
+// local ports of outgoing connections, and a port is checked free on every interface as twilio-run
+// binds it. If it is taken anyway, twilio-run asks for another port: startRuntime then retries.
 const PORT_BLOCK = 20;
+const PORT_BASE = 10000;
+const BLOCKS = Math.floor((32768 - PORT_BASE) / PORT_BLOCK);
 let nextPortOffset = 0;
-function portIsFree(port) {
+function portIsFree(port, host) {
   return new Promise((resolve) => {
     const server = net.createServer();
     server.unref();
     server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    server.listen(port, host, () => server.close(() => resolve(true)));
   });
 }
 async function freePort() {
-  const blockStart = 20000 + (process.pid % 2000) * PORT_BLOCK;
+  const blockStart = PORT_BASE + (process.pid % BLOCKS) * PORT_BLOCK;
   for (let tries = 0; tries < PORT_BLOCK; tries++) {
     const port = blockStart + (nextPortOffset++ % PORT_BLOCK);
-    if (await portIsFree(port)) return port;
+    if ((await portIsFree(port, '127.0.0.1')) && (await portIsFree(port))) return port;
   }
   throw new Error(`no free port in ${blockStart}..${blockStart + PORT_BLOCK - 1}`);
 }
+
+const PORT_TAKEN = /already in use/i;
 
 async function waitUntilServing(base, child, output, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`twilio-run exited with ${child.exitCode}:\n${output()}`);
+    if (PORT_TAKEN.test(output())) throw Object.assign(new Error(`port taken:\n${output()}`), { portTaken: true });
     try {
       await fetch(`${base}/__ready_probe__`);
       return;
@@ -49,7 +56,17 @@ async function waitUntilServing(base, child, output, timeoutMs) {
   throw new Error(`twilio-run did not start within ${timeoutMs} ms:\n${output()}`);
 }
 
-async function startRuntime({ env = {}, assetsDir, functionsDir, timeoutMs = 30000 } = {}) {
+async function startRuntime(options = {}) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startRuntimeOnce(options);
+    } catch (err) {
+      if (!err.portTaken || attempt >= 5) throw err;
+    }
+  }
+}
+
+async function startRuntimeOnce({ env = {}, assetsDir, functionsDir, timeoutMs = 30000 } = {}) {
   const port = await freePort();
   const args = ['start', '--port', String(port), '--no-fork-process', '--no-live', '--load-local-env', '--log-level', 'error'];
   // twilio-run joins these to its working directory, so they must be relative to the project.
