@@ -59,7 +59,8 @@ mod wasm;
 pub use error::CallStatusError;
 pub use machine::{
     is_terminal, resume, start, task_expression, Action, Answer, Callback, Next, Outcome, Stage,
-    State, HANGUP_ENTRY_TTL, MAX_CREATES, MAX_ROUNDS, TASK_CHANNEL, WRAP_UP_PRIORITY,
+    State, HANGUP_ENTRY_TTL, MAX_CREATES, MAX_ROUNDS, TASK_CHANNEL, TERMINAL_STATUSES,
+    WRAP_UP_PRIORITY,
 };
 
 #[cfg(test)]

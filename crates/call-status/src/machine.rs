@@ -22,12 +22,13 @@ pub const MAX_ROUNDS: u32 = 5;
 /// Task creations attempted in one request (a second only after looking up the first).
 pub const MAX_CREATES: u32 = 2;
 
-const TERMINAL: [&str; 5] = ["completed", "busy", "failed", "no-answer", "canceled"];
+/// The call statuses in which the caller is gone (Twilio's final `CallStatus` values).
+pub const TERMINAL_STATUSES: [&str; 5] = ["completed", "busy", "failed", "no-answer", "canceled"];
 const NON_TERMINAL: [&str; 4] = ["queued", "initiated", "ringing", "in-progress"];
 
 /// Whether a call in `status` has ended.
 pub fn is_terminal(status: &str) -> bool {
-    TERMINAL.contains(&status)
+    TERMINAL_STATUSES.contains(&status)
 }
 
 /// The callback's parameters, named as Twilio posts them.

@@ -8,12 +8,20 @@
 //! }
 //! // next.action: {kind: 'answer', status, body}
 //! ```
+//! `terminalStatuses()` lists the statuses in which the caller is gone.
 //! Throws an `Error` with `code`, `status` (HTTP) and `parameter` for a bad callback.
 
 use wasm_bindgen::prelude::*;
 use wasm_face::{answer, from_js, to_js};
 
 use crate::{Callback, Outcome, State};
+
+/// The call statuses in which the caller is gone (`crate::TERMINAL_STATUSES`), for shims that
+/// must not keep their own copy.
+#[wasm_bindgen(js_name = terminalStatuses)]
+pub fn terminal_statuses() -> Vec<String> {
+    crate::TERMINAL_STATUSES.iter().map(|s| s.to_string()).collect()
+}
 
 #[wasm_bindgen]
 pub fn start(
