@@ -18,7 +18,6 @@ fn js_error(message: &str) -> JsValue {
     JsValue::from(js_sys::Error::new(message))
 }
 
-
 #[wasm_bindgen]
 pub struct AgentsView {
     config: Config,

@@ -20,7 +20,10 @@ use crate::{Callback, Outcome, State};
 /// must not keep their own copy.
 #[wasm_bindgen(js_name = terminalStatuses)]
 pub fn terminal_statuses() -> Vec<String> {
-    crate::TERMINAL_STATUSES.iter().map(|s| s.to_string()).collect()
+    crate::TERMINAL_STATUSES
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
 }
 
 #[wasm_bindgen]

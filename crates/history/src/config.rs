@@ -76,8 +76,7 @@ impl Config {
         // value the live board accepts never breaks the history.
         let time_zone = queue_settings::time_zone(env.time_zone.as_deref())?;
         let channels = queue_settings::channels(env.channels.as_deref())?;
-        let sla_thresholds =
-            queue_settings::sla_thresholds(env.sla_thresholds.as_deref())?;
+        let sla_thresholds = queue_settings::sla_thresholds(env.sla_thresholds.as_deref())?;
         let short_abandon = match given(&env.short_abandon) {
             None => 5,
             Some(t) => number("QUEUE_HISTORY_SHORT_ABANDON", t, 0, 3600)?,

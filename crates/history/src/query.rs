@@ -78,7 +78,6 @@ fn given(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
-
 /// Validates `params` at the instant `now_ms`.
 pub fn query(config: &Config, params: &Params, now_ms: f64) -> Result<Query, HistoryError> {
     let zone = config.time_zone;

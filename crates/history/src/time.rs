@@ -19,9 +19,7 @@ use crate::error::HistoryError;
 /// every crate accepts ([`values::instant::from_millis`]).
 pub fn instant(ms: f64) -> Result<DateTime<Utc>, HistoryError> {
     values::instant::from_millis(ms).ok_or_else(|| {
-        HistoryError::Input(format!(
-            "{ms} is not an instant in milliseconds since 1970"
-        ))
+        HistoryError::Input(format!("{ms} is not an instant in milliseconds since 1970"))
     })
 }
 

@@ -76,8 +76,7 @@ impl Config {
         // The settings queue history reads too are parsed by one shared crate.
         let time_zone = queue_settings::time_zone(env.time_zone.as_deref())?;
         let channels = queue_settings::channels(env.channels.as_deref())?;
-        let sla_thresholds =
-            queue_settings::sla_thresholds(env.sla_thresholds.as_deref())?;
+        let sla_thresholds = queue_settings::sla_thresholds(env.sla_thresholds.as_deref())?;
         let sla_target = match given(&env.sla_target) {
             None => DEFAULT_TARGET,
             Some(text) => {

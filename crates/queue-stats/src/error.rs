@@ -25,7 +25,6 @@ impl InputError {
     }
 }
 
-
 impl wasm_face::FaceError for InputError {
     fn code(&self) -> &'static str {
         InputError::code(self)

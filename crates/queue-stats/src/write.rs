@@ -341,13 +341,4 @@ mod tests {
         };
         assert_eq!(index, None, "the map layout has no index");
     }
-
-    #[test]
-    fn costs_follow_the_size_budget() {
-        assert_eq!(write_cost(0), 0.05);
-        assert_eq!(write_cost(1024), 0.05);
-        assert_eq!(write_cost(4096), 0.2);
-        assert_eq!(write_cost(10 * 1024), 0.5);
-        assert_eq!(write_cost(16 * 1024), 0.5);
-    }
 }

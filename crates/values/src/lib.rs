@@ -82,8 +82,7 @@ pub mod instant {
 /// schedule crate's own compact zone reader.
 pub mod time {
     use chrono::{
-        DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone,
-        Utc,
+        DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Utc,
     };
 
     /// How a wall time is read where a zone's clocks jump.
@@ -175,17 +174,34 @@ pub mod time {
         }
 
         fn utc(text: &str) -> DateTime<Utc> {
-            DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+            DateTime::parse_from_rfc3339(text)
+                .unwrap()
+                .with_timezone(&Utc)
         }
 
         #[test]
         fn a_gap_moves_forward_by_its_length_and_a_fold_takes_the_earlier_instant() {
             let ny: Tz = "America/New_York".parse().unwrap();
-            assert_eq!(instant_of(&ny, wall("2026-03-08T02:30")), utc("2026-03-08T07:30:00Z"));
-            assert_eq!(instant_of(&ny, wall("2026-03-08T02:00")), utc("2026-03-08T07:00:00Z"));
-            assert_eq!(instant_of(&ny, wall("2026-03-08T03:00")), utc("2026-03-08T07:00:00Z"));
-            assert_eq!(instant_of(&ny, wall("2026-11-01T01:30")), utc("2026-11-01T05:30:00Z"));
-            assert_eq!(instant_of(&ny, wall("2026-07-01T12:00")), utc("2026-07-01T16:00:00Z"));
+            assert_eq!(
+                instant_of(&ny, wall("2026-03-08T02:30")),
+                utc("2026-03-08T07:30:00Z")
+            );
+            assert_eq!(
+                instant_of(&ny, wall("2026-03-08T02:00")),
+                utc("2026-03-08T07:00:00Z")
+            );
+            assert_eq!(
+                instant_of(&ny, wall("2026-03-08T03:00")),
+                utc("2026-03-08T07:00:00Z")
+            );
+            assert_eq!(
+                instant_of(&ny, wall("2026-11-01T01:30")),
+                utc("2026-11-01T05:30:00Z")
+            );
+            assert_eq!(
+                instant_of(&ny, wall("2026-07-01T12:00")),
+                utc("2026-07-01T16:00:00Z")
+            );
             // Lord Howe's half-hour gap.
             let lord_howe: Tz = "Australia/Lord_Howe".parse().unwrap();
             assert_eq!(
@@ -201,7 +217,10 @@ pub mod time {
             let date = NaiveDate::from_ymd_opt(2024, 9, 8).unwrap();
             assert_eq!(day_start(&santiago, date), utc("2024-09-08T04:00:00Z"));
             assert_eq!(local_date(&santiago, utc("2024-09-08T04:00:00Z")), date);
-            assert_eq!(local_date(&santiago, utc("2024-09-08T03:59:59Z")), date.pred_opt().unwrap());
+            assert_eq!(
+                local_date(&santiago, utc("2024-09-08T03:59:59Z")),
+                date.pred_opt().unwrap()
+            );
         }
 
         /// In every zone of the database and every day from 1970 to 2040 near an offset change,
@@ -211,7 +230,8 @@ pub mod time {
         #[test]
         fn every_day_of_every_zone_starts_on_its_first_instant() {
             for zone in chrono_tz::TZ_VARIANTS {
-                let noon = |d: NaiveDate| zone.offset_at(d.and_hms_opt(12, 0, 0).unwrap().and_utc());
+                let noon =
+                    |d: NaiveDate| zone.offset_at(d.and_hms_opt(12, 0, 0).unwrap().and_utc());
                 let mut date = NaiveDate::from_ymd_opt(1970, 1, 2).unwrap();
                 let end = NaiveDate::from_ymd_opt(2040, 1, 1).unwrap();
                 let mut previous = noon(date);
@@ -237,7 +257,12 @@ pub mod time {
         fn wall_times_that_exist_once_agree_with_chrono() {
             use chrono::LocalResult;
             let mut w = wall("2026-01-01T00:00");
-            for name in ["America/Chicago", "Europe/London", "Australia/Lord_Howe", "Pacific/Chatham"] {
+            for name in [
+                "America/Chicago",
+                "Europe/London",
+                "Australia/Lord_Howe",
+                "Pacific/Chatham",
+            ] {
                 let zone: Tz = name.parse().unwrap();
                 while w < wall("2027-01-01T00:00") {
                     match zone.from_local_datetime(&w) {

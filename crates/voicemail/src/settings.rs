@@ -48,16 +48,28 @@ fn set(v: &Option<String>) -> Option<&str> {
 
 impl Settings {
     pub fn from_env(env: &Env) -> Result<Settings, VoicemailError> {
-        let domain = set(&env.domain_name).ok_or(VoicemailError::BadConfig(EnvError::new("DOMAIN_NAME", "", "is not set")))?;
+        let domain = set(&env.domain_name).ok_or(VoicemailError::BadConfig(EnvError::new(
+            "DOMAIN_NAME",
+            "",
+            "is not set",
+        )))?;
         if domain.contains('/') || domain.contains(char::is_whitespace) {
-            return Err(VoicemailError::BadConfig(EnvError::new("DOMAIN_NAME", domain, "must be a host name")));
+            return Err(VoicemailError::BadConfig(EnvError::new(
+                "DOMAIN_NAME",
+                domain,
+                "must be a host name",
+            )));
         }
         let transcribe = match set(&env.voicemail_transcribe).map(str::to_ascii_lowercase) {
             None => false,
             Some(v) if v == "true" => true,
             Some(v) if v == "false" => false,
             Some(v) => {
-                return Err(VoicemailError::BadConfig(EnvError::new("VOICEMAIL_TRANSCRIBE", &v, "must be true or false")))
+                return Err(VoicemailError::BadConfig(EnvError::new(
+                    "VOICEMAIL_TRANSCRIBE",
+                    &v,
+                    "must be true or false",
+                )))
             }
         };
         let max_seconds = match set(&env.voicemail_max_seconds) {
@@ -77,14 +89,22 @@ impl Settings {
             None => "mp3".to_string(),
             Some(v) if v == "mp3" || v == "wav" => v,
             Some(v) => {
-                return Err(VoicemailError::BadConfig(EnvError::new("VOICEMAIL_MEDIA_FORMAT", &v, "must be mp3 or wav")))
+                return Err(VoicemailError::BadConfig(EnvError::new(
+                    "VOICEMAIL_MEDIA_FORMAT",
+                    &v,
+                    "must be mp3 or wav",
+                )))
             }
         };
         let sync_service_sid = match set(&env.voicemail_sync_sid) {
             None => None,
             Some(v) if crate::is_sid(v, "IS") => Some(v.to_string()),
             Some(v) => {
-                return Err(VoicemailError::BadConfig(EnvError::new("VOICEMAIL_SYNC_SID", v, "must be a Sync service SID (IS…)")))
+                return Err(VoicemailError::BadConfig(EnvError::new(
+                    "VOICEMAIL_SYNC_SID",
+                    v,
+                    "must be a Sync service SID (IS…)",
+                )))
             }
         };
         Ok(Settings {

@@ -21,7 +21,6 @@ use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_face::to_js;
 
-
 #[derive(Deserialize, Default)]
 struct ViewIn {
     #[serde(default)]
