@@ -161,10 +161,11 @@ pub fn hold_music_url(settings: &Settings) -> Result<String, ParkingError> {
         .unwrap_or(DEFAULT_HOLD_MUSIC)
         .trim_start_matches('/');
     if path.is_empty() || path.split('/').any(|seg| seg == "..") {
-        return Err(ParkingError::InvalidConfig {
-            name: "HOLD_MUSIC_PATH",
-            problem: format!("{path:?} is not a path to an asset of this service"),
-        });
+        return Err(ParkingError::InvalidConfig(values::env::EnvError::new(
+            "HOLD_MUSIC_PATH",
+            path,
+            "is not a path to an asset of this service",
+        )));
     }
     let mut encoded = String::with_capacity(path.len());
     for b in path.bytes() {
@@ -186,12 +187,11 @@ pub(crate) fn domain(settings: &Settings) -> Result<&str, ParkingError> {
     if ok {
         Ok(domain)
     } else {
-        Err(ParkingError::InvalidConfig {
-            name: "DOMAIN_NAME",
-            problem: format!(
-                "{domain:?} is not a host name (the runtime sets it to the service's domain)"
-            ),
-        })
+        Err(ParkingError::InvalidConfig(values::env::EnvError::new(
+            "DOMAIN_NAME",
+            domain,
+            "is not a host name (the runtime sets it to the service's domain)",
+        )))
     }
 }
 

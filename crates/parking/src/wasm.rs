@@ -14,6 +14,7 @@
 //! parkedByQueue([data of Global.ParkedCalls items])
 //!   // -> {"<queue name>": {count, oldestParkedAt, workers: {WK…: {count, oldestParkedAt}}, workersOmitted}}
 //! withParked(built, figures | null, previous | null)   // -> built with record.parked, changed (board.rs)
+//! mapNames(workerSid | undefined)   // -> {global, pickups, worker}: the Sync maps parking owns
 //! Each throws an `Error` with `code`, `status` (the HTTP status to answer) and `parameter`.
 
 use serde_json::Value;
@@ -21,6 +22,18 @@ use wasm_bindgen::prelude::*;
 use wasm_face::{answer, from_js};
 
 use crate::StoredItem;
+
+/// The Sync maps parking owns, for shims that must not keep their own copy of a name:
+/// `{global: "Global.ParkedCalls", pickups: "ParkedCalls.Pickups", worker: "<WK…>.ParkedCalls"}`
+/// (`worker` for the given worker SID).
+#[wasm_bindgen(js_name = mapNames)]
+pub fn map_names(worker_sid: Option<String>) -> Result<JsValue, JsValue> {
+    wasm_face::to_js(&serde_json::json!({
+        "global": crate::GLOBAL_MAP,
+        "pickups": crate::PICKUPS_MAP,
+        "worker": worker_sid.as_deref().map(crate::worker_map),
+    }))
+}
 
 #[wasm_bindgen]
 pub fn park(request: JsValue, settings: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
