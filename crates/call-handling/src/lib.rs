@@ -97,9 +97,12 @@ pub(crate) fn setting(
         .map(str::trim)
         .filter(|v| !v.is_empty())
         .map(str::to_string)
-        .ok_or_else(|| parking::ParkingError::InvalidConfig {
-            name,
-            problem: "it is not set (see .env.example)".into(),
+        .ok_or_else(|| {
+            parking::ParkingError::InvalidConfig(values::env::EnvError::new(
+                name,
+                "",
+                "is not set (see .env.example)",
+            ))
         })
 }
 
