@@ -412,11 +412,11 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
     const out = { patched: 0, days: 0 };
     await learnLatest();
     let step = ah.recloseStep(fields, names, closing.latest, now(), null);
-    if (step.step === 'Span') {
+    if (step.step === 'span') {
       const texts = await readRange(step.listing, closeCounts);
       step = ah.recloseStep(fields, names, closing.latest, now(), `[${texts.join(',')}]`);
     }
-    if (step.step !== 'Hours') return Object.assign(out, delta(before));
+    if (step.step !== 'hours') return Object.assign(out, delta(before));
     out.hours = [step.from, step.to];
     const dates = new Set();
     for (let attempt = 0; ; attempt += 1) {
@@ -446,7 +446,7 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
    */
   async function closeHour(startMs) {
     const before = { ...closeCounts };
-    const job = ah.closeJob(startMs);
+    const job = ah.closeJob(startMs, now());
     const state = await begin(job);
     const out = { hour: job.start, state };
     if (state === 'claimed') {

@@ -107,14 +107,24 @@ pub fn key_start(key: &str) -> Option<DateTime<Utc>> {
 
 /// The job for the hour starting at `start`.
 pub fn job(config: &Config, start: DateTime<Utc>) -> Option<Job> {
+    job_at(config, start, i64::MIN)
+}
+
+/// The job for the hour starting at `start`, closed at `now_ms`: its records are listed up to now
+/// (at most [`RECLOSE_MAX_HOURS`] after the hour), so an hour closed late (catching up, or on
+/// read) sees the changes recorded since whose spans reach back into it — what closing it again
+/// for each of them would give.
+pub fn job_at(config: &Config, start: DateTime<Utc>, now_ms: i64) -> Option<Job> {
     let zone = config.time_zone;
     let end = history::time::next_hour(zone, start);
     if end <= start {
         return None;
     }
+    let last = (end.timestamp_millis() - 1)
+        .max(now_ms.min(end.timestamp_millis() + RECLOSE_MAX_HOURS * 3_600_000));
     let (from, to) = key_range(
         utc_hour(records_from(start).timestamp_millis()),
-        utc_hour(end.timestamp_millis() - 1),
+        utc_hour(last),
     );
     let listings = map_names(config)
         .into_iter()
@@ -161,7 +171,7 @@ pub fn next_close(config: &Config, now_ms: i64, latest_key: Option<&str>) -> Opt
         }
         None => last,
     };
-    job(config, start)
+    job_at(config, start, now_ms)
 }
 
 /// The head of an `agentHours` item: enough to tell which hours are complete, without building

@@ -13,7 +13,7 @@
 //! ah.writeCost(bytes);                          // a write's share of a second of a Sync object's budget
 //! ah.nextClose(Date.now(), latestKey|null);     // the hour the hook closes next: {start, end, claimKey, firstKey,
 //!                                               //  listings, previous}, or null (close::next_close)
-//! ah.closeJob(startMs);                        // the same for the local hour containing startMs
+//! ah.closeJob(startMs, Date.now()?);          // the same for the local hour containing startMs (records up to now)
 //! ah.closeHour(job, recordsJson, previousJson); // [{key, data, cost}]: the hour's agentHours items
 //! ah.hoursMap(); ah.claimsMap(); ah.claimTtl();  // agentHours, the claims' map, their Sync TTL (s)
 //! ah.newClaim(hour, owner, Date.now());         // a claim's data (history::claim, the hook's lease)
@@ -26,7 +26,7 @@
 //! ah.answer(query, daysJson, hoursJson, recordsJson, workers, names); // the series (+ fromRecords, fromDays)
 //! ah.dayJob(date); ah.dayItems(date, hoursJson, generation); // a closed day's agentDays items, or null
 //! ah.expiredClosed(Date.now());                 // [{map, from, to}] of closed hours and days past retention
-//! ah.recloseStep(event, activities, latestKey, Date.now(), spanJson|null); // {step: None|Span|Hours, …}
+//! ah.recloseStep(event, activities, latestKey, Date.now(), spanJson|null); // {step: none|span|hours, …}
 //! ah.reclosePatch(reclose, storedJson, recordsJson); // [{map, key, data, cost}]: the agent's rows closed again
 //! ah.daysMap();                                 // agentDays
 //! ah.benchItems(agents, days, startMs);         // JSON text [{map, key, data}] of a synthetic month (benchmarks)
@@ -268,10 +268,11 @@ impl AgentHistory {
     }
 
     #[wasm_bindgen(js_name = closeJob)]
-    pub fn close_job(&self, start_ms: f64) -> Result<JsValue, JsValue> {
+    pub fn close_job(&self, start_ms: f64, now_ms: Option<f64>) -> Result<JsValue, JsValue> {
         let start = crate::timeline::bucket(self.config.time_zone, start_ms as i64);
+        let now = now_ms.map_or(i64::MIN, |n| n as i64);
         match DateTime::<Utc>::from_timestamp_millis(start)
-            .and_then(|s| crate::close::job(&self.config, s))
+            .and_then(|s| crate::close::job_at(&self.config, s, now))
         {
             Some(job) => to_js(&job),
             None => Err(input(format!("no hour starts at {start_ms}"))),
@@ -462,8 +463,8 @@ impl AgentHistory {
         to_js(&crate::close::expired_closed(&self.config, now_ms as i64))
     }
 
-    /// After an event's record was written: `{step: "None"}`, `{step: "Span", listing}` (read it,
-    /// then call again with its items), or `{step: "Hours", worker, from, to, hours, records}`.
+    /// After an event's record was written: `{step: "none"}`, `{step: "span", listing}` (read it,
+    /// then call again with its items), or `{step: "hours", worker, from, to, hours, records}`.
     #[wasm_bindgen(js_name = recloseStep)]
     pub fn reclose_step(
         &self,
