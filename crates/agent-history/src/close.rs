@@ -595,8 +595,7 @@ pub fn reclose_step(
         }
         return RecloseStep::None;
     }
-    let Some((from, to)) =
-        crate::rollup::reclose(zone, event, until, span_records.unwrap_or(&[]))
+    let Some((from, to)) = crate::rollup::reclose(zone, event, until, span_records.unwrap_or(&[]))
     else {
         return RecloseStep::None;
     };
@@ -606,7 +605,8 @@ pub fn reclose_step(
     } else {
         from
     };
-    let (Some(before), Some(last)) = (previous_hour(config, from), previous_hour(config, to)) else {
+    let (Some(before), Some(last)) = (previous_hour(config, from), previous_hour(config, to))
+    else {
         return RecloseStep::None;
     };
     if last < from {

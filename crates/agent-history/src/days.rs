@@ -136,7 +136,10 @@ pub fn day_items(
         .iter()
         .map(|h| (*h, (0, HourFigures::default())))
         .collect();
-    for h in agent_hours.iter().filter(|h| h.hour >= start && h.hour < end) {
+    for h in agent_hours
+        .iter()
+        .filter(|h| h.hour >= start && h.hour < end)
+    {
         let row = rows.entry(h.worker.as_str()).or_default();
         row.0 += 1;
         add(&mut row.1, &h.figures);
@@ -322,8 +325,13 @@ mod tests {
             whole_days(zone, at("2026-11-01T06:00:00Z"), at("2026-11-04T04:00:00Z")),
             [d("2026-11-02")]
         );
-        assert!(whole_days(zone, at("2026-11-01T06:00:00Z"), at("2026-11-02T04:00:00Z")).is_empty());
-        assert_eq!(ends_day(zone, at("2026-11-03T04:00:00Z")), Some(d("2026-11-02")));
+        assert!(
+            whole_days(zone, at("2026-11-01T06:00:00Z"), at("2026-11-02T04:00:00Z")).is_empty()
+        );
+        assert_eq!(
+            ends_day(zone, at("2026-11-03T04:00:00Z")),
+            Some(d("2026-11-02"))
+        );
         assert_eq!(ends_day(zone, at("2026-11-03T03:00:00Z")), None);
     }
 }

@@ -436,9 +436,7 @@ fn with_row(item: &Value, worker: &str, row: Option<&AgentRow>) -> Value {
         json!({"r": r, "t": t, "d": d, "e": e})
     });
     if let Some(obj) = item.as_object_mut() {
-        let agents = obj
-            .entry("a")
-            .or_insert_with(|| Value::Object(Map::new()));
+        let agents = obj.entry("a").or_insert_with(|| Value::Object(Map::new()));
         if let Some(agents) = agents.as_object_mut() {
             match encoded {
                 None => {

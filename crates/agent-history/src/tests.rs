@@ -1097,7 +1097,14 @@ fn closed_days_give_the_series_closed_hours_give() {
         ("2026-11-02", "2026-11-04"),
     ] {
         for agent in ["all", "team:Blue", two.as_str()] {
-            for by in ["hour", "date", "dayOfWeek", "agent", "activity", "disposition"] {
+            for by in [
+                "hour",
+                "date",
+                "dayOfWeek",
+                "agent",
+                "activity",
+                "disposition",
+            ] {
                 let q = query(
                     &c,
                     &params(&[("from", from), ("to", to), ("by", by), ("agent", agent)]),
@@ -1133,17 +1140,17 @@ fn closed_days_give_the_series_closed_hours_give() {
         (plan.days[0].from.as_str(), plan.days[0].to.as_str()),
         ("20261102.", "20261104.~")
     );
-    assert_eq!(plan.hours.first().map(|r| r.from.as_str()), Some("20261101T1400Z."));
-    assert_eq!(plan.hours.last().map(|r| r.to.as_str()), Some("20261105T1700Z.~"));
+    assert_eq!(
+        plan.hours.first().map(|r| r.from.as_str()),
+        Some("20261101T1400Z.")
+    );
+    assert_eq!(
+        plan.hours.last().map(|r| r.to.as_str()),
+        Some("20261105T1700Z.~")
+    );
     // A day missing a chunk (or a build mixing two generations) is read from its hours.
     let mut torn: Vec<Value> = day_items.clone();
-    let other = days::day_items(
-        c.time_zone,
-        "2026-11-03".parse().unwrap(),
-        &closed,
-        8,
-    )
-    .unwrap();
+    let other = days::day_items(c.time_zone, "2026-11-03".parse().unwrap(), &closed, 8).unwrap();
     torn.retain(|v| v["date"] != json!("2026-11-03") || v["chunk"] != json!(0));
     torn.push(other[0].clone());
     torn.retain(|v| v["date"] != json!("2026-11-03") || v["chunk"] == json!(0));
@@ -1213,8 +1220,22 @@ fn a_late_event_closes_the_agents_rows_again() {
     // WK2 works too, on time.
     let t = |hm: &str| ms(&format!("2026-11-04T{hm}:00-05:00"));
     let mut events = all.clone();
-    events.push(activity("EV20", WK2, t("08:10"), "Offline", "Available", 10 * HOUR));
-    events.push(activity("EV21", WK2, t("09:40"), "Available", "Offline", 90 * MIN));
+    events.push(activity(
+        "EV20",
+        WK2,
+        t("08:10"),
+        "Offline",
+        "Available",
+        10 * HOUR,
+    ));
+    events.push(activity(
+        "EV21",
+        WK2,
+        t("09:40"),
+        "Available",
+        "Offline",
+        90 * MIN,
+    ));
     // Withheld: the break (EV02, EV03) and a reservation step.
     let late: Vec<Value> = events
         .iter()
@@ -1255,7 +1276,14 @@ fn a_late_event_closes_the_agents_rows_again() {
         ms("2026-11-04T18:00:00Z") as f64,
     )
     .unwrap();
-    let before = close::answer(&c, &q, &stored.values().cloned().collect::<Vec<_>>(), &[], &[]).0;
+    let before = close::answer(
+        &c,
+        &q,
+        &stored.values().cloned().collect::<Vec<_>>(),
+        &[],
+        &[],
+    )
+    .0;
     let expected = close::answer(&c, &q, &truth, &[], &[]).0;
     assert_ne!(before, expected);
     let patch = |stored: &BTreeMap<String, Value>| {
@@ -1279,24 +1307,46 @@ fn a_late_event_closes_the_agents_rows_again() {
         assert_eq!(old["a"].get(WK2).is_some(), v["a"].get(WK2).is_some());
         if let Some(row) = old["a"].get(WK2) {
             let (a, b) = (
-                rollup::decode(row, &serde_json::from_value::<Vec<String>>(old["n"].clone()).unwrap()),
-                rollup::decode(&v["a"][WK2], &serde_json::from_value::<Vec<String>>(v["n"].clone()).unwrap()),
+                rollup::decode(
+                    row,
+                    &serde_json::from_value::<Vec<String>>(old["n"].clone()).unwrap(),
+                ),
+                rollup::decode(
+                    &v["a"][WK2],
+                    &serde_json::from_value::<Vec<String>>(v["n"].clone()).unwrap(),
+                ),
             );
             assert_eq!(a, b);
         }
     }
     assert_ne!(stored, untouched);
-    let after = close::answer(&c, &q, &stored.values().cloned().collect::<Vec<_>>(), &[], &[]).0;
+    let after = close::answer(
+        &c,
+        &q,
+        &stored.values().cloned().collect::<Vec<_>>(),
+        &[],
+        &[],
+    )
+    .0;
     assert_eq!(after, expected);
     assert!(patch(&stored).is_empty(), "patching again changes nothing");
     // The late event's step: its hour is closed (latest 16:00Z), so the hours from its span's to
     // the last closed one are closed again.
     let names = BTreeMap::new();
     let e = read_event(&late[0], &names, &c.disposition_attribute).unwrap();
-    match close::reclose_step(&c, &e, Some("20261104T1600Z.0"), ms("2026-11-04T17:30:00Z"), None) {
+    match close::reclose_step(
+        &c,
+        &e,
+        Some("20261104T1600Z.0"),
+        ms("2026-11-04T17:30:00Z"),
+        None,
+    ) {
         close::RecloseStep::Hours(r) => {
             // Its span (Available since 07:50 New York, 12:50Z) reaches back to the 12:00Z hour.
-            assert_eq!((r.from.as_str(), r.to.as_str()), ("2026-11-04T12:00:00Z", to));
+            assert_eq!(
+                (r.from.as_str(), r.to.as_str()),
+                ("2026-11-04T12:00:00Z", to)
+            );
             assert_eq!(r.hours.from, "20261104T1100Z.");
             assert_eq!(r.hours.to, "20261104T1600Z.~");
             // The agent's records from 00Z (12 hours before) to 17Z (now), one listing an hour.

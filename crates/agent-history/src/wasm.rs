@@ -509,7 +509,10 @@ impl AgentHistory {
             values::instant::parse(&r.from),
             values::instant::parse(&r.to),
         ) else {
-            return Err(input(format!("reclose names no hours: {} to {}", r.from, r.to)));
+            return Err(input(format!(
+                "reclose names no hours: {} to {}",
+                r.from, r.to
+            )));
         };
         let stored: Vec<(String, Value)> = items_of(stored, "closed hours")?
             .into_iter()
