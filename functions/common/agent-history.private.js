@@ -411,18 +411,23 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
     const before = { ...closeCounts };
     const out = { patched: 0, days: 0 };
     await learnLatest();
-    let step = ah.recloseStep(fields, names, closing.latest, now(), null);
+    let step = ah.recloseStep(fields, names, closing.latest, null);
     if (step.step === 'span') {
       const texts = await readRange(step.listing, closeCounts);
-      step = ah.recloseStep(fields, names, closing.latest, now(), `[${texts.join(',')}]`);
+      step = ah.recloseStep(fields, names, closing.latest, `[${texts.join(',')}]`);
     }
     if (step.step !== 'hours') return Object.assign(out, delta(before));
     out.hours = [step.from, step.to];
     const dates = new Set();
     for (let attempt = 0; ; attempt += 1) {
       if (attempt >= ATTEMPTS) throw new Error(`agent history: closed hours from ${step.from} kept changing under ${ATTEMPTS} attempts`);
-      const [stored, records] = await Promise.all([readItems(step.hours, closeCounts), pool(step.records.map((r) => () => readRange(r, closeCounts)), CONCURRENCY)]);
-      const patches = ah.reclosePatch(step, JSON.stringify(stored.map((i) => ({ key: i.key, data: i.data }))), `[${records.flat().join(',')}]`);
+      const stored = await readItems(step.hours, closeCounts);
+      const storedJson = JSON.stringify(stored.map((i) => ({ key: i.key, data: i.data })));
+      // The agent's records from the look-back of the first closed hour the event can change.
+      const listings = ah.recloseRecords(step, storedJson, now());
+      if (!listings.length) break;
+      const records = await pool(listings.map((r) => () => readRange(r, closeCounts)), CONCURRENCY);
+      const patches = ah.reclosePatch(step, storedJson, `[${records.flat().join(',')}]`);
       const revisions = new Map(stored.map((i) => [i.key, i.revision]));
       try {
         for (const p of patches) {

@@ -553,8 +553,48 @@ pub struct Reclose {
     pub to: String,
     /// `agentHours` from the hour before `from` to the last closed hour (with revisions).
     pub hours: KeyRange,
-    /// The agent's records, one listing per UTC hour, from the look-back before `from` to now.
-    pub records: Vec<KeyRange>,
+    /// The event's instant (ms).
+    pub at: i64,
+}
+
+/// The first closed hour of `r` among `stored` (its `agentHours` items) that the event can change:
+/// its record is in that hour's look-back or later (an older event changes no closed hour: the
+/// hours it reached are not closed, and the first closed one carries its previous hour's end).
+pub fn reclose_from(r: &Reclose, stored: &[Value]) -> Option<DateTime<Utc>> {
+    let (from, to) = (
+        values::instant::parse(&r.from)?,
+        values::instant::parse(&r.to)?,
+    );
+    let complete = read_hours(stored).1;
+    let first = *complete.range(from..to).next()?;
+    (utc_hour(r.at) >= utc_hour(records_from(first).timestamp_millis())).then_some(first)
+}
+
+/// The agent's records to read for `r`: one listing per UTC hour from the look-back of its first
+/// closed hour ([`reclose_from`]) to now; none when no closed hour changes.
+pub fn reclose_records(
+    config: &Config,
+    r: &Reclose,
+    stored: &[Value],
+    now_ms: i64,
+) -> Vec<KeyRange> {
+    let Some(first) = reclose_from(r, stored) else {
+        return Vec::new();
+    };
+    let map = map_name(config, &r.worker);
+    let to_ms = values::instant::parse(&r.to).map_or(0, |t| t.timestamp_millis());
+    let mut out = Vec::new();
+    let mut h = utc_hour(records_from(first).timestamp_millis());
+    while h <= utc_hour(now_ms.max(to_ms - 1)) && out.len() < 200 {
+        let (from, to) = agent_keys(h, &r.worker);
+        out.push(KeyRange {
+            map: map.clone(),
+            from,
+            to,
+        });
+        h += 3_600_000;
+    }
+    out
 }
 
 /// Whether an event (its record just written) changes closed hours, given the key of the latest
@@ -564,7 +604,6 @@ pub fn reclose_step(
     config: &Config,
     event: &AgentEvent,
     latest_key: Option<&str>,
-    now_ms: i64,
     span_records: Option<&[Record]>,
 ) -> RecloseStep {
     let zone = config.time_zone;
@@ -613,18 +652,6 @@ pub fn reclose_step(
         return RecloseStep::None;
     }
     let (hf, ht) = rollup_range(before, last);
-    let map = map_name(config, &event.worker);
-    let mut records = Vec::new();
-    let mut h = utc_hour(records_from(from).timestamp_millis());
-    while h <= utc_hour(now_ms.max(until_ms - 1)) && records.len() < 200 {
-        let (from, to) = agent_keys(h, &event.worker);
-        records.push(KeyRange {
-            map: map.clone(),
-            from,
-            to,
-        });
-        h += 3_600_000;
-    }
     RecloseStep::Hours(Reclose {
         worker: event.worker.clone(),
         from: history::time::iso(from),
@@ -634,7 +661,7 @@ pub fn reclose_step(
             from: hf,
             to: ht,
         },
-        records,
+        at: event.at_ms,
     })
 }
 

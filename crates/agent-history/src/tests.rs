@@ -1350,14 +1350,22 @@ fn a_late_event_closes_the_agents_rows_again() {
             assert_eq!(r.hours.from, "20261104T1100Z.");
             assert_eq!(r.hours.to, "20261104T1600Z.~");
             // The agent's records from 00Z (12 hours before) to 17Z (now), one listing an hour.
-            assert_eq!(r.records.len(), 18);
-            assert_eq!(r.records[0].from, format!("20261104T00Z.{WK1}."));
+            let hours: Vec<Value> = stored.values().cloned().collect();
+            let listings = close::reclose_records(&c, &r, &hours, ms("2026-11-04T17:30:00Z"));
+            assert_eq!(listings.len(), 18);
+            assert_eq!(listings[0].from, format!("20261104T00Z.{WK1}."));
+            // An event older than the first closed hour's look-back changes nothing closed.
+            let old = close::Reclose {
+                at: ms("2026-11-03T20:00:00Z"),
+                ..r.clone()
+            };
+            assert!(close::reclose_records(&c, &old, &hours, ms("2026-11-04T17:30:00Z")).is_empty());
         }
         other => panic!("{other:?}"),
     }
     // Nothing closed yet: nothing to do.
     assert_eq!(
-        close::reclose_step(&c, &e, None, ms("2026-11-04T17:30:00Z"), None),
+        close::reclose_step(&c, &e, None, None),
         close::RecloseStep::None
     );
 }

@@ -26,7 +26,8 @@
 //! ah.answer(query, daysJson, hoursJson, recordsJson, workers, names); // the series (+ fromRecords, fromDays)
 //! ah.dayJob(date); ah.dayItems(date, hoursJson, generation); // a closed day's agentDays items, or null
 //! ah.expiredClosed(Date.now());                 // [{map, from, to}] of closed hours and days past retention
-//! ah.recloseStep(event, activities, latestKey, Date.now(), spanJson|null); // {step: none|span|hours, …}
+//! ah.recloseStep(event, activities, latestKey, spanJson|null); // {step: none|span|hours, …}
+//! ah.recloseRecords(reclose, storedJson, Date.now()); // the agent's records to read ([] : nothing changes)
 //! ah.reclosePatch(reclose, storedJson, recordsJson); // [{map, key, data, cost}]: the agent's rows closed again
 //! ah.daysMap();                                 // agentDays
 //! ah.benchItems(agents, days, startMs);         // JSON text [{map, key, data}] of a synthetic month (benchmarks)
@@ -471,7 +472,6 @@ impl AgentHistory {
         event: JsValue,
         activities: JsValue,
         latest_key: Option<String>,
-        now_ms: f64,
         span_records: Option<String>,
     ) -> Result<JsValue, JsValue> {
         let Some(e) = self.event(event, activities)? else {
@@ -490,7 +490,6 @@ impl AgentHistory {
             &self.config,
             &e,
             latest_key.as_deref(),
-            now_ms as i64,
             span.as_deref(),
         ))
     }
@@ -522,6 +521,10 @@ impl AgentHistory {
             .iter()
             .filter_map(Record::from_value)
             .collect();
+        let values: Vec<Value> = stored.iter().map(|(_, v)| v.clone()).collect();
+        let Some(from) = crate::close::reclose_from(&r, &values).filter(|f| *f >= from) else {
+            return to_js(&Vec::<Write>::new());
+        };
         let out: Vec<Write> = crate::rollup::patch_agent(
             self.config.time_zone,
             &r.worker,
@@ -544,6 +547,28 @@ impl AgentHistory {
         })
         .collect();
         to_js(&out)
+    }
+
+    /// `[{map, from, to}]`: the agent's records a reclose reads, given its stored `agentHours`
+    /// items (`[{key, data}]`); empty when no closed hour changes.
+    #[wasm_bindgen(js_name = recloseRecords)]
+    pub fn reclose_records(
+        &self,
+        reclose: JsValue,
+        stored: &str,
+        now_ms: f64,
+    ) -> Result<JsValue, JsValue> {
+        let r: crate::close::Reclose = from_js(reclose, "reclose")?;
+        let values: Vec<Value> = items_of(stored, "closed hours")?
+            .into_iter()
+            .filter_map(|v| v.get("data").cloned())
+            .collect();
+        to_js(&crate::close::reclose_records(
+            &self.config,
+            &r,
+            &values,
+            now_ms as i64,
+        ))
     }
 
     #[wasm_bindgen(js_name = daysMap)]
