@@ -1334,13 +1334,7 @@ fn a_late_event_closes_the_agents_rows_again() {
     // the last closed one are closed again.
     let names = BTreeMap::new();
     let e = read_event(&late[0], &names, &c.disposition_attribute).unwrap();
-    match close::reclose_step(
-        &c,
-        &e,
-        Some("20261104T1600Z.0"),
-        ms("2026-11-04T17:30:00Z"),
-        None,
-    ) {
+    match close::reclose_step(&c, &e, Some("20261104T1600Z.0"), None) {
         close::RecloseStep::Hours(r) => {
             // Its span (Available since 07:50 New York, 12:50Z) reaches back to the 12:00Z hour.
             assert_eq!(
@@ -1359,7 +1353,9 @@ fn a_late_event_closes_the_agents_rows_again() {
                 at: ms("2026-11-03T20:00:00Z"),
                 ..r.clone()
             };
-            assert!(close::reclose_records(&c, &old, &hours, ms("2026-11-04T17:30:00Z")).is_empty());
+            assert!(
+                close::reclose_records(&c, &old, &hours, ms("2026-11-04T17:30:00Z")).is_empty()
+            );
         }
         other => panic!("{other:?}"),
     }
