@@ -11,10 +11,11 @@
 //    agent-day, stored straight into the emulator's Sync state): wall time for by=hour and by=agent
 //    (one request each: the emulator sorts a map's items on every list page, so a run is long), Sync list requests, records read, answer size, and the part spent in the wasm aggregation.
 //
-// 3. (default) the same month from closed hours (benchClosed): every hour closed with the module's
-//    closeHour, stored in agentHours, then common/agent-history's series in process (the code
-//    GET /agent-history runs, not through twilio-run); the emulator's own listing time is printed
-//    beside it. Step 2 (from records, minutes long) runs only with --records.
+// 3. (default) the same month from closed hours and days (benchClosed): every hour closed with the
+//    module's closeHour into agentHours, every whole day summed with dayItems into agentDays, then
+//    common/agent-history's series in process (the code GET /agent-history runs, not through
+//    twilio-run); the wasm answer alone and the emulator's own listing time are printed beside it.
+//    Step 2 (from records, minutes long) runs only with --records.
 //
 //   const { benchAgentHistory, formatAgentHistory } = require('./bench-agent-history');
 //   Alone: `node scripts/bench-agent-history.js [--json] [--records]` (after `npm run build`).
@@ -150,11 +151,13 @@ async function benchQuery({ agents = 200, days = 30, progress = () => {}, groupi
 }
 
 /**
- * GET /agent-history's work from closed hours: the same synthetic month, every hour of last30
- * closed with the module's closeHour (as the hook does, in process) and stored into the
- * emulator's agentHours map; then the same requests as benchQuery.
+ * GET /agent-history's work from closed hours and days: the same synthetic month, every hour of
+ * last30 closed with the module's closeHour (as the hook does, in process) into the emulator's
+ * agentHours map, and every whole local day summed with dayItems into agentDays (as the hook does
+ * after a day's last hour); then the same requests as benchQuery, and the parts alone: the wasm
+ * answer on the same items, and the emulator answering the same listings.
  */
-async function benchClosed({ agents = 200, days = 30, progress = () => {}, groupings = ['hour', 'date', 'agent', 'activity'], samples: rounds = 3 } = {}) {
+async function benchClosed({ agents = 200, days = 30, progress = () => {}, groupings = [{ by: 'hour' }, { by: 'date' }, { by: 'agent' }, { by: 'activity' }, { by: 'hour', agent: 'team:Blue' }], samples: rounds = 3 } = {}) {
   const now = Date.parse('2026-11-16T15:30:00Z');
   const emulator = await startEmulator({ port: 0 });
   try {
@@ -169,13 +172,22 @@ async function benchClosed({ agents = 200, days = 30, progress = () => {}, group
       byHour.get(k).push(JSON.stringify(item.data));
     }
     const service = emulator.state.sync.services.get(env.SYNC_SERVICE_SID);
-    const m = { sid: emulator.ctx.lib.newSid('MP'), uniqueName: 'agentHours', revision: 0, dateCreated: now, dateUpdated: now, dateExpires: null, items: new Map() };
-    service.maps.set(m.sid, m);
+    const newMap = (uniqueName) => {
+      const m = { sid: emulator.ctx.lib.newSid('MP'), uniqueName, revision: 0, dateCreated: now, dateUpdated: now, dateExpires: null, items: new Map() };
+      service.maps.set(m.sid, m);
+      return m;
+    };
+    const m = newMap('agentHours');
+    const dm = newMap('agentDays');
+    const put = (map, item) => map.items.set(item.key, { key: item.key, data: item.data, revision: 0, dateCreated: now, dateUpdated: now, dateExpires: null });
     const query = ah.query({ range: 'last30' }, now);
     const t0 = performance.now();
     let previous = [];
     let closed = 0;
     let bytes = 0;
+    let dayMs = 0;
+    let dayBytes = 0;
+    let daysBuilt = 0;
     const utcKey = (ms) => new Date(ms).toISOString().slice(0, 13).replace(/-/g, '') + 'Z';
     for (let t = Date.parse(query.from); t < Date.parse(query.to); ) {
       const job = ah.closeJob(t);
@@ -183,15 +195,26 @@ async function benchClosed({ agents = 200, days = 30, progress = () => {}, group
       for (let u = Math.floor(t / 3600000) * 3600000 - 12 * 3600000; u < Date.parse(job.end); u += 3600000) texts.push(...(byHour.get(utcKey(u)) || []));
       const made = ah.closeHour(job, `[${texts.join(',')}]`, `[${previous.map((x) => JSON.stringify(x.data)).join(',')}]`);
       for (const item of made) {
-        m.items.set(item.key, { key: item.key, data: item.data, revision: 0, dateCreated: now, dateUpdated: now, dateExpires: null });
+        put(m, item);
         bytes += JSON.stringify(item.data).length;
+      }
+      if (job.day) {
+        const d0 = performance.now();
+        const hours = [...m.items.values()].filter((i) => i.key >= job.day.hours.from && i.key <= job.day.hours.to).map((i) => JSON.stringify(i.data));
+        const built = ah.dayItems(job.day.date, `[${hours.join(',')}]`, 1);
+        if (built) daysBuilt += 1;
+        for (const item of built || []) {
+          put(dm, item);
+          dayBytes += JSON.stringify(item.data).length;
+        }
+        dayMs += performance.now() - d0;
       }
       previous = made;
       closed += 1;
       t = Date.parse(job.end);
     }
-    const closeMs = (performance.now() - t0) / closed;
-    progress(`${closed} hours closed (${m.items.size} items, ${(bytes / 1e6).toFixed(1)} MB)`);
+    const closeMs = (performance.now() - t0 - dayMs) / closed;
+    progress(`${closed} hours closed (${m.items.size} items, ${(bytes / 1e6).toFixed(1)} MB); ${dm.items.size} day items (${(dayBytes / 1e6).toFixed(2)} MB)`);
     for (let a = 0; a < agents; a++) {
       const sid = `WK${a.toString(16).padStart(32, '0')}`;
       const w = require('../emulator/taskrouter').ensureWorker(emulator.ctx, sid, `Agent ${a}`);
@@ -199,32 +222,37 @@ async function benchClosed({ agents = 200, days = 30, progress = () => {}, group
     }
     const history = createAgentHistory({ ah, client: clientFor(emulator), workspaceSid: env.WORKSPACE_SID, syncServiceSid: env.SYNC_SERVICE_SID, retry, now: () => now });
     await history.series({ range: 'today' }); // the directory, listed once a minute
-    const lister = clientFor(emulator).sync.v1.services(env.SYNC_SERVICE_SID).syncMaps('agentHours').syncMapItems;
+    const lister = (map) => clientFor(emulator).sync.v1.services(env.SYNC_SERVICE_SID).syncMaps(map).syncMapItems;
+    const inRange = (map, ranges) => [...map.items.values()].filter((i) => ranges.some((r) => i.key >= r.from && i.key <= r.to)).map((i) => JSON.stringify(i.data));
     const rows = [];
-    for (const by of groupings) {
+    for (const g of groupings) {
+      const params = { range: 'last30', ...g };
       const samples = [];
       let answer;
       let reads = 0;
       for (let i = 0; i < rounds; i++) {
         const r0 = history.counts.syncReads;
         const s0 = performance.now();
-        answer = await history.series({ range: 'last30', by });
+        answer = await history.series(params);
         samples.push(performance.now() - s0);
         reads = history.counts.syncReads - r0;
       }
-      const q = ah.query({ range: 'last30', by }, now);
-      const text = `[${[...m.items.values()].map((x) => JSON.stringify(x.data)).join(',')}]`;
+      const q = ah.query(params, now);
+      const plan = ah.plan(q);
+      const daysText = `[${inRange(dm, plan.days).join(',')}]`;
+      const hoursText = `[${inRange(m, plan.hours).join(',')}]`;
       const w0 = performance.now();
-      ah.answer(q, text, '[]', [], true);
+      ah.answer(q, daysText, hoursText, '[]', [], true);
       const wasmMs = performance.now() - w0;
       // The emulator's own part: the same listings answered, nothing aggregated.
       const l0 = performance.now();
-      await Promise.all(ah.hourListings(q).map((r) => retry(() => lister.list({ from: r.from, order: 'asc', pageSize: 100, limit: 200 }))));
+      await Promise.all([...plan.days, ...plan.hours].map((r) => retry(() => lister(r.map).list({ from: r.from, order: 'asc', pageSize: 100, limit: 2000 }))));
       const listMs = performance.now() - l0;
-      progress(`closed hours, by=${by}: ${Math.round(median(samples))} ms`);
-      rows.push({ by, ms: Math.round(median(samples)), aggregate_ms: Math.round(wasmMs), list_ms: Math.round(listMs), sync_list_requests: reads, records: answer.records, hour_items: answer.hourItems, from_records: answer.fromRecords, rows: answer.series.length });
+      const label = g.agent ? `${g.by} (${g.agent})` : g.by;
+      progress(`closed hours and days, by=${label}: ${Math.round(median(samples))} ms`);
+      rows.push({ by: label, ms: Math.round(median(samples)), aggregate_ms: Math.round(wasmMs), list_ms: Math.round(listMs), sync_list_requests: reads, records: answer.records, day_items: answer.dayItems, from_days: answer.fromDays, hour_items: answer.hourItems, from_records: answer.fromRecords, rows: answer.series.length, answer_bytes: JSON.stringify(answer).length });
     }
-    return { agents, days, hours: closed, items: m.items.size, item_bytes: bytes, close_ms_per_hour: Number(closeMs.toFixed(1)), rows };
+    return { agents, days, hours: closed, items: m.items.size, item_bytes: bytes, day_items: dm.items.size, day_bytes: dayBytes, close_ms_per_hour: Number(closeMs.toFixed(1)), day_ms: Number((dayMs / Math.max(1, daysBuilt)).toFixed(1)), rows };
   } finally {
     await emulator.close();
   }
@@ -248,8 +276,8 @@ function formatAgentHistory(f) {
     `  per event: ${e.sync_reads_per_event} Sync reads, ${e.sync_writes_per_event} Sync writes (most ${e.most_sync_reads} reads, ${e.most_sync_writes} writes in one event); ${e.taskrouter_calls} TaskRouter calls in all`,
     `  ${e.ms_median} ms median, ${e.ms_p95} ms p95 per event in process (loopback emulator); ${e.records} records, largest ${e.largest_record_bytes} bytes`,
     `  every event again (duplicates): ${e.duplicate_writes} writes`,
-    `agent history — GET /agent-history from closed hours, 30 days × ${f.closed.agents} agents (${f.closed.hours} hours closed: ${f.closed.items} agentHours items, ${(f.closed.item_bytes / 1e6).toFixed(1)} MB; closing ${f.closed.close_ms_per_hour} ms of wasm per hour), range=last30, agent=all:   (target <= 2000 ms)`,
-    ...f.closed.rows.map((r) => `  by=${r.by.padEnd(9)} ${String(r.ms).padStart(5)} ms median of 3 (wasm alone ${r.aggregate_ms} ms; the emulator listing the same items alone ${r.list_ms} ms)   ${r.sync_list_requests} Sync list requests, ${r.hour_items} hour items, ${r.records} records, ${r.from_records} hours from records, ${r.rows} rows`),
+    `agent history — GET /agent-history from closed days and hours, 30 days × ${f.closed.agents} agents (${f.closed.hours} hours closed: ${f.closed.items} agentHours items, ${(f.closed.item_bytes / 1e6).toFixed(1)} MB, closing ${f.closed.close_ms_per_hour} ms of wasm per hour; ${f.closed.day_items} agentDays items, ${(f.closed.day_bytes / 1e6).toFixed(2)} MB, ${f.closed.day_ms} ms of wasm per day), range=last30, agent=all unless named:   (target <= 2000 ms)`,
+    ...f.closed.rows.map((r) => `  by=${r.by.padEnd(9)} ${String(r.ms).padStart(5)} ms median of 3 (wasm alone ${r.aggregate_ms} ms; the emulator listing the same items alone ${r.list_ms} ms)   ${r.sync_list_requests} Sync list requests, ${r.day_items} day items (${r.from_days} days), ${r.hour_items} hour items, ${r.records} records, ${r.from_records} hours from records, ${r.rows} rows, ${r.answer_bytes} bytes`),
     ...(q ? [`agent history — GET /agent-history, 30 days × ${q.agents} agents stored (${q.items} records, ${(q.item_bytes / 1e6).toFixed(1)} MB), range=last30, agent=all:   (target <= 2000 ms)`,
     ...q.rows.map((r) => `  by=${r.by.padEnd(9)} ${String(r.ms).padStart(5)} ms (wasm aggregation ${r.aggregate_ms} ms)   ${r.sync_list_requests} Sync list requests, ${r.records} records, ${r.rows} rows, ${r.answer_bytes} bytes`)] : []),
   ].join('\n');

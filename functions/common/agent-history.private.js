@@ -6,8 +6,12 @@
 //   const agents = createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry, now });
 //   await agents.record(fields)              // the event callback's hook: one item read, at most one write
 //   await agents.series(params, { names })   // GET /agent-history (names false: the wallboard key)
-//   await agents.tick()                      // the hook, after record: closes the last hour(s), a few listings per call
+//   await agents.reclose(fields)             // the hook, after a record written: closes the agent's rows of closed hours
+//                                            // again when the event changes them (late events)
+//   await agents.tick()                      // the hook, after record: closes the last hour(s), a few listings per call;
+//                                            // a day's last hour also sums the day (agentDays); prunes past retention
 //   await agents.closeHour(startMs)          // closes one hour at once (claimed first)
+//   await agents.buildDay(ah.dayJob(date))   // sums one local day into agentDays (its hours all closed)
 //
 //   agentHistoryHook(context, fields)        // the event callback's one line: never throws; off when
 //                                            // AGENT_HISTORY_ENABLED is "false"
@@ -31,6 +35,7 @@ const WORKERS_TTL_MS = 60000; // the directory for GET /agent-history
 const PRUNE_EVERY_MS = 3600000;
 const PRUNE_PER_EVENT = 2;
 const LISTINGS_PER_TICK = 4; // records listings per event while closing an hour
+const CLOSE_ON_READ_AFTER_MS = 25 * 3600000; // GET /agent-history closes an unclosed hour this old (the hook catches up 24 h)
 
 const notFound = (err) => err && (err.status === 404 || err.code === 20404);
 const duplicate = (err) => err && (err.code === 54208 || err.code === 54301 || err.status === 409);
@@ -174,8 +179,8 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
     return out;
   }
 
-  /** The items of one listing ({map, from, to}, keys inclusive), as JSON texts of their data. */
-  async function readRange({ map, from, to }, tally = counts) {
+  /** The items of one listing ({map, from, to}, keys inclusive): [{key, data, revision}]. */
+  async function readItems({ map, from, to }, tally = counts) {
     const out = [];
     try {
       tally.syncReads += 1;
@@ -184,7 +189,7 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
         let past = false;
         for (const item of page.instances) {
           if (item.key > to) past = true;
-          else out.push(JSON.stringify(item.data));
+          else out.push(item);
         }
         if (past || !page.nextPageUrl) break;
         tally.syncReads += 1;
@@ -195,6 +200,11 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
       if (!notFound(err)) throw err;
     }
     return out;
+  }
+
+  /** The items of one listing, as JSON texts of their data. */
+  async function readRange(range, tally = counts) {
+    return (await readItems(range, tally)).map((item) => JSON.stringify(item.data));
   }
 
   /** TaskRouter's workers (names and team attribute), listed at most once a minute. */
@@ -220,21 +230,37 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
   }
 
   /**
-   * GET /agent-history: closed hours from map agentHours (a few items per hour), every other hour
-   * of the range from the records (the module names which). A records listing that fails leaves
+   * GET /agent-history: whole days from map agentDays and the other hours from agentHours, side by
+   * side; then the hours of days not summed yet from agentHours; every hour still not closed from
+   * the records (the module names what to read at each step). A records listing that fails leaves
    * its keys out and is named in `missing` (the answer is partial, never wrong silently); an
-   * agentHours listing that fails only sends its hours to the records.
+   * agentDays or agentHours listing that fails only sends its hours to the next step.
    */
   async function series(params, { names: withNames = true } = {}) {
     const query = ah.query(params, now());
     if (!withNames) ah.keyAccess(query, keySeesNames);
-    const [dir, closed] = await Promise.all([directory(), readAll(ah.hourListings(query))]);
-    const hoursJson = `[${closed.texts.join(',')}]`;
-    const raw = await readAll(ah.recordListings(query, hoursJson));
-    const answer = ah.answer(query, hoursJson, `[${raw.texts.join(',')}]`, dir, withNames || keySeesNames);
+    const plan = ah.plan(query);
+    const [dir, days, first] = await Promise.all([directory(), readAll(plan.days), readAll(plan.hours)]);
+    const daysJson = `[${days.texts.join(',')}]`;
+    const gaps = ah.dayGaps(query, daysJson);
+    const more = gaps.length ? await readAll(gaps) : { texts: [] };
+    const hourTexts = first.texts.concat(more.texts);
+    const hoursJson = `[${hourTexts.join(',')}]`;
+    const raw = await readAll(ah.recordListings(query, daysJson, hoursJson));
+    const answer = ah.answer(query, daysJson, hoursJson, `[${raw.texts.join(',')}]`, dir, withNames || keySeesNames);
     answer.missing = raw.failed;
     answer.records = raw.texts.length;
-    answer.hourItems = closed.texts.length;
+    answer.hourItems = hourTexts.length;
+    answer.dayItems = days.texts.length;
+    // An hour answered from the records that the hook will not close any more (over a day behind:
+    // it was off, or nobody's event came while the hour passed) is closed now, once — the oldest,
+    // claimed first as the hook does — so the next request reads it closed. One hour per request:
+    // its writes are paced like the hook's. Younger hours are left to the hook.
+    const open = answer.openHour;
+    delete answer.openHour;
+    if (open && Date.parse(open) < now() - CLOSE_ON_READ_AFTER_MS) {
+      answer.closedOnRead = await closeHour(Date.parse(open)).then((r) => ({ hour: r.hour, state: r.state }), (err) => ({ hour: open, error: err.message }));
+    }
     return answer;
   }
 
@@ -298,7 +324,125 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
         await paced(item.map, cost, () => items(item.map)(item.key).update({ data: item.data }), closeCounts);
       }
     }
+    // The last hour of a local day: the day is summed into agentDays.
+    if (c.job.day) await buildDay(c.job.day, closeCounts);
+    await pruneClosed(made.length + 2, closeCounts);
     return made.length;
+  }
+
+  /**
+   * Sums a local day whose hours are all closed into agentDays: its day items are read first (their
+   * revisions), then its hours' items, and the new build is written with If-Match (a create for a
+   * new key); another writer first → read both again (up to ATTEMPTS). So the last build to land
+   * read the hours after every change before it. Answers the items written (0: not all closed).
+   */
+  async function buildDay(day, tally) {
+    for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
+      const existing = await readItems(day.days, tally);
+      const hours = await readItems(day.hours, tally);
+      const generation = Math.max(0, now()) * 1000 + Math.floor(Math.random() * 1000);
+      const made = ah.dayItems(day.date, `[${hours.map((i) => JSON.stringify(i.data)).join(',')}]`, generation);
+      if (!made) return 0;
+      const revisions = new Map(existing.map((i) => [i.key, i.revision]));
+      try {
+        for (const item of made) {
+          if (revisions.has(item.key)) await paced(item.map, item.cost, () => items(item.map)(item.key).update({ data: item.data, ifMatch: revisions.get(item.key) }), tally);
+          else await createItem(item.map, item.key, item.data, item.cost, undefined, tally);
+        }
+        return made.length;
+      } catch (err) {
+        if (!conflict(err) && !duplicate(err) && !notFound(err)) throw err;
+      }
+    }
+    throw new Error(`agent history: day ${day.date} kept changing under ${ATTEMPTS} attempts`);
+  }
+
+  /**
+   * Deletes closed hours and days past retention (AGENT_HISTORY_RETENTION_DAYS): after each hour
+   * closed, the oldest `n` keys of agentHours (more than the hour added) and a few of agentDays,
+   * when they are past it. One listing per map and at most `n` deletes per hour closed.
+   */
+  async function pruneClosed(n, tally) {
+    let deleted = 0;
+    for (const range of ah.expiredClosed(now())) {
+      tally.syncReads += 1;
+      let page;
+      try {
+        page = await retry(() => items(range.map).page({ order: 'asc', pageSize: range.map === ah.daysMap() ? 4 : n }));
+      } catch (err) {
+        if (notFound(err)) continue;
+        throw err;
+      }
+      for (const item of page.instances) {
+        if (item.key > range.to) break;
+        try {
+          await paced(range.map, ah.writeCost(0), () => items(range.map)(item.key).remove(), tally);
+          deleted += 1;
+        } catch (err) {
+          if (!notFound(err)) throw err;
+        }
+      }
+    }
+    return deleted;
+  }
+
+  /** The key of the latest agentHours item, learned once per container (one listing). */
+  async function learnLatest() {
+    if (closing.latest !== undefined) return;
+    closeCounts.syncReads += 1;
+    try {
+      const page = await retry(() => items(ah.hoursMap()).page({ order: 'desc', pageSize: 1 }));
+      closing.latest = page.instances.length ? page.instances[0].key : null;
+    } catch (err) {
+      if (!notFound(err)) throw err;
+      closing.latest = null;
+    }
+  }
+
+  /**
+   * After an event's record was written (a new fact): when the event changes closed hours — it
+   * is late (its hour was closed), or its activity's span began in a closed hour where no change is
+   * recorded — the agent's rows of those hours are closed again from its records (module:
+   * recloseStep, reclosePatch), written with If-Match on the revisions read before the records (a
+   * change in between → all read again), then the days of those hours are summed again.
+   * Duplicates never get here (nothing written). Answers {hours?, patched, days, syncReads, syncWrites}.
+   */
+  async function reclose(fields) {
+    const before = { ...closeCounts };
+    const out = { patched: 0, days: 0 };
+    await learnLatest();
+    let step = ah.recloseStep(fields, names, closing.latest, null);
+    if (step.step === 'span') {
+      const texts = await readRange(step.listing, closeCounts);
+      step = ah.recloseStep(fields, names, closing.latest, `[${texts.join(',')}]`);
+    }
+    if (step.step !== 'hours') return Object.assign(out, delta(before));
+    out.hours = [step.from, step.to];
+    const dates = new Set();
+    for (let attempt = 0; ; attempt += 1) {
+      if (attempt >= ATTEMPTS) throw new Error(`agent history: closed hours from ${step.from} kept changing under ${ATTEMPTS} attempts`);
+      const stored = await readItems(step.hours, closeCounts);
+      const storedJson = JSON.stringify(stored.map((i) => ({ key: i.key, data: i.data })));
+      // The agent's records from the look-back of the first closed hour the event can change.
+      const listings = ah.recloseRecords(step, storedJson, now());
+      if (!listings.length) break;
+      const records = await pool(listings.map((r) => () => readRange(r, closeCounts)), CONCURRENCY);
+      const patches = ah.reclosePatch(step, storedJson, `[${records.flat().join(',')}]`);
+      const revisions = new Map(stored.map((i) => [i.key, i.revision]));
+      try {
+        for (const p of patches) {
+          if (revisions.has(p.key)) await paced(p.map, p.cost, () => items(p.map)(p.key).update({ data: p.data, ifMatch: revisions.get(p.key) }), closeCounts);
+          else await createItem(p.map, p.key, p.data, p.cost, undefined, closeCounts);
+          out.patched += 1;
+          if (p.date) dates.add(p.date);
+        }
+        break;
+      } catch (err) {
+        if (!conflict(err) && !duplicate(err) && !notFound(err)) throw err;
+      }
+    }
+    for (const date of dates) out.days += await buildDay(ah.dayJob(date), closeCounts);
+    return Object.assign(out, delta(before));
   }
 
   /**
@@ -307,7 +451,7 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
    */
   async function closeHour(startMs) {
     const before = { ...closeCounts };
-    const job = ah.closeJob(startMs);
+    const job = ah.closeJob(startMs, now());
     const state = await begin(job);
     const out = { hour: job.start, state };
     if (state === 'claimed') {
@@ -332,16 +476,7 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
     closing.busy = true;
     try {
       if (!closing.job) {
-        if (closing.latest === undefined) {
-          closeCounts.syncReads += 1;
-          try {
-            const page = await retry(() => items(ah.hoursMap()).page({ order: 'desc', pageSize: 1 }));
-            closing.latest = page.instances.length ? page.instances[0].key : null;
-          } catch (err) {
-            if (!notFound(err)) throw err;
-            closing.latest = null;
-          }
-        }
+        await learnLatest();
         const job = ah.nextClose(now(), closing.latest);
         if (!job) return Object.assign(out, delta(before));
         out.hour = job.start;
@@ -373,7 +508,7 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
     return Object.fromEntries(Object.keys(closeCounts).map((k) => [k, closeCounts[k] - before[k]]));
   }
 
-  return { record, series, tick, closeHour, counts, closeCounts, names, owner };
+  return { record, reclose, series, tick, closeHour, buildDay, counts, closeCounts, names, owner };
 }
 
 // One instance per container for the functions; the wasm module through the loader (a trap reloads it).
@@ -410,7 +545,9 @@ async function agentHistoryHook(context, fields) {
     } catch (err) {
       out = { error: err.message };
     }
-    // Then closing hours, counted apart (`closing`); its failure is reported there.
+    // A new fact that changes closed hours (late, or its span reaching back) closes the agent's
+    // rows again (`reclose`); then closing hours (`closing`); both counted apart, failures reported there.
+    if (out.written) out.reclose = await agents.reclose(fields).catch((err) => ({ error: err.message }));
     out.closing = await agents.tick().catch((err) => ({ error: err.message }));
     return out;
   } catch (err) {

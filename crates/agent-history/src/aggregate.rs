@@ -128,41 +128,47 @@ pub struct Series {
     pub closed_hours: usize,
 }
 
+/// What a series is made of, besides agent-hours: one agent's figures over a unit — an hour or,
+/// from closed days ([`crate::days`]), a whole local day (`hours` agent-hours).
+#[derive(Debug, Clone, Copy)]
+pub struct Part<'a> {
+    pub worker: &'a str,
+    pub start: DateTime<Utc>,
+    /// A whole local day (not an hour): it counts in every grouping but `by=hour`.
+    pub day: bool,
+    pub hours: usize,
+    pub figures: &'a HourFigures,
+}
+
+/// Every agent's sums over one hour, standing for that hour's agent-hours in `by=hour` rows of
+/// `agent=all` where the hour's day is read from closed days.
+#[derive(Debug, Clone, Copy)]
+pub struct Sum<'a> {
+    pub start: DateTime<Utc>,
+    pub agents: usize,
+    pub figures: &'a HourFigures,
+}
+
 #[derive(Default)]
-struct Acc {
+struct Acc<'a> {
     sum: HourFigures,
-    agents: BTreeSet<String>,
+    agents: BTreeSet<&'a str>,
+    /// Agents counted by hour sums (never mixed with `agents` in one group).
+    counted: usize,
     agent_hours: usize,
 }
 
-impl Acc {
-    fn add(&mut self, h: &AgentHour) {
-        // Saturating: stored items are input too, and no input may overflow.
-        let s = &mut self.sum;
-        let f = &h.figures;
-        for (a, ms) in &f.activity_ms {
-            let t = s.activity_ms.entry(a.clone()).or_default();
-            *t = t.saturating_add(*ms);
-        }
-        for (total, n) in [
-            (&mut s.accepted, f.accepted),
-            (&mut s.rejected, f.rejected),
-            (&mut s.timed_out, f.timed_out),
-            (&mut s.canceled, f.canceled),
-            (&mut s.completed, f.completed),
-            (&mut s.handled, f.handled),
-            (&mut s.wrapped, f.wrapped),
-        ] {
-            *total = total.saturating_add(n);
-        }
-        s.handle_ms = s.handle_ms.saturating_add(f.handle_ms);
-        s.wrapup_ms = s.wrapup_ms.saturating_add(f.wrapup_ms);
-        for (d, n) in &f.dispositions {
-            let t = s.dispositions.entry(d.clone()).or_default();
-            *t = t.saturating_add(*n);
-        }
-        self.agents.insert(h.worker.clone());
-        self.agent_hours += 1;
+impl<'a> Acc<'a> {
+    fn add(&mut self, p: &Part<'a>) {
+        crate::days::add(&mut self.sum, p.figures);
+        self.agents.insert(p.worker);
+        self.agent_hours += p.hours;
+    }
+
+    fn add_sum(&mut self, s: &Sum<'a>) {
+        crate::days::add(&mut self.sum, s.figures);
+        self.counted += s.agents;
+        self.agent_hours += s.agents;
     }
 
     fn logged_in_ms(&self, config: &Config) -> i64 {
@@ -178,7 +184,7 @@ impl Acc {
         let ratio = |n: f64, d: f64| if d > 0.0 { Some(n / d) } else { None };
         let logged_in = self.logged_in_ms(config);
         Figures {
-            agents: self.agents.len(),
+            agents: self.agents.len() + self.counted,
             agent_hours: self.agent_hours,
             observed_seconds: s.observed_ms() as f64 / 1000.0,
             logged_in_seconds: logged_in as f64 / 1000.0,
@@ -275,6 +281,29 @@ pub fn series(
     hours: &[AgentHour],
     directory: &[AgentInfo],
 ) -> Series {
+    let parts: Vec<Part> = hours
+        .iter()
+        .map(|h| Part {
+            worker: &h.worker,
+            start: h.hour,
+            day: false,
+            hours: 1,
+            figures: &h.figures,
+        })
+        .collect();
+    series_of(config, query, &parts, &[], directory)
+}
+
+/// The series of `query` from parts (agent-hours and agents' days, any order) and hour sums.
+/// Every hour of the range is in exactly one of: an hour part, a day part, or (for `by=hour`)
+/// both a day part and a sum — the caller's plan ([`crate::close::answer`]) sees to it.
+pub fn series_of(
+    config: &Config,
+    query: &Query,
+    parts: &[Part],
+    sums: &[Sum],
+    directory: &[AgentInfo],
+) -> Series {
     let zone = config.time_zone;
     let dir: BTreeMap<&str, &AgentInfo> = directory.iter().map(|a| (a.sid.as_str(), a)).collect();
     let name = |sid: &str| {
@@ -285,10 +314,15 @@ pub fn series(
     };
     let (from, to) = (instant(&query.from), instant(&query.to));
     let in_range = |h: &DateTime<Utc>| from.is_some_and(|f| *h >= f) && to.is_some_and(|t| *h < t);
-    let chosen: Vec<&AgentHour> = hours
+    let chosen: Vec<&Part> = parts
         .iter()
-        .filter(|h| in_range(&h.hour) && wanted(&query.agents, &dir, &h.worker))
+        .filter(|h| in_range(&h.start) && wanted(&query.agents, &dir, h.worker))
         .collect();
+    let sums: Vec<&Sum> = if query.agents == Agents::All {
+        sums.iter().filter(|s| in_range(&s.start)).collect()
+    } else {
+        Vec::new()
+    };
     let mut totals = Acc::default();
     for h in &chosen {
         totals.add(h);
@@ -297,7 +331,7 @@ pub fn series(
         .agents
         .iter()
         .map(|sid| AgentName {
-            sid: sid.clone(),
+            sid: sid.to_string(),
             name: name(sid),
         })
         .collect();
@@ -335,12 +369,14 @@ pub fn series(
                     h = next;
                 }
             }
-            for h in &chosen {
-                if let Some(entry) = key_of.get(&h.hour).and_then(|k| groups.get_mut(k)) {
+            // By hour, a day part counts in the totals only: its hours are in the sums.
+            let by_hour = query.by == By::Hour;
+            for h in chosen.iter().filter(|h| !(by_hour && h.day)) {
+                if let Some(entry) = key_of.get(&h.start).and_then(|k| groups.get_mut(k)) {
                     entry.1.add(h);
                     continue;
                 }
-                let (key, label, start, end) = time_row(query.by, zone, h.hour);
+                let (key, label, start, end) = time_row(query.by, zone, h.start);
                 let entry = groups.entry(key.clone()).or_insert_with(|| {
                     let mut r = row(key, label);
                     r.start = start;
@@ -348,6 +384,13 @@ pub fn series(
                     (r, Acc::default())
                 });
                 entry.1.add(h);
+            }
+            if by_hour {
+                for s in &sums {
+                    if let Some(entry) = key_of.get(&s.start).and_then(|k| groups.get_mut(k)) {
+                        entry.1.add_sum(s);
+                    }
+                }
             }
             let mut rows: Vec<Row> = groups
                 .into_values()
@@ -362,14 +405,14 @@ pub fn series(
             rows
         }
         By::Agent => {
-            let mut groups: BTreeMap<String, Acc> = BTreeMap::new();
+            let mut groups: BTreeMap<&str, Acc> = BTreeMap::new();
             for h in &chosen {
-                groups.entry(h.worker.clone()).or_default().add(h);
+                groups.entry(h.worker).or_default().add(h);
             }
             let mut rows: Vec<Row> = groups
                 .into_iter()
                 .map(|(sid, acc)| {
-                    let mut r = row(sid.clone(), name(&sid));
+                    let mut r = row(sid.to_string(), name(sid));
                     r.figures = Some(acc.figures(config));
                     r
                 })

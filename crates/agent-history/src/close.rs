@@ -15,10 +15,14 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::aggregate::{series, AgentInfo, Series};
+use chrono::NaiveDate;
+
+use crate::aggregate::{series_of, AgentInfo, Part, Series, Sum};
 use crate::config::Config;
-use crate::query::{split_by_day, KeyRange, Query};
-use crate::record::{key_range, map_names, utc_hour, Record};
+use crate::days::{day_range, ends_day, read_days, whole_days, DAYS_MAP};
+use crate::event::{AgentEvent, Change};
+use crate::query::{split_by_day, Agents, By, KeyRange, Query};
+use crate::record::{agent_keys, key_range, map_name, map_names, utc_hour, Record};
 use crate::rollup::{read_hours, records_from, rollup_key, rollup_range, ROLLUP_MAP};
 use crate::timeline::{agent_hours, bucket};
 
@@ -54,6 +58,43 @@ pub struct Job {
     pub listings: Vec<KeyRange>,
     /// The items of the hour before (their end activities are carried forward).
     pub previous: KeyRange,
+    /// When the hour is its local day's last: the day to sum into `agentDays` once it is closed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day: Option<DayJob>,
+}
+
+/// A local day to sum into `agentDays` ([`crate::days`]) from its closed hours.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DayJob {
+    pub date: String,
+    /// Its hours' `agentHours` items.
+    pub hours: KeyRange,
+    /// Its `agentDays` items (their revisions: a rebuild replaces them with If-Match).
+    pub days: KeyRange,
+}
+
+/// The day job of the local date `date`.
+pub fn day_job(config: &Config, date: NaiveDate) -> Option<DayJob> {
+    let zone = config.time_zone;
+    let start = history::time::day_start(zone, date);
+    let end = history::time::next_day_start(zone, date);
+    let last = previous_hour(config, end)?;
+    let (hf, ht) = rollup_range(start, last);
+    let (df, dt) = day_range(date, date);
+    Some(DayJob {
+        date: date.to_string(),
+        hours: KeyRange {
+            map: ROLLUP_MAP.to_string(),
+            from: hf,
+            to: ht,
+        },
+        days: KeyRange {
+            map: DAYS_MAP.to_string(),
+            from: df,
+            to: dt,
+        },
+    })
 }
 
 /// The start of the closed hour an `agentHours` key names (`<YYYYMMDDTHHMMZ>.<chunk>`).
@@ -66,14 +107,24 @@ pub fn key_start(key: &str) -> Option<DateTime<Utc>> {
 
 /// The job for the hour starting at `start`.
 pub fn job(config: &Config, start: DateTime<Utc>) -> Option<Job> {
+    job_at(config, start, i64::MIN)
+}
+
+/// The job for the hour starting at `start`, closed at `now_ms`: its records are listed up to now
+/// (at most [`RECLOSE_MAX_HOURS`] after the hour), so an hour closed late (catching up, or on
+/// read) sees the changes recorded since whose spans reach back into it — what closing it again
+/// for each of them would give.
+pub fn job_at(config: &Config, start: DateTime<Utc>, now_ms: i64) -> Option<Job> {
     let zone = config.time_zone;
     let end = history::time::next_hour(zone, start);
     if end <= start {
         return None;
     }
+    let last = (end.timestamp_millis() - 1)
+        .max(now_ms.min(end.timestamp_millis() + RECLOSE_MAX_HOURS * 3_600_000));
     let (from, to) = key_range(
         utc_hour(records_from(start).timestamp_millis()),
-        utc_hour(end.timestamp_millis() - 1),
+        utc_hour(last),
     );
     let listings = map_names(config)
         .into_iter()
@@ -98,6 +149,7 @@ pub fn job(config: &Config, start: DateTime<Utc>) -> Option<Job> {
             from: pf,
             to: pt,
         },
+        day: ends_day(zone, start).and_then(|d| day_job(config, d)),
     })
 }
 
@@ -119,7 +171,7 @@ pub fn next_close(config: &Config, now_ms: i64, latest_key: Option<&str>) -> Opt
         }
         None => last,
     };
-    job(config, start)
+    job_at(config, start, now_ms)
 }
 
 /// The head of an `agentHours` item: enough to tell which hours are complete, without building
@@ -146,10 +198,9 @@ pub fn complete_hours(items: &str) -> BTreeSet<DateTime<Utc>> {
         let Some(start) = values::instant::parse(&start) else {
             continue;
         };
-        seen.entry(start)
-            .or_insert((chunks, BTreeSet::new()))
-            .1
-            .insert(chunk);
+        let entry = seen.entry(start).or_insert((chunks, BTreeSet::new()));
+        entry.0 = entry.0.max(chunks);
+        entry.1.insert(chunk);
     }
     seen.into_iter()
         .filter(|(_, (n, chunks))| *n <= 64 && (0..*n).all(|c| chunks.contains(&c)))
@@ -240,13 +291,172 @@ pub fn answer(
     records: &[Value],
     directory: &[AgentInfo],
 ) -> (Series, usize) {
-    let (mut hours, complete) = read_hours(hour_items);
+    let (series, from_records, _) = answer_from(config, query, &[], hour_items, records, directory);
+    (series, from_records.len())
+}
+
+fn range_of(query: &Query) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    Some((
+        values::instant::parse(&query.from)?,
+        values::instant::parse(&query.to)?,
+    ))
+}
+
+/// The local days of `query` read from `agentDays`: those wholly in its range — unless the series
+/// is by hour of chosen agents (a day has hour sums of all agents only).
+pub fn day_dates(config: &Config, query: &Query) -> Vec<NaiveDate> {
+    if query.by == By::Hour && query.agents != Agents::All {
+        return Vec::new();
+    }
+    range_of(query)
+        .map(|(from, to)| whole_days(config.time_zone, from, to))
+        .unwrap_or_default()
+}
+
+/// The hours of `dates`.
+fn hours_of(config: &Config, dates: &[NaiveDate]) -> BTreeSet<DateTime<Utc>> {
+    let zone = config.time_zone;
+    dates
+        .iter()
+        .flat_map(|d| {
+            history::time::hours(
+                zone,
+                history::time::day_start(zone, *d),
+                history::time::next_day_start(zone, *d),
+            )
+        })
+        .collect()
+}
+
+/// Listings of `agentHours` for `hours` (sorted): one per run of consecutive hours and UTC day.
+fn hour_runs(config: &Config, hours: &[DateTime<Utc>]) -> Vec<KeyRange> {
+    let zone = config.time_zone;
+    let mut runs: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
+    for h in hours {
+        match runs.last_mut() {
+            Some(r) if history::time::next_hour(zone, r.1) == *h => r.1 = *h,
+            _ => runs.push((*h, *h)),
+        }
+    }
+    runs.into_iter()
+        .flat_map(|(first, last)| {
+            let (from, to) = rollup_range(first, last);
+            let range = KeyRange {
+                map: ROLLUP_MAP.to_string(),
+                from,
+                to,
+            };
+            split_by_day(&range)
+                .into_iter()
+                .map(|mut r| {
+                    if r.from != range.from {
+                        if let Some(day) = r.from.get(0..8) {
+                            r.from = format!("{day}T");
+                        }
+                    }
+                    r
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// What `GET /agent-history` reads first, side by side: `days` (listings of `agentDays`, a few
+/// days each) and `hours` (listings of `agentHours` for the hours outside those days).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    pub days: Vec<KeyRange>,
+    pub hours: Vec<KeyRange>,
+}
+
+/// Days per listing of `agentDays` (a few items a day for 200 agents: one page).
+const DAYS_PER_LISTING: usize = 5;
+
+pub fn plan(config: &Config, query: &Query) -> Plan {
+    let dates = day_dates(config, query);
+    let days = dates
+        .chunks(DAYS_PER_LISTING)
+        .filter_map(|c| {
+            let (from, to) = day_range(*c.first()?, *c.last()?);
+            Some(KeyRange {
+                map: DAYS_MAP.to_string(),
+                from,
+                to,
+            })
+        })
+        .collect();
+    let in_days = hours_of(config, &dates);
+    let rest: Vec<DateTime<Utc>> = range_of(query)
+        .map(|(from, to)| history::time::hours(config.time_zone, from, to))
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|h| !in_days.contains(h))
+        .collect();
+    Plan {
+        days,
+        hours: hour_runs(config, &rest),
+    }
+}
+
+/// The planned days complete among `day_items`.
+fn days_read(config: &Config, query: &Query, day_items: &[Value]) -> Vec<NaiveDate> {
+    let read = read_days(day_items);
+    day_dates(config, query)
+        .into_iter()
+        .filter(|d| read.contains_key(d))
+        .collect()
+}
+
+/// Listings of `agentHours` for the planned days not complete among `day_items`.
+pub fn day_gaps(config: &Config, query: &Query, day_items: &[Value]) -> Vec<KeyRange> {
+    let read: BTreeSet<NaiveDate> = days_read(config, query, day_items).into_iter().collect();
+    let missing: Vec<NaiveDate> = day_dates(config, query)
+        .into_iter()
+        .filter(|d| !read.contains(d))
+        .collect();
+    let hours: Vec<DateTime<Utc>> = hours_of(config, &missing).into_iter().collect();
+    hour_runs(config, &hours)
+}
+
+/// The hours of `query` answered by `day_items` or `hour_items` (complete ones).
+pub fn covered(
+    config: &Config,
+    query: &Query,
+    day_items: &[Value],
+    hour_items: &[Value],
+) -> BTreeSet<DateTime<Utc>> {
+    let mut out = hours_of(config, &days_read(config, query, day_items));
+    out.extend(read_hours(hour_items).1);
+    out
+}
+
+/// The series of `query` from closed days (`day_items`, the planned ones complete there), closed
+/// hours (`hour_items`) and `records` for the rest. Answers the series, the hours that came from
+/// the records (not closed) and how many days came from `agentDays`.
+pub fn answer_from(
+    config: &Config,
+    query: &Query,
+    day_items: &[Value],
+    hour_items: &[Value],
+    records: &[Value],
+    directory: &[AgentInfo],
+) -> (Series, Vec<DateTime<Utc>>, usize) {
+    let wanted_days: BTreeSet<NaiveDate> = day_dates(config, query).into_iter().collect();
+    let days: Vec<crate::days::Day> = read_days(day_items)
+        .into_iter()
+        .filter(|(d, _)| wanted_days.contains(d))
+        .map(|(_, day)| day)
+        .collect();
+    let dates: Vec<NaiveDate> = days
+        .iter()
+        .map(|d| history::time::local_date(config.time_zone, d.start))
+        .collect();
+    let in_days = hours_of(config, &dates);
+    let (mut hours, mut complete) = read_hours(hour_items);
+    hours.retain(|h| !in_days.contains(&h.hour));
+    complete.extend(in_days.iter().copied());
     let rest = unclosed(config, query, &complete);
-    if let (Some(from), Some(to), false) = (
-        values::instant::parse(&query.from),
-        values::instant::parse(&query.to),
-        rest.is_empty(),
-    ) {
+    if let (Some((from, to)), false) = (range_of(query), rest.is_empty()) {
         let records: Vec<Record> = records.iter().filter_map(Record::from_value).collect();
         let wanted: BTreeSet<&DateTime<Utc>> = rest.iter().collect();
         hours.extend(
@@ -260,8 +470,199 @@ pub fn answer(
             .filter(|h| wanted.contains(&h.hour)),
         );
     }
-    hours.sort_by(|a, b| (&a.worker, a.hour).cmp(&(&b.worker, b.hour)));
-    (series(config, query, &hours, directory), rest.len())
+    let mut parts: Vec<Part> = hours
+        .iter()
+        .map(|h| Part {
+            worker: &h.worker,
+            start: h.hour,
+            day: false,
+            hours: 1,
+            figures: &h.figures,
+        })
+        .collect();
+    let mut sums: Vec<Sum> = Vec::new();
+    for day in &days {
+        parts.extend(day.rows.iter().map(|r| Part {
+            worker: &r.worker,
+            start: day.start,
+            day: true,
+            hours: r.hours,
+            figures: &r.figures,
+        }));
+        sums.extend(day.sums.iter().map(|s| Sum {
+            start: s.start,
+            agents: s.agents,
+            figures: &s.figures,
+        }));
+    }
+    let series = series_of(config, query, &parts, &sums, directory);
+    (series, rest, days.len())
+}
+
+/// The closed hours and days past retention at `now_ms`: for `agentHours` and `agentDays`, the
+/// last key to delete (every key up to it, inclusive, is older than `retention_days`).
+pub fn expired_closed(config: &Config, now_ms: i64) -> Vec<KeyRange> {
+    let keep_ms = i64::from(config.retention_days) * 24 * 3_600_000;
+    let Some(cutoff) = now_ms.checked_sub(keep_ms).and_then(at) else {
+        return Vec::new();
+    };
+    // Hours that ended before the cutoff; days that ended before it.
+    let last_hour = at(utc_hour(cutoff.timestamp_millis()) - 2 * 3_600_000);
+    let last_day = history::time::local_date(config.time_zone, cutoff).pred_opt();
+    let mut out = Vec::new();
+    if let Some(h) = last_hour {
+        out.push(KeyRange {
+            map: ROLLUP_MAP.to_string(),
+            from: "0".to_string(),
+            to: rollup_range(h, h).1,
+        });
+    }
+    if let Some(d) = last_day.and_then(|d| d.pred_opt()) {
+        out.push(KeyRange {
+            map: DAYS_MAP.to_string(),
+            from: "0".to_string(),
+            to: day_range(d, d).1,
+        });
+    }
+    out
+}
+
+/// At most this many closed hours are closed again for one event (an event later than this is
+/// recorded, and reaches the closed hours of the last two days).
+pub const RECLOSE_MAX_HOURS: i64 = 48;
+
+/// What the hook does about closed hours after an event's record was written ([`reclose_step`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "step")]
+pub enum RecloseStep {
+    /// Nothing closed changes.
+    None,
+    /// Read the agent's records of this UTC hour (where the event's span began), then ask again.
+    Span { listing: KeyRange },
+    /// Close the agent's rows of these hours again.
+    Hours(Reclose),
+}
+
+/// The agent's rows to close again: the hours from `from` to `to` (the end of the last closed
+/// hour), with what to read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Reclose {
+    pub worker: String,
+    pub from: String,
+    pub to: String,
+    /// `agentHours` from the hour before `from` to the last closed hour (with revisions).
+    pub hours: KeyRange,
+    /// The event's instant (ms).
+    pub at: i64,
+}
+
+/// The first closed hour of `r` among `stored` (its `agentHours` items) that the event can change:
+/// its record is in that hour's look-back or later (an older event changes no closed hour: the
+/// hours it reached are not closed, and the first closed one carries its previous hour's end).
+pub fn reclose_from(r: &Reclose, stored: &[Value]) -> Option<DateTime<Utc>> {
+    let (from, to) = (
+        values::instant::parse(&r.from)?,
+        values::instant::parse(&r.to)?,
+    );
+    let complete = read_hours(stored).1;
+    let first = *complete.range(from..to).next()?;
+    (utc_hour(r.at) >= utc_hour(records_from(first).timestamp_millis())).then_some(first)
+}
+
+/// The agent's records to read for `r`: one listing per UTC hour from the look-back of its first
+/// closed hour ([`reclose_from`]) to now; none when no closed hour changes.
+pub fn reclose_records(
+    config: &Config,
+    r: &Reclose,
+    stored: &[Value],
+    now_ms: i64,
+) -> Vec<KeyRange> {
+    let Some(first) = reclose_from(r, stored) else {
+        return Vec::new();
+    };
+    let map = map_name(config, &r.worker);
+    let to_ms = values::instant::parse(&r.to).map_or(0, |t| t.timestamp_millis());
+    let mut out = Vec::new();
+    let mut h = utc_hour(records_from(first).timestamp_millis());
+    while h <= utc_hour(now_ms.max(to_ms - 1)) && out.len() < 200 {
+        let (from, to) = agent_keys(h, &r.worker);
+        out.push(KeyRange {
+            map: map.clone(),
+            from,
+            to,
+        });
+        h += 3_600_000;
+    }
+    out
+}
+
+/// Whether an event (its record just written) changes closed hours, given the key of the latest
+/// closed hour this container knows (`None`: nothing closed yet) and, on a second call, the
+/// agent's records of the UTC hour its span began in.
+pub fn reclose_step(
+    config: &Config,
+    event: &AgentEvent,
+    latest_key: Option<&str>,
+    span_records: Option<&[Record]>,
+) -> RecloseStep {
+    let zone = config.time_zone;
+    let Some(latest) = latest_key.and_then(key_start) else {
+        return RecloseStep::None;
+    };
+    let until = history::time::next_hour(zone, latest);
+    let until_ms = until.timestamp_millis();
+    if span_records.is_none() && event.at_ms >= until_ms {
+        if let Change::Activity {
+            previous: Some(_),
+            previous_ms: Some(d),
+            ..
+        } = &event.change
+        {
+            let span = event.at_ms.saturating_sub(*d);
+            if span >= until_ms {
+                return RecloseStep::None;
+            }
+            let (from, to) = agent_keys(utc_hour(span), &event.worker);
+            return RecloseStep::Span {
+                listing: KeyRange {
+                    map: map_name(config, &event.worker),
+                    from,
+                    to,
+                },
+            };
+        }
+        return RecloseStep::None;
+    }
+    let Some((from, to)) = crate::rollup::reclose(zone, event, until, span_records.unwrap_or(&[]))
+    else {
+        return RecloseStep::None;
+    };
+    let earliest = until - Duration::hours(RECLOSE_MAX_HOURS);
+    let from = if from < earliest {
+        at(bucket(zone, earliest.timestamp_millis())).unwrap_or(from)
+    } else {
+        from
+    };
+    let (Some(before), Some(last)) = (previous_hour(config, from), previous_hour(config, to))
+    else {
+        return RecloseStep::None;
+    };
+    if last < from {
+        return RecloseStep::None;
+    }
+    let (hf, ht) = rollup_range(before, last);
+    RecloseStep::Hours(Reclose {
+        worker: event.worker.clone(),
+        from: history::time::iso(from),
+        to: history::time::iso(to),
+        hours: KeyRange {
+            map: ROLLUP_MAP.to_string(),
+            from: hf,
+            to: ht,
+        },
+        at: event.at_ms,
+    })
 }
 
 #[cfg(test)]

@@ -38,7 +38,13 @@
 //! are packed into a few items of map `agentHours` (about 100 bytes per agent), the activity at
 //! the hour's end carried forward for agents with no event, so a month is a few thousand items
 //! instead of tens of thousands of records, and the series from them equals the series from the
-//! records.
+//! records. A late event closes its agent's rows of the closed hours again
+//! ([`rollup::patch_agent`]), written with If-Match on revisions read before the records.
+//!
+//! **Closed days** ([`days`]): once a local day's hours are all closed, each agent's sums over the
+//! day and every hour's sums over all agents go into a few items of map `agentDays`, so a month of
+//! 200 agents is read as about 90 small items; sums of integers, so the series is exactly the one
+//! from the hours. Closed hours and days are deleted past the retention as hours close.
 //!
 //! # Queries
 //!
@@ -54,6 +60,7 @@ pub mod aggregate;
 pub mod bench;
 pub mod close;
 pub mod config;
+pub mod days;
 mod error;
 pub mod event;
 pub mod query;

@@ -163,6 +163,12 @@ pub fn item_key(hour_ms: i64, worker: &str, chunk: u32) -> String {
     format!("{}.{worker}.{chunk}", hour_text(hour_ms))
 }
 
+/// The first and last key (inclusive) of one agent's chunks of one UTC hour.
+pub fn agent_keys(hour_ms: i64, worker: &str) -> (String, String) {
+    let t = hour_text(hour_ms);
+    (format!("{t}.{worker}."), format!("{t}.{worker}.~"))
+}
+
 /// The first and last key (inclusive) of the UTC hours `first_ms` to `last_ms`.
 pub fn key_range(first_ms: i64, last_ms: i64) -> (String, String) {
     (

@@ -84,6 +84,75 @@ fn index(x: Option<&Value>) -> Option<usize> {
     usize::try_from(x?.as_i64()?).ok()
 }
 
+/// A row's `r` (counts and times), `t` (activity, ms pairs) and `d` (disposition, count pairs),
+/// names given as indices by `at`.
+pub(crate) fn encode(f: &HourFigures, at: &dyn Fn(&str) -> i64) -> (Value, Vec<i64>, Vec<i64>) {
+    let t: Vec<i64> = f
+        .activity_ms
+        .iter()
+        .flat_map(|(a, ms)| [at(a), *ms])
+        .collect();
+    let d: Vec<i64> = f
+        .dispositions
+        .iter()
+        .flat_map(|(k, n)| [at(k), i64::try_from(*n).unwrap_or(i64::MAX)])
+        .collect();
+    let r = json!([
+        f.accepted,
+        f.rejected,
+        f.timed_out,
+        f.canceled,
+        f.completed,
+        f.handle_ms,
+        f.handled,
+        f.wrapup_ms,
+        f.wrapped
+    ]);
+    (r, t, d)
+}
+
+/// The figures of a stored row (`r`, `t`, `d`; names from `table`); junk reads as zero.
+pub(crate) fn decode(row: &Value, table: &[String]) -> HourFigures {
+    let name = |x: Option<&Value>| index(x).and_then(|i| table.get(i)).cloned();
+    let counts = row.get("r").and_then(Value::as_array);
+    let n = |i: usize| {
+        counts
+            .and_then(|r| r.get(i))
+            .and_then(Value::as_i64)
+            .unwrap_or(0)
+            .max(0)
+    };
+    let pairs = |key: &str| -> Vec<(String, i64)> {
+        let Some(list) = row.get(key).and_then(Value::as_array) else {
+            return Vec::new();
+        };
+        list.chunks(2)
+            .filter_map(|p| Some((name(p.first())?, p.get(1)?.as_i64()?.max(0))))
+            .collect()
+    };
+    let mut f = HourFigures {
+        accepted: n(0) as u64,
+        rejected: n(1) as u64,
+        timed_out: n(2) as u64,
+        canceled: n(3) as u64,
+        completed: n(4) as u64,
+        handle_ms: n(5),
+        handled: n(6) as u64,
+        wrapup_ms: n(7),
+        wrapped: n(8) as u64,
+        ..HourFigures::default()
+    };
+    for (a, ms) in pairs("t") {
+        let t = f.activity_ms.entry(a).or_default();
+        *t = t.saturating_add(ms);
+    }
+    for (d, c) in pairs("d") {
+        let t = f.dispositions.entry(d).or_default();
+        *t = t.saturating_add(c as u64);
+    }
+    f
+}
+
 /// Closes the local hour `[start, end)`: `records` of its UTC hours and the
 /// [`LOOKBACK_HOURS`] before (any agents and chunks), `previous` the items of the hour before
 /// (empty when there are none). Answers the items to create.
@@ -180,27 +249,7 @@ pub fn hour_items(
             let agents: Map<String, Value> = agents
                 .into_iter()
                 .map(|(w, (f, e))| {
-                    let t: Vec<i64> = f
-                        .activity_ms
-                        .iter()
-                        .flat_map(|(a, ms)| [at(a), *ms])
-                        .collect();
-                    let d: Vec<i64> = f
-                        .dispositions
-                        .iter()
-                        .flat_map(|(k, n)| [at(k), i64::try_from(*n).unwrap_or(i64::MAX)])
-                        .collect();
-                    let r = json!([
-                        f.accepted,
-                        f.rejected,
-                        f.timed_out,
-                        f.canceled,
-                        f.completed,
-                        f.handle_ms,
-                        f.handled,
-                        f.wrapup_ms,
-                        f.wrapped
-                    ]);
+                    let (r, t, d) = encode(f, &at);
                     let e = e.map_or(-1, |e| at(e));
                     (w.to_string(), json!({"r": r, "t": t, "d": d, "e": e}))
                 })
@@ -216,7 +265,7 @@ pub fn hour_items(
 /// Agent-hours of the complete hours among `items` (any order; an hour missing a chunk is left
 /// out), and the starts of those complete hours.
 pub fn read_hours(items: &[Value]) -> (Vec<AgentHour>, BTreeSet<DateTime<Utc>>) {
-    // Per hour: the chunk count it declares, the chunks seen, their items.
+    // Per hour: the most chunks any of its items declares, the chunks seen, their items.
     type Parts<'a> = (usize, BTreeSet<usize>, Vec<&'a Value>);
     let mut by_hour: BTreeMap<DateTime<Utc>, Parts> = BTreeMap::new();
     for v in items {
@@ -236,6 +285,8 @@ pub fn read_hours(items: &[Value]) -> (Vec<AgentHour>, BTreeSet<DateTime<Utc>>) 
         let entry = by_hour
             .entry(start)
             .or_insert((chunks, BTreeSet::new(), Vec::new()));
+        // A chunk added later (a late event's agent, `patch_agent`) declares one more.
+        entry.0 = entry.0.max(chunks);
         if entry.1.insert(chunk) {
             entry.2.push(v);
         }
@@ -243,54 +294,17 @@ pub fn read_hours(items: &[Value]) -> (Vec<AgentHour>, BTreeSet<DateTime<Utc>>) 
     let mut out = Vec::new();
     let mut complete = BTreeSet::new();
     for (start, (chunks, seen, parts)) in by_hour {
-        if (0..chunks).any(|c| !seen.contains(&c)) {
+        if chunks > 64 || (0..chunks).any(|c| !seen.contains(&c)) {
             continue;
         }
         complete.insert(start);
         for v in parts {
             let table = names(v);
-            let name = |x: Option<&Value>| index(x).and_then(|i| table.get(i)).cloned();
             let Some(agents) = v.get("a").and_then(Value::as_object) else {
                 continue;
             };
             for (w, row) in agents {
-                let n = |i: usize| {
-                    row.get("r")
-                        .and_then(|r| r.get(i))
-                        .and_then(Value::as_i64)
-                        .unwrap_or(0)
-                        .max(0)
-                };
-                let pairs = |key: &str| -> Vec<(String, i64)> {
-                    let list = row
-                        .get(key)
-                        .and_then(Value::as_array)
-                        .cloned()
-                        .unwrap_or_default();
-                    list.chunks(2)
-                        .filter_map(|p| Some((name(p.first())?, p.get(1)?.as_i64()?.max(0))))
-                        .collect()
-                };
-                let mut f = HourFigures {
-                    accepted: n(0) as u64,
-                    rejected: n(1) as u64,
-                    timed_out: n(2) as u64,
-                    canceled: n(3) as u64,
-                    completed: n(4) as u64,
-                    handle_ms: n(5),
-                    handled: n(6) as u64,
-                    wrapup_ms: n(7),
-                    wrapped: n(8) as u64,
-                    ..HourFigures::default()
-                };
-                for (a, ms) in pairs("t") {
-                    let t = f.activity_ms.entry(a).or_default();
-                    *t = t.saturating_add(ms);
-                }
-                for (d, c) in pairs("d") {
-                    let t = f.dispositions.entry(d).or_default();
-                    *t = t.saturating_add(c as u64);
-                }
+                let f = decode(row, &table);
                 if !f.is_empty() {
                     out.push(AgentHour {
                         worker: w.clone(),
@@ -388,4 +402,150 @@ pub fn reclose(
     } else {
         Some((start_of(span_start)?, closed_until))
     }
+}
+
+/// An agent's row in stored hour items: its figures and end activity.
+type AgentRow = (HourFigures, Option<String>);
+
+fn row_in(item: &Value, worker: &str) -> Option<AgentRow> {
+    let table = names(item);
+    let row = item.get("a")?.get(worker)?;
+    let end = index(row.get("e")).and_then(|i| table.get(i)).cloned();
+    Some((decode(row, &table), end))
+}
+
+/// `item` with `worker`'s row replaced by `row` (removed when `None`); names it lacks are
+/// appended to its table, so the other rows' indices stay valid.
+fn with_row(item: &Value, worker: &str, row: Option<&AgentRow>) -> Value {
+    let mut item = item.clone();
+    let mut table = names(&item);
+    let encoded = row.map(|(f, e)| {
+        let wanted = f
+            .activity_ms
+            .keys()
+            .chain(f.dispositions.keys())
+            .chain(e.iter());
+        for n in wanted {
+            if !table.contains(n) {
+                table.push(n.clone());
+            }
+        }
+        let at = |n: &str| table.iter().position(|t| t == n).map_or(-1, |i| i as i64);
+        let (r, t, d) = encode(f, &at);
+        let e = e.as_deref().map_or(-1, at);
+        json!({"r": r, "t": t, "d": d, "e": e})
+    });
+    if let Some(obj) = item.as_object_mut() {
+        let agents = obj.entry("a").or_insert_with(|| Value::Object(Map::new()));
+        if let Some(agents) = agents.as_object_mut() {
+            match encoded {
+                None => {
+                    agents.remove(worker);
+                }
+                Some(r) => {
+                    agents.insert(worker.to_string(), r);
+                }
+            }
+        }
+        obj.insert("n".into(), json!(table));
+    }
+    item
+}
+
+/// Closes `worker`'s rows of the closed local hours `from` to `to` again (a late event, or one
+/// whose span reaches back into them), from the agent's `records` (from the look-back before
+/// `from` on, later ones included: the final state [`reclose`] aims at) and the end activity of
+/// its row in the hour before. `stored` are the `agentHours` items (key, data) from the hour before
+/// `from` to the last closed hour. Answers the items to write (key, data): only hours that are
+/// complete and whose row changes; a row is replaced where it is, an agent new to an hour joins
+/// its smallest chunk, or a new chunk when that one is full. Other agents' rows are untouched.
+pub fn patch_agent(
+    zone: Tz,
+    worker: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    stored: &[(String, Value)],
+    records: &[Record],
+) -> Vec<(String, Value)> {
+    let mine: Vec<Record> = records
+        .iter()
+        .filter(|r| r.worker == worker)
+        .cloned()
+        .collect();
+    let stored_values: Vec<Value> = stored.iter().map(|(_, v)| v.clone()).collect();
+    let complete = read_hours(&stored_values).1;
+    let mut by_hour: BTreeMap<DateTime<Utc>, Vec<(&str, &Value)>> = BTreeMap::new();
+    for (k, v) in stored {
+        if let Some(start) = v
+            .get("start")
+            .and_then(Value::as_str)
+            .and_then(values::instant::parse)
+        {
+            by_hour.entry(start).or_default().push((k.as_str(), v));
+        }
+    }
+    let before = DateTime::<Utc>::from_timestamp_millis(crate::timeline::bucket(
+        zone,
+        from.timestamp_millis() - 1,
+    ));
+    let mut end_activity: Option<String> = before
+        .and_then(|b| by_hour.get(&b))
+        .and_then(|items| items.iter().find_map(|(_, v)| row_in(v, worker)))
+        .and_then(|r| r.1);
+    let mut out = Vec::new();
+    for h in history::time::hours(zone, from, to) {
+        let end = history::time::next_hour(zone, h);
+        let first = crate::record::utc_hour(records_from(h).timestamp_millis());
+        let window: Vec<Record> = mine
+            .iter()
+            .filter(|r| r.hour_ms >= first)
+            .cloned()
+            .collect();
+        let previous: Vec<Value> = end_activity
+            .iter()
+            .map(|e| json!({"n": [e], "a": {worker: {"e": 0}}}))
+            .collect();
+        let made = close_hour(zone, h, end, &window, &previous);
+        let new = made.iter().find_map(|v| row_in(v, worker));
+        end_activity = new.as_ref().and_then(|n| n.1.clone());
+        let Some(items) = by_hour.get(&h).filter(|_| complete.contains(&h)) else {
+            continue;
+        };
+        let nothing = |r: &AgentRow| r.0.is_empty() && r.1.is_none();
+        let current = items
+            .iter()
+            .find_map(|(k, v)| row_in(v, worker).map(|r| (*k, *v, r)));
+        match (current, new) {
+            (Some((_, _, c)), Some(n)) if c == n => {}
+            (None, None) => {}
+            (Some((_, _, c)), None) if nothing(&c) => {}
+            (None, Some(n)) if nothing(&n) => {}
+            (Some((k, v, _)), n) => out.push((k.to_string(), with_row(v, worker, n.as_ref()))),
+            (None, Some(n)) => {
+                let smallest = items
+                    .iter()
+                    .map(|(k, v)| (v.to_string().len(), *k, *v))
+                    .min_by_key(|x| x.0);
+                match smallest {
+                    Some((len, k, v)) if len + worker.len() + 400 <= ITEM_LIMIT => {
+                        out.push((k.to_string(), with_row(v, worker, Some(&n))));
+                    }
+                    _ => {
+                        let chunks = items
+                            .iter()
+                            .filter_map(|(_, v)| index(v.get("chunks")))
+                            .max()
+                            .unwrap_or(0)
+                            .max(items.len());
+                        let fresh = json!({
+                            "v": 1, "start": history::time::iso(h), "end": history::time::iso(end),
+                            "chunk": chunks, "chunks": chunks + 1, "n": [], "a": {},
+                        });
+                        out.push((rollup_key(h, chunks), with_row(&fresh, worker, Some(&n))));
+                    }
+                }
+            }
+        }
+    }
+    out
 }

@@ -765,8 +765,16 @@ proptest! {
         // Closed hour by hour, they give the same series and nothing is missing.
         let closed = close_hours(&c, &noisy, &q.from, &q.to);
         let (from_hours, missing) = rollup::aggregate_hours(&c, &q, &closed, &[]);
-        prop_assert_eq!(from_hours, s);
+        prop_assert_eq!(&from_hours, &s);
         prop_assert!(missing.is_empty());
+        // And their whole days summed: the same series again, by hour and by date.
+        let day_items = close_days(&c, &closed, &q.from, &q.to);
+        prop_assert_eq!(close::answer_from(&c, &q, &day_items, &closed, &[], &[]).0, s);
+        let by_date = query(&c, &params(&[("from", &from), ("to", &to), ("by", "date")]), ms(&now) as f64).unwrap();
+        prop_assert_eq!(
+            close::answer_from(&c, &by_date, &day_items, &closed, &[], &[]).0,
+            rollup::aggregate_hours(&c, &by_date, &closed, &[]).0
+        );
     }
 
     /// No input makes the readers panic, and whatever a record takes stays within the size limit.
@@ -1042,4 +1050,318 @@ fn half_hour_fall_back_buckets() {
     }
     let t = ms("2027-04-03T14:30:00Z");
     assert_eq!(timeline::bucket(zone, t), t);
+}
+
+/// The day items of every whole local day in `[from, to)` from closed hour items.
+fn close_days(c: &Config, closed: &[Value], from: &str, to: &str) -> Vec<Value> {
+    let zone = c.time_zone;
+    days::whole_days(
+        zone,
+        values::instant::parse(from).unwrap(),
+        values::instant::parse(to).unwrap(),
+    )
+    .into_iter()
+    .flat_map(|d| days::day_items(zone, d, closed, 7).unwrap())
+    .collect()
+}
+
+/// Closed days answer exactly what their closed hours answer, for every grouping and agent
+/// selection (by hour of chosen agents, days are not planned: hours are read); a range that starts
+/// and ends inside days reads its edges from hours; a day missing a chunk is read from its hours.
+#[test]
+fn closed_days_give_the_series_closed_hours_give() {
+    let c = config("America/New_York");
+    let start = ms("2026-11-01T00:00:00Z");
+    let items = bench::month_items(7, 5, start);
+    let store: BTreeMap<(String, String), Value> = items
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (("m".to_string(), format!("{i:06}")), v.clone()))
+        .collect();
+    let closed = close_hours(&c, &store, "2026-11-01T00:00:00Z", "2026-11-06T00:00:00Z");
+    let day_items = close_days(&c, &closed, "2026-11-01T00:00:00Z", "2026-11-06T00:00:00Z");
+    assert!(day_items.iter().all(|v| v.to_string().len() <= ITEM_LIMIT));
+    // Days read, and the first one's items are the whole day's.
+    assert_eq!(days::read_days(&day_items).len(), 4);
+    let directory: Vec<AgentInfo> = (0..7)
+        .map(|i| AgentInfo {
+            sid: format!("WK{i:032x}"),
+            name: format!("Agent {i}"),
+            team: Some(if i % 2 == 1 { "Blue" } else { "Green" }.to_string()),
+        })
+        .collect();
+    let two = format!("WK{:032x},WK{:032x}", 1, 4);
+    let now = "2026-11-07T00:00:00Z";
+    for (from, to) in [
+        ("2026-11-01T09:00", "2026-11-05T13:00"),
+        ("2026-11-02", "2026-11-04"),
+    ] {
+        for agent in ["all", "team:Blue", two.as_str()] {
+            for by in [
+                "hour",
+                "date",
+                "dayOfWeek",
+                "agent",
+                "activity",
+                "disposition",
+            ] {
+                let q = query(
+                    &c,
+                    &params(&[("from", from), ("to", to), ("by", by), ("agent", agent)]),
+                    ms(now) as f64,
+                )
+                .unwrap();
+                let (from_hours, n) = close::answer(&c, &q, &closed, &[], &directory);
+                assert_eq!(n, 0);
+                let (from_days, m, d) =
+                    close::answer_from(&c, &q, &day_items, &closed, &[], &directory);
+                assert!(m.is_empty());
+                assert_eq!(from_days, from_hours, "{from}..{to} agent={agent} by={by}");
+                let planned = close::day_dates(&c, &q).len();
+                assert_eq!(d, planned, "{from}..{to} agent={agent} by={by}");
+                if by == "hour" && agent != "all" {
+                    assert_eq!(planned, 0);
+                } else {
+                    assert!(planned >= 3);
+                }
+            }
+        }
+    }
+    // Only the hours outside whole days are planned from agentHours.
+    let q = query(
+        &c,
+        &params(&[("from", "2026-11-01T09:00"), ("to", "2026-11-05T13:00")]),
+        ms(now) as f64,
+    )
+    .unwrap();
+    let plan = close::plan(&c, &q);
+    assert_eq!(plan.days.len(), 1);
+    assert_eq!(
+        (plan.days[0].from.as_str(), plan.days[0].to.as_str()),
+        ("20261102.", "20261104.~")
+    );
+    assert_eq!(
+        plan.hours.first().map(|r| r.from.as_str()),
+        Some("20261101T1400Z.")
+    );
+    assert_eq!(
+        plan.hours.last().map(|r| r.to.as_str()),
+        Some("20261105T1700Z.~")
+    );
+    // A day missing a chunk (or a build mixing two generations) is read from its hours.
+    let mut torn: Vec<Value> = day_items.clone();
+    let other = days::day_items(c.time_zone, "2026-11-03".parse().unwrap(), &closed, 8).unwrap();
+    torn.retain(|v| v["date"] != json!("2026-11-03") || v["chunk"] != json!(0));
+    torn.push(other[0].clone());
+    torn.retain(|v| v["date"] != json!("2026-11-03") || v["chunk"] == json!(0));
+    let (s, _, d) = close::answer_from(&c, &q, &torn, &closed, &[], &directory);
+    let gaps = close::day_gaps(&c, &q, &torn);
+    if other.len() > 1 {
+        assert_eq!(d, 2);
+        assert!(!gaps.is_empty());
+    }
+    assert_eq!(s, close::answer(&c, &q, &closed, &[], &directory).0);
+    // A day whose hours are not all closed is not summed.
+    let some: Vec<Value> = closed
+        .iter()
+        .filter(|v| v["start"] != json!("2026-11-03T10:00:00Z"))
+        .cloned()
+        .collect();
+    assert!(days::day_items(c.time_zone, "2026-11-03".parse().unwrap(), &some, 1).is_none());
+}
+
+/// 30 days × 200 agents in closed days: a few items a day, each under the limit, and the same
+/// series as their hours.
+#[test]
+fn a_month_of_200_agents_in_closed_days() {
+    let c = config("UTC");
+    let start = ms("2026-10-01T00:00:00Z");
+    let items = bench::month_items(200, 30, start);
+    let records: Vec<Record> = items.iter().filter_map(Record::from_value).collect();
+    let end = start + 30 * 24 * HOUR;
+    let hours = agent_hours(c.time_zone, &records, start, end);
+    let mut closed = Vec::new();
+    let mut h = start;
+    while h < end {
+        let at = chrono::DateTime::from_timestamp_millis(h).unwrap();
+        let next = chrono::DateTime::from_timestamp_millis(h + HOUR).unwrap();
+        closed.extend(rollup::hour_items(at, next, &hours, &BTreeMap::new()));
+        h += HOUR;
+    }
+    let day_items = close_days(&c, &closed, "2026-10-01T00:00:00Z", "2026-10-31T00:00:00Z");
+    let bytes: usize = day_items.iter().map(|v| v.to_string().len()).sum();
+    println!(
+        "30 days x 200 agents: {} closed-day items, {bytes} bytes of JSON",
+        day_items.len()
+    );
+    assert!(day_items.iter().all(|v| v.to_string().len() <= ITEM_LIMIT));
+    assert!(day_items.len() <= 30 * 3, "{}", day_items.len());
+    for by in ["hour", "date", "agent"] {
+        let q = query(
+            &c,
+            &params(&[("from", "2026-10-01"), ("to", "2026-10-30"), ("by", by)]),
+            (end + 24 * HOUR) as f64,
+        )
+        .unwrap();
+        let (s, m, d) = close::answer_from(&c, &q, &day_items, &[], &[], &[]);
+        assert_eq!((m.len(), d), (0, 30));
+        assert_eq!(s, aggregate(&c, &q, &items, &[]), "by={by}");
+    }
+}
+
+/// A late event: the hours were closed without it; the agent's rows closed again from its
+/// records (`patch_agent`) give the hours a closing with every event gives — other agents' rows
+/// untouched, and patching again changes nothing.
+#[test]
+fn a_late_event_closes_the_agents_rows_again() {
+    let c = config("America/New_York");
+    let zone = c.time_zone;
+    let all = morning();
+    // WK2 works too, on time.
+    let t = |hm: &str| ms(&format!("2026-11-04T{hm}:00-05:00"));
+    let mut events = all.clone();
+    events.push(activity(
+        "EV20",
+        WK2,
+        t("08:10"),
+        "Offline",
+        "Available",
+        10 * HOUR,
+    ));
+    events.push(activity(
+        "EV21",
+        WK2,
+        t("09:40"),
+        "Available",
+        "Offline",
+        90 * MIN,
+    ));
+    // Withheld: the break (EV02, EV03) and a reservation step.
+    let late: Vec<Value> = events
+        .iter()
+        .filter(|e| ["EV02", "EV03", "EV06"].contains(&e["Sid"].as_str().unwrap_or("")))
+        .cloned()
+        .collect();
+    let on_time: Vec<Value> = events
+        .iter()
+        .filter(|e| !late.contains(e))
+        .cloned()
+        .collect();
+    let (from, to) = ("2026-11-04T12:00:00Z", "2026-11-04T17:00:00Z");
+    let mut partial = BTreeMap::new();
+    ingest(&c, &mut partial, &on_time);
+    let mut stored: BTreeMap<String, Value> = BTreeMap::new();
+    let keyed = |items: Vec<Value>| -> Vec<(String, Value)> {
+        let mut n: BTreeMap<String, usize> = BTreeMap::new();
+        items
+            .into_iter()
+            .map(|v| {
+                let s = values::instant::parse(v["start"].as_str().unwrap()).unwrap();
+                let i = n.entry(v["start"].to_string()).or_default();
+                *i += 1;
+                (rollup::rollup_key(s, *i - 1), v)
+            })
+            .collect()
+    };
+    for (k, v) in keyed(close_hours(&c, &partial, from, to)) {
+        stored.insert(k, v);
+    }
+    let mut full = BTreeMap::new();
+    ingest(&c, &mut full, &events);
+    let truth = close_hours(&c, &full, from, to);
+    let records: Vec<Record> = full.values().filter_map(Record::from_value).collect();
+    let q = query(
+        &c,
+        &params(&[("from", "2026-11-04T07:00"), ("to", "2026-11-04T12:00")]),
+        ms("2026-11-04T18:00:00Z") as f64,
+    )
+    .unwrap();
+    let before = close::answer(
+        &c,
+        &q,
+        &stored.values().cloned().collect::<Vec<_>>(),
+        &[],
+        &[],
+    )
+    .0;
+    let expected = close::answer(&c, &q, &truth, &[], &[]).0;
+    assert_ne!(before, expected);
+    let patch = |stored: &BTreeMap<String, Value>| {
+        let list: Vec<(String, Value)> =
+            stored.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        rollup::patch_agent(
+            zone,
+            WK1,
+            values::instant::parse(from).unwrap(),
+            values::instant::parse(to).unwrap(),
+            &list,
+            &records,
+        )
+    };
+    let patches = patch(&stored);
+    assert!(!patches.is_empty());
+    let untouched = stored.clone();
+    for (k, v) in patches {
+        let old = stored.insert(k, v.clone()).unwrap();
+        // WK2's row is what it was.
+        assert_eq!(old["a"].get(WK2).is_some(), v["a"].get(WK2).is_some());
+        if let Some(row) = old["a"].get(WK2) {
+            let (a, b) = (
+                rollup::decode(
+                    row,
+                    &serde_json::from_value::<Vec<String>>(old["n"].clone()).unwrap(),
+                ),
+                rollup::decode(
+                    &v["a"][WK2],
+                    &serde_json::from_value::<Vec<String>>(v["n"].clone()).unwrap(),
+                ),
+            );
+            assert_eq!(a, b);
+        }
+    }
+    assert_ne!(stored, untouched);
+    let after = close::answer(
+        &c,
+        &q,
+        &stored.values().cloned().collect::<Vec<_>>(),
+        &[],
+        &[],
+    )
+    .0;
+    assert_eq!(after, expected);
+    assert!(patch(&stored).is_empty(), "patching again changes nothing");
+    // The late event's step: its hour is closed (latest 16:00Z), so the hours from its span's to
+    // the last closed one are closed again.
+    let names = BTreeMap::new();
+    let e = read_event(&late[0], &names, &c.disposition_attribute).unwrap();
+    match close::reclose_step(&c, &e, Some("20261104T1600Z.0"), None) {
+        close::RecloseStep::Hours(r) => {
+            // Its span (Available since 07:50 New York, 12:50Z) reaches back to the 12:00Z hour.
+            assert_eq!(
+                (r.from.as_str(), r.to.as_str()),
+                ("2026-11-04T12:00:00Z", to)
+            );
+            assert_eq!(r.hours.from, "20261104T1100Z.");
+            assert_eq!(r.hours.to, "20261104T1600Z.~");
+            // The agent's records from 00Z (12 hours before) to 17Z (now), one listing an hour.
+            let hours: Vec<Value> = stored.values().cloned().collect();
+            let listings = close::reclose_records(&c, &r, &hours, ms("2026-11-04T17:30:00Z"));
+            assert_eq!(listings.len(), 18);
+            assert_eq!(listings[0].from, format!("20261104T00Z.{WK1}."));
+            // An event older than the first closed hour's look-back changes nothing closed.
+            let old = close::Reclose {
+                at: ms("2026-11-03T20:00:00Z"),
+                ..r.clone()
+            };
+            assert!(
+                close::reclose_records(&c, &old, &hours, ms("2026-11-04T17:30:00Z")).is_empty()
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // Nothing closed yet: nothing to do.
+    assert_eq!(
+        close::reclose_step(&c, &e, None, None),
+        close::RecloseStep::None
+    );
 }

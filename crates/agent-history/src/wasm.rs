@@ -13,14 +13,23 @@
 //! ah.writeCost(bytes);                          // a write's share of a second of a Sync object's budget
 //! ah.nextClose(Date.now(), latestKey|null);     // the hour the hook closes next: {start, end, claimKey, firstKey,
 //!                                               //  listings, previous}, or null (close::next_close)
-//! ah.closeJob(startMs);                        // the same for the local hour containing startMs
+//! ah.closeJob(startMs, Date.now()?);          // the same for the local hour containing startMs (records up to now)
 //! ah.closeHour(job, recordsJson, previousJson); // [{key, data, cost}]: the hour's agentHours items
 //! ah.hoursMap(); ah.claimsMap(); ah.claimTtl();  // agentHours, the claims' map, their Sync TTL (s)
 //! ah.newClaim(hour, owner, Date.now());         // a claim's data (history::claim, the hook's lease)
 //! ah.claimState(data|null, owner, Date.now());  // {state: free|mine|held|stale}
 //! ah.hourListings(query);                       // [{map, from, to}] of agentHours, one per UTC day
-//! ah.recordListings(query, hourItemsJson);      // [{map, from, to}] of the records for hours not closed
-//! ah.answer(query, hourItemsJson, recordsJson, workers, names); // the series (+ fromRecords: hours not closed)
+//! ah.plan(query);                               // {days, hours}: agentDays listings (whole days), agentHours
+//!                                               //  listings (the other hours), read first
+//! ah.dayGaps(query, daysJson);                  // agentHours listings for planned days not closed
+//! ah.recordListings(query, daysJson, hoursJson); // [{map, from, to}] of the records for hours not closed
+//! ah.answer(query, daysJson, hoursJson, recordsJson, workers, names); // the series (+ fromRecords, fromDays)
+//! ah.dayJob(date); ah.dayItems(date, hoursJson, generation); // a closed day's agentDays items, or null
+//! ah.expiredClosed(Date.now());                 // [{map, from, to}] of closed hours and days past retention
+//! ah.recloseStep(event, activities, latestKey, spanJson|null); // {step: none|span|hours, …}
+//! ah.recloseRecords(reclose, storedJson, Date.now()); // the agent's records to read ([] : nothing changes)
+//! ah.reclosePatch(reclose, storedJson, recordsJson); // [{map, key, data, cost}]: the agent's rows closed again
+//! ah.daysMap();                                 // agentDays
 //! ah.benchItems(agents, days, startMs);         // JSON text [{map, key, data}] of a synthetic month (benchmarks)
 //! ```
 //!
@@ -69,6 +78,26 @@ struct Mixed {
     #[serde(flatten)]
     series: crate::aggregate::Series,
     from_records: usize,
+    from_days: usize,
+    /// The first hour answered from the records (never closed), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    open_hour: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Write {
+    map: String,
+    key: String,
+    data: Value,
+    cost: f64,
+    /// The local date of a patched hour (its day is summed again).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date: Option<String>,
+}
+
+/// A JSON array text of items.
+fn items_of(text: &str, what: &str) -> Result<Vec<Value>, JsValue> {
+    serde_json::from_str(text).map_err(|e| input(format!("{what} are not a JSON array: {e}")))
 }
 
 #[derive(Serialize)]
@@ -247,10 +276,14 @@ impl AgentHistory {
     }
 
     #[wasm_bindgen(js_name = closeJob)]
-    pub fn close_job(&self, start_ms: f64) -> Result<JsValue, JsValue> {
+    pub fn close_job(&self, start_ms: f64, now_ms: Option<f64>) -> Result<JsValue, JsValue> {
         let start = crate::timeline::bucket(self.config.time_zone, millis(start_ms)?);
+        let now = match now_ms {
+            Some(n) => millis(n)?,
+            None => i64::MIN,
+        };
         match DateTime::<Utc>::from_timestamp_millis(start)
-            .and_then(|s| crate::close::job(&self.config, s))
+            .and_then(|s| crate::close::job_at(&self.config, s, now))
         {
             Some(job) => to_js(&job),
             None => Err(input(format!("no hour starts at {start_ms}"))),
@@ -333,30 +366,51 @@ impl AgentHistory {
         to_js(&crate::close::hour_listings(&q))
     }
 
-    #[wasm_bindgen(js_name = recordListings)]
-    pub fn record_listings(&self, query: JsValue, hour_items: &str) -> Result<JsValue, JsValue> {
+    /// `{days, hours}`: what GET /agent-history reads first (close::plan).
+    pub fn plan(&self, query: JsValue) -> Result<JsValue, JsValue> {
         let q: Query = from_js(query, "query")?;
-        let complete = crate::close::complete_hours(hour_items);
-        to_js(&crate::close::record_listings(&self.config, &q, &complete))
+        to_js(&crate::close::plan(&self.config, &q))
+    }
+
+    /// `agentHours` listings for the planned days not complete among the day items read.
+    #[wasm_bindgen(js_name = dayGaps)]
+    pub fn day_gaps(&self, query: JsValue, day_items: &str) -> Result<JsValue, JsValue> {
+        let q: Query = from_js(query, "query")?;
+        let days = items_of(day_items, "closed days")?;
+        to_js(&crate::close::day_gaps(&self.config, &q, &days))
+    }
+
+    #[wasm_bindgen(js_name = recordListings)]
+    pub fn record_listings(
+        &self,
+        query: JsValue,
+        day_items: &str,
+        hour_items: &str,
+    ) -> Result<JsValue, JsValue> {
+        let q: Query = from_js(query, "query")?;
+        let days = items_of(day_items, "closed days")?;
+        let hours = items_of(hour_items, "closed hours")?;
+        let covered = crate::close::covered(&self.config, &q, &days, &hours);
+        to_js(&crate::close::record_listings(&self.config, &q, &covered))
     }
 
     #[wasm_bindgen(js_name = answer)]
     pub fn answer_mixed(
         &self,
         query: JsValue,
+        day_items: &str,
         hour_items: &str,
         records: &str,
         workers: JsValue,
         names: bool,
     ) -> Result<JsValue, JsValue> {
         let q: Query = from_js(query, "query")?;
-        let hour_items: Vec<Value> = serde_json::from_str(hour_items)
-            .map_err(|e| input(format!("closed hours are not a JSON array: {e}")))?;
-        let records: Vec<Value> = serde_json::from_str(records)
-            .map_err(|e| input(format!("stored items are not a JSON array: {e}")))?;
+        let days = items_of(day_items, "closed days")?;
+        let hours = items_of(hour_items, "closed hours")?;
+        let records = items_of(records, "stored items")?;
         let directory = self.directory(workers)?;
-        let (series, from_records) =
-            crate::close::answer(&self.config, &q, &hour_items, &records, &directory);
+        let (series, from_records, from_days) =
+            crate::close::answer_from(&self.config, &q, &days, &hours, &records, &directory);
         let series = if names {
             series
         } else {
@@ -364,8 +418,172 @@ impl AgentHistory {
         };
         to_js(&Mixed {
             series,
-            from_records,
+            from_records: from_records.len(),
+            from_days,
+            open_hour: from_records.first().map(|h| history::time::iso(*h)),
         })
+    }
+
+    /// The day job of a local date `YYYY-MM-DD` (its hours' and its days' listings).
+    #[wasm_bindgen(js_name = dayJob)]
+    pub fn day_job(&self, date: &str) -> Result<JsValue, JsValue> {
+        match date
+            .parse::<chrono::NaiveDate>()
+            .ok()
+            .and_then(|d| crate::close::day_job(&self.config, d))
+        {
+            Some(job) => to_js(&job),
+            None => Err(input(format!("{date} is not a date"))),
+        }
+    }
+
+    /// `[{map, key, data, cost}]`: the day's `agentDays` items from its hours' items, or null while
+    /// one of its hours is not closed.
+    #[wasm_bindgen(js_name = dayItems)]
+    pub fn day_items(
+        &self,
+        date: &str,
+        hour_items: &str,
+        generation: f64,
+    ) -> Result<JsValue, JsValue> {
+        let Ok(d) = date.parse::<chrono::NaiveDate>() else {
+            return Err(input(format!("{date} is not a date")));
+        };
+        let hours = items_of(hour_items, "closed hours")?;
+        match crate::days::day_items(self.config.time_zone, d, &hours, generation.max(0.0) as u64) {
+            None => Ok(JsValue::NULL),
+            Some(items) => to_js(
+                &items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, data)| Write {
+                        map: crate::days::DAYS_MAP.to_string(),
+                        key: crate::days::day_key(d, i),
+                        cost: history::write_cost(data.to_string().len()),
+                        data,
+                        date: None,
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+        }
+    }
+
+    /// `[{map, to}]`: closed hours and days past retention (every key up to `to`).
+    #[wasm_bindgen(js_name = expiredClosed)]
+    pub fn expired_closed(&self, now_ms: f64) -> Result<JsValue, JsValue> {
+        to_js(&crate::close::expired_closed(&self.config, millis(now_ms)?))
+    }
+
+    /// After an event's record was written: `{step: "none"}`, `{step: "span", listing}` (read it,
+    /// then call again with its items), or `{step: "hours", worker, from, to, hours, records}`.
+    #[wasm_bindgen(js_name = recloseStep)]
+    pub fn reclose_step(
+        &self,
+        event: JsValue,
+        activities: JsValue,
+        latest_key: Option<String>,
+        span_records: Option<String>,
+    ) -> Result<JsValue, JsValue> {
+        let Some(e) = self.event(event, activities)? else {
+            return to_js(&crate::close::RecloseStep::None);
+        };
+        let span: Option<Vec<Record>> = match span_records {
+            None => None,
+            Some(text) => Some(
+                items_of(&text, "span records")?
+                    .iter()
+                    .filter_map(Record::from_value)
+                    .collect(),
+            ),
+        };
+        to_js(&crate::close::reclose_step(
+            &self.config,
+            &e,
+            latest_key.as_deref(),
+            span.as_deref(),
+        ))
+    }
+
+    /// `[{map, key, data, cost}]`: the agent's rows of a reclose's hours, closed again, from the
+    /// stored `agentHours` items (`[{key, data}]`) and the agent's records.
+    #[wasm_bindgen(js_name = reclosePatch)]
+    pub fn reclose_patch(
+        &self,
+        reclose: JsValue,
+        stored: &str,
+        records: &str,
+    ) -> Result<JsValue, JsValue> {
+        let r: crate::close::Reclose = from_js(reclose, "reclose")?;
+        let (Some(from), Some(to)) = (
+            values::instant::parse(&r.from),
+            values::instant::parse(&r.to),
+        ) else {
+            return Err(input(format!(
+                "reclose names no hours: {} to {}",
+                r.from, r.to
+            )));
+        };
+        let stored: Vec<(String, Value)> = items_of(stored, "closed hours")?
+            .into_iter()
+            .filter_map(|v| Some((v.get("key")?.as_str()?.to_string(), v.get("data")?.clone())))
+            .collect();
+        let records: Vec<Record> = items_of(records, "records")?
+            .iter()
+            .filter_map(Record::from_value)
+            .collect();
+        let values: Vec<Value> = stored.iter().map(|(_, v)| v.clone()).collect();
+        let Some(from) = crate::close::reclose_from(&r, &values).filter(|f| *f >= from) else {
+            return to_js(&Vec::<Write>::new());
+        };
+        let out: Vec<Write> = crate::rollup::patch_agent(
+            self.config.time_zone,
+            &r.worker,
+            from,
+            to,
+            &stored,
+            &records,
+        )
+        .into_iter()
+        .map(|(key, data)| Write {
+            map: crate::rollup::ROLLUP_MAP.to_string(),
+            date: data
+                .get("start")
+                .and_then(Value::as_str)
+                .and_then(values::instant::parse)
+                .map(|t| history::time::local_date(self.config.time_zone, t).to_string()),
+            key,
+            cost: history::write_cost(data.to_string().len()),
+            data,
+        })
+        .collect();
+        to_js(&out)
+    }
+
+    /// `[{map, from, to}]`: the agent's records a reclose reads, given its stored `agentHours`
+    /// items (`[{key, data}]`); empty when no closed hour changes.
+    #[wasm_bindgen(js_name = recloseRecords)]
+    pub fn reclose_records(
+        &self,
+        reclose: JsValue,
+        stored: &str,
+        now_ms: f64,
+    ) -> Result<JsValue, JsValue> {
+        let r: crate::close::Reclose = from_js(reclose, "reclose")?;
+        let values: Vec<Value> = items_of(stored, "closed hours")?
+            .into_iter()
+            .filter_map(|v| v.get("data").cloned())
+            .collect();
+        to_js(&crate::close::reclose_records(
+            &self.config,
+            &r,
+            &values,
+            millis(now_ms)?,
+        ))
+    }
+
+    #[wasm_bindgen(js_name = daysMap)]
+    pub fn days_map(&self) -> String {
+        crate::days::DAYS_MAP.to_string()
     }
 
     #[wasm_bindgen(js_name = benchItems)]
