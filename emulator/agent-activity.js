@@ -49,6 +49,9 @@ const TASK_STATUS = { created: 'reserved', accepted: 'assigned', rejected: 'pend
 const HOUR = 3600000;
 const KEPT = 20000; // the latest events kept in `delivered` (tests replay them)
 const TEAMS = ['Blue', 'Green'];
+// playDays' own queue, "Helpdesk": the model's agents and handle times with fewer calls (about one
+// every 8 minutes per agent in the day, as a back office), so days of it are a few thousand events.
+const HELPDESK_SIZE = 0.15;
 
 const area = (ctx) => ctx.state.agentActivity;
 // Fixed SIDs (a hash each) are remembered: a week of the simulated contact center takes ~150,000 steps.
@@ -278,16 +281,23 @@ function truth(ctx, workerSid, fromMs, toMs) {
 
 /**
  * `days` of the simulated contact center (contact-center-model.js, played by history-traffic.js on
- * the emulator's clock) before now: its queues' agents through this model, each change's event in
- * time order to `onEvent(params)` (not delivered). `queues` (names or {name, agents}) default to one
- * queue, "Helpdesk", of `agents` agents. Answers {agents: [{sid, friendlyName, team}], events, tasks}.
+ * the emulator's clock) before today (UTC): its queues' agents through this model, each change's event in
+ * time order to `onEvent(params)` (not delivered). `queues` (names or {name, agents, size}) default
+ * to one queue, "Helpdesk", of `agents` agents with fewer calls (HELPDESK_SIZE). Answers {agents: [{sid, friendlyName, team}], events, tasks}.
  * Days already played for a queue are not played again (they have no events left to give).
  */
 async function playDays(ctx, { days = 7, agents = 8, queues, seed = 7, now = ctx.clock.now(), onEvent } = {}) {
   const { stepHistory } = require('./history-traffic');
   const list = [];
-  // Past offers (reservation.created) are left out: neither the agent history nor a past day's live view keeps them.
-  const stepped = stepHistory(ctx, { days, queues: queues || [{ name: 'Helpdesk', agents }], seed, now, onAgentEvent: (params) => params.EventType !== 'reservation.created' && list.push(params) });
+  // Whole days before today (UTC). Past offers (reservation.created) are left out: neither the
+  // agent history nor a past day's live view keeps them.
+  const today = Math.floor(now / 86400000) * 86400000;
+  let stepped;
+  try {
+    stepped = stepHistory(ctx, { days, queues: queues || [{ name: 'Helpdesk', agents, size: HELPDESK_SIZE }], seed, now: today, onAgentEvent: (params) => params.EventType !== 'reservation.created' && list.push(params) });
+  } finally {
+    ctx.clock.resume(); // it ends at today's midnight: back to the real time
+  }
   if (onEvent) await replay(ctx, list, onEvent);
   return { agents: stepped.agents, events: list.length, tasks: stepped.tasks };
 }

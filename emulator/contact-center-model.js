@@ -9,7 +9,7 @@
 // shows are the ones who answered the queues' calls.
 //
 //   const { plan, profileOf, MODEL } = require('./contact-center-model');
-//   plan({ queues: [{ name: 'Sales', agents: 4 }], from, to, hourAt, seed })
+//   plan({ queues: [{ name: 'Sales', agents: 4, size? }], from, to, hourAt, seed })   (size: the arrival rate's multiplier)
 //     -> in time order:
 //        {at, queue, type: 'step', task, step: 'entered' | 'canceled', channel}      the task in its queue
 //        {at, queue, type: 'reservation', agent, task, step, attributes?}            agent k's reservation:
@@ -134,7 +134,7 @@ function plan({ queues, from, to, hourAt = utcHour, seed = 42, taskPrefix = '' }
   const peak = Math.max(...Array.from({ length: 97 }, (_, i) => curve(i / 4)));
   const { offers } = MODEL;
   for (const q of queues) {
-    const profile = { ...profileOf(q.name), ...(q.agents ? { agents: q.agents } : {}) };
+    const profile = { ...profileOf(q.name), ...(q.agents ? { agents: q.agents } : {}), ...(q.size ? { size: q.size } : {}) };
     const agents = Array.from({ length: profile.agents }, (_, k) => ({ k, activity: null, freeAt: from, job: null }));
     const waiting = [];
     const push = (at, action) => actions.push({ at: Math.round(at), queue: q.name, ...action });

@@ -56,7 +56,7 @@ function stepHistory(ctx, { days = 7, queues = ['Sales', 'Support', 'Billing'], 
   /** Plays the model for queue `q` (the i-th) over [from, to). */
   const play = (q, i, from, to) => {
     at(from);
-    const actions = plan({ queues: [{ name: q.friendlyName, agents: specs[i].agents }], from, to, seed: (seed * 7919 + i * 104729 + Math.floor(from / HOUR)) >>> 0 });
+    const actions = plan({ queues: [{ name: q.friendlyName, agents: specs[i].agents, size: specs[i].size }], from, to, seed: (seed * 7919 + i * 104729 + Math.floor(from / HOUR)) >>> 0 });
     const sids = new Map();
     const sidOf = (k) => {
       if (!sids.has(k)) sids.set(k, agentOf(ctx, q, k));
