@@ -80,7 +80,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function main() {
   try {
-    await control('GET', '/emulator/requests');
+    await control('GET', '/emulator/event-callback'); // (a small answer: /emulator/requests lists every request)
   } catch (err) {
     throw new Error(`No emulator at ${EMULATOR} (${err.message}). Start \`npm start\` first (without credentials in .env).`);
   }
