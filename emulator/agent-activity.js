@@ -1,16 +1,28 @@
-// Agents moving through TaskRouter activities and reservations, each change delivered, signed, to
-// the workspace's Event Callback URL (contact-center.js) with TaskRouter's fields, and the ground
-// truth kept beside it: milliseconds in each activity per agent and UTC hour, reservation steps,
-// handle and wrap-up time, dispositions. The agent history's tests compare the product against it.
+// The emulator's one model of agents (docs/emulator.md, "Agents"): workers in queues with a team,
+// moving through TaskRouter activities and reservations. Each change is made in TaskRouter's state
+// (the worker's activity, the task's step in its queue: taskrouter-stats.js, so the queue
+// statistics follow), kept as ground truth (milliseconds in each activity per agent and UTC hour,
+// reservation steps, handle and wrap-up time, dispositions) and delivered, signed, to the
+// workspace's Event Callback URL with TaskRouter's fields (events.js). The live agents view
+// (docs/agents-live.md), the agent history (docs/agent-history.md) and the queue statistics all
+// read this one model; the simulated contact center (contact-center-model.js) drives it, for the
+// past days (history-traffic.js) and the live day of `npm run simulate`.
 //
-//   GET  /v1/Workspaces/{WS}/Activities                   (FriendlyName, Available, PageSize): Offline,
-//                                                         Available, Unavailable, Break
-//   POST /emulator/agents/{WK}/activity                   {activity, friendlyName?} (worker.activity.update)
-//   POST /emulator/agents/{WK}/reservations/{WR}/{step}   {task?, attributes?}: accepted, rejected,
-//                                                         timeout, canceled, wrapup, completed (reservation.<step>)
-//   GET  /emulator/agents/{WK}/truth?from=&to=             ground truth per UTC hour (ISO instants)
-//   POST /emulator/agents/days                            {days, agents, seed}: `days` of agents' days
-//                                                         before now, delivered in time order (npm run simulate)
+//   GET  /v1/Workspaces/{WS}/Activities                 (FriendlyName, Available, PageSize): Offline,
+//                                                       Available, Unavailable, Break
+//   POST /emulator/agents                               {queues: [WQ…], workers: [{sid?, friendlyName, team?, activity?}], announce?}
+//        workers eligible in those queues (one per friendly name: an existing one is reused), the
+//        team in the `team_name` attribute; `worker.created` for each unless announce is false
+//   POST /emulator/agents/{WK}/activity                 {activity, async?} (worker.activity.update)
+//   POST /emulator/agents/{WK}/tasks/{WT}/{step}        {queueSid, channel?, attributes?, async?}
+//   POST /emulator/agents/{WK}/reservations/{WR}/{step} {task?, queueSid?, channel?, attributes?, async?}
+//        step: created, accepted, rejected, timeout, canceled, rescinded, wrapup, completed
+//        (reservation.<step>); with a queue, the task enters it first when it is not there
+//   GET  /emulator/agents/{WK}/truth?from=&to=           ground truth per UTC hour (ISO instants)
+//   POST /emulator/agents/days                          {days, concurrency?, helpdesk?}: the simulated
+//        contact center's past days of agents (kept by POST /emulator/history/seed {agentDays}, else
+//        played now; `helpdesk: true` plays a quiet Helpdesk queue's days even when the queues'
+//        history was seeded) delivered to the event callback (npm run simulate)
 //
 //   const aa = require('../emulator/agent-activity');
 //   await aa.setActivity(emu.ctx, 'WK…', 'Available');           // at emu.clock's instant
@@ -19,21 +31,39 @@
 //
 // `worker.activity.update` carries WorkerActivitySid/Name, WorkerPreviousActivitySid (the documented
 // field; no previous name) and WorkerTimeInPreviousActivity (s) / WorkerTimeInPreviousActivityMs.
-// Reservation events carry WorkerSid, WorkerName, ReservationSid, TaskSid and TaskAttributes; a
-// disposition is the task attribute set at wrap-up (conversations.outcome here, the default
+// Every event of an agent carries WorkerSid, WorkerName, WorkerAttributes, WorkerActivitySid/Name;
+// reservation events also ReservationSid, TaskSid, TaskAttributes, TaskChannelUniqueName and, when
+// the task is in a queue, TaskQueueSid/Name, TaskAge, TaskAssignmentStatus. A disposition is the
+// task attribute set at wrap-up (conversations.outcome here, the default
 // AGENT_HISTORY_DISPOSITION_ATTRIBUTE), so it travels on reservation.wrapup and .completed.
 // "On a task" and "wrap-up" are the reservation's states while the activity stays Available (Flex's
 // default activities), as in a Flex contact center.
 const trs = require('./taskrouter-stats');
 const { ensureWorker } = require('./taskrouter');
+const events = require('./events');
 
 const ACTIVITIES = ['Offline', 'Available', 'Unavailable', 'Break'];
 const AVAILABLE = new Set(['Available']);
-const STEPS = { accepted: 'reservation.accepted', rejected: 'reservation.rejected', timeout: 'reservation.timeout', canceled: 'reservation.canceled', wrapup: 'reservation.wrapup', completed: 'reservation.completed' };
+// A reservation step and the step of its task in the queue (taskrouter-stats.js).
+const STEPS = { created: 'reserved', accepted: 'accepted', rejected: 'rejected', timeout: 'timeout', canceled: 'canceled', rescinded: 'rescinded', wrapup: 'wrapup', completed: 'completed' };
+const TASK_STATUS = { created: 'reserved', accepted: 'assigned', rejected: 'pending', timeout: 'pending', rescinded: 'pending', canceled: 'canceled', wrapup: 'wrapping', completed: 'completed' };
 const HOUR = 3600000;
+const KEPT = 20000; // the latest events kept in `delivered` (tests replay them)
+const TEAMS = ['Blue', 'Green'];
+// playDays' own queue, "Helpdesk": the model's agents and handle times with fewer calls (about one
+// every 8 minutes per agent in the day, as a back office), so days of it are a few thousand events.
+const HELPDESK_SIZE = 0.15;
 
 const area = (ctx) => ctx.state.agentActivity;
-const activitySid = (ctx, name) => ctx.lib.fixedSid('WA', `activity:${name}`);
+// Fixed SIDs (a hash each) are remembered: a week of the simulated contact center takes ~150,000 steps.
+const memo = new Map();
+const fixed = (ctx, prefix, key) => {
+  const k = `${prefix}${key}`;
+  if (!memo.has(k)) memo.set(k, ctx.lib.fixedSid(prefix, key));
+  return memo.get(k);
+};
+const activitySid = (ctx, name) => fixed(ctx, 'WA', `activity:${name}`);
+const workerOf = (ctx, sid) => ctx.state.taskrouter.workspace.workers.get(sid);
 
 function agentOf(ctx, workerSid, friendlyName) {
   const a = area(ctx);
@@ -41,90 +71,165 @@ function agentOf(ctx, workerSid, friendlyName) {
   if (!agent) {
     const w = ensureWorker(ctx, workerSid, friendlyName);
     if (friendlyName) w.friendlyName = friendlyName;
-    agent = { sid: workerSid, activity: w.activityName, since: ctx.clock.now(), spans: [], reservations: new Map(), steps: [] };
+    agent = { sid: workerSid, since: ctx.clock.now(), spans: [], reservations: new Map(), byTask: new Map(), steps: [] };
     a.agents.set(workerSid, agent);
   }
   return agent;
 }
 
-async function deliver(ctx, eventType, fields) {
-  const url = ctx.state.contactCenter && ctx.state.contactCenter.callbackUrl;
-  const now = ctx.clock.now();
-  const params = {
-    EventType: eventType,
-    AccountSid: ctx.accountSid,
-    WorkspaceSid: ctx.state.taskrouter.workspace.sid,
-    WorkspaceName: ctx.state.taskrouter.workspace.friendlyName,
-    Sid: ctx.lib.newSid('EV'),
-    Timestamp: String(Math.floor(now / 1000)),
-    EventDate: new Date(now).toISOString(),
-    EventDateMs: String(now),
-    EventDescription: eventType,
-    ...fields,
-  };
-  area(ctx).delivered.push(params);
-  if (!url) return { params, delivery: null };
-  const record = await ctx.deliver(url, params);
-  let body = record.body;
-  try {
-    body = JSON.parse(record.body);
-  } catch {
-    /* as text */
-  }
-  return { params, delivery: { status: record.status, error: record.error, body } };
+const workerFields = (ctx, w) => ({
+  WorkerSid: w.sid,
+  WorkerName: w.friendlyName,
+  WorkerAttributes: w.attributes,
+  WorkerActivitySid: activitySid(ctx, w.activityName),
+  WorkerActivityName: w.activityName,
+});
+
+/** Keeps `params` (the latest KEPT), delivers it unless `deliver` is false: {params, delivery}. */
+async function emit(ctx, params, { later = false, deliver = true } = {}) {
+  if (!params) return { params: null, delivery: null };
+  const kept = area(ctx).delivered;
+  kept.push(params);
+  if (kept.length > KEPT) kept.splice(0, kept.length - KEPT);
+  return { params, delivery: deliver ? await events.deliverEvent(ctx, params, { later }) : null };
 }
 
-/** Moves the agent to `activity` at the clock's instant (no event when it is already there). */
-async function setActivity(ctx, workerSid, activity, { friendlyName } = {}) {
+/**
+ * Moves the agent to `activity` at the clock's instant: TaskRouter's state and the ground truth.
+ * Answers the `worker.activity.update` event's params (not delivered), or null when the agent is
+ * already in it (unless `force`: the control endpoints announce a change to the same activity,
+ * as a worker update does).
+ */
+function moveTo(ctx, workerSid, activity, { friendlyName, force = false, quiet = false } = {}) {
   const agent = agentOf(ctx, workerSid, friendlyName);
+  const w = workerOf(ctx, workerSid);
   const now = ctx.clock.now();
-  if (agent.activity === activity) return { params: null, delivery: null };
-  const previous = agent.activity;
-  const inPrevious = now - agent.since;
-  agent.spans.push({ activity: previous, from: agent.since, to: now });
-  agent.activity = activity;
-  agent.since = now;
+  if (w.activityName === activity && !force) return null;
+  const previous = w.activityName;
+  const inPrevious = Math.max(0, now - agent.since);
+  if (now > agent.since) agent.spans.push({ activity: previous, from: agent.since, to: now });
+  agent.since = Math.max(agent.since, now);
   trs.setActivity(ctx, workerSid, activity);
-  const w = ctx.state.taskrouter.workspace.workers.get(workerSid);
-  return deliver(ctx, 'worker.activity.update', {
+  if (quiet) return true; // the change without its event (past days nobody asked events of)
+  return events.eventParams(ctx, 'worker.activity.update', {
     ResourceType: 'Worker',
     ResourceSid: workerSid,
-    WorkerSid: workerSid,
-    WorkerName: w.friendlyName,
-    WorkerActivitySid: activitySid(ctx, activity),
-    WorkerActivityName: activity,
+    ...workerFields(ctx, w),
     WorkerPreviousActivitySid: activitySid(ctx, previous),
     WorkerTimeInPreviousActivity: String(Math.floor(inPrevious / 1000)),
     WorkerTimeInPreviousActivityMs: String(inPrevious),
-    WorkerAttributes: w.attributes,
   });
 }
 
-/** A step of one of the agent's reservations at the clock's instant. */
-async function reservationStep(ctx, workerSid, reservationSid, step, { task, attributes } = {}) {
+/** Moves the agent to `activity` (see moveTo) and delivers the event. */
+async function setActivity(ctx, workerSid, activity, { friendlyName, force, later, deliver } = {}) {
+  return emit(ctx, moveTo(ctx, workerSid, activity, { friendlyName, force }), { later, deliver });
+}
+
+/**
+ * A step of one of the agent's reservations at the clock's instant (TaskRouter's state, ground
+ * truth); answers the `reservation.<step>` event's params, not delivered. The reservation is
+ * `reservationSid`, or the agent's reservation of `task`. With `queueSid`, the task's step in that
+ * queue (it enters first when it is not there) and the queue's fields in the event.
+ */
+function reserve(ctx, workerSid, reservationSid, step, { task, queueSid, channel, attributes, quiet = false } = {}) {
   if (!STEPS[step]) throw new Error(`agent-activity: unknown step ${step}; expected ${Object.keys(STEPS).join(', ')}`);
+  const { lib } = ctx;
   const agent = agentOf(ctx, workerSid);
   const now = ctx.clock.now();
-  let r = agent.reservations.get(reservationSid);
+  // The agent's reservation of `task` (its SID fixed by task and agent), or the one named.
+  const rsid = reservationSid || (task && agent.byTask.get(task)) || lib.fixedSid('WR', `${task}:${workerSid}`);
+  let r = agent.reservations.get(rsid);
   if (!r) {
-    r = { sid: reservationSid, task: task || ctx.lib.fixedSid('WT', `task:${reservationSid}`), attributes: {} };
-    agent.reservations.set(reservationSid, r);
+    r = { sid: rsid, task: task || lib.fixedSid('WT', `task:${rsid}`), attributes: {}, channel: channel || 'voice', createdAt: now, enteredAt: now, priority: 0 };
+    agent.reservations.set(rsid, r);
+    agent.byTask.set(r.task, rsid);
+  }
+  let q = null;
+  if (queueSid) {
+    q = ctx.state.taskqueues.queues.get(queueSid);
+    if (!q) throw new Error(`agent-activity: ${queueSid} is not a queue`);
+    r.queue = q.sid;
+    let t = q.tasks.get(r.task);
+    if (!t && !['completed', 'canceled'].includes(step)) t = trs.taskStep(ctx, q.sid, r.task, 'entered', { channel: r.channel });
+    if (t) {
+      Object.assign(r, { channel: t.channel, createdAt: t.createdAt, enteredAt: t.enteredAt, priority: t.priority });
+      trs.taskStep(ctx, q.sid, r.task, STEPS[step], { channel: t.channel });
+    }
   }
   if (attributes) r.attributes = { ...r.attributes, ...attributes };
   r[step] = now;
-  agent.steps.push({ at: now, step, reservation: reservationSid, disposition: step === 'completed' ? outcome(r.attributes) : null });
-  const w = ctx.state.taskrouter.workspace.workers.get(workerSid);
-  return deliver(ctx, STEPS[step], {
+  agent.steps.push({ at: now, step, reservation: rsid, disposition: step === 'completed' ? outcome(r.attributes) : null });
+  if (quiet) return true;
+  return events.eventParams(ctx, `reservation.${step}`, {
     ResourceType: 'Reservation',
-    ResourceSid: reservationSid,
-    ReservationSid: reservationSid,
-    WorkerSid: workerSid,
-    WorkerName: w.friendlyName,
-    WorkerActivityName: agent.activity,
+    ResourceSid: rsid,
+    ReservationSid: rsid,
+    ...workerFields(ctx, workerOf(ctx, workerSid)),
     TaskSid: r.task,
     TaskAttributes: JSON.stringify(r.attributes),
-    TaskChannelUniqueName: 'voice',
+    TaskAge: String(Math.floor(Math.max(0, now - r.createdAt) / 1000)),
+    TaskPriority: String(r.priority || 0),
+    TaskAssignmentStatus: TASK_STATUS[step],
+    TaskChannelSid: fixed(ctx, 'TC', `channel:${r.channel}`),
+    TaskChannelUniqueName: r.channel,
+    ...(q ? { TaskQueueSid: q.sid, TaskQueueName: q.friendlyName, TaskQueueEnteredDate: new Date(r.enteredAt).toISOString() } : {}),
   });
+}
+
+/** A step of one of the agent's reservations (see reserve), delivered. */
+async function reservationStep(ctx, workerSid, reservationSid, step, { task, queueSid, channel, attributes, later, deliver } = {}) {
+  return emit(ctx, reserve(ctx, workerSid, reservationSid, step, { task, queueSid, channel, attributes }), { later, deliver });
+}
+
+/**
+ * Workers in `queues` (one per friendly name: an existing worker of that name or SID is reused),
+ * with a team (`team_name`) and an activity. A new agent starts in it (no event); an existing one
+ * moves to it (worker.activity.update, returned in `changes`). Answers {workers, changes}.
+ */
+function ensureAgents(ctx, { queues = [], workers = [] }) {
+  const all = ctx.state.taskrouter.workspace.workers;
+  const qs = [].concat(queues).map((sid) => {
+    const q = ctx.state.taskqueues.queues.get(String(sid));
+    if (!q) throw new Error(`${sid} is not a queue`);
+    return q;
+  });
+  const out = [];
+  const changes = [];
+  for (const spec of [].concat(workers)) {
+    const name = spec.friendlyName ? String(spec.friendlyName) : undefined;
+    const found = (spec.sid && all.get(spec.sid)) || (name && [...all.values()].find((w) => w.friendlyName === name));
+    const sid = found ? found.sid : spec.sid || ctx.lib.newSid('WK');
+    const fresh = !area(ctx).agents.has(sid);
+    const activity = String(spec.activity || 'Available');
+    const w = ensureWorker(ctx, sid, name);
+    if (name) w.friendlyName = name;
+    if (spec.team) w.attributes = JSON.stringify({ ...JSON.parse(w.attributes || '{}'), team_name: String(spec.team) });
+    for (const q of qs) q.workerSids.add(sid);
+    if (fresh) {
+      if (w.activityName !== activity) trs.setActivity(ctx, sid, activity);
+      agentOf(ctx, sid, name);
+    } else {
+      const params = moveTo(ctx, sid, activity);
+      if (params) changes.push(params);
+    }
+    out.push(w);
+  }
+  return { workers: out, changes };
+}
+
+/** ensureAgents, then the events: the activity changes, and `worker.created` for each unless `announce` is false. */
+async function addAgents(ctx, { queues, workers, announce = true, later = false }) {
+  const made = ensureAgents(ctx, { queues, workers });
+  for (const params of made.changes) await emit(ctx, params, { later });
+  const deliveries = [];
+  if (announce) {
+    for (const w of made.workers) {
+      const { delivery } = await emit(ctx, events.eventParams(ctx, 'worker.created', { ResourceType: 'Worker', ResourceSid: w.sid, ...workerFields(ctx, w) }), { later });
+      deliveries.push(delivery);
+    }
+  }
+  return { workers: made.workers, deliveries };
 }
 
 function outcome(attributes) {
@@ -147,7 +252,7 @@ function truth(ctx, workerSid, fromMs, toMs) {
     if (!out[key]) out[key] = { activityMs: {}, observedMs: 0, accepted: 0, rejected: 0, timedOut: 0, canceled: 0, completed: 0, handleMs: 0, handled: 0, wrapupMs: 0, wrapped: 0, dispositions: {} };
     return out[key];
   };
-  const spans = [...agent.spans, { activity: agent.activity, from: agent.since, to: Math.min(ctx.clock.now(), toMs) }];
+  const spans = [...agent.spans, { activity: workerOf(ctx, workerSid).activityName, from: agent.since, to: Math.min(ctx.clock.now(), toMs) }];
   for (const s of spans) {
     let t = Math.max(s.from, fromMs);
     const end = Math.min(s.to, toMs);
@@ -175,127 +280,87 @@ function truth(ctx, workerSid, fromMs, toMs) {
   return out;
 }
 
-// A seeded generator, so a run can be repeated.
-function generator(seed) {
-  let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
-}
-
-const DISPOSITIONS = ['Resolved', 'Resolved', 'Resolved', 'Sale', 'Callback', 'Escalated', 'No answer'];
-const TEAMS = ['Blue', 'Green'];
-
 /**
- * The plan of one agent's day (UTC day `dayMs`): [{at, kind: 'activity'|'step', …}] in time order.
- * A shift of about 8 h from about 08:00 (rostered, with a jitter), two short breaks and a lunch
- * break, calls arriving every few minutes while Available: a few rejected or timed out, the rest
- * talked (about 4 min), wrapped up (30–120 s) with a disposition, completed.
+ * `days` of the simulated contact center (contact-center-model.js, played by history-traffic.js on
+ * the emulator's clock) before today (UTC): its queues' agents through this model, each change's event in
+ * time order to `onEvent(params)` (not delivered). `queues` (names or {name, agents, size}) default
+ * to one queue, "Helpdesk", of `agents` agents with fewer calls (HELPDESK_SIZE). Answers {agents: [{sid, friendlyName, team}], events, tasks}.
+ * Days already played for a queue are not played again (they have no events left to give).
  */
-function planDay(random, worker, dayMs, index) {
-  const min = 60000;
-  const out = [];
-  const start = dayMs + (7 + (index % 3)) * HOUR + Math.floor(random() * 20) * min;
-  const end = start + 8 * HOUR + Math.floor(random() * 30) * min;
-  const breaks = [
-    [start + 2 * HOUR, 15 * min, 'Break'],
-    [start + 4 * HOUR, 30 * min, 'Break'],
-    [start + 6 * HOUR + 30 * min, 10 * min, 'Unavailable'],
-  ];
-  out.push({ at: start, kind: 'activity', activity: 'Available' });
-  let t = start + Math.floor(random() * 5 * min) + min;
-  let n = 0;
-  for (const [at, length, activity] of breaks) {
-    while (t < at) {
-      const rsid = `WR${worker.slice(2, 10)}${String(dayMs / 86400000).padStart(8, '0')}${String(n).padStart(16, '0')}`;
-      n += 1;
-      const roll = random();
-      if (roll < 0.06) {
-        out.push({ at: t, kind: 'step', reservation: rsid, step: 'rejected' });
-        t += min;
-      } else if (roll < 0.1) {
-        t += 15000;
-        out.push({ at: t, kind: 'step', reservation: rsid, step: 'timeout' });
-        t += min;
-      } else {
-        const talk = Math.round((60 + random() * 360) * 1000);
-        const wrap = Math.round((30 + random() * 90) * 1000);
-        const disposition = DISPOSITIONS[Math.floor(random() * DISPOSITIONS.length)];
-        out.push({ at: t, kind: 'step', reservation: rsid, step: 'accepted' });
-        out.push({ at: t + talk, kind: 'step', reservation: rsid, step: 'wrapup', attributes: { conversations: { outcome: disposition } } });
-        out.push({ at: t + talk + wrap, kind: 'step', reservation: rsid, step: 'completed' });
-        t += talk + wrap;
-      }
-      t += Math.floor(random() * 8 * min) + 10000;
-    }
-    const from = Math.max(at, t);
-    out.push({ at: from, kind: 'activity', activity });
-    out.push({ at: from + length, kind: 'activity', activity: 'Available' });
-    t = from + length + min;
-  }
-  out.push({ at: Math.max(end, t), kind: 'activity', activity: 'Offline' });
-  return out;
-}
-
-/**
- * `days` of agents' days ending before today (UTC), delivered in time order on the emulator's
- * clock (held at each event's instant, then returned to the real time). `onEvent(params)` is
- * called instead of the callback delivery when given (npm run simulate stores them in-process).
- * Answers {agents: [{sid, friendlyName, team}], events}.
- */
-async function playDays(ctx, { days = 7, agents = 8, seed = 7, now = ctx.clock.now(), onEvent } = {}) {
-  const random = generator(seed);
+async function playDays(ctx, { days = 7, agents = 8, queues, seed = 7, now = ctx.clock.now(), onEvent } = {}) {
+  const { stepHistory } = require('./history-traffic');
+  const list = [];
+  // Whole days before today (UTC). Past offers (reservation.created) are left out: neither the
+  // agent history nor a past day's live view keeps them.
   const today = Math.floor(now / 86400000) * 86400000;
-  const people = Array.from({ length: agents }, (_, i) => ({
-    sid: ctx.lib.fixedSid('WK', `agent-history:${i}`),
-    friendlyName: `Agent ${String(i + 1).padStart(2, '0')}`,
-    team: TEAMS[i % TEAMS.length],
-  }));
-  const plan = [];
-  for (const p of people) {
-    const w = ensureWorker(ctx, p.sid, p.friendlyName);
-    w.friendlyName = p.friendlyName;
-    w.attributes = JSON.stringify({ ...JSON.parse(w.attributes || '{}'), team_name: p.team });
-    for (let d = days; d >= 1; d -= 1) {
-      for (const e of planDay(random, p.sid, today - d * 86400000, people.indexOf(p))) plan.push({ ...e, worker: p.sid });
-    }
-  }
-  plan.sort((a, b) => a.at - b.at || a.worker.localeCompare(b.worker));
-  // Everyone starts Offline a day before the first event: the first change tells how long.
-  ctx.clock.hold(today - (days + 1) * 86400000);
-  for (const p of people) agentOf(ctx, p.sid, p.friendlyName).since = ctx.clock.now();
-  let events = 0;
-  const saved = ctx.state.contactCenter.callbackUrl;
-  if (onEvent) ctx.state.contactCenter.callbackUrl = null;
+  let stepped;
   try {
-    for (const e of plan) {
-      if (e.at >= now) break;
-      ctx.clock.hold(e.at);
-      const { params } = e.kind === 'activity' ? await setActivity(ctx, e.worker, e.activity) : await reservationStep(ctx, e.worker, e.reservation, e.step, { attributes: e.attributes });
-      if (params) {
-        events += 1;
-        if (onEvent) await onEvent(params);
-      }
+    stepped = stepHistory(ctx, { days, queues: queues || [{ name: 'Helpdesk', agents, size: HELPDESK_SIZE }], seed, now: today, onAgentEvent: (params) => params.EventType !== 'reservation.created' && list.push(params) });
+  } finally {
+    ctx.clock.resume(); // it ends at today's midnight: back to the real time
+  }
+  if (onEvent) await replay(ctx, list, onEvent);
+  return { agents: stepped.agents, events: list.length, tasks: stepped.tasks };
+}
+
+/**
+ * Hands past events to `onEvent` in time order, the emulator's clock held at each one's instant
+ * (Sync's write budget is counted on it), then back to the real time.
+ */
+async function replay(ctx, list, onEvent) {
+  const sorted = list.slice().sort((a, b) => Number(a.EventDateMs) - Number(b.EventDateMs));
+  try {
+    for (const params of sorted) {
+      ctx.clock.hold(Number(params.EventDateMs));
+      await onEvent(params);
     }
   } finally {
-    ctx.state.contactCenter.callbackUrl = saved;
     ctx.clock.resume();
   }
-  return { agents: people, events };
+  return sorted.length;
+}
+
+/** The delivered, signed, `params` to the callback URL, `concurrency` at a time: {delivered, failed}. */
+async function deliverAll(ctx, list, concurrency = 8) {
+  const url = ctx.state.contactCenter.callbackUrl;
+  let failed = 0;
+  let next = 0;
+  const worker = async () => {
+    while (url && next < list.length) {
+      const r = await ctx.deliver(url, list[next++]);
+      if (r.status !== 200) failed += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(32, concurrency)) }, worker));
+  return { delivered: url ? list.length : 0, failed };
 }
 
 module.exports = {
   name: 'agentActivity',
   ACTIVITIES,
+  TEAMS,
+  moveTo,
+  reserve,
   setActivity,
   reservationStep,
+  ensureAgents,
+  addAgents,
   truth,
   playDays,
+  replay,
 
-  init: () => ({ agents: new Map(), delivered: [] }),
+  // past: events of past days kept by history-traffic.js for POST /emulator/agents/days.
+  init: () => ({ agents: new Map(), delivered: [], past: [] }),
 
   routes(router, ctx) {
     const { lib } = ctx;
     const opts = { product: 'taskrouter' };
     const control = { control: true };
+    const later = (req) => req.body.async === true || req.body.async === 'true';
+    const known = (sid) => {
+      if (!workerOf(ctx, sid)) throw lib.errors.notFound(`/emulator/agents/${sid}`);
+      return sid;
+    };
     router.get(
       '/v1/Workspaces/:workspace/Activities',
       (req) => {
@@ -318,42 +383,76 @@ module.exports = {
       },
       opts,
     );
-    // An agent's activity over HTTP is emulator/agent-floor.js's `POST /emulator/agents/{WK}/activity`
-    // (registered first); this model's own changes (setActivity) are made in-process and by playDays.
     router.post(
-      '/emulator/agents/:worker/reservations/:reservation/:step',
+      '/emulator/agents',
       async (req) => {
+        let made;
         try {
-          return { body: await reservationStep(ctx, req.params.worker, req.params.reservation, req.params.step, { task: req.body.task, attributes: req.body.attributes }) };
+          made = await addAgents(ctx, { queues: [].concat(req.body.queues || []), workers: [].concat(req.body.workers || []), announce: req.body.announce !== false, later: later(req) });
         } catch (err) {
-          throw lib.errors.invalidParam('step', err.message);
+          throw lib.errors.invalidParam('queues', err.message);
         }
+        return { status: 201, body: { workers: made.workers.map((w) => ({ sid: w.sid, friendlyName: w.friendlyName, activity: w.activityName })), deliveries: made.deliveries } };
       },
       control,
     );
+    router.post(
+      '/emulator/agents/:worker/activity',
+      async (req) => {
+        const sid = known(req.params.worker);
+        const activity = String(req.body.activity || 'Available');
+        const { delivery } = await setActivity(ctx, sid, activity, { force: true, later: later(req) });
+        return { body: { sid, activity, delivery } };
+      },
+      control,
+    );
+    const step = async (req, reservation, task) => {
+      const sid = known(req.params.worker);
+      const attributes = typeof req.body.attributes === 'string' ? JSON.parse(req.body.attributes) : req.body.attributes;
+      let r;
+      try {
+        r = await reservationStep(ctx, sid, reservation, req.params.step, { task, queueSid: req.body.queueSid, channel: req.body.channel, attributes, later: later(req) });
+      } catch (err) {
+        throw lib.errors.invalidParam('step', err.message);
+      }
+      return { body: { worker: sid, task: r.params.TaskSid, reservation: r.params.ReservationSid, step: req.params.step, params: r.params, delivery: r.delivery } };
+    };
+    router.post(
+      '/emulator/agents/:worker/tasks/:task/:step',
+      (req) => {
+        if (!req.body.queueSid) throw lib.errors.invalidParam('queueSid', 'the queue of the task');
+        return step(req, null, req.params.task);
+      },
+      control,
+    );
+    router.post('/emulator/agents/:worker/reservations/:reservation/:step', (req) => step(req, req.params.reservation, req.body.task), control);
     router.get('/emulator/agents/:worker/truth', (req) => ({ body: truth(ctx, req.params.worker, Date.parse(req.query.from) || 0, Date.parse(req.query.to) || ctx.clock.now()) }), control);
     router.post(
       '/emulator/agents/days',
       async (req) => {
-        // Played first, then delivered `concurrency` at a time (default 8): the agent history's
-        // records do not depend on the order of events.
-        const events = [];
-        const played = await playDays(ctx, { days: Number(req.body.days) || 7, agents: Number(req.body.agents) || 8, seed: Number(req.body.seed) || 7, onEvent: (params) => events.push(params) });
-        const url = ctx.state.contactCenter.callbackUrl;
-        let failed = 0;
-        let next = 0;
-        const worker = async () => {
-          while (url && next < events.length) {
-            const r = await ctx.deliver(url, events[next++]);
-            if (r.status !== 200) failed += 1;
-          }
-        };
-        await Promise.all(Array.from({ length: Math.max(1, Math.min(32, Number(req.body.concurrency) || 8)) }, worker));
-        return { body: { ...played, delivered: url ? events.length : 0, failed } };
+        // The past events kept when the days were seeded (POST /emulator/history/seed {agentDays});
+        // else the days played now. Delivered `concurrency` at a time (default 8): the agent
+        // history's records do not depend on the order of events.
+        const days = Number(req.body.days) || 7;
+        const from = ctx.clock.now() - days * 86400000;
+        let list = area(ctx).past.filter((p) => Number(p.EventDateMs) >= from);
+        area(ctx).past = [];
+        let played = null;
+        if (!list.length && (req.body.helpdesk === true || !(ctx.state.taskqueues.historySeeded && ctx.state.taskqueues.historySeeded.size))) {
+          played = await playDays(ctx, { days, queues: req.body.queues, agents: Number(req.body.agents) || 8, onEvent: (p) => list.push(p) });
+        }
+        // Past offers are kept by nobody, and the queues' past days are counted from TaskRouter's
+        // statistics (queue history): without the queue fields, a past event does not make the
+        // queue statistics re-read its queue now.
+        list = list
+          .filter((p) => p.EventType !== 'reservation.created')
+          .map(({ TaskQueueSid: _q, TaskQueueName: _n, TaskQueueEnteredDate: _e, ...p }) => p);
+        const sent = await deliverAll(ctx, list, Number(req.body.concurrency) || 8);
+        return { body: { agents: played ? played.agents : undefined, events: list.length, ...sent } };
       },
       control,
     );
   },
 
-  snapshot: (state) => ({ agents: state.agents.size, delivered: state.delivered.length }),
+  snapshot: (state) => ({ agents: state.agents.size, delivered: state.delivered.length, past: state.past.length }),
 };

@@ -1,19 +1,26 @@
 // The simulated contact center (a dev/test tool): one model of its queues, agents, arrivals, handle
-// times and callers' patience, and one engine that plays it as a real workspace would: a task is
-// assigned the moment an agent of its queue is free (first come, first served), so waits are
-// queueing, measured on the simulation's own clock. Both the past days seeded as queue history
-// (emulator/history-traffic.js) and the live day of `npm run simulate` come from here, so the
-// handle times the history measures are the ones the live day has, and staffing (Erlang C over
-// the measured handle time) asks for about the agents the simulation has.
+// times, callers' patience and agents' days, and one engine that plays it as a real workspace
+// would: a task is offered the moment an agent of its queue is free (first come, first served), so
+// waits are queueing, measured on the simulation's own clock. Both the past days seeded as queue
+// and agent history (emulator/history-traffic.js) and the live day of `npm run simulate` come from
+// here and are played through the emulator's one agent model (emulator/agent-activity.js), so the
+// handle times the history measures are the ones the live day has, staffing (Erlang C over the
+// measured handle time) asks for about the agents the simulation has, and the agents the live view
+// shows are the ones who answered the queues' calls.
 //
 //   const { plan, profileOf, MODEL } = require('./contact-center-model');
-//   plan({ queues: [{ name: 'Sales', agents: 4 }], from, to, hourAt, seed, busy })
-//     -> [{at, queue, type: 'step', task, step, channel} | {at, queue, type: 'activity', agent, activity}] in time order
+//   plan({ queues: [{ name: 'Sales', agents: 4, size? }], from, to, hourAt, seed })   (size: the arrival rate's multiplier)
+//     -> in time order:
+//        {at, queue, type: 'step', task, step: 'entered' | 'canceled', channel}      the task in its queue
+//        {at, queue, type: 'reservation', agent, task, step, attributes?}            agent k's reservation:
+//            created, then accepted, wrapup (attributes: the disposition), completed; or rejected,
+//            timeout (the task goes back to the head of the queue), canceled (the caller hung up)
+//        {at, queue, type: 'activity', agent, activity}                             Available, Break, Offline
 //
 // `hourAt(ms)` says which hour of the model's day (a float, 0–24, and the weekday) an instant is:
 // the UTC hour for history; for the live run a compressed day (see `compressedDay`).
-// The engine goes from event to event (arrivals, callers giving up, calls ending, a shift check
-// every minute); every step is kept in milliseconds.
+// The engine goes from event to event (arrivals, callers giving up, offers and calls ending, a
+// shift check every minute); every step is kept in milliseconds.
 
 const MODEL = {
   // Talk time: 15 s + exponential(45 s); wrap-up 5–15 s. Average handle time ~70 s.
@@ -27,6 +34,11 @@ const MODEL = {
   // builds, the service level breaches, and recovers after).
   perAgentPerMinute: 0.8,
   channels: ['voice', 'voice', 'voice', 'chat', 'video'],
+  // Offers: 4 % rejected after 5 s, 3 % left to time out after 15 s (the task goes back to the
+  // head of its queue for the next free agent); the others accepted at once.
+  offers: { rejected: 0.04, rejectS: 5, timeout: 0.03, timeoutS: 15 },
+  // Disposition codes, set at wrap-up in the task's `conversations.outcome` (the agent history's default attribute).
+  dispositions: ['Resolved', 'Resolved', 'Resolved', 'Resolved', 'Sale', 'Callback', 'Escalated', 'Follow-up'],
   queues: {
     Sales: { agents: 4, size: 1 },
     Support: { agents: 5, size: 1 },
@@ -49,8 +61,9 @@ function curve(hour) {
 
 /**
  * Who is on duty at `hour`: the first agent around the clock (the night line), the others from
- * 07:00 to 20:00, on weekdays one of them on a break from 12:00 to 13:00; at weekends half the
- * team (rounded up).
+ * 07:00 to 20:00 with two short breaks one after another (9 minutes each, from 08:30 and from
+ * 16:00, after the peaks' hours), on weekdays the last of them on a lunch break from 12:00 to
+ * 13:00; at weekends half the team (rounded up).
  * Answers the activity of agent `k` of `n`.
  */
 function activityOf(k, n, hour, weekend) {
@@ -59,6 +72,10 @@ function activityOf(k, n, hour, weekend) {
   if (k === 0) return 'Available';
   if (hour < 7 || hour >= 20) return 'Offline';
   if (!weekend && k === team - 1 && team > 1 && hour >= 12 && hour < 13) return 'Break';
+  for (const start of [8.5, 16]) {
+    const from = start + 0.2 * (k - 1);
+    if (hour >= from && hour < from + 0.15) return 'Break';
+  }
   return 'Available';
 }
 
@@ -102,11 +119,11 @@ function compressedDay(startMs, durationMs) {
 
 /**
  * Plays the model from `from` to `to` (ms): arrivals stop at `to`, the tasks then in the queues
- * are answered or abandoned and the calls finished (so nothing is left open). `busy`: agents go
- * to the `Busy` activity while on a task (the live board shows them busy). Task SIDs are drawn
- * from `seed`, so the same seed gives the same day.
+ * are answered or abandoned and the calls finished (so nothing is left open). Agents stay in the
+ * Available activity while on a task (Flex's default activities: "on a task" and "wrap-up" are
+ * the reservation's states). Task SIDs are drawn from `seed`, so the same seed gives the same day.
  */
-function plan({ queues, from, to, hourAt = utcHour, seed = 42, busy = false, taskPrefix = '' }) {
+function plan({ queues, from, to, hourAt = utcHour, seed = 42, taskPrefix = '' }) {
   const random = rng(seed);
   const exp = (mean) => -Math.log(1 - random()) * mean;
   const actions = [];
@@ -115,9 +132,10 @@ function plan({ queues, from, to, hourAt = utcHour, seed = 42, busy = false, tas
   // Shift changes and breaks are looked at every minute of a day (every 1/1000 of a short run).
   const shiftStep = Math.max(100, Math.min(60000, Math.floor((to - from) / 1000)));
   const peak = Math.max(...Array.from({ length: 97 }, (_, i) => curve(i / 4)));
+  const { offers } = MODEL;
   for (const q of queues) {
-    const profile = { ...profileOf(q.name), ...(q.agents ? { agents: q.agents } : {}) };
-    const agents = Array.from({ length: profile.agents }, (_, k) => ({ k, activity: null, freeAt: from, task: null }));
+    const profile = { ...profileOf(q.name), ...(q.agents ? { agents: q.agents } : {}), ...(q.size ? { size: q.size } : {}) };
+    const agents = Array.from({ length: profile.agents }, (_, k) => ({ k, activity: null, freeAt: from, job: null }));
     const waiting = [];
     const push = (at, action) => actions.push({ at: Math.round(at), queue: q.name, ...action });
     const setActivity = (agent, activity, at) => {
@@ -125,6 +143,7 @@ function plan({ queues, from, to, hourAt = utcHour, seed = 42, busy = false, tas
       agent.activity = activity;
       push(at, { type: 'activity', agent: agent.k, activity });
     };
+    const reservation = (at, agent, task, step, attributes) => push(at, { type: 'reservation', agent: agent.k, task: task.sid, step, ...(attributes ? { attributes } : {}) });
     const rate = (at) => {
       const { hour, weekend } = hourAt(at);
       return (profile.size * MODEL.perAgentPerMinute * agents.length * curve(hour) * (weekend ? 0.5 : 1)) / 60000; // per ms
@@ -145,19 +164,19 @@ function plan({ queues, from, to, hourAt = utcHour, seed = 42, busy = false, tas
     for (const agent of agents) setActivity(agent, duty(agent, from), from);
     let arrival = nextArrival(from);
     let shift = from + shiftStep;
-    // Event by event: an arrival, a caller giving up, a call ending, a shift check.
+    // Event by event: an arrival, a caller giving up, an offer or a call ending, a shift check.
     for (;;) {
       let t = Math.min(arrival, shift);
       for (const w of waiting) t = Math.min(t, w.giveUp);
-      for (const a of agents) if (a.task) t = Math.min(t, a.freeAt);
-      if (t >= to && !waiting.length && agents.every((a) => !a.task)) break;
+      for (const a of agents) if (a.job) t = Math.min(t, a.freeAt);
+      if (t >= to && !waiting.length && agents.every((a) => !a.job)) break;
       if (t === arrival) {
-        const task = { sid: sidOf(), at: t, channel: MODEL.channels[Math.floor(random() * MODEL.channels.length)], giveUp: t + (MODEL.patience.min + random() * MODEL.patience.spread) * 1000 };
+        const task = { sid: sidOf(), at: t, channel: MODEL.channels[Math.floor(random() * MODEL.channels.length)], giveUp: t + (MODEL.patience.min + random() * MODEL.patience.spread) * 1000, declined: [] };
         waiting.push(task);
         push(t, { type: 'step', task: task.sid, step: 'entered', channel: task.channel });
         arrival = nextArrival(t);
       }
-      // Callers who give up.
+      // Callers who give up while waiting.
       for (let i = waiting.length - 1; i >= 0; i--) {
         if (waiting[i].giveUp <= t) {
           push(waiting[i].giveUp, { type: 'step', task: waiting[i].sid, step: 'canceled' });
@@ -167,24 +186,42 @@ function plan({ queues, from, to, hourAt = utcHour, seed = 42, busy = false, tas
       const checkShift = t === shift;
       if (checkShift) shift += shiftStep;
       for (const agent of agents) {
-        // A finished call: wrap-up, then completed; the agent is free.
-        if (agent.task && agent.freeAt <= t) {
-          push(agent.task.wrapAt, { type: 'step', task: agent.task.sid, step: 'wrapup' });
-          push(agent.freeAt, { type: 'step', task: agent.task.sid, step: 'completed' });
-          agent.task = null;
+        const job = agent.job;
+        if (job && agent.freeAt <= t) {
+          agent.job = null;
+          if (job.offer) {
+            // An offer not taken: rejected or timed out (the task back at the head of the queue), or the caller hung up.
+            reservation(agent.freeAt, agent, job.task, job.offer);
+            if (job.offer !== 'canceled') waiting.unshift(job.task);
+          } else {
+            // A finished call: wrap-up with its disposition, then completed; the agent is free.
+            reservation(job.wrapAt, agent, job.task, 'wrapup', { conversations: { outcome: job.disposition } });
+            reservation(agent.freeAt, agent, job.task, 'completed');
+          }
           setActivity(agent, duty(agent, t), t);
-        } else if (!agent.task && checkShift) setActivity(agent, duty(agent, t), t); // shift changes, breaks: once free
+        } else if (!job && checkShift) setActivity(agent, duty(agent, t), t); // shift changes, breaks: once free
       }
-      // Free agents answer the longest-waiting callers.
+      // Free agents are offered the longest-waiting callers (not one they declined).
       for (const agent of agents) {
-        if (agent.task || agent.activity !== 'Available' || !waiting.length) continue;
-        const task = waiting.shift();
+        if (agent.job || agent.activity !== 'Available') continue;
+        const i = waiting.findIndex((w) => !w.declined.includes(agent.k));
+        if (i < 0) continue;
+        const [task] = waiting.splice(i, 1);
+        reservation(t, agent, task, 'created');
+        const roll = random();
+        const miss = roll < offers.rejected ? ['rejected', offers.rejectS] : roll < offers.rejected + offers.timeout ? ['timeout', offers.timeoutS] : null;
+        if (miss) {
+          const end = t + miss[1] * 1000;
+          task.declined.push(agent.k);
+          agent.job = task.giveUp < end ? { task, offer: 'canceled' } : { task, offer: miss[0] };
+          agent.freeAt = Math.min(end, Math.max(t + 1, task.giveUp));
+          continue;
+        }
         const talk = (MODEL.talk.min + exp(MODEL.talk.mean)) * 1000;
         const wrap = (MODEL.wrap.min + random() * MODEL.wrap.spread) * 1000;
-        push(t, { type: 'step', task: task.sid, step: 'reserved' });
-        push(t + 1, { type: 'step', task: task.sid, step: 'accepted' });
-        if (busy) setActivity(agent, 'Busy', t + 2);
-        agent.task = { sid: task.sid, wrapAt: t + talk };
+        const disposition = MODEL.dispositions[Math.floor(random() * MODEL.dispositions.length)];
+        reservation(t + 1, agent, task, 'accepted');
+        agent.job = { task, wrapAt: t + talk, disposition };
         agent.freeAt = t + talk + wrap;
       }
     }

@@ -8,9 +8,14 @@
 //   DELETE /emulator/taskqueues/{WQ}             (task-queue.deleted)
 //   POST   /emulator/taskqueues/{WQ}/workers     {workerSid?, friendlyName?, activity?} (worker.created)
 //   POST   /emulator/workers/{WK}/activity       {activity} (worker.activity.update)
+//          both the agent model's (agent-activity.js, which has the agents' own endpoints: tasks
+//          answered by a named agent, dispositions, ground truth)
 //   POST   /emulator/taskqueues/{WQ}/tasks/{WT}/{step}   {channel?, priority?, ageSeconds? (entered:
 //          created that long ago, e.g. in an IVR)}: entered, reserved,
 //          accepted, rejected, timeout, rescinded, wrapup, completed, canceled, moved, deleted
+//          (a task's steps with no agent: its reservation events name no worker, so the live
+//          agents view and the agent history do not see them; POST /emulator/agents/{WK}/tasks/…
+//          is the same step taken by an agent)
 //
 // Each answers `{..., delivery: {status, body}}` (the function's answer) once the callback returned.
 // With `async: true` in the body, the change is made at once and its event is queued instead: the
@@ -22,6 +27,8 @@
 // A queue or worker is one per friendly name (TaskRouter refuses duplicates): creating one with
 // the name of an existing one answers the existing one, announced again.
 const trs = require('./taskrouter-stats');
+const events = require('./events');
+const agents = require('./agent-activity');
 
 const EVENT_OF_STEP = {
   entered: 'task-queue.entered',
@@ -53,54 +60,7 @@ module.exports = {
       return q;
     };
 
-    /** Sends queued events, at most `concurrency` at a time, in the order they happened. */
-    function pump() {
-      const a = area();
-      while (a.inFlight < a.concurrency && a.queue.length) {
-        const { url, params } = a.queue.shift();
-        a.inFlight += 1;
-        ctx
-          .deliver(url, params)
-          .then((r) => (r.status === 200 ? (a.delivered += 1) : (a.failed += 1)))
-          .catch(() => (a.failed += 1))
-          .finally(() => {
-            a.inFlight -= 1;
-            pump();
-          });
-      }
-    }
-
-    async function deliver(eventType, fields, later = false) {
-      const url = area().callbackUrl;
-      if (!url) return null;
-      const now = clock.now();
-      area().events += 1;
-      const params = {
-        EventType: eventType,
-        AccountSid: ctx.accountSid,
-        WorkspaceSid: ctx.state.taskrouter.workspace.sid,
-        WorkspaceName: ctx.state.taskrouter.workspace.friendlyName,
-        Sid: lib.newSid('EV'),
-        Timestamp: String(Math.floor(now / 1000)),
-        EventDate: new Date(now).toISOString(),
-        EventDateMs: String(now),
-        EventDescription: eventType,
-        ...fields,
-      };
-      if (later) {
-        area().queue.push({ url, params });
-        pump();
-        return { queued: area().queue.length + area().inFlight };
-      }
-      const record = await ctx.deliver(url, params);
-      let body = record.body;
-      try {
-        body = JSON.parse(record.body);
-      } catch {
-        /* as text */
-      }
-      return { status: record.status, error: record.error, body };
-    }
+    const deliver = (eventType, fields, later = false) => events.deliverEvent(ctx, events.eventParams(ctx, eventType, fields), { later });
     const queueFields = (q) => ({ TaskQueueSid: q.sid, TaskQueueName: q.friendlyName, TaskQueueTargetExpression: q.targetWorkers });
 
     router.post(
@@ -140,15 +100,14 @@ module.exports = {
       },
       control,
     );
+    // Agents are the agent model's (agent-activity.js): the same workers, activities and events as
+    // its own endpoints, so the live agents view and the agent history see them.
     router.post(
       '/emulator/taskqueues/:queue/workers',
       async (req) => {
         const q = queueOf(req.params.queue);
-        const named = req.body.friendlyName && [...ctx.state.taskrouter.workspace.workers.values()].find((w) => w.friendlyName === String(req.body.friendlyName));
-        const workerSid = req.body.workerSid || (named && named.sid) || lib.newSid('WK');
-        const w = trs.addWorker(ctx, q.sid, workerSid, { activity: req.body.activity || 'Available', friendlyName: req.body.friendlyName });
-        const delivery = await deliver('worker.created', { ResourceType: 'Worker', ResourceSid: w.sid, WorkerSid: w.sid, WorkerName: w.friendlyName, WorkerActivityName: w.activityName });
-        return { status: 201, body: { sid: w.sid, activity: w.activityName, delivery } };
+        const { workers, deliveries } = await agents.addAgents(ctx, { queues: [q.sid], workers: [{ sid: req.body.workerSid, friendlyName: req.body.friendlyName, activity: req.body.activity || 'Available' }] });
+        return { status: 201, body: { sid: workers[0].sid, activity: workers[0].activityName, delivery: deliveries[0] || null } };
       },
       control,
     );
@@ -156,8 +115,7 @@ module.exports = {
       '/emulator/workers/:worker/activity',
       async (req) => {
         const activity = String(req.body.activity || 'Available');
-        trs.setActivity(ctx, req.params.worker, activity);
-        const delivery = await deliver('worker.activity.update', { ResourceType: 'Worker', ResourceSid: req.params.worker, WorkerSid: req.params.worker, WorkerActivityName: activity }, later(req));
+        const { delivery } = await agents.setActivity(ctx, req.params.worker, activity, { force: true, later: later(req) });
         return { body: { sid: req.params.worker, activity, delivery } };
       },
       control,

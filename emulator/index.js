@@ -34,8 +34,7 @@ const AREAS = [
   require('./sync-live'),
   require('./contact-center'),
   require('./studio'),
-  require('./agent-floor'), // the live agents view's drivable workers (docs/agents-live.md)
-  require('./agent-activity'),
+  require('./agent-activity'), // the one agent model: live agents view, agent history (docs/emulator.md)
 ];
 
 const DEFAULT_ACCOUNT_SID = lib.fixedSid('AC', 'emulator-account');

@@ -4,7 +4,7 @@
 //                                                           TaskQueueSid, TaskSid, WorkerSid, PageSize, PageToken)
 //   GET /v1/Workspaces/{WS}/Workers/CumulativeStatistics   (StartDate, EndDate, Minutes, TaskChannel; like
 //                                                           Twilio's definition, no TaskQueueSid: 400)
-//   POST /emulator/history/seed {days, queues?, seed?}      control: past traffic (history-traffic.js)
+//   POST /emulator/history/seed {days, queues?, seed?, agentDays?}  control: past traffic (history-traffic.js)
 //
 // Events: one per task step of every queue's log (entered → task-queue.entered, reserved →
 // reservation.created, accepted → reservation.accepted, completed → task.completed …) and one
@@ -161,14 +161,20 @@ module.exports = {
       opts,
     );
 
-    // Control: days of synthetic past traffic (emulator/history-traffic.js) for queue history.
+    // Control: days of synthetic past traffic (emulator/history-traffic.js) for queue and agent history.
     router.post(
       '/emulator/history/seed',
       (req) => {
         const days = req.body.days === undefined ? 7 : Number(req.body.days);
         if (!Number.isInteger(days) || days < 1 || days > 30) throw lib.errors.invalidParam('days', 'a whole number of days from 1 to 30');
         const queues = req.body.queues === undefined ? undefined : [].concat(req.body.queues).map(String);
-        return { status: 201, body: require('./history-traffic').stepHistory(ctx, { days, queues, seed: Number(req.body.seed) || 42 }) };
+        // The agents' events of the last `agentDays` days are kept for POST /emulator/agents/days (agent-activity.js).
+        const agentDays = Number(req.body.agentDays) || 0;
+        const since = ctx.clock.now() - agentDays * 86400000;
+        const past = ctx.state.agentActivity.past;
+        const onAgentEvent = agentDays > 0 ? (params) => params.EventType !== 'reservation.created' && past.push(params) : undefined;
+        const stepped = require('./history-traffic').stepHistory(ctx, { days, queues, seed: Number(req.body.seed) || 42, onAgentEvent, agentSince: since });
+        return { status: 201, body: { ...stepped, agentEvents: past.length } };
       },
       { control: true },
     );

@@ -25,6 +25,7 @@
 
 const { compile: compileWorkerExpression } = require('./worker-expressions');
 const { directCallTarget } = require('./direct-routing');
+const events = require('./events');
 
 const CHANNELS = ['default', 'voice', 'chat', 'sms', 'video', 'email'];
 const RESERVATION_STATUSES = ['pending', 'accepted', 'rejected', 'timeout', 'canceled', 'rescinded', 'wrapping', 'completed'];
@@ -331,15 +332,8 @@ module.exports = {
           const repeat = Math.min(Math.max(parseInt(req.body.repeat, 10) || 1, 1), 10);
           const now = clock.now();
           const k = w.workers.get(r.workerSid);
-          const fields = {
-            EventType: `reservation.${{ pending: 'created', wrapping: 'wrapup' }[r.status] || r.status}`,
-            AccountSid: ctx.accountSid,
-            WorkspaceSid: w.sid,
-            WorkspaceName: w.friendlyName,
-            Sid: lib.newSid('EV'),
-            Timestamp: String(Math.floor(now / 1000)),
-            EventDate: new Date(now).toISOString(),
-            EventDateMs: String(now),
+          const eventType = `reservation.${{ pending: 'created', wrapping: 'wrapup' }[r.status] || r.status}`;
+          const fields = events.eventParams(ctx, eventType, {
             ResourceType: 'Reservation',
             ResourceSid: r.sid,
             ReservationSid: r.sid,
@@ -352,7 +346,7 @@ module.exports = {
             WorkflowSid: t.workflowSid,
             WorkerSid: r.workerSid,
             WorkerName: k ? k.friendlyName : r.workerSid,
-          };
+          });
           for (let i = 0; i < repeat; i += 1) deliveries.push(await ctx.deliver(url, fields));
         }
         return { body: { ...taskView(w, t), reservation: reservationView(w, t, r), deliveries } };

@@ -1,16 +1,18 @@
 #!/usr/bin/env node
-// Days of the emulator's agents (emulator/agent-activity.js: shifts, calls answered, rejected and
-// timed out, wrap-up with a disposition, breaks) recorded as agent history in Sync by the product's
-// own hook code (functions/common/agent-history), in process, so the agent history view shows real
-// charts offline without a running callback.
+// Days of the emulator's simulated contact center (emulator/contact-center-model.js played by
+// emulator/history-traffic.js through the one agent model, emulator/agent-activity.js: shifts,
+// calls offered, answered, rejected and timed out, wrap-up with a disposition, breaks) recorded as
+// agent history in Sync by the product's own hook code (functions/common/agent-history), in
+// process, so the agent history view shows real charts offline without a running callback.
 //
 //   const { seedAgentHistory } = require('./seed-agent-history');
-//   await seedAgentHistory(emulator, { days: 7, agents: 6, env });   // -> {agents, events}
-//   SEED_HISTORY=1 npm start          // scripts/start.js seeds queue history, then this
+//   await seedAgentHistory(emulator, { days: 7, agents: 6, env });   // a queue "Helpdesk" of 6 -> {agents, events}
+//   await seedAgentHistory(emulator, { events, env });              // events kept while seeding queue history
+//   SEED_HISTORY=1 npm start          // scripts/start.js: the queue history's days, then their agents' events
 //   node scripts/seed-agent-history.js  // alone: seeds a fresh emulator and reports
 //
 // `npm run simulate` does the same against a running stack through the real event callback
-// (POST /emulator/agents/days).
+// (POST /emulator/history/seed {agentDays}, then POST /emulator/agents/days).
 const path = require('path');
 const aa = require('../emulator/agent-activity');
 const { createAgentHistory } = require('../functions/common/agent-history.private.js');
@@ -18,15 +20,23 @@ const { clientFor } = require('./seed-history');
 
 const root = path.resolve(__dirname, '..');
 
-async function seedAgentHistory(emulator, { days = 7, agents = 6, env = {}, seed = 7, log = () => {} } = {}) {
+async function seedAgentHistory(emulator, { days = 7, agents = 6, queues, events, env = {}, seed = 7, log = () => {} } = {}) {
   const wasm = require(path.join(root, 'functions', 'wasm', 'agent_history.private.js'));
   const fEnv = emulator.functionEnv();
   const ah = new wasm.AgentHistory(Object.fromEntries(Object.entries(env).filter(([k]) => k === 'QUEUE_STATS_TIME_ZONE' || k.startsWith('AGENT_HISTORY_'))));
   // Pacing on a manual clock: the emulator's Sync counts writes on its own clock, held at each event.
   let t = 0;
   const history = createAgentHistory({ ah, client: clientFor(emulator), workspaceSid: fEnv.WORKSPACE_SID, syncServiceSid: fEnv.SYNC_SERVICE_SID, now: () => t, sleep: async (ms) => (t += ms) });
-  const played = await aa.playDays(emulator.ctx, { days, agents, seed, onEvent: async (params) => ((t += 1000), history.record(params)) });
-  log(`seed-agent-history: ${played.events} events of ${played.agents.length} agents over ${days} days`);
+  const record = async (params) => ((t += 1000), history.record(params));
+  let played;
+  if (events) {
+    await aa.replay(emulator.ctx, events, record);
+    const sids = new Set(events.map((p) => p.WorkerSid));
+    played = { agents: [...sids].map((sid) => ({ sid, friendlyName: emulator.ctx.state.taskrouter.workspace.workers.get(sid).friendlyName })), events: events.length };
+  } else {
+    played = await aa.playDays(emulator.ctx, { days, agents, queues, seed, onEvent: record });
+  }
+  log(`seed-agent-history: ${played.events} events of ${played.agents.length} agents recorded`);
   return played;
 }
 

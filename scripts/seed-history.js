@@ -31,9 +31,10 @@ function clientFor(emulator) {
   return twilio(env.ACCOUNT_SID, env.AUTH_TOKEN, { httpClient });
 }
 
-/** Steps `days` of traffic into the emulator, then stores every closed hour of them. */
-async function seedHistory(emulator, { days = 7, queues, env = {}, now = Date.now(), seed = 42, log = () => {} } = {}) {
-  const stepped = stepHistory(emulator.ctx, { days, queues, seed, now });
+/** Steps `days` of traffic into the emulator, then stores every closed hour of them as queue history. */
+async function seedHistory(emulator, { days = 7, queues, env = {}, now = Date.now(), seed = 42, onAgentEvent, agentSince, log = () => {} } = {}) {
+  // The agents' events of these days from `agentSince` (the emulator's agent model) go to `onAgentEvent` (agent history).
+  const stepped = stepHistory(emulator.ctx, { days, queues, seed, now, onAgentEvent, agentSince });
   log(`seed-history: ${stepped.tasks} tasks in ${stepped.queues.length} queues over ${days} days`);
   const wasm = require(path.join(root, 'functions', 'wasm', 'history.private.js'));
   const fEnv = emulator.functionEnv();

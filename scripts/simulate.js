@@ -4,7 +4,7 @@
 // breach at the peaks and recover after. Every change goes through the emulator's TaskRouter state
 // and is delivered to the real queue-stats function as TaskRouter's event callback.
 //
-//   npm run simulate -- [--minutes 10] [--emulator http://127.0.0.1:3001] [--functions http://localhost:3000] [--seed 7] [--history-days 7] [--concurrency 4]
+//   npm run simulate -- [--minutes 10] [--emulator http://127.0.0.1:3001] [--functions http://localhost:3000] [--seed 7] [--history-days 7] [--agent-days 0] [--concurrency 4]
 //
 // First, `--history-days` (default 7, 0 to skip) past days of the same contact center are played
 // on the emulator's clock (POST /emulator/history/seed: whole days in seconds, no callbacks) and
@@ -14,16 +14,27 @@
 //
 // Then the live day, compressed into `--minutes` of real time (07:00 to 21:00, the peaks given
 // more of it): four queues with their agents, arrivals with a morning and an afternoon peak,
-// callers who give up after 45–150 s of waiting, a lunch break. The contact center is one model
-// (emulator/contact-center-model.js) for the past days and the live one: the same handle times
-// (~70 s with wrap-up), patience and staffing, so the history's measured handle time is the live
-// day's and staffing asks for about the agents the queues have. A task is answered the moment an
-// agent of its queue is free: waits are queueing, on the simulation's clock, never the time the
-// event callbacks take. Each change is sent to the emulator, which makes it at once and queues
-// its event for the functions, delivered at most `--concurrency` at a time (a bounded load on the
-// local runtime, however slow it answers).
+// callers who give up after 45–150 s of waiting, short breaks and a lunch break. The contact
+// center is one model (emulator/contact-center-model.js) for the past days and the live one: the
+// same handle times (~70 s with wrap-up), patience and staffing, so the history's measured handle
+// time is the live day's and staffing asks for about the agents the queues have. Its agents are the
+// emulator's one agent model (emulator/agent-activity.js): a task is offered to an agent of its
+// queue the moment one is free (waits are queueing, on the simulation's clock, never the time the
+// event callbacks take), who accepts it (a few reject it or let it time out: the next free agent
+// gets it), talks, wraps up with a disposition and completes it, so the live agents view shows
+// them on their tasks, the agent history records their day, and the queue statistics count the
+// same calls. Each change is sent to the emulator, which makes it at once and queues its event
+// for the functions, delivered at most `--concurrency` at a time (a bounded load on the local
+// runtime, however slow it answers).
+//
+// Agent history for the past: the agents' events of the last `--agent-days` (default 0) of the
+// seeded days go through the same event callback: about 16,000 events a day for the four queues,
+// at about 6 events/s on this loaded 2-core machine (45 minutes a day), so by default the past
+// week reaching it is a quieter Helpdesk queue's six agents (about 1,200 events a day) and the four
+// queues' agents from the live day on; `SEED_HISTORY=1 npm start` records the last day in process.
 const { plan, compressedDay, profileOf } = require('../emulator/contact-center-model');
-
+const { agentName } = require('../emulator/history-traffic');
+const { TEAMS } = require('../emulator/agent-activity');
 const args = process.argv.slice(2);
 const opt = (name, fallback) => {
   const i = args.indexOf(`--${name}`);
@@ -33,13 +44,12 @@ const EMULATOR = opt('emulator', `http://127.0.0.1:${process.env.EMULATOR_PORT |
 const FUNCTIONS = opt('functions', `http://localhost:${process.env.PORT || 3000}`).replace(/\/+$/, '');
 const MINUTES = Number(opt('minutes', 10));
 const HISTORY_DAYS = Number(opt('history-days', 7));
+const AGENT_DAYS = Math.min(HISTORY_DAYS, Number(opt('agent-days', 0)));
 const CONCURRENCY = Number(opt('concurrency', 4));
 const SEED = Number(opt('seed', Date.now() % 100000)) >>> 0;
 const TICK_MS = 100;
 
 const QUEUES = ['Sales', 'Support', 'Billing', 'Spanish'].map((name) => ({ name, agents: profileOf(name).agents }));
-/** The model's agent names, as the seeded history names them (emulator/history-traffic.js). */
-const agentName = (queue, k) => `${queue.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${k + 1}`;
 
 async function control(method, path, body) {
   const res = await fetch(`${EMULATOR}${path}`, { method, headers: { 'Content-Type': 'application/json' }, body: body && JSON.stringify(body) });
@@ -55,6 +65,8 @@ async function storeHistory(past, token) {
   for (let attempt = 0; attempt < 200; attempt += 1) {
     const res = await fetch(`${FUNCTIONS}/queue-history?${query}`, { headers: { Authorization: `Bearer ${token}` } });
     const body = await res.json().catch(() => ({}));
+    // A request that ran out of its time budget (a loaded machine) stored what it could: ask again.
+    if (res.status === 504) continue;
     if (!res.ok) throw new Error(`GET /queue-history: HTTP ${res.status} ${JSON.stringify(body)}`);
     if (!body.missing.length) {
       console.log(`History: ${past.tasks} past tasks, ${body.closedHours} hours stored (${HISTORY_DAYS} days).`);
@@ -69,22 +81,32 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function main() {
   try {
-    await control('GET', '/emulator/requests');
+    await control('GET', '/emulator/event-callback'); // (a small answer: /emulator/requests lists every request)
   } catch (err) {
     throw new Error(`No emulator at ${EMULATOR} (${err.message}). Start \`npm start\` first (without credentials in .env).`);
   }
   // Past days first, before any event callback is registered: they are history, not live events.
-  const past = HISTORY_DAYS > 0 ? await control('POST', '/emulator/history/seed', { days: HISTORY_DAYS, queues: QUEUES.map((q) => q.name) }) : { queues: [] };
+  // The agents' events of the last AGENT_DAYS of them are kept by the emulator for agent history.
+  const past = HISTORY_DAYS > 0 ? await control('POST', '/emulator/history/seed', { days: HISTORY_DAYS, queues: QUEUES.map((q) => q.name), agentDays: AGENT_DAYS }) : { queues: [] };
   await control('POST', '/emulator/event-callback', { url: `${FUNCTIONS}/realtimestats-updateQueueStatistics`, concurrency: CONCURRENCY });
-  // The same days of agents (shifts, calls, wrap-up dispositions, breaks) through the real event callback: agent history.
-  if (HISTORY_DAYS > 0) console.log(`Agent history: ${(await control('POST', '/emulator/agents/days', { days: HISTORY_DAYS, agents: 6 })).delivered} past agent events recorded.`);
+  // Those agents' days (shifts, calls, wrap-up dispositions, breaks) through the real event callback: agent history.
+  if (AGENT_DAYS > 0 && past.agentEvents) {
+    const t0 = Date.now();
+    const sent = await control('POST', '/emulator/agents/days', { days: AGENT_DAYS, concurrency: CONCURRENCY * 2 });
+    console.log(`Agent history: ${sent.delivered} past agent events recorded (${AGENT_DAYS} days, ${Math.round((Date.now() - t0) / 1000)} s${sent.failed ? `, ${sent.failed} failed` : ''}).`);
+  } else if (HISTORY_DAYS > 0) {
+    // A week of agent history that a new user sees at once: a quieter Helpdesk queue's six agents.
+    const t0 = Date.now();
+    const sent = await control('POST', '/emulator/agents/days', { days: HISTORY_DAYS, agents: 6, helpdesk: true, concurrency: CONCURRENCY * 2 });
+    console.log(`Agent history: ${sent.delivered} past Helpdesk agent events recorded (${HISTORY_DAYS} days, ${Math.round((Date.now() - t0) / 1000)} s${sent.failed ? `, ${sent.failed} failed` : ''}).`);
+  }
   const sim = new Map();
   for (const q of QUEUES) {
     // A queue (and an agent) of the same name is reused by the emulator and announced again.
     const { sid } = await control('POST', '/emulator/taskqueues', { friendlyName: q.name });
-    const agents = [];
-    for (let k = 0; k < q.agents; k += 1) agents.push((await control('POST', `/emulator/taskqueues/${sid}/workers`, { friendlyName: agentName(q.name, k), activity: 'Offline' })).sid);
-    sim.set(q.name, { ...q, sid, agents, waiting: 0, answered: 0, abandoned: 0, inSla: 0 });
+    const workers = Array.from({ length: q.agents }, (_, k) => ({ friendlyName: agentName(q.name, k), team: TEAMS[k % TEAMS.length], activity: 'Offline' }));
+    const made = await control('POST', '/emulator/agents', { queues: [sid], workers });
+    sim.set(q.name, { ...q, sid, agents: made.workers.map((w) => w.sid), waiting: 0, answered: 0, abandoned: 0, inSla: 0 });
   }
   const token = await control('POST', '/emulator/tokens', { identity: 'simulated-supervisor', roles: 'supervisor', ttl: 24 * 3600 });
   if (HISTORY_DAYS > 0) await storeHistory(past, token.token);
@@ -98,13 +120,15 @@ async function main() {
   const end = started + MINUTES * 60000;
   // The whole day is planned at once (it needs nothing from the functions); calls still going on
   // at the end are finished at once (below).
-  const actions = plan({ queues: QUEUES, from: started, to: end, hourAt: compressedDay(started, end - started), seed: SEED, busy: true }).filter((a) => a.at < end);
-  const open = new Map(); // task -> {queue, step, entered}
+  const actions = plan({ queues: QUEUES, from: started, to: end, hourAt: compressedDay(started, end - started), seed: SEED }).filter((a) => a.at < end);
+  const open = new Map(); // task -> {queue, step, agent, entered}
   const send = async (a) => {
     const q = sim.get(a.queue);
+    const agent = a.agent === undefined ? null : q.agents[a.agent];
     try {
-      if (a.type === 'activity') return await control('POST', `/emulator/workers/${q.agents[a.agent]}/activity`, { activity: a.activity, async: true });
-      await control('POST', `/emulator/taskqueues/${q.sid}/tasks/${a.task}/${a.step}`, { channel: a.channel, async: true });
+      if (a.type === 'activity') return await control('POST', `/emulator/agents/${agent}/activity`, { activity: a.activity, async: true });
+      if (a.type === 'reservation') await control('POST', `/emulator/agents/${agent}/tasks/${a.task}/${a.step}`, { queueSid: q.sid, attributes: a.attributes, async: true });
+      else await control('POST', `/emulator/taskqueues/${q.sid}/tasks/${a.task}/${a.step}`, { channel: a.channel, async: true });
     } catch (err) {
       console.error(`simulate: ${err.message}`);
       return null;
@@ -113,7 +137,9 @@ async function main() {
     if (a.step === 'entered') Object.assign(t, { entered: a.at }), (q.waiting += 1);
     if (a.step === 'accepted') (q.waiting -= 1), (q.answered += 1), (q.inSla += a.at - t.entered <= 30000 ? 1 : 0);
     if (a.step === 'canceled') (q.waiting -= 1), (q.abandoned += 1);
-    t.step = a.step;
+    Object.assign(t, { step: a.step, agent: a.agent });
+    // Rejected or timed out: the task waits again, for another agent.
+    if (a.step === 'rejected' || a.step === 'timeout') t.step = 'entered';
     if (a.step === 'completed' || a.step === 'canceled') open.delete(a.task);
     else open.set(a.task, t);
     return null;
@@ -134,10 +160,10 @@ async function main() {
     }
     await sleep(Math.max(0, Math.min(TICK_MS, (actions[next] ? actions[next].at : end) - Date.now())));
   }
-  // The day is over: callers still waiting hang up, calls in progress end.
+  // The day is over: callers still waiting hang up, offers end with them, calls in progress end.
   for (const [task, t] of open) {
-    const tail = t.step === 'entered' ? ['canceled'] : t.step === 'wrapup' ? ['completed'] : t.step === 'reserved' ? ['canceled'] : ['wrapup', 'completed'];
-    for (const step of tail) await send({ queue: t.queue, type: 'step', task, step, at: Date.now() });
+    const tail = t.step === 'entered' ? [['step', 'canceled']] : t.step === 'created' ? [['reservation', 'canceled']] : t.step === 'wrapup' ? [['reservation', 'completed']] : [['reservation', 'wrapup'], ['reservation', 'completed']];
+    for (const [type, step] of tail) await send({ queue: t.queue, type, agent: t.agent, task, step, at: Date.now() });
   }
   // Every event delivered before the run ends.
   for (let cb = await control('GET', '/emulator/event-callback'); cb.queued + cb.inFlight > 0; cb = await control('GET', '/emulator/event-callback')) await sleep(200);

@@ -48,8 +48,13 @@ async function main() {
     // stored: it seeds and stores nothing twice, and no queue is missing from the stored hours.
     if (process.env.SEED_HISTORY) {
       const queues = Object.keys(require('../emulator/contact-center-model').MODEL.queues);
-      await require('./seed-history').seedHistory(emulator, { env: fromFile, queues, log: console.log });
-      await require('./seed-agent-history').seedAgentHistory(emulator, { env: fromFile, log: console.log });
+      // The same days' agents (the emulator's one agent model) recorded as agent history: the last
+      // SEED_AGENT_DAYS days (default 1; a day of the four queues is about 20,000 agent events).
+      const agentDays = Number(process.env.SEED_AGENT_DAYS || 1);
+      const since = Date.now() - agentDays * 86400000;
+      const events = [];
+      await require('./seed-history').seedHistory(emulator, { env: fromFile, queues, log: console.log, onAgentEvent: (p) => p.EventType !== 'reservation.created' && events.push(p), agentSince: since });
+      await require('./seed-agent-history').seedAgentHistory(emulator, { env: fromFile, events, log: console.log });
     }
   } else {
     console.log('Using the Twilio account in .env (ACCOUNT_SID/AUTH_TOKEN).');
