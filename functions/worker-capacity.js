@@ -1,29 +1,19 @@
 // POST /worker-capacity (the multi-call Flex plugin; form-encoded, Flex token in `Token`)
 //   capacity, workerChannelSid, workerSid
-// Sets a worker channel's capacity (the plugin raises voice capacity to take a second call).
+// Sets a worker channel's capacity (the plugin raises voice capacity to take a second call): the
+// machine `capacity` of crates/call-handling, its one request performed by common/effects.
 // Answers {sid, configuredCapacity, dateUpdated, taskChannelUniqueName}.
-const { wasmModule, callWasm } = require(Runtime.getFunctions()['common/wasm'].path);
+const { wasmModule } = require(Runtime.getFunctions()['common/wasm'].path);
 const { handle, formFields } = require(Runtime.getFunctions()['common/http'].path);
-const tw = require(Runtime.getFunctions()['common/client'].path);
+const { requireEnv } = require(Runtime.getFunctions()['common/client'].path);
 const auth = require(Runtime.getFunctions()['common/auth'].path);
+const effects = require(Runtime.getFunctions()['common/effects'].path);
 
-const parking = wasmModule('parking');
+const calls = wasmModule('call_handling');
 const FIELDS = ['capacity', 'workerChannelSid', 'workerSid'];
 
 exports.handler = handle(async (context, event) => {
-  const workspaceSid = tw.requireEnv(context, 'WORKSPACE_SID');
+  const env = { workspaceSid: requireEnv(context, 'WORKSPACE_SID') };
   await auth.authorize(context, event, { kind: 'actFor', workerSid: event.workerSid });
-  const plan = callWasm(parking, (wasm) => wasm.capacity(formFields(event, FIELDS)));
-  const client = tw.twilioClient(context);
-
-  let channel;
-  try {
-    channel = await tw.withRetry(context, () =>
-      client.taskrouter.v1.workspaces(workspaceSid).workers(plan.workerSid).workerChannels(plan.workerChannelSid).update({ capacity: plan.capacity }),
-    );
-  } catch (err) {
-    throw tw.twilioFailure(`Updating worker channel ${plan.workerChannelSid} of ${plan.workerSid}`, err);
-  }
-  const { sid, configuredCapacity, dateUpdated, taskChannelUniqueName } = channel;
-  return { status: 200, body: { sid, configuredCapacity, dateUpdated, taskChannelUniqueName } };
+  return effects.run(context, calls, (wasm) => wasm.startCapacity(formFields(event, FIELDS), env));
 });

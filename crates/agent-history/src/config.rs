@@ -80,8 +80,7 @@ fn number(
 
 impl Config {
     pub fn from_env(env: &Env) -> Result<Config, AgentHistoryError> {
-        let time_zone = queue_settings::time_zone(env.time_zone.as_deref())
-            .map_err(|e| AgentHistoryError::config(e.variable, &e.value, e.problem))?;
+        let time_zone = queue_settings::time_zone(env.time_zone.as_deref())?;
         let disposition_attribute = path(
             "AGENT_HISTORY_DISPOSITION_ATTRIBUTE",
             given(&env.disposition_attribute).unwrap_or(DEFAULT_DISPOSITION_ATTRIBUTE),

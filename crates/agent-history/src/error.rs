@@ -8,12 +8,9 @@ use wasm_face::FaceError;
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum AgentHistoryError {
     /// An environment variable (`AGENT_HISTORY_*`, `QUEUE_STATS_TIME_ZONE`) cannot work.
-    #[error("{variable}={value:?} {problem}")]
-    Config {
-        variable: &'static str,
-        value: String,
-        problem: String,
-    },
+    /// The shared shape of a bad environment variable (`values::env::EnvError`).
+    #[error(transparent)]
+    Config(#[from] values::env::EnvError),
     /// A request parameter (`agent`, `from`, `to`, `range`, `by`) is wrong.
     #[error("{parameter}={value:?} {problem}")]
     Parameter {
@@ -35,11 +32,7 @@ pub enum AgentHistoryError {
 
 impl AgentHistoryError {
     pub(crate) fn config(variable: &'static str, value: &str, problem: impl Into<String>) -> Self {
-        AgentHistoryError::Config {
-            variable,
-            value: value.to_string(),
-            problem: problem.into(),
-        }
+        AgentHistoryError::Config(values::env::EnvError::new(variable, value, problem))
     }
 
     pub(crate) fn parameter(
@@ -59,15 +52,7 @@ impl AgentHistoryError {
 impl From<history::HistoryError> for AgentHistoryError {
     fn from(e: history::HistoryError) -> Self {
         match e {
-            history::HistoryError::Config {
-                variable,
-                value,
-                problem,
-            } => AgentHistoryError::Config {
-                variable,
-                value,
-                problem,
-            },
+            history::HistoryError::Config(e) => AgentHistoryError::Config(e),
             history::HistoryError::Parameter {
                 parameter,
                 value,
@@ -85,7 +70,7 @@ impl From<history::HistoryError> for AgentHistoryError {
 impl FaceError for AgentHistoryError {
     fn code(&self) -> &'static str {
         match self {
-            AgentHistoryError::Config { .. } => "invalid_config",
+            AgentHistoryError::Config(_) => "invalid_config",
             AgentHistoryError::Parameter { .. } => "invalid_parameter",
             AgentHistoryError::Input(_) => "invalid_input",
             AgentHistoryError::Forbidden { .. } => "names_not_allowed",
@@ -94,7 +79,7 @@ impl FaceError for AgentHistoryError {
 
     fn status(&self) -> u16 {
         match self {
-            AgentHistoryError::Config { .. } => 500,
+            AgentHistoryError::Config(_) => 500,
             AgentHistoryError::Parameter { .. } | AgentHistoryError::Input(_) => 400,
             AgentHistoryError::Forbidden { .. } => 403,
         }
@@ -102,7 +87,7 @@ impl FaceError for AgentHistoryError {
 
     fn parameter(&self) -> Option<&str> {
         match self {
-            AgentHistoryError::Config { variable, .. } => Some(variable),
+            AgentHistoryError::Config(e) => Some(e.variable),
             AgentHistoryError::Parameter { parameter, .. }
             | AgentHistoryError::Forbidden { parameter, .. } => Some(parameter),
             AgentHistoryError::Input(_) => None,

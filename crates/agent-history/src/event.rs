@@ -112,11 +112,9 @@ fn number(v: &Value, name: &str) -> Option<f64> {
         .filter(|n: &f64| n.is_finite())
 }
 
-/// Milliseconds since 1970 within the years 1970 to 9999.
+/// Milliseconds since 1970 within the range every crate accepts (`values::instant`).
 fn millis(ms: f64) -> Option<i64> {
-    values::instant::from_millis(ms)
-        .map(|t| t.timestamp_millis())
-        .filter(|m| *m >= 0)
+    values::instant::from_millis(ms).map(|t| t.timestamp_millis())
 }
 
 fn instant(v: &Value) -> Option<i64> {

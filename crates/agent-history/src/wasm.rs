@@ -82,6 +82,13 @@ fn input(message: String) -> JsValue {
     fail(AgentHistoryError::Input(message))
 }
 
+/// Milliseconds since 1970 from JavaScript, checked against the one valid range (`values::instant`).
+fn millis(ms: f64) -> Result<i64, JsValue> {
+    values::instant::from_millis(ms)
+        .map(|t| t.timestamp_millis())
+        .ok_or_else(|| input(format!("{ms} is not an instant in milliseconds since 1970")))
+}
+
 impl AgentHistory {
     fn directory(&self, workers: JsValue) -> Result<Vec<AgentInfo>, JsValue> {
         let workers: Vec<Value> = if workers.is_undefined() || workers.is_null() {
@@ -219,7 +226,7 @@ impl AgentHistory {
     }
 
     pub fn expired(&self, now_ms: f64) -> Result<JsValue, JsValue> {
-        let ranges: Vec<KeyRange> = record::expired(&self.config, now_ms as i64)
+        let ranges: Vec<KeyRange> = record::expired(&self.config, millis(now_ms)?)
             .into_iter()
             .map(|(map, from, to)| KeyRange { map, from, to })
             .collect();
@@ -233,7 +240,7 @@ impl AgentHistory {
 
     #[wasm_bindgen(js_name = nextClose)]
     pub fn next_close(&self, now_ms: f64, latest_key: Option<String>) -> Result<JsValue, JsValue> {
-        match crate::close::next_close(&self.config, now_ms as i64, latest_key.as_deref()) {
+        match crate::close::next_close(&self.config, millis(now_ms)?, latest_key.as_deref()) {
             Some(job) => to_js(&job),
             None => Ok(JsValue::NULL),
         }
@@ -241,7 +248,7 @@ impl AgentHistory {
 
     #[wasm_bindgen(js_name = closeJob)]
     pub fn close_job(&self, start_ms: f64) -> Result<JsValue, JsValue> {
-        let start = crate::timeline::bucket(self.config.time_zone, start_ms as i64);
+        let start = crate::timeline::bucket(self.config.time_zone, millis(start_ms)?);
         match DateTime::<Utc>::from_timestamp_millis(start)
             .and_then(|s| crate::close::job(&self.config, s))
         {

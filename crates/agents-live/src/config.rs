@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 
 use chrono_tz::Tz;
-use thiserror::Error;
 
 /// Variables as the shim passes them (the function's environment, strings only).
 pub type Env = BTreeMap<String, String>;
@@ -14,33 +13,12 @@ pub const DEFAULT_SHARDS: u32 = 200;
 /// subscribed objects per connection.
 pub const MAX_SHARDS: u32 = 1000;
 
-/// Why a setting was rejected (a 500 naming the variable).
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("{variable}={value:?} {problem}")]
-pub struct ConfigError {
-    pub variable: &'static str,
-    pub value: String,
-    pub problem: String,
-}
-
-impl wasm_face::FaceError for ConfigError {
-    fn code(&self) -> &'static str {
-        "invalid_config"
-    }
-    fn status(&self) -> u16 {
-        500
-    }
-    fn parameter(&self) -> Option<&str> {
-        Some(self.variable)
-    }
-}
+/// Why a setting was rejected: the shared shape of a bad environment variable (a 500
+/// `invalid_config` naming it).
+pub use values::env::EnvError as ConfigError;
 
 fn bad(variable: &'static str, value: &str, problem: impl Into<String>) -> ConfigError {
-    ConfigError {
-        variable,
-        value: value.to_string(),
-        problem: problem.into(),
-    }
+    ConfigError::new(variable, value, problem)
 }
 
 /// The live agents settings.
@@ -145,12 +123,7 @@ impl Config {
             config.available = names("AGENTS_LIVE_AVAILABLE_ACTIVITIES", text)?;
         }
         config.zone =
-            queue_settings::time_zone(env.get("QUEUE_STATS_TIME_ZONE").map(String::as_str))
-                .map_err(|e| ConfigError {
-                    variable: e.variable,
-                    value: e.value,
-                    problem: e.problem,
-                })?;
+            queue_settings::time_zone(env.get("QUEUE_STATS_TIME_ZONE").map(String::as_str))?;
         Ok(config)
     }
 

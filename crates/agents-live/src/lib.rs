@@ -68,11 +68,9 @@ pub fn counts_name(shard: u32) -> String {
     format!("{COUNTS_PREFIX}{shard}")
 }
 
-/// Twilio Sync's write budget per object by payload size (the rule of `queue-stats`: 20 writes/s
-/// up to 1 KiB, 2/s from 10 KiB, 20 KiB/s in between): the share of one second's budget.
-pub fn write_cost(bytes: usize) -> f64 {
-    (bytes as f64 / 20_480.0).clamp(0.05, 0.5)
-}
+/// Twilio Sync's write budget per object by payload size: the share of one second's budget
+/// (the one model every crate paces by).
+pub use values::sync::write_cost;
 
 /// What the shim does for an event.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -18,7 +18,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{LocalResult, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono::Utc;
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -154,21 +154,10 @@ pub fn shard_of(worker_sid: &str, shards: u32) -> u32 {
     hash % shards.max(1)
 }
 
-/// The local midnight starting the day of `at` (a DST gap at midnight: the first instant that exists).
+/// The first instant of the local day of `at`: its midnight by the service's one DST rule
+/// ([`values::time::DST_RULE`]; a midnight the clocks skip starts the day when they jump).
 fn day_start(zone: Tz, at: chrono::DateTime<Utc>) -> chrono::DateTime<Utc> {
-    let date = at.with_timezone(&zone).date_naive();
-    let mut wall = NaiveDateTime::new(date, NaiveTime::MIN);
-    for _ in 0..(24 * 60) {
-        match zone.from_local_datetime(&wall) {
-            LocalResult::Single(t) => return t.with_timezone(&Utc),
-            LocalResult::Ambiguous(earlier, _) => return earlier.with_timezone(&Utc),
-            LocalResult::None => match wall.checked_add_signed(chrono::Duration::minutes(1)) {
-                Some(next) => wall = next,
-                None => break,
-            },
-        }
-    }
-    at
+    values::time::day_start(&zone, values::time::local_date(&zone, at))
 }
 
 /// When the local day containing `at_ms` ends (ms), in the zone of "today".

@@ -19,9 +19,7 @@ use wasm_face::{fail, from_js};
 
 use crate::{apply_batch, plan, readers, viewer, write_cost, Config, Env, Input};
 
-fn to_js<T: serde::Serialize>(value: &T) -> JsValue {
-    wasm_face::to_js(value).unwrap_or_else(|e| e)
-}
+use wasm_face::to_js_value as to_js;
 
 #[wasm_bindgen]
 pub struct AgentsLive {

@@ -9,18 +9,13 @@
 
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
+use wasm_face::to_js;
 
 use crate::view::{board, summary_of, Options};
 use crate::{Config, Env};
 
 fn js_error(message: &str) -> JsValue {
     JsValue::from(js_sys::Error::new(message))
-}
-
-fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, JsValue> {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| js_error(&e.to_string()))
 }
 
 #[wasm_bindgen]

@@ -4,10 +4,12 @@
 //! connection overrides `#rc=3&rp=5xx,ct,rt`: redeliver up to 3 times on a 5xx answer or a
 //! timeout). Twilio posts `CallSid`, `CallStatus`, `SequenceNumber` and `Timestamp` there as the
 //! call changes state. This crate decides everything about such a callback without I/O, as a
-//! sequence of steps: [`start`] checks the callback and names the first [`Action`]; the shim
-//! performs it and passes its [`Outcome`] to [`resume`], which names the next one, until an
-//! [`Action::Answer`]. The same steps serve pickup-parked-call when it finds the call already
-//! ended (Twilio error 21220) and park-call when the call ended while it was being parked.
+//! machine of the effects protocol (`crates/effects`, docs/effects.md): [`start`] checks the
+//! callback and gives the first [`Step`](effects::Step); the executor performs its operation and
+//! passes the [`Outcome`](effects::Outcome) to [`resume`], which gives the next one, until an
+//! answer. The same machine serves pickup-parked-call when it finds the call already ended
+//! (Twilio error 21220) and park-call when the call ended while it was being parked (both embed
+//! it: `crates/call-handling`, which also carries the wasm face).
 //!
 //! # Statuses
 //!
@@ -53,13 +55,11 @@
 mod error;
 mod machine;
 
-#[cfg(target_arch = "wasm32")]
-mod wasm;
-
 pub use error::CallStatusError;
 pub use machine::{
-    is_terminal, resume, start, task_expression, Action, Answer, Callback, Next, Outcome, Stage,
-    State, HANGUP_ENTRY_TTL, MAX_CREATES, MAX_ROUNDS, TASK_CHANNEL, WRAP_UP_PRIORITY,
+    is_terminal, resume, start, task_expression, Callback, Env, Next, Stage, State, FIND_LIMIT,
+    HANGUP_ENTRY_TTL, MAX_CREATES, MAX_ROUNDS, NON_TERMINAL_STATUSES, TASK_CHANNEL,
+    TERMINAL_STATUSES, WRAP_UP_PRIORITY,
 };
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
-//! The wrap-up as a sequence of steps: [`start`] gives the first [`Action`], the shim performs it
-//! and hands its [`Outcome`] to [`resume`], which gives the next, until an [`Action::Answer`].
-//! Everything the shim needs to continue lives in [`State`] (plain JSON it carries back).
+//! The wrap-up as a machine of the effects protocol (`crates/effects`): [`start`] gives the first
+//! [`Step`], the executor performs its operation and hands the [`Outcome`] to [`resume`], which
+//! gives the next, until an answer. Everything needed to continue lives in [`State`] (plain
+//! JSON the executor carries back).
 
+use effects::{Answer, Op, Outcome, Progress, Step, Upsert};
 use parking::{
     hangup_task_attributes, hold_time, iso_date, marker, worker_map, Holder, Marker, ParkedCall,
     CLAIM_FIELD, GLOBAL_MAP, PICKUP_FIELD,
@@ -21,14 +23,21 @@ pub const TASK_CHANNEL: &str = "voice";
 pub const MAX_ROUNDS: u32 = 5;
 /// Task creations attempted in one request (a second only after looking up the first).
 pub const MAX_CREATES: u32 = 2;
+/// How many tasks a look-up for the wrap-up task lists (there is one, or none).
+pub const FIND_LIMIT: u32 = 20;
 
-const TERMINAL: [&str; 5] = ["completed", "busy", "failed", "no-answer", "canceled"];
-const NON_TERMINAL: [&str; 4] = ["queued", "initiated", "ringing", "in-progress"];
+/// The statuses of a call that has ended.
+pub const TERMINAL_STATUSES: [&str; 5] = ["completed", "busy", "failed", "no-answer", "canceled"];
+/// The statuses of a call that has not ended.
+pub const NON_TERMINAL_STATUSES: [&str; 4] = ["queued", "initiated", "ringing", "in-progress"];
 
 /// Whether a call in `status` has ended.
 pub fn is_terminal(status: &str) -> bool {
-    TERMINAL.contains(&status)
+    TERMINAL_STATUSES.contains(&status)
 }
+
+/// The machine's name for a step: `Step` over the wrap-up [`State`].
+pub type Next = Step<State>;
 
 /// The callback's parameters, named as Twilio posts them.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -38,6 +47,16 @@ pub struct Callback {
     pub call_status: Option<String>,
     pub sequence_number: Option<String>,
     pub timestamp: Option<String>,
+}
+
+/// The service's settings the wrap-up needs (`WORKSPACE_SID`, `SYNC_SERVICE_SID`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Env {
+    #[serde(default)]
+    pub workspace_sid: Option<String>,
+    #[serde(default)]
+    pub sync_service_sid: Option<String>,
 }
 
 /// Where a wrap-up is.
@@ -55,7 +74,7 @@ pub enum Stage {
     Release,
 }
 
-/// Everything a wrap-up in progress knows; the shim carries it between steps unchanged.
+/// Everything a wrap-up in progress knows; the executor carries it between steps unchanged.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct State {
@@ -66,6 +85,7 @@ pub struct State {
     /// This request's unique token (the shim draws it).
     pub token: String,
     pub workspace_sid: String,
+    pub sync_service_sid: String,
     /// When this request began (RFC 3339): the hang-up time it records.
     pub started_at: String,
     /// Seconds the call was parked, once the record is read.
@@ -80,115 +100,38 @@ pub struct State {
     /// The entry's revision after our claim.
     pub claim_revision: Option<String>,
     pub task_sid: Option<String>,
+    /// The worker entry's write, while it is under way.
+    pub upsert: Option<Upsert>,
     /// The answer to give once a release has been attempted.
     pub pending: Option<Answer>,
-}
-
-/// The HTTP answer: `status` 200 when done or nothing to do, 503 when Twilio's redelivery can
-/// finish the job.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Answer {
-    pub status: u16,
-    pub body: Value,
-}
-
-/// One step for the shim to perform.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "kind", rename_all = "camelCase")]
-pub enum Action {
-    /// Fetch a map item: `{data, revision}` or `null` when absent.
-    #[serde(rename_all = "camelCase")]
-    FetchItem { map: String, key: String },
-    /// Update a map item `If-Match`; succeeds with the new revision.
-    #[serde(rename_all = "camelCase")]
-    UpdateItem {
-        map: String,
-        key: String,
-        data: Value,
-        if_match: String,
-    },
-    /// Create or update a map item (creating the map if missing).
-    #[serde(rename_all = "camelCase")]
-    UpsertItem {
-        map: String,
-        key: String,
-        data: Value,
-        ttl: u32,
-    },
-    /// Delete a map item (absent is fine).
-    #[serde(rename_all = "camelCase")]
-    DeleteItem { map: String, key: String },
-    /// List the workspace's tasks matching `evaluate_task_attributes`: a list of task SIDs.
-    #[serde(rename_all = "camelCase")]
-    FindTasks {
-        workspace_sid: String,
-        evaluate_task_attributes: String,
-    },
-    /// Create a task (never retried blindly): its SID.
-    #[serde(rename_all = "camelCase")]
-    CreateTask {
-        workspace_sid: String,
-        workflow_sid: String,
-        task_channel: String,
-        priority: u32,
-        attributes: String,
-    },
-    /// Answer the request.
-    Answer(Answer),
-}
-
-/// How a step went.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Outcome {
-    pub ok: bool,
-    /// On success: the item (`FetchItem`), the revision (`UpdateItem`), the SIDs (`FindTasks`),
-    /// the SID (`CreateTask`).
-    #[serde(default)]
-    pub value: Value,
-    /// On failure: Twilio's HTTP status, absent for timeouts and network errors.
-    #[serde(default)]
-    pub status: Option<u16>,
-    /// On failure: the request may have been carried out (timeout, 5xx, network error).
-    #[serde(default)]
-    pub ambiguous: bool,
-    #[serde(default)]
-    pub message: String,
-}
-
-/// The next step and the state to hand back with its outcome.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Next {
-    pub state: State,
-    pub action: Action,
 }
 
 fn text(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
-fn answer(state: State, status: u16, body: Value) -> Next {
-    Next {
-        state,
-        action: Action::Answer(Answer { status, body }),
-    }
+fn answer(status: u16, body: Value) -> Next {
+    Step::answer(Answer::json(status, body))
 }
 
-fn ignored(state: State, reason: &str, message: String) -> Next {
+fn ignored(reason: &str, message: String) -> Next {
     answer(
-        state,
         200,
         json!({"handled": false, "reason": reason, "message": message}),
     )
+}
+
+fn setting(value: &Option<String>, name: &'static str) -> Result<String, CallStatusError> {
+    text(value)
+        .map(str::to_string)
+        .ok_or(CallStatusError::MissingConfig(name))
 }
 
 /// Checks a callback and gives the first step. `token` is unique to this request.
 pub fn start(
     callback: &Callback,
     token: &str,
-    workspace_sid: Option<&str>,
+    env: &Env,
     now_ms: f64,
 ) -> Result<Next, CallStatusError> {
     let call_sid = text(&callback.call_sid).ok_or(CallStatusError::MissingParameter("CallSid"))?;
@@ -202,7 +145,7 @@ pub fn start(
     }
     let status =
         text(&callback.call_status).ok_or(CallStatusError::MissingParameter("CallStatus"))?;
-    if !is_terminal(status) && !NON_TERMINAL.contains(&status) {
+    if !is_terminal(status) && !NON_TERMINAL_STATUSES.contains(&status) {
         return Err(CallStatusError::InvalidParameter {
             name: "CallStatus",
             problem: format!("{status:?} is not a call status"),
@@ -224,17 +167,16 @@ pub fn start(
     if token.is_empty() {
         return Err(CallStatusError::MissingConfig("request token"));
     }
-    let workspace_sid = workspace_sid
-        .map(str::trim)
-        .filter(|w| !w.is_empty())
-        .ok_or(CallStatusError::MissingConfig("WORKSPACE_SID"))?;
+    let workspace_sid = setting(&env.workspace_sid, "WORKSPACE_SID")?;
+    let sync_service_sid = setting(&env.sync_service_sid, "SYNC_SERVICE_SID")?;
     let state = State {
         call_sid: call_sid.to_string(),
         call_status: status.to_string(),
         sequence_number,
         timestamp: text(&callback.timestamp).map(str::to_string),
         token: token.to_string(),
-        workspace_sid: workspace_sid.to_string(),
+        workspace_sid,
+        sync_service_sid,
         started_at,
         hold_time: 0,
         stage: Stage::Fetch,
@@ -244,11 +186,11 @@ pub fn start(
         record: None,
         claim_revision: None,
         task_sid: None,
+        upsert: None,
         pending: None,
     };
     if !is_terminal(status) {
         return Ok(ignored(
-            state,
             "non_terminal_status",
             format!("{call_sid} is {status}: not a terminal status, nothing to do"),
         ));
@@ -256,100 +198,111 @@ pub fn start(
     Ok(fetch(state))
 }
 
+fn global(state: &State) -> (String, String, String) {
+    (
+        state.sync_service_sid.clone(),
+        GLOBAL_MAP.to_string(),
+        state.call_sid.clone(),
+    )
+}
+
 fn fetch(state: State) -> Next {
-    let action = Action::FetchItem {
-        map: GLOBAL_MAP.into(),
-        key: state.call_sid.clone(),
+    let (service_sid, map, key) = global(&state);
+    let op = Op::FetchSyncItem {
+        service_sid,
+        map,
+        key,
     };
-    Next {
-        state: State {
+    Step::one(
+        State {
             stage: Stage::Fetch,
             ..state
         },
-        action,
-    }
+        op,
+    )
 }
 
-/// Gives the step after `state`'s, from how it went.
-pub fn resume(state: State, outcome: &Outcome, now_ms: f64) -> Next {
+fn delete(state: State, stage: Stage, map: String) -> Next {
+    let op = Op::DeleteSyncItem {
+        service_sid: state.sync_service_sid.clone(),
+        map,
+        key: state.call_sid.clone(),
+        if_match: None,
+    };
+    Step::one(State { stage, ..state }, op)
+}
+
+/// Gives the step after `state`'s, from how its operation went.
+pub fn resume(state: State, outcome: Outcome, now_ms: f64) -> Next {
     match state.stage {
         Stage::Fetch => after_fetch(state, outcome, now_ms),
         Stage::Claim => after_claim(state, outcome),
         Stage::FindTask => after_find(state, outcome),
         Stage::CreateTask => after_create(state, outcome),
-        Stage::WorkerEntry if outcome.ok => remove_global(state),
-        Stage::RemoveGlobal if outcome.ok => {
-            let body = json!({"handled": true, "callSid": state.call_sid, "callStatus": state.call_status,
-                "taskSid": state.task_sid, "holdTime": state.hold_time});
-            answer(state, 200, body)
-        }
-        Stage::WorkerEntry | Stage::RemoveGlobal => {
-            let message = format!(
-                "Wrap-up task {} was created, but updating Sync failed: {}",
-                state.task_sid.as_deref().unwrap_or("?"),
-                outcome.message
-            );
-            release(state, 503, message)
-        }
-        Stage::CleanWorker => {
-            let next = Action::DeleteItem {
-                map: GLOBAL_MAP.into(),
-                key: state.call_sid.clone(),
-            };
-            if !outcome.ok {
-                return retry_later(state, &outcome.message);
+        Stage::WorkerEntry => after_worker_entry(state, outcome),
+        Stage::RemoveGlobal => match outcome.gone() {
+            Ok(()) => {
+                let body = json!({"handled": true, "callSid": state.call_sid, "callStatus": state.call_status,
+                    "taskSid": state.task_sid, "holdTime": state.hold_time});
+                answer(200, body)
             }
-            Next {
-                state: State {
-                    stage: Stage::CleanGlobal,
-                    ..state
-                },
-                action: next,
+            Err(f) => sync_failed(state, &f.message),
+        },
+        Stage::CleanWorker => match outcome.gone() {
+            Ok(()) => {
+                let map = GLOBAL_MAP.to_string();
+                delete(state, Stage::CleanGlobal, map)
             }
-        }
-        Stage::CleanGlobal if outcome.ok => {
-            let message = format!(
-                "{} was picked up; its leftover entries are removed",
-                state.call_sid
-            );
-            ignored(state, "picked_up", message)
-        }
-        Stage::CleanGlobal => retry_later(state, &outcome.message),
-        Stage::Release => {
-            let pending = state.pending.clone().unwrap_or(Answer {
-                status: 503,
-                body: json!({"handled": false}),
-            });
-            Next {
-                state,
-                action: Action::Answer(pending),
+            Err(f) => retry_later(&state, &f.message),
+        },
+        Stage::CleanGlobal => match outcome.gone() {
+            Ok(()) => {
+                let message = format!(
+                    "{} was picked up; its leftover entries are removed",
+                    state.call_sid
+                );
+                ignored("picked_up", message)
             }
-        }
+            Err(f) => retry_later(&state, &f.message),
+        },
+        Stage::Release => Step::answer(
+            state
+                .pending
+                .clone()
+                .unwrap_or_else(|| Answer::json(503, json!({"handled": false}))),
+        ),
     }
 }
 
-fn retry_later(state: State, message: &str) -> Next {
+fn sync_failed(state: State, why: &str) -> Next {
+    let message = format!(
+        "Wrap-up task {} was created, but updating Sync failed: {why}",
+        state.task_sid.as_deref().unwrap_or("?"),
+    );
+    release(state, 503, message)
+}
+
+fn retry_later(state: &State, message: &str) -> Next {
     let body = json!({"handled": false, "error": format!("{}: {message}; Twilio's redelivery will finish the job", state.call_sid), "retry": true});
-    answer(state, 503, body)
+    answer(503, body)
 }
 
-fn after_fetch(state: State, outcome: &Outcome, now_ms: f64) -> Next {
-    if !outcome.ok {
-        return retry_later(
-            state,
-            &format!("reading its parked-call entry failed ({})", outcome.message),
-        );
-    }
-    let call_sid = state.call_sid.clone();
-    let item = match &outcome.value {
-        Value::Object(item) => item,
-        _ => {
-            return ignored(
-                state,
-                "not_parked",
-                format!("{call_sid} is not parked: nothing to do"),
+fn after_fetch(state: State, outcome: Outcome, now_ms: f64) -> Next {
+    let item = match outcome.found() {
+        Err(f) => {
+            return retry_later(
+                &state,
+                &format!("reading its parked-call entry failed ({})", f.message),
             )
         }
+        Ok(item) => item,
+    };
+    let call_sid = state.call_sid.clone();
+    let Some(Value::Object(item)) = item else {
+        return ignored(
+            "not_parked",
+            format!("{call_sid} is not parked: nothing to do"),
+        );
     };
     let revision = match item.get("revision") {
         Some(Value::String(r)) => r.clone(),
@@ -358,20 +311,18 @@ fn after_fetch(state: State, outcome: &Outcome, now_ms: f64) -> Next {
     };
     let Some(Value::Object(data)) = item.get("data") else {
         return ignored(
-            state,
             "unreadable_record",
             format!("the parked-call entry of {call_sid} is not an object"),
         );
     };
     let Some(now) = values::instant::from_millis(now_ms) else {
-        return retry_later(state, "the current time is not an instant");
+        return retry_later(&state, "the current time is not an instant");
     };
     let record = marker::unmarked(data);
     let parked: ParkedCall = match serde_json::from_value(Value::Object(record.clone())) {
         Ok(p) => p,
         Err(e) => {
             return ignored(
-                state,
                 "unreadable_record",
                 format!("the parked-call entry of {call_sid} cannot be read: {e}"),
             )
@@ -381,7 +332,6 @@ fn after_fetch(state: State, outcome: &Outcome, now_ms: f64) -> Next {
         || !values::sid::is_sid(&parked.worker_sid, "WK")
     {
         return ignored(
-            state,
             "unreadable_record",
             format!("the parked-call entry of {call_sid} names no valid worker or workflow"),
         );
@@ -398,19 +348,13 @@ fn after_fetch(state: State, outcome: &Outcome, now_ms: f64) -> Next {
             Holder::Mine => {}
             Holder::Other => {
                 return ignored(
-                    state,
                     "picked_up",
                     format!("{call_sid} is being picked up: no wrap-up task"),
                 )
             }
             Holder::Stale => {
                 // The pickup is over; its entries were left behind (a failed delete).
-                let action = Action::DeleteItem {
-                    map: worker_map(&parked.worker_sid),
-                    key: call_sid,
-                };
-                state.stage = Stage::CleanWorker;
-                return Next { state, action };
+                return delete(state, Stage::CleanWorker, worker_map(&parked.worker_sid));
             }
         }
     }
@@ -418,7 +362,6 @@ fn after_fetch(state: State, outcome: &Outcome, now_ms: f64) -> Next {
         match claim.holder(&state.token, now) {
             Holder::Other => {
                 return ignored(
-                    state,
                     "already_claimed",
                     format!("{call_sid} is already being wrapped up by another request"),
                 )
@@ -436,43 +379,53 @@ fn after_fetch(state: State, outcome: &Outcome, now_ms: f64) -> Next {
     claim.timestamp = state.timestamp.clone();
     claim.task_sid = carried.clone();
     state.task_sid = carried;
-    let data = marker::with_marker(data, CLAIM_FIELD, &claim);
-    let action = Action::UpdateItem {
-        map: GLOBAL_MAP.into(),
-        key: call_sid,
-        data: Value::Object(data),
-        if_match: revision,
+    let (service_sid, map, key) = global(&state);
+    let op = Op::UpdateSyncItem {
+        service_sid,
+        map,
+        key,
+        data: Value::Object(marker::with_marker(data, CLAIM_FIELD, &claim)),
+        ttl: None,
+        if_match: Some(revision),
     };
     state.stage = Stage::Claim;
-    Next { state, action }
+    Step::one(state, op)
 }
 
-fn after_claim(mut state: State, outcome: &Outcome) -> Next {
-    if outcome.ok {
-        state.claim_revision = outcome
-            .value
-            .as_str()
-            .map(str::to_string)
-            .or_else(|| outcome.value.as_u64().map(|n| n.to_string()));
-        return if state.task_sid.is_some() {
-            worker_entry(state)
-        } else if state.look_first {
-            find_task(state)
-        } else {
-            create_task(state)
-        };
+/// The revision of an item as Twilio answered it.
+fn revision_of(item: &Value) -> Option<String> {
+    match item.get("revision") {
+        Some(Value::String(r)) => Some(r.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
     }
+}
+
+fn after_claim(mut state: State, outcome: Outcome) -> Next {
+    let failure = match outcome {
+        Outcome::Done(item) => {
+            state.claim_revision = revision_of(&item);
+            return if state.task_sid.is_some() {
+                worker_entry(state)
+            } else if state.look_first {
+                find_task(state)
+            } else {
+                create_task(state)
+            };
+        }
+        Outcome::Failed(f) => f,
+    };
     // Lost the race (412, 404), or the answer was lost (the claim may be ours): read again.
-    let reread = matches!(outcome.status, Some(404) | Some(412)) || outcome.ambiguous;
+    let reread = failure.is(404) || failure.is(412) || failure.ambiguous();
     if reread && state.rounds + 1 < MAX_ROUNDS {
         state.rounds += 1;
         return fetch(state);
     }
     let message = format!(
         "claiming its parked-call entry failed ({})",
-        outcome.message
+        failure.message
     );
-    retry_later(state, &message)
+    retry_later(&state, &message)
 }
 
 /// `call_sid == "CA…" AND isParkHangup == true`: the wrap-up task of this call, if any.
@@ -481,31 +434,39 @@ pub fn task_expression(call_sid: &str) -> String {
 }
 
 fn find_task(state: State) -> Next {
-    let action = Action::FindTasks {
+    let op = Op::ListTasks {
         workspace_sid: state.workspace_sid.clone(),
-        evaluate_task_attributes: task_expression(&state.call_sid),
+        evaluate_task_attributes: Some(task_expression(&state.call_sid)),
+        assignment_status: None,
+        limit: FIND_LIMIT,
     };
-    Next {
-        state: State {
+    Step::one(
+        State {
             stage: Stage::FindTask,
             ..state
         },
-        action,
-    }
+        op,
+    )
 }
 
-fn after_find(mut state: State, outcome: &Outcome) -> Next {
-    if !outcome.ok {
-        let message = format!(
-            "looking for an existing wrap-up task failed ({})",
-            outcome.message
-        );
-        return release(state, 503, message);
-    }
-    let found = outcome
-        .value
+fn after_find(mut state: State, outcome: Outcome) -> Next {
+    let tasks = match outcome.into_result() {
+        Ok(tasks) => tasks,
+        Err(f) => {
+            let message = format!(
+                "looking for an existing wrap-up task failed ({})",
+                f.message
+            );
+            return release(state, 503, message);
+        }
+    };
+    let found = tasks
         .as_array()
-        .and_then(|sids| sids.iter().find_map(Value::as_str))
+        .and_then(|tasks| {
+            tasks
+                .iter()
+                .find_map(|t| t.get("sid").and_then(Value::as_str))
+        })
         .map(str::to_string);
     match found {
         Some(sid) => {
@@ -526,32 +487,36 @@ fn create_task(mut state: State) -> Next {
         .as_ref()
         .and_then(|r| serde_json::from_value(Value::Object(r.clone())).ok());
     let Some(record) = record else {
-        return retry_later(state, "its record is missing");
+        return retry_later(&state, "its record is missing");
     };
     let attributes = hangup_task_attributes(&record, state.hold_time);
     state.creates += 1;
-    let action = Action::CreateTask {
+    let op = Op::CreateTask {
         workspace_sid: state.workspace_sid.clone(),
         workflow_sid: record.workflow_sid.clone(),
         task_channel: TASK_CHANNEL.into(),
         priority: WRAP_UP_PRIORITY,
         attributes: serde_json::to_string(&attributes).unwrap_or_else(|_| "{}".into()),
+        timeout: None,
     };
     state.stage = Stage::CreateTask;
-    Next { state, action }
+    Step::one(state, op)
 }
 
-fn after_create(mut state: State, outcome: &Outcome) -> Next {
-    if outcome.ok {
-        state.task_sid = outcome.value.as_str().map(str::to_string);
-        return worker_entry(state);
-    }
-    if outcome.ambiguous && state.creates < MAX_CREATES {
+fn after_create(mut state: State, outcome: Outcome) -> Next {
+    let failure = match outcome {
+        Outcome::Done(task) => {
+            state.task_sid = task.get("sid").and_then(Value::as_str).map(str::to_string);
+            return worker_entry(state);
+        }
+        Outcome::Failed(f) => f,
+    };
+    if failure.ambiguous() && state.creates < MAX_CREATES {
         // TaskRouter may have created it: look before creating again.
         return find_task(state);
     }
-    let definite_refusal = matches!(outcome.status, Some(s) if (400..500).contains(&s) && s != 429);
-    let message = format!("creating the wrap-up task failed ({})", outcome.message);
+    let definite_refusal = matches!(failure.status, Some(s) if (400..500).contains(&s) && s != 429);
+    let message = format!("creating the wrap-up task failed ({})", failure.message);
     if definite_refusal {
         // A redelivery would be refused the same way: give the entry back and stop.
         return release(state, 200, message);
@@ -559,7 +524,7 @@ fn after_create(mut state: State, outcome: &Outcome) -> Next {
     release(state, 503, message)
 }
 
-fn worker_entry(state: State) -> Next {
+fn worker_entry(mut state: State) -> Next {
     let mut data = state.record.clone().unwrap_or_default();
     data.insert("callerHangup".into(), Value::Bool(true));
     let at = state.started_at.clone();
@@ -569,32 +534,34 @@ fn worker_entry(state: State) -> Next {
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
-    let action = Action::UpsertItem {
-        map: worker_map(&worker),
-        key: state.call_sid.clone(),
-        data: Value::Object(data),
-        ttl: HANGUP_ENTRY_TTL,
-    };
-    Next {
-        state: State {
-            stage: Stage::WorkerEntry,
-            ..state
-        },
-        action,
-    }
+    let upsert = Upsert::new(
+        &state.sync_service_sid,
+        &worker_map(&worker),
+        &state.call_sid,
+        Value::Object(data),
+        Some(HANGUP_ENTRY_TTL),
+    );
+    let op = upsert.op();
+    state.upsert = Some(upsert);
+    state.stage = Stage::WorkerEntry;
+    Step::one(state, op)
 }
 
-fn remove_global(state: State) -> Next {
-    let action = Action::DeleteItem {
-        map: GLOBAL_MAP.into(),
-        key: state.call_sid.clone(),
+fn after_worker_entry(mut state: State, outcome: Outcome) -> Next {
+    let Some(upsert) = state.upsert.take() else {
+        return sync_failed(state, "the worker entry's write was lost");
     };
-    Next {
-        state: State {
-            stage: Stage::RemoveGlobal,
-            ..state
-        },
-        action,
+    match upsert.resume(outcome) {
+        Progress::Next(upsert) => {
+            let op = upsert.op();
+            state.upsert = Some(upsert);
+            Step::one(state, op)
+        }
+        Progress::Done(Ok(_)) => {
+            let map = GLOBAL_MAP.to_string();
+            delete(state, Stage::RemoveGlobal, map)
+        }
+        Progress::Done(Err(f)) => sync_failed(state, &f.message),
     }
 }
 
@@ -603,18 +570,12 @@ fn remove_global(state: State) -> Next {
 fn release(mut state: State, status: u16, message: String) -> Next {
     let body = json!({"handled": false, "error": format!("{}: {message}", state.call_sid),
         "retry": status >= 500, "taskSid": state.task_sid});
-    state.pending = Some(Answer { status, body });
+    let pending = Answer::json(status, body);
     let (Some(revision), Some(record)) = (state.claim_revision.clone(), state.record.clone())
     else {
-        let pending = state.pending.clone();
-        return Next {
-            state,
-            action: Action::Answer(pending.unwrap_or(Answer {
-                status,
-                body: Value::Null,
-            })),
-        };
+        return Step::answer(pending);
     };
+    state.pending = Some(pending);
     let claim = Marker {
         token: state.token.clone(),
         at: state.started_at.clone(),
@@ -624,12 +585,15 @@ fn release(mut state: State, status: u16, message: String) -> Next {
         sequence_number: state.sequence_number,
         timestamp: state.timestamp.clone(),
     };
-    let action = Action::UpdateItem {
-        map: GLOBAL_MAP.into(),
-        key: state.call_sid.clone(),
+    let (service_sid, map, key) = global(&state);
+    let op = Op::UpdateSyncItem {
+        service_sid,
+        map,
+        key,
         data: Value::Object(marker::with_marker(&record, CLAIM_FIELD, &claim)),
-        if_match: revision,
+        ttl: None,
+        if_match: Some(revision),
     };
     state.stage = Stage::Release;
-    Next { state, action }
+    Step::one(state, op)
 }

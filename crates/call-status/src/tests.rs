@@ -2,6 +2,7 @@
 //! Twilio can: refused, failed after being carried out (answer lost), failed before.
 
 use super::*;
+use effects::{Answer, Failure, Op, Outcome, Step};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -9,6 +10,7 @@ const CALL: &str = "CA0123456789abcdef0123456789abcdef";
 const WORKER: &str = "WK0123456789abcdef0123456789abcdef";
 const WORKFLOW: &str = "WW0123456789abcdef0123456789abcdef";
 const WS: &str = "WS0123456789abcdef0123456789abcdef";
+const IS: &str = "IS0123456789abcdef0123456789abcdef";
 /// 2024-05-01T12:00:00.000Z
 const NOW: f64 = 1_714_564_800_000.0;
 
@@ -49,6 +51,24 @@ struct World {
     steps: usize,
 }
 
+fn env() -> Env {
+    Env {
+        workspace_sid: Some(WS.into()),
+        sync_service_sid: Some(IS.into()),
+    }
+}
+
+/// A failure as the executor reports it.
+fn failure(status: Option<u16>, code: Option<u32>, message: String) -> Outcome {
+    Outcome::Failed(Failure {
+        status,
+        code,
+        message,
+        more_info: None,
+        attempted: true,
+    })
+}
+
 impl World {
     fn parked() -> World {
         World {
@@ -57,82 +77,139 @@ impl World {
         }
     }
 
-    fn perform(&mut self, action: &Action, fault: Fault) -> Outcome {
+    fn perform(&mut self, op: &Op, fault: Fault) -> Outcome {
         self.steps += 1;
-        let fail = |status: Option<u16>, ambiguous: bool| Outcome {
-            ok: false,
-            value: Value::Null,
-            status,
-            ambiguous,
-            message: format!("{fault:?}"),
-        };
+        let fail = |status: Option<u16>| failure(status, None, format!("{fault:?}"));
         match fault {
-            Fault::Refused => return fail(Some(400), false),
-            Fault::Throttled => return fail(Some(429), false),
-            Fault::Lost => return fail(Some(500), true),
+            Fault::Refused => return fail(Some(400)),
+            Fault::Throttled => return fail(Some(429)),
+            Fault::Lost => return fail(Some(500)),
             _ => {}
         }
-        let result: Result<Value, u16> = match action {
-            Action::FetchItem { .. } => Ok(self
-                .global
-                .as_ref()
-                .map(|(d, r)| json!({"data": d, "revision": r.to_string()}))
-                .unwrap_or(Value::Null)),
-            Action::UpdateItem { data, if_match, .. } => match &mut self.global {
-                None => Err(404),
-                Some((_, rev)) if rev.to_string() != *if_match => Err(412),
+        let worker_map = format!("{WORKER}.ParkedCalls");
+        let result: Result<Value, (u16, Option<u32>)> = match op {
+            Op::FetchSyncItem {
+                service_sid, map, ..
+            } => {
+                assert_eq!(
+                    (service_sid.as_str(), map.as_str()),
+                    (IS, "Global.ParkedCalls")
+                );
+                self.global
+                    .as_ref()
+                    .map(|(d, r)| json!({"data": d, "revision": r.to_string()}))
+                    .ok_or((404, Some(20404)))
+            }
+            Op::UpdateSyncItem {
+                map,
+                data,
+                if_match: Some(if_match),
+                ..
+            } if map == "Global.ParkedCalls" => match &mut self.global {
+                None => Err((404, Some(20404))),
+                Some((_, rev)) if rev.to_string() != *if_match => Err((412, Some(54103))),
                 Some(entry) => {
                     entry.0 = data.clone();
                     entry.1 += 1;
-                    Ok(Value::String(entry.1.to_string()))
+                    Ok(json!({"revision": entry.1.to_string()}))
                 }
             },
-            Action::UpsertItem { map, data, .. } => {
-                assert_eq!(map, &format!("{WORKER}.ParkedCalls"));
-                self.worker = Some(data.clone());
-                Ok(Value::Null)
-            }
-            Action::DeleteItem { map, .. } => {
-                if map == "Global.ParkedCalls" {
-                    self.global = None;
+            Op::CreateSyncItem { map, data, ttl, .. } => {
+                assert_eq!((map, *ttl), (&worker_map, Some(HANGUP_ENTRY_TTL)));
+                if self.worker.is_some() {
+                    Err((409, Some(effects::SYNC_ITEM_EXISTS)))
                 } else {
-                    self.worker = None;
+                    self.worker = Some(data.clone());
+                    Ok(json!({"revision": "0"}))
                 }
-                Ok(Value::Bool(true))
             }
-            Action::FindTasks {
+            Op::UpdateSyncItem {
+                map,
+                data,
+                if_match: None,
+                ..
+            } => {
+                assert_eq!(map, &worker_map);
+                match &mut self.worker {
+                    None => Err((404, Some(20404))),
+                    Some(w) => {
+                        *w = data.clone();
+                        Ok(json!({"revision": "1"}))
+                    }
+                }
+            }
+            Op::DeleteSyncItem { map, .. } => {
+                let entry_gone = if map == "Global.ParkedCalls" {
+                    self.global.take().is_some()
+                } else {
+                    assert_eq!(map, &worker_map);
+                    self.worker.take().is_some()
+                };
+                if entry_gone {
+                    Ok(Value::Bool(true))
+                } else {
+                    Err((404, Some(20404)))
+                }
+            }
+            Op::ListTasks {
                 evaluate_task_attributes,
                 ..
             } => {
-                assert_eq!(evaluate_task_attributes, &task_expression(CALL));
+                assert_eq!(
+                    evaluate_task_attributes.as_deref(),
+                    Some(task_expression(CALL).as_str())
+                );
                 Ok(Value::Array(
                     self.tasks
                         .iter()
                         .filter(|(_, a)| {
                             a["call_sid"] == json!(CALL) && a["isParkHangup"] == json!(true)
                         })
-                        .map(|(sid, _)| Value::String(sid.clone()))
+                        .map(|(sid, _)| json!({"sid": sid}))
                         .collect(),
                 ))
             }
-            Action::CreateTask { attributes, .. } => {
+            Op::CreateTask { attributes, .. } => {
                 let sid = format!("WT{:032x}", self.tasks.len());
                 self.tasks
                     .push((sid.clone(), serde_json::from_str(attributes).expect("JSON")));
-                Ok(Value::String(sid))
+                Ok(json!({"sid": sid}))
             }
-            Action::Answer(_) => unreachable!("answers are not performed"),
+            other => panic!("the wrap-up never asks for {other:?}"),
         };
         match (result, fault) {
-            (Ok(_), Fault::LostAnswer) => fail(None, true),
-            (Ok(value), _) => Outcome {
-                ok: true,
-                value,
-                status: None,
-                ambiguous: false,
-                message: String::new(),
-            },
-            (Err(status), _) => fail(Some(status), false),
+            (Ok(_), Fault::LostAnswer) => fail(None),
+            (Ok(value), _) => Outcome::Done(value),
+            (Err((status, code)), _) => failure(Some(status), code, "refused".into()),
+        }
+    }
+
+    /// Runs the machine from `next` to its answer; `faults` fail the operations in order.
+    fn finish(
+        &mut self,
+        mut next: Next,
+        now: f64,
+        faults: &mut dyn Iterator<Item = Fault>,
+    ) -> Answer {
+        loop {
+            let (state, effects) = match next {
+                Step::Answer(answer) => return answer,
+                Step::Run { state, effects } => (state, effects),
+            };
+            assert_eq!(
+                effects.len(),
+                1,
+                "the wrap-up performs one operation at a time"
+            );
+            let effect = effects.into_iter().next().expect("one effect");
+            assert_eq!(
+                effect.retry,
+                !matches!(effect.op, Op::CreateTask { .. }),
+                "task creation is never retried"
+            );
+            let outcome = self.perform(&effect.op, faults.next().unwrap_or(Fault::None));
+            next = resume(state, outcome, now);
+            assert!(self.steps < 200, "the steps end");
         }
     }
 
@@ -143,16 +220,8 @@ impl World {
         now: f64,
         faults: &mut dyn Iterator<Item = Fault>,
     ) -> Answer {
-        let mut next = start(&cb("completed", "3"), token, Some(WS), now).expect("valid");
-        loop {
-            let action = next.action.clone();
-            if let Action::Answer(answer) = action {
-                return answer;
-            }
-            let outcome = self.perform(&action, faults.next().unwrap_or(Fault::None));
-            next = resume(next.state, &outcome, now);
-            assert!(self.steps < 200, "the steps end");
-        }
+        let next = start(&cb("completed", "3"), token, &env(), now).expect("valid");
+        self.finish(next, now, faults)
     }
 }
 
@@ -286,11 +355,8 @@ fn markers_of_others_are_respected_while_fresh() {
 #[test]
 fn callbacks_that_need_nothing() {
     for status in ["queued", "initiated", "ringing", "in-progress"] {
-        let next = start(&cb(status, "1"), "t", Some(WS), NOW).expect("valid");
-        assert!(
-            matches!(next.action, Action::Answer(Answer { status: 200, .. })),
-            "{status}"
-        );
+        let next = start(&cb(status, "1"), "t", &env(), NOW).expect("valid");
+        assert_eq!(next.as_answer().map(|a| a.status), Some(200), "{status}");
     }
     let mut w = World::default();
     assert_eq!(
@@ -309,7 +375,7 @@ fn callbacks_that_need_nothing() {
 
 #[test]
 fn bad_input_is_named() {
-    let e = start(&Callback::default(), "t", Some(WS), NOW).unwrap_err();
+    let e = start(&Callback::default(), "t", &env(), NOW).unwrap_err();
     assert_eq!((e.parameter(), e.http_status()), (Some("CallSid"), 400));
     let e = start(
         &Callback {
@@ -317,22 +383,32 @@ fn bad_input_is_named() {
             ..cb("x", "1")
         },
         "t",
-        Some(WS),
+        &env(),
         NOW,
     )
     .unwrap_err();
     assert_eq!(e.parameter(), Some("CallStatus"));
-    let e = start(&cb("hung-up", "1"), "t", Some(WS), NOW).unwrap_err();
+    let e = start(&cb("hung-up", "1"), "t", &env(), NOW).unwrap_err();
     assert!(e.to_string().contains("\"hung-up\""));
-    let e = start(&cb("completed", "x"), "t", Some(WS), NOW).unwrap_err();
+    let e = start(&cb("completed", "x"), "t", &env(), NOW).unwrap_err();
     assert_eq!(e.parameter(), Some("SequenceNumber"));
-    let e = start(&cb("completed", "1"), "t", None, NOW).unwrap_err();
+    let no_workspace = Env {
+        workspace_sid: None,
+        ..env()
+    };
+    let e = start(&cb("completed", "1"), "t", &no_workspace, NOW).unwrap_err();
     assert_eq!(
         (e.parameter(), e.http_status()),
         (Some("WORKSPACE_SID"), 500)
     );
+    let no_sync = Env {
+        sync_service_sid: Some(" ".into()),
+        ..env()
+    };
+    let e = start(&cb("completed", "1"), "t", &no_sync, NOW).unwrap_err();
+    assert_eq!(e.parameter(), Some("SYNC_SERVICE_SID"));
     assert_eq!(
-        start(&cb("completed", "1"), "t", Some(WS), f64::NAN)
+        start(&cb("completed", "1"), "t", &env(), f64::NAN)
             .unwrap_err()
             .code(),
         "invalid_now"
@@ -393,16 +469,10 @@ proptest! {
         let Ok(park) = park else { return Ok(()) }; // too large to park: nothing to wrap up
         let mut w = World { global: Some((serde_json::to_value(&park.record).expect("json"), 0)), ..World::default() };
         let callback = Callback { timestamp: Some(timestamp), sequence_number: Some(seq.to_string()), ..cb("completed", "0") };
-        let mut next = start(&callback, "tok", Some(WS), NOW).expect("well-formed");
-        prop_assert!(!matches!(next.action, Action::Answer(_)), "a parked call is wrapped up");
-        loop {
-            if let Action::Answer(answer) = &next.action {
-                prop_assert_eq!(answer.status, 200);
-                break;
-            }
-            let outcome = w.perform(&next.action.clone(), Fault::None);
-            next = resume(next.state, &outcome, NOW);
-        }
+        let next = start(&callback, "tok", &env(), NOW).expect("well-formed");
+        prop_assert!(next.as_answer().is_none(), "a parked call is wrapped up");
+        let answer = w.finish(next, NOW, &mut std::iter::empty());
+        prop_assert_eq!(answer.status, 200);
         prop_assert_eq!(w.tasks.len(), 1);
         prop_assert_eq!(&w.tasks[0].1["v"], &json!(value));
         prop_assert_eq!(&w.tasks[0].1["targetWorker"], &json!(WORKER));
@@ -414,11 +484,16 @@ proptest! {
     #[test]
     fn no_input_panics(sid in any::<String>(), status in any::<String>(), seq in any::<String>(), data in any::<String>(), now in any::<f64>(), ok in any::<bool>()) {
         let callback = Callback { call_sid: Some(sid), call_status: Some(status), sequence_number: Some(seq), timestamp: None };
-        let _ = start(&callback, &data, Some(WS), now);
-        if let Ok(next) = start(&cb("completed", "1"), "t", Some(WS), NOW) {
-            let outcome = Outcome { ok, value: json!({"data": {"callSid": data.clone(), "wrapUp": data.clone()}, "revision": data}), status: None, ambiguous: !ok, message: String::new() };
-            let next = resume(next.state, &outcome, now);
-            let _ = resume(next.state, &outcome, now);
+        let _ = start(&callback, &data, &env(), now);
+        if let Ok(Step::Run { state, .. }) = start(&cb("completed", "1"), "t", &env(), NOW) {
+            let outcome = if ok {
+                Outcome::Done(json!({"data": {"callSid": data.clone(), "wrapUp": data.clone()}, "revision": data}))
+            } else {
+                failure(None, None, data.clone())
+            };
+            if let Step::Run { state, .. } = resume(state, outcome.clone(), now) {
+                let _ = resume(state, outcome, now);
+            }
         }
     }
 }

@@ -71,8 +71,9 @@ pub enum DirectError {
     NotDigits { value: String },
     #[error("extension {value:?} has {len} digits; at most {MAX_DIGITS} are allowed")]
     TooLong { value: String, len: usize },
-    #[error("DIRECT_EXTENSION_CACHE_SECONDS {value:?} must be a whole number of seconds from 0 to {MAX_CACHE_SECONDS}")]
-    CacheSeconds { value: String },
+    /// A bad environment variable (`DIRECT_EXTENSION_CACHE_SECONDS`): the shared shape.
+    #[error(transparent)]
+    Config(#[from] values::env::EnvError),
 }
 
 impl wasm_face::FaceError for DirectError {
@@ -81,18 +82,18 @@ impl wasm_face::FaceError for DirectError {
             DirectError::MissingExtension => "missing_extension",
             DirectError::NotDigits { .. } => "invalid_extension",
             DirectError::TooLong { .. } => "extension_too_long",
-            DirectError::CacheSeconds { .. } => "invalid_configuration",
+            DirectError::Config(e) => e.code(),
         }
     }
     fn status(&self) -> u16 {
         match self {
-            DirectError::CacheSeconds { .. } => 500,
+            DirectError::Config(_) => 500,
             _ => 400,
         }
     }
     fn parameter(&self) -> Option<&str> {
         match self {
-            DirectError::CacheSeconds { .. } => Some("DIRECT_EXTENSION_CACHE_SECONDS"),
+            DirectError::Config(e) => Some(e.variable),
             _ => Some("extension"),
         }
     }
@@ -129,9 +130,11 @@ pub fn cache_seconds(raw: Option<&str>) -> Result<u32, DirectError> {
     }
     match value.parse::<u32>() {
         Ok(n) if n <= MAX_CACHE_SECONDS => Ok(n),
-        _ => Err(DirectError::CacheSeconds {
-            value: value.chars().take(40).collect(),
-        }),
+        _ => Err(DirectError::Config(values::env::EnvError::new(
+            "DIRECT_EXTENSION_CACHE_SECONDS",
+            &value.chars().take(40).collect::<String>(),
+            format!("must be a whole number of seconds from 0 to {MAX_CACHE_SECONDS}"),
+        ))),
     }
 }
 

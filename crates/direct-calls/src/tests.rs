@@ -65,7 +65,9 @@ fn errors_name_the_parameter_and_status() {
     assert_eq!(
         (e.code(), e.status(), e.parameter()),
         (
-            "invalid_configuration",
+            // One code for every bad environment variable (values::env::EnvError); it was
+            // "invalid_configuration" here alone.
+            "invalid_config",
             500,
             Some("DIRECT_EXTENSION_CACHE_SECONDS")
         )

@@ -186,9 +186,10 @@ impl Acc {
                     let sp = s.split.get(t).copied().unwrap_or_default();
                     (
                         t.to_string(),
-                        ratio(
+                        queue_settings::service_level(
                             sp.accepted_below,
-                            sp.accepted_below + sp.accepted_above + sp.canceled_above,
+                            sp.accepted_above,
+                            sp.canceled_above,
                         )
                         .map(round_share),
                     )

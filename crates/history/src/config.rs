@@ -74,12 +74,9 @@ impl Config {
     pub fn from_env(env: &Env) -> Result<Config, HistoryError> {
         // The variables the live statistics read too are parsed by the same shared crate, so a
         // value the live board accepts never breaks the history.
-        let setting =
-            |e: queue_settings::SettingError| HistoryError::config(e.variable, &e.value, e.problem);
-        let time_zone = queue_settings::time_zone(env.time_zone.as_deref()).map_err(setting)?;
-        let channels = queue_settings::channels(env.channels.as_deref()).map_err(setting)?;
-        let sla_thresholds =
-            queue_settings::sla_thresholds(env.sla_thresholds.as_deref()).map_err(setting)?;
+        let time_zone = queue_settings::time_zone(env.time_zone.as_deref())?;
+        let channels = queue_settings::channels(env.channels.as_deref())?;
+        let sla_thresholds = queue_settings::sla_thresholds(env.sla_thresholds.as_deref())?;
         let short_abandon = match given(&env.short_abandon) {
             None => 5,
             Some(t) => number("QUEUE_HISTORY_SHORT_ABANDON", t, 0, 3600)?,

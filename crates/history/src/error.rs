@@ -8,12 +8,9 @@ use wasm_face::FaceError;
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum HistoryError {
     /// An environment variable (`QUEUE_STATS_*`, `QUEUE_HISTORY_*`) has a value that cannot work.
-    #[error("{variable}={value:?} {problem}")]
-    Config {
-        variable: &'static str,
-        value: String,
-        problem: String,
-    },
+    /// The shared shape of a bad environment variable (`values::env::EnvError`).
+    #[error(transparent)]
+    Config(#[from] values::env::EnvError),
     /// A request parameter (`from`, `to`, `range`, `by`, `channel`, `queue`) is wrong.
     #[error("{parameter}={value:?} {problem}")]
     Parameter {
@@ -28,11 +25,7 @@ pub enum HistoryError {
 
 impl HistoryError {
     pub(crate) fn config(variable: &'static str, value: &str, problem: impl Into<String>) -> Self {
-        HistoryError::Config {
-            variable,
-            value: value.to_string(),
-            problem: problem.into(),
-        }
+        HistoryError::Config(values::env::EnvError::new(variable, value, problem))
     }
 
     pub(crate) fn parameter(
@@ -51,7 +44,7 @@ impl HistoryError {
 impl FaceError for HistoryError {
     fn code(&self) -> &'static str {
         match self {
-            HistoryError::Config { .. } => "invalid_config",
+            HistoryError::Config(_) => "invalid_config",
             HistoryError::Parameter { .. } => "invalid_parameter",
             HistoryError::Input(_) => "invalid_input",
         }
@@ -59,14 +52,14 @@ impl FaceError for HistoryError {
 
     fn status(&self) -> u16 {
         match self {
-            HistoryError::Config { .. } => 500,
+            HistoryError::Config(_) => 500,
             HistoryError::Parameter { .. } | HistoryError::Input(_) => 400,
         }
     }
 
     fn parameter(&self) -> Option<&str> {
         match self {
-            HistoryError::Config { variable, .. } => Some(variable),
+            HistoryError::Config(e) => Some(e.variable),
             HistoryError::Parameter { parameter, .. } => Some(parameter),
             HistoryError::Input(_) => None,
         }

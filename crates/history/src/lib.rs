@@ -36,7 +36,8 @@
 //!
 //! [`query`] reads `range` (`today`, `yesterday`, `last7`, `last30`) or `from`/`to` (a local
 //! date, a local wall time down to the hour or minute, or an instant); a `to` that is a date alone
-//! includes that day. Wall times in a DST gap move to the jump, in a fold to the earlier instant.
+//! includes that day. Wall times in a DST gap move forward by the gap, in a fold to the earlier
+//! instant (the service's one rule, `values::time::DST_RULE`).
 //! Only closed hours are in a series: the current hour appears once it is over.
 //!
 //! This crate never reads a clock: the shim passes the current instant.

@@ -78,13 +78,6 @@ fn given(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
-fn is_queue_sid(s: &str) -> bool {
-    s.len() == 34
-        && s.starts_with("WQ")
-        && s.get(2..)
-            .is_some_and(|r| r.bytes().all(|b| b.is_ascii_hexdigit()))
-}
-
 /// Validates `params` at the instant `now_ms`.
 pub fn query(config: &Config, params: &Params, now_ms: f64) -> Result<Query, HistoryError> {
     let zone = config.time_zone;
@@ -105,7 +98,7 @@ pub fn query(config: &Config, params: &Params, now_ms: f64) -> Result<Query, His
         Some(list) => {
             let mut sids: Vec<String> = Vec::new();
             for s in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                if !is_queue_sid(s) {
+                if !values::sid::is_sid(s, "WQ") {
                     return Err(HistoryError::parameter(
                         "queue",
                         s,

@@ -42,12 +42,9 @@ pub fn map_name(channel: &str) -> String {
 }
 
 /// The share of one second of a Sync object's write budget that a write of `bytes` of data
-/// takes: Twilio documents 20 writes/s per object, fewer for objects above 1 KiB, down to 2/s
-/// from 10 KiB. Between, about 20 KiB/s is assumed (the emulator's model): `bytes / 20 KiB`,
-/// at least 1/20 and at most 1/2. Deletes cost 1/20.
-pub fn write_cost(bytes: usize) -> f64 {
-    (bytes as f64 / 20_480.0).clamp(0.05, 0.5)
-}
+/// takes (the one model every crate paces by). Deletes cost `write_cost(0)`.
+pub use values::sync::write_cost;
+
 /// A chunk's JSON stays under this many bytes.
 pub const ITEM_LIMIT: usize = 14_000;
 

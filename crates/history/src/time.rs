@@ -5,29 +5,22 @@
 //! repeated hour of a fold is two buckets and the missing hour of a gap is none: a local day has
 //! 23 buckets on the day clocks spring forward and 25 on the day they fall back.
 //!
-//! Wall times given by a user (a range's `from` and `to`) are read like this:
-//! - **gap** (the wall time does not exist): the instant the clocks jumped, i.e. the first wall
-//!   time of the day after it that exists;
-//! - **fold** (the wall time happens twice): the earlier instant.
+//! Wall times given by a user (a range's `from` and `to`) and the start of a local day are read
+//! by the service's one rule, [`values::time::DST_RULE`]: a wall time in a **gap** is moved
+//! forward by the gap's length (read with the offset before the gap), a wall time in a **fold**
+//! is the earlier instant; a day whose midnight is skipped starts when the clocks jumped.
 
-use chrono::{
-    DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone,
-    Timelike, Utc,
-};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
 use chrono_tz::Tz;
 
 use crate::error::HistoryError;
 
-/// The instant of `ms` milliseconds since 1970 (as `Date.now()` gives it).
+/// The instant of `ms` milliseconds since 1970 (as `Date.now()` gives it), within the range
+/// every crate accepts ([`values::instant::from_millis`]).
 pub fn instant(ms: f64) -> Result<DateTime<Utc>, HistoryError> {
-    const MAX_MS: f64 = 253_402_300_799_000.0;
-    if !ms.is_finite() || !(0.0..=MAX_MS).contains(&ms) {
-        return Err(HistoryError::Input(format!(
-            "{ms} is not an instant in milliseconds since 1970"
-        )));
-    }
-    DateTime::<Utc>::from_timestamp_millis(ms as i64)
-        .ok_or_else(|| HistoryError::Input(format!("{ms} is not an instant")))
+    values::instant::from_millis(ms).ok_or_else(|| {
+        HistoryError::Input(format!("{ms} is not an instant in milliseconds since 1970"))
+    })
 }
 
 /// ISO 8601 in UTC with seconds: `2026-03-08T07:00:00Z`.
@@ -55,31 +48,19 @@ pub fn next_hour(zone: Tz, h: DateTime<Utc>) -> DateTime<Utc> {
     }
 }
 
-/// The first instant of the local date `date`: midnight, the earlier one in a fold, the jump in a gap.
+/// The first instant of the local date `date` (see the module documentation).
 pub fn day_start(zone: Tz, date: NaiveDate) -> DateTime<Utc> {
-    wall_instant(zone, NaiveDateTime::new(date, NaiveTime::MIN))
+    values::time::day_start(&zone, date)
 }
 
 /// The instant of a local wall time (see the module documentation for gaps and folds).
 pub fn wall_instant(zone: Tz, wall: NaiveDateTime) -> DateTime<Utc> {
-    let mut w = wall;
-    // A gap is at most a few hours: look minute by minute for the first wall time that exists.
-    for _ in 0..(26 * 60) {
-        match zone.from_local_datetime(&w) {
-            LocalResult::Single(t) => return t.with_timezone(&Utc),
-            LocalResult::Ambiguous(earlier, _) => return earlier.with_timezone(&Utc),
-            LocalResult::None => match w.checked_add_signed(Duration::minutes(1)) {
-                Some(next) => w = next,
-                None => break,
-            },
-        }
-    }
-    wall.and_utc()
+    values::time::instant_of(&zone, wall)
 }
 
 /// The local date of `t`.
 pub fn local_date(zone: Tz, t: DateTime<Utc>) -> NaiveDate {
-    t.with_timezone(&zone).date_naive()
+    values::time::local_date(&zone, t)
 }
 
 /// The start of the local day after `date`.
@@ -202,8 +183,10 @@ mod tests {
 
     #[test]
     fn wall_times_in_gaps_and_folds() {
+        // 02:30 does not happen on 2026-03-08: moved forward by the gap to 03:30 EDT (the
+        // service's one DST rule, values::time::DST_RULE; this crate used to read it as 03:00).
         let (gap, _) = parse_when(ny(), "from", "2026-03-08T02:30").unwrap();
-        assert_eq!(iso(gap), "2026-03-08T07:00:00Z");
+        assert_eq!(iso(gap), "2026-03-08T07:30:00Z");
         let (fold, _) = parse_when(ny(), "from", "2026-11-01T01").unwrap();
         assert_eq!(iso(fold), "2026-11-01T05:00:00Z");
         let (date, only_date) = parse_when(ny(), "to", "2026-11-01").unwrap();

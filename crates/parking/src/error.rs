@@ -16,8 +16,9 @@ pub enum ParkingError {
     #[error("invalid parameter {name}: {problem}")]
     InvalidParameter { name: &'static str, problem: String },
     /// The service is misconfigured (an environment variable), not the request.
-    #[error("invalid configuration {name}: {problem}")]
-    InvalidConfig { name: &'static str, problem: String },
+    /// The shared shape of a bad environment variable (`values::env::EnvError`).
+    #[error("invalid configuration {0}")]
+    InvalidConfig(#[from] values::env::EnvError),
     /// The parked-call record would not fit in a Sync item.
     #[error(
         "the parked call record is {size} bytes but a Sync item holds at most {limit} bytes \
@@ -93,7 +94,7 @@ impl ParkingError {
         match self {
             ParkingError::MissingParameter { .. } => "missing_parameter",
             ParkingError::InvalidParameter { .. } => "invalid_parameter",
-            ParkingError::InvalidConfig { .. } => "invalid_config",
+            ParkingError::InvalidConfig(e) => e.code(),
             ParkingError::RecordTooLarge { .. } => "record_too_large",
             ParkingError::TwimlTooLong { .. } => "twiml_too_long",
             ParkingError::NotParked(_) => "not_parked",
@@ -111,7 +112,7 @@ impl ParkingError {
     pub fn http_status(&self) -> u16 {
         match self {
             ParkingError::MissingParameter { .. } | ParkingError::InvalidParameter { .. } => 400,
-            ParkingError::InvalidConfig { .. } => 500,
+            ParkingError::InvalidConfig(_) => 500,
             ParkingError::RecordTooLarge { .. } | ParkingError::TwimlTooLong { .. } => 413,
             ParkingError::NotParked(_) | ParkingError::TaskNotFound(_) => 404,
             ParkingError::NotWorkersTask { .. }
@@ -127,8 +128,8 @@ impl ParkingError {
     pub fn parameter(&self) -> Option<&'static str> {
         match self {
             ParkingError::MissingParameter { name, .. }
-            | ParkingError::InvalidParameter { name, .. }
-            | ParkingError::InvalidConfig { name, .. } => Some(name),
+            | ParkingError::InvalidParameter { name, .. } => Some(name),
+            ParkingError::InvalidConfig(e) => Some(e.variable),
             ParkingError::NotParked(_)
             | ParkingError::CallNotOnTask { .. }
             | ParkingError::ParkedByOther { .. } => Some("callSid"),

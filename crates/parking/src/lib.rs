@@ -10,7 +10,8 @@
 //!
 //! This crate is the whole of that logic, without I/O: given the request parameters (strings, as
 //! the Flex plugin posts them) and the current instant, it answers *what to do*: the TwiML, the
-//! Sync writes and deletes, the task attributes. The JavaScript shims perform it.
+//! Sync writes and deletes, the task attributes. The machines of `crates/call-handling` put these
+//! plans in order as Twilio operations, which one executor performs (docs/effects.md).
 //!
 //! # Rules
 //!
@@ -19,7 +20,7 @@
 //!   Sync entries only when that succeeded (otherwise the caller would be left on hold music with
 //!   no entry to pick them up from). [`ParkPlan`] and [`PickupPlan`] carry the steps in order.
 //! - **Whose call.** A worker parks only a call of a task they hold, that nobody else has parked
-//!   ([`ownership`]); the shim reads TaskRouter and Sync first, and a refusal changes nothing.
+//!   ([`ownership`]); park reads TaskRouter and Sync first, and a refusal changes nothing.
 //! - **Parking twice** is an update: the entries are written as "create, or update if the key
 //!   exists", and the record's `dateCreated` becomes the new parking time.
 //! - **Attributes** are merged, never rebuilt: every field the caller's task had survives, unknown
@@ -79,7 +80,7 @@ pub struct Settings {
 }
 
 /// park-call's form parameters.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ParkRequest {
     pub attributes: Option<String>,
@@ -101,7 +102,7 @@ pub struct CapacityRequest {
 }
 
 /// A Sync map item to create, or update when its key exists (creating the map if missing).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SyncUpsert {
     pub map: String,
@@ -112,7 +113,7 @@ pub struct SyncUpsert {
 }
 
 /// A Sync map item to delete (absent is fine).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SyncDelete {
     pub map: String,
@@ -120,7 +121,7 @@ pub struct SyncDelete {
 }
 
 /// What park-call does: update the call, then (only if that succeeded) write `sync`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ParkPlan {
     pub call_sid: String,
@@ -160,10 +161,11 @@ pub fn hold_music_url(settings: &Settings) -> Result<String, ParkingError> {
         .unwrap_or(DEFAULT_HOLD_MUSIC)
         .trim_start_matches('/');
     if path.is_empty() || path.split('/').any(|seg| seg == "..") {
-        return Err(ParkingError::InvalidConfig {
-            name: "HOLD_MUSIC_PATH",
-            problem: format!("{path:?} is not a path to an asset of this service"),
-        });
+        return Err(ParkingError::InvalidConfig(values::env::EnvError::new(
+            "HOLD_MUSIC_PATH",
+            path,
+            "is not a path to an asset of this service",
+        )));
     }
     let mut encoded = String::with_capacity(path.len());
     for b in path.bytes() {
@@ -185,12 +187,11 @@ pub(crate) fn domain(settings: &Settings) -> Result<&str, ParkingError> {
     if ok {
         Ok(domain)
     } else {
-        Err(ParkingError::InvalidConfig {
-            name: "DOMAIN_NAME",
-            problem: format!(
-                "{domain:?} is not a host name (the runtime sets it to the service's domain)"
-            ),
-        })
+        Err(ParkingError::InvalidConfig(values::env::EnvError::new(
+            "DOMAIN_NAME",
+            domain,
+            "is not a host name (the runtime sets it to the service's domain)",
+        )))
     }
 }
 

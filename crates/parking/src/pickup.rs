@@ -38,7 +38,7 @@ pub const PICKUP_TWIML_PATH: &str = "pickup-twiml";
 
 /// pickup-parked-call's form parameters. Only `callSid` is read; the others are the plugin's and
 /// are accepted and ignored (the record has them).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PickupRequest {
     pub call_sid: Option<String>,
@@ -59,7 +59,7 @@ pub struct StoredItem {
 }
 
 /// A conditional update of a Sync map item.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConditionalUpdate {
     pub map: String,
@@ -79,7 +79,7 @@ pub struct PickupTarget {
 }
 
 /// The call update of a pickup: inline `twiml`, or a `url` (method POST) answering it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CallUpdate {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -92,7 +92,7 @@ pub struct CallUpdate {
 
 /// What pickup-parked-call does, in order: `pickup_item` (if any), `mark`, `call_update`, then
 /// the `sync` deletes; `unmark` when the call update failed for certain.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PickupPlan {
     pub call_sid: String,

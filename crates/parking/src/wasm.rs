@@ -3,21 +3,18 @@
 //! ```js
 //! park({attributes, callSid, name, queueName, taskSid, workerSid, workflowSid}, {domainName, holdMusicPath}, Date.now())
 //!   // -> {callSid, twiml, statusCallback, record, sync: [{map, key, data, ttl}]}
-//! parkReads({callSid, taskSid, workerSid, ...})  // -> {taskSid, workerSid, map, key}: what to read first
-//! parkCheck({callSid, taskSid, workerSid, ...}, {task: {sid, assignmentStatus, attributes} | null,
-//!           reservations: [{workerSid, reservationStatus}], entry: {data, revision} | null})
-//!   // -> null (go ahead), or throws 404 task_not_found / 403 not_workers_task, call_not_on_task, parked_by_other
 //! pickupTarget({callSid, ...})                 // -> {callSid, map, key}: the entry to read
 //! pickup({callSid, ...}, entry | null, token, {domainName}, Date.now())
 //!   // entry: {data, revision} of Global.ParkedCalls/<callSid>
 //!   // -> {callSid, workerSid, pickupItem, mark, callUpdate: {twiml} | {url, method}, unmark, sync, taskAttributes, holdTime}
 //! pickupTwiml(CallSid, item | null)            // -> the <Enqueue> TwiML of a large pickup
-//! capacity({capacity, workerChannelSid, workerSid})
-//!   // -> {workerSid, workerChannelSid, capacity}
 //! ```
+//! (The functions run these plans through the machines of `crates/call-handling`; these faces
+//! stay for the queue-statistics callback and for tests of the TwiML.)
 //! parkedByQueue([data of Global.ParkedCalls items])
 //!   // -> {"<queue name>": {count, oldestParkedAt, workers: {WK…: {count, oldestParkedAt}}, workersOmitted}}
 //! withParked(built, figures | null, previous | null)   // -> built with record.parked, changed (board.rs)
+//! mapNames(workerSid | undefined)   // -> {global, pickups, worker}: the Sync maps parking owns
 //! Each throws an `Error` with `code`, `status` (the HTTP status to answer) and `parameter`.
 
 use serde_json::Value;
@@ -26,24 +23,23 @@ use wasm_face::{answer, from_js};
 
 use crate::StoredItem;
 
+/// The Sync maps parking owns, for shims that must not keep their own copy of a name:
+/// `{global: "Global.ParkedCalls", pickups: "ParkedCalls.Pickups", worker: "<WK…>.ParkedCalls"}`
+/// (`worker` for the given worker SID).
+#[wasm_bindgen(js_name = mapNames)]
+pub fn map_names(worker_sid: Option<String>) -> Result<JsValue, JsValue> {
+    wasm_face::to_js(&serde_json::json!({
+        "global": crate::GLOBAL_MAP,
+        "pickups": crate::PICKUPS_MAP,
+        "worker": worker_sid.as_deref().map(crate::worker_map),
+    }))
+}
+
 #[wasm_bindgen]
 pub fn park(request: JsValue, settings: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
     let request = from_js(request, "park-call request")?;
     let settings = from_js(settings, "settings")?;
     answer(crate::park(&request, &settings, now_ms))
-}
-
-#[wasm_bindgen(js_name = parkReads)]
-pub fn park_reads(request: JsValue) -> Result<JsValue, JsValue> {
-    let request = from_js(request, "park-call request")?;
-    answer(crate::ownership::reads(&request))
-}
-
-#[wasm_bindgen(js_name = parkCheck)]
-pub fn park_check(request: JsValue, facts: JsValue) -> Result<JsValue, JsValue> {
-    let request = from_js(request, "park-call request")?;
-    let facts = from_js(facts, "what TaskRouter and Sync say about the call")?;
-    answer(crate::ownership::check(&request, &facts))
 }
 
 #[wasm_bindgen(js_name = pickupTarget)]
@@ -76,12 +72,6 @@ pub fn pickup(
 pub fn pickup_twiml(call_sid: Option<String>, item: JsValue) -> Result<JsValue, JsValue> {
     let item: Option<Value> = from_js(item, "pickup item")?;
     answer(crate::pickup_twiml(call_sid.as_deref(), item.as_ref()))
-}
-
-#[wasm_bindgen]
-pub fn capacity(request: JsValue) -> Result<JsValue, JsValue> {
-    let request = from_js(request, "worker-capacity request")?;
-    answer(crate::capacity(&request))
 }
 
 #[wasm_bindgen(js_name = parkedByQueue)]

@@ -10,6 +10,7 @@
 //! - Channels: TaskChannel unique names, comma-separated, case-insensitive, duplicates and `all`
 //!   (always present) ignored; at most 8, because each adds a block to a 16 KiB Sync record
 //!   (default `voice,chat,video`).
+//! - Service level ([`service_level`]): the one definition both compute per threshold.
 //! - SLA thresholds: whole seconds from 1 to 86,400, comma-separated, sorted, duplicates ignored;
 //!   1 to 10 of them (default `30,60,120`).
 
@@ -25,29 +26,14 @@ pub const MAX_CHANNELS: usize = 8;
 /// More thresholds than this would make every record bigger for little use.
 pub const MAX_THRESHOLDS: usize = 10;
 
-/// A setting that cannot be used.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SettingError {
-    /// The environment variable, e.g. `QUEUE_STATS_TIME_ZONE`.
-    pub variable: &'static str,
-    /// The value as given.
-    pub value: String,
-    /// What is wrong with it and what is expected instead.
-    pub problem: String,
-}
+/// A setting that cannot be used: the shared shape of a bad environment variable.
+pub use values::env::EnvError as SettingError;
 
 fn error(variable: &'static str, value: &str, problem: impl Into<String>) -> SettingError {
-    SettingError {
-        variable,
-        value: value.to_string(),
-        problem: problem.into(),
-    }
+    SettingError::new(variable, value, problem)
 }
 
-/// A set variable's trimmed text, or `None` when unset or blank.
-fn given(text: Option<&str>) -> Option<&str> {
-    text.map(str::trim).filter(|v| !v.is_empty())
-}
+use values::env::given;
 
 /// A TaskChannel unique name as TaskRouter allows them: letters, digits, `-` and `_`.
 pub fn is_channel_name(name: &str) -> bool {
@@ -132,9 +118,27 @@ pub fn sla_thresholds(text: Option<&str>) -> Result<Vec<u32>, SettingError> {
     Ok(thresholds)
 }
 
+/// The service level for one threshold, the one definition the live record and the history
+/// share: tasks accepted within the threshold over those accepted either side of it and those
+/// canceled after it, `accepted below / (accepted below + accepted above + canceled above)`.
+/// Tasks canceled within the threshold (short abandons) count neither way. `None` when there is
+/// nothing to count. Unrounded: each caller rounds its answer once.
+pub fn service_level(accepted_below: f64, accepted_above: f64, canceled_above: f64) -> Option<f64> {
+    let total = accepted_below + accepted_above + canceled_above;
+    (total > 0.0).then(|| accepted_below / total)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn service_level_leaves_short_abandons_out() {
+        assert_eq!(service_level(3.0, 1.0, 0.0), Some(0.75));
+        assert_eq!(service_level(1.0, 1.0, 2.0), Some(0.25));
+        assert_eq!(service_level(0.0, 0.0, 0.0), None);
+        assert_eq!(service_level(0.0, 0.0, 1.0), Some(0.0));
+    }
 
     #[test]
     fn defaults_when_unset_or_blank() {

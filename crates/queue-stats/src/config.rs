@@ -74,12 +74,9 @@ fn given(value: &Option<String>) -> Option<&str> {
 impl Config {
     pub fn from_env(env: &Env) -> Result<Config, ConfigError> {
         // The settings queue history reads too are parsed by one shared crate.
-        let setting =
-            |e: queue_settings::SettingError| ConfigError::new(e.variable, &e.value, e.problem);
-        let time_zone = queue_settings::time_zone(env.time_zone.as_deref()).map_err(setting)?;
-        let channels = queue_settings::channels(env.channels.as_deref()).map_err(setting)?;
-        let sla_thresholds =
-            queue_settings::sla_thresholds(env.sla_thresholds.as_deref()).map_err(setting)?;
+        let time_zone = queue_settings::time_zone(env.time_zone.as_deref())?;
+        let channels = queue_settings::channels(env.channels.as_deref())?;
+        let sla_thresholds = queue_settings::sla_thresholds(env.sla_thresholds.as_deref())?;
         let sla_target = match given(&env.sla_target) {
             None => DEFAULT_TARGET,
             Some(text) => {

@@ -6,31 +6,9 @@
 
 use thiserror::Error;
 
-/// Why the configuration (the `QUEUE_STATS_*` environment variables) was rejected.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("{variable}={value:?} {problem}")]
-pub struct ConfigError {
-    /// The environment variable, e.g. `QUEUE_STATS_TIME_ZONE`.
-    pub variable: &'static str,
-    /// The value as given.
-    pub value: String,
-    /// What is wrong with it and what is expected instead.
-    pub problem: String,
-}
-
-impl ConfigError {
-    pub(crate) fn new(variable: &'static str, value: &str, problem: impl Into<String>) -> Self {
-        ConfigError {
-            variable,
-            value: value.to_string(),
-            problem: problem.into(),
-        }
-    }
-
-    pub fn code(&self) -> &'static str {
-        "invalid_config"
-    }
-}
+/// Why the configuration (the `QUEUE_STATS_*` environment variables) was rejected: the shared
+/// shape of a bad environment variable (a 500 `invalid_config` naming it).
+pub use values::env::EnvError as ConfigError;
 
 /// Why a computation that needs the current instant could not run.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -44,19 +22,6 @@ impl InputError {
         match self {
             InputError::InvalidNow(_) => "invalid_now",
         }
-    }
-}
-
-impl wasm_face::FaceError for ConfigError {
-    fn code(&self) -> &'static str {
-        ConfigError::code(self)
-    }
-    /// A bad `QUEUE_STATS_*` value is the service's fault, not the caller's.
-    fn status(&self) -> u16 {
-        500
-    }
-    fn parameter(&self) -> Option<&str> {
-        Some(self.variable)
     }
 }
 

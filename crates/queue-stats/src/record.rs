@@ -159,13 +159,9 @@ pub fn service_level(split: &Value, threshold: u32) -> Option<f64> {
     let accepted_below = as_f64(below.get("reservations_accepted")).max(0.0);
     let accepted_above = as_f64(above.get("reservations_accepted")).max(0.0);
     let canceled_above = as_f64(above.get("tasks_canceled")).max(0.0);
-    let total = accepted_below + accepted_above + canceled_above;
-    if total > 0.0 {
-        // Four decimals: enough for a percentage with two, and stable for change detection.
-        Some((accepted_below / total * 10_000.0).round() / 10_000.0)
-    } else {
-        None
-    }
+    // Four decimals: enough for a percentage with two, and stable for change detection.
+    queue_settings::service_level(accepted_below, accepted_above, canceled_above)
+        .map(|level| (level * 10_000.0).round() / 10_000.0)
 }
 
 /// The published `cumulativeStats_<channel>` block, plus `serviceLevel`:

@@ -1,61 +1,32 @@
 //! "Today" in the contact center's time zone: the `StartDate` of cumulative statistics.
 
-use chrono::{DateTime, Days, LocalResult, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Days, Utc};
 use chrono_tz::Tz;
 
 use crate::error::InputError;
 
-/// The instant `now_ms` (milliseconds since 1970, as `Date.now()` gives it).
+/// The instant `now_ms` (milliseconds since 1970, as `Date.now()` gives it), within the range
+/// every crate accepts ([`values::instant::from_millis`]).
 pub fn instant(now_ms: f64) -> Result<DateTime<Utc>, InputError> {
-    // Year 1970..=9999 keeps every later computation inside chrono's range.
-    const MAX_MS: f64 = 253_402_300_799_000.0;
-    if !(0.0..=MAX_MS).contains(&now_ms) {
-        return Err(InputError::InvalidNow(now_ms.to_string()));
-    }
     values::instant::from_millis(now_ms).ok_or_else(|| InputError::InvalidNow(now_ms.to_string()))
 }
 
-/// The first instant of `now`'s local date in `zone`.
+/// The first instant of `now`'s local date in `zone`: its midnight read by the service's one DST
+/// rule ([`values::time::DST_RULE`]).
 ///
-/// Midnight is normally that instant. Two DST cases are handled explicitly:
 /// - **fold** (midnight happens twice, as when clocks go back at 00:00/01:00): the *earlier*
 ///   midnight, so the day is never shortened;
 /// - **gap** (midnight does not exist, as in zones that spring forward at 00:00, e.g.
-///   America/Santiago or, historically, America/Sao_Paulo): the first wall time of the day that
-///   exists, found minute by minute, which is the instant the clocks jumped.
+///   America/Santiago or, historically, America/Sao_Paulo): moved forward by the gap, which is
+///   the instant the clocks jumped.
 pub fn start_of_day(zone: Tz, now: DateTime<Utc>) -> DateTime<Utc> {
-    let local_date = now.with_timezone(&zone).date_naive();
-    let mut wall = NaiveDateTime::new(local_date, NaiveTime::MIN);
-    // A gap is at most a few hours; give up (and use `now`) after a whole day of minutes.
-    for _ in 0..(24 * 60) {
-        match zone.from_local_datetime(&wall) {
-            LocalResult::Single(t) => return t.with_timezone(&Utc),
-            LocalResult::Ambiguous(earlier, _) => return earlier.with_timezone(&Utc),
-            LocalResult::None => {
-                wall = match wall.checked_add_signed(chrono::Duration::minutes(1)) {
-                    Some(next) => next,
-                    None => break,
-                }
-            }
-        }
-    }
-    now
+    values::time::day_start(&zone, values::time::local_date(&zone, now))
 }
 
 /// The start of the local day after the one containing `now` (when "today" next rolls over).
 pub fn start_of_next_day(zone: Tz, now: DateTime<Utc>) -> DateTime<Utc> {
-    let local_date = now.with_timezone(&zone).date_naive();
-    match local_date.checked_add_days(Days::new(1)) {
-        Some(next) => {
-            let noon = NaiveDateTime::new(
-                next,
-                NaiveTime::from_hms_opt(12, 0, 0).unwrap_or(NaiveTime::MIN),
-            );
-            match zone.from_local_datetime(&noon).earliest() {
-                Some(t) => start_of_day(zone, t.with_timezone(&Utc)),
-                None => now,
-            }
-        }
+    match values::time::local_date(&zone, now).checked_add_days(Days::new(1)) {
+        Some(next) => values::time::day_start(&zone, next),
         None => now,
     }
 }
@@ -132,9 +103,12 @@ mod tests {
 
     #[test]
     fn instants_out_of_range_are_errors() {
-        for bad in [f64::NAN, f64::INFINITY, -1.0, 1e300] {
+        // One valid range for every crate (values::instant): the years 0000 to 9999, so -1 ms
+        // (1969-12-31T23:59:59.999Z), once refused here, is an instant; a year before 0000 is not.
+        for bad in [f64::NAN, f64::INFINITY, -62_167_219_200_001.0, 1e300] {
             assert!(matches!(instant(bad), Err(InputError::InvalidNow(_))));
         }
+        assert_eq!(instant(-1.0).unwrap(), at("1969-12-31T23:59:59.999Z"));
         assert_eq!(instant(0.0).unwrap(), at("1970-01-01T00:00:00Z"));
         assert_eq!(
             iso_ms(instant(1_714_521_600_123.0).unwrap()),

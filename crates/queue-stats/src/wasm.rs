@@ -16,7 +16,7 @@
 //! ```
 //! Errors (through `wasm-face`) carry `code`, `status` and `parameter` (the variable at fault).
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_face::{fail, from_js};
@@ -25,11 +25,7 @@ use crate::record::{apply_realtime_all, batches, build, Fetched, QueueRef};
 use crate::write::{write_cost, write_plan, WriteInput};
 use crate::{document_name, index_entry, plan, statistics_params, today, Config, Env, BULK_LIMIT};
 
-/// Plain JS objects out; a value that does not serialize (it cannot happen for these types)
-/// becomes the error object itself rather than a panic.
-fn to_js<T: Serialize>(value: &T) -> JsValue {
-    wasm_face::to_js(value).unwrap_or_else(|e| e)
-}
+use wasm_face::to_js_value as to_js;
 
 #[derive(Deserialize)]
 struct BuildInput {

@@ -117,13 +117,9 @@ pub struct IndexEntry {
     pub cost: f64,
 }
 
-/// Twilio Sync's write budget per object, by payload size: 20 writes/s up to 1 KiB, 2/s from
-/// 10 KiB (documented); in between, 20 KiB/s (an assumption, stated in docs/emulator.md). The
-/// answer is the fraction of one second's budget a write of `bytes` uses.
-pub fn write_cost(bytes: usize) -> f64 {
-    // Sizes are at most 16 KiB, so the conversion is exact.
-    (bytes as f64 / 20_480.0).clamp(0.05, 0.5)
-}
+/// Twilio Sync's write budget per object, by payload size: the fraction of one second's budget a
+/// write of `bytes` uses (the one model every crate paces by).
+pub use values::sync::write_cost;
 
 fn target(config: &Config, sid: &str) -> Target {
     match config.layout {
@@ -344,14 +340,5 @@ mod tests {
             panic!()
         };
         assert_eq!(index, None, "the map layout has no index");
-    }
-
-    #[test]
-    fn costs_follow_the_size_budget() {
-        assert_eq!(write_cost(0), 0.05);
-        assert_eq!(write_cost(1024), 0.05);
-        assert_eq!(write_cost(4096), 0.2);
-        assert_eq!(write_cost(10 * 1024), 0.5);
-        assert_eq!(write_cost(16 * 1024), 0.5);
     }
 }

@@ -16,11 +16,7 @@ use schedule::publishing;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-/// Plain objects (not Maps), `null` for None. A value that does not serialize (it cannot happen
-/// for these types) becomes the error object, not a panic.
-fn to_js<T: Serialize>(value: &T) -> JsValue {
-    wasm_face::to_js(value).unwrap_or_else(|e| e)
-}
+use wasm_face::to_js_value as to_js;
 
 /// `/admin/update`'s validation: `{ok: true, config}` (the text to store) or `{ok: false, status,
 /// body}` naming every problem.

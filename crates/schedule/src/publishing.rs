@@ -152,7 +152,7 @@ impl Facts {
     /// Config builds waiting to be published, first in line first.
     pub fn pending(&self) -> Vec<&BuildFacts> {
         let since = self.deployed_at();
-        let now = DateTime::from_timestamp_millis(self.now_ms as i64);
+        let now = values::instant::from_millis(self.now_ms);
         let mut out: Vec<&BuildFacts> = self
             .builds
             .iter()

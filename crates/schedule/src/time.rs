@@ -38,12 +38,10 @@ impl When {
     }
 }
 
+/// The instant of `ms` milliseconds since 1970, within the range every crate accepts
+/// ([`values::instant::from_millis`]: the years 0000 to 9999).
 pub fn instant_from_ms(ms: f64) -> Result<DateTime<Utc>, CheckError> {
-    // `as` saturates for out-of-range floats; the range check catches both NaN and huge values.
-    if !ms.is_finite() || ms.abs() > 8.64e15 {
-        return Err(CheckError::InvalidNow);
-    }
-    DateTime::from_timestamp_millis(ms as i64).ok_or(CheckError::InvalidNow)
+    values::instant::from_millis(ms).ok_or(CheckError::InvalidNow)
 }
 
 /// `simulate` as published: without an offset it is wall time; with `Z` or `±hh:mm` (or `±hhmm`)

@@ -11,23 +11,18 @@
 //! module holds evaluation alone.
 //! Errors go through the shared `wasm-face`: a JS `Error` with `code`, `status` and `parameter`.
 
-use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_face::fail;
 
 use crate::admin::Problem;
 use crate::{Book, LazyBook, When};
 
+use wasm_face::to_js_value as to_js;
+
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
     fn json_parse(text: &str) -> Result<JsValue, JsValue>;
-}
-
-/// Plain objects (not Maps), `null` for None: what JSON.stringify and Studio expect. A value that
-/// does not serialize (it cannot happen for these types) becomes the error object, not a panic.
-fn to_js<T: Serialize>(value: &T) -> JsValue {
-    wasm_face::to_js(value).unwrap_or_else(|e| e)
 }
 
 /// A validated schedule configuration, kept for the life of the container.

@@ -7,13 +7,13 @@
 //! and instantiation were most of a cold start.
 //!
 //! [`Zone`] answers the three questions evaluation asks: the UTC offset at an instant, the wall
-//! time at an instant, and the instant of a wall time (a gap moves forward by its length, a fold
-//! takes the earlier instant: jiff's `compatible` strategy, luxon's behaviour).
+//! time at an instant, and the instant of a wall time (by the service's one DST rule,
+//! `values::time::DST_RULE`: a gap moves forward by its length, a fold takes the earlier instant).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, FixedOffset, NaiveDateTime, Offset, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDateTime, Offset, Utc};
 
 use crate::tzif::Tzif;
 
@@ -68,34 +68,20 @@ impl Zone {
 
     /// The wall clock at `t` (`t` itself at the ends of the representable range).
     pub fn wall_at(&self, t: DateTime<Utc>) -> NaiveDateTime {
-        let wall = t.naive_utc();
-        wall.checked_add_offset(self.offset_at(t)).unwrap_or(wall)
+        values::time::wall_at(self, t)
     }
 
-    /// The instant at which the wall clock shows `wall`: a gap moves forward by its length, a
-    /// fold takes the earlier instant. Transitions are assumed to be more than a day apart, as
-    /// they are in the whole database.
+    /// The instant at which the wall clock shows `wall`, by the service's one DST rule
+    /// ([`values::time::DST_RULE`]): a gap moves forward by its length, a fold takes the earlier
+    /// instant.
     pub fn instant_of(&self, wall: NaiveDateTime) -> DateTime<Utc> {
-        // The offsets a day before and after cover both sides of any transition near `wall`.
-        let probe = |days: i64| {
-            let t = wall
-                .checked_add_signed(Duration::days(days))
-                .unwrap_or(wall)
-                .and_utc();
-            self.offset_at(t)
-        };
-        let (before, after) = (probe(-1), probe(1));
-        let read = |offset: FixedOffset| wall.checked_sub_offset(offset).unwrap_or(wall).and_utc();
-        let candidate = |offset: FixedOffset| {
-            let t = read(offset);
-            (self.offset_at(t) == offset).then_some(t)
-        };
-        match (candidate(before), candidate(after)) {
-            (Some(a), Some(b)) => a.min(b),
-            (Some(t), None) | (None, Some(t)) => t,
-            // In a gap: read the wall time with the offset in force just before the gap.
-            (None, None) => read(before),
-        }
+        values::time::instant_of(self, wall)
+    }
+}
+
+impl values::time::Offsets for Zone {
+    fn offset_at(&self, t: DateTime<Utc>) -> FixedOffset {
+        Zone::offset_at(self, t)
     }
 }
 
@@ -115,7 +101,7 @@ impl ZoneCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{NaiveDate, TimeZone};
+    use chrono::{Duration, NaiveDate, TimeZone};
 
     fn zone(name: &str) -> Zone {
         Zone::named(name).unwrap()

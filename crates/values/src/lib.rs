@@ -7,7 +7,13 @@
 //!   no crate reads a clock) and leaves as RFC 3339 UTC text. A millisecond value that is not
 //!   finite or lies outside the years 0000 to 9999 (all RFC 3339 can write) is not an instant.
 //!
+//! - [`time`]: wall times in a time zone and the instants they stand for, with the service's one
+//!   rule for wall times that a daylight-saving change skips or repeats ([`time::DST_RULE`]).
 //! - [`xml`]: escaping text and attribute values for TwiML.
+//! - [`sync`]: Twilio Sync's write budget per object, as the share of a second a write takes.
+//! - [`env`]: the one shape of "this environment variable cannot be used": the variable, its
+//!   value and what is expected instead (on the wire: a 500 `invalid_config` naming the variable,
+//!   see `wasm-face`).
 //!
 //! No function panics on any input.
 
@@ -60,6 +66,302 @@ pub mod instant {
             return Some(at.with_timezone(&Utc));
         }
         text.parse::<f64>().ok().and_then(from_millis)
+    }
+}
+
+/// Wall times and instants in a time zone: the one place a local wall time becomes an instant.
+///
+/// Where a zone's clocks jump, a wall time is not one instant: in a **gap** (clocks spring
+/// forward, 2026-03-08 02:30 does not happen in New York) it is none, in a **fold** (clocks fall
+/// back, 2026-11-01 01:30 happens twice) it is two. Every crate reads such a time by the one rule
+/// [`DST_RULE`]: schedules (`simulate`, rule boundaries), queue history and agent history (`from`,
+/// `to`, the start of a day) and live queue statistics (the start of "today").
+///
+/// A zone is anything that answers its UTC offset at an instant ([`Offsets`]): every chrono
+/// [`TimeZone`](chrono::TimeZone) (chrono-tz's `Tz`, as the statistics crates use) and the
+/// schedule crate's own compact zone reader.
+pub mod time {
+    use chrono::{
+        DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Utc,
+    };
+
+    /// How a wall time is read where a zone's clocks jump.
+    ///
+    /// There is one rule for the whole service, [`DST_RULE`]; the enum names it so that code and
+    /// documentation can point at it. Choices considered and not taken: reading a gap time as the
+    /// first minute that exists (the instant the clocks jumped: it maps the whole gap to one
+    /// instant, so 02:10 and 02:50 would be the same moment), refusing it (a Studio flow or a
+    /// report link must always get an answer), or taking the later instant of a fold (it would
+    /// skip the first hour of a fall-back night).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum DstRule {
+        /// A wall time in a gap is read with the UTC offset in force just before the gap, which
+        /// moves it forward by the gap's length (02:30 on a New York spring-forward day is 03:30
+        /// EDT, 07:30Z); a wall time in a fold is the earlier of its two instants (01:30 on a New
+        /// York fall-back day is 01:30 EDT, 05:30Z). This is RFC 5545's rule for local times
+        /// (section 3.3.5) and the `compatible` disambiguation of JavaScript's Temporal, jiff and
+        /// luxon, so a browser or a calendar reads the same wall time as the same instant. A day
+        /// whose midnight falls in a gap (zones that spring forward at 00:00) starts when the
+        /// clocks jumped, as the gap's first minute moves to its end.
+        Compatible,
+    }
+
+    /// The service's rule for wall times in gaps and folds (see [`DstRule::Compatible`]).
+    pub const DST_RULE: DstRule = DstRule::Compatible;
+
+    /// A time zone as far as this module needs one: its UTC offset at any instant.
+    pub trait Offsets {
+        /// The UTC offset in force at `t`.
+        fn offset_at(&self, t: DateTime<Utc>) -> FixedOffset;
+    }
+
+    impl<Z: TimeZone> Offsets for Z {
+        fn offset_at(&self, t: DateTime<Utc>) -> FixedOffset {
+            self.offset_from_utc_datetime(&t.naive_utc()).fix()
+        }
+    }
+
+    /// The wall clock in `zone` at `t` (`t`'s UTC wall time at the ends of chrono's range).
+    pub fn wall_at(zone: &impl Offsets, t: DateTime<Utc>) -> NaiveDateTime {
+        let wall = t.naive_utc();
+        wall.checked_add_offset(zone.offset_at(t)).unwrap_or(wall)
+    }
+
+    /// The local date in `zone` at `t`.
+    pub fn local_date(zone: &impl Offsets, t: DateTime<Utc>) -> NaiveDate {
+        wall_at(zone, t).date()
+    }
+
+    /// The instant at which `zone`'s clocks show `wall`, by [`DST_RULE`]. Transitions are
+    /// assumed to be more than a day apart, as they are in the whole IANA database.
+    pub fn instant_of(zone: &impl Offsets, wall: NaiveDateTime) -> DateTime<Utc> {
+        let DstRule::Compatible = DST_RULE;
+        // The offsets a day before and a day after cover both sides of any transition near `wall`.
+        let probe = |days: i64| {
+            let t = wall
+                .checked_add_signed(Duration::days(days))
+                .unwrap_or(wall)
+                .and_utc();
+            zone.offset_at(t)
+        };
+        let (before, after) = (probe(-1), probe(1));
+        let read = |offset: FixedOffset| wall.checked_sub_offset(offset).unwrap_or(wall).and_utc();
+        let candidate = |offset: FixedOffset| {
+            let t = read(offset);
+            (zone.offset_at(t) == offset).then_some(t)
+        };
+        match (candidate(before), candidate(after)) {
+            // A fold: the earlier instant.
+            (Some(a), Some(b)) => a.min(b),
+            (Some(t), None) | (None, Some(t)) => t,
+            // A gap: read with the offset in force just before it, i.e. moved forward by its length.
+            (None, None) => read(before),
+        }
+    }
+
+    /// The first instant of the local date `date` in `zone`: its midnight by [`DST_RULE`].
+    pub fn day_start(zone: &impl Offsets, date: NaiveDate) -> DateTime<Utc> {
+        instant_of(zone, NaiveDateTime::new(date, NaiveTime::MIN))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use chrono_tz::Tz;
+
+        fn wall(text: &str) -> NaiveDateTime {
+            NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M").unwrap()
+        }
+
+        fn utc(text: &str) -> DateTime<Utc> {
+            DateTime::parse_from_rfc3339(text)
+                .unwrap()
+                .with_timezone(&Utc)
+        }
+
+        #[test]
+        fn a_gap_moves_forward_by_its_length_and_a_fold_takes_the_earlier_instant() {
+            let ny: Tz = "America/New_York".parse().unwrap();
+            assert_eq!(
+                instant_of(&ny, wall("2026-03-08T02:30")),
+                utc("2026-03-08T07:30:00Z")
+            );
+            assert_eq!(
+                instant_of(&ny, wall("2026-03-08T02:00")),
+                utc("2026-03-08T07:00:00Z")
+            );
+            assert_eq!(
+                instant_of(&ny, wall("2026-03-08T03:00")),
+                utc("2026-03-08T07:00:00Z")
+            );
+            assert_eq!(
+                instant_of(&ny, wall("2026-11-01T01:30")),
+                utc("2026-11-01T05:30:00Z")
+            );
+            assert_eq!(
+                instant_of(&ny, wall("2026-07-01T12:00")),
+                utc("2026-07-01T16:00:00Z")
+            );
+            // Lord Howe's half-hour gap.
+            let lord_howe: Tz = "Australia/Lord_Howe".parse().unwrap();
+            assert_eq!(
+                instant_of(&lord_howe, wall("2026-10-04T02:15")),
+                utc("2026-10-03T15:45:00Z")
+            );
+        }
+
+        #[test]
+        fn a_day_whose_midnight_is_skipped_starts_when_the_clocks_jump() {
+            // Santiago springs forward at 24:00 on 2024-09-07: 00:00 to 01:00 does not happen.
+            let santiago: Tz = "America/Santiago".parse().unwrap();
+            let date = NaiveDate::from_ymd_opt(2024, 9, 8).unwrap();
+            assert_eq!(day_start(&santiago, date), utc("2024-09-08T04:00:00Z"));
+            assert_eq!(local_date(&santiago, utc("2024-09-08T04:00:00Z")), date);
+            assert_eq!(
+                local_date(&santiago, utc("2024-09-08T03:59:59Z")),
+                date.pred_opt().unwrap()
+            );
+        }
+
+        /// In every zone of the database and every day from 1970 to 2040 near an offset change,
+        /// the day starts on its own date and the instant before it is the day before: a skipped
+        /// midnight never moves the start past the day's first instant (every gap that holds a
+        /// midnight begins at it). Other days have one midnight and nothing to check.
+        #[test]
+        fn every_day_of_every_zone_starts_on_its_first_instant() {
+            for zone in chrono_tz::TZ_VARIANTS {
+                let noon =
+                    |d: NaiveDate| zone.offset_at(d.and_hms_opt(12, 0, 0).unwrap().and_utc());
+                let mut date = NaiveDate::from_ymd_opt(1970, 1, 2).unwrap();
+                let end = NaiveDate::from_ymd_opt(2040, 1, 1).unwrap();
+                let mut previous = noon(date);
+                while date < end {
+                    let next = date.succ_opt().unwrap();
+                    let offset = noon(next);
+                    if offset != previous {
+                        for d in [date.pred_opt().unwrap(), date, next] {
+                            let start = day_start(&zone, d);
+                            if local_date(&zone, start) == d {
+                                let before = start - Duration::seconds(1);
+                                assert!(local_date(&zone, before) < d, "{zone} {d}: {start}");
+                            }
+                        }
+                    }
+                    previous = offset;
+                    date = next;
+                }
+            }
+        }
+
+        #[test]
+        fn wall_times_that_exist_once_agree_with_chrono() {
+            use chrono::LocalResult;
+            let mut w = wall("2026-01-01T00:00");
+            for name in [
+                "America/Chicago",
+                "Europe/London",
+                "Australia/Lord_Howe",
+                "Pacific/Chatham",
+            ] {
+                let zone: Tz = name.parse().unwrap();
+                while w < wall("2027-01-01T00:00") {
+                    match zone.from_local_datetime(&w) {
+                        LocalResult::Single(t) => assert_eq!(instant_of(&zone, w), t),
+                        LocalResult::Ambiguous(a, _) => assert_eq!(instant_of(&zone, w), a),
+                        LocalResult::None => {
+                            // Moved forward, by no more than these zones' gaps (an hour).
+                            let shown = wall_at(&zone, instant_of(&zone, w));
+                            assert!(shown > w && shown - w <= Duration::hours(1), "{name} {w}");
+                        }
+                    }
+                    w += Duration::minutes(15);
+                }
+                w = wall("2026-01-01T00:00");
+            }
+        }
+
+        #[test]
+        fn extreme_wall_times_do_not_panic() {
+            for w in [NaiveDateTime::MIN, NaiveDateTime::MAX] {
+                let _ = instant_of(&chrono_tz::America::New_York, w);
+                let _ = wall_at(&chrono_tz::America::New_York, w.and_utc());
+            }
+        }
+    }
+}
+
+/// Twilio Sync's limits as every crate that writes Sync plans by them.
+pub mod sync {
+    /// Sync's largest item or document data, in bytes (16 KiB).
+    pub const MAX_DATA_BYTES: usize = 16 * 1024;
+
+    /// The share of one second of a Sync object's write budget that a write of `bytes` of data
+    /// takes. Twilio documents 20 writes/s per object up to 1 KiB, fewer for larger payloads, down
+    /// to 2 writes/s sustained from 10 KiB; between, about 20 KiB/s is assumed (the emulator's
+    /// model, docs/emulator.md): `bytes / 20 KiB`, at least 1/20 and at most 1/2. Items count
+    /// against their map; a delete costs as an empty write (1/20).
+    pub fn write_cost(bytes: usize) -> f64 {
+        // Payloads are at most 16 KiB, so the conversion is exact.
+        (bytes as f64 / 20_480.0).clamp(0.05, 0.5)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn costs_follow_the_size_budget() {
+            assert_eq!(write_cost(0), 0.05);
+            assert_eq!(write_cost(1024), 0.05);
+            assert_eq!(write_cost(4096), 0.2);
+            assert_eq!(write_cost(10 * 1024), 0.5);
+            assert_eq!(write_cost(MAX_DATA_BYTES), 0.5);
+        }
+    }
+}
+
+/// Environment variables a crate cannot use.
+pub mod env {
+    use std::fmt;
+
+    /// A setting (an environment variable) that cannot be used: the service is misconfigured,
+    /// not the request. Displayed as `VARIABLE="value" what is expected instead`.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct EnvError {
+        /// The environment variable, e.g. `QUEUE_STATS_TIME_ZONE`.
+        pub variable: &'static str,
+        /// The value as given (empty when the variable is missing).
+        pub value: String,
+        /// What is wrong with it and what is expected instead.
+        pub problem: String,
+    }
+
+    impl EnvError {
+        pub fn new(variable: &'static str, value: &str, problem: impl Into<String>) -> EnvError {
+            EnvError {
+                variable,
+                value: value.to_string(),
+                problem: problem.into(),
+            }
+        }
+
+        /// The machine-readable code every face answers with.
+        pub fn code(&self) -> &'static str {
+            "invalid_config"
+        }
+    }
+
+    impl fmt::Display for EnvError {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "{}={:?} {}", self.variable, self.value, self.problem)
+        }
+    }
+
+    impl std::error::Error for EnvError {}
+
+    /// A set variable's trimmed text, or `None` when it is unset or blank (blank means "default").
+    pub fn given(text: Option<&str>) -> Option<&str> {
+        text.map(str::trim).filter(|v| !v.is_empty())
     }
 }
 

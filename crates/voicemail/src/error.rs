@@ -8,8 +8,9 @@ pub enum VoicemailError {
     MissingParameter(&'static str),
     #[error("invalid parameter {name}: {problem}")]
     InvalidParameter { name: &'static str, problem: String },
-    #[error("Server misconfigured: {name} {problem} (see .env.example)")]
-    BadConfig { name: &'static str, problem: String },
+    /// A bad environment variable: the shared shape (`values::env::EnvError`).
+    #[error("Server misconfigured: {0} (see .env.example)")]
+    BadConfig(#[from] values::env::EnvError),
     #[error("no voicemail {call_sid} in the box of {worker_sid}")]
     NotFound {
         worker_sid: String,
@@ -22,7 +23,7 @@ impl VoicemailError {
         match self {
             VoicemailError::MissingParameter(_) => "missing_parameter",
             VoicemailError::InvalidParameter { .. } => "invalid_parameter",
-            VoicemailError::BadConfig { .. } => "bad_config",
+            VoicemailError::BadConfig(e) => e.code(),
             VoicemailError::NotFound { .. } => "not_found",
         }
     }
@@ -30,7 +31,7 @@ impl VoicemailError {
     pub fn http_status(&self) -> u16 {
         match self {
             VoicemailError::MissingParameter(_) | VoicemailError::InvalidParameter { .. } => 400,
-            VoicemailError::BadConfig { .. } => 500,
+            VoicemailError::BadConfig(_) => 500,
             VoicemailError::NotFound { .. } => 404,
         }
     }
@@ -38,8 +39,8 @@ impl VoicemailError {
     pub fn parameter(&self) -> Option<&'static str> {
         match self {
             VoicemailError::MissingParameter(name)
-            | VoicemailError::InvalidParameter { name, .. }
-            | VoicemailError::BadConfig { name, .. } => Some(name),
+            | VoicemailError::InvalidParameter { name, .. } => Some(name),
+            VoicemailError::BadConfig(e) => Some(e.variable),
             VoicemailError::NotFound { .. } => Some("callSid"),
         }
     }

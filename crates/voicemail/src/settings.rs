@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use values::env::EnvError;
+
 use crate::VoicemailError;
 
 /// The environment as the shim passes it (only these names are read).
@@ -46,25 +48,28 @@ fn set(v: &Option<String>) -> Option<&str> {
 
 impl Settings {
     pub fn from_env(env: &Env) -> Result<Settings, VoicemailError> {
-        let domain = set(&env.domain_name).ok_or(VoicemailError::BadConfig {
-            name: "DOMAIN_NAME",
-            problem: "is not set".into(),
-        })?;
+        let domain = set(&env.domain_name).ok_or(VoicemailError::BadConfig(EnvError::new(
+            "DOMAIN_NAME",
+            "",
+            "is not set",
+        )))?;
         if domain.contains('/') || domain.contains(char::is_whitespace) {
-            return Err(VoicemailError::BadConfig {
-                name: "DOMAIN_NAME",
-                problem: format!("must be a host name, got {domain:?}"),
-            });
+            return Err(VoicemailError::BadConfig(EnvError::new(
+                "DOMAIN_NAME",
+                domain,
+                "must be a host name",
+            )));
         }
         let transcribe = match set(&env.voicemail_transcribe).map(str::to_ascii_lowercase) {
             None => false,
             Some(v) if v == "true" => true,
             Some(v) if v == "false" => false,
             Some(v) => {
-                return Err(VoicemailError::BadConfig {
-                    name: "VOICEMAIL_TRANSCRIBE",
-                    problem: format!("must be true or false, got {v:?}"),
-                })
+                return Err(VoicemailError::BadConfig(EnvError::new(
+                    "VOICEMAIL_TRANSCRIBE",
+                    &v,
+                    "must be true or false",
+                )))
             }
         };
         let max_seconds = match set(&env.voicemail_max_seconds) {
@@ -72,12 +77,11 @@ impl Settings {
             Some(v) => match v.parse::<u32>() {
                 Ok(n) if (1..=3600).contains(&n) => n,
                 _ => {
-                    return Err(VoicemailError::BadConfig {
-                        name: "VOICEMAIL_MAX_SECONDS",
-                        problem: format!(
-                            "must be a whole number of seconds from 1 to 3600, got {v:?}"
-                        ),
-                    })
+                    return Err(VoicemailError::BadConfig(EnvError::new(
+                        "VOICEMAIL_MAX_SECONDS",
+                        v,
+                        "must be a whole number of seconds from 1 to 3600",
+                    )))
                 }
             },
         };
@@ -85,20 +89,22 @@ impl Settings {
             None => "mp3".to_string(),
             Some(v) if v == "mp3" || v == "wav" => v,
             Some(v) => {
-                return Err(VoicemailError::BadConfig {
-                    name: "VOICEMAIL_MEDIA_FORMAT",
-                    problem: format!("must be mp3 or wav, got {v:?}"),
-                })
+                return Err(VoicemailError::BadConfig(EnvError::new(
+                    "VOICEMAIL_MEDIA_FORMAT",
+                    &v,
+                    "must be mp3 or wav",
+                )))
             }
         };
         let sync_service_sid = match set(&env.voicemail_sync_sid) {
             None => None,
             Some(v) if crate::is_sid(v, "IS") => Some(v.to_string()),
             Some(v) => {
-                return Err(VoicemailError::BadConfig {
-                    name: "VOICEMAIL_SYNC_SID",
-                    problem: format!("must be a Sync service SID (IS…), got {v:?}"),
-                })
+                return Err(VoicemailError::BadConfig(EnvError::new(
+                    "VOICEMAIL_SYNC_SID",
+                    v,
+                    "must be a Sync service SID (IS…)",
+                )))
             }
         };
         Ok(Settings {

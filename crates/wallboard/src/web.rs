@@ -16,15 +16,10 @@
 //!
 //! A view is `{channel, queues, order: 'name' | 'alerts'}` (an unknown order reads as `name`).
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
-
-fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| JsValue::from(js_sys::Error::new(&e.to_string())))
-}
+use wasm_face::to_js;
 
 #[derive(Deserialize, Default)]
 struct ViewIn {

@@ -25,6 +25,19 @@ pub trait FaceError: std::fmt::Display {
     }
 }
 
+/// A bad environment variable (`values::env::EnvError`): the service's fault, a 500 naming it.
+impl FaceError for values::env::EnvError {
+    fn code(&self) -> &'static str {
+        values::env::EnvError::code(self)
+    }
+    fn status(&self) -> u16 {
+        500
+    }
+    fn parameter(&self) -> Option<&str> {
+        Some(self.variable)
+    }
+}
+
 #[cfg(target_arch = "wasm32")]
 mod js {
     use serde::de::DeserializeOwned;
@@ -58,6 +71,12 @@ mod js {
             .map_err(|e| js_error("serialize", &e.to_string(), 500, None))
     }
 
+    /// [`to_js`] for faces that return a value and never throw: a value that cannot be
+    /// serialized is answered as the error object itself.
+    pub fn to_js_value<T: Serialize + ?Sized>(value: &T) -> JsValue {
+        to_js(value).unwrap_or_else(|e| e)
+    }
+
     /// A serde value from a plain JS value; a mismatch is a 400 naming `what` was being read.
     pub fn from_js<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, JsValue> {
         serde_wasm_bindgen::from_value(value)
@@ -71,4 +90,4 @@ mod js {
 }
 
 #[cfg(target_arch = "wasm32")]
-pub use js::{answer, fail, from_js, js_error, to_js};
+pub use js::{answer, fail, from_js, js_error, to_js, to_js_value};

@@ -1,0 +1,349 @@
+//! The operations a machine may ask for, and how the executor is told to perform them.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// One Twilio request, named by what it does. Field names are the `twilio` client's parameters
+/// (camelCase on the wire, `{"kind": "updateCall", "callSid": …}`); an absent optional field is
+/// not sent at all.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(
+    tag = "kind",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    deny_unknown_fields
+)]
+pub enum Op {
+    /// `GET /2010-04-01/Accounts/{AC}/Calls/{CallSid}.json`: the call.
+    FetchCall { call_sid: String },
+    /// `POST …/Calls/{CallSid}.json`: redirect (`twiml`, or `url` and `method`), set the status
+    /// callback, or end it (`status`).
+    UpdateCall {
+        call_sid: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        twiml: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        url: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        method: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status_callback: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status_callback_method: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<String>,
+    },
+    /// `GET /v1/Services/{IS}/Maps/{map}/Items/{key}`: the item (404: no map or no item).
+    FetchSyncItem {
+        service_sid: String,
+        map: String,
+        key: String,
+    },
+    /// `POST /v1/Services/{IS}/Maps`: a map named `unique_name` (409: it exists).
+    CreateSyncMap {
+        service_sid: String,
+        unique_name: String,
+    },
+    /// `POST …/Maps/{map}/Items`: a new item (409 54208: the key exists; 404: no map).
+    CreateSyncItem {
+        service_sid: String,
+        map: String,
+        key: String,
+        data: Value,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ttl: Option<u32>,
+    },
+    /// `POST …/Maps/{map}/Items/{key}`: new data, `If-Match` a revision when given (412: the
+    /// revision moved on).
+    UpdateSyncItem {
+        service_sid: String,
+        map: String,
+        key: String,
+        data: Value,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ttl: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        if_match: Option<String>,
+    },
+    /// `DELETE …/Maps/{map}/Items/{key}` (404: it was not there).
+    DeleteSyncItem {
+        service_sid: String,
+        map: String,
+        key: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        if_match: Option<String>,
+    },
+    /// `GET /v1/Services/{IS}/Documents/{document}` (a SID or unique name).
+    FetchSyncDocument {
+        service_sid: String,
+        document: String,
+    },
+    /// `POST /v1/Services/{IS}/Documents` (409: the unique name exists).
+    CreateSyncDocument {
+        service_sid: String,
+        unique_name: String,
+        data: Value,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ttl: Option<u32>,
+    },
+    /// `POST /v1/Services/{IS}/Documents/{document}`, `If-Match` a revision when given.
+    UpdateSyncDocument {
+        service_sid: String,
+        document: String,
+        data: Value,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ttl: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        if_match: Option<String>,
+    },
+    /// `DELETE /v1/Services/{IS}/Documents/{document}` (Twilio declares no `If-Match` here).
+    DeleteSyncDocument {
+        service_sid: String,
+        document: String,
+    },
+    /// `GET /v1/Workspaces/{WS}/Tasks/{WT}`: the task.
+    FetchTask {
+        workspace_sid: String,
+        task_sid: String,
+    },
+    /// `GET /v1/Workspaces/{WS}/Tasks`: up to `limit` tasks (a list of them).
+    ListTasks {
+        workspace_sid: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        evaluate_task_attributes: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        assignment_status: Option<String>,
+        limit: u32,
+    },
+    /// `GET /v1/Workspaces/{WS}/Tasks/{WT}/Reservations`: up to `limit` reservations.
+    ListTaskReservations {
+        workspace_sid: String,
+        task_sid: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        worker_sid: Option<String>,
+        limit: u32,
+    },
+    /// `POST /v1/Workspaces/{WS}/Tasks`: a new task. Never retried: see [`Op::retry_safe`].
+    CreateTask {
+        workspace_sid: String,
+        workflow_sid: String,
+        task_channel: String,
+        priority: u32,
+        /// The attributes, a JSON object as text.
+        attributes: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        timeout: Option<u32>,
+    },
+    /// `POST /v1/Workspaces/{WS}/Tasks/{WT}`.
+    UpdateTask {
+        workspace_sid: String,
+        task_sid: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        attributes: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        assignment_status: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        priority: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        if_match: Option<String>,
+    },
+    /// `POST /v1/Workspaces/{WS}/Workers/{WK}/Channels/{WC}`.
+    UpdateWorkerChannel {
+        workspace_sid: String,
+        worker_sid: String,
+        worker_channel_sid: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        capacity: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        available: Option<bool>,
+    },
+}
+
+/// A delete's (or a map creation's) share of a second of its Sync object's write budget.
+pub const DELETE_COST: f64 = 0.05;
+
+/// The share of one second of a Sync object's write budget that a write of `bytes` of data
+/// takes: Twilio documents 20 writes/s per object, fewer for objects above 1 KiB, down to 2/s
+/// from 10 KiB; between, about 20 KiB/s is assumed (the emulator's model). So `bytes / 20 KiB`,
+/// at least 1/20 and at most 1/2. A map's items count against the map.
+pub fn sync_write_cost(bytes: usize) -> f64 {
+    // usize to f64 is exact up to 2^53 bytes, far beyond any Sync payload.
+    (bytes as f64 / 20_480.0).clamp(DELETE_COST, 0.5)
+}
+
+fn json_bytes(data: &Value) -> usize {
+    serde_json::to_string(data).map(|s| s.len()).unwrap_or(0)
+}
+
+/// The Sync object whose write budget a write spends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Pace {
+    /// `sync:<service>/map:<map>` or `sync:<service>/document:<document>`.
+    pub object: String,
+    /// Its share of a second of the object's budget ([`sync_write_cost`]).
+    pub cost: f64,
+}
+
+impl Op {
+    /// Whether the executor may repeat it after a 429 or 503 (Twilio did not carry it out).
+    /// Every operation may, except a task creation: the machine sees every answer of a
+    /// creation itself and decides (call-status looks the task up, or lets Twilio redeliver).
+    pub fn retry_safe(&self) -> bool {
+        !matches!(self, Op::CreateTask { .. })
+    }
+
+    /// The Sync object a write spends the budget of, and how much; `None` for reads and
+    /// non-Sync operations.
+    pub fn pace(&self) -> Option<Pace> {
+        let map = |service: &str, map: &str, cost: f64| Pace {
+            object: format!("sync:{service}/map:{map}"),
+            cost,
+        };
+        let document = |service: &str, document: &str, cost: f64| Pace {
+            object: format!("sync:{service}/document:{document}"),
+            cost,
+        };
+        match self {
+            Op::CreateSyncMap {
+                service_sid,
+                unique_name,
+            } => Some(map(service_sid, unique_name, DELETE_COST)),
+            Op::CreateSyncItem {
+                service_sid,
+                map: m,
+                data,
+                ..
+            }
+            | Op::UpdateSyncItem {
+                service_sid,
+                map: m,
+                data,
+                ..
+            } => Some(map(service_sid, m, sync_write_cost(json_bytes(data)))),
+            Op::DeleteSyncItem {
+                service_sid,
+                map: m,
+                ..
+            } => Some(map(service_sid, m, DELETE_COST)),
+            Op::CreateSyncDocument {
+                service_sid,
+                unique_name: d,
+                data,
+                ..
+            }
+            | Op::UpdateSyncDocument {
+                service_sid,
+                document: d,
+                data,
+                ..
+            } => Some(document(service_sid, d, sync_write_cost(json_bytes(data)))),
+            Op::DeleteSyncDocument {
+                service_sid,
+                document: d,
+                ..
+            } => Some(document(service_sid, d, DELETE_COST)),
+            _ => None,
+        }
+    }
+}
+
+/// An operation as the executor receives it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Effect {
+    pub op: Op,
+    /// Repeat after a 429 or 503, within the invocation's deadline ([`Op::retry_safe`]).
+    pub retry: bool,
+    /// Wait for room in this Sync object's write budget first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pace: Option<Pace>,
+}
+
+impl From<Op> for Effect {
+    fn from(op: Op) -> Effect {
+        Effect {
+            retry: op.retry_safe(),
+            pace: op.pace(),
+            op,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn operations_read_as_the_executor_sends_them() {
+        let op = Op::UpdateCall {
+            call_sid: "CA1".into(),
+            twiml: Some("<Response/>".into()),
+            url: None,
+            method: None,
+            status_callback: Some("https://x/cb".into()),
+            status_callback_method: Some("POST".into()),
+            status: None,
+        };
+        let wire = serde_json::to_value(Effect::from(op.clone())).expect("json");
+        assert_eq!(
+            wire,
+            json!({"op": {"kind": "updateCall", "callSid": "CA1", "twiml": "<Response/>",
+                "statusCallback": "https://x/cb", "statusCallbackMethod": "POST"}, "retry": true})
+        );
+        let back: Effect = serde_json::from_value(wire).expect("reads back");
+        assert_eq!(back.op, op);
+        // A field the protocol does not have is refused, not dropped.
+        assert!(serde_json::from_value::<Op>(
+            json!({"kind": "fetchCall", "callSid": "CA1", "sid": "x"})
+        )
+        .is_err());
+        assert!(serde_json::from_value::<Op>(json!({"kind": "sendFax"})).is_err());
+    }
+
+    #[test]
+    fn task_creation_is_never_retried_and_sync_writes_are_paced() {
+        let create = Op::CreateTask {
+            workspace_sid: "WS".into(),
+            workflow_sid: "WW".into(),
+            task_channel: "voice".into(),
+            priority: 1,
+            attributes: "{}".into(),
+            timeout: None,
+        };
+        let effect = Effect::from(create);
+        assert!(!effect.retry);
+        assert_eq!(effect.pace, None);
+        let write = Effect::from(Op::CreateSyncItem {
+            service_sid: "IS1".into(),
+            map: "M".into(),
+            key: "k".into(),
+            data: json!({"n": "x".repeat(12_000)}),
+            ttl: Some(5),
+        });
+        assert!(write.retry);
+        let pace = write.pace.expect("paced");
+        assert_eq!(pace.object, "sync:IS1/map:M");
+        assert_eq!(pace.cost, 0.5, "12 KiB: the 10 KiB rate");
+        let delete = Effect::from(Op::DeleteSyncDocument {
+            service_sid: "IS1".into(),
+            document: "D".into(),
+        });
+        assert_eq!(
+            delete.pace.map(|p| (p.object, p.cost)),
+            Some(("sync:IS1/document:D".into(), DELETE_COST))
+        );
+    }
+
+    #[test]
+    fn write_costs() {
+        assert_eq!(sync_write_cost(0), 0.05);
+        assert_eq!(sync_write_cost(1024), 0.05);
+        assert_eq!(sync_write_cost(10_240), 0.5);
+        assert_eq!(sync_write_cost(16_384), 0.5);
+        assert!((sync_write_cost(4096) - 0.2).abs() < 1e-12);
+    }
+}

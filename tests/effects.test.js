@@ -1,0 +1,136 @@
+// The effects executor (functions/common/effects, docs/effects.md) against the strict emulator,
+// with the functions' own client: every operation of the set is a request Twilio's definitions
+// declare (the emulator refuses anything else and fails this file), outcomes are Twilio's answers
+// as they came, retries only where the effect allows them, the deadline, and the machine loop.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const path = require('path');
+const { startEmulator } = require('../emulator');
+const { emulatorClient, sid, heldTask } = require('./helpers/emulator-client');
+
+const common = path.join(__dirname, '..', 'functions', 'common');
+global.Runtime = global.Runtime || {
+  getFunctions: () => Object.fromEntries(['http', 'deadline', 'client', 'wasm', 'sync-pacer', 'effects'].map((n) => [`common/${n}`, { path: path.join(common, `${n}.private.js`) }])),
+};
+const effects = require('../functions/common/effects.private.js');
+const tw = require('../functions/common/client.private.js');
+const { runWithDeadline } = require('../functions/common/deadline.private.js');
+
+let emu;
+let context;
+let client;
+before(async () => {
+  emu = await startEmulator({ port: 0 });
+  // Short backoffs: the retries are counted, not timed.
+  context = { ...emu.functionEnv(), TWILIO_SERVICE_MIN_BACKOFF: '1', TWILIO_SERVICE_MAX_BACKOFF: '5' };
+  client = emulatorClient(emu);
+});
+after(() => emu.close());
+
+const effect = (op, extra = {}) => ({ op, retry: op.kind !== 'createTask', ...extra });
+const perform = (op, extra) => effects.perform(context, tw.twilioClient(context), effect(op, extra));
+const done = async (op, extra) => {
+  const outcome = await perform(op, extra);
+  assert.equal(outcome.ok, true, `${op.kind}: ${JSON.stringify(outcome)}`);
+  return outcome.value;
+};
+
+test('every operation of the set is performed as a declared request, with the resource as plain JSON', async () => {
+  const serviceSid = context.SYNC_SERVICE_SID;
+  const workspaceSid = context.WORKSPACE_SID;
+  const map = 'Effects.Test';
+  await done({ kind: 'createSyncMap', serviceSid, uniqueName: map });
+  const created = await done({ kind: 'createSyncItem', serviceSid, map, key: 'k', data: { n: 1 }, ttl: 60 }, { pace: { object: `sync:${serviceSid}/map:${map}`, cost: 0.05 } });
+  assert.deepEqual([created.key, created.data, typeof created.revision], ['k', { n: 1 }, 'string']);
+  const read = await done({ kind: 'fetchSyncItem', serviceSid, map, key: 'k' });
+  const updated = await done({ kind: 'updateSyncItem', serviceSid, map, key: 'k', data: { n: 2 }, ifMatch: read.revision });
+  assert.deepEqual(updated.data, { n: 2 });
+  assert.equal(await done({ kind: 'deleteSyncItem', serviceSid, map, key: 'k', ifMatch: updated.revision }), true);
+
+  const doc = await done({ kind: 'createSyncDocument', serviceSid, uniqueName: 'effects-doc', data: { a: 1 }, ttl: 600 });
+  const fetched = await done({ kind: 'fetchSyncDocument', serviceSid, document: 'effects-doc' });
+  assert.equal(fetched.sid, doc.sid);
+  await done({ kind: 'updateSyncDocument', serviceSid, document: doc.sid, data: { a: 2 }, ifMatch: fetched.revision });
+  assert.equal(await done({ kind: 'deleteSyncDocument', serviceSid, document: doc.sid }), true);
+
+  const call = await client.calls.create({ to: '+15005550006', from: '+15005550001', twiml: '<Response><Pause/></Response>' });
+  assert.equal((await done({ kind: 'fetchCall', callSid: call.sid })).status, call.status);
+  await done({ kind: 'updateCall', callSid: call.sid, twiml: '<Response><Pause length="5"/></Response>', statusCallback: 'https://example.com/cb', statusCallbackMethod: 'POST' });
+  await done({ kind: 'updateCall', callSid: call.sid, url: 'http://127.0.0.1:9/twiml', method: 'POST' });
+
+  const worker = emu.makeToken({ identity: 'effects' }).worker_sid;
+  const taskSid = await heldTask(emu, worker, call.sid);
+  assert.equal((await done({ kind: 'fetchTask', workspaceSid, taskSid })).sid, taskSid);
+  const reservations = await done({ kind: 'listTaskReservations', workspaceSid, taskSid, workerSid: worker, limit: 50 });
+  assert.deepEqual(reservations.map((r) => r.workerSid), [worker]);
+  const task = await done({ kind: 'createTask', workspaceSid, workflowSid: sid('WW'), taskChannel: 'voice', priority: 5, attributes: JSON.stringify({ effects: 'yes' }), timeout: 600 });
+  const found = await done({ kind: 'listTasks', workspaceSid, evaluateTaskAttributes: 'effects == "yes"', limit: 20 });
+  assert.deepEqual(found.map((t) => t.sid), [task.sid]);
+  await done({ kind: 'updateTask', workspaceSid, taskSid: task.sid, attributes: JSON.stringify({ effects: 'no' }), priority: 1 });
+  const voice = await client.taskrouter.v1.workspaces(workspaceSid).workers(worker).workerChannels('voice').fetch();
+  const channel = await done({ kind: 'updateWorkerChannel', workspaceSid, workerSid: worker, workerChannelSid: voice.sid, capacity: 2 });
+  assert.equal(channel.configuredCapacity, 2);
+
+  const names = Object.keys(effects.OPS).sort();
+  assert.deepEqual(names, ['createSyncDocument', 'createSyncItem', 'createSyncMap', 'createTask', 'deleteSyncDocument', 'deleteSyncItem', 'fetchCall', 'fetchSyncDocument', 'fetchSyncItem', 'fetchTask', 'listTaskReservations', 'listTasks', 'updateCall', 'updateSyncDocument', 'updateSyncItem', 'updateTask', 'updateWorkerChannel'], 'each performed above');
+});
+
+test("failures are Twilio's answers as they came; nothing is thrown", async () => {
+  const serviceSid = context.SYNC_SERVICE_SID;
+  const missing = await perform({ kind: 'fetchSyncItem', serviceSid, map: 'Effects.None', key: 'k' });
+  assert.deepEqual([missing.ok, missing.attempted, missing.status, typeof missing.code, typeof missing.message], [false, true, 404, 'number', 'string']);
+  await done({ kind: 'createSyncMap', serviceSid, uniqueName: 'Effects.Race' });
+  await done({ kind: 'createSyncItem', serviceSid, map: 'Effects.Race', key: 'k', data: {} });
+  const exists = await perform({ kind: 'createSyncItem', serviceSid, map: 'Effects.Race', key: 'k', data: {} });
+  assert.deepEqual([exists.status, exists.code], [409, 54208]);
+  const stale = await perform({ kind: 'updateSyncItem', serviceSid, map: 'Effects.Race', key: 'k', data: { x: 1 }, ifMatch: '99' });
+  assert.equal(stale.status, 412);
+  const unknown = await effects.perform(context, tw.twilioClient(context), { op: { kind: 'sendFax' }, retry: true });
+  assert.deepEqual([unknown.ok, unknown.attempted], [false, false]);
+});
+
+test('a 429 is repeated only for an effect that allows it', async () => {
+  const serviceSid = context.SYNC_SERVICE_SID;
+  await done({ kind: 'createSyncMap', serviceSid, uniqueName: 'Effects.Retry' });
+  const op = { kind: 'createSyncItem', serviceSid, map: 'Effects.Retry', key: 'a', data: {} };
+  const from = emu.requests.length;
+  emu.failNext({ method: 'POST', path: /Effects\.Retry\/Items$/ }, { status: 429 });
+  await done(op);
+  assert.deepEqual(emu.requests.slice(from).map((r) => r.status), [429, 201]);
+
+  const once = emu.requests.length;
+  emu.failNext({ method: 'POST', path: /Effects\.Retry\/Items$/ }, { status: 429 });
+  const refused = await perform({ ...op, key: 'b' }, { retry: false });
+  assert.deepEqual([refused.ok, refused.status, refused.code], [false, 429, 20429]);
+  assert.deepEqual(emu.requests.slice(once).map((r) => r.status), [429], 'not repeated');
+});
+
+test('a request that cannot start before the deadline is not attempted', async () => {
+  const from = emu.requests.length;
+  const outcome = await runWithDeadline({ FUNCTION_BUDGET_MS: '1' }, () => perform({ kind: 'fetchCall', callSid: sid('CA') }));
+  assert.deepEqual([outcome.ok, outcome.attempted, outcome.status], [false, false, undefined]);
+  assert.equal(emu.requests.length, from, 'nothing was sent');
+});
+
+test('run performs each batch at once and resumes the machine with the outcomes in order, until it answers', async () => {
+  const serviceSid = context.SYNC_SERVICE_SID;
+  const seen = [];
+  const machine = {
+    startIt: () => ({
+      state: { step: 1 },
+      run: [effect({ kind: 'fetchSyncItem', serviceSid, map: 'Effects.None', key: 'x' }), effect({ kind: 'createSyncMap', serviceSid, uniqueName: 'Effects.Run' })],
+    }),
+    resume: (state, outcomes, now) => {
+      seen.push({ state, outcomes: outcomes.map((o) => [o.ok, o.status || (o.value && o.value.uniqueName)]), now: typeof now });
+      return { answer: { status: 201, body: { done: true } } };
+    },
+  };
+  const mod = { call: (fn) => fn(machine) };
+  const answer = await effects.run(context, mod, (wasm) => wasm.startIt());
+  assert.deepEqual(answer, { status: 201, body: { done: true } });
+  assert.deepEqual(seen, [{ state: { step: 1 }, outcomes: [[false, 404], [true, 'Effects.Run']], now: 'number' }]);
+  // A machine that answers at once makes no request.
+  const from = emu.requests.length;
+  assert.deepEqual(await effects.run(context, { call: (fn) => fn({ s: () => ({ answer: { status: 200, body: 'x', contentType: 'text/xml' } }) }) }, (w) => w.s()), { status: 200, body: 'x', contentType: 'text/xml' });
+  assert.equal(emu.requests.length, from);
+});
