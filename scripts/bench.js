@@ -95,7 +95,9 @@ async function main() {
   log('check-schedule (10-rule schedule, through the wasm boundary)');
   log(`  evaluation {isOpen, closedReason}   ${figures.schedule_eval_ns} ns   (target <= 2000 ns)`);
   log(`  whole answer with nextChange        ${figures.schedule_answer_ns} ns   (target <= 50000 ns)`);
-  log(`  cold start: require+instantiate+config ${figures.schedule_cold_start_ms} ms   (target <= 10 ms)`);
+  // Issue 2's target: half the published evaluator's load (about 20 ms), on a quiet machine; on a
+  // loaded one compare it with the published cold first answer printed below in the same run.
+  log(`  cold start: require+instantiate+config ${figures.schedule_cold_start_ms} ms   (target <= 10 ms on a quiet machine, issue 2; ${figures.schedule_cold_start_ms <= 10 ? 'met' : 'NOT met in this run'})`);
   log(`  module size                         ${figures.schedule_wasm_bytes} bytes, ${figures.schedule_wasm_gzip_bytes} gzipped`);
 
   // Studio's path from a fresh container, beside the published evaluator (scripts/bench-schedule.js).

@@ -23,13 +23,12 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
-use serde::Deserialize;
-
 use crate::error::ConfigError;
+use crate::json::{self, Json};
 use crate::rrule::{thousands, CountSpan, RRuleError, Recurrence};
 use crate::time::{parse_date, parse_hhmm, DAY_MINUTES};
 use crate::zone::{Zone, ZoneCache};
+use chrono::NaiveDate;
 
 /// The largest configuration document, in bytes of JSON.
 pub const MAX_CONFIG_BYTES: usize = 250_000;
@@ -46,13 +45,6 @@ pub const MAX_COUNT_DAYS: u32 = 40_000;
 /// The longest rule id, rule name, closed reason or schedule name, in characters.
 pub const MAX_NAME_CHARS: usize = 100;
 
-/// The JSON document, as the Schedule Manager plugin writes it. Unknown fields are ignored.
-#[derive(Debug, Deserialize)]
-pub struct ConfigFile {
-    pub rules: Vec<RuleConfig>,
-    pub schedules: Vec<ScheduleConfig>,
-}
-
 /// A rule id: a string in the plugin's files; older tools wrote numbers, which mean the same as
 /// their decimal text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,60 +54,140 @@ impl RuleId {
     fn key(&self) -> String {
         self.0.clone()
     }
-}
 
-impl<'de> Deserialize<'de> for RuleId {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct IdVisitor;
-        impl serde::de::Visitor<'_> for IdVisitor {
-            type Value = RuleId;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a rule id (a string or an integer)")
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RuleId, E> {
-                Ok(RuleId(v.to_string()))
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<RuleId, E> {
-                Ok(RuleId(v.to_string()))
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<RuleId, E> {
-                Ok(RuleId(v.to_string()))
-            }
+    /// A string, or an integer's decimal text; `field` names it in the error (called only then).
+    fn read(value: &Json, field: impl FnOnce() -> String) -> Result<RuleId, String> {
+        match value {
+            Json::String(s) => Ok(RuleId(s.clone())),
+            Json::Number(n) if n.integer => Ok(RuleId(n.text.clone())),
+            other => Err(wrong_type(
+                &field(),
+                other,
+                "a rule id (a string or an integer)",
+            )),
         }
-        deserializer.deserialize_any(IdVisitor)
     }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// A rule as the Schedule Manager plugin writes it. Unknown fields are ignored.
+#[derive(Debug)]
 pub struct RuleConfig {
     pub id: RuleId,
-    #[serde(default)]
     pub name: String,
     pub is_open: bool,
-    #[serde(default)]
     pub closed_reason: Option<String>,
-    #[serde(default, rename = "dateRRule")]
     pub date_rrule: Option<String>,
-    #[serde(default)]
     pub start_date: Option<String>,
-    #[serde(default)]
     pub end_date: Option<String>,
-    #[serde(default)]
     pub start_time: Option<String>,
-    #[serde(default)]
     pub end_time: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// A schedule as the Schedule Manager plugin writes it. Unknown fields are ignored.
+#[derive(Debug)]
 pub struct ScheduleConfig {
     pub name: String,
-    #[serde(default)]
     pub manual_close: bool,
     pub time_zone: String,
-    #[serde(default)]
     pub rules: Vec<RuleId>,
+}
+
+// The readers below take the document's values field by field (crate::json): serde's derived
+// readers were most of the code a cold check-schedule compiled to read a few kilobytes. The
+// problem names the field: `isOpen is the string "yes", expected a boolean`.
+
+#[cold]
+#[inline(never)]
+fn wrong_type(field: &str, value: &Json, expected: &str) -> String {
+    format!("{field} is {}, expected {expected}", value.describe())
+}
+
+#[cold]
+#[inline(never)]
+fn missing(field: &str) -> String {
+    format!("missing field `{field}`")
+}
+
+/// An optional string field: absent or `null` is `None`.
+fn optional_string(entry: &Json, field: &str) -> Result<Option<String>, String> {
+    match entry.get(field) {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(wrong_type(field, other, "a string")),
+    }
+}
+
+fn required_string(entry: &Json, field: &str) -> Result<String, String> {
+    match entry.get(field) {
+        None => Err(missing(field)),
+        Some(Json::String(s)) => Ok(s.clone()),
+        Some(other) => Err(wrong_type(field, other, "a string")),
+    }
+}
+
+/// A boolean field; absent is `default` (`None`: required).
+fn boolean(entry: &Json, field: &str, default: Option<bool>) -> Result<bool, String> {
+    match (entry.get(field), default) {
+        (Some(Json::Bool(b)), _) => Ok(*b),
+        (Some(other), _) => Err(wrong_type(field, other, "a boolean")),
+        (None, Some(default)) => Ok(default),
+        (None, None) => Err(missing(field)),
+    }
+}
+
+fn object<'a>(entry: &'a Json, what: &str) -> Result<&'a Json, String> {
+    match entry {
+        Json::Object(_) => Ok(entry),
+        other => Err(format!(
+            "the {what} is {}, expected an object",
+            other.describe()
+        )),
+    }
+}
+
+impl RuleConfig {
+    /// Reads a rule entry; the error names the field at fault.
+    pub fn read(entry: &Json) -> Result<RuleConfig, String> {
+        let entry = object(entry, "rule")?;
+        Ok(RuleConfig {
+            id: RuleId::read(entry.get("id").ok_or_else(|| missing("id"))?, || {
+                "id".into()
+            })?,
+            name: match entry.get("name") {
+                None => String::new(),
+                Some(_) => required_string(entry, "name")?,
+            },
+            is_open: boolean(entry, "isOpen", None)?,
+            closed_reason: optional_string(entry, "closedReason")?,
+            date_rrule: optional_string(entry, "dateRRule")?,
+            start_date: optional_string(entry, "startDate")?,
+            end_date: optional_string(entry, "endDate")?,
+            start_time: optional_string(entry, "startTime")?,
+            end_time: optional_string(entry, "endTime")?,
+        })
+    }
+}
+
+impl ScheduleConfig {
+    /// Reads a schedule entry; the error names the field at fault.
+    pub fn read(entry: &Json) -> Result<ScheduleConfig, String> {
+        let entry = object(entry, "schedule")?;
+        let rules = match entry.get("rules") {
+            None => Vec::new(),
+            Some(Json::Array(ids)) => ids
+                .iter()
+                .enumerate()
+                .map(|(i, id)| RuleId::read(id, || format!("rules[{i}]")))
+                .collect::<Result<_, _>>()?,
+            Some(other) => return Err(wrong_type("rules", other, "an array of rule ids")),
+        };
+        Ok(ScheduleConfig {
+            name: required_string(entry, "name")?,
+            manual_close: boolean(entry, "manualClose", Some(false))?,
+            time_zone: required_string(entry, "timeZone")?,
+            rules,
+        })
+    }
 }
 
 /// When in a day a rule applies, in minutes since local midnight.
@@ -220,8 +292,8 @@ pub struct Book {
 /// A configuration document read structurally: its rules and schedules, not yet validated.
 #[derive(Debug, Clone)]
 pub(crate) struct Document {
-    pub(crate) rules: Vec<serde_json::Value>,
-    pub(crate) schedules: Vec<serde_json::Value>,
+    pub(crate) rules: Vec<Json>,
+    pub(crate) schedules: Vec<Json>,
 }
 
 /// Which rules and schedules [`Book::compile`] compiles, by position in the document.
@@ -232,10 +304,9 @@ pub(crate) struct Selection {
 }
 
 /// A schedule entry's name for messages: its `name` when it has one, else its position.
-fn entry_label(value: &serde_json::Value, key: &str, position: usize) -> String {
-    match value.get(key) {
-        Some(serde_json::Value::String(s)) => format!("{s:?}"),
-        Some(serde_json::Value::Number(n)) => format!("{:?}", n.to_string()),
+fn entry_label(value: &Json, key: &str, position: usize) -> String {
+    match value.get(key).and_then(Json::key_text) {
+        Some(text) => format!("{text:?}"),
         _ => format!("#{} (no {key})", position + 1),
     }
 }
@@ -278,14 +349,16 @@ impl Book {
                 ),
             });
         }
-        let document: serde_json::Value =
-            serde_json::from_str(json).map_err(|e| ConfigError::Json(e.to_string()))?;
-        let mut map = match document {
-            serde_json::Value::Object(map) => map,
-            _ => serde_json::Map::new(),
+        let document = json::parse(json).map_err(|e| ConfigError::Json(e.to_string()))?;
+        let mut members = document.into_members().unwrap_or_default();
+        let mut take = |key: &str| {
+            members
+                .iter_mut()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| std::mem::replace(v, Json::Null))
         };
-        match (map.remove("rules"), map.remove("schedules")) {
-            (Some(serde_json::Value::Array(rules)), Some(serde_json::Value::Array(schedules))) => {
+        match (take("rules"), take("schedules")) {
+            (Some(Json::Array(rules)), Some(Json::Array(schedules))) => {
                 Ok(Document { rules, schedules })
             }
             _ => Err(ConfigError::Json(
@@ -326,23 +399,15 @@ impl Book {
             if select.is_some_and(|s| !s.rules.get(position).copied().unwrap_or(false)) {
                 continue;
             }
-            let compiled = RuleConfig::deserialize(value)
-                .map_err(|e| ConfigError::RuleShape {
+            let compiled = RuleConfig::read(value)
+                .map_err(|problem| ConfigError::RuleShape {
                     rule: entry_label(value, "name", position),
-                    problem: e.to_string(),
+                    problem,
                 })
                 .and_then(|config| {
                     let id = config.id.key();
                     if position >= MAX_RULES {
-                        return Err(ConfigError::OverLimit {
-                            subject: format!("rule {}", describe_rule(&config, &id)),
-                            problem: format!(
-                                "is rule number {} of {}; a configuration may hold at most {} rules",
-                                thousands_usize(position + 1),
-                                thousands_usize(rules.len()),
-                                thousands_usize(MAX_RULES)
-                            ),
-                        });
+                        return Err(too_many_rules(&config, &id, position, rules.len()));
                     }
                     let span = CountSpan::config_remainder(count_days_left, MAX_COUNT_DAYS);
                     let mut spent = 0;
@@ -367,13 +432,8 @@ impl Book {
                 },
                 Err(e) => {
                     // The id, when one can be read, marks the schedules that depend on this rule.
-                    let id = match value.get("id") {
-                        Some(serde_json::Value::String(s)) => Some(s.clone()),
-                        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
-                        _ => None,
-                    };
-                    if let Some(id) = id {
-                        index.insert(id, Err(e.to_string()));
+                    if let Some(id) = value.get("id").and_then(Json::key_text) {
+                        index.insert(id.to_string(), Err(e.to_string()));
                     }
                     book.problems.push(e);
                 }
@@ -390,10 +450,10 @@ impl Book {
                 .get("name")
                 .and_then(|v| v.as_str())
                 .map(str::to_string);
-            let compiled = ScheduleConfig::deserialize(value)
-                .map_err(|e| ConfigError::ScheduleShape {
+            let compiled = ScheduleConfig::read(value)
+                .map_err(|problem| ConfigError::ScheduleShape {
                     schedule: entry_label(value, "name", position),
-                    problem: e.to_string(),
+                    problem,
                 })
                 .and_then(|config| {
                     check_schedule_size(&config, position, schedules.len())?;
@@ -411,18 +471,7 @@ impl Book {
                             weight_left = left;
                             Ok(schedule)
                         }
-                        None => Err(ConfigError::OverLimit {
-                            subject: format!("schedule {:?}", schedule.name),
-                            problem: format!(
-                                "its rules weigh {} to evaluate and the schedules before it leave \
-                                 {} of the {} a configuration may use (a rule weighs 1, or with \
-                                 BYSETPOS twice its FREQ period in days); use fewer rules, or \
-                                 rules without BYSETPOS",
-                                thousands(weight),
-                                thousands(weight_left),
-                                thousands(MAX_EVALUATION_WEIGHT)
-                            ),
-                        }),
+                        None => Err(too_heavy(&schedule.name, weight, weight_left)),
                     }
                 });
             match compiled {
@@ -495,18 +544,56 @@ impl Book {
     }
 }
 
+// Messages are built out of line (and only on failure): a cold container compiles each function
+// it calls whole, so formatting code inlined into the loader would be compiled on every load.
+
+#[cold]
+#[inline(never)]
+fn too_many_rules(config: &RuleConfig, id: &str, position: usize, total: usize) -> ConfigError {
+    ConfigError::OverLimit {
+        subject: format!("rule {}", describe_rule(config, id)),
+        problem: format!(
+            "is rule number {} of {}; a configuration may hold at most {} rules",
+            thousands_usize(position + 1),
+            thousands_usize(total),
+            thousands_usize(MAX_RULES)
+        ),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn too_heavy(schedule: &str, weight: u32, weight_left: u32) -> ConfigError {
+    ConfigError::OverLimit {
+        subject: format!("schedule {schedule:?}"),
+        problem: format!(
+            "its rules weigh {} to evaluate and the schedules before it leave {} of the {} a \
+             configuration may use (a rule weighs 1, or with BYSETPOS twice its FREQ period in \
+             days); use fewer rules, or rules without BYSETPOS",
+            thousands(weight),
+            thousands(weight_left),
+            thousands(MAX_EVALUATION_WEIGHT)
+        ),
+    }
+}
+
 fn thousands_usize(n: usize) -> String {
     thousands(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
 /// Why `text` is too long for an id, name or reason, if it is.
 fn too_long(text: &str) -> Option<String> {
+    if text.len() <= MAX_NAME_CHARS {
+        return None; // at most as many characters as bytes
+    }
     let chars = text.chars().count();
     (chars > MAX_NAME_CHARS)
         .then(|| format!("is {chars} characters long; at most {MAX_NAME_CHARS} are allowed"))
 }
 
 /// The start of a long value, for a message.
+#[cold]
+#[inline(never)]
 fn shortened(text: &str) -> String {
     let head: String = text.chars().take(40).collect();
     format!("{head}...")
@@ -557,6 +644,8 @@ fn present(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
+#[cold]
+#[inline(never)]
 fn describe_rule(config: &RuleConfig, id: &str) -> String {
     if config.name.is_empty() {
         format!("(id {id:?})")
@@ -565,6 +654,8 @@ fn describe_rule(config: &RuleConfig, id: &str) -> String {
     }
 }
 
+#[cold]
+#[inline(never)]
 fn rule_error(
     config: &RuleConfig,
     id: &str,
@@ -955,5 +1046,118 @@ mod limit_tests {
             vec![]
         ))
         .is_empty());
+    }
+}
+
+#[cfg(test)]
+mod shape_tests {
+    use super::*;
+
+    fn problems(rules: &str, schedules: &str) -> Vec<String> {
+        Book::validate(&format!(
+            r#"{{"rules": {rules}, "schedules": {schedules}}}"#
+        ))
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+    }
+
+    #[test]
+    fn a_misshapen_rule_or_schedule_names_the_field() {
+        assert_eq!(
+            problems(r#"[{"id": "a", "name": "A", "isOpen": "yes"}]"#, "[]"),
+            [
+                r#"rule "A": not valid JSON for a rule: isOpen is the string "yes", expected a boolean"#
+            ]
+        );
+        assert_eq!(
+            problems(r#"[{"id": "a", "name": "A"}]"#, "[]"),
+            ["rule \"A\": not valid JSON for a rule: missing field `isOpen`"]
+        );
+        assert_eq!(
+            problems(r#"[{"name": "A", "isOpen": true}]"#, "[]"),
+            ["rule \"A\": not valid JSON for a rule: missing field `id`"]
+        );
+        assert_eq!(
+            problems(r#"[{"id": 1.5, "isOpen": true}]"#, "[]"),
+            ["rule #1 (no name): not valid JSON for a rule: id is the number 1.5, expected a rule id (a string or an integer)"]
+        );
+        assert_eq!(
+            problems(
+                r#"[{"id": "a", "name": "A", "isOpen": true, "startTime": 9}]"#,
+                "[]"
+            ),
+            [
+                r#"rule "A": not valid JSON for a rule: startTime is the number 9, expected a string"#
+            ]
+        );
+        assert_eq!(
+            problems(r#"["a"]"#, "[]"),
+            [
+                r#"rule #1 (no name): not valid JSON for a rule: the rule is the string "a", expected an object"#
+            ]
+        );
+        assert_eq!(
+            problems(
+                "[]",
+                r#"[{"name": "S", "timeZone": "UTC", "rules": [{"id": "r1"}]}]"#
+            ),
+            [
+                r#"schedule "S": not valid JSON for a schedule: rules[0] is an object, expected a rule id (a string or an integer)"#
+            ]
+        );
+        assert_eq!(
+            problems(
+                "[]",
+                r#"[{"name": "S", "timeZone": "UTC", "manualClose": null}]"#
+            ),
+            [
+                r#"schedule "S": not valid JSON for a schedule: manualClose is null, expected a boolean"#
+            ]
+        );
+        assert_eq!(
+            problems("[]", r#"[{"name": "S"}]"#),
+            ["schedule \"S\": not valid JSON for a schedule: missing field `timeZone`"]
+        );
+        assert_eq!(
+            problems("[]", r#"[{"name": 7, "timeZone": "UTC"}]"#),
+            [
+                r#"schedule "7": not valid JSON for a schedule: name is the number 7, expected a string"#
+            ]
+        );
+    }
+
+    #[test]
+    fn optional_fields_may_be_null_or_absent_and_ids_may_be_integers() {
+        let text = r#"{"rules": [
+            {"id": 7, "isOpen": false, "closedReason": null, "dateRRule": null, "startDate": null,
+             "endDate": null, "startTime": null, "endTime": null, "unknown": [1, {"x": 2}]},
+            {"id": "8", "name": "Eight", "isOpen": true, "isOpen": false}],
+          "schedules": [{"name": "S", "timeZone": "UTC", "rules": [7, "8", -3]}]}"#;
+        let book = Book::from_json(text).unwrap();
+        assert_eq!(book.rules.len(), 2);
+        // A repeated key reads as its last value (as serde_json's maps do).
+        assert!(!book.rules[1].is_open);
+        assert_eq!(book.rules[0].closed_reason, "closed");
+        assert_eq!(book.schedules["S"].rules, vec![0, 1]);
+        assert_eq!(
+            book.warnings(),
+            ["schedule \"S\" references rule id \"-3\", which does not exist; it is skipped"]
+        );
+    }
+
+    #[test]
+    fn an_unreadable_document_says_where() {
+        let problems = Book::validate("{\"rules\": [\n  {\"id\": \"a\",}\n], \"schedules\": []}");
+        assert_eq!(
+            problems[0].to_string(),
+            "config is not valid JSON for a schedule configuration: expected a member name (a \
+             string) in an object at line 2 column 14"
+        );
+        assert_eq!(
+            Book::validate(r#"{"rules": {}, "schedules": []}"#)[0].to_string(),
+            "config is not valid JSON for a schedule configuration: expected an object with a \
+             \"rules\" array and a \"schedules\" array"
+        );
     }
 }

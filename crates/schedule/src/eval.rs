@@ -56,6 +56,62 @@ pub enum Body<'a> {
     },
 }
 
+impl HttpAnswer<'_> {
+    /// The answer as JSON text, exactly as `serde_json` writes it (`{"status":200,"body":{...}}`,
+    /// fields in declaration order). check-schedule's wasm face hands this to `JSON.parse`: a
+    /// cold container then compiles this writer instead of serde's serializer for JS values.
+    pub fn to_json(&self) -> String {
+        use crate::json::write_string;
+        let mut out = String::with_capacity(192);
+        out.push_str("{\"status\":");
+        let status = self.status;
+        for place in [10_000, 1_000, 100, 10, 1] {
+            if status >= place || place == 1 {
+                out.push(char::from(b'0' + (status / place % 10) as u8));
+            }
+        }
+        let boolean = |b: bool| if b { "true" } else { "false" };
+        let optional = |out: &mut String, value: Option<&str>| match value {
+            Some(text) => write_string(out, text),
+            None => out.push_str("null"),
+        };
+        match &self.body {
+            Body::Answer(a) => {
+                out.push_str(",\"body\":{\"isOpen\":");
+                out.push_str(boolean(a.is_open));
+                out.push_str(",\"closedReason\":");
+                write_string(&mut out, a.closed_reason);
+                out.push_str(",\"timeZone\":");
+                write_string(&mut out, a.time_zone);
+                out.push_str(",\"matchedRule\":");
+                optional(&mut out, a.matched_rule);
+                out.push_str(",\"nextChange\":");
+                optional(&mut out, a.next_change.as_deref());
+            }
+            Body::FailOpen {
+                is_open,
+                closed_reason,
+                error,
+            } => {
+                out.push_str(",\"body\":{\"isOpen\":");
+                out.push_str(boolean(*is_open));
+                out.push_str(",\"closedReason\":");
+                write_string(&mut out, closed_reason);
+                out.push_str(",\"error\":");
+                write_string(&mut out, error);
+            }
+            Body::Error { error, code } => {
+                out.push_str(",\"body\":{\"error\":");
+                write_string(&mut out, error);
+                out.push_str(",\"code\":");
+                write_string(&mut out, code);
+            }
+        }
+        out.push_str("}}");
+        out
+    }
+}
+
 /// Which rule decided, as an index into the book's rules.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Decision<'a> {
@@ -470,5 +526,44 @@ mod tests {
             serde_json::json!({"isOpen": true, "closedReason": "", "timeZone": "America/Chicago",
                 "matchedRule": "Hours", "nextChange": "2024-06-05T00:00:00-05:00"})
         );
+    }
+
+    /// The hand-written JSON of an answer is byte for byte what serde_json writes for it.
+    #[test]
+    fn answers_are_written_as_serde_json_writes_them() {
+        let odd = r#"{"rules": [
+            {"id": "q", "name": "Quote \" back\\ tab\t bell\u0007 \b\f é 😀", "isOpen": false,
+             "closedReason": "line\nbreak / \u001f", "startTime": "09:00", "endTime": "17:00"}],
+          "schedules": [{"name": "Odd \"name\"", "timeZone": "Asia/Kolkata", "rules": ["q"]},
+                        {"name": "Broken", "timeZone": "Mars/Base", "rules": []}]}"#;
+        let plain = book();
+        let odd = Book::load(odd);
+        let mut cases = Vec::new();
+        for ms in [
+            0.0,
+            1_717_513_200_000.0,
+            1_733_000_000_000.0,
+            8.64e15,
+            -8.64e15,
+        ] {
+            for name in [None, Some(""), Some("S"), Some("M"), Some("X \"y\"")] {
+                for simulate in [None, Some("2024-06-05T09:30"), Some("noon \" \u{1}")] {
+                    cases.push(plain.respond(name, simulate, ms));
+                }
+            }
+            for name in ["Odd \"name\"", "Broken"] {
+                cases.push(odd.respond(Some(name), None, ms));
+                cases.push(odd.respond(Some(name), Some("2024-06-05T12:00"), ms));
+            }
+            cases.push(plain.respond(Some("S"), None, f64::NAN));
+        }
+        let bodies: std::collections::HashSet<_> = cases
+            .iter()
+            .map(|a| std::mem::discriminant(&a.body))
+            .collect();
+        assert_eq!(bodies.len(), 3);
+        for answer in &cases {
+            assert_eq!(answer.to_json(), serde_json::to_string(answer).unwrap());
+        }
     }
 }

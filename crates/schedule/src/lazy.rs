@@ -23,6 +23,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::config::{Document, Selection, MAX_EVALUATION_WEIGHT};
+use crate::json::Json;
 use crate::Book;
 
 /// Documents up to this size are compiled whole when they load: the bookkeeping of compiling on
@@ -52,18 +53,14 @@ pub struct LazyBook {
 }
 
 /// A rule or schedule entry's id or name as the loader keys it: a string, or a number's text.
-fn key(value: Option<&serde_json::Value>) -> Option<String> {
-    match value {
-        Some(serde_json::Value::String(s)) => Some(s.clone()),
-        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
-        _ => None,
-    }
+fn key(value: Option<&Json>) -> Option<String> {
+    value.and_then(Json::key_text).map(str::to_string)
 }
 
 /// Whether a rule's `dateRRule` text contains `word`, in any case (over-approximating is safe).
-fn rrule_mentions(rule: &serde_json::Value, word: &str) -> bool {
+fn rrule_mentions(rule: &Json, word: &str) -> bool {
     rule.get("dateRRule")
-        .and_then(serde_json::Value::as_str)
+        .and_then(Json::as_str)
         .is_some_and(|text| text.to_ascii_uppercase().contains(word))
 }
 

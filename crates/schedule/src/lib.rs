@@ -60,6 +60,7 @@ pub mod admin;
 pub mod config;
 mod error;
 mod eval;
+mod json;
 pub mod lazy;
 pub mod publishing;
 pub mod rrule;
