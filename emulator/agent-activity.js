@@ -439,7 +439,13 @@ module.exports = {
         area(ctx).past = [];
         let played = null;
         if (!list.length && (req.body.helpdesk === true || !(ctx.state.taskqueues.historySeeded && ctx.state.taskqueues.historySeeded.size))) {
+          const before = new Set(ctx.state.taskqueues.queues.keys());
           played = await playDays(ctx, { days, queues: req.body.queues, agents: Number(req.body.agents) || 8, onEvent: (p) => list.push(p) });
+          // The helpdesk's agents are played beside queues seeded already (npm run simulate): their
+          // queue existed only to play their days, so it leaves no queue on the board.
+          if (req.body.helpdesk === true) {
+            for (const sid of ctx.state.taskqueues.queues.keys()) if (!before.has(sid)) trs.deleteQueue(ctx, sid);
+          }
         }
         // Past offers are kept by nobody, and the queues' past days are counted from TaskRouter's
         // statistics (queue history): without the queue fields, a past event does not make the
