@@ -71,7 +71,7 @@ async function main() {
   try {
     await control('GET', '/emulator/requests');
   } catch (err) {
-    throw new Error(`No emulator at ${EMULATOR} (${err.message}). Start \`npm start\` first (without credentials in .env).`);
+    throw new Error(`No emulator at ${EMULATOR} (${err.message}). Start \`npm start\` first (without credentials in .env).`, { cause: err });
   }
   // Past days first, before any event callback is registered: they are history, not live events.
   const past = HISTORY_DAYS > 0 ? await control('POST', '/emulator/history/seed', { days: HISTORY_DAYS, queues: QUEUES.map((q) => q.name) }) : { queues: [] };
