@@ -127,7 +127,7 @@ async function renderTimes({ stack, fragment, agents, floor }) {
   }
 }
 
-async function pageCostIn({ stack, browser, fragment, agents, floor }) {
+async function pageCostIn({ stack, browser, fragment, agents }) {
   const page = await browser.newPage({ width: 1600, height: 1000 });
   await page.clock.install({ time: Date.now() });
   const seen = [];

@@ -33,7 +33,7 @@ async function measureIdleBoard({ stack, browser, queues, key = KEY, minutes = 1
   page.on('request', (req) => {
     if (!isFunction(req)) return;
     inflight += 1;
-    let size = null;
+    let size;
     try {
       size = req.url().endsWith('/staffing') ? JSON.parse(req.postData() || '{}').queues.length : null;
     } catch {

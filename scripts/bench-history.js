@@ -24,7 +24,6 @@ const { createHistory } = require('../functions/common/history.private.js');
 const { clientFor } = require('./seed-history');
 
 const root = path.resolve(__dirname, '..');
-const HOUR = 3600000;
 const QUEUES = 50;
 const ENV = { QUEUE_STATS_TIME_ZONE: 'America/New_York' };
 

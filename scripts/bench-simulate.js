@@ -79,7 +79,7 @@ async function main() {
   const sampler = (async () => {
     while (running) {
       const t0 = Date.now();
-      let ms = null;
+      let ms;
       try {
         const res = await fetch(asset, { signal: AbortSignal.timeout(180000) });
         await res.text();

@@ -121,7 +121,7 @@ function validateShippedConfig() {
   try {
     new ScheduleBook(fs.readFileSync(file, 'utf8')).free();
   } catch (err) {
-    throw new Error(`build: ${path.relative(root, file)} is invalid: ${err.message}`);
+    throw new Error(`build: ${path.relative(root, file)} is invalid: ${err.message}`, { cause: err });
   }
   console.log('build: assets/config.private.json is valid');
 }

@@ -83,7 +83,7 @@ async function main() {
   try {
     await control('GET', '/emulator/event-callback'); // (a small answer: /emulator/requests lists every request)
   } catch (err) {
-    throw new Error(`No emulator at ${EMULATOR} (${err.message}). Start \`npm start\` first (without credentials in .env).`);
+    throw new Error(`No emulator at ${EMULATOR} (${err.message}). Start \`npm start\` first (without credentials in .env).`, { cause: err });
   }
   // Past days first, before any event callback is registered: they are history, not live events.
   // The agents' events of the last AGENT_DAYS of them are kept by the emulator for agent history.

@@ -120,6 +120,7 @@ function privateFunctionPaths(dir = path.join(root, 'functions'), prefix = '', p
 
 /** A line of twilio-run's listing that names one of `paths` as a function. */
 function listsPrivate(line, paths) {
+  // eslint-disable-next-line no-control-regex -- terminal colour and link escapes (ESC ... BEL)
   const plain = line.replace(/\x1b\[[0-9;]*m/g, '').replace(/\x1b\]8;;[^\x07]*\x07/g, '');
   const m = /(?:^|[\s/])((?:\/[\w.-]+)+)\s*(?:\(|│|$)/.exec(plain.replace(/https?:\/\/[^/\s]+/, ' '));
   return Boolean(m && paths.has(m[1]) && !/\[private\]/.test(plain));

@@ -14,6 +14,8 @@ const nodeTests = fs
 // two run at once; TEST_CONCURRENCY=1 runs them one at a time (to read one file's output alone).
 const concurrency = Math.max(1, Number(process.env.TEST_CONCURRENCY) || 2);
 const steps = [
+  // ESLint and `prettier --check` on the JavaScript: seconds, and the cheapest failure to find.
+  ['npm', ['run', '--silent', 'lint']],
   ['cargo', ['fmt', '--all', '--', '--check']],
   ['cargo', ['clippy', '--workspace', '--all-targets', '--', '-D', 'warnings']],
   ['cargo', ['clippy', '--workspace', '--lib', '--target', 'wasm32-unknown-unknown', '--', '-D', 'warnings']],

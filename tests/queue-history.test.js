@@ -2,6 +2,8 @@
 // `twilio` client against the emulator, whose TaskRouter statistics and events come from the same
 // task steps. Hours in the past are seeded by moving the emulator's clock back; nothing ran while
 // they passed, so the first request backfills them.
+// Hours matter here ("the last closed hour"): every process reads a clock pinned to a half hour.
+require('./helpers/clock').pinNow();
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { startEmulator } = require('../emulator');

@@ -156,11 +156,11 @@ test("a task's whole life, from entering the queue to completion (map layout)", 
   // Answered after 20 s: below every threshold.
   emu.clock.advance(20000);
   trs.taskStep(emu.ctx, q.sid, task, 'reserved');
-  r = await post(rt, taskEvent('reservation.created', { queue: q, task, worker: alice, reservation }));
+  await post(rt, taskEvent('reservation.created', { queue: q, task, worker: alice, reservation }));
   assert.equal(mapRecord(q.sid).realTimeStats_all.tasksByStatus.reserved, 1);
   assert.equal(mapRecord(q.sid).cumulativeStats_all.rCreated, 1);
   trs.taskStep(emu.ctx, q.sid, task, 'accepted');
-  r = await post(rt, taskEvent('reservation.accepted', { queue: q, task, worker: alice, reservation }));
+  await post(rt, taskEvent('reservation.accepted', { queue: q, task, worker: alice, reservation }));
   rec = mapRecord(q.sid);
   assert.equal(rec.cumulativeStats_voice.rAccepted, 1);
   assert.equal(rec.realTimeStats_all.tasksByStatus.assigned, 1);
@@ -169,10 +169,10 @@ test("a task's whole life, from entering the queue to completion (map layout)", 
   assert.equal(rec.cumulativeStats_voice.splitByWaitTime['30'].below.reservations_accepted, 1);
 
   trs.taskStep(emu.ctx, q.sid, task, 'wrapup');
-  r = await post(rt, taskEvent('task.wrapup', { queue: q, task, worker: alice }));
+  await post(rt, taskEvent('task.wrapup', { queue: q, task, worker: alice }));
   assert.equal(mapRecord(q.sid).realTimeStats_all.tasksByStatus.wrapping, 1);
   trs.taskStep(emu.ctx, q.sid, task, 'completed');
-  r = await post(rt, taskEvent('task.completed', { queue: q, task, worker: alice, extra: { TaskCompletedReason: 'Task completed' } }));
+  await post(rt, taskEvent('task.completed', { queue: q, task, worker: alice, extra: { TaskCompletedReason: 'Task completed' } }));
   rec = mapRecord(q.sid);
   assert.equal(rec.cumulativeStats_all.tCompl, 1);
   assert.equal(rec.cumulativeStats_voice.tCompl, 1);
@@ -195,13 +195,13 @@ test('an abandoned task breaches the service level; a short abandon does not cou
   await post(rt, taskEvent('task-queue.entered', { queue: q, task: long, channel: 'chat' }));
   emu.clock.advance(10000);
   trs.taskStep(emu.ctx, q.sid, short, 'canceled');
-  let r = await post(rt, taskEvent('task.canceled', { queue: q, task: short, channel: 'chat', extra: { TaskCanceledReason: 'hangup' } }));
+  await post(rt, taskEvent('task.canceled', { queue: q, task: short, channel: 'chat', extra: { TaskCanceledReason: 'hangup' } }));
   let rec = mapRecord(q.sid);
   assert.equal(rec.cumulativeStats_chat.tCanc, 1);
   assert.deepEqual(rec.cumulativeStats_chat.serviceLevel['30'], { level: null, breached: false }, 'a short abandon counts neither way');
   emu.clock.advance(40000);
   trs.taskStep(emu.ctx, q.sid, long, 'canceled');
-  r = await post(rt, taskEvent('task.canceled', { queue: q, task: long, channel: 'chat', extra: { TaskCanceledReason: 'hangup' } }));
+  const r = await post(rt, taskEvent('task.canceled', { queue: q, task: long, channel: 'chat', extra: { TaskCanceledReason: 'hangup' } }));
   assert.equal(r.status, 200);
   rec = mapRecord(q.sid);
   assert.equal(rec.cumulativeStats_chat.tCanc, 2);

@@ -1,7 +1,8 @@
 // The Schedule Manager admin API end to end: the real twilio-run serving the admin functions,
 // the emulator's Serverless API holding this checkout deployed with the Serverless Toolkit's client
 // (what `npm run deploy` and `npm start` do), and the plugin's own sequence: list -> update ->
-// update-status every 2 s until completed -> publish -> list.
+// update-status every 2 s until completed -> publish -> list. The plugin's 2 s between polls are
+// spent by the emulator's builds at once (see `elapse`): no test waits for them in real time.
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { startEmulator } = require('../emulator');
@@ -16,7 +17,13 @@ let agent;
 let supervisor;
 let cliBuild; // the build `npm run deploy` made
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// `ms` pass for the builds under way: each is that much nearer its end (a 500 ms build is done
+// after the plugin's 2 s). The emulator's clock itself stays with the real time, which the
+// runtime's clock (the update's settle rule compares build times with it) keeps too.
+function elapse(ms) {
+  const now = emu.clock.now();
+  for (const b of serverless().builds.values()) if (!b.final && b.readyAt > now) b.readyAt = Math.max(now, b.readyAt - ms);
+}
 const serverless = () => emu.ctx.state.serverless;
 const environment = () => serverless().environments.get(emu.functionEnv().ENVIRONMENT_SID);
 const deployedBuild = () => serverless().builds.get(environment().build_sid);
@@ -45,7 +52,7 @@ async function publishSchedules(config, token = admin) {
   if (seen.update.status !== 200 || !seen.update.body.success) return { code: 3, ...seen };
   const { buildSid } = seen.update.body;
   for (;;) {
-    await sleep(2000);
+    elapse(2000);
     const s = await plugin.updateStatus(buildSid, token);
     seen.polls.push(s.body.buildStatus);
     if (s.body.buildStatus === 'completed') break;
@@ -108,7 +115,8 @@ test('the plugin sequence publishes a holiday that check-schedule then follows, 
   assert.equal(preflight.headers.get('access-control-allow-origin'), '*');
   assert.match(preflight.headers.get('access-control-allow-headers'), /content-type/i);
 
-  const today = new Date().toISOString().slice(0, 10);
+  // Today in the schedule's zone (Support: America/New_York), not UTC's date.
+  const today = new Date().toLocaleDateString('en-CA', { timeZone: 'America/New_York' });
   const edited = withHoliday(first, { id: 'closed-today', date: today, reason: 'test holiday' });
   const outcome = await publishSchedules(edited);
   assert.equal(outcome.code, 0, JSON.stringify(outcome));
@@ -182,7 +190,7 @@ test('a change waiting to be published makes versionIsDeployed false and refuses
   assert.equal(other.body.code, 'change_pending');
   assert.match(other.body.error, new RegExp(pending.body.buildSid));
   // The first admin finishes; the waiting change is published.
-  await sleep(2000);
+  elapse(2000);
   assert.equal((await plugin.updateStatus(pending.body.buildSid)).body.buildStatus, 'completed');
   assert.equal((await plugin.publish(pending.body.buildSid)).status, 200);
   assert.equal((await listed()).versionIsDeployed, true);
@@ -286,7 +294,7 @@ test('publish refuses a foreign, unknown, older, non-config or unfinished build;
     method: 'POST',
     headers: { 'X-Forwarded-Host': 'serverless.twilio.com', Authorization: `Basic ${Buffer.from(`${emu.ctx.accountSid}:${emu.ctx.authToken}`).toString('base64')}` },
   }).then((r) => r.json());
-  await sleep(600);
+  elapse(600);
   await refusal(foreign.sid, 'unknown_build');
   assert.equal((await plugin.updateStatus(foreign.sid)).body.buildStatus, 'failed');
 
@@ -389,7 +397,7 @@ test('a deployed config with one broken rule still answers the schedules that do
   params.append('Runtime', base.runtime);
   const sls = { ...auth, 'X-Forwarded-Host': 'serverless.twilio.com', 'Content-Type': 'application/x-www-form-urlencoded' };
   const build = await fetch(`${emu.origin}/v1/Services/${svc}/Builds`, { method: 'POST', headers: sls, body: params.toString() }).then((r) => r.json());
-  await sleep(600);
+  elapse(600);
   const dep = await fetch(`${emu.origin}/v1/Services/${svc}/Environments/${emu.functionEnv().ENVIRONMENT_SID}/Deployments`, { method: 'POST', headers: sls, body: `BuildSid=${build.sid}` });
   assert.equal(dep.status, 201);
 

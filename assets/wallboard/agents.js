@@ -85,7 +85,7 @@
         doc.on('updated', ({ data }) => take(data));
         take(doc.data);
         return;
-      } catch (err) {
+      } catch {
         // Just created (its counts or its permission may follow within a second): try again.
         await new Promise((r) => setTimeout(r, 500 + attempt * 500));
       }
@@ -213,7 +213,7 @@
       groupEls.push(group.el);
     }
     for (const key of rowsByKey.keys()) if (!seen.has(key)) rowsByKey.delete(key);
-    for (const [key, group] of groupsByKey) if (!board.groups.some((g) => g.key === key)) groupsByKey.delete(key);
+    for (const key of groupsByKey.keys()) if (!board.groups.some((g) => g.key === key)) groupsByKey.delete(key);
     const root = $('agents');
     if (!board.groups.length) root.innerHTML = `<p class="none">${board.agents ? 'No agent matches the filter.' : 'No agents yet.'}</p>`;
     else if (root.children.length !== groupEls.length || groupEls.some((el, i) => root.children[i] !== el)) root.replaceChildren(...groupEls);

@@ -257,7 +257,7 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) 
     stats.syncReads += 1;
     try {
       return String((await fetchStored(sid)).revision) === mine ? 'read' : 'cached';
-    } catch (err) {
+    } catch {
       return 'cached'; // gone or unreadable: the write plan's update decides
     }
   }

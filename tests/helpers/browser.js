@@ -11,6 +11,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { chromium } = require('playwright-core');
+const { offsetMs, shiftDate } = require('./clock');
 
 const EXECUTABLE = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -19,6 +20,8 @@ async function launchBrowser({ viewport = { width: 1280, height: 800 }, args = [
   if (!fs.existsSync(EXECUTABLE)) throw new Error(`${EXECUTABLE} is missing: run \`node scripts/setup.js --browser\` (installs Debian's chromium)`);
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chromium-profile-'));
   const context = await chromium.launchPersistentContext(userDataDir, { executablePath: EXECUTABLE, headless: true, args: [...FLAGS, ...args], viewport });
+  // A test file that pinned its clock (tests/helpers/clock.js) gives its pages the same time.
+  if (offsetMs()) await context.addInitScript(shiftDate, offsetMs());
   const errors = [];
   context.on('weberror', (e) => errors.push(String(e.error())));
   return {
