@@ -272,8 +272,8 @@ function truth(ctx, workerSid, fromMs, toMs) {
     if (s.step === 'completed') {
       const r = agent.reservations.get(s.reservation);
       h.completed += 1;
-      if (r.accepted !== undefined) (h.handleMs += s.at - r.accepted), (h.handled += 1);
-      if (r.wrapup !== undefined) (h.wrapupMs += s.at - r.wrapup), (h.wrapped += 1);
+      if (r.accepted !== undefined) ((h.handleMs += s.at - r.accepted), (h.handled += 1));
+      if (r.wrapup !== undefined) ((h.wrapupMs += s.at - r.wrapup), (h.wrapped += 1));
       if (s.disposition) h.dispositions[s.disposition] = (h.dispositions[s.disposition] || 0) + 1;
     }
   }
@@ -295,7 +295,13 @@ async function playDays(ctx, { days = 7, agents = 8, queues, seed = 7, now = ctx
   const today = Math.floor(now / 86400000) * 86400000;
   let stepped;
   try {
-    stepped = stepHistory(ctx, { days, queues: queues || [{ name: 'Helpdesk', agents, size: HELPDESK_SIZE }], seed, now: today, onAgentEvent: (params) => params.EventType !== 'reservation.created' && list.push(params) });
+    stepped = stepHistory(ctx, {
+      days,
+      queues: queues || [{ name: 'Helpdesk', agents, size: HELPDESK_SIZE }],
+      seed,
+      now: today,
+      onAgentEvent: (params) => params.EventType !== 'reservation.created' && list.push(params),
+    });
   } finally {
     ctx.clock.resume(); // it ends at today's midnight: back to the real time
   }
@@ -450,9 +456,7 @@ module.exports = {
         // Past offers are kept by nobody, and the queues' past days are counted from TaskRouter's
         // statistics (queue history): without the queue fields, a past event does not make the
         // queue statistics re-read its queue now.
-        list = list
-          .filter((p) => p.EventType !== 'reservation.created')
-          .map(({ TaskQueueSid: _q, TaskQueueName: _n, TaskQueueEnteredDate: _e, ...p }) => p);
+        list = list.filter((p) => p.EventType !== 'reservation.created').map(({ TaskQueueSid: _q, TaskQueueName: _n, TaskQueueEnteredDate: _e, ...p }) => p);
         const sent = await deliverAll(ctx, list, Number(req.body.concurrency) || 8);
         return { body: { agents: played ? played.agents : undefined, events: list.length, ...sent } };
       },

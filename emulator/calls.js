@@ -181,11 +181,7 @@ module.exports = {
     }
 
     // Emulator control: a live inbound call to play with (From/To optional).
-    router.post(
-      '/emulator/calls',
-      (req) => ({ status: 201, body: view(create({ To: '+15005550006', From: '+15005550001', direction: 'inbound', ...req.body })) }),
-      { control: true },
-    );
+    router.post('/emulator/calls', (req) => ({ status: 201, body: view(create({ To: '+15005550006', From: '+15005550001', direction: 'inbound', ...req.body })) }), { control: true });
 
     // Emulator control: the call reaches `CallStatus` and its status callback is sent (`repeat`
     // times, to reproduce Twilio's retries and duplicates). Answers the call and the deliveries.
@@ -211,7 +207,10 @@ module.exports = {
 
   snapshot: (state) => ({
     calls: Object.fromEntries(
-      [...state.calls.values()].map((c) => [c.sid, { status: c.status, from: c.from, to: c.to, twiml: c.twiml, url: c.url, urlTwiml: c.urlTwiml || null, statusCallback: c.statusCallback, history: c.history }]),
+      [...state.calls.values()].map((c) => [
+        c.sid,
+        { status: c.status, from: c.from, to: c.to, twiml: c.twiml, url: c.url, urlTwiml: c.urlTwiml || null, statusCallback: c.statusCallback, history: c.history },
+      ]),
     ),
   }),
 };

@@ -110,7 +110,10 @@ function compressedDay(startMs, durationMs) {
   const total = marks[marks.length - 1].w;
   return (ms) => {
     const w = Math.min(1, Math.max(0, (ms - startMs) / durationMs)) * total;
-    const i = Math.max(1, marks.findIndex((m) => m.w >= w));
+    const i = Math.max(
+      1,
+      marks.findIndex((m) => m.w >= w),
+    );
     const a = marks[i - 1];
     const b = marks[i];
     return { hour: a.h + ((w - a.w) / (b.w - a.w || 1)) * (b.h - a.h), weekend: false };
@@ -151,7 +154,7 @@ function plan({ queues, from, to, hourAt = utcHour, seed = 42, taskPrefix = '' }
     const top = (profile.size * MODEL.perAgentPerMinute * agents.length * peak) / 60000;
     // The next arrival after `t` (a Poisson process of varying rate, by thinning), or Infinity.
     const nextArrival = (t) => {
-      for (let at = t; ; ) {
+      for (let at = t; ;) {
         at += exp(1 / top);
         if (at >= to) return Infinity;
         if (random() * top < rate(at)) return at;
@@ -171,7 +174,13 @@ function plan({ queues, from, to, hourAt = utcHour, seed = 42, taskPrefix = '' }
       for (const a of agents) if (a.job) t = Math.min(t, a.freeAt);
       if (t >= to && !waiting.length && agents.every((a) => !a.job)) break;
       if (t === arrival) {
-        const task = { sid: sidOf(), at: t, channel: MODEL.channels[Math.floor(random() * MODEL.channels.length)], giveUp: t + (MODEL.patience.min + random() * MODEL.patience.spread) * 1000, declined: [] };
+        const task = {
+          sid: sidOf(),
+          at: t,
+          channel: MODEL.channels[Math.floor(random() * MODEL.channels.length)],
+          giveUp: t + (MODEL.patience.min + random() * MODEL.patience.spread) * 1000,
+          declined: [],
+        };
         waiting.push(task);
         push(t, { type: 'step', task: task.sid, step: 'entered', channel: task.channel });
         arrival = nextArrival(t);
@@ -227,7 +236,10 @@ function plan({ queues, from, to, hourAt = utcHour, seed = 42, taskPrefix = '' }
     }
   }
   // Stable: one task's steps keep their order when they share a millisecond.
-  return actions.map((a, i) => ({ a, i })).sort((x, y) => x.a.at - y.a.at || x.i - y.i).map(({ a }) => a);
+  return actions
+    .map((a, i) => ({ a, i }))
+    .sort((x, y) => x.a.at - y.a.at || x.i - y.i)
+    .map(({ a }) => a);
 }
 
 module.exports = { MODEL, plan, profileOf, curve, activityOf, compressedDay, utcHour, rng };

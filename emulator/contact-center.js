@@ -72,10 +72,14 @@ module.exports = {
       },
       control,
     );
-    router.get('/emulator/event-callback', () => {
-      const a = area();
-      return { body: { url: a.callbackUrl, concurrency: a.concurrency, queued: a.queue.length, inFlight: a.inFlight, delivered: a.delivered, failed: a.failed } };
-    }, control);
+    router.get(
+      '/emulator/event-callback',
+      () => {
+        const a = area();
+        return { body: { url: a.callbackUrl, concurrency: a.concurrency, queued: a.queue.length, inFlight: a.inFlight, delivered: a.delivered, failed: a.failed } };
+      },
+      control,
+    );
     const later = (req) => req.body.async === true || req.body.async === 'true';
 
     router.post(
@@ -106,7 +110,10 @@ module.exports = {
       '/emulator/taskqueues/:queue/workers',
       async (req) => {
         const q = queueOf(req.params.queue);
-        const { workers, deliveries } = await agents.addAgents(ctx, { queues: [q.sid], workers: [{ sid: req.body.workerSid, friendlyName: req.body.friendlyName, activity: req.body.activity || 'Available' }] });
+        const { workers, deliveries } = await agents.addAgents(ctx, {
+          queues: [q.sid],
+          workers: [{ sid: req.body.workerSid, friendlyName: req.body.friendlyName, activity: req.body.activity || 'Available' }],
+        });
         return { status: 201, body: { sid: workers[0].sid, activity: workers[0].activityName, delivery: deliveries[0] || null } };
       },
       control,
@@ -135,20 +142,24 @@ module.exports = {
         }
         const eventType = EVENT_OF_STEP[step];
         const reservation = eventType.startsWith('reservation.');
-        const delivery = await deliver(eventType, {
-          ResourceType: reservation ? 'Reservation' : 'Task',
-          ResourceSid: reservation ? lib.fixedSid('WR', `${task.sid}`) : task.sid,
-          TaskSid: task.sid,
-          TaskAttributes: '{}',
-          TaskAge: String(Math.floor((clock.now() - task.createdAt) / 1000)),
-          TaskPriority: String(task.priority),
-          TaskAssignmentStatus: task.status,
-          TaskChannelSid: lib.fixedSid('TC', `channel:${task.channel}`),
-          TaskChannelUniqueName: task.channel,
-          TaskQueueEnteredDate: new Date(task.enteredAt).toISOString(),
-          ...(reservation ? { ReservationSid: lib.fixedSid('WR', `${task.sid}`) } : {}),
-          ...queueFields(q),
-        }, later(req));
+        const delivery = await deliver(
+          eventType,
+          {
+            ResourceType: reservation ? 'Reservation' : 'Task',
+            ResourceSid: reservation ? lib.fixedSid('WR', `${task.sid}`) : task.sid,
+            TaskSid: task.sid,
+            TaskAttributes: '{}',
+            TaskAge: String(Math.floor((clock.now() - task.createdAt) / 1000)),
+            TaskPriority: String(task.priority),
+            TaskAssignmentStatus: task.status,
+            TaskChannelSid: lib.fixedSid('TC', `channel:${task.channel}`),
+            TaskChannelUniqueName: task.channel,
+            TaskQueueEnteredDate: new Date(task.enteredAt).toISOString(),
+            ...(reservation ? { ReservationSid: lib.fixedSid('WR', `${task.sid}`) } : {}),
+            ...queueFields(q),
+          },
+          later(req),
+        );
         return { body: { task: task.sid, step, status: task.status, delivery } };
       },
       control,

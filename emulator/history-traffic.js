@@ -33,7 +33,10 @@ const agentName = (queue, k) => `${queue.toLowerCase().replace(/[^a-z0-9]+/g, '-
 
 /** The model's agent `k` of a queue as an agent of the workspace (found by name, else created). */
 function agentOf(ctx, q, k) {
-  const { workers } = agents.ensureAgents(ctx, { queues: [q.sid], workers: [{ friendlyName: agentName(q.friendlyName, k), team: agents.TEAMS[k % agents.TEAMS.length], activity: existingActivity(ctx, agentName(q.friendlyName, k)) }] });
+  const { workers } = agents.ensureAgents(ctx, {
+    queues: [q.sid],
+    workers: [{ friendlyName: agentName(q.friendlyName, k), team: agents.TEAMS[k % agents.TEAMS.length], activity: existingActivity(ctx, agentName(q.friendlyName, k)) }],
+  });
   return workers[0].sid;
 }
 const existingActivity = (ctx, name) => {

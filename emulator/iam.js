@@ -65,7 +65,13 @@ module.exports = {
       '/emulator/tokens',
       (req) => {
         const b = req.body;
-        const roles = b.roles === undefined ? undefined : [].concat(b.roles).flatMap((r) => String(r).split(',')).map((r) => r.trim());
+        const roles =
+          b.roles === undefined
+            ? undefined
+            : []
+                .concat(b.roles)
+                .flatMap((r) => String(r).split(','))
+                .map((r) => r.trim());
         return { status: 201, body: makeToken(ctx, { identity: b.identity, roles, workerSid: b.workerSid, ttl: b.ttl === undefined ? 3600 : b.ttl }) };
       },
       { control: true },

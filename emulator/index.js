@@ -111,7 +111,12 @@ function createEmulator({ accountSid = DEFAULT_ACCOUNT_SID, authToken = DEFAULT_
     const [base, fragment = ''] = String(url).split('#');
     const o = Object.fromEntries(new URLSearchParams(fragment));
     const retries = Math.min(Math.max(parseInt(o.rc, 10) || 0, 0), 5);
-    const policy = new Set(String(o.rp || '').split(',').map((p) => p.trim()).filter(Boolean));
+    const policy = new Set(
+      String(o.rp || '')
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean),
+    );
     const readTimeoutMs = Math.min(Math.max(parseInt(o.rt, 10) || 15000, 100), 15000);
     const form = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)]));
     const record = { at: lib.isoDate(clock.now()), url, params: form, status: null, error: null, attempts: [] };

@@ -25,8 +25,7 @@ class TwilioError extends Error {
 
 const errors = {
   notFound: (path) => new TwilioError(404, 20404, `The requested resource ${path} was not found`),
-  invalidParam: (name, detail) =>
-    new TwilioError(400, 20001, detail ? `Invalid ${name}: ${detail}` : `Invalid ${name}`),
+  invalidParam: (name, detail) => new TwilioError(400, 20001, detail ? `Invalid ${name}: ${detail}` : `Invalid ${name}`),
   missingParam: (name) => new TwilioError(400, 20001, `Missing required parameter ${name} in the post body`),
   unauthenticated: () => new TwilioError(401, 20003, 'Authenticate'),
   rateLimited: (what) => new TwilioError(429, 54009, `Rate limit exceeded for ${what}`),

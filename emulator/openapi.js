@@ -87,7 +87,8 @@ function checkValue(where, p, value) {
     if (itemType === 'integer' || itemType === 'number') {
       const s = String(v).trim();
       const n = Number(s);
-      if (s === '' || !Number.isFinite(n) || (itemType === 'integer' && !INTEGER.test(s))) return `${where} parameter ${p.name} must be ${itemType === 'integer' ? 'an integer' : 'a number'}, got ${JSON.stringify(v)}`;
+      if (s === '' || !Number.isFinite(n) || (itemType === 'integer' && !INTEGER.test(s)))
+        return `${where} parameter ${p.name} must be ${itemType === 'integer' ? 'an integer' : 'a number'}, got ${JSON.stringify(v)}`;
       if (p.maximum !== undefined && n > p.maximum) return `${where} parameter ${p.name} is ${n}, above its maximum ${p.maximum}`;
       if (p.minimum !== undefined && n < p.minimum) return `${where} parameter ${p.name} is ${n}, below its minimum ${p.minimum}`;
     }
@@ -119,7 +120,9 @@ function checkParams(where, declared = [], given = {}, { required = false } = {}
 function findOperation(method, path, product, index = INDEX) {
   const candidates = index.filter((e) => (!product || e.product === product) && e.regex.test(path));
   if (!candidates.length) {
-    return { problem: `${method} ${product ? `${product}.twilio.com` : ''}${path}: no such path in Twilio's API definitions (twilio-oai ${EXTRACT.source.commit.slice(0, 12)}, emulator/twilio-oai.json)` };
+    return {
+      problem: `${method} ${product ? `${product}.twilio.com` : ''}${path}: no such path in Twilio's API definitions (twilio-oai ${EXTRACT.source.commit.slice(0, 12)}, emulator/twilio-oai.json)`,
+    };
   }
   // Within a product a literal segment beats a parameter, as Twilio routes it
   // (Workers/CumulativeStatistics, not Workers/{Sid}); without a host, any product may match.

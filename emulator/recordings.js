@@ -45,7 +45,13 @@ function mp3Bytes(sid) {
   return Buffer.concat([tag, Buffer.alloc(256)]);
 }
 
-const unescapeXml = (s) => s.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n))).replace(/&amp;/g, '&');
+const unescapeXml = (s) =>
+  s
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n)))
+    .replace(/&amp;/g, '&');
 
 /** The attributes of the first <Record> in `twiml`, or null. */
 function recordVerb(twiml) {
@@ -108,7 +114,11 @@ module.exports = {
       },
       opts,
     );
-    router.get('/2010-04-01/Accounts/:account/Recordings/:recording.wav', (req) => ({ raw: wavBytes(find(req.params.recording, req.path).duration), headers: { 'Content-Type': 'audio/x-wav' } }), opts);
+    router.get(
+      '/2010-04-01/Accounts/:account/Recordings/:recording.wav',
+      (req) => ({ raw: wavBytes(find(req.params.recording, req.path).duration), headers: { 'Content-Type': 'audio/x-wav' } }),
+      opts,
+    );
     router.get('/2010-04-01/Accounts/:account/Recordings/:recording.mp3', (req) => ({ raw: mp3Bytes(find(req.params.recording, req.path).sid), headers: { 'Content-Type': 'audio/mpeg' } }), opts);
 
     // The call's current TwiML; a Url fetch still under way is waited for (it is asynchronous).
@@ -163,7 +173,9 @@ module.exports = {
               },
             },
         };
-        const order = String(b.order || 'action,status,transcription').split(',').map((s) => s.trim());
+        const order = String(b.order || 'action,status,transcription')
+          .split(',')
+          .map((s) => s.trim());
         const deliveries = { action: [], status: [], transcription: [] };
         for (const name of order) {
           const part = parts[name];

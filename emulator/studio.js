@@ -122,48 +122,78 @@ module.exports = {
       return f;
     };
 
-    router.post('/v2/Flows/Validate', (req) => {
-      if (!req.body.FriendlyName) throw errors.missingParam('FriendlyName');
-      if (!req.body.Status) throw errors.missingParam('Status');
-      checked(req.body);
-      return { body: { valid: true } };
-    }, opts);
-    router.post('/v2/Flows', (req) => {
-      if (!req.body.FriendlyName) throw errors.missingParam('FriendlyName');
-      if (!req.body.Status) throw errors.missingParam('Status');
-      const definition = checked(req.body);
-      const now = clock.now();
-      const f = { sid: lib.newSid('FW'), friendlyName: String(req.body.FriendlyName), status: req.body.Status, definition, revision: 1, commitMessage: req.body.CommitMessage || null, dateCreated: now, dateUpdated: now, revisions: [] };
-      f.revisions.push(view(f));
-      area().flows.set(f.sid, f);
-      return { status: 201, body: view(f) };
-    }, opts);
+    router.post(
+      '/v2/Flows/Validate',
+      (req) => {
+        if (!req.body.FriendlyName) throw errors.missingParam('FriendlyName');
+        if (!req.body.Status) throw errors.missingParam('Status');
+        checked(req.body);
+        return { body: { valid: true } };
+      },
+      opts,
+    );
+    router.post(
+      '/v2/Flows',
+      (req) => {
+        if (!req.body.FriendlyName) throw errors.missingParam('FriendlyName');
+        if (!req.body.Status) throw errors.missingParam('Status');
+        const definition = checked(req.body);
+        const now = clock.now();
+        const f = {
+          sid: lib.newSid('FW'),
+          friendlyName: String(req.body.FriendlyName),
+          status: req.body.Status,
+          definition,
+          revision: 1,
+          commitMessage: req.body.CommitMessage || null,
+          dateCreated: now,
+          dateUpdated: now,
+          revisions: [],
+        };
+        f.revisions.push(view(f));
+        area().flows.set(f.sid, f);
+        return { status: 201, body: view(f) };
+      },
+      opts,
+    );
     router.get('/v2/Flows', (req) => ({ body: lib.page([...area().flows.values()].map(view), { key: 'flows', baseUrl: `${host}/Flows`, query: req.query }) }), opts);
     router.get('/v2/Flows/:flow', (req) => ({ body: view(find(req.params.flow, req.path)) }), opts);
-    router.post('/v2/Flows/:flow', (req) => {
-      const f = find(req.params.flow, req.path);
-      if (!req.body.Status) throw errors.missingParam('Status');
-      const definition = checked(req.body, { required: false });
-      if (definition !== undefined) f.definition = definition;
-      if (req.body.FriendlyName !== undefined) f.friendlyName = String(req.body.FriendlyName);
-      f.status = req.body.Status;
-      f.commitMessage = req.body.CommitMessage || null;
-      f.revision += 1;
-      f.dateUpdated = clock.now();
-      f.revisions.push(view(f));
-      return { body: view(f) };
-    }, opts);
+    router.post(
+      '/v2/Flows/:flow',
+      (req) => {
+        const f = find(req.params.flow, req.path);
+        if (!req.body.Status) throw errors.missingParam('Status');
+        const definition = checked(req.body, { required: false });
+        if (definition !== undefined) f.definition = definition;
+        if (req.body.FriendlyName !== undefined) f.friendlyName = String(req.body.FriendlyName);
+        f.status = req.body.Status;
+        f.commitMessage = req.body.CommitMessage || null;
+        f.revision += 1;
+        f.dateUpdated = clock.now();
+        f.revisions.push(view(f));
+        return { body: view(f) };
+      },
+      opts,
+    );
     router.delete('/v2/Flows/:flow', (req) => (find(req.params.flow, req.path), area().flows.delete(req.params.flow), { status: 204 }), opts);
-    router.get('/v2/Flows/:flow/Revisions', (req) => {
-      const f = find(req.params.flow, req.path);
-      return { body: lib.page([...f.revisions].reverse(), { key: 'revisions', baseUrl: `${host}/Flows/${f.sid}/Revisions`, query: req.query }) };
-    }, opts);
-    router.get('/v2/Flows/:flow/Revisions/:revision', (req) => {
-      const f = find(req.params.flow, req.path);
-      const r = f.revisions.find((x) => String(x.revision) === req.params.revision);
-      if (!r) throw errors.notFound(req.path);
-      return { body: r };
-    }, opts);
+    router.get(
+      '/v2/Flows/:flow/Revisions',
+      (req) => {
+        const f = find(req.params.flow, req.path);
+        return { body: lib.page([...f.revisions].reverse(), { key: 'revisions', baseUrl: `${host}/Flows/${f.sid}/Revisions`, query: req.query }) };
+      },
+      opts,
+    );
+    router.get(
+      '/v2/Flows/:flow/Revisions/:revision',
+      (req) => {
+        const f = find(req.params.flow, req.path);
+        const r = f.revisions.find((x) => String(x.revision) === req.params.revision);
+        if (!r) throw errors.notFound(req.path);
+        return { body: r };
+      },
+      opts,
+    );
   },
 
   snapshot: (state) => ({

@@ -86,7 +86,12 @@ module.exports = {
       '/v1/Services/:service/Documents',
       (req) => {
         const s = findService(req.params.service, req.path);
-        return { body: lib.page([...s.documents.values()].map((d) => view(s, d)), { key: 'documents', baseUrl: `${host}/Services/${s.sid}/Documents`, query: req.query }) };
+        return {
+          body: lib.page(
+            [...s.documents.values()].map((d) => view(s, d)),
+            { key: 'documents', baseUrl: `${host}/Services/${s.sid}/Documents`, query: req.query },
+          ),
+        };
       },
       opts,
     );

@@ -112,7 +112,7 @@ module.exports = {
     const connectionOf = (req, claims) => {
       const conn = live().connections.get(String(req.body.connectionId || ''));
       if (!conn || conn.closed) throw new TwilioError(404, 20404, 'No such live connection (it was closed); reconnect');
-      if (conn.identity !== claims.identity) throw new TwilioError(403, 20403, 'The token is not the connection\'s');
+      if (conn.identity !== claims.identity) throw new TwilioError(403, 20403, "The token is not the connection's");
       return conn;
     };
     const send = (conn, event, data) => {
@@ -166,7 +166,11 @@ module.exports = {
         const before = sub.items.get(item.key);
         if (before === revision) continue;
         sub.items.set(item.key, revision);
-        send(conn, 'change', { object: { type: 'map', id: sub.id }, event: before === undefined ? 'itemAdded' : 'itemUpdated', item: { key: item.key, data: item.data, revision: String(item.revision), dateUpdated: lib.isoDate(item.dateUpdated) } });
+        send(conn, 'change', {
+          object: { type: 'map', id: sub.id },
+          event: before === undefined ? 'itemAdded' : 'itemUpdated',
+          item: { key: item.key, data: item.data, revision: String(item.revision), dateUpdated: lib.isoDate(item.dateUpdated) },
+        });
       }
       for (const key of [...sub.items.keys()]) {
         if (seen.has(key)) continue;

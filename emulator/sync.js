@@ -116,7 +116,6 @@ module.exports = {
     });
     const withEtag = (body) => ({ body, headers: { ETag: body.revision } });
 
-
     const checkIfMatch = (req, item) => {
       const expected = req.headers['if-match'];
       if (expected === undefined || expected === '*') return;
@@ -250,7 +249,12 @@ module.exports = {
         const exclusive = String(req.query.Bounds || 'inclusive').toLowerCase() === 'exclusive';
         const desc = String(req.query.Order).toLowerCase() === 'desc';
         const bounded = from === undefined ? items : items.filter((i) => (i.key === from ? !exclusive : desc ? i.key < from : i.key > from));
-        return { body: lib.page(bounded.map((i) => itemView(s, m, i)), { key: 'items', baseUrl: `${host}/Services/${s.sid}/Maps/${m.sid}/Items`, query: req.query }) };
+        return {
+          body: lib.page(
+            bounded.map((i) => itemView(s, m, i)),
+            { key: 'items', baseUrl: `${host}/Services/${s.sid}/Maps/${m.sid}/Items`, query: req.query },
+          ),
+        };
       },
       opts,
     );

@@ -185,7 +185,11 @@ module.exports = {
         const ws = workspace(req);
         const q = req.query;
         const { start, end } = windowOf(lib, q, clock.now());
-        const types = q.EventType ? String(q.EventType).split(',').map((s) => s.trim()) : null;
+        const types = q.EventType
+          ? String(q.EventType)
+              .split(',')
+              .map((s) => s.trim())
+          : null;
         const events = allEvents(ctx)
           .filter((e) => e.at >= start && e.at <= end)
           .filter((e) => !types || types.includes(e.type))

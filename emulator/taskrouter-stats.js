@@ -124,9 +124,7 @@ function channelOf(query, lib) {
 
 function eligibleWorkers(ctx, queue, channel) {
   const workers = ctx.state.taskrouter.workspace.workers;
-  return [...queue.workerSids]
-    .map((sid) => workers.get(sid))
-    .filter((w) => w && (!channel || (w.channels.get(channel) && w.channels.get(channel).capacity > 0)));
+  return [...queue.workerSids].map((sid) => workers.get(sid)).filter((w) => w && (!channel || (w.channels.get(channel) && w.channels.get(channel).capacity > 0)));
 }
 
 function realtime(ctx, queue, channel) {
@@ -180,8 +178,7 @@ function addDuration(d, v) {
   d.min = Math.min(d.min, v);
   d.max = Math.max(d.max, v);
 }
-const durationView = (d) =>
-  d.n ? { avg: Math.round(d.total / d.n), min: Math.round(d.min), max: Math.round(d.max), total: Math.round(d.total) } : { avg: 0, min: 0, max: 0, total: 0 };
+const durationView = (d) => (d.n ? { avg: Math.round(d.total / d.n), min: Math.round(d.min), max: Math.round(d.max), total: Math.round(d.total) } : { avg: 0, min: 0, max: 0, total: 0 });
 
 /** Totals of the log entries from index `from` on that match the window and channel. */
 function accumulate(acc, log, from, { start, end, channel, thresholds }) {
@@ -380,7 +377,12 @@ module.exports = {
         let queues = [...area(ctx).queues.values()];
         if (req.query.FriendlyName) queues = queues.filter((q) => q.friendlyName === req.query.FriendlyName);
         if (req.query.WorkerSid) queues = queues.filter((q) => q.workerSids.has(req.query.WorkerSid));
-        return { body: lib.page(queues.map((q) => queueView(ws, q)), { key: 'task_queues', baseUrl: base(ws), query: req.query }) };
+        return {
+          body: lib.page(
+            queues.map((q) => queueView(ws, q)),
+            { key: 'task_queues', baseUrl: base(ws), query: req.query },
+          ),
+        };
       },
       opts,
     );

@@ -173,11 +173,13 @@ module.exports = {
     // number, true, false or null) joined with AND. Anything else is a 400, as Twilio's
     // 20001 for an expression it cannot parse.
     const attributeTest = (expression) => {
-      const clauses = String(expression).split(/\s+AND\s+/i).map((clause) => {
-        const m = /^\s*([A-Za-z_][\w.]*)\s*(==|!=)\s*("(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?|true|false|null)\s*$/.exec(clause);
-        if (!m) throw errors.invalidParam('EvaluateTaskAttributes', `cannot evaluate ${JSON.stringify(clause)}`);
-        return { path: m[1].split('.'), equal: m[2] === '==', value: JSON.parse(m[3]) };
-      });
+      const clauses = String(expression)
+        .split(/\s+AND\s+/i)
+        .map((clause) => {
+          const m = /^\s*([A-Za-z_][\w.]*)\s*(==|!=)\s*("(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?|true|false|null)\s*$/.exec(clause);
+          if (!m) throw errors.invalidParam('EvaluateTaskAttributes', `cannot evaluate ${JSON.stringify(clause)}`);
+          return { path: m[1].split('.'), equal: m[2] === '==', value: JSON.parse(m[3]) };
+        });
       return (attrs) =>
         clauses.every(({ path, equal, value }) => {
           const found = path.reduce((v, k) => (v && typeof v === 'object' ? v[k] : undefined), attrs);
@@ -193,7 +195,8 @@ module.exports = {
       } catch (err) {
         throw errors.invalidParam('TargetWorkersExpression', `cannot evaluate ${JSON.stringify(String(expression))}: ${err.message}`);
       }
-      return (k) => test({ sid: k.sid, friendlyName: k.friendlyName, activityName: k.activityName, activitySid: lib.fixedSid('WA', `activity:${k.activityName}`), attributes: JSON.parse(k.attributes) });
+      return (k) =>
+        test({ sid: k.sid, friendlyName: k.friendlyName, activityName: k.activityName, activitySid: lib.fixedSid('WA', `activity:${k.activityName}`), attributes: JSON.parse(k.attributes) });
     };
     // A channel's assigned tasks: the tasks of its channel the worker holds (reservation accepted or wrapping).
     const assignedTasks = (k, c) =>
@@ -311,7 +314,17 @@ module.exports = {
         const taskChannel = b.channel || 'voice';
         if (!CHANNELS.includes(taskChannel)) throw errors.invalidParam('channel', taskChannel);
         const now = clock.now();
-        const task = { sid: lib.newSid('WT'), workflowSid: b.workflowSid || lib.fixedSid('WW', 'emulator-workflow'), attributes, priority: 0, timeout: 86400, taskChannel, assignmentStatus: 'pending', dateCreated: now, dateUpdated: now };
+        const task = {
+          sid: lib.newSid('WT'),
+          workflowSid: b.workflowSid || lib.fixedSid('WW', 'emulator-workflow'),
+          attributes,
+          priority: 0,
+          timeout: 86400,
+          taskChannel,
+          assignmentStatus: 'pending',
+          dateCreated: now,
+          dateUpdated: now,
+        };
         w.tasks.set(task.sid, task);
         const r = reserve(task, String(b.workerSid || ''), String(b.status || 'accepted'));
         return { status: 201, body: { ...taskView(w, task), reservation: reservationView(w, task, r) } };
@@ -382,14 +395,23 @@ module.exports = {
         }
         if (req.query.ActivityName !== undefined) workers = workers.filter((k) => k.activityName === req.query.ActivityName);
         if (req.query.TargetWorkersExpression !== undefined) workers = workers.filter(targetWorkers(req.query.TargetWorkersExpression));
-        return { body: lib.page(workers.map((k) => workerView(w, k)), { key: 'workers', baseUrl: `${host}/Workspaces/${w.sid}/Workers`, query: req.query }) };
+        return {
+          body: lib.page(
+            workers.map((k) => workerView(w, k)),
+            { key: 'workers', baseUrl: `${host}/Workspaces/${w.sid}/Workers`, query: req.query },
+          ),
+        };
       },
       opts,
     );
-    router.get('/v1/Workspaces/:workspace/Workers/:worker', (req) => {
-      const w = findWorkspace(req.params.workspace, req.path);
-      return { body: workerView(w, findWorker(req.params.worker, req.path)) };
-    }, opts);
+    router.get(
+      '/v1/Workspaces/:workspace/Workers/:worker',
+      (req) => {
+        const w = findWorkspace(req.params.workspace, req.path);
+        return { body: workerView(w, findWorker(req.params.worker, req.path)) };
+      },
+      opts,
+    );
     router.post(
       '/v1/Workspaces/:workspace/Workers/:worker',
       (req) => {
@@ -410,7 +432,12 @@ module.exports = {
       (req) => {
         const w = findWorkspace(req.params.workspace, req.path);
         const k = findWorker(req.params.worker, req.path);
-        return { body: lib.page([...k.channels.values()].map((c) => channelView(w, k, c)), { key: 'channels', baseUrl: `${host}/Workspaces/${w.sid}/Workers/${k.sid}/Channels`, query: req.query }) };
+        return {
+          body: lib.page(
+            [...k.channels.values()].map((c) => channelView(w, k, c)),
+            { key: 'channels', baseUrl: `${host}/Workspaces/${w.sid}/Workers/${k.sid}/Channels`, query: req.query },
+          ),
+        };
       },
       opts,
     );
@@ -448,7 +475,18 @@ module.exports = {
     return {
       workspaceSid: w.sid,
       tasks: Object.fromEntries(
-        [...w.tasks.values()].map((t) => [t.sid, { workflowSid: t.workflowSid, taskChannel: t.taskChannel, priority: t.priority, assignmentStatus: t.assignmentStatus, attributes: JSON.parse(t.attributes), dateCreated: ctx.lib.isoDate(t.dateCreated), reservations: Object.fromEntries([...(t.reservations || new Map()).values()].map((r) => [r.workerSid, r.status])) }]),
+        [...w.tasks.values()].map((t) => [
+          t.sid,
+          {
+            workflowSid: t.workflowSid,
+            taskChannel: t.taskChannel,
+            priority: t.priority,
+            assignmentStatus: t.assignmentStatus,
+            attributes: JSON.parse(t.attributes),
+            dateCreated: ctx.lib.isoDate(t.dateCreated),
+            reservations: Object.fromEntries([...(t.reservations || new Map()).values()].map((r) => [r.workerSid, r.status])),
+          },
+        ]),
       ),
       workers: Object.fromEntries(
         [...w.workers.values()].map((k) => [

@@ -89,12 +89,12 @@ function compile(expression) {
   };
   const conjunction = () => {
     const parts = [comparison()];
-    while (peek() && peek().kind === 'AND') (i += 1), parts.push(comparison());
+    while (peek() && peek().kind === 'AND') ((i += 1), parts.push(comparison()));
     return (w) => parts.every((p) => p(w));
   };
   const disjunction = () => {
     const parts = [conjunction()];
-    while (peek() && peek().kind === 'OR') (i += 1), parts.push(conjunction());
+    while (peek() && peek().kind === 'OR') ((i += 1), parts.push(conjunction()));
     return (w) => parts.some((p) => p(w));
   };
   if (!tokens.length) throw new Error('the expression is empty');

@@ -25,11 +25,16 @@ exports.handler = handle(async (context, event) => {
   const mod = agentsLiveModule(context);
   const viewer = callWasm(mod, (wasm, al) => al.viewer(plan.via === 'wallboardKey'));
   const settings = callWasm(mod, (wasm, al) => al.settings());
-  const { aclEnabled } = await tw.withRetry(context, () => tw.twilioClient(context).sync.v1.services(serviceSid).fetch()).catch((err) => {
-    throw tw.twilioFailure('Reading the wallboard Sync service (WALLBOARD_SYNC_SID)', err);
-  });
+  const { aclEnabled } = await tw
+    .withRetry(context, () => tw.twilioClient(context).sync.v1.services(serviceSid).fetch())
+    .catch((err) => {
+      throw tw.twilioFailure('Reading the wallboard Sync service (WALLBOARD_SYNC_SID)', err);
+    });
   if (!aclEnabled) {
-    throw new HttpError(500, `Server misconfigured: the Sync service WALLBOARD_SYNC_SID (${serviceSid}) has ACL off, so a board token could read agents' names and write; enable it (npm run deploy does)`);
+    throw new HttpError(
+      500,
+      `Server misconfigured: the Sync service WALLBOARD_SYNC_SID (${serviceSid}) has ACL off, so a board token could read agents' names and write; enable it (npm run deploy does)`,
+    );
   }
   const { region } = tw.regionOptions(context);
   const token = new twilio.jwt.AccessToken(accountSid, apiKey, apiSecret, { identity: viewer.identity, ttl: plan.ttlSeconds, ...(region && { region }) });
@@ -50,7 +55,11 @@ exports.handler = handle(async (context, event) => {
       countsPrefix: settings.countsPrefix,
       indexDocument: settings.indexDocument,
       // What the page's view needs to read the records as the writer does (no secrets).
-      settings: Object.fromEntries(['QUEUE_STATS_TIME_ZONE', 'AGENTS_LIVE_OFFLINE_ACTIVITIES', 'AGENTS_LIVE_AVAILABLE_ACTIVITIES', 'AGENTS_LIVE_TEAM_ATTRIBUTE'].filter((k) => typeof context[k] === 'string' && context[k].trim()).map((k) => [k, context[k]])),
+      settings: Object.fromEntries(
+        ['QUEUE_STATS_TIME_ZONE', 'AGENTS_LIVE_OFFLINE_ACTIVITIES', 'AGENTS_LIVE_AVAILABLE_ACTIVITIES', 'AGENTS_LIVE_TEAM_ATTRIBUTE']
+          .filter((k) => typeof context[k] === 'string' && context[k].trim())
+          .map((k) => [k, context[k]]),
+      ),
       emulatorOrigin: tw.apiOrigin(context),
     },
   };

@@ -10,7 +10,4 @@ const text = (value) => (value === undefined || value === null ? undefined : Str
 
 // Only against the emulator does reading the config make Twilio requests, which need the
 // invocation's deadline; in Twilio it is a local asset, so a cold container skips the deadline.
-exports.handler = handle(
-  async (context, event) => withBook(context, (book) => book.check(text(event.name), text(event.simulate), Date.now())),
-  { deadline: emulated },
-);
+exports.handler = handle(async (context, event) => withBook(context, (book) => book.check(text(event.name), text(event.simulate), Date.now())), { deadline: emulated });

@@ -36,16 +36,20 @@ exports.handler = handle(async (context, event) => {
   if (read.kind !== 'none') {
     const workers = tw.twilioClient(context).taskrouter.v1.workspaces(tw.requireEnv(context, 'WORKSPACE_SID')).workers;
     if (read.kind === 'workers') {
-      const page = await tw.withRetry(context, () => workers.page({ targetWorkersExpression: read.targetWorkersExpression, pageSize: read.pageSize })).catch((err) => {
-        throw tw.twilioFailure(`Looking up extension ${plan.extension}`, err);
-      });
+      const page = await tw
+        .withRetry(context, () => workers.page({ targetWorkersExpression: read.targetWorkersExpression, pageSize: read.pageSize }))
+        .catch((err) => {
+          throw tw.twilioFailure(`Looking up extension ${plan.extension}`, err);
+        });
       const rows = page.instances.map(({ sid, friendlyName, activityName, available, attributes }) => ({ sid, friendlyName, activityName, available, attributes }));
       directory.set(plan.extension, { at: now, workers: rows });
     } else {
-      const c = await tw.withRetry(context, () => workers(read.workerSid).workerChannels('voice').fetch()).catch((err) => {
-        if (err && err.status === 404) return null; // the worker was deleted since the lookup
-        throw tw.twilioFailure(`Reading the voice channel of ${read.workerSid}`, err);
-      });
+      const c = await tw
+        .withRetry(context, () => workers(read.workerSid).workerChannels('voice').fetch())
+        .catch((err) => {
+          if (err && err.status === 404) return null; // the worker was deleted since the lookup
+          throw tw.twilioFailure(`Reading the voice channel of ${read.workerSid}`, err);
+        });
       if (c) voice.set(read.workerSid, { at: now, channel: { workerSid: read.workerSid, configuredCapacity: c.configuredCapacity, assignedTasks: c.assignedTasks, available: c.available } });
       else directory.set(plan.extension, { at: now, workers: [] });
     }

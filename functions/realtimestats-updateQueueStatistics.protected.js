@@ -16,7 +16,15 @@ const { createParkedBoard } = require(Runtime.getFunctions()['common/parked-boar
 let env = {};
 const queueStats = wasmModule('queue_stats', (wasm) => new wasm.QueueStats(env));
 // Every wasm call goes through the loader, so a trap reloads the module instead of poisoning it.
-const qs = new Proxy({}, { get: (_, name) => (...args) => queueStats.call((wasm, instance) => instance[name](...args)) });
+const qs = new Proxy(
+  {},
+  {
+    get:
+      (_, name) =>
+      (...args) =>
+        queueStats.call((wasm, instance) => instance[name](...args)),
+  },
+);
 let updater = null;
 
 // Queue history (docs/queue-history.md): closes the last hour a few queues per event; costs
@@ -52,9 +60,6 @@ exports.handler = handle(async (context, event) => {
     agentHistoryHook(context, fields),
   ]);
   Object.assign(summary, { history, voicemail, agentsLive, agentHistory });
-  console.log(
-    `queue-stats: ${fields.EventType || '(no EventType)'}: ${summary.plan.action}: ${summary.plan.reason}` +
-      (summary.errors.length ? `; errors: ${summary.errors.join('; ')}` : ''),
-  );
+  console.log(`queue-stats: ${fields.EventType || '(no EventType)'}: ${summary.plan.action}: ${summary.plan.reason}` + (summary.errors.length ? `; errors: ${summary.errors.join('; ')}` : ''));
   return { status: 200, body: summary };
 });

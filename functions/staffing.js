@@ -38,9 +38,11 @@ async function batch(context, queues) {
   const lists = tw.twilioClient(context).taskrouter.v1.workspaces(workspace).taskQueues.statistics;
   const arrivals = await Promise.all(
     plan.reads.map(async ({ channel, minutes, pageSize }) => {
-      const rows = await tw.withRetry(context, () => lists.list({ minutes, pageSize, ...(channel ? { taskChannel: channel } : {}) })).catch((err) => {
-        throw tw.twilioFailure('Reading the statistics of the TaskQueues', err);
-      });
+      const rows = await tw
+        .withRetry(context, () => lists.list({ minutes, pageSize, ...(channel ? { taskChannel: channel } : {}) }))
+        .catch((err) => {
+          throw tw.twilioFailure('Reading the statistics of the TaskQueues', err);
+        });
       return { channel, minutes, entered: Object.fromEntries(rows.map((r) => [r.taskQueueSid, Number((r.cumulative || {}).tasks_entered) || 0])) };
     }),
   );

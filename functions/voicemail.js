@@ -30,13 +30,20 @@ async function list(context, client, plan) {
     const params = { pageSize: plan.pageSize, order: 'asc', ...(plan.pageToken ? { from: plan.pageToken, bounds: 'exclusive' } : {}) };
     page = await tw.withRetry(context, () => vm.syncMaps(context, client)(plan.map).syncMapItems.page(params));
   } catch (err) {
-    if (err && err.status === 404) page = { instances: [] }; // no voicemail yet: no map
+    if (err && err.status === 404)
+      page = { instances: [] }; // no voicemail yet: no map
     else throw tw.twilioFailure('Listing the voicemails', err);
   }
   const items = page.instances || [];
   const more = Boolean(page.nextPageUrl) && items.length > 0;
   const next = more ? items[items.length - 1].key : null;
-  return vm.crate((w) => w.listAnswer(plan.workerSid, items.map((i) => i.data), next));
+  return vm.crate((w) =>
+    w.listAnswer(
+      plan.workerSid,
+      items.map((i) => i.data),
+      next,
+    ),
+  );
 }
 
 async function markHeard(context, client, plan) {

@@ -35,9 +35,11 @@ exports.handler = handle(async (context, event) => {
   const serviceSid = boardService(context);
   const layout = context.QUEUE_STATS_LAYOUT === 'documents' ? 'documents' : 'map';
   const service = tw.twilioClient(context).sync.v1.services(serviceSid);
-  const { aclEnabled } = await tw.withRetry(context, () => service.fetch()).catch((err) => {
-    throw tw.twilioFailure('Reading the wallboard Sync service (WALLBOARD_SYNC_SID)', err);
-  });
+  const { aclEnabled } = await tw
+    .withRetry(context, () => service.fetch())
+    .catch((err) => {
+      throw tw.twilioFailure('Reading the wallboard Sync service (WALLBOARD_SYNC_SID)', err);
+    });
   if (!aclEnabled) {
     throw new HttpError(500, `Server misconfigured: the Sync service WALLBOARD_SYNC_SID (${serviceSid}) has ACL off, so a board token could write it; enable it (npm run deploy does)`);
   }

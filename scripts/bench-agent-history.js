@@ -85,7 +85,12 @@ async function benchEvents({ agents = 10, days = 1 } = {}) {
       most_sync_reads: Math.max(...per.map((x) => x.syncReads)),
       most_sync_writes: Math.max(...per.map((x) => x.syncWrites)),
       ms_median: Number(median(per.map((x) => x.ms)).toFixed(2)),
-      ms_p95: Number(pct(per.map((x) => x.ms), 0.95).toFixed(2)),
+      ms_p95: Number(
+        pct(
+          per.map((x) => x.ms),
+          0.95,
+        ).toFixed(2),
+      ),
       records: sizes.length,
       largest_record_bytes: Math.max(...sizes),
       duplicate_writes: duplicateWrites,
@@ -142,7 +147,15 @@ async function benchQuery({ agents = 200, days = 30, progress = () => {}, groupi
       ah.aggregate(query, text, [], true);
       wasmMs.push(performance.now() - t1);
       progress(`by=${by}: ${Math.round(median(samples))} ms`);
-      rows.push({ by, ms: Math.round(median(samples)), aggregate_ms: Math.round(median(wasmMs)), sync_list_requests: reads, records: answer.records, rows: answer.series.length, answer_bytes: JSON.stringify(answer).length });
+      rows.push({
+        by,
+        ms: Math.round(median(samples)),
+        aggregate_ms: Math.round(median(wasmMs)),
+        sync_list_requests: reads,
+        records: answer.records,
+        rows: answer.series.length,
+        answer_bytes: JSON.stringify(answer).length,
+      });
     }
     return { agents, days, items: items.length, item_bytes: items.reduce((s, x) => s + JSON.stringify(x.data).length, 0), rows };
   } finally {
@@ -157,7 +170,13 @@ async function benchQuery({ agents = 200, days = 30, progress = () => {}, groupi
  * after a day's last hour); then the same requests as benchQuery, and the parts alone: the wasm
  * answer on the same items, and the emulator answering the same listings.
  */
-async function benchClosed({ agents = 200, days = 30, progress = () => {}, groupings = [{ by: 'hour' }, { by: 'date' }, { by: 'agent' }, { by: 'activity' }, { by: 'hour', agent: 'team:Blue' }], samples: rounds = 3 } = {}) {
+async function benchClosed({
+  agents = 200,
+  days = 30,
+  progress = () => {},
+  groupings = [{ by: 'hour' }, { by: 'date' }, { by: 'agent' }, { by: 'activity' }, { by: 'hour', agent: 'team:Blue' }],
+  samples: rounds = 3,
+} = {}) {
   const now = Date.parse('2026-11-16T15:30:00Z');
   const emulator = await startEmulator({ port: 0 });
   try {
@@ -189,7 +208,7 @@ async function benchClosed({ agents = 200, days = 30, progress = () => {}, group
     let dayBytes = 0;
     let daysBuilt = 0;
     const utcKey = (ms) => new Date(ms).toISOString().slice(0, 13).replace(/-/g, '') + 'Z';
-    for (let t = Date.parse(query.from); t < Date.parse(query.to); ) {
+    for (let t = Date.parse(query.from); t < Date.parse(query.to);) {
       const job = ah.closeJob(t);
       const texts = [];
       for (let u = Math.floor(t / 3600000) * 3600000 - 12 * 3600000; u < Date.parse(job.end); u += 3600000) texts.push(...(byHour.get(utcKey(u)) || []));
@@ -250,9 +269,33 @@ async function benchClosed({ agents = 200, days = 30, progress = () => {}, group
       const listMs = performance.now() - l0;
       const label = g.agent ? `${g.by} (${g.agent})` : g.by;
       progress(`closed hours and days, by=${label}: ${Math.round(median(samples))} ms`);
-      rows.push({ by: label, ms: Math.round(median(samples)), aggregate_ms: Math.round(wasmMs), list_ms: Math.round(listMs), sync_list_requests: reads, records: answer.records, day_items: answer.dayItems, from_days: answer.fromDays, hour_items: answer.hourItems, from_records: answer.fromRecords, rows: answer.series.length, answer_bytes: JSON.stringify(answer).length });
+      rows.push({
+        by: label,
+        ms: Math.round(median(samples)),
+        aggregate_ms: Math.round(wasmMs),
+        list_ms: Math.round(listMs),
+        sync_list_requests: reads,
+        records: answer.records,
+        day_items: answer.dayItems,
+        from_days: answer.fromDays,
+        hour_items: answer.hourItems,
+        from_records: answer.fromRecords,
+        rows: answer.series.length,
+        answer_bytes: JSON.stringify(answer).length,
+      });
     }
-    return { agents, days, hours: closed, items: m.items.size, item_bytes: bytes, day_items: dm.items.size, day_bytes: dayBytes, close_ms_per_hour: Number(closeMs.toFixed(1)), day_ms: Number((dayMs / Math.max(1, daysBuilt)).toFixed(1)), rows };
+    return {
+      agents,
+      days,
+      hours: closed,
+      items: m.items.size,
+      item_bytes: bytes,
+      day_items: dm.items.size,
+      day_bytes: dayBytes,
+      close_ms_per_hour: Number(closeMs.toFixed(1)),
+      day_ms: Number((dayMs / Math.max(1, daysBuilt)).toFixed(1)),
+      rows,
+    };
   } finally {
     await emulator.close();
   }
@@ -277,9 +320,19 @@ function formatAgentHistory(f) {
     `  ${e.ms_median} ms median, ${e.ms_p95} ms p95 per event in process (loopback emulator); ${e.records} records, largest ${e.largest_record_bytes} bytes`,
     `  every event again (duplicates): ${e.duplicate_writes} writes`,
     `agent history — GET /agent-history from closed days and hours, 30 days × ${f.closed.agents} agents (${f.closed.hours} hours closed: ${f.closed.items} agentHours items, ${(f.closed.item_bytes / 1e6).toFixed(1)} MB, closing ${f.closed.close_ms_per_hour} ms of wasm per hour; ${f.closed.day_items} agentDays items, ${(f.closed.day_bytes / 1e6).toFixed(2)} MB, ${f.closed.day_ms} ms of wasm per day), range=last30, agent=all unless named:   (target <= 2000 ms)`,
-    ...f.closed.rows.map((r) => `  by=${r.by.padEnd(9)} ${String(r.ms).padStart(5)} ms median of 3 (wasm alone ${r.aggregate_ms} ms; the emulator listing the same items alone ${r.list_ms} ms)   ${r.sync_list_requests} Sync list requests, ${r.day_items} day items (${r.from_days} days), ${r.hour_items} hour items, ${r.records} records, ${r.from_records} hours from records, ${r.rows} rows, ${r.answer_bytes} bytes`),
-    ...(q ? [`agent history — GET /agent-history, 30 days × ${q.agents} agents stored (${q.items} records, ${(q.item_bytes / 1e6).toFixed(1)} MB), range=last30, agent=all:   (target <= 2000 ms)`,
-    ...q.rows.map((r) => `  by=${r.by.padEnd(9)} ${String(r.ms).padStart(5)} ms (wasm aggregation ${r.aggregate_ms} ms)   ${r.sync_list_requests} Sync list requests, ${r.records} records, ${r.rows} rows, ${r.answer_bytes} bytes`)] : []),
+    ...f.closed.rows.map(
+      (r) =>
+        `  by=${r.by.padEnd(9)} ${String(r.ms).padStart(5)} ms median of 3 (wasm alone ${r.aggregate_ms} ms; the emulator listing the same items alone ${r.list_ms} ms)   ${r.sync_list_requests} Sync list requests, ${r.day_items} day items (${r.from_days} days), ${r.hour_items} hour items, ${r.records} records, ${r.from_records} hours from records, ${r.rows} rows, ${r.answer_bytes} bytes`,
+    ),
+    ...(q
+      ? [
+          `agent history — GET /agent-history, 30 days × ${q.agents} agents stored (${q.items} records, ${(q.item_bytes / 1e6).toFixed(1)} MB), range=last30, agent=all:   (target <= 2000 ms)`,
+          ...q.rows.map(
+            (r) =>
+              `  by=${r.by.padEnd(9)} ${String(r.ms).padStart(5)} ms (wasm aggregation ${r.aggregate_ms} ms)   ${r.sync_list_requests} Sync list requests, ${r.records} records, ${r.rows} rows, ${r.answer_bytes} bytes`,
+          ),
+        ]
+      : []),
   ].join('\n');
 }
 

@@ -26,7 +26,7 @@ const pct = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length - 1, M
 async function writesPerEvent({ stack, floor, events = 600, eventsPerS = 30 }) {
   const { writer, workers } = floor;
   let seed = 7;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
   const busy = new Map(); // WK -> {task, step}
   const stream = [];
   const stepsAfter = { created: ['accepted', 'accepted', 'accepted', 'rejected', 'timeout'], accepted: ['wrapup'], wrapup: ['completed'] };
@@ -137,9 +137,11 @@ async function pageCostIn({ stack, browser, fragment, agents }) {
   });
   const t0 = Date.now();
   await page.goto(stack.rt.url(`/wallboard/agents.html#${fragment}`));
-  await page.waitForFunction((n) => document.querySelector('#summary') && document.querySelector('#summary').textContent.includes(`of ${n} agents`), agents, { timeout: 120000 }).catch(async (err) => {
-    throw new Error(`${err.message}; the page shows: ${(await page.locator('body').textContent()).slice(0, 400)}`);
-  });
+  await page
+    .waitForFunction((n) => document.querySelector('#summary') && document.querySelector('#summary').textContent.includes(`of ${n} agents`), agents, { timeout: 120000 })
+    .catch(async (err) => {
+      throw new Error(`${err.message}; the page shows: ${(await page.locator('body').textContent()).slice(0, 400)}`);
+    });
   const names = await page.evaluate(() => window.agentsView.info.names);
   if (names) await page.waitForFunction((n) => new Set([...document.querySelectorAll('#agents tr[data-sid]')].map((r) => r.dataset.sid)).size >= n, agents, { timeout: 120000 });
   const openMs = Date.now() - t0;
@@ -187,13 +189,19 @@ async function benchAgentsLive({ agents = 2000 } = {}) {
 function formatAgentsLive(r) {
   const w = r.writes;
   const lines = [`Live agents view, ${r.agents} agents (writer + emulator; the page in headless Chromium):`];
-  lines.push(`  ${w.events} events at ${w.eventsPerS}/s: ${w.syncWritesPerEvent} Sync writes/event, ${w.syncReadsPerEvent} Sync reads/event, ${w.taskrouterCallsPerEvent} TaskRouter calls/event; max ${w.maxWritesPerObjectPerSecond} writes/s on one document, ${w.sync429s} Sync 429s, ${w.errors} errors`);
+  lines.push(
+    `  ${w.events} events at ${w.eventsPerS}/s: ${w.syncWritesPerEvent} Sync writes/event, ${w.syncReadsPerEvent} Sync reads/event, ${w.taskrouterCallsPerEvent} TaskRouter calls/event; max ${w.maxWritesPerObjectPerSecond} writes/s on one document, ${w.sync429s} Sync 429s, ${w.errors} errors`,
+  );
   lines.push(`  event to its write done: p50 ${w.writeDoneMsP50} ms, p99 ${w.writeDoneMsP99} ms; ${w.shards} shard documents, ${w.shardBytesP50} bytes p50, ${w.shardBytesMax} max`);
   for (const p of r.pages) {
-    lines.push(`  ${p.board}: ${p.subscribedObjects} Sync objects subscribed; ${p.functionRequestsPerMinute} function requests/min, ${p.taskrouterCallsPerMinute} TaskRouter calls/min (one minute of the page's timers)`);
+    lines.push(
+      `  ${p.board}: ${p.subscribedObjects} Sync objects subscribed; ${p.functionRequestsPerMinute} function requests/min, ${p.taskrouterCallsPerMinute} TaskRouter calls/min (one minute of the page's timers)`,
+    );
   }
   const t = r.render;
-  lines.push(`  supervisor's page, ${r.agents} agents: opened to every agent on screen in ${t.openToAllAgentsMs} ms (last full draw ${t.lastFullRenderMs} ms); recompute + redraw after a change: median ${t.renderAfterChangeMsMedian} ms, max ${t.renderAfterChangeMsMax} ms (of 5)`);
+  lines.push(
+    `  supervisor's page, ${r.agents} agents: opened to every agent on screen in ${t.openToAllAgentsMs} ms (last full draw ${t.lastFullRenderMs} ms); recompute + redraw after a change: median ${t.renderAfterChangeMsMedian} ms, max ${t.renderAfterChangeMsMax} ms (of 5)`,
+  );
   return lines.join('\n');
 }
 

@@ -101,7 +101,9 @@ async function benchBoard({ sizes = [5, 300, 2000] } = {}) {
 function formatBoard(rows) {
   const lines = ['Wallboard, one idle open board (real page in headless Chromium, one minute of its timers):'];
   for (const r of rows) {
-    lines.push(`  ${String(r.queues).padStart(5)} queues: ${r.functionRequestsPerMinute} function requests/min (${[...new Set(r.functionPaths)].join(', ') || 'none'}; /staffing batch of ${r.staffingBatchSizes.join(', ') || '-'} queues), ${r.taskrouterCallsPerMinute} TaskRouter calls/min`);
+    lines.push(
+      `  ${String(r.queues).padStart(5)} queues: ${r.functionRequestsPerMinute} function requests/min (${[...new Set(r.functionPaths)].join(', ') || 'none'}; /staffing batch of ${r.staffingBatchSizes.join(', ') || '-'} queues), ${r.taskrouterCallsPerMinute} TaskRouter calls/min`,
+    );
   }
   return lines.join('\n');
 }
@@ -110,7 +112,12 @@ function formatBoard(rows) {
  * What the board's copy costs the statistics function (docs/wallboard.md): the queue-statistics
  * benchmark's simulated ten minutes (scripts/bench-queue-stats.js), with and without the copy.
  */
-async function benchBoardCopy({ cases = [{ queues: 500, eventsPerS: 50, layout: 'map' }, { queues: 500, eventsPerS: 50, layout: 'documents' }] } = {}) {
+async function benchBoardCopy({
+  cases = [
+    { queues: 500, eventsPerS: 50, layout: 'map' },
+    { queues: 500, eventsPerS: 50, layout: 'documents' },
+  ],
+} = {}) {
   const { runCase } = require('./bench-queue-stats');
   const rows = [];
   for (const c of cases) for (const board of [false, true]) rows.push({ ...(await runCase({ ...c, board })), board });
@@ -120,7 +127,9 @@ async function benchBoardCopy({ cases = [{ queues: 500, eventsPerS: 50, layout: 
 function formatBoardCopy(rows) {
   const lines = ["Wallboard copy of the statistics (the queue-statistics benchmark's ten simulated minutes, without / with the copy):"];
   for (const r of rows) {
-    lines.push(`  ${r.queues} queues, ${r.events_per_s} events/s, ${r.layout} layout, ${r.board ? 'with' : 'without'} copy: ${r.sync_writes_per_event} Sync writes/event, max ${r.max_object_writes_per_s} writes/s and ${r.max_object_budget_used} of the budget on one object, ${r.http_429_sync} Sync 429s, staleness p99 ${r.staleness_p99_s} s`);
+    lines.push(
+      `  ${r.queues} queues, ${r.events_per_s} events/s, ${r.layout} layout, ${r.board ? 'with' : 'without'} copy: ${r.sync_writes_per_event} Sync writes/event, max ${r.max_object_writes_per_s} writes/s and ${r.max_object_budget_used} of the budget on one object, ${r.http_429_sync} Sync 429s, staleness p99 ${r.staleness_p99_s} s`,
+    );
   }
   return lines.join('\n');
 }
@@ -132,9 +141,8 @@ if (require.main === module) {
     const rows = await benchBoard();
     const copy = await benchBoardCopy();
     console.log(process.argv.includes('--json') ? JSON.stringify({ board: rows, copy }) : `${formatBoard(rows)}\n\n${formatBoardCopy(copy)}`);
-  })()
-    .catch((err) => {
-      console.error(err);
-      process.exit(1);
-    });
+  })().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
 }

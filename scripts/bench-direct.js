@@ -65,7 +65,16 @@ async function benchDirect({ rounds = 15 } = {}) {
       const task = sid('WT');
       await stack.control('POST', `/emulator/taskqueues/${queue}/tasks/${task}/entered`, {});
       await stack.control('POST', `/emulator/taskqueues/${queue}/tasks/${task}/accepted`, {});
-      const parked = await postForm(rt.url('/park-call'), { Token: token, attributes: '{}', callSid: call, name: 'B', queueName: 'Bench', taskSid: await heldTask(emu, worker, call), workerSid: worker, workflowSid: 'WW' + 'a'.repeat(32) });
+      const parked = await postForm(rt.url('/park-call'), {
+        Token: token,
+        attributes: '{}',
+        callSid: call,
+        name: 'B',
+        queueName: 'Bench',
+        taskSid: await heldTask(emu, worker, call),
+        workerSid: worker,
+        workflowSid: 'WW' + 'a'.repeat(32),
+      });
       if (parked.status !== 200) throw new Error(`bench direct: park ${JSON.stringify(parked.body)}`);
       const t0 = performance.now();
       await stack.control('POST', `/emulator/taskqueues/${queue}/tasks/${task}/wrapup`, {});

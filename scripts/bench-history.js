@@ -57,7 +57,16 @@ async function setup(start, containers = 1) {
     }
   };
   const make = () =>
-    createHistory({ h, client: clientFor(emulator), workspaceSid: env.WORKSPACE_SID, syncServiceSid: env.SYNC_SERVICE_SID, retry, now: clock.now, sleep: async (ms) => void clock.advance(ms), timeLeft: () => budget.deadline - clock.now() });
+    createHistory({
+      h,
+      client: clientFor(emulator),
+      workspaceSid: env.WORKSPACE_SID,
+      syncServiceSid: env.SYNC_SERVICE_SID,
+      retry,
+      now: clock.now,
+      sleep: async (ms) => void clock.advance(ms),
+      timeLeft: () => budget.deadline - clock.now(),
+    });
   const history = make();
   const others = Array.from({ length: containers - 1 }, make);
   return { emulator, clock, h, history, containers: [history, ...others], budget };
@@ -143,16 +152,28 @@ async function benchQuery() {
   for (const channel of ['all', 'voice', 'chat', 'video']) await maps.create({ uniqueName: h.mapName(channel) });
   const query = h.query({ range: 'last30' }, now);
   let seed = 7;
-  const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  const rand = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
   const queues = [...emulator.ctx.state.taskqueues.queues.values()];
   let written = 0;
   for (const hour of query.closed) {
     const stats = () => {
       const acc = Math.floor(rand() * 30);
-      return { tasks_entered: acc + 3, reservations_accepted: acc, tasks_canceled: 3, wait_duration_until_accepted: { total: acc * 20, max: 90 }, wait_duration_until_canceled: { total: 60 }, split_by_wait_time: { 30: { below: { reservations_accepted: acc - 1, tasks_canceled: 2 }, above: { reservations_accepted: 1, tasks_canceled: 1 } } } };
+      return {
+        tasks_entered: acc + 3,
+        reservations_accepted: acc,
+        tasks_canceled: 3,
+        wait_duration_until_accepted: { total: acc * 20, max: 90 },
+        wait_duration_until_canceled: { total: 60 },
+        split_by_wait_time: { 30: { below: { reservations_accepted: acc - 1, tasks_canceled: 2 }, above: { reservations_accepted: 1, tasks_canceled: 1 } } },
+      };
     };
     const input = {
-      queues: queues.map((q) => ({ sid: q.sid, friendlyName: q.friendlyName, cumulative: { all: stats(), voice: stats(), chat: stats(), video: stats() }, workers: { activity_durations: [{ friendly_name: 'Available', total: 3600 }] } })),
+      queues: queues.map((q) => ({
+        sid: q.sid,
+        friendlyName: q.friendlyName,
+        cumulative: { all: stats(), voice: stats(), chat: stats(), video: stats() },
+        workers: { activity_durations: [{ friendly_name: 'Available', total: 3600 }] },
+      })),
       events: [],
     };
     for (const item of h.hourItems(hour, input)) {
@@ -188,7 +209,7 @@ async function benchBackfill(containers) {
   let rounds = 0;
   let answers;
   const t0 = performance.now();
-  for (; rounds < 50; ) {
+  for (; rounds < 50;) {
     rounds += 1;
     budget.deadline = clock.now() + 8500; // FUNCTION_BUDGET_MS 9000 less the answer margin
     answers = await Promise.all(Array.from({ length: 5 }, (_, i) => instances[i % instances.length].series(params)));

@@ -67,7 +67,7 @@ class Sim {
   push(x) {
     const h = this.heap;
     h.push(x);
-    for (let i = h.length - 1; i > 0; ) {
+    for (let i = h.length - 1; i > 0;) {
       const p = (i - 1) >> 1;
       if (this.less(h[p], h[i])) break;
       [h[p], h[i]] = [h[i], h[p]];
@@ -81,7 +81,7 @@ class Sim {
     const last = h.pop();
     if (h.length) {
       h[0] = last;
-      for (let i = 0; ; ) {
+      for (let i = 0; ;) {
         const l = 2 * i + 1;
         const r = l + 1;
         let m = i;
@@ -197,7 +197,14 @@ function simRetry(sim, random) {
 
 const LIFE = ['task.created', 'workflow.target-matched', 'task-queue.entered', 'reservation.created', 'reservation.accepted', 'task.wrapup', 'task.completed', 'reservation.completed'];
 const ABANDONED = ['task.created', 'workflow.target-matched', 'task-queue.entered', 'task.canceled'];
-const STEP = { 'task-queue.entered': 'entered', 'reservation.created': 'reserved', 'reservation.accepted': 'accepted', 'task.wrapup': 'wrapup', 'task.completed': 'completed', 'task.canceled': 'canceled' };
+const STEP = {
+  'task-queue.entered': 'entered',
+  'reservation.created': 'reserved',
+  'reservation.accepted': 'accepted',
+  'task.wrapup': 'wrapup',
+  'task.completed': 'completed',
+  'task.canceled': 'canceled',
+};
 
 /** One case: returns its row. */
 async function runCase({ queues, eventsPerS, layout, seed = 1, board = false }) {
@@ -282,7 +289,7 @@ async function runCase({ queues, eventsPerS, layout, seed = 1, board = false }) 
       if (queue && ok) {
         const waiting = pending.get(queue) || [];
         const keep = [];
-        for (const t of waiting) (t <= at ? staleness.push((sim.now() - t) / 1000) : keep.push(t));
+        for (const t of waiting) t <= at ? staleness.push((sim.now() - t) / 1000) : keep.push(t);
         pending.set(queue, keep);
       } else if (!queue && summary.plan.action !== 'none') {
         staleness.push(ok ? (sim.now() - at) / 1000 : DURATION_S);
@@ -347,7 +354,12 @@ async function runCase({ queues, eventsPerS, layout, seed = 1, board = false }) 
  * Every case, spread over up to two worker threads (the cases are independent; a 50 events/s
  * case is ten times the work of a 5 events/s one, so they are dealt out alternately).
  */
-async function benchQueueStats({ queues = [5, 50, 500], rates = [5, 50], layouts = ['map', 'documents'], threads = Math.min(2, os.availableParallelism ? os.availableParallelism() : os.cpus().length) } = {}) {
+async function benchQueueStats({
+  queues = [5, 50, 500],
+  rates = [5, 50],
+  layouts = ['map', 'documents'],
+  threads = Math.min(2, os.availableParallelism ? os.availableParallelism() : os.cpus().length),
+} = {}) {
   const cases = [];
   for (const q of queues) for (const r of rates) for (const layout of layouts) cases.push({ queues: q, eventsPerS: r, layout });
   const order = cases.map((c, i) => ({ c, i })).sort((a, b) => b.c.eventsPerS - a.c.eventsPerS);
@@ -369,9 +381,37 @@ async function benchQueueStats({ queues = [5, 50, 500], rates = [5, 50], layouts
 }
 
 function formatQueueStats(rows) {
-  const head = ['queues', 'events/s', 'layout', 'TR calls/event', 'Sync writes/event', 'max writes/s on one object', 'max budget used', 'max bulk/s', 'record bytes p50', 'max', '429s Sync', 'TaskRouter', 'staleness p99 (s)'];
+  const head = [
+    'queues',
+    'events/s',
+    'layout',
+    'TR calls/event',
+    'Sync writes/event',
+    'max writes/s on one object',
+    'max budget used',
+    'max bulk/s',
+    'record bytes p50',
+    'max',
+    '429s Sync',
+    'TaskRouter',
+    'staleness p99 (s)',
+  ];
   const lines = rows.map((r) =>
-    [r.queues, r.events_per_s, r.layout, r.taskrouter_calls_per_event, r.sync_writes_per_event, r.max_object_writes_per_s, r.max_object_budget_used, r.max_bulk_requests_per_s, r.record_bytes_p50, r.record_bytes_max, r.http_429_sync, r.http_429_taskrouter, r.staleness_p99_s].map(String),
+    [
+      r.queues,
+      r.events_per_s,
+      r.layout,
+      r.taskrouter_calls_per_event,
+      r.sync_writes_per_event,
+      r.max_object_writes_per_s,
+      r.max_object_budget_used,
+      r.max_bulk_requests_per_s,
+      r.record_bytes_p50,
+      r.record_bytes_max,
+      r.http_429_sync,
+      r.http_429_taskrouter,
+      r.staleness_p99_s,
+    ].map(String),
   );
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const fmt = (cells) => cells.map((c, i) => c.padStart(widths[i])).join('  ');

@@ -44,7 +44,13 @@ async function measure({ stack, browser, queues, sids, changes = 5, idleSeconds 
   const paint = await page.evaluate(() => {
     const first = performance.getEntriesByName('wallboard:first-data')[0].startTime;
     const loaded = performance.getEntriesByName('wallboard:loaded')[0];
-    return { firstDataMs: first, inDomMs: window.__bench.allInDom - first, paintedMs: window.__bench.allPainted - first, readMs: loaded ? loaded.startTime - first : null, afterReadMs: loaded ? window.__bench.allPainted - loaded.startTime : null };
+    return {
+      firstDataMs: first,
+      inDomMs: window.__bench.allInDom - first,
+      paintedMs: window.__bench.allPainted - first,
+      readMs: loaded ? loaded.startTime - first : null,
+      afterReadMs: loaded ? window.__bench.allPainted - loaded.startTime : null,
+    };
   });
   await firstStaffing;
   await sleep(2000);
@@ -55,17 +61,20 @@ async function measure({ stack, browser, queues, sids, changes = 5, idleSeconds 
   for (let i = 0; i < changes; i += 1) {
     const sid = sids[Math.floor(((i + 0.5) * sids.length) / changes)];
     const before = await page.evaluate((q) => document.querySelector(`.tile[data-sid="${q}"] .waiting`).textContent, sid);
-    await page.evaluate(([q, text]) => {
-      const el = document.querySelector(`.tile[data-sid="${q}"] .waiting`);
-      window.__bench.changed = null;
-      const o = new MutationObserver(() => {
-        if (el.textContent === text) return;
-        o.disconnect();
-        const marks = performance.getEntriesByName('wallboard:record').filter((m) => m.detail === q);
-        window.__bench.changed = { wall: Date.now(), page: performance.now() - (marks.length ? marks[marks.length - 1].startTime : NaN) };
-      });
-      o.observe(el, { childList: true, characterData: true, subtree: true });
-    }, [sid, before]);
+    await page.evaluate(
+      ([q, text]) => {
+        const el = document.querySelector(`.tile[data-sid="${q}"] .waiting`);
+        window.__bench.changed = null;
+        const o = new MutationObserver(() => {
+          if (el.textContent === text) return;
+          o.disconnect();
+          const marks = performance.getEntriesByName('wallboard:record').filter((m) => m.detail === q);
+          window.__bench.changed = { wall: Date.now(), page: performance.now() - (marks.length ? marks[marks.length - 1].startTime : NaN) };
+        });
+        o.observe(el, { childList: true, characterData: true, subtree: true });
+      },
+      [sid, before],
+    );
     const t0 = Date.now();
     await stack.control('POST', `/emulator/taskqueues/${sid}/tasks/${newSid('WT')}/entered`, { channel: 'voice' });
     await page.waitForFunction(() => window.__bench.changed, null, { timeout: 30000, polling: 50 });

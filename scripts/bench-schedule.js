@@ -82,8 +82,7 @@ function publishedEvaluator() {
     options.dtstart = day;
     return new RRule(options).all().some((d) => d.valueOf() === day.valueOf());
   };
-  const inTime = (rule, minute) =>
-    (!rule.startTime || minute >= hm(rule.startTime)) && (!rule.endTime || minute < hm(rule.endTime));
+  const inTime = (rule, minute) => (!rule.startTime || minute >= hm(rule.startTime)) && (!rule.endTime || minute < hm(rule.endTime));
 
   return (name) => {
     const schedule = config.schedules.find((s) => s.name === name);
@@ -92,9 +91,7 @@ function publishedEvaluator() {
     const local = DateTime.utc().setZone(schedule.timeZone);
     const day = new Date(Date.UTC(local.year, local.month - 1, local.day));
     const minute = local.hour * 60 + local.minute;
-    const matching = schedule.rules
-      .map((id) => config.rules.find((r) => r.id === id))
-      .filter((rule) => rule && onDate(rule, day) && inTime(rule, minute));
+    const matching = schedule.rules.map((id) => config.rules.find((r) => r.id === id)).filter((rule) => rule && onDate(rule, day) && inTime(rule, minute));
     const closed = matching.find((r) => !r.isOpen);
     if (closed) return { isOpen: false, closedReason: closed.closedReason };
     return matching.length ? { isOpen: true, closedReason: '' } : { isOpen: false, closedReason: 'closed' };

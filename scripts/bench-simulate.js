@@ -41,9 +41,9 @@ function tree(pid) {
     .split('\n')
     .map((l) => l.trim().split(/\s+/).map(Number));
   const inTree = new Set([pid]);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
-    for (const [p, pp] of rows) if (inTree.has(pp) && !inTree.has(p)) inTree.add(p), (grew = true);
+    for (const [p, pp] of rows) if (inTree.has(pp) && !inTree.has(p)) (inTree.add(p), (grew = true));
   }
   const mine = rows.filter(([p]) => inTree.has(p));
   return { processes: mine.length, rssMb: mine.reduce((s, r) => s + r[2], 0) / 1024 };
@@ -92,20 +92,28 @@ async function main() {
     }
   })();
   const started = Date.now();
-  const sim = spawn(process.execPath, [path.join(root, 'scripts', 'simulate.js'), '--minutes', String(MINUTES), '--history-days', String(HISTORY_DAYS), '--seed', '5', '--emulator', `http://127.0.0.1:${emuPort}`, '--functions', base], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const sim = spawn(
+    process.execPath,
+    [path.join(root, 'scripts', 'simulate.js'), '--minutes', String(MINUTES), '--history-days', String(HISTORY_DAYS), '--seed', '5', '--emulator', `http://127.0.0.1:${emuPort}`, '--functions', base],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   sim.stdout.on('data', (d) => (out += d));
   sim.stderr.on('data', (d) => (out += d));
   const code = await new Promise((r) => sim.on('exit', r));
   running = false;
   await sampler;
-  const requests = await fetch(`http://127.0.0.1:${emuPort}/emulator/requests`).then((r) => r.json()).catch(() => ({ requests: [] }));
+  const requests = await fetch(`http://127.0.0.1:${emuPort}/emulator/requests`)
+    .then((r) => r.json())
+    .catch(() => ({ requests: [] }));
   const throttled = requests.requests.filter((r) => r.status === 429).length;
   stack.kill('SIGTERM');
   await new Promise((r) => (stack.exitCode !== null ? r() : stack.on('exit', r)));
   const ms = samples.map((s) => s.ms);
   const last = out.trim().split('\n').slice(-2).join('\n');
-  console.log(`simulate ${MINUTES} min live (${HISTORY_DAYS} history days), ${LIVE ? 'twilio-run default (fork per request, live reload)' : 'npm start (--no-fork-process --no-live)'}, exit ${code}, ${((Date.now() - started) / 60000).toFixed(1)} min in all`);
+  console.log(
+    `simulate ${MINUTES} min live (${HISTORY_DAYS} history days), ${LIVE ? 'twilio-run default (fork per request, live reload)' : 'npm start (--no-fork-process --no-live)'}, exit ${code}, ${((Date.now() - started) / 60000).toFixed(1)} min in all`,
+  );
   console.log(`  static file (${samples.length} samples every 2 s): median ${pct(ms, 0.5)} ms, p95 ${pct(ms, 0.95)} ms, max ${Math.max(...ms)} ms; over 1 s: ${ms.filter((m) => m > 1000).length}`);
   console.log(`  stack processes: max ${Math.max(...samples.map((s) => s.processes))}; resident memory: max ${Math.round(Math.max(...samples.map((s) => s.rssMb)))} MB`);
   console.log(`  Sync/API 429 answers from the emulator: ${throttled}`);

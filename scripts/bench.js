@@ -97,7 +97,9 @@ async function main() {
   log(`  whole answer with nextChange        ${figures.schedule_answer_ns} ns   (target <= 50000 ns)`);
   // Issue 2's target: half the published evaluator's load (about 20 ms), on a quiet machine; on a
   // loaded one compare it with the published cold first answer printed below in the same run.
-  log(`  cold start: require+instantiate+config ${figures.schedule_cold_start_ms} ms   (target <= 10 ms on a quiet machine, issue 2; ${figures.schedule_cold_start_ms <= 10 ? 'met' : 'NOT met in this run'})`);
+  log(
+    `  cold start: require+instantiate+config ${figures.schedule_cold_start_ms} ms   (target <= 10 ms on a quiet machine, issue 2; ${figures.schedule_cold_start_ms <= 10 ? 'met' : 'NOT met in this run'})`,
+  );
   log(`  module size                         ${figures.schedule_wasm_bytes} bytes, ${figures.schedule_wasm_gzip_bytes} gzipped`);
 
   // Studio's path from a fresh container, beside the published evaluator (scripts/bench-schedule.js).
@@ -120,11 +122,15 @@ async function main() {
   });
   log('check-schedule cold first answer (fresh process, twilio loaded; module load + config + first check, median)');
   log(`  check-schedule                      ${figures.schedule_cold_first_answer_ms} ms (fastest ${figures.schedule_cold_first_answer_min_ms} ms)`);
-  log(`  published evaluator (luxon+rrule)   ${figures.published_cold_first_answer_ms} ms (fastest ${figures.published_cold_first_answer_min_ms} ms)   (target: check-schedule <= a third of it; ratio ${(first.ours / first.published).toFixed(2)})`);
+  log(
+    `  published evaluator (luxon+rrule)   ${figures.published_cold_first_answer_ms} ms (fastest ${figures.published_cold_first_answer_min_ms} ms)   (target: check-schedule <= a third of it; ratio ${(first.ours / first.published).toFixed(2)})`,
+  );
   log(`largest valid config (${figures.schedule_largest_config_bytes} bytes as stored)`);
   log(`  cold load (fresh process)           ${figures.schedule_largest_config_cold_load_ms} ms   (target <= 50 ms)`);
   log(`  cold load + first check, costliest  ${figures.schedule_largest_config_cold_first_check_ms} ms   (its schedule compiled on that check)`);
-  log(`  /admin/preview, 62 days, cold       ${figures.schedule_largest_config_preview_ms} ms, ${preview.intervals} intervals${preview.truncated ? ' (truncated at the limit)' : ''}   (target <= 2000 ms)`);
+  log(
+    `  /admin/preview, 62 days, cold       ${figures.schedule_largest_config_preview_ms} ms, ${preview.intervals} intervals${preview.truncated ? ' (truncated at the limit)' : ''}   (target <= 2000 ms)`,
+  );
 
   const queueBench = path.join(__dirname, 'bench-queue-stats.js');
   if (fs.existsSync(queueBench)) {
@@ -165,7 +171,10 @@ async function main() {
     figures.direct_calls = await benchDirect();
     if (!asJson) console.log(`\n${formatDirect(figures.direct_calls)}`);
   }
-  if (fs.existsSync(path.join(__dirname, 'bench-agents-live.js'))) figures.agents_live = await require('./bench-agents-live').benchAgentsLive().then((r) => (log(`\n${require('./bench-agents-live').formatAgentsLive(r)}`), r));
+  if (fs.existsSync(path.join(__dirname, 'bench-agents-live.js')))
+    figures.agents_live = await require('./bench-agents-live')
+      .benchAgentsLive()
+      .then((r) => (log(`\n${require('./bench-agents-live').formatAgentsLive(r)}`), r));
   const agentBench = path.join(__dirname, 'bench-agent-history.js');
   if (fs.existsSync(agentBench)) {
     const { benchAgentHistory, formatAgentHistory } = require(agentBench);

@@ -22,9 +22,7 @@ const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit'
 const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 
 // Honours CARGO_TARGET_DIR and .cargo/config through cargo itself.
-const targetDir = JSON.parse(
-  execFileSync('cargo', ['metadata', '--format-version', '1', '--no-deps'], { cwd: root, encoding: 'utf8' }),
-).target_directory;
+const targetDir = JSON.parse(execFileSync('cargo', ['metadata', '--format-version', '1', '--no-deps'], { cwd: root, encoding: 'utf8' })).target_directory;
 
 const crates = fs
   .readdirSync(path.join(root, 'crates'))
@@ -73,8 +71,7 @@ function buildCrate(crate) {
   const stampFile = path.join(pkgDir, '.source-sha256');
 
   const digest = crypto.createHash('sha256').update(fs.readFileSync(built)).update(fs.readFileSync(__filename)).digest('hex');
-  const upToDate =
-    fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === digest && fs.existsSync(wasmOut) && fs.existsSync(glueOut);
+  const upToDate = fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === digest && fs.existsSync(wasmOut) && fs.existsSync(glueOut);
   if (upToDate) {
     console.log(`build: ${crate} unchanged`);
     return;

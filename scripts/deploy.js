@@ -31,7 +31,19 @@ function missingBuildOutputs() {
 }
 
 // Settings of the scripts and of local runs, never deployed as the service's variables.
-const SCRIPT_ONLY = ['TWILIO_API_ORIGIN', 'TWILIO_API_KEY', 'TWILIO_API_SECRET', 'DEPLOY_ENVIRONMENT', 'FUNCTIONS_ORIGIN', 'FLEX_CC_SKIP_PREPARE', 'STUDIO_WORKFLOW_SID', 'STUDIO_VOICE_CHANNEL_SID', 'STUDIO_SCHEDULE_NAME', 'STUDIO_MAX_ATTEMPTS', 'STUDIO_FLOW_STATUS'];
+const SCRIPT_ONLY = [
+  'TWILIO_API_ORIGIN',
+  'TWILIO_API_KEY',
+  'TWILIO_API_SECRET',
+  'DEPLOY_ENVIRONMENT',
+  'FUNCTIONS_ORIGIN',
+  'FLEX_CC_SKIP_PREPARE',
+  'STUDIO_WORKFLOW_SID',
+  'STUDIO_VOICE_CHANNEL_SID',
+  'STUDIO_SCHEDULE_NAME',
+  'STUDIO_MAX_ATTEMPTS',
+  'STUDIO_FLOW_STATUS',
+];
 
 /** The service's variables: .env without the scripts' own settings, plus `extra`. */
 function serviceVariables(extra = {}) {
@@ -121,9 +133,18 @@ async function main(args) {
   // the scripts' own settings (an API secret must not become a service variable).
   const envFile = path.join(root, 'target', 'deploy.env');
   fs.mkdirSync(path.dirname(envFile), { recursive: true });
-  fs.writeFileSync(envFile, Object.entries(twilioRunEnv(env, extraVars)).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('\n'), { mode: 0o600 });
+  fs.writeFileSync(
+    envFile,
+    Object.entries(twilioRunEnv(env, extraVars))
+      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+      .join('\n'),
+    { mode: 0o600 },
+  );
   const passthrough = args.filter((a) => a !== '--no-fetch-config' && a !== '--studio');
-  const r = spawnSync(path.join(root, 'node_modules', '.bin', 'twilio-run'), ['deploy', '--override-existing-project', '--env', path.relative(root, envFile), ...regionFlags(env), ...passthrough], { cwd: root, stdio: 'inherit' });
+  const r = spawnSync(path.join(root, 'node_modules', '.bin', 'twilio-run'), ['deploy', '--override-existing-project', '--env', path.relative(root, envFile), ...regionFlags(env), ...passthrough], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   if (r.status !== 0) process.exit(r.status || 1);
   if (args.includes('--studio')) await deployFlows(env);
 }

@@ -63,7 +63,8 @@ async function fetchLiveConfig({ env = loadEnv(), out = path.join(root, 'assets'
       signal: AbortSignal.timeout(20000),
     });
   } catch (err) {
-    if (emulated && !env.FUNCTIONS_ORIGIN) return { written: false, reason: `nothing answers at ${origin} (the emulator's deployment is served by \`npm start\`; start it, or set FUNCTIONS_ORIGIN to where its functions run)` };
+    if (emulated && !env.FUNCTIONS_ORIGIN)
+      return { written: false, reason: `nothing answers at ${origin} (the emulator's deployment is served by \`npm start\`; start it, or set FUNCTIONS_ORIGIN to where its functions run)` };
     throw err;
   }
   if (res.status === 404) return { written: false, reason: `${origin} has no /admin/fetch-config (deployed before it existed)` };

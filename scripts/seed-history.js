@@ -40,7 +40,14 @@ async function seedHistory(emulator, { days = 7, queues, env = {}, now = Date.no
   const fEnv = emulator.functionEnv();
   // Write pacing waits on the simulated clock too; it is set back to the real time at the end.
   const sleep = async (ms) => void emulator.clock.advance(ms);
-  const history = createHistory({ h: new wasm.History(env), client: clientFor(emulator), workspaceSid: fEnv.WORKSPACE_SID, syncServiceSid: fEnv.SYNC_SERVICE_SID, now: () => emulator.clock.now(), sleep });
+  const history = createHistory({
+    h: new wasm.History(env),
+    client: clientFor(emulator),
+    workspaceSid: fEnv.WORKSPACE_SID,
+    syncServiceSid: fEnv.SYNC_SERVICE_SID,
+    now: () => emulator.clock.now(),
+    sleep,
+  });
   const listed = await history.listQueues();
   const hours = [];
   for (let hour = Date.parse(stepped.from); hour < Date.parse(stepped.to); hour += HOUR) hours.push(new Date(hour).toISOString().replace('.000Z', 'Z'));

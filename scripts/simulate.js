@@ -98,7 +98,9 @@ async function main() {
     // A week of agent history that a new user sees at once: a quieter Helpdesk queue's six agents.
     const t0 = Date.now();
     const sent = await control('POST', '/emulator/agents/days', { days: HISTORY_DAYS, agents: 6, helpdesk: true, concurrency: CONCURRENCY * 2 });
-    console.log(`Agent history: ${sent.delivered} past Helpdesk agent events recorded (${HISTORY_DAYS} days, ${Math.round((Date.now() - t0) / 1000)} s${sent.failed ? `, ${sent.failed} failed` : ''}).`);
+    console.log(
+      `Agent history: ${sent.delivered} past Helpdesk agent events recorded (${HISTORY_DAYS} days, ${Math.round((Date.now() - t0) / 1000)} s${sent.failed ? `, ${sent.failed} failed` : ''}).`,
+    );
   }
   const sim = new Map();
   for (const q of QUEUES) {
@@ -134,9 +136,9 @@ async function main() {
       return null;
     }
     const t = open.get(a.task) || { queue: a.queue };
-    if (a.step === 'entered') Object.assign(t, { entered: a.at }), (q.waiting += 1);
-    if (a.step === 'accepted') (q.waiting -= 1), (q.answered += 1), (q.inSla += a.at - t.entered <= 30000 ? 1 : 0);
-    if (a.step === 'canceled') (q.waiting -= 1), (q.abandoned += 1);
+    if (a.step === 'entered') (Object.assign(t, { entered: a.at }), (q.waiting += 1));
+    if (a.step === 'accepted') ((q.waiting -= 1), (q.answered += 1), (q.inSla += a.at - t.entered <= 30000 ? 1 : 0));
+    if (a.step === 'canceled') ((q.waiting -= 1), (q.abandoned += 1));
     Object.assign(t, { step: a.step, agent: a.agent });
     // Rejected or timed out: the task waits again, for another agent.
     if (a.step === 'rejected' || a.step === 'timeout') t.step = 'entered';
@@ -145,7 +147,12 @@ async function main() {
     return null;
   };
   const report = (label) =>
-    console.log(`[${label}] ` + [...sim.values()].map((q) => `${q.name}: ${q.waiting} waiting, ${q.answered} answered (${q.answered ? Math.round((100 * q.inSla) / q.answered) : '–'} % within 30 s), ${q.abandoned} abandoned`).join(' | '));
+    console.log(
+      `[${label}] ` +
+        [...sim.values()]
+          .map((q) => `${q.name}: ${q.waiting} waiting, ${q.answered} answered (${q.answered ? Math.round((100 * q.inSla) / q.answered) : '–'} % within 30 s), ${q.abandoned} abandoned`)
+          .join(' | '),
+    );
   let next = 0;
   let lastReport = started;
   while (next < actions.length) {
@@ -162,14 +169,26 @@ async function main() {
   }
   // The day is over: callers still waiting hang up, offers end with them, calls in progress end.
   for (const [task, t] of open) {
-    const tail = t.step === 'entered' ? [['step', 'canceled']] : t.step === 'created' ? [['reservation', 'canceled']] : t.step === 'wrapup' ? [['reservation', 'completed']] : [['reservation', 'wrapup'], ['reservation', 'completed']];
+    const tail =
+      t.step === 'entered'
+        ? [['step', 'canceled']]
+        : t.step === 'created'
+          ? [['reservation', 'canceled']]
+          : t.step === 'wrapup'
+            ? [['reservation', 'completed']]
+            : [
+                ['reservation', 'wrapup'],
+                ['reservation', 'completed'],
+              ];
     for (const [type, step] of tail) await send({ queue: t.queue, type, agent: t.agent, task, step, at: Date.now() });
   }
   // Every event delivered before the run ends.
   for (let cb = await control('GET', '/emulator/event-callback'); cb.queued + cb.inFlight > 0; cb = await control('GET', '/emulator/event-callback')) await sleep(200);
   const cb = await control('GET', '/emulator/event-callback');
   report('end');
-  console.log(`The simulated day is over: ${[...sim.values()].map((q) => `${q.name} ${q.answered} answered / ${q.abandoned} abandoned`).join(', ')}; ${cb.delivered} events delivered, ${cb.failed} failed.`);
+  console.log(
+    `The simulated day is over: ${[...sim.values()].map((q) => `${q.name} ${q.answered} answered / ${q.abandoned} abandoned`).join(', ')}; ${cb.delivered} events delivered, ${cb.failed} failed.`,
+  );
 }
 
 main().catch((err) => {

@@ -53,7 +53,13 @@ async function main() {
       const agentDays = Number(process.env.SEED_AGENT_DAYS || 1);
       const since = Date.now() - agentDays * 86400000;
       const events = [];
-      await require('./seed-history').seedHistory(emulator, { env: fromFile, queues, log: console.log, onAgentEvent: (p) => p.EventType !== 'reservation.created' && events.push(p), agentSince: since });
+      await require('./seed-history').seedHistory(emulator, {
+        env: fromFile,
+        queues,
+        log: console.log,
+        onAgentEvent: (p) => p.EventType !== 'reservation.created' && events.push(p),
+        agentSince: since,
+      });
       await require('./seed-agent-history').seedAgentHistory(emulator, { env: fromFile, events, log: console.log });
     }
   } else {
@@ -71,7 +77,12 @@ async function main() {
   const twilioRun = path.join(root, 'node_modules', '.bin', 'twilio-run');
   const envFile = path.join(root, 'target', 'start.env');
   fs.mkdirSync(path.dirname(envFile), { recursive: true });
-  fs.writeFileSync(envFile, Object.entries(functionEnv).map(([k, v]) => `${k}=${JSON.stringify(String(v))}`).join('\n'));
+  fs.writeFileSync(
+    envFile,
+    Object.entries(functionEnv)
+      .map(([k, v]) => `${k}=${JSON.stringify(String(v))}`)
+      .join('\n'),
+  );
   // One process, modules kept warm between requests, as a deployed container runs them. twilio-run's
   // default forks a process per request and reloads every module (each wasm module compiled again)
   // on each: under `npm run simulate` that grew to 52–68 processes and 1.4 GB on a 2-core machine,
@@ -83,7 +94,10 @@ async function main() {
   // private assets as URLs (neither has one): its listing is passed on without them.
   const hidden = new Set([...privateFunctionPaths(), ...privateFunctionPaths(path.join(root, 'assets'), '', /\.private(\.[^.]+)$/)]);
   const child = spawn(twilioRun, args, { cwd: root, env, stdio: ['inherit', 'pipe', 'pipe'] });
-  for (const [from, to] of [[child.stdout, process.stdout], [child.stderr, process.stderr]]) {
+  for (const [from, to] of [
+    [child.stdout, process.stdout],
+    [child.stderr, process.stderr],
+  ]) {
     let pending = '';
     from.on('data', (chunk) => {
       const lines = (pending + chunk).split('\n');

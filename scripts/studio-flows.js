@@ -45,8 +45,15 @@ function studioParameters(env, { domain, serviceSid, environmentSid, functions }
     MAX_ATTEMPTS: String(env.STUDIO_MAX_ATTEMPTS || '3').trim(),
   };
   if (!/^[1-9]$/.test(params.MAX_ATTEMPTS)) problems.push(`STUDIO_MAX_ATTEMPTS must be a whole number from 1 to 9 (got ${JSON.stringify(params.MAX_ATTEMPTS)})`);
-  if (!params.SCHEDULE_NAME || /["\\{}%]/.test(params.SCHEDULE_NAME)) problems.push(`STUDIO_SCHEDULE_NAME must be a schedule name without quotes, braces, % or backslashes (got ${JSON.stringify(params.SCHEDULE_NAME)})`);
-  for (const f of functions) params[`FUNCTION_SID_${f.path.replace(/^\//, '').replace(/[^A-Za-z0-9]+/g, '_').toUpperCase()}`] = f.sid;
+  if (!params.SCHEDULE_NAME || /["\\{}%]/.test(params.SCHEDULE_NAME))
+    problems.push(`STUDIO_SCHEDULE_NAME must be a schedule name without quotes, braces, % or backslashes (got ${JSON.stringify(params.SCHEDULE_NAME)})`);
+  for (const f of functions)
+    params[
+      `FUNCTION_SID_${f.path
+        .replace(/^\//, '')
+        .replace(/[^A-Za-z0-9]+/g, '_')
+        .toUpperCase()}`
+    ] = f.sid;
   if (problems.length) throw new Error(`deploy --studio: ${problems.join('; ')}`);
   return params;
 }

@@ -30,7 +30,11 @@ function route(env, url) {
 /** TWILIO_REGION/TWILIO_EDGE as the clients take them (each only when set). */
 function regional(env) {
   const out = {};
-  for (const [name, key] of [['TWILIO_REGION', 'region'], ['TWILIO_EDGE', 'edge']]) if (env[name] && String(env[name]).trim()) out[key] = String(env[name]).trim();
+  for (const [name, key] of [
+    ['TWILIO_REGION', 'region'],
+    ['TWILIO_EDGE', 'edge'],
+  ])
+    if (env[name] && String(env[name]).trim()) out[key] = String(env[name]).trim();
   return out;
 }
 

@@ -139,7 +139,10 @@ test('late events close the closed hours and days again: the same answer as on t
     assert.ok(['closed', 'stored'].includes(r.state), JSON.stringify(r));
   }
   const days = mapItems('agentDays');
-  assert.ok(days.some(([k]) => k.startsWith(`${D1.replace(/-/g, '')}.`)), JSON.stringify(days.map(([k]) => k)));
+  assert.ok(
+    days.some(([k]) => k.startsWith(`${D1.replace(/-/g, '')}.`)),
+    JSON.stringify(days.map(([k]) => k)),
+  );
 
   // Before the late events: answered from closed days and hours, not the truth.
   const dayQuery = { agent: N, from: D1, to: D1, by: 'date' };
@@ -218,7 +221,8 @@ test('closed hours and days past retention are deleted as hours close, on the em
   const old = H - 401 * DAY;
   const stamp = (ms) => new Date(ms).toISOString().slice(0, 16).replace(/[-:]/g, '') + 'Z';
   const kept = H - 399 * DAY;
-  for (const t of [old, old + HOUR, kept]) await sync.syncMaps('agentHours').syncMapItems.create({ key: `${stamp(t)}.0`, data: { v: 1, start: iso(t), end: iso(t + HOUR), chunk: 0, chunks: 1, n: [], a: {} } });
+  for (const t of [old, old + HOUR, kept])
+    await sync.syncMaps('agentHours').syncMapItems.create({ key: `${stamp(t)}.0`, data: { v: 1, start: iso(t), end: iso(t + HOUR), chunk: 0, chunks: 1, n: [], a: {} } });
   const oldDay = localDate(H - 403 * DAY).replace(/-/g, '');
   const keptDay = localDate(H - 398 * DAY).replace(/-/g, '');
   for (const d of [oldDay, keptDay]) await sync.syncMaps('agentDays').syncMapItems.create({ key: `${d}.0`, data: { v: 1 } });

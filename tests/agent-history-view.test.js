@@ -70,18 +70,30 @@ test("the agent history view charts the agents' days (supervisor token)", async 
   assert.equal(week.totals.agents, seeded.agents.length);
   const hour = await chartData('chart-hour');
   assert.equal(hour.labels.length, week.series.length);
-  assert.deepEqual(hour.datasets[0].data, week.series.map((r) => r.accepted));
+  assert.deepEqual(
+    hour.datasets[0].data,
+    week.series.map((r) => r.accepted),
+  );
   const byDate = await api({ range: 'last7', by: 'date' });
   const share = await chartData('chart-share');
   const available = share.datasets.find((d) => d.label === 'Available');
-  assert.deepEqual(available.data, byDate.series.map((r) => (r.activityShare.Available === undefined || r.activityShare.Available === null ? null : Number((r.activityShare.Available * 100).toFixed(1)))));
+  assert.deepEqual(
+    available.data,
+    byDate.series.map((r) => (r.activityShare.Available === undefined || r.activityShare.Available === null ? null : Number((r.activityShare.Available * 100).toFixed(1)))),
+  );
   const dispositions = await api({ range: 'last7', by: 'disposition' });
-  assert.deepEqual((await chartData('chart-disposition')).labels, dispositions.series.map((r) => r.label));
+  assert.deepEqual(
+    (await chartData('chart-disposition')).labels,
+    dispositions.series.map((r) => r.label),
+  );
   assert.ok(dispositions.series.length >= 3);
   const agents = await chartData('chart-agent');
   assert.deepEqual(agents.labels, seeded.agents.map((a) => a.friendlyName).sort());
   const times = await chartData('chart-times');
-  assert.ok(times.datasets.every((d) => d.data.some((v) => v > 0)), 'handle and wrap-up times');
+  assert.ok(
+    times.datasets.every((d) => d.data.some((v) => v > 0)),
+    'handle and wrap-up times',
+  );
   const shots = path.join(root, 'docs', 'img');
   fs.mkdirSync(shots, { recursive: true });
   await page.screenshot({ path: path.join(shots, 'agent-history.png'), fullPage: true });
@@ -96,7 +108,10 @@ test('the range selector changes the charts', async () => {
   assert.equal(y.series.length, 24);
   const hour = await chartData('chart-hour');
   assert.equal(hour.labels.length, 24);
-  assert.deepEqual(hour.datasets[0].data, y.series.map((r) => r.accepted));
+  assert.deepEqual(
+    hour.datasets[0].data,
+    y.series.map((r) => r.accepted),
+  );
   assert.match(await page.evaluate(() => location.search), /range=yesterday/);
 });
 

@@ -122,7 +122,10 @@ test('every event was recorded by the callback hook, one write each, and the cal
   const writes = deliveries.reduce((n, d) => n + d.body.agentHistory.syncWrites, 0);
   assert.equal(writes, deliveries.length + 2 * maps.size);
   // The previous activity came as a SID: the workspace's activities were listed once.
-  assert.equal(deliveries.reduce((n, d) => n + d.body.agentHistory.taskrouterCalls, 0), 1);
+  assert.equal(
+    deliveries.reduce((n, d) => n + d.body.agentHistory.taskrouterCalls, 0),
+    1,
+  );
 });
 
 test("an agent's seconds per activity, counts, handle and wrap-up time and dispositions equal the emulator's ground truth", async () => {
@@ -202,7 +205,10 @@ test('the wallboard key sees aggregates only: no agent SIDs or names; naming age
   const truth = aa.truth(ctx, A, H, H + 2 * HOUR);
   const available = (truth[iso(H)].activityMs.Available + truth[iso(H + HOUR)].activityMs.Available) / 1000;
   assert.equal(blue.body.series.find((r) => r.key === 'Available').seconds, available);
-  for (const [query, parameter] of [[{ agent: A }, 'agent'], [{ by: 'agent' }, 'by']]) {
+  for (const [query, parameter] of [
+    [{ agent: A }, 'agent'],
+    [{ by: 'agent' }, 'by'],
+  ]) {
     const r = await get(query, headers);
     assert.equal(r.status, 403, r.text);
     assert.equal(r.body.parameter, parameter);
@@ -229,7 +235,10 @@ test('bad parameters are 400 naming the parameter; an agent token is 403', async
 });
 
 test("New York's DST days have 25 and 23 hourly buckets", async () => {
-  for (const [day, hours] of [['2025-11-02', 25], ['2026-03-08', 23]]) {
+  for (const [day, hours] of [
+    ['2025-11-02', 25],
+    ['2026-03-08', 23],
+  ]) {
     const { status, body, text } = await get({ from: day, to: day, by: 'hour' });
     assert.equal(status, 200, text);
     assert.equal(body.series.length, hours, day);
@@ -271,7 +280,10 @@ const stamp = (ms) => new Date(ms).toISOString().slice(0, 16).replace(/[-:]/g, '
 test('closed hours: the hook closes the last hour; closed hours answer the same series as the records (the truth); carried forward; claimed once; missing named', async () => {
   // The runtime's hook closed the last ended hour (a minute after it ended, on the real clock).
   const ended = Math.floor((Date.now() - 60000) / HOUR) * HOUR - HOUR;
-  assert.ok(hourItems().some((k) => k.startsWith(stamp(ended)) || k.startsWith(stamp(ended - HOUR))), `closed by the hook: ${hourItems()}`);
+  assert.ok(
+    hourItems().some((k) => k.startsWith(stamp(ended)) || k.startsWith(stamp(ended - HOUR))),
+    `closed by the hook: ${hourItems()}`,
+  );
   assert.ok(deliveries.some((d) => d.body.agentHistory.closing && d.body.agentHistory.closing.syncReads >= 1));
 
   // Agent E: Available for half an hour 16 hours before H, then Offline with no event since.
@@ -320,7 +332,10 @@ test('closed hours: the hook closes the last hour; closed hours answer the same 
   // closed hours carried Offline forward hour after hour.
   const e = (await get({ agent: E, from: iso(H - 2 * HOUR), to: iso(H), by: 'hour' })).body;
   assert.equal(e.fromRecords, 0);
-  assert.deepEqual(e.series.map((r) => r.activitySeconds), [{ Offline: 3600 }, { Offline: 3600 }]);
+  assert.deepEqual(
+    e.series.map((r) => r.activitySeconds),
+    [{ Offline: 3600 }, { Offline: 3600 }],
+  );
 
   // Closing again (another container) finds the hour stored: nothing written.
   const again = await y.closeHour(H);
@@ -339,10 +354,13 @@ test('closed hours: the hook closes the last hour; closed hours answer the same 
   // A claim held by another container (its lease running): the hour is left to it.
   const env = s.emu.functionEnv();
   const h3 = H - 19 * HOUR;
-  await clientFor(s.emu).sync.v1.services(env.SYNC_SERVICE_SID).syncMaps('agentHoursClaims').syncMapItems.create({
-    key: stamp(h3),
-    data: { hour: iso(h3), owner: 'another-container', kind: 'hook', atMs: s.emu.clock.now(), untilMs: s.emu.clock.now() + 300000 },
-  });
+  await clientFor(s.emu)
+    .sync.v1.services(env.SYNC_SERVICE_SID)
+    .syncMaps('agentHoursClaims')
+    .syncMapItems.create({
+      key: stamp(h3),
+      data: { hour: iso(h3), owner: 'another-container', kind: 'hook', atMs: s.emu.clock.now(), untilMs: s.emu.clock.now() + 300000 },
+    });
   const held = await y.closeHour(h3);
   assert.equal(held.state, 'held');
   assert.equal(held.syncWrites, 0);

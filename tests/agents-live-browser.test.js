@@ -50,7 +50,14 @@ test(`a supervisor's board renders ${AGENTS} agents and stays live: a change in 
   const vm = await floor.writer.handle({ EventType: 'voicemail.unheard', WorkerSid: listener.sid, EventDateMs: Date.now(), VoicemailUnheard: 3 });
   assert.deepEqual(vm.errors, []);
   const page = await open(supervisor(), '?group=queue');
-  await page.waitForFunction((n) => document.querySelector('#summary b[data-figure="loggedIn"]') && document.querySelectorAll('#agents tr[data-sid]').length > 0 && document.querySelector('#summary').textContent.includes(`of ${n} agents`), AGENTS, { timeout: 60000 });
+  await page.waitForFunction(
+    (n) =>
+      document.querySelector('#summary b[data-figure="loggedIn"]') &&
+      document.querySelectorAll('#agents tr[data-sid]').length > 0 &&
+      document.querySelector('#summary').textContent.includes(`of ${n} agents`),
+    AGENTS,
+    { timeout: 60000 },
+  );
   // Grouped by queue, an agent appears under each of their queues; every agent is there.
   const sids = await page.$$eval('#agents tr[data-sid]', (rows) => [...new Set(rows.map((r) => r.dataset.sid))].length);
   assert.equal(sids, AGENTS);
@@ -66,7 +73,10 @@ test(`a supervisor's board renders ${AGENTS} agents and stays live: a change in 
   assert.ok((await page.evaluate(() => window.agentsView.renders)) > before);
   // The sort puts the longest-unavailable first; the one who just went on a break is not.
   const states = await page.$$eval('#agents .group:first-child tr[data-sid]', (rows) => rows.slice(0, 3).map((r) => r.className));
-  assert.ok(states.every((c) => c.startsWith('unavailable')), states.join());
+  assert.ok(
+    states.every((c) => c.startsWith('unavailable')),
+    states.join(),
+  );
   await page.screenshot({ path: path.join(IMG, 'agents-live.png') });
   await page.close();
 });
@@ -94,7 +104,10 @@ test('filter, activity and team grouping are kept in the URL', async () => {
   const rows = await page.$$eval('#agents tr[data-sid]', (r) => r.map((x) => [x.children[0].textContent, x.querySelector('td.act').textContent]));
   assert.ok(rows.length > 0 && rows.every(([name, act]) => name.startsWith('Agent 000') && act === 'Available'), JSON.stringify(rows.slice(0, 5)));
   const groups = await page.$$eval('#agents .group', (g) => g.map((x) => x.dataset.group));
-  assert.ok(groups.every((g) => g.startsWith('Team ')), groups.join());
+  assert.ok(
+    groups.every((g) => g.startsWith('Team ')),
+    groups.join(),
+  );
   assert.match(page.url(), /group=team/);
   await page.close();
 });

@@ -120,34 +120,62 @@ test('live states and per-queue logged-in / available counts follow the emulator
   const key = await tokenFor(stack.rt, `Wallboard ${KEY}`);
   const s = connect(sup.token);
   const k = connect(key.token);
-  await untilSeen('three agents available', () => queueCountsVia(k, key), (c) => c.queues.Sales && c.queues.Sales.available === 2 && c.queues.Support.available === 2);
+  await untilSeen(
+    'three agents available',
+    () => queueCountsVia(k, key),
+    (c) => c.queues.Sales && c.queues.Sales.available === 2 && c.queues.Support.available === 2,
+  );
 
   const r1 = await activity(w.ann, 'Break');
   assert.equal(r1.delivery.status, 200);
   assert.equal(r1.delivery.body.agentsLive.errors.length, 0, JSON.stringify(r1.delivery.body.agentsLive));
-  const counts = await untilSeen('Ann on a break', () => queueCountsVia(k, key), (c) => c.queues.Sales.available === 1 && c.queues.Support.available === 1);
+  const counts = await untilSeen(
+    'Ann on a break',
+    () => queueCountsVia(k, key),
+    (c) => c.queues.Sales.available === 1 && c.queues.Support.available === 1,
+  );
   assert.deepEqual(counts.queues, { Sales: { loggedIn: 2, available: 1 }, Support: { loggedIn: 2, available: 1 } });
-  await untilSeen('Ann on a break, by name', () => agentsVia(s, sup), (a) => a[w.ann] && a[w.ann].a === 'Break' && a[w.ann].n === 'Ann Archer' && a[w.ann].tm === 'Blue');
+  await untilSeen(
+    'Ann on a break, by name',
+    () => agentsVia(s, sup),
+    (a) => a[w.ann] && a[w.ann].a === 'Break' && a[w.ann].n === 'Ann Archer' && a[w.ann].tm === 'Blue',
+  );
 
   await activity(w.bob, 'Offline');
-  await untilSeen('Bob logged out', () => queueCountsVia(k, key), (c) => c.queues.Sales.loggedIn === 1 && c.queues.Sales.available === 0 && c.activities.Offline === 1);
+  await untilSeen(
+    'Bob logged out',
+    () => queueCountsVia(k, key),
+    (c) => c.queues.Sales.loggedIn === 1 && c.queues.Sales.available === 0 && c.activities.Offline === 1,
+  );
 
   // A task offered to Cy, accepted, wrapped up and completed; then one rejected and one timed out.
   await step(w.cy, 'WT' + 'a'.repeat(32), 'created', q.support);
   await step(w.cy, 'WT' + 'a'.repeat(32), 'accepted', q.support);
-  await untilSeen('Cy on a voice task', () => agentsVia(s, sup), (a) => a[w.cy].k.length === 1 && a[w.cy].k[0].ch === 'voice' && a[w.cy].k[0].st === 'assigned' && a[w.cy].c[0] === 1);
+  await untilSeen(
+    'Cy on a voice task',
+    () => agentsVia(s, sup),
+    (a) => a[w.cy].k.length === 1 && a[w.cy].k[0].ch === 'voice' && a[w.cy].k[0].st === 'assigned' && a[w.cy].c[0] === 1,
+  );
   await step(w.cy, 'WT' + 'a'.repeat(32), 'wrapup', q.support);
   await step(w.cy, 'WT' + 'a'.repeat(32), 'completed', q.support);
   await step(w.cy, 'WT' + 'b'.repeat(32), 'created', q.support);
   await step(w.cy, 'WT' + 'b'.repeat(32), 'rejected', q.support);
   await step(w.cy, 'WT' + 'c'.repeat(32), 'created', q.support);
   await step(w.cy, 'WT' + 'c'.repeat(32), 'timeout', q.support);
-  const agents = await untilSeen('Cy\'s day', () => agentsVia(s, sup), (a) => a[w.cy].k.length === 0 && a[w.cy].c.join() === '1,1,1' && a[w.cy].h[1] === 1 && a[w.cy].w[1] === 1);
+  const agents = await untilSeen(
+    "Cy's day",
+    () => agentsVia(s, sup),
+    (a) => a[w.cy].k.length === 0 && a[w.cy].c.join() === '1,1,1' && a[w.cy].h[1] === 1 && a[w.cy].w[1] === 1,
+  );
   assert.ok(agents[w.cy].h[0] >= agents[w.cy].w[0], 'handle time includes wrap-up');
 
   await activity(w.ann, 'Available');
   await activity(w.bob, 'Available');
-  await untilSeen('everyone back', () => queueCountsVia(k, key), (c) => c.queues.Sales.available === 2 && c.queues.Support.available === 2);
+  await untilSeen(
+    'everyone back',
+    () => queueCountsVia(k, key),
+    (c) => c.queues.Sales.available === 2 && c.queues.Support.available === 2,
+  );
 });
 
 test("the key's token reads counts without names and cannot read the agents' documents; a supervisor's reads names", async () => {
@@ -193,16 +221,26 @@ test('parked calls an agent holds are counted from the parking records, without 
   const rest = emulatorClient(stack.emu);
   const parking = rest.sync.v1.services(env.SYNC_SERVICE_SID);
   await parking.syncMaps.create({ uniqueName: `${w.ann}.ParkedCalls` });
-  await parking.syncMaps(`${w.ann}.ParkedCalls`).syncMapItems.create({ key: 'CA' + '5'.repeat(32), data: { callSid: 'CA' + '5'.repeat(32), dateCreated: new Date().toISOString(), name: '+15557654321', workerSid: w.ann } });
+  await parking
+    .syncMaps(`${w.ann}.ParkedCalls`)
+    .syncMapItems.create({ key: 'CA' + '5'.repeat(32), data: { callSid: 'CA' + '5'.repeat(32), dateCreated: new Date().toISOString(), name: '+15557654321', workerSid: w.ann } });
   // Parking wraps the task up: the reservation event reads the worker's parked calls.
   await step(w.ann, 'WT' + 'd'.repeat(32), 'created', q.sales);
   await step(w.ann, 'WT' + 'd'.repeat(32), 'accepted', q.sales);
   await step(w.ann, 'WT' + 'd'.repeat(32), 'wrapup', q.sales);
   const sup = await tokenFor(stack.rt, supervisorAuth());
   const key = await tokenFor(stack.rt, `Wallboard ${KEY}`);
-  const agents = await untilSeen('Ann holds a parked call', () => agentsVia(connect(sup.token), sup), (a) => a[w.ann].p === 1);
+  const agents = await untilSeen(
+    'Ann holds a parked call',
+    () => agentsVia(connect(sup.token), sup),
+    (a) => a[w.ann].p === 1,
+  );
   assert.ok(!JSON.stringify(agents).includes('+1555'), "no caller's number on the board");
-  await untilSeen('one parked call in the counts', () => queueCountsVia(connect(key.token), key), (c) => c.parked === 1);
+  await untilSeen(
+    'one parked call in the counts',
+    () => queueCountsVia(connect(key.token), key),
+    (c) => c.parked === 1,
+  );
 });
 
 test("an agent's unheard voicemails: recorded → 1, heard → 0, unheard again → 1, deleted → gone; the key reads counts only", async () => {
@@ -216,8 +254,16 @@ test("an agent's unheard voicemails: recorded → 1, heard → 0, unheard again 
   assert.equal(JSON.parse(r.deliveries[0].body).voicemail.action, 'voicemail', r.deliveries[0].body);
   const rec = await record(stack, call.callSid);
   assert.equal(rec.deliveries.status[0].status, 200);
-  await untilSeen('Cy has one unheard voicemail', () => agentsVia(s, sup), (a) => a[w.cy].vm === 1);
-  const counts = await untilSeen('one unheard in the counts, in Support', () => queueCountsVia(k, key), (c) => c.unheard === 1);
+  await untilSeen(
+    'Cy has one unheard voicemail',
+    () => agentsVia(s, sup),
+    (a) => a[w.cy].vm === 1,
+  );
+  const counts = await untilSeen(
+    'one unheard in the counts, in Support',
+    () => queueCountsVia(k, key),
+    (c) => c.unheard === 1,
+  );
   assert.equal(counts.queues.Support.unheard, 1);
   assert.equal(counts.queues.Sales.unheard, undefined);
   // What the key reads holds the number only: no caller, no call, no recording.
@@ -230,19 +276,43 @@ test("an agent's unheard voicemails: recorded → 1, heard → 0, unheard again 
   await assert.rejects(s.map({ id: `Voicemail.${w.cy}`, mode: 'open_existing' }), (err) => err.status === 404);
 
   const box = async (body) => {
-    const res = await fetch(stack.rt.url('/voicemail'), { method: 'POST', headers: { Authorization: supervisorAuth(), 'Content-Type': 'application/json' }, body: JSON.stringify({ workerSid: w.cy, callSid: call.callSid, ...body }) });
+    const res = await fetch(stack.rt.url('/voicemail'), {
+      method: 'POST',
+      headers: { Authorization: supervisorAuth(), 'Content-Type': 'application/json' },
+      body: JSON.stringify({ workerSid: w.cy, callSid: call.callSid, ...body }),
+    });
     assert.equal(res.status, 200, await res.clone().text());
     return res.json();
   };
   await box({ action: 'heard' });
-  await untilSeen('heard: none unheard', () => agentsVia(s, sup), (a) => a[w.cy] && a[w.cy].vm === undefined);
-  await untilSeen('heard: none in the counts', () => queueCountsVia(k, key), (c) => c.unheard === 0);
+  await untilSeen(
+    'heard: none unheard',
+    () => agentsVia(s, sup),
+    (a) => a[w.cy] && a[w.cy].vm === undefined,
+  );
+  await untilSeen(
+    'heard: none in the counts',
+    () => queueCountsVia(k, key),
+    (c) => c.unheard === 0,
+  );
   await box({ action: 'heard', heard: 'false' });
-  await untilSeen('unheard again', () => agentsVia(s, sup), (a) => a[w.cy].vm === 1);
+  await untilSeen(
+    'unheard again',
+    () => agentsVia(s, sup),
+    (a) => a[w.cy].vm === 1,
+  );
   await box({ action: 'delete' });
-  const gone = await untilSeen('deleted: gone', () => agentsVia(s, sup), (a) => a[w.cy] && a[w.cy].vm === undefined);
+  const gone = await untilSeen(
+    'deleted: gone',
+    () => agentsVia(s, sup),
+    (a) => a[w.cy] && a[w.cy].vm === undefined,
+  );
   assert.equal(gone[w.cy].n, 'Cy Chen', 'the agent stays on the board');
-  await untilSeen('deleted: none in the counts', () => queueCountsVia(k, key), (c) => c.unheard === 0);
+  await untilSeen(
+    'deleted: none in the counts',
+    () => queueCountsVia(k, key),
+    (c) => c.unheard === 0,
+  );
 });
 
 test("a failing write of the count never fails storing the voicemail; the box's next change puts it right", async () => {
@@ -258,9 +328,17 @@ test("a failing write of the count never fails storing the voicemail; the box's 
   stack.emu.clearFaults();
   assert.equal((await agentsVia(s, sup))[w.bob].vm, undefined, 'the count did not reach the board');
   // Marking it unheard (a no-op on the voicemail) counts the box again: the board shows it.
-  const res = await fetch(stack.rt.url('/voicemail'), { method: 'POST', headers: { Authorization: supervisorAuth(), 'Content-Type': 'application/json' }, body: JSON.stringify({ workerSid: w.bob, callSid: call.callSid, action: 'heard', heard: 'false' }) });
+  const res = await fetch(stack.rt.url('/voicemail'), {
+    method: 'POST',
+    headers: { Authorization: supervisorAuth(), 'Content-Type': 'application/json' },
+    body: JSON.stringify({ workerSid: w.bob, callSid: call.callSid, action: 'heard', heard: 'false' }),
+  });
   assert.equal(res.status, 200);
-  await untilSeen('Bob has one unheard voicemail', () => agentsVia(s, sup), (a) => a[w.bob].vm === 1);
+  await untilSeen(
+    'Bob has one unheard voicemail',
+    () => agentsVia(s, sup),
+    (a) => a[w.bob].vm === 1,
+  );
 });
 
 test('a failing write of the agents view never fails the queue-statistics callback, and loses nothing', async () => {
@@ -273,5 +351,9 @@ test('a failing write of the agents view never fails the queue-statistics callba
   assert.ok(r.delivery.body.agentsLive.errors.length >= 1, JSON.stringify(r.delivery.body.agentsLive));
   // The next event of that shard writes the failed one with it: the timeout is counted once.
   await activity(w.cy, 'Break');
-  await untilSeen('Cy on a break, the timeout counted', () => agentsVia(connect(sup.token), sup), (a) => a[w.cy].a === 'Break' && a[w.cy].c[2] === before + 1);
+  await untilSeen(
+    'Cy on a break, the timeout counted',
+    () => agentsVia(connect(sup.token), sup),
+    (a) => a[w.cy].a === 'Break' && a[w.cy].c[2] === before + 1,
+  );
 });

@@ -55,7 +55,11 @@ test('a Flex token in the query string of a GET is refused with a 400 naming it,
   // Even with the header too: the token already sits in a URL.
   const both = await staffing(rt, { Authorization: `Bearer ${agent}` }, `callsPerInterval=100&Token=${agent}`);
   assert.equal(both.status, 400);
-  assert.deepEqual(emu.requests.slice(from).filter((r) => r.product === 'iam'), [], 'the token was not sent to IAM');
+  assert.deepEqual(
+    emu.requests.slice(from).filter((r) => r.product === 'iam'),
+    [],
+    'the token was not sent to IAM',
+  );
   // In the header: accepted.
   const bearer = await staffing(rt, { Authorization: `Bearer ${agent}` });
   assert.equal(bearer.status, 200, JSON.stringify(await bearer.clone().json()));

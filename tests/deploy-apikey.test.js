@@ -41,9 +41,9 @@ test("twilio-run's env file carries the API key as the deploy's credentials, and
   assert.equal(file.TWILIO_API_SECRET, undefined, 'the secret is not a service variable');
   assert.deepEqual(regionFlags(env), ['--region', 'ie1', '--edge', 'dublin']);
   // With the account's auth token only, that is what twilio-run gets.
-  assert.deepEqual(
-    (({ ACCOUNT_SID, AUTH_TOKEN }) => ({ ACCOUNT_SID, AUTH_TOKEN }))(twilioRunEnv({ ACCOUNT_SID: env.ACCOUNT_SID, AUTH_TOKEN: 'tok' })),
-    { ACCOUNT_SID: env.ACCOUNT_SID, AUTH_TOKEN: 'tok' },
-  );
+  assert.deepEqual((({ ACCOUNT_SID, AUTH_TOKEN }) => ({ ACCOUNT_SID, AUTH_TOKEN }))(twilioRunEnv({ ACCOUNT_SID: env.ACCOUNT_SID, AUTH_TOKEN: 'tok' })), {
+    ACCOUNT_SID: env.ACCOUNT_SID,
+    AUTH_TOKEN: 'tok',
+  });
   assert.throws(() => twilioRunEnv({ ACCOUNT_SID: env.ACCOUNT_SID }), /TWILIO_API_KEY and TWILIO_API_SECRET/);
 });

@@ -31,7 +31,7 @@ test('creates the service once with ACL on, then finds it by name', async () => 
   assert.equal(made.aclEnabled, true);
 });
 
-test('a service found with ACL off gets it switched on; WALLBOARD_SYNC_SID is used when set; Flex\'s service is refused', async () => {
+test("a service found with ACL off gets it switched on; WALLBOARD_SYNC_SID is used when set; Flex's service is refused", async () => {
   const seeded = emu.functionEnv().WALLBOARD_SYNC_SID;
   await emulatorClient(emu).sync.v1.services(seeded).update({ aclEnabled: false });
   assert.equal(await ensureBoardService(env, { name: BOARD_SERVICE_NAME, ...quiet }), seeded);

@@ -100,5 +100,9 @@ test('every endpoint has its pinned visibility', async () => {
   const { functions } = await utils.getListOfFunctionsAndAssets(root, { functionsFolderNames: [rc.functionsFolder], assetsFolderNames: [rc.assetsFolder] });
   const endpoints = Object.fromEntries(functions.filter((f) => f.access !== 'private').map((f) => [f.path, f.access]));
   for (const [p, access] of Object.entries(ENDPOINTS)) assert.equal(endpoints[p], access, `${p} is ${access}`);
-  assert.deepEqual(Object.keys(endpoints).filter((p) => !(p in ENDPOINTS)), [], 'endpoints without a pinned visibility');
+  assert.deepEqual(
+    Object.keys(endpoints).filter((p) => !(p in ENDPOINTS)),
+    [],
+    'endpoints without a pinned visibility',
+  );
 });

@@ -41,7 +41,14 @@ test('a valid extension: the worker, by one worker-list request; then its voice 
   const first = await ask('1234');
   assert.equal(first.status, 200, JSON.stringify(first.body));
   assert.deepEqual(
-    { valid: first.body.valid, available: first.body.available, reason: first.body.reason, workerSid: first.body.workerSid, workerName: first.body.workerName, capacityChecked: first.body.capacityChecked },
+    {
+      valid: first.body.valid,
+      available: first.body.available,
+      reason: first.body.reason,
+      workerSid: first.body.workerSid,
+      workerName: first.body.workerName,
+      capacityChecked: first.body.capacityChecked,
+    },
     { valid: true, available: true, reason: null, workerSid: sid, workerName: 'Ada Lovelace', capacityChecked: false },
   );
   assert.equal(first.calls.length, 1, 'one TaskRouter request');
@@ -64,7 +71,13 @@ test('an invalid extension: nobody has it (valid false), and bad digits are 400s
   assert.equal(none.status, 200);
   assert.deepEqual([none.body.valid, none.body.available, none.body.reason, none.body.workerSid, none.body.workerName], [false, false, 'not_found', null, null]);
   assert.equal(none.calls.length, 1);
-  for (const [value, code] of [[undefined, 'missing_extension'], ['', 'missing_extension'], ['12a4', 'invalid_extension'], ['12#', 'invalid_extension'], ['12345678901', 'extension_too_long']]) {
+  for (const [value, code] of [
+    [undefined, 'missing_extension'],
+    ['', 'missing_extension'],
+    ['12a4', 'invalid_extension'],
+    ['12#', 'invalid_extension'],
+    ['12345678901', 'extension_too_long'],
+  ]) {
     const r = await ask(value);
     assert.equal(r.status, 400, `${JSON.stringify(value)}: ${JSON.stringify(r.body)}`);
     assert.equal(r.body.code, code);
@@ -102,7 +115,10 @@ test('offline, and on a call at voice capacity', async () => {
 test('the emulator refuses a worker expression it cannot evaluate', async () => {
   await assert.rejects(workers.list({ targetWorkersExpression: 'directExtension HAS "1"' }), (err) => err.status === 400 && /TargetWorkersExpression/.test(err.message));
   const both = await workers.list({ targetWorkersExpression: 'directExtension IN ["1234", "7001"] AND activity_name == "Available"' });
-  assert.deepEqual(both.map((w) => w.friendlyName), ['ada@example.com']);
+  assert.deepEqual(
+    both.map((w) => w.friendlyName),
+    ['ada@example.com'],
+  );
 });
 
 test("the emulator's workflow offers a direct call to its worker only, when they can take it", async () => {
@@ -113,7 +129,10 @@ test("the emulator's workflow offers a direct call to its worker only, when they
     tasks.create({ workflowSid: 'WW' + 'b'.repeat(32), taskChannel: 'voice', attributes: JSON.stringify({ type: 'inbound', directCall: { extension: '7003', workerSid, workerName: 'E' } }) });
   const offered = await create(free);
   assert.equal(offered.assignmentStatus, 'reserved');
-  assert.deepEqual((await tasks(offered.sid).reservations.list()).map((r) => [r.workerSid, r.reservationStatus]), [[free, 'pending']]);
+  assert.deepEqual(
+    (await tasks(offered.sid).reservations.list()).map((r) => [r.workerSid, r.reservationStatus]),
+    [[free, 'pending']],
+  );
   const waiting = await create(away);
   assert.equal(waiting.assignmentStatus, 'pending');
   assert.deepEqual(await tasks(waiting.sid).reservations.list(), []);

@@ -20,8 +20,7 @@ function oneMinute(timeZone, start, end) {
   );
 }
 
-const historyTo = (timeZone, from, to, now = NOW) =>
-  new History({ QUEUE_STATS_TIME_ZONE: timeZone }).query({ from, to, backfill: 'false' }, now).to;
+const historyTo = (timeZone, from, to, now = NOW) => new History({ QUEUE_STATS_TIME_ZONE: timeZone }).query({ from, to, backfill: 'false' }, now).to;
 
 test('02:30 on a New York spring-forward day is 07:30Z (03:30 EDT) in the schedule and in the queue history', () => {
   // The gap is 02:00-03:00 local: the wall time moves forward by the gap's length.

@@ -62,17 +62,45 @@ test('every operation of the set is performed as a declared request, with the re
   const taskSid = await heldTask(emu, worker, call.sid);
   assert.equal((await done({ kind: 'fetchTask', workspaceSid, taskSid })).sid, taskSid);
   const reservations = await done({ kind: 'listTaskReservations', workspaceSid, taskSid, workerSid: worker, limit: 50 });
-  assert.deepEqual(reservations.map((r) => r.workerSid), [worker]);
+  assert.deepEqual(
+    reservations.map((r) => r.workerSid),
+    [worker],
+  );
   const task = await done({ kind: 'createTask', workspaceSid, workflowSid: sid('WW'), taskChannel: 'voice', priority: 5, attributes: JSON.stringify({ effects: 'yes' }), timeout: 600 });
   const found = await done({ kind: 'listTasks', workspaceSid, evaluateTaskAttributes: 'effects == "yes"', limit: 20 });
-  assert.deepEqual(found.map((t) => t.sid), [task.sid]);
+  assert.deepEqual(
+    found.map((t) => t.sid),
+    [task.sid],
+  );
   await done({ kind: 'updateTask', workspaceSid, taskSid: task.sid, attributes: JSON.stringify({ effects: 'no' }), priority: 1 });
   const voice = await client.taskrouter.v1.workspaces(workspaceSid).workers(worker).workerChannels('voice').fetch();
   const channel = await done({ kind: 'updateWorkerChannel', workspaceSid, workerSid: worker, workerChannelSid: voice.sid, capacity: 2 });
   assert.equal(channel.configuredCapacity, 2);
 
   const names = Object.keys(effects.OPS).sort();
-  assert.deepEqual(names, ['createSyncDocument', 'createSyncItem', 'createSyncMap', 'createTask', 'deleteSyncDocument', 'deleteSyncItem', 'fetchCall', 'fetchSyncDocument', 'fetchSyncItem', 'fetchTask', 'listTaskReservations', 'listTasks', 'updateCall', 'updateSyncDocument', 'updateSyncItem', 'updateTask', 'updateWorkerChannel'], 'each performed above');
+  assert.deepEqual(
+    names,
+    [
+      'createSyncDocument',
+      'createSyncItem',
+      'createSyncMap',
+      'createTask',
+      'deleteSyncDocument',
+      'deleteSyncItem',
+      'fetchCall',
+      'fetchSyncDocument',
+      'fetchSyncItem',
+      'fetchTask',
+      'listTaskReservations',
+      'listTasks',
+      'updateCall',
+      'updateSyncDocument',
+      'updateSyncItem',
+      'updateTask',
+      'updateWorkerChannel',
+    ],
+    'each performed above',
+  );
 });
 
 test("failures are Twilio's answers as they came; nothing is thrown", async () => {
@@ -96,13 +124,20 @@ test('a 429 is repeated only for an effect that allows it', async () => {
   const from = emu.requests.length;
   emu.failNext({ method: 'POST', path: /Effects\.Retry\/Items$/ }, { status: 429 });
   await done(op);
-  assert.deepEqual(emu.requests.slice(from).map((r) => r.status), [429, 201]);
+  assert.deepEqual(
+    emu.requests.slice(from).map((r) => r.status),
+    [429, 201],
+  );
 
   const once = emu.requests.length;
   emu.failNext({ method: 'POST', path: /Effects\.Retry\/Items$/ }, { status: 429 });
   const refused = await perform({ ...op, key: 'b' }, { retry: false });
   assert.deepEqual([refused.ok, refused.status, refused.code], [false, 429, 20429]);
-  assert.deepEqual(emu.requests.slice(once).map((r) => r.status), [429], 'not repeated');
+  assert.deepEqual(
+    emu.requests.slice(once).map((r) => r.status),
+    [429],
+    'not repeated',
+  );
 });
 
 test('a request that cannot start before the deadline is not attempted', async () => {
@@ -128,9 +163,22 @@ test('run performs each batch at once and resumes the machine with the outcomes 
   const mod = { call: (fn) => fn(machine) };
   const answer = await effects.run(context, mod, (wasm) => wasm.startIt());
   assert.deepEqual(answer, { status: 201, body: { done: true } });
-  assert.deepEqual(seen, [{ state: { step: 1 }, outcomes: [[false, 404], [true, 'Effects.Run']], now: 'number' }]);
+  assert.deepEqual(seen, [
+    {
+      state: { step: 1 },
+      outcomes: [
+        [false, 404],
+        [true, 'Effects.Run'],
+      ],
+      now: 'number',
+    },
+  ]);
   // A machine that answers at once makes no request.
   const from = emu.requests.length;
-  assert.deepEqual(await effects.run(context, { call: (fn) => fn({ s: () => ({ answer: { status: 200, body: 'x', contentType: 'text/xml' } }) }) }, (w) => w.s()), { status: 200, body: 'x', contentType: 'text/xml' });
+  assert.deepEqual(await effects.run(context, { call: (fn) => fn({ s: () => ({ answer: { status: 200, body: 'x', contentType: 'text/xml' } }) }) }, (w) => w.s()), {
+    status: 200,
+    body: 'x',
+    contentType: 'text/xml',
+  });
   assert.equal(emu.requests.length, from);
 });

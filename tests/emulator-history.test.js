@@ -42,11 +42,20 @@ test('Events: every step, filtered by type and window, paged with the filters ke
   const accepted = await ws.events.list({ eventType: 'reservation.accepted', startDate: new Date(T0), endDate: new Date(T0 + 3600000), pageSize: 2 });
   assert.equal(accepted.length, 5);
   assert.ok(accepted.every((e) => e.eventType === 'reservation.accepted' && e.eventData.task_queue_sid === q.sid));
-  assert.deepEqual(accepted.map((e) => e.eventData.task_sid), ['WT4', 'WT3', 'WT2', 'WT1', 'WT0']);
+  assert.deepEqual(
+    accepted.map((e) => e.eventData.task_sid),
+    ['WT4', 'WT3', 'WT2', 'WT1', 'WT0'],
+  );
   const firstTwoMinutes = await ws.events.list({ startDate: new Date(T0), endDate: new Date(T0 + 119000), pageSize: 50 });
-  assert.deepEqual(firstTwoMinutes.map((e) => e.eventType).sort(), ['reservation.accepted', 'reservation.accepted', 'task-queue.entered', 'task-queue.entered', 'task.completed', 'task.completed', 'worker.activity.update'].sort());
+  assert.deepEqual(
+    firstTwoMinutes.map((e) => e.eventType).sort(),
+    ['reservation.accepted', 'reservation.accepted', 'task-queue.entered', 'task-queue.entered', 'task.completed', 'task.completed', 'worker.activity.update'].sort(),
+  );
   const activity = await ws.events.list({ eventType: 'worker.activity.update', startDate: new Date(T0), endDate: new Date(T0 + 3600000) });
-  assert.deepEqual(activity.map((e) => e.eventData.worker_activity_name), ['Offline', 'Break', 'Available']); // logging in at T0 is a change too
+  assert.deepEqual(
+    activity.map((e) => e.eventData.worker_activity_name),
+    ['Offline', 'Break', 'Available'],
+  ); // logging in at T0 is a change too
 });
 
 test("worker statistics: seconds per activity inside the window (the workspace's: Twilio's definition takes no queue); a queue's workers", async () => {
@@ -57,7 +66,10 @@ test("worker statistics: seconds per activity inside the window (the workspace's
   assert.equal(later.activityDurations.find((a) => a.friendly_name === 'Break').total, 300);
   // Per queue: the queue's eligible workers (Workers?TaskQueueSid=, declared by Twilio).
   const other = trs.createQueue(emu.ctx, { friendlyName: 'Empty' });
-  assert.deepEqual((await ws.workers.list({ taskQueueSid: q.sid })).map((w) => w.sid), [...q.workerSids]);
+  assert.deepEqual(
+    (await ws.workers.list({ taskQueueSid: q.sid })).map((w) => w.sid),
+    [...q.workerSids],
+  );
   assert.deepEqual(await ws.workers.list({ taskQueueSid: other.sid }), []);
 });
 

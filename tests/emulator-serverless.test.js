@@ -67,5 +67,11 @@ test('uploads keep their bytes; builds complete or fail; deployments need a comp
   assert.equal((await svc.builds(failing.sid).buildStatus().fetch()).status, 'failed');
   assert.equal(failing.runtime, 'node18', 'a build without Runtime gets the platform default');
   await assert.rejects(svc.builds.create({ assetVersions: ['ZN' + '0'.repeat(32)] }), (e) => e.status === 400);
-  await assert.rejects(svc.builds('ZB' + '0'.repeat(32)).buildStatus().fetch(), (e) => e.status === 404);
+  await assert.rejects(
+    svc
+      .builds('ZB' + '0'.repeat(32))
+      .buildStatus()
+      .fetch(),
+    (e) => e.status === 404,
+  );
 });

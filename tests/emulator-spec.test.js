@@ -81,7 +81,10 @@ test('a correct request is accepted, through the real client', async () => {
   await svc.syncMaps.create({ uniqueName: 'Spec.Accepted' });
   await svc.syncMaps('Spec.Accepted').syncMapItems.create({ key: 'k', data: { ok: true } });
   const items = await svc.syncMaps('Spec.Accepted').syncMapItems.list({ pageSize: 100 });
-  assert.deepEqual(items.map((i) => i.key), ['k']);
+  assert.deepEqual(
+    items.map((i) => i.key),
+    ['k'],
+  );
   const ok = await raw('GET', 'sync.twilio.com', `/v1/Services/${env.SYNC_SERVICE_SID}/Maps/Spec.Accepted/Items`, { query: { PageSize: '100', Order: 'asc' } });
   assert.equal(ok.status, 200);
 });
@@ -124,7 +127,10 @@ test('a parameter the operation does not declare is refused (raw HTTP: twilio-no
   assert.equal(ttl.status, 400);
   assert.match(ttl.message, /Ttl must be an integer/);
 
-  assert.ok(emu.violations.some((v) => /TaskQueueSid/.test(v.message)), 'refusals are kept in emulator.violations');
+  assert.ok(
+    emu.violations.some((v) => /TaskQueueSid/.test(v.message)),
+    'refusals are kept in emulator.violations',
+  );
   const listed = await fetch(`${emu.origin}/emulator/violations`).then((res) => res.json());
   assert.ok(listed.violations.length >= 3);
 });

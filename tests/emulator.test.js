@@ -31,13 +31,25 @@ test('Sync maps and items: create, fetch, list across pages, update with If-Matc
   assert.equal((await rejects(svc().syncMaps.create({ uniqueName: 'T1.ParkedCalls' }))).code, 54301);
   for (const key of ['b', 'a', 'e', 'd', 'c']) await svc().syncMaps('T1.ParkedCalls').syncMapItems.create({ key, data: { key } });
   const listed = await svc().syncMaps(map.sid).syncMapItems.list({ pageSize: 2 });
-  assert.deepEqual(listed.map((i) => i.key), ['a', 'b', 'c', 'd', 'e'], 'the client followed next_page_url through the emulator');
+  assert.deepEqual(
+    listed.map((i) => i.key),
+    ['a', 'b', 'c', 'd', 'e'],
+    'the client followed next_page_url through the emulator',
+  );
 
   const item = await svc().syncMaps('T1.ParkedCalls').syncMapItems('a').fetch();
   assert.deepEqual([item.key, item.revision, item.data, item.mapSid], ['a', '0', { key: 'a' }, map.sid]);
-  const updated = await svc().syncMaps('T1.ParkedCalls').syncMapItems('a').update({ data: { v: 2 }, ifMatch: '0' });
+  const updated = await svc()
+    .syncMaps('T1.ParkedCalls')
+    .syncMapItems('a')
+    .update({ data: { v: 2 }, ifMatch: '0' });
   assert.equal(updated.revision, '1');
-  const stale = await rejects(svc().syncMaps('T1.ParkedCalls').syncMapItems('a').update({ data: { v: 3 }, ifMatch: '0' }));
+  const stale = await rejects(
+    svc()
+      .syncMaps('T1.ParkedCalls')
+      .syncMapItems('a')
+      .update({ data: { v: 3 }, ifMatch: '0' }),
+  );
   assert.deepEqual([stale.status, stale.code], [412, 54205]);
   const staleDelete = await rejects(svc().syncMaps('T1.ParkedCalls').syncMapItems('a').remove({ ifMatch: '0' }));
   assert.equal(staleDelete.status, 412);
@@ -50,7 +62,7 @@ test('Sync maps and items: create, fetch, list across pages, update with If-Matc
   assert.deepEqual([noMap.status, noMap.code], [404, 20404]);
 });
 
-test('errors have Twilio\'s body: code, message, more_info, status', async () => {
+test("errors have Twilio's body: code, message, more_info, status", async () => {
   const res = await fetch(`${emu.origin}/v1/Services/${emu.functionEnv().SYNC_SERVICE_SID}/Maps/none/Items/x`, {
     headers: { Authorization: `Basic ${Buffer.from(`${emu.functionEnv().ACCOUNT_SID}:${emu.functionEnv().AUTH_TOKEN}`).toString('base64')}` },
   });
@@ -58,21 +70,39 @@ test('errors have Twilio\'s body: code, message, more_info, status', async () =>
   const body = await res.json();
   assert.deepEqual(Object.keys(body).sort(), ['code', 'message', 'more_info', 'status']);
   assert.equal(body.more_info, 'https://www.twilio.com/docs/errors/20404');
-  const wrong = await rejects(twilio(emu.functionEnv().ACCOUNT_SID, 'wrong', { httpClient: { request: (o) => new twilio.RequestClient().request({ ...o, uri: emu.origin + new URL(o.uri).pathname }) } }).calls('CA' + '0'.repeat(32)).fetch());
+  const wrong = await rejects(
+    twilio(emu.functionEnv().ACCOUNT_SID, 'wrong', { httpClient: { request: (o) => new twilio.RequestClient().request({ ...o, uri: emu.origin + new URL(o.uri).pathname }) } })
+      .calls('CA' + '0'.repeat(32))
+      .fetch(),
+  );
   assert.deepEqual([wrong.status, wrong.code], [401, 20003]);
 });
 
 test('Sync limits: 16 KiB of data, 20 writes per second per map with items counting, TTLs expire', async () => {
   await svc().syncMaps.create({ uniqueName: 'Limits' });
-  const big = await rejects(svc().syncMaps('Limits').syncMapItems.create({ key: 'big', data: { s: 'x'.repeat(16 * 1024) } }));
+  const big = await rejects(
+    svc()
+      .syncMaps('Limits')
+      .syncMapItems.create({ key: 'big', data: { s: 'x'.repeat(16 * 1024) } }),
+  );
   assert.deepEqual([big.status, big.code], [413, 54006]);
-  await svc().syncMaps('Limits').syncMapItems.create({ key: 'fits', data: { s: 'x'.repeat(16 * 1024 - 20) } });
+  await svc()
+    .syncMaps('Limits')
+    .syncMapItems.create({ key: 'fits', data: { s: 'x'.repeat(16 * 1024 - 20) } });
 
   emu.ctx.limiter.reset();
   let limited = null;
   for (let i = 0; i < 25 && !limited; i += 1) {
-    const write = i % 2 ? svc().syncMaps('Limits').update({ ttl: 0 }) : svc().syncMaps('Limits').syncMapItems.create({ key: `k${i}`, data: {} });
-    limited = await write.then(() => null, (err) => ({ i, err }));
+    const write =
+      i % 2
+        ? svc().syncMaps('Limits').update({ ttl: 0 })
+        : svc()
+            .syncMaps('Limits')
+            .syncMapItems.create({ key: `k${i}`, data: {} });
+    limited = await write.then(
+      () => null,
+      (err) => ({ i, err }),
+    );
   }
   assert.ok(limited, 'the 21st write within a second is refused');
   assert.deepEqual([limited.i, limited.err.status, limited.err.code], [20, 429, 54009]);
@@ -144,9 +174,15 @@ test('TaskRouter: a task held by a worker, and its reservations listed by worker
   const moved = await postForm(`${emu.origin}/emulator/taskrouter/tasks/${task.sid}/reservations`, { workerSid: alice, status: 'wrapping' });
   assert.equal(moved.body.assignment_status, 'wrapping');
   const all = await ws.tasks(task.sid).reservations.list();
-  assert.deepEqual(all.map((r) => [r.workerSid, r.reservationStatus, r.taskSid]).sort(), [[alice, 'wrapping', task.sid], [bob, 'rejected', task.sid]]);
+  assert.deepEqual(all.map((r) => [r.workerSid, r.reservationStatus, r.taskSid]).sort(), [
+    [alice, 'wrapping', task.sid],
+    [bob, 'rejected', task.sid],
+  ]);
   const hers = await ws.tasks(task.sid).reservations.list({ workerSid: alice });
-  assert.deepEqual(hers.map((r) => r.reservationStatus), ['wrapping']);
+  assert.deepEqual(
+    hers.map((r) => r.reservationStatus),
+    ['wrapping'],
+  );
   assert.deepEqual((await ws.tasks(task.sid).reservations.list({ reservationStatus: 'accepted' })).length, 0);
   assert.equal((await rejects(ws.tasks('WT' + '0'.repeat(32)).reservations.list())).status, 404);
   const bad = await postForm(`${emu.origin}/emulator/taskrouter/tasks/${task.sid}/reservations`, { workerSid: alice, status: 'exploded' });
@@ -206,11 +242,15 @@ test('another API area plugs in with a module of routes', async () => {
     name: 'testStreams',
     init: () => ({ streams: new Map() }),
     routes(router, ctx) {
-      router.post('/v1/Services/:service/Streams', (req) => {
-        const sid = ctx.lib.newSid('TO');
-        ctx.state.testStreams.streams.set(sid, req.body.UniqueName);
-        return { status: 201, body: { sid, unique_name: req.body.UniqueName, service_sid: req.params.service } };
-      }, { product: 'sync' });
+      router.post(
+        '/v1/Services/:service/Streams',
+        (req) => {
+          const sid = ctx.lib.newSid('TO');
+          ctx.state.testStreams.streams.set(sid, req.body.UniqueName);
+          return { status: 201, body: { sid, unique_name: req.body.UniqueName, service_sid: req.params.service } };
+        },
+        { product: 'sync' },
+      );
     },
     snapshot: (state) => Object.fromEntries(state.streams),
   };
@@ -243,7 +283,11 @@ test('Sync write budget depends on the payload size: 20/s up to 1 KiB, 2/s from 
       }
       return ok;
     };
-    const cases = [['budget-small', 900, 20], ['budget-large', 10 * 1024, 2], ['budget-mid', 4 * 1024 - 30, 5]];
+    const cases = [
+      ['budget-small', 900, 20],
+      ['budget-large', 10 * 1024, 2],
+      ['budget-mid', 4 * 1024 - 30, 5],
+    ];
     for (const [name] of cases) await docs.create({ uniqueName: name, data: {} });
     t += 2000;
     for (const [name, bytes, allowed] of cases) assert.equal(await burst(name, bytes, allowed + 3), allowed, `${name}: ${bytes} bytes`);
@@ -265,7 +309,10 @@ test('webhook connection overrides: #rc/#rp redeliver a 5xx, the fragment is nei
   try {
     const base = `http://127.0.0.1:${server.address().port}/cb`;
     const delivery = await emu.ctx.deliver(`${base}#rc=3&rp=5xx,ct,rt`, { CallSid: 'CA1' });
-    assert.deepEqual(delivery.attempts.map((a) => a.status), [503, 503, 200]);
+    assert.deepEqual(
+      delivery.attempts.map((a) => a.status),
+      [503, 503, 200],
+    );
     assert.deepEqual(seen, ['/cb', '/cb', '/cb']);
     const none = await emu.ctx.deliver(`${base}#rc=3&rp=4xx`, { CallSid: 'CA1' });
     assert.equal(none.attempts.length, 1, 'a 200 is not redelivered');

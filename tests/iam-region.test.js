@@ -63,7 +63,11 @@ test('TWILIO_REGION and TWILIO_EDGE reach IAM, the REST client and the Sync toke
   const hosts = new Set(s.emu.requests.slice(from).map((q) => q.headers['x-forwarded-host']));
   assert.ok(hosts.has('iam.dublin.ie1.twilio.com'), [...hosts].join(' '));
   assert.ok(hosts.has('sync.dublin.ie1.twilio.com'), [...hosts].join(' '));
-  assert.deepEqual([...hosts].filter((h) => !/\.dublin\.ie1\.twilio\.com$/.test(h)), [], 'no request left the region');
+  assert.deepEqual(
+    [...hosts].filter((h) => !/\.dublin\.ie1\.twilio\.com$/.test(h)),
+    [],
+    'no request left the region',
+  );
   const header = JSON.parse(Buffer.from(r.body.token.split('.')[0], 'base64url').toString('utf8'));
   assert.equal(header.twr, 'ie1', 'the Sync token names the region');
 });

@@ -25,10 +25,14 @@ after(async () => {
   if (stack) await stack.stop();
 });
 const parkedOnTile = (page, queue, count) =>
-  page.waitForFunction(([q, n]) => {
-    const cell = document.querySelector(`.tile[data-sid="${q}"] .parked`);
-    return cell && cell.dataset.count === String(n);
-  }, [queue, count], { timeout: 15000 }); // the latency itself: `npm run bench` (bench-direct)
+  page.waitForFunction(
+    ([q, n]) => {
+      const cell = document.querySelector(`.tile[data-sid="${q}"] .parked`);
+      return cell && cell.dataset.count === String(n);
+    },
+    [queue, count],
+    { timeout: 15000 },
+  ); // the latency itself: `npm run bench` (bench-direct)
 
 const env = () => stack.emu.functionEnv();
 async function boardRecord(queueSid) {

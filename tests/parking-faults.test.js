@@ -87,7 +87,7 @@ describe('authorization', () => {
     await park(supervisor, callSid, bob.worker_sid);
     const res = await pickup(supervisor, callSid);
     assert.equal(res.status, 200, JSON.stringify(res.body));
-    assert.equal(res.body.taskAttributes.targetWorker, bob.worker_sid, "the pickup task goes to the parking worker");
+    assert.equal(res.body.taskAttributes.targetWorker, bob.worker_sid, 'the pickup task goes to the parking worker');
     const voice = await client.taskrouter.v1.workspaces(env().WORKSPACE_SID).workers(bob.worker_sid).workerChannels('voice').fetch();
     const capacity = await postForm(rt.url('/worker-capacity'), { Token: supervisor, capacity: '2', workerChannelSid: voice.sid, workerSid: bob.worker_sid });
     assert.deepEqual([capacity.status, capacity.body.configuredCapacity], [200, 2]);
@@ -102,7 +102,7 @@ describe('authorization', () => {
   });
 });
 
-describe('park is bound to the worker\'s own call', () => {
+describe("park is bound to the worker's own call", () => {
   const parkWith = (Token, callSid, workerSid, taskSid) => postForm(rt.url('/park-call'), parkForm(Token, callSid, workerSid, undefined, taskSid));
   // Everything a refused park must leave as it was: no Twilio write, the call's TwiML, the entries.
   async function unchanged(callSid, workerSids, run) {
@@ -113,7 +113,11 @@ describe('park is bound to the worker\'s own call', () => {
     assert.deepEqual(writesSince(mark), [], 'no Twilio write');
     assert.equal(emu.state.calls.calls.get(callSid).twiml, twiml, 'the call is untouched');
     const after = await Promise.all(['Global.ParkedCalls', ...workerSids.map((w) => `${w}.ParkedCalls`)].map((m) => fetchItem(m, callSid)));
-    assert.deepEqual(after.map((i) => i && [i.revision, i.data]), before.map((i) => i && [i.revision, i.data]), 'Sync is as it was');
+    assert.deepEqual(
+      after.map((i) => i && [i.revision, i.data]),
+      before.map((i) => i && [i.revision, i.data]),
+      'Sync is as it was',
+    );
     return res;
   }
 
@@ -206,7 +210,14 @@ describe('pickup trusts the Sync record', () => {
     const callSid = await liveCall();
     const workerSid = sid('WK');
     const record = await park(supervisor, callSid, workerSid, { name: 'Real', vip: false });
-    const forged = { attributes: JSON.stringify({ name: 'Forged', vip: true, targetWorker: sid('WK') }), workflowSid: sid('WW'), workerSid: sid('WK'), dateCreated: '2000-01-01T00:00:00Z', name: 'F', queueName: 'F' };
+    const forged = {
+      attributes: JSON.stringify({ name: 'Forged', vip: true, targetWorker: sid('WK') }),
+      workflowSid: sid('WW'),
+      workerSid: sid('WK'),
+      dateCreated: '2000-01-01T00:00:00Z',
+      name: 'F',
+      queueName: 'F',
+    };
     const res = await pickup(supervisor, callSid, forged);
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal(res.body.taskAttributes.name, 'Real');
@@ -231,7 +242,12 @@ describe('pickup trusts the Sync record', () => {
     assert.equal(call.urlFetch.status, 200, JSON.stringify(call.urlFetch));
     const m = /<Enqueue workflowSid="(WW[b]{32})"><Task priority="1000">([^<]*)<\/Task><\/Enqueue><\/Response>$/.exec(call.urlTwiml);
     assert.ok(m, call.urlTwiml.slice(0, 200));
-    const unescape = (t) => t.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+    const unescape = (t) =>
+      t
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>')
+        .replace(/&quot;/g, '"')
+        .replace(/&amp;/g, '&');
     const task = JSON.parse(unescape(m[2]));
     assert.equal(task.notes, attributes.notes);
     assert.equal(task.name, attributes.name);
@@ -256,7 +272,11 @@ describe('wrap-up exactly once', () => {
     emu.failNext({ method: 'POST', path: `/Maps/${workerSid}.ParkedCalls/Items` }, { status: 500 });
     const { body } = await end(callSid);
     const attempts = body.deliveries[0].attempts;
-    assert.deepEqual(attempts.map((a) => a.status), [503, 200], JSON.stringify(attempts));
+    assert.deepEqual(
+      attempts.map((a) => a.status),
+      [503, 200],
+      JSON.stringify(attempts),
+    );
     assert.equal(JSON.parse(attempts[1].body).handled, true);
     assert.equal((await tasksFor(callSid)).length, 1);
     assert.equal(await fetchItem('Global.ParkedCalls', callSid), null);
@@ -268,7 +288,10 @@ describe('wrap-up exactly once', () => {
     await park(supervisor, callSid, sid('WK'));
     emu.failNext({ method: 'POST', path: `/Maps/Global.ParkedCalls/Items/${callSid}` }, { status: 500, applied: true });
     const { body } = await end(callSid);
-    assert.deepEqual(body.deliveries[0].attempts.map((a) => a.status), [200]);
+    assert.deepEqual(
+      body.deliveries[0].attempts.map((a) => a.status),
+      [200],
+    );
     assert.equal(JSON.parse(body.deliveries[0].body).handled, true, body.deliveries[0].body);
     assert.equal((await tasksFor(callSid)).length, 1);
   });

@@ -30,11 +30,7 @@ const SETTINGS = { domainName: 'example-1234.twil.io' };
 
 /** Parks `attributes` (at `parkedAt`) and picks the call up at NOW, from the record park wrote. */
 function parkAndPickUp(attributes, { name = 'fallback', queueName = 'q', parkedAt = NOW } = {}) {
-  const parked = parking.park(
-    { attributes: JSON.stringify(attributes), callSid: CALL, name, queueName, taskSid: 'WT' + 'e'.repeat(32), workerSid: WORKER, workflowSid: WORKFLOW },
-    SETTINGS,
-    parkedAt,
-  );
+  const parked = parking.park({ attributes: JSON.stringify(attributes), callSid: CALL, name, queueName, taskSid: 'WT' + 'e'.repeat(32), workerSid: WORKER, workflowSid: WORKFLOW }, SETTINGS, parkedAt);
   return parking.pickup({ callSid: CALL }, { data: parked.record, revision: '0' }, 'token', SETTINGS, NOW);
 }
 

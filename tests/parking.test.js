@@ -140,7 +140,10 @@ describe('park-call', () => {
     emu.failNext({ method: 'POST', path: `/Calls/${callSid}.json` }, { status: 429 });
     emu.failNext({ method: 'POST', path: /\/Maps\/Global\.ParkedCalls\/Items$/ }, { status: 429, code: 54009 });
     await park(callSid, sid('WK'));
-    assert.deepEqual(callPosts(callSid).map((r) => r.status), [429, 200]);
+    assert.deepEqual(
+      callPosts(callSid).map((r) => r.status),
+      [429, 200],
+    );
     assert.ok(await fetchItem('Global.ParkedCalls', callSid));
   });
 
@@ -175,7 +178,11 @@ describe('pickup-parked-call', () => {
     const twiml = emu.state.calls.calls.get(callSid).twiml;
     const m = /^<\?xml version="1.0" encoding="UTF-8"\?><Response><Enqueue workflowSid="(WW[a]{32})"><Task priority="1000">([^<]*)<\/Task><\/Enqueue><\/Response>$/.exec(twiml);
     assert.ok(m, twiml);
-    const text = m[2].replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+    const text = m[2]
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&quot;/g, '"')
+      .replace(/&amp;/g, '&');
     const attrs = JSON.parse(text);
     assert.equal(attrs.name, 'Ada <Lovelace> & "Co" ]]> é', 'name kept, not replaced');
     assert.equal(attrs.autoAnswer, true);
@@ -196,7 +203,10 @@ describe('pickup-parked-call', () => {
     const callSid = await liveCall();
     const record = await park(callSid, sid('WK'));
     const earlier = new Date(Date.parse(record.dateCreated) - 95_000).toISOString();
-    await sync().syncMaps('Global.ParkedCalls').syncMapItems(callSid).update({ data: { ...record, dateCreated: earlier } });
+    await sync()
+      .syncMaps('Global.ParkedCalls')
+      .syncMapItems(callSid)
+      .update({ data: { ...record, dateCreated: earlier } });
     const forged = new Date(Date.parse(record.dateCreated) - 5_000_000).toISOString();
     const res = await postForm(rt.url('/pickup-parked-call'), pickupForm({ ...record, dateCreated: forged }));
     assert.equal(res.status, 200);
@@ -239,9 +249,15 @@ describe('call-status-handler', () => {
     const record = await park(callSid, workerSid);
     // Twilio delivers the status callback (signed, form-encoded) three times.
     const { body } = await postForm(`${emu.origin}/emulator/calls/${callSid}/status`, { CallStatus: 'no-answer', repeat: '3' });
-    assert.deepEqual(body.deliveries.map((d) => d.status), [200, 200, 200]);
+    assert.deepEqual(
+      body.deliveries.map((d) => d.status),
+      [200, 200, 200],
+    );
     const answers = body.deliveries.map((d) => JSON.parse(d.body));
-    assert.deepEqual(answers.map((a) => a.handled), [true, false, false]);
+    assert.deepEqual(
+      answers.map((a) => a.handled),
+      [true, false, false],
+    );
 
     const created = await tasksFor(callSid);
     assert.equal(created.length, 1);
@@ -279,7 +295,11 @@ describe('call-status-handler', () => {
         await park(callSid, sid('WK'));
         const form = { CallSid: callSid, CallStatus: status, SequenceNumber: '0', Timestamp: new Date().toUTCString() };
         const results = await Promise.all([rt, rt2, rt, rt2, rt, rt2].map((r) => postForm(r.url('/call-status-handler'), form)));
-        assert.deepEqual(results.map((r) => r.status), [200, 200, 200, 200, 200, 200], JSON.stringify(results.map((r) => r.body)));
+        assert.deepEqual(
+          results.map((r) => r.status),
+          [200, 200, 200, 200, 200, 200],
+          JSON.stringify(results.map((r) => r.body)),
+        );
         assert.equal(results.filter((r) => r.body.handled).length, 1, status);
         assert.equal((await tasksFor(callSid)).length, 1, status);
         raced += results.filter((r) => r.body.reason === 'already_claimed').length;
@@ -313,7 +333,10 @@ describe('call-status-handler', () => {
     const res = await postForm(rt.url('/call-status-handler'), { CallSid: callSid, CallStatus: 'completed', SequenceNumber: '0' });
     assert.deepEqual([res.status, res.body.handled], [200, true], JSON.stringify(res.body));
     const mine = emu.requests.slice(from).filter((r) => r.path.endsWith('/Tasks'));
-    assert.deepEqual(mine.map((r) => `${r.method} ${r.status}`), ['POST 500', 'GET 200', 'POST 201']);
+    assert.deepEqual(
+      mine.map((r) => `${r.method} ${r.status}`),
+      ['POST 500', 'GET 200', 'POST 201'],
+    );
     assert.equal(mine[1].query.EvaluateTaskAttributes, `call_sid == "${callSid}" AND isParkHangup == true`);
     assert.equal((await tasksFor(callSid)).length, 1);
   });
@@ -386,7 +409,11 @@ describe('every function', () => {
     const expired = emu.makeToken({ identity: 'old', ttl: -1 }).token;
     for (const [path, form] of Object.entries(requests)) {
       const posts = emu.requests.length;
-      for (const [Token, message] of [[undefined, /Token was not provided/], ['forged', /Invalid Access Token/], [expired, /expired/]]) {
+      for (const [Token, message] of [
+        [undefined, /Token was not provided/],
+        ['forged', /Invalid Access Token/],
+        [expired, /expired/],
+      ]) {
         const res = await postForm(rt.url(path), { ...form(), Token });
         assert.equal(res.status, 403, `${path} ${Token}`);
         assert.match(res.body.error, message);
@@ -421,7 +448,12 @@ describe('every function', () => {
   test('a missing WORKSPACE_SID or SYNC_SERVICE_SID is a 500 naming it', async () => {
     const broken = await startRuntime({ env: { ...emu.functionEnv(), SYNC_SERVICE_SID: '', WORKSPACE_SID: '' } });
     try {
-      for (const [path, variable] of [['/park-call', 'SYNC_SERVICE_SID'], ['/pickup-parked-call', 'SYNC_SERVICE_SID'], ['/worker-capacity', 'WORKSPACE_SID'], ['/call-status-handler', 'WORKSPACE_SID']]) {
+      for (const [path, variable] of [
+        ['/park-call', 'SYNC_SERVICE_SID'],
+        ['/pickup-parked-call', 'SYNC_SERVICE_SID'],
+        ['/worker-capacity', 'WORKSPACE_SID'],
+        ['/call-status-handler', 'WORKSPACE_SID'],
+      ]) {
         const form = requests[path] ? requests[path]() : { CallSid: sid('CA'), CallStatus: 'completed' };
         const res = await postForm(broken.url(path), form);
         assert.equal(res.status, 500, path);

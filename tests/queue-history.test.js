@@ -115,7 +115,10 @@ test('a missed hour is backfilled and equals TaskRouter cumulative statistics fo
   assert.equal(second.start, iso(H + HOUR));
 
   const ws = client.taskrouter.v1.workspaces(emu.functionEnv().WORKSPACE_SID);
-  const truth = await ws.taskQueues(q1.sid).cumulativeStatistics().fetch({ startDate: new Date(H), endDate: new Date(H + HOUR), splitByWaitTime: '5,30,60,120' });
+  const truth = await ws
+    .taskQueues(q1.sid)
+    .cumulativeStatistics()
+    .fetch({ startDate: new Date(H), endDate: new Date(H + HOUR), splitByWaitTime: '5,30,60,120' });
   assert.equal(first.entered, truth.tasksEntered);
   assert.equal(first.accepted, truth.reservationsAccepted);
   assert.equal(first.abandoned, truth.tasksCanceled);
@@ -180,7 +183,10 @@ test("duplicated and out-of-order events in TaskRouter's event stream leave hand
 
 test('several queues aggregate from counts, per queue and in total; channels are separate', async () => {
   const { body } = await history({ queue: `${q1.sid},${q2.sid}`, from: iso(H), to: iso(H + HOUR), by: 'queue' });
-  assert.deepEqual(body.series.map((r) => r.label), ['Sales', 'Support']);
+  assert.deepEqual(
+    body.series.map((r) => r.label),
+    ['Sales', 'Support'],
+  );
   assert.equal(body.totals.accepted, 4);
   assert.equal(body.totals.avgWait, sec((20 + 65 + 10 + 5) / 4));
   assert.equal(body.totals.avgHandle, sec((600 + 240 + 100) / 3));
@@ -198,9 +204,21 @@ test('duplicate and out-of-order event callbacks change nothing; the hook closes
   const before = await history(query);
   const env = emu.functionEnv();
   const event = (type, task, atMs) => ({
-    EventType: type, AccountSid: env.ACCOUNT_SID, WorkspaceSid: env.WORKSPACE_SID, ResourceType: type.startsWith('reservation') ? 'Reservation' : 'Task',
-    ResourceSid: task, Sid: sid('EV'), Timestamp: String(Math.floor(atMs / 1000)), TaskSid: task, TaskQueueSid: q1.sid, TaskQueueName: 'Sales',
-    TaskChannelUniqueName: 'voice', TaskAge: '0', TaskAttributes: '{}', TaskPriority: '0', TaskAssignmentStatus: 'assigned',
+    EventType: type,
+    AccountSid: env.ACCOUNT_SID,
+    WorkspaceSid: env.WORKSPACE_SID,
+    ResourceType: type.startsWith('reservation') ? 'Reservation' : 'Task',
+    ResourceSid: task,
+    Sid: sid('EV'),
+    Timestamp: String(Math.floor(atMs / 1000)),
+    TaskSid: task,
+    TaskQueueSid: q1.sid,
+    TaskQueueName: 'Sales',
+    TaskChannelUniqueName: 'voice',
+    TaskAge: '0',
+    TaskAttributes: '{}',
+    TaskPriority: '0',
+    TaskAssignmentStatus: 'assigned',
   });
   const events = [event('task.completed', 'T1', H + 680000), event('reservation.accepted', 'T1', H + 80000), event('task.completed', 'T2', H + 425000)];
   // The last closed hour is stored already (backfilled by the ranges above): forget it, so the
@@ -224,9 +242,7 @@ test('duplicate and out-of-order event callbacks change nothing; the hook closes
   // The event that closed the hour sent no identical TaskRouter request twice (history's requests:
   // windowed statistics, events, workers).
   assert.ok(answers[0].taskrouterCalls > 0, JSON.stringify(answers[0]));
-  const historyQueries = closing
-    .filter((r) => /\/Workspaces\//.test(r.path) && r.method === 'GET')
-    .map((r) => `${r.method} ${r.path}?${new URLSearchParams(Object.entries(r.query).sort())}`);
+  const historyQueries = closing.filter((r) => /\/Workspaces\//.test(r.path) && r.method === 'GET').map((r) => `${r.method} ${r.path}?${new URLSearchParams(Object.entries(r.query).sort())}`);
   assert.ok(historyQueries.length >= answers[0].taskrouterCalls);
   assert.equal(new Set(historyQueries).size, historyQueries.length, historyQueries.join('\n'));
   assert.ok(!closing.some((r) => /\/Workers\/CumulativeStatistics$/.test(r.path)));
@@ -234,7 +250,10 @@ test('duplicate and out-of-order event callbacks change nothing; the hook closes
   for (const h of answers.slice(1)) assert.deepEqual(h, { taskrouterCalls: 0, syncReads: 0, syncWrites: 0 });
   const after = await history(query);
   assert.deepEqual(after.body, before.body);
-  assert.ok(historyItems().some((i) => i.key === key), `${key} stored by the hook`);
+  assert.ok(
+    historyItems().some((i) => i.key === key),
+    `${key} stored by the hook`,
+  );
 });
 
 test('bad parameters are 400 naming the parameter; only supervisors and the wallboard may read', async () => {
@@ -293,7 +312,14 @@ test('hours past retention are deleted as new hours are written; staffing reads 
 test('DST change days have 23 and 25 hourly buckets with their real boundaries', async () => {
   const env = emu.functionEnv();
   const berlin = await startRuntime({
-    env: { ...env, TWILIO_FLEX_WORKSPACE_SID: env.WORKSPACE_SID, TWILIO_FLEX_SYNC_SID: env.SYNC_SERVICE_SID, QUEUE_STATS_TIME_ZONE: 'Europe/Berlin', QUEUE_HISTORY_ENABLED: 'false', WALLBOARD_KEY: KEY },
+    env: {
+      ...env,
+      TWILIO_FLEX_WORKSPACE_SID: env.WORKSPACE_SID,
+      TWILIO_FLEX_SYNC_SID: env.SYNC_SERVICE_SID,
+      QUEUE_STATS_TIME_ZONE: 'Europe/Berlin',
+      QUEUE_HISTORY_ENABLED: 'false',
+      WALLBOARD_KEY: KEY,
+    },
   });
   try {
     const get = async (query) => {
@@ -306,10 +332,13 @@ test('DST change days have 23 and 25 hourly buckets with their real boundaries',
     assert.deepEqual([spring.series[1].start, spring.series[1].end, spring.series[2].label], ['2026-03-29T00:00:00Z', '2026-03-29T01:00:00Z', '2026-03-29 03:00 +02:00']);
     const fall = await get({ from: '2026-10-25', to: '2026-10-25', by: 'hour', queue: q1.sid });
     assert.equal(fall.series.length, 25);
-    assert.deepEqual(fall.series.slice(2, 4).map((r) => [r.start, r.label]), [
-      ['2026-10-25T00:00:00Z', '2026-10-25 02:00 +02:00'],
-      ['2026-10-25T01:00:00Z', '2026-10-25 02:00 +01:00'],
-    ]);
+    assert.deepEqual(
+      fall.series.slice(2, 4).map((r) => [r.start, r.label]),
+      [
+        ['2026-10-25T00:00:00Z', '2026-10-25 02:00 +02:00'],
+        ['2026-10-25T01:00:00Z', '2026-10-25 02:00 +01:00'],
+      ],
+    );
     const day = await get({ from: '2026-10-25', to: '2026-10-25', by: 'date', queue: q1.sid });
     assert.deepEqual([day.series[0].start, day.series[0].end], ['2026-10-24T22:00:00Z', '2026-10-25T23:00:00Z']);
   } finally {

@@ -49,7 +49,14 @@ const taskEvent = (EventType, q, task) => ({
   TaskChannelUniqueName: 'voice',
   WorkspaceSid: emu.functionEnv().WORKSPACE_SID,
 });
-const queueEvent = (EventType, q) => ({ EventType, ResourceType: 'TaskQueue', ResourceSid: q.sid, TaskQueueSid: q.sid, TaskQueueFriendlyName: q.friendlyName, WorkspaceSid: emu.functionEnv().WORKSPACE_SID });
+const queueEvent = (EventType, q) => ({
+  EventType,
+  ResourceType: 'TaskQueue',
+  ResourceSid: q.sid,
+  TaskQueueSid: q.sid,
+  TaskQueueFriendlyName: q.friendlyName,
+  WorkspaceSid: emu.functionEnv().WORKSPACE_SID,
+});
 
 for (const layout of ['map', 'documents']) {
   test(`${layout} layout: a late event after task-queue.deleted writes no record`, async () => {
@@ -113,7 +120,10 @@ test("a record changed by another container is corrected, not skipped on this co
   await post(rts.map, taskEvent('task-queue.entered', q, task));
   const good = (await mapItem(q.sid)).data;
   // Another writer (an older container, a manual fix) leaves something else in Sync.
-  await svc().syncMaps('queueStats').syncMapItems(q.sid).update({ data: { ...good, realTimeStats_all: { ...good.realTimeStats_all, totalTasks: 99 } } });
+  await svc()
+    .syncMaps('queueStats')
+    .syncMapItems(q.sid)
+    .update({ data: { ...good, realTimeStats_all: { ...good.realTimeStats_all, totalTasks: 99 } } });
   const r = await post(rts.map, taskEvent('task-queue.entered', q, task));
   assert.equal(r.body.syncWrites, 1);
   assert.equal((await mapItem(q.sid)).data.realTimeStats_all.totalTasks, 1);

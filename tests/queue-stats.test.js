@@ -121,7 +121,10 @@ test("a task's whole life, from entering the queue to completion (map layout)", 
   const rt = runtimes.map;
   const alice = sid('WK');
   const bob = sid('WK');
-  const q = newQueue('Sales', [[alice, 'Available'], [bob, 'Offline']]);
+  const q = newQueue('Sales', [
+    [alice, 'Available'],
+    [bob, 'Offline'],
+  ]);
   const task = sid('WT');
   const reservation = sid('WR');
 
@@ -145,7 +148,10 @@ test("a task's whole life, from entering the queue to completion (map layout)", 
   assert.equal(rec.realTimeStats_all.availableWorkers, 1);
   assert.deepEqual(
     rec.realTimeStats_all.activityStatistics.filter((a) => a.workers > 0),
-    [{ friendly_name: 'Offline', workers: 1 }, { friendly_name: 'Available', workers: 1 }],
+    [
+      { friendly_name: 'Offline', workers: 1 },
+      { friendly_name: 'Available', workers: 1 },
+    ],
   );
   assert.equal(rec.cumulativeStats_voice.tEnter, 1);
   assert.ok(rec.oldestTaskEnteredAt, 'the oldest task has an entry instant a client can age');
@@ -217,7 +223,15 @@ test('an abandoned task breaches the service level; a short abandon does not cou
 test('a queue created and deleted adds and removes its record', async () => {
   const rt = runtimes.map;
   const q = newQueue('Billing', [[sid('WK'), 'Available']]);
-  const base = { EventType: 'task-queue.created', ResourceType: 'TaskQueue', ResourceSid: q.sid, TaskQueueSid: q.sid, TaskQueueFriendlyName: 'Billing', TaskQueueTargetExpression: '1==1', WorkspaceSid: emu.functionEnv().WORKSPACE_SID };
+  const base = {
+    EventType: 'task-queue.created',
+    ResourceType: 'TaskQueue',
+    ResourceSid: q.sid,
+    TaskQueueSid: q.sid,
+    TaskQueueFriendlyName: 'Billing',
+    TaskQueueTargetExpression: '1==1',
+    WorkspaceSid: emu.functionEnv().WORKSPACE_SID,
+  };
   let r = await post(rt, base);
   assert.equal(r.body.plan.action, 'create');
   const rec = mapRecord(q.sid);
@@ -240,13 +254,25 @@ test("a worker's activity change refreshes the agent figures of that worker's qu
   const rt = runtimes.map;
   const carol = sid('WK');
   const q1 = newQueue('Tier 1', [[carol, 'Available']]);
-  const q2 = newQueue('Tier 2', [[carol, 'Available'], [sid('WK'), 'Available']]);
+  const q2 = newQueue('Tier 2', [
+    [carol, 'Available'],
+    [sid('WK'), 'Available'],
+  ]);
   const other = newQueue('Elsewhere', [[sid('WK'), 'Available']]);
   for (const q of [q1, q2, other]) await post(rt, { EventType: 'task-queue.created', TaskQueueSid: q.sid, TaskQueueFriendlyName: q.friendlyName });
   const before = mapRecord(other.sid);
   trs.setActivity(emu.ctx, carol, 'Break');
   const requestsBefore = emu.requests.length;
-  const r = await post(rt, { EventType: 'worker.activity.update', ResourceType: 'Worker', ResourceSid: carol, WorkerSid: carol, WorkerName: 'carol', WorkerActivityName: 'Break', WorkerPreviousActivitySid: sid('WA'), WorkerTimeInPreviousActivity: '300' });
+  const r = await post(rt, {
+    EventType: 'worker.activity.update',
+    ResourceType: 'Worker',
+    ResourceSid: carol,
+    WorkerSid: carol,
+    WorkerName: 'carol',
+    WorkerActivityName: 'Break',
+    WorkerPreviousActivitySid: sid('WA'),
+    WorkerTimeInPreviousActivity: '300',
+  });
   assert.equal(r.body.plan.action, 'refreshWorkers');
   assert.equal(r.body.taskrouterCalls, 2, 'one list of her queues, one bulk statistics request');
   const bulk = emu.requests.slice(requestsBefore).filter((x) => x.method === 'POST' && x.path.endsWith('/TaskQueues/RealTimeStatistics'));

@@ -217,14 +217,24 @@ test('60 rules of COUNT=10000 Fridays the 13th are refused by update and preview
   const config = await listed();
   const costly = structuredClone(config);
   for (let i = 1; i <= 60; i++) {
-    costly.data.rules.push({ id: `fri13-${i}`, name: `Friday 13th ${i}`, isOpen: false, closedReason: 'superstition', startDate: '2026-01-01', dateRRule: 'RRULE:FREQ=DAILY;COUNT=10000;BYMONTHDAY=13;BYDAY=FR' });
+    costly.data.rules.push({
+      id: `fri13-${i}`,
+      name: `Friday 13th ${i}`,
+      isOpen: false,
+      closedReason: 'superstition',
+      startDate: '2026-01-01',
+      dateRRule: 'RRULE:FREQ=DAILY;COUNT=10000;BYMONTHDAY=13;BYDAY=FR',
+    });
   }
   costly.data.schedules.find((s) => s.name === 'Support').rules.unshift('fri13-1', 'fri13-2');
   const mark = counts();
   const res = await plugin.update(costly);
   assert.equal(res.status, 400);
   assert.equal(res.body.code, 'invalid_config');
-  assert.match(res.body.error, /^The schedule configuration is invalid: rule "Friday 13th 1" \(id "fri13-1"\): dateRRule "RRULE:FREQ=DAILY;COUNT=10000;BYMONTHDAY=13;BYDAY=FR" is invalid: COUNT=10000 is too costly: .*a rule may span at most 36,600 days \(about 100 years\); only 172 occurrences fall within that span/);
+  assert.match(
+    res.body.error,
+    /^The schedule configuration is invalid: rule "Friday 13th 1" \(id "fri13-1"\): dateRRule "RRULE:FREQ=DAILY;COUNT=10000;BYMONTHDAY=13;BYDAY=FR" is invalid: COUNT=10000 is too costly: .*a rule may span at most 36,600 days \(about 100 years\); only 172 occurrences fall within that span/,
+  );
   assert.equal(res.body.problems.length, 60);
   assert.match(res.body.problems[1].message, /id "fri13-2".*the COUNT rules of a configuration may span 40,000 days in all, of which the rules before this one leave 3,400/);
   assert.ok(res.body.problems.every((p) => p.code === 'invalid_rule'));
@@ -287,7 +297,11 @@ test('publish refuses a foreign, unknown, older, non-config or unfinished build;
   // A build of another service (same account) is not found in this one.
   const other = await fetch(`${emu.origin}/v1/Services`, {
     method: 'POST',
-    headers: { 'X-Forwarded-Host': 'serverless.twilio.com', Authorization: `Basic ${Buffer.from(`${emu.ctx.accountSid}:${emu.ctx.authToken}`).toString('base64')}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+    headers: {
+      'X-Forwarded-Host': 'serverless.twilio.com',
+      Authorization: `Basic ${Buffer.from(`${emu.ctx.accountSid}:${emu.ctx.authToken}`).toString('base64')}`,
+      'Content-Type': 'application/x-www-form-urlencoded',
+    },
     body: 'UniqueName=someone-else&FriendlyName=Someone%20else',
   }).then((r) => r.json());
   const foreign = await fetch(`${emu.origin}/v1/Services/${other.sid}/Builds`, {
@@ -338,8 +352,11 @@ test('fetch-config answers the deployed config with credentials in the Authoriza
   emu.requests.length = 0;
   // Asynchronously: the emulator answering the script lives in this process.
   await new Promise((resolve, reject) =>
-    execFile(process.execPath, ['scripts/fetch-config.js', '--out', out], { cwd: require('./helpers/runtime').root, env: { ...process.env, ...emu.functionEnv(), FUNCTIONS_ORIGIN: rt.base } }, (err, stdout, stderr) =>
-      err ? reject(new Error(`${err.message}\n${stdout}${stderr}`)) : resolve(),
+    execFile(
+      process.execPath,
+      ['scripts/fetch-config.js', '--out', out],
+      { cwd: require('./helpers/runtime').root, env: { ...process.env, ...emu.functionEnv(), FUNCTIONS_ORIGIN: rt.base } },
+      (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stdout}${stderr}`)) : resolve()),
     ),
   );
   assert.deepEqual(JSON.parse(fs.readFileSync(out, 'utf8')), await storedConfig());
@@ -366,7 +383,10 @@ test('preview answers intervals per schedule, or the validation problems, withou
   const all = await postForm(rt.url('/admin/preview'), { Token: admin });
   assert.equal(all.status, 200);
   assert.equal(all.body.days, 14);
-  assert.deepEqual(all.body.schedules.map((s) => s.name), ['Billing', 'Night support', 'Sales', 'Support']);
+  assert.deepEqual(
+    all.body.schedules.map((s) => s.name),
+    ['Billing', 'Night support', 'Sales', 'Support'],
+  );
   assert.equal((await postForm(rt.url('/admin/preview'), { Token: admin, days: '63' })).status, 400);
   const bad = structuredClone(config);
   bad.data.schedules[0].timeZone = 'Mars/Olympus';
@@ -389,7 +409,11 @@ test('a deployed config with one broken rule still answers the schedules that do
   form.append('Path', '/config.json');
   form.append('Visibility', 'private');
   form.append('Content', new Blob([JSON.stringify(current)], { type: 'application/json' }), 'config.json');
-  const version = await fetch(`${emu.origin}/v1/Services/${svc}/Assets/${cfg.asset_sid}/Versions`, { method: 'POST', headers: { ...auth, 'X-Forwarded-Host': 'serverless-upload.twilio.com' }, body: form }).then((r) => r.json());
+  const version = await fetch(`${emu.origin}/v1/Services/${svc}/Assets/${cfg.asset_sid}/Versions`, {
+    method: 'POST',
+    headers: { ...auth, 'X-Forwarded-Host': 'serverless-upload.twilio.com' },
+    body: form,
+  }).then((r) => r.json());
   const params = new URLSearchParams();
   base.function_versions.forEach((v) => params.append('FunctionVersions', v.sid));
   base.asset_versions.filter((v) => v.path !== '/config.json').forEach((v) => params.append('AssetVersions', v.sid));
@@ -405,7 +429,11 @@ test('a deployed config with one broken rule still answers the schedules that do
     const res = await fetch(rt.url(`/check-schedule?name=${encodeURIComponent(name)}&simulate=2031-03-04T10:00`));
     return { status: res.status, body: await res.json() };
   };
-  for (const [name, isOpen, closedReason] of [['Support', true, ''], ['Sales', true, ''], ['Billing', false, 'manual']]) {
+  for (const [name, isOpen, closedReason] of [
+    ['Support', true, ''],
+    ['Sales', true, ''],
+    ['Billing', false, 'manual'],
+  ]) {
     const r = await check(name);
     assert.equal(r.status, 200, `${name}: ${JSON.stringify(r.body)}`);
     assert.deepEqual([r.body.isOpen, r.body.closedReason], [isOpen, closedReason], name);

@@ -26,9 +26,7 @@ function rejects(json, ...patterns) {
 test('the shipped config and every published example config load', () => {
   for (const file of [
     path.join(root, 'assets', 'config.private.json'),
-    ...['australia-holidays-2023.json', 'canada-holidays-2023.json', 'united-states-holidays-2023.json', 'multi-site.json'].map((f) =>
-      path.join(fixtures, f),
-    ),
+    ...['australia-holidays-2023.json', 'canada-holidays-2023.json', 'united-states-holidays-2023.json', 'multi-site.json'].map((f) => path.join(fixtures, f)),
   ]) {
     const book = new ScheduleBook(fs.readFileSync(file, 'utf8'));
     assert.ok(book.scheduleNames().length > 0, file);
@@ -37,9 +35,7 @@ test('the shipped config and every published example config load', () => {
 
 test('a schedule naming a deleted rule loads, skips it and warns', () => {
   const book = new ScheduleBook(fs.readFileSync(path.join(fixtures, 'multi-site.json'), 'utf8'));
-  assert.deepEqual(book.warnings(), [
-    'schedule "Legacy" references rule id "deleted-rule-id", which does not exist; it is skipped',
-  ]);
+  assert.deepEqual(book.warnings(), ['schedule "Legacy" references rule id "deleted-rule-id", which does not exist; it is skipped']);
 });
 
 test('an invalid time zone names the schedule and the zone', () => {
@@ -70,8 +66,14 @@ test('invalid structure and references are rejected', () => {
 test('isOpen answers just the published pair, and errors carry a code', () => {
   const book = new ScheduleBook(config([rule({ startTime: '09:00', endTime: '17:00' })]));
   assert.deepEqual(book.isOpen('Support', '2026-11-23T10:00', Date.now()), { isOpen: true, closedReason: '' });
-  assert.throws(() => book.isOpen('Nope', undefined, Date.now()), (e) => e.code === 'schedule_not_found');
-  assert.throws(() => book.isOpen('Support', 'soon', Date.now()), (e) => e.code === 'invalid_simulate');
+  assert.throws(
+    () => book.isOpen('Nope', undefined, Date.now()),
+    (e) => e.code === 'schedule_not_found',
+  );
+  assert.throws(
+    () => book.isOpen('Support', 'soon', Date.now()),
+    (e) => e.code === 'invalid_simulate',
+  );
 });
 
 test('a large deployed config compiled per schedule on first check answers as one compiled whole', () => {
@@ -80,15 +82,25 @@ test('a large deployed config compiled per schedule on first check answers as on
   // duplicate rule id, a duplicate schedule name and a bad zone must break the same schedules.
   const rules = [];
   for (let i = 0; i < 120; i++) {
-    rules.push({ id: `r${i}`, name: `Rule ${i} `.padEnd(60, 'x'), isOpen: i % 3 !== 0, closedReason: i % 3 ? undefined : `reason ${i}`,
-      startTime: `${String(6 + (i % 10)).padStart(2, '0')}:00`, endTime: `${String(12 + (i % 10)).padStart(2, '0')}:30`,
-      dateRRule: ['RRULE:FREQ=WEEKLY;BYDAY=MO,WE,FR', 'RRULE:FREQ=DAILY;COUNT=500', 'RRULE:FREQ=MONTHLY;BYDAY=-1FR'][i % 3], startDate: '2026-01-01' });
+    rules.push({
+      id: `r${i}`,
+      name: `Rule ${i} `.padEnd(60, 'x'),
+      isOpen: i % 3 !== 0,
+      closedReason: i % 3 ? undefined : `reason ${i}`,
+      startTime: `${String(6 + (i % 10)).padStart(2, '0')}:00`,
+      endTime: `${String(12 + (i % 10)).padStart(2, '0')}:30`,
+      dateRRule: ['RRULE:FREQ=WEEKLY;BYDAY=MO,WE,FR', 'RRULE:FREQ=DAILY;COUNT=500', 'RRULE:FREQ=MONTHLY;BYDAY=-1FR'][i % 3],
+      startDate: '2026-01-01',
+    });
   }
   rules.push({ id: 'bad', name: 'Bad', isOpen: true, dateRRule: 'FREQ=SOMETIMES' }, { id: 'r5', name: 'Again', isOpen: true });
   const schedules = [];
   for (let s = 0; s < 40; s++) {
-    schedules.push({ name: `S${s % 38}`, timeZone: ['America/New_York', 'Europe/London', 'Asia/Kolkata', 'Mars/Base'][s % 4],
-      rules: Array.from({ length: 8 }, (_, k) => `r${(s * 7 + k) % 120}`).concat(s % 5 === 0 ? ['bad'] : [], s % 6 === 0 ? ['gone'] : []) });
+    schedules.push({
+      name: `S${s % 38}`,
+      timeZone: ['America/New_York', 'Europe/London', 'Asia/Kolkata', 'Mars/Base'][s % 4],
+      rules: Array.from({ length: 8 }, (_, k) => `r${(s * 7 + k) % 120}`).concat(s % 5 === 0 ? ['bad'] : [], s % 6 === 0 ? ['gone'] : []),
+    });
   }
   const text = JSON.stringify({ rules, schedules }, null, 2);
   assert.ok(text.length > 16384, `${text.length} bytes`);

@@ -31,8 +31,7 @@ test('npm run deploy to the emulator uploads exactly the bundle, with visibiliti
     const environment = sls.environments.get(emu.functionEnv().ENVIRONMENT_SID);
     const build = sls.builds.get(environment.build_sid);
     assert.ok(build, 'the environment runs the new build');
-    const uploaded = (versions, store) =>
-      versions.map((v) => `${v.path} ${v.visibility} ${store.get(v.sid).content.length}`).sort();
+    const uploaded = (versions, store) => versions.map((v) => `${v.path} ${v.visibility} ${store.get(v.sid).content.length}`).sort();
     const expected = (list) => list.map((f) => `${f.path} ${f.access} ${fs.statSync(f.filePath).size}`).sort();
     assert.deepEqual(uploaded(build.function_versions, sls.functionVersions), expected(functions));
     assert.deepEqual(uploaded(build.asset_versions, sls.assetVersions), expected(assets));
@@ -44,7 +43,10 @@ test('npm run deploy to the emulator uploads exactly the bundle, with visibiliti
     assert.ok(build.function_versions.some((v) => v.path === '/admin/update' && v.visibility === 'public'));
     assert.equal(build.runtime, 'node22');
     const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
-    assert.deepEqual(build.dependencies, Object.entries(pkg.dependencies).map(([name, version]) => ({ name, version })));
+    assert.deepEqual(
+      build.dependencies,
+      Object.entries(pkg.dependencies).map(([name, version]) => ({ name, version })),
+    );
     // Uploads went to the upload host, as multipart.
     const uploads = emu.requests.filter((q) => /\/Versions$/.test(q.path) && q.method === 'POST');
     assert.equal(uploads.length, functions.length + assets.length);

@@ -34,10 +34,7 @@ for (const [config, group] of byConfig) {
             const qs = new URLSearchParams({ name: c.schedule, simulate: c.simulate });
             const res = await fetch(rt.url(`/check-schedule?${qs}`));
             const body = await res.json();
-            const got =
-              c.expect.status !== undefined
-                ? { status: res.status }
-                : { isOpen: body.isOpen, closedReason: body.closedReason };
+            const got = c.expect.status !== undefined ? { status: res.status } : { isOpen: body.isOpen, closedReason: body.closedReason };
             if (c.expect.status === undefined && res.status !== 200) got.status = res.status;
             try {
               assert.deepEqual(got, c.expect);

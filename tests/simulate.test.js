@@ -14,11 +14,17 @@ test('simulate: a simulated day meets its SLA in most hours and breaches at the 
     // As `SEED_HISTORY=1 npm start` does (one day here): the model's queues seeded and stored first.
     const queues = Object.keys(MODEL.queues);
     const first = await seedHistory(stack.emu, { days: 1, queues });
-    assert.deepEqual(first.queues.map((q) => q.friendlyName), queues);
+    assert.deepEqual(
+      first.queues.map((q) => q.friendlyName),
+      queues,
+    );
     const script = path.join(__dirname, '..', 'scripts', 'simulate.js');
     const output = await new Promise((resolve, reject) => {
-      execFile(process.execPath, [script, '--minutes', '0.3', '--seed', '11', '--history-days', '1', '--emulator', stack.emu.origin, '--functions', stack.rt.base], { timeout: 240000 }, (err, stdout, stderr) =>
-        err ? reject(new Error(`${err.message}\n${stdout}\n${stderr}`)) : resolve(stdout),
+      execFile(
+        process.execPath,
+        [script, '--minutes', '0.3', '--seed', '11', '--history-days', '1', '--emulator', stack.emu.origin, '--functions', stack.rt.base],
+        { timeout: 240000 },
+        (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stdout}\n${stderr}`)) : resolve(stdout)),
       );
     });
     assert.match(output, /wallboard\/index\.html#token=/, 'prints the wallboard URL');
@@ -29,7 +35,10 @@ test('simulate: a simulated day meets its SLA in most hours and breaches at the 
     assert.deepEqual(records.map((r) => r.friendlyName).sort(), ['Billing', 'Sales', 'Spanish', 'Support']);
     const entered = records.reduce((n, r) => n + r.cumulativeStats_all.tEnter, 0);
     assert.ok(entered > 0, 'tasks entered the queues');
-    assert.ok(records.every((r) => r.realTimeStats_all.eligibleWorkers > 0), 'agents are eligible');
+    assert.ok(
+      records.every((r) => r.realTimeStats_all.eligibleWorkers > 0),
+      'agents are eligible',
+    );
     // A day of past traffic stored as queue history, in the same four queues.
     assert.match(output, /History: \d+ past tasks, \d+ hours stored \(1 days\)/);
     const hours = Object.keys(sync.maps['queueHistory.all'].items);
@@ -60,7 +69,9 @@ test('simulate: a simulated day meets its SLA in most hours and breaches at the 
     const met = levels.filter((l) => l !== null && l >= 0.8).length;
     const peak = day.series.reduce((a, b) => (b.entered > a.entered ? b : a));
     const after = day.series.filter((r) => r.start > peak.start && r.serviceLevel['30'] >= 0.8);
-    console.log(`simulated day ${y}: SLA 30 s met in ${met} of ${levels.length} hours; peak ${peak.label} ${peak.entered} tasks at ${peak.serviceLevel['30']}; average handle time ${day.totals.avgHandle} s; hourly levels ${levels.join(' ')}`);
+    console.log(
+      `simulated day ${y}: SLA 30 s met in ${met} of ${levels.length} hours; peak ${peak.label} ${peak.entered} tasks at ${peak.serviceLevel['30']}; average handle time ${day.totals.avgHandle} s; hourly levels ${levels.join(' ')}`,
+    );
     assert.ok(met >= 14, `met in most hours: ${met} of 24 (${levels.join(' ')})`);
     assert.ok(peak.serviceLevel['30'] < 0.8, `breached at the peak ${peak.label}: ${peak.serviceLevel['30']}`);
     assert.ok(after.length >= 3, 'and recovers after the peak');

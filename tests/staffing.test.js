@@ -82,7 +82,7 @@ test('/staffing for a queue reads its last 30 minutes of arrivals from TaskRoute
   assert.deepEqual(r.body.sources, { arrivals: 'taskrouter', handleTime: 'request' });
   assert.equal(r.body.intensityErlangs, 20);
   r = await call(`/staffing?queueSid=WQ${'0'.repeat(32)}`, wallboard);
-  assert.equal(r.status, 404, 'an unknown queue is TaskRouter\'s 404, passed through');
+  assert.equal(r.status, 404, "an unknown queue is TaskRouter's 404, passed through");
 });
 
 test('/staffing and /wallboard-token refuse missing or wrong credentials', async () => {
@@ -95,10 +95,14 @@ test('/staffing and /wallboard-token refuse missing or wrong credentials', async
   assert.match(agent.body.error, /supervisor/);
 });
 
-test('/wallboard-token mints a short-lived read-only Sync token on the board service, never on Flex\'s', async () => {
+test("/wallboard-token mints a short-lived read-only Sync token on the board service, never on Flex's", async () => {
   const env = stack.emu.functionEnv();
   assert.notEqual(env.WALLBOARD_SYNC_SID, env.TWILIO_FLEX_SYNC_SID);
-  for (const [auth, viewer, via] of [[`Wallboard ${KEY}`, 'wallboard-key', 'wallboardKey'], [`Bearer ${tokens.supervisor}`, 'sue', 'flex'], [`Bearer ${tokens.admin}`, 'ada', 'flex']]) {
+  for (const [auth, viewer, via] of [
+    [`Wallboard ${KEY}`, 'wallboard-key', 'wallboardKey'],
+    [`Bearer ${tokens.supervisor}`, 'sue', 'flex'],
+    [`Bearer ${tokens.admin}`, 'ada', 'flex'],
+  ]) {
     const r = await call('/wallboard-token', { method: 'POST', auth });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(r.body.identity, 'wallboard-reader');
@@ -115,7 +119,7 @@ test('/wallboard-token mints a short-lived read-only Sync token on the board ser
   }
 });
 
-test('/wallboard-token refuses to mint on a board service with ACL off, or on Flex\'s own service', async () => {
+test("/wallboard-token refuses to mint on a board service with ACL off, or on Flex's own service", async () => {
   const board = stack.emu.functionEnv().WALLBOARD_SYNC_SID;
   await stack.control('POST', '/emulator/sync/acl', { service: board, enabled: false });
   try {
@@ -177,7 +181,10 @@ test('POST /staffing with `queues` answers every queue from one TaskRouter stati
   let r = await call('/staffing', { method: 'POST', ...wallboard, body: { queues: [{ queueSid: a, thresholdSeconds: 20, target: '80%' }, { queueSid: b, ahtSeconds: 360 }, { queueSid: gone }] } });
   assert.equal(r.status, 200, JSON.stringify(r.body));
   const taskrouter = stack.emu.requests.slice(before).filter((q) => q.product === 'taskrouter');
-  assert.deepEqual(taskrouter.map((q) => `${q.method} ${q.path.replace(/WS\w+/, 'WS')} ${q.query.Minutes}/${q.query.PageSize}`), ['GET /v1/Workspaces/WS/TaskQueues/Statistics 30/1000']);
+  assert.deepEqual(
+    taskrouter.map((q) => `${q.method} ${q.path.replace(/WS\w+/, 'WS')} ${q.query.Minutes}/${q.query.PageSize}`),
+    ['GET /v1/Workspaces/WS/TaskQueues/Statistics 30/1000'],
+  );
   const [ra, rb, rg] = r.body.results;
   const single = await call(`/staffing?queueSid=${a}&thresholdSeconds=20&target=80%25`, wallboard);
   assert.deepEqual(ra, single.body, 'a queue of a batch is answered as a single request would be');

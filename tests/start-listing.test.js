@@ -10,8 +10,22 @@ test('private functions and assets are left out of the listing; public and prote
   const hidden = new Set([...privateFunctionPaths(), ...privateFunctionPaths(path.join(root, 'assets'), '', /\.private(\.[^.]+)$/)]);
   for (const p of ['/common/auth', '/common/sync', '/wasm/schedule', '/config.json', '/wasm/schedule_bg.wasm']) assert.ok(hidden.has(p), p);
   for (const p of ['/check-schedule', '/wallboard-token', '/wallboard/index.html']) assert.ok(!hidden.has(p), p);
-  const dropped = ['http://localhost:3000/common/auth', '\x1b[2mhttp://localhost:3000\x1b[22m/common/sync', '│   ├── /common/auth                     │', '│   └── /wasm/schedule   │', 'http://localhost:3000/wasm/schedule_bg.wasm'];
-  const kept = ['http://localhost:3000/check-schedule', '│   ├── /wallboard-token   │', '│   ├── [protected] /call-status-handler │', '│ ├── [private] /wasm/schedule_bg.wasm │', 'Functions', 'Twilio functions available:', 'http://localhost:3000/wallboard/index.html'];
+  const dropped = [
+    'http://localhost:3000/common/auth',
+    '\x1b[2mhttp://localhost:3000\x1b[22m/common/sync',
+    '│   ├── /common/auth                     │',
+    '│   └── /wasm/schedule   │',
+    'http://localhost:3000/wasm/schedule_bg.wasm',
+  ];
+  const kept = [
+    'http://localhost:3000/check-schedule',
+    '│   ├── /wallboard-token   │',
+    '│   ├── [protected] /call-status-handler │',
+    '│ ├── [private] /wasm/schedule_bg.wasm │',
+    'Functions',
+    'Twilio functions available:',
+    'http://localhost:3000/wallboard/index.html',
+  ];
   for (const line of dropped) assert.ok(listsPrivate(line, hidden), `dropped: ${line}`);
   for (const line of kept) assert.ok(!listsPrivate(line, hidden), `kept: ${line}`);
 });

@@ -24,7 +24,9 @@ function deploy(extra = {}) {
   const env = { ...process.env, ...emu.functionEnv(), STUDIO_WORKFLOW_SID: WORKFLOW, STUDIO_VOICE_CHANNEL_SID: CHANNEL, ...extra };
   // Asynchronous: the emulator answering the deploy lives in this process.
   return new Promise((resolve) => {
-    execFile('npm', ['run', '-s', 'deploy', '--', '--studio', '--no-fetch-config'], { cwd: root, env, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => resolve({ code: err ? err.code : 0, out: `${stdout}${stderr}` }));
+    execFile('npm', ['run', '-s', 'deploy', '--', '--studio', '--no-fetch-config'], { cwd: root, env, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) =>
+      resolve({ code: err ? err.code : 0, out: `${stdout}${stderr}` }),
+    );
   });
 }
 
@@ -74,7 +76,15 @@ test('npm run deploy -- --studio creates both flows filled and valid, and a seco
 test('a missing workflow SID stops before any Studio request', async () => {
   const from = emu.requests.length;
   const env = { ...emu.functionEnv(), STUDIO_VOICE_CHANNEL_SID: CHANNEL };
-  const service = { domain: 'x.twil.io', serviceSid: 'ZS' + '0'.repeat(32), environmentSid: 'ZE' + '0'.repeat(32), functions: [{ path: '/direct-extension', sid: 'ZH1' }, { path: '/check-schedule', sid: 'ZH2' }] };
+  const service = {
+    domain: 'x.twil.io',
+    serviceSid: 'ZS' + '0'.repeat(32),
+    environmentSid: 'ZE' + '0'.repeat(32),
+    functions: [
+      { path: '/direct-extension', sid: 'ZH1' },
+      { path: '/check-schedule', sid: 'ZH2' },
+    ],
+  };
   await assert.rejects(deployFlows(env, { service, log: () => {} }), /STUDIO_WORKFLOW_SID must be a WW… SID/);
   assert.equal(emu.requests.slice(from).filter((r) => r.product === 'studio').length, 0);
 });

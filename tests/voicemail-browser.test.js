@@ -65,7 +65,10 @@ test('the voicemail page lists, plays (marks heard) and deletes; another agent i
   assert.equal(stack.emu.state.recordings.recordings.has(first.recordingSid), true);
   // No token ever went into a URL the page requested.
   const urls = stack.emu.requests.map((r) => JSON.stringify(r.query));
-  assert.equal(urls.some((q) => q.includes(alice.token)), false);
+  assert.equal(
+    urls.some((q) => q.includes(alice.token)),
+    false,
+  );
 
   // Bob opening Alice's box: refused, and the page says so.
   const other = await browser.newPage();

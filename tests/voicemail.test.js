@@ -31,7 +31,10 @@ before(async () => {
   bob = stack.emu.makeToken({ identity: 'bob', roles: ['agent'] });
   sup = stack.emu.makeToken({ identity: 'sam', roles: ['agent', 'supervisor'] });
   // Alice's recorded greeting is her worker attribute; Bob has none (the default names him).
-  await client.taskrouter.v1.workspaces(stack.emu.functionEnv().WORKSPACE_SID).workers(alice.worker_sid).update({ attributes: JSON.stringify({ full_name: 'Alice Example', voicemailGreetingUrl: 'https://example.com/alice-greeting.mp3' }) });
+  await client.taskrouter.v1
+    .workspaces(stack.emu.functionEnv().WORKSPACE_SID)
+    .workers(alice.worker_sid)
+    .update({ attributes: JSON.stringify({ full_name: 'Alice Example', voicemailGreetingUrl: 'https://example.com/alice-greeting.mp3' }) });
 });
 
 after(async () => {
@@ -91,7 +94,16 @@ test('an unavailable worker (Studio redirects the call): greeting naming them, <
   const v = items[0].data;
   assert.deepEqual(
     { callSid: v.callSid, workerSid: v.workerSid, recordingSid: v.recordingSid, from: v.from, duration: v.duration, reason: v.reason, heard: v.heard, transcription: v.transcription },
-    { callSid: call.callSid, workerSid: bob.worker_sid, recordingSid: rec.recording.sid, from: '+15551230001', duration: 3, reason: 'unavailable', heard: false, transcription: 'Hello, please call me back.' },
+    {
+      callSid: call.callSid,
+      workerSid: bob.worker_sid,
+      recordingSid: rec.recording.sid,
+      from: '+15551230001',
+      duration: 3,
+      reason: 'unavailable',
+      heard: false,
+      transcription: 'Hello, please call me back.',
+    },
   );
 });
 
@@ -122,7 +134,10 @@ test('reject: voicemail once, never back to the worker (duplicate event, the tas
   const t = await task(call.taskSid);
   assert.equal(t.assignmentStatus, 'canceled');
   const reservations = await client.taskrouter.v1.workspaces(env().WORKSPACE_SID).tasks(call.taskSid).reservations.list();
-  assert.deepEqual(reservations.map((x) => [x.workerSid, x.reservationStatus]), [[alice.worker_sid, 'rejected']]);
+  assert.deepEqual(
+    reservations.map((x) => [x.workerSid, x.reservationStatus]),
+    [[alice.worker_sid, 'rejected']],
+  );
   // TaskRouter never offers a canceled task again: the worker does not get it back.
   const again = await postForm(`${stack.emu.origin}/emulator/taskrouter/tasks/${call.taskSid}/reservations`, { workerSid: alice.worker_sid, status: 'pending' });
   assert.equal(again.status, 400);
@@ -144,7 +159,11 @@ test('duplicate and lost callbacks: one voicemail', async () => {
   stack.emu.failNext({ method: 'POST', path: new RegExp(`/Maps/Voicemail\\.${bob.worker_sid}/Items$`) }, { status: 500, applied: true });
   const rec = await record(stack, call.callSid, { order: 'status,transcription,action', 'repeat.status': '2', 'repeat.action': '0' });
   const [lost, dup] = rec.deliveries.status;
-  assert.deepEqual(lost.attempts.map((a) => a.status), [503, 200], 'redelivered once');
+  assert.deepEqual(
+    lost.attempts.map((a) => a.status),
+    [503, 200],
+    'redelivered once',
+  );
   assert.match(JSON.parse(lost.body).reason, /already stored/);
   assert.equal(dup.status, 200);
   assert.match(JSON.parse(dup.body).reason, /already stored/);
@@ -164,7 +183,7 @@ test('duplicate and lost callbacks: one voicemail', async () => {
   assert.equal(v2.data.from, '+15551230001');
 });
 
-test('the box: listed, streamed (the emulator\'s bytes), marked heard, deleted with its recording', async () => {
+test("the box: listed, streamed (the emulator's bytes), marked heard, deleted with its recording", async () => {
   const { callSid, rec } = await toVoicemail(alice, 'rejected', { durationSeconds: '2' });
   let list = await boxGet(alice.token, {});
   assert.equal(list.status, 200);
@@ -178,7 +197,7 @@ test('the box: listed, streamed (the emulator\'s bytes), marked heard, deleted w
   const media = await boxGet(alice.token, { action: 'media', callSid });
   assert.equal(media.status, 200);
   assert.equal(media.type, 'audio/wav');
-  assert.ok(media.body.equals(wavBytes(2)), 'the bytes are the emulator\'s media');
+  assert.ok(media.body.equals(wavBytes(2)), "the bytes are the emulator's media");
 
   const heard = await boxPost(alice.token, { action: 'heard', callSid });
   assert.equal(heard.status, 200);
@@ -194,7 +213,10 @@ test('the box: listed, streamed (the emulator\'s bytes), marked heard, deleted w
   const snap = await (await fetch(`${stack.emu.origin}/`)).json();
   assert.ok(snap.recordings.deleted.includes(rec.recording.sid));
   list = await boxGet(alice.token, {});
-  assert.equal(list.body.voicemails.some((v) => v.callSid === callSid), false);
+  assert.equal(
+    list.body.voicemails.some((v) => v.callSid === callSid),
+    false,
+  );
   assert.equal((await boxGet(alice.token, { action: 'media', callSid })).status, 404);
 
   // Pages of at most pageSize, continued with nextPageToken.
@@ -206,7 +228,7 @@ test('the box: listed, streamed (the emulator\'s bytes), marked heard, deleted w
   assert.notEqual(p2.body.voicemails[0].callSid, p1.body.voicemails[0].callSid);
 });
 
-test('an agent cannot list, play or delete another\'s voicemail; a supervisor can list it; bad input is a 400 naming it', async () => {
+test("an agent cannot list, play or delete another's voicemail; a supervisor can list it; bad input is a 400 naming it", async () => {
   const { callSid } = await toVoicemail(alice, 'timeout');
   const asBob = [
     await boxGet(bob.token, { workerSid: alice.worker_sid }),
@@ -220,7 +242,10 @@ test('an agent cannot list, play or delete another\'s voicemail; a supervisor ca
   }
   // Bob's own box does not hold Alice's call.
   assert.equal((await boxGet(bob.token, { action: 'media', callSid })).status, 404);
-  assert.ok((await boxItems(alice.worker_sid)).some((i) => i.key === callSid), 'still there');
+  assert.ok(
+    (await boxItems(alice.worker_sid)).some((i) => i.key === callSid),
+    'still there',
+  );
   assert.ok(stack.emu.state.recordings.recordings.size > 0);
 
   const asSup = await boxGet(sup.token, { workerSid: alice.worker_sid });
@@ -291,9 +316,12 @@ test('the hook: a caller who hung up, a redirect whose answer is lost, Sync fail
   assert.equal(redirects(broken.callSid).length, 0);
 });
 
-test('VOICEMAIL_SYNC_SID: voicemails and claims live in their own service, none in Flex\'s', async () => {
+test("VOICEMAIL_SYNC_SID: voicemails and claims live in their own service, none in Flex's", async () => {
   const flexMaps = await client.sync.v1.services(env().SYNC_SERVICE_SID).syncMaps.list();
-  assert.deepEqual(flexMaps.filter((m) => m.uniqueName.startsWith('Voicemail.')), []);
+  assert.deepEqual(
+    flexMaps.filter((m) => m.uniqueName.startsWith('Voicemail.')),
+    [],
+  );
   const own = await client.sync.v1.services(vmSync).syncMaps.list();
   assert.ok(own.some((m) => m.uniqueName === 'Voicemail.Calls'));
   assert.ok(own.some((m) => m.uniqueName === `Voicemail.${alice.worker_sid}`));

@@ -38,10 +38,14 @@ function flexServiceToken(identity) {
 }
 
 async function refused(promise, status, label) {
-  await assert.rejects(promise, (err) => {
-    assert.equal(err.status, status, `${label}: ${err.message}`);
-    return true;
-  }, label);
+  await assert.rejects(
+    promise,
+    (err) => {
+      assert.equal(err.status, status, `${label}: ${err.message}`);
+      return true;
+    },
+    label,
+  );
 }
 
 before(async () => {
@@ -52,7 +56,10 @@ before(async () => {
   // A parked call, as park-call leaves it in Flex's service: a caller's number and task attributes.
   const rest = emulatorClient(stack.emu);
   await rest.sync.v1.services(env.SYNC_SERVICE_SID).syncMaps.create({ uniqueName: 'Global.ParkedCalls' });
-  await rest.sync.v1.services(env.SYNC_SERVICE_SID).syncMaps('Global.ParkedCalls').syncMapItems.create({ key: 'CA' + '1'.repeat(32), data: { from: '+15551230000', workerSid: 'WK' + '2'.repeat(32) } });
+  await rest.sync.v1
+    .services(env.SYNC_SERVICE_SID)
+    .syncMaps('Global.ParkedCalls')
+    .syncMapItems.create({ key: 'CA' + '1'.repeat(32), data: { from: '+15551230000', workerSid: 'WK' + '2'.repeat(32) } });
   for (let i = 0; i < 100 && !boardRecord(); i += 1) await new Promise((r) => setTimeout(r, 50));
   assert.ok(boardRecord(), 'the queue-stats function copied the record to the board service');
 });
@@ -76,7 +83,7 @@ test("Flex's Sync service has ACL off, as on a Flex account by default: any toke
   const client = connect(flexServiceToken('wallboard-key'));
   const parked = await client.map({ id: 'Global.ParkedCalls', mode: 'open_existing' });
   const { items } = await parked.getItems();
-  assert.equal(items[0].data.from, '+15551230000', 'the old board token read callers\' numbers');
+  assert.equal(items[0].data.from, '+15551230000', "the old board token read callers' numbers");
   await parked.set('CA' + '3'.repeat(32), { from: '+15550000000', workerSid: 'WKmallory' });
   assert.ok([...flexService().maps.values()].find((m) => m.uniqueName === 'Global.ParkedCalls').items.has('CA' + '3'.repeat(32)), 'and wrote them');
   await parked.remove('CA' + '3'.repeat(32));
@@ -96,14 +103,17 @@ for (const [label, auth] of [
 
     const stats = await client.map({ id: 'queueStats', mode: 'open_existing' });
     const { items } = await stats.getItems({ pageSize: 100 });
-    assert.deepEqual(items.map((i) => i.key), [queue]);
+    assert.deepEqual(
+      items.map((i) => i.key),
+      [queue],
+    );
     assert.equal(items[0].data.friendlyName, 'Acl');
 
     // Parked calls live in Flex's service; the token names the board service only.
     await refused(client.map({ id: 'Global.ParkedCalls', mode: 'open_existing' }), 404, 'open parked calls');
     await refused(client.map({ id: 'Global.ParkedCalls', mode: 'open_or_create' }), 403, 'create parked calls');
     await refused(client.map({ id: 'Global.ParkedCalls', mode: 'create_new' }), 403, 'create_new parked calls');
-    await refused(client.map({ id: `${env.WORKER_SID || 'WK'}.ParkedCalls` }), 403, 'a worker\'s parked calls');
+    await refused(client.map({ id: `${env.WORKER_SID || 'WK'}.ParkedCalls` }), 403, "a worker's parked calls");
     await refused(client.document({ id: 'pickups', mode: 'create_new' }), 403, 'create a document');
 
     // Nothing of the statistics can be changed: create, update, remove an item, remove the map.

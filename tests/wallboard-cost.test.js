@@ -24,10 +24,16 @@ after(async () => {
 test('an idle board with 300 queues makes at most 20 function requests and 20 TaskRouter calls a minute', async () => {
   await addBoardQueues(stack, 300, { prefix: 'Cost' });
   const m = await measureIdleBoard({ stack, browser, queues: 300, key: KEY });
-  console.log(`idle board, 300 queues: ${m.functionRequestsPerMinute} function requests/min (${m.functionPaths.join(', ')}), ${m.taskrouterCallsPerMinute} TaskRouter calls/min (${m.taskrouterPaths.join(', ')})`);
+  console.log(
+    `idle board, 300 queues: ${m.functionRequestsPerMinute} function requests/min (${m.functionPaths.join(', ')}), ${m.taskrouterCallsPerMinute} TaskRouter calls/min (${m.taskrouterPaths.join(', ')})`,
+  );
   assert.equal(m.tiles, 300);
   assert.ok(m.functionPaths.includes('/staffing'), 'the minute includes a staffing refresh: the count is of a working board');
-  assert.deepEqual(m.staffingBatchSizes, m.staffingBatchSizes.map(() => 300), 'each refresh asks for every tile at once');
+  assert.deepEqual(
+    m.staffingBatchSizes,
+    m.staffingBatchSizes.map(() => 300),
+    'each refresh asks for every tile at once',
+  );
   assert.ok(m.functionRequestsPerMinute <= 20, `${m.functionRequestsPerMinute} function requests a minute`);
   assert.ok(m.taskrouterCallsPerMinute <= 20, `${m.taskrouterCallsPerMinute} TaskRouter calls a minute`);
   assert.deepEqual(browser.errors, []);

@@ -71,7 +71,13 @@ test('tiles fit with the widest figures: wallboard mode at 1280×720, 1920×1080
     const sizes = await page.evaluate(() => {
       const t = document.querySelector('.tile');
       const px = (sel) => parseFloat(getComputedStyle(t.querySelector(sel)).fontSize);
-      return { tileWidth: t.getBoundingClientRect().width, big: px('.big'), small: Math.min(px('.age'), px('.lbl')), tiles: document.querySelectorAll('.tile').length, indicator: document.querySelector('#page-indicator').textContent };
+      return {
+        tileWidth: t.getBoundingClientRect().width,
+        big: px('.big'),
+        small: Math.min(px('.age'), px('.lbl')),
+        tiles: document.querySelectorAll('.tile').length,
+        indicator: document.querySelector('#page-indicator').textContent,
+      };
     });
     // Readable: the smallest text of a tile is at least 9 px, the big figures at least 3 % of the
     // screen's height in wallboard mode.
@@ -79,7 +85,9 @@ test('tiles fit with the widest figures: wallboard mode at 1280×720, 1920×1080
     if (s.kiosk) assert.ok(sizes.big >= 0.03 * s.height, `${label}: big figures of ${sizes.big} px`);
     if (!s.kiosk && s.width >= 3840) assert.ok(sizes.tileWidth >= 600, `${label}: tiles ${sizes.tileWidth} px wide`);
     if (s.kiosk && sizes.tiles < 16) assert.match(sizes.indicator, /^page 1 \/ \d+ · \d+ queues? a page at a readable size, alerts first$/, `${label}: says it pages`);
-    console.log(`${label}: ${sizes.tiles} tiles shown, tile ${Math.round(sizes.tileWidth)} px wide, big figures ${sizes.big.toFixed(1)} px, smallest text ${sizes.small.toFixed(1)} px${sizes.indicator ? `, "${sizes.indicator}"` : ''}`);
+    console.log(
+      `${label}: ${sizes.tiles} tiles shown, tile ${Math.round(sizes.tileWidth)} px wide, big figures ${sizes.big.toFixed(1)} px, smallest text ${sizes.small.toFixed(1)} px${sizes.indicator ? `, "${sizes.indicator}"` : ''}`,
+    );
     if (s.shot) await page.screenshot({ path: path.join(IMG, s.shot) });
     await page.close();
   }

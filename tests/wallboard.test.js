@@ -102,7 +102,10 @@ test("the board loads with a supervisor's Flex token; an agent's token and a wro
   await page.close();
 
   const agent = stack.emu.makeToken({ identity: 'al', roles: ['agent'] }).token;
-  for (const [label, fragment] of [['agent token', `token=${encodeURIComponent(agent)}`], ['wrong key', `key=${'y'.repeat(47)}`]]) {
+  for (const [label, fragment] of [
+    ['agent token', `token=${encodeURIComponent(agent)}`],
+    ['wrong key', `key=${'y'.repeat(47)}`],
+  ]) {
     page = await openBoard(fragment);
     await page.waitForSelector('#connection[data-state="denied"]', { timeout: 5000 });
     assert.match(await page.locator('#message').textContent(), /Access refused: (Forbidden|Unauthorized)/, label);
@@ -156,7 +159,11 @@ test('kiosk mode: no chrome, and pages rotate when the queues do not fit', async
     queues[name] = (await stack.control('POST', '/emulator/taskqueues', { friendlyName: name })).sid;
     await stack.control('POST', `/emulator/taskqueues/${queues[name]}/workers`, { friendlyName: `${name}-agent`, activity: 'Available' });
   }
-  for (const [name, waiting, age] of [['Claims', 7, 130], ['Retention', 4, 70], ['VIP', 2, 20]]) {
+  for (const [name, waiting, age] of [
+    ['Claims', 7, 130],
+    ['Retention', 4, 70],
+    ['VIP', 2, 20],
+  ]) {
     for (let i = 0; i < waiting; i += 1) await step(queues[name], sid('WT'), 'entered', { ageSeconds: age });
   }
   const page = await openBoard(`key=${encodeURIComponent(KEY)}`, '?kiosk=1&rotate=2&grid=3x2&order=name', { width: 1920, height: 1080 });
@@ -168,7 +175,11 @@ test('kiosk mode: no chrome, and pages rotate when the queues do not fit', async
   await page.waitForSelector('#page-indicator:has-text("page 2 / 2")', { timeout: 4000 });
   const secondPage = await page.locator('.tile').evaluateAll((els) => els.map((e) => e.dataset.sid));
   assert.equal(firstPage.length + secondPage.length, Object.keys(queues).length);
-  assert.deepEqual(firstPage.filter((s) => secondPage.includes(s)), [], 'each queue on one page');
+  assert.deepEqual(
+    firstPage.filter((s) => secondPage.includes(s)),
+    [],
+    'each queue on one page',
+  );
   await page.waitForSelector('#page-indicator:has-text("page 1 / 2")', { timeout: 4000 });
   await page.close();
   // The grid the page picks itself: all eight on one page at 1920×1080, alerts first.
@@ -198,7 +209,9 @@ test('channel filter and queue selection live in the URL; a queue removed from T
   await tile(board, queues.Spanish).waitFor({ state: 'detached', timeout: 2000 });
   delete queues.Spanish;
   // Agents needed now, per tile: the queue's arrivals of the last 30 minutes through /staffing.
-  const expected = await fetch(stack.rt.url(`/staffing?queueSid=${queues.Billing}&thresholdSeconds=30&target=0.8&ahtSeconds=300`), { headers: { Authorization: `Wallboard ${KEY}` } }).then((r) => r.json());
+  const expected = await fetch(stack.rt.url(`/staffing?queueSid=${queues.Billing}&thresholdSeconds=30&target=0.8&ahtSeconds=300`), { headers: { Authorization: `Wallboard ${KEY}` } }).then((r) =>
+    r.json(),
+  );
   assert.equal(expected.callsPerInterval, 10); // one late and nine quick arrivals (SLA test)
   await tile(board, queues.Billing).locator('.needed').waitFor();
   assert.equal(await tile(board, queues.Billing).locator('.needed').textContent(), String(expected.agents));
@@ -285,7 +298,11 @@ test('the page reads the board service with its read-only grant, a queue created
   const reader = res.body.getReader();
   const first = new TextDecoder().decode((await reader.read()).value);
   const connectionId = JSON.parse(/data: (.*)/.exec(first)[1]).connectionId;
-  const open = await fetch(`${emu.origin}/emulator/sync/open`, { method: 'POST', headers: { Authorization: `Bearer ${jwt}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ connectionId, type: 'map', id: 'queueStats.index' }) });
+  const open = await fetch(`${emu.origin}/emulator/sync/open`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${jwt}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ connectionId, type: 'map', id: 'queueStats.index' }),
+  });
   assert.equal(open.status, 403);
   assert.equal((await open.json()).code, 54007);
   await reader.cancel();

@@ -123,7 +123,11 @@
     if (state.charts[id]) state.charts[id].destroy();
     const scales = { x: { stacked }, y: { beginAtZero: true, stacked, position: 'left' } };
     if (y2) scales.y2 = { beginAtZero: true, position: 'right', grid: { drawOnChartArea: false }, title: { display: true, text: y2 } };
-    state.charts[id] = new Chart($(id), { type, data: { labels, datasets }, options: { animation: false, responsive: true, maintainAspectRatio: false, scales, plugins: { legend: { position: 'bottom' } } } });
+    state.charts[id] = new Chart($(id), {
+      type,
+      data: { labels, datasets },
+      options: { animation: false, responsive: true, maintainAspectRatio: false, scales, plugins: { legend: { position: 'bottom' } } },
+    });
   }
 
   const COLORS = ['#5a9e6f', '#d9822b', '#7aa7e8', '#6b4fbb', '#c23030', '#2aa198', '#b58900', '#888'];
@@ -138,17 +142,84 @@
     chart(
       'chart-share',
       rows('date').map((r) => r.label),
-      activities.map((name, i) => bar(name, rows('date').map((r) => (r.activityShare[name] === undefined || r.activityShare[name] === null ? null : round(r.activityShare[name] * 100))), COLORS[i % COLORS.length])),
+      activities.map((name, i) =>
+        bar(
+          name,
+          rows('date').map((r) => (r.activityShare[name] === undefined || r.activityShare[name] === null ? null : round(r.activityShare[name] * 100))),
+          COLORS[i % COLORS.length],
+        ),
+      ),
       { stacked: true },
     );
-    chart('chart-hour', rows('hour').map((r) => r.label.slice(5, 16)), [bar('Answered', rows('hour').map((r) => r.accepted), '#7aa7e8'), bar('Completed', rows('hour').map((r) => r.completed), '#5a9e6f')]);
-    chart('chart-times', rows('date').map((r) => r.label), [bar('Average handle time (s)', rows('date').map((r) => round(r.avgHandle)), '#5a9e6f'), bar('Average wrap-up time (s)', rows('date').map((r) => round(r.avgWrapup)), '#d9822b')]);
-    chart('chart-disposition', rows('disposition').map((r) => r.label), [bar('Tasks', rows('disposition').map((r) => r.count), '#6b4fbb')]);
+    chart(
+      'chart-hour',
+      rows('hour').map((r) => r.label.slice(5, 16)),
+      [
+        bar(
+          'Answered',
+          rows('hour').map((r) => r.accepted),
+          '#7aa7e8',
+        ),
+        bar(
+          'Completed',
+          rows('hour').map((r) => r.completed),
+          '#5a9e6f',
+        ),
+      ],
+    );
+    chart(
+      'chart-times',
+      rows('date').map((r) => r.label),
+      [
+        bar(
+          'Average handle time (s)',
+          rows('date').map((r) => round(r.avgHandle)),
+          '#5a9e6f',
+        ),
+        bar(
+          'Average wrap-up time (s)',
+          rows('date').map((r) => round(r.avgWrapup)),
+          '#d9822b',
+        ),
+      ],
+    );
+    chart(
+      'chart-disposition',
+      rows('disposition').map((r) => r.label),
+      [
+        bar(
+          'Tasks',
+          rows('disposition').map((r) => r.count),
+          '#6b4fbb',
+        ),
+      ],
+    );
     if (a.agent) {
       chart(
         'chart-agent',
         rows('agent').map((r) => r.label),
-        [bar('Answered', rows('agent').map((r) => r.accepted), '#7aa7e8'), bar('Rejected', rows('agent').map((r) => r.rejected), '#d9822b'), bar('Timed out', rows('agent').map((r) => r.timedOut), '#c23030'), line('Average handle time (s)', rows('agent').map((r) => round(r.avgHandle)), '#5a9e6f')],
+        [
+          bar(
+            'Answered',
+            rows('agent').map((r) => r.accepted),
+            '#7aa7e8',
+          ),
+          bar(
+            'Rejected',
+            rows('agent').map((r) => r.rejected),
+            '#d9822b',
+          ),
+          bar(
+            'Timed out',
+            rows('agent').map((r) => r.timedOut),
+            '#c23030',
+          ),
+          line(
+            'Average handle time (s)',
+            rows('agent').map((r) => round(r.avgHandle)),
+            '#5a9e6f',
+          ),
+        ],
         { y2: 'seconds' },
       );
     }
@@ -161,7 +232,20 @@
     const a = state.answers;
     const activities = Object.keys(a.hour.totals.activitySeconds).sort();
     const dispositions = Object.keys(a.hour.totals.dispositions).sort();
-    const header = ['by', 'key', 'label', 'start', 'end', 'seconds', 'count', 'share', ...FIELDS, ...activities.map((x) => `seconds:${x}`), ...activities.map((x) => `share:${x}`), ...dispositions.map((x) => `disposition:${x}`)];
+    const header = [
+      'by',
+      'key',
+      'label',
+      'start',
+      'end',
+      'seconds',
+      'count',
+      'share',
+      ...FIELDS,
+      ...activities.map((x) => `seconds:${x}`),
+      ...activities.map((x) => `share:${x}`),
+      ...dispositions.map((x) => `disposition:${x}`),
+    ];
     const cell = window.csvCell; // csv.js: quoting, and formulas neutralised
     const lines = [header.map(cell).join(',')];
     for (const by of state.groupings) {
@@ -169,12 +253,21 @@
         const has = r.observedSeconds !== undefined;
         lines.push(
           [
-            by, r.key, r.label, r.start, r.end, r.seconds, r.count, r.share,
+            by,
+            r.key,
+            r.label,
+            r.start,
+            r.end,
+            r.seconds,
+            r.count,
+            r.share,
             ...FIELDS.map((f) => (has ? r[f] : null)),
             ...activities.map((x) => (has ? r.activitySeconds[x] : null)),
             ...activities.map((x) => (has ? r.activityShare[x] : null)),
             ...dispositions.map((x) => (has ? r.dispositions[x] : null)),
-          ].map(cell).join(','),
+          ]
+            .map(cell)
+            .join(','),
         );
       }
     }

@@ -138,16 +138,23 @@
   const timeCell = (seconds, extra = '') => `<span class="t"${seconds === null || seconds === undefined ? '' : ` data-base="${seconds}"`}>${clock(seconds)}</span>${extra}`;
 
   function summaryHtml(s) {
-    const tiles = [`<div class="state"><small>logged in</small><b data-figure="loggedIn">${s.loggedIn}</b><small>of ${s.agents} agents</small></div>`, `<div class="state available"><small>available</small><b data-figure="available">${s.available}</b></div>`];
+    const tiles = [
+      `<div class="state"><small>logged in</small><b data-figure="loggedIn">${s.loggedIn}</b><small>of ${s.agents} agents</small></div>`,
+      `<div class="state available"><small>available</small><b data-figure="available">${s.available}</b></div>`,
+    ];
     for (const a of s.activities) {
       tiles.push(`<div class="state" data-activity="${esc(a.name)}"><small>${esc(a.name)}</small><b>${a.agents}</b><small>longest ${timeCell(a.longestSeconds)}</small></div>`);
     }
     const count = (by) => Object.values(by).reduce((x, y) => x + y, 0);
-    const tasks = Object.entries(s.tasks).map(([ch, by]) => `${esc(ch)} ${count(by)}`).join(', ');
+    const tasks = Object.entries(s.tasks)
+      .map(([ch, by]) => `${esc(ch)} ${count(by)}`)
+      .join(', ');
     tiles.push(`<div class="state"><small>tasks</small><b>${Object.values(s.tasks).reduce((sum, by) => sum + count(by), 0)}</b><small>${tasks || 'none'}</small></div>`);
     tiles.push(`<div class="state"><small>parked calls</small><b data-figure="parked">${s.parked}</b></div>`);
     tiles.push(`<div class="state"><small>unheard voicemails</small><b data-figure="unheard">${s.unheard}</b></div>`);
-    tiles.push(`<div class="state"><small>today accepted / rejected / timed out</small><b>${s.accepted} / ${s.rejected} / ${s.timedOut}</b><small>avg handle ${clock(s.avgHandleSeconds)} · wrap-up ${clock(s.avgWrapupSeconds)}</small></div>`);
+    tiles.push(
+      `<div class="state"><small>today accepted / rejected / timed out</small><b>${s.accepted} / ${s.rejected} / ${s.timedOut}</b><small>avg handle ${clock(s.avgHandleSeconds)} · wrap-up ${clock(s.avgWrapupSeconds)}</small></div>`,
+    );
     return tiles.join('');
   }
 
@@ -155,7 +162,10 @@
     if (!s.queues.length) return '<p class="none">No queue membership known yet.</p>';
     const acts = [...new Set(s.queues.flatMap((q) => Object.keys(q.activities)))].sort();
     const head = `<tr><th>Queue</th><th>logged in</th><th>available</th>${acts.map((a) => `<th>${esc(a)}</th>`).join('')}<th>unheard voicemails</th></tr>`;
-    const rows = s.queues.map((q) => `<tr data-queue="${esc(q.name)}"><td>${esc(q.name)}</td><td class="n" data-figure="loggedIn">${q.loggedIn}</td><td class="n" data-figure="available">${q.available}</td>${acts.map((a) => `<td class="n">${q.activities[a] || 0}</td>`).join('')}<td class="n" data-figure="unheard">${q.unheard}</td></tr>`);
+    const rows = s.queues.map(
+      (q) =>
+        `<tr data-queue="${esc(q.name)}"><td>${esc(q.name)}</td><td class="n" data-figure="loggedIn">${q.loggedIn}</td><td class="n" data-figure="available">${q.available}</td>${acts.map((a) => `<td class="n">${q.activities[a] || 0}</td>`).join('')}<td class="n" data-figure="unheard">${q.unheard}</td></tr>`,
+    );
     return `<table><thead>${head}</thead><tbody>${rows.join('')}</tbody></table>`;
   }
 
@@ -168,9 +178,25 @@
     );
   }
   // What a row shows apart from its ticking times: the row is redrawn only when this changes.
-  const signature = (r) => JSON.stringify([r.name, r.team, r.activity, r.state, r.tasks.map((t) => [t.channel, t.status]), r.parked, r.unheard, r.accepted, r.rejected, r.timedOut, r.avgHandleSeconds, r.avgWrapupSeconds, r.seconds >= 600]);
+  const signature = (r) =>
+    JSON.stringify([
+      r.name,
+      r.team,
+      r.activity,
+      r.state,
+      r.tasks.map((t) => [t.channel, t.status]),
+      r.parked,
+      r.unheard,
+      r.accepted,
+      r.rejected,
+      r.timedOut,
+      r.avgHandleSeconds,
+      r.avgWrapupSeconds,
+      r.seconds >= 600,
+    ]);
 
-  const AGENT_HEAD = '<tr><th>Agent</th><th>Team</th><th>Activity</th><th>for</th><th>Tasks</th><th>Parked</th><th>Voicemail</th><th>acc.</th><th>rej.</th><th>timed out</th><th>avg handle</th><th>avg wrap-up</th></tr>';
+  const AGENT_HEAD =
+    '<tr><th>Agent</th><th>Team</th><th>Activity</th><th>for</th><th>Tasks</th><th>Parked</th><th>Voicemail</th><th>acc.</th><th>rej.</th><th>timed out</th><th>avg handle</th><th>avg wrap-up</th></tr>';
   const rowsByKey = new Map(); // `${group}|${sid}` -> {sig, el}
   const groupsByKey = new Map(); // group key -> {el, head, body}
 

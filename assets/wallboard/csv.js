@@ -17,7 +17,12 @@
   }
 
   /** A file-name-safe word: letters, digits, `.`, `_` and `-`; anything else becomes `-`. */
-  const safe = (text) => String(text).normalize('NFKD').replace(/[\u0300-\u036f]/g, '').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '') || 'queue';
+  const safe = (text) =>
+    String(text)
+      .normalize('NFKD')
+      .replace(/[\u0300-\u036f]/g, '')
+      .replace(/[^A-Za-z0-9._-]+/g, '-')
+      .replace(/^[-.]+|[-.]+$/g, '') || 'queue';
 
   /**
    * The CSV's file name: the range, the channel and the queues, e.g.

@@ -85,7 +85,7 @@
       // A round that makes no progress (another request holds the hours) waits a second; after
       // 20 such rounds the view stops asking (failed and expired hours stay listed).
       let pending = pendingOf(answers[0]);
-      for (let idle = 0; pending && idle < 20 && mine === loads; ) {
+      for (let idle = 0; pending && idle < 20 && mine === loads;) {
         status(`${answers[0].closedHours - answers[0].missing.length} of ${answers[0].closedHours} hours shown; fetching ${pending} from TaskRouter…`, 'busy');
         const hourly = await fetchSeries(c, 'hour');
         const rest = await Promise.all(GROUPINGS.slice(1).map((by) => fetchSeries(c, by, false)));
@@ -121,7 +121,9 @@
     if (!missing.length) return;
     const counts = {};
     for (const m of missing) counts[m.code] = (counts[m.code] || 0) + 1;
-    box.querySelector('summary').textContent = `${missing.length} hours without figures: ${Object.entries(counts).map(([code, n]) => `${n} ${WHY[code] || code}`).join(', ')}`;
+    box.querySelector('summary').textContent = `${missing.length} hours without figures: ${Object.entries(counts)
+      .map(([code, n]) => `${n} ${WHY[code] || code}`)
+      .join(', ')}`;
     box.querySelector('ul').replaceChildren(...missing.map((m) => Object.assign(document.createElement('li'), { textContent: `${m.hour}: ${m.reason}` })));
   }
 
@@ -172,7 +174,11 @@
     const scales = { y: { beginAtZero: true, position: 'left' } };
     if (y2) scales.y2 = { beginAtZero: true, position: 'right', grid: { drawOnChartArea: false }, title: { display: true, text: y2 } };
     if (datasets.some((d) => d.yAxisID === 'agents')) scales.agents = { beginAtZero: true, position: 'right', grid: { drawOnChartArea: false }, title: { display: true, text: 'agents' } };
-    state.charts[id] = new Chart($(id), { type: 'bar', data: { labels, datasets }, options: { animation: false, responsive: true, maintainAspectRatio: false, scales, plugins: { legend: { position: 'bottom' } } } });
+    state.charts[id] = new Chart($(id), {
+      type: 'bar',
+      data: { labels, datasets },
+      options: { animation: false, responsive: true, maintainAspectRatio: false, scales, plugins: { legend: { position: 'bottom' } } },
+    });
   }
 
   const bar = (label, data, color) => ({ type: 'bar', label, data, backgroundColor: color });
@@ -185,23 +191,115 @@
     const pick = (by, f) => rows(by).map((r) => round(f(r)));
     // Hours without figures are gaps, marked by a grey bar of their own (not zeros).
     const gaps = new Set(a.hour.missing.map((m) => m.hour));
-    const hourly = [bar('Tasks queued', pick('hour', (r) => (gaps.has(r.start) ? null : r.entered)), '#7aa7e8'), line('Average wait (s)', pick('hour', (r) => r.avgWait), '#d9822b')];
+    const hourly = [
+      bar(
+        'Tasks queued',
+        pick('hour', (r) => (gaps.has(r.start) ? null : r.entered)),
+        '#7aa7e8',
+      ),
+      line(
+        'Average wait (s)',
+        pick('hour', (r) => r.avgWait),
+        '#d9822b',
+      ),
+    ];
     if (gaps.size) {
       const top = Math.max(1, ...rows('hour').map((r) => r.entered));
-      hourly.push(bar('No figures (missing)', rows('hour').map((r) => (gaps.has(r.start) ? top : null)), 'rgba(150,150,150,0.35)'));
+      hourly.push(
+        bar(
+          'No figures (missing)',
+          rows('hour').map((r) => (gaps.has(r.start) ? top : null)),
+          'rgba(150,150,150,0.35)',
+        ),
+      );
     }
-    chart('chart-hour', rows('hour').map((r) => r.label.slice(5, 16)), hourly, 'seconds');
-    chart('chart-date', rows('date').map((r) => r.label), [bar('Average wait (s)', pick('date', (r) => r.avgWait), '#d9822b'), bar('Average abandon time (s)', pick('date', (r) => r.avgAbandon), '#c23030'), bar('Average handle time (s)', pick('date', (r) => r.avgHandle), '#5a9e6f')]);
+    chart(
+      'chart-hour',
+      rows('hour').map((r) => r.label.slice(5, 16)),
+      hourly,
+      'seconds',
+    );
+    chart(
+      'chart-date',
+      rows('date').map((r) => r.label),
+      [
+        bar(
+          'Average wait (s)',
+          pick('date', (r) => r.avgWait),
+          '#d9822b',
+        ),
+        bar(
+          'Average abandon time (s)',
+          pick('date', (r) => r.avgAbandon),
+          '#c23030',
+        ),
+        bar(
+          'Average handle time (s)',
+          pick('date', (r) => r.avgHandle),
+          '#5a9e6f',
+        ),
+      ],
+    );
     for (const by of ['hourOfDay', 'dayOfWeek']) {
-      chart(`chart-${by}`, rows(by).map((r) => r.label), [
-        bar('Tasks queued', pick(by, (r) => r.entered), '#7aa7e8'),
-        line('Average wait (s)', pick(by, (r) => r.avgWait), '#d9822b'),
-        line('Agents logged in', pick(by, (r) => r.avgLoggedIn), '#6b4fbb', 'agents'),
-      ], 'seconds');
+      chart(
+        `chart-${by}`,
+        rows(by).map((r) => r.label),
+        [
+          bar(
+            'Tasks queued',
+            pick(by, (r) => r.entered),
+            '#7aa7e8',
+          ),
+          line(
+            'Average wait (s)',
+            pick(by, (r) => r.avgWait),
+            '#d9822b',
+          ),
+          line(
+            'Agents logged in',
+            pick(by, (r) => r.avgLoggedIn),
+            '#6b4fbb',
+            'agents',
+          ),
+        ],
+        'seconds',
+      );
     }
-    chart('chart-queue', rows('queue').map((r) => r.label), [bar('Handled', pick('queue', (r) => r.accepted), '#5a9e6f'), bar('Abandoned', pick('queue', (r) => r.abandoned), '#c23030'), line('Average wait (s)', pick('queue', (r) => r.avgWait), '#d9822b')], 'seconds');
+    chart(
+      'chart-queue',
+      rows('queue').map((r) => r.label),
+      [
+        bar(
+          'Handled',
+          pick('queue', (r) => r.accepted),
+          '#5a9e6f',
+        ),
+        bar(
+          'Abandoned',
+          pick('queue', (r) => r.abandoned),
+          '#c23030',
+        ),
+        line(
+          'Average wait (s)',
+          pick('queue', (r) => r.avgWait),
+          '#d9822b',
+        ),
+      ],
+      'seconds',
+    );
     const colors = ['#1f6feb', '#d9822b', '#5a9e6f', '#6b4fbb'];
-    chart('chart-sla', rows('date').map((r) => r.label), a.date.thresholds.map((t, i) => line(`${t} s`, rows('date').map((r) => (r.serviceLevel[t] === null ? null : round(r.serviceLevel[t] * 100))), colors[i % colors.length], 'y')));
+    chart(
+      'chart-sla',
+      rows('date').map((r) => r.label),
+      a.date.thresholds.map((t, i) =>
+        line(
+          `${t} s`,
+          rows('date').map((r) => (r.serviceLevel[t] === null ? null : round(r.serviceLevel[t] * 100))),
+          colors[i % colors.length],
+          'y',
+        ),
+      ),
+    );
   }
 
   const CSV_FIELDS = ['entered', 'accepted', 'abandoned', 'shortAbandoned', 'abandonRate', 'avgWait', 'maxWait', 'avgAbandon', 'handled', 'avgHandle', 'avgAvailable', 'avgLoggedIn'];
@@ -237,9 +335,10 @@
     const a = state.answers;
     const days = a.date.series;
     const hours = a.hour.series;
-    const span = choices().range !== 'custom' && days.length
-      ? { first: `${days[0].key} 00:00`, last: `${days[days.length - 1].key} 23:00` }
-      : { first: hours.length ? hours[0].label : a.hour.from, last: hours.length ? hours[hours.length - 1].label : a.hour.to };
+    const span =
+      choices().range !== 'custom' && days.length
+        ? { first: `${days[0].key} 00:00`, last: `${days[days.length - 1].key} 23:00` }
+        : { first: hours.length ? hours[0].label : a.hour.from, last: hours.length ? hours[hours.length - 1].label : a.hour.to };
     return window.csvFileName({ ...span, channel: a.hour.channel, queues: queueNames() });
   }
 

@@ -15,15 +15,31 @@
   const view = {
     kiosk: params.get('kiosk') === '1',
     channel: ['voice', 'chat', 'video'].includes(params.get('channel')) ? params.get('channel') : '',
-    queues: (params.get('queues') || '').split(',').map((s) => s.trim()).filter(Boolean),
+    queues: (params.get('queues') || '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     order: ['alerts', 'name'].includes(params.get('order')) ? params.get('order') : null,
     rotate: Number(params.get('rotate')) || null,
     grid: grid ? { columns: Math.max(1, Number(grid[1])), rows: Math.max(1, Number(grid[2])) } : null,
   };
   const NONE = ['\u0000none']; // a selection that matches no queue ("Select none")
   const state = {
-    rules: null, kiosk: null, config: {}, credential: null, info: null, client: null, conn: 'starting', lastData: null,
-    names: new Map(), parked: new Map(), staffing: new Map(), soon: new Map(), page: 0, docs: new Map(), index: new Map(),
+    rules: null,
+    kiosk: null,
+    config: {},
+    credential: null,
+    info: null,
+    client: null,
+    conn: 'starting',
+    lastData: null,
+    names: new Map(),
+    parked: new Map(),
+    staffing: new Map(),
+    soon: new Map(),
+    page: 0,
+    docs: new Map(),
+    index: new Map(),
     tiles: new Map(), // sid -> {el, refs, tile, staffingKey}
     order: [], // every SID on screen, in order
     visible: new Set(), // wallboard mode: the tiles of the page (their "record N s ago" ticks)
@@ -308,8 +324,14 @@
     if (!st) p.replaceChildren(el('small', {}, 'staffing: computing…'));
     else if (st.error) p.replaceChildren(el('small', {}, `staffing: ${st.error}`));
     else {
-      p.replaceChildren('Agents needed now ', el('b', { class: 'needed' }, String(st.agents)), ' · available ', el('b', {}, String(t.available)), el('br'),
-        el('small', {}, `${st.callsPerInterval} arrivals in the last ${st.intervalMinutes} min · AHT ${Math.round(st.ahtSeconds)} s (${ahtSource(t, st)})`));
+      p.replaceChildren(
+        'Agents needed now ',
+        el('b', { class: 'needed' }, String(st.agents)),
+        ' · available ',
+        el('b', {}, String(t.available)),
+        el('br'),
+        el('small', {}, `${st.callsPerInterval} arrivals in the last ${st.intervalMinutes} min · AHT ${Math.round(st.ahtSeconds)} s (${ahtSource(t, st)})`),
+      );
     }
   }
 
@@ -483,7 +505,7 @@
     state.pages = pages;
     if (state.page >= pages) state.page = 0;
     const indicator = $('page-indicator');
-    setText(indicator, pages > 1 ? `page ${state.page + 1} / ${pages} · ${per} ${per === 1 ? "queue" : "queues"} a page at a readable size${order() === 'alerts' ? ', alerts first' : ''}` : '');
+    setText(indicator, pages > 1 ? `page ${state.page + 1} / ${pages} · ${per} ${per === 1 ? 'queue' : 'queues'} a page at a readable size${order() === 'alerts' ? ', alerts first' : ''}` : '');
     indicator.dataset.page = String(state.page + 1);
     indicator.dataset.pages = String(pages);
     const shown = state.order.slice(state.page * per, state.page * per + per);
@@ -522,7 +544,10 @@
       const count = new Map();
       for (const [, n] of names) count.set(n, (count.get(n) || 0) + 1);
       // By name (a SID for a name two queues share), sorted: a readable, stable URL.
-      view.queues = names.filter(([sid]) => sids.has(sid)).map(([sid, name]) => (count.get(name) > 1 ? sid : name)).sort();
+      view.queues = names
+        .filter(([sid]) => sids.has(sid))
+        .map(([sid, name]) => (count.get(name) > 1 ? sid : name))
+        .sort();
     }
     setParam('queues', view.queues === NONE ? '' : view.queues.join(','));
     for (const entry of state.index.values()) openDocument(entry); // documents layout: newly selected queues
@@ -538,11 +563,13 @@
     const chosen = pickerSelection();
     const rows = [...state.names.entries()].filter(([sid, name]) => !q || name.toLowerCase().includes(q) || sid.toLowerCase().includes(q)).sort((a, b) => a[1].localeCompare(b[1]));
     $('queue-count').textContent = `${rows.length} of ${state.names.size} queues shown · ${chosen.size} selected`;
-    $('queue-list').replaceChildren(...rows.slice(0, 500).map(([sid, name]) => {
-      const box = el('input', { type: 'checkbox', value: sid });
-      box.checked = chosen.has(sid);
-      return el('li', {}, el('label', {}, box, ` ${name}`));
-    }));
+    $('queue-list').replaceChildren(
+      ...rows.slice(0, 500).map(([sid, name]) => {
+        const box = el('input', { type: 'checkbox', value: sid });
+        box.checked = chosen.has(sid);
+        return el('li', {}, el('label', {}, box, ` ${name}`));
+      }),
+    );
     if (rows.length > 500) $('queue-list').append(el('li', { class: 'muted' }, `${rows.length - 500} more: narrow the search`));
     return rows;
   }
@@ -635,9 +662,23 @@
     api('/staffing', body)
       .then((a) => {
         const w = a.withAgents;
-        const first = el('p', {}, el('b', {}, String(a.agents)), ' agents on the phones, ', el('b', {}, String(a.scheduledAgents)),
-          ` scheduled · ${a.intensityErlangs.toFixed(2)} Erlangs · SLA ${pct(a.serviceLevel)} · P(wait) ${pct(a.probabilityOfWaiting)} · ASA ${a.asaSeconds.toFixed(1)} s · occupancy ${pct(a.occupancy)}`);
-        const second = w ? [el('p', {}, `With ${w.agents} agents: ${w.enoughAgents ? `SLA ${pct(w.serviceLevel)}, ASA ${w.asaSeconds.toFixed(1)} s, occupancy ${pct(w.occupancy)}` : 'not enough agents: the queue grows without bound'}`)] : [];
+        const first = el(
+          'p',
+          {},
+          el('b', {}, String(a.agents)),
+          ' agents on the phones, ',
+          el('b', {}, String(a.scheduledAgents)),
+          ` scheduled · ${a.intensityErlangs.toFixed(2)} Erlangs · SLA ${pct(a.serviceLevel)} · P(wait) ${pct(a.probabilityOfWaiting)} · ASA ${a.asaSeconds.toFixed(1)} s · occupancy ${pct(a.occupancy)}`,
+        );
+        const second = w
+          ? [
+              el(
+                'p',
+                {},
+                `With ${w.agents} agents: ${w.enoughAgents ? `SLA ${pct(w.serviceLevel)}, ASA ${w.asaSeconds.toFixed(1)} s, occupancy ${pct(w.occupancy)}` : 'not enough agents: the queue grows without bound'}`,
+              ),
+            ]
+          : [];
         done([first, ...second]);
       })
       .catch((err) => done([el('p', { class: 'error' }, err.message)]));

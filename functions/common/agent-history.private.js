@@ -219,7 +219,16 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
 
   /** Runs listings ({map, from, to}) 16 at a time: {texts, failed: [{map, from, to, reason}]}. */
   async function readAll(ranges) {
-    const lists = await pool(ranges.map((r) => () => readRange(r).then((texts) => ({ texts }), (err) => ({ texts: [], error: err }))), CONCURRENCY);
+    const lists = await pool(
+      ranges.map(
+        (r) => () =>
+          readRange(r).then(
+            (texts) => ({ texts }),
+            (err) => ({ texts: [], error: err }),
+          ),
+      ),
+      CONCURRENCY,
+    );
     const failed = [];
     const texts = [];
     lists.forEach((l, i) => {
@@ -259,7 +268,10 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
     const open = answer.openHour;
     delete answer.openHour;
     if (open && Date.parse(open) < now() - CLOSE_ON_READ_AFTER_MS) {
-      answer.closedOnRead = await closeHour(Date.parse(open)).then((r) => ({ hour: r.hour, state: r.state }), (err) => ({ hour: open, error: err.message }));
+      answer.closedOnRead = await closeHour(Date.parse(open)).then(
+        (r) => ({ hour: r.hour, state: r.state }),
+        (err) => ({ hour: open, error: err.message }),
+      );
     }
     return answer;
   }
@@ -426,7 +438,10 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
       // The agent's records from the look-back of the first closed hour the event can change.
       const listings = ah.recloseRecords(step, storedJson, now());
       if (!listings.length) break;
-      const records = await pool(listings.map((r) => () => readRange(r, closeCounts)), CONCURRENCY);
+      const records = await pool(
+        listings.map((r) => () => readRange(r, closeCounts)),
+        CONCURRENCY,
+      );
       const patches = ah.reclosePatch(step, storedJson, `[${records.flat().join(',')}]`);
       const revisions = new Map(stored.map((i) => [i.key, i.revision]));
       try {
@@ -521,14 +536,25 @@ function agentHistoryFor(context) {
   if (!instance) {
     const { wasmModule, callWasm } = require(Runtime.getFunctions()['common/wasm'].path);
     const mod = wasmModule('agent_history', (wasm) => new wasm.AgentHistory(env));
-    const ah = new Proxy({}, { get: (_, name) => (...args) => callWasm(mod, (wasm, state) => state[name](...args)) });
+    const ah = new Proxy(
+      {},
+      {
+        get:
+          (_, name) =>
+          (...args) =>
+            callWasm(mod, (wasm, state) => state[name](...args)),
+      },
+    );
     instance = createAgentHistory({
       ah,
       client: tw.twilioClient(context),
       workspaceSid: tw.requireEnv(context, 'TWILIO_FLEX_WORKSPACE_SID'),
       syncServiceSid: tw.requireEnv(context, 'TWILIO_FLEX_SYNC_SID'),
       retry: (fn) => tw.withRetry(context, fn),
-      keySeesNames: String(context.AGENT_HISTORY_KEY_SEES_NAMES || '').trim().toLowerCase() === 'true',
+      keySeesNames:
+        String(context.AGENT_HISTORY_KEY_SEES_NAMES || '')
+          .trim()
+          .toLowerCase() === 'true',
     });
   }
   return instance;
@@ -537,7 +563,12 @@ function agentHistoryFor(context) {
 /** The event callback's hook: never throws (its failure is reported in the callback's answer). */
 async function agentHistoryHook(context, fields) {
   try {
-    if (String(context.AGENT_HISTORY_ENABLED || '').trim().toLowerCase() === 'false') return { off: true };
+    if (
+      String(context.AGENT_HISTORY_ENABLED || '')
+        .trim()
+        .toLowerCase() === 'false'
+    )
+      return { off: true };
     const agents = agentHistoryFor(context);
     let out;
     try {

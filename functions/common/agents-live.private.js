@@ -145,7 +145,12 @@ function createAgentsLive({ al, client, workspaceSid, boardSid, parkingSid = nul
           const data = { shards: [...list, ...missing].sort((a, b) => a - b) };
           spend(name, 0.05);
           try {
-            if (doc) await write(stats, () => board().documents(name).update({ data, ifMatch: String(doc.revision) }));
+            if (doc)
+              await write(stats, () =>
+                board()
+                  .documents(name)
+                  .update({ data, ifMatch: String(doc.revision) }),
+              );
             else await write(stats, () => board().documents.create({ uniqueName: name, data }));
             break;
           } catch (err) {
@@ -224,7 +229,7 @@ function createAgentsLive({ al, client, workspaceSid, boardSid, parkingSid = nul
 
   async function fetchQueues(stats, workerSid) {
     stats.taskrouterCalls += 1;
-    const list = await retry(() => client.taskrouter.v1.workspaces(workspaceSid).taskQueues.list({ workerSid, }));
+    const list = await retry(() => client.taskrouter.v1.workspaces(workspaceSid).taskQueues.list({ workerSid }));
     const queues = list.map((q) => ({ sid: q.sid, friendlyName: q.friendlyName }));
     membership.set(workerSid, { queues, at: now() });
     return queues;
@@ -251,10 +256,7 @@ function createAgentsLive({ al, client, workspaceSid, boardSid, parkingSid = nul
     const fetched = {};
     if (prefetched.queues) membership.set(plan.workerSid, { queues: prefetched.queues, at: now() });
     try {
-      const [queues, parked] = await Promise.all([
-        prefetched.queues || (plan.fetchQueues ? fetchQueues(stats, plan.workerSid) : null),
-        plan.fetchParked ? fetchParked(stats, plan.workerSid) : null,
-      ]);
+      const [queues, parked] = await Promise.all([prefetched.queues || (plan.fetchQueues ? fetchQueues(stats, plan.workerSid) : null), plan.fetchParked ? fetchParked(stats, plan.workerSid) : null]);
       if (queues) fetched.queues = queues;
       if (parked) fetched.parked = parked;
     } catch (err) {
@@ -291,14 +293,27 @@ function agentsLiveModule(context) {
 
 /** This container's writer, or `{off}`. */
 function writerOf(context) {
-  if (String(context.AGENTS_LIVE_ENABLED || '').trim().toLowerCase() === 'false') return { off: 'AGENTS_LIVE_ENABLED is false' };
+  if (
+    String(context.AGENTS_LIVE_ENABLED || '')
+      .trim()
+      .toLowerCase() === 'false'
+  )
+    return { off: 'AGENTS_LIVE_ENABLED is false' };
   const boardSid = boardSidOf(context);
   if (!boardSid) return { off: 'WALLBOARD_SYNC_SID is not set (the live agents view lives in the board service)' };
   if (!instance) {
     const tw = require(Runtime.getFunctions()['common/client'].path);
     const { callWasm } = require(Runtime.getFunctions()['common/wasm'].path);
     const mod = agentsLiveModule(context);
-    const al = new Proxy({}, { get: (_, name) => (...args) => callWasm(mod, (wasm, state) => state[name](...args)) });
+    const al = new Proxy(
+      {},
+      {
+        get:
+          (_, name) =>
+          (...args) =>
+            callWasm(mod, (wasm, state) => state[name](...args)),
+      },
+    );
     instance = createAgentsLive({
       al,
       client: tw.twilioClient(context),

@@ -50,7 +50,10 @@ function route(origin, twilioUrl) {
 const callParams = new AsyncLocalStorage();
 const CALLS = new Set(['fetch', 'create', 'update', 'remove', 'list', 'page', 'each']);
 const NOT_SENT = new Set(['limit', 'pageNumber', 'callback', 'done']);
-const norm = (name) => String(name).toLowerCase().replace(/[^a-z0-9]/g, '');
+const norm = (name) =>
+  String(name)
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '');
 
 function watched(value, owner) {
   if (value === null || (typeof value !== 'object' && typeof value !== 'function') || typeof value.then === 'function') return value;
@@ -123,7 +126,9 @@ function regionOptions(context) {
   }
   if (edge) {
     if (!/^[a-z]+(-[a-z]+)*$/.test(edge)) {
-      throw new HttpError(500, `Server misconfigured: TWILIO_EDGE must be a Twilio Edge location such as dublin or sydney (got ${JSON.stringify(edge)}; see .env.example).`, { variable: 'TWILIO_EDGE' });
+      throw new HttpError(500, `Server misconfigured: TWILIO_EDGE must be a Twilio Edge location such as dublin or sydney (got ${JSON.stringify(edge)}; see .env.example).`, {
+        variable: 'TWILIO_EDGE',
+      });
     }
     out.edge = edge;
   }

@@ -38,21 +38,43 @@ const OPS = {
     c.calls(o.callSid).update(given({ twiml: o.twiml, url: o.url, method: o.method, statusCallback: o.statusCallback, statusCallbackMethod: o.statusCallbackMethod, status: o.status })),
   fetchSyncItem: (c, o) => sync(c, o).syncMaps(o.map).syncMapItems(o.key).fetch(),
   createSyncMap: (c, o) => sync(c, o).syncMaps.create({ uniqueName: o.uniqueName }),
-  createSyncItem: (c, o) => sync(c, o).syncMaps(o.map).syncMapItems.create(given({ key: o.key, data: o.data, ttl: o.ttl })),
-  updateSyncItem: (c, o) => sync(c, o).syncMaps(o.map).syncMapItems(o.key).update(given({ data: o.data, ttl: o.ttl, ifMatch: o.ifMatch })),
-  deleteSyncItem: (c, o) => sync(c, o).syncMaps(o.map).syncMapItems(o.key).remove(o.ifMatch ? { ifMatch: o.ifMatch } : undefined),
+  createSyncItem: (c, o) =>
+    sync(c, o)
+      .syncMaps(o.map)
+      .syncMapItems.create(given({ key: o.key, data: o.data, ttl: o.ttl })),
+  updateSyncItem: (c, o) =>
+    sync(c, o)
+      .syncMaps(o.map)
+      .syncMapItems(o.key)
+      .update(given({ data: o.data, ttl: o.ttl, ifMatch: o.ifMatch })),
+  deleteSyncItem: (c, o) =>
+    sync(c, o)
+      .syncMaps(o.map)
+      .syncMapItems(o.key)
+      .remove(o.ifMatch ? { ifMatch: o.ifMatch } : undefined),
   fetchSyncDocument: (c, o) => sync(c, o).documents(o.document).fetch(),
   createSyncDocument: (c, o) => sync(c, o).documents.create(given({ uniqueName: o.uniqueName, data: o.data, ttl: o.ttl })),
-  updateSyncDocument: (c, o) => sync(c, o).documents(o.document).update(given({ data: o.data, ttl: o.ttl, ifMatch: o.ifMatch })),
+  updateSyncDocument: (c, o) =>
+    sync(c, o)
+      .documents(o.document)
+      .update(given({ data: o.data, ttl: o.ttl, ifMatch: o.ifMatch })),
   deleteSyncDocument: (c, o) => sync(c, o).documents(o.document).remove(),
   fetchTask: (c, o) => workspace(c, o).tasks(o.taskSid).fetch(),
   listTasks: (c, o) => workspace(c, o).tasks.list(given({ evaluateTaskAttributes: o.evaluateTaskAttributes, assignmentStatus: o.assignmentStatus, limit: o.limit })),
-  listTaskReservations: (c, o) => workspace(c, o).tasks(o.taskSid).reservations.list(given({ workerSid: o.workerSid, limit: o.limit })),
-  createTask: (c, o) =>
-    workspace(c, o).tasks.create(given({ workflowSid: o.workflowSid, taskChannel: o.taskChannel, priority: o.priority, attributes: o.attributes, timeout: o.timeout })),
+  listTaskReservations: (c, o) =>
+    workspace(c, o)
+      .tasks(o.taskSid)
+      .reservations.list(given({ workerSid: o.workerSid, limit: o.limit })),
+  createTask: (c, o) => workspace(c, o).tasks.create(given({ workflowSid: o.workflowSid, taskChannel: o.taskChannel, priority: o.priority, attributes: o.attributes, timeout: o.timeout })),
   updateTask: (c, o) =>
-    workspace(c, o).tasks(o.taskSid).update(given({ attributes: o.attributes, assignmentStatus: o.assignmentStatus, reason: o.reason, priority: o.priority, ifMatch: o.ifMatch })),
-  updateWorkerChannel: (c, o) => workspace(c, o).workers(o.workerSid).workerChannels(o.workerChannelSid).update(given({ capacity: o.capacity, available: o.available })),
+    workspace(c, o)
+      .tasks(o.taskSid)
+      .update(given({ attributes: o.attributes, assignmentStatus: o.assignmentStatus, reason: o.reason, priority: o.priority, ifMatch: o.ifMatch })),
+  updateWorkerChannel: (c, o) =>
+    workspace(c, o)
+      .workers(o.workerSid)
+      .workerChannels(o.workerChannelSid)
+      .update(given({ capacity: o.capacity, available: o.available })),
 };
 
 /** A resource (or list of them) as plain JSON, as the machines read it. */

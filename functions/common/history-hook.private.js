@@ -13,7 +13,15 @@ const { createHistory } = require(Runtime.getFunctions()['common/history'].path)
 
 let env = {};
 const historyModule = wasmModule('history', (wasm) => new wasm.History(env));
-const h = new Proxy({}, { get: (_, name) => (...args) => callWasm(historyModule, (wasm, instance) => instance[name](...args)) });
+const h = new Proxy(
+  {},
+  {
+    get:
+      (_, name) =>
+      (...args) =>
+        callWasm(historyModule, (wasm, instance) => instance[name](...args)),
+  },
+);
 let history = null;
 
 const MEASURED_TTL_MS = 5 * 60000;
@@ -35,7 +43,12 @@ function instance(context) {
 }
 
 async function historyTick(context) {
-  if (String(context.QUEUE_HISTORY_ENABLED || '').trim().toLowerCase() === 'false') return { off: true };
+  if (
+    String(context.QUEUE_HISTORY_ENABLED || '')
+      .trim()
+      .toLowerCase() === 'false'
+  )
+    return { off: true };
   return instance(context).tick();
 }
 
@@ -49,7 +62,11 @@ async function measuredHandleTimes(context) {
   if (!measured.bySid || Date.now() - measured.at > MEASURED_TTL_MS) {
     measured = { at: Date.now(), bySid: await instance(context).handleTimes([]) };
   }
-  return Object.fromEntries(Object.entries(measured.bySid).filter(([, m]) => m && m.avgHandle !== null).map(([sid, m]) => [sid, m.avgHandle]));
+  return Object.fromEntries(
+    Object.entries(measured.bySid)
+      .filter(([, m]) => m && m.avgHandle !== null)
+      .map(([sid, m]) => [sid, m.avgHandle]),
+  );
 }
 
 module.exports = { historyFor: instance, historyTick, measuredHandleTime, measuredHandleTimes };

@@ -197,7 +197,10 @@ function createHistory({ h, client, workspaceSid, syncServiceSid, retry = (fn) =
       members(s, q.sid),
       ...p.channels.map(async (channel) => {
         const stats = await s.once(`cumulative ${q.sid} ${p.startDate} ${p.endDate} ${channel}`, () =>
-          ws().taskQueues(q.sid).cumulativeStatistics().fetch({ ...window, splitByWaitTime: p.splitByWaitTime, taskChannel: channel === 'all' ? undefined : channel }),
+          ws()
+            .taskQueues(q.sid)
+            .cumulativeStatistics()
+            .fetch({ ...window, splitByWaitTime: p.splitByWaitTime, taskChannel: channel === 'all' ? undefined : channel }),
         );
         cumulative[channel] = plain(stats);
       }),
@@ -222,9 +225,11 @@ function createHistory({ h, client, workspaceSid, syncServiceSid, retry = (fn) =
     // Channels are separate maps with separate budgets: written side by side.
     const byMap = new Map();
     for (const item of h.hourItems(start, { queues, events: evs, ...agents })) byMap.set(item.map, [...(byMap.get(item.map) || []), item]);
-    await Promise.all([...byMap.values()].map(async (list) => {
-      for (const item of list) await createOnce(item);
-    }));
+    await Promise.all(
+      [...byMap.values()].map(async (list) => {
+        for (const item of list) await createOnce(item);
+      }),
+    );
     for (const range of p.prune) {
       for (const { key } of await readItems(range.map, range.from, range.to)) {
         try {
@@ -239,7 +244,14 @@ function createHistory({ h, client, workspaceSid, syncServiceSid, retry = (fn) =
   /** Fetches and stores a whole closed hour (no claim: see backfill). */
   async function closeHour(start, queues, s = session(start)) {
     const p = h.hourParams(start);
-    const [evs, fetched, agents] = await Promise.all([hourEvents(s, p), pool(queues.map((q) => () => fetchQueue(s, q, p)), CONCURRENCY), agentInputs(s, p)]);
+    const [evs, fetched, agents] = await Promise.all([
+      hourEvents(s, p),
+      pool(
+        queues.map((q) => () => fetchQueue(s, q, p)),
+        CONCURRENCY,
+      ),
+      agentInputs(s, p),
+    ]);
     await writeHour(start, fetched, evs, agents);
   }
 
@@ -346,7 +358,10 @@ function createHistory({ h, client, workspaceSid, syncServiceSid, retry = (fn) =
           if (!won) {
             // Others are working through the same hours: read the claims again once, so the
             // hours they hold are skipped without a refused create each.
-            if (!refresh) refresh = plan().catch(() => []).finally(() => (refresh = null));
+            if (!refresh)
+              refresh = plan()
+                .catch(() => [])
+                .finally(() => (refresh = null));
             return held;
           }
           // A stale claim may belong to a request that finished: the stored items say.
@@ -444,7 +459,12 @@ function createHistory({ h, client, workspaceSid, syncServiceSid, retry = (fn) =
       const p = h.hourParams(job.start);
       if (!job.queues) job.queues = await listQueues(s);
       const next = job.queues.slice(job.done.length, job.done.length + QUEUES_PER_TICK);
-      job.done.push(...(await pool(next.map((q) => () => fetchQueue(s, q, p)), CONCURRENCY)));
+      job.done.push(
+        ...(await pool(
+          next.map((q) => () => fetchQueue(s, q, p)),
+          CONCURRENCY,
+        )),
+      );
       if (job.done.length >= job.queues.length) {
         if (!job.events) job.events = await hourEvents(s, p);
         await writeHour(job.start, job.done, job.events, await agentInputs(s, p));
@@ -466,10 +486,12 @@ function createHistory({ h, client, workspaceSid, syncServiceSid, retry = (fn) =
     const params = { range: 'last7', by: 'queue', ...(sids.length ? { queue: sids.join(',') } : {}) };
     const answer = await series(params, { backfill: false });
     const keys = sids.length ? sids : answer.series.map((r) => r.key);
-    return Object.fromEntries(keys.map((sid) => {
-      const row = answer.series.find((r) => r.key === sid);
-      return [sid, { avgHandle: row ? row.avgHandle : null, handled: row ? row.handled : 0, from: answer.from, to: answer.to }];
-    }));
+    return Object.fromEntries(
+      keys.map((sid) => {
+        const row = answer.series.find((r) => r.key === sid);
+        return [sid, { avgHandle: row ? row.avgHandle : null, handled: row ? row.handled : 0, from: answer.from, to: answer.to }];
+      }),
+    );
   }
 
   function delta(before) {

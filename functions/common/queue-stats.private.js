@@ -285,9 +285,7 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) 
     const doc = () => sync().documents(target.object);
     try {
       const written =
-        target.kind === 'document'
-          ? await write(stats, () => doc().update({ data: record }))
-          : await write(stats, () => sync().syncMaps(target.object).syncMapItems(sid).update({ data: record }));
+        target.kind === 'document' ? await write(stats, () => doc().update({ data: record })) : await write(stats, () => sync().syncMaps(target.object).syncMapItems(sid).update({ data: record }));
       remember(sid, record, written);
       return;
     } catch (err) {
@@ -490,7 +488,15 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) 
           continue;
         }
         const was = known[b.key] || 'absent';
-        const plan = qs.writePlan({ queueSid: b.key, record: b.record, changed: b.changed, known: !b.changed && was === 'cached' ? await confirmCached(owner, b.key) : was, gone: false, deletedHere: deleted.has(b.key), indexConfirmed: layout !== 'documents' || indexed.has(b.key) });
+        const plan = qs.writePlan({
+          queueSid: b.key,
+          record: b.record,
+          changed: b.changed,
+          known: !b.changed && was === 'cached' ? await confirmCached(owner, b.key) : was,
+          gone: false,
+          deletedHere: deleted.has(b.key),
+          indexConfirmed: layout !== 'documents' || indexed.has(b.key),
+        });
         try {
           await perform(owner, b.key, plan);
         } catch (err) {

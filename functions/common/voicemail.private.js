@@ -60,9 +60,22 @@ async function createItem(context, client, map, key, data, ttl) {
   return false;
 }
 
-const updateItem = (context, client, map, key, data, ifMatch) => retry(context, () => syncMaps(context, client)(map).syncMapItems(key).update({ data, ...(ifMatch ? { ifMatch } : {}) }));
+const updateItem = (context, client, map, key, data, ifMatch) =>
+  retry(context, () =>
+    syncMaps(
+      context,
+      client,
+    )(map)
+      .syncMapItems(key)
+      .update({ data, ...(ifMatch ? { ifMatch } : {}) }),
+  );
 
-const failure = (err) => ({ status: err && Number.isInteger(err.status) ? err.status : null, code: err && err.code ? Number(err.code) : null, ambiguous: tw.ambiguous(err), message: (err && err.message) || String(err) });
+const failure = (err) => ({
+  status: err && Number.isInteger(err.status) ? err.status : null,
+  code: err && err.code ? Number(err.code) : null,
+  ambiguous: tw.ambiguous(err),
+  message: (err && err.message) || String(err),
+});
 
 // --- the TaskRouter event hook -------------------------------------------------------------------
 
@@ -157,7 +170,13 @@ async function unheardOnBoard(context, client, workerSid) {
       if (!isCode(err, 404)) throw err;
       items = []; // no box (its last voicemail deleted with it, or none yet)
     }
-    const { unheard } = crate((w) => w.listAnswer(workerSid, items.map((i) => i.data), null));
+    const { unheard } = crate((w) =>
+      w.listAnswer(
+        workerSid,
+        items.map((i) => i.data),
+        null,
+      ),
+    );
     return { unheard, board: await live.agentsLiveUnheard(context, workerSid, unheard, at, BOARD_MS) };
   })();
   const late = new Promise((resolve) => (timer = setTimeout(() => resolve({ error: `not finished after ${BOARD_MS / 1000} s` }), BOARD_MS)));
@@ -214,7 +233,8 @@ async function storeOnce(context, event) {
       const write = crate((w) => w.merge(item ? item.data : null, part, Date.now()));
       if (write.kind === 'nothing') return { status: 200, workerSid: part.workerSid, client, body: { stored: Boolean(item), callSid: part.callSid, reason: write.reason } };
       if (write.kind === 'create') {
-        if (await createItem(context, client, map, part.callSid, write.voicemail)) return { status: 200, workerSid: part.workerSid, client, body: { stored: true, created: true, voicemail: write.voicemail } };
+        if (await createItem(context, client, map, part.callSid, write.voicemail))
+          return { status: 200, workerSid: part.workerSid, client, body: { stored: true, created: true, voicemail: write.voicemail } };
         continue; // created meanwhile by another callback: merge into it
       }
       try {

@@ -26,7 +26,11 @@ async function seedFloor(stack, { agents = 2000, queues, teams = 12, now = Date.
   const byQueues = new Map();
   workers.forEach((w) => byQueues.set(w.queues.join(','), [...(byQueues.get(w.queues.join(',')) || []), w]));
   for (const [set, list] of byQueues) {
-    const answer = await stack.control('POST', '/emulator/agents', { queues: set.split(','), workers: list.map((w) => ({ friendlyName: w.friendlyName, team: w.team, activity: w.activity })), announce: false });
+    const answer = await stack.control('POST', '/emulator/agents', {
+      queues: set.split(','),
+      workers: list.map((w) => ({ friendlyName: w.friendlyName, team: w.team, activity: w.activity })),
+      announce: false,
+    });
     answer.workers.forEach((created, i) => (list[i].sid = created.sid));
   }
   const { createAgentsLive } = require(path.join(root, 'functions', 'common', 'agents-live.private.js'));
@@ -44,10 +48,25 @@ async function seedFloor(stack, { agents = 2000, queues, teams = 12, now = Date.
       if (queue.length) queue.shift()();
     }
   };
-  const writer = createAgentsLive({ al: agentsLiveWasm(), client: emulatorClient(stack.emu), workspaceSid: env.WORKSPACE_SID, boardSid: env.WALLBOARD_SYNC_SID, parkingSid: env.SYNC_SERVICE_SID, retry: limit });
+  const writer = createAgentsLive({
+    al: agentsLiveWasm(),
+    client: emulatorClient(stack.emu),
+    workspaceSid: env.WORKSPACE_SID,
+    boardSid: env.WALLBOARD_SYNC_SID,
+    parkingSid: env.SYNC_SERVICE_SID,
+    retry: limit,
+  });
   const names = Object.fromEntries((await emulatorClient(stack.emu).taskrouter.v1.workspaces(env.WORKSPACE_SID).taskQueues.list()).map((q) => [q.sid, q.friendlyName]));
   const events = workers.map((w, i) => [
-    { EventType: 'worker.created', Sid: `EVc${String(i).padStart(30, '0')}`, WorkerSid: w.sid, WorkerName: w.friendlyName, WorkerAttributes: JSON.stringify({ team_name: w.team }), WorkerActivityName: w.activity, EventDateMs: String(now - 3600000 + i * 1000) },
+    {
+      EventType: 'worker.created',
+      Sid: `EVc${String(i).padStart(30, '0')}`,
+      WorkerSid: w.sid,
+      WorkerName: w.friendlyName,
+      WorkerAttributes: JSON.stringify({ team_name: w.team }),
+      WorkerActivityName: w.activity,
+      EventDateMs: String(now - 3600000 + i * 1000),
+    },
     // The worker's queues as TaskRouter lists them (read once here instead of once per worker).
     { queues: w.queues.map((sid) => ({ sid, friendlyName: names[sid] })) },
   ]);

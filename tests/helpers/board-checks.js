@@ -23,7 +23,9 @@ async function overflows(page) {
         const what = `${tile.dataset.sid} ${el.tagName.toLowerCase()}.${[...el.classList].join('.')} "${el.textContent.slice(0, 40)}"`;
         if (el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1) out.push(`${what}: scrollWidth ${el.scrollWidth} > clientWidth ${el.clientWidth}`);
         if (r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1 || r.bottom > box.bottom + 1) {
-          out.push(`${what}: [${Math.round(r.left)},${Math.round(r.top)},${Math.round(r.right)},${Math.round(r.bottom)}] outside its tile [${Math.round(box.left)},${Math.round(box.top)},${Math.round(box.right)},${Math.round(box.bottom)}]`);
+          out.push(
+            `${what}: [${Math.round(r.left)},${Math.round(r.top)},${Math.round(r.right)},${Math.round(r.bottom)}] outside its tile [${Math.round(box.left)},${Math.round(box.top)},${Math.round(box.right)},${Math.round(box.bottom)}]`,
+          );
         }
       }
     }
@@ -38,7 +40,13 @@ async function axeViolations(page) {
   if (!(await page.evaluate(() => Boolean(window.axe)))) await page.addScriptTag({ content: axeSource });
   const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
   if (result.passes.length === 0) throw new Error('axe-core checked nothing on this page');
-  return result.violations.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => `${n.target.join(' ')}: ${n.failureSummary.replace(/\s+/g, ' ')}`).join(' | ')}`);
+  return result.violations.map(
+    (v) =>
+      `${v.id} (${v.impact}): ${v.help} — ${v.nodes
+        .slice(0, 3)
+        .map((n) => `${n.target.join(' ')}: ${n.failureSummary.replace(/\s+/g, ' ')}`)
+        .join(' | ')}`,
+  );
 }
 
 module.exports = { overflows, axeViolations };

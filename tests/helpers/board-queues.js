@@ -39,7 +39,14 @@ async function addBoardQueues(stack, count, { layout = 'map', prefix = 'Board', 
         const doc = { sid: emu.ctx.lib.newSid('ET'), uniqueName: `queueStats.${q.sid}`, data: record, revision: 0, dateCreated: now, dateUpdated: now, dateExpires: null };
         s.documents.set(doc.sid, doc);
         const index = findMap(s, 'queueStats.index');
-        index.items.set(q.sid, { key: q.sid, data: { ...index.items.get(first).data, sid: q.sid, friendlyName: name(i), document: doc.uniqueName }, revision: 0, dateCreated: now, dateUpdated: now, dateExpires: null });
+        index.items.set(q.sid, {
+          key: q.sid,
+          data: { ...index.items.get(first).data, sid: q.sid, friendlyName: name(i), document: doc.uniqueName },
+          revision: 0,
+          dateCreated: now,
+          dateUpdated: now,
+          dateExpires: null,
+        });
         if (s === board) emu.state.syncLive.permissions.set(`${doc.sid}|${reader}`, { read: true, write: false, manage: false });
       } else {
         findMap(s, 'queueStats').items.set(q.sid, { key: q.sid, data: record, revision: 0, dateCreated: now, dateUpdated: now, dateExpires: null });
