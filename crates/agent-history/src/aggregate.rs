@@ -274,14 +274,9 @@ impl Series {
     }
 }
 
-/// The series of `query` from agent-hours (any order).
-pub fn series(
-    config: &Config,
-    query: &Query,
-    hours: &[AgentHour],
-    directory: &[AgentInfo],
-) -> Series {
-    let parts: Vec<Part> = hours
+/// Agent-hours as the parts a series sums (one hour each).
+pub(crate) fn hour_parts(hours: &[AgentHour]) -> Vec<Part<'_>> {
+    hours
         .iter()
         .map(|h| Part {
             worker: &h.worker,
@@ -290,8 +285,17 @@ pub fn series(
             hours: 1,
             figures: &h.figures,
         })
-        .collect();
-    series_of(config, query, &parts, &[], directory)
+        .collect()
+}
+
+/// The series of `query` from agent-hours (any order).
+pub fn series(
+    config: &Config,
+    query: &Query,
+    hours: &[AgentHour],
+    directory: &[AgentInfo],
+) -> Series {
+    series_of(config, query, &hour_parts(hours), &[], directory)
 }
 
 /// The series of `query` from parts (agent-hours and agents' days, any order) and hour sums.

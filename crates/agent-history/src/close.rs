@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use chrono::NaiveDate;
 
-use crate::aggregate::{series_of, AgentInfo, Part, Series, Sum};
+use crate::aggregate::{hour_parts, series_of, AgentInfo, Part, Series, Sum};
 use crate::config::Config;
 use crate::days::{day_range, ends_day, read_days, whole_days, DAYS_MAP};
 use crate::event::{AgentEvent, Change};
@@ -470,16 +470,7 @@ pub fn answer_from(
             .filter(|h| wanted.contains(&h.hour)),
         );
     }
-    let mut parts: Vec<Part> = hours
-        .iter()
-        .map(|h| Part {
-            worker: &h.worker,
-            start: h.hour,
-            day: false,
-            hours: 1,
-            figures: &h.figures,
-        })
-        .collect();
+    let mut parts: Vec<Part> = hour_parts(&hours);
     let mut sums: Vec<Sum> = Vec::new();
     for day in &days {
         parts.extend(day.rows.iter().map(|r| Part {

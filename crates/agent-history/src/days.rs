@@ -30,7 +30,7 @@ use chrono_tz::Tz;
 use serde_json::{json, Map, Value};
 
 use crate::record::ITEM_LIMIT;
-use crate::rollup::{decode, encode, read_hours};
+use crate::rollup::{decode, encode, index as count, names, read_hours};
 use crate::timeline::HourFigures;
 use history::time::{day_start, hours, iso, local_date, next_day_start};
 
@@ -99,21 +99,6 @@ pub struct Day {
     pub start: DateTime<Utc>,
     pub rows: Vec<DayRow>,
     pub sums: Vec<HourSum>,
-}
-
-fn names(v: &Value) -> Vec<String> {
-    v.get("n")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .map(|x| x.as_str().unwrap_or("").to_string())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn count(x: Option<&Value>) -> Option<usize> {
-    usize::try_from(x?.as_i64()?).ok()
 }
 
 /// The items of the local day `date` from its hours' `agentHours` items (others are ignored), or

@@ -69,7 +69,8 @@ pub fn end_activities(items: &[Value]) -> BTreeMap<String, String> {
     out
 }
 
-fn names(v: &Value) -> Vec<String> {
+/// The agent-name table of a stored item (`n`).
+pub(crate) fn names(v: &Value) -> Vec<String> {
     v.get("n")
         .and_then(Value::as_array)
         .map(|a| {
@@ -80,7 +81,8 @@ fn names(v: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn index(x: Option<&Value>) -> Option<usize> {
+/// A non-negative integer as an index or count.
+pub(crate) fn index(x: Option<&Value>) -> Option<usize> {
     usize::try_from(x?.as_i64()?).ok()
 }
 
