@@ -43,6 +43,12 @@ test('every operation of the set is performed as a declared request, with the re
   const created = await done({ kind: 'createSyncItem', serviceSid, map, key: 'k', data: { n: 1 }, ttl: 60 }, { pace: { object: `sync:${serviceSid}/map:${map}`, cost: 0.05 } });
   assert.deepEqual([created.key, created.data, typeof created.revision], ['k', { n: 1 }, 'string']);
   const read = await done({ kind: 'fetchSyncItem', serviceSid, map, key: 'k' });
+  await done({ kind: 'createSyncItem', serviceSid, map, key: 'l', data: { n: 9 } });
+  const listed = await done({ kind: 'listSyncItems', serviceSid, map, from: 'k', bounds: 'exclusive', order: 'asc', pageSize: 1, limit: 5 });
+  assert.deepEqual(
+    listed.map((i) => [i.key, i.data]),
+    [['l', { n: 9 }]],
+  );
   const updated = await done({ kind: 'updateSyncItem', serviceSid, map, key: 'k', data: { n: 2 }, ifMatch: read.revision });
   assert.deepEqual(updated.data, { n: 2 });
   assert.equal(await done({ kind: 'deleteSyncItem', serviceSid, map, key: 'k', ifMatch: updated.revision }), true);
@@ -91,6 +97,7 @@ test('every operation of the set is performed as a declared request, with the re
       'fetchSyncDocument',
       'fetchSyncItem',
       'fetchTask',
+      'listSyncItems',
       'listTaskReservations',
       'listTasks',
       'updateCall',

@@ -37,6 +37,10 @@ const OPS = {
   updateCall: (c, o) =>
     c.calls(o.callSid).update(given({ twiml: o.twiml, url: o.url, method: o.method, statusCallback: o.statusCallback, statusCallbackMethod: o.statusCallbackMethod, status: o.status })),
   fetchSyncItem: (c, o) => sync(c, o).syncMaps(o.map).syncMapItems(o.key).fetch(),
+  listSyncItems: (c, o) =>
+    sync(c, o)
+      .syncMaps(o.map)
+      .syncMapItems.list(given({ from: o.from, bounds: o.bounds, order: o.order, pageSize: o.pageSize, limit: o.limit })),
   createSyncMap: (c, o) => sync(c, o).syncMaps.create({ uniqueName: o.uniqueName }),
   createSyncItem: (c, o) =>
     sync(c, o)

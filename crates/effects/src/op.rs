@@ -39,6 +39,22 @@ pub enum Op {
         map: String,
         key: String,
     },
+    /// `GET /v1/Services/{IS}/Maps/{map}/Items`: up to `limit` items in key order (`order`
+    /// `asc`/`desc`), from the key `from` (`bounds` `inclusive`/`exclusive`), fetched in pages of
+    /// `page_size` (Sync's most: 100). The value is the list of items (404: no map).
+    ListSyncItems {
+        service_sid: String,
+        map: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        bounds: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        order: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        page_size: Option<u32>,
+        limit: u32,
+    },
     /// `POST /v1/Services/{IS}/Maps`: a map named `unique_name` (409: it exists).
     CreateSyncMap {
         service_sid: String,
@@ -335,6 +351,26 @@ mod tests {
         assert_eq!(
             delete.pace.map(|p| (p.object, p.cost)),
             Some(("sync:IS1/document:D".into(), DELETE_COST))
+        );
+    }
+
+    #[test]
+    fn an_item_list_names_its_range() {
+        let op = Op::ListSyncItems {
+            service_sid: "IS1".into(),
+            map: "M".into(),
+            from: Some("2026-03-08T07".into()),
+            bounds: Some("inclusive".into()),
+            order: None,
+            page_size: Some(100),
+            limit: 240,
+        };
+        let effect = Effect::from(op);
+        assert_eq!(effect.pace, None, "a read spends no write budget");
+        assert_eq!(
+            serde_json::to_value(&effect.op).expect("json"),
+            json!({"kind": "listSyncItems", "serviceSid": "IS1", "map": "M",
+                "from": "2026-03-08T07", "bounds": "inclusive", "pageSize": 100, "limit": 240})
         );
     }
 
