@@ -7,6 +7,7 @@ const assert = require('node:assert/strict');
 const path = require('path');
 const { startEmulator } = require('../emulator');
 const { emulatorClient, sid, heldTask } = require('./helpers/emulator-client');
+const trs = require('../emulator/taskrouter-stats');
 
 const common = path.join(__dirname, '..', 'functions', 'common');
 global.Runtime = global.Runtime || {
@@ -78,6 +79,23 @@ test('every operation of the set is performed as a declared request, with the re
     found.map((t) => t.sid),
     [task.sid],
   );
+  const everyone = await client.taskrouter.v1.workspaces(workspaceSid).taskQueues.create({ friendlyName: 'Effects all', targetWorkers: '1==1' });
+  const nobody = await client.taskrouter.v1.workspaces(workspaceSid).taskQueues.create({ friendlyName: 'Effects none', targetWorkers: 'skill == "none"' });
+  trs.addWorker(emu.ctx, everyone.sid, worker);
+  const queues = await done({ kind: 'listTaskQueues', workspaceSid, pageSize: 1000, limit: 100 });
+  assert.deepEqual(queues.map((q) => q.sid).sort(), [everyone.sid, nobody.sid].sort());
+  // The filters reach Twilio.
+  assert.deepEqual(
+    (await done({ kind: 'listTaskQueues', workspaceSid, workerSid: worker, limit: 100 })).map((q) => q.sid),
+    [everyone.sid],
+  );
+  assert.ok((await done({ kind: 'listWorkers', workspaceSid, pageSize: 1000, limit: 5000 })).some((w) => w.sid === worker));
+  assert.deepEqual(await done({ kind: 'listWorkers', workspaceSid, taskQueueSid: nobody.sid, limit: 5000 }), []);
+  const activities = await done({ kind: 'listActivities', workspaceSid, pageSize: 1000, limit: 100 });
+  assert.ok(
+    activities.some((a) => a.friendlyName === 'Available'),
+    JSON.stringify(activities.map((a) => a.friendlyName)),
+  );
   await done({ kind: 'updateTask', workspaceSid, taskSid: task.sid, attributes: JSON.stringify({ effects: 'no' }), priority: 1 });
   const voice = await client.taskrouter.v1.workspaces(workspaceSid).workers(worker).workerChannels('voice').fetch();
   const channel = await done({ kind: 'updateWorkerChannel', workspaceSid, workerSid: worker, workerChannelSid: voice.sid, capacity: 2 });
@@ -97,9 +115,12 @@ test('every operation of the set is performed as a declared request, with the re
       'fetchSyncDocument',
       'fetchSyncItem',
       'fetchTask',
+      'listActivities',
       'listSyncItems',
+      'listTaskQueues',
       'listTaskReservations',
       'listTasks',
+      'listWorkers',
       'updateCall',
       'updateSyncDocument',
       'updateSyncItem',

@@ -69,6 +69,9 @@ const OPS = {
     workspace(c, o)
       .tasks(o.taskSid)
       .reservations.list(given({ workerSid: o.workerSid, limit: o.limit })),
+  listTaskQueues: (c, o) => workspace(c, o).taskQueues.list(given({ workerSid: o.workerSid, pageSize: o.pageSize, limit: o.limit })),
+  listWorkers: (c, o) => workspace(c, o).workers.list(given({ taskQueueSid: o.taskQueueSid, pageSize: o.pageSize, limit: o.limit })),
+  listActivities: (c, o) => workspace(c, o).activities.list(given({ pageSize: o.pageSize, limit: o.limit })),
   createTask: (c, o) => workspace(c, o).tasks.create(given({ workflowSid: o.workflowSid, taskChannel: o.taskChannel, priority: o.priority, attributes: o.attributes, timeout: o.timeout })),
   updateTask: (c, o) =>
     workspace(c, o)

@@ -139,6 +139,33 @@ pub enum Op {
         worker_sid: Option<String>,
         limit: u32,
     },
+    /// `GET /v1/Workspaces/{WS}/TaskQueues`: the queues (those `worker_sid` is eligible for,
+    /// when given), up to `limit`, fetched in pages of `page_size` (TaskRouter's most: 1,000).
+    ListTaskQueues {
+        workspace_sid: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        worker_sid: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        page_size: Option<u32>,
+        limit: u32,
+    },
+    /// `GET /v1/Workspaces/{WS}/Workers`: the workers (of the queue `task_queue_sid`, when
+    /// given), up to `limit`, in pages of `page_size`.
+    ListWorkers {
+        workspace_sid: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        task_queue_sid: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        page_size: Option<u32>,
+        limit: u32,
+    },
+    /// `GET /v1/Workspaces/{WS}/Activities`: the workspace's activities, up to `limit`.
+    ListActivities {
+        workspace_sid: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        page_size: Option<u32>,
+        limit: u32,
+    },
     /// `POST /v1/Workspaces/{WS}/Tasks`: a new task. Never retried: see [`Op::retry_safe`].
     CreateTask {
         workspace_sid: String,
@@ -372,6 +399,25 @@ mod tests {
             json!({"kind": "listSyncItems", "serviceSid": "IS1", "map": "M",
                 "from": "2026-03-08T07", "bounds": "inclusive", "pageSize": 100, "limit": 240})
         );
+    }
+
+    #[test]
+    fn taskrouter_lists_send_only_what_is_given() {
+        let op = Op::ListWorkers {
+            workspace_sid: "WS1".into(),
+            task_queue_sid: None,
+            page_size: Some(1000),
+            limit: 5000,
+        };
+        assert_eq!(
+            serde_json::to_value(&op).expect("json"),
+            json!({"kind": "listWorkers", "workspaceSid": "WS1", "pageSize": 1000, "limit": 5000})
+        );
+        let queues: Op = serde_json::from_value(
+            json!({"kind": "listTaskQueues", "workspaceSid": "WS1", "workerSid": "WK1", "limit": 100}),
+        )
+        .expect("reads");
+        assert!(Effect::from(queues).retry);
     }
 
     #[test]
