@@ -90,7 +90,7 @@ test('every operation of the set is performed as a declared request, with the re
     [everyone.sid],
   );
   assert.ok((await done({ kind: 'listWorkers', workspaceSid, pageSize: 1000, limit: 5000 })).some((w) => w.sid === worker));
-  assert.deepEqual(await done({ kind: 'listWorkers', workspaceSid, taskQueueSid: nobody.sid, limit: 5000 }), []);
+  assert.deepEqual(await done({ kind: 'listWorkers', workspaceSid, taskQueueSid: nobody.sid, pageSize: 1000, limit: 5000 }), []);
   const activities = await done({ kind: 'listActivities', workspaceSid, pageSize: 1000, limit: 100 });
   assert.ok(
     activities.some((a) => a.friendlyName === 'Available'),

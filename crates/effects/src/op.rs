@@ -139,6 +139,9 @@ pub enum Op {
         worker_sid: Option<String>,
         limit: u32,
     },
+    /// (The `twilio` client asks for pages of `limit` items when no `page_size` is given: give
+    /// one when `limit` is above the endpoint's page maximum, or Twilio refuses the request.)
+    ///
     /// `GET /v1/Workspaces/{WS}/TaskQueues`: the queues (those `worker_sid` is eligible for,
     /// when given), up to `limit`, fetched in pages of `page_size` (TaskRouter's most: 1,000).
     ListTaskQueues {
