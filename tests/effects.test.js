@@ -58,6 +58,10 @@ test('every operation of the set is performed as a declared request, with the re
   const fetched = await done({ kind: 'fetchSyncDocument', serviceSid, document: 'effects-doc' });
   assert.equal(fetched.sid, doc.sid);
   await done({ kind: 'updateSyncDocument', serviceSid, document: doc.sid, data: { a: 2 }, ifMatch: fetched.revision });
+  const docGrant = await done({ kind: 'updateSyncDocumentPermission', serviceSid, document: 'effects-doc', identity: 'board', read: true, write: false, manage: false });
+  assert.deepEqual([docGrant.identity, docGrant.read, docGrant.write, docGrant.manage], ['board', true, false, false]);
+  const mapGrant = await done({ kind: 'updateSyncMapPermission', serviceSid, map, identity: 'board', read: true, write: true, manage: false });
+  assert.deepEqual([mapGrant.identity, mapGrant.read, mapGrant.write, mapGrant.manage], ['board', true, true, false]);
   assert.equal(await done({ kind: 'deleteSyncDocument', serviceSid, document: doc.sid }), true);
 
   const call = await client.calls.create({ to: '+15005550006', from: '+15005550001', twiml: '<Response><Pause/></Response>' });
@@ -123,7 +127,9 @@ test('every operation of the set is performed as a declared request, with the re
       'listWorkers',
       'updateCall',
       'updateSyncDocument',
+      'updateSyncDocumentPermission',
       'updateSyncItem',
+      'updateSyncMapPermission',
       'updateTask',
       'updateWorkerChannel',
     ],

@@ -63,6 +63,8 @@ const OPS = {
       .documents(o.document)
       .update(given({ data: o.data, ttl: o.ttl, ifMatch: o.ifMatch })),
   deleteSyncDocument: (c, o) => sync(c, o).documents(o.document).remove(),
+  updateSyncMapPermission: (c, o) => sync(c, o).syncMaps(o.map).syncMapPermissions(o.identity).update({ read: o.read, write: o.write, manage: o.manage }),
+  updateSyncDocumentPermission: (c, o) => sync(c, o).documents(o.document).documentPermissions(o.identity).update({ read: o.read, write: o.write, manage: o.manage }),
   fetchTask: (c, o) => workspace(c, o).tasks(o.taskSid).fetch(),
   listTasks: (c, o) => workspace(c, o).tasks.list(given({ evaluateTaskAttributes: o.evaluateTaskAttributes, assignmentStatus: o.assignmentStatus, limit: o.limit })),
   listTaskReservations: (c, o) =>

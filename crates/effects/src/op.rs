@@ -117,6 +117,25 @@ pub enum Op {
         service_sid: String,
         document: String,
     },
+    /// `POST /v1/Services/{IS}/Maps/{map}/Permissions/{identity}`: what `identity` may do with
+    /// the map (all three flags are required by Twilio).
+    UpdateSyncMapPermission {
+        service_sid: String,
+        map: String,
+        identity: String,
+        read: bool,
+        write: bool,
+        manage: bool,
+    },
+    /// `POST /v1/Services/{IS}/Documents/{document}/Permissions/{identity}`.
+    UpdateSyncDocumentPermission {
+        service_sid: String,
+        document: String,
+        identity: String,
+        read: bool,
+        write: bool,
+        manage: bool,
+    },
     /// `GET /v1/Workspaces/{WS}/Tasks/{WT}`: the task.
     FetchTask {
         workspace_sid: String,
@@ -273,6 +292,11 @@ impl Op {
                 service_sid,
                 map: m,
                 ..
+            }
+            | Op::UpdateSyncMapPermission {
+                service_sid,
+                map: m,
+                ..
             } => Some(map(service_sid, m, DELETE_COST)),
             Op::CreateSyncDocument {
                 service_sid,
@@ -287,6 +311,11 @@ impl Op {
                 ..
             } => Some(document(service_sid, d, sync_write_cost(json_bytes(data)))),
             Op::DeleteSyncDocument {
+                service_sid,
+                document: d,
+                ..
+            }
+            | Op::UpdateSyncDocumentPermission {
                 service_sid,
                 document: d,
                 ..
@@ -421,6 +450,28 @@ mod tests {
         )
         .expect("reads");
         assert!(Effect::from(queues).retry);
+    }
+
+    #[test]
+    fn a_permission_is_a_small_write_on_its_object() {
+        let grant = Effect::from(Op::UpdateSyncDocumentPermission {
+            service_sid: "IS1".into(),
+            document: "agents-live".into(),
+            identity: "board".into(),
+            read: true,
+            write: false,
+            manage: false,
+        });
+        assert_eq!(
+            grant.pace.map(|p| (p.object, p.cost)),
+            Some(("sync:IS1/document:agents-live".into(), DELETE_COST))
+        );
+        assert_eq!(
+            serde_json::to_value(&grant.op).expect("json"),
+            json!({"kind": "updateSyncDocumentPermission", "serviceSid": "IS1",
+                "document": "agents-live", "identity": "board", "read": true, "write": false,
+                "manage": false})
+        );
     }
 
     #[test]
