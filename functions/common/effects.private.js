@@ -99,15 +99,20 @@ function failure(err) {
   return out;
 }
 
-/** Performs one effect with `client`; never throws: the outcome says how it went. */
-async function perform(context, client, effect) {
+/**
+ * Performs one effect with `client`; never throws: the outcome says how it went. `io` (optional):
+ * `pace(object, cost)` and `retry(fn)` in place of this container's pacer and common/client's
+ * withRetry (the benchmarks' simulated clock).
+ */
+async function perform(context, client, effect, io = {}) {
   const op = (effect && effect.op) || {};
   const request = OPS[op.kind];
   if (!request) return { ok: false, attempted: false, message: `the executor has no operation ${JSON.stringify(op.kind)}` };
   try {
-    if (effect.pace) await pace(effect.pace.object, effect.pace.cost);
+    if (effect.pace) await (io.pace || pace)(effect.pace.object, effect.pace.cost);
     const once = () => request(client, op);
-    return { ok: true, value: plain(await (effect.retry ? tw.withRetry(context, once) : once())) };
+    const retry = io.retry || ((fn) => tw.withRetry(context, fn));
+    return { ok: true, value: plain(await (effect.retry ? retry(once) : once())) };
   } catch (err) {
     return failure(err);
   }
@@ -116,16 +121,20 @@ async function perform(context, client, effect) {
 /**
  * Runs the machine `start` begins (a call on `mod`, a wasmModule whose face exports `resume`)
  * to its answer `{status, body, contentType?}`. A request the machine refuses at the start (a
- * bad parameter or setting) throws as callWasm does, before any Twilio request.
+ * bad parameter or setting) throws as callWasm does, before any Twilio request. `io` (optional):
+ * `resume`, the name of the module's resume export (default `resume`), `client` (default one made
+ * from `context`), `now`, and perform's `pace` and `retry`.
  */
-async function run(context, mod, start) {
+async function run(context, mod, start, io = {}) {
   let step = callWasm(mod, start);
-  const client = step.run ? tw.twilioClient(context) : null;
+  const client = step.run ? io.client || tw.twilioClient(context) : null;
+  const resume = io.resume || 'resume';
+  const now = io.now || Date.now;
   for (let steps = 0; step.run; steps += 1) {
     if (steps >= MAX_STEPS) throw new Error(`The machine did not answer after ${MAX_STEPS} steps; nothing further was attempted`);
     const { state } = step;
-    const outcomes = await Promise.all(step.run.map((effect) => perform(context, client, effect)));
-    step = callWasm(mod, (wasm) => wasm.resume(state, outcomes, Date.now()));
+    const outcomes = await Promise.all(step.run.map((effect) => perform(context, client, effect, io)));
+    step = callWasm(mod, (wasm) => wasm[resume](state, outcomes, now()));
   }
   return step.answer;
 }

@@ -2,7 +2,9 @@
 // record, change, SLA); this file only performs the TaskRouter reads and Sync writes it asks for.
 //
 //   const { createUpdater } = require(Runtime.getFunctions()['common/queue-stats'].path);
-//   const updater = createUpdater({ qs, client, workspaceSid, syncServiceSid, retry, now, board });
+//   const updater = createUpdater({ qs, client, workspaceSid, syncServiceSid, retry, now, board, machine });
+//   // machine(start): runs the crate's store machine on the effects executor (common/effects'
+//   // run, with `start(qs)` its first step) and resolves with its answer's body
 //   // board (optional): {serviceSid, reader: {identity, permission}} — the wallboard's statistics
 //   // service (WALLBOARD_SYNC_SID, ACL on): every record is written there too, see below
 //   const summary = await updater.handle(event);   // {plan, taskrouterCalls, syncWrites, skipped, errors}
@@ -14,8 +16,11 @@
 // read per event), and it runs at most one refresh per queue at a time: an event arriving while its
 // queue is being refreshed joins the next refresh (channels merged), which fetches fresh figures
 // after the running one has written. Records never go backwards and bursts cost no more calls.
-// What to write (skip, update, create, remove, index repair) is the crate's write plan
-// (`qs.writePlan`); worker events share bulk statistics requests, at most 5 per second.
+// What to write (skip, update, create, remove, index repair) and every Sync request of it is the
+// crate's store machine (crates/queue-stats `store`: `qs.startStore`, `qs.startRemove`), performed
+// by the effects executor (deadline, retries, pacing); this file adds its counts to the event's
+// summary and keeps what it says to remember. Worker events share bulk statistics requests, at
+// most 5 per second.
 const MAP = 'queueStats';
 const INDEX_MAP = 'queueStats.index';
 // Sync's write budget per object depends on the payload size (qs.writeCost: 20/s up to 1 KiB, 2/s
@@ -103,7 +108,7 @@ function createGate({ now, sleep, perSecond }) {
 
 // `extras` (optional, e.g. common/parked-board): {strip(previous), async decorate(built, previous)}
 // adds fields to a built record after the crate built it from the previous one without them.
-function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) => fn(), now = Date.now, sleep = realSleep, log = () => {}, board = null, extras = null }) {
+function createUpdater({ qs, client, workspaceSid, syncServiceSid, machine, retry = (fn) => fn(), now = Date.now, sleep = realSleep, log = () => {}, board = null, extras = null }) {
   const paced = createPacer({ now, sleep, share: BUDGET_SHARE });
   const bulkGate = createGate({ now, sleep, perSecond: BULK_PER_SECOND });
   const layout = qs.layout();
@@ -224,13 +229,9 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) 
     return retry(fn);
   }
 
-  async function write(stats, fn) {
-    stats.syncWrites += 1;
-    return retry(fn);
-  }
-
   const remember = (sid, data, written) => records.set(sid, { data, revision: written && written.revision !== undefined ? String(written.revision) : null });
-  const fetchStored = (sid) => (layout === 'documents' ? retry(() => sync().documents(qs.documentName(sid)).fetch()) : retry(() => sync().syncMaps(MAP).syncMapItems(sid).fetch()));
+  const fetchStored = (sid) =>
+    layout === 'documents' ? retry(() => sync().documents(qs.documentName(sid)).fetch()) : retry(() => sync().syncMaps(MAP).syncMapItems(sid).fetch());
 
   /** The previous record and where it came from: `cached`, `read` (from Sync now) or `absent`. */
   async function previousRecord(stats, sid) {
@@ -247,114 +248,39 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) 
   }
 
   /**
-   * For a record unchanged against this container's memory: `read` when Sync's revision is still
-   * the one this container read or wrote (nobody wrote since: the skip is safe), else `cached`.
-   * One Sync read, no write budget.
+   * Runs the store machine `start(qs)` begins; adds its counts to `stats`, keeps what it says to
+   * remember (the record and revision now in Sync, a confirmed index entry) and answers its plan.
    */
-  async function confirmCached(stats, sid) {
-    const mine = records.has(sid) ? records.get(sid).revision : null;
-    if (mine === null) return 'cached';
-    stats.syncReads += 1;
-    try {
-      return String((await fetchStored(sid)).revision) === mine ? 'read' : 'cached';
-    } catch {
-      return 'cached'; // gone or unreadable: the write plan's update decides
-    }
+  async function store(stats, sid, start) {
+    const done = await machine(start);
+    stats.syncWrites += done.syncWrites;
+    stats.syncReads += done.syncReads;
+    stats.skipped += done.skipped;
+    stats.errors.push(...done.errors);
+    if (done.forget) (records.delete(sid), indexed.delete(sid));
+    if (done.remember) records.set(sid, done.remember);
+    if (done.indexConfirmed) indexed.add(sid);
+    return done.plan || { action: 'skip' };
   }
 
-  /** Performs a write plan (see the queue-stats crate's `write` module). */
-  async function perform(stats, sid, plan) {
-    if (plan.action === 'skip') {
-      stats.skipped += 1;
-      // Flex's record is current; the board's copy may not exist yet: copy it.
-      if (board && !mirrored.has(sid) && records.has(sid) && !deleted.has(sid)) stats.copies.push(boardCopy(stats, sid, firstCopy(sid, records.get(sid).data)));
-      return;
-    }
+  /** Stores a built record (see the crate's `store` module), then the board's copy. */
+  async function perform(stats, sid, input) {
+    const settings = { syncServiceSid };
+    const revision = records.has(sid) ? records.get(sid).revision : null;
+    const plan = await store(stats, sid, (m) => m.startStore({ ...input, queueSid: sid, revision, deletedHere: deleted.has(sid), indexConfirmed: indexed.has(sid) }, settings));
     if (plan.action === 'remove') {
       deleted.add(sid);
-      await remove(stats, sid);
+      if (board) await boardRemove(stats, sid);
       return;
     }
-    const { target, record, mayCreate, cost, index } = plan;
-    await paced(target.object, sid, cost, () => storeNow(stats, sid, target, record, mayCreate));
-    if (index) await ensureIndex(stats, index);
-    if (board && records.has(sid) && !deleted.has(sid)) stats.copies.push(boardCopy(stats, sid, mirrored.has(sid) ? plan : firstCopy(sid, record)));
-  }
-
-  async function storeNow(stats, sid, target, record, mayCreate) {
-    const doc = () => sync().documents(target.object);
-    try {
-      const written =
-        target.kind === 'document' ? await write(stats, () => doc().update({ data: record })) : await write(stats, () => sync().syncMaps(target.object).syncMapItems(sid).update({ data: record }));
-      remember(sid, record, written);
-      return;
-    } catch (err) {
-      if (!notFound(err)) throw err;
-    }
-    // Not there: deleted meanwhile (never re-created), or not written yet.
-    if (!mayCreate || deleted.has(sid)) {
-      records.delete(sid);
-      stats.skipped += 1;
-      return;
-    }
-    let written;
-    if (target.kind === 'document') {
-      try {
-        written = await write(stats, () => sync().documents.create({ uniqueName: target.object, data: record }));
-      } catch (err) {
-        if (!duplicate(err)) throw err;
-        written = await write(stats, () => doc().update({ data: record }));
-      }
-    } else {
-      written = await createItem(stats, target.object, sid, record);
-    }
-    remember(sid, record, written);
-  }
-
-  async function createItem(stats, map, key, data) {
-    try {
-      return await write(stats, () => sync().syncMaps(map).syncMapItems.create({ key, data }));
-    } catch (err) {
-      if (duplicate(err)) return write(stats, () => sync().syncMaps(map).syncMapItems(key).update({ data }));
-      if (!notFound(err)) throw err;
-    }
-    // The map itself is missing: create it (another container may just have) and retry once.
-    try {
-      await write(stats, () => sync().syncMaps.create({ uniqueName: map }));
-    } catch (err) {
-      if (!duplicate(err)) throw err;
-    }
-    return write(stats, () => sync().syncMaps(map).syncMapItems.create({ key, data }));
-  }
-
-  /** The index entry exists afterwards: read it (no write budget), write it only when missing. */
-  async function ensureIndex(stats, { map, key, data, cost }) {
-    stats.syncReads += 1;
-    try {
-      await retry(() => sync().syncMaps(map).syncMapItems(key).fetch());
-    } catch (err) {
-      if (!notFound(err)) throw err;
-      await paced(map, key, cost, () => createItem(stats, map, key, data));
-    }
-    indexed.add(key);
+    // Flex's record is current; the board's copy may not exist yet: copy it.
+    if (!board || !records.has(sid) || deleted.has(sid)) return;
+    if (plan.action === 'skip' && !mirrored.has(sid)) stats.copies.push(boardCopy(stats, sid, firstCopy(sid, records.get(sid).data)));
+    if (plan.action === 'write') stats.copies.push(boardCopy(stats, sid, mirrored.has(sid) ? plan : firstCopy(sid, plan.record)));
   }
 
   async function remove(stats, sid) {
-    records.delete(sid);
-    indexed.delete(sid);
-    const gone = async (fn) => {
-      try {
-        await write(stats, fn);
-      } catch (err) {
-        if (!notFound(err)) throw err;
-      }
-    };
-    if (layout === 'documents') {
-      await gone(() => sync().documents(qs.documentName(sid)).remove());
-      await gone(() => sync().syncMaps(INDEX_MAP).syncMapItems(sid).remove());
-    } else {
-      await gone(() => sync().syncMaps(MAP).syncMapItems(sid).remove());
-    }
+    await store(stats, sid, (m) => m.startRemove(sid, { syncServiceSid }));
     if (board) await boardRemove(stats, sid);
   }
 
@@ -388,21 +314,12 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) 
             ),
           ),
         );
-    const gone = fetched.length > 0 && fetched.every((f) => f.status === 404);
+    const statuses = fetched.map((f) => ({ status: f.status }));
     const bare = extras ? extras.strip(previous) : previous;
-    let built = gone || deleted.has(sid) ? null : qs.build({ queue: { sid, friendlyName: name }, previous: bare, fetched }, now());
+    let built = qs.isGone(statuses) || deleted.has(sid) ? null : qs.build({ queue: { sid, friendlyName: name }, previous: bare, fetched }, now());
     if (built && extras) built = await extras.decorate(built, previous);
     if (built) stats.errors.push(...built.errors);
-    const plan = qs.writePlan({
-      queueSid: sid,
-      record: built ? built.record : null,
-      changed: Boolean(built && built.changed),
-      known: built && !built.changed && known === 'cached' ? await confirmCached(stats, sid) : known,
-      gone,
-      deletedHere: deleted.has(sid),
-      indexConfirmed: layout !== 'documents' || indexed.has(sid),
-    });
-    await perform(stats, sid, plan);
+    await perform(stats, sid, { record: built ? built.record : null, changed: Boolean(built && built.changed), known, fetched: statuses });
   }
 
   /** Runs refreshes of one queue one at a time; an event arriving meanwhile joins the next one. */
@@ -459,9 +376,15 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) 
     let draining = false;
 
     async function send() {
-      const batch = [...pending.entries()].slice(0, 50);
-      batch.forEach(([sid]) => pending.delete(sid));
-      const sids = batch.map(([sid]) => sid);
+      // The next request's queues: the crate's first batch (at most 50 valid SIDs); a SID no batch
+      // takes is finished at once.
+      const batches = qs.batches([...pending.keys()]);
+      const valid = new Set(batches.flat());
+      for (const [sid, e] of pending) if (!valid.has(sid)) (pending.delete(sid), e.waiters.forEach((w) => w.resolve()));
+      if (!batches.length) return;
+      const sids = batches[0];
+      const batch = sids.map((sid) => [sid, pending.get(sid)]);
+      sids.forEach((sid) => pending.delete(sid));
       const owner = batch[0][1].waiters[0].stats;
       const finish = () => batch.forEach(([, e]) => e.waiters.forEach((w) => w.resolve()));
       let response;
@@ -487,18 +410,8 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, retry = (fn) 
           owner.skipped += 1;
           continue;
         }
-        const was = known[b.key] || 'absent';
-        const plan = qs.writePlan({
-          queueSid: b.key,
-          record: b.record,
-          changed: b.changed,
-          known: !b.changed && was === 'cached' ? await confirmCached(owner, b.key) : was,
-          gone: false,
-          deletedHere: deleted.has(b.key),
-          indexConfirmed: layout !== 'documents' || indexed.has(b.key),
-        });
         try {
-          await perform(owner, b.key, plan);
+          await perform(owner, b.key, { record: b.record, changed: b.changed, known: known[b.key] || 'absent' });
         } catch (err) {
           owner.errors.push(`${b.key}: ${describe(err)}`);
         }

@@ -12,6 +12,11 @@
 //! qs.batches(sids);                                      // [[sid x <= 50], ...]
 //! qs.writePlan({queueSid, record, changed, known: 'read'|'cached'|'absent', gone, deletedHere, indexConfirmed});
 //!                                                        // {action: 'skip'|'write'|'remove', ...} (see the write module)
+//! qs.startStore({queueSid, record, changed, known, revision, fetched, deletedHere, indexConfirmed},
+//!               {syncServiceSid});              // the store machine's first step (docs/effects.md)
+//! qs.startRemove(queueSid, {syncServiceSid});  // a deleted queue's removal
+//! resumeQueueStats(state, [outcome], Date.now()) // the next step (never throws)
+//! qs.isGone(fetched);                            // every Statistics call answered 404
 //! qs.writeCost(bytes);                                   // share of one second's write budget of a Sync object
 //! ```
 //! Errors (through `wasm-face`) carry `code`, `status` and `parameter` (the variable at fault).
@@ -21,6 +26,7 @@ use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_face::{fail, from_js};
 
+use crate::store::{self, Settings, Store, StoreInput};
 use crate::record::{apply_realtime_all, batches, build, Fetched, QueueRef};
 use crate::write::{write_cost, write_plan, WriteInput};
 use crate::{document_name, index_entry, plan, statistics_params, today, Config, Env, BULK_LIMIT};
@@ -157,6 +163,28 @@ impl QueueStats {
         Ok(to_js(&write_plan(&self.config, &input)))
     }
 
+    /// The store machine's first step for a refreshed queue (see the `store` module).
+    #[wasm_bindgen(js_name = startStore)]
+    pub fn start_store(&self, input: JsValue, settings: JsValue) -> Result<JsValue, JsValue> {
+        let input: StoreInput = from_js(input, "store input")?;
+        let settings: Settings = from_js(settings, "settings")?;
+        Ok(to_js(&store::store(self.config.layout, &input, &settings)))
+    }
+
+    /// The store machine's first step for a deleted queue.
+    #[wasm_bindgen(js_name = startRemove)]
+    pub fn start_remove(&self, queue_sid: &str, settings: JsValue) -> Result<JsValue, JsValue> {
+        let settings: Settings = from_js(settings, "settings")?;
+        Ok(to_js(&store::remove(self.config.layout, queue_sid, &settings)))
+    }
+
+    /// Whether the queue is gone from TaskRouter: every `Statistics` call answered 404.
+    #[wasm_bindgen(js_name = isGone)]
+    pub fn is_gone(&self, fetched: JsValue) -> bool {
+        let fetched: Vec<store::Status> = from_js(fetched, "fetched").unwrap_or_default();
+        crate::write::gone(&fetched.iter().map(|f| f.status).collect::<Vec<_>>())
+    }
+
     /// The share of one second's write budget a Sync write of `bytes` uses.
     #[wasm_bindgen(js_name = writeCost)]
     pub fn write_cost(&self, bytes: f64) -> f64 {
@@ -173,4 +201,17 @@ impl QueueStats {
     pub fn index_entry(&self, queue_sid: &str, friendly_name: &str) -> JsValue {
         to_js(&index_entry(queue_sid, friendly_name))
     }
+}
+
+/// The next step of a store machine; a state or outcomes it cannot read end it with an error
+/// line (never a throw).
+#[wasm_bindgen(js_name = resumeQueueStats)]
+pub fn resume_queue_stats(state: JsValue, outcomes: JsValue, _now_ms: f64) -> JsValue {
+    let machine: Result<Store, _> = from_js(state, "state");
+    let outcomes: Result<Vec<effects::Outcome>, _> = from_js(outcomes, "outcomes");
+    let step = match (machine, outcomes) {
+        (Ok(machine), Ok(outcomes)) => store::resume(machine, outcomes),
+        _ => effects::Step::answer(store::unreadable_state()),
+    };
+    to_js(&step)
 }
