@@ -16,76 +16,24 @@
 // read per event), and it runs at most one refresh per queue at a time: an event arriving while its
 // queue is being refreshed joins the next refresh (channels merged), which fetches fresh figures
 // after the running one has written. Records never go backwards and bursts cost no more calls.
-// What to write (skip, update, create, remove, index repair) and every Sync request of it is the
-// crate's store machine (crates/queue-stats `store`: `qs.startStore`, `qs.startRemove`), performed
+// What to write (skip, update, create, remove, index repair, the wallboard's copy and its
+// permissions) and every Sync write of it is the crate's store machine (crates/queue-stats `store`:
+// `qs.startStore`, `qs.startRemove`, `qs.startBoardCopy`, `qs.startBoardRemove`), performed
 // by the effects executor (deadline, retries, pacing); this file adds its counts to the event's
 // summary and keeps what it says to remember. Worker events share bulk statistics requests, at
 // most 5 per second.
 const MAP = 'queueStats';
-const INDEX_MAP = 'queueStats.index';
-// Sync's write budget per object depends on the payload size (qs.writeCost: 20/s up to 1 KiB, 2/s
-// from 10 KiB; a map's items count against the map). Writes to one object are paced to this share
-// of it, with headroom for other containers, instead of meeting 429s.
-const BUDGET_SHARE = 0.9;
 // The bulk real-time statistics endpoint takes at most 5 requests per second.
 const BULK_PER_SECOND = 5;
 // TaskRouter waits 15 s for an answer and a Function may run 10 s: answer by then even when a
-// record is still waiting for write budget (it is written when budget frees up, if the container lives).
+// record is still waiting for write budget (the executor then sends no request that cannot finish
+// within the invocation's deadline; the next event writes the record).
 const DEADLINE_MS = 8000;
 
 const notFound = (err) => err && err.status === 404;
-const duplicate = (err) => err && (err.code === 54208 || err.code === 54301 || err.status === 409);
 const describe = (err) => (err && err.message ? `${err.message}${err.code ? ` (${err.code})` : ''}` : String(err));
 
 const realSleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * Per Sync object, writes whose costs (shares of one second's budget) in any second add up to at
- * most `share`. A record submitted for a key that is already waiting replaces the waiting one
- * (the newest record is the only one worth writing) and keeps its place in line; every submitter
- * of that key learns the outcome of the write that carried its record or a newer one.
- */
-function createPacer({ now, sleep, share }) {
-  const objects = new Map(); // object -> {waiting: Map key -> {write, cost, waiters}, recent: [{at, cost}], draining}
-
-  async function drain(obj) {
-    obj.draining = true;
-    while (obj.waiting.size) {
-      const t = now();
-      obj.recent = obj.recent.filter((x) => t - x.at < 1000);
-      const [key, job] = obj.waiting.entries().next().value;
-      const used = obj.recent.reduce((sum, x) => sum + x.cost, 0);
-      if (obj.recent.length && used + job.cost > share) {
-        await sleep(obj.recent[0].at + 1000 - t);
-        continue;
-      }
-      obj.waiting.delete(key);
-      obj.recent.push({ at: t, cost: job.cost });
-      try {
-        const value = await job.write();
-        job.waiters.forEach((w) => w.resolve(value));
-      } catch (err) {
-        job.waiters.forEach((w) => w.reject(err));
-      }
-    }
-    obj.draining = false;
-  }
-
-  return function submit(object, key, cost, write) {
-    if (!objects.has(object)) objects.set(object, { waiting: new Map(), recent: [], draining: false });
-    const obj = objects.get(object);
-    return new Promise((resolve, reject) => {
-      const job = obj.waiting.get(key);
-      if (job) {
-        Object.assign(job, { write, cost });
-        job.waiters.push({ resolve, reject });
-      } else {
-        obj.waiting.set(key, { write, cost, waiters: [{ resolve, reject }] });
-      }
-      if (!obj.draining) drain(obj);
-    });
-  };
-}
 
 /** At most `perSecond` calls of `fn` started in any second; callers wait their turn. */
 function createGate({ now, sleep, perSecond }) {
@@ -109,7 +57,6 @@ function createGate({ now, sleep, perSecond }) {
 // `extras` (optional, e.g. common/parked-board): {strip(previous), async decorate(built, previous)}
 // adds fields to a built record after the crate built it from the previous one without them.
 function createUpdater({ qs, client, workspaceSid, syncServiceSid, machine, retry = (fn) => fn(), now = Date.now, sleep = realSleep, log = () => {}, board = null, extras = null }) {
-  const paced = createPacer({ now, sleep, share: BUDGET_SHARE });
   const bulkGate = createGate({ now, sleep, perSecond: BULK_PER_SECOND });
   const layout = qs.layout();
   const records = new Map(); // queue SID -> {data, revision}: the last record this container read or wrote
@@ -134,95 +81,29 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, machine, retr
   // beside the queue's next refresh, not before it (its objects have their own budgets), so it never
   // delays Flex's records; the event's answer waits for it (within the deadline).
   const mirrored = new Set(); // queue SIDs this container copied
-  const granted = new Set(); // `${kind}:${object}` this container granted the board identity
-  const boardSvc = () => client.sync.v1.services(board.serviceSid);
-  const boardWrite = (stats, fn) => ((stats.boardWrites += 1), retry(fn));
+  const granted = new Set(); // the permissions this container gave the board identity (the crate's keys)
+  const boardSettings = () => board && { serviceSid: board.serviceSid, identity: board.reader.identity, ...board.reader.permission };
 
-  async function boardGrant(stats, kind, object) {
-    if (granted.has(`${kind}:${object}`)) return;
-    const svc = boardSvc();
-    const permission = kind === 'map' ? svc.syncMaps(object).syncMapPermissions(board.reader.identity) : svc.documents(object).documentPermissions(board.reader.identity);
-    await boardWrite(stats, () => permission.update(board.reader.permission));
-    granted.add(`${kind}:${object}`);
-  }
-
-  async function boardItem(stats, map, key, data) {
-    const items = () => boardSvc().syncMaps(map).syncMapItems;
+  /** Runs a board machine (`qs.startBoardCopy`, `qs.startBoardRemove`); never throws. */
+  async function boardRun(stats, sid, start) {
     try {
-      return await boardWrite(stats, () => boardSvc().syncMaps(map).syncMapItems(key).update({ data }));
-    } catch (err) {
-      if (!notFound(err)) throw err;
-    }
-    try {
-      return await boardWrite(stats, () => items().create({ key, data }));
-    } catch (err) {
-      if (duplicate(err)) return boardWrite(stats, () => boardSvc().syncMaps(map).syncMapItems(key).update({ data }));
-      if (!notFound(err)) throw err;
-    }
-    try {
-      await boardWrite(stats, () => boardSvc().syncMaps.create({ uniqueName: map }));
-    } catch (err) {
-      if (!duplicate(err)) throw err;
-    }
-    return boardWrite(stats, () => items().create({ key, data }));
-  }
-
-  // A queue's first copy in this container: the crate's plan for a record never written (so it
-  // carries the index entry in the documents layout).
-  const firstCopy = (sid, record) => qs.writePlan({ queueSid: sid, record, changed: true, known: 'absent', gone: false, deletedHere: false, indexConfirmed: false });
-
-  async function boardCopy(stats, sid, { action, target, record, cost, index }) {
-    if (action !== 'write') return;
-    try {
-      await paced(`board:${target.object}`, sid, cost, async () => {
-        if (target.kind !== 'document') return boardItem(stats, target.object, sid, record);
-        const doc = () => boardSvc().documents(target.object);
-        try {
-          return await boardWrite(stats, () => doc().update({ data: record }));
-        } catch (err) {
-          if (!notFound(err)) throw err;
-        }
-        try {
-          return await boardWrite(stats, () => boardSvc().documents.create({ uniqueName: target.object, data: record }));
-        } catch (err) {
-          if (!duplicate(err)) throw err;
-          return boardWrite(stats, () => doc().update({ data: record }));
-        }
-      });
-      await boardGrant(stats, target.kind, target.object);
-      if (index && !mirrored.has(sid)) {
-        // As for Flex's index: read it (no write budget), write it only when missing.
-        stats.syncReads += 1;
-        try {
-          await retry(() => boardSvc().syncMaps(index.map).syncMapItems(index.key).fetch());
-        } catch (err) {
-          if (!notFound(err)) throw err;
-          await paced(`board:${index.map}`, index.key, index.cost, () => boardItem(stats, index.map, index.key, index.data));
-        }
-        await boardGrant(stats, 'map', index.map);
-      }
-      mirrored.add(sid);
+      const done = await machine(start);
+      stats.boardWrites += done.syncWrites;
+      stats.syncReads += done.syncReads;
+      stats.errors.push(...done.errors);
+      done.granted.forEach((key) => granted.add(key));
+      if (done.mirrored) mirrored.add(sid);
+      if (done.forget) mirrored.delete(sid);
     } catch (err) {
       stats.errors.push(`wallboard copy of ${sid}: ${describe(err)}`);
     }
   }
 
-  async function boardRemove(stats, sid) {
-    mirrored.delete(sid);
-    const gone = async (fn) => {
-      try {
-        await boardWrite(stats, fn);
-      } catch (err) {
-        if (!notFound(err)) stats.errors.push(`wallboard copy of ${sid}: ${describe(err)}`);
-      }
-    };
-    if (layout === 'documents') {
-      await gone(() => boardSvc().documents(qs.documentName(sid)).remove());
-      await gone(() => boardSvc().syncMaps(INDEX_MAP).syncMapItems(sid).remove());
-    } else {
-      await gone(() => boardSvc().syncMaps(MAP).syncMapItems(sid).remove());
-    }
-  }
+  // A queue's first copy in this container: the crate's plan for a record never written (so it
+  // carries the index entry in the documents layout).
+  const firstCopy = (sid, record) => qs.writePlan({ queueSid: sid, record, changed: true, known: 'absent', gone: false, deletedHere: false, indexConfirmed: false });
+  const boardCopy = (stats, sid, plan) => boardRun(stats, sid, (m) => m.startBoardCopy({ queueSid: sid, plan, granted: [...granted], mirrored: mirrored.has(sid) }, boardSettings()));
+  const boardRemove = (stats, sid) => boardRun(stats, sid, (m) => m.startBoardRemove(sid, boardSettings()));
 
   async function tr(stats, fn) {
     stats.taskrouterCalls += 1;
@@ -230,8 +111,7 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, machine, retr
   }
 
   const remember = (sid, data, written) => records.set(sid, { data, revision: written && written.revision !== undefined ? String(written.revision) : null });
-  const fetchStored = (sid) =>
-    layout === 'documents' ? retry(() => sync().documents(qs.documentName(sid)).fetch()) : retry(() => sync().syncMaps(MAP).syncMapItems(sid).fetch());
+  const fetchStored = (sid) => (layout === 'documents' ? retry(() => sync().documents(qs.documentName(sid)).fetch()) : retry(() => sync().syncMaps(MAP).syncMapItems(sid).fetch()));
 
   /** The previous record and where it came from: `cached`, `read` (from Sync now) or `absent`. */
   async function previousRecord(stats, sid) {

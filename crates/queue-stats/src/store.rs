@@ -18,6 +18,11 @@
 //!    read it (no write budget) and write it only when missing.
 //! 4. **Remove.** The record (and the index entry) deleted at once; a 404 is done.
 //!
+//! [`board_copy`] and [`board_remove`] do the same on the wallboard's own Sync service
+//! (docs/wallboard.md) after Flex's write: the copy is created when missing, the board identity
+//! gets its permission on each object once per container ([`grant_key`]s the shim remembers), and a
+//! queue's first copy in a container checks its index entry and the index map's permission.
+//!
 //! The answer (`{status: 200, body}`) is the summary the shim adds to its counters and memory:
 //! `{plan, syncWrites, syncReads, skipped, errors, remember: {data, revision} | null, forget,
 //! indexConfirmed}`. A failure never fails the callback: it is one line of `errors`
@@ -67,10 +72,58 @@ pub struct Settings {
     pub sync_service_sid: String,
 }
 
+/// The wallboard's statistics service and the identity that reads it (docs/wallboard.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BoardSettings {
+    pub service_sid: String,
+    pub identity: String,
+    #[serde(default)]
+    pub read: bool,
+    #[serde(default)]
+    pub write: bool,
+    #[serde(default)]
+    pub manage: bool,
+}
+
+/// A copy to the board: the plan Flex's record was written by (or a first copy's), and what this
+/// container already did for the board.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CopyInput {
+    pub queue_sid: String,
+    pub plan: WritePlan,
+    /// The permissions this container already gave the board identity ([`grant_key`]s).
+    #[serde(default)]
+    pub granted: Vec<String>,
+    /// This container copied the queue before (its index entry then needs no check).
+    #[serde(default)]
+    pub mirrored: bool,
+}
+
+/// How a permission on `object` (`kind` `map` or `document`) is remembered between copies.
+pub fn grant_key(kind: &str, object: &str) -> String {
+    format!("{kind}:{object}")
+}
+
+/// A board copy in progress.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Copy {
+    board: BoardSettings,
+    granted: Vec<String>,
+    /// Permissions given by this copy (the container adds them to what it remembers).
+    new_grants: Vec<String>,
+    mirrored: bool,
+}
+
 /// The machine's state between steps (plain data, carried by the executor).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Store {
+    /// Set for the board's copy.
+    #[serde(default)]
+    copy: Option<Copy>,
     service_sid: String,
     layout: Layout,
     input: WriteInputState,
@@ -140,6 +193,12 @@ enum Stage {
     WriteIndex { upsert: Upsert },
     /// Deleting the record (and its index entry).
     Remove,
+    /// Giving the board identity its permission on an object (the board's copy), then reading
+    /// the index entry when there is one to check.
+    Grant {
+        key: String,
+        index: Option<IndexEntry>,
+    },
 }
 
 /// What the machine reports, and what the container should remember.
@@ -247,6 +306,7 @@ pub fn store(layout: Layout, input: &StoreInput, settings: &Settings) -> Step<St
         index_confirmed: input.index_confirmed,
     };
     let machine = Store {
+        copy: None,
         service_sid: settings.sync_service_sid.clone(),
         layout,
         input: state,
@@ -278,6 +338,7 @@ pub fn store(layout: Layout, input: &StoreInput, settings: &Settings) -> Step<St
 /// index entry; a 404 is done.
 pub fn remove(layout: Layout, queue_sid: &str, settings: &Settings) -> Step<Store> {
     let machine = Store {
+        copy: None,
         service_sid: settings.sync_service_sid.clone(),
         layout,
         input: WriteInputState {
@@ -298,13 +359,77 @@ pub fn remove(layout: Layout, queue_sid: &str, settings: &Settings) -> Step<Stor
     machine.removing()
 }
 
+/// Starts the wallboard's copy of a record Flex's service now holds: the same write on the board's
+/// service (created when missing), then the board identity's read permission on the object once
+/// per container, and on a queue's first copy in this container its index entry (read, written
+/// when missing) and the index map's permission. Errors are `wallboard copy of <queue>: …`.
+pub fn board_copy(layout: Layout, input: &CopyInput, board: &BoardSettings) -> Step<Store> {
+    let mut machine = Store {
+        copy: Some(Copy {
+            board: board.clone(),
+            granted: input.granted.clone(),
+            new_grants: vec![],
+            mirrored: input.mirrored,
+        }),
+        service_sid: board.service_sid.clone(),
+        layout,
+        input: WriteInputState {
+            queue_sid: input.queue_sid.clone(),
+            record: Value::Null,
+            changed: true,
+            gone: false,
+            deleted_here: false,
+            index_confirmed: false,
+        },
+        plan: Some(input.plan.clone()),
+        stage: Stage::Remove,
+        tally: Tally::default(),
+    };
+    match input.plan.clone() {
+        WritePlan::Write {
+            target,
+            record,
+            index,
+            ..
+        } => {
+            machine.tally.sync_writes += 1;
+            let op = update_op(&machine.service_sid, &target, &record);
+            machine.stage = Stage::Update {
+                target,
+                record,
+                may_create: true,
+                index,
+            };
+            Step::one(machine, op)
+        }
+        _ => Step::answer(machine.finish()),
+    }
+}
+
+/// Starts removing a queue's copy from the board's service (a 404 is done).
+pub fn board_remove(layout: Layout, queue_sid: &str, board: &BoardSettings) -> Step<Store> {
+    let settings = Settings {
+        sync_service_sid: board.service_sid.clone(),
+    };
+    remove(layout, queue_sid, &settings).map(|mut m| {
+        m.copy = Some(Copy {
+            board: board.clone(),
+            granted: vec![],
+            new_grants: vec![],
+            mirrored: false,
+        });
+        m
+    })
+}
+
 /// The next step of a store from its effects' outcomes.
 pub fn resume(machine: Store, outcomes: Vec<Outcome>) -> Step<Store> {
     let one = || effects::first(outcomes.clone());
     let mut m = machine;
     match m.stage.clone() {
         Stage::Confirm { mine } => {
-            let same = matches!(one(), Outcome::Done(v) if revision(&v).as_deref() == Some(mine.as_str()));
+            let same =
+                matches!(one(), Outcome::Done(v) if revision(&v).as_deref() == Some(mine.as_str()));
             m.planned(if same { Known::Read } else { Known::Cached })
         }
         Stage::Update {
@@ -313,7 +438,7 @@ pub fn resume(machine: Store, outcomes: Vec<Outcome>) -> Step<Store> {
             may_create,
             index,
         } => match one() {
-            Outcome::Done(v) => m.written(record, &v, index),
+            Outcome::Done(v) => m.written(&target, record, &v, index),
             Outcome::Failed(f) if f.is(404) => {
                 if !may_create || m.input.deleted_here {
                     // Deleted meanwhile (task-queue.deleted in any container): never re-created.
@@ -350,7 +475,7 @@ pub fn resume(machine: Store, outcomes: Vec<Outcome>) -> Step<Store> {
             record,
             index,
         } => match one() {
-            Outcome::Done(v) => m.written(record, &v, index),
+            Outcome::Done(v) => m.written(&target, record, &v, index),
             Outcome::Failed(f) if f.is(409) || f.code == Some(54301) => {
                 m.tally.sync_writes += 1;
                 let op = update_op(&m.service_sid, &target, &record);
@@ -363,12 +488,21 @@ pub fn resume(machine: Store, outcomes: Vec<Outcome>) -> Step<Store> {
             }
             Outcome::Failed(f) => m.failed(&f),
         },
-        Stage::UpdateCreated { record, index, .. } => match one() {
-            Outcome::Done(v) => m.written(record, &v, index),
+        Stage::UpdateCreated {
+            target,
+            record,
+            index,
+        } => match one() {
+            Outcome::Done(v) => m.written(&target, record, &v, index),
             Outcome::Failed(f) => m.failed(&f),
         },
         Stage::CreateItem { upsert, index } => {
             let record = upsert.data.clone();
+            let target = Target {
+                kind: "map".into(),
+                object: upsert.map.clone(),
+                key: upsert.key.clone(),
+            };
             match upsert.resume(one()) {
                 Progress::Next(next) => {
                     m.tally.sync_writes += 1;
@@ -379,14 +513,24 @@ pub fn resume(machine: Store, outcomes: Vec<Outcome>) -> Step<Store> {
                     };
                     Step::one(m, op)
                 }
-                Progress::Done(Ok(v)) => m.written(record, &v, index),
+                Progress::Done(Ok(v)) => m.written(&target, record, &v, index),
                 Progress::Done(Err(f)) => m.failed(&f),
             }
         }
+        Stage::Grant { key, index } => match one() {
+            Outcome::Done(_) => {
+                if let Some(copy) = m.copy.as_mut() {
+                    copy.granted.push(key.clone());
+                    copy.new_grants.push(key);
+                }
+                m.check_index(index)
+            }
+            Outcome::Failed(f) => m.failed(&f),
+        },
         Stage::ReadIndex { entry } => match one().found() {
             Ok(Some(_)) => {
                 m.tally.index_confirmed = true;
-                Step::answer(m.finish())
+                m.indexed(&entry.map)
             }
             Ok(None) => {
                 m.tally.sync_writes += 1;
@@ -397,18 +541,18 @@ pub fn resume(machine: Store, outcomes: Vec<Outcome>) -> Step<Store> {
             }
             Err(f) => m.failed(&f),
         },
-        Stage::WriteIndex { upsert } => match upsert.resume(one()) {
-            Progress::Next(next) => {
+        Stage::WriteIndex { upsert } => match (upsert.map.clone(), upsert.resume(one())) {
+            (_, Progress::Next(next)) => {
                 m.tally.sync_writes += 1;
                 let op = next.op();
                 m.stage = Stage::WriteIndex { upsert: next };
                 Step::one(m, op)
             }
-            Progress::Done(Ok(_)) => {
+            (map, Progress::Done(Ok(_))) => {
                 m.tally.index_confirmed = true;
-                Step::answer(m.finish())
+                m.indexed(&map)
             }
-            Progress::Done(Err(f)) => m.failed(&f),
+            (_, Progress::Done(Err(f))) => m.failed(&f),
         },
         Stage::Remove => {
             let failures: Vec<Failure> = outcomes
@@ -462,9 +606,69 @@ impl Store {
         Step::all(self, ops)
     }
 
-    /// The record is in Sync as `answered`: remember it, then check the index entry if asked.
-    fn written(mut self, record: Value, answered: &Value, index: Option<IndexEntry>) -> Step<Store> {
+    /// The record is in Sync as `answered`: remember it (the board: grant its object), then check
+    /// the index entry if asked.
+    fn written(
+        mut self,
+        target: &Target,
+        record: Value,
+        answered: &Value,
+        index: Option<IndexEntry>,
+    ) -> Step<Store> {
+        if self.copy.is_some() {
+            let key = grant_key(&target.kind, &target.object);
+            return self.grant(key, index);
+        }
         self.tally.remember = Some(json!({"data": record, "revision": revision(answered)}));
+        self.check_index(index)
+    }
+
+    /// The board identity's permission on the object `key` names, unless given before.
+    fn grant(mut self, key: String, index: Option<IndexEntry>) -> Step<Store> {
+        let Some(copy) = self.copy.as_ref() else {
+            return self.check_index(index);
+        };
+        if copy.granted.contains(&key) {
+            return self.check_index(index);
+        }
+        let b = &copy.board;
+        let op = match key.split_once(':') {
+            Some(("document", object)) => Op::UpdateSyncDocumentPermission {
+                service_sid: self.service_sid.clone(),
+                document: object.into(),
+                identity: b.identity.clone(),
+                read: b.read,
+                write: b.write,
+                manage: b.manage,
+            },
+            _ => Op::UpdateSyncMapPermission {
+                service_sid: self.service_sid.clone(),
+                map: key.split_once(':').map_or(key.as_str(), |(_, o)| o).into(),
+                identity: b.identity.clone(),
+                read: b.read,
+                write: b.write,
+                manage: b.manage,
+            },
+        };
+        self.tally.sync_writes += 1;
+        self.stage = Stage::Grant { key, index };
+        Step::one(self, op)
+    }
+
+    /// The index entry exists: for the board, its map's permission next.
+    fn indexed(self, map: &str) -> Step<Store> {
+        if self.copy.is_some() {
+            return self.grant(grant_key("map", map), None);
+        }
+        Step::answer(self.finish())
+    }
+
+    /// Reads the index entry when there is one to check (the board: on a first copy only).
+    fn check_index(mut self, index: Option<IndexEntry>) -> Step<Store> {
+        let index = match &self.copy {
+            Some(copy) if copy.mirrored => None,
+            _ => index,
+        };
         match index {
             None => Step::answer(self.finish()),
             Some(entry) => {
@@ -481,7 +685,12 @@ impl Store {
     }
 
     fn fail_line(&mut self, f: &Failure) {
-        let line = format!("{}: {}", self.input.queue_sid, describe(f));
+        let board = if self.copy.is_some() {
+            "wallboard copy of "
+        } else {
+            ""
+        };
+        let line = format!("{board}{}: {}", self.input.queue_sid, describe(f));
         self.tally.errors.push(line);
     }
 
@@ -492,6 +701,21 @@ impl Store {
 
     fn finish(self) -> Answer {
         let t = self.tally;
+        if let Some(copy) = self.copy {
+            // The board's copy: its writes, permissions given, whether the queue is now copied.
+            return Answer::json(
+                200,
+                json!({
+                    "syncWrites": t.sync_writes,
+                    "syncReads": t.sync_reads,
+                    "skipped": 0,
+                    "errors": t.errors,
+                    "granted": copy.new_grants,
+                    "mirrored": t.errors.is_empty() && !t.forget && matches!(self.plan, Some(WritePlan::Write { .. })),
+                    "forget": t.forget,
+                }),
+            );
+        }
         Answer::json(
             200,
             json!({

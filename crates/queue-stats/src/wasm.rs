@@ -15,6 +15,8 @@
 //! qs.startStore({queueSid, record, changed, known, revision, fetched, deletedHere, indexConfirmed},
 //!               {syncServiceSid});              // the store machine's first step (docs/effects.md)
 //! qs.startRemove(queueSid, {syncServiceSid});  // a deleted queue's removal
+//! qs.startBoardCopy({queueSid, plan, granted, mirrored}, {serviceSid, identity, read, write, manage});
+//! qs.startBoardRemove(queueSid, {serviceSid, identity, read, write, manage});
 //! resumeQueueStats(state, [outcome], Date.now()) // the next step (never throws)
 //! qs.isGone(fetched);                            // every Statistics call answered 404
 //! qs.writeCost(bytes);                                   // share of one second's write budget of a Sync object
@@ -26,8 +28,8 @@ use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_face::{fail, from_js};
 
-use crate::store::{self, Settings, Store, StoreInput};
 use crate::record::{apply_realtime_all, batches, build, Fetched, QueueRef};
+use crate::store::{self, BoardSettings, CopyInput, Settings, Store, StoreInput};
 use crate::write::{write_cost, write_plan, WriteInput};
 use crate::{document_name, index_entry, plan, statistics_params, today, Config, Env, BULK_LIMIT};
 
@@ -175,7 +177,34 @@ impl QueueStats {
     #[wasm_bindgen(js_name = startRemove)]
     pub fn start_remove(&self, queue_sid: &str, settings: JsValue) -> Result<JsValue, JsValue> {
         let settings: Settings = from_js(settings, "settings")?;
-        Ok(to_js(&store::remove(self.config.layout, queue_sid, &settings)))
+        Ok(to_js(&store::remove(
+            self.config.layout,
+            queue_sid,
+            &settings,
+        )))
+    }
+
+    /// The wallboard's copy of a record (see the `store` module's `board_copy`).
+    #[wasm_bindgen(js_name = startBoardCopy)]
+    pub fn start_board_copy(&self, input: JsValue, board: JsValue) -> Result<JsValue, JsValue> {
+        let input: CopyInput = from_js(input, "copy input")?;
+        let board: BoardSettings = from_js(board, "board settings")?;
+        Ok(to_js(&store::board_copy(
+            self.config.layout,
+            &input,
+            &board,
+        )))
+    }
+
+    /// The removal of a queue's copy from the board.
+    #[wasm_bindgen(js_name = startBoardRemove)]
+    pub fn start_board_remove(&self, queue_sid: &str, board: JsValue) -> Result<JsValue, JsValue> {
+        let board: BoardSettings = from_js(board, "board settings")?;
+        Ok(to_js(&store::board_remove(
+            self.config.layout,
+            queue_sid,
+            &board,
+        )))
     }
 
     /// Whether the queue is gone from TaskRouter: every `Statistics` call answered 404.

@@ -182,7 +182,10 @@ fn a_first_record_creates_the_map_and_its_item() {
     );
     assert_eq!(item(&sync), Some(record(1)));
     assert_eq!(body["syncWrites"], 4);
-    assert_eq!(body["remember"], json!({"data": record(1), "revision": "0"}));
+    assert_eq!(
+        body["remember"],
+        json!({"data": record(1), "revision": "0"})
+    );
     assert_eq!(body["errors"], json!([]));
     assert_eq!(body["plan"]["action"], "write");
 }
@@ -222,7 +225,14 @@ fn an_unchanged_record_is_skipped_only_when_sync_still_has_this_containers_revis
     };
     let body = sync.drive(store(Layout::Map, &same, &settings()));
     assert_eq!(sync.log, ["fetchSyncItem"]);
-    assert_eq!((body["syncWrites"].clone(), body["syncReads"].clone(), body["skipped"].clone()), (json!(0), json!(1), json!(1)));
+    assert_eq!(
+        (
+            body["syncWrites"].clone(),
+            body["syncReads"].clone(),
+            body["skipped"].clone()
+        ),
+        (json!(0), json!(1), json!(1))
+    );
     // Another writer moved the revision on: the record is written again.
     sync.put(format!("map:queueStats/{Q}"), record(99));
     sync.log.clear();
@@ -250,7 +260,14 @@ fn a_queue_whose_statistics_all_answer_404_is_gone() {
     assert!(sync.log.is_empty(), "a late event writes nothing");
     assert_eq!(body["plan"]["action"], "skip");
     sync.put(format!("map:queueStats/{Q}"), record(1));
-    let body = sync.drive(store(Layout::Map, &StoreInput { known: Known::Read, ..gone.clone() }, &settings()));
+    let body = sync.drive(store(
+        Layout::Map,
+        &StoreInput {
+            known: Known::Read,
+            ..gone.clone()
+        },
+        &settings(),
+    ));
     assert_eq!(body["plan"]["action"], "remove");
     assert_eq!(item(&sync), None);
     assert_eq!(body["forget"], true);
@@ -276,26 +293,55 @@ fn documents_layout_creates_the_document_and_repairs_the_index() {
     let body = sync.drive(store(Layout::Documents, &first, &settings()));
     assert_eq!(
         sync.log,
-        ["updateSyncDocument", "createSyncDocument", "fetchSyncItem", "createSyncItem"]
+        [
+            "updateSyncDocument",
+            "createSyncDocument",
+            "fetchSyncItem",
+            "createSyncItem"
+        ]
     );
-    assert!(sync.objects.contains_key(&format!("document:queueStats.{Q}")));
+    assert!(sync
+        .objects
+        .contains_key(&format!("document:queueStats.{Q}")));
     assert_eq!(body["indexConfirmed"], false);
     assert_eq!(body["errors"], json!([format!("{Q}: HTTP 500")]));
     // The next refresh repairs it (creating the index map first).
     sync.log.clear();
-    let body = sync.drive(store(Layout::Documents, &StoreInput { known: Known::Read, ..first.clone() }, &settings()));
+    let body = sync.drive(store(
+        Layout::Documents,
+        &StoreInput {
+            known: Known::Read,
+            ..first.clone()
+        },
+        &settings(),
+    ));
     assert_eq!(
         sync.log,
-        ["updateSyncDocument", "fetchSyncItem", "createSyncItem", "createSyncMap", "createSyncItem"]
+        [
+            "updateSyncDocument",
+            "fetchSyncItem",
+            "createSyncItem",
+            "createSyncMap",
+            "createSyncItem"
+        ]
     );
     assert_eq!(body["indexConfirmed"], true);
     assert_eq!(
-        sync.objects.get(&format!("map:queueStats.index/{Q}")).map(|(d, _)| d.clone()),
+        sync.objects
+            .get(&format!("map:queueStats.index/{Q}"))
+            .map(|(d, _)| d.clone()),
         Some(json!({"sid": Q, "friendlyName": "Sales", "document": format!("queueStats.{Q}")}))
     );
     // Confirmed: an existing entry is read, not written.
     sync.log.clear();
-    let body = sync.drive(store(Layout::Documents, &StoreInput { known: Known::Read, ..first.clone() }, &settings()));
+    let body = sync.drive(store(
+        Layout::Documents,
+        &StoreInput {
+            known: Known::Read,
+            ..first.clone()
+        },
+        &settings(),
+    ));
     assert_eq!(sync.log, ["updateSyncDocument", "fetchSyncItem"]);
     assert_eq!(body["indexConfirmed"], true);
     // A document someone else created meanwhile is updated.
@@ -304,7 +350,14 @@ fn documents_layout_creates_the_document_and_repairs_the_index() {
     sync.put(format!("document:queueStats.{Q}"), record(7));
     sync.log.clear();
     let body = sync.drive(store(Layout::Documents, &input(Known::Absent), &settings()));
-    assert_eq!(sync.log, ["updateSyncDocument", "createSyncDocument", "updateSyncDocument"]);
+    assert_eq!(
+        sync.log,
+        [
+            "updateSyncDocument",
+            "createSyncDocument",
+            "updateSyncDocument"
+        ]
+    );
     assert_eq!(body["syncWrites"], 3);
 }
 
@@ -362,4 +415,155 @@ proptest! {
         }
         let _ = step;
     }
+}
+
+fn board() -> BoardSettings {
+    BoardSettings {
+        service_sid: "ISboard".into(),
+        identity: "wallboard-reader".into(),
+        read: true,
+        write: false,
+        manage: false,
+    }
+}
+
+/// The first copy's plan, as the shim gets it from `write_plan` (documents layout: with the index).
+fn first_copy(layout: Layout) -> WritePlan {
+    plan_for(
+        layout,
+        &WriteInput {
+            queue_sid: Q.into(),
+            record: record(1),
+            changed: true,
+            known: Known::Absent,
+            gone: false,
+            deleted_here: false,
+            index_confirmed: false,
+        },
+    )
+}
+
+impl Sync {
+    fn apply_board(&mut self, op: &Op) -> Outcome {
+        match op {
+            Op::UpdateSyncMapPermission {
+                map,
+                identity,
+                read,
+                ..
+            } => {
+                self.log
+                    .push(format!("grant map:{map} {identity} read={read}"));
+                Outcome::Done(json!({}))
+            }
+            Op::UpdateSyncDocumentPermission {
+                document,
+                identity,
+                read,
+                ..
+            } => {
+                self.log
+                    .push(format!("grant document:{document} {identity} read={read}"));
+                Outcome::Done(json!({}))
+            }
+            other => self.apply(other),
+        }
+    }
+
+    fn drive_board(&mut self, mut step: Step<Store>) -> Value {
+        for _ in 0..50 {
+            match step {
+                Step::Answer(a) => return a.body,
+                Step::Run { state, effects } => {
+                    let state: Store =
+                        serde_json::from_value(serde_json::to_value(&state).expect("json"))
+                            .expect("state");
+                    let outcomes = effects.iter().map(|e| self.apply_board(&e.op)).collect();
+                    step = resume(state, outcomes);
+                }
+            }
+        }
+        panic!("the machine did not answer")
+    }
+}
+
+#[test]
+fn the_board_copy_grants_each_object_once_and_checks_the_index_on_a_first_copy() {
+    let mut sync = Sync::default();
+    let copy = CopyInput {
+        queue_sid: Q.into(),
+        plan: first_copy(Layout::Documents),
+        granted: vec![],
+        mirrored: false,
+    };
+    let body = sync.drive_board(board_copy(Layout::Documents, &copy, &board()));
+    assert_eq!(
+        sync.log,
+        [
+            "updateSyncDocument".to_string(),
+            "createSyncDocument".into(),
+            format!("grant document:queueStats.{Q} wallboard-reader read=true"),
+            "fetchSyncItem".into(),
+            "createSyncItem".into(),
+            "createSyncMap".into(),
+            "createSyncItem".into(),
+            "grant map:queueStats.index wallboard-reader read=true".into(),
+        ]
+    );
+    assert_eq!(body["mirrored"], true);
+    assert_eq!(body["errors"], json!([]));
+    assert_eq!(
+        body["granted"],
+        json!([format!("document:queueStats.{Q}"), "map:queueStats.index"])
+    );
+    assert_eq!(
+        body["syncWrites"], 7,
+        "writes and grants; the index read is a read"
+    );
+    // Copied and granted before: one update, nothing else.
+    sync.log.clear();
+    let again = CopyInput {
+        granted: vec![
+            grant_key("document", &format!("queueStats.{Q}")),
+            grant_key("map", "queueStats.index"),
+        ],
+        mirrored: true,
+        ..copy
+    };
+    let body = sync.drive_board(board_copy(Layout::Documents, &again, &board()));
+    assert_eq!(sync.log, ["updateSyncDocument"]);
+    assert_eq!(body["granted"], json!([]));
+}
+
+#[test]
+fn a_failed_board_copy_is_one_error_line_and_not_mirrored() {
+    let mut sync = Sync::default();
+    sync.faults.push(("updateSyncItem", 500));
+    let copy = CopyInput {
+        queue_sid: Q.into(),
+        plan: first_copy(Layout::Map),
+        granted: vec![],
+        mirrored: false,
+    };
+    let body = sync.drive_board(board_copy(Layout::Map, &copy, &board()));
+    assert_eq!(
+        body["errors"],
+        json!([format!("wallboard copy of {Q}: HTTP 500")])
+    );
+    assert_eq!(body["mirrored"], false);
+    // A skip plan copies nothing.
+    let skip = CopyInput {
+        plan: WritePlan::Skip {
+            reason: "same".into(),
+        },
+        ..copy
+    };
+    sync.log.clear();
+    let body = sync.drive_board(board_copy(Layout::Map, &skip, &board()));
+    assert!(sync.log.is_empty());
+    assert_eq!(body["mirrored"], false);
+    // Removal: 404s are done, the queue is forgotten.
+    let body = sync.drive_board(board_remove(Layout::Documents, Q, &board()));
+    assert_eq!(body["errors"], json!([]));
+    assert_eq!(body["forget"], true);
 }
