@@ -35,6 +35,7 @@ const { createUpdater } = require('../functions/common/queue-stats.private.js');
 // The executor's requires, as the Twilio runtime resolves them.
 const common = path.join(__dirname, '..', 'functions', 'common');
 global.Runtime = global.Runtime || {
+  getAssets: () => ({}),
   getFunctions: () => Object.fromEntries(['http', 'deadline', 'client', 'wasm', 'sync-pacer', 'effects'].map((n) => [`common/${n}`, { path: path.join(common, `${n}.private.js`) }])),
 };
 const effects = require('../functions/common/effects.private.js');
