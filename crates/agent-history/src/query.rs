@@ -77,7 +77,7 @@ pub struct Query {
 }
 
 fn given(v: &Option<String>) -> Option<&str> {
-    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+    values::env::given(v.as_deref())
 }
 
 fn agents(text: Option<&str>) -> Result<Agents, AgentHistoryError> {

@@ -3,6 +3,7 @@
 
 use chrono_tz::Tz;
 use serde::Deserialize;
+use values::env;
 
 use crate::error::HistoryError;
 
@@ -48,26 +49,7 @@ pub struct Config {
 }
 
 fn given(value: &Option<String>) -> Option<&str> {
-    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
-}
-
-fn names(text: &str) -> Vec<String> {
-    text.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-fn number(variable: &'static str, text: &str, min: u32, max: u32) -> Result<u32, HistoryError> {
-    match text.parse::<u32>() {
-        Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(HistoryError::config(
-            variable,
-            text,
-            format!("is not a whole number from {min} to {max}"),
-        )),
-    }
+    env::given(value.as_deref())
 }
 
 impl Config {
@@ -79,14 +61,15 @@ impl Config {
         let sla_thresholds = queue_settings::sla_thresholds(env.sla_thresholds.as_deref())?;
         let short_abandon = match given(&env.short_abandon) {
             None => 5,
-            Some(t) => number("QUEUE_HISTORY_SHORT_ABANDON", t, 0, 3600)?,
+            Some(t) => env::whole_number("QUEUE_HISTORY_SHORT_ABANDON", t, 0, 3600)?,
         };
         let retention_days = match given(&env.retention_days) {
             None => 400,
-            Some(t) => number("QUEUE_HISTORY_RETENTION_DAYS", t, 1, 3660)?,
+            Some(t) => env::whole_number("QUEUE_HISTORY_RETENTION_DAYS", t, 1, 3660)?,
         };
-        let offline_activities = names(given(&env.offline_activities).unwrap_or("Offline"));
-        let available_activities = names(given(&env.available_activities).unwrap_or("Available"));
+        let offline_activities = env::names(given(&env.offline_activities).unwrap_or("Offline"));
+        let available_activities =
+            env::names(given(&env.available_activities).unwrap_or("Available"));
         Ok(Config {
             time_zone,
             channels,

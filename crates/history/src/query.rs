@@ -75,7 +75,7 @@ fn yes() -> bool {
 }
 
 fn given(v: &Option<String>) -> Option<&str> {
-    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+    values::env::given(v.as_deref())
 }
 
 /// Validates `params` at the instant `now_ms`.

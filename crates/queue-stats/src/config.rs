@@ -68,7 +68,7 @@ impl Default for Config {
 
 /// A set variable's trimmed text, or `None` when unset or blank (blank means "use the default").
 fn given(value: &Option<String>) -> Option<&str> {
-    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+    values::env::given(value.as_deref())
 }
 
 impl Config {

@@ -363,6 +363,52 @@ pub mod env {
     pub fn given(text: Option<&str>) -> Option<&str> {
         text.map(str::trim).filter(|v| !v.is_empty())
     }
+
+    /// A comma-separated list's names, trimmed, blanks left out.
+    pub fn names(text: &str) -> Vec<String> {
+        text.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// `variable`'s text as a whole number from `min` to `max`.
+    pub fn whole_number(
+        variable: &'static str,
+        text: &str,
+        min: u32,
+        max: u32,
+    ) -> Result<u32, EnvError> {
+        match text.trim().parse::<u32>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            _ => Err(EnvError::new(
+                variable,
+                text,
+                format!("is not a whole number from {min} to {max}"),
+            )),
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn shared_readers() {
+            assert_eq!(given(Some("  ")), None);
+            assert_eq!(given(Some(" x ")), Some("x"));
+            assert_eq!(names(" Offline, ,Break ,"), ["Offline", "Break"]);
+            assert_eq!(whole_number("N", "400", 1, 3660), Ok(400));
+            let bad = whole_number("QUEUE_HISTORY_RETENTION_DAYS", "0", 1, 3660).unwrap_err();
+            assert_eq!(
+                bad.to_string(),
+                "QUEUE_HISTORY_RETENTION_DAYS=\"0\" is not a whole number from 1 to 3660"
+            );
+            assert!(whole_number("N", "-1", 0, 5).is_err());
+            assert!(whole_number("N", "1.5", 0, 5).is_err());
+        }
+    }
 }
 
 /// Escaping for TwiML: correct for any Rust string (parking and voicemail write TwiML).
