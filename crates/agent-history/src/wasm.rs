@@ -492,13 +492,9 @@ impl AgentHistory {
             .filter_map(|a| Some((a.sid, a.team?)))
             .collect();
         let g = generation.max(0.0) as u64;
-        let Some(built) = crate::days::build_day(
-            self.config.time_zone,
-            d,
-            &hours,
-            g,
-            known.then_some(&teams),
-        ) else {
+        let Some(built) =
+            crate::days::build_day(self.config.time_zone, d, &hours, g, known.then_some(&teams))
+        else {
             return Ok(JsValue::NULL);
         };
         let write = |map: &str, key: String, data: Value| Write {
