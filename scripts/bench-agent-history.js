@@ -14,7 +14,9 @@
 // 3. (default) the same month from closed hours and days (benchClosed): every hour closed with the
 //    module's closeHour into agentHours, every whole day summed with dayItems into agentDays, then
 //    common/agent-history's series in process (the code GET /agent-history runs, not through
-//    twilio-run); the wasm answer alone and the emulator's own listing time are printed beside it.
+//    twilio-run), for every selection (all, one agent, 10 agents, a team of half) × every grouping,
+//    printed as a table; the wasm answer alone and the emulator's own listing time beside it.
+//    `--closed` runs this step only.
 //    Step 2 (from records, minutes long) runs only with --records.
 //
 //   const { benchAgentHistory, formatAgentHistory } = require('./bench-agent-history');
@@ -368,7 +370,7 @@ function formatAgentHistory(f) {
     ...closedTable(f.closed.rows),
     ...f.closed.rows.map(
       (r) =>
-        `  by=${r.by.padEnd(26)} ${String(r.ms).padStart(5)} ms median of 3 (wasm alone ${r.aggregate_ms} ms; the emulator listing the same items alone ${r.list_ms} ms)   ${r.sync_list_requests} Sync list requests, ${r.day_items} day items (${r.from_days} days), ${r.detail_items} agentDayHours items, ${r.hour_items} hour items, ${r.records} records, ${r.from_records} hours from records, ${r.rows} rows, ${r.answer_bytes} bytes`,
+        `  by=${r.by.padEnd(26)} ${String(r.ms).padStart(5)} ms median of 3 (wasm alone ${r.aggregate_ms} ms; the emulator listing the same items alone ${r.list_ms} ms)   ${r.sync_list_requests} Sync list requests, ${r.day_items} day items (${r.from_days} days), ${r.detail_items || 0} agentDayHours items, ${r.hour_items} hour items, ${r.records} records, ${r.from_records} hours from records, ${r.rows} rows, ${r.answer_bytes} bytes`,
     ),
     ...queryLines(q),
   ].join('\n');
