@@ -207,6 +207,19 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
     return (await readItems(range, tally)).map((item) => JSON.stringify(item.data));
   }
 
+  /** Items by key ([{map, key}]), 16 at a time: the JSON texts of those found (a failure counts as not found). */
+  async function readKeys(keys) {
+    const found = await pool(
+      keys.map(
+        ({ map, key }) =>
+          () =>
+            fetchItem(map, key).catch(() => null),
+      ),
+      CONCURRENCY,
+    );
+    return found.filter(Boolean).map((item) => JSON.stringify(item.data));
+  }
+
   /** TaskRouter's workers (names and team attribute), listed at most once a minute. */
   async function directory() {
     if (!workers.list || now() - workers.at > WORKERS_TTL_MS) {
@@ -251,16 +264,21 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
     const plan = ah.plan(query);
     const [dir, days, first] = await Promise.all([directory(), readAll(plan.days), readAll(plan.hours)]);
     const daysJson = `[${days.texts.join(',')}]`;
-    const gaps = ah.dayGaps(query, daysJson);
+    // By hour of named agents (or of a team whose members changed): the days' buckets of those
+    // agents' hours (agentDayHours); one that fails or is not there sends its day to its hours.
+    const detail = await readKeys(ah.detailKeys(query, daysJson, dir));
+    const detailJson = `[${detail.join(',')}]`;
+    const gaps = ah.dayGapsWith(query, daysJson, detailJson, dir);
     const more = gaps.length ? await readAll(gaps) : { texts: [] };
     const hourTexts = first.texts.concat(more.texts);
     const hoursJson = `[${hourTexts.join(',')}]`;
-    const raw = await readAll(ah.recordListings(query, daysJson, hoursJson));
-    const answer = ah.answer(query, daysJson, hoursJson, `[${raw.texts.join(',')}]`, dir, withNames || keySeesNames);
+    const raw = await readAll(ah.recordListingsWith(query, daysJson, detailJson, hoursJson, dir));
+    const answer = ah.answerWith(query, daysJson, detailJson, hoursJson, `[${raw.texts.join(',')}]`, dir, withNames || keySeesNames);
     answer.missing = raw.failed;
     answer.records = raw.texts.length;
     answer.hourItems = hourTexts.length;
     answer.dayItems = days.texts.length;
+    answer.detailItems = detail.length;
     // An hour answered from the records that the hook will not close any more (over a day behind:
     // it was off, or nobody's event came while the hour passed) is closed now, once — the oldest,
     // claimed first as the hook does — so the next request reads it closed. One hour per request:
@@ -277,7 +295,8 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
   }
 
   // Closing hours (the event callback's hook, after the event's record): docs/agent-history.md.
-  const closing = { latest: undefined, job: null, busy: false };
+  // `detail`: a built day's agentDayHours items still to write, one per hook call.
+  const closing = { latest: undefined, job: null, busy: false, detail: [] };
   const closeCounts = { syncReads: 0, syncWrites: 0 };
   const owner = require('crypto').randomUUID(); // this container, in claims
 
@@ -324,7 +343,7 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
   }
 
   /** Writes the hour's items (after every listing was read); answers how many. */
-  async function writeHour(c) {
+  async function writeHour(c, { detailNow = false } = {}) {
     const previous = await readRange(c.job.previous, closeCounts);
     const made = ah.closeHour(c.job, `[${c.texts.join(',')}]`, `[${previous.join(',')}]`);
     for (const item of made) {
@@ -337,9 +356,26 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
       }
     }
     // The last hour of a local day: the day is summed into agentDays.
-    if (c.job.day) await buildDay(c.job.day, closeCounts);
+    if (c.job.day) await buildDay(c.job.day, closeCounts, { detailNow });
     await pruneClosed(made.length + 2, closeCounts);
     return made.length;
+  }
+
+  /** Writes up to `n` of the built days' agentDayHours items still to write (a newer build replaces them). */
+  async function writeDetail(n, tally) {
+    for (const item of closing.detail.splice(0, n)) {
+      await paced(item.map, item.cost, () => items(item.map)(item.key).update({ data: item.data }), tally).catch((err) => {
+        if (!notFound(err)) throw err;
+        return createItem(item.map, item.key, item.data, item.cost, undefined, tally);
+      });
+    }
+  }
+
+  /** Queues a day build's agentDayHours items (written now, or one per hook call). */
+  async function queueDetail(made, now, tally) {
+    const date = made.length ? made[0].data.date : null;
+    closing.detail = closing.detail.filter((item) => item.data.date !== date).concat(made);
+    if (now) await writeDetail(Infinity, tally);
   }
 
   /**
@@ -348,19 +384,26 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
    * new key); another writer first → read both again (up to ATTEMPTS). So the last build to land
    * read the hours after every change before it. Answers the items written (0: not all closed).
    */
-  async function buildDay(day, tally) {
+  async function buildDay(day, tally, { detailNow = false } = {}) {
+    // The teams now (TaskRouter's directory, listed at most once a minute): each team's hour sums
+    // are kept with the day. Without the directory the day is built without them.
+    const workers = await directory().catch(() => null);
     for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
       const existing = await readItems(day.days, tally);
       const hours = await readItems(day.hours, tally);
       const generation = Math.max(0, now()) * 1000 + Math.floor(Math.random() * 1000);
-      const made = ah.dayItems(day.date, `[${hours.map((i) => JSON.stringify(i.data)).join(',')}]`, generation);
-      if (!made) return 0;
+      const built = ah.buildDay(day.date, `[${hours.map((i) => JSON.stringify(i.data)).join(',')}]`, generation, workers);
+      if (!built) return 0;
+      const made = built.days;
       const revisions = new Map(existing.map((i) => [i.key, i.revision]));
       try {
         for (const item of made) {
           if (revisions.has(item.key)) await paced(item.map, item.cost, () => items(item.map)(item.key).update({ data: item.data, ifMatch: revisions.get(item.key) }), tally);
           else await createItem(item.map, item.key, item.data, item.cost, undefined, tally);
         }
+        // The agents' hours of this build (by hour of named agents read them): read only with
+        // its generation, so written after the day's items, a few per hook call.
+        await queueDetail(built.detail, detailNow, tally);
         return made.length;
       } catch (err) {
         if (!conflict(err) && !duplicate(err) && !notFound(err)) throw err;
@@ -472,7 +515,7 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
     if (state === 'claimed') {
       const c = { job, done: 0, texts: [] };
       await readSome(c, Infinity);
-      out.items = await writeHour(c);
+      out.items = await writeHour(c, { detailNow: true });
       out.state = 'closed';
     }
     return Object.assign(out, delta(before));
@@ -485,6 +528,22 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
    * syncWrites} of this call; costs nothing while the last ended hour is closed.
    */
   async function tick() {
+    const before = { ...closeCounts };
+    const out = await closeStep();
+    // A built day's agents' hours still to write: one item per hook call that wrote no hour.
+    if (closing.detail.length && out.closed === undefined && !closing.busy) {
+      closing.busy = true;
+      try {
+        await writeDetail(1, closeCounts);
+      } finally {
+        closing.busy = false;
+      }
+      out.detailLeft = closing.detail.length;
+    }
+    return Object.assign(out, delta(before));
+  }
+
+  async function closeStep() {
     const before = { ...closeCounts };
     const out = {};
     if (closing.busy) return Object.assign(out, delta(before));

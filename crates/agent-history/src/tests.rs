@@ -1365,3 +1365,317 @@ fn a_late_event_closes_the_agents_rows_again() {
         close::RecloseStep::None
     );
 }
+
+/// Closed hours keyed as the hook stores them (`<hour>.<chunk>`).
+fn keyed_hours(items: &[Value]) -> BTreeMap<String, Value> {
+    let mut n: BTreeMap<String, usize> = BTreeMap::new();
+    items
+        .iter()
+        .map(|v| {
+            let s = values::instant::parse(v["start"].as_str().unwrap()).unwrap();
+            let i = n.entry(v["start"].to_string()).or_default();
+            *i += 1;
+            (rollup::rollup_key(s, *i - 1), v.clone())
+        })
+        .collect()
+}
+
+/// Every whole local day of `[from, to)` built with teams (`teams`: worker → team at closing):
+/// its `agentDays` items and its `agentDayHours` items.
+fn build_days(
+    c: &Config,
+    closed: &[Value],
+    from: &str,
+    to: &str,
+    generation: u64,
+    teams: &BTreeMap<String, String>,
+) -> (Vec<Value>, Vec<Value>) {
+    let zone = c.time_zone;
+    let mut days_out = Vec::new();
+    let mut detail = Vec::new();
+    for d in days::whole_days(
+        zone,
+        values::instant::parse(from).unwrap(),
+        values::instant::parse(to).unwrap(),
+    ) {
+        let b = days::build_day(zone, d, closed, generation, Some(teams)).unwrap();
+        assert!(b.days.iter().all(|v| v.to_string().len() <= ITEM_LIMIT));
+        assert!(b.detail.iter().all(|v| v.to_string().len() <= ITEM_LIMIT));
+        assert!(!b.detail.is_empty());
+        days_out.extend(b.days);
+        detail.extend(b.detail);
+    }
+    (days_out, detail)
+}
+
+fn team_directory(n: usize, blue: impl Fn(usize) -> bool) -> Vec<AgentInfo> {
+    (0..n)
+        .map(|i| AgentInfo {
+            sid: format!("WK{i:032x}"),
+            name: format!("Agent {i}"),
+            team: Some(if blue(i) { "Blue" } else { "Green" }.to_string()),
+        })
+        .collect()
+}
+
+fn teams_of(directory: &[AgentInfo]) -> BTreeMap<String, String> {
+    directory
+        .iter()
+        .filter_map(|a| Some((a.sid.clone(), a.team.clone()?)))
+        .collect()
+}
+
+/// What the shim does: days, then the detail buckets `detail_keys` names (fetched from
+/// `detail`), then the hours of the days not answered, then the answer.
+fn answer_read(
+    c: &Config,
+    q: &Query,
+    day_items: &[Value],
+    detail: &[Value],
+    closed: &[Value],
+    directory: &[AgentInfo],
+) -> (Series, usize, usize) {
+    let keys = close::detail_keys(c, q, day_items, directory);
+    let fetched: Vec<Value> = keys
+        .iter()
+        .filter_map(|k| {
+            detail
+                .iter()
+                .find(|v| {
+                    days::detail_key(
+                        v["date"].as_str().unwrap().parse().unwrap(),
+                        v["bucket"].as_u64().unwrap() as usize,
+                    ) == k.key
+                })
+                .cloned()
+        })
+        .collect();
+    let plan = close::plan(c, q);
+    let mut ranges = plan.hours.clone();
+    ranges.extend(close::day_gaps_with(c, q, day_items, &fetched, directory));
+    let hours: Vec<Value> = keyed_hours(closed)
+        .into_iter()
+        .filter(|(k, _)| ranges.iter().any(|r| *k >= r.from && *k <= r.to))
+        .map(|(_, v)| v)
+        .collect();
+    let (s, rest, d) = close::answer_with(c, q, day_items, &fetched, &hours, &[], directory);
+    assert!(rest.is_empty());
+    (s, d, hours.len())
+}
+
+/// By hour of a team or of named agents, closed days built with teams answer exactly what the
+/// closed hours answer (a DST day among them): a team from its hour sums (no hour item read),
+/// named agents from their detail buckets; a team whose members changed since the days were
+/// built from its members' buckets; a day without detail, or whose detail is of another build,
+/// from its hours. Every other grouping and selection is unchanged.
+#[test]
+fn closed_days_answer_by_hour_of_a_team_and_of_named_agents_as_their_hours() {
+    let c = config("America/New_York");
+    let start = ms("2026-10-30T00:00:00Z");
+    let n = 9;
+    let items = bench::month_items(n, 6, start);
+    let store: BTreeMap<(String, String), Value> = items
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (("m".to_string(), format!("{i:06}")), v.clone()))
+        .collect();
+    let (from, to) = ("2026-10-30T04:00:00Z", "2026-11-05T05:00:00Z");
+    let closed = close_hours(&c, &store, from, to);
+    let at_closing = team_directory(n, |i| i % 2 == 1);
+    let (day_items, detail) = build_days(&c, &closed, from, to, 5, &teams_of(&at_closing));
+    // A team change after the days were built: agent 2 joined Blue, agent 3 left it.
+    let moved = team_directory(n, |i| (i % 2 == 1 && i != 3) || i == 2);
+    let one = format!("WK{:032x}", 4);
+    let two = format!("WK{:032x},WK{:032x}", 1, 6);
+    let now = "2026-11-06T00:00:00Z";
+    // 2026-11-01 is New York's fall-back day: 25 hours.
+    for (qf, qt) in [
+        ("2026-10-31", "2026-11-03"),
+        ("2026-10-31T09:00", "2026-11-04T13:00"),
+    ] {
+        for agent in [
+            "all",
+            "team:Blue",
+            "team:Green",
+            "team:Nobody",
+            one.as_str(),
+            two.as_str(),
+        ] {
+            for by in [
+                "hour",
+                "date",
+                "dayOfWeek",
+                "agent",
+                "activity",
+                "disposition",
+            ] {
+                for directory in [&at_closing, &moved] {
+                    let q = query(
+                        &c,
+                        &params(&[("from", qf), ("to", qt), ("by", by), ("agent", agent)]),
+                        ms(now) as f64,
+                    )
+                    .unwrap();
+                    let (expected, m) = close::answer(&c, &q, &closed, &[], directory);
+                    assert_eq!(m, 0);
+                    let (got, d, hour_items) =
+                        answer_read(&c, &q, &day_items, &detail, &closed, directory);
+                    let what = format!(
+                        "{qf}..{qt} agent={agent} by={by} moved={}",
+                        directory == &moved
+                    );
+                    assert_eq!(got, expected, "{what}");
+                    assert!(d >= 3, "{what}: {d} days");
+                    if by == "hour" && agent.starts_with("team:") && directory == &at_closing {
+                        // Whole days from the team's sums: only the edges' hours are read.
+                        assert!(
+                            hour_items * 3 < closed.len(),
+                            "{what}: {hour_items} of {} hour items",
+                            closed.len()
+                        );
+                    }
+                }
+            }
+        }
+    }
+    let q = query(
+        &c,
+        &params(&[
+            ("from", "2026-10-31"),
+            ("to", "2026-11-03"),
+            ("agent", &one),
+        ]),
+        ms(now) as f64,
+    )
+    .unwrap();
+    // One named agent: one bucket a day.
+    assert_eq!(close::detail_keys(&c, &q, &day_items, &at_closing).len(), 4);
+    let qt = query(
+        &c,
+        &params(&[
+            ("from", "2026-10-31"),
+            ("to", "2026-11-03"),
+            ("agent", "team:Blue"),
+        ]),
+        ms(now) as f64,
+    )
+    .unwrap();
+    assert!(close::detail_keys(&c, &qt, &day_items, &at_closing).is_empty());
+    assert!(!close::detail_keys(&c, &qt, &day_items, &moved).is_empty());
+    // Without their detail (not written yet), or with another build's, days are read from hours.
+    let expected = close::answer(&c, &q, &closed, &[], &at_closing).0;
+    for stale in [
+        vec![],
+        build_days(&c, &closed, from, to, 4, &teams_of(&at_closing)).1,
+    ] {
+        let gaps = close::day_gaps_with(&c, &q, &day_items, &stale, &at_closing);
+        assert!(!gaps.is_empty());
+        let hours: Vec<Value> = keyed_hours(&closed)
+            .into_iter()
+            .filter(|(k, _)| {
+                gaps.iter()
+                    .chain(close::plan(&c, &q).hours.iter())
+                    .any(|r| *k >= r.from && *k <= r.to)
+            })
+            .map(|(_, v)| v)
+            .collect();
+        let (s, rest, d) = close::answer_with(&c, &q, &day_items, &stale, &hours, &[], &at_closing);
+        assert_eq!((s, rest.len(), d), (expected.clone(), 0, 0));
+    }
+    // Days built without teams (before this) answer by hour of chosen agents from their hours.
+    let plain = close_days(&c, &closed, from, to);
+    let (s, d, _) = answer_read(&c, &qt, &plain, &[], &closed, &at_closing);
+    assert_eq!(
+        (s, d),
+        (close::answer(&c, &qt, &closed, &[], &at_closing).0, 0)
+    );
+}
+
+/// A late event closes an agent's rows again and its day is built again (a new generation): the
+/// team's sums and the agent's detail of the new build answer what the patched hours answer;
+/// the previous build's detail is never mixed in.
+#[test]
+fn a_late_event_rebuilds_the_team_sums_and_the_agents_hours() {
+    let c = config("America/New_York");
+    let zone = c.time_zone;
+    let start = ms("2026-11-03T00:00:00Z");
+    let n = 5;
+    let items = bench::month_items(n, 3, start);
+    let full: BTreeMap<(String, String), Value> = items
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (("m".to_string(), format!("{i:06}")), v.clone()))
+        .collect();
+    // Agent 1's records of 2026-11-04 12Z to 13Z (its break) arrive late.
+    let late_worker = format!("WK{:032x}", 1);
+    let late_hour = ms("2026-11-04T12:00:00Z");
+    let partial: BTreeMap<(String, String), Value> = full
+        .iter()
+        .filter(|(_, v)| {
+            Record::from_value(v)
+                .is_some_and(|r| !(r.worker == late_worker && r.hour_ms == late_hour))
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let records_full: Vec<Record> = full.values().filter_map(Record::from_value).collect();
+    let records_partial: Vec<Record> = partial.values().filter_map(Record::from_value).collect();
+    let dropped: Vec<&Record> = records_full
+        .iter()
+        .filter(|r| !records_partial.contains(r))
+        .collect();
+    assert!(!dropped.is_empty(), "the test withholds some records");
+    let (from, to) = ("2026-11-03T05:00:00Z", "2026-11-05T05:00:00Z");
+    let stored = keyed_hours(&close_hours(&c, &partial, from, to));
+    let directory = team_directory(n, |i| i % 2 == 1);
+    let teams = teams_of(&directory);
+    let before: Vec<Value> = stored.values().cloned().collect();
+    let (days_before, detail_before) = build_days(&c, &before, from, to, 1, &teams);
+    // The late records are in: the agent's rows closed again, the days built again.
+    let list: Vec<(String, Value)> = stored.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let patches = rollup::patch_agent(
+        zone,
+        &late_worker,
+        values::instant::parse(from).unwrap(),
+        values::instant::parse(to).unwrap(),
+        &list,
+        &records_full,
+    );
+    assert!(!patches.is_empty());
+    let mut patched = stored.clone();
+    for (k, v) in patches {
+        patched.insert(k, v);
+    }
+    let after: Vec<Value> = patched.values().cloned().collect();
+    let (days_after, detail_after) = build_days(&c, &after, from, to, 2, &teams);
+    let now = ms("2026-11-06T00:00:00Z") as f64;
+    for agent in ["team:Blue", late_worker.as_str()] {
+        let q = query(
+            &c,
+            &params(&[
+                ("from", "2026-11-03"),
+                ("to", "2026-11-04"),
+                ("agent", agent),
+            ]),
+            now,
+        )
+        .unwrap();
+        let expected = close::answer(&c, &q, &after, &[], &directory).0;
+        assert_ne!(
+            expected,
+            close::answer(&c, &q, &before, &[], &directory).0,
+            "{agent}"
+        );
+        let (got, d, _) = answer_read(&c, &q, &days_after, &detail_after, &after, &directory);
+        assert_eq!((got, d), (expected.clone(), 2), "{agent}");
+        // The new days with the previous build's detail: never mixed, read from hours instead.
+        let (got, _, _) = answer_read(&c, &q, &days_after, &detail_before, &after, &directory);
+        assert_eq!(got, expected, "{agent}");
+        // Before the rebuild, the old build answers what the old hours answered.
+        let (old, _, _) = answer_read(&c, &q, &days_before, &detail_before, &before, &directory);
+        assert_eq!(
+            old,
+            close::answer(&c, &q, &before, &[], &directory).0,
+            "{agent}"
+        );
+    }
+}

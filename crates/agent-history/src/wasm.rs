@@ -468,6 +468,166 @@ impl AgentHistory {
         }
     }
 
+    /// `{days: [{map, key, data, cost}], detail: [...]}`: the day's `agentDays` items, with every
+    /// team's hour sums (teams from `workers`, TaskRouter's directory now), and its agents'
+    /// hours in `agentDayHours` buckets; null while one of its hours is not closed.
+    #[wasm_bindgen(js_name = buildDay)]
+    pub fn build_day(
+        &self,
+        date: &str,
+        hour_items: &str,
+        generation: f64,
+        workers: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let Ok(d) = date.parse::<chrono::NaiveDate>() else {
+            return Err(input(format!("{date} is not a date")));
+        };
+        let hours = items_of(hour_items, "closed hours")?;
+        // No directory (TaskRouter failed): a build without teams (read from hours by hour of
+        // chosen agents), never one where nobody has a team.
+        let known = !(workers.is_undefined() || workers.is_null());
+        let teams: BTreeMap<String, String> = self
+            .directory(workers)?
+            .into_iter()
+            .filter_map(|a| Some((a.sid, a.team?)))
+            .collect();
+        let g = generation.max(0.0) as u64;
+        let Some(built) =
+            crate::days::build_day(self.config.time_zone, d, &hours, g, known.then_some(&teams))
+        else {
+            return Ok(JsValue::NULL);
+        };
+        let write = |map: &str, key: String, data: Value| Write {
+            map: map.to_string(),
+            key,
+            cost: history::write_cost(data.to_string().len()),
+            data,
+            date: None,
+        };
+        #[derive(Serialize)]
+        struct Built {
+            days: Vec<Write>,
+            detail: Vec<Write>,
+        }
+        to_js(&Built {
+            days: built
+                .days
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| write(crate::days::DAYS_MAP, crate::days::day_key(d, i), v))
+                .collect(),
+            detail: built
+                .detail
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| write(crate::days::DETAIL_MAP, crate::days::detail_key(d, i), v))
+                .collect(),
+        })
+    }
+
+    /// `[{map, key}]`: the `agentDayHours` items to fetch after the day items (by hour of named
+    /// agents, or of a team whose members changed).
+    #[wasm_bindgen(js_name = detailKeys)]
+    pub fn detail_keys(
+        &self,
+        query: JsValue,
+        day_items: &str,
+        workers: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let q: Query = from_js(query, "query")?;
+        let days = items_of(day_items, "closed days")?;
+        let directory = self.directory(workers)?;
+        to_js(&crate::close::detail_keys(
+            &self.config,
+            &q,
+            &days,
+            &directory,
+        ))
+    }
+
+    /// `agentHours` listings for the planned days not answered by the day and detail items.
+    #[wasm_bindgen(js_name = dayGapsWith)]
+    pub fn day_gaps_with(
+        &self,
+        query: JsValue,
+        day_items: &str,
+        detail_items: &str,
+        workers: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let q: Query = from_js(query, "query")?;
+        let days = items_of(day_items, "closed days")?;
+        let detail = items_of(detail_items, "closed days' agent hours")?;
+        let directory = self.directory(workers)?;
+        to_js(&crate::close::day_gaps_with(
+            &self.config,
+            &q,
+            &days,
+            &detail,
+            &directory,
+        ))
+    }
+
+    /// The records to list for the hours answered by neither days nor closed hours.
+    #[wasm_bindgen(js_name = recordListingsWith)]
+    pub fn record_listings_with(
+        &self,
+        query: JsValue,
+        day_items: &str,
+        detail_items: &str,
+        hour_items: &str,
+        workers: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let q: Query = from_js(query, "query")?;
+        let days = items_of(day_items, "closed days")?;
+        let detail = items_of(detail_items, "closed days' agent hours")?;
+        let hours = items_of(hour_items, "closed hours")?;
+        let directory = self.directory(workers)?;
+        let covered =
+            crate::close::covered_with(&self.config, &q, &days, &detail, &hours, &directory);
+        to_js(&crate::close::record_listings(&self.config, &q, &covered))
+    }
+
+    /// GET /agent-history's answer from days (and their agents' hours), hours and records.
+    #[wasm_bindgen(js_name = answerWith)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn answer_with(
+        &self,
+        query: JsValue,
+        day_items: &str,
+        detail_items: &str,
+        hour_items: &str,
+        records: &str,
+        workers: JsValue,
+        names: bool,
+    ) -> Result<JsValue, JsValue> {
+        let q: Query = from_js(query, "query")?;
+        let days = items_of(day_items, "closed days")?;
+        let detail = items_of(detail_items, "closed days' agent hours")?;
+        let hours = items_of(hour_items, "closed hours")?;
+        let records = items_of(records, "stored items")?;
+        let directory = self.directory(workers)?;
+        let (series, from_records, from_days) = crate::close::answer_with(
+            &self.config,
+            &q,
+            &days,
+            &detail,
+            &hours,
+            &records,
+            &directory,
+        );
+        let series = if names {
+            series
+        } else {
+            series.without_agents()
+        };
+        to_js(&Mixed {
+            series,
+            from_records: from_records.len(),
+            from_days,
+            open_hour: from_records.first().map(|h| history::time::iso(*h)),
+        })
+    }
+
     /// `[{map, to}]`: closed hours and days past retention (every key up to `to`).
     #[wasm_bindgen(js_name = expiredClosed)]
     pub fn expired_closed(&self, now_ms: f64) -> Result<JsValue, JsValue> {
