@@ -12,6 +12,7 @@ const trs = require('../emulator/taskrouter-stats');
 const common = path.join(__dirname, '..', 'functions', 'common');
 global.Runtime = global.Runtime || {
   getFunctions: () => Object.fromEntries(['http', 'deadline', 'client', 'wasm', 'sync-pacer', 'effects'].map((n) => [`common/${n}`, { path: path.join(common, `${n}.private.js`) }])),
+  getAssets: () => ({}), // the wasm glue (requireEnv's alias table) then reads its module beside it
 };
 const effects = require('../functions/common/effects.private.js');
 const tw = require('../functions/common/client.private.js');

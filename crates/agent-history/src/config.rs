@@ -82,7 +82,7 @@ impl Config {
             None => 4,
             Some(t) => env::whole_number("AGENT_HISTORY_MAPS", t, 1, 64)?,
         };
-        let offline_activities = env::names(given(&env.offline_activities).unwrap_or("Offline"));
+        let offline_activities = env::list(given(&env.offline_activities).unwrap_or("Offline"));
         Ok(Config {
             time_zone,
             disposition_attribute,

@@ -67,9 +67,9 @@ impl Config {
             None => 400,
             Some(t) => env::whole_number("QUEUE_HISTORY_RETENTION_DAYS", t, 1, 3660)?,
         };
-        let offline_activities = env::names(given(&env.offline_activities).unwrap_or("Offline"));
+        let offline_activities = env::list(given(&env.offline_activities).unwrap_or("Offline"));
         let available_activities =
-            env::names(given(&env.available_activities).unwrap_or("Available"));
+            env::list(given(&env.available_activities).unwrap_or("Available"));
         Ok(Config {
             time_zone,
             channels,

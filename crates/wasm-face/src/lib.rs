@@ -38,6 +38,20 @@ impl FaceError for values::env::EnvError {
     }
 }
 
+/// A setting set under two of its names with different values (`values::env::Conflict`): the
+/// service's fault, a 500 naming the canonical name.
+impl FaceError for values::env::Conflict {
+    fn code(&self) -> &'static str {
+        "invalid_config"
+    }
+    fn status(&self) -> u16 {
+        500
+    }
+    fn parameter(&self) -> Option<&str> {
+        Some(self.canonical)
+    }
+}
+
 #[cfg(target_arch = "wasm32")]
 mod js {
     use serde::de::DeserializeOwned;
