@@ -8,7 +8,9 @@
 //! keeps `check-schedule`, which Studio calls on every inbound call, on a module with evaluation
 //! alone: it does not pay, in module size and cold start, for code only admins use.
 
+pub mod admin;
 pub mod machine;
+pub mod publishing;
 
 #[cfg(test)]
 mod tests;

@@ -23,9 +23,9 @@
 //! A failed request answers as [`effects::Failure::answer`] decides, naming the step
 //! ("Reading the environment failed: …").
 
+use crate::admin::{list_body, prepare_update, Rejection, Reply};
+use crate::publishing::{self, BuildFacts, BuildSpec, DeploymentFacts, Facts, CONFIG_PATH};
 use effects::{Answer, Credentials, Effect, Failure, Op, Outcome, Step};
-use schedule::admin::{list_body, prepare_update, Rejection, Reply};
-use schedule::publishing::{self, BuildFacts, BuildSpec, DeploymentFacts, Facts, CONFIG_PATH};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 

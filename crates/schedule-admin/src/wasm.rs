@@ -16,8 +16,8 @@
 //! ```
 //! (This module also carries the `schedule` crate's exports; no name here repeats one of them.)
 
+use crate::admin::{prepare_update, preview_reply};
 use effects::Outcome;
-use schedule::admin::{prepare_update, preview_reply};
 use wasm_bindgen::prelude::*;
 use wasm_face::{from_js, to_js, to_js_value};
 
@@ -30,7 +30,7 @@ pub fn prepare_update_js(data_json: &str) -> JsValue {
     match prepare_update(data_json) {
         Ok(config) => to_js_value(&serde_json::json!({"ok": true, "config": config})),
         Err(r) => to_js_value(
-            &serde_json::json!({"ok": false, "status": schedule::admin::Rejection::STATUS, "body": r}),
+            &serde_json::json!({"ok": false, "status": crate::admin::Rejection::STATUS, "body": r}),
         ),
     }
 }

@@ -3,7 +3,7 @@
 //! The admin API edits the service it runs in: `update` uploads the config as a new version of the
 //! environment's **config asset** (a Serverless Asset of its own per environment, so builds made by
 //! the admin API are recognisable) and creates a build; `publish` deploys that build. These
-//! functions decide, from facts the shim fetched (the environment's deployed build found through
+//! functions decide, from facts the admin machines read (`machine.rs`) (the environment's deployed build found through
 //! `build_sid`, its deployments, the service's builds), what may happen:
 //!
 //! - **The new build keeps everything** ([`update_plan`]): every function version, every other
