@@ -142,6 +142,13 @@ test('every operation of the set is performed as a declared request, with the re
   assert.equal(await done({ kind: 'deleteServerlessBuild', serviceSid: zs, buildSid: spare.sid }), true);
   assert.equal((await perform({ kind: 'fetchServerlessBuildStatus', serviceSid: zs, buildSid: spare.sid })).status, 404);
 
+  // IAM: a Flex token's verdict, IAM's JSON body as it came (crates/auth reads it).
+  const flex = emu.makeToken({ identity: 'effects-iam', roles: ['admin'] });
+  const verdict = await done({ kind: 'validateFlexToken', token: flex.token });
+  assert.equal(verdict.status, 200);
+  assert.deepEqual([verdict.body.valid, verdict.body.identity, verdict.body.worker_sid, verdict.body.roles], [true, 'effects-iam', flex.worker_sid, ['admin']]);
+  assert.equal((await done({ kind: 'validateFlexToken', token: 'not-a-token' })).body.valid, false);
+
   const names = Object.keys(effects.OPS).sort();
   assert.deepEqual(
     names,
@@ -181,6 +188,7 @@ test('every operation of the set is performed as a declared request, with the re
       'updateTask',
       'updateWorkerChannel',
       'uploadServerlessAssetVersion',
+      'validateFlexToken',
     ],
     'each performed above',
   );

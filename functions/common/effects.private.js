@@ -62,6 +62,37 @@ async function uploadAssetVersion(context, o) {
   return body;
 }
 
+/**
+ * IAM's verdict on a Flex token: the request twilio-flex-token-validator makes (POST JSON {token},
+ * Basic auth), to TWILIO_REGION/TWILIO_EDGE's IAM host (us1 alone is iam.twilio.com). The value
+ * is `{status, body}` (body: IAM's JSON, or null) whatever the status but 429/503: IAM's verdict
+ * is its body's `valid`, whatever the status. What it means is crates/auth's `iam_verdict`.
+ */
+async function validateFlexToken(context, token) {
+  const accountSid = tw.requireEnv(context, 'ACCOUNT_SID');
+  const authToken = tw.requireEnv(context, 'AUTH_TOKEN');
+  const host = tw.productHost(context, 'iam').replace(/^iam\.us1\.twilio\.com$/, 'iam.twilio.com');
+  const { uri, headers } = tw.route(tw.apiOrigin(context), `https://${host}/v1/Accounts/${accountSid}/Tokens/validate`);
+  const res = await fetch(uri, {
+    method: 'POST',
+    headers: { ...headers, Authorization: `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`, 'Cache-Control': 'no-cache', 'Content-Type': 'application/json' },
+    body: JSON.stringify({ token }),
+    signal: AbortSignal.timeout(requestTimeoutMs()),
+  });
+  const text = await res.text();
+  let body = null;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    /* not JSON: null */
+  }
+  // A 429 or 503 is thrown, so that an effect with `retry` is repeated; every other answer is IAM's.
+  if (res.status === 429 || res.status === 503) {
+    throw Object.assign(new Error(body && body.message ? String(body.message) : `HTTP ${res.status}`), { status: res.status, code: body && Number.isInteger(body.code) ? body.code : undefined });
+  }
+  return { status: res.status, body };
+}
+
 // The operations of crates/effects' `Op`, one request each, in the `twilio` client's words.
 const OPS = {
   fetchCall: (c, o) => c.calls(o.callSid).fetch(),
@@ -130,6 +161,7 @@ const OPS = {
   listServerlessAssets: (c, o) => serverless(c, o).assets.list(given({ pageSize: o.pageSize, limit: o.limit })),
   createServerlessAsset: (c, o) => serverless(c, o).assets.create({ friendlyName: o.friendlyName }),
   uploadServerlessAssetVersion: (c, o, context) => uploadAssetVersion(context, o),
+  validateFlexToken: (c, o, context) => validateFlexToken(context, o.token),
 };
 
 /**

@@ -10,6 +10,8 @@
 //!   // -> {via, identity, viewer, permission, ttlSeconds}: authorizes as above, then plans the wallboard's Sync token
 //! boardReader()   // -> {identity: 'wallboard-reader', permission: {read: true, write: false, manage: false}}
 //! wallboardKeyProblem({wallboardKey})  // -> what is wrong with WALLBOARD_KEY (for the log), or null
+//! iamVerdict(outcome)  // the effect validateFlexToken's outcome -> IAM's answer for authorize's
+//!                      // {kind: 'flex', iam}; throws (500 iam_credentials, 502 iam_failed, 504 deadline)
 //! ```
 
 use wasm_bindgen::prelude::*;
@@ -62,4 +64,10 @@ pub fn board_reader() -> Result<JsValue, JsValue> {
 pub fn wallboard_key_problem(settings: JsValue) -> Result<JsValue, JsValue> {
     let settings = from_js(settings, "settings")?;
     wasm_face::to_js(&crate::wallboard_key_problem(&settings))
+}
+
+#[wasm_bindgen(js_name = iamVerdict)]
+pub fn iam_verdict(outcome: JsValue) -> Result<JsValue, JsValue> {
+    let outcome = from_js(outcome, "IAM outcome")?;
+    answer(crate::iam_verdict(outcome))
 }

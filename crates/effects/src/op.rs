@@ -312,6 +312,11 @@ pub enum Op {
         content: String,
         content_type: String,
     },
+    /// `POST https://iam.twilio.com/v1/Accounts/{AC}/Tokens/validate`, JSON `{token}` (as
+    /// twilio-flex-token-validator sends it): IAM's verdict on a Flex token. The value is IAM's
+    /// answer `{status, body}` whatever its status but 429/503 (failures, so that they may be
+    /// retried): the body's `valid` is the verdict whatever the status; `crates/auth` reads it.
+    ValidateFlexToken { token: String },
 }
 
 /// Credentials a request is made with instead of the service's own (`username`: an API key or
@@ -665,6 +670,19 @@ mod tests {
             serde_json::to_value(&as_caller).expect("json"),
             json!({"kind": "fetchServerlessService", "serviceSid": "ZS1",
                 "credentials": {"username": "SK1", "password": "hush"}})
+        );
+    }
+
+    #[test]
+    fn a_token_validation_names_only_the_token() {
+        let op = Op::ValidateFlexToken {
+            token: "eyJ".into(),
+        };
+        let effect = Effect::from(op);
+        assert!(effect.retry && effect.pace.is_none());
+        assert_eq!(
+            serde_json::to_value(&effect.op).expect("json"),
+            json!({"kind": "validateFlexToken", "token": "eyJ"})
         );
     }
 
