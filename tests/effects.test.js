@@ -106,21 +106,76 @@ test('every operation of the set is performed as a declared request, with the re
   const channel = await done({ kind: 'updateWorkerChannel', workspaceSid, workerSid: worker, workerChannelSid: voice.sid, capacity: 2 });
   assert.equal(channel.configuredCapacity, 2);
 
+  // Serverless: the admin functions' update, publish and their reads (the service edits itself).
+  const environmentSid = context.ENVIRONMENT_SID;
+  const zs = context.SERVICE_SID;
+  const service = await done({ kind: 'fetchServerlessService', serviceSid: zs, credentials: { username: context.ACCOUNT_SID, password: context.AUTH_TOKEN } });
+  assert.equal(service.sid, zs);
+  const refused = await perform({ kind: 'fetchServerlessService', serviceSid: zs, credentials: { username: context.ACCOUNT_SID, password: 'wrong' } });
+  assert.deepEqual([refused.ok, refused.status], [false, 401], 'read with the credentials given');
+  const asset = await done({ kind: 'createServerlessAsset', serviceSid: zs, friendlyName: 'effects-asset' });
+  assert.ok((await done({ kind: 'listServerlessAssets', serviceSid: zs, pageSize: 100 })).some((a) => a.sid === asset.sid && a.friendlyName === 'effects-asset'));
+  const version = await done({
+    kind: 'uploadServerlessAssetVersion',
+    serviceSid: zs,
+    assetSid: asset.sid,
+    path: '/effects.json',
+    visibility: 'private',
+    content: '{"a": 1}',
+    contentType: 'application/json',
+  });
+  assert.deepEqual([version.path, version.visibility], ['/effects.json', 'private']);
+  assert.equal(await effects.emulatedAssetContent(context, version.sid), '{"a": 1}', 'the text uploaded');
+  const dependencies = JSON.stringify([{ name: 'twilio', version: '5.0.0' }]);
+  const build = await done({ kind: 'createServerlessBuild', serviceSid: zs, functionVersions: [], assetVersions: [version.sid], dependencies, runtime: 'node22' });
+  assert.equal((await done({ kind: 'fetchServerlessBuildStatus', serviceSid: zs, buildSid: build.sid })).status, 'building');
+  emu.clock.advance(emu.ctx.state.serverless.buildMs + 1);
+  const built = await done({ kind: 'fetchServerlessBuild', serviceSid: zs, buildSid: build.sid });
+  assert.deepEqual([built.status, built.runtime, built.dependencies, built.assetVersions.map((v) => v.sid)], ['completed', 'node22', JSON.parse(dependencies), [version.sid]]);
+  assert.ok((await done({ kind: 'listServerlessBuilds', serviceSid: zs, pageSize: 100 })).some((b) => b.sid === build.sid));
+  const deployment = await done({ kind: 'createServerlessDeployment', serviceSid: zs, environmentSid, buildSid: build.sid });
+  assert.equal((await done({ kind: 'fetchServerlessEnvironment', serviceSid: zs, environmentSid })).buildSid, build.sid);
+  assert.deepEqual(
+    (await done({ kind: 'listServerlessDeployments', serviceSid: zs, environmentSid, pageSize: 100 })).map((d) => d.sid),
+    [deployment.sid],
+  );
+  const spare = await done({ kind: 'createServerlessBuild', serviceSid: zs, functionVersions: [], assetVersions: [version.sid] });
+  assert.equal(await done({ kind: 'deleteServerlessBuild', serviceSid: zs, buildSid: spare.sid }), true);
+  assert.equal((await perform({ kind: 'fetchServerlessBuildStatus', serviceSid: zs, buildSid: spare.sid })).status, 404);
+
+  // IAM: a Flex token's verdict, IAM's JSON body as it came (crates/auth reads it).
+  const flex = emu.makeToken({ identity: 'effects-iam', roles: ['admin'] });
+  const verdict = await done({ kind: 'validateFlexToken', token: flex.token });
+  assert.equal(verdict.status, 200);
+  assert.deepEqual([verdict.body.valid, verdict.body.identity, verdict.body.worker_sid, verdict.body.roles], [true, 'effects-iam', flex.worker_sid, ['admin']]);
+  assert.equal((await done({ kind: 'validateFlexToken', token: 'not-a-token' })).body.valid, false);
+
   const names = Object.keys(effects.OPS).sort();
   assert.deepEqual(
     names,
     [
+      'createServerlessAsset',
+      'createServerlessBuild',
+      'createServerlessDeployment',
       'createSyncDocument',
       'createSyncItem',
       'createSyncMap',
       'createTask',
+      'deleteServerlessBuild',
       'deleteSyncDocument',
       'deleteSyncItem',
       'fetchCall',
+      'fetchServerlessBuild',
+      'fetchServerlessBuildStatus',
+      'fetchServerlessEnvironment',
+      'fetchServerlessService',
       'fetchSyncDocument',
       'fetchSyncItem',
       'fetchTask',
       'listActivities',
+      'listServerlessAssets',
+      'listServerlessBuilds',
+      'listServerlessDeployments',
       'listSyncItems',
       'listTaskQueues',
       'listTaskReservations',
@@ -133,6 +188,8 @@ test('every operation of the set is performed as a declared request, with the re
       'updateSyncMapPermission',
       'updateTask',
       'updateWorkerChannel',
+      'uploadServerlessAssetVersion',
+      'validateFlexToken',
     ],
     'each performed above',
   );
@@ -173,6 +230,16 @@ test('a 429 is repeated only for an effect that allows it', async () => {
     [429],
     'not repeated',
   );
+});
+
+test('a delayed effect is sent that much later, or not at all when the wait would pass the deadline', async () => {
+  const op = { kind: 'fetchServerlessEnvironment', serviceSid: context.SERVICE_SID, environmentSid: context.ENVIRONMENT_SID };
+  const from = emu.requests.length;
+  await runWithDeadline({}, () => done(op, { delayMs: 200 }));
+  assert.equal(emu.requests.length, from + 1);
+  const late = await runWithDeadline({ FUNCTION_BUDGET_MS: '2000' }, () => perform(op, { delayMs: 5000 }));
+  assert.deepEqual([late.ok, late.attempted], [false, false]);
+  assert.equal(emu.requests.length, from + 1, 'nothing was sent');
 });
 
 test('a request that cannot start before the deadline is not attempted', async () => {

@@ -10,9 +10,11 @@
 //!   // -> {via, identity, viewer, permission, ttlSeconds}: authorizes as above, then plans the wallboard's Sync token
 //! boardReader()   // -> {identity: 'wallboard-reader', permission: {read: true, write: false, manage: false}}
 //! wallboardKeyProblem({wallboardKey})  // -> what is wrong with WALLBOARD_KEY (for the log), or null
-//! envNames('TWILIO_FLEX_SYNC_SID')     // -> ['SYNC_SERVICE_SID', 'TWILIO_FLEX_SYNC_SID']: a setting's names, canonical first
-//! envSetting('SYNC_SERVICE_SID', {SYNC_SERVICE_SID: null, TWILIO_FLEX_SYNC_SID: 'IS…'})
+//! envNames('TWILIO_FLEX_WORKSPACE_SID')  // -> ['WORKSPACE_SID', 'TWILIO_FLEX_WORKSPACE_SID']: a setting's names, canonical first
+//! envSetting('WORKSPACE_SID', {WORKSPACE_SID: null, TWILIO_FLEX_WORKSPACE_SID: 'WS…'})
 //!   // -> {variable, value} or null (unset); different values under two names throw (500 invalid_config)
+//! iamVerdict(outcome)  // the effect validateFlexToken's outcome -> IAM's answer for authorize's
+//!                      // {kind: 'flex', iam}; throws (500 iam_credentials, 502 iam_failed, 504 deadline)
 //! ```
 //!
 //! (`envNames`/`envSetting` are `values::env`'s alias table, read by `common/client`'s `requireEnv`.)
@@ -90,4 +92,10 @@ pub fn env_setting(name: &str, given: JsValue) -> Result<JsValue, JsValue> {
             })
         }),
     )
+}
+
+#[wasm_bindgen(js_name = iamVerdict)]
+pub fn iam_verdict(outcome: JsValue) -> Result<JsValue, JsValue> {
+    let outcome = from_js(outcome, "IAM outcome")?;
+    answer(crate::iam_verdict(outcome))
 }

@@ -224,6 +224,114 @@ pub enum Op {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         available: Option<bool>,
     },
+    /// `GET /v1/Services/{ZS}`: the Serverless service. With `credentials`, read with those
+    /// instead of the service's own (fetch-config checks a caller's credentials this way: a
+    /// 401/403/404 means they cannot read it).
+    FetchServerlessService {
+        service_sid: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        credentials: Option<Credentials>,
+    },
+    /// `GET /v1/Services/{ZS}/Environments/{ZE}`: the environment (`buildSid`: what it runs).
+    FetchServerlessEnvironment {
+        service_sid: String,
+        environment_sid: String,
+    },
+    /// `GET …/Environments/{ZE}/Deployments`: the environment's deployments, newest first, in
+    /// pages of `page_size` (Twilio's most: 100), up to `limit` (all when absent).
+    ListServerlessDeployments {
+        service_sid: String,
+        environment_sid: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        page_size: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<u32>,
+    },
+    /// `GET /v1/Services/{ZS}/Builds`: the service's builds, newest first (all when no `limit`).
+    ListServerlessBuilds {
+        service_sid: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        page_size: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<u32>,
+    },
+    /// `GET …/Builds/{ZB}`: the build with its function and asset versions.
+    FetchServerlessBuild {
+        service_sid: String,
+        build_sid: String,
+    },
+    /// `GET …/Builds/{ZB}/Status`: `{status: building|completed|failed}`.
+    FetchServerlessBuildStatus {
+        service_sid: String,
+        build_sid: String,
+    },
+    /// `POST /v1/Services/{ZS}/Builds`: a build of these versions; `dependencies` is the JSON
+    /// text Twilio takes.
+    CreateServerlessBuild {
+        service_sid: String,
+        function_versions: Vec<String>,
+        asset_versions: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dependencies: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        runtime: Option<String>,
+    },
+    /// `DELETE …/Builds/{ZB}` (409: it is deployed).
+    DeleteServerlessBuild {
+        service_sid: String,
+        build_sid: String,
+    },
+    /// `POST …/Environments/{ZE}/Deployments`: deploy the build `build_sid` there.
+    CreateServerlessDeployment {
+        service_sid: String,
+        environment_sid: String,
+        build_sid: String,
+    },
+    /// `GET /v1/Services/{ZS}/Assets`: the service's assets (all when no `limit`).
+    ListServerlessAssets {
+        service_sid: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        page_size: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<u32>,
+    },
+    /// `POST /v1/Services/{ZS}/Assets`: a new asset named `friendly_name`.
+    CreateServerlessAsset {
+        service_sid: String,
+        friendly_name: String,
+    },
+    /// `POST https://serverless-upload.twilio.com/v1/Services/{ZS}/Assets/{ZH}/Versions`: a new
+    /// version of the asset, uploaded as `multipart/form-data` (`Path`, `Visibility` `public`/
+    /// `protected`/`private`, and `Content`: the text `content` as a file of `content_type`).
+    /// The value is the version (`sid`).
+    UploadServerlessAssetVersion {
+        service_sid: String,
+        asset_sid: String,
+        path: String,
+        visibility: String,
+        content: String,
+        content_type: String,
+    },
+    /// `POST https://iam.twilio.com/v1/Accounts/{AC}/Tokens/validate`, JSON `{token}` (as
+    /// twilio-flex-token-validator sends it): IAM's verdict on a Flex token. The value is IAM's
+    /// answer `{status, body}` whatever its status but 429/503 (failures, so that they may be
+    /// retried): the body's `valid` is the verdict whatever the status; `crates/auth` reads it.
+    ValidateFlexToken { token: String },
+}
+
+/// Credentials a request is made with instead of the service's own (`username`: an API key or
+/// account SID; `password`: its secret). Never printed.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    pub username: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Credentials({}, <secret>)", self.username)
+    }
 }
 
 /// A delete's (or a map creation's) share of a second of its Sync object's write budget.
@@ -335,6 +443,18 @@ pub struct Effect {
     /// Wait for room in this Sync object's write budget first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pace: Option<Pace>,
+    /// Wait this many milliseconds before sending it (within the invocation's deadline: a wait
+    /// that would pass it is not waited, and the effect is not attempted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_ms: Option<u64>,
+}
+
+impl Effect {
+    /// The same effect, sent `ms` milliseconds from now (0: at once).
+    pub fn after(mut self, ms: u64) -> Effect {
+        self.delay_ms = (ms > 0).then_some(ms);
+        self
+    }
 }
 
 impl From<Op> for Effect {
@@ -342,6 +462,7 @@ impl From<Op> for Effect {
         Effect {
             retry: op.retry_safe(),
             pace: op.pace(),
+            delay_ms: None,
             op,
         }
     }
@@ -471,6 +592,97 @@ mod tests {
             json!({"kind": "updateSyncDocumentPermission", "serviceSid": "IS1",
                 "document": "agents-live", "identity": "board", "read": true, "write": false,
                 "manage": false})
+        );
+    }
+
+    #[test]
+    fn serverless_operations_read_as_the_executor_sends_them() {
+        let build = Op::CreateServerlessBuild {
+            service_sid: "ZS1".into(),
+            function_versions: vec!["ZN1".into()],
+            asset_versions: vec!["ZN2".into(), "ZN3".into()],
+            dependencies: Some(r#"[{"name":"twilio","version":"5"}]"#.into()),
+            runtime: None,
+        };
+        let effect = Effect::from(build.clone()).after(900);
+        let wire = serde_json::to_value(&effect).expect("json");
+        assert_eq!(
+            wire,
+            json!({"op": {"kind": "createServerlessBuild", "serviceSid": "ZS1",
+                "functionVersions": ["ZN1"], "assetVersions": ["ZN2", "ZN3"],
+                "dependencies": r#"[{"name":"twilio","version":"5"}]"#}, "retry": true, "delayMs": 900})
+        );
+        assert_eq!(
+            serde_json::from_value::<Effect>(wire).expect("back").op,
+            build
+        );
+        assert_eq!(
+            Effect::from(Op::FetchServerlessEnvironment {
+                service_sid: "ZS1".into(),
+                environment_sid: "ZE1".into()
+            })
+            .after(0)
+            .delay_ms,
+            None
+        );
+        let upload = Op::UploadServerlessAssetVersion {
+            service_sid: "ZS1".into(),
+            asset_sid: "ZH1".into(),
+            path: "/config.json".into(),
+            visibility: "private".into(),
+            content: "{}".into(),
+            content_type: "application/json".into(),
+        };
+        let effect = Effect::from(upload);
+        assert!(
+            effect.retry,
+            "a 429/503 upload was not stored: repeating it is safe"
+        );
+        assert_eq!(effect.pace, None);
+        assert_eq!(
+            serde_json::to_value(&effect.op).expect("json"),
+            json!({"kind": "uploadServerlessAssetVersion", "serviceSid": "ZS1", "assetSid": "ZH1",
+                "path": "/config.json", "visibility": "private", "content": "{}",
+                "contentType": "application/json"})
+        );
+        let lists = serde_json::to_value(Op::ListServerlessBuilds {
+            service_sid: "ZS1".into(),
+            page_size: Some(100),
+            limit: None,
+        })
+        .expect("json");
+        assert_eq!(
+            lists,
+            json!({"kind": "listServerlessBuilds", "serviceSid": "ZS1", "pageSize": 100})
+        );
+        let as_caller = Op::FetchServerlessService {
+            service_sid: "ZS1".into(),
+            credentials: Some(Credentials {
+                username: "SK1".into(),
+                password: "hush".into(),
+            }),
+        };
+        assert!(
+            !format!("{as_caller:?}").contains("hush"),
+            "a secret is never printed"
+        );
+        assert_eq!(
+            serde_json::to_value(&as_caller).expect("json"),
+            json!({"kind": "fetchServerlessService", "serviceSid": "ZS1",
+                "credentials": {"username": "SK1", "password": "hush"}})
+        );
+    }
+
+    #[test]
+    fn a_token_validation_names_only_the_token() {
+        let op = Op::ValidateFlexToken {
+            token: "eyJ".into(),
+        };
+        let effect = Effect::from(op);
+        assert!(effect.retry && effect.pace.is_none());
+        assert_eq!(
+            serde_json::to_value(&effect.op).expect("json"),
+            json!({"kind": "validateFlexToken", "token": "eyJ"})
         );
     }
 

@@ -14,8 +14,7 @@
 use wasm_bindgen::prelude::*;
 use wasm_face::fail;
 
-use crate::admin::Problem;
-use crate::{Book, LazyBook, When};
+use crate::{Book, LazyBook, Problem, When};
 
 use wasm_face::to_js_value as to_js;
 

@@ -3,7 +3,7 @@
 //! The admin API edits the service it runs in: `update` uploads the config as a new version of the
 //! environment's **config asset** (a Serverless Asset of its own per environment, so builds made by
 //! the admin API are recognisable) and creates a build; `publish` deploys that build. These
-//! functions decide, from facts the shim fetched (the environment's deployed build found through
+//! functions decide, from facts the admin machines read (`machine.rs`) (the environment's deployed build found through
 //! `build_sid`, its deployments, the service's builds), what may happen:
 //!
 //! - **The new build keeps everything** ([`update_plan`]): every function version, every other
@@ -63,7 +63,9 @@ pub struct BuildFacts {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeploymentFacts {
-    pub build_sid: String,
+    /// The build deployed (none: the environment was emptied).
+    #[serde(default)]
+    pub build_sid: Option<String>,
     pub date_created: String,
 }
 
@@ -85,8 +87,8 @@ pub struct Facts {
     pub now_ms: f64,
 }
 
-/// The build `update` creates: the config version SID is appended by the shim after upload.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// The build `update` creates: the config version SID is appended after the upload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BuildSpec {
     pub function_versions: Vec<String>,
@@ -136,7 +138,7 @@ impl Facts {
     fn deployed_at(&self) -> Option<DateTime<Utc>> {
         self.deployments
             .iter()
-            .filter(|d| d.build_sid == self.deployed.sid)
+            .filter(|d| d.build_sid.as_deref() == Some(self.deployed.sid.as_str()))
             .filter_map(|d| instant(&d.date_created))
             .max()
             .or_else(|| self.deployed.created())
