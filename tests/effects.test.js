@@ -101,6 +101,15 @@ test('every operation of the set is performed as a declared request, with the re
     JSON.stringify(activities.map((a) => a.friendlyName)),
   );
   await done({ kind: 'updateTask', workspaceSid, taskSid: task.sid, attributes: JSON.stringify({ effects: 'no' }), priority: 1 });
+  trs.taskStep(emu.ctx, everyone.sid, 'WT-effects-stats', 'entered');
+  const cumulative = await done({ kind: 'fetchTaskQueueCumulativeStatistics', workspaceSid, taskQueueSid: everyone.sid, minutes: 30, taskChannel: 'voice' });
+  assert.equal(cumulative.tasksEntered, 1);
+  const hour = new Date(Math.floor(Date.now() / 3600000) * 3600000);
+  const windowed = await done({ kind: 'fetchTaskQueueCumulativeStatistics', workspaceSid, taskQueueSid: nobody.sid, startDate: hour.toISOString(), endDate: new Date(+hour + 3600000).toISOString(), splitByWaitTime: '30,60' });
+  assert.equal(windowed.tasksEntered, 0);
+  const statistics = await done({ kind: 'listTaskQueueStatistics', workspaceSid, minutes: 30, pageSize: 1000 });
+  assert.equal(statistics.find((r) => r.taskQueueSid === everyone.sid).cumulative.tasks_entered, 1);
+  assert.deepEqual(await done({ kind: 'listTaskQueueStatistics', workspaceSid, minutes: 30, taskChannel: 'chat', limit: 1 }).then((l) => l.length), 1);
   const voice = await client.taskrouter.v1.workspaces(workspaceSid).workers(worker).workerChannels('voice').fetch();
   const channel = await done({ kind: 'updateWorkerChannel', workspaceSid, workerSid: worker, workerChannelSid: voice.sid, capacity: 2 });
   assert.equal(channel.configuredCapacity, 2);
@@ -119,8 +128,10 @@ test('every operation of the set is performed as a declared request, with the re
       'fetchSyncDocument',
       'fetchSyncItem',
       'fetchTask',
+      'fetchTaskQueueCumulativeStatistics',
       'listActivities',
       'listSyncItems',
+      'listTaskQueueStatistics',
       'listTaskQueues',
       'listTaskReservations',
       'listTasks',

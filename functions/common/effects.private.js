@@ -84,6 +84,12 @@ const OPS = {
       .workers(o.workerSid)
       .workerChannels(o.workerChannelSid)
       .update(given({ capacity: o.capacity, available: o.available })),
+  fetchTaskQueueCumulativeStatistics: (c, o) =>
+    workspace(c, o)
+      .taskQueues(o.taskQueueSid)
+      .cumulativeStatistics()
+      .fetch(given({ startDate: o.startDate, endDate: o.endDate, minutes: o.minutes, splitByWaitTime: o.splitByWaitTime, taskChannel: o.taskChannel })),
+  listTaskQueueStatistics: (c, o) => workspace(c, o).taskQueues.statistics.list(given({ minutes: o.minutes, taskChannel: o.taskChannel, pageSize: o.pageSize, limit: o.limit })),
 };
 
 /** A resource (or list of them) as plain JSON, as the machines read it. */

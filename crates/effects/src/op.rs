@@ -224,6 +224,37 @@ pub enum Op {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         available: Option<bool>,
     },
+    /// `GET /v1/Workspaces/{WS}/TaskQueues/{WQ}/CumulativeStatistics`: the queue's figures over
+    /// `start_date`..`end_date` (ISO 8601) or the last `minutes`, for one `task_channel` (absent:
+    /// every channel), split at `split_by_wait_time` seconds (`"5,30,60"`). The statistics object.
+    FetchTaskQueueCumulativeStatistics {
+        workspace_sid: String,
+        task_queue_sid: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        start_date: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        end_date: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        minutes: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        split_by_wait_time: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        task_channel: Option<String>,
+    },
+    /// `GET /v1/Workspaces/{WS}/TaskQueues/Statistics`: every queue's statistics (the list of
+    /// `{taskQueueSid, cumulative, realtime}`) over the last `minutes`, for one `task_channel`,
+    /// in pages of `page_size` (TaskRouter's most: 1,000); all of them unless `limit`.
+    ListTaskQueueStatistics {
+        workspace_sid: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        minutes: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        task_channel: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        page_size: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<u32>,
+    },
 }
 
 /// A delete's (or a map creation's) share of a second of its Sync object's write budget.
@@ -471,6 +502,39 @@ mod tests {
             json!({"kind": "updateSyncDocumentPermission", "serviceSid": "IS1",
                 "document": "agents-live", "identity": "board", "read": true, "write": false,
                 "manage": false})
+        );
+    }
+
+    #[test]
+    fn statistics_reads_send_only_what_is_given() {
+        let op = Op::FetchTaskQueueCumulativeStatistics {
+            workspace_sid: "WS1".into(),
+            task_queue_sid: "WQ1".into(),
+            start_date: None,
+            end_date: None,
+            minutes: Some(30),
+            split_by_wait_time: None,
+            task_channel: Some("voice".into()),
+        };
+        let effect = Effect::from(op);
+        assert!(effect.retry && effect.pace.is_none());
+        assert_eq!(
+            serde_json::to_value(&effect.op).expect("json"),
+            json!({"kind": "fetchTaskQueueCumulativeStatistics", "workspaceSid": "WS1",
+                "taskQueueSid": "WQ1", "minutes": 30, "taskChannel": "voice"})
+        );
+        let list: Op = serde_json::from_value(json!({"kind": "listTaskQueueStatistics",
+            "workspaceSid": "WS1", "minutes": 30, "pageSize": 1000}))
+        .expect("reads");
+        assert_eq!(
+            list,
+            Op::ListTaskQueueStatistics {
+                workspace_sid: "WS1".into(),
+                minutes: Some(30),
+                task_channel: None,
+                page_size: Some(1000),
+                limit: None,
+            }
         );
     }
 
