@@ -255,6 +255,43 @@ pub enum Op {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         limit: Option<u32>,
     },
+    /// `GET /v1/Workspaces/{WS}/Events`: the events of `event_type` (absent: every type) from
+    /// `start_date` to `end_date` (ISO 8601), of `task_queue_sid` when given, newest first, in
+    /// pages of `page_size` (TaskRouter's most: 1,000); every page unless `limit`. The list.
+    ListEvents {
+        workspace_sid: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        event_type: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        start_date: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        end_date: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        task_queue_sid: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        page_size: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<u32>,
+    },
+    /// One page of `GET /v1/Workspaces/{WS}/Events` (the same filters as [`Op::ListEvents`]), for
+    /// a machine that reads only as far back as it needs, a page per step: the value is
+    /// `{"events": [...], "next": {"page", "pageToken"} | null}`; the next page is asked with
+    /// `page` and `page_token` from `next` and the same filters.
+    ListEventsPage {
+        workspace_sid: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        event_type: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        start_date: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        end_date: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        page_size: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        page: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        page_token: Option<String>,
+    },
 }
 
 /// A delete's (or a map creation's) share of a second of its Sync object's write budget.
@@ -536,6 +573,35 @@ mod tests {
                 limit: None,
             }
         );
+    }
+
+    #[test]
+    fn events_are_listed_whole_or_a_page_at_a_time() {
+        let all = Op::ListEvents {
+            workspace_sid: "WS1".into(),
+            event_type: Some("task.completed".into()),
+            start_date: Some("2026-11-16T14:00:00Z".into()),
+            end_date: Some("2026-11-16T15:00:00Z".into()),
+            task_queue_sid: None,
+            page_size: Some(1000),
+            limit: None,
+        };
+        assert_eq!(
+            serde_json::to_value(&all).expect("json"),
+            json!({"kind": "listEvents", "workspaceSid": "WS1", "eventType": "task.completed",
+                "startDate": "2026-11-16T14:00:00Z", "endDate": "2026-11-16T15:00:00Z",
+                "pageSize": 1000})
+        );
+        let next: Op = serde_json::from_value(json!({"kind": "listEventsPage",
+            "workspaceSid": "WS1", "eventType": "worker.activity.update", "pageSize": 1000,
+            "page": 1, "pageToken": "PT1000"}))
+        .expect("reads");
+        let effect = Effect::from(next);
+        assert!(effect.retry && effect.pace.is_none());
+        assert!(matches!(
+            effect.op,
+            Op::ListEventsPage { page: Some(1), .. }
+        ));
     }
 
     #[test]
