@@ -102,6 +102,43 @@ test('every operation of the set is performed as a declared request, with the re
     JSON.stringify(activities.map((a) => a.friendlyName)),
   );
   await done({ kind: 'updateTask', workspaceSid, taskSid: task.sid, attributes: JSON.stringify({ effects: 'no' }), priority: 1 });
+  trs.taskStep(emu.ctx, everyone.sid, 'WT-effects-stats', 'entered');
+  const cumulative = await done({ kind: 'fetchTaskQueueCumulativeStatistics', workspaceSid, taskQueueSid: everyone.sid, minutes: 30, taskChannel: 'voice' });
+  assert.equal(cumulative.tasksEntered, 1);
+  const hour = new Date(Math.floor(Date.now() / 3600000) * 3600000);
+  const windowed = await done({
+    kind: 'fetchTaskQueueCumulativeStatistics',
+    workspaceSid,
+    taskQueueSid: nobody.sid,
+    startDate: hour.toISOString(),
+    endDate: new Date(+hour + 3600000).toISOString(),
+    splitByWaitTime: '30,60',
+  });
+  assert.equal(windowed.tasksEntered, 0);
+  const statistics = await done({ kind: 'listTaskQueueStatistics', workspaceSid, minutes: 30, pageSize: 1000 });
+  assert.equal(statistics.find((r) => r.taskQueueSid === everyone.sid).cumulative.tasks_entered, 1);
+  assert.deepEqual(await done({ kind: 'listTaskQueueStatistics', workspaceSid, minutes: 30, taskChannel: 'chat', limit: 1 }).then((l) => l.length), 1);
+  trs.taskStep(emu.ctx, everyone.sid, 'WT-effects-stats', 'canceled');
+  const since = new Date(Date.now() - 3600000).toISOString();
+  const events = await done({
+    kind: 'listEvents',
+    workspaceSid,
+    eventType: 'task.canceled',
+    startDate: since,
+    endDate: new Date(Date.now() + 60000).toISOString(),
+    taskQueueSid: everyone.sid,
+    pageSize: 1000,
+  });
+  assert.deepEqual(
+    events.map((e) => [e.eventType, e.eventData.task_sid]),
+    [['task.canceled', 'WT-effects-stats']],
+  );
+  const first = await done({ kind: 'listEventsPage', workspaceSid, startDate: since, pageSize: 1 });
+  assert.equal(first.events.length, 1);
+  assert.ok(first.next && first.next.pageToken, JSON.stringify(first.next));
+  const second = await done({ kind: 'listEventsPage', workspaceSid, startDate: since, pageSize: 1, page: first.next.page, pageToken: first.next.pageToken });
+  assert.equal(second.events.length, 1);
+  assert.notEqual(second.events[0].sid, first.events[0].sid, 'the next page, not the first again');
   const voice = await client.taskrouter.v1.workspaces(workspaceSid).workers(worker).workerChannels('voice').fetch();
   const channel = await done({ kind: 'updateWorkerChannel', workspaceSid, workerSid: worker, workerChannelSid: voice.sid, capacity: 2 });
   assert.equal(channel.configuredCapacity, 2);
@@ -172,11 +209,15 @@ test('every operation of the set is performed as a declared request, with the re
       'fetchSyncDocument',
       'fetchSyncItem',
       'fetchTask',
+      'fetchTaskQueueCumulativeStatistics',
       'listActivities',
+      'listEvents',
+      'listEventsPage',
       'listServerlessAssets',
       'listServerlessBuilds',
       'listServerlessDeployments',
       'listSyncItems',
+      'listTaskQueueStatistics',
       'listTaskQueues',
       'listTaskReservations',
       'listTasks',

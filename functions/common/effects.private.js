@@ -162,6 +162,20 @@ const OPS = {
   createServerlessAsset: (c, o) => serverless(c, o).assets.create({ friendlyName: o.friendlyName }),
   uploadServerlessAssetVersion: (c, o, context) => uploadAssetVersion(context, o),
   validateFlexToken: (c, o, context) => validateFlexToken(context, o.token),
+  fetchTaskQueueCumulativeStatistics: (c, o) =>
+    workspace(c, o)
+      .taskQueues(o.taskQueueSid)
+      .cumulativeStatistics()
+      .fetch(given({ startDate: o.startDate, endDate: o.endDate, minutes: o.minutes, splitByWaitTime: o.splitByWaitTime, taskChannel: o.taskChannel })),
+  listTaskQueueStatistics: (c, o) => workspace(c, o).taskQueues.statistics.list(given({ minutes: o.minutes, taskChannel: o.taskChannel, pageSize: o.pageSize, limit: o.limit })),
+  listEvents: (c, o) => workspace(c, o).events.list(given({ eventType: o.eventType, startDate: o.startDate, endDate: o.endDate, taskQueueSid: o.taskQueueSid, pageSize: o.pageSize, limit: o.limit })),
+  listEventsPage: async (c, o) => {
+    const page = await workspace(c, o).events.page(given({ eventType: o.eventType, startDate: o.startDate, endDate: o.endDate, pageSize: o.pageSize, pageNumber: o.page, pageToken: o.pageToken }));
+    // The next page's position as Twilio gave it (its next_page_url), for the machine's next step.
+    const url = page.nextPageUrl ? new URL(page.nextPageUrl) : null;
+    const next = url && url.searchParams.get('PageToken') ? { page: Number(url.searchParams.get('Page')) || 0, pageToken: url.searchParams.get('PageToken') } : null;
+    return { events: page.instances, next };
+  },
 };
 
 /**

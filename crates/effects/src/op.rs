@@ -317,6 +317,74 @@ pub enum Op {
     /// answer `{status, body}` whatever its status but 429/503 (failures, so that they may be
     /// retried): the body's `valid` is the verdict whatever the status; `crates/auth` reads it.
     ValidateFlexToken { token: String },
+    /// `GET /v1/Workspaces/{WS}/TaskQueues/{WQ}/CumulativeStatistics`: the queue's figures over
+    /// `start_date`..`end_date` (ISO 8601) or the last `minutes`, for one `task_channel` (absent:
+    /// every channel), split at `split_by_wait_time` seconds (`"5,30,60"`). The statistics object.
+    FetchTaskQueueCumulativeStatistics {
+        workspace_sid: String,
+        task_queue_sid: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        start_date: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        end_date: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        minutes: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        split_by_wait_time: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        task_channel: Option<String>,
+    },
+    /// `GET /v1/Workspaces/{WS}/TaskQueues/Statistics`: every queue's statistics (the list of
+    /// `{taskQueueSid, cumulative, realtime}`) over the last `minutes`, for one `task_channel`,
+    /// in pages of `page_size` (TaskRouter's most: 1,000); all of them unless `limit`.
+    ListTaskQueueStatistics {
+        workspace_sid: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        minutes: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        task_channel: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        page_size: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<u32>,
+    },
+    /// `GET /v1/Workspaces/{WS}/Events`: the events of `event_type` (absent: every type) from
+    /// `start_date` to `end_date` (ISO 8601), of `task_queue_sid` when given, newest first, in
+    /// pages of `page_size` (TaskRouter's most: 1,000); every page unless `limit`. The list.
+    ListEvents {
+        workspace_sid: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        event_type: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        start_date: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        end_date: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        task_queue_sid: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        page_size: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<u32>,
+    },
+    /// One page of `GET /v1/Workspaces/{WS}/Events` (the same filters as [`Op::ListEvents`]), for
+    /// a machine that reads only as far back as it needs, a page per step: the value is
+    /// `{"events": [...], "next": {"page", "pageToken"} | null}`; the next page is asked with
+    /// `page` and `page_token` from `next` and the same filters.
+    ListEventsPage {
+        workspace_sid: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        event_type: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        start_date: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        end_date: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        page_size: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        page: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        page_token: Option<String>,
+    },
 }
 
 /// Credentials a request is made with instead of the service's own (`username`: an API key or
@@ -684,6 +752,68 @@ mod tests {
             serde_json::to_value(&effect.op).expect("json"),
             json!({"kind": "validateFlexToken", "token": "eyJ"})
         );
+    }
+
+    #[test]
+    fn statistics_reads_send_only_what_is_given() {
+        let op = Op::FetchTaskQueueCumulativeStatistics {
+            workspace_sid: "WS1".into(),
+            task_queue_sid: "WQ1".into(),
+            start_date: None,
+            end_date: None,
+            minutes: Some(30),
+            split_by_wait_time: None,
+            task_channel: Some("voice".into()),
+        };
+        let effect = Effect::from(op);
+        assert!(effect.retry && effect.pace.is_none());
+        assert_eq!(
+            serde_json::to_value(&effect.op).expect("json"),
+            json!({"kind": "fetchTaskQueueCumulativeStatistics", "workspaceSid": "WS1",
+                "taskQueueSid": "WQ1", "minutes": 30, "taskChannel": "voice"})
+        );
+        let list: Op = serde_json::from_value(json!({"kind": "listTaskQueueStatistics",
+            "workspaceSid": "WS1", "minutes": 30, "pageSize": 1000}))
+        .expect("reads");
+        assert_eq!(
+            list,
+            Op::ListTaskQueueStatistics {
+                workspace_sid: "WS1".into(),
+                minutes: Some(30),
+                task_channel: None,
+                page_size: Some(1000),
+                limit: None,
+            }
+        );
+    }
+
+    #[test]
+    fn events_are_listed_whole_or_a_page_at_a_time() {
+        let all = Op::ListEvents {
+            workspace_sid: "WS1".into(),
+            event_type: Some("task.completed".into()),
+            start_date: Some("2026-11-16T14:00:00Z".into()),
+            end_date: Some("2026-11-16T15:00:00Z".into()),
+            task_queue_sid: None,
+            page_size: Some(1000),
+            limit: None,
+        };
+        assert_eq!(
+            serde_json::to_value(&all).expect("json"),
+            json!({"kind": "listEvents", "workspaceSid": "WS1", "eventType": "task.completed",
+                "startDate": "2026-11-16T14:00:00Z", "endDate": "2026-11-16T15:00:00Z",
+                "pageSize": 1000})
+        );
+        let next: Op = serde_json::from_value(json!({"kind": "listEventsPage",
+            "workspaceSid": "WS1", "eventType": "worker.activity.update", "pageSize": 1000,
+            "page": 1, "pageToken": "PT1000"}))
+        .expect("reads");
+        let effect = Effect::from(next);
+        assert!(effect.retry && effect.pace.is_none());
+        assert!(matches!(
+            effect.op,
+            Op::ListEventsPage { page: Some(1), .. }
+        ));
     }
 
     #[test]

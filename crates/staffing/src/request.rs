@@ -6,7 +6,7 @@ use crate::{performance, required, Inputs, Performance, Staffing, StaffingError}
 
 /// `/staffing`'s parameters as received (query, form or JSON values turned into text), plus what
 /// the function observed and its configuration.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Request {
     pub calls_per_interval: Option<String>,
