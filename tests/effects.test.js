@@ -104,6 +104,8 @@ test('every operation of the set is performed as a declared request, with the re
   const voice = await client.taskrouter.v1.workspaces(workspaceSid).workers(worker).workerChannels('voice').fetch();
   const channel = await done({ kind: 'updateWorkerChannel', workspaceSid, workerSid: worker, workerChannelSid: voice.sid, capacity: 2 });
   assert.equal(channel.configuredCapacity, 2);
+  const board = await done({ kind: 'fetchSyncService', serviceSid });
+  assert.deepEqual([board.sid, typeof board.aclEnabled], [serviceSid, 'boolean']);
 
   const names = Object.keys(effects.OPS).sort();
   assert.deepEqual(
@@ -132,7 +134,8 @@ test('every operation of the set is performed as a declared request, with the re
       'updateSyncMapPermission',
       'updateTask',
       'updateWorkerChannel',
-    ],
+      'fetchSyncService',
+    ].sort(),
     'each performed above',
   );
 });
