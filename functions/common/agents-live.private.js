@@ -23,43 +23,55 @@ const describe = (err) => (err && err.message ? err.message : String(err));
 const envOf = (context) =>
   Object.fromEntries(
     Object.entries(context).filter(
-      ([k, v]) => typeof v === 'string' && (k.startsWith('AGENTS_LIVE_') || ['QUEUE_STATS_TIME_ZONE', 'WALLBOARD_SYNC_SID', 'TWILIO_FLEX_SYNC_SID', 'SYNC_SERVICE_SID', 'TWILIO_FLEX_WORKSPACE_SID'].includes(k)),
+      ([k, v]) =>
+        typeof v === 'string' && (k.startsWith('AGENTS_LIVE_') || ['QUEUE_STATS_TIME_ZONE', 'WALLBOARD_SYNC_SID', 'TWILIO_FLEX_SYNC_SID', 'SYNC_SERVICE_SID', 'TWILIO_FLEX_WORKSPACE_SID'].includes(k)),
     ),
   );
 
-const memory = new Map(); // `shard:<n>` | `index` | `member:<WK>` -> what the machine said to keep
-const running = new Map(); // shard -> [{input, resolve}] waiting for its next run
+const memory = new Map(); // `shard:<n>` | `index` | `member:<WK>` -> what the machines said to keep
+const waiting = new Map(); // key -> [{input, resolve}] waiting for the key's next run
 
-/** One shard run at a time; what waits runs next, together. */
-async function drain(context, shard) {
-  for (let batch; (batch = running.get(shard)).length; ) {
-    running.set(shard, []);
-    const inputs = batch.map((b) => b.input);
-    const out = await effects
-      .run(context, mod, (w) => w.startAgentsLiveShard(shard, inputs, memory.get(`shard:${shard}`) || null, memory.get('index') || null, envOf(context), Date.now()), RESUME)
-      .then((a) => a.body)
-      .catch((err) => ({ error: `shard ${shard}: ${describe(err)}` }));
-    if (out.memory) memory.set(`shard:${shard}`, out.memory);
-    if (out.index) memory.set('index', out.index);
-    batch.forEach((b, i) => b.resolve(i === 0 ? out : { error: out.error, syncReads: 0, syncWrites: 0 }));
-  }
-  running.delete(shard);
+/** One run per key at a time; inputs arriving meanwhile wait and go together in the next run. */
+function serial(key, input, runBatch) {
+  return new Promise((resolve) => {
+    const queued = waiting.get(key);
+    waiting.set(key, [...(queued || []), { input, resolve }]);
+    if (queued) return;
+    (async () => {
+      for (let batch; (batch = waiting.get(key)).length;) {
+        waiting.set(key, []);
+        const out = await runBatch(batch.map((b) => b.input)).catch((err) => ({ error: describe(err) }));
+        batch.forEach((b, i) => b.resolve(i === 0 ? out : { error: out.error }));
+      }
+      waiting.delete(key);
+    })();
+  });
 }
 
 function createWriter(context) {
+  const env = envOf(context);
+  const run = (start) => effects.run(context, mod, start, RESUME).then((answer) => answer.body);
+  const writeShard = (shard) => async (inputs) => {
+    const out = await run((w) => w.startAgentsLiveShard(shard, inputs, memory.get(`shard:${shard}`) || null, memory.get('index') || null, env, Date.now()));
+    if (out.memory) memory.set(`shard:${shard}`, out.memory);
+    return out;
+  };
+  const addToIndex = async (shards) => {
+    const out = await run((w) => w.startAgentsLiveIndex(shards, memory.get('index') || null, env));
+    if (out.index) memory.set('index', out.index);
+    return out;
+  };
   async function handle(event, prefetched = {}) {
     const known = event && memory.get(`member:${event.WorkerSid}`);
     const age = known === undefined ? null : Date.now() - known;
-    const summary = (await effects.run(context, mod, (w) => w.startAgentsLiveEvent(event, age, prefetched.queues || null, envOf(context)), RESUME)).body;
-    const { write, membershipKnown, ...out } = summary;
+    const { write, membershipKnown, ...out } = await run((w) => w.startAgentsLiveEvent(event, age, prefetched.queues || null, env));
     if (membershipKnown) memory.set(`member:${event.WorkerSid}`, Date.now());
     if (!write) return out;
-    const done = await new Promise((resolve) => {
-      const waiting = running.get(write.shard);
-      running.set(write.shard, [...(waiting || []), { input: write.input, resolve }]);
-      if (!waiting) drain(context, write.shard);
-    });
-    return { ...out, syncReads: out.syncReads + (done.syncReads || 0), syncWrites: done.syncWrites || 0, errors: [...out.errors, ...(done.error ? [done.error] : [])] };
+    const written = await serial(`shard:${write.shard}`, write.input, writeShard(write.shard));
+    const indexed = written.indexShard === undefined ? {} : await serial('index', written.indexShard, addToIndex);
+    const parts = [out, written, indexed];
+    const sum = (k) => parts.reduce((n, p) => n + (p[k] || 0), 0);
+    return { ...out, syncReads: sum('syncReads'), syncWrites: sum('syncWrites'), errors: [...out.errors, ...parts.slice(1).flatMap((p) => (p.error ? [p.error] : []))] };
   }
   return { handle };
 }

@@ -40,6 +40,26 @@ async function seedFloor(stack, { agents = 2000, queues, teams = 12, now = Date.
   for (const n of ['http', 'deadline', 'client', 'wasm', 'sync-pacer', 'effects', 'agents-live']) functions[`common/${n}`] = { path: path.join(common, `${n}.private.js`) };
   functions['wasm/agents_live'] = { path: path.join(root, 'functions', 'wasm', 'agents_live.private.js') };
   global.Runtime = { ...(global.Runtime || {}), getFunctions: () => functions, getAssets: () => ({}) };
+  // At most 8 requests in flight through the functions' client: the emulator shares this process
+  // (a container's requests go out over its own connections; here the point is the documents).
+  let active = 0;
+  const waiting = [];
+  const limit = async (fn) => {
+    if (active >= 8) await new Promise((resolve) => waiting.push(resolve));
+    active += 1;
+    try {
+      return await fn();
+    } finally {
+      active -= 1;
+      if (waiting.length) waiting.shift()();
+    }
+  };
+  const client = require(path.join(common, 'client.private.js')).twilioClient(env);
+  if (!client.httpClient.limited) {
+    const request = client.httpClient.request.bind(client.httpClient);
+    client.httpClient.request = (opts) => limit(() => request(opts));
+    client.httpClient.limited = true;
+  }
   const { createWriter } = require(path.join(common, 'agents-live.private.js'));
   const writer = createWriter(env);
   const names = Object.fromEntries((await emulatorClient(stack.emu).taskrouter.v1.workspaces(env.WORKSPACE_SID).taskQueues.list()).map((q) => [q.sid, q.friendlyName]));

@@ -139,6 +139,7 @@ fn revision_of(v: &Value) -> Option<String> {
 pub enum Machine {
     Event(Box<EventRun>),
     Shard(Box<ShardRun>),
+    Index(Box<IndexRun>),
     Token(TokenRun),
 }
 
@@ -147,6 +148,7 @@ pub fn resume(machine: Machine, outcomes: Vec<Outcome>, now_ms: f64) -> Step<Mac
     match machine {
         Machine::Event(m) => event_done(*m, outcomes),
         Machine::Shard(m) => shard_resume(*m, outcomes, now_ms),
+        Machine::Index(m) => index_resume(*m, outcomes),
         Machine::Token(m) => token_done(m, first(outcomes)),
     }
 }
@@ -314,17 +316,17 @@ pub struct ShardMemory {
     /// Read permission granted on the shard and on its counts document.
     pub granted: bool,
     pub counts_granted: bool,
-    /// The shard is in the index document.
-    pub indexed: bool,
     /// Events a failed write must carry (raw inputs).
     pub carry: Vec<Value>,
 }
 
-/// What a warm container knows of the index document.
+/// What a warm container knows of the index document: the shards it lists, whether the board
+/// identities were granted read on it.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct IndexMemory {
     pub granted: bool,
+    pub shards: Vec<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -336,9 +338,6 @@ enum Stage {
     Counts,
     CountsRead,
     CountsGrant,
-    IndexRead,
-    IndexWrite,
-    IndexGrant,
 }
 
 /// A shard's batch of events on its way to Sync.
@@ -356,15 +355,14 @@ pub struct ShardRun {
     /// The counts to write (`seq` is the shard's) and the document just written.
     counts: Value,
     pending: Value,
-    index_list: Vec<u32>,
-    index_revision: Option<String>,
     sync_reads: u32,
     sync_writes: u32,
 }
 
 /// The writes of `shard` for `inputs` (events that waited for it, in arrival order), from what
 /// the container remembers of it. Answers (200) `{error: null | text, memory, index, syncReads,
-/// syncWrites, applied, ignored}`; `memory` and `index` are what the container keeps.
+/// syncWrites, applied?, ignored?, indexShard?}`; `memory` is what the container keeps for the
+/// shard, `indexShard` says the shard must go into the index ([`start_index`]).
 pub fn start_shard(
     shard: u32,
     inputs: Vec<Value>,
@@ -391,8 +389,6 @@ pub fn start_shard(
         attempt: 0,
         counts: Value::Null,
         pending: Value::Null,
-        index_list: Vec::new(),
-        index_revision: None,
         sync_reads: 0,
         sync_writes: 0,
     };
@@ -411,7 +407,6 @@ fn shard_answer(mut run: ShardRun, error: Option<String>, extra: Value) -> Step<
     let mut body = json!({
         "error": error,
         "memory": run.memory,
-        "index": run.index,
         "syncReads": run.sync_reads,
         "syncWrites": run.sync_writes,
     });
@@ -595,55 +590,6 @@ fn shard_resume(mut run: ShardRun, outcomes: Vec<Outcome>, now_ms: f64) -> Step<
             }
             Err(f) => failed(run, describe(&f)),
         },
-        Stage::IndexRead => match first(outcomes).found() {
-            Ok(found) => {
-                run.index_revision = found.as_ref().and_then(revision_of);
-                run.index_list = found
-                    .as_ref()
-                    .and_then(|d| d.pointer("/data/shards"))
-                    .and_then(Value::as_array)
-                    .map(|l| {
-                        l.iter()
-                            .filter_map(|n| n.as_u64().and_then(|n| u32::try_from(n).ok()))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                if run.index_list.contains(&run.shard) {
-                    return index_grant(run);
-                }
-                let mut list = run.index_list.clone();
-                list.push(run.shard);
-                list.sort_unstable();
-                list.dedup();
-                let revision = run.index_revision.clone();
-                let op = write_op(
-                    &run,
-                    INDEX_DOCUMENT.to_string(),
-                    json!({ "shards": list }),
-                    revision,
-                );
-                go(run, Stage::IndexWrite, vec![op])
-            }
-            Err(f) => failed(run, describe(&f)),
-        },
-        Stage::IndexWrite => match first(outcomes).into_result() {
-            Ok(_) => index_grant(run),
-            // Another container wrote the index meanwhile: read it again (each attempt adds ours).
-            Err(f) if lost_race(&f) && run.attempt < INDEX_ATTEMPTS => {
-                run.attempt += 1;
-                let op = read_op(&run, INDEX_DOCUMENT.to_string());
-                go(run, Stage::IndexRead, vec![op])
-            }
-            Err(f) => failed(run, describe(&f)),
-        },
-        Stage::IndexGrant => match all_done(outcomes) {
-            Ok(()) => {
-                run.index.granted = true;
-                run.memory.indexed = true;
-                shard_answer(run, None, json!({}))
-            }
-            Err(f) => failed(run, describe(&f)),
-        },
     }
 }
 
@@ -687,22 +633,183 @@ fn counts_grant(run: ShardRun) -> Step<Machine> {
     go(run, Stage::CountsGrant, ops)
 }
 
-fn index_step(mut run: ShardRun) -> Step<Machine> {
-    if run.memory.indexed {
+/// The shard is written: done, or (not in the index as this container knows it) done with
+/// `indexShard`, for the index machine ([`start_index`]), which adds a burst of new shards at once.
+fn index_step(run: ShardRun) -> Step<Machine> {
+    let shard = run.shard;
+    if run.index.shards.contains(&shard) {
         return shard_answer(run, None, json!({}));
     }
-    run.attempt = 0;
-    let op = read_op(&run, INDEX_DOCUMENT.to_string());
-    go(run, Stage::IndexRead, vec![op])
+    shard_answer(run, None, json!({ "indexShard": shard }))
 }
 
-fn index_grant(mut run: ShardRun) -> Step<Machine> {
-    if run.index.granted {
-        run.memory.indexed = true;
-        return shard_answer(run, None, json!({}));
+// --- the index document: the shards that exist --------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+enum IndexStage {
+    Read,
+    Write,
+    Grant,
+}
+
+/// Shards being added to the index document (`{shards: [n…]}`, sorted).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IndexRun {
+    board_sid: String,
+    adding: Vec<u32>,
+    memory: IndexMemory,
+    stage: IndexStage,
+    attempt: u32,
+    listed: Vec<u32>,
+    sync_reads: u32,
+    sync_writes: u32,
+}
+
+/// Adds `shards` to the index document, so a board opens only the shards that exist and learns
+/// of a new one live; then grants every board identity read on it (once per container).
+/// Answers (200) `{error, index, syncReads, syncWrites}`; `index` is what the container keeps.
+pub fn start_index(shards: Vec<u32>, memory: Option<IndexMemory>, env: &Env) -> Step<Machine> {
+    let (services, _) = match writer_settings(env) {
+        Ok(s) => s,
+        Err(idle) => return Step::answer(idle.answer()),
+    };
+    let memory = memory.unwrap_or_default();
+    let run = IndexRun {
+        board_sid: services.board_sid,
+        adding: shards,
+        memory,
+        stage: IndexStage::Read,
+        attempt: 0,
+        listed: Vec::new(),
+        sync_reads: 0,
+        sync_writes: 0,
+    };
+    if run.adding.iter().all(|n| run.memory.shards.contains(n)) {
+        return index_answer(run, None);
     }
-    let ops = grant_ops(&run, INDEX_DOCUMENT, false);
-    go(run, Stage::IndexGrant, ops)
+    index_read(run)
+}
+
+fn index_answer(run: IndexRun, error: Option<String>) -> Step<Machine> {
+    Step::answer(Answer::json(
+        200,
+        json!({
+            "error": error,
+            "index": run.memory,
+            "syncReads": run.sync_reads,
+            "syncWrites": run.sync_writes,
+        }),
+    ))
+}
+
+fn index_failed(run: IndexRun, f: &Failure) -> Step<Machine> {
+    let shards: Vec<String> = run.adding.iter().map(u32::to_string).collect();
+    let error = format!(
+        "shard {}: adding it to the index: {} (tried again on its next write)",
+        shards.join(", "),
+        describe(f)
+    );
+    index_answer(run, Some(error))
+}
+
+fn index_read(mut run: IndexRun) -> Step<Machine> {
+    run.sync_reads += 1;
+    run.stage = IndexStage::Read;
+    let op = Op::FetchSyncDocument {
+        service_sid: run.board_sid.clone(),
+        document: INDEX_DOCUMENT.to_string(),
+    };
+    Step::one(Machine::Index(Box::new(run)), op)
+}
+
+fn index_grant(mut run: IndexRun) -> Step<Machine> {
+    run.memory.shards = run.listed.clone();
+    if run.memory.granted {
+        return index_answer(run, None);
+    }
+    let ops: Vec<Op> = readers(false)
+        .into_iter()
+        .map(|identity| Op::UpdateSyncDocumentPermission {
+            service_sid: run.board_sid.clone(),
+            document: INDEX_DOCUMENT.to_string(),
+            identity: identity.to_string(),
+            read: true,
+            write: false,
+            manage: false,
+        })
+        .collect();
+    run.sync_writes += ops.len() as u32;
+    run.stage = IndexStage::Grant;
+    Step::all(Machine::Index(Box::new(run)), ops)
+}
+
+fn index_resume(mut run: IndexRun, outcomes: Vec<Outcome>) -> Step<Machine> {
+    match run.stage {
+        IndexStage::Read => match first(outcomes).found() {
+            Ok(found) => {
+                run.listed = found
+                    .as_ref()
+                    .and_then(|d| d.pointer("/data/shards"))
+                    .and_then(Value::as_array)
+                    .map(|l| {
+                        l.iter()
+                            .filter_map(|n| n.as_u64().and_then(|n| u32::try_from(n).ok()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let missing: Vec<u32> = run
+                    .adding
+                    .iter()
+                    .copied()
+                    .filter(|n| !run.listed.contains(n))
+                    .collect();
+                if missing.is_empty() {
+                    return index_grant(run);
+                }
+                run.listed.extend(missing);
+                run.listed.sort_unstable();
+                run.listed.dedup();
+                let data = json!({ "shards": run.listed });
+                let op = match found.as_ref().and_then(revision_of) {
+                    Some(r) => Op::UpdateSyncDocument {
+                        service_sid: run.board_sid.clone(),
+                        document: INDEX_DOCUMENT.to_string(),
+                        data,
+                        ttl: None,
+                        if_match: Some(r),
+                    },
+                    None => Op::CreateSyncDocument {
+                        service_sid: run.board_sid.clone(),
+                        unique_name: INDEX_DOCUMENT.to_string(),
+                        data,
+                        ttl: None,
+                    },
+                };
+                run.sync_writes += 1;
+                run.stage = IndexStage::Write;
+                Step::one(Machine::Index(Box::new(run)), op)
+            }
+            Err(f) => index_failed(run, &f),
+        },
+        IndexStage::Write => match first(outcomes).into_result() {
+            Ok(_) => index_grant(run),
+            // Another container wrote the index meanwhile: read it again (each attempt adds ours).
+            Err(f) if lost_race(&f) && run.attempt < INDEX_ATTEMPTS => {
+                run.attempt += 1;
+                index_read(run)
+            }
+            Err(f) => index_failed(run, &f),
+        },
+        IndexStage::Grant => match all_done(outcomes) {
+            Ok(()) => {
+                run.memory.granted = true;
+                index_answer(run, None)
+            }
+            Err(f) => index_failed(run, &f),
+        },
+    }
 }
 
 // --- agents-live-token ---------------------------------------------------------------------------
@@ -923,10 +1030,12 @@ mod tests {
         (w["shard"].as_u64().expect("shard") as u32, w["input"].clone())
     }
 
+    /// The shard's memory, and the index's once the shard is in it (as the shim runs them).
     fn memory_of(a: &Answer) -> (ShardMemory, IndexMemory) {
+        let shards: Vec<u32> = a.body["indexShard"].as_u64().map(|n| n as u32).into_iter().collect();
         (
             serde_json::from_value(a.body["memory"].clone()).expect("memory"),
-            serde_json::from_value(a.body["index"].clone()).expect("index"),
+            IndexMemory { granted: true, shards },
         )
     }
 
@@ -1008,22 +1117,40 @@ mod tests {
                 "createSyncDocument",
                 "updateSyncDocumentPermission",
                 "updateSyncDocumentPermission",
-                "fetchSyncDocument",
-                "createSyncDocument",
-                "updateSyncDocumentPermission",
-                "updateSyncDocumentPermission",
             ]
         );
-        assert_eq!(a.body["syncReads"], json!(2));
-        assert_eq!(a.body["syncWrites"], json!(8));
-        assert_eq!(sync.docs[INDEX_DOCUMENT].0, json!({"shards": [n]}));
+        assert_eq!(a.body["syncReads"], json!(1));
+        assert_eq!(a.body["syncWrites"], json!(5));
+        assert_eq!(a.body["indexShard"], json!(n));
+        // The index machine adds it (and a burst of others at once), then grants the board.
+        sync.log.clear();
+        let i = sync.run(start_index(vec![n, n + 1], None, &env()));
+        assert_eq!(i.body["error"], Value::Null);
+        assert_eq!(sync.log, ["fetchSyncDocument", "createSyncDocument", "updateSyncDocumentPermission", "updateSyncDocumentPermission"]);
+        assert_eq!(sync.docs[INDEX_DOCUMENT].0, json!({"shards": [n, n + 1]}));
+        let index: IndexMemory = serde_json::from_value(i.body["index"].clone()).expect("index");
+        assert_eq!(index, IndexMemory { granted: true, shards: vec![n, n + 1] });
+        // Known: nothing asked.
+        sync.log.clear();
+        sync.run(start_index(vec![n], Some(index.clone()), &env()));
+        assert!(sync.log.is_empty());
+        // Another container added one meanwhile: If-Match refuses, read again, add ours.
+        sync.docs.insert(INDEX_DOCUMENT.into(), (json!({"shards": [0]}), 7));
+        sync.fail.push(("updateSyncDocument", failure(412, Some(54103))));
+        let i = sync.run(start_index(vec![3], Some(IndexMemory { granted: true, shards: vec![] }), &env()));
+        assert_eq!(i.body["error"], Value::Null);
+        assert_eq!(sync.docs[INDEX_DOCUMENT].0, json!({"shards": [0, 3]}));
+        sync.fail.push(("fetchSyncDocument", failure(500, None)));
+        let i = sync.run(start_index(vec![2], None, &env()));
+        assert_eq!(i.body["error"], json!("shard 2: adding it to the index: HTTP 500 (tried again on its next write)"));
+        sync.log.clear();
         assert!(sync.docs[&document_name(n)].0["agents"][WK].is_object());
         // Names only for the supervisor identity; counts and index for both.
         assert!(sync.grants.contains(&(document_name(n), SUPERVISOR_IDENTITY.into())));
         assert!(!sync.grants.contains(&(document_name(n), READER_IDENTITY.into())));
         assert!(sync.grants.contains(&(counts_name(n), READER_IDENTITY.into())));
         let (memory, index) = memory_of(&a);
-        assert!(memory.loaded && memory.granted && memory.counts_granted && memory.indexed && index.granted);
+        assert!(memory.loaded && memory.granted && memory.counts_granted && index.granted);
 
         // Warm: the next change writes the shard (If-Match) and its counts, nothing else.
         sync.log.clear();

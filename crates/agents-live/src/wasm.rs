@@ -92,6 +92,7 @@ impl AgentsLive {
 //
 // startAgentsLiveEvent(event, membershipAgeMs | null, knownQueues | null, env)
 // startAgentsLiveShard(shard, inputs, memory | null, indexMemory | null, env, Date.now())
+// startAgentsLiveIndex([shard], indexMemory | null, env)
 // startAgentsLiveToken({via, viewer, ttlSeconds}, env, emulatorOrigin | null, Date.now())
 //   // each -> {state, run: [effect]} | {answer: {status, body}}; never throws
 // resumeAgentsLive(state, [outcome], Date.now())   // the next step (never throws)
@@ -156,6 +157,14 @@ pub fn start_agents_live_shard(
             now_ms,
         )),
         _ => unreadable("events or a memory"),
+    }
+}
+
+#[wasm_bindgen(js_name = startAgentsLiveIndex)]
+pub fn start_agents_live_index(shards: Vec<u32>, memory: JsValue, env: JsValue) -> JsValue {
+    match serde_wasm_bindgen::from_value::<Option<IndexMemory>>(memory) {
+        Ok(memory) => to_js(&machine::start_index(shards, memory, &env_of(env))),
+        Err(_) => unreadable("a memory"),
     }
 }
 
