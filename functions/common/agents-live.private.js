@@ -24,7 +24,9 @@ const envOf = (context) =>
   Object.fromEntries(
     Object.entries(context).filter(
       ([k, v]) =>
-        typeof v === 'string' && (k.startsWith('AGENTS_LIVE_') || ['QUEUE_STATS_TIME_ZONE', 'WALLBOARD_SYNC_SID', 'TWILIO_FLEX_SYNC_SID', 'SYNC_SERVICE_SID', 'TWILIO_FLEX_WORKSPACE_SID'].includes(k)),
+        typeof v === 'string' &&
+        (k.startsWith('AGENTS_LIVE_') ||
+          ['QUEUE_STATS_TIME_ZONE', 'QUEUE_STATS_CHANNELS', 'QUEUE_STATS_LAYOUT', 'WALLBOARD_SYNC_SID', 'TWILIO_FLEX_SYNC_SID', 'SYNC_SERVICE_SID', 'TWILIO_FLEX_WORKSPACE_SID'].includes(k)),
     ),
   );
 

@@ -9,7 +9,9 @@
 //! |---|---|
 //! | [`start_event`] | the worker's queues (TaskRouter) and parked calls (parking Sync), at once, as [`plan`] says |
 //! | [`start_shard`] | the shard document (unless known); its write (`If-Match`; a 412, 409 or 404 reads it again, 4 attempts); the read grant (once); the counts document (newer `seq` only, `If-Match`, 4 attempts) and its grant; the index document (`If-Match`, 10 attempts) and its grant |
-//! | [`start_token`] | the board's Sync service (its ACL must be on) |
+//! | [`start_index`] | the index document (`If-Match`, 10 attempts: shards waiting to be added go at once) and its grant |
+//! | [`start_token`] (`agents-live-token`) | the board's Sync service (its ACL must be on) |
+//! | [`start_wallboard_token`] (`wallboard-token`) | the board's Sync service (ACL on), the statistics root's read grant |
 //!
 //! A shard's events that could not be written are kept in its memory (the last
 //! [`CARRY_LIMIT`]) and ride along with its next write: applying an event twice changes nothing.
@@ -141,6 +143,7 @@ pub enum Machine {
     Shard(Box<ShardRun>),
     Index(Box<IndexRun>),
     Token(TokenRun),
+    BoardToken(Box<BoardTokenRun>),
 }
 
 /// Continues `machine` with the outcomes of the effects it asked for.
@@ -150,6 +153,7 @@ pub fn resume(machine: Machine, outcomes: Vec<Outcome>, now_ms: f64) -> Step<Mac
         Machine::Shard(m) => shard_resume(*m, outcomes, now_ms),
         Machine::Index(m) => index_resume(*m, outcomes),
         Machine::Token(m) => token_done(m, first(outcomes)),
+        Machine::BoardToken(m) => board_token_resume(*m, first(outcomes)),
     }
 }
 
@@ -899,6 +903,146 @@ fn token_done(run: TokenRun, outcome: Outcome) -> Step<Machine> {
     }
 }
 
+// --- wallboard-token -----------------------------------------------------------------------------
+
+/// The queue statistics' Sync map (the realtime stats plugin's name; `crates/queue-stats` writes it).
+pub const STATS_MAP: &str = "queueStats";
+/// The documents layout's index map (`crates/queue-stats`).
+pub const STATS_INDEX: &str = "queueStats.index";
+
+/// What `common/auth`'s `wallboardSyncToken` decided: the identity, its permission, the lifetime.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BoardCaller {
+    pub via: String,
+    pub viewer: Value,
+    pub identity: String,
+    pub permission: Permission,
+    pub ttl_seconds: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Permission {
+    pub read: bool,
+    pub write: bool,
+    pub manage: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+enum BoardStage {
+    Service,
+    Grant,
+}
+
+/// A wallboard token waiting for the service's ACL check, then the root object's grant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BoardTokenRun {
+    body: Value,
+    service_sid: String,
+    root: String,
+    identity: String,
+    permission: Permission,
+    stage: BoardStage,
+}
+
+/// `wallboard-token`: the statistics service (`WALLBOARD_SYNC_SID`, neither Flex's nor
+/// parking's, ACL on: one read), the layout (`QUEUE_STATS_LAYOUT`), the channels the page shows
+/// (`QUEUE_STATS_CHANNELS`, as the statistics writer reads it), and the read grant on the root
+/// object again (it heals a grant lost; 404: no statistics yet). The answer (200) carries `mint`
+/// for the shim to sign.
+pub fn start_wallboard_token(
+    caller: &BoardCaller,
+    env: &Env,
+    emulator_origin: Option<String>,
+    now_ms: f64,
+) -> Step<Machine> {
+    let Some(service_sid) = given(env, "WALLBOARD_SYNC_SID") else {
+        return Step::answer(Answer::json(
+            500,
+            json!({ "error": not_set("WALLBOARD_SYNC_SID"), "variable": "WALLBOARD_SYNC_SID" }),
+        ));
+    };
+    for other in ["TWILIO_FLEX_SYNC_SID", "SYNC_SERVICE_SID"] {
+        if given(env, other) == Some(service_sid) {
+            return Step::answer(Answer::json(
+                500,
+                json!({ "error": format!("Server misconfigured: WALLBOARD_SYNC_SID is {other}'s service; board tokens need a service of their own (npm run deploy creates it)") }),
+            ));
+        }
+    }
+    let channels =
+        match queue_settings::channels(env.get("QUEUE_STATS_CHANNELS").map(String::as_str)) {
+            Ok(c) => c,
+            Err(e) => return Step::answer(Answer::error(&e)),
+        };
+    let documents = env.get("QUEUE_STATS_LAYOUT").map(String::as_str) == Some("documents");
+    let layout = if documents { "documents" } else { "map" };
+    let root = if documents { STATS_INDEX } else { STATS_MAP };
+    let p = caller.permission;
+    let expires = values::instant::from_millis(now_ms + f64::from(caller.ttl_seconds) * 1000.0)
+        .map(values::instant::iso_millis);
+    let body = json!({
+        "mint": {"identity": caller.identity, "ttlSeconds": caller.ttl_seconds, "serviceSid": service_sid},
+        "identity": caller.identity,
+        "viewer": caller.viewer,
+        "via": caller.via,
+        "ttlSeconds": caller.ttl_seconds,
+        "expiresAt": expires,
+        "serviceSid": service_sid,
+        "layout": layout,
+        "map": STATS_MAP,
+        "index": STATS_INDEX,
+        "documentPrefix": format!("{STATS_MAP}."),
+        "channels": channels,
+        "acl": {"enabled": true, "identity": caller.identity, "read": p.read, "write": p.write, "manage": p.manage},
+        // Only with the local emulator (never set in a deployment): where its live-update stand-in is.
+        "emulatorOrigin": emulator_origin,
+    });
+    let run = BoardTokenRun {
+        body,
+        service_sid: service_sid.to_string(),
+        root: root.to_string(),
+        identity: caller.identity.clone(),
+        permission: p,
+        stage: BoardStage::Service,
+    };
+    let op = Op::FetchSyncService {
+        service_sid: run.service_sid.clone(),
+    };
+    Step::one(Machine::BoardToken(Box::new(run)), op)
+}
+
+fn board_token_resume(mut run: BoardTokenRun, outcome: Outcome) -> Step<Machine> {
+    match run.stage {
+        BoardStage::Service => match outcome.into_result() {
+            Ok(service) if service.get("aclEnabled") == Some(&Value::Bool(true)) => {
+                run.stage = BoardStage::Grant;
+                let op = Op::UpdateSyncMapPermission {
+                    service_sid: run.service_sid.clone(),
+                    map: run.root.clone(),
+                    identity: run.identity.clone(),
+                    read: run.permission.read,
+                    write: run.permission.write,
+                    manage: run.permission.manage,
+                };
+                Step::one(Machine::BoardToken(Box::new(run)), op)
+            }
+            Ok(_) => Step::answer(Answer::json(
+                500,
+                json!({ "error": format!("Server misconfigured: the Sync service WALLBOARD_SYNC_SID ({}) has ACL off, so a board token could write it; enable it (npm run deploy does)", run.service_sid) }),
+            )),
+            Err(f) => Step::answer(f.answer("Reading the wallboard Sync service (WALLBOARD_SYNC_SID)")),
+        },
+        // 404: no statistics yet (the writer grants what it creates).
+        BoardStage::Grant => match outcome.found() {
+            Ok(_) => Step::answer(Answer::json(200, run.body)),
+            Err(f) => Step::answer(f.answer("Granting the wallboard read access in Sync")),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -998,6 +1142,7 @@ mod tests {
                     self.grants.push((document.clone(), identity.clone()));
                     Outcome::Done(json!({}))
                 }
+                Op::UpdateSyncMapPermission { .. } => Outcome::Done(json!({})),
                 Op::ListTaskQueues { .. } => {
                     Outcome::Done(json!([{"sid": WQ, "friendlyName": "Sales", "x": 1}]))
                 }
@@ -1250,6 +1395,47 @@ mod tests {
         e.remove("WALLBOARD_SYNC_SID");
         let a = sync.run(start_token(&caller("flexToken"), &e, None, T0));
         assert_eq!(a.body["variable"], json!("WALLBOARD_SYNC_SID"));
+    }
+
+    #[test]
+    fn the_wallboard_token_checks_the_service_grants_the_root_and_names_the_channels() {
+        let caller = BoardCaller {
+            via: "wallboardKey".into(),
+            viewer: json!("wallboard-key"),
+            identity: READER_IDENTITY.into(),
+            permission: Permission { read: true, write: false, manage: false },
+            ttl_seconds: 3600,
+        };
+        let mut sync = Sync::default();
+        let a = sync.run(start_wallboard_token(&caller, &env(), None, T0));
+        assert_eq!(a.status, 200);
+        assert_eq!(sync.log, ["fetchSyncService", "updateSyncMapPermission"]);
+        assert_eq!(a.body["channels"], json!(["voice", "chat", "video"]));
+        assert_eq!(a.body["layout"], json!("map"));
+        assert_eq!(a.body["acl"], json!({"enabled": true, "identity": READER_IDENTITY, "read": true, "write": false, "manage": false}));
+        assert_eq!(a.body["mint"], json!({"identity": READER_IDENTITY, "ttlSeconds": 3600, "serviceSid": BOARD}));
+        // No statistics yet (404 on the grant): still a token.
+        sync.fail.push(("updateSyncMapPermission", failure(404, Some(20404))));
+        let mut e = env();
+        e.insert("QUEUE_STATS_CHANNELS".into(), "sms, Voice".into());
+        e.insert("QUEUE_STATS_LAYOUT".into(), "documents".into());
+        let a = sync.run(start_wallboard_token(&caller, &e, None, T0));
+        assert_eq!(a.status, 200);
+        assert_eq!(a.body["channels"], json!(["sms", "voice"]));
+        assert_eq!(a.body["layout"], json!("documents"));
+        sync.fail.push(("updateSyncMapPermission", failure(403, Some(20403))));
+        assert_eq!(sync.run(start_wallboard_token(&caller, &env(), None, T0)).status, 500);
+        // A bad channel list is the setting's error; Flex's service is refused.
+        e.insert("QUEUE_STATS_CHANNELS".into(), "voice,".repeat(3) + "a b");
+        let a = sync.run(start_wallboard_token(&caller, &e, None, T0));
+        assert_eq!((a.status, a.body["parameter"].clone()), (500, json!("QUEUE_STATS_CHANNELS")));
+        let mut e = env();
+        e.insert("WALLBOARD_SYNC_SID".into(), FLEX.into());
+        let a = sync.run(start_wallboard_token(&caller, &e, None, T0));
+        assert!(a.body["error"].as_str().expect("error").contains("WALLBOARD_SYNC_SID is TWILIO_FLEX_SYNC_SID's service"));
+        sync.fail.push(("fetchSyncService", Outcome::Done(json!({"aclEnabled": false}))));
+        let a = sync.run(start_wallboard_token(&caller, &env(), None, T0));
+        assert!(a.body["error"].as_str().expect("error").contains("has ACL off, so a board token could write it"));
     }
 
     proptest! {

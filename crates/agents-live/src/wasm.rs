@@ -94,10 +94,11 @@ impl AgentsLive {
 // startAgentsLiveShard(shard, inputs, memory | null, indexMemory | null, env, Date.now())
 // startAgentsLiveIndex([shard], indexMemory | null, env)
 // startAgentsLiveToken({via, viewer, ttlSeconds}, env, emulatorOrigin | null, Date.now())
+// startWallboardToken({via, viewer, identity, permission, ttlSeconds}, env, emulatorOrigin | null, Date.now())
 //   // each -> {state, run: [effect]} | {answer: {status, body}}; never throws
 // resumeAgentsLive(state, [outcome], Date.now())   // the next step (never throws)
 
-use crate::machine::{self, Caller, IndexMemory, Machine, ShardMemory};
+use crate::machine::{self, BoardCaller, Caller, IndexMemory, Machine, ShardMemory};
 use effects::{Answer, Outcome, Step};
 
 fn env_of(env: JsValue) -> Env {
@@ -177,6 +178,25 @@ pub fn start_agents_live_token(
 ) -> JsValue {
     match serde_wasm_bindgen::from_value::<Caller>(caller) {
         Ok(caller) => to_js(&machine::start_token(
+            &caller,
+            &env_of(env),
+            emulator_origin,
+            now_ms,
+        )),
+        Err(_) => unreadable("a caller"),
+    }
+}
+
+/// `wallboard-token` (`machine::start_wallboard_token`): caller = common/auth's plan.
+#[wasm_bindgen(js_name = startWallboardToken)]
+pub fn start_wallboard_token(
+    caller: JsValue,
+    env: JsValue,
+    emulator_origin: Option<String>,
+    now_ms: f64,
+) -> JsValue {
+    match serde_wasm_bindgen::from_value::<BoardCaller>(caller) {
+        Ok(caller) => to_js(&machine::start_wallboard_token(
             &caller,
             &env_of(env),
             emulator_origin,
