@@ -575,8 +575,12 @@ fn shard_resume(mut run: ShardRun, outcomes: Vec<Outcome>, now_ms: f64) -> Step<
         Stage::CountsRead => match first(outcomes).found() {
             Ok(found) => {
                 run.memory.counts_revision = found.as_ref().and_then(revision_of);
-                run.memory.counts_seq =
-                    Some(found.as_ref().and_then(|d| d.get("data")).map_or(-1, seq_of));
+                run.memory.counts_seq = Some(
+                    found
+                        .as_ref()
+                        .and_then(|d| d.get("data"))
+                        .map_or(-1, seq_of),
+                );
                 run.attempt += 1;
                 if run.attempt >= WRITE_ATTEMPTS {
                     // Left to the shard's next write: the counts follow the shard.
@@ -1033,7 +1037,9 @@ fn board_token_resume(mut run: BoardTokenRun, outcome: Outcome) -> Step<Machine>
                 500,
                 json!({ "error": format!("Server misconfigured: the Sync service WALLBOARD_SYNC_SID ({}) has ACL off, so a board token could write it; enable it (npm run deploy does)", run.service_sid) }),
             )),
-            Err(f) => Step::answer(f.answer("Reading the wallboard Sync service (WALLBOARD_SYNC_SID)")),
+            Err(f) => {
+                Step::answer(f.answer("Reading the wallboard Sync service (WALLBOARD_SYNC_SID)"))
+            }
         },
         // 404: no statistics yet (the writer grants what it creates).
         BoardStage::Grant => match outcome.found() {
@@ -1172,15 +1178,25 @@ mod tests {
 
     fn write_of(a: &Answer) -> (u32, Value) {
         let w = &a.body["write"];
-        (w["shard"].as_u64().expect("shard") as u32, w["input"].clone())
+        (
+            w["shard"].as_u64().expect("shard") as u32,
+            w["input"].clone(),
+        )
     }
 
     /// The shard's memory, and the index's once the shard is in it (as the shim runs them).
     fn memory_of(a: &Answer) -> (ShardMemory, IndexMemory) {
-        let shards: Vec<u32> = a.body["indexShard"].as_u64().map(|n| n as u32).into_iter().collect();
+        let shards: Vec<u32> = a.body["indexShard"]
+            .as_u64()
+            .map(|n| n as u32)
+            .into_iter()
+            .collect();
         (
             serde_json::from_value(a.body["memory"].clone()).expect("memory"),
-            IndexMemory { granted: true, shards },
+            IndexMemory {
+                granted: true,
+                shards,
+            },
         )
     }
 
@@ -1188,21 +1204,36 @@ mod tests {
     fn off_unless_the_board_has_a_service_of_its_own() {
         let mut e = env();
         e.insert("WALLBOARD_SYNC_SID".into(), FLEX.into());
-        let a = start_event(&event("worker.created", "EV1", "Available", T0), None, None, &e);
+        let a = start_event(
+            &event("worker.created", "EV1", "Available", T0),
+            None,
+            None,
+            &e,
+        );
         assert!(a.as_answer().expect("answer").body["off"]
             .as_str()
             .expect("off")
             .starts_with("WALLBOARD_SYNC_SID is not set"));
         let mut e = env();
         e.insert("AGENTS_LIVE_ENABLED".into(), " FALSE ".into());
-        let a = start_event(&event("worker.created", "EV1", "Available", T0), None, None, &e);
+        let a = start_event(
+            &event("worker.created", "EV1", "Available", T0),
+            None,
+            None,
+            &e,
+        );
         assert_eq!(
             a.as_answer().expect("answer").body,
             json!({"off": "AGENTS_LIVE_ENABLED is false"})
         );
         let mut e = env();
         e.remove("TWILIO_FLEX_WORKSPACE_SID");
-        let a = start_event(&event("worker.created", "EV1", "Available", T0), None, None, &e);
+        let a = start_event(
+            &event("worker.created", "EV1", "Available", T0),
+            None,
+            None,
+            &e,
+        );
         assert!(a.as_answer().expect("answer").body["error"]
             .as_str()
             .expect("error")
@@ -1213,25 +1244,49 @@ mod tests {
     #[test]
     fn an_event_reads_the_workers_queues_and_goes_to_its_shard() {
         let mut sync = Sync::default();
-        let ignored = sync.run(start_event(&json!({"EventType": "task.created"}), None, None, &env()));
+        let ignored = sync.run(start_event(
+            &json!({"EventType": "task.created"}),
+            None,
+            None,
+            &env(),
+        ));
         assert_eq!(ignored.body["plan"]["action"], json!("ignore"));
         assert!(ignored.body.get("write").is_none());
         assert!(sync.log.is_empty());
 
-        let a = sync.run(start_event(&event("worker.created", "EV1", "Available", T0), None, None, &env()));
+        let a = sync.run(start_event(
+            &event("worker.created", "EV1", "Available", T0),
+            None,
+            None,
+            &env(),
+        ));
         assert_eq!(sync.log, ["listTaskQueues"]);
         assert_eq!(a.body["taskrouterCalls"], json!(1));
         assert_eq!(a.body["membershipKnown"], json!(true));
         let (shard, input) = write_of(&a);
         assert_eq!(shard, crate::shard_of(WK, 4));
-        assert_eq!(input["fetched"]["queues"], json!([{"sid": WQ, "friendlyName": "Sales"}]));
+        assert_eq!(
+            input["fetched"]["queues"],
+            json!([{"sid": WQ, "friendlyName": "Sales"}])
+        );
 
         // Known queues (fresh): nothing read; a failed read is noted and the event still goes.
-        let a = sync.run(start_event(&event("worker.activity.update", "EV2", "Break", T0), Some(1000.0), None, &env()));
+        let a = sync.run(start_event(
+            &event("worker.activity.update", "EV2", "Break", T0),
+            Some(1000.0),
+            None,
+            &env(),
+        ));
         assert_eq!(sync.log.len(), 1);
         assert_eq!(a.body["membershipKnown"], json!(false));
-        sync.fail.push(("listTaskQueues", failure(503, Some(20003))));
-        let a = sync.run(start_event(&event("worker.created", "EV3", "Break", T0), None, None, &env()));
+        sync.fail
+            .push(("listTaskQueues", failure(503, Some(20003))));
+        let a = sync.run(start_event(
+            &event("worker.created", "EV3", "Break", T0),
+            None,
+            None,
+            &env(),
+        ));
         assert_eq!(
             a.body["errors"],
             json!(["reading the worker's queues or parked calls: HTTP 503 (20003)"])
@@ -1239,19 +1294,36 @@ mod tests {
         assert!(a.body.get("write").is_some());
     }
 
-    fn shard_run(sync: &mut Sync, memory: Option<ShardMemory>, index: Option<IndexMemory>, events: Vec<Value>) -> Answer {
+    fn shard_run(
+        sync: &mut Sync,
+        memory: Option<ShardMemory>,
+        index: Option<IndexMemory>,
+        events: Vec<Value>,
+    ) -> Answer {
         let inputs = events
             .into_iter()
             .map(|e| json!({"event": e, "fetched": {"queues": [{"sid": WQ, "friendlyName": "Sales"}]}}))
             .collect();
-        sync.run(start_shard(crate::shard_of(WK, 4), inputs, memory, index, &env(), T0))
+        sync.run(start_shard(
+            crate::shard_of(WK, 4),
+            inputs,
+            memory,
+            index,
+            &env(),
+            T0,
+        ))
     }
 
     #[test]
     fn a_cold_shard_is_read_written_granted_counted_and_indexed_then_only_written() {
         let mut sync = Sync::default();
         let n = crate::shard_of(WK, 4);
-        let a = shard_run(&mut sync, None, None, vec![event("worker.created", "EV1", "Available", T0)]);
+        let a = shard_run(
+            &mut sync,
+            None,
+            None,
+            vec![event("worker.created", "EV1", "Available", T0)],
+        );
         assert_eq!(a.body["error"], Value::Null);
         assert_eq!(
             sync.log,
@@ -1271,42 +1343,87 @@ mod tests {
         sync.log.clear();
         let i = sync.run(start_index(vec![n, n + 1], None, &env()));
         assert_eq!(i.body["error"], Value::Null);
-        assert_eq!(sync.log, ["fetchSyncDocument", "createSyncDocument", "updateSyncDocumentPermission", "updateSyncDocumentPermission"]);
+        assert_eq!(
+            sync.log,
+            [
+                "fetchSyncDocument",
+                "createSyncDocument",
+                "updateSyncDocumentPermission",
+                "updateSyncDocumentPermission"
+            ]
+        );
         assert_eq!(sync.docs[INDEX_DOCUMENT].0, json!({"shards": [n, n + 1]}));
         let index: IndexMemory = serde_json::from_value(i.body["index"].clone()).expect("index");
-        assert_eq!(index, IndexMemory { granted: true, shards: vec![n, n + 1] });
+        assert_eq!(
+            index,
+            IndexMemory {
+                granted: true,
+                shards: vec![n, n + 1]
+            }
+        );
         // Known: nothing asked.
         sync.log.clear();
         sync.run(start_index(vec![n], Some(index.clone()), &env()));
         assert!(sync.log.is_empty());
         // Another container added one meanwhile: If-Match refuses, read again, add ours.
-        sync.docs.insert(INDEX_DOCUMENT.into(), (json!({"shards": [0]}), 7));
-        sync.fail.push(("updateSyncDocument", failure(412, Some(54103))));
-        let i = sync.run(start_index(vec![3], Some(IndexMemory { granted: true, shards: vec![] }), &env()));
+        sync.docs
+            .insert(INDEX_DOCUMENT.into(), (json!({"shards": [0]}), 7));
+        sync.fail
+            .push(("updateSyncDocument", failure(412, Some(54103))));
+        let i = sync.run(start_index(
+            vec![3],
+            Some(IndexMemory {
+                granted: true,
+                shards: vec![],
+            }),
+            &env(),
+        ));
         assert_eq!(i.body["error"], Value::Null);
         assert_eq!(sync.docs[INDEX_DOCUMENT].0, json!({"shards": [0, 3]}));
         sync.fail.push(("fetchSyncDocument", failure(500, None)));
         let i = sync.run(start_index(vec![2], None, &env()));
-        assert_eq!(i.body["error"], json!("shard 2: adding it to the index: HTTP 500 (tried again on its next write)"));
+        assert_eq!(
+            i.body["error"],
+            json!("shard 2: adding it to the index: HTTP 500 (tried again on its next write)")
+        );
         sync.log.clear();
         assert!(sync.docs[&document_name(n)].0["agents"][WK].is_object());
         // Names only for the supervisor identity; counts and index for both.
-        assert!(sync.grants.contains(&(document_name(n), SUPERVISOR_IDENTITY.into())));
-        assert!(!sync.grants.contains(&(document_name(n), READER_IDENTITY.into())));
-        assert!(sync.grants.contains(&(counts_name(n), READER_IDENTITY.into())));
+        assert!(sync
+            .grants
+            .contains(&(document_name(n), SUPERVISOR_IDENTITY.into())));
+        assert!(!sync
+            .grants
+            .contains(&(document_name(n), READER_IDENTITY.into())));
+        assert!(sync
+            .grants
+            .contains(&(counts_name(n), READER_IDENTITY.into())));
         let (memory, index) = memory_of(&a);
         assert!(memory.loaded && memory.granted && memory.counts_granted && index.granted);
 
         // Warm: the next change writes the shard (If-Match) and its counts, nothing else.
         sync.log.clear();
-        let a = shard_run(&mut sync, Some(memory), Some(index), vec![event("worker.activity.update", "EV2", "Break", T0 + 1.0)]);
+        let a = shard_run(
+            &mut sync,
+            Some(memory),
+            Some(index),
+            vec![event("worker.activity.update", "EV2", "Break", T0 + 1.0)],
+        );
         assert_eq!(a.body["error"], Value::Null);
         assert_eq!(sync.log, ["updateSyncDocument", "updateSyncDocument"]);
-        assert_eq!(sync.docs[&document_name(n)].0["agents"][WK]["a"], json!("Break"));
+        assert_eq!(
+            sync.docs[&document_name(n)].0["agents"][WK]["a"],
+            json!("Break")
+        );
         // A duplicate changes nothing and writes nothing.
         sync.log.clear();
         let (memory, index) = memory_of(&a);
-        let a = shard_run(&mut sync, Some(memory), Some(index), vec![event("worker.activity.update", "EV2", "Break", T0 + 1.0)]);
+        let a = shard_run(
+            &mut sync,
+            Some(memory),
+            Some(index),
+            vec![event("worker.activity.update", "EV2", "Break", T0 + 1.0)],
+        );
         assert!(sync.log.is_empty());
         assert_eq!(a.body["applied"], json!(0));
     }
@@ -1315,34 +1432,72 @@ mod tests {
     fn another_writer_first_means_read_again_and_apply_again() {
         let mut sync = Sync::default();
         let n = crate::shard_of(WK, 4);
-        let a = shard_run(&mut sync, None, None, vec![event("worker.created", "EV1", "Available", T0)]);
+        let a = shard_run(
+            &mut sync,
+            None,
+            None,
+            vec![event("worker.created", "EV1", "Available", T0)],
+        );
         let (memory, index) = memory_of(&a);
         // Someone else wrote the shard meanwhile (a second container).
         if let Some(doc) = sync.docs.get_mut(&document_name(n)) {
             doc.1 += 1;
         }
         sync.log.clear();
-        let a = shard_run(&mut sync, Some(memory), Some(index), vec![event("worker.activity.update", "EV2", "Lunch", T0 + 1.0)]);
+        let a = shard_run(
+            &mut sync,
+            Some(memory),
+            Some(index),
+            vec![event("worker.activity.update", "EV2", "Lunch", T0 + 1.0)],
+        );
         assert_eq!(a.body["error"], Value::Null);
-        assert_eq!(sync.log[..3], ["updateSyncDocument", "fetchSyncDocument", "updateSyncDocument"]);
-        assert_eq!(sync.docs[&document_name(n)].0["agents"][WK]["a"], json!("Lunch"));
+        assert_eq!(
+            sync.log[..3],
+            [
+                "updateSyncDocument",
+                "fetchSyncDocument",
+                "updateSyncDocument"
+            ]
+        );
+        assert_eq!(
+            sync.docs[&document_name(n)].0["agents"][WK]["a"],
+            json!("Lunch")
+        );
     }
 
     #[test]
     fn a_failed_write_keeps_the_events_for_the_shards_next_write() {
         let mut sync = Sync::default();
         let n = crate::shard_of(WK, 4);
-        let a = shard_run(&mut sync, None, None, vec![event("worker.created", "EV1", "Available", T0)]);
+        let a = shard_run(
+            &mut sync,
+            None,
+            None,
+            vec![event("worker.created", "EV1", "Available", T0)],
+        );
         let (memory, index) = memory_of(&a);
-        sync.fail.push(("updateSyncDocument", failure(500, Some(20500))));
-        let a = shard_run(&mut sync, Some(memory), Some(index), vec![event("worker.activity.update", "EV2", "Break", T0 + 1.0)]);
+        sync.fail
+            .push(("updateSyncDocument", failure(500, Some(20500))));
+        let a = shard_run(
+            &mut sync,
+            Some(memory),
+            Some(index),
+            vec![event("worker.activity.update", "EV2", "Break", T0 + 1.0)],
+        );
         assert_eq!(
             a.body["error"],
-            json!(format!("shard {n}: HTTP 500 (20500) (kept for the shard's next write)"))
+            json!(format!(
+                "shard {n}: HTTP 500 (20500) (kept for the shard's next write)"
+            ))
         );
         let (memory, index) = memory_of(&a);
         assert_eq!((memory.loaded, memory.carry.len()), (false, 1));
-        let a = shard_run(&mut sync, Some(memory), Some(index), vec![event("worker.activity.update", "EV3", "Lunch", T0 + 2.0)]);
+        let a = shard_run(
+            &mut sync,
+            Some(memory),
+            Some(index),
+            vec![event("worker.activity.update", "EV3", "Lunch", T0 + 2.0)],
+        );
         assert_eq!(a.body["error"], Value::Null);
         assert_eq!(a.body["applied"], Value::Null);
         let (memory, _) = memory_of(&a);
@@ -1354,11 +1509,21 @@ mod tests {
     #[test]
     fn counts_of_an_older_shard_version_never_replace_newer_ones() {
         let mut sync = Sync::default();
-        let a = shard_run(&mut sync, None, None, vec![event("worker.created", "EV1", "Available", T0)]);
+        let a = shard_run(
+            &mut sync,
+            None,
+            None,
+            vec![event("worker.created", "EV1", "Available", T0)],
+        );
         let (mut memory, index) = memory_of(&a);
         memory.counts_seq = Some(1_000);
         sync.log.clear();
-        shard_run(&mut sync, Some(memory), Some(index), vec![event("worker.activity.update", "EV2", "Break", T0 + 1.0)]);
+        shard_run(
+            &mut sync,
+            Some(memory),
+            Some(index),
+            vec![event("worker.activity.update", "EV2", "Break", T0 + 1.0)],
+        );
         assert_eq!(sync.log, ["updateSyncDocument"]);
     }
 
@@ -1372,20 +1537,35 @@ mod tests {
         let mut sync = Sync::default();
         let a = sync.run(start_token(&caller("flexToken"), &env(), None, T0));
         assert_eq!(a.status, 200);
-        assert_eq!(a.body["mint"], json!({"identity": SUPERVISOR_IDENTITY, "ttlSeconds": 60, "serviceSid": BOARD}));
+        assert_eq!(
+            a.body["mint"],
+            json!({"identity": SUPERVISOR_IDENTITY, "ttlSeconds": 60, "serviceSid": BOARD})
+        );
         assert_eq!(a.body["names"], json!(true));
         assert_eq!(a.body["expiresAt"], json!("2025-12-03T12:01:00.000Z"));
         assert_eq!(a.body["shards"], json!(4));
         assert_eq!(a.body["settings"], json!({}));
-        let a = sync.run(start_token(&caller("wallboardKey"), &env(), Some("http://x".into()), T0));
+        let a = sync.run(start_token(
+            &caller("wallboardKey"),
+            &env(),
+            Some("http://x".into()),
+            T0,
+        ));
         assert_eq!(a.body["identity"], json!(READER_IDENTITY));
         assert_eq!(a.body["emulatorOrigin"], json!("http://x"));
 
-        sync.fail.push(("fetchSyncService", Outcome::Done(json!({"aclEnabled": false}))));
+        sync.fail.push((
+            "fetchSyncService",
+            Outcome::Done(json!({"aclEnabled": false})),
+        ));
         let a = sync.run(start_token(&caller("flexToken"), &env(), None, T0));
         assert_eq!(a.status, 500);
-        assert!(a.body["error"].as_str().expect("error").contains("has ACL off"));
-        sync.fail.push(("fetchSyncService", failure(404, Some(20404))));
+        assert!(a.body["error"]
+            .as_str()
+            .expect("error")
+            .contains("has ACL off"));
+        sync.fail
+            .push(("fetchSyncService", failure(404, Some(20404))));
         let a = sync.run(start_token(&caller("flexToken"), &env(), None, T0));
         assert_eq!(a.status, 404);
         let mut e = env();
@@ -1403,7 +1583,11 @@ mod tests {
             via: "wallboardKey".into(),
             viewer: json!("wallboard-key"),
             identity: READER_IDENTITY.into(),
-            permission: Permission { read: true, write: false, manage: false },
+            permission: Permission {
+                read: true,
+                write: false,
+                manage: false,
+            },
             ttl_seconds: 3600,
         };
         let mut sync = Sync::default();
@@ -1412,10 +1596,17 @@ mod tests {
         assert_eq!(sync.log, ["fetchSyncService", "updateSyncMapPermission"]);
         assert_eq!(a.body["channels"], json!(["voice", "chat", "video"]));
         assert_eq!(a.body["layout"], json!("map"));
-        assert_eq!(a.body["acl"], json!({"enabled": true, "identity": READER_IDENTITY, "read": true, "write": false, "manage": false}));
-        assert_eq!(a.body["mint"], json!({"identity": READER_IDENTITY, "ttlSeconds": 3600, "serviceSid": BOARD}));
+        assert_eq!(
+            a.body["acl"],
+            json!({"enabled": true, "identity": READER_IDENTITY, "read": true, "write": false, "manage": false})
+        );
+        assert_eq!(
+            a.body["mint"],
+            json!({"identity": READER_IDENTITY, "ttlSeconds": 3600, "serviceSid": BOARD})
+        );
         // No statistics yet (404 on the grant): still a token.
-        sync.fail.push(("updateSyncMapPermission", failure(404, Some(20404))));
+        sync.fail
+            .push(("updateSyncMapPermission", failure(404, Some(20404))));
         let mut e = env();
         e.insert("QUEUE_STATS_CHANNELS".into(), "sms, Voice".into());
         e.insert("QUEUE_STATS_LAYOUT".into(), "documents".into());
@@ -1423,19 +1614,36 @@ mod tests {
         assert_eq!(a.status, 200);
         assert_eq!(a.body["channels"], json!(["sms", "voice"]));
         assert_eq!(a.body["layout"], json!("documents"));
-        sync.fail.push(("updateSyncMapPermission", failure(403, Some(20403))));
-        assert_eq!(sync.run(start_wallboard_token(&caller, &env(), None, T0)).status, 500);
+        sync.fail
+            .push(("updateSyncMapPermission", failure(403, Some(20403))));
+        assert_eq!(
+            sync.run(start_wallboard_token(&caller, &env(), None, T0))
+                .status,
+            500
+        );
         // A bad channel list is the setting's error; Flex's service is refused.
         e.insert("QUEUE_STATS_CHANNELS".into(), "voice,".repeat(3) + "a b");
         let a = sync.run(start_wallboard_token(&caller, &e, None, T0));
-        assert_eq!((a.status, a.body["parameter"].clone()), (500, json!("QUEUE_STATS_CHANNELS")));
+        assert_eq!(
+            (a.status, a.body["parameter"].clone()),
+            (500, json!("QUEUE_STATS_CHANNELS"))
+        );
         let mut e = env();
         e.insert("WALLBOARD_SYNC_SID".into(), FLEX.into());
         let a = sync.run(start_wallboard_token(&caller, &e, None, T0));
-        assert!(a.body["error"].as_str().expect("error").contains("WALLBOARD_SYNC_SID is TWILIO_FLEX_SYNC_SID's service"));
-        sync.fail.push(("fetchSyncService", Outcome::Done(json!({"aclEnabled": false}))));
+        assert!(a.body["error"]
+            .as_str()
+            .expect("error")
+            .contains("WALLBOARD_SYNC_SID is TWILIO_FLEX_SYNC_SID's service"));
+        sync.fail.push((
+            "fetchSyncService",
+            Outcome::Done(json!({"aclEnabled": false})),
+        ));
         let a = sync.run(start_wallboard_token(&caller, &env(), None, T0));
-        assert!(a.body["error"].as_str().expect("error").contains("has ACL off, so a board token could write it"));
+        assert!(a.body["error"]
+            .as_str()
+            .expect("error")
+            .contains("has ACL off, so a board token could write it"));
     }
 
     proptest! {
