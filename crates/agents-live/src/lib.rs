@@ -28,7 +28,6 @@
 pub mod config;
 pub mod counts;
 pub mod event;
-pub mod machine;
 pub mod shard;
 pub mod view;
 
