@@ -39,8 +39,11 @@ before(async () => {
 
 after(async () => {
   if (browser) await browser.close();
-  if (rt) await rt.stop();
-  if (emu) await emu.close();
+  try {
+    if (rt) await rt.stop();
+  } finally {
+    if (emu) await emu.close();
+  }
 });
 
 async function api(query) {

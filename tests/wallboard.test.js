@@ -172,7 +172,10 @@ test('kiosk mode: no chrome, and pages rotate when the queues do not fit', async
   assert.equal(await page.locator('#controls').isVisible(), false, 'no chrome in kiosk mode');
   assert.equal(await page.locator('.tile').count(), 6);
   const firstPage = await page.locator('.tile').evaluateAll((els) => els.map((e) => e.dataset.sid));
-  await page.waitForSelector('#page-indicator:has-text("page 2 / 2")', { timeout: 4000 });
+  // Polled on a timer rather than per animation frame: under load headless Chromium may skip
+  // frames long enough to miss a 2 s page.
+  const onPage = (n) => page.waitForFunction((want) => document.querySelector('#page-indicator').dataset.page === want, String(n), { timeout: 10000, polling: 100 });
+  await onPage(2);
   const secondPage = await page.locator('.tile').evaluateAll((els) => els.map((e) => e.dataset.sid));
   assert.equal(firstPage.length + secondPage.length, Object.keys(queues).length);
   assert.deepEqual(
@@ -180,7 +183,7 @@ test('kiosk mode: no chrome, and pages rotate when the queues do not fit', async
     [],
     'each queue on one page',
   );
-  await page.waitForSelector('#page-indicator:has-text("page 1 / 2")', { timeout: 4000 });
+  await onPage(1);
   await page.close();
   // The grid the page picks itself: all eight on one page at 1920×1080, alerts first.
   const auto = await openBoard(`key=${encodeURIComponent(KEY)}`, '?kiosk=1', { width: 1920, height: 1080 });
