@@ -207,17 +207,17 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
     return (await readItems(range, tally)).map((item) => JSON.stringify(item.data));
   }
 
-  /** Items by key ([{map, key}]), 16 at a time: the JSON texts of those found (a failure counts as not found). */
-  async function readKeys(keys) {
-    const found = await pool(
-      keys.map(
-        ({ map, key }) =>
-          () =>
-            fetchItem(map, key).catch(() => null),
-      ),
+  /** One page of each listing ({map, from, to, pageSize}), 16 at a time: the JSON texts of the items up to `to` (a failure reads none). */
+  async function readPages(listings) {
+    const pages = await pool(
+      listings.map(({ map, from, to, pageSize }) => async () => {
+        counts.syncReads += 1;
+        const page = await retry(() => items(map).page({ from, order: 'asc', pageSize })).catch(() => null);
+        return page ? page.instances.filter((item) => item.key <= to).map((item) => JSON.stringify(item.data)) : [];
+      }),
       CONCURRENCY,
     );
-    return found.filter(Boolean).map((item) => JSON.stringify(item.data));
+    return pages.flat();
   }
 
   /** TaskRouter's workers (names and team attribute), listed at most once a minute. */
@@ -265,8 +265,9 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
     const [dir, days, first] = await Promise.all([directory(), readAll(plan.days), readAll(plan.hours)]);
     const daysJson = `[${days.texts.join(',')}]`;
     // By hour of named agents (or of a team whose members changed): the days' buckets of those
-    // agents' hours (agentDayHours); one that fails or is not there sends its day to its hours.
-    const detail = await readKeys(ah.detailKeys(query, daysJson, dir));
+    // agents' hours (agentDayHours), one page per run of buckets; a listing that fails or a bucket
+    // not there sends its day to its hours.
+    const detail = await readPages(ah.detailListings(query, daysJson, dir));
     const detailJson = `[${detail.join(',')}]`;
     const gaps = ah.dayGapsWith(query, daysJson, detailJson, dir);
     const more = gaps.length ? await readAll(gaps) : { texts: [] };

@@ -363,6 +363,14 @@ pub fn build_day(
 pub fn read_detail(
     items: &[Value],
 ) -> BTreeMap<(NaiveDate, u64, usize), Vec<crate::timeline::AgentHour>> {
+    read_detail_of(items, |_| true)
+}
+
+/// [`read_detail`] of the agents `keep` accepts only (the others' rows are skipped, not decoded).
+pub fn read_detail_of(
+    items: &[Value],
+    keep: impl Fn(&str) -> bool,
+) -> BTreeMap<(NaiveDate, u64, usize), Vec<crate::timeline::AgentHour>> {
     let mut out = BTreeMap::new();
     for v in items {
         if v.get("v").and_then(Value::as_i64) != Some(1) {
@@ -389,6 +397,9 @@ pub fn read_detail(
             .unwrap_or_default();
         let mut hours_read = Vec::new();
         for (w, rows) in v.get("a").and_then(Value::as_object).into_iter().flatten() {
+            if !keep(w) {
+                continue;
+            }
             for row in rows.as_array().into_iter().flatten() {
                 let Some(Some(hour)) = count(row.get(0)).and_then(|i| hour_list.get(i)) else {
                     continue;

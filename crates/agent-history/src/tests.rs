@@ -2,7 +2,7 @@
 //! DST days, record sizes, and properties: duplicates and order change nothing; seconds add up
 //! exactly to the observed time.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -1436,18 +1436,37 @@ fn answer_read(
     directory: &[AgentInfo],
 ) -> (Series, usize, usize) {
     let keys = close::detail_keys(c, q, day_items, directory);
-    let fetched: Vec<Value> = keys
+    // The shim lists them: one page of each listing, as Sync answers (key order from `from`,
+    // `pageSize` items), keeping the keys up to `to`.
+    let mut stored: Vec<(String, Value)> = detail
         .iter()
-        .filter_map(|k| {
-            detail
+        .map(|v| {
+            let key = days::detail_key(
+                v["date"].as_str().unwrap().parse().unwrap(),
+                v["bucket"].as_u64().unwrap() as usize,
+            );
+            (key, v.clone())
+        })
+        .collect();
+    stored.sort_by(|a, b| a.0.cmp(&b.0));
+    let listings = close::detail_listings(c, q, day_items, directory);
+    for k in &keys {
+        assert!(
+            listings.iter().any(|l| k.key >= l.from && k.key <= l.to),
+            "{} in no listing",
+            k.key
+        );
+    }
+    let fetched: Vec<Value> = listings
+        .iter()
+        .flat_map(|l| {
+            stored
                 .iter()
-                .find(|v| {
-                    days::detail_key(
-                        v["date"].as_str().unwrap().parse().unwrap(),
-                        v["bucket"].as_u64().unwrap() as usize,
-                    ) == k.key
-                })
-                .cloned()
+                .filter(|(k, _)| *k >= l.from)
+                .take(l.page_size as usize)
+                .filter(|(k, _)| *k <= l.to)
+                .map(|(_, v)| v.clone())
+                .collect::<Vec<_>>()
         })
         .collect();
     let plan = close::plan(c, q);
@@ -1548,8 +1567,11 @@ fn closed_days_answer_by_hour_of_a_team_and_of_named_agents_as_their_hours() {
         ms(now) as f64,
     )
     .unwrap();
-    // One named agent: one bucket a day.
+    // One named agent: one bucket a day, one listing of one item a day.
     assert_eq!(close::detail_keys(&c, &q, &day_items, &at_closing).len(), 4);
+    let listings = close::detail_listings(&c, &q, &day_items, &at_closing);
+    assert_eq!(listings.len(), 4);
+    assert!(listings.iter().all(|l| l.page_size == 1 && l.from == l.to));
     let qt = query(
         &c,
         &params(&[
@@ -1677,5 +1699,63 @@ fn a_late_event_rebuilds_the_team_sums_and_the_agents_hours() {
             close::answer(&c, &q, &before, &[], &directory).0,
             "{agent}"
         );
+    }
+}
+
+/// A day's needed detail buckets are read in key order (`.0`, `.1`, `.10`, `.11`… as text), one
+/// listing per run with at most `DETAIL_GAP` unneeded buckets between two needed ones, each one
+/// Sync page that holds exactly the run.
+#[test]
+fn detail_listings_cover_the_needed_buckets_in_few_pages() {
+    let date: chrono::NaiveDate = "2026-11-01".parse().unwrap();
+    let key = |b: usize| days::detail_key(date, b);
+    // Sync's order of 32 buckets' keys.
+    let mut order: Vec<String> = (0..32).map(key).collect();
+    order.sort();
+    let one = close::day_listings(date, 32, &[5].into_iter().collect());
+    assert_eq!(one.len(), 1);
+    assert_eq!(
+        (one[0].from.as_str(), one[0].to.as_str(), one[0].page_size),
+        ("20261101.5", "20261101.5", 1)
+    );
+    // Every bucket: one page of 32.
+    let all = close::day_listings(date, 32, &(0..32).collect());
+    assert_eq!(all.len(), 1);
+    assert_eq!(
+        (all[0].from.as_str(), all[0].to.as_str(), all[0].page_size),
+        ("20261101.0", "20261101.9", 32)
+    );
+    for needed in [
+        vec![0, 1, 31],
+        vec![2, 9, 17, 30],
+        vec![3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
+        vec![0, 9],
+    ] {
+        let set: BTreeSet<usize> = needed.iter().copied().collect();
+        let listings = close::day_listings(date, 32, &set);
+        for b in &needed {
+            assert!(
+                listings
+                    .iter()
+                    .any(|l| key(*b) >= l.from && key(*b) <= l.to),
+                "{needed:?}: {b}"
+            );
+        }
+        for l in &listings {
+            // The page from `from` of `pageSize` items ends at `to`.
+            let at = order.iter().position(|k| *k == l.from).unwrap();
+            assert_eq!(order[at + l.page_size as usize - 1], l.to, "{needed:?}");
+            // A run starts and ends with a needed bucket, with no wide gap inside.
+            let run: Vec<bool> = order[at..at + l.page_size as usize]
+                .iter()
+                .map(|k| set.iter().any(|b| key(*b) == *k))
+                .collect();
+            assert!(run[0] && run[run.len() - 1]);
+            let mut gap = 0;
+            for need in run {
+                gap = if need { 0 } else { gap + 1 };
+                assert!(gap <= close::DETAIL_GAP);
+            }
+        }
     }
 }

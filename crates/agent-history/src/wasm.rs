@@ -29,6 +29,7 @@
 //! ah.recloseStep(event, activities, latestKey, spanJson|null); // {step: none|span|hours, …}
 //! ah.recloseRecords(reclose, storedJson, Date.now()); // the agent's records to read ([] : nothing changes)
 //! ah.reclosePatch(reclose, storedJson, recordsJson); // [{map, key, data, cost}]: the agent's rows closed again
+//! ah.detailListings(query, daysJson, workers); // [{map, from, to, pageSize}] of agentDayHours, one page each
 //! ah.daysMap();                                 // agentDays
 //! ah.benchItems(agents, days, startMs);         // JSON text [{map, key, data}] of a synthetic month (benchmarks)
 //! ```
@@ -538,6 +539,26 @@ impl AgentHistory {
         let days = items_of(day_items, "closed days")?;
         let directory = self.directory(workers)?;
         to_js(&crate::close::detail_keys(
+            &self.config,
+            &q,
+            &days,
+            &directory,
+        ))
+    }
+
+    /// `[{map, from, to, pageSize}]`: the `agentDayHours` listings after the day items (by hour
+    /// of named agents, or of a team whose members changed): one Sync page each.
+    #[wasm_bindgen(js_name = detailListings)]
+    pub fn detail_listings(
+        &self,
+        query: JsValue,
+        day_items: &str,
+        workers: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let q: Query = from_js(query, "query")?;
+        let days = items_of(day_items, "closed days")?;
+        let directory = self.directory(workers)?;
+        to_js(&crate::close::detail_listings(
             &self.config,
             &q,
             &days,
