@@ -358,6 +358,14 @@ pub fn build_day(
     })
 }
 
+/// Drops from a detail item the rows of the agents `keep` refuses (what a reader does not need);
+/// the item stays readable by [`read_detail`] with the same figures for those it keeps.
+pub fn keep_detail_of(item: &mut Value, keep: impl Fn(&str) -> bool) {
+    if let Some(rows) = item.get_mut("a").and_then(Value::as_object_mut) {
+        rows.retain(|w, _| keep(w));
+    }
+}
+
 /// The agents' hours of closed days among detail items (any order, generations and days):
 /// `(date, generation, bucket)` → the agent-hours of that bucket.
 pub fn read_detail(

@@ -1759,3 +1759,244 @@ fn detail_listings_cover_the_needed_buckets_in_few_pages() {
         }
     }
 }
+
+/// An in-memory Twilio answering the machine's effects as the executor does (Sync map items in
+/// key order from `from`, `bounds`, `pageSize`/`limit`; TaskRouter's workers); listings of a map
+/// `fail` names fail with a 500. Answers the machine's answer and the effects it asked for.
+fn drive_read(
+    mut turn: machine::Turn,
+    sync: &BTreeMap<String, BTreeMap<String, Value>>,
+    workers: &[Value],
+    fail: &dyn Fn(&str) -> bool,
+) -> (effects::Answer, usize) {
+    let mut asked = 0;
+    for _ in 0..1000 {
+        let (state, run) = match turn.step {
+            effects::Step::Answer(a) => return (a, asked),
+            effects::Step::Run { state, effects } => (state, effects),
+        };
+        asked += run.len();
+        let outcomes: Vec<effects::Outcome> = run
+            .iter()
+            .map(|e| match &e.op {
+                effects::Op::ListWorkers { .. } if fail("workers") => {
+                    effects::Outcome::Failed(effects::Failure {
+                        status: Some(503),
+                        message: "injected".into(),
+                        attempted: true,
+                        ..Default::default()
+                    })
+                }
+                effects::Op::ListWorkers { .. } => effects::Outcome::Done(json!(workers)),
+                effects::Op::ListSyncItems { map, .. } if fail(map) => {
+                    effects::Outcome::Failed(effects::Failure {
+                        status: Some(500),
+                        code: Some(20500),
+                        message: "injected".into(),
+                        attempted: true,
+                        ..Default::default()
+                    })
+                }
+                effects::Op::ListSyncItems {
+                    map,
+                    from,
+                    bounds,
+                    page_size,
+                    limit,
+                    ..
+                } => match sync.get(map) {
+                    None => effects::Outcome::Failed(effects::Failure {
+                        status: Some(404),
+                        code: Some(20404),
+                        message: "not found".into(),
+                        attempted: true,
+                        ..Default::default()
+                    }),
+                    Some(items) => {
+                        let from = from.clone().unwrap_or_default();
+                        let exclusive = bounds.as_deref() == Some("exclusive");
+                        let n = (*limit).min(page_size.unwrap_or(50)) as usize;
+                        let page: Vec<Value> = items
+                            .iter()
+                            .filter(|(k, _)| if exclusive { **k > from } else { **k >= from })
+                            .take(n)
+                            .map(|(k, v)| json!({"key": k, "data": v, "revision": "0"}))
+                            .collect();
+                        effects::Outcome::Done(Value::Array(page))
+                    }
+                },
+                other => panic!("unexpected effect {other:?}"),
+            })
+            .collect();
+        // Through JSON, as the executor carries the state.
+        let state: machine::Read =
+            serde_json::from_value(serde_json::to_value(&state).unwrap()).unwrap();
+        turn = machine::resume(state, outcomes, 0.0);
+    }
+    panic!("the machine did not answer");
+}
+
+/// GET /agent-history's machine answers what the crate answers from every closed hour and the
+/// records (closed days with their team sums and agents' hours, a DST day among them, records of
+/// the hours not closed, read page by page); a failing records listing is named in `missing`, a
+/// failing `agentDays` listing falls back to hours, the wallboard key asking for agents is 403,
+/// a bad parameter 400, a failing directory 502.
+#[test]
+fn the_read_machine_answers_what_the_crate_answers() {
+    let c = config("America/New_York");
+    let env: BTreeMap<String, String> = [(
+        "QUEUE_STATS_TIME_ZONE".to_string(),
+        "America/New_York".to_string(),
+    )]
+    .into();
+    let start = ms("2026-10-30T00:00:00Z");
+    let n = 24;
+    let records = bench::month_items(n, 7, start);
+    let (from, to) = ("2026-10-30T04:00:00Z", "2026-11-05T05:00:00Z");
+    let store: BTreeMap<(String, String), Value> = records
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (("m".to_string(), format!("{i:06}")), v.clone()))
+        .collect();
+    let closed = close_hours(&c, &store, from, to);
+    let directory = team_directory(n, |i| i % 2 == 1);
+    let mut sync: BTreeMap<String, BTreeMap<String, Value>> = BTreeMap::new();
+    for v in &records {
+        let r = Record::from_value(v).unwrap();
+        sync.entry(record::map_name(&c, &r.worker))
+            .or_default()
+            .insert(item_key(r.hour_ms, &r.worker, r.chunk), v.clone());
+    }
+    sync.insert(
+        "agentHours".into(),
+        keyed_hours(&closed).into_iter().collect(),
+    );
+    for d in days::whole_days(
+        c.time_zone,
+        values::instant::parse(from).unwrap(),
+        values::instant::parse(to).unwrap(),
+    ) {
+        let b = days::build_day(c.time_zone, d, &closed, 7, Some(&teams_of(&directory))).unwrap();
+        for (i, v) in b.days.into_iter().enumerate() {
+            sync.entry(days::DAYS_MAP.into())
+                .or_default()
+                .insert(days::day_key(d, i), v);
+        }
+        for (i, v) in b.detail.into_iter().enumerate() {
+            sync.entry(days::DETAIL_MAP.into())
+                .or_default()
+                .insert(days::detail_key(d, i), v);
+        }
+    }
+    let workers: Vec<Value> = directory
+        .iter()
+        .map(|a| json!({"sid": a.sid, "friendlyName": a.name, "attributes": format!("{{\"team_name\":\"{}\"}}", a.team.clone().unwrap_or_default())}))
+        .collect();
+    let settings = |names: bool| machine::Settings {
+        workspace_sid: "WS1".into(),
+        sync_service_sid: "IS1".into(),
+        names,
+    };
+    let now = "2026-11-05T15:30:00Z";
+    let all_values: Vec<Value> = records.clone();
+    let several = format!("WK{:032x},WK{:032x},WK{:032x}", 1, 6, 13);
+    let never = |_: &str| false;
+    for agent in [
+        "all",
+        "team:Blue",
+        "WK00000000000000000000000000000004",
+        several.as_str(),
+    ] {
+        for by in ["hour", "date", "agent", "activity"] {
+            let p = params(&[
+                ("from", "2026-10-31"),
+                ("to", "2026-11-05T12:00"),
+                ("by", by),
+                ("agent", agent),
+            ]);
+            let q = query(&c, &p, ms(now) as f64).unwrap();
+            let (expected, _) = close::answer(&c, &q, &closed, &all_values, &directory);
+            let turn =
+                machine::start(env.clone(), &p, &settings(true), None, ms(now) as f64).unwrap();
+            let (a, _) = drive_read(turn, &sync, &workers, &never);
+            assert_eq!(a.status, 200, "{agent} {by}: {}", a.body);
+            let what = format!("agent={agent} by={by}");
+            assert_eq!(
+                a.body["series"],
+                serde_json::to_value(&expected).unwrap()["series"],
+                "{what}"
+            );
+            assert_eq!(
+                a.body["totals"],
+                serde_json::to_value(&expected).unwrap()["totals"],
+                "{what}"
+            );
+            assert!(
+                a.body["fromDays"].as_u64().unwrap() >= 4,
+                "{what}: {}",
+                a.body["fromDays"]
+            );
+            assert!(a.body["fromRecords"].as_u64().unwrap() > 0, "{what}");
+            assert_eq!(a.body["missing"], json!([]), "{what}");
+        }
+    }
+    // A records listing that fails is named; an agentDays listing that fails reads the hours.
+    let p = params(&[("from", "2026-10-31"), ("to", "2026-11-05T12:00")]);
+    let q = query(&c, &p, ms(now) as f64).unwrap();
+    let (expected, _) = close::answer(&c, &q, &closed, &all_values, &directory);
+    let fail_records = |m: &str| m.starts_with("agentHistory.");
+    let remembered = machine::Directory {
+        at_ms: ms(now) as f64,
+        workers: workers.clone(),
+    };
+    let turn = machine::start(
+        env.clone(),
+        &p,
+        &settings(true),
+        Some(&remembered),
+        ms(now) as f64,
+    )
+    .unwrap();
+    let (a, asked) = drive_read(turn, &sync, &workers, &fail_records);
+    assert!(asked > 0);
+    let missing = a.body["missing"].as_array().unwrap();
+    assert!(!missing.is_empty());
+    assert!(missing
+        .iter()
+        .all(|m| m["map"].as_str().unwrap().starts_with("agentHistory.")
+            && m["reason"] == "Sync failed: 500 injected"));
+    let fail_days = |m: &str| m == days::DAYS_MAP;
+    let turn = machine::start(env.clone(), &p, &settings(true), None, ms(now) as f64).unwrap();
+    let (a, _) = drive_read(turn, &sync, &workers, &fail_days);
+    assert_eq!(a.body["fromDays"], 0);
+    assert_eq!(
+        a.body["series"],
+        serde_json::to_value(&expected).unwrap()["series"]
+    );
+    // The key: aggregates only; agents refused at the start.
+    let turn = machine::start(env.clone(), &p, &settings(false), None, ms(now) as f64).unwrap();
+    let (a, _) = drive_read(turn, &sync, &workers, &never);
+    assert_eq!(a.body["agents"], json!([]));
+    let named = params(&[("agent", "WK00000000000000000000000000000004")]);
+    let e =
+        machine::start(env.clone(), &named, &settings(false), None, ms(now) as f64).unwrap_err();
+    assert_eq!(wasm_face::FaceError::status(&e), 403);
+    let bad = params(&[("by", "week")]);
+    let e = machine::start(env.clone(), &bad, &settings(true), None, ms(now) as f64).unwrap_err();
+    assert_eq!(wasm_face::FaceError::parameter(&e), Some("by"));
+    // The directory failing is the answer (Twilio's 503 after retries: 502).
+    let turn = machine::start(env.clone(), &p, &settings(true), None, ms(now) as f64).unwrap();
+    let (a, _) = drive_read(turn, &sync, &workers, &|m| m == "workers");
+    assert_eq!(a.status, 502, "{}", a.body);
+    // Every effect failing, or an unreadable state, ends in an answer, never a panic.
+    let turn = machine::start(
+        env.clone(),
+        &p,
+        &settings(true),
+        Some(&remembered),
+        ms(now) as f64,
+    )
+    .unwrap();
+    let (a, _) = drive_read(turn, &sync, &workers, &|_| true);
+    assert_eq!(a.status, 200);
+}
