@@ -20,10 +20,30 @@ pub struct Env {
     pub voicemail_media_format: Option<String>,
     #[serde(default)]
     pub voicemail_sync_sid: Option<String>,
+    /// Flex's Sync service, when VOICEMAIL_SYNC_SID is not set (`TWILIO_FLEX_SYNC_SID` is its
+    /// other name).
+    #[serde(default)]
+    pub sync_service_sid: Option<String>,
+    #[serde(default)]
+    pub twilio_flex_sync_sid: Option<String>,
+    /// The TaskRouter workspace (`TWILIO_FLEX_WORKSPACE_SID` is its other name).
+    #[serde(default)]
+    pub workspace_sid: Option<String>,
+    #[serde(default)]
+    pub twilio_flex_workspace_sid: Option<String>,
+}
+
+impl Env {
+    /// The workspace, by either name (`None` when neither is set).
+    pub fn workspace(&self) -> Option<String> {
+        set(&self.workspace_sid)
+            .or(set(&self.twilio_flex_workspace_sid))
+            .map(str::to_string)
+    }
 }
 
 /// Validated settings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Settings {
     /// `https://<DOMAIN_NAME>`: where Twilio reaches this service's functions.
@@ -114,6 +134,22 @@ impl Settings {
             media_format,
             sync_service_sid,
         })
+    }
+
+    /// The Sync service of voicemails and claims: `VOICEMAIL_SYNC_SID`, else `SYNC_SERVICE_SID`
+    /// (or its other name `TWILIO_FLEX_SYNC_SID`); a 500 naming `SYNC_SERVICE_SID` when none is set.
+    pub fn sync_service(&self, env: &Env) -> Result<String, VoicemailError> {
+        if let Some(own) = &self.sync_service_sid {
+            return Ok(own.clone());
+        }
+        set(&env.sync_service_sid)
+            .or(set(&env.twilio_flex_sync_sid))
+            .map(str::to_string)
+            .ok_or(VoicemailError::BadConfig(EnvError::new(
+                "SYNC_SERVICE_SID",
+                "",
+                "is not set",
+            )))
     }
 
     /// The media URL of a recording and its content type (the recording's `.wav`/`.mp3`).

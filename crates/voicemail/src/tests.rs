@@ -197,6 +197,7 @@ fn settings_are_validated() {
         voicemail_max_seconds: m.map(Into::into),
         voicemail_media_format: f.map(Into::into),
         voicemail_sync_sid: None,
+        ..Env::default()
     };
     let sync = |v: &str| Env {
         domain_name: Some("x.twil.io".into()),
