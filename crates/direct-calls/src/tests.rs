@@ -402,9 +402,7 @@ mod machines {
             twilio_flex_workspace_sid: None,
             ..env("5")
         };
-        let err = start(&ask("999"), &none, &mut Cache::default(), T0)
-            .err()
-            .expect("refused");
+        let err = start(&ask("999"), &none, &mut Cache::default(), T0).expect_err("refused");
         assert_eq!(wasm_face::FaceError::parameter(&err), Some("WORKSPACE_SID"));
     }
 

@@ -315,7 +315,6 @@ fn an_agent_reaches_their_own_box_only_a_supervisor_anyones() {
             json!({"action": "media", "workerSid": WK2, "callSid": CA2}),
             &sup,
         )
-        .ok()
         .expect("starts"),
     );
     assert_eq!(
@@ -336,25 +335,17 @@ fn an_agent_reaches_their_own_box_only_a_supervisor_anyones() {
 fn list_pages_and_their_unheard_count() {
     let agent = credential(WK, &["agent"]);
     let mut w = World::new();
-    let (a, notes) = w.run(boxed(json!({}), &agent).ok().expect("starts"));
+    let (a, notes) = w.run(boxed(json!({}), &agent).expect("starts"));
     assert_eq!(a.status, 200);
     assert_eq!(a.body["voicemails"], json!([]), "no map: an empty box");
     assert_eq!(notes, Notes::default(), "a list changes nothing");
     w.put(&crate::box_map(WK), CA, voicemail(CA, false));
     w.put(&crate::box_map(WK), CA2, voicemail(CA2, true));
-    let (p1, _) = w.run(
-        boxed(json!({"pageSize": "1"}), &agent)
-            .ok()
-            .expect("starts"),
-    );
+    let (p1, _) = w.run(boxed(json!({"pageSize": "1"}), &agent).expect("starts"));
     assert_eq!(p1.body["voicemails"].as_array().map(Vec::len), Some(1));
     assert_eq!(p1.body["unheardAtLeast"], json!(true));
     assert_eq!(p1.body["nextPageToken"], json!(CA));
-    let (p2, _) = w.run(
-        boxed(json!({"pageSize": "1", "pageToken": CA}), &agent)
-            .ok()
-            .expect("starts"),
-    );
+    let (p2, _) = w.run(boxed(json!({"pageSize": "1", "pageToken": CA}), &agent).expect("starts"));
     assert_eq!(p2.body["voicemails"][0]["callSid"], json!(CA2));
     assert_eq!(p2.body["nextPageToken"], Value::Null, "the last page");
     assert_eq!(p2.body["unheardAtLeast"], json!(false));
@@ -363,7 +354,7 @@ fn list_pages_and_their_unheard_count() {
         failed(Some(500), None),
         false,
     );
-    let (e, _) = w.run(boxed(json!({}), &agent).ok().expect("starts"));
+    let (e, _) = w.run(boxed(json!({}), &agent).expect("starts"));
     assert_eq!(e.status, 502);
     assert!(e.body["error"]
         .as_str()
@@ -375,11 +366,8 @@ fn marking_heard_retries_a_lost_race_then_gives_up() {
     let agent = credential(WK, &["agent"]);
     let mut w = World::new();
     w.put(&crate::box_map(WK), CA, voicemail(CA, false));
-    let (a, notes) = w.run(
-        boxed(json!({"action": "heard", "callSid": CA}), &agent)
-            .ok()
-            .expect("starts"),
-    );
+    let (a, notes) =
+        w.run(boxed(json!({"action": "heard", "callSid": CA}), &agent).expect("starts"));
     assert_eq!(a.status, 200);
     assert_eq!(a.body["voicemail"]["heard"], json!(true));
     assert_eq!(
@@ -393,11 +381,8 @@ fn marking_heard_retries_a_lost_race_then_gives_up() {
     );
     // Already heard: nothing written.
     let writes = w.log.len();
-    let (same, notes) = w.run(
-        boxed(json!({"action": "heard", "callSid": CA}), &agent)
-            .ok()
-            .expect("starts"),
-    );
+    let (same, notes) =
+        w.run(boxed(json!({"action": "heard", "callSid": CA}), &agent).expect("starts"));
     assert_eq!((same.status, w.log.len()), (200, writes + 1));
     assert_eq!(
         notes.changed_box.as_deref(),
@@ -415,7 +400,6 @@ fn marking_heard_retries_a_lost_race_then_gives_up() {
             json!({"action": "heard", "callSid": CA, "heard": "false"}),
             &agent,
         )
-        .ok()
         .expect("starts"),
     );
     assert_eq!(
@@ -430,18 +414,10 @@ fn marking_heard_retries_a_lost_race_then_gives_up() {
             false,
         );
     }
-    let (c, _) = w.run(
-        boxed(json!({"action": "heard", "callSid": CA}), &agent)
-            .ok()
-            .expect("starts"),
-    );
+    let (c, _) = w.run(boxed(json!({"action": "heard", "callSid": CA}), &agent).expect("starts"));
     assert_eq!((c.status, c.body["code"].clone()), (409, json!("conflict")));
     // No such voicemail: 404 naming it.
-    let (n, _) = w.run(
-        boxed(json!({"action": "heard", "callSid": CA2}), &agent)
-            .ok()
-            .expect("starts"),
-    );
+    let (n, _) = w.run(boxed(json!({"action": "heard", "callSid": CA2}), &agent).expect("starts"));
     assert_eq!(
         (n.status, n.body["parameter"].clone()),
         (404, json!("callSid"))
@@ -459,21 +435,14 @@ fn delete_takes_the_recording_first_and_is_repeatable() {
         failed(Some(503), None),
         false,
     );
-    let (a, _) = w.run(
-        boxed(json!({"action": "delete", "callSid": CA}), &agent)
-            .ok()
-            .expect("starts"),
-    );
+    let (a, _) = w.run(boxed(json!({"action": "delete", "callSid": CA}), &agent).expect("starts"));
     assert_eq!(a.status, 502);
     assert!(a.body["error"]
         .as_str()
         .is_some_and(|s| s.contains("its recording is already deleted")));
     assert!(w.recordings.is_empty());
-    let (b, notes) = w.run(
-        boxed(json!({"action": "delete", "callSid": CA}), &agent)
-            .ok()
-            .expect("starts"),
-    );
+    let (b, notes) =
+        w.run(boxed(json!({"action": "delete", "callSid": CA}), &agent).expect("starts"));
     assert_eq!(
         (b.status, b.body.clone()),
         (
@@ -491,11 +460,7 @@ fn delete_takes_the_recording_first_and_is_repeatable() {
         failed(Some(403), Some(20003)),
         false,
     );
-    let (c, _) = w.run(
-        boxed(json!({"action": "delete", "callSid": CA}), &agent)
-            .ok()
-            .expect("starts"),
-    );
+    let (c, _) = w.run(boxed(json!({"action": "delete", "callSid": CA}), &agent).expect("starts"));
     assert_eq!(c.status, 500, "our credentials are wrong");
     assert!(w.get(&crate::box_map(WK), CA).is_some());
 }
@@ -505,11 +470,8 @@ fn media_is_the_recordings_bytes_or_a_named_failure() {
     let agent = credential(WK, &["agent"]);
     let mut w = World::new();
     w.put(&crate::box_map(WK), CA, voicemail(CA, false));
-    let (a, notes) = w.run(
-        boxed(json!({"action": "media", "callSid": CA}), &agent)
-            .ok()
-            .expect("starts"),
-    );
+    let (a, notes) =
+        w.run(boxed(json!({"action": "media", "callSid": CA}), &agent).expect("starts"));
     assert_eq!(
         (a.status, a.content_type.as_deref(), a.body.clone()),
         (200, Some("audio/wav"), json!("UklGRg=="))
@@ -524,11 +486,7 @@ fn media_is_the_recordings_bytes_or_a_named_failure() {
         failed(Some(401), Some(20003)),
         false,
     );
-    let (u, _) = w.run(
-        boxed(json!({"action": "media", "callSid": CA}), &agent)
-            .ok()
-            .expect("starts"),
-    );
+    let (u, _) = w.run(boxed(json!({"action": "media", "callSid": CA}), &agent).expect("starts"));
     assert_eq!(u.status, 502);
     assert!(u.body["error"]
         .as_str()
@@ -539,21 +497,13 @@ fn media_is_the_recordings_bytes_or_a_named_failure() {
         false,
     );
     assert_eq!(
-        w.run(
-            boxed(json!({"action": "media", "callSid": CA}), &agent)
-                .ok()
-                .expect("starts")
-        )
-        .0
-        .status,
+        w.run(boxed(json!({"action": "media", "callSid": CA}), &agent).expect("starts"))
+            .0
+            .status,
         504
     );
     w.recordings.clear();
-    let (g, _) = w.run(
-        boxed(json!({"action": "media", "callSid": CA}), &agent)
-            .ok()
-            .expect("starts"),
-    );
+    let (g, _) = w.run(boxed(json!({"action": "media", "callSid": CA}), &agent).expect("starts"));
     assert_eq!(
         (g.status, g.body["code"].clone()),
         (404, json!("recording_gone"))

@@ -21,7 +21,7 @@ pub enum Twiml {
     /// Reading the worker for the greeting.
     Worker { plan: TwimlPlan, settings: Settings },
     /// Storing the action's recording, then the goodbye.
-    Store { store: store::Store },
+    Store { store: Box<store::Store> },
 }
 
 fn xml(body: String) -> Answer {
@@ -83,10 +83,9 @@ fn embed(turn: Turn) -> Turn {
     let Turn { step, mut notes } = turn;
     match step {
         effects::Step::Run { state, effects } => match state {
-            Machine::Store(store) => Turn::run(
-                Machine::Twiml(Box::new(Twiml::Store { store: *store })),
-                effects,
-            ),
+            Machine::Store(store) => {
+                Turn::run(Machine::Twiml(Box::new(Twiml::Store { store })), effects)
+            }
             _ => Turn::answer(crate::machine::unreadable("not a store")),
         },
         effects::Step::Answer(a) => {
@@ -138,6 +137,6 @@ pub(crate) fn resume(m: Twiml, outcomes: Vec<Outcome>, now_ms: f64) -> Turn {
                 ..Notes::default()
             })
         }
-        Twiml::Store { store } => embed(store::resume(store, effects::first(outcomes), now_ms)),
+        Twiml::Store { store } => embed(store::resume(*store, effects::first(outcomes), now_ms)),
     }
 }
