@@ -14,17 +14,7 @@ const effects = require(Runtime.getFunctions()['common/effects'].path);
 
 const voicemail = wasmModule('voicemail');
 const BOARD_MS = 3000;
-const NAMES = [
-  'DOMAIN_NAME',
-  'VOICEMAIL_TRANSCRIBE',
-  'VOICEMAIL_MAX_SECONDS',
-  'VOICEMAIL_MEDIA_FORMAT',
-  'VOICEMAIL_SYNC_SID',
-  'SYNC_SERVICE_SID',
-  'TWILIO_FLEX_SYNC_SID',
-  'WORKSPACE_SID',
-  'TWILIO_FLEX_WORKSPACE_SID',
-];
+const NAMES = ['DOMAIN_NAME', 'VOICEMAIL_TRANSCRIBE', 'VOICEMAIL_MAX_SECONDS', 'VOICEMAIL_MEDIA_FORMAT', 'VOICEMAIL_SYNC_SID', 'SYNC_SERVICE_SID', 'WORKSPACE_SID', 'TWILIO_FLEX_WORKSPACE_SID'];
 const CALLBACK_FIELDS = ['workerSid', 'reason', 'CallSid', 'RecordingSid', 'RecordingStatus', 'RecordingDuration', 'From', 'To', 'TranscriptionStatus', 'TranscriptionText'];
 
 /** The settings the machines read, as named. */

@@ -75,20 +75,21 @@ pub struct Lookup {
     pub voice_of: Option<String>,
 }
 
+/// The workspace under either of its names; unset, or set to two different values, is a 500
+/// naming it (`values::env::setting`).
 fn workspace(env: &Env) -> Result<String, DirectError> {
-    [&env.workspace_sid, &env.twilio_flex_workspace_sid]
-        .into_iter()
-        .flatten()
-        .map(|v| v.trim())
-        .find(|v| !v.is_empty())
-        .map(str::to_string)
-        .ok_or_else(|| {
-            DirectError::Config(values::env::EnvError::new(
-                "WORKSPACE_SID",
-                "",
-                "is not set (see .env.example)",
-            ))
-        })
+    let lookup = |name: &str| match name {
+        "WORKSPACE_SID" => env.workspace_sid.as_deref(),
+        "TWILIO_FLEX_WORKSPACE_SID" => env.twilio_flex_workspace_sid.as_deref(),
+        _ => None,
+    };
+    let invalid = |problem: String| {
+        DirectError::Config(values::env::EnvError::new("WORKSPACE_SID", "", problem))
+    };
+    values::env::setting("WORKSPACE_SID", lookup)
+        .map_err(|c| invalid(c.to_string()))?
+        .map(|s| s.value)
+        .ok_or_else(|| invalid("is not set (see .env.example)".into()))
 }
 
 /// Checks the request (400 naming `extension`, 500 naming a bad setting), then the read it needs

@@ -404,6 +404,25 @@ mod machines {
         };
         let err = start(&ask("999"), &none, &mut Cache::default(), T0).expect_err("refused");
         assert_eq!(wasm_face::FaceError::parameter(&err), Some("WORKSPACE_SID"));
+        // The workspace under either name; two different values are refused, not guessed.
+        let alias = Env {
+            workspace_sid: Some(WS.into()),
+            ..env("5")
+        };
+        assert!(
+            start(&ask("999"), &alias, &mut Cache::default(), T0).is_ok(),
+            "the same value twice"
+        );
+        let two = Env {
+            workspace_sid: Some("WS1".into()),
+            ..env("5")
+        };
+        let err = start(&ask("999"), &two, &mut Cache::default(), T0).expect_err("refused");
+        assert_eq!(wasm_face::FaceError::code(&err), "invalid_config");
+        assert!(
+            err.to_string().contains("TWILIO_FLEX_WORKSPACE_SID"),
+            "{err}"
+        );
     }
 
     #[test]

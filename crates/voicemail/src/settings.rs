@@ -20,12 +20,9 @@ pub struct Env {
     pub voicemail_media_format: Option<String>,
     #[serde(default)]
     pub voicemail_sync_sid: Option<String>,
-    /// Flex's Sync service, when VOICEMAIL_SYNC_SID is not set (`TWILIO_FLEX_SYNC_SID` is its
-    /// other name).
+    /// Flex's Sync service, when VOICEMAIL_SYNC_SID is not set.
     #[serde(default)]
     pub sync_service_sid: Option<String>,
-    #[serde(default)]
-    pub twilio_flex_sync_sid: Option<String>,
     /// The TaskRouter workspace (`TWILIO_FLEX_WORKSPACE_SID` is its other name).
     #[serde(default)]
     pub workspace_sid: Option<String>,
@@ -34,11 +31,17 @@ pub struct Env {
 }
 
 impl Env {
-    /// The workspace, by either name (`None` when neither is set).
-    pub fn workspace(&self) -> Option<String> {
-        set(&self.workspace_sid)
-            .or(set(&self.twilio_flex_workspace_sid))
-            .map(str::to_string)
+    /// The workspace, under either of its names (`None` when neither is set); both set to
+    /// different values is a 500 naming them (`values::env::setting`).
+    pub fn workspace(&self) -> Result<Option<String>, VoicemailError> {
+        let lookup = |name: &str| match name {
+            "WORKSPACE_SID" => self.workspace_sid.as_deref(),
+            "TWILIO_FLEX_WORKSPACE_SID" => self.twilio_flex_workspace_sid.as_deref(),
+            _ => None,
+        };
+        values::env::setting("WORKSPACE_SID", lookup)
+            .map(|found| found.map(|s| s.value))
+            .map_err(|c| VoicemailError::BadConfig(EnvError::new(c.canonical, "", c.to_string())))
     }
 }
 
@@ -137,13 +140,13 @@ impl Settings {
     }
 
     /// The Sync service of voicemails and claims: `VOICEMAIL_SYNC_SID`, else `SYNC_SERVICE_SID`
-    /// (or its other name `TWILIO_FLEX_SYNC_SID`); a 500 naming `SYNC_SERVICE_SID` when none is set.
+    /// (not `TWILIO_FLEX_SYNC_SID`: a setting of its own); a 500 naming `SYNC_SERVICE_SID` when
+    /// neither is set.
     pub fn sync_service(&self, env: &Env) -> Result<String, VoicemailError> {
         if let Some(own) = &self.sync_service_sid {
             return Ok(own.clone());
         }
         set(&env.sync_service_sid)
-            .or(set(&env.twilio_flex_sync_sid))
             .map(str::to_string)
             .ok_or(VoicemailError::BadConfig(EnvError::new(
                 "SYNC_SERVICE_SID",

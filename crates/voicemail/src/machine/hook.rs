@@ -74,13 +74,9 @@ fn begin(
     env: &Env,
     token: &str,
 ) -> Result<Turn, VoicemailError> {
-    let any_sync = [
-        &env.voicemail_sync_sid,
-        &env.sync_service_sid,
-        &env.twilio_flex_sync_sid,
-    ]
-    .iter()
-    .any(|v| v.as_deref().is_some_and(|s| !s.trim().is_empty()));
+    let any_sync = [&env.voicemail_sync_sid, &env.sync_service_sid]
+        .iter()
+        .any(|v| v.as_deref().is_some_and(|s| !s.trim().is_empty()));
     if !any_sync {
         return Ok(summary(
             json!({ "off": "neither VOICEMAIL_SYNC_SID nor SYNC_SERVICE_SID is set" }),
@@ -105,9 +101,9 @@ fn begin(
     let workspace_sid = match workspace_field.filter(|w| crate::is_sid(w, "WS")) {
         Some(w) => w.to_string(),
         None => env
-            .workspace()
+            .workspace()?
             .ok_or(VoicemailError::BadConfig(values::env::EnvError::new(
-                "TWILIO_FLEX_WORKSPACE_SID",
+                "WORKSPACE_SID",
                 "",
                 "is not set",
             )))?,

@@ -662,6 +662,16 @@ fn the_twiml_leg_greets_by_the_worker_and_stores_the_action() {
         .as_str()
         .is_some_and(|t| t.contains("The person you called")));
     assert!(notes.warning.is_some());
+    let two = Env {
+        twilio_flex_workspace_sid: Some("WS1".into()),
+        ..env()
+    };
+    let refused = twiml::start(&twiml_request(None), &CallbackFields::default(), &two);
+    assert_eq!(
+        refused.err().map(|e| e.code()),
+        Some("invalid_config"),
+        "WORKSPACE_SID and TWILIO_FLEX_WORKSPACE_SID set to different values"
+    );
     let no_workspace = Env {
         workspace_sid: None,
         ..env()

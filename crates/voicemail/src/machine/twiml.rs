@@ -63,7 +63,7 @@ pub fn start(
             }),
         });
     }
-    Ok(match env.workspace() {
+    Ok(match env.workspace()? {
         Some(workspace_sid) => {
             let op = Op::FetchWorker {
                 workspace_sid,
