@@ -155,19 +155,12 @@ impl Settings {
             )))
     }
 
-    /// The media URL of a recording and its content type (the recording's `.wav`/`.mp3`).
-    pub fn media(&self, account_sid: &str, recording_sid: &str) -> (String, &'static str) {
-        let kind = if self.media_format == "wav" {
+    /// The content type of the media the box answers (`audio/wav` or `audio/mpeg`).
+    pub fn media_type(&self) -> &'static str {
+        if self.media_format == "wav" {
             "audio/wav"
         } else {
             "audio/mpeg"
-        };
-        (
-            format!(
-                "https://api.twilio.com/2010-04-01/Accounts/{account_sid}/Recordings/{recording_sid}.{}",
-                self.media_format
-            ),
-            kind,
-        )
+        }
     }
 }

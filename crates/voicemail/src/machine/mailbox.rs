@@ -9,11 +9,14 @@
 //! | action | requests | answer |
 //! |---|---|---|
 //! | `list` | the box's items from `pageToken`, one more than `pageSize` (the extra one says there is more) | [`request::list_answer`] (404 on the map: an empty box) |
-//! | `heard` | the item; its update `If-Match` (after a 412, read again: three times, then 409 `conflict`) | `{voicemail}` |
+//! | `heard` | the item; its update `If-Match` (after a 412, read again: three times, then 409 `conflict`); nothing when it already is | `{voicemail}` |
 //! | `delete` | the item; the Twilio recording (404: already gone); the item (404: already gone) | `{deleted, callSid, recordingSid}` |
 //! | `media` | the item; the recording's audio | the bytes (`audio/mpeg` or `audio/wav`); 404 `recording_gone` when Twilio has no such recording |
 //!
 //! The recording goes first: if that fails the voicemail stays listed and deleting it again works.
+//! Every `heard` and `delete` that finds the voicemail counts the box again for the live agents view
+//! ([`Notes::changed_box`]), a mark that changes nothing too: a count that did not reach the view
+//! is put right by any mark.
 
 use auth::{Access, AuthError, Credential};
 use effects::{Answer, Failure, Op, Outcome};
@@ -341,7 +344,7 @@ fn media(m: &Mailbox, outcome: Outcome) -> Turn {
                     json!({ "error": format!("Fetching recording {recording} gave no audio") }),
                 ));
             };
-            let (_, content_type) = m.settings.media("", &recording);
+            let content_type = m.settings.media_type();
             Turn::answer(Answer::text(200, bytes.to_string(), content_type)).with(Notes {
                 base64: true,
                 ..Notes::default()
