@@ -385,6 +385,39 @@ pub enum Op {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         page_token: Option<String>,
     },
+    /// `GET /v1/Workspaces/{WS}/Workers/{WK}`: the worker (`friendlyName`, `attributes` as JSON
+    /// text, `activityName`, `available`).
+    FetchWorker {
+        workspace_sid: String,
+        worker_sid: String,
+    },
+    /// `GET /v1/Workspaces/{WS}/Workers/{WK}/Channels/{WC}` (`WC`: a channel SID or its unique
+    /// name, `voice`): `configuredCapacity`, `assignedTasks`, `available`.
+    FetchWorkerChannel {
+        workspace_sid: String,
+        worker_sid: String,
+        worker_channel_sid: String,
+    },
+    /// `GET /v1/Workspaces/{WS}/Workers?TargetWorkersExpression=…`: the workers the expression
+    /// selects, up to `limit`, in pages of `page_size` (one request when `limit <= page_size`).
+    /// A variant of its own beside [`Op::ListWorkers`], whose callers never filter by expression.
+    ListWorkersMatching {
+        workspace_sid: String,
+        target_workers_expression: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        page_size: Option<u32>,
+        limit: u32,
+    },
+    /// `DELETE /2010-04-01/Accounts/{AC}/Recordings/{RE}.json` (404: already gone).
+    DeleteRecording { recording_sid: String },
+    /// `GET /2010-04-01/Accounts/{AC}/Recordings/{RE}.{format}` (`wav` or `mp3`): the recording's
+    /// audio, with the account's credentials in `Authorization: Basic` (never in the URL). The
+    /// value is `{"contentType": <Twilio's header>, "base64": <the bytes>}` (binary cannot travel
+    /// as JSON otherwise); a non-2xx answer is a failure with its status.
+    FetchRecordingMedia {
+        recording_sid: String,
+        format: String,
+    },
 }
 
 /// Credentials a request is made with instead of the service's own (`username`: an API key or
@@ -814,6 +847,56 @@ mod tests {
             effect.op,
             Op::ListEventsPage { page: Some(1), .. }
         ));
+    }
+
+    #[test]
+    fn workers_recordings_and_their_media_read_as_the_executor_sends_them() {
+        let worker = Effect::from(Op::FetchWorker {
+            workspace_sid: "WS1".into(),
+            worker_sid: "WK1".into(),
+        });
+        assert!(worker.retry && worker.pace.is_none());
+        assert_eq!(
+            serde_json::to_value(&worker.op).expect("json"),
+            json!({"kind": "fetchWorker", "workspaceSid": "WS1", "workerSid": "WK1"})
+        );
+        let channel: Op = serde_json::from_value(json!({"kind": "fetchWorkerChannel",
+            "workspaceSid": "WS1", "workerSid": "WK1", "workerChannelSid": "voice"}))
+        .expect("reads");
+        assert!(
+            matches!(channel, Op::FetchWorkerChannel { ref worker_channel_sid, .. } if worker_channel_sid == "voice")
+        );
+        let matching = Op::ListWorkersMatching {
+            workspace_sid: "WS1".into(),
+            target_workers_expression: "directExtension == \"12\"".into(),
+            page_size: Some(2),
+            limit: 2,
+        };
+        assert_eq!(
+            serde_json::to_value(&matching).expect("json"),
+            json!({"kind": "listWorkersMatching", "workspaceSid": "WS1",
+                "targetWorkersExpression": "directExtension == \"12\"", "pageSize": 2, "limit": 2})
+        );
+        let delete = Effect::from(Op::DeleteRecording {
+            recording_sid: "RE1".into(),
+        });
+        assert!(delete.retry && delete.pace.is_none(), "not a Sync write");
+        assert_eq!(
+            serde_json::to_value(&delete.op).expect("json"),
+            json!({"kind": "deleteRecording", "recordingSid": "RE1"})
+        );
+        let media = Op::FetchRecordingMedia {
+            recording_sid: "RE1".into(),
+            format: "wav".into(),
+        };
+        assert_eq!(
+            serde_json::to_value(&media).expect("json"),
+            json!({"kind": "fetchRecordingMedia", "recordingSid": "RE1", "format": "wav"})
+        );
+        assert!(serde_json::from_value::<Op>(
+            json!({"kind": "fetchRecordingMedia", "recordingSid": "RE1", "format": "wav", "authToken": "x"})
+        )
+        .is_err(), "no credentials travel in an operation");
     }
 
     #[test]

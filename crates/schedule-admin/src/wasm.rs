@@ -7,6 +7,7 @@
 //! startAdminPublish({serviceSid, environmentSid}, buildSid)
 //! startAdminUpdateStatus({serviceSid, environmentSid}, buildSid)
 //! startAdminFetchConfig(serviceSid, {credentialsInParameters, authorization}, runningConfigText)
+//! startRunningConfig({serviceSid, environmentSid})        // emulator only: -> {versionSid | null}
 //!   // each -> {state, run: [effect]} | {answer: {status, body, contentType?}}
 //! resume(state, [outcome], Date.now())                   // -> the next step (never throws)
 //!
@@ -90,6 +91,13 @@ pub fn start_admin_fetch_config(
 ) -> Result<JsValue, JsValue> {
     let request: FetchConfigRequest = from_js(request, "fetch-config request")?;
     to_js(&machine::fetch_config(service_sid, &request, config))
+}
+
+/// Against the emulator: which `/config.json` version the environment runs (`{versionSid}`).
+#[wasm_bindgen(js_name = startRunningConfig)]
+pub fn start_running_config(env: JsValue) -> Result<JsValue, JsValue> {
+    let env: Env = from_js(env, "settings")?;
+    to_js(&machine::running_config_source(env))
 }
 
 /// The next step; a state or outcomes that cannot be read are answered (500), not thrown.
