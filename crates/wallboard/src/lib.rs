@@ -49,7 +49,7 @@ use chrono::DateTime;
 use serde::Serialize;
 use serde_json::Value;
 
-pub use config::{Config, ConfigError, Kiosk, Limits, Order};
+pub use config::{Config, ConfigError, Effective, Kiosk, Limits, Order, QueueLimits};
 pub use store::{Delta, Store};
 
 /// A tile's status, worst last.
@@ -205,7 +205,7 @@ pub fn tile(
     let sid = text(record, "sid").unwrap_or_default().to_string();
     let friendly_name = text(record, "friendlyName").unwrap_or(&sid).to_string();
     let ch = channel.unwrap_or("all");
-    let limits = config.for_queue(&sid, &friendly_name);
+    let Effective { limits, aht_from } = config.for_queue(&sid, &friendly_name);
     let empty = Value::Null;
     let rt = record.get(format!("realTimeStats_{ch}")).unwrap_or(&empty);
     let cu = record
@@ -333,7 +333,7 @@ pub fn tile(
             target: sla_target,
             channel: channel.map(str::to_string),
             aht_seconds: limits.aht_seconds,
-            aht_from: limits.aht_from,
+            aht_from,
         },
         sla_threshold,
         sla_level,

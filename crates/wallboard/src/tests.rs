@@ -222,6 +222,7 @@ fn bad_config_fields_are_named() {
     assert_eq!(
         Config::parse(include_str!("../../../assets/wallboard/config.json"))
             .unwrap()
+            .limits
             .aht_seconds,
         Some(300.0)
     );
