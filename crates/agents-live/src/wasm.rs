@@ -17,7 +17,7 @@ use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_face::{fail, from_js};
 
-use crate::{apply_batch, plan, readers, viewer, write_cost, Config, Env, Input};
+use crate::{apply_batch, plan, readers, viewer, write_cost, Config, Input};
 
 use wasm_face::to_js_value as to_js;
 
@@ -31,14 +31,7 @@ impl AgentsLive {
     #[wasm_bindgen(constructor)]
     pub fn new(env: JsValue) -> Result<AgentsLive, JsValue> {
         let env: Value = from_js(env, "environment")?;
-        let env: Env = env
-            .as_object()
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let env = crate::config::env_of(&env);
         Config::from_env(&env)
             .map(|config| AgentsLive { config })
             .map_err(fail)

@@ -51,9 +51,8 @@ pub enum Op {
         bounds: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         order: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        page_size: Option<u32>,
-        limit: u32,
+        #[serde(flatten)]
+        paging: Paging,
     },
     /// `POST /v1/Services/{IS}/Maps`: a map named `unique_name` (409: it exists).
     CreateSyncMap {
@@ -167,9 +166,8 @@ pub enum Op {
         workspace_sid: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         worker_sid: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        page_size: Option<u32>,
-        limit: u32,
+        #[serde(flatten)]
+        paging: Paging,
     },
     /// `GET /v1/Workspaces/{WS}/Workers`: the workers (of the queue `task_queue_sid`, when
     /// given), up to `limit`, in pages of `page_size`.
@@ -177,16 +175,14 @@ pub enum Op {
         workspace_sid: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         task_queue_sid: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        page_size: Option<u32>,
-        limit: u32,
+        #[serde(flatten)]
+        paging: Paging,
     },
     /// `GET /v1/Workspaces/{WS}/Activities`: the workspace's activities, up to `limit`.
     ListActivities {
         workspace_sid: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        page_size: Option<u32>,
-        limit: u32,
+        #[serde(flatten)]
+        paging: Paging,
     },
     /// `POST /v1/Workspaces/{WS}/Tasks`: a new task. Never retried: see [`Op::retry_safe`].
     CreateTask {
@@ -242,18 +238,14 @@ pub enum Op {
     ListServerlessDeployments {
         service_sid: String,
         environment_sid: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        page_size: Option<u32>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        limit: Option<u32>,
+        #[serde(flatten)]
+        paging: PagingAll,
     },
     /// `GET /v1/Services/{ZS}/Builds`: the service's builds, newest first (all when no `limit`).
     ListServerlessBuilds {
         service_sid: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        page_size: Option<u32>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        limit: Option<u32>,
+        #[serde(flatten)]
+        paging: PagingAll,
     },
     /// `GET …/Builds/{ZB}`: the build with its function and asset versions.
     FetchServerlessBuild {
@@ -290,10 +282,8 @@ pub enum Op {
     /// `GET /v1/Services/{ZS}/Assets`: the service's assets (all when no `limit`).
     ListServerlessAssets {
         service_sid: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        page_size: Option<u32>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        limit: Option<u32>,
+        #[serde(flatten)]
+        paging: PagingAll,
     },
     /// `POST /v1/Services/{ZS}/Assets`: a new asset named `friendly_name`.
     CreateServerlessAsset {
@@ -343,10 +333,8 @@ pub enum Op {
         minutes: Option<u32>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         task_channel: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        page_size: Option<u32>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        limit: Option<u32>,
+        #[serde(flatten)]
+        paging: PagingAll,
     },
     /// `GET /v1/Workspaces/{WS}/Events`: the events of `event_type` (absent: every type) from
     /// `start_date` to `end_date` (ISO 8601), of `task_queue_sid` when given, newest first, in
@@ -361,10 +349,8 @@ pub enum Op {
         end_date: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         task_queue_sid: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        page_size: Option<u32>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        limit: Option<u32>,
+        #[serde(flatten)]
+        paging: PagingAll,
     },
     /// One page of `GET /v1/Workspaces/{WS}/Events` (the same filters as [`Op::ListEvents`]), for
     /// a machine that reads only as far back as it needs, a page per step: the value is
@@ -418,6 +404,27 @@ pub enum Op {
         recording_sid: String,
         format: String,
     },
+}
+
+/// How a list is read: pages of `page_size` (absent: the `twilio` client's choice, which is
+/// `limit`), up to `limit` items. Flattened into the list operations: on the wire `pageSize` and
+/// `limit` stand beside the operation's other fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Paging {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_size: Option<u32>,
+    pub limit: u32,
+}
+
+/// [`Paging`] whose `limit` may be absent: then every item is read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PagingAll {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_size: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
 }
 
 /// Credentials a request is made with instead of the service's own (`username`: an API key or
@@ -643,8 +650,10 @@ mod tests {
             from: Some("2026-03-08T07".into()),
             bounds: Some("inclusive".into()),
             order: None,
-            page_size: Some(100),
-            limit: 240,
+            paging: Paging {
+                page_size: Some(100),
+                limit: 240,
+            },
         };
         let effect = Effect::from(op);
         assert_eq!(effect.pace, None, "a read spends no write budget");
@@ -655,13 +664,44 @@ mod tests {
         );
     }
 
+    /// Paging is flattened: `pageSize` and `limit` stand beside the other fields, an absent one
+    /// is not sent, and an unknown field is still refused.
+    #[test]
+    fn paging_is_flat_on_the_wire() {
+        let op = Op::ListEvents {
+            workspace_sid: "WS1".into(),
+            event_type: Some("task.completed".into()),
+            start_date: None,
+            end_date: None,
+            task_queue_sid: None,
+            paging: PagingAll {
+                page_size: Some(1000),
+                limit: None,
+            },
+        };
+        let wire = json!({"kind": "listEvents", "workspaceSid": "WS1",
+            "eventType": "task.completed", "pageSize": 1000});
+        assert_eq!(serde_json::to_value(&op).expect("json"), wire);
+        assert_eq!(serde_json::from_value::<Op>(wire).expect("reads"), op);
+        let unknown =
+            json!({"kind": "listWorkers", "workspaceSid": "WS1", "limit": 3, "pagesize": 5});
+        assert!(serde_json::from_value::<Op>(unknown).is_err());
+        let no_limit = json!({"kind": "listWorkers", "workspaceSid": "WS1", "pageSize": 5});
+        assert!(
+            serde_json::from_value::<Op>(no_limit).is_err(),
+            "limit is required there"
+        );
+    }
+
     #[test]
     fn taskrouter_lists_send_only_what_is_given() {
         let op = Op::ListWorkers {
             workspace_sid: "WS1".into(),
             task_queue_sid: None,
-            page_size: Some(1000),
-            limit: 5000,
+            paging: Paging {
+                page_size: Some(1000),
+                limit: 5000,
+            },
         };
         assert_eq!(
             serde_json::to_value(&op).expect("json"),
@@ -748,8 +788,10 @@ mod tests {
         );
         let lists = serde_json::to_value(Op::ListServerlessBuilds {
             service_sid: "ZS1".into(),
-            page_size: Some(100),
-            limit: None,
+            paging: PagingAll {
+                page_size: Some(100),
+                limit: None,
+            },
         })
         .expect("json");
         assert_eq!(
@@ -814,8 +856,10 @@ mod tests {
                 workspace_sid: "WS1".into(),
                 minutes: Some(30),
                 task_channel: None,
-                page_size: Some(1000),
-                limit: None,
+                paging: PagingAll {
+                    page_size: Some(1000),
+                    limit: None,
+                },
             }
         );
     }
@@ -828,8 +872,10 @@ mod tests {
             start_date: Some("2026-11-16T14:00:00Z".into()),
             end_date: Some("2026-11-16T15:00:00Z".into()),
             task_queue_sid: None,
-            page_size: Some(1000),
-            limit: None,
+            paging: PagingAll {
+                page_size: Some(1000),
+                limit: None,
+            },
         };
         assert_eq!(
             serde_json::to_value(&all).expect("json"),

@@ -16,6 +16,7 @@
 //! ```
 //! Errors (through `wasm-face`) carry `code`, `status` and `parameter` (the variable at fault).
 
+use queue_settings::SharedEnv;
 use serde::Deserialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
@@ -63,9 +64,11 @@ impl QueueStats {
         let env: Value = from_js(env, "environment")?;
         let pick = |name: &str| env.get(name).and_then(Value::as_str).map(str::to_string);
         let env = Env {
-            time_zone: pick("QUEUE_STATS_TIME_ZONE"),
-            channels: pick("QUEUE_STATS_CHANNELS"),
-            sla_thresholds: pick("QUEUE_STATS_SLA_THRESHOLDS"),
+            shared: SharedEnv {
+                time_zone: pick("QUEUE_STATS_TIME_ZONE"),
+                channels: pick("QUEUE_STATS_CHANNELS"),
+                sla_thresholds: pick("QUEUE_STATS_SLA_THRESHOLDS"),
+            },
             sla_target: pick("QUEUE_STATS_SLA_TARGET"),
             layout: pick("QUEUE_STATS_LAYOUT"),
         };

@@ -178,13 +178,17 @@ fn read_rest(env: &Env, build_sid: String) -> Vec<Op> {
         Op::ListServerlessDeployments {
             service_sid: env.service_sid.clone(),
             environment_sid: env.environment_sid.clone(),
-            page_size: Some(PAGE_SIZE),
-            limit: None,
+            paging: effects::PagingAll {
+                page_size: Some(PAGE_SIZE),
+                limit: None,
+            },
         },
         Op::ListServerlessBuilds {
             service_sid: env.service_sid.clone(),
-            page_size: Some(PAGE_SIZE),
-            limit: None,
+            paging: effects::PagingAll {
+                page_size: Some(PAGE_SIZE),
+                limit: None,
+            },
         },
         list_assets(env),
     ]
@@ -193,8 +197,10 @@ fn read_rest(env: &Env, build_sid: String) -> Vec<Op> {
 fn list_assets(env: &Env) -> Op {
     Op::ListServerlessAssets {
         service_sid: env.service_sid.clone(),
-        page_size: Some(PAGE_SIZE),
-        limit: None,
+        paging: effects::PagingAll {
+            page_size: Some(PAGE_SIZE),
+            limit: None,
+        },
     }
 }
 
