@@ -6,7 +6,7 @@
 //! parked call. The answer is `parking::board::parked_by_queue` of the entries; a failed read is
 //! answered as [`effects::Failure::answer`] says, and the extra keeps the previous figures.
 
-use effects::{Answer, Op, Outcome, Step};
+use effects::{Answer, Op, Outcome, Paging, Step};
 use parking::{ParkingError, GLOBAL_MAP};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -29,8 +29,10 @@ pub fn parked_board(env: &Env) -> Result<Step<Machine>, ParkingError> {
         from: None,
         bounds: None,
         order: None,
-        page_size: Some(100),
-        limit: PARKED_LIST_LIMIT,
+        paging: Paging {
+            page_size: Some(100),
+            limit: PARKED_LIST_LIMIT,
+        },
     };
     Ok(Step::one(Machine::ParkedBoard(ParkedBoard {}), op))
 }

@@ -793,8 +793,8 @@ fn the_parked_board_reads_the_global_map_once_and_counts_by_queue() {
     };
     assert!(matches!(
         effects.as_slice(),
-        [e] if matches!(&e.op, Op::ListSyncItems { map, page_size: Some(100), limit, .. }
-            if map == parking::GLOBAL_MAP && *limit == PARKED_LIST_LIMIT)
+        [e] if matches!(&e.op, Op::ListSyncItems { map, paging, .. }
+            if map == parking::GLOBAL_MAP && paging.page_size == Some(100) && paging.limit == PARKED_LIST_LIMIT)
     ));
     let state: Machine =
         serde_json::from_value(serde_json::to_value(&state).expect("json")).expect("back");

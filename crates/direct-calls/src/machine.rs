@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use effects::{Answer, Op, Outcome, Step};
+use effects::{Answer, Op, Outcome, Paging, Step};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -130,8 +130,10 @@ pub fn start(
         } => Op::ListWorkersMatching {
             workspace_sid: workspace(env)?,
             target_workers_expression,
-            page_size: Some(page_size),
-            limit: page_size,
+            paging: Paging {
+                page_size: Some(page_size),
+                limit: page_size,
+            },
         },
         Read::VoiceChannel { worker_sid } => {
             lookup.voice_of = Some(worker_sid.clone());

@@ -390,9 +390,8 @@ pub enum Op {
     ListWorkersMatching {
         workspace_sid: String,
         target_workers_expression: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        page_size: Option<u32>,
-        limit: u32,
+        #[serde(flatten)]
+        paging: Paging,
     },
     /// `DELETE /2010-04-01/Accounts/{AC}/Recordings/{RE}.json` (404: already gone).
     DeleteRecording { recording_sid: String },
@@ -915,8 +914,10 @@ mod tests {
         let matching = Op::ListWorkersMatching {
             workspace_sid: "WS1".into(),
             target_workers_expression: "directExtension == \"12\"".into(),
-            page_size: Some(2),
-            limit: 2,
+            paging: Paging {
+                page_size: Some(2),
+                limit: 2,
+            },
         };
         assert_eq!(
             serde_json::to_value(&matching).expect("json"),

@@ -19,7 +19,7 @@
 //! is put right by any mark.
 
 use auth::{Access, AuthError, Credential};
-use effects::{Answer, Failure, Op, Outcome};
+use effects::{Answer, Failure, Op, Outcome, Paging};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -156,8 +156,10 @@ fn list(mut m: Mailbox) -> Turn {
         from: m.plan.page_token.clone(),
         bounds: m.plan.page_token.as_ref().map(|_| "exclusive".to_string()),
         order: Some("asc".into()),
-        page_size: Some(more.min(request::MAX_PAGE_SIZE)),
-        limit: more,
+        paging: Paging {
+            page_size: Some(more.min(request::MAX_PAGE_SIZE)),
+            limit: more,
+        },
     };
     m.stage = Stage::List;
     Turn::one(wrap(m), op)

@@ -135,14 +135,14 @@ impl World {
                 None => failed(Some(404), Some(20404)),
             },
             Op::ListSyncItems {
-                map, from, limit, ..
+                map, from, paging, ..
             } => match self.maps.get(map) {
                 None => failed(Some(404), Some(20404)),
                 Some(m) => {
                     let items: Vec<Value> = m
                         .iter()
                         .filter(|(k, _)| from.as_ref().is_none_or(|f| k.as_str() > f.as_str()))
-                        .take(*limit as usize)
+                        .take(paging.limit as usize)
                         .map(|(k, (d, r))| json!({"key": k, "data": d, "revision": r.to_string()}))
                         .collect();
                     Outcome::Done(Value::Array(items))

@@ -2,7 +2,7 @@
 //! changed, for the live agents view (docs/agents-live.md). Each count is the whole box's, not a
 //! +1/-1, so a count that did not reach the view is put right by the box's next change.
 
-use effects::{Answer, Op, Outcome};
+use effects::{Answer, Op, Outcome, Paging};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -35,8 +35,10 @@ pub fn start(worker_sid: &str, env: &Env) -> Result<Turn, VoicemailError> {
         from: None,
         bounds: None,
         order: None,
-        page_size: Some(MAX_PAGE_SIZE),
-        limit: BOX_LIMIT,
+        paging: Paging {
+            page_size: Some(MAX_PAGE_SIZE),
+            limit: BOX_LIMIT,
+        },
     };
     let state = Unheard {
         worker_sid: worker_sid.to_string(),
