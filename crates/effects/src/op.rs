@@ -385,6 +385,8 @@ pub enum Op {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         page_token: Option<String>,
     },
+    /// `GET /v1/Services/{IS}`: the Sync service (`aclEnabled` says whether its ACL is on).
+    FetchSyncService { service_sid: String },
 }
 
 /// Credentials a request is made with instead of the service's own (`username`: an API key or
@@ -823,5 +825,20 @@ mod tests {
         assert_eq!(sync_write_cost(10_240), 0.5);
         assert_eq!(sync_write_cost(16_384), 0.5);
         assert!((sync_write_cost(4096) - 0.2).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_sync_service_read_is_a_plain_retried_read() {
+        let read = Effect::from(Op::FetchSyncService {
+            service_sid: "IS1".into(),
+        });
+        assert_eq!(
+            serde_json::to_value(&read).expect("json"),
+            json!({"op": {"kind": "fetchSyncService", "serviceSid": "IS1"}, "retry": true})
+        );
+        assert!(serde_json::from_value::<Op>(
+            json!({"kind": "fetchSyncService", "serviceSid": "IS1", "aclEnabled": true})
+        )
+        .is_err());
     }
 }
