@@ -44,8 +44,8 @@ impl AgentsLive {
             .map_err(fail)
     }
 
-    pub fn settings(&self) -> JsValue {
-        to_js(&serde_json::json!({
+    pub fn settings(&self) -> Result<JsValue, JsValue> {
+        Ok(to_js(&serde_json::json!({
             "shards": self.config.shards,
             "keyShowsNames": self.config.key_shows_names,
             "documentPrefix": crate::DOCUMENT_PREFIX,
@@ -53,33 +53,39 @@ impl AgentsLive {
             "indexDocument": crate::INDEX_DOCUMENT,
             "readerIdentity": crate::READER_IDENTITY,
             "supervisorIdentity": crate::SUPERVISOR_IDENTITY,
-        }))
+        })))
     }
 
     /// Never throws: a malformed event is an `ignore` plan with its reason.
-    pub fn plan(&self, event: JsValue, membership_age_ms: Option<f64>) -> JsValue {
+    pub fn plan(&self, event: JsValue, membership_age_ms: Option<f64>) -> Result<JsValue, JsValue> {
         let event: Value = serde_wasm_bindgen::from_value(event).unwrap_or(Value::Null);
-        to_js(&plan(&self.config, &event, membership_age_ms))
+        Ok(to_js(&plan(&self.config, &event, membership_age_ms)))
     }
 
-    pub fn apply(&self, shard: u32, stored: Option<String>, inputs: &str, now_ms: f64) -> JsValue {
+    pub fn apply(
+        &self,
+        shard: u32,
+        stored: Option<String>,
+        inputs: &str,
+        now_ms: f64,
+    ) -> Result<JsValue, JsValue> {
         let stored: Option<Value> = stored.and_then(|s| serde_json::from_str(&s).ok());
         let inputs: Vec<Input> = serde_json::from_str(inputs).unwrap_or_default();
-        to_js(&apply_batch(
+        Ok(to_js(&apply_batch(
             &self.config,
             shard,
             stored.as_ref(),
             &inputs,
             now_ms,
-        ))
+        )))
     }
 
-    pub fn viewer(&self, via_key: bool) -> JsValue {
-        to_js(&viewer(&self.config, via_key))
+    pub fn viewer(&self, via_key: bool) -> Result<JsValue, JsValue> {
+        Ok(to_js(&viewer(&self.config, via_key)))
     }
 
-    pub fn readers(&self, document: bool) -> JsValue {
-        to_js(&readers(document))
+    pub fn readers(&self, document: bool) -> Result<JsValue, JsValue> {
+        Ok(to_js(&readers(document)))
     }
 
     #[wasm_bindgen(js_name = writeCost)]
@@ -125,15 +131,15 @@ pub fn start_agents_live_event(
     membership_age_ms: Option<f64>,
     known_queues: JsValue,
     env: JsValue,
-) -> JsValue {
+) -> Result<JsValue, JsValue> {
     let event: Value = serde_wasm_bindgen::from_value(event).unwrap_or(Value::Null);
     let known: Option<Value> = serde_wasm_bindgen::from_value(known_queues).unwrap_or(None);
-    to_js(&machine::start_event(
+    Ok(to_js(&machine::start_event(
         &event,
         membership_age_ms,
         known,
         &env_of(env),
-    ))
+    )))
 }
 
 #[wasm_bindgen(js_name = startAgentsLiveShard)]
@@ -144,11 +150,11 @@ pub fn start_agents_live_shard(
     index: JsValue,
     env: JsValue,
     now_ms: f64,
-) -> JsValue {
+) -> Result<JsValue, JsValue> {
     let inputs: Option<Vec<Value>> = serde_wasm_bindgen::from_value(inputs).ok();
     let memory: Result<Option<ShardMemory>, _> = serde_wasm_bindgen::from_value(memory);
     let index: Result<Option<IndexMemory>, _> = serde_wasm_bindgen::from_value(index);
-    match (inputs, memory, index) {
+    Ok(match (inputs, memory, index) {
         (Some(inputs), Ok(memory), Ok(index)) => to_js(&machine::start_shard(
             shard,
             inputs,
@@ -158,15 +164,21 @@ pub fn start_agents_live_shard(
             now_ms,
         )),
         _ => unreadable("events or a memory"),
-    }
+    })
 }
 
 #[wasm_bindgen(js_name = startAgentsLiveIndex)]
-pub fn start_agents_live_index(shards: Vec<u32>, memory: JsValue, env: JsValue) -> JsValue {
-    match serde_wasm_bindgen::from_value::<Option<IndexMemory>>(memory) {
-        Ok(memory) => to_js(&machine::start_index(shards, memory, &env_of(env))),
-        Err(_) => unreadable("a memory"),
-    }
+pub fn start_agents_live_index(
+    shards: Vec<u32>,
+    memory: JsValue,
+    env: JsValue,
+) -> Result<JsValue, JsValue> {
+    Ok(
+        match serde_wasm_bindgen::from_value::<Option<IndexMemory>>(memory) {
+            Ok(memory) => to_js(&machine::start_index(shards, memory, &env_of(env))),
+            Err(_) => unreadable("a memory"),
+        },
+    )
 }
 
 #[wasm_bindgen(js_name = startAgentsLiveToken)]
@@ -175,8 +187,8 @@ pub fn start_agents_live_token(
     env: JsValue,
     emulator_origin: Option<String>,
     now_ms: f64,
-) -> JsValue {
-    match serde_wasm_bindgen::from_value::<Caller>(caller) {
+) -> Result<JsValue, JsValue> {
+    Ok(match serde_wasm_bindgen::from_value::<Caller>(caller) {
         Ok(caller) => to_js(&machine::start_token(
             &caller,
             &env_of(env),
@@ -184,7 +196,7 @@ pub fn start_agents_live_token(
             now_ms,
         )),
         Err(_) => unreadable("a caller"),
-    }
+    })
 }
 
 /// `wallboard-token` (`machine::start_wallboard_token`): caller = common/auth's plan.
@@ -194,26 +206,32 @@ pub fn start_wallboard_token(
     env: JsValue,
     emulator_origin: Option<String>,
     now_ms: f64,
-) -> JsValue {
-    match serde_wasm_bindgen::from_value::<BoardCaller>(caller) {
-        Ok(caller) => to_js(&machine::start_wallboard_token(
-            &caller,
-            &env_of(env),
-            emulator_origin,
-            now_ms,
-        )),
-        Err(_) => unreadable("a caller"),
-    }
+) -> Result<JsValue, JsValue> {
+    Ok(
+        match serde_wasm_bindgen::from_value::<BoardCaller>(caller) {
+            Ok(caller) => to_js(&machine::start_wallboard_token(
+                &caller,
+                &env_of(env),
+                emulator_origin,
+                now_ms,
+            )),
+            Err(_) => unreadable("a caller"),
+        },
+    )
 }
 
 #[wasm_bindgen(js_name = resumeAgentsLive)]
-pub fn resume_agents_live(state: JsValue, outcomes: JsValue, now_ms: f64) -> JsValue {
+pub fn resume_agents_live(
+    state: JsValue,
+    outcomes: JsValue,
+    now_ms: f64,
+) -> Result<JsValue, JsValue> {
     let machine: Result<Machine, _> = from_js(state, "state");
     let outcomes: Result<Vec<Outcome>, _> = from_js(outcomes, "outcomes");
-    match (machine, outcomes) {
+    Ok(match (machine, outcomes) {
         (Ok(m), Ok(o)) => to_js(&machine::resume(m, o, now_ms)),
         _ => to_js(&Step::<Machine>::answer(machine::unreadable_state())),
-    }
+    })
 }
 
 /// The board's own Sync service, or null (unset, or Flex's or parking's): `machine::board_service`.
