@@ -143,6 +143,8 @@ test('every operation of the set is performed as a declared request, with the re
   const voice = await client.taskrouter.v1.workspaces(workspaceSid).workers(worker).workerChannels('voice').fetch();
   const channel = await done({ kind: 'updateWorkerChannel', workspaceSid, workerSid: worker, workerChannelSid: voice.sid, capacity: 2 });
   assert.equal(channel.configuredCapacity, 2);
+  const board = await done({ kind: 'fetchSyncService', serviceSid });
+  assert.deepEqual([board.sid, typeof board.aclEnabled], [serviceSid, 'boolean']);
 
   // Serverless: the admin functions' update, publish and their reads (the service edits itself).
   const environmentSid = context.ENVIRONMENT_SID;
@@ -259,7 +261,8 @@ test('every operation of the set is performed as a declared request, with the re
       'updateWorkerChannel',
       'uploadServerlessAssetVersion',
       'validateFlexToken',
-    ],
+      'fetchSyncService',
+    ].sort(),
     'each performed above',
   );
 });

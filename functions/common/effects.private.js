@@ -202,6 +202,7 @@ const OPS = {
   listWorkersMatching: (c, o) => workspace(c, o).workers.list(given({ targetWorkersExpression: o.targetWorkersExpression, pageSize: o.pageSize, limit: o.limit })),
   deleteRecording: (c, o) => c.recordings(o.recordingSid).remove(),
   fetchRecordingMedia: (c, o, context) => recordingMedia(context, o),
+  fetchSyncService: (c, o) => c.sync.v1.services(o.serviceSid).fetch(),
 };
 
 /**
@@ -247,18 +248,18 @@ async function perform(context, client, effect) {
 }
 
 /**
- * Runs the machine `start` begins (a call on `mod`, a wasmModule whose face exports `resume`)
- * to its answer `{status, body, contentType?}`. A request the machine refuses at the start (a
+ * Runs the machine `start` begins (a call on `mod`, a wasmModule whose face exports `resume`,
+ * or the export named `resume`) to its answer `{status, body, contentType?}`. A request the machine refuses at the start (a
  * bad parameter or setting) throws as callWasm does, before any Twilio request.
  */
-async function run(context, mod, start) {
+async function run(context, mod, start, resume = 'resume') {
   let step = callWasm(mod, start);
   const client = step.run ? tw.twilioClient(context) : null;
   for (let steps = 0; step.run; steps += 1) {
     if (steps >= MAX_STEPS) throw new Error(`The machine did not answer after ${MAX_STEPS} steps; nothing further was attempted`);
     const { state } = step;
     const outcomes = await Promise.all(step.run.map((effect) => perform(context, client, effect)));
-    step = callWasm(mod, (wasm) => wasm.resume(state, outcomes, Date.now()));
+    step = callWasm(mod, (wasm) => wasm[resume](state, outcomes, Date.now()));
   }
   return step.answer;
 }

@@ -403,6 +403,8 @@ pub enum Op {
         recording_sid: String,
         format: String,
     },
+    /// `GET /v1/Services/{IS}`: the Sync service (`aclEnabled` says whether its ACL is on).
+    FetchSyncService { service_sid: String },
 }
 
 /// How a list is read: pages of `page_size` (absent: the `twilio` client's choice, which is
@@ -953,5 +955,20 @@ mod tests {
         assert_eq!(sync_write_cost(10_240), 0.5);
         assert_eq!(sync_write_cost(16_384), 0.5);
         assert!((sync_write_cost(4096) - 0.2).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_sync_service_read_is_a_plain_retried_read() {
+        let read = Effect::from(Op::FetchSyncService {
+            service_sid: "IS1".into(),
+        });
+        assert_eq!(
+            serde_json::to_value(&read).expect("json"),
+            json!({"op": {"kind": "fetchSyncService", "serviceSid": "IS1"}, "retry": true})
+        );
+        assert!(serde_json::from_value::<Op>(
+            json!({"kind": "fetchSyncService", "serviceSid": "IS1", "aclEnabled": true})
+        )
+        .is_err());
     }
 }

@@ -27,13 +27,13 @@ use crate::machine::{self, Env, FetchConfigRequest, Machine};
 /// `/admin/update`'s validation: `{ok: true, config}` (the text to store) or `{ok: false, status,
 /// body}` naming every problem.
 #[wasm_bindgen(js_name = prepareUpdate)]
-pub fn prepare_update_js(data_json: &str) -> JsValue {
-    match prepare_update(data_json) {
+pub fn prepare_update_js(data_json: &str) -> Result<JsValue, JsValue> {
+    Ok(match prepare_update(data_json) {
         Ok(config) => to_js_value(&serde_json::json!({"ok": true, "config": config})),
         Err(r) => to_js_value(
             &serde_json::json!({"ok": false, "status": crate::admin::Rejection::STATUS, "body": r}),
         ),
-    }
+    })
 }
 
 /// `/admin/preview`'s answer `{status, body}`.
@@ -43,13 +43,13 @@ pub fn preview_reply_js(
     name: Option<String>,
     now_ms: f64,
     days: Option<String>,
-) -> JsValue {
-    to_js_value(&preview_reply(
+) -> Result<JsValue, JsValue> {
+    Ok(to_js_value(&preview_reply(
         data_json,
         name.as_deref(),
         now_ms,
         days.as_deref(),
-    ))
+    )))
 }
 
 #[wasm_bindgen(js_name = startAdminList)]
