@@ -100,15 +100,10 @@ impl AgentsLive {
 use crate::machine::{self, BoardCaller, Caller, IndexMemory, Machine, ShardMemory};
 use effects::{Answer, Outcome, Step};
 
-fn env_of(env: JsValue) -> Env {
+/// A machine's environment: only the string settings count (anything unreadable is none).
+fn env_of(env: JsValue) -> crate::config::Env {
     let env: Value = serde_wasm_bindgen::from_value(env).unwrap_or(Value::Null);
-    env.as_object()
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
-                .collect()
-        })
-        .unwrap_or_default()
+    crate::config::env_of(&env)
 }
 
 fn unreadable(what: &str) -> JsValue {
