@@ -8,6 +8,7 @@ const path = require('path');
 const { startEmulator } = require('../emulator');
 const { emulatorClient, sid, heldTask } = require('./helpers/emulator-client');
 const trs = require('../emulator/taskrouter-stats');
+const { wavBytes } = require('../emulator/recordings');
 
 const common = path.join(__dirname, '..', 'functions', 'common');
 global.Runtime = global.Runtime || {
@@ -142,6 +143,8 @@ test('every operation of the set is performed as a declared request, with the re
   const voice = await client.taskrouter.v1.workspaces(workspaceSid).workers(worker).workerChannels('voice').fetch();
   const channel = await done({ kind: 'updateWorkerChannel', workspaceSid, workerSid: worker, workerChannelSid: voice.sid, capacity: 2 });
   assert.equal(channel.configuredCapacity, 2);
+  const board = await done({ kind: 'fetchSyncService', serviceSid });
+  assert.deepEqual([board.sid, typeof board.aclEnabled], [serviceSid, 'boolean']);
 
   // Serverless: the admin functions' update, publish and their reads (the service edits itself).
   const environmentSid = context.ENVIRONMENT_SID;
@@ -187,6 +190,28 @@ test('every operation of the set is performed as a declared request, with the re
   assert.deepEqual([verdict.body.valid, verdict.body.identity, verdict.body.worker_sid, verdict.body.roles], [true, 'effects-iam', flex.worker_sid, ['admin']]);
   assert.equal((await done({ kind: 'validateFlexToken', token: 'not-a-token' })).body.valid, false);
 
+  // Workers (voicemail's greeting, direct-extension) and recordings (the voicemail box).
+  const ada = await client.taskrouter.v1.workspaces(workspaceSid).workers.create({ friendlyName: 'effects-ada', attributes: JSON.stringify({ directExtension: '4321' }) });
+  assert.equal((await done({ kind: 'fetchWorker', workspaceSid, workerSid: ada.sid })).friendlyName, 'effects-ada');
+  const adaVoice = await done({ kind: 'fetchWorkerChannel', workspaceSid, workerSid: ada.sid, workerChannelSid: 'voice' });
+  assert.deepEqual([adaVoice.taskChannelUniqueName, typeof adaVoice.configuredCapacity], ['voice', 'number']);
+  assert.deepEqual(
+    (await done({ kind: 'listWorkersMatching', workspaceSid, targetWorkersExpression: 'directExtension == "4321"', pageSize: 2, limit: 2 })).map((w) => w.sid),
+    [ada.sid],
+  );
+  const recordingSid = sid('RE');
+  emu.state.recordings.recordings.set(recordingSid, { sid: recordingSid, callSid: call.sid, duration: 1, dateCreated: new Date(), startTime: new Date() });
+  const from = emu.requests.length;
+  const media = await done({ kind: 'fetchRecordingMedia', recordingSid, format: 'wav' });
+  assert.equal(media.contentType, 'audio/x-wav');
+  assert.ok(Buffer.from(media.base64, 'base64').equals(wavBytes(1)), "the emulator's bytes");
+  const mediaRequest = emu.requests.slice(from).find((r) => r.path.endsWith(`/Recordings/${recordingSid}.wav`));
+  assert.ok(mediaRequest, 'the media request');
+  assert.ok(!mediaRequest.path.includes(context.AUTH_TOKEN) && !JSON.stringify(mediaRequest.query || {}).includes(context.AUTH_TOKEN), 'no credentials in the URL');
+  assert.equal(await done({ kind: 'deleteRecording', recordingSid }), true);
+  assert.equal((await perform({ kind: 'fetchRecordingMedia', recordingSid, format: 'wav' })).status, 404);
+  assert.equal((await perform({ kind: 'deleteRecording', recordingSid })).status, 404);
+
   const names = Object.keys(effects.OPS).sort();
   assert.deepEqual(
     names,
@@ -198,10 +223,12 @@ test('every operation of the set is performed as a declared request, with the re
       'createSyncItem',
       'createSyncMap',
       'createTask',
+      'deleteRecording',
       'deleteServerlessBuild',
       'deleteSyncDocument',
       'deleteSyncItem',
       'fetchCall',
+      'fetchRecordingMedia',
       'fetchServerlessBuild',
       'fetchServerlessBuildStatus',
       'fetchServerlessEnvironment',
@@ -210,6 +237,8 @@ test('every operation of the set is performed as a declared request, with the re
       'fetchSyncItem',
       'fetchTask',
       'fetchTaskQueueCumulativeStatistics',
+      'fetchWorker',
+      'fetchWorkerChannel',
       'listActivities',
       'listEvents',
       'listEventsPage',
@@ -222,6 +251,7 @@ test('every operation of the set is performed as a declared request, with the re
       'listTaskReservations',
       'listTasks',
       'listWorkers',
+      'listWorkersMatching',
       'updateCall',
       'updateSyncDocument',
       'updateSyncDocumentPermission',
@@ -231,7 +261,8 @@ test('every operation of the set is performed as a declared request, with the re
       'updateWorkerChannel',
       'uploadServerlessAssetVersion',
       'validateFlexToken',
-    ],
+      'fetchSyncService',
+    ].sort(),
     'each performed above',
   );
 });

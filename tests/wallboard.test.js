@@ -311,3 +311,31 @@ test('the page reads the board service with its read-only grant, a queue created
   await reader.cancel();
   await page.close();
 });
+
+test('the channel picker offers the channels the server keeps (QUEUE_STATS_CHANNELS), named by /wallboard-token', async () => {
+  const { startRuntime } = require('./helpers/runtime');
+  const rt = await startRuntime({ env: { ...stack.emu.functionEnv(), WALLBOARD_KEY: KEY, QUEUE_STATS_CHANNELS: 'voice, SMS' } });
+  try {
+    const token = await fetch(rt.url('/wallboard-token'), { method: 'POST', headers: { Authorization: `Wallboard ${KEY}` } }).then((r) => r.json());
+    assert.deepEqual(token.channels, ['voice', 'sms']);
+    const options = (page) => page.locator('#channel option').evaluateAll((all) => all.map((o) => o.value));
+    const page = await browser.newPage();
+    await page.goto(rt.url(`/wallboard/index.html?channel=sms#key=${encodeURIComponent(KEY)}`));
+    await tile(page, queues.Sales).waitFor();
+    assert.deepEqual(await options(page), ['', 'voice', 'sms']);
+    assert.equal(await page.locator('#channel').inputValue(), 'sms');
+    // A channel the server does not keep is dropped from the view and the URL.
+    await page.goto(rt.url('/wallboard/index.html?channel=video'));
+    await tile(page, queues.Sales).waitFor();
+    assert.equal(await page.locator('#channel').inputValue(), '');
+    assert.doesNotMatch(page.url(), /channel=/);
+    await page.close();
+    // The default list, from the stack's own runtime.
+    const board = await openBoard(`key=${encodeURIComponent(KEY)}`);
+    await tile(board, queues.Sales).waitFor();
+    assert.deepEqual(await options(board), ['', 'voice', 'chat', 'video']);
+    await board.close();
+  } finally {
+    await rt.stop();
+  }
+});

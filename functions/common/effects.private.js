@@ -93,6 +93,27 @@ async function validateFlexToken(context, token) {
   return { status: res.status, body };
 }
 
+/**
+ * A recording's audio (`.wav` or `.mp3`) from api.twilio.com (TWILIO_REGION/TWILIO_EDGE's host),
+ * the account's credentials in `Authorization: Basic`, never in the URL. The value is
+ * `{contentType, base64}`; a non-2xx answer is thrown with its status (a 429/503 is retried).
+ */
+async function recordingMedia(context, o) {
+  const accountSid = tw.requireEnv(context, 'ACCOUNT_SID');
+  const authToken = tw.requireEnv(context, 'AUTH_TOKEN');
+  const file = `${encodeURIComponent(o.recordingSid)}.${encodeURIComponent(o.format)}`;
+  const { uri, headers } = tw.route(tw.apiOrigin(context), `https://${tw.productHost(context, 'api')}/2010-04-01/Accounts/${accountSid}/Recordings/${file}`);
+  const res = await fetch(uri, {
+    headers: { ...headers, Authorization: `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}` },
+    signal: AbortSignal.timeout(requestTimeoutMs()),
+  });
+  if (!res.ok) {
+    const body = await res.json().catch(() => ({}));
+    throw Object.assign(new Error(body.message || `Twilio answered HTTP ${res.status}`), { status: res.status, code: body.code, moreInfo: body.more_info });
+  }
+  return { contentType: res.headers.get('content-type'), base64: Buffer.from(await res.arrayBuffer()).toString('base64') };
+}
+
 // The operations of crates/effects' `Op`, one request each, in the `twilio` client's words.
 const OPS = {
   fetchCall: (c, o) => c.calls(o.callSid).fetch(),
@@ -176,6 +197,12 @@ const OPS = {
     const next = url && url.searchParams.get('PageToken') ? { page: Number(url.searchParams.get('Page')) || 0, pageToken: url.searchParams.get('PageToken') } : null;
     return { events: page.instances, next };
   },
+  fetchWorker: (c, o) => workspace(c, o).workers(o.workerSid).fetch(),
+  fetchWorkerChannel: (c, o) => workspace(c, o).workers(o.workerSid).workerChannels(o.workerChannelSid).fetch(),
+  listWorkersMatching: (c, o) => workspace(c, o).workers.list(given({ targetWorkersExpression: o.targetWorkersExpression, pageSize: o.pageSize, limit: o.limit })),
+  deleteRecording: (c, o) => c.recordings(o.recordingSid).remove(),
+  fetchRecordingMedia: (c, o, context) => recordingMedia(context, o),
+  fetchSyncService: (c, o) => c.sync.v1.services(o.serviceSid).fetch(),
 };
 
 /**
@@ -221,18 +248,18 @@ async function perform(context, client, effect) {
 }
 
 /**
- * Runs the machine `start` begins (a call on `mod`, a wasmModule whose face exports `resume`)
- * to its answer `{status, body, contentType?}`. A request the machine refuses at the start (a
+ * Runs the machine `start` begins (a call on `mod`, a wasmModule whose face exports `resume`,
+ * or the export named `resume`) to its answer `{status, body, contentType?}`. A request the machine refuses at the start (a
  * bad parameter or setting) throws as callWasm does, before any Twilio request.
  */
-async function run(context, mod, start) {
+async function run(context, mod, start, resume = 'resume') {
   let step = callWasm(mod, start);
   const client = step.run ? tw.twilioClient(context) : null;
   for (let steps = 0; step.run; steps += 1) {
     if (steps >= MAX_STEPS) throw new Error(`The machine did not answer after ${MAX_STEPS} steps; nothing further was attempted`);
     const { state } = step;
     const outcomes = await Promise.all(step.run.map((effect) => perform(context, client, effect)));
-    step = callWasm(mod, (wasm) => wasm.resume(state, outcomes, Date.now()));
+    step = callWasm(mod, (wasm) => wasm[resume](state, outcomes, Date.now()));
   }
   return step.answer;
 }

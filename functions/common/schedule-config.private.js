@@ -17,8 +17,8 @@
 const fs = require('fs');
 const { wasmModule } = require(Runtime.getFunctions()['common/wasm'].path);
 
-// The REST client helpers, needed only against the emulator and by the admin functions:
-// check-schedule's cold start in Twilio does not load them (docs/schedule-manager.md, "Cold start").
+// common/client (for requireEnv), needed only against the emulator and by the admin functions:
+// check-schedule's cold start in Twilio does not load it (docs/schedule-manager.md, "Cold start").
 const client_ = () => require(Runtime.getFunctions()['common/client'].path);
 
 /** The service and environment the function runs in, as the admin machines take them. */
@@ -34,25 +34,16 @@ const admin = wasmModule('schedule_admin');
 
 const ASSET = { key: 'asset', text: async () => fs.readFileSync(Runtime.getAssets()['/config.json'].path, 'utf8') };
 
-// Against the emulator, the running build's /config.json version is read through the effects
-// executor (the environment, then its build) and its content from the emulator's own endpoint.
+// Against the emulator, the machine `startRunningConfig` (crates/schedule-admin) says which
+// /config.json version the environment runs (common/effects reads the environment, then its
+// build); its content comes from the emulator's own endpoint (the executor's emulatedAssetContent).
 async function emulatedSource(context) {
   const effects = require(Runtime.getFunctions()['common/effects'].path);
   const { HttpError } = require(Runtime.getFunctions()['common/http'].path);
-  const client = client_().twilioClient(context);
-  const read = async (op) => {
-    const outcome = await effects.perform(context, client, { op, retry: true });
-    if (outcome.ok) return outcome.value;
-    const how = outcome.attempted ? 'failed' : 'was not attempted';
-    throw new HttpError(outcome.attempted ? 502 : 504, `Reading the deployed build from the emulator ${how}: ${outcome.message}`);
-  };
-  const { serviceSid, environmentSid } = serverlessEnv(context);
-  const env = await read({ kind: 'fetchServerlessEnvironment', serviceSid, environmentSid });
-  if (!env.buildSid) return ASSET;
-  const build = await read({ kind: 'fetchServerlessBuild', serviceSid, buildSid: env.buildSid });
-  const version = (build.assetVersions || []).find((v) => v.path === '/config.json');
-  if (!version) return ASSET;
-  return { key: version.sid, text: () => effects.emulatedAssetContent(context, version.sid) };
+  const found = await effects.run(context, admin, (wasm) => wasm.startRunningConfig(serverlessEnv(context)));
+  if (found.status !== 200) throw new HttpError(found.status, found.body.error, found.body.twilioError ? { twilioError: found.body.twilioError } : {});
+  const { versionSid } = found.body;
+  return versionSid ? { key: versionSid, text: () => effects.emulatedAssetContent(context, versionSid) } : ASSET;
 }
 
 /** Whether the running config is read from the emulator (else it is the local asset): common/client's apiOrigin, without loading it. */

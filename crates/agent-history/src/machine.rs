@@ -17,7 +17,7 @@
 
 use std::collections::BTreeMap;
 
-use effects::{Answer, Failure, Op, Outcome, Step};
+use effects::{Answer, Failure, Op, Outcome, Paging, Step};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -119,8 +119,10 @@ impl Listing {
             from: Some(self.after.clone().unwrap_or_else(|| self.from.clone())),
             bounds: self.after.as_ref().map(|_| "exclusive".to_string()),
             order: Some("asc".into()),
-            page_size: Some(size),
-            limit: size,
+            paging: Paging {
+                page_size: Some(size),
+                limit: size,
+            },
         }
     }
 
@@ -396,8 +398,10 @@ fn next(mut read: Read, config: &Config, remember: Option<Directory>) -> Turn {
                 ops.push(Op::ListWorkers {
                     workspace_sid: read.workspace_sid.clone(),
                     task_queue_sid: None,
-                    page_size: Some(WORKERS_LIMIT),
-                    limit: WORKERS_LIMIT,
+                    paging: Paging {
+                        page_size: Some(WORKERS_LIMIT),
+                        limit: WORKERS_LIMIT,
+                    },
                 });
             }
             {

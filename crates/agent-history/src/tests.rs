@@ -1801,8 +1801,7 @@ fn drive_read(
                     map,
                     from,
                     bounds,
-                    page_size,
-                    limit,
+                    paging: effects::Paging { page_size, limit },
                     ..
                 } => match sync.get(map) {
                     None => effects::Outcome::Failed(effects::Failure {

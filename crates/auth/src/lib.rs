@@ -43,10 +43,11 @@ const SUPERVISING_ROLES: [&str; 2] = ["supervisor", "admin"];
 /// A wallboard key shorter than this is a configuration error: it must not be guessable.
 pub const MIN_WALLBOARD_KEY_CHARS: usize = 32;
 
-/// IAM's answer to `POST /v1/Accounts/{AC}/Tokens/validate`, the fields the rule reads.
+/// IAM's answer to `POST /v1/Accounts/{AC}/Tokens/validate`, the fields the rule reads. A body
+/// is IAM's verdict only when it has a boolean `valid` ([`IamBody::Verdict`]), so `valid` is
+/// required; [`iam_verdict`] always gives one, and that is what a [`Credential::Flex`] carries.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 pub struct IamAnswer {
-    #[serde(default)]
     pub valid: bool,
     #[serde(default)]
     pub message: Option<String>,
@@ -513,22 +514,9 @@ pub struct IamHttp {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum IamBody {
-    Verdict(IamVerdict),
+    Verdict(IamAnswer),
     Rest(RestError),
     Other(serde::de::IgnoredAny),
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct IamVerdict {
-    pub valid: bool,
-    #[serde(default)]
-    pub message: Option<String>,
-    #[serde(default)]
-    pub identity: Option<String>,
-    #[serde(default)]
-    pub worker_sid: Option<String>,
-    #[serde(default)]
-    pub roles: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -559,13 +547,7 @@ pub fn iam_verdict(outcome: IamOutcome) -> Result<IamAnswer, AuthError> {
         return Err(AuthError::IamFailed("IAM's answer is missing".into()));
     };
     match (status, body) {
-        (_, Some(IamBody::Verdict(b))) => Ok(IamAnswer {
-            valid: b.valid,
-            message: b.message,
-            identity: b.identity,
-            worker_sid: b.worker_sid,
-            roles: b.roles,
-        }),
+        (_, Some(IamBody::Verdict(answer))) => Ok(answer),
         (
             401 | 403,
             Some(IamBody::Rest(RestError {

@@ -36,7 +36,7 @@ mod outcome;
 mod step;
 mod upsert;
 
-pub use op::{sync_write_cost, Credentials, Effect, Op, Pace, DELETE_COST};
+pub use op::{sync_write_cost, Credentials, Effect, Op, Pace, Paging, PagingAll, DELETE_COST};
 pub use outcome::{first, Failure, Outcome};
 pub use step::{Answer, Step};
 pub use upsert::{Progress, Upsert, UpsertStage};

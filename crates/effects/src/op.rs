@@ -51,9 +51,8 @@ pub enum Op {
         bounds: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         order: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        page_size: Option<u32>,
-        limit: u32,
+        #[serde(flatten)]
+        paging: Paging,
     },
     /// `POST /v1/Services/{IS}/Maps`: a map named `unique_name` (409: it exists).
     CreateSyncMap {
@@ -167,9 +166,8 @@ pub enum Op {
         workspace_sid: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         worker_sid: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        page_size: Option<u32>,
-        limit: u32,
+        #[serde(flatten)]
+        paging: Paging,
     },
     /// `GET /v1/Workspaces/{WS}/Workers`: the workers (of the queue `task_queue_sid`, when
     /// given), up to `limit`, in pages of `page_size`.
@@ -177,16 +175,14 @@ pub enum Op {
         workspace_sid: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         task_queue_sid: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        page_size: Option<u32>,
-        limit: u32,
+        #[serde(flatten)]
+        paging: Paging,
     },
     /// `GET /v1/Workspaces/{WS}/Activities`: the workspace's activities, up to `limit`.
     ListActivities {
         workspace_sid: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        page_size: Option<u32>,
-        limit: u32,
+        #[serde(flatten)]
+        paging: Paging,
     },
     /// `POST /v1/Workspaces/{WS}/Tasks`: a new task. Never retried: see [`Op::retry_safe`].
     CreateTask {
@@ -242,18 +238,14 @@ pub enum Op {
     ListServerlessDeployments {
         service_sid: String,
         environment_sid: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        page_size: Option<u32>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        limit: Option<u32>,
+        #[serde(flatten)]
+        paging: PagingAll,
     },
     /// `GET /v1/Services/{ZS}/Builds`: the service's builds, newest first (all when no `limit`).
     ListServerlessBuilds {
         service_sid: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        page_size: Option<u32>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        limit: Option<u32>,
+        #[serde(flatten)]
+        paging: PagingAll,
     },
     /// `GET …/Builds/{ZB}`: the build with its function and asset versions.
     FetchServerlessBuild {
@@ -290,10 +282,8 @@ pub enum Op {
     /// `GET /v1/Services/{ZS}/Assets`: the service's assets (all when no `limit`).
     ListServerlessAssets {
         service_sid: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        page_size: Option<u32>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        limit: Option<u32>,
+        #[serde(flatten)]
+        paging: PagingAll,
     },
     /// `POST /v1/Services/{ZS}/Assets`: a new asset named `friendly_name`.
     CreateServerlessAsset {
@@ -343,10 +333,8 @@ pub enum Op {
         minutes: Option<u32>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         task_channel: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        page_size: Option<u32>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        limit: Option<u32>,
+        #[serde(flatten)]
+        paging: PagingAll,
     },
     /// `GET /v1/Workspaces/{WS}/Events`: the events of `event_type` (absent: every type) from
     /// `start_date` to `end_date` (ISO 8601), of `task_queue_sid` when given, newest first, in
@@ -361,10 +349,8 @@ pub enum Op {
         end_date: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         task_queue_sid: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        page_size: Option<u32>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        limit: Option<u32>,
+        #[serde(flatten)]
+        paging: PagingAll,
     },
     /// One page of `GET /v1/Workspaces/{WS}/Events` (the same filters as [`Op::ListEvents`]), for
     /// a machine that reads only as far back as it needs, a page per step: the value is
@@ -385,6 +371,61 @@ pub enum Op {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         page_token: Option<String>,
     },
+    /// `GET /v1/Workspaces/{WS}/Workers/{WK}`: the worker (`friendlyName`, `attributes` as JSON
+    /// text, `activityName`, `available`).
+    FetchWorker {
+        workspace_sid: String,
+        worker_sid: String,
+    },
+    /// `GET /v1/Workspaces/{WS}/Workers/{WK}/Channels/{WC}` (`WC`: a channel SID or its unique
+    /// name, `voice`): `configuredCapacity`, `assignedTasks`, `available`.
+    FetchWorkerChannel {
+        workspace_sid: String,
+        worker_sid: String,
+        worker_channel_sid: String,
+    },
+    /// `GET /v1/Workspaces/{WS}/Workers?TargetWorkersExpression=…`: the workers the expression
+    /// selects, up to `limit`, in pages of `page_size` (one request when `limit <= page_size`).
+    /// A variant of its own beside [`Op::ListWorkers`], whose callers never filter by expression.
+    ListWorkersMatching {
+        workspace_sid: String,
+        target_workers_expression: String,
+        #[serde(flatten)]
+        paging: Paging,
+    },
+    /// `DELETE /2010-04-01/Accounts/{AC}/Recordings/{RE}.json` (404: already gone).
+    DeleteRecording { recording_sid: String },
+    /// `GET /2010-04-01/Accounts/{AC}/Recordings/{RE}.{format}` (`wav` or `mp3`): the recording's
+    /// audio, with the account's credentials in `Authorization: Basic` (never in the URL). The
+    /// value is `{"contentType": <Twilio's header>, "base64": <the bytes>}` (binary cannot travel
+    /// as JSON otherwise); a non-2xx answer is a failure with its status.
+    FetchRecordingMedia {
+        recording_sid: String,
+        format: String,
+    },
+    /// `GET /v1/Services/{IS}`: the Sync service (`aclEnabled` says whether its ACL is on).
+    FetchSyncService { service_sid: String },
+}
+
+/// How a list is read: pages of `page_size` (absent: the `twilio` client's choice, which is
+/// `limit`), up to `limit` items. Flattened into the list operations: on the wire `pageSize` and
+/// `limit` stand beside the operation's other fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Paging {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_size: Option<u32>,
+    pub limit: u32,
+}
+
+/// [`Paging`] whose `limit` may be absent: then every item is read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PagingAll {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_size: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
 }
 
 /// Credentials a request is made with instead of the service's own (`username`: an API key or
@@ -610,8 +651,10 @@ mod tests {
             from: Some("2026-03-08T07".into()),
             bounds: Some("inclusive".into()),
             order: None,
-            page_size: Some(100),
-            limit: 240,
+            paging: Paging {
+                page_size: Some(100),
+                limit: 240,
+            },
         };
         let effect = Effect::from(op);
         assert_eq!(effect.pace, None, "a read spends no write budget");
@@ -622,13 +665,44 @@ mod tests {
         );
     }
 
+    /// Paging is flattened: `pageSize` and `limit` stand beside the other fields, an absent one
+    /// is not sent, and an unknown field is still refused.
+    #[test]
+    fn paging_is_flat_on_the_wire() {
+        let op = Op::ListEvents {
+            workspace_sid: "WS1".into(),
+            event_type: Some("task.completed".into()),
+            start_date: None,
+            end_date: None,
+            task_queue_sid: None,
+            paging: PagingAll {
+                page_size: Some(1000),
+                limit: None,
+            },
+        };
+        let wire = json!({"kind": "listEvents", "workspaceSid": "WS1",
+            "eventType": "task.completed", "pageSize": 1000});
+        assert_eq!(serde_json::to_value(&op).expect("json"), wire);
+        assert_eq!(serde_json::from_value::<Op>(wire).expect("reads"), op);
+        let unknown =
+            json!({"kind": "listWorkers", "workspaceSid": "WS1", "limit": 3, "pagesize": 5});
+        assert!(serde_json::from_value::<Op>(unknown).is_err());
+        let no_limit = json!({"kind": "listWorkers", "workspaceSid": "WS1", "pageSize": 5});
+        assert!(
+            serde_json::from_value::<Op>(no_limit).is_err(),
+            "limit is required there"
+        );
+    }
+
     #[test]
     fn taskrouter_lists_send_only_what_is_given() {
         let op = Op::ListWorkers {
             workspace_sid: "WS1".into(),
             task_queue_sid: None,
-            page_size: Some(1000),
-            limit: 5000,
+            paging: Paging {
+                page_size: Some(1000),
+                limit: 5000,
+            },
         };
         assert_eq!(
             serde_json::to_value(&op).expect("json"),
@@ -715,8 +789,10 @@ mod tests {
         );
         let lists = serde_json::to_value(Op::ListServerlessBuilds {
             service_sid: "ZS1".into(),
-            page_size: Some(100),
-            limit: None,
+            paging: PagingAll {
+                page_size: Some(100),
+                limit: None,
+            },
         })
         .expect("json");
         assert_eq!(
@@ -781,8 +857,10 @@ mod tests {
                 workspace_sid: "WS1".into(),
                 minutes: Some(30),
                 task_channel: None,
-                page_size: Some(1000),
-                limit: None,
+                paging: PagingAll {
+                    page_size: Some(1000),
+                    limit: None,
+                },
             }
         );
     }
@@ -795,8 +873,10 @@ mod tests {
             start_date: Some("2026-11-16T14:00:00Z".into()),
             end_date: Some("2026-11-16T15:00:00Z".into()),
             task_queue_sid: None,
-            page_size: Some(1000),
-            limit: None,
+            paging: PagingAll {
+                page_size: Some(1000),
+                limit: None,
+            },
         };
         assert_eq!(
             serde_json::to_value(&all).expect("json"),
@@ -817,11 +897,78 @@ mod tests {
     }
 
     #[test]
+    fn workers_recordings_and_their_media_read_as_the_executor_sends_them() {
+        let worker = Effect::from(Op::FetchWorker {
+            workspace_sid: "WS1".into(),
+            worker_sid: "WK1".into(),
+        });
+        assert!(worker.retry && worker.pace.is_none());
+        assert_eq!(
+            serde_json::to_value(&worker.op).expect("json"),
+            json!({"kind": "fetchWorker", "workspaceSid": "WS1", "workerSid": "WK1"})
+        );
+        let channel: Op = serde_json::from_value(json!({"kind": "fetchWorkerChannel",
+            "workspaceSid": "WS1", "workerSid": "WK1", "workerChannelSid": "voice"}))
+        .expect("reads");
+        assert!(
+            matches!(channel, Op::FetchWorkerChannel { ref worker_channel_sid, .. } if worker_channel_sid == "voice")
+        );
+        let matching = Op::ListWorkersMatching {
+            workspace_sid: "WS1".into(),
+            target_workers_expression: "directExtension == \"12\"".into(),
+            paging: Paging {
+                page_size: Some(2),
+                limit: 2,
+            },
+        };
+        assert_eq!(
+            serde_json::to_value(&matching).expect("json"),
+            json!({"kind": "listWorkersMatching", "workspaceSid": "WS1",
+                "targetWorkersExpression": "directExtension == \"12\"", "pageSize": 2, "limit": 2})
+        );
+        let delete = Effect::from(Op::DeleteRecording {
+            recording_sid: "RE1".into(),
+        });
+        assert!(delete.retry && delete.pace.is_none(), "not a Sync write");
+        assert_eq!(
+            serde_json::to_value(&delete.op).expect("json"),
+            json!({"kind": "deleteRecording", "recordingSid": "RE1"})
+        );
+        let media = Op::FetchRecordingMedia {
+            recording_sid: "RE1".into(),
+            format: "wav".into(),
+        };
+        assert_eq!(
+            serde_json::to_value(&media).expect("json"),
+            json!({"kind": "fetchRecordingMedia", "recordingSid": "RE1", "format": "wav"})
+        );
+        assert!(serde_json::from_value::<Op>(
+            json!({"kind": "fetchRecordingMedia", "recordingSid": "RE1", "format": "wav", "authToken": "x"})
+        )
+        .is_err(), "no credentials travel in an operation");
+    }
+
+    #[test]
     fn write_costs() {
         assert_eq!(sync_write_cost(0), 0.05);
         assert_eq!(sync_write_cost(1024), 0.05);
         assert_eq!(sync_write_cost(10_240), 0.5);
         assert_eq!(sync_write_cost(16_384), 0.5);
         assert!((sync_write_cost(4096) - 0.2).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_sync_service_read_is_a_plain_retried_read() {
+        let read = Effect::from(Op::FetchSyncService {
+            service_sid: "IS1".into(),
+        });
+        assert_eq!(
+            serde_json::to_value(&read).expect("json"),
+            json!({"op": {"kind": "fetchSyncService", "serviceSid": "IS1"}, "retry": true})
+        );
+        assert!(serde_json::from_value::<Op>(
+            json!({"kind": "fetchSyncService", "serviceSid": "IS1", "aclEnabled": true})
+        )
+        .is_err());
     }
 }

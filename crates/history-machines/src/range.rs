@@ -56,8 +56,10 @@ impl RangeRead {
             from: Some(self.after.clone().unwrap_or_else(|| self.from.clone())),
             bounds: self.after.as_ref().map(|_| "exclusive".to_string()),
             order: Some("asc".into()),
-            page_size: Some(PAGE_SIZE),
-            limit: PAGE_SIZE,
+            paging: effects::Paging {
+                page_size: Some(PAGE_SIZE),
+                limit: PAGE_SIZE,
+            },
         }
     }
 

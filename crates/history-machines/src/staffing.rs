@@ -254,8 +254,10 @@ pub fn batch(
             workspace_sid: workspace_sid.clone(),
             minutes: Some(r.minutes),
             task_channel: r.channel.clone(),
-            page_size: Some(r.page_size),
-            limit: None,
+            paging: effects::PagingAll {
+                page_size: Some(r.page_size),
+                limit: None,
+            },
         })
         .collect();
     let (measured, known) = measure(env, remembered, now_ms);

@@ -197,7 +197,10 @@ mod tests {
 
     fn ny() -> Config {
         Config::from_env(&Env {
-            time_zone: Some("America/New_York".into()),
+            shared: queue_settings::SharedEnv {
+                time_zone: Some("America/New_York".into()),
+                ..Default::default()
+            },
             ..Env::default()
         })
         .unwrap()

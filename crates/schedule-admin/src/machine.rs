@@ -83,6 +83,11 @@ pub enum Machine {
     FetchConfig {
         config: String,
     },
+    /// Against the emulator only: which `/config.json` the environment runs.
+    RunningConfig {
+        env: Env,
+        reading: Reading,
+    },
 }
 
 /// Where an update is.
@@ -173,13 +178,17 @@ fn read_rest(env: &Env, build_sid: String) -> Vec<Op> {
         Op::ListServerlessDeployments {
             service_sid: env.service_sid.clone(),
             environment_sid: env.environment_sid.clone(),
-            page_size: Some(PAGE_SIZE),
-            limit: None,
+            paging: effects::PagingAll {
+                page_size: Some(PAGE_SIZE),
+                limit: None,
+            },
         },
         Op::ListServerlessBuilds {
             service_sid: env.service_sid.clone(),
-            page_size: Some(PAGE_SIZE),
-            limit: None,
+            paging: effects::PagingAll {
+                page_size: Some(PAGE_SIZE),
+                limit: None,
+            },
         },
         list_assets(env),
     ]
@@ -188,8 +197,10 @@ fn read_rest(env: &Env, build_sid: String) -> Vec<Op> {
 fn list_assets(env: &Env) -> Op {
     Op::ListServerlessAssets {
         service_sid: env.service_sid.clone(),
-        page_size: Some(PAGE_SIZE),
-        limit: None,
+        paging: effects::PagingAll {
+            page_size: Some(PAGE_SIZE),
+            limit: None,
+        },
     }
 }
 
@@ -472,6 +483,9 @@ pub fn resume(machine: Machine, outcomes: Vec<Outcome>, now_ms: f64) -> AdminSte
                 status.as_deref(),
             )))
         }
+        Machine::RunningConfig { env, reading } => {
+            resume_running_config(env, reading, effects::first(outcomes))
+        }
         Machine::FetchConfig { config } => match effects::first(outcomes).into_result() {
             Ok(_) => Step::answer(running_config(config)),
             Err(f) if f.is(401) || f.is(403) || f.is(404) => Step::answer(Answer::json(
@@ -480,6 +494,60 @@ pub fn resume(machine: Machine, outcomes: Vec<Outcome>, now_ms: f64) -> AdminSte
             )),
             Err(f) => Step::answer(f.answer("Checking the credentials")),
         },
+    }
+}
+
+/// Against the emulator (`common/schedule-config`): which `/config.json` the environment runs.
+/// The environment, then its build; the answer is `{versionSid}` (that asset version's content
+/// is the config) or `{versionSid: null}` when nothing is deployed or the build has no
+/// `/config.json` (the shipped asset is the config). A failed read is the answer, naming it.
+pub fn running_config_source(env: Env) -> AdminStep {
+    let op = read_environment(&env);
+    Step::one(
+        Machine::RunningConfig {
+            env,
+            reading: Reading::Environment,
+        },
+        op,
+    )
+}
+
+/// What a running-config read was told: its answer, or the build to read next.
+pub fn running_config_version(build: &Value) -> Option<String> {
+    build
+        .get("assetVersions")
+        .and_then(Value::as_array)?
+        .iter()
+        .find(|v| v.get("path").and_then(Value::as_str) == Some(CONFIG_PATH))
+        .and_then(|v| v.get("sid").and_then(Value::as_str))
+        .map(str::to_string)
+}
+
+fn resume_running_config(env: Env, reading: Reading, outcome: Outcome) -> AdminStep {
+    let source =
+        |sid: Option<String>| Step::answer(Answer::json(200, json!({ "versionSid": sid })));
+    let value = match outcome.into_result() {
+        Ok(v) => v,
+        Err(f) => return Step::answer(f.answer("Reading the deployed build from the emulator")),
+    };
+    match reading {
+        Reading::Environment => match value.get("buildSid").and_then(Value::as_str) {
+            Some(build_sid) if !build_sid.is_empty() => {
+                let op = Op::FetchServerlessBuild {
+                    service_sid: env.service_sid.clone(),
+                    build_sid: build_sid.to_string(),
+                };
+                Step::one(
+                    Machine::RunningConfig {
+                        env,
+                        reading: Reading::Rest,
+                    },
+                    op,
+                )
+            }
+            _ => source(None),
+        },
+        Reading::Rest => source(running_config_version(&value)),
     }
 }
 

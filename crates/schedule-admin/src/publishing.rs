@@ -369,6 +369,23 @@ mod tests {
         })
     }
 
+    /// ZB0, the deployed build the CLI made.
+    fn deployed_build() -> serde_json::Value {
+        build(
+            "ZB0",
+            "completed",
+            "2024-01-01T10:00:00Z",
+            "ZHcli",
+            &["ZF1"],
+        )
+    }
+
+    /// ZB0 deployed, then ZB1 and ZB2, two config builds completed in the same second.
+    fn deployed_then_two_in_one_second() -> Vec<serde_json::Value> {
+        let update = |sid| build(sid, "completed", "2024-01-01T10:05:00Z", "ZHcfg", &["ZF1"]);
+        vec![deployed_build(), update("ZB1"), update("ZB2")]
+    }
+
     fn facts(
         builds: Vec<serde_json::Value>,
         deployed: usize,
@@ -417,28 +434,8 @@ mod tests {
 
     #[test]
     fn a_pending_build_blocks_others_until_abandoned_and_publish_rules() {
-        let builds = vec![
-            build(
-                "ZB0",
-                "completed",
-                "2024-01-01T10:00:00Z",
-                "ZHcli",
-                &["ZF1"],
-            ),
-            build(
-                "ZB1",
-                "completed",
-                "2024-01-01T10:05:00Z",
-                "ZHcfg",
-                &["ZF1"],
-            ),
-            build(
-                "ZB2",
-                "completed",
-                "2024-01-01T10:05:00Z",
-                "ZHcfg",
-                &["ZF1"],
-            ),
+        let mut builds = deployed_then_two_in_one_second();
+        builds.extend([
             build("ZB3", "failed", "2024-01-01T10:06:00Z", "ZHcfg", &["ZF1"]),
             build(
                 "ZB4",
@@ -455,7 +452,7 @@ mod tests {
                 &["ZF1"],
             ),
             build("ZB6", "building", "2024-01-01T10:07:00Z", "ZHcfg", &["ZF1"]),
-        ];
+        ]);
         let f = facts(
             builds.clone(),
             0,
@@ -498,13 +495,7 @@ mod tests {
     #[test]
     fn a_fresh_build_waits_for_its_creation_second_to_end() {
         let builds = vec![
-            build(
-                "ZB0",
-                "completed",
-                "2024-01-01T10:00:00Z",
-                "ZHcli",
-                &["ZF1"],
-            ),
+            deployed_build(),
             build("ZB9", "building", "2024-01-01T10:05:00Z", "ZHcfg", &["ZF1"]),
         ];
         let f = facts(
@@ -522,29 +513,7 @@ mod tests {
 
     #[test]
     fn after_publishing_the_loser_is_older_than_the_deployment() {
-        let builds = vec![
-            build(
-                "ZB0",
-                "completed",
-                "2024-01-01T10:00:00Z",
-                "ZHcli",
-                &["ZF1"],
-            ),
-            build(
-                "ZB1",
-                "completed",
-                "2024-01-01T10:05:00Z",
-                "ZHcfg",
-                &["ZF1"],
-            ),
-            build(
-                "ZB2",
-                "completed",
-                "2024-01-01T10:05:00Z",
-                "ZHcfg",
-                &["ZF1"],
-            ),
-        ];
+        let builds = deployed_then_two_in_one_second();
         let f = facts(builds, 1, "2024-01-01T10:05:03Z", "2024-01-01T10:06:00Z");
         assert_eq!(f.list_version(), ("ZNZB1".to_string(), true));
         assert_eq!(

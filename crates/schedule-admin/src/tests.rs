@@ -750,3 +750,57 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_running_config_source_is_the_deployed_builds_config_version() {
+    let step_of = |m: Machine, o: Outcome| machine::resume(m, vec![o], T0);
+    let run = |step: Step<Machine>| match step {
+        Step::Run { state, effects } => {
+            (state, effects.into_iter().map(|e| e.op).collect::<Vec<_>>())
+        }
+        Step::Answer(a) => panic!("answered {a:?}"),
+    };
+    let (state, ops) = run(machine::running_config_source(env()));
+    assert!(matches!(
+        ops.as_slice(),
+        [Op::FetchServerlessEnvironment { .. }]
+    ));
+    // Nothing deployed: the shipped asset.
+    let none = step_of(state.clone(), Outcome::Done(json!({"buildSid": null})));
+    assert_eq!(
+        none.as_answer().map(|a| a.body.clone()),
+        Some(json!({"versionSid": null}))
+    );
+    let (build_state, ops) = run(step_of(
+        state.clone(),
+        Outcome::Done(json!({"buildSid": "ZB1"})),
+    ));
+    assert!(
+        matches!(ops.as_slice(), [Op::FetchServerlessBuild { build_sid, .. }] if build_sid == "ZB1")
+    );
+    let with = json!({"assetVersions": [{"sid": "ZN0", "path": "/other.json"}, {"sid": "ZN1", "path": "/config.json"}]});
+    let found = step_of(build_state.clone(), Outcome::Done(with));
+    assert_eq!(
+        found.as_answer().map(|a| a.body.clone()),
+        Some(json!({"versionSid": "ZN1"}))
+    );
+    let without = step_of(build_state, Outcome::Done(json!({"assetVersions": []})));
+    assert_eq!(
+        without.as_answer().map(|a| a.body.clone()),
+        Some(json!({"versionSid": null}))
+    );
+    let failed = Outcome::Failed(Failure {
+        status: Some(500),
+        attempted: true,
+        message: "boom".into(),
+        ..Failure::default()
+    });
+    let a = step_of(state, failed);
+    assert_eq!(
+        a.as_answer().map(|a| (a.status, a.body["error"].clone())),
+        Some((
+            502,
+            json!("Reading the deployed build from the emulator failed: boom")
+        ))
+    );
+}

@@ -7,6 +7,7 @@
 //! startAdminPublish({serviceSid, environmentSid}, buildSid)
 //! startAdminUpdateStatus({serviceSid, environmentSid}, buildSid)
 //! startAdminFetchConfig(serviceSid, {credentialsInParameters, authorization}, runningConfigText)
+//! startRunningConfig({serviceSid, environmentSid})        // emulator only: -> {versionSid | null}
 //!   // each -> {state, run: [effect]} | {answer: {status, body, contentType?}}
 //! resume(state, [outcome], Date.now())                   // -> the next step (never throws)
 //!
@@ -26,13 +27,13 @@ use crate::machine::{self, Env, FetchConfigRequest, Machine};
 /// `/admin/update`'s validation: `{ok: true, config}` (the text to store) or `{ok: false, status,
 /// body}` naming every problem.
 #[wasm_bindgen(js_name = prepareUpdate)]
-pub fn prepare_update_js(data_json: &str) -> JsValue {
-    match prepare_update(data_json) {
+pub fn prepare_update_js(data_json: &str) -> Result<JsValue, JsValue> {
+    Ok(match prepare_update(data_json) {
         Ok(config) => to_js_value(&serde_json::json!({"ok": true, "config": config})),
         Err(r) => to_js_value(
             &serde_json::json!({"ok": false, "status": crate::admin::Rejection::STATUS, "body": r}),
         ),
-    }
+    })
 }
 
 /// `/admin/preview`'s answer `{status, body}`.
@@ -42,13 +43,13 @@ pub fn preview_reply_js(
     name: Option<String>,
     now_ms: f64,
     days: Option<String>,
-) -> JsValue {
-    to_js_value(&preview_reply(
+) -> Result<JsValue, JsValue> {
+    Ok(to_js_value(&preview_reply(
         data_json,
         name.as_deref(),
         now_ms,
         days.as_deref(),
-    ))
+    )))
 }
 
 #[wasm_bindgen(js_name = startAdminList)]
@@ -90,6 +91,13 @@ pub fn start_admin_fetch_config(
 ) -> Result<JsValue, JsValue> {
     let request: FetchConfigRequest = from_js(request, "fetch-config request")?;
     to_js(&machine::fetch_config(service_sid, &request, config))
+}
+
+/// Against the emulator: which `/config.json` version the environment runs (`{versionSid}`).
+#[wasm_bindgen(js_name = startRunningConfig)]
+pub fn start_running_config(env: JsValue) -> Result<JsValue, JsValue> {
+    let env: Env = from_js(env, "settings")?;
+    to_js(&machine::running_config_source(env))
 }
 
 /// The next step; a state or outcomes that cannot be read are answered (500), not thrown.
