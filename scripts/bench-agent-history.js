@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Agent history's costs, measured on the product's own code (the agent-history wasm module and
-// functions/common/agent-history.private.js) with the real `twilio` client against the emulator
-// over loopback HTTP:
+// Agent history's costs, measured on the product's own code (the agent-history wasm module,
+// functions/common/agent-history.private.js for the hook, functions/common/effects.private.js for
+// GET /agent-history's machine) with the real `twilio` client against the emulator over loopback
+// HTTP:
 //
 // 1. the event callback's hook: the emulator's agents (emulator/agent-activity.js) play a day
 //    each, every event recorded as the hook does; Sync reads and writes and TaskRouter calls per
@@ -9,14 +10,16 @@
 //    record; then every event again (duplicates): writes.
 // 2. GET /agent-history's work for 30 days × 200 agents (the crate's synthetic month, 24 tasks per
 //    agent-day, stored straight into the emulator's Sync state): wall time for by=hour and by=agent
-//    (one request each: the emulator sorts a map's items on every list page, so a run is long), Sync list requests, records read, answer size, and the part spent in the wasm aggregation.
+//    (one request each: a run is long), Twilio requests, records read, answer size, and the
+//    aggregation alone.
 //
 // 3. (default) the same month from closed hours and days (benchClosed): every hour closed with the
-//    module's closeHour into agentHours, every whole day summed with dayItems into agentDays, then
-//    common/agent-history's series in process (the code GET /agent-history runs, not through
-//    twilio-run), for every selection (all, one agent, 10 agents, a team of half) × every grouping,
-//    printed as a table; the wasm answer alone and the emulator's own listing time beside it.
-//    `--closed` runs this step only.
+//    module's closeHour into agentHours, every whole day summed with buildDay into agentDays and
+//    agentDayHours, then GET /agent-history's machine (startAgentHistory) on the functions'
+//    executor (common/effects) in process, as the function runs it (not through twilio-run), for
+//    every selection (all, one agent, 10 agents, a team of half) × every grouping, printed as a
+//    table; beside it the machine alone (its listings answered in process) and the emulator
+//    answering the machine's listings alone. `--closed` runs this step only.
 //    Step 2 (from records, minutes long) runs only with --records.
 //
 //   const { benchAgentHistory, formatAgentHistory } = require('./bench-agent-history');
@@ -48,6 +51,58 @@ async function retry(fn, attempt = 0) {
     await new Promise((r) => setTimeout(r, 50));
     return retry(fn, attempt + 1);
   }
+}
+
+/**
+ * GET /agent-history as the function runs it: crates/agent-history's machine (startAgentHistory)
+ * on the functions' executor (common/effects, the real `twilio` client against the emulator).
+ * `series(params)` answers and counts the effects; `local(params)` runs the same machine with its
+ * listings answered from the emulator's state in this process (no HTTP): the machine's own time.
+ */
+function machineReader(emulator, now) {
+  const common = path.join(root, 'functions', 'common');
+  global.Runtime = global.Runtime || {
+    getFunctions: () => Object.fromEntries(['http', 'deadline', 'client', 'wasm', 'sync-pacer', 'effects'].map((n) => [`common/${n}`, { path: path.join(common, `${n}.private.js`) }])),
+    getAssets: () => ({}),
+  };
+  const effects = require(path.join(common, 'effects.private.js'));
+  const { wasmModule } = require(path.join(common, 'wasm.private.js'));
+  const mod = wasmModule('agent_history');
+  const context = { ...emulator.functionEnv(), ...ENV };
+  const settings = { workspaceSid: context.TWILIO_FLEX_WORKSPACE_SID, syncServiceSid: context.TWILIO_FLEX_SYNC_SID, names: true };
+  const counts = { requests: 0 };
+  const counted = {
+    call: (fn) => {
+      const step = mod.call(fn);
+      if (step && step.run) counts.requests += step.run.length;
+      return step;
+    },
+  };
+  const start = (params) => (wasm) => wasm.startAgentHistory(params, ENV, settings, now);
+  const service = emulator.state.sync.services.get(context.SYNC_SERVICE_SID);
+  const list = (op) => {
+    const map = [...service.maps.values()].find((m) => m.uniqueName === op.map);
+    if (!map) return { ok: false, attempted: true, status: 404, code: 20404, message: 'not found' };
+    const keys = [...map.items.keys()].filter((k) => (op.bounds === 'exclusive' ? k > op.from : k >= op.from)).sort();
+    return { ok: true, value: keys.slice(0, op.limit).map((k) => ({ key: k, data: map.items.get(k).data, revision: '0' })) };
+  };
+  const local = (params) => {
+    const ops = [];
+    let step = mod.call(start(params));
+    while (step.run) {
+      const { state, run } = step;
+      for (const e of run) if (e.op.kind === 'listSyncItems') ops.push(e.op);
+      const outcomes = run.map((e) => (e.op.kind === 'listSyncItems' ? list(e.op) : { ok: false, attempted: false, message: 'not in this benchmark' }));
+      step = mod.call((wasm) => wasm.resume(state, outcomes, now));
+    }
+    return { answer: step.answer, ops };
+  };
+  const series = async (params) => {
+    const answer = await effects.run(context, counted, start(params));
+    if (answer.status !== 200) throw new Error(`GET /agent-history: ${answer.status} ${JSON.stringify(answer.body)}`);
+    return answer.body;
+  };
+  return { series, local, counts };
 }
 
 async function benchEvents({ agents = 10, days = 1 } = {}) {
@@ -128,7 +183,7 @@ async function benchQuery({ agents = 200, days = 30, progress = () => {}, groupi
       const w = require('../emulator/taskrouter').ensureWorker(emulator.ctx, sid, `Agent ${a}`);
       w.attributes = JSON.stringify({ team_name: a % 2 ? 'Blue' : 'Green' });
     }
-    const history = createAgentHistory({ ah, client: clientFor(emulator), workspaceSid: env.WORKSPACE_SID, syncServiceSid: env.SYNC_SERVICE_SID, retry, now: () => now });
+    const reader = machineReader(emulator, now);
     progress(`${items.length} records stored`);
     const rows = [];
     for (const by of groupings) {
@@ -137,11 +192,11 @@ async function benchQuery({ agents = 200, days = 30, progress = () => {}, groupi
       let answer;
       let reads = 0;
       for (let i = 0; i < rounds; i++) {
-        const r0 = history.counts.syncReads;
+        const r0 = reader.counts.requests;
         const t0 = performance.now();
-        answer = await history.series({ range: 'last30', by });
+        answer = await reader.series({ range: 'last30', by });
         samples.push(performance.now() - t0);
-        reads = history.counts.syncReads - r0;
+        reads = reader.counts.requests - r0;
       }
       // The aggregation alone, on the same records.
       const query = ah.query({ range: 'last30', by }, now);
@@ -240,8 +295,7 @@ async function benchClosed({ agents = 200, days = 30, progress = () => {}, group
       if (job.day) {
         const d0 = performance.now();
         const hours = [...m.items.values()].filter((i) => i.key >= job.day.hours.from && i.key <= job.day.hours.to).map((i) => JSON.stringify(i.data));
-        // (Before agentDayHours, the module had dayItems only: the bench runs against either.)
-        const built = ah.buildDay ? ah.buildDay(job.day.date, `[${hours.join(',')}]`, 1, workers) : { days: ah.dayItems(job.day.date, `[${hours.join(',')}]`, 1) || [], detail: [] };
+        const built = ah.buildDay(job.day.date, `[${hours.join(',')}]`, 1, workers);
         if (built) daysBuilt += 1;
         for (const item of built ? built.days : []) {
           put(dm, item);
@@ -264,10 +318,9 @@ async function benchClosed({ agents = 200, days = 30, progress = () => {}, group
       const w = require('../emulator/taskrouter').ensureWorker(emulator.ctx, sid, `Agent ${a}`);
       w.attributes = JSON.stringify({ team_name: a % 2 ? 'Blue' : 'Green' });
     }
-    const history = createAgentHistory({ ah, client: clientFor(emulator), workspaceSid: env.WORKSPACE_SID, syncServiceSid: env.SYNC_SERVICE_SID, retry, now: () => now });
-    await history.series({ range: 'today' }); // the directory, listed once a minute
+    const reader = machineReader(emulator, now);
+    await reader.series({ range: 'today' }); // the directory, remembered a minute by the module
     const lister = (map) => clientFor(emulator).sync.v1.services(env.SYNC_SERVICE_SID).syncMaps(map).syncMapItems;
-    const inRange = (map, ranges) => [...map.items.values()].filter((i) => ranges.some((r) => i.key >= r.from && i.key <= r.to)).map((i) => JSON.stringify(i.data));
     const rows = [];
     for (const { selection, ...g } of groupings) {
       const params = { range: 'last30', ...g };
@@ -275,30 +328,20 @@ async function benchClosed({ agents = 200, days = 30, progress = () => {}, group
       let answer;
       let reads = 0;
       for (let i = 0; i < rounds; i++) {
-        const r0 = history.counts.syncReads;
+        const r0 = reader.counts.requests;
         const s0 = performance.now();
-        answer = await history.series(params);
+        answer = await reader.series(params);
         samples.push(performance.now() - s0);
-        reads = history.counts.syncReads - r0;
+        reads = reader.counts.requests - r0;
       }
-      const q = ah.query(params, now);
-      const plan = ah.plan(q);
-      const daysText = `[${inRange(dm, plan.days).join(',')}]`;
-      const keys = ah.detailKeys ? ah.detailKeys(q, daysText, workers) : [];
-      const detailText = `[${keys
-        .map((k) => xm.items.get(k.key))
-        .filter(Boolean)
-        .map((i) => JSON.stringify(i.data))
-        .join(',')}]`;
-      const gaps = ah.dayGapsWith ? ah.dayGapsWith(q, daysText, detailText, workers) : ah.dayGaps(q, daysText);
-      const hoursText = `[${inRange(m, [...plan.hours, ...gaps]).join(',')}]`;
+      // The machine alone: the same read with its listings answered in process.
       const w0 = performance.now();
-      if (ah.answerWith) ah.answerWith(q, daysText, detailText, hoursText, '[]', workers, true);
-      else ah.answer(q, daysText, hoursText, '[]', workers, true);
+      const { ops: asked } = reader.local(params);
       const wasmMs = performance.now() - w0;
-      // The emulator's own part: the same listings answered, nothing aggregated.
+      // The emulator's own part: the machine's listings (as it asked them) answered over HTTP,
+      // all at once, nothing aggregated.
       const l0 = performance.now();
-      await Promise.all([...plan.days, ...plan.hours, ...gaps].map((r) => retry(() => lister(r.map).list({ from: r.from, order: 'asc', pageSize: 100, limit: 2000 }))));
+      await Promise.all(asked.map((op) => retry(() => lister(op.map).list({ from: op.from, ...(op.bounds ? { bounds: op.bounds } : {}), order: op.order, pageSize: op.pageSize, limit: op.limit }))));
       const listMs = performance.now() - l0;
       const label = `${g.by} (${selection || g.agent || 'all'})`;
       progress(`closed hours and days, by=${label}: ${Math.round(median(samples))} ms`);
@@ -370,7 +413,7 @@ function formatAgentHistory(f) {
     ...closedTable(f.closed.rows),
     ...f.closed.rows.map(
       (r) =>
-        `  by=${r.by.padEnd(26)} ${String(r.ms).padStart(5)} ms median of 3 (wasm alone ${r.aggregate_ms} ms; the emulator listing the same items alone ${r.list_ms} ms)   ${r.sync_list_requests} Sync list requests, ${r.day_items} day items (${r.from_days} days), ${r.detail_items || 0} agentDayHours items, ${r.hour_items} hour items, ${r.records} records, ${r.from_records} hours from records, ${r.rows} rows, ${r.answer_bytes} bytes`,
+        `  by=${r.by.padEnd(26)} ${String(r.ms).padStart(5)} ms median of 3 (the machine alone, listings answered in process: ${r.aggregate_ms} ms; the emulator answering its listings alone ${r.list_ms} ms)   ${r.sync_list_requests} Twilio requests, ${r.day_items} day items (${r.from_days} days), ${r.detail_items || 0} agentDayHours items, ${r.hour_items} hour items, ${r.records} records, ${r.from_records} hours from records, ${r.rows} rows, ${r.answer_bytes} bytes`,
     ),
     ...queryLines(q),
   ].join('\n');

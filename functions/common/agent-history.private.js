@@ -1,11 +1,11 @@
-// Agent history (docs/agent-history.md): the agent-history wasm module decides (which record an
-// event goes to, what it adds, the query, the series); this file reads and writes Sync items and
-// lists TaskRouter's activities and workers.
+// Agent history's event callback hook (docs/agent-history.md): the agent-history wasm module
+// decides (which record an event goes to, what it adds, which hour to close and what it reads,
+// the closed hours and days); this file reads and writes Sync items and lists TaskRouter's
+// activities and workers for it. (Not yet on the effects protocol: see docs/effects.md.)
 //
 //   const { createAgentHistory } = require(Runtime.getFunctions()['common/agent-history'].path);
 //   const agents = createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry, now });
 //   await agents.record(fields)              // the event callback's hook: one item read, at most one write
-//   await agents.series(params, { names })   // GET /agent-history (names false: the wallboard key)
 //   await agents.reclose(fields)             // the hook, after a record written: closes the agent's rows of closed hours
 //                                            // again when the event changes them (late events)
 //   await agents.tick()                      // the hook, after record: closes the last hour(s), a few listings per call;
@@ -15,7 +15,10 @@
 //
 //   agentHistoryHook(context, fields)        // the event callback's one line: never throws; off when
 //                                            // AGENT_HISTORY_ENABLED is "false"
-//   agentHistoryFor(context)                 // this container's instance, for GET /agent-history
+//   agentHistoryFor(context)                 // this container's instance
+//
+// GET /agent-history is not here: it is crates/agent-history's machine (startAgentHistory) on
+// common/effects.
 //
 // createAgentHistory requires nothing from Runtime, so the benchmark drives this same code.
 //
@@ -27,15 +30,14 @@
 // Records older than AGENT_HISTORY_RETENTION_DAYS are deleted a few per event (Sync's TTLs cannot
 // exceed a year, and the default is 400 days): the expired keys are listed once an hour.
 const BUDGET_SHARE = 0.8;
-const CONCURRENCY = 16; // Sync listings in flight for GET /agent-history
+const CONCURRENCY = 16; // Sync listings in flight for a reclose
 const ATTEMPTS = 4; // reads of one item when other writers win (412, a create that lost)
 const MAX_CHUNKS = 16;
 const ACTIVITIES_TTL_MS = 10 * 60000; // the workspace's activity names, re-listed at most this often
-const WORKERS_TTL_MS = 60000; // the directory for GET /agent-history
+const WORKERS_TTL_MS = 60000; // the directory for a day's teams
 const PRUNE_EVERY_MS = 3600000;
 const PRUNE_PER_EVENT = 2;
 const LISTINGS_PER_TICK = 4; // records listings per event while closing an hour
-const CLOSE_ON_READ_AFTER_MS = 25 * 3600000; // GET /agent-history closes an unclosed hour this old (the hook catches up 24 h)
 
 const notFound = (err) => err && (err.status === 404 || err.code === 20404);
 const duplicate = (err) => err && (err.code === 54208 || err.code === 54301 || err.status === 409);
@@ -58,7 +60,7 @@ async function pool(jobs, n) {
   return results;
 }
 
-function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = (fn) => fn(), now = Date.now, sleep = realSleep, keySeesNames = false }) {
+function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = (fn) => fn(), now = Date.now, sleep = realSleep }) {
   const ws = () => client.taskrouter.v1.workspaces(workspaceSid);
   const sync = () => client.sync.v1.services(syncServiceSid);
   const items = (map) => sync().syncMaps(map).syncMapItems;
@@ -207,19 +209,6 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
     return (await readItems(range, tally)).map((item) => JSON.stringify(item.data));
   }
 
-  /** Items by key ([{map, key}]), 16 at a time: the JSON texts of those found (a failure counts as not found). */
-  async function readKeys(keys) {
-    const found = await pool(
-      keys.map(
-        ({ map, key }) =>
-          () =>
-            fetchItem(map, key).catch(() => null),
-      ),
-      CONCURRENCY,
-    );
-    return found.filter(Boolean).map((item) => JSON.stringify(item.data));
-  }
-
   /** TaskRouter's workers (names and team attribute), listed at most once a minute. */
   async function directory() {
     if (!workers.list || now() - workers.at > WORKERS_TTL_MS) {
@@ -228,70 +217,6 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
       workers = { at: now(), list: list.map((w) => ({ sid: w.sid, friendlyName: w.friendlyName, attributes: w.attributes })) };
     }
     return workers.list;
-  }
-
-  /** Runs listings ({map, from, to}) 16 at a time: {texts, failed: [{map, from, to, reason}]}. */
-  async function readAll(ranges) {
-    const lists = await pool(
-      ranges.map(
-        (r) => () =>
-          readRange(r).then(
-            (texts) => ({ texts }),
-            (err) => ({ texts: [], error: err }),
-          ),
-      ),
-      CONCURRENCY,
-    );
-    const failed = [];
-    const texts = [];
-    lists.forEach((l, i) => {
-      if (l.error) failed.push({ map: ranges[i].map, from: ranges[i].from, to: ranges[i].to, reason: `Sync failed: ${l.error.status || ''} ${l.error.message}`.trim() });
-      for (const t of l.texts) texts.push(t);
-    });
-    return { texts, failed };
-  }
-
-  /**
-   * GET /agent-history: whole days from map agentDays and the other hours from agentHours, side by
-   * side; then the hours of days not summed yet from agentHours; every hour still not closed from
-   * the records (the module names what to read at each step). A records listing that fails leaves
-   * its keys out and is named in `missing` (the answer is partial, never wrong silently); an
-   * agentDays or agentHours listing that fails only sends its hours to the next step.
-   */
-  async function series(params, { names: withNames = true } = {}) {
-    const query = ah.query(params, now());
-    if (!withNames) ah.keyAccess(query, keySeesNames);
-    const plan = ah.plan(query);
-    const [dir, days, first] = await Promise.all([directory(), readAll(plan.days), readAll(plan.hours)]);
-    const daysJson = `[${days.texts.join(',')}]`;
-    // By hour of named agents (or of a team whose members changed): the days' buckets of those
-    // agents' hours (agentDayHours); one that fails or is not there sends its day to its hours.
-    const detail = await readKeys(ah.detailKeys(query, daysJson, dir));
-    const detailJson = `[${detail.join(',')}]`;
-    const gaps = ah.dayGapsWith(query, daysJson, detailJson, dir);
-    const more = gaps.length ? await readAll(gaps) : { texts: [] };
-    const hourTexts = first.texts.concat(more.texts);
-    const hoursJson = `[${hourTexts.join(',')}]`;
-    const raw = await readAll(ah.recordListingsWith(query, daysJson, detailJson, hoursJson, dir));
-    const answer = ah.answerWith(query, daysJson, detailJson, hoursJson, `[${raw.texts.join(',')}]`, dir, withNames || keySeesNames);
-    answer.missing = raw.failed;
-    answer.records = raw.texts.length;
-    answer.hourItems = hourTexts.length;
-    answer.dayItems = days.texts.length;
-    answer.detailItems = detail.length;
-    // An hour answered from the records that the hook will not close any more (over a day behind:
-    // it was off, or nobody's event came while the hour passed) is closed now, once — the oldest,
-    // claimed first as the hook does — so the next request reads it closed. One hour per request:
-    // its writes are paced like the hook's. Younger hours are left to the hook.
-    const open = answer.openHour;
-    delete answer.openHour;
-    if (open && Date.parse(open) < now() - CLOSE_ON_READ_AFTER_MS) {
-      answer.closedOnRead = await closeHour(Date.parse(open)).then(
-        (r) => ({ hour: r.hour, state: r.state }),
-        (err) => ({ hour: open, error: err.message }),
-      );
-    }
-    return answer;
   }
 
   // Closing hours (the event callback's hook, after the event's record): docs/agent-history.md.
@@ -582,7 +507,7 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
     return Object.fromEntries(Object.keys(closeCounts).map((k) => [k, closeCounts[k] - before[k]]));
   }
 
-  return { record, reclose, series, tick, closeHour, buildDay, counts, closeCounts, names, owner };
+  return { record, reclose, tick, closeHour, buildDay, counts, closeCounts, names, owner };
 }
 
 // One instance per container for the functions; the wasm module through the loader (a trap reloads it).
@@ -610,10 +535,6 @@ function agentHistoryFor(context) {
       workspaceSid: tw.requireEnv(context, 'TWILIO_FLEX_WORKSPACE_SID'),
       syncServiceSid: tw.requireEnv(context, 'TWILIO_FLEX_SYNC_SID'),
       retry: (fn) => tw.withRetry(context, fn),
-      keySeesNames:
-        String(context.AGENT_HISTORY_KEY_SEES_NAMES || '')
-          .trim()
-          .toLowerCase() === 'true',
     });
   }
   return instance;

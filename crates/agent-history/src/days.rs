@@ -358,10 +358,26 @@ pub fn build_day(
     })
 }
 
+/// Drops from a detail item the rows of the agents `keep` refuses (what a reader does not need);
+/// the item stays readable by [`read_detail`] with the same figures for those it keeps.
+pub fn keep_detail_of(item: &mut Value, keep: impl Fn(&str) -> bool) {
+    if let Some(rows) = item.get_mut("a").and_then(Value::as_object_mut) {
+        rows.retain(|w, _| keep(w));
+    }
+}
+
 /// The agents' hours of closed days among detail items (any order, generations and days):
 /// `(date, generation, bucket)` → the agent-hours of that bucket.
 pub fn read_detail(
     items: &[Value],
+) -> BTreeMap<(NaiveDate, u64, usize), Vec<crate::timeline::AgentHour>> {
+    read_detail_of(items, |_| true)
+}
+
+/// [`read_detail`] of the agents `keep` accepts only (the others' rows are skipped, not decoded).
+pub fn read_detail_of(
+    items: &[Value],
+    keep: impl Fn(&str) -> bool,
 ) -> BTreeMap<(NaiveDate, u64, usize), Vec<crate::timeline::AgentHour>> {
     let mut out = BTreeMap::new();
     for v in items {
@@ -389,6 +405,9 @@ pub fn read_detail(
             .unwrap_or_default();
         let mut hours_read = Vec::new();
         for (w, rows) in v.get("a").and_then(Value::as_object).into_iter().flatten() {
+            if !keep(w) {
+                continue;
+            }
             for row in rows.as_array().into_iter().flatten() {
                 let Some(Some(hour)) = count(row.get(0)).and_then(|i| hour_list.get(i)) else {
                     continue;

@@ -2,7 +2,7 @@
 //! DST days, record sizes, and properties: duplicates and order change nothing; seconds add up
 //! exactly to the observed time.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -1436,18 +1436,37 @@ fn answer_read(
     directory: &[AgentInfo],
 ) -> (Series, usize, usize) {
     let keys = close::detail_keys(c, q, day_items, directory);
-    let fetched: Vec<Value> = keys
+    // The shim lists them: one page of each listing, as Sync answers (key order from `from`,
+    // `pageSize` items), keeping the keys up to `to`.
+    let mut stored: Vec<(String, Value)> = detail
         .iter()
-        .filter_map(|k| {
-            detail
+        .map(|v| {
+            let key = days::detail_key(
+                v["date"].as_str().unwrap().parse().unwrap(),
+                v["bucket"].as_u64().unwrap() as usize,
+            );
+            (key, v.clone())
+        })
+        .collect();
+    stored.sort_by(|a, b| a.0.cmp(&b.0));
+    let listings = close::detail_listings(c, q, day_items, directory);
+    for k in &keys {
+        assert!(
+            listings.iter().any(|l| k.key >= l.from && k.key <= l.to),
+            "{} in no listing",
+            k.key
+        );
+    }
+    let fetched: Vec<Value> = listings
+        .iter()
+        .flat_map(|l| {
+            stored
                 .iter()
-                .find(|v| {
-                    days::detail_key(
-                        v["date"].as_str().unwrap().parse().unwrap(),
-                        v["bucket"].as_u64().unwrap() as usize,
-                    ) == k.key
-                })
-                .cloned()
+                .filter(|(k, _)| *k >= l.from)
+                .take(l.page_size as usize)
+                .filter(|(k, _)| *k <= l.to)
+                .map(|(_, v)| v.clone())
+                .collect::<Vec<_>>()
         })
         .collect();
     let plan = close::plan(c, q);
@@ -1548,8 +1567,11 @@ fn closed_days_answer_by_hour_of_a_team_and_of_named_agents_as_their_hours() {
         ms(now) as f64,
     )
     .unwrap();
-    // One named agent: one bucket a day.
+    // One named agent: one bucket a day, one listing of one item a day.
     assert_eq!(close::detail_keys(&c, &q, &day_items, &at_closing).len(), 4);
+    let listings = close::detail_listings(&c, &q, &day_items, &at_closing);
+    assert_eq!(listings.len(), 4);
+    assert!(listings.iter().all(|l| l.page_size == 1 && l.from == l.to));
     let qt = query(
         &c,
         &params(&[
@@ -1678,4 +1700,302 @@ fn a_late_event_rebuilds_the_team_sums_and_the_agents_hours() {
             "{agent}"
         );
     }
+}
+
+/// A day's needed detail buckets are read in key order (`.0`, `.1`, `.10`, `.11`… as text), one
+/// listing per run with at most `DETAIL_GAP` unneeded buckets between two needed ones, each one
+/// Sync page that holds exactly the run.
+#[test]
+fn detail_listings_cover_the_needed_buckets_in_few_pages() {
+    let date: chrono::NaiveDate = "2026-11-01".parse().unwrap();
+    let key = |b: usize| days::detail_key(date, b);
+    // Sync's order of 32 buckets' keys.
+    let mut order: Vec<String> = (0..32).map(key).collect();
+    order.sort();
+    let one = close::day_listings(date, 32, &[5].into_iter().collect());
+    assert_eq!(one.len(), 1);
+    assert_eq!(
+        (one[0].from.as_str(), one[0].to.as_str(), one[0].page_size),
+        ("20261101.5", "20261101.5", 1)
+    );
+    // Every bucket: one page of 32.
+    let all = close::day_listings(date, 32, &(0..32).collect());
+    assert_eq!(all.len(), 1);
+    assert_eq!(
+        (all[0].from.as_str(), all[0].to.as_str(), all[0].page_size),
+        ("20261101.0", "20261101.9", 32)
+    );
+    for needed in [
+        vec![0, 1, 31],
+        vec![2, 9, 17, 30],
+        vec![3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
+        vec![0, 9],
+    ] {
+        let set: BTreeSet<usize> = needed.iter().copied().collect();
+        let listings = close::day_listings(date, 32, &set);
+        for b in &needed {
+            assert!(
+                listings
+                    .iter()
+                    .any(|l| key(*b) >= l.from && key(*b) <= l.to),
+                "{needed:?}: {b}"
+            );
+        }
+        for l in &listings {
+            // The page from `from` of `pageSize` items ends at `to`.
+            let at = order.iter().position(|k| *k == l.from).unwrap();
+            assert_eq!(order[at + l.page_size as usize - 1], l.to, "{needed:?}");
+            // A run starts and ends with a needed bucket, with no wide gap inside.
+            let run: Vec<bool> = order[at..at + l.page_size as usize]
+                .iter()
+                .map(|k| set.iter().any(|b| key(*b) == *k))
+                .collect();
+            assert!(run[0] && run[run.len() - 1]);
+            let mut gap = 0;
+            for need in run {
+                gap = if need { 0 } else { gap + 1 };
+                assert!(gap <= close::DETAIL_GAP);
+            }
+        }
+    }
+}
+
+/// An in-memory Twilio answering the machine's effects as the executor does (Sync map items in
+/// key order from `from`, `bounds`, `pageSize`/`limit`; TaskRouter's workers); listings of a map
+/// `fail` names fail with a 500. Answers the machine's answer and the effects it asked for.
+fn drive_read(
+    mut turn: machine::Turn,
+    sync: &BTreeMap<String, BTreeMap<String, Value>>,
+    workers: &[Value],
+    fail: &dyn Fn(&str) -> bool,
+) -> (effects::Answer, usize) {
+    let mut asked = 0;
+    for _ in 0..1000 {
+        let (state, run) = match turn.step {
+            effects::Step::Answer(a) => return (a, asked),
+            effects::Step::Run { state, effects } => (state, effects),
+        };
+        asked += run.len();
+        let outcomes: Vec<effects::Outcome> = run
+            .iter()
+            .map(|e| match &e.op {
+                effects::Op::ListWorkers { .. } if fail("workers") => {
+                    effects::Outcome::Failed(effects::Failure {
+                        status: Some(503),
+                        message: "injected".into(),
+                        attempted: true,
+                        ..Default::default()
+                    })
+                }
+                effects::Op::ListWorkers { .. } => effects::Outcome::Done(json!(workers)),
+                effects::Op::ListSyncItems { map, .. } if fail(map) => {
+                    effects::Outcome::Failed(effects::Failure {
+                        status: Some(500),
+                        code: Some(20500),
+                        message: "injected".into(),
+                        attempted: true,
+                        ..Default::default()
+                    })
+                }
+                effects::Op::ListSyncItems {
+                    map,
+                    from,
+                    bounds,
+                    paging: effects::Paging { page_size, limit },
+                    ..
+                } => match sync.get(map) {
+                    None => effects::Outcome::Failed(effects::Failure {
+                        status: Some(404),
+                        code: Some(20404),
+                        message: "not found".into(),
+                        attempted: true,
+                        ..Default::default()
+                    }),
+                    Some(items) => {
+                        let from = from.clone().unwrap_or_default();
+                        let exclusive = bounds.as_deref() == Some("exclusive");
+                        let n = (*limit).min(page_size.unwrap_or(50)) as usize;
+                        let page: Vec<Value> = items
+                            .iter()
+                            .filter(|(k, _)| if exclusive { **k > from } else { **k >= from })
+                            .take(n)
+                            .map(|(k, v)| json!({"key": k, "data": v, "revision": "0"}))
+                            .collect();
+                        effects::Outcome::Done(Value::Array(page))
+                    }
+                },
+                other => panic!("unexpected effect {other:?}"),
+            })
+            .collect();
+        // Through JSON, as the executor carries the state.
+        let state: machine::Read =
+            serde_json::from_value(serde_json::to_value(&state).unwrap()).unwrap();
+        turn = machine::resume(state, outcomes, 0.0);
+    }
+    panic!("the machine did not answer");
+}
+
+/// GET /agent-history's machine answers what the crate answers from every closed hour and the
+/// records (closed days with their team sums and agents' hours, a DST day among them, records of
+/// the hours not closed, read page by page); a failing records listing is named in `missing`, a
+/// failing `agentDays` listing falls back to hours, the wallboard key asking for agents is 403,
+/// a bad parameter 400, a failing directory 502.
+#[test]
+fn the_read_machine_answers_what_the_crate_answers() {
+    let c = config("America/New_York");
+    let env: BTreeMap<String, String> = [(
+        "QUEUE_STATS_TIME_ZONE".to_string(),
+        "America/New_York".to_string(),
+    )]
+    .into();
+    let start = ms("2026-10-30T00:00:00Z");
+    let n = 24;
+    let records = bench::month_items(n, 7, start);
+    let (from, to) = ("2026-10-30T04:00:00Z", "2026-11-05T05:00:00Z");
+    let store: BTreeMap<(String, String), Value> = records
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (("m".to_string(), format!("{i:06}")), v.clone()))
+        .collect();
+    let closed = close_hours(&c, &store, from, to);
+    let directory = team_directory(n, |i| i % 2 == 1);
+    let mut sync: BTreeMap<String, BTreeMap<String, Value>> = BTreeMap::new();
+    for v in &records {
+        let r = Record::from_value(v).unwrap();
+        sync.entry(record::map_name(&c, &r.worker))
+            .or_default()
+            .insert(item_key(r.hour_ms, &r.worker, r.chunk), v.clone());
+    }
+    sync.insert(
+        "agentHours".into(),
+        keyed_hours(&closed).into_iter().collect(),
+    );
+    for d in days::whole_days(
+        c.time_zone,
+        values::instant::parse(from).unwrap(),
+        values::instant::parse(to).unwrap(),
+    ) {
+        let b = days::build_day(c.time_zone, d, &closed, 7, Some(&teams_of(&directory))).unwrap();
+        for (i, v) in b.days.into_iter().enumerate() {
+            sync.entry(days::DAYS_MAP.into())
+                .or_default()
+                .insert(days::day_key(d, i), v);
+        }
+        for (i, v) in b.detail.into_iter().enumerate() {
+            sync.entry(days::DETAIL_MAP.into())
+                .or_default()
+                .insert(days::detail_key(d, i), v);
+        }
+    }
+    let workers: Vec<Value> = directory
+        .iter()
+        .map(|a| json!({"sid": a.sid, "friendlyName": a.name, "attributes": format!("{{\"team_name\":\"{}\"}}", a.team.clone().unwrap_or_default())}))
+        .collect();
+    let settings = |names: bool| machine::Settings {
+        workspace_sid: "WS1".into(),
+        sync_service_sid: "IS1".into(),
+        names,
+    };
+    let now = "2026-11-05T15:30:00Z";
+    let all_values: Vec<Value> = records.clone();
+    let several = format!("WK{:032x},WK{:032x},WK{:032x}", 1, 6, 13);
+    let never = |_: &str| false;
+    for agent in [
+        "all",
+        "team:Blue",
+        "WK00000000000000000000000000000004",
+        several.as_str(),
+    ] {
+        for by in ["hour", "date", "agent", "activity"] {
+            let p = params(&[
+                ("from", "2026-10-31"),
+                ("to", "2026-11-05T12:00"),
+                ("by", by),
+                ("agent", agent),
+            ]);
+            let q = query(&c, &p, ms(now) as f64).unwrap();
+            let (expected, _) = close::answer(&c, &q, &closed, &all_values, &directory);
+            let turn =
+                machine::start(env.clone(), &p, &settings(true), None, ms(now) as f64).unwrap();
+            let (a, _) = drive_read(turn, &sync, &workers, &never);
+            assert_eq!(a.status, 200, "{agent} {by}: {}", a.body);
+            let what = format!("agent={agent} by={by}");
+            assert_eq!(
+                a.body["series"],
+                serde_json::to_value(&expected).unwrap()["series"],
+                "{what}"
+            );
+            assert_eq!(
+                a.body["totals"],
+                serde_json::to_value(&expected).unwrap()["totals"],
+                "{what}"
+            );
+            assert!(
+                a.body["fromDays"].as_u64().unwrap() >= 4,
+                "{what}: {}",
+                a.body["fromDays"]
+            );
+            assert!(a.body["fromRecords"].as_u64().unwrap() > 0, "{what}");
+            assert_eq!(a.body["missing"], json!([]), "{what}");
+        }
+    }
+    // A records listing that fails is named; an agentDays listing that fails reads the hours.
+    let p = params(&[("from", "2026-10-31"), ("to", "2026-11-05T12:00")]);
+    let q = query(&c, &p, ms(now) as f64).unwrap();
+    let (expected, _) = close::answer(&c, &q, &closed, &all_values, &directory);
+    let fail_records = |m: &str| m.starts_with("agentHistory.");
+    let remembered = machine::Directory {
+        at_ms: ms(now) as f64,
+        workers: workers.clone(),
+    };
+    let turn = machine::start(
+        env.clone(),
+        &p,
+        &settings(true),
+        Some(&remembered),
+        ms(now) as f64,
+    )
+    .unwrap();
+    let (a, asked) = drive_read(turn, &sync, &workers, &fail_records);
+    assert!(asked > 0);
+    let missing = a.body["missing"].as_array().unwrap();
+    assert!(!missing.is_empty());
+    assert!(missing
+        .iter()
+        .all(|m| m["map"].as_str().unwrap().starts_with("agentHistory.")
+            && m["reason"] == "Sync failed: 500 injected"));
+    let fail_days = |m: &str| m == days::DAYS_MAP;
+    let turn = machine::start(env.clone(), &p, &settings(true), None, ms(now) as f64).unwrap();
+    let (a, _) = drive_read(turn, &sync, &workers, &fail_days);
+    assert_eq!(a.body["fromDays"], 0);
+    assert_eq!(
+        a.body["series"],
+        serde_json::to_value(&expected).unwrap()["series"]
+    );
+    // The key: aggregates only; agents refused at the start.
+    let turn = machine::start(env.clone(), &p, &settings(false), None, ms(now) as f64).unwrap();
+    let (a, _) = drive_read(turn, &sync, &workers, &never);
+    assert_eq!(a.body["agents"], json!([]));
+    let named = params(&[("agent", "WK00000000000000000000000000000004")]);
+    let e =
+        machine::start(env.clone(), &named, &settings(false), None, ms(now) as f64).unwrap_err();
+    assert_eq!(wasm_face::FaceError::status(&e), 403);
+    let bad = params(&[("by", "week")]);
+    let e = machine::start(env.clone(), &bad, &settings(true), None, ms(now) as f64).unwrap_err();
+    assert_eq!(wasm_face::FaceError::parameter(&e), Some("by"));
+    // The directory failing is the answer (Twilio's 503 after retries: 502).
+    let turn = machine::start(env.clone(), &p, &settings(true), None, ms(now) as f64).unwrap();
+    let (a, _) = drive_read(turn, &sync, &workers, &|m| m == "workers");
+    assert_eq!(a.status, 502, "{}", a.body);
+    // Every effect failing, or an unreadable state, ends in an answer, never a panic.
+    let turn = machine::start(
+        env.clone(),
+        &p,
+        &settings(true),
+        Some(&remembered),
+        ms(now) as f64,
+    )
+    .unwrap();
+    let (a, _) = drive_read(turn, &sync, &workers, &|_| true);
+    assert_eq!(a.status, 200);
 }
