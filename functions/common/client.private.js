@@ -109,7 +109,16 @@ class TimedClient {
     const { uri, headers } = route(this.origin, opts.uri);
     const dropped = this.origin ? droppedParams(opts) : null;
     if (dropped) headers['X-Twilio-Dropped-Params'] = dropped;
-    return this.inner.request({ ...opts, uri, headers: { ...(opts.headers || {}), ...headers }, timeout: requestTimeoutMs() });
+    // Past the deadline the request is refused as a rejected promise, never thrown: twilio-node's
+    // list() starts its first page inside a promise whose rejection it drops (an unhandled
+    // rejection kills the process), while it does pass a rejected page on to the caller.
+    let timeout;
+    try {
+      timeout = requestTimeoutMs();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.inner.request({ ...opts, uri, headers: { ...(opts.headers || {}), ...headers }, timeout });
   }
 
   get lastResponse() {
