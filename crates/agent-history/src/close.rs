@@ -446,24 +446,39 @@ pub fn detail_keys(
     day_items: &[Value],
     directory: &[AgentInfo],
 ) -> Vec<ItemKey> {
+    needed_by_day(config, query, day_items, directory)
+        .into_iter()
+        .flat_map(|(date, _, needed)| {
+            needed.into_iter().map(move |b| ItemKey {
+                map: crate::days::DETAIL_MAP.to_string(),
+                key: crate::days::detail_key(date, b),
+            })
+        })
+        .collect()
+}
+
+/// Each planned day read that needs detail buckets for `query` (by hour of chosen agents): its
+/// date, how many buckets it has (when known) and the ones needed; the one walk both
+/// [`detail_keys`] and [`detail_listings`] read.
+fn needed_by_day(
+    config: &Config,
+    query: &Query,
+    day_items: &[Value],
+    directory: &[AgentInfo],
+) -> Vec<(NaiveDate, Option<usize>, BTreeSet<usize>)> {
     if !hour_of_chosen(query) {
         return Vec::new();
     }
     let dir: BTreeMap<&str, &AgentInfo> = directory.iter().map(|a| (a.sid.as_str(), a)).collect();
     let wanted: BTreeSet<NaiveDate> = planned_dates(config, query).into_iter().collect();
-    let mut out = Vec::new();
-    for (date, day) in read_days(day_items) {
-        if !wanted.contains(&date) {
-            continue;
-        }
-        for b in needed_buckets(query, &day, &dir).unwrap_or_default() {
-            out.push(ItemKey {
-                map: crate::days::DETAIL_MAP.to_string(),
-                key: crate::days::detail_key(date, b),
-            });
-        }
-    }
-    out
+    read_days(day_items)
+        .into_iter()
+        .filter(|(date, _)| wanted.contains(date))
+        .filter_map(|(date, day)| {
+            let needed = needed_buckets(query, &day, &dir)?;
+            (!needed.is_empty()).then_some((date, day.detail, needed))
+        })
+        .collect()
 }
 
 /// A day's detail buckets read with one listing when at most this many buckets it does not need
@@ -493,25 +508,11 @@ pub fn detail_listings(
     day_items: &[Value],
     directory: &[AgentInfo],
 ) -> Vec<DetailListing> {
-    if !hour_of_chosen(query) {
-        return Vec::new();
-    }
-    let dir: BTreeMap<&str, &AgentInfo> = directory.iter().map(|a| (a.sid.as_str(), a)).collect();
-    let wanted: BTreeSet<NaiveDate> = planned_dates(config, query).into_iter().collect();
-    let mut out = Vec::new();
-    for (date, day) in read_days(day_items) {
-        if !wanted.contains(&date) {
-            continue;
-        }
-        let (Some(needed), Some(total)) = (needed_buckets(query, &day, &dir), day.detail) else {
-            continue;
-        };
-        if needed.is_empty() {
-            continue;
-        }
-        out.extend(day_listings(date, total, &needed));
-    }
-    out
+    needed_by_day(config, query, day_items, directory)
+        .into_iter()
+        .filter_map(|(date, total, needed)| Some(day_listings(date, total?, &needed)))
+        .flatten()
+        .collect()
 }
 
 /// The listings of one day's `needed` buckets among its `total` (see [`detail_listings`]).
