@@ -77,13 +77,15 @@ const rfc2822 = (ms) => (ms === null || ms === undefined ? null : new Date(ms).t
 
 /**
  * A page of a list resource with the `meta` envelope of the v1 APIs. `baseUrl` is the real
- * Twilio URL of the list (the client follows `next_page_url`, and our helper rewrites its origin).
+ * Twilio URL of the list (the client follows `next_page_url`, and our helper rewrites its origin);
+ * `view` renders a record of the page.
  */
-function page(records, { key, baseUrl, query = {} }) {
+function page(records, { key, baseUrl, query = {}, view = (r) => r }) {
   const pageSize = Math.min(Math.max(parseInt(query.PageSize, 10) || 50, 1), 1000);
   const pageNo = Math.max(parseInt(query.Page, 10) || 0, 0);
   const start = pageNo * pageSize;
-  const slice = records.slice(start, start + pageSize);
+  // `view` renders only the page's records (a large map's other items cost nothing).
+  const slice = records.slice(start, start + pageSize).map(view);
   // Filters stay in the page links, as Twilio's do.
   const filters = Object.entries(query).filter(([k]) => !['PageSize', 'Page', 'PageToken'].includes(k));
   const url = (n) => `${baseUrl}?${new URLSearchParams([...filters, ['PageSize', String(pageSize)], ['Page', String(n)]])}`;
@@ -152,7 +154,8 @@ function createRateLimiter(clock, limit = 20, windowMs = 1000) {
     limit,
     hit(key, what = key, cost = 1 / limit) {
       const now = clock.now();
-      const recent = (hits.get(key) || []).filter((h) => now - h.at < windowMs);
+      // A test may set the clock back; writes "after" now then belong to no window of it.
+      const recent = (hits.get(key) || []).filter((h) => h.at <= now && now - h.at < windowMs);
       const used = recent.reduce((sum, h) => sum + h.cost, 0);
       if (used + cost > 1 + 1e-9) {
         hits.set(key, recent);

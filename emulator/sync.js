@@ -250,10 +250,7 @@ module.exports = {
         const desc = String(req.query.Order).toLowerCase() === 'desc';
         const bounded = from === undefined ? items : items.filter((i) => (i.key === from ? !exclusive : desc ? i.key < from : i.key > from));
         return {
-          body: lib.page(
-            bounded.map((i) => itemView(s, m, i)),
-            { key: 'items', baseUrl: `${host}/Services/${s.sid}/Maps/${m.sid}/Items`, query: req.query },
-          ),
+          body: lib.page(bounded, { key: 'items', baseUrl: `${host}/Services/${s.sid}/Maps/${m.sid}/Items`, query: req.query, view: (i) => itemView(s, m, i) }),
         };
       },
       opts,

@@ -77,12 +77,42 @@ function allEvents(ctx) {
   return events;
 }
 
+/** Index of the first of `events` (oldest first) whose instant is past `ms` (or at it, unless `after`): a binary search. */
+function indexFrom(events, ms, after) {
+  let lo = 0;
+  let hi = events.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (events[mid].at < ms || (after && events[mid].at === ms)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The events of `events` (oldest first) inside [start, end]: a slice found by binary search, not a scan of every event. */
+const eventsBetween = (events, start, end) => events.slice(indexFrom(events, start, false), indexFrom(events, end, true));
+
+/** Each worker's activity changes, oldest first: an index of the activity log, rebuilt only when the log grew. */
+function changesByWorker(ctx) {
+  const area = ctx.state.taskqueues;
+  const log = area.activityLog || [];
+  if (area.changesMemo && area.changesMemo.log === log && area.changesMemo.size === log.length) return area.changesMemo.byWorker;
+  const byWorker = new Map();
+  for (const a of log) {
+    if (!byWorker.has(a.worker)) byWorker.set(a.worker, []);
+    byWorker.get(a.worker).push(a);
+  }
+  for (const changes of byWorker.values()) changes.sort((a, b) => a.at - b.at);
+  area.changesMemo = { log, size: log.length, byWorker };
+  return byWorker;
+}
+
 /** Seconds per activity that `workerSids` spent inside [start, end). */
 function activityDurations(ctx, workerSids, start, end) {
-  const log = ctx.state.taskqueues.activityLog || [];
+  const byWorker = changesByWorker(ctx);
   const totals = new Map(ACTIVITIES.map((a) => [a, { total: 0, n: 0, min: Infinity, max: 0 }]));
   for (const worker of workerSids) {
-    const changes = log.filter((a) => a.worker === worker).sort((a, b) => a.at - b.at);
+    const changes = byWorker.get(worker) || [];
     let activity = 'Offline';
     let since = -Infinity;
     const close = (until) => {
@@ -190,8 +220,7 @@ module.exports = {
               .split(',')
               .map((s) => s.trim())
           : null;
-        const events = allEvents(ctx)
-          .filter((e) => e.at >= start && e.at <= end)
+        const events = eventsBetween(allEvents(ctx), start, end)
           .filter((e) => !types || types.includes(e.type))
           .filter((e) => !q.TaskQueueSid || e.data.task_queue_sid === q.TaskQueueSid)
           .filter((e) => !q.TaskSid || e.data.task_sid === q.TaskSid)

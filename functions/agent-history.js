@@ -4,18 +4,25 @@
 // <key>`: aggregates only — `agent` all or team:<name>, no by=agent — unless
 // AGENT_HISTORY_KEY_SEES_NAMES is true). Parameters: agent (a Worker SID, several separated by
 // commas, all, or team:<name>), range (today, yesterday, last7, last30) or from/to, by (hour, date,
-// dayOfWeek, agent, activity, disposition). The agent-history module validates (400 naming the
-// parameter) and aggregates; common/agent-history reads Sync.
+// dayOfWeek, agent, activity, disposition). The read is crates/agent-history's machine
+// (`startAgentHistory`: 400/403 naming the parameter, what to list, the answer), performed by
+// common/effects.
 const auth = require(Runtime.getFunctions()['common/auth'].path);
 const tw = require(Runtime.getFunctions()['common/client'].path);
 const { handle, formFields } = require(Runtime.getFunctions()['common/http'].path);
-const { agentHistoryFor } = require(Runtime.getFunctions()['common/agent-history'].path);
+const { wasmModule } = require(Runtime.getFunctions()['common/wasm'].path);
+const effects = require(Runtime.getFunctions()['common/effects'].path);
+
+const machines = wasmModule('agent_history');
 
 exports.handler = handle(async (context, event) => {
   const grant = await auth.authorize(context, event, { kind: 'supervise', wallboardKey: true });
-  tw.requireEnv(context, 'TWILIO_FLEX_WORKSPACE_SID');
-  tw.requireEnv(context, 'TWILIO_FLEX_SYNC_SID');
+  const settings = {
+    workspaceSid: tw.requireEnv(context, 'TWILIO_FLEX_WORKSPACE_SID'),
+    syncServiceSid: tw.requireEnv(context, 'TWILIO_FLEX_SYNC_SID'),
+    names: grant.via !== 'wallboardKey',
+  };
+  const env = Object.fromEntries(Object.entries(context).filter(([key, value]) => (key === 'QUEUE_STATS_TIME_ZONE' || key.startsWith('AGENT_HISTORY_')) && typeof value === 'string'));
   const params = formFields(event, ['agent', 'from', 'to', 'range', 'by']);
-  const names = grant.via !== 'wallboardKey';
-  return { status: 200, body: await agentHistoryFor(context).series(params, { names }) };
+  return effects.run(context, machines, (wasm) => wasm.startAgentHistory(params, env, settings, Date.now()));
 });

@@ -49,7 +49,7 @@ exports.handler = handle(async (context, event) => {
     const boardSid = context.WALLBOARD_SYNC_SID && String(context.WALLBOARD_SYNC_SID) !== syncServiceSid ? String(context.WALLBOARD_SYNC_SID) : null;
     const board = boardSid ? { serviceSid: boardSid, reader: auth.boardReader() } : null;
     // Parked calls on the board (docs/direct-calls.md): each record's `parked` figures.
-    const parked = createParkedBoard({ client, syncServiceSid: context.SYNC_SERVICE_SID || syncServiceSid, retry: (fn) => tw.withRetry(context, fn), parking: wasmModule('parking') });
+    const parked = createParkedBoard({ context, syncServiceSid: context.SYNC_SERVICE_SID || syncServiceSid, parking: wasmModule('parking') });
     // The crate's store machine, on the effects executor (docs/effects.md).
     const machine = (start) => effects.run(context, queueStats, (wasm, instance) => start(instance), { resume: 'resumeQueueStats', client }).then((answer) => answer.body);
     updater = createUpdater({ qs, client, workspaceSid, syncServiceSid, machine, retry: (fn) => tw.withRetry(context, fn), board, extras: parked });

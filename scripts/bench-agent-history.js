@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Agent history's costs, measured on the product's own code (the agent-history wasm module and
-// functions/common/agent-history.private.js) with the real `twilio` client against the emulator
-// over loopback HTTP:
+// Agent history's costs, measured on the product's own code (the agent-history wasm module,
+// functions/common/agent-history.private.js for the hook, functions/common/effects.private.js for
+// GET /agent-history's machine) with the real `twilio` client against the emulator over loopback
+// HTTP:
 //
 // 1. the event callback's hook: the emulator's agents (emulator/agent-activity.js) play a day
 //    each, every event recorded as the hook does; Sync reads and writes and TaskRouter calls per
@@ -9,12 +10,16 @@
 //    record; then every event again (duplicates): writes.
 // 2. GET /agent-history's work for 30 days × 200 agents (the crate's synthetic month, 24 tasks per
 //    agent-day, stored straight into the emulator's Sync state): wall time for by=hour and by=agent
-//    (one request each: the emulator sorts a map's items on every list page, so a run is long), Sync list requests, records read, answer size, and the part spent in the wasm aggregation.
+//    (one request each: a run is long), Twilio requests, records read, answer size, and the
+//    aggregation alone.
 //
 // 3. (default) the same month from closed hours and days (benchClosed): every hour closed with the
-//    module's closeHour into agentHours, every whole day summed with dayItems into agentDays, then
-//    common/agent-history's series in process (the code GET /agent-history runs, not through
-//    twilio-run); the wasm answer alone and the emulator's own listing time are printed beside it.
+//    module's closeHour into agentHours, every whole day summed with buildDay into agentDays and
+//    agentDayHours, then GET /agent-history's machine (startAgentHistory) on the functions'
+//    executor (common/effects) in process, as the function runs it (not through twilio-run), for
+//    every selection (all, one agent, 10 agents, a team of half) × every grouping, printed as a
+//    table; beside it the machine alone (its listings answered in process) and the emulator
+//    answering the machine's listings alone. `--closed` runs this step only.
 //    Step 2 (from records, minutes long) runs only with --records.
 //
 //   const { benchAgentHistory, formatAgentHistory } = require('./bench-agent-history');
@@ -41,10 +46,63 @@ async function retry(fn, attempt = 0) {
   try {
     return await fn();
   } catch (err) {
-    if ((err.status !== 429 && err.code !== 'ECONNRESET') || attempt >= 5) throw err;
+    // ECONNABORTED: the client's 30 s timeout, met by the slowest listings on a loaded machine.
+    if ((err.status !== 429 && err.code !== 'ECONNRESET' && err.code !== 'ECONNABORTED') || attempt >= 5) throw err;
     await new Promise((r) => setTimeout(r, 50));
     return retry(fn, attempt + 1);
   }
+}
+
+/**
+ * GET /agent-history as the function runs it: crates/agent-history's machine (startAgentHistory)
+ * on the functions' executor (common/effects, the real `twilio` client against the emulator).
+ * `series(params)` answers and counts the effects; `local(params)` runs the same machine with its
+ * listings answered from the emulator's state in this process (no HTTP): the machine's own time.
+ */
+function machineReader(emulator, now) {
+  const common = path.join(root, 'functions', 'common');
+  global.Runtime = global.Runtime || {
+    getFunctions: () => Object.fromEntries(['http', 'deadline', 'client', 'wasm', 'sync-pacer', 'effects'].map((n) => [`common/${n}`, { path: path.join(common, `${n}.private.js`) }])),
+    getAssets: () => ({}),
+  };
+  const effects = require(path.join(common, 'effects.private.js'));
+  const { wasmModule } = require(path.join(common, 'wasm.private.js'));
+  const mod = wasmModule('agent_history');
+  const context = { ...emulator.functionEnv(), ...ENV };
+  const settings = { workspaceSid: context.TWILIO_FLEX_WORKSPACE_SID, syncServiceSid: context.TWILIO_FLEX_SYNC_SID, names: true };
+  const counts = { requests: 0 };
+  const counted = {
+    call: (fn) => {
+      const step = mod.call(fn);
+      if (step && step.run) counts.requests += step.run.length;
+      return step;
+    },
+  };
+  const start = (params) => (wasm) => wasm.startAgentHistory(params, ENV, settings, now);
+  const service = emulator.state.sync.services.get(context.SYNC_SERVICE_SID);
+  const list = (op) => {
+    const map = [...service.maps.values()].find((m) => m.uniqueName === op.map);
+    if (!map) return { ok: false, attempted: true, status: 404, code: 20404, message: 'not found' };
+    const keys = [...map.items.keys()].filter((k) => (op.bounds === 'exclusive' ? k > op.from : k >= op.from)).sort();
+    return { ok: true, value: keys.slice(0, op.limit).map((k) => ({ key: k, data: map.items.get(k).data, revision: '0' })) };
+  };
+  const local = (params) => {
+    const ops = [];
+    let step = mod.call(start(params));
+    while (step.run) {
+      const { state, run } = step;
+      for (const e of run) if (e.op.kind === 'listSyncItems') ops.push(e.op);
+      const outcomes = run.map((e) => (e.op.kind === 'listSyncItems' ? list(e.op) : { ok: false, attempted: false, message: 'not in this benchmark' }));
+      step = mod.call((wasm) => wasm.resume(state, outcomes, now));
+    }
+    return { answer: step.answer, ops };
+  };
+  const series = async (params) => {
+    const answer = await effects.run(context, counted, start(params));
+    if (answer.status !== 200) throw new Error(`GET /agent-history: ${answer.status} ${JSON.stringify(answer.body)}`);
+    return answer.body;
+  };
+  return { series, local, counts };
 }
 
 async function benchEvents({ agents = 10, days = 1 } = {}) {
@@ -125,7 +183,7 @@ async function benchQuery({ agents = 200, days = 30, progress = () => {}, groupi
       const w = require('../emulator/taskrouter').ensureWorker(emulator.ctx, sid, `Agent ${a}`);
       w.attributes = JSON.stringify({ team_name: a % 2 ? 'Blue' : 'Green' });
     }
-    const history = createAgentHistory({ ah, client: clientFor(emulator), workspaceSid: env.WORKSPACE_SID, syncServiceSid: env.SYNC_SERVICE_SID, retry, now: () => now });
+    const reader = machineReader(emulator, now);
     progress(`${items.length} records stored`);
     const rows = [];
     for (const by of groupings) {
@@ -134,11 +192,11 @@ async function benchQuery({ agents = 200, days = 30, progress = () => {}, groupi
       let answer;
       let reads = 0;
       for (let i = 0; i < rounds; i++) {
-        const r0 = history.counts.syncReads;
+        const r0 = reader.counts.requests;
         const t0 = performance.now();
-        answer = await history.series({ range: 'last30', by });
+        answer = await reader.series({ range: 'last30', by });
         samples.push(performance.now() - t0);
-        reads = history.counts.syncReads - r0;
+        reads = reader.counts.requests - r0;
       }
       // The aggregation alone, on the same records.
       const query = ah.query({ range: 'last30', by }, now);
@@ -163,6 +221,21 @@ async function benchQuery({ agents = 200, days = 30, progress = () => {}, groupi
   }
 }
 
+const BYS = ['hour', 'date', 'dayOfWeek', 'agent', 'activity', 'disposition'];
+
+/** Every selection (all, one agent, several, a team) × every grouping. */
+function closedGroupings(agents) {
+  const sid = (a) => `WK${a.toString(16).padStart(32, '0')}`;
+  const several = Array.from({ length: 10 }, (_, i) => sid((i * 17) % agents)).join(',');
+  const selections = [
+    { label: 'all', agent: undefined },
+    { label: 'one', agent: sid(7 % agents) },
+    { label: 'several (10)', agent: several },
+    { label: `team (${Math.ceil(agents / 2)})`, agent: 'team:Blue' },
+  ];
+  return selections.flatMap((s) => BYS.map((by) => ({ by, ...(s.agent ? { agent: s.agent } : {}), selection: s.label })));
+}
+
 /**
  * GET /agent-history's work from closed hours and days: the same synthetic month, every hour of
  * last30 closed with the module's closeHour (as the hook does, in process) into the emulator's
@@ -170,13 +243,7 @@ async function benchQuery({ agents = 200, days = 30, progress = () => {}, groupi
  * after a day's last hour); then the same requests as benchQuery, and the parts alone: the wasm
  * answer on the same items, and the emulator answering the same listings.
  */
-async function benchClosed({
-  agents = 200,
-  days = 30,
-  progress = () => {},
-  groupings = [{ by: 'hour' }, { by: 'date' }, { by: 'agent' }, { by: 'activity' }, { by: 'hour', agent: 'team:Blue' }],
-  samples: rounds = 3,
-} = {}) {
+async function benchClosed({ agents = 200, days = 30, progress = () => {}, groupings = closedGroupings(agents), samples: rounds = 3 } = {}) {
   const now = Date.parse('2026-11-16T15:30:00Z');
   const emulator = await startEmulator({ port: 0 });
   try {
@@ -198,6 +265,14 @@ async function benchClosed({
     };
     const m = newMap('agentHours');
     const dm = newMap('agentDays');
+    const xm = newMap('agentDayHours');
+    // The directory at closing (the same as the emulator's workers below): teams Blue and Green.
+    const workers = Array.from({ length: agents }, (_, a) => ({
+      sid: `WK${a.toString(16).padStart(32, '0')}`,
+      friendlyName: `Agent ${a}`,
+      attributes: JSON.stringify({ team_name: a % 2 ? 'Blue' : 'Green' }),
+    }));
+    let detailBytes = 0;
     const put = (map, item) => map.items.set(item.key, { key: item.key, data: item.data, revision: 0, dateCreated: now, dateUpdated: now, dateExpires: null });
     const query = ah.query({ range: 'last30' }, now);
     const t0 = performance.now();
@@ -220,11 +295,15 @@ async function benchClosed({
       if (job.day) {
         const d0 = performance.now();
         const hours = [...m.items.values()].filter((i) => i.key >= job.day.hours.from && i.key <= job.day.hours.to).map((i) => JSON.stringify(i.data));
-        const built = ah.dayItems(job.day.date, `[${hours.join(',')}]`, 1);
+        const built = ah.buildDay(job.day.date, `[${hours.join(',')}]`, 1, workers);
         if (built) daysBuilt += 1;
-        for (const item of built || []) {
+        for (const item of built ? built.days : []) {
           put(dm, item);
           dayBytes += JSON.stringify(item.data).length;
+        }
+        for (const item of built ? built.detail : []) {
+          put(xm, item);
+          detailBytes += JSON.stringify(item.data).length;
         }
         dayMs += performance.now() - d0;
       }
@@ -239,44 +318,44 @@ async function benchClosed({
       const w = require('../emulator/taskrouter').ensureWorker(emulator.ctx, sid, `Agent ${a}`);
       w.attributes = JSON.stringify({ team_name: a % 2 ? 'Blue' : 'Green' });
     }
-    const history = createAgentHistory({ ah, client: clientFor(emulator), workspaceSid: env.WORKSPACE_SID, syncServiceSid: env.SYNC_SERVICE_SID, retry, now: () => now });
-    await history.series({ range: 'today' }); // the directory, listed once a minute
+    const reader = machineReader(emulator, now);
+    await reader.series({ range: 'today' }); // the directory, remembered a minute by the module
     const lister = (map) => clientFor(emulator).sync.v1.services(env.SYNC_SERVICE_SID).syncMaps(map).syncMapItems;
-    const inRange = (map, ranges) => [...map.items.values()].filter((i) => ranges.some((r) => i.key >= r.from && i.key <= r.to)).map((i) => JSON.stringify(i.data));
     const rows = [];
-    for (const g of groupings) {
+    for (const { selection, ...g } of groupings) {
       const params = { range: 'last30', ...g };
       const samples = [];
       let answer;
       let reads = 0;
       for (let i = 0; i < rounds; i++) {
-        const r0 = history.counts.syncReads;
+        const r0 = reader.counts.requests;
         const s0 = performance.now();
-        answer = await history.series(params);
+        answer = await reader.series(params);
         samples.push(performance.now() - s0);
-        reads = history.counts.syncReads - r0;
+        reads = reader.counts.requests - r0;
       }
-      const q = ah.query(params, now);
-      const plan = ah.plan(q);
-      const daysText = `[${inRange(dm, plan.days).join(',')}]`;
-      const hoursText = `[${inRange(m, plan.hours).join(',')}]`;
+      // The machine alone: the same read with its listings answered in process.
       const w0 = performance.now();
-      ah.answer(q, daysText, hoursText, '[]', [], true);
+      const { ops: asked } = reader.local(params);
       const wasmMs = performance.now() - w0;
-      // The emulator's own part: the same listings answered, nothing aggregated.
+      // The emulator's own part: the machine's listings (as it asked them) answered over HTTP,
+      // all at once, nothing aggregated.
       const l0 = performance.now();
-      await Promise.all([...plan.days, ...plan.hours].map((r) => retry(() => lister(r.map).list({ from: r.from, order: 'asc', pageSize: 100, limit: 2000 }))));
+      await Promise.all(asked.map((op) => retry(() => lister(op.map).list({ from: op.from, ...(op.bounds ? { bounds: op.bounds } : {}), order: op.order, pageSize: op.pageSize, limit: op.limit }))));
       const listMs = performance.now() - l0;
-      const label = g.agent ? `${g.by} (${g.agent})` : g.by;
+      const label = `${g.by} (${selection || g.agent || 'all'})`;
       progress(`closed hours and days, by=${label}: ${Math.round(median(samples))} ms`);
       rows.push({
         by: label,
+        grouping: g.by,
+        selection: selection || g.agent || 'all',
         ms: Math.round(median(samples)),
         aggregate_ms: Math.round(wasmMs),
         list_ms: Math.round(listMs),
         sync_list_requests: reads,
         records: answer.records,
         day_items: answer.dayItems,
+        detail_items: answer.detailItems,
         from_days: answer.fromDays,
         hour_items: answer.hourItems,
         from_records: answer.fromRecords,
@@ -294,6 +373,8 @@ async function benchClosed({
       day_bytes: dayBytes,
       close_ms_per_hour: Number(closeMs.toFixed(1)),
       day_ms: Number((dayMs / Math.max(1, daysBuilt)).toFixed(1)),
+      detail_items: xm.items.size,
+      detail_bytes: detailBytes,
       rows,
     };
   } finally {
@@ -303,27 +384,52 @@ async function benchClosed({
 
 async function benchAgentHistory() {
   const progress = (m) => process.stderr.write(`bench-agent-history: ${m}\n`);
-  progress('events…');
-  const events = await benchEvents();
+  const closedOnly = process.argv.includes('--closed');
+  if (!closedOnly) progress('events…');
+  const events = closedOnly ? null : await benchEvents();
   progress('query…');
   const closed = await benchClosed({ progress });
   const query = process.argv.includes('--records') ? await benchQuery({ progress }) : null;
   return { events, closed, query };
 }
 
+/** The closed-days rows as a table: one line per selection, one column per grouping (ms). */
+function closedTable(rows) {
+  const selections = [...new Set(rows.map((r) => r.selection))];
+  const bys = [...new Set(rows.map((r) => r.grouping))];
+  const cell = (s, b) => {
+    const r = rows.find((x) => x.selection === s && x.grouping === b);
+    return (r ? `${r.ms}${r.ms > 2000 ? '!' : ''}` : '-').padStart(12);
+  };
+  return [`  ms, median of 3 (! over the 2,000 ms target)  ${bys.map((b) => b.padStart(12)).join('')}`, ...selections.map((s) => `  agent=${s.padEnd(40)}${bys.map((b) => cell(s, b)).join('')}`)];
+}
+
 function formatAgentHistory(f) {
   const e = f.events;
   const q = f.query;
+  return [
+    ...(e ? eventLines(e) : []),
+    `agent history — GET /agent-history from closed days and hours, 30 days × ${f.closed.agents} agents (${f.closed.hours} hours closed: ${f.closed.items} agentHours items, ${(f.closed.item_bytes / 1e6).toFixed(1)} MB, closing ${f.closed.close_ms_per_hour} ms of wasm per hour; ${f.closed.day_items} agentDays items, ${(f.closed.day_bytes / 1e6).toFixed(2)} MB, ${f.closed.detail_items} agentDayHours items, ${(f.closed.detail_bytes / 1e6).toFixed(2)} MB, ${f.closed.day_ms} ms of wasm per day), range=last30:   (target <= 2000 ms)`,
+    ...closedTable(f.closed.rows),
+    ...f.closed.rows.map(
+      (r) =>
+        `  by=${r.by.padEnd(26)} ${String(r.ms).padStart(5)} ms median of 3 (the machine alone, listings answered in process: ${r.aggregate_ms} ms; the emulator answering its listings alone ${r.list_ms} ms)   ${r.sync_list_requests} Twilio requests, ${r.day_items} day items (${r.from_days} days), ${r.detail_items || 0} agentDayHours items, ${r.hour_items} hour items, ${r.records} records, ${r.from_records} hours from records, ${r.rows} rows, ${r.answer_bytes} bytes`,
+    ),
+    ...queryLines(q),
+  ].join('\n');
+}
+
+function eventLines(e) {
   return [
     `agent history — event callback hook, ${e.agents} agents × ${e.days} day (${e.events} events, emulator's agent model):`,
     `  per event: ${e.sync_reads_per_event} Sync reads, ${e.sync_writes_per_event} Sync writes (most ${e.most_sync_reads} reads, ${e.most_sync_writes} writes in one event); ${e.taskrouter_calls} TaskRouter calls in all`,
     `  ${e.ms_median} ms median, ${e.ms_p95} ms p95 per event in process (loopback emulator); ${e.records} records, largest ${e.largest_record_bytes} bytes`,
     `  every event again (duplicates): ${e.duplicate_writes} writes`,
-    `agent history — GET /agent-history from closed days and hours, 30 days × ${f.closed.agents} agents (${f.closed.hours} hours closed: ${f.closed.items} agentHours items, ${(f.closed.item_bytes / 1e6).toFixed(1)} MB, closing ${f.closed.close_ms_per_hour} ms of wasm per hour; ${f.closed.day_items} agentDays items, ${(f.closed.day_bytes / 1e6).toFixed(2)} MB, ${f.closed.day_ms} ms of wasm per day), range=last30, agent=all unless named:   (target <= 2000 ms)`,
-    ...f.closed.rows.map(
-      (r) =>
-        `  by=${r.by.padEnd(9)} ${String(r.ms).padStart(5)} ms median of 3 (wasm alone ${r.aggregate_ms} ms; the emulator listing the same items alone ${r.list_ms} ms)   ${r.sync_list_requests} Sync list requests, ${r.day_items} day items (${r.from_days} days), ${r.hour_items} hour items, ${r.records} records, ${r.from_records} hours from records, ${r.rows} rows, ${r.answer_bytes} bytes`,
-    ),
+  ];
+}
+
+function queryLines(q) {
+  return [
     ...(q
       ? [
           `agent history — GET /agent-history, 30 days × ${q.agents} agents stored (${q.items} records, ${(q.item_bytes / 1e6).toFixed(1)} MB), range=last30, agent=all:   (target <= 2000 ms)`,
@@ -333,7 +439,7 @@ function formatAgentHistory(f) {
           ),
         ]
       : []),
-  ].join('\n');
+  ];
 }
 
 module.exports = { benchAgentHistory, formatAgentHistory, benchEvents, benchQuery, benchClosed };

@@ -1,5 +1,6 @@
 // Direct-call benchmark (part of `npm run bench`; alone: `node scripts/bench-direct.js`):
-// - the extension rules through the wasm boundary (crates/direct-calls: plan + answer);
+// - the extension rules through the wasm boundary (crates/direct-calls' machine, a call answered
+//   from its cache: plan + answer);
 // - `direct-extension` answered by twilio-run against the emulator, per kind of call: the one
 //   worker-list read, the one voice-channel read, and none (cached); TaskRouter requests counted;
 // - a park on the board: from the TaskRouter event a park causes to the parked count in the
@@ -15,9 +16,14 @@ const round = (x, d = 2) => Number(x.toFixed(d));
 function rulesUs(n = 2000) {
   const wasm = require(glue);
   const row = { sid: 'WK' + '1'.repeat(32), friendlyName: 'ada', activityName: 'Available', available: true, attributes: '{"directExtension":"1234","full_name":"Ada"}' };
+  // The machine's cache (its module instance) learns the extension and the voice channel, then
+  // every call is answered from it: plan + answer, no read.
+  const env = { cacheSeconds: '60', workspaceSid: 'WS' + '1'.repeat(32) };
+  const at = Date.now();
+  wasm.resume(wasm.startDirectExtension({ extension: '1234' }, env, at).state, [{ ok: true, value: [row] }], at);
+  wasm.resume(wasm.startDirectExtension({ extension: '1234' }, env, at).state, [{ ok: true, value: { configuredCapacity: 2, assignedTasks: 1, available: true } }], at);
   const once = () => {
-    wasm.plan({ extension: '1234', directoryAgeMs: 100, directoryWorkers: [row.sid] });
-    wasm.answer({ extension: '1234', workers: [row], voice: { workerSid: row.sid, configuredCapacity: 2, assignedTasks: 1, available: true } });
+    if (!wasm.startDirectExtension({ extension: '1234' }, env, at).answer) throw new Error('bench-direct: the cached call made a read');
   };
   for (let i = 0; i < n; i++) once();
   const samples = [];

@@ -4,6 +4,8 @@
 // (common/agent-history in this process, on the emulator's clock), as another Function container
 // would; then some events arrive late through the callback, and the closed hours and days must
 // give what they would have given had every event come on time: the emulator's ground truth.
+// Hours matter here (the hours H.. before now that the test closes): every process reads a clock pinned to a half hour.
+require('./helpers/clock').pinNow();
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { startStack } = require('./helpers/stack');

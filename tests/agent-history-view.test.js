@@ -2,6 +2,8 @@
 // of the emulator's agents recorded as agent history by the product's hook code, the view's charts
 // against GET /agent-history, the range selector, the CSV export equal to the series on screen,
 // and the wallboard key's view without agent names.
+// Days and hours matter here (yesterday, the last 7 days, the seeded days): every process and page reads a clock pinned to a half hour.
+require('./helpers/clock').pinNow();
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('fs');
@@ -32,8 +34,11 @@ before(async () => {
 
 after(async () => {
   if (browser) await browser.close();
-  if (rt) await rt.stop();
-  if (emu) await emu.close();
+  try {
+    if (rt) await rt.stop();
+  } finally {
+    if (emu) await emu.close();
+  }
 });
 
 async function api(query, authorization = `Bearer ${token}`) {

@@ -3,6 +3,8 @@
 // the real agent-history wasm module; GET /agent-history answers from them, and every figure is
 // compared with the emulator's ground truth (emulator/agent-activity.js). Steps happen hours ago
 // on the emulator's held clock, so the hours are closed when asked for.
+// Hours matter here (the hours before now, "the last closed hour"): every process reads a clock pinned to a half hour.
+require('./helpers/clock').pinNow();
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { startStack } = require('./helpers/stack');

@@ -17,8 +17,11 @@ before(async () => {
   workers = emulatorClient(emu).taskrouter.v1.workspaces(emu.functionEnv().WORKSPACE_SID).workers;
 });
 after(async () => {
-  if (rt) await rt.stop();
-  if (emu) await emu.close();
+  try {
+    if (rt) await rt.stop();
+  } finally {
+    if (emu) await emu.close();
+  }
 });
 
 async function agent(friendlyName, attributes, activity = 'Available') {

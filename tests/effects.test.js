@@ -8,10 +8,12 @@ const path = require('path');
 const { startEmulator } = require('../emulator');
 const { emulatorClient, sid, heldTask } = require('./helpers/emulator-client');
 const trs = require('../emulator/taskrouter-stats');
+const { wavBytes } = require('../emulator/recordings');
 
 const common = path.join(__dirname, '..', 'functions', 'common');
 global.Runtime = global.Runtime || {
   getFunctions: () => Object.fromEntries(['http', 'deadline', 'client', 'wasm', 'sync-pacer', 'effects'].map((n) => [`common/${n}`, { path: path.join(common, `${n}.private.js`) }])),
+  getAssets: () => ({}), // the wasm glue (requireEnv's alias table) then reads its module beside it
 };
 const effects = require('../functions/common/effects.private.js');
 const tw = require('../functions/common/client.private.js');
@@ -101,30 +103,155 @@ test('every operation of the set is performed as a declared request, with the re
     JSON.stringify(activities.map((a) => a.friendlyName)),
   );
   await done({ kind: 'updateTask', workspaceSid, taskSid: task.sid, attributes: JSON.stringify({ effects: 'no' }), priority: 1 });
+  trs.taskStep(emu.ctx, everyone.sid, 'WT-effects-stats', 'entered');
+  const cumulative = await done({ kind: 'fetchTaskQueueCumulativeStatistics', workspaceSid, taskQueueSid: everyone.sid, minutes: 30, taskChannel: 'voice' });
+  assert.equal(cumulative.tasksEntered, 1);
+  const hour = new Date(Math.floor(Date.now() / 3600000) * 3600000);
+  const windowed = await done({
+    kind: 'fetchTaskQueueCumulativeStatistics',
+    workspaceSid,
+    taskQueueSid: nobody.sid,
+    startDate: hour.toISOString(),
+    endDate: new Date(+hour + 3600000).toISOString(),
+    splitByWaitTime: '30,60',
+  });
+  assert.equal(windowed.tasksEntered, 0);
+  const statistics = await done({ kind: 'listTaskQueueStatistics', workspaceSid, minutes: 30, pageSize: 1000 });
+  assert.equal(statistics.find((r) => r.taskQueueSid === everyone.sid).cumulative.tasks_entered, 1);
+  assert.deepEqual(await done({ kind: 'listTaskQueueStatistics', workspaceSid, minutes: 30, taskChannel: 'chat', limit: 1 }).then((l) => l.length), 1);
+  trs.taskStep(emu.ctx, everyone.sid, 'WT-effects-stats', 'canceled');
+  const since = new Date(Date.now() - 3600000).toISOString();
+  const events = await done({
+    kind: 'listEvents',
+    workspaceSid,
+    eventType: 'task.canceled',
+    startDate: since,
+    endDate: new Date(Date.now() + 60000).toISOString(),
+    taskQueueSid: everyone.sid,
+    pageSize: 1000,
+  });
+  assert.deepEqual(
+    events.map((e) => [e.eventType, e.eventData.task_sid]),
+    [['task.canceled', 'WT-effects-stats']],
+  );
+  const first = await done({ kind: 'listEventsPage', workspaceSid, startDate: since, pageSize: 1 });
+  assert.equal(first.events.length, 1);
+  assert.ok(first.next && first.next.pageToken, JSON.stringify(first.next));
+  const second = await done({ kind: 'listEventsPage', workspaceSid, startDate: since, pageSize: 1, page: first.next.page, pageToken: first.next.pageToken });
+  assert.equal(second.events.length, 1);
+  assert.notEqual(second.events[0].sid, first.events[0].sid, 'the next page, not the first again');
   const voice = await client.taskrouter.v1.workspaces(workspaceSid).workers(worker).workerChannels('voice').fetch();
   const channel = await done({ kind: 'updateWorkerChannel', workspaceSid, workerSid: worker, workerChannelSid: voice.sid, capacity: 2 });
   assert.equal(channel.configuredCapacity, 2);
+  const board = await done({ kind: 'fetchSyncService', serviceSid });
+  assert.deepEqual([board.sid, typeof board.aclEnabled], [serviceSid, 'boolean']);
+
+  // Serverless: the admin functions' update, publish and their reads (the service edits itself).
+  const environmentSid = context.ENVIRONMENT_SID;
+  const zs = context.SERVICE_SID;
+  const service = await done({ kind: 'fetchServerlessService', serviceSid: zs, credentials: { username: context.ACCOUNT_SID, password: context.AUTH_TOKEN } });
+  assert.equal(service.sid, zs);
+  const refused = await perform({ kind: 'fetchServerlessService', serviceSid: zs, credentials: { username: context.ACCOUNT_SID, password: 'wrong' } });
+  assert.deepEqual([refused.ok, refused.status], [false, 401], 'read with the credentials given');
+  const asset = await done({ kind: 'createServerlessAsset', serviceSid: zs, friendlyName: 'effects-asset' });
+  assert.ok((await done({ kind: 'listServerlessAssets', serviceSid: zs, pageSize: 100 })).some((a) => a.sid === asset.sid && a.friendlyName === 'effects-asset'));
+  const version = await done({
+    kind: 'uploadServerlessAssetVersion',
+    serviceSid: zs,
+    assetSid: asset.sid,
+    path: '/effects.json',
+    visibility: 'private',
+    content: '{"a": 1}',
+    contentType: 'application/json',
+  });
+  assert.deepEqual([version.path, version.visibility], ['/effects.json', 'private']);
+  assert.equal(await effects.emulatedAssetContent(context, version.sid), '{"a": 1}', 'the text uploaded');
+  const dependencies = JSON.stringify([{ name: 'twilio', version: '5.0.0' }]);
+  const build = await done({ kind: 'createServerlessBuild', serviceSid: zs, functionVersions: [], assetVersions: [version.sid], dependencies, runtime: 'node22' });
+  assert.equal((await done({ kind: 'fetchServerlessBuildStatus', serviceSid: zs, buildSid: build.sid })).status, 'building');
+  emu.clock.advance(emu.ctx.state.serverless.buildMs + 1);
+  const built = await done({ kind: 'fetchServerlessBuild', serviceSid: zs, buildSid: build.sid });
+  assert.deepEqual([built.status, built.runtime, built.dependencies, built.assetVersions.map((v) => v.sid)], ['completed', 'node22', JSON.parse(dependencies), [version.sid]]);
+  assert.ok((await done({ kind: 'listServerlessBuilds', serviceSid: zs, pageSize: 100 })).some((b) => b.sid === build.sid));
+  const deployment = await done({ kind: 'createServerlessDeployment', serviceSid: zs, environmentSid, buildSid: build.sid });
+  assert.equal((await done({ kind: 'fetchServerlessEnvironment', serviceSid: zs, environmentSid })).buildSid, build.sid);
+  assert.deepEqual(
+    (await done({ kind: 'listServerlessDeployments', serviceSid: zs, environmentSid, pageSize: 100 })).map((d) => d.sid),
+    [deployment.sid],
+  );
+  const spare = await done({ kind: 'createServerlessBuild', serviceSid: zs, functionVersions: [], assetVersions: [version.sid] });
+  assert.equal(await done({ kind: 'deleteServerlessBuild', serviceSid: zs, buildSid: spare.sid }), true);
+  assert.equal((await perform({ kind: 'fetchServerlessBuildStatus', serviceSid: zs, buildSid: spare.sid })).status, 404);
+
+  // IAM: a Flex token's verdict, IAM's JSON body as it came (crates/auth reads it).
+  const flex = emu.makeToken({ identity: 'effects-iam', roles: ['admin'] });
+  const verdict = await done({ kind: 'validateFlexToken', token: flex.token });
+  assert.equal(verdict.status, 200);
+  assert.deepEqual([verdict.body.valid, verdict.body.identity, verdict.body.worker_sid, verdict.body.roles], [true, 'effects-iam', flex.worker_sid, ['admin']]);
+  assert.equal((await done({ kind: 'validateFlexToken', token: 'not-a-token' })).body.valid, false);
+
+  // Workers (voicemail's greeting, direct-extension) and recordings (the voicemail box).
+  const ada = await client.taskrouter.v1.workspaces(workspaceSid).workers.create({ friendlyName: 'effects-ada', attributes: JSON.stringify({ directExtension: '4321' }) });
+  assert.equal((await done({ kind: 'fetchWorker', workspaceSid, workerSid: ada.sid })).friendlyName, 'effects-ada');
+  const adaVoice = await done({ kind: 'fetchWorkerChannel', workspaceSid, workerSid: ada.sid, workerChannelSid: 'voice' });
+  assert.deepEqual([adaVoice.taskChannelUniqueName, typeof adaVoice.configuredCapacity], ['voice', 'number']);
+  assert.deepEqual(
+    (await done({ kind: 'listWorkersMatching', workspaceSid, targetWorkersExpression: 'directExtension == "4321"', pageSize: 2, limit: 2 })).map((w) => w.sid),
+    [ada.sid],
+  );
+  const recordingSid = sid('RE');
+  emu.state.recordings.recordings.set(recordingSid, { sid: recordingSid, callSid: call.sid, duration: 1, dateCreated: new Date(), startTime: new Date() });
+  const from = emu.requests.length;
+  const media = await done({ kind: 'fetchRecordingMedia', recordingSid, format: 'wav' });
+  assert.equal(media.contentType, 'audio/x-wav');
+  assert.ok(Buffer.from(media.base64, 'base64').equals(wavBytes(1)), "the emulator's bytes");
+  const mediaRequest = emu.requests.slice(from).find((r) => r.path.endsWith(`/Recordings/${recordingSid}.wav`));
+  assert.ok(mediaRequest, 'the media request');
+  assert.ok(!mediaRequest.path.includes(context.AUTH_TOKEN) && !JSON.stringify(mediaRequest.query || {}).includes(context.AUTH_TOKEN), 'no credentials in the URL');
+  assert.equal(await done({ kind: 'deleteRecording', recordingSid }), true);
+  assert.equal((await perform({ kind: 'fetchRecordingMedia', recordingSid, format: 'wav' })).status, 404);
+  assert.equal((await perform({ kind: 'deleteRecording', recordingSid })).status, 404);
 
   const names = Object.keys(effects.OPS).sort();
   assert.deepEqual(
     names,
     [
+      'createServerlessAsset',
+      'createServerlessBuild',
+      'createServerlessDeployment',
       'createSyncDocument',
       'createSyncItem',
       'createSyncMap',
       'createTask',
+      'deleteRecording',
+      'deleteServerlessBuild',
       'deleteSyncDocument',
       'deleteSyncItem',
       'fetchCall',
+      'fetchRecordingMedia',
+      'fetchServerlessBuild',
+      'fetchServerlessBuildStatus',
+      'fetchServerlessEnvironment',
+      'fetchServerlessService',
       'fetchSyncDocument',
       'fetchSyncItem',
       'fetchTask',
+      'fetchTaskQueueCumulativeStatistics',
+      'fetchWorker',
+      'fetchWorkerChannel',
       'listActivities',
+      'listEvents',
+      'listEventsPage',
+      'listServerlessAssets',
+      'listServerlessBuilds',
+      'listServerlessDeployments',
       'listSyncItems',
+      'listTaskQueueStatistics',
       'listTaskQueues',
       'listTaskReservations',
       'listTasks',
       'listWorkers',
+      'listWorkersMatching',
       'updateCall',
       'updateSyncDocument',
       'updateSyncDocumentPermission',
@@ -132,7 +259,10 @@ test('every operation of the set is performed as a declared request, with the re
       'updateSyncMapPermission',
       'updateTask',
       'updateWorkerChannel',
-    ],
+      'uploadServerlessAssetVersion',
+      'validateFlexToken',
+      'fetchSyncService',
+    ].sort(),
     'each performed above',
   );
 });
@@ -172,6 +302,16 @@ test('a 429 is repeated only for an effect that allows it', async () => {
     [429],
     'not repeated',
   );
+});
+
+test('a delayed effect is sent that much later, or not at all when the wait would pass the deadline', async () => {
+  const op = { kind: 'fetchServerlessEnvironment', serviceSid: context.SERVICE_SID, environmentSid: context.ENVIRONMENT_SID };
+  const from = emu.requests.length;
+  await runWithDeadline({}, () => done(op, { delayMs: 200 }));
+  assert.equal(emu.requests.length, from + 1);
+  const late = await runWithDeadline({ FUNCTION_BUDGET_MS: '2000' }, () => perform(op, { delayMs: 5000 }));
+  assert.deepEqual([late.ok, late.attempted], [false, false]);
+  assert.equal(emu.requests.length, from + 1, 'nothing was sent');
 });
 
 test('a request that cannot start before the deadline is not attempted', async () => {

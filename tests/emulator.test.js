@@ -293,6 +293,11 @@ test('Sync write budget depends on the payload size: 20/s up to 1 KiB, 2/s from 
     for (const [name, bytes, allowed] of cases) assert.equal(await burst(name, bytes, allowed + 3), allowed, `${name}: ${bytes} bytes`);
     t += 1000;
     assert.equal(await burst('budget-large', 10 * 1024, 1), 1, 'the next second has budget again');
+    assert.equal(await burst('budget-small', 900, 20), 20);
+    // A test that sets the clock back an hour finds the budget of its own second, not the writes
+    // made "later" (a held clock would otherwise count them as recent for ever).
+    t -= 3600 * 1000;
+    assert.equal(await burst('budget-small', 900, 23), 20, 'writes after now are in no window');
   } finally {
     await still.close();
   }

@@ -7,6 +7,8 @@
 // - agents per queue come from an operation that takes the queue (Workers?TaskQueueSid=) and the
 //   activity events, match the emulator's model with more than 100 workers, and differ per queue;
 //   Workers/CumulativeStatistics, which declares no TaskQueueSid, is never asked.
+// Hours matter here (the hours before now, yesterday's day key): every process reads a clock pinned to a half hour.
+require('./helpers/clock').pinNow();
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { startEmulator } = require('../emulator');
@@ -73,8 +75,11 @@ before(async () => {
 });
 
 after(async () => {
-  if (rt) await rt.stop();
-  if (emu) await emu.close();
+  try {
+    if (rt) await rt.stop();
+  } finally {
+    if (emu) await emu.close();
+  }
 });
 
 async function history(query) {

@@ -1,6 +1,8 @@
 // The wallboard's history view in a real browser (Debian chromium + playwright-core): a simulated
 // week of traffic stored as history, the view's charts, the range selector down to the hour, the
 // queue multi-select, and the CSV export compared with GET /queue-history's series.
+// Days and hours matter here (yesterday, the last 7 days, the CSV file's days): every process and page reads a clock pinned to a half hour.
+require('./helpers/clock').pinNow();
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('fs');
@@ -22,18 +24,26 @@ const sent = []; // the page's requests to the functions
 
 before(async () => {
   emu = await startEmulator({ port: 0 });
-  seeded = await seedHistory(emu, { days: 7, env: ENV });
   const env = emu.functionEnv();
-  rt = await startRuntime({ env: { ...env, ...ENV, TWILIO_FLEX_WORKSPACE_SID: env.WORKSPACE_SID, TWILIO_FLEX_SYNC_SID: env.SYNC_SERVICE_SID, WALLBOARD_KEY: KEY } });
-  browser = await launchBrowser({ viewport: { width: 1400, height: 1300 } });
+  // The runtime and the browser start (in processes of their own) while the week is seeded.
+  // Each is kept as it comes, so `after` closes what started even when another failed.
+  const started = await Promise.allSettled([
+    seedHistory(emu, { days: 7, env: ENV }).then((s) => (seeded = s)),
+    startRuntime({ env: { ...env, ...ENV, TWILIO_FLEX_WORKSPACE_SID: env.WORKSPACE_SID, TWILIO_FLEX_SYNC_SID: env.SYNC_SERVICE_SID, WALLBOARD_KEY: KEY } }).then((r) => (rt = r)),
+    launchBrowser({ viewport: { width: 1400, height: 1300 } }).then((b) => (browser = b)),
+  ]);
+  for (const s of started) if (s.status === 'rejected') throw s.reason;
   page = await browser.newPage();
   page.on('request', (r) => r.url().startsWith(rt.base) && sent.push({ url: r.url(), authorization: r.headers().authorization || null }));
 });
 
 after(async () => {
   if (browser) await browser.close();
-  if (rt) await rt.stop();
-  if (emu) await emu.close();
+  try {
+    if (rt) await rt.stop();
+  } finally {
+    if (emu) await emu.close();
+  }
 });
 
 async function api(query) {

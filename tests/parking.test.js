@@ -22,8 +22,11 @@ before(async () => {
 });
 
 after(async () => {
-  if (rt) await rt.stop();
-  if (emu) await emu.close();
+  try {
+    if (rt) await rt.stop();
+  } finally {
+    if (emu) await emu.close();
+  }
 });
 
 const env = () => emu.functionEnv();
@@ -446,7 +449,9 @@ describe('every function', () => {
   });
 
   test('a missing WORKSPACE_SID or SYNC_SERVICE_SID is a 500 naming it', async () => {
-    const broken = await startRuntime({ env: { ...emu.functionEnv(), SYNC_SERVICE_SID: '', WORKSPACE_SID: '' } });
+    // Missing under every name: the aliases TWILIO_FLEX_SYNC_SID and TWILIO_FLEX_WORKSPACE_SID
+    // (README, "Settings and their aliases") are blank too.
+    const broken = await startRuntime({ env: { ...emu.functionEnv(), SYNC_SERVICE_SID: '', WORKSPACE_SID: '', TWILIO_FLEX_SYNC_SID: '', TWILIO_FLEX_WORKSPACE_SID: '' } });
     try {
       for (const [path, variable] of [
         ['/park-call', 'SYNC_SERVICE_SID'],

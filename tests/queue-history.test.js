@@ -87,8 +87,11 @@ before(async () => {
 });
 
 after(async () => {
-  if (rt) await rt.stop();
-  if (emu) await emu.close();
+  try {
+    if (rt) await rt.stop();
+  } finally {
+    if (emu) await emu.close();
+  }
 });
 
 async function history(query, headers = { Authorization: `Wallboard ${KEY}` }) {

@@ -24,8 +24,11 @@ before(async () => {
 });
 
 after(async () => {
-  await Promise.all(Object.values(rts).map((rt) => rt.stop()));
-  await emu.close();
+  try {
+    await Promise.all(Object.values(rts).map((rt) => rt.stop()));
+  } finally {
+    await emu.close();
+  }
 });
 
 const svc = () => client.sync.v1.services(emu.functionEnv().SYNC_SERVICE_SID);

@@ -36,8 +36,11 @@ before(async () => {
 });
 
 after(async () => {
-  await Promise.all(Object.values(runtimes).map((rt) => rt.stop()));
-  await emu.close();
+  try {
+    await Promise.all(Object.values(runtimes).map((rt) => rt.stop()));
+  } finally {
+    await emu.close();
+  }
 });
 
 const service = () => emu.state.sync.services.get(emu.functionEnv().SYNC_SERVICE_SID);

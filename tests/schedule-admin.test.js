@@ -94,8 +94,11 @@ before(async () => {
 });
 
 after(async () => {
-  if (rt) await rt.stop();
-  if (emu) await emu.close();
+  try {
+    if (rt) await rt.stop();
+  } finally {
+    if (emu) await emu.close();
+  }
 });
 
 test('the plugin sequence publishes a holiday that check-schedule then follows, keeping every other part of the build', async () => {

@@ -1,5 +1,7 @@
 // `npm run simulate` against the stack `npm start` runs: the script drives the emulator, every
 // change reaches the real queue-stats function as a TaskRouter event, and records appear in Sync.
+// Days and hours matter here (yesterday, the seeded day's hours): every process reads a clock pinned to a half hour.
+require('./helpers/clock').pinNow();
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { execFile } = require('child_process');

@@ -8,11 +8,11 @@ const { root } = require('./helpers/runtime');
 
 test('private functions and assets are left out of the listing; public and protected ones stay', () => {
   const hidden = new Set([...privateFunctionPaths(), ...privateFunctionPaths(path.join(root, 'assets'), '', /\.private(\.[^.]+)$/)]);
-  for (const p of ['/common/auth', '/common/sync', '/wasm/schedule', '/config.json', '/wasm/schedule_bg.wasm']) assert.ok(hidden.has(p), p);
+  for (const p of ['/common/auth', '/common/http', '/wasm/schedule', '/config.json', '/wasm/schedule_bg.wasm']) assert.ok(hidden.has(p), p);
   for (const p of ['/check-schedule', '/wallboard-token', '/wallboard/index.html']) assert.ok(!hidden.has(p), p);
   const dropped = [
     'http://localhost:3000/common/auth',
-    '\x1b[2mhttp://localhost:3000\x1b[22m/common/sync',
+    '\x1b[2mhttp://localhost:3000\x1b[22m/common/http',
     '│   ├── /common/auth                     │',
     '│   └── /wasm/schedule   │',
     'http://localhost:3000/wasm/schedule_bg.wasm',

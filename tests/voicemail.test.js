@@ -26,7 +26,7 @@ before(async () => {
   vmSync = (await client.sync.v1.services.create({ friendlyName: 'Voicemail', aclEnabled: true })).sid;
   const rt = await startRuntime({ env: { ...emu.functionEnv(), VOICEMAIL_SYNC_SID: vmSync, VOICEMAIL_TRANSCRIBE: 'true', VOICEMAIL_MEDIA_FORMAT: 'wav' } });
   await postForm(`${emu.origin}/emulator/event-callback`, { url: rt.url('/realtimestats-updateQueueStatistics') });
-  stack = { emu, rt, stop: async () => (await rt.stop(), await emu.close()) };
+  stack = { emu, rt, stop: () => rt.stop().finally(() => emu.close()) };
   alice = stack.emu.makeToken({ identity: 'alice', roles: ['agent'] });
   bob = stack.emu.makeToken({ identity: 'bob', roles: ['agent'] });
   sup = stack.emu.makeToken({ identity: 'sam', roles: ['agent', 'supervisor'] });

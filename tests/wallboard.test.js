@@ -172,7 +172,10 @@ test('kiosk mode: no chrome, and pages rotate when the queues do not fit', async
   assert.equal(await page.locator('#controls').isVisible(), false, 'no chrome in kiosk mode');
   assert.equal(await page.locator('.tile').count(), 6);
   const firstPage = await page.locator('.tile').evaluateAll((els) => els.map((e) => e.dataset.sid));
-  await page.waitForSelector('#page-indicator:has-text("page 2 / 2")', { timeout: 4000 });
+  // Polled on a timer rather than per animation frame: under load headless Chromium may skip
+  // frames long enough to miss a 2 s page.
+  const onPage = (n) => page.waitForFunction((want) => document.querySelector('#page-indicator').dataset.page === want, String(n), { timeout: 10000, polling: 100 });
+  await onPage(2);
   const secondPage = await page.locator('.tile').evaluateAll((els) => els.map((e) => e.dataset.sid));
   assert.equal(firstPage.length + secondPage.length, Object.keys(queues).length);
   assert.deepEqual(
@@ -180,7 +183,7 @@ test('kiosk mode: no chrome, and pages rotate when the queues do not fit', async
     [],
     'each queue on one page',
   );
-  await page.waitForSelector('#page-indicator:has-text("page 1 / 2")', { timeout: 4000 });
+  await onPage(1);
   await page.close();
   // The grid the page picks itself: all eight on one page at 1920×1080, alerts first.
   const auto = await openBoard(`key=${encodeURIComponent(KEY)}`, '?kiosk=1', { width: 1920, height: 1080 });
@@ -307,4 +310,32 @@ test('the page reads the board service with its read-only grant, a queue created
   assert.equal((await open.json()).code, 54007);
   await reader.cancel();
   await page.close();
+});
+
+test('the channel picker offers the channels the server keeps (QUEUE_STATS_CHANNELS), named by /wallboard-token', async () => {
+  const { startRuntime } = require('./helpers/runtime');
+  const rt = await startRuntime({ env: { ...stack.emu.functionEnv(), WALLBOARD_KEY: KEY, QUEUE_STATS_CHANNELS: 'voice, SMS' } });
+  try {
+    const token = await fetch(rt.url('/wallboard-token'), { method: 'POST', headers: { Authorization: `Wallboard ${KEY}` } }).then((r) => r.json());
+    assert.deepEqual(token.channels, ['voice', 'sms']);
+    const options = (page) => page.locator('#channel option').evaluateAll((all) => all.map((o) => o.value));
+    const page = await browser.newPage();
+    await page.goto(rt.url(`/wallboard/index.html?channel=sms#key=${encodeURIComponent(KEY)}`));
+    await tile(page, queues.Sales).waitFor();
+    assert.deepEqual(await options(page), ['', 'voice', 'sms']);
+    assert.equal(await page.locator('#channel').inputValue(), 'sms');
+    // A channel the server does not keep is dropped from the view and the URL.
+    await page.goto(rt.url('/wallboard/index.html?channel=video'));
+    await tile(page, queues.Sales).waitFor();
+    assert.equal(await page.locator('#channel').inputValue(), '');
+    assert.doesNotMatch(page.url(), /channel=/);
+    await page.close();
+    // The default list, from the stack's own runtime.
+    const board = await openBoard(`key=${encodeURIComponent(KEY)}`);
+    await tile(board, queues.Sales).waitFor();
+    assert.deepEqual(await options(board), ['', 'voice', 'chat', 'video']);
+    await board.close();
+  } finally {
+    await rt.stop();
+  }
 });

@@ -1,5 +1,5 @@
 // The queue wallboard: live `queueStats` records from Sync (see docs/wallboard.md).
-// URL: ?kiosk=1 (wallboard mode), ?channel=voice|chat|video, ?queues=Sales,WQ... (names or SIDs),
+// URL: ?kiosk=1 (wallboard mode), ?channel=<one of QUEUE_STATS_CHANNELS, as /wallboard-token names them>, ?queues=Sales,WQ... (names or SIDs),
 // ?order=alerts|name, ?rotate=<seconds> (kiosk page time), ?grid=<columns>x<rows> (a fixed
 // wallboard grid). Credentials arrive once in the fragment (#key=... for a TV, #token=... for a
 // supervisor's Flex token), are kept in storage, and the fragment is removed.
@@ -14,7 +14,8 @@
   const grid = /^(\d{1,2})x(\d{1,2})$/.exec(params.get('grid') || '');
   const view = {
     kiosk: params.get('kiosk') === '1',
-    channel: ['voice', 'chat', 'video'].includes(params.get('channel')) ? params.get('channel') : '',
+    // Checked against the server's channels (QUEUE_STATS_CHANNELS) once the token answer names them.
+    channel: (params.get('channel') || '').trim().toLowerCase(),
     queues: (params.get('queues') || '')
       .split(',')
       .map((s) => s.trim())
@@ -212,6 +213,18 @@
     await eachItem(index, (item) => indexed(item.data));
   }
 
+  /** The channel picker offers the channels the server's statistics keep (the token answer's). */
+  function useChannels(channels) {
+    const list = Array.isArray(channels) ? channels.filter((c) => typeof c === 'string') : [];
+    const select = $('channel');
+    select.replaceChildren(...['', ...list].map((c) => Object.assign(document.createElement('option'), { value: c, textContent: c || 'all' })));
+    if (!list.includes(view.channel)) {
+      view.channel = '';
+      setParam('channel', '');
+    }
+    select.value = view.channel;
+  }
+
   async function connect() {
     try {
       state.info = await api('/wallboard-token');
@@ -221,6 +234,7 @@
       return setTimeout(connect, 5000);
     }
     show('');
+    useChannels(state.info.channels);
     state.client = await window.wallboardSyncClient(state.info);
     state.client.on('connectionStateChanged', (s) => {
       state.conn = s;

@@ -1,11 +1,11 @@
-// Agent history (docs/agent-history.md): the agent-history wasm module decides (which record an
-// event goes to, what it adds, the query, the series); this file reads and writes Sync items and
-// lists TaskRouter's activities and workers.
+// Agent history's event callback hook (docs/agent-history.md): the agent-history wasm module
+// decides (which record an event goes to, what it adds, which hour to close and what it reads,
+// the closed hours and days); this file reads and writes Sync items and lists TaskRouter's
+// activities and workers for it. (Not yet on the effects protocol: see docs/effects.md.)
 //
 //   const { createAgentHistory } = require(Runtime.getFunctions()['common/agent-history'].path);
 //   const agents = createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry, now });
 //   await agents.record(fields)              // the event callback's hook: one item read, at most one write
-//   await agents.series(params, { names })   // GET /agent-history (names false: the wallboard key)
 //   await agents.reclose(fields)             // the hook, after a record written: closes the agent's rows of closed hours
 //                                            // again when the event changes them (late events)
 //   await agents.tick()                      // the hook, after record: closes the last hour(s), a few listings per call;
@@ -15,7 +15,10 @@
 //
 //   agentHistoryHook(context, fields)        // the event callback's one line: never throws; off when
 //                                            // AGENT_HISTORY_ENABLED is "false"
-//   agentHistoryFor(context)                 // this container's instance, for GET /agent-history
+//   agentHistoryFor(context)                 // this container's instance
+//
+// GET /agent-history is not here: it is crates/agent-history's machine (startAgentHistory) on
+// common/effects.
 //
 // createAgentHistory requires nothing from Runtime, so the benchmark drives this same code.
 //
@@ -27,15 +30,14 @@
 // Records older than AGENT_HISTORY_RETENTION_DAYS are deleted a few per event (Sync's TTLs cannot
 // exceed a year, and the default is 400 days): the expired keys are listed once an hour.
 const BUDGET_SHARE = 0.8;
-const CONCURRENCY = 16; // Sync listings in flight for GET /agent-history
+const CONCURRENCY = 16; // Sync listings in flight for a reclose
 const ATTEMPTS = 4; // reads of one item when other writers win (412, a create that lost)
 const MAX_CHUNKS = 16;
 const ACTIVITIES_TTL_MS = 10 * 60000; // the workspace's activity names, re-listed at most this often
-const WORKERS_TTL_MS = 60000; // the directory for GET /agent-history
+const WORKERS_TTL_MS = 60000; // the directory for a day's teams
 const PRUNE_EVERY_MS = 3600000;
 const PRUNE_PER_EVENT = 2;
 const LISTINGS_PER_TICK = 4; // records listings per event while closing an hour
-const CLOSE_ON_READ_AFTER_MS = 25 * 3600000; // GET /agent-history closes an unclosed hour this old (the hook catches up 24 h)
 
 const notFound = (err) => err && (err.status === 404 || err.code === 20404);
 const duplicate = (err) => err && (err.code === 54208 || err.code === 54301 || err.status === 409);
@@ -58,7 +60,7 @@ async function pool(jobs, n) {
   return results;
 }
 
-function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = (fn) => fn(), now = Date.now, sleep = realSleep, keySeesNames = false }) {
+function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = (fn) => fn(), now = Date.now, sleep = realSleep }) {
   const ws = () => client.taskrouter.v1.workspaces(workspaceSid);
   const sync = () => client.sync.v1.services(syncServiceSid);
   const items = (map) => sync().syncMaps(map).syncMapItems;
@@ -217,67 +219,9 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
     return workers.list;
   }
 
-  /** Runs listings ({map, from, to}) 16 at a time: {texts, failed: [{map, from, to, reason}]}. */
-  async function readAll(ranges) {
-    const lists = await pool(
-      ranges.map(
-        (r) => () =>
-          readRange(r).then(
-            (texts) => ({ texts }),
-            (err) => ({ texts: [], error: err }),
-          ),
-      ),
-      CONCURRENCY,
-    );
-    const failed = [];
-    const texts = [];
-    lists.forEach((l, i) => {
-      if (l.error) failed.push({ map: ranges[i].map, from: ranges[i].from, to: ranges[i].to, reason: `Sync failed: ${l.error.status || ''} ${l.error.message}`.trim() });
-      for (const t of l.texts) texts.push(t);
-    });
-    return { texts, failed };
-  }
-
-  /**
-   * GET /agent-history: whole days from map agentDays and the other hours from agentHours, side by
-   * side; then the hours of days not summed yet from agentHours; every hour still not closed from
-   * the records (the module names what to read at each step). A records listing that fails leaves
-   * its keys out and is named in `missing` (the answer is partial, never wrong silently); an
-   * agentDays or agentHours listing that fails only sends its hours to the next step.
-   */
-  async function series(params, { names: withNames = true } = {}) {
-    const query = ah.query(params, now());
-    if (!withNames) ah.keyAccess(query, keySeesNames);
-    const plan = ah.plan(query);
-    const [dir, days, first] = await Promise.all([directory(), readAll(plan.days), readAll(plan.hours)]);
-    const daysJson = `[${days.texts.join(',')}]`;
-    const gaps = ah.dayGaps(query, daysJson);
-    const more = gaps.length ? await readAll(gaps) : { texts: [] };
-    const hourTexts = first.texts.concat(more.texts);
-    const hoursJson = `[${hourTexts.join(',')}]`;
-    const raw = await readAll(ah.recordListings(query, daysJson, hoursJson));
-    const answer = ah.answer(query, daysJson, hoursJson, `[${raw.texts.join(',')}]`, dir, withNames || keySeesNames);
-    answer.missing = raw.failed;
-    answer.records = raw.texts.length;
-    answer.hourItems = hourTexts.length;
-    answer.dayItems = days.texts.length;
-    // An hour answered from the records that the hook will not close any more (over a day behind:
-    // it was off, or nobody's event came while the hour passed) is closed now, once — the oldest,
-    // claimed first as the hook does — so the next request reads it closed. One hour per request:
-    // its writes are paced like the hook's. Younger hours are left to the hook.
-    const open = answer.openHour;
-    delete answer.openHour;
-    if (open && Date.parse(open) < now() - CLOSE_ON_READ_AFTER_MS) {
-      answer.closedOnRead = await closeHour(Date.parse(open)).then(
-        (r) => ({ hour: r.hour, state: r.state }),
-        (err) => ({ hour: open, error: err.message }),
-      );
-    }
-    return answer;
-  }
-
   // Closing hours (the event callback's hook, after the event's record): docs/agent-history.md.
-  const closing = { latest: undefined, job: null, busy: false };
+  // `detail`: a built day's agentDayHours items still to write, one per hook call.
+  const closing = { latest: undefined, job: null, busy: false, detail: [] };
   const closeCounts = { syncReads: 0, syncWrites: 0 };
   const owner = require('crypto').randomUUID(); // this container, in claims
 
@@ -324,7 +268,7 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
   }
 
   /** Writes the hour's items (after every listing was read); answers how many. */
-  async function writeHour(c) {
+  async function writeHour(c, { detailNow = false } = {}) {
     const previous = await readRange(c.job.previous, closeCounts);
     const made = ah.closeHour(c.job, `[${c.texts.join(',')}]`, `[${previous.join(',')}]`);
     for (const item of made) {
@@ -337,9 +281,26 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
       }
     }
     // The last hour of a local day: the day is summed into agentDays.
-    if (c.job.day) await buildDay(c.job.day, closeCounts);
+    if (c.job.day) await buildDay(c.job.day, closeCounts, { detailNow });
     await pruneClosed(made.length + 2, closeCounts);
     return made.length;
+  }
+
+  /** Writes up to `n` of the built days' agentDayHours items still to write (a newer build replaces them). */
+  async function writeDetail(n, tally) {
+    for (const item of closing.detail.splice(0, n)) {
+      await paced(item.map, item.cost, () => items(item.map)(item.key).update({ data: item.data }), tally).catch((err) => {
+        if (!notFound(err)) throw err;
+        return createItem(item.map, item.key, item.data, item.cost, undefined, tally);
+      });
+    }
+  }
+
+  /** Queues a day build's agentDayHours items (written now, or one per hook call). */
+  async function queueDetail(made, now, tally) {
+    const date = made.length ? made[0].data.date : null;
+    closing.detail = closing.detail.filter((item) => item.data.date !== date).concat(made);
+    if (now) await writeDetail(Infinity, tally);
   }
 
   /**
@@ -348,19 +309,26 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
    * new key); another writer first → read both again (up to ATTEMPTS). So the last build to land
    * read the hours after every change before it. Answers the items written (0: not all closed).
    */
-  async function buildDay(day, tally) {
+  async function buildDay(day, tally, { detailNow = false } = {}) {
+    // The teams now (TaskRouter's directory, listed at most once a minute): each team's hour sums
+    // are kept with the day. Without the directory the day is built without them.
+    const workers = await directory().catch(() => null);
     for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
       const existing = await readItems(day.days, tally);
       const hours = await readItems(day.hours, tally);
       const generation = Math.max(0, now()) * 1000 + Math.floor(Math.random() * 1000);
-      const made = ah.dayItems(day.date, `[${hours.map((i) => JSON.stringify(i.data)).join(',')}]`, generation);
-      if (!made) return 0;
+      const built = ah.buildDay(day.date, `[${hours.map((i) => JSON.stringify(i.data)).join(',')}]`, generation, workers);
+      if (!built) return 0;
+      const made = built.days;
       const revisions = new Map(existing.map((i) => [i.key, i.revision]));
       try {
         for (const item of made) {
           if (revisions.has(item.key)) await paced(item.map, item.cost, () => items(item.map)(item.key).update({ data: item.data, ifMatch: revisions.get(item.key) }), tally);
           else await createItem(item.map, item.key, item.data, item.cost, undefined, tally);
         }
+        // The agents' hours of this build (by hour of named agents read them): read only with
+        // its generation, so written after the day's items, a few per hook call.
+        await queueDetail(built.detail, detailNow, tally);
         return made.length;
       } catch (err) {
         if (!conflict(err) && !duplicate(err) && !notFound(err)) throw err;
@@ -472,7 +440,7 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
     if (state === 'claimed') {
       const c = { job, done: 0, texts: [] };
       await readSome(c, Infinity);
-      out.items = await writeHour(c);
+      out.items = await writeHour(c, { detailNow: true });
       out.state = 'closed';
     }
     return Object.assign(out, delta(before));
@@ -485,6 +453,22 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
    * syncWrites} of this call; costs nothing while the last ended hour is closed.
    */
   async function tick() {
+    const before = { ...closeCounts };
+    const out = await closeStep();
+    // A built day's agents' hours still to write: one item per hook call that wrote no hour.
+    if (closing.detail.length && out.closed === undefined && !closing.busy) {
+      closing.busy = true;
+      try {
+        await writeDetail(1, closeCounts);
+      } finally {
+        closing.busy = false;
+      }
+      out.detailLeft = closing.detail.length;
+    }
+    return Object.assign(out, delta(before));
+  }
+
+  async function closeStep() {
     const before = { ...closeCounts };
     const out = {};
     if (closing.busy) return Object.assign(out, delta(before));
@@ -523,7 +507,7 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
     return Object.fromEntries(Object.keys(closeCounts).map((k) => [k, closeCounts[k] - before[k]]));
   }
 
-  return { record, reclose, series, tick, closeHour, buildDay, counts, closeCounts, names, owner };
+  return { record, reclose, tick, closeHour, buildDay, counts, closeCounts, names, owner };
 }
 
 // One instance per container for the functions; the wasm module through the loader (a trap reloads it).
@@ -551,10 +535,6 @@ function agentHistoryFor(context) {
       workspaceSid: tw.requireEnv(context, 'TWILIO_FLEX_WORKSPACE_SID'),
       syncServiceSid: tw.requireEnv(context, 'TWILIO_FLEX_SYNC_SID'),
       retry: (fn) => tw.withRetry(context, fn),
-      keySeesNames:
-        String(context.AGENT_HISTORY_KEY_SEES_NAMES || '')
-          .trim()
-          .toLowerCase() === 'true',
     });
   }
   return instance;

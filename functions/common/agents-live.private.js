@@ -1,365 +1,110 @@
-// The live agents view's I/O (docs/agents-live.md): crates/agents-live decides (which shard, what
-// to fetch, the new shard document and its name-free counts); this file reads and writes.
+// The live agents view's I/O (docs/agents-live.md): crates/agents-live's machines decide (which
+// shard, what to read, the new shard document, its counts, grants, the index, what a failure
+// means); common/effects performs their requests. This file only runs them and keeps, per warm
+// container, what the machines hand back to remember (each shard's memory, the index's).
 //
 //   const { agentsLiveTick } = require(Runtime.getFunctions()['common/agents-live'].path);
 //   const summary = await agentsLiveTick(context, event);   // the event callback's hook; never throws
-//   await agentsLiveUnheard(context, workerSid, unheard);   // a worker's unheard voicemails (voicemail functions); never throws
+//   await agentsLiveUnheard(context, workerSid, unheard);   // a worker's unheard voicemails; never throws
 //   // {plan, taskrouterCalls, syncReads, syncWrites, errors} | {off: reason} | {error}
+//   createWriter(context).handle(event, {queues})          // the same writer (tests, benchmarks)
 //
-//   createAgentsLive({ al, client, workspaceSid, boardSid, parkingSid, retry, now, sleep })
-//   // the same, with everything injected (scripts/bench-agents-live.js drives it with a simulated clock)
-//
-// One instance per warm container. Per shard, one write at a time: events arriving while a shard
-// is being written (or waits for write budget) join the next write, so a burst costs one write.
-// Writes carry If-Match of the revision this container read or wrote; a 412 (another container
-// wrote) re-reads the shard and applies the waiting events again (the crate's records make that
-// idempotent). Each write is paced against its object's size-dependent budget (crates/agents-live
-// `write_cost`, 90 % of it, as queue statistics do).
-const BUDGET_SHARE = 0.9;
+// Per shard, one run at a time: events arriving while a shard is being written wait and join its
+// next run, so a burst costs one write.
+const effects = require(Runtime.getFunctions()['common/effects'].path);
+const { wasmModule, callWasm } = require(Runtime.getFunctions()['common/wasm'].path);
+
+const mod = wasmModule('agents_live');
 const DEADLINE_MS = 8000;
-const ATTEMPTS = 4;
+const RESUME = 'resumeAgentsLive';
+const describe = (err) => (err && err.message ? err.message : String(err));
 
-const notFound = (err) => err && err.status === 404;
-const conflict = (err) => err && (err.status === 412 || err.code === 54103);
-const duplicate = (err) => err && (err.code === 54301 || err.code === 54208 || err.status === 409);
-const describe = (err) => (err && err.message ? `${err.message}${err.code ? ` (${err.code})` : ''}` : String(err));
-const realSleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The settings the machines read (never a secret). */
+const envOf = (context) =>
+  Object.fromEntries(
+    Object.entries(context).filter(
+      ([k, v]) =>
+        typeof v === 'string' &&
+        (k.startsWith('AGENTS_LIVE_') ||
+          ['QUEUE_STATS_TIME_ZONE', 'QUEUE_STATS_CHANNELS', 'QUEUE_STATS_LAYOUT', 'WALLBOARD_SYNC_SID', 'TWILIO_FLEX_SYNC_SID', 'SYNC_SERVICE_SID', 'TWILIO_FLEX_WORKSPACE_SID'].includes(k)),
+    ),
+  );
 
-function createAgentsLive({ al, client, workspaceSid, boardSid, parkingSid = null, retry = (fn) => fn(), now = Date.now, sleep = realSleep }) {
-  const shards = new Map(); // n -> {loaded, text, revision, pending: [{input, stats, resolve}], running}
-  const counts = new Map(); // n -> {revision, seq}
-  const membership = new Map(); // WK -> {queues: [{sid, friendlyName}], at}
-  const granted = new Set();
-  const recent = new Map(); // object -> [{at, cost}]
-  const indexed = new Set(); // shards this container found in (or added to) the index document
-  const board = () => client.sync.v1.services(boardSid);
-  const write = (stats, fn) => ((stats.syncWrites += 1), retry(fn));
-  const read = (stats, fn) => ((stats.syncReads += 1), retry(fn));
+const memory = new Map(); // `shard:<n>` | `index` | `member:<WK>` -> what the machines said to keep
+const waiting = new Map(); // key -> [{input, resolve}] waiting for the key's next run
 
-  /** Waits until `cost` fits in the object's budget for the last second. */
-  async function budget(object, cost) {
-    for (;;) {
-      const t = now();
-      const list = (recent.get(object) || []).filter((x) => t - x.at < 1000);
-      recent.set(object, list);
-      const used = list.reduce((sum, x) => sum + x.cost, 0);
-      if (!list.length || used + cost <= BUDGET_SHARE) return;
-      await sleep(list[0].at + 1000 - t);
-    }
-  }
-  const spend = (object, cost) => recent.get(object).push({ at: now(), cost });
-
-  /** Read permission for the identities the crate names, once per object and container. */
-  async function grant(stats, document, isShard) {
-    for (const identity of al.readers(isShard)) {
-      if (granted.has(`${document}|${identity}`)) continue;
-      await write(stats, () => board().documents(document).documentPermissions(identity).update({ read: true, write: false, manage: false }));
-      granted.add(`${document}|${identity}`);
-    }
-  }
-
-  async function load(stats, n, name) {
-    const s = shards.get(n);
-    try {
-      const doc = await read(stats, () => board().documents(name).fetch());
-      Object.assign(s, { loaded: true, text: JSON.stringify(doc.data), revision: String(doc.revision) });
-    } catch (err) {
-      if (!notFound(err)) throw err;
-      Object.assign(s, { loaded: true, text: null, revision: null });
-    }
-  }
-
-  async function storeShard(stats, n, name, data) {
-    const s = shards.get(n);
-    if (s.revision === null) {
-      try {
-        return await write(stats, () => board().documents.create({ uniqueName: name, data }));
-      } catch (err) {
-        if (duplicate(err)) throw Object.assign(new Error('created meanwhile'), { status: 412 });
-        throw err;
+/** One run per key at a time; inputs arriving meanwhile wait and go together in the next run. */
+function serial(key, input, runBatch) {
+  return new Promise((resolve) => {
+    const queued = waiting.get(key);
+    waiting.set(key, [...(queued || []), { input, resolve }]);
+    if (queued) return;
+    (async () => {
+      for (let batch; (batch = waiting.get(key)).length;) {
+        waiting.set(key, []);
+        const out = await runBatch(batch.map((b) => b.input)).catch((err) => ({ error: describe(err) }));
+        batch.forEach((b, i) => b.resolve(i === 0 ? out : { error: out.error }));
       }
-    }
-    return write(stats, () => board().documents(name).update({ data, ifMatch: s.revision }));
-  }
+      waiting.delete(key);
+    })();
+  });
+}
 
-  /** The counts document follows the shard: never replaced by counts of an older shard version. */
-  async function storeCounts(stats, n, data, cost) {
-    const name = `${al.settings().countsPrefix}${n}`;
-    const known = counts.get(n) || { revision: null, seq: -1 };
-    for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
-      if (known.seq >= data.seq) return;
-      await budget(name, cost);
-      spend(name, cost);
-      try {
-        const written =
-          known.revision === null
-            ? await write(stats, () => board().documents.create({ uniqueName: name, data }))
-            : await write(stats, () => board().documents(name).update({ data, ifMatch: known.revision }));
-        counts.set(n, { revision: String(written.revision), seq: data.seq });
-        return;
-      } catch (err) {
-        if (!conflict(err) && !duplicate(err) && !notFound(err)) throw err;
-      }
-      try {
-        const found = await read(stats, () => board().documents(name).fetch());
-        Object.assign(known, { revision: String(found.revision), seq: Number(found.data && found.data.seq) || -1 });
-      } catch (err) {
-        if (!notFound(err)) throw err;
-        Object.assign(known, { revision: null, seq: -1 });
-      }
-      counts.set(n, known);
-    }
-  }
-
-  /**
-   * The index document (`agentsLive.shards`: {shards: [n…]}) lists the shards that exist, so a
-   * board opens only those and learns of a new one live. Checked once per shard and container;
-   * shards waiting to be added join one write (a burst of new shards costs one or two writes).
-   */
-  const indexing = { waiting: new Map(), running: null }; // n -> [resolve]
-  function ensureIndexed(stats, n) {
-    if (indexed.has(n)) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      indexing.waiting.set(n, [...(indexing.waiting.get(n) || []), { resolve, reject }]);
-      if (!indexing.running) indexing.running = drainIndex(stats).finally(() => (indexing.running = null));
-    });
-  }
-  async function drainIndex(stats) {
-    const name = al.settings().indexDocument;
-    while (indexing.waiting.size) {
-      await budget(name, 0.05);
-      const batch = new Map(indexing.waiting);
-      indexing.waiting.clear();
-      let error = null;
-      try {
-        for (let attempt = 0; ; attempt += 1) {
-          let doc = null;
-          try {
-            doc = await read(stats, () => board().documents(name).fetch());
-          } catch (err) {
-            if (!notFound(err)) throw err;
-          }
-          const list = doc && doc.data && Array.isArray(doc.data.shards) ? doc.data.shards : [];
-          const missing = [...batch.keys()].filter((n) => !list.includes(n));
-          if (!missing.length) break;
-          const data = { shards: [...list, ...missing].sort((a, b) => a - b) };
-          spend(name, 0.05);
-          try {
-            if (doc)
-              await write(stats, () =>
-                board()
-                  .documents(name)
-                  .update({ data, ifMatch: String(doc.revision) }),
-              );
-            else await write(stats, () => board().documents.create({ uniqueName: name, data }));
-            break;
-          } catch (err) {
-            // Another container wrote the index meanwhile: read it again (each attempt adds ours).
-            if ((!conflict(err) && !duplicate(err) && !notFound(err)) || attempt >= 10) throw err;
-            await budget(name, 0.05);
-          }
-        }
-        await grant(stats, name, false);
-        batch.forEach((_, n) => indexed.add(n));
-      } catch (err) {
-        error = err;
-      }
-      batch.forEach((waiters) => waiters.forEach((w) => (error ? w.reject(error) : w.resolve())));
-    }
-  }
-
-  async function drain(n, name) {
-    const s = shards.get(n);
-    s.running = true;
-    while (s.pending.length) {
-      // Wait for budget first: events arriving meanwhile join this write.
-      await budget(name, s.lastCost || 0.05);
-      const batch = s.pending.splice(0);
-      const owner = batch[0].stats;
-      // Events whose write failed ride along with the next write of this shard (applying an event
-      // twice changes nothing), so a failed write loses nothing once the shard is written again.
-      const carried = s.carry || [];
-      const inputs = JSON.stringify([...carried, ...batch.map((b) => b.input)]);
-      let error = null;
-      try {
-        for (let attempt = 0; ; attempt += 1) {
-          if (!s.loaded) await load(owner, n, name);
-          const out = al.apply(n, s.text, inputs, now());
-          if (out.tooLarge) throw new Error(out.tooLarge);
-          if (!out.changed) break;
-          try {
-            spend(name, out.cost);
-            const written = await storeShard(owner, n, name, out.document);
-            Object.assign(s, { text: JSON.stringify(out.document), revision: String(written.revision), lastCost: out.cost });
-          } catch (err) {
-            if ((conflict(err) || notFound(err)) && attempt + 1 < ATTEMPTS) {
-              s.loaded = false; // another container wrote (or removed it): read it again and re-apply
-              continue;
-            }
-            throw err;
-          }
-          await grant(owner, name, true);
-          if (out.countsChanged) {
-            const countsName = `${al.settings().countsPrefix}${n}`;
-            await storeCounts(owner, n, out.counts, out.countsCost);
-            await grant(owner, countsName, false);
-          }
-          await ensureIndexed(owner, n);
-          break;
-        }
-        s.carry = [];
-      } catch (err) {
-        s.loaded = false;
-        s.carry = [...carried, ...batch.map((b) => b.input)].slice(-200);
-        error = `shard ${n}: ${describe(err)} (kept for the shard's next write)`;
-      }
-      batch.forEach((b) => b.resolve(error));
-    }
-    s.running = false;
-  }
-
-  function enqueue(stats, n, name, input) {
-    if (!shards.has(n)) shards.set(n, { loaded: false, text: null, revision: null, pending: [], running: false, lastCost: 0.05, carry: [] });
-    const s = shards.get(n);
-    return new Promise((resolve) => {
-      s.pending.push({ input, stats, resolve });
-      if (!s.running) drain(n, name);
-    });
-  }
-
-  async function fetchQueues(stats, workerSid) {
-    stats.taskrouterCalls += 1;
-    const list = await retry(() => client.taskrouter.v1.workspaces(workspaceSid).taskQueues.list({ workerSid }));
-    const queues = list.map((q) => ({ sid: q.sid, friendlyName: q.friendlyName }));
-    membership.set(workerSid, { queues, at: now() });
-    return queues;
-  }
-
-  async function fetchParked(stats, workerSid) {
-    if (!parkingSid) return null;
-    try {
-      const items = await read(stats, () => client.sync.v1.services(parkingSid).syncMaps(`${workerSid}.ParkedCalls`).syncMapItems.list({ pageSize: 100, limit: 100 }));
-      return items.map((i) => i.data);
-    } catch (err) {
-      if (notFound(err)) return [];
-      throw err;
-    }
-  }
-
-  /** `prefetched.queues` (optional): the worker's queues, already known (a seeded floor). */
+function createWriter(context) {
+  const env = envOf(context);
+  const run = (start) => effects.run(context, mod, start, RESUME).then((answer) => answer.body);
+  const writeShard = (shard) => async (inputs) => {
+    const out = await run((w) => w.startAgentsLiveShard(shard, inputs, memory.get(`shard:${shard}`) || null, memory.get('index') || null, env, Date.now()));
+    if (out.memory) memory.set(`shard:${shard}`, out.memory);
+    return out;
+  };
+  const addToIndex = async (shards) => {
+    const out = await run((w) => w.startAgentsLiveIndex(shards, memory.get('index') || null, env));
+    if (out.index) memory.set('index', out.index);
+    return out;
+  };
   async function handle(event, prefetched = {}) {
-    const stats = { plan: null, taskrouterCalls: 0, syncReads: 0, syncWrites: 0, errors: [] };
-    const known = event && membership.get(event.WorkerSid);
-    const plan = al.plan(event, known ? now() - known.at : null);
-    stats.plan = { action: plan.action, reason: plan.reason, shard: plan.shard };
-    if (plan.action !== 'apply') return stats;
-    const fetched = {};
-    if (prefetched.queues) membership.set(plan.workerSid, { queues: prefetched.queues, at: now() });
-    try {
-      const [queues, parked] = await Promise.all([prefetched.queues || (plan.fetchQueues ? fetchQueues(stats, plan.workerSid) : null), plan.fetchParked ? fetchParked(stats, plan.workerSid) : null]);
-      if (queues) fetched.queues = queues;
-      if (parked) fetched.parked = parked;
-    } catch (err) {
-      // The event still applies; what could not be read is kept from before.
-      stats.errors.push(`reading the worker's queues or parked calls: ${describe(err)}`);
-    }
-    const error = await enqueue(stats, plan.shard, plan.document, { event, fetched });
-    if (error) stats.errors.push(error);
-    return stats;
+    const known = event && memory.get(`member:${event.WorkerSid}`);
+    const age = known === undefined ? null : Date.now() - known;
+    const { write, membershipKnown, ...out } = await run((w) => w.startAgentsLiveEvent(event, age, prefetched.queues || null, env));
+    if (membershipKnown) memory.set(`member:${event.WorkerSid}`, Date.now());
+    if (!write) return out;
+    const written = await serial(`shard:${write.shard}`, write.input, writeShard(write.shard));
+    const indexed = written.indexShard === undefined ? {} : await serial('index', written.indexShard, addToIndex);
+    const parts = [out, written, indexed];
+    const sum = (k) => parts.reduce((n, p) => n + (p[k] || 0), 0);
+    return { ...out, syncReads: sum('syncReads'), syncWrites: sum('syncWrites'), errors: [...out.errors, ...parts.slice(1).flatMap((p) => (p.error ? [p.error] : []))] };
   }
-
-  return { handle, shards };
-}
-
-// The functions' instance, one per container.
-let instance = null;
-let loadedModule = null;
-
-function boardSidOf(context) {
-  const sid = context.WALLBOARD_SYNC_SID ? String(context.WALLBOARD_SYNC_SID) : '';
-  const flex = context.TWILIO_FLEX_SYNC_SID ? String(context.TWILIO_FLEX_SYNC_SID) : '';
-  return sid && sid !== flex && sid !== String(context.SYNC_SERVICE_SID || '') ? sid : null;
-}
-
-/** The wasm instance for this container's settings (AGENTS_LIVE_*, QUEUE_STATS_TIME_ZONE). */
-function agentsLiveModule(context) {
-  if (!loadedModule) {
-    const { wasmModule } = require(Runtime.getFunctions()['common/wasm'].path);
-    const env = Object.fromEntries(Object.entries(context).filter(([key, value]) => (key.startsWith('AGENTS_LIVE_') || key === 'QUEUE_STATS_TIME_ZONE') && typeof value === 'string'));
-    loadedModule = wasmModule('agents_live', (wasm) => new wasm.AgentsLive(env));
-  }
-  return loadedModule;
-}
-
-/** This container's writer, or `{off}`. */
-function writerOf(context) {
-  if (
-    String(context.AGENTS_LIVE_ENABLED || '')
-      .trim()
-      .toLowerCase() === 'false'
-  )
-    return { off: 'AGENTS_LIVE_ENABLED is false' };
-  const boardSid = boardSidOf(context);
-  if (!boardSid) return { off: 'WALLBOARD_SYNC_SID is not set (the live agents view lives in the board service)' };
-  if (!instance) {
-    const tw = require(Runtime.getFunctions()['common/client'].path);
-    const { callWasm } = require(Runtime.getFunctions()['common/wasm'].path);
-    const mod = agentsLiveModule(context);
-    const al = new Proxy(
-      {},
-      {
-        get:
-          (_, name) =>
-          (...args) =>
-            callWasm(mod, (wasm, state) => state[name](...args)),
-      },
-    );
-    instance = createAgentsLive({
-      al,
-      client: tw.twilioClient(context),
-      workspaceSid: tw.requireEnv(context, 'TWILIO_FLEX_WORKSPACE_SID'),
-      boardSid,
-      parkingSid: context.SYNC_SERVICE_SID ? String(context.SYNC_SERVICE_SID) : null,
-      retry: (fn) => tw.withRetry(context, fn),
-    });
-  }
-  return { writer: instance };
+  return { handle };
 }
 
 /** `handle(event)` within `ms`; past it, says so (the write goes on in this container). */
-async function bounded(writer, event, ms) {
+async function bounded(context, event, ms) {
   let timer;
   const late = new Promise((resolve) => (timer = setTimeout(() => resolve({ error: `not finished after ${ms / 1000} s (Sync write budget); it goes on in this container` }), ms)));
-  const answer = await Promise.race([writer.handle(event), late]);
-  clearTimeout(timer);
-  return answer;
+  try {
+    return await Promise.race([createWriter(context).handle(event), late]);
+  } catch (err) {
+    return { error: describe(err) };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function agentsLiveTick(context, event) {
-  try {
-    const { writer, off } = writerOf(context);
-    if (off) return { off };
-    const { request, ...fields } = event || {};
-    return await bounded(writer, fields, DEADLINE_MS);
-  } catch (err) {
-    return { error: describe(err) };
-  }
+  const { request, ...fields } = event || {};
+  return bounded(context, fields, DEADLINE_MS);
 }
 
 /**
- * A worker's unheard voicemails, counted by the voicemail functions after a voicemail is stored,
- * marked heard or deleted, onto their record through the same writer (pacing, coalescing,
- * If-Match). The crate applies it to an agent already on the board only, and a newer count wins.
- * Never throws; answers within `ms` (2 s: the voicemail's own answer must not wait on the board).
+ * A worker's unheard voicemails (counted by the voicemail functions after a change to the box)
+ * onto their record through the same writer; a newer count wins. Answers within `ms`.
  */
 async function agentsLiveUnheard(context, workerSid, unheard, atMs = Date.now(), ms = 2000) {
-  try {
-    const { writer, off } = writerOf(context);
-    if (off) return { off };
-    return await bounded(writer, { EventType: 'voicemail.unheard', WorkerSid: workerSid, EventDateMs: atMs, VoicemailUnheard: unheard }, ms);
-  } catch (err) {
-    return { error: describe(err) };
-  }
+  return bounded(context, { EventType: 'voicemail.unheard', WorkerSid: workerSid, EventDateMs: atMs, VoicemailUnheard: unheard }, ms);
 }
 
-module.exports = { agentsLiveTick, agentsLiveUnheard, createAgentsLive, agentsLiveModule, boardSidOf };
+/** The board's own Sync service, or null (crates/agents-live `board_service`). */
+const boardSidOf = (context) => callWasm(mod, (w) => w.agentsLiveBoardService(envOf(context)));
+
+module.exports = { agentsLiveTick, agentsLiveUnheard, createWriter, boardSidOf, envOf, mod, RESUME };

@@ -13,74 +13,23 @@
 // in a URL's query string: see credentialOf) or in `Authorization: Bearer <token>`; a wallboard key only in the header `Authorization: Wallboard
 // <key>` (twilio-run merges the query string into `event`, so a body field could come from a URL;
 // secrets stay out of URLs and logs). IAM's request is the one twilio-flex-token-validator makes (POST
-// /v1/Accounts/{AC}/Tokens/validate, JSON {token}, Basic auth), made here so it has a timeout.
+// /v1/Accounts/{AC}/Tokens/validate, JSON {token}, Basic auth); the effects executor makes it (the
+// operation validateFlexToken) and crates/auth reads IAM's answer (`iamVerdict`).
 const { wasmModule, callWasm } = require(Runtime.getFunctions()['common/wasm'].path);
-const { HttpError } = require(Runtime.getFunctions()['common/http'].path);
-const { apiOrigin, requireEnv, route, withRetry, productHost } = require(Runtime.getFunctions()['common/client'].path);
-const { requestTimeoutMs, DeadlineError } = require(Runtime.getFunctions()['common/deadline'].path);
+// The effects executor makes IAM's request (operation validateFlexToken: deadline, retries of a 429/503).
+const effects = () => require(Runtime.getFunctions()['common/effects'].path);
 
 const rule = wasmModule('auth');
 
-// TWILIO_REGION/TWILIO_EDGE as for every REST request (common/client); us1 alone stays iam.twilio.com.
-function iamUrl(context, accountSid) {
-  const host = productHost(context, 'iam').replace(/^iam\.us1\.twilio\.com$/, 'iam.twilio.com');
-  return `https://${host}/v1/Accounts/${accountSid}/Tokens/validate`;
-}
-
-/** IAM's answer for `token` ({valid, worker_sid, roles, identity, message, ...}). */
+/** IAM's answer for `token` ({valid, worker_sid, roles, identity, message}): the effect validateFlexToken, read by crates/auth (throws 500/502/504). */
 async function validateWithIam(context, token) {
-  const accountSid = requireEnv(context, 'ACCOUNT_SID');
-  const authToken = requireEnv(context, 'AUTH_TOKEN');
-  const { uri, headers } = route(apiOrigin(context), iamUrl(context, accountSid));
-  const res = await withRetry(context, async () => {
-    let r;
-    try {
-      r = await fetch(uri, {
-        method: 'POST',
-        headers: {
-          ...headers,
-          Authorization: `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`,
-          'Cache-Control': 'no-cache',
-          'Content-Type': 'application/json',
-        },
-        body: JSON.stringify({ token }),
-        signal: AbortSignal.timeout(requestTimeoutMs()),
-      });
-    } catch (err) {
-      if (err instanceof DeadlineError) throw new HttpError(504, err.message);
-      throw new HttpError(502, `Could not validate the Flex token: IAM did not answer (${err.message})`);
-    }
-    if (r.status === 429 || r.status === 503) throw Object.assign(new Error(`IAM answered ${r.status}`), { status: r.status });
-    return r;
-  }).catch((err) => {
-    throw err instanceof HttpError ? err : new HttpError(502, `Could not validate the Flex token: ${err.message}`);
-  });
-  return iamVerdict(res.status, await res.text());
-}
-
-/**
- * IAM's answer as the rule reads it (docs/authorization.md). Like twilio-flex-token-validator, the
- * body decides, whatever the status: a boolean `valid` is IAM's verdict on the token. A 401/403
- * without one is a REST error: code 20003 ("Authenticate", Twilio's answer to wrong account
- * credentials) is our misconfiguration (500); any other refusal is taken as a bad token (403).
- */
-function iamVerdict(status, text) {
-  let body = null;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    /* not JSON */
-  }
-  if (body && typeof body === 'object' && typeof body.valid === 'boolean') return body;
-  if (status === 401 || status === 403) {
-    if (body && Number(body.code) === 20003) {
-      throw new HttpError(500, `Server misconfigured: IAM refused this service's credentials (HTTP ${status}, code 20003); check ACCOUNT_SID and AUTH_TOKEN`);
-    }
-    const why = body && body.message ? String(body.message) : `IAM answered HTTP ${status}`;
-    return { valid: false, message: body && body.code ? `${why} (code ${body.code})` : why };
-  }
-  if (!body) throw new HttpError(502, `Could not validate the Flex token: IAM answered HTTP ${status} without JSON`);
-  throw new HttpError(502, `Could not validate the Flex token: IAM answered HTTP ${status} without a verdict`);
+  // The settings the request needs, each refused by name (500) before anything is sent.
+  const { requireEnv, regionOptions } = require(Runtime.getFunctions()['common/client'].path);
+  requireEnv(context, 'ACCOUNT_SID');
+  requireEnv(context, 'AUTH_TOKEN');
+  regionOptions(context);
+  const outcome = await effects().perform(context, null, { op: { kind: 'validateFlexToken', token }, retry: true });
+  return callWasm(rule, (wasm) => wasm.iamVerdict(outcome));
 }
 
 const text = (v) => (v === undefined || v === null ? '' : String(v).trim());
@@ -153,4 +102,4 @@ async function wallboardSyncToken(context, event) {
 /** The board's Sync identity and its permission on statistics objects (crates/auth). */
 const boardReader = () => callWasm(rule, (wasm) => wasm.boardReader());
 
-module.exports = { authorize, identify, check, credentialOf, validateWithIam, iamVerdict, wallboardSyncToken, boardReader };
+module.exports = { authorize, identify, check, credentialOf, validateWithIam, wallboardSyncToken, boardReader };

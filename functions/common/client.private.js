@@ -18,13 +18,30 @@ const twilio = require('twilio');
 const { HttpError } = require(Runtime.getFunctions()['common/http'].path);
 const { requestTimeoutMs, remainingMs, DeadlineError, REQUEST_TIMEOUT_MS } = require(Runtime.getFunctions()['common/deadline'].path);
 
-/** The value of environment variable `name`, or a 500 HttpError naming it. */
+// One name per setting, the older names accepted as documented aliases: the table and the rule
+// (a conflict is refused) are values::env's, through the auth module's envNames/envSetting.
+// Loaded on first use, through Runtime, or beside this file where a test loads it without it.
+let envModule = null;
+const envRules = () => {
+  const wasmFile = typeof Runtime !== 'undefined' && Runtime.getFunctions()['common/wasm'] ? Runtime.getFunctions()['common/wasm'].path : require('path').join(__dirname, 'wasm.private.js');
+  return (envModule = envModule || require(wasmFile).wasmModule('auth'));
+};
+
+/**
+ * The value of setting `name` under its canonical name or an alias (README, "Settings and their
+ * aliases"), or a 500 HttpError naming it: unset, or set under two names with different values.
+ */
 function requireEnv(context, name) {
-  const value = context[name];
-  if (value === undefined || value === null || String(value).trim() === '') {
-    throw new HttpError(500, `Server misconfigured: the environment variable ${name} is not set (see .env.example).`, { variable: name });
-  }
-  return String(value).trim();
+  const found = envRules().call((w) => {
+    const given = Object.fromEntries(w.envNames(name).map((n) => [n, context[n] === undefined || context[n] === null ? null : String(context[n])]));
+    try {
+      return w.envSetting(name, given);
+    } catch (err) {
+      throw new HttpError(500, `Server misconfigured: ${err.message} (see .env.example).`, { code: err.code, variable: err.parameter });
+    }
+  });
+  if (!found) throw new HttpError(500, `Server misconfigured: the environment variable ${name} is not set (see .env.example).`, { variable: name });
+  return found.value;
 }
 
 /** TWILIO_API_ORIGIN without a trailing slash, or null (production). */
@@ -92,7 +109,16 @@ class TimedClient {
     const { uri, headers } = route(this.origin, opts.uri);
     const dropped = this.origin ? droppedParams(opts) : null;
     if (dropped) headers['X-Twilio-Dropped-Params'] = dropped;
-    return this.inner.request({ ...opts, uri, headers: { ...(opts.headers || {}), ...headers }, timeout: requestTimeoutMs() });
+    // Past the deadline the request is refused as a rejected promise, never thrown: twilio-node's
+    // list() starts its first page inside a promise whose rejection it drops (an unhandled
+    // rejection kills the process), while it does pass a rejected page on to the caller.
+    let timeout;
+    try {
+      timeout = requestTimeoutMs();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.inner.request({ ...opts, uri, headers: { ...(opts.headers || {}), ...headers }, timeout });
   }
 
   get lastResponse() {

@@ -12,6 +12,8 @@
 //   can no longer start comes back as not attempted (`attempted: false`), never sent;
 // - retries: with `retry: true`, a 429 or 503 (Twilio did not carry it out) is repeated with
 //   backoff within the deadline (common/client's withRetry); never otherwise;
+// - delay: with `delayMs`, the effect is sent that much later, if the deadline allows (else not
+//   attempted, at once);
 // - pacing: with `pace: {object, cost}`, the write waits until the object's last second leaves
 //   room for its cost (common/sync-pacer: 80 % of Sync's per-object budget, per container);
 // - outcomes: `{ok: true, value}` with the resource as plain JSON (the client's camelCase fields;
@@ -20,16 +22,97 @@
 //   which answer it gives) is the machine's decision, in Rust (crates/effects).
 const tw = require(Runtime.getFunctions()['common/client'].path);
 const { callWasm } = require(Runtime.getFunctions()['common/wasm'].path);
-const { DeadlineError } = require(Runtime.getFunctions()['common/deadline'].path);
+const { DeadlineError, remainingMs, requestTimeoutMs } = require(Runtime.getFunctions()['common/deadline'].path);
+const twilio = require('twilio');
 const { createPacer } = require(Runtime.getFunctions()['common/sync-pacer'].path);
 
 const pace = createPacer(); // one per container: its writes share each object's budget
 const MAX_STEPS = 200; // a machine ends long before; this only stops a broken one
+const MIN_START_MS = 250; // a delayed effect must leave at least this much time to send it (common/deadline)
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The parameters that are set (the client sends a null as the text "null"). */
 const given = (params) => Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined && v !== null));
 const sync = (c, o) => c.sync.v1.services(o.serviceSid);
 const workspace = (c, o) => c.taskrouter.v1.workspaces(o.workspaceSid);
+const serverless = (c, o) => c.serverless.v1.services(o.serviceSid);
+
+/** A client with the caller's credentials instead of the service's own (fetchServerlessService). */
+const clientAs = (context, { username, password }) =>
+  twilio(username, password, { accountSid: tw.requireEnv(context, 'ACCOUNT_SID'), httpClient: new tw.TimedClient(tw.apiOrigin(context)), ...tw.regionOptions(context) });
+
+/** A new asset version, multipart on Twilio's upload host (the `twilio` client cannot upload). */
+async function uploadAssetVersion(context, o) {
+  const accountSid = tw.requireEnv(context, 'ACCOUNT_SID');
+  const authToken = tw.requireEnv(context, 'AUTH_TOKEN');
+  const url = `https://serverless-upload.twilio.com/v1/Services/${o.serviceSid}/Assets/${o.assetSid}/Versions`;
+  const { uri, headers } = tw.route(tw.apiOrigin(context), url);
+  const form = new FormData();
+  form.append('Path', o.path);
+  form.append('Visibility', o.visibility);
+  form.append('Content', new Blob([o.content], { type: o.contentType }), o.path.split('/').pop() || 'content');
+  const res = await fetch(uri, {
+    method: 'POST',
+    headers: { ...headers, Authorization: `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}` },
+    body: form,
+    signal: AbortSignal.timeout(requestTimeoutMs()),
+  });
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) throw Object.assign(new Error(body.message || `HTTP ${res.status}`), { status: res.status, code: body.code, moreInfo: body.more_info });
+  return body;
+}
+
+/**
+ * IAM's verdict on a Flex token: the request twilio-flex-token-validator makes (POST JSON {token},
+ * Basic auth), to TWILIO_REGION/TWILIO_EDGE's IAM host (us1 alone is iam.twilio.com). The value
+ * is `{status, body}` (body: IAM's JSON, or null) whatever the status but 429/503: IAM's verdict
+ * is its body's `valid`, whatever the status. What it means is crates/auth's `iam_verdict`.
+ */
+async function validateFlexToken(context, token) {
+  const accountSid = tw.requireEnv(context, 'ACCOUNT_SID');
+  const authToken = tw.requireEnv(context, 'AUTH_TOKEN');
+  const host = tw.productHost(context, 'iam').replace(/^iam\.us1\.twilio\.com$/, 'iam.twilio.com');
+  const { uri, headers } = tw.route(tw.apiOrigin(context), `https://${host}/v1/Accounts/${accountSid}/Tokens/validate`);
+  const res = await fetch(uri, {
+    method: 'POST',
+    headers: { ...headers, Authorization: `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`, 'Cache-Control': 'no-cache', 'Content-Type': 'application/json' },
+    body: JSON.stringify({ token }),
+    signal: AbortSignal.timeout(requestTimeoutMs()),
+  });
+  const text = await res.text();
+  let body = null;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    /* not JSON: null */
+  }
+  // A 429 or 503 is thrown, so that an effect with `retry` is repeated; every other answer is IAM's.
+  if (res.status === 429 || res.status === 503) {
+    throw Object.assign(new Error(body && body.message ? String(body.message) : `HTTP ${res.status}`), { status: res.status, code: body && Number.isInteger(body.code) ? body.code : undefined });
+  }
+  return { status: res.status, body };
+}
+
+/**
+ * A recording's audio (`.wav` or `.mp3`) from api.twilio.com (TWILIO_REGION/TWILIO_EDGE's host),
+ * the account's credentials in `Authorization: Basic`, never in the URL. The value is
+ * `{contentType, base64}`; a non-2xx answer is thrown with its status (a 429/503 is retried).
+ */
+async function recordingMedia(context, o) {
+  const accountSid = tw.requireEnv(context, 'ACCOUNT_SID');
+  const authToken = tw.requireEnv(context, 'AUTH_TOKEN');
+  const file = `${encodeURIComponent(o.recordingSid)}.${encodeURIComponent(o.format)}`;
+  const { uri, headers } = tw.route(tw.apiOrigin(context), `https://${tw.productHost(context, 'api')}/2010-04-01/Accounts/${accountSid}/Recordings/${file}`);
+  const res = await fetch(uri, {
+    headers: { ...headers, Authorization: `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}` },
+    signal: AbortSignal.timeout(requestTimeoutMs()),
+  });
+  if (!res.ok) {
+    const body = await res.json().catch(() => ({}));
+    throw Object.assign(new Error(body.message || `Twilio answered HTTP ${res.status}`), { status: res.status, code: body.code, moreInfo: body.more_info });
+  }
+  return { contentType: res.headers.get('content-type'), base64: Buffer.from(await res.arrayBuffer()).toString('base64') };
+}
 
 // The operations of crates/effects' `Op`, one request each, in the `twilio` client's words.
 const OPS = {
@@ -84,7 +167,54 @@ const OPS = {
       .workers(o.workerSid)
       .workerChannels(o.workerChannelSid)
       .update(given({ capacity: o.capacity, available: o.available })),
+  fetchServerlessService: (c, o, context) => serverless(o.credentials ? clientAs(context, o.credentials) : c, o).fetch(),
+  fetchServerlessEnvironment: (c, o) => serverless(c, o).environments(o.environmentSid).fetch(),
+  listServerlessDeployments: (c, o) =>
+    serverless(c, o)
+      .environments(o.environmentSid)
+      .deployments.list(given({ pageSize: o.pageSize, limit: o.limit })),
+  listServerlessBuilds: (c, o) => serverless(c, o).builds.list(given({ pageSize: o.pageSize, limit: o.limit })),
+  fetchServerlessBuild: (c, o) => serverless(c, o).builds(o.buildSid).fetch(),
+  fetchServerlessBuildStatus: (c, o) => serverless(c, o).builds(o.buildSid).buildStatus().fetch(),
+  createServerlessBuild: (c, o) => serverless(c, o).builds.create(given({ functionVersions: o.functionVersions, assetVersions: o.assetVersions, dependencies: o.dependencies, runtime: o.runtime })),
+  deleteServerlessBuild: (c, o) => serverless(c, o).builds(o.buildSid).remove(),
+  createServerlessDeployment: (c, o) => serverless(c, o).environments(o.environmentSid).deployments.create({ buildSid: o.buildSid }),
+  listServerlessAssets: (c, o) => serverless(c, o).assets.list(given({ pageSize: o.pageSize, limit: o.limit })),
+  createServerlessAsset: (c, o) => serverless(c, o).assets.create({ friendlyName: o.friendlyName }),
+  uploadServerlessAssetVersion: (c, o, context) => uploadAssetVersion(context, o),
+  validateFlexToken: (c, o, context) => validateFlexToken(context, o.token),
+  fetchTaskQueueCumulativeStatistics: (c, o) =>
+    workspace(c, o)
+      .taskQueues(o.taskQueueSid)
+      .cumulativeStatistics()
+      .fetch(given({ startDate: o.startDate, endDate: o.endDate, minutes: o.minutes, splitByWaitTime: o.splitByWaitTime, taskChannel: o.taskChannel })),
+  listTaskQueueStatistics: (c, o) => workspace(c, o).taskQueues.statistics.list(given({ minutes: o.minutes, taskChannel: o.taskChannel, pageSize: o.pageSize, limit: o.limit })),
+  listEvents: (c, o) => workspace(c, o).events.list(given({ eventType: o.eventType, startDate: o.startDate, endDate: o.endDate, taskQueueSid: o.taskQueueSid, pageSize: o.pageSize, limit: o.limit })),
+  listEventsPage: async (c, o) => {
+    const page = await workspace(c, o).events.page(given({ eventType: o.eventType, startDate: o.startDate, endDate: o.endDate, pageSize: o.pageSize, pageNumber: o.page, pageToken: o.pageToken }));
+    // The next page's position as Twilio gave it (its next_page_url), for the machine's next step.
+    const url = page.nextPageUrl ? new URL(page.nextPageUrl) : null;
+    const next = url && url.searchParams.get('PageToken') ? { page: Number(url.searchParams.get('Page')) || 0, pageToken: url.searchParams.get('PageToken') } : null;
+    return { events: page.instances, next };
+  },
+  fetchWorker: (c, o) => workspace(c, o).workers(o.workerSid).fetch(),
+  fetchWorkerChannel: (c, o) => workspace(c, o).workers(o.workerSid).workerChannels(o.workerChannelSid).fetch(),
+  listWorkersMatching: (c, o) => workspace(c, o).workers.list(given({ targetWorkersExpression: o.targetWorkersExpression, pageSize: o.pageSize, limit: o.limit })),
+  deleteRecording: (c, o) => c.recordings(o.recordingSid).remove(),
+  fetchRecordingMedia: (c, o, context) => recordingMedia(context, o),
+  fetchSyncService: (c, o) => c.sync.v1.services(o.serviceSid).fetch(),
 };
+
+/**
+ * The emulator only (TWILIO_API_ORIGIN): the content of an uploaded asset version, which Twilio
+ * serves only inside the build's runtime (a Function reads its private assets from disk there).
+ */
+async function emulatedAssetContent(context, versionSid) {
+  const origin = tw.apiOrigin(context);
+  const res = await fetch(`${origin}/emulator/serverless/asset-versions/${versionSid}/content`, { signal: AbortSignal.timeout(requestTimeoutMs()) });
+  if (!res.ok) throw new Error(`the emulator has no content for ${versionSid} (HTTP ${res.status})`);
+  return res.json();
+}
 
 /** A resource (or list of them) as plain JSON, as the machines read it. */
 const plain = (value) => (value === undefined ? null : JSON.parse(JSON.stringify(value)));
@@ -109,8 +239,12 @@ async function perform(context, client, effect, io = {}) {
   const request = OPS[op.kind];
   if (!request) return { ok: false, attempted: false, message: `the executor has no operation ${JSON.stringify(op.kind)}` };
   try {
+    if (effect.delayMs > 0) {
+      if (remainingMs() - effect.delayMs < MIN_START_MS) throw new DeadlineError(`Waiting ${effect.delayMs} ms would pass the deadline (a Function must answer within 10 s); not attempted.`);
+      await sleep(effect.delayMs);
+    }
     if (effect.pace) await (io.pace || pace)(effect.pace.object, effect.pace.cost);
-    const once = () => request(client, op);
+    const once = () => request(client, op, context);
     const retry = io.retry || ((fn) => tw.withRetry(context, fn));
     return { ok: true, value: plain(await (effect.retry ? retry(once) : once())) };
   } catch (err) {
@@ -119,24 +253,26 @@ async function perform(context, client, effect, io = {}) {
 }
 
 /**
- * Runs the machine `start` begins (a call on `mod`, a wasmModule whose face exports `resume`)
- * to its answer `{status, body, contentType?}`. A request the machine refuses at the start (a
- * bad parameter or setting) throws as callWasm does, before any Twilio request. `io` (optional):
- * `resume`, the name of the module's resume export (default `resume`), `client` (default one made
- * from `context`), `now`, and perform's `pace` and `retry`.
+ * Runs the machine `start` begins (a call on `mod`, a wasmModule whose face exports `resume`,
+ * or the export `io` names) to its answer `{status, body, contentType?}`. A request the machine
+ * refuses at the start (a bad parameter or setting) throws as callWasm does, before any Twilio
+ * request. `io` (optional): the name of the resume export, or `{resume, client, now, pace,
+ * retry}`: the resume export's name (default `resume`), a client (default one made from
+ * `context`), the clock, and perform's pacer and retry (the benchmarks' simulated clock).
  */
 async function run(context, mod, start, io = {}) {
+  const opts = typeof io === 'string' ? { resume: io } : io || {};
   let step = callWasm(mod, start);
-  const client = step.run ? io.client || tw.twilioClient(context) : null;
-  const resume = io.resume || 'resume';
-  const now = io.now || Date.now;
+  const client = step.run ? opts.client || tw.twilioClient(context) : null;
+  const resume = opts.resume || 'resume';
+  const now = opts.now || Date.now;
   for (let steps = 0; step.run; steps += 1) {
     if (steps >= MAX_STEPS) throw new Error(`The machine did not answer after ${MAX_STEPS} steps; nothing further was attempted`);
     const { state } = step;
-    const outcomes = await Promise.all(step.run.map((effect) => perform(context, client, effect, io)));
+    const outcomes = await Promise.all(step.run.map((effect) => perform(context, client, effect, opts)));
     step = callWasm(mod, (wasm) => wasm[resume](state, outcomes, now()));
   }
   return step.answer;
 }
 
-module.exports = { run, perform, OPS };
+module.exports = { run, perform, OPS, emulatedAssetContent };

@@ -1,25 +1,28 @@
 // Parked calls on the wallboard (docs/direct-calls.md, "Parked calls on the board"): the
 // queue-statistics callback adds each queue's parked figures to its record, from the
 // `Global.ParkedCalls` entries, with no write of its own. crates/parking (`board`) decides what
-// counts and whether the record changed; this file reads the entries.
+// counts and whether the record changed; the machine `startParkedBoard` (crates/call-handling)
+// reads the entries through common/effects.
 //
-//   const parked = createParkedBoard({ client, syncServiceSid, retry, parking });
+//   const parked = createParkedBoard({ context, syncServiceSid, parking });
 //   createUpdater({ ..., extras: parked })   // common/queue-stats calls strip() and decorate()
 //
 // One read of the map per refresh (pages of 100; concurrent refreshes share the read in flight).
 // A read that fails keeps the previous record's figures and never fails the callback.
+const { wasmModule } = require(Runtime.getFunctions()['common/wasm'].path);
+
 const GLOBAL_MAP = 'Global.ParkedCalls';
 
-function createParkedBoard({ client, syncServiceSid, retry = (fn) => fn(), parking, log = console.warn }) {
+function createParkedBoard({ context, syncServiceSid, parking, log = console.warn }) {
+  const effects = require(Runtime.getFunctions()['common/effects'].path);
+  const calls = wasmModule('call_handling');
   let inflight = null;
 
   function entries() {
     if (!inflight) {
-      inflight = retry(() => client.sync.v1.services(syncServiceSid).syncMaps(GLOBAL_MAP).syncMapItems.list({ pageSize: 100 }))
-        .then(
-          (items) => parking.call((wasm) => wasm.parkedByQueue(items.map((i) => i.data))),
-          (err) => (err && err.status === 404 ? {} : Promise.reject(err)),
-        )
+      inflight = effects
+        .run(context, calls, (wasm) => wasm.startParkedBoard({ syncServiceSid }))
+        .then((answer) => (answer.status === 200 ? answer.body : Promise.reject(new Error(answer.body.error))))
         .finally(() => (inflight = null));
     }
     return inflight;

@@ -5,6 +5,7 @@
 //   const text = await cfg.runningText(context);      // the config document as deployed
 //   cfg.schedule                                      // the evaluation module (for callWasm)
 //   cfg.admin                                         // the admin API's module (crates/schedule-admin)
+//   cfg.serverlessEnv(context)                        // {serviceSid, environmentSid} for its machines
 //
 // In Twilio the config is the running build's private asset /config.json, read once per container
 // and loaded tolerantly (an invalid rule breaks only the schedules that use it; they fail open).
@@ -15,11 +16,16 @@
 // the local assets/config.private.json is used.
 const fs = require('fs');
 const { wasmModule } = require(Runtime.getFunctions()['common/wasm'].path);
-const { requestTimeoutMs } = require(Runtime.getFunctions()['common/deadline'].path);
 
-// The REST client helpers, needed only against the emulator: check-schedule's cold start in Twilio
-// does not load them (docs/schedule-manager.md, "Cold start").
-const client = () => require(Runtime.getFunctions()['common/client'].path);
+// common/client (for requireEnv), needed only against the emulator and by the admin functions:
+// check-schedule's cold start in Twilio does not load it (docs/schedule-manager.md, "Cold start").
+const client_ = () => require(Runtime.getFunctions()['common/client'].path);
+
+/** The service and environment the function runs in, as the admin machines take them. */
+function serverlessEnv(context) {
+  const { requireEnv } = client_();
+  return { serviceSid: requireEnv(context, 'SERVICE_SID'), environmentSid: requireEnv(context, 'ENVIRONMENT_SID') };
+}
 
 // State: loaded books by config version ('asset' for the shipped file), at most a few.
 const schedule = wasmModule('schedule', () => new Map());
@@ -28,20 +34,16 @@ const admin = wasmModule('schedule_admin');
 
 const ASSET = { key: 'asset', text: async () => fs.readFileSync(Runtime.getAssets()['/config.json'].path, 'utf8') };
 
-async function emulatedSource(context, origin) {
-  const tw = client();
-  const svc = tw.twilioClient(context).serverless.v1.services(context.SERVICE_SID);
-  const env = await tw.withRetry(context, () => svc.environments(context.ENVIRONMENT_SID).fetch());
-  if (!env.buildSid) return ASSET;
-  const build = await tw.withRetry(context, () => svc.builds(env.buildSid).fetch());
-  const version = (build.assetVersions || []).find((v) => v.path === '/config.json');
-  if (!version) return ASSET;
-  const text = async () => {
-    const res = await fetch(`${origin}/emulator/serverless/asset-versions/${version.sid}/content`, { signal: AbortSignal.timeout(requestTimeoutMs()) });
-    if (!res.ok) throw new Error(`the emulator has no content for ${version.sid} (HTTP ${res.status})`);
-    return res.json();
-  };
-  return { key: version.sid, text };
+// Against the emulator, the machine `startRunningConfig` (crates/schedule-admin) says which
+// /config.json version the environment runs (common/effects reads the environment, then its
+// build); its content comes from the emulator's own endpoint (the executor's emulatedAssetContent).
+async function emulatedSource(context) {
+  const effects = require(Runtime.getFunctions()['common/effects'].path);
+  const { HttpError } = require(Runtime.getFunctions()['common/http'].path);
+  const found = await effects.run(context, admin, (wasm) => wasm.startRunningConfig(serverlessEnv(context)));
+  if (found.status !== 200) throw new HttpError(found.status, found.body.error, found.body.twilioError ? { twilioError: found.body.twilioError } : {});
+  const { versionSid } = found.body;
+  return versionSid ? { key: versionSid, text: () => effects.emulatedAssetContent(context, versionSid) } : ASSET;
 }
 
 /** Whether the running config is read from the emulator (else it is the local asset): common/client's apiOrigin, without loading it. */
@@ -52,13 +54,7 @@ function emulated(context) {
 
 /** Where the running config comes from: `{key, text()}`. */
 async function runningSource(context) {
-  if (!emulated(context)) return ASSET;
-  const tw = client();
-  try {
-    return await emulatedSource(context, tw.apiOrigin(context));
-  } catch (err) {
-    throw tw.twilioFailure('Reading the deployed build from the emulator', err);
-  }
+  return emulated(context) ? emulatedSource(context) : ASSET;
 }
 
 /** The running config document's text. */
@@ -85,4 +81,4 @@ async function withBook(context, fn) {
   throw new Error('The schedule module was reloaded twice while loading the config; please retry.');
 }
 
-module.exports = { schedule, admin, withBook, runningText, emulated };
+module.exports = { schedule, admin, withBook, runningText, emulated, serverlessEnv };

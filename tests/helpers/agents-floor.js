@@ -1,6 +1,6 @@
 // A large floor for the live agents view's browser test and benchmark: N workers in the emulator's
 // queues (no events), and their shard documents written by the real writer
-// (functions/common/agents-live.private.js with the agents-live wasm module) from one
+// (functions/common/agents-live.private.js: the agents-live machines on common/effects) from one
 // `worker.created` and one `worker.activity.update` per worker, fed concurrently as a burst of
 // callbacks would be. Answers the workers [{sid, friendlyName, team, queues}].
 const path = require('path');
@@ -33,29 +33,35 @@ async function seedFloor(stack, { agents = 2000, queues, teams = 12, now = Date.
     });
     answer.workers.forEach((created, i) => (list[i].sid = created.sid));
   }
-  const { createAgentsLive } = require(path.join(root, 'functions', 'common', 'agents-live.private.js'));
-  // At most 8 requests in flight: the emulator shares this process (a container's requests go out
-  // over its own connections; here the point is the documents, not the request rate).
+  // The functions' own writer (common/agents-live on common/effects), outside twilio-run: its
+  // requests go to the emulator through the functions' client (TWILIO_API_ORIGIN).
+  const common = path.join(root, 'functions', 'common');
+  const functions = { ...(global.Runtime ? global.Runtime.getFunctions() : {}) };
+  for (const n of ['http', 'deadline', 'client', 'wasm', 'sync-pacer', 'effects', 'agents-live']) functions[`common/${n}`] = { path: path.join(common, `${n}.private.js`) };
+  functions['wasm/agents_live'] = { path: path.join(root, 'functions', 'wasm', 'agents_live.private.js') };
+  global.Runtime = { ...(global.Runtime || {}), getFunctions: () => functions, getAssets: () => ({}) };
+  // At most 8 requests in flight through the functions' client: the emulator shares this process
+  // (a container's requests go out over its own connections; here the point is the documents).
   let active = 0;
-  const queue = [];
+  const waiting = [];
   const limit = async (fn) => {
-    if (active >= 8) await new Promise((resolve) => queue.push(resolve));
+    if (active >= 8) await new Promise((resolve) => waiting.push(resolve));
     active += 1;
     try {
       return await fn();
     } finally {
       active -= 1;
-      if (queue.length) queue.shift()();
+      if (waiting.length) waiting.shift()();
     }
   };
-  const writer = createAgentsLive({
-    al: agentsLiveWasm(),
-    client: emulatorClient(stack.emu),
-    workspaceSid: env.WORKSPACE_SID,
-    boardSid: env.WALLBOARD_SYNC_SID,
-    parkingSid: env.SYNC_SERVICE_SID,
-    retry: limit,
-  });
+  const client = require(path.join(common, 'client.private.js')).twilioClient(env);
+  if (!client.httpClient.limited) {
+    const request = client.httpClient.request.bind(client.httpClient);
+    client.httpClient.request = (opts) => limit(() => request(opts));
+    client.httpClient.limited = true;
+  }
+  const { createWriter } = require(path.join(common, 'agents-live.private.js'));
+  const writer = createWriter(env);
   const names = Object.fromEntries((await emulatorClient(stack.emu).taskrouter.v1.workspaces(env.WORKSPACE_SID).taskQueues.list()).map((q) => [q.sid, q.friendlyName]));
   const events = workers.map((w, i) => [
     {

@@ -41,10 +41,14 @@ async function freePort() {
 
 const PORT_TAKEN = /already in use/i;
 
+// A child killed by a signal (a V8 fatal error aborts) has exitCode null and signalCode set.
+const hasExited = (child) => child.exitCode !== null || child.signalCode !== null;
+const exitDescription = (child) => (child.signalCode ? `signal ${child.signalCode}` : `code ${child.exitCode}`);
+
 async function waitUntilServing(base, child, output, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`twilio-run exited with ${child.exitCode}:\n${output()}`);
+    if (hasExited(child)) throw new Error(`twilio-run exited (${exitDescription(child)}):\n${output()}`);
     if (PORT_TAKEN.test(output())) throw Object.assign(new Error(`port taken:\n${output()}`), { portTaken: true });
     try {
       await fetch(`${base}/__ready_probe__`);
@@ -93,9 +97,11 @@ async function startRuntimeOnce({ env = {}, assetsDir, functionsDir, timeoutMs =
     base,
     url: (p) => `${base}${p}`,
     log: () => log,
+    // Rejects when twilio-run died before it was asked to stop: a crash fails the test that owns
+    // the runtime instead of passing unseen (or waiting for an 'exit' that already happened).
     stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
+      new Promise((resolve, reject) => {
+        if (hasExited(child)) return reject(new Error(`twilio-run died before stop (${exitDescription(child)}):\n${log}`));
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       }),

@@ -23,7 +23,14 @@ async function startStack({ env = {} } = {}) {
     return answer;
   }
   await control('POST', '/emulator/event-callback', { url: rt.url('/realtimestats-updateQueueStatistics') });
-  return { emu, rt, control, stop: async () => (await rt.stop(), await emu.close()) };
+  const stop = async () => {
+    try {
+      await rt.stop();
+    } finally {
+      await emu.close();
+    }
+  };
+  return { emu, rt, control, stop };
 }
 
 module.exports = { startStack };

@@ -322,11 +322,8 @@ pub fn series_of(
         .iter()
         .filter(|h| in_range(&h.start) && wanted(&query.agents, &dir, h.worker))
         .collect();
-    let sums: Vec<&Sum> = if query.agents == Agents::All {
-        sums.iter().filter(|s| in_range(&s.start)).collect()
-    } else {
-        Vec::new()
-    };
+    // The caller passes hour sums of the chosen agents only (all agents, or a team's).
+    let sums: Vec<&Sum> = sums.iter().filter(|s| in_range(&s.start)).collect();
     let mut totals = Acc::default();
     for h in &chosen {
         totals.add(h);

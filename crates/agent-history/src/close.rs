@@ -19,12 +19,12 @@ use chrono::NaiveDate;
 
 use crate::aggregate::{hour_parts, series_of, AgentInfo, Part, Series, Sum};
 use crate::config::Config;
-use crate::days::{day_range, ends_day, read_days, whole_days, DAYS_MAP};
+use crate::days::{day_range, ends_day, read_days, whole_days, Day, HourSum, DAYS_MAP};
 use crate::event::{AgentEvent, Change};
 use crate::query::{split_by_day, Agents, By, KeyRange, Query};
 use crate::record::{agent_keys, key_range, map_name, map_names, utc_hour, Record};
 use crate::rollup::{read_hours, records_from, rollup_key, rollup_range, ROLLUP_MAP};
-use crate::timeline::{agent_hours, bucket};
+use crate::timeline::{agent_hours, bucket, AgentHour};
 
 /// The hook closes an hour this long after it ends (events of its last seconds still arriving).
 pub const SETTLE_MS: i64 = 60_000;
@@ -313,6 +313,392 @@ pub fn day_dates(config: &Config, query: &Query) -> Vec<NaiveDate> {
         .unwrap_or_default()
 }
 
+/// Whether `query` is by hour of chosen agents (a team or named agents): a day's rows do not
+/// answer it, its team's hour sums or its agents' hours ([`crate::days::DETAIL_MAP`]) do.
+fn hour_of_chosen(query: &Query) -> bool {
+    query.by == By::Hour && query.agents != Agents::All
+}
+
+/// The local days of `query` read from `agentDays`: those wholly in its range (by hour of chosen
+/// agents too: [`chosen_hours`] says whether a day read answers it).
+pub fn planned_dates(config: &Config, query: &Query) -> Vec<NaiveDate> {
+    if !hour_of_chosen(query) {
+        return day_dates(config, query);
+    }
+    range_of(query)
+        .map(|(from, to)| whole_days(config.time_zone, from, to))
+        .unwrap_or_default()
+}
+
+/// What a closed day answers for by hour of chosen agents.
+#[derive(Debug, Clone)]
+enum Chosen {
+    /// The team's hour sums (its members that day are the directory's now).
+    Sums(Vec<HourSum>),
+    /// The chosen agents' hours (from the day's detail buckets).
+    Hours(Vec<AgentHour>),
+}
+
+/// The chosen agents among a day's rows (the agents with anything that day): named ones, or the
+/// directory's members of the team.
+fn chosen_in_day<'a>(
+    query: &Query,
+    day: &'a Day,
+    dir: &BTreeMap<&str, &AgentInfo>,
+) -> Vec<&'a str> {
+    day.rows
+        .iter()
+        .map(|r| r.worker.as_str())
+        .filter(|w| match &query.agents {
+            Agents::All => true,
+            Agents::List(sids) => sids.iter().any(|s| s == w),
+            Agents::Team(team) => dir
+                .get(w)
+                .and_then(|a| a.team.as_deref())
+                .is_some_and(|t| t == team),
+        })
+        .collect()
+}
+
+/// The detail buckets a day needs for `query` (by hour of chosen agents): none when its team's
+/// sums answer (the team's members that day, by the team at the build, are the directory's now).
+fn needed_buckets(
+    query: &Query,
+    day: &Day,
+    dir: &BTreeMap<&str, &AgentInfo>,
+) -> Option<BTreeSet<usize>> {
+    if let (Agents::Team(team), Some(_)) = (&query.agents, day.teams.as_ref()) {
+        let stored: BTreeSet<&str> = day
+            .rows
+            .iter()
+            .filter(|r| r.team.as_deref() == Some(team.as_str()))
+            .map(|r| r.worker.as_str())
+            .collect();
+        let now: BTreeSet<&str> = chosen_in_day(query, day, dir).into_iter().collect();
+        if stored == now {
+            return Some(BTreeSet::new());
+        }
+    }
+    let chosen = chosen_in_day(query, day, dir);
+    if chosen.is_empty() {
+        return Some(BTreeSet::new());
+    }
+    let buckets = day.detail?;
+    Some(
+        chosen
+            .into_iter()
+            .map(|w| crate::days::detail_bucket(w, buckets))
+            .collect(),
+    )
+}
+
+/// What `day` answers for by hour of chosen agents, or `None` (read from its hours).
+fn chosen_hours(
+    query: &Query,
+    date: NaiveDate,
+    day: &Day,
+    detail: &DetailRead,
+    dir: &BTreeMap<&str, &AgentInfo>,
+) -> Option<Chosen> {
+    let needed = needed_buckets(query, day, dir)?;
+    if needed.is_empty() {
+        if let (Agents::Team(team), Some(teams)) = (&query.agents, day.teams.as_ref()) {
+            let stored = day
+                .rows
+                .iter()
+                .any(|r| r.team.as_deref() == Some(team.as_str()));
+            let now = !chosen_in_day(query, day, dir).is_empty();
+            if stored || now {
+                return Some(Chosen::Sums(teams.get(team).cloned().unwrap_or_default()));
+            }
+        }
+        return Some(Chosen::Hours(Vec::new()));
+    }
+    let chosen: BTreeSet<&str> = chosen_in_day(query, day, dir).into_iter().collect();
+    let mut out = Vec::new();
+    for b in needed {
+        let hours = detail.get(&(date, day.generation, b))?;
+        out.extend(
+            hours
+                .iter()
+                .filter(|h| chosen.contains(h.worker.as_str()))
+                .cloned(),
+        );
+    }
+    Some(Chosen::Hours(out))
+}
+
+type DetailRead = BTreeMap<(NaiveDate, u64, usize), Vec<AgentHour>>;
+
+/// A detail item to fetch: `map` and `key`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ItemKey {
+    pub map: String,
+    pub key: String,
+}
+
+/// The detail items ([`crate::days::DETAIL_MAP`]) `query` reads after its days (`day_items`): by
+/// hour of named agents, or of a team whose members changed since a day was built, the buckets
+/// of the chosen agents on each complete day that has them.
+pub fn detail_keys(
+    config: &Config,
+    query: &Query,
+    day_items: &[Value],
+    directory: &[AgentInfo],
+) -> Vec<ItemKey> {
+    needed_by_day(config, query, day_items, directory)
+        .into_iter()
+        .flat_map(|(date, _, needed)| {
+            needed.into_iter().map(move |b| ItemKey {
+                map: crate::days::DETAIL_MAP.to_string(),
+                key: crate::days::detail_key(date, b),
+            })
+        })
+        .collect()
+}
+
+/// Each planned day read that needs detail buckets for `query` (by hour of chosen agents): its
+/// date, how many buckets it has (when known) and the ones needed; the one walk both
+/// [`detail_keys`] and [`detail_listings`] read.
+fn needed_by_day(
+    config: &Config,
+    query: &Query,
+    day_items: &[Value],
+    directory: &[AgentInfo],
+) -> Vec<(NaiveDate, Option<usize>, BTreeSet<usize>)> {
+    if !hour_of_chosen(query) {
+        return Vec::new();
+    }
+    let dir: BTreeMap<&str, &AgentInfo> = directory.iter().map(|a| (a.sid.as_str(), a)).collect();
+    let wanted: BTreeSet<NaiveDate> = planned_dates(config, query).into_iter().collect();
+    read_days(day_items)
+        .into_iter()
+        .filter(|(date, _)| wanted.contains(date))
+        .filter_map(|(date, day)| {
+            let needed = needed_buckets(query, &day, &dir)?;
+            (!needed.is_empty()).then_some((date, day.detail, needed))
+        })
+        .collect()
+}
+
+/// A day's detail buckets read with one listing when at most this many buckets it does not need
+/// lie between two it needs (in key order); a wider gap starts another listing. Measured
+/// (docs/benchmarks.md): a request costs far more than a few 8 KB items read for nothing.
+pub const DETAIL_GAP: usize = 4;
+
+/// One listing of detail buckets ([`crate::days::DETAIL_MAP`]): the keys `from` to `to`
+/// (inclusive, key order) of one day, `page_size` of them — one Sync page (at most 100).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DetailListing {
+    pub map: String,
+    pub from: String,
+    pub to: String,
+    pub page_size: u32,
+}
+
+/// The detail buckets [`detail_keys`] names, read as listings: per day, the needed buckets in
+/// key order (`<date>.0`, `<date>.1`, `<date>.10`… sort as text), runs of them with at most
+/// [`DETAIL_GAP`] unneeded buckets between, one listing a run (one page: a day has at most
+/// [`crate::days::MAX_DETAIL_BUCKETS`] buckets, a run is cut at 100). For 10 named agents over
+/// 29 days: 29–60 requests instead of about 200 fetches.
+pub fn detail_listings(
+    config: &Config,
+    query: &Query,
+    day_items: &[Value],
+    directory: &[AgentInfo],
+) -> Vec<DetailListing> {
+    needed_by_day(config, query, day_items, directory)
+        .into_iter()
+        .filter_map(|(date, total, needed)| Some(day_listings(date, total?, &needed)))
+        .flatten()
+        .collect()
+}
+
+/// The listings of one day's `needed` buckets among its `total` (see [`detail_listings`]).
+pub fn day_listings(date: NaiveDate, total: usize, needed: &BTreeSet<usize>) -> Vec<DetailListing> {
+    // Every key of the day in Sync's order, each marked needed or not.
+    let mut keys: Vec<(String, bool)> = (0..total.min(crate::days::MAX_DETAIL_BUCKETS))
+        .map(|b| (crate::days::detail_key(date, b), needed.contains(&b)))
+        .collect();
+    keys.sort();
+    let mut out = Vec::new();
+    let mut flush = |(first, last): (usize, usize)| {
+        if let (Some((from, _)), Some((to, _))) = (keys.get(first), keys.get(last)) {
+            out.push(DetailListing {
+                map: crate::days::DETAIL_MAP.to_string(),
+                from: from.clone(),
+                to: to.clone(),
+                page_size: u32::try_from(last - first + 1).unwrap_or(100),
+            });
+        }
+    };
+    let mut run: Option<(usize, usize)> = None; // first and last index of the current run
+    for (i, (_, need)) in keys.iter().enumerate() {
+        if !*need {
+            continue;
+        }
+        run = match run {
+            Some((first, last)) if i - last <= DETAIL_GAP + 1 && i - first < 100 => {
+                Some((first, i))
+            }
+            Some(r) => {
+                flush(r);
+                Some((i, i))
+            }
+            None => Some((i, i)),
+        };
+    }
+    if let Some(r) = run {
+        flush(r);
+    }
+    out
+}
+
+/// The planned days answered by what was read, and how.
+fn days_answered(
+    config: &Config,
+    query: &Query,
+    day_items: &[Value],
+    detail_items: &[Value],
+    directory: &[AgentInfo],
+) -> Vec<(NaiveDate, Day, Option<Chosen>)> {
+    let wanted: BTreeSet<NaiveDate> = planned_dates(config, query).into_iter().collect();
+    let days = read_days(day_items);
+    if !hour_of_chosen(query) {
+        return days
+            .into_iter()
+            .filter(|(d, _)| wanted.contains(d))
+            .map(|(d, day)| (d, day, None))
+            .collect();
+    }
+    let dir: BTreeMap<&str, &AgentInfo> = directory.iter().map(|a| (a.sid.as_str(), a)).collect();
+    // Only the chosen agents' rows are decoded (named ones, or the directory's team members:
+    // the agents of any day's choice are among them).
+    let detail = crate::days::read_detail_of(detail_items, |w| match &query.agents {
+        Agents::All => true,
+        Agents::List(sids) => sids.iter().any(|s| s == w),
+        Agents::Team(team) => dir
+            .get(w)
+            .and_then(|a| a.team.as_deref())
+            .is_some_and(|t| t == team),
+    });
+    days.into_iter()
+        .filter(|(d, _)| wanted.contains(d))
+        .filter_map(|(d, day)| {
+            let c = chosen_hours(query, d, &day, &detail, &dir)?;
+            Some((d, day, Some(c)))
+        })
+        .collect()
+}
+
+/// Listings of `agentHours` for the planned days not answered by `day_items` and `detail_items`.
+pub fn day_gaps_with(
+    config: &Config,
+    query: &Query,
+    day_items: &[Value],
+    detail_items: &[Value],
+    directory: &[AgentInfo],
+) -> Vec<KeyRange> {
+    let read: BTreeSet<NaiveDate> =
+        days_answered(config, query, day_items, detail_items, directory)
+            .into_iter()
+            .map(|(d, _, _)| d)
+            .collect();
+    let missing: Vec<NaiveDate> = planned_dates(config, query)
+        .into_iter()
+        .filter(|d| !read.contains(d))
+        .collect();
+    let hours: Vec<DateTime<Utc>> = hours_of(config, &missing).into_iter().collect();
+    hour_runs(config, &hours)
+}
+
+/// The hours of `query` answered by its days (with their detail) or by complete `hour_items`.
+pub fn covered_with(
+    config: &Config,
+    query: &Query,
+    day_items: &[Value],
+    detail_items: &[Value],
+    hour_items: &[Value],
+    directory: &[AgentInfo],
+) -> BTreeSet<DateTime<Utc>> {
+    let dates: Vec<NaiveDate> = days_answered(config, query, day_items, detail_items, directory)
+        .into_iter()
+        .map(|(d, _, _)| d)
+        .collect();
+    let mut out = hours_of(config, &dates);
+    out.extend(read_hours(hour_items).1);
+    out
+}
+
+/// The series of `query` from closed days (`day_items`, with their agents' hours `detail_items`
+/// for by hour of chosen agents), closed hours (`hour_items`) and `records` for the rest — what
+/// `GET /agent-history` answers. Answers the series, the hours that came from the records and
+/// how many days came from `agentDays`.
+pub fn answer_with(
+    config: &Config,
+    query: &Query,
+    day_items: &[Value],
+    detail_items: &[Value],
+    hour_items: &[Value],
+    records: &[Value],
+    directory: &[AgentInfo],
+) -> (Series, Vec<DateTime<Utc>>, usize) {
+    let days = days_answered(config, query, day_items, detail_items, directory);
+    let dates: Vec<NaiveDate> = days.iter().map(|(d, _, _)| *d).collect();
+    let in_days = hours_of(config, &dates);
+    let (mut hours, mut complete) = read_hours(hour_items);
+    hours.retain(|h| !in_days.contains(&h.hour));
+    complete.extend(in_days.iter().copied());
+    let rest = unclosed(config, query, &complete);
+    if let (Some((from, to)), false) = (range_of(query), rest.is_empty()) {
+        let records: Vec<Record> = records.iter().filter_map(Record::from_value).collect();
+        let wanted: BTreeSet<&DateTime<Utc>> = rest.iter().collect();
+        hours.extend(
+            agent_hours(
+                config.time_zone,
+                &records,
+                from.timestamp_millis(),
+                to.timestamp_millis(),
+            )
+            .into_iter()
+            .filter(|h| wanted.contains(&h.hour)),
+        );
+    }
+    // The agents' hours of days answered from their detail: hour parts, not day rows.
+    for (_, _, c) in &days {
+        if let Some(Chosen::Hours(list)) = c {
+            hours.extend(list.iter().cloned());
+        }
+    }
+    let mut parts: Vec<Part> = hour_parts(&hours);
+    let mut sums: Vec<Sum> = Vec::new();
+    for (_, day, c) in &days {
+        if matches!(c, Some(Chosen::Hours(_))) {
+            continue;
+        }
+        parts.extend(day.rows.iter().map(|r| Part {
+            worker: &r.worker,
+            start: day.start,
+            day: true,
+            hours: r.hours,
+            figures: &r.figures,
+        }));
+        let list: &[HourSum] = match c {
+            Some(Chosen::Sums(team)) => team,
+            _ if query.agents == Agents::All => &day.sums,
+            _ => &[],
+        };
+        sums.extend(list.iter().map(|s| Sum {
+            start: s.start,
+            agents: s.agents,
+            figures: &s.figures,
+        }));
+    }
+    let series = series_of(config, query, &parts, &sums, directory);
+    (series, rest, days.len())
+}
+
 /// The hours of `dates`.
 fn hours_of(config: &Config, dates: &[NaiveDate]) -> BTreeSet<DateTime<Utc>> {
     let zone = config.time_zone;
@@ -373,7 +759,7 @@ pub struct Plan {
 const DAYS_PER_LISTING: usize = 5;
 
 pub fn plan(config: &Config, query: &Query) -> Plan {
-    let dates = day_dates(config, query);
+    let dates = planned_dates(config, query);
     let days = dates
         .chunks(DAYS_PER_LISTING)
         .filter_map(|c| {
@@ -480,11 +866,13 @@ pub fn answer_from(
             hours: r.hours,
             figures: &r.figures,
         }));
-        sums.extend(day.sums.iter().map(|s| Sum {
-            start: s.start,
-            agents: s.agents,
-            figures: &s.figures,
-        }));
+        if query.agents == Agents::All {
+            sums.extend(day.sums.iter().map(|s| Sum {
+                start: s.start,
+                agents: s.agents,
+                figures: &s.figures,
+            }));
+        }
     }
     let series = series_of(config, query, &parts, &sums, directory);
     (series, rest, days.len())
@@ -511,6 +899,11 @@ pub fn expired_closed(config: &Config, now_ms: i64) -> Vec<KeyRange> {
     if let Some(d) = last_day.and_then(|d| d.pred_opt()) {
         out.push(KeyRange {
             map: DAYS_MAP.to_string(),
+            from: "0".to_string(),
+            to: day_range(d, d).1,
+        });
+        out.push(KeyRange {
+            map: crate::days::DETAIL_MAP.to_string(),
             from: "0".to_string(),
             to: day_range(d, d).1,
         });

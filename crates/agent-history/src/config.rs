@@ -3,6 +3,7 @@
 
 use chrono_tz::Tz;
 use serde::Deserialize;
+use values::env;
 
 use crate::error::AgentHistoryError;
 
@@ -47,7 +48,7 @@ pub struct Config {
 }
 
 fn given(value: &Option<String>) -> Option<&str> {
-    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+    env::given(value.as_deref())
 }
 
 fn path(variable: &'static str, text: &str) -> Result<Vec<String>, AgentHistoryError> {
@@ -60,22 +61,6 @@ fn path(variable: &'static str, text: &str) -> Result<Vec<String>, AgentHistoryE
         ));
     }
     Ok(parts)
-}
-
-fn number(
-    variable: &'static str,
-    text: &str,
-    min: u32,
-    max: u32,
-) -> Result<u32, AgentHistoryError> {
-    match text.parse::<u32>() {
-        Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(AgentHistoryError::config(
-            variable,
-            text,
-            format!("is not a whole number from {min} to {max}"),
-        )),
-    }
 }
 
 impl Config {
@@ -91,19 +76,13 @@ impl Config {
         )?;
         let retention_days = match given(&env.retention_days) {
             None => 400,
-            Some(t) => number("AGENT_HISTORY_RETENTION_DAYS", t, 1, 3660)?,
+            Some(t) => env::whole_number("AGENT_HISTORY_RETENTION_DAYS", t, 1, 3660)?,
         };
         let maps = match given(&env.maps) {
             None => 4,
-            Some(t) => number("AGENT_HISTORY_MAPS", t, 1, 64)?,
+            Some(t) => env::whole_number("AGENT_HISTORY_MAPS", t, 1, 64)?,
         };
-        let offline_activities = given(&env.offline_activities)
-            .unwrap_or("Offline")
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect();
+        let offline_activities = env::list(given(&env.offline_activities).unwrap_or("Offline"));
         Ok(Config {
             time_zone,
             disposition_attribute,

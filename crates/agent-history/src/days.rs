@@ -82,6 +82,8 @@ pub struct DayRow {
     /// Its agent-hours with anything observed.
     pub hours: usize,
     pub figures: HourFigures,
+    /// Its team when the day was built (a build with teams only).
+    pub team: Option<String>,
 }
 
 /// Every agent's sums over one closed hour.
@@ -99,6 +101,12 @@ pub struct Day {
     pub start: DateTime<Utc>,
     pub rows: Vec<DayRow>,
     pub sums: Vec<HourSum>,
+    /// The build's generation.
+    pub generation: u64,
+    /// Built with teams: each team's per-hour sums (a team absent had nobody that day).
+    pub teams: Option<BTreeMap<String, Vec<HourSum>>>,
+    /// The detail buckets written for this build (none: no detail).
+    pub detail: Option<usize>,
 }
 
 /// The items of the local day `date` from its hours' `agentHours` items (others are ignored), or
@@ -109,6 +117,115 @@ pub fn day_items(
     hour_items: &[Value],
     generation: u64,
 ) -> Option<Vec<Value>> {
+    build_day(zone, date, hour_items, generation, None).map(|b| b.days)
+}
+
+/// A day's build: its `agentDays` items and, when built with teams, its `agentDayHours` items
+/// (the agents' hours, [`DETAIL_MAP`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DayBuild {
+    pub days: Vec<Value>,
+    pub detail: Vec<Value>,
+}
+
+/// The Sync map of the agents' hours of closed days, bucketed by agent ([`detail_bucket`]).
+pub const DETAIL_MAP: &str = "agentDayHours";
+
+/// The key of a day's detail bucket.
+pub fn detail_key(date: NaiveDate, bucket: usize) -> String {
+    format!("{}.{bucket}", date.format("%Y%m%d"))
+}
+
+/// The bucket of `worker` among `buckets` (FNV-1a of its SID: fixed, so a reader finds it).
+pub fn detail_bucket(worker: &str, buckets: usize) -> usize {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in worker.bytes() {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    (h as usize) % buckets.max(1)
+}
+
+/// At most this many detail buckets a day (else the day has none: it is read from its hours).
+pub const MAX_DETAIL_BUCKETS: usize = 256;
+
+/// The detail items of a day: each agent's non-empty hours (`[hour index, r, t, d]`, the index
+/// into `h`) in the bucket [`detail_bucket`] names, the fewest buckets (a power of two) that keep
+/// every item under [`ITEM_LIMIT`]; `None` when even [`MAX_DETAIL_BUCKETS`] do not.
+fn detail_items(
+    date: NaiveDate,
+    generation: u64,
+    day_hours: &[DateTime<Utc>],
+    agent_hours: &[&crate::timeline::AgentHour],
+) -> Option<Vec<Value>> {
+    let hour_names: Vec<String> = day_hours.iter().map(|h| iso(*h)).collect();
+    let index_of: BTreeMap<DateTime<Utc>, usize> =
+        day_hours.iter().enumerate().map(|(i, h)| (*h, i)).collect();
+    let mut per_agent: BTreeMap<&str, Vec<&crate::timeline::AgentHour>> = BTreeMap::new();
+    for h in agent_hours {
+        per_agent.entry(h.worker.as_str()).or_default().push(h);
+    }
+    let mut buckets = 1;
+    while buckets <= MAX_DETAIL_BUCKETS {
+        let mut parts: Vec<BTreeMap<&str, &Vec<&crate::timeline::AgentHour>>> =
+            vec![BTreeMap::new(); buckets];
+        for (w, hs) in &per_agent {
+            if let Some(p) = parts.get_mut(detail_bucket(w, buckets)) {
+                p.insert(w, hs);
+            }
+        }
+        let items: Vec<Value> = parts
+            .iter()
+            .enumerate()
+            .map(|(b, agents)| {
+                let mut table: Vec<&str> = Vec::new();
+                for hs in agents.values() {
+                    for h in hs.iter() {
+                        table.extend(h.figures.activity_ms.keys().map(String::as_str));
+                        table.extend(h.figures.dispositions.keys().map(String::as_str));
+                    }
+                }
+                table.sort_unstable();
+                table.dedup();
+                let at = |n: &str| table.binary_search(&n).map_or(-1, |i| i as i64);
+                let a: Map<String, Value> = agents
+                    .iter()
+                    .map(|(w, hs)| {
+                        let rows: Vec<Value> = hs
+                            .iter()
+                            .filter_map(|h| {
+                                let i = index_of.get(&h.hour)?;
+                                let (r, t, d) = encode(&h.figures, &at);
+                                Some(json!([i, r, t, d]))
+                            })
+                            .collect();
+                        ((*w).to_string(), Value::from(rows))
+                    })
+                    .collect();
+                json!({"v": 1, "date": date.to_string(), "g": generation, "bucket": b,
+                       "buckets": buckets, "h": hour_names, "n": table, "a": a})
+            })
+            .collect();
+        if items.iter().all(|v| v.to_string().len() <= ITEM_LIMIT) {
+            return Some(items);
+        }
+        buckets *= 2;
+    }
+    None
+}
+
+/// The day's build ([`day_items`]); with `teams` (each agent's team attribute at this closing:
+/// TaskRouter's directory), each agent's row also names its team (`k`, an index into `n`), the
+/// items carry every team's per-hour sums (`ts`, chunk by chunk) and the detail bucket count
+/// (`x`), and the detail items are built ([`DETAIL_MAP`]) — what `by=hour` of a team or of
+/// named agents reads instead of every hour's items.
+pub fn build_day(
+    zone: Tz,
+    date: NaiveDate,
+    hour_items: &[Value],
+    generation: u64,
+    teams: Option<&BTreeMap<String, String>>,
+) -> Option<DayBuild> {
     let start = day_start(zone, date);
     let end = next_day_start(zone, date);
     let (agent_hours, complete) = read_hours(hour_items);
@@ -116,15 +233,19 @@ pub fn day_items(
     if day_hours.is_empty() || day_hours.iter().any(|h| !complete.contains(h)) {
         return None;
     }
+    let in_day: Vec<&crate::timeline::AgentHour> = agent_hours
+        .iter()
+        .filter(|h| h.hour >= start && h.hour < end)
+        .collect();
     let mut rows: BTreeMap<&str, (usize, HourFigures)> = BTreeMap::new();
     let mut sums: BTreeMap<DateTime<Utc>, (usize, HourFigures)> = day_hours
         .iter()
         .map(|h| (*h, (0, HourFigures::default())))
         .collect();
-    for h in agent_hours
-        .iter()
-        .filter(|h| h.hour >= start && h.hour < end)
-    {
+    // Per team: per hour, the agents and their sums.
+    let mut team_sums: BTreeMap<&str, BTreeMap<DateTime<Utc>, (usize, HourFigures)>> =
+        BTreeMap::new();
+    for h in &in_day {
         let row = rows.entry(h.worker.as_str()).or_default();
         row.0 += 1;
         add(&mut row.1, &h.figures);
@@ -132,62 +253,179 @@ pub fn day_items(
             s.0 += 1;
             add(&mut s.1, &h.figures);
         }
+        if let Some(team) = teams.and_then(|t| t.get(&h.worker)) {
+            let s = team_sums
+                .entry(team.as_str())
+                .or_default()
+                .entry(h.hour)
+                .or_default();
+            s.0 += 1;
+            add(&mut s.1, &h.figures);
+        }
     }
+    let detail = match teams {
+        Some(_) => detail_items(date, generation, &day_hours, &in_day),
+        None => None,
+    };
     // One names table for every chunk of the day.
     let mut table: Vec<&str> = Vec::new();
     for f in rows.values().map(|r| &r.1) {
         table.extend(f.activity_ms.keys().map(String::as_str));
         table.extend(f.dispositions.keys().map(String::as_str));
     }
+    if let Some(t) = teams {
+        table.extend(rows.keys().filter_map(|w| t.get(*w)).map(String::as_str));
+    }
     table.sort_unstable();
     table.dedup();
     let at = |n: &str| table.binary_search(&n).map_or(-1, |i| i as i64);
-    let s: Vec<Value> = sums
-        .iter()
-        .map(|(h, (agents, f))| {
-            let (r, t, d) = encode(f, &at);
-            json!([iso(*h), agents, r, t, d])
-        })
-        .collect();
+    let sum_rows = |sums: &BTreeMap<DateTime<Utc>, (usize, HourFigures)>| -> Vec<Value> {
+        sums.iter()
+            .map(|(h, (agents, f))| {
+                let (r, t, d) = encode(f, &at);
+                json!([iso(*h), agents, r, t, d])
+            })
+            .collect()
+    };
+    let s = sum_rows(&sums);
     let head = |chunk: usize| {
         json!({"v": 1, "date": date.to_string(), "start": iso(start), "end": iso(end),
-               "g": generation, "chunk": chunk, "n": table})
+               "g": generation, "chunk": chunk, "n": table, "x": 0, "tv": 1})
         .to_string()
         .len()
             + 40
     };
-    let mut chunks: Vec<Map<String, Value>> = vec![Map::new()];
+    // Entries packed into chunks: agents' rows (`a`) then teams' hour sums (`ts`).
+    type Chunk = (Map<String, Value>, Map<String, Value>);
+    let mut chunks: Vec<Chunk> = vec![(Map::new(), Map::new())];
     let mut size = head(0) + Value::from(s.clone()).to_string().len();
+    let mut entries: Vec<(bool, String, Value)> = Vec::new();
     for (w, (n, f)) in &rows {
         let (r, t, d) = encode(f, &at);
-        let row = json!({"h": n, "r": r, "t": t, "d": d});
-        let len = row.to_string().len() + w.len() + 4;
-        if size + len > ITEM_LIMIT && chunks.last().is_some_and(|c| !c.is_empty()) {
-            chunks.push(Map::new());
+        let mut row = json!({"h": n, "r": r, "t": t, "d": d});
+        if let (Some(team), Some(o)) = (teams.and_then(|t| t.get(*w)), row.as_object_mut()) {
+            o.insert("k".into(), json!(at(team)));
+        }
+        entries.push((false, (*w).to_string(), row));
+    }
+    for (team, hs) in &team_sums {
+        entries.push((true, (*team).to_string(), Value::from(sum_rows(hs))));
+    }
+    for (is_team, name, value) in entries {
+        let len = value.to_string().len() + name.len() + 8;
+        if size + len > ITEM_LIMIT
+            && chunks
+                .last()
+                .is_some_and(|c| !c.0.is_empty() || !c.1.is_empty())
+        {
+            chunks.push((Map::new(), Map::new()));
             size = head(chunks.len());
         }
         size += len;
         if let Some(c) = chunks.last_mut() {
-            c.insert((*w).to_string(), row);
+            if is_team {
+                c.1.insert(name, value);
+            } else {
+                c.0.insert(name, value);
+            }
         }
     }
     let n = chunks.len();
-    Some(
-        chunks
-            .into_iter()
-            .enumerate()
-            .map(|(i, a)| {
-                let mut item = json!({"v": 1, "date": date.to_string(), "start": iso(start),
-                    "end": iso(end), "g": generation, "chunk": i, "chunks": n, "n": table, "a": a});
+    let days = chunks
+        .into_iter()
+        .enumerate()
+        .map(|(i, (a, ts))| {
+            let mut item = json!({"v": 1, "date": date.to_string(), "start": iso(start),
+                "end": iso(end), "g": generation, "chunk": i, "chunks": n, "n": table, "a": a});
+            if let Some(o) = item.as_object_mut() {
                 if i == 0 {
-                    if let Some(o) = item.as_object_mut() {
-                        o.insert("s".into(), Value::from(s.clone()));
+                    o.insert("s".into(), Value::from(s.clone()));
+                }
+                if teams.is_some() {
+                    o.insert("tv".into(), json!(1));
+                    o.insert("ts".into(), Value::Object(ts));
+                    if let Some(d) = &detail {
+                        o.insert("x".into(), json!(d.len()));
                     }
                 }
-                item
+            }
+            item
+        })
+        .collect();
+    Some(DayBuild {
+        days,
+        detail: detail.unwrap_or_default(),
+    })
+}
+
+/// Drops from a detail item the rows of the agents `keep` refuses (what a reader does not need);
+/// the item stays readable by [`read_detail`] with the same figures for those it keeps.
+pub fn keep_detail_of(item: &mut Value, keep: impl Fn(&str) -> bool) {
+    if let Some(rows) = item.get_mut("a").and_then(Value::as_object_mut) {
+        rows.retain(|w, _| keep(w));
+    }
+}
+
+/// The agents' hours of closed days among detail items (any order, generations and days):
+/// `(date, generation, bucket)` → the agent-hours of that bucket.
+pub fn read_detail(
+    items: &[Value],
+) -> BTreeMap<(NaiveDate, u64, usize), Vec<crate::timeline::AgentHour>> {
+    read_detail_of(items, |_| true)
+}
+
+/// [`read_detail`] of the agents `keep` accepts only (the others' rows are skipped, not decoded).
+pub fn read_detail_of(
+    items: &[Value],
+    keep: impl Fn(&str) -> bool,
+) -> BTreeMap<(NaiveDate, u64, usize), Vec<crate::timeline::AgentHour>> {
+    let mut out = BTreeMap::new();
+    for v in items {
+        if v.get("v").and_then(Value::as_i64) != Some(1) {
+            continue;
+        }
+        let (Some(date), Some(g), Some(bucket)) = (
+            v.get("date")
+                .and_then(Value::as_str)
+                .and_then(|d| d.parse::<NaiveDate>().ok()),
+            v.get("g").and_then(Value::as_u64),
+            count(v.get("bucket")),
+        ) else {
+            continue;
+        };
+        let table = names(v);
+        let hour_list: Vec<Option<DateTime<Utc>>> = v
+            .get("h")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .map(|x| x.as_str().and_then(values::instant::parse))
+                    .collect()
             })
-            .collect(),
-    )
+            .unwrap_or_default();
+        let mut hours_read = Vec::new();
+        for (w, rows) in v.get("a").and_then(Value::as_object).into_iter().flatten() {
+            if !keep(w) {
+                continue;
+            }
+            for row in rows.as_array().into_iter().flatten() {
+                let Some(Some(hour)) = count(row.get(0)).and_then(|i| hour_list.get(i)) else {
+                    continue;
+                };
+                let fields = json!({"r": row.get(1), "t": row.get(2), "d": row.get(3)});
+                let figures = decode(&fields, &table);
+                if !figures.is_empty() {
+                    hours_read.push(crate::timeline::AgentHour {
+                        worker: w.clone(),
+                        hour: *hour,
+                        figures,
+                    });
+                }
+            }
+        }
+        out.insert((date, g, bucket), hours_read);
+    }
+    out
 }
 
 /// The complete days among `items` (any order, any generations): for each, the newest generation
@@ -220,7 +458,7 @@ pub fn read_days(items: &[Value]) -> BTreeMap<NaiveDate, Day> {
     }
     let mut out: BTreeMap<NaiveDate, Day> = BTreeMap::new();
     // Generations ascending: a newer complete build replaces an older one.
-    for ((date, _), (chunks, parts)) in builds {
+    for ((date, g), (chunks, parts)) in builds {
         if chunks == 0 || chunks > 256 || (0..chunks).any(|c| !parts.contains_key(&c)) {
             continue;
         }
@@ -232,28 +470,27 @@ pub fn read_days(items: &[Value]) -> BTreeMap<NaiveDate, Day> {
         else {
             continue;
         };
+        let built_with_teams = parts
+            .get(&0)
+            .is_some_and(|v| v.get("tv").and_then(Value::as_i64) == Some(1));
         let mut day = Day {
             start,
             rows: Vec::new(),
             sums: Vec::new(),
+            generation: g,
+            teams: built_with_teams.then(BTreeMap::new),
+            detail: parts
+                .get(&0)
+                .and_then(|v| count(v.get("x")))
+                .filter(|x| (1..=MAX_DETAIL_BUCKETS).contains(x)),
         };
         for (chunk, v) in parts.range(0..chunks) {
             let table = names(v);
             if *chunk == 0 {
                 for s in v.get("s").and_then(Value::as_array).into_iter().flatten() {
-                    let Some(h) = s
-                        .get(0)
-                        .and_then(Value::as_str)
-                        .and_then(values::instant::parse)
-                    else {
-                        continue;
-                    };
-                    let row = json!({"r": s.get(2), "t": s.get(3), "d": s.get(4)});
-                    day.sums.push(HourSum {
-                        start: h,
-                        agents: count(s.get(1)).unwrap_or(0),
-                        figures: decode(&row, &table),
-                    });
+                    if let Some(h) = hour_sum(s, &table) {
+                        day.sums.push(h);
+                    }
                 }
             }
             for (w, row) in v.get("a").and_then(Value::as_object).into_iter().flatten() {
@@ -261,12 +498,37 @@ pub fn read_days(items: &[Value]) -> BTreeMap<NaiveDate, Day> {
                     worker: w.clone(),
                     hours: count(row.get("h")).unwrap_or(0),
                     figures: decode(row, &table),
+                    team: count(row.get("k")).and_then(|i| table.get(i)).cloned(),
                 });
+            }
+            if let Some(teams) = day.teams.as_mut() {
+                for (team, list) in v.get("ts").and_then(Value::as_object).into_iter().flatten() {
+                    let sums = teams.entry(team.clone()).or_default();
+                    for s in list.as_array().into_iter().flatten() {
+                        if let Some(h) = hour_sum(s, &table) {
+                            sums.push(h);
+                        }
+                    }
+                }
             }
         }
         out.insert(date, day);
     }
     out
+}
+
+/// An hour's sums as stored: `[start, agents, r, t, d]`.
+fn hour_sum(s: &Value, table: &[String]) -> Option<HourSum> {
+    let h = s
+        .get(0)
+        .and_then(Value::as_str)
+        .and_then(values::instant::parse)?;
+    let row = json!({"r": s.get(2), "t": s.get(3), "d": s.get(4)});
+    Some(HourSum {
+        start: h,
+        agents: count(s.get(1)).unwrap_or(0),
+        figures: decode(&row, table),
+    })
 }
 
 /// The local dates wholly inside `[from, to)`.

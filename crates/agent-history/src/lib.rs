@@ -63,6 +63,7 @@ pub mod config;
 pub mod days;
 mod error;
 pub mod event;
+pub mod machine;
 pub mod query;
 pub mod record;
 pub mod rollup;

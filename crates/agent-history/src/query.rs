@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::error::AgentHistoryError;
 use crate::record::{key_range, map_names, utc_hour};
 use crate::timeline::LOOKBACK_HOURS;
-use history::time::{self, hours, iso, local_date, next_day_start, parse_when};
+use history::time::{self, hours, iso};
 
 /// At most this many agents may be named in one request.
 pub const MAX_AGENTS: usize = 500;
@@ -77,7 +77,7 @@ pub struct Query {
 }
 
 fn given(v: &Option<String>) -> Option<&str> {
-    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+    values::env::given(v.as_deref())
 }
 
 fn agents(text: Option<&str>) -> Result<Agents, AgentHistoryError> {
@@ -141,58 +141,13 @@ pub fn query(config: &Config, params: &Params, now_ms: f64) -> Result<Query, Age
             ))
         }
     };
-    let today = local_date(zone, now);
-    let day = |offset: i64| today - Duration::days(offset);
-    let (from, to): (DateTime<Utc>, DateTime<Utc>) =
-        match (given(&params.range), given(&params.from), given(&params.to)) {
-            (Some(r), Some(_), _) | (Some(r), _, Some(_)) => {
-                return Err(AgentHistoryError::parameter(
-                    "range",
-                    r,
-                    "cannot be combined with from/to; give a range or from and to",
-                ))
-            }
-            (None, Some(f), t) => {
-                let (from, _) = parse_when(zone, "from", f)?;
-                let to = match t {
-                    None => now,
-                    Some(t) => match parse_when(zone, "to", t)? {
-                        (start, true) => next_day_start(zone, local_date(zone, start)),
-                        (at, false) => at,
-                    },
-                };
-                (from, to)
-            }
-            (None, None, Some(t)) => {
-                return Err(AgentHistoryError::parameter(
-                    "from",
-                    "",
-                    format!("is missing; a range ending at {t} needs its start"),
-                ))
-            }
-            (r, None, None) => {
-                let (first, last) =
-                    match r.unwrap_or("last7") {
-                        "today" => (day(0), day(0)),
-                        "yesterday" => (day(1), day(1)),
-                        "last7" => (day(6), day(0)),
-                        "last30" => (day(29), day(0)),
-                        other => return Err(AgentHistoryError::parameter(
-                            "range",
-                            other,
-                            "is not a range; use today, yesterday, last7, last30, or from and to",
-                        )),
-                    };
-                (time::day_start(zone, first), next_day_start(zone, last))
-            }
-        };
-    if to <= from {
-        return Err(AgentHistoryError::parameter(
-            "to",
-            &iso(to),
-            format!("must be after from ({})", iso(from)),
-        ));
-    }
+    let (from, to) = time::window(
+        zone,
+        now,
+        given(&params.range),
+        given(&params.from),
+        given(&params.to),
+    )?;
     let limit = i64::from(config.retention_days) + 2;
     if to - from > Duration::days(limit) {
         return Err(AgentHistoryError::parameter(

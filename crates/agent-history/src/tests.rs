@@ -2,7 +2,7 @@
 //! DST days, record sizes, and properties: duplicates and order change nothing; seconds add up
 //! exactly to the observed time.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -1364,4 +1364,638 @@ fn a_late_event_closes_the_agents_rows_again() {
         close::reclose_step(&c, &e, None, None),
         close::RecloseStep::None
     );
+}
+
+/// Closed hours keyed as the hook stores them (`<hour>.<chunk>`).
+fn keyed_hours(items: &[Value]) -> BTreeMap<String, Value> {
+    let mut n: BTreeMap<String, usize> = BTreeMap::new();
+    items
+        .iter()
+        .map(|v| {
+            let s = values::instant::parse(v["start"].as_str().unwrap()).unwrap();
+            let i = n.entry(v["start"].to_string()).or_default();
+            *i += 1;
+            (rollup::rollup_key(s, *i - 1), v.clone())
+        })
+        .collect()
+}
+
+/// Every whole local day of `[from, to)` built with teams (`teams`: worker → team at closing):
+/// its `agentDays` items and its `agentDayHours` items.
+fn build_days(
+    c: &Config,
+    closed: &[Value],
+    from: &str,
+    to: &str,
+    generation: u64,
+    teams: &BTreeMap<String, String>,
+) -> (Vec<Value>, Vec<Value>) {
+    let zone = c.time_zone;
+    let mut days_out = Vec::new();
+    let mut detail = Vec::new();
+    for d in days::whole_days(
+        zone,
+        values::instant::parse(from).unwrap(),
+        values::instant::parse(to).unwrap(),
+    ) {
+        let b = days::build_day(zone, d, closed, generation, Some(teams)).unwrap();
+        assert!(b.days.iter().all(|v| v.to_string().len() <= ITEM_LIMIT));
+        assert!(b.detail.iter().all(|v| v.to_string().len() <= ITEM_LIMIT));
+        assert!(!b.detail.is_empty());
+        days_out.extend(b.days);
+        detail.extend(b.detail);
+    }
+    (days_out, detail)
+}
+
+fn team_directory(n: usize, blue: impl Fn(usize) -> bool) -> Vec<AgentInfo> {
+    (0..n)
+        .map(|i| AgentInfo {
+            sid: format!("WK{i:032x}"),
+            name: format!("Agent {i}"),
+            team: Some(if blue(i) { "Blue" } else { "Green" }.to_string()),
+        })
+        .collect()
+}
+
+fn teams_of(directory: &[AgentInfo]) -> BTreeMap<String, String> {
+    directory
+        .iter()
+        .filter_map(|a| Some((a.sid.clone(), a.team.clone()?)))
+        .collect()
+}
+
+/// What the shim does: days, then the detail buckets `detail_keys` names (fetched from
+/// `detail`), then the hours of the days not answered, then the answer.
+fn answer_read(
+    c: &Config,
+    q: &Query,
+    day_items: &[Value],
+    detail: &[Value],
+    closed: &[Value],
+    directory: &[AgentInfo],
+) -> (Series, usize, usize) {
+    let keys = close::detail_keys(c, q, day_items, directory);
+    // The shim lists them: one page of each listing, as Sync answers (key order from `from`,
+    // `pageSize` items), keeping the keys up to `to`.
+    let mut stored: Vec<(String, Value)> = detail
+        .iter()
+        .map(|v| {
+            let key = days::detail_key(
+                v["date"].as_str().unwrap().parse().unwrap(),
+                v["bucket"].as_u64().unwrap() as usize,
+            );
+            (key, v.clone())
+        })
+        .collect();
+    stored.sort_by(|a, b| a.0.cmp(&b.0));
+    let listings = close::detail_listings(c, q, day_items, directory);
+    for k in &keys {
+        assert!(
+            listings.iter().any(|l| k.key >= l.from && k.key <= l.to),
+            "{} in no listing",
+            k.key
+        );
+    }
+    let fetched: Vec<Value> = listings
+        .iter()
+        .flat_map(|l| {
+            stored
+                .iter()
+                .filter(|(k, _)| *k >= l.from)
+                .take(l.page_size as usize)
+                .filter(|(k, _)| *k <= l.to)
+                .map(|(_, v)| v.clone())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let plan = close::plan(c, q);
+    let mut ranges = plan.hours.clone();
+    ranges.extend(close::day_gaps_with(c, q, day_items, &fetched, directory));
+    let hours: Vec<Value> = keyed_hours(closed)
+        .into_iter()
+        .filter(|(k, _)| ranges.iter().any(|r| *k >= r.from && *k <= r.to))
+        .map(|(_, v)| v)
+        .collect();
+    let (s, rest, d) = close::answer_with(c, q, day_items, &fetched, &hours, &[], directory);
+    assert!(rest.is_empty());
+    (s, d, hours.len())
+}
+
+/// By hour of a team or of named agents, closed days built with teams answer exactly what the
+/// closed hours answer (a DST day among them): a team from its hour sums (no hour item read),
+/// named agents from their detail buckets; a team whose members changed since the days were
+/// built from its members' buckets; a day without detail, or whose detail is of another build,
+/// from its hours. Every other grouping and selection is unchanged.
+#[test]
+fn closed_days_answer_by_hour_of_a_team_and_of_named_agents_as_their_hours() {
+    let c = config("America/New_York");
+    let start = ms("2026-10-30T00:00:00Z");
+    let n = 9;
+    let items = bench::month_items(n, 6, start);
+    let store: BTreeMap<(String, String), Value> = items
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (("m".to_string(), format!("{i:06}")), v.clone()))
+        .collect();
+    let (from, to) = ("2026-10-30T04:00:00Z", "2026-11-05T05:00:00Z");
+    let closed = close_hours(&c, &store, from, to);
+    let at_closing = team_directory(n, |i| i % 2 == 1);
+    let (day_items, detail) = build_days(&c, &closed, from, to, 5, &teams_of(&at_closing));
+    // A team change after the days were built: agent 2 joined Blue, agent 3 left it.
+    let moved = team_directory(n, |i| (i % 2 == 1 && i != 3) || i == 2);
+    let one = format!("WK{:032x}", 4);
+    let two = format!("WK{:032x},WK{:032x}", 1, 6);
+    let now = "2026-11-06T00:00:00Z";
+    // 2026-11-01 is New York's fall-back day: 25 hours.
+    for (qf, qt) in [
+        ("2026-10-31", "2026-11-03"),
+        ("2026-10-31T09:00", "2026-11-04T13:00"),
+    ] {
+        for agent in [
+            "all",
+            "team:Blue",
+            "team:Green",
+            "team:Nobody",
+            one.as_str(),
+            two.as_str(),
+        ] {
+            for by in [
+                "hour",
+                "date",
+                "dayOfWeek",
+                "agent",
+                "activity",
+                "disposition",
+            ] {
+                for directory in [&at_closing, &moved] {
+                    let q = query(
+                        &c,
+                        &params(&[("from", qf), ("to", qt), ("by", by), ("agent", agent)]),
+                        ms(now) as f64,
+                    )
+                    .unwrap();
+                    let (expected, m) = close::answer(&c, &q, &closed, &[], directory);
+                    assert_eq!(m, 0);
+                    let (got, d, hour_items) =
+                        answer_read(&c, &q, &day_items, &detail, &closed, directory);
+                    let what = format!(
+                        "{qf}..{qt} agent={agent} by={by} moved={}",
+                        directory == &moved
+                    );
+                    assert_eq!(got, expected, "{what}");
+                    assert!(d >= 3, "{what}: {d} days");
+                    if by == "hour" && agent.starts_with("team:") && directory == &at_closing {
+                        // Whole days from the team's sums: only the edges' hours are read.
+                        assert!(
+                            hour_items * 3 < closed.len(),
+                            "{what}: {hour_items} of {} hour items",
+                            closed.len()
+                        );
+                    }
+                }
+            }
+        }
+    }
+    let q = query(
+        &c,
+        &params(&[
+            ("from", "2026-10-31"),
+            ("to", "2026-11-03"),
+            ("agent", &one),
+        ]),
+        ms(now) as f64,
+    )
+    .unwrap();
+    // One named agent: one bucket a day, one listing of one item a day.
+    assert_eq!(close::detail_keys(&c, &q, &day_items, &at_closing).len(), 4);
+    let listings = close::detail_listings(&c, &q, &day_items, &at_closing);
+    assert_eq!(listings.len(), 4);
+    assert!(listings.iter().all(|l| l.page_size == 1 && l.from == l.to));
+    let qt = query(
+        &c,
+        &params(&[
+            ("from", "2026-10-31"),
+            ("to", "2026-11-03"),
+            ("agent", "team:Blue"),
+        ]),
+        ms(now) as f64,
+    )
+    .unwrap();
+    assert!(close::detail_keys(&c, &qt, &day_items, &at_closing).is_empty());
+    assert!(!close::detail_keys(&c, &qt, &day_items, &moved).is_empty());
+    // Without their detail (not written yet), or with another build's, days are read from hours.
+    let expected = close::answer(&c, &q, &closed, &[], &at_closing).0;
+    for stale in [
+        vec![],
+        build_days(&c, &closed, from, to, 4, &teams_of(&at_closing)).1,
+    ] {
+        let gaps = close::day_gaps_with(&c, &q, &day_items, &stale, &at_closing);
+        assert!(!gaps.is_empty());
+        let hours: Vec<Value> = keyed_hours(&closed)
+            .into_iter()
+            .filter(|(k, _)| {
+                gaps.iter()
+                    .chain(close::plan(&c, &q).hours.iter())
+                    .any(|r| *k >= r.from && *k <= r.to)
+            })
+            .map(|(_, v)| v)
+            .collect();
+        let (s, rest, d) = close::answer_with(&c, &q, &day_items, &stale, &hours, &[], &at_closing);
+        assert_eq!((s, rest.len(), d), (expected.clone(), 0, 0));
+    }
+    // Days built without teams (before this) answer by hour of chosen agents from their hours.
+    let plain = close_days(&c, &closed, from, to);
+    let (s, d, _) = answer_read(&c, &qt, &plain, &[], &closed, &at_closing);
+    assert_eq!(
+        (s, d),
+        (close::answer(&c, &qt, &closed, &[], &at_closing).0, 0)
+    );
+}
+
+/// A late event closes an agent's rows again and its day is built again (a new generation): the
+/// team's sums and the agent's detail of the new build answer what the patched hours answer;
+/// the previous build's detail is never mixed in.
+#[test]
+fn a_late_event_rebuilds_the_team_sums_and_the_agents_hours() {
+    let c = config("America/New_York");
+    let zone = c.time_zone;
+    let start = ms("2026-11-03T00:00:00Z");
+    let n = 5;
+    let items = bench::month_items(n, 3, start);
+    let full: BTreeMap<(String, String), Value> = items
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (("m".to_string(), format!("{i:06}")), v.clone()))
+        .collect();
+    // Agent 1's records of 2026-11-04 12Z to 13Z (its break) arrive late.
+    let late_worker = format!("WK{:032x}", 1);
+    let late_hour = ms("2026-11-04T12:00:00Z");
+    let partial: BTreeMap<(String, String), Value> = full
+        .iter()
+        .filter(|(_, v)| {
+            Record::from_value(v)
+                .is_some_and(|r| !(r.worker == late_worker && r.hour_ms == late_hour))
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let records_full: Vec<Record> = full.values().filter_map(Record::from_value).collect();
+    let records_partial: Vec<Record> = partial.values().filter_map(Record::from_value).collect();
+    let dropped: Vec<&Record> = records_full
+        .iter()
+        .filter(|r| !records_partial.contains(r))
+        .collect();
+    assert!(!dropped.is_empty(), "the test withholds some records");
+    let (from, to) = ("2026-11-03T05:00:00Z", "2026-11-05T05:00:00Z");
+    let stored = keyed_hours(&close_hours(&c, &partial, from, to));
+    let directory = team_directory(n, |i| i % 2 == 1);
+    let teams = teams_of(&directory);
+    let before: Vec<Value> = stored.values().cloned().collect();
+    let (days_before, detail_before) = build_days(&c, &before, from, to, 1, &teams);
+    // The late records are in: the agent's rows closed again, the days built again.
+    let list: Vec<(String, Value)> = stored.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let patches = rollup::patch_agent(
+        zone,
+        &late_worker,
+        values::instant::parse(from).unwrap(),
+        values::instant::parse(to).unwrap(),
+        &list,
+        &records_full,
+    );
+    assert!(!patches.is_empty());
+    let mut patched = stored.clone();
+    for (k, v) in patches {
+        patched.insert(k, v);
+    }
+    let after: Vec<Value> = patched.values().cloned().collect();
+    let (days_after, detail_after) = build_days(&c, &after, from, to, 2, &teams);
+    let now = ms("2026-11-06T00:00:00Z") as f64;
+    for agent in ["team:Blue", late_worker.as_str()] {
+        let q = query(
+            &c,
+            &params(&[
+                ("from", "2026-11-03"),
+                ("to", "2026-11-04"),
+                ("agent", agent),
+            ]),
+            now,
+        )
+        .unwrap();
+        let expected = close::answer(&c, &q, &after, &[], &directory).0;
+        assert_ne!(
+            expected,
+            close::answer(&c, &q, &before, &[], &directory).0,
+            "{agent}"
+        );
+        let (got, d, _) = answer_read(&c, &q, &days_after, &detail_after, &after, &directory);
+        assert_eq!((got, d), (expected.clone(), 2), "{agent}");
+        // The new days with the previous build's detail: never mixed, read from hours instead.
+        let (got, _, _) = answer_read(&c, &q, &days_after, &detail_before, &after, &directory);
+        assert_eq!(got, expected, "{agent}");
+        // Before the rebuild, the old build answers what the old hours answered.
+        let (old, _, _) = answer_read(&c, &q, &days_before, &detail_before, &before, &directory);
+        assert_eq!(
+            old,
+            close::answer(&c, &q, &before, &[], &directory).0,
+            "{agent}"
+        );
+    }
+}
+
+/// A day's needed detail buckets are read in key order (`.0`, `.1`, `.10`, `.11`… as text), one
+/// listing per run with at most `DETAIL_GAP` unneeded buckets between two needed ones, each one
+/// Sync page that holds exactly the run.
+#[test]
+fn detail_listings_cover_the_needed_buckets_in_few_pages() {
+    let date: chrono::NaiveDate = "2026-11-01".parse().unwrap();
+    let key = |b: usize| days::detail_key(date, b);
+    // Sync's order of 32 buckets' keys.
+    let mut order: Vec<String> = (0..32).map(key).collect();
+    order.sort();
+    let one = close::day_listings(date, 32, &[5].into_iter().collect());
+    assert_eq!(one.len(), 1);
+    assert_eq!(
+        (one[0].from.as_str(), one[0].to.as_str(), one[0].page_size),
+        ("20261101.5", "20261101.5", 1)
+    );
+    // Every bucket: one page of 32.
+    let all = close::day_listings(date, 32, &(0..32).collect());
+    assert_eq!(all.len(), 1);
+    assert_eq!(
+        (all[0].from.as_str(), all[0].to.as_str(), all[0].page_size),
+        ("20261101.0", "20261101.9", 32)
+    );
+    for needed in [
+        vec![0, 1, 31],
+        vec![2, 9, 17, 30],
+        vec![3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
+        vec![0, 9],
+    ] {
+        let set: BTreeSet<usize> = needed.iter().copied().collect();
+        let listings = close::day_listings(date, 32, &set);
+        for b in &needed {
+            assert!(
+                listings
+                    .iter()
+                    .any(|l| key(*b) >= l.from && key(*b) <= l.to),
+                "{needed:?}: {b}"
+            );
+        }
+        for l in &listings {
+            // The page from `from` of `pageSize` items ends at `to`.
+            let at = order.iter().position(|k| *k == l.from).unwrap();
+            assert_eq!(order[at + l.page_size as usize - 1], l.to, "{needed:?}");
+            // A run starts and ends with a needed bucket, with no wide gap inside.
+            let run: Vec<bool> = order[at..at + l.page_size as usize]
+                .iter()
+                .map(|k| set.iter().any(|b| key(*b) == *k))
+                .collect();
+            assert!(run[0] && run[run.len() - 1]);
+            let mut gap = 0;
+            for need in run {
+                gap = if need { 0 } else { gap + 1 };
+                assert!(gap <= close::DETAIL_GAP);
+            }
+        }
+    }
+}
+
+/// An in-memory Twilio answering the machine's effects as the executor does (Sync map items in
+/// key order from `from`, `bounds`, `pageSize`/`limit`; TaskRouter's workers); listings of a map
+/// `fail` names fail with a 500. Answers the machine's answer and the effects it asked for.
+fn drive_read(
+    mut turn: machine::Turn,
+    sync: &BTreeMap<String, BTreeMap<String, Value>>,
+    workers: &[Value],
+    fail: &dyn Fn(&str) -> bool,
+) -> (effects::Answer, usize) {
+    let mut asked = 0;
+    for _ in 0..1000 {
+        let (state, run) = match turn.step {
+            effects::Step::Answer(a) => return (a, asked),
+            effects::Step::Run { state, effects } => (state, effects),
+        };
+        asked += run.len();
+        let outcomes: Vec<effects::Outcome> = run
+            .iter()
+            .map(|e| match &e.op {
+                effects::Op::ListWorkers { .. } if fail("workers") => {
+                    effects::Outcome::Failed(effects::Failure {
+                        status: Some(503),
+                        message: "injected".into(),
+                        attempted: true,
+                        ..Default::default()
+                    })
+                }
+                effects::Op::ListWorkers { .. } => effects::Outcome::Done(json!(workers)),
+                effects::Op::ListSyncItems { map, .. } if fail(map) => {
+                    effects::Outcome::Failed(effects::Failure {
+                        status: Some(500),
+                        code: Some(20500),
+                        message: "injected".into(),
+                        attempted: true,
+                        ..Default::default()
+                    })
+                }
+                effects::Op::ListSyncItems {
+                    map,
+                    from,
+                    bounds,
+                    paging: effects::Paging { page_size, limit },
+                    ..
+                } => match sync.get(map) {
+                    None => effects::Outcome::Failed(effects::Failure {
+                        status: Some(404),
+                        code: Some(20404),
+                        message: "not found".into(),
+                        attempted: true,
+                        ..Default::default()
+                    }),
+                    Some(items) => {
+                        let from = from.clone().unwrap_or_default();
+                        let exclusive = bounds.as_deref() == Some("exclusive");
+                        let n = (*limit).min(page_size.unwrap_or(50)) as usize;
+                        let page: Vec<Value> = items
+                            .iter()
+                            .filter(|(k, _)| if exclusive { **k > from } else { **k >= from })
+                            .take(n)
+                            .map(|(k, v)| json!({"key": k, "data": v, "revision": "0"}))
+                            .collect();
+                        effects::Outcome::Done(Value::Array(page))
+                    }
+                },
+                other => panic!("unexpected effect {other:?}"),
+            })
+            .collect();
+        // Through JSON, as the executor carries the state.
+        let state: machine::Read =
+            serde_json::from_value(serde_json::to_value(&state).unwrap()).unwrap();
+        turn = machine::resume(state, outcomes, 0.0);
+    }
+    panic!("the machine did not answer");
+}
+
+/// GET /agent-history's machine answers what the crate answers from every closed hour and the
+/// records (closed days with their team sums and agents' hours, a DST day among them, records of
+/// the hours not closed, read page by page); a failing records listing is named in `missing`, a
+/// failing `agentDays` listing falls back to hours, the wallboard key asking for agents is 403,
+/// a bad parameter 400, a failing directory 502.
+#[test]
+fn the_read_machine_answers_what_the_crate_answers() {
+    let c = config("America/New_York");
+    let env: BTreeMap<String, String> = [(
+        "QUEUE_STATS_TIME_ZONE".to_string(),
+        "America/New_York".to_string(),
+    )]
+    .into();
+    let start = ms("2026-10-30T00:00:00Z");
+    let n = 24;
+    let records = bench::month_items(n, 7, start);
+    let (from, to) = ("2026-10-30T04:00:00Z", "2026-11-05T05:00:00Z");
+    let store: BTreeMap<(String, String), Value> = records
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (("m".to_string(), format!("{i:06}")), v.clone()))
+        .collect();
+    let closed = close_hours(&c, &store, from, to);
+    let directory = team_directory(n, |i| i % 2 == 1);
+    let mut sync: BTreeMap<String, BTreeMap<String, Value>> = BTreeMap::new();
+    for v in &records {
+        let r = Record::from_value(v).unwrap();
+        sync.entry(record::map_name(&c, &r.worker))
+            .or_default()
+            .insert(item_key(r.hour_ms, &r.worker, r.chunk), v.clone());
+    }
+    sync.insert(
+        "agentHours".into(),
+        keyed_hours(&closed).into_iter().collect(),
+    );
+    for d in days::whole_days(
+        c.time_zone,
+        values::instant::parse(from).unwrap(),
+        values::instant::parse(to).unwrap(),
+    ) {
+        let b = days::build_day(c.time_zone, d, &closed, 7, Some(&teams_of(&directory))).unwrap();
+        for (i, v) in b.days.into_iter().enumerate() {
+            sync.entry(days::DAYS_MAP.into())
+                .or_default()
+                .insert(days::day_key(d, i), v);
+        }
+        for (i, v) in b.detail.into_iter().enumerate() {
+            sync.entry(days::DETAIL_MAP.into())
+                .or_default()
+                .insert(days::detail_key(d, i), v);
+        }
+    }
+    let workers: Vec<Value> = directory
+        .iter()
+        .map(|a| json!({"sid": a.sid, "friendlyName": a.name, "attributes": format!("{{\"team_name\":\"{}\"}}", a.team.clone().unwrap_or_default())}))
+        .collect();
+    let settings = |names: bool| machine::Settings {
+        workspace_sid: "WS1".into(),
+        sync_service_sid: "IS1".into(),
+        names,
+    };
+    let now = "2026-11-05T15:30:00Z";
+    let all_values: Vec<Value> = records.clone();
+    let several = format!("WK{:032x},WK{:032x},WK{:032x}", 1, 6, 13);
+    let never = |_: &str| false;
+    for agent in [
+        "all",
+        "team:Blue",
+        "WK00000000000000000000000000000004",
+        several.as_str(),
+    ] {
+        for by in ["hour", "date", "agent", "activity"] {
+            let p = params(&[
+                ("from", "2026-10-31"),
+                ("to", "2026-11-05T12:00"),
+                ("by", by),
+                ("agent", agent),
+            ]);
+            let q = query(&c, &p, ms(now) as f64).unwrap();
+            let (expected, _) = close::answer(&c, &q, &closed, &all_values, &directory);
+            let turn =
+                machine::start(env.clone(), &p, &settings(true), None, ms(now) as f64).unwrap();
+            let (a, _) = drive_read(turn, &sync, &workers, &never);
+            assert_eq!(a.status, 200, "{agent} {by}: {}", a.body);
+            let what = format!("agent={agent} by={by}");
+            assert_eq!(
+                a.body["series"],
+                serde_json::to_value(&expected).unwrap()["series"],
+                "{what}"
+            );
+            assert_eq!(
+                a.body["totals"],
+                serde_json::to_value(&expected).unwrap()["totals"],
+                "{what}"
+            );
+            assert!(
+                a.body["fromDays"].as_u64().unwrap() >= 4,
+                "{what}: {}",
+                a.body["fromDays"]
+            );
+            assert!(a.body["fromRecords"].as_u64().unwrap() > 0, "{what}");
+            assert_eq!(a.body["missing"], json!([]), "{what}");
+        }
+    }
+    // A records listing that fails is named; an agentDays listing that fails reads the hours.
+    let p = params(&[("from", "2026-10-31"), ("to", "2026-11-05T12:00")]);
+    let q = query(&c, &p, ms(now) as f64).unwrap();
+    let (expected, _) = close::answer(&c, &q, &closed, &all_values, &directory);
+    let fail_records = |m: &str| m.starts_with("agentHistory.");
+    let remembered = machine::Directory {
+        at_ms: ms(now) as f64,
+        workers: workers.clone(),
+    };
+    let turn = machine::start(
+        env.clone(),
+        &p,
+        &settings(true),
+        Some(&remembered),
+        ms(now) as f64,
+    )
+    .unwrap();
+    let (a, asked) = drive_read(turn, &sync, &workers, &fail_records);
+    assert!(asked > 0);
+    let missing = a.body["missing"].as_array().unwrap();
+    assert!(!missing.is_empty());
+    assert!(missing
+        .iter()
+        .all(|m| m["map"].as_str().unwrap().starts_with("agentHistory.")
+            && m["reason"] == "Sync failed: 500 injected"));
+    let fail_days = |m: &str| m == days::DAYS_MAP;
+    let turn = machine::start(env.clone(), &p, &settings(true), None, ms(now) as f64).unwrap();
+    let (a, _) = drive_read(turn, &sync, &workers, &fail_days);
+    assert_eq!(a.body["fromDays"], 0);
+    assert_eq!(
+        a.body["series"],
+        serde_json::to_value(&expected).unwrap()["series"]
+    );
+    // The key: aggregates only; agents refused at the start.
+    let turn = machine::start(env.clone(), &p, &settings(false), None, ms(now) as f64).unwrap();
+    let (a, _) = drive_read(turn, &sync, &workers, &never);
+    assert_eq!(a.body["agents"], json!([]));
+    let named = params(&[("agent", "WK00000000000000000000000000000004")]);
+    let e =
+        machine::start(env.clone(), &named, &settings(false), None, ms(now) as f64).unwrap_err();
+    assert_eq!(wasm_face::FaceError::status(&e), 403);
+    let bad = params(&[("by", "week")]);
+    let e = machine::start(env.clone(), &bad, &settings(true), None, ms(now) as f64).unwrap_err();
+    assert_eq!(wasm_face::FaceError::parameter(&e), Some("by"));
+    // The directory failing is the answer (Twilio's 503 after retries: 502).
+    let turn = machine::start(env.clone(), &p, &settings(true), None, ms(now) as f64).unwrap();
+    let (a, _) = drive_read(turn, &sync, &workers, &|m| m == "workers");
+    assert_eq!(a.status, 502, "{}", a.body);
+    // Every effect failing, or an unreadable state, ends in an answer, never a panic.
+    let turn = machine::start(
+        env.clone(),
+        &p,
+        &settings(true),
+        Some(&remembered),
+        ms(now) as f64,
+    )
+    .unwrap();
+    let (a, _) = drive_read(turn, &sync, &workers, &|_| true);
+    assert_eq!(a.status, 200);
 }

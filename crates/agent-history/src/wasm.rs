@@ -5,8 +5,6 @@
 //! ah.place(event, activities, chunk);           // {map, key, worker} of the record an event goes to, or null (not kept)
 //! ah.apply(data|null, event, activities, chunk); // {applied: changed|unchanged|full|elsewhere|ignored, data?, cost?}
 //! ah.query(params, Date.now());                 // Query, or throws 400 naming the bad parameter
-//! ah.keyAccess(query, names);                   // throws 403 when the wallboard key asks for agents
-//! ah.listings(query);                           // [{map, from, to}]: the query's listings, one per map and UTC day
 //! ah.aggregate(query, itemsJson, workers, names); // the series (workers: TaskRouter's, for names and teams;
 //!                                               // names false: no agent SIDs or names in the answer)
 //! ah.expired(Date.now());                       // [{map, from, to}] of records past retention
@@ -18,13 +16,8 @@
 //! ah.hoursMap(); ah.claimsMap(); ah.claimTtl();  // agentHours, the claims' map, their Sync TTL (s)
 //! ah.newClaim(hour, owner, Date.now());         // a claim's data (history::claim, the hook's lease)
 //! ah.claimState(data|null, owner, Date.now());  // {state: free|mine|held|stale}
-//! ah.hourListings(query);                       // [{map, from, to}] of agentHours, one per UTC day
-//! ah.plan(query);                               // {days, hours}: agentDays listings (whole days), agentHours
-//!                                               //  listings (the other hours), read first
-//! ah.dayGaps(query, daysJson);                  // agentHours listings for planned days not closed
-//! ah.recordListings(query, daysJson, hoursJson); // [{map, from, to}] of the records for hours not closed
-//! ah.answer(query, daysJson, hoursJson, recordsJson, workers, names); // the series (+ fromRecords, fromDays)
-//! ah.dayJob(date); ah.dayItems(date, hoursJson, generation); // a closed day's agentDays items, or null
+//! ah.dayJob(date);                           // a local day's listings (its hours, its days)
+//! ah.buildDay(date, hoursJson, generation, workers); // {days, detail} items to write, or null
 //! ah.expiredClosed(Date.now());                 // [{map, from, to}] of closed hours and days past retention
 //! ah.recloseStep(event, activities, latestKey, spanJson|null); // {step: none|span|hours, …}
 //! ah.recloseRecords(reclose, storedJson, Date.now()); // the agent's records to read ([] : nothing changes)
@@ -32,6 +25,17 @@
 //! ah.daysMap();                                 // agentDays
 //! ah.benchItems(agents, days, startMs);         // JSON text [{map, key, data}] of a synthetic month (benchmarks)
 //! ```
+//!
+//! `GET /agent-history` is a machine of the effects protocol (`crate::machine`, docs/effects.md):
+//!
+//! ```js
+//! startAgentHistory(params, env, {workspaceSid, syncServiceSid, names}, Date.now())
+//!   // -> {state, run: [effect]} | {answer}; throws 400/403 naming the parameter
+//! resume(state, [outcome], Date.now())            // -> the next step (never throws)
+//! ```
+//!
+//! TaskRouter's workers a read listed are remembered by this module's instance (one per
+//! container) for `machine::DIRECTORY_TTL_MS`.
 //!
 //! `activities` is `{WA…: friendly name}` (names `WorkerPreviousActivitySid`); stored items travel
 //! as one JSON array text (parsed far faster than the same objects walked through the boundary).
@@ -45,7 +49,7 @@ use wasm_bindgen::prelude::*;
 use wasm_face::{answer, fail, from_js, to_js};
 
 use crate::aggregate::AgentInfo;
-use crate::query::{key_access, split_by_day, KeyRange};
+use crate::query::KeyRange;
 use crate::record::{self, Applied, Record};
 use crate::{
     aggregate, query, read_event, AgentEvent, AgentHistoryError, Config, Env, Params, Query,
@@ -70,18 +74,6 @@ struct Outcome {
     data: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     cost: Option<f64>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Mixed {
-    #[serde(flatten)]
-    series: crate::aggregate::Series,
-    from_records: usize,
-    from_days: usize,
-    /// The first hour answered from the records (never closed), if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    open_hour: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -223,18 +215,6 @@ impl AgentHistory {
         answer(query(&self.config, &params, now_ms))
     }
 
-    #[wasm_bindgen(js_name = keyAccess)]
-    pub fn key_access(&self, query: JsValue, names: bool) -> Result<(), JsValue> {
-        let q: Query = from_js(query, "query")?;
-        key_access(&q, names).map_err(fail)
-    }
-
-    pub fn listings(&self, query: JsValue) -> Result<JsValue, JsValue> {
-        let q: Query = from_js(query, "query")?;
-        let out: Vec<KeyRange> = q.list.iter().flat_map(split_by_day).collect();
-        to_js(&out)
-    }
-
     pub fn aggregate(
         &self,
         query: JsValue,
@@ -360,70 +340,6 @@ impl AgentHistory {
         to_js(&history::claim::state(existing.as_ref(), owner, now_ms))
     }
 
-    #[wasm_bindgen(js_name = hourListings)]
-    pub fn hour_listings(&self, query: JsValue) -> Result<JsValue, JsValue> {
-        let q: Query = from_js(query, "query")?;
-        to_js(&crate::close::hour_listings(&q))
-    }
-
-    /// `{days, hours}`: what GET /agent-history reads first (close::plan).
-    pub fn plan(&self, query: JsValue) -> Result<JsValue, JsValue> {
-        let q: Query = from_js(query, "query")?;
-        to_js(&crate::close::plan(&self.config, &q))
-    }
-
-    /// `agentHours` listings for the planned days not complete among the day items read.
-    #[wasm_bindgen(js_name = dayGaps)]
-    pub fn day_gaps(&self, query: JsValue, day_items: &str) -> Result<JsValue, JsValue> {
-        let q: Query = from_js(query, "query")?;
-        let days = items_of(day_items, "closed days")?;
-        to_js(&crate::close::day_gaps(&self.config, &q, &days))
-    }
-
-    #[wasm_bindgen(js_name = recordListings)]
-    pub fn record_listings(
-        &self,
-        query: JsValue,
-        day_items: &str,
-        hour_items: &str,
-    ) -> Result<JsValue, JsValue> {
-        let q: Query = from_js(query, "query")?;
-        let days = items_of(day_items, "closed days")?;
-        let hours = items_of(hour_items, "closed hours")?;
-        let covered = crate::close::covered(&self.config, &q, &days, &hours);
-        to_js(&crate::close::record_listings(&self.config, &q, &covered))
-    }
-
-    #[wasm_bindgen(js_name = answer)]
-    pub fn answer_mixed(
-        &self,
-        query: JsValue,
-        day_items: &str,
-        hour_items: &str,
-        records: &str,
-        workers: JsValue,
-        names: bool,
-    ) -> Result<JsValue, JsValue> {
-        let q: Query = from_js(query, "query")?;
-        let days = items_of(day_items, "closed days")?;
-        let hours = items_of(hour_items, "closed hours")?;
-        let records = items_of(records, "stored items")?;
-        let directory = self.directory(workers)?;
-        let (series, from_records, from_days) =
-            crate::close::answer_from(&self.config, &q, &days, &hours, &records, &directory);
-        let series = if names {
-            series
-        } else {
-            series.without_agents()
-        };
-        to_js(&Mixed {
-            series,
-            from_records: from_records.len(),
-            from_days,
-            open_hour: from_records.first().map(|h| history::time::iso(*h)),
-        })
-    }
-
     /// The day job of a local date `YYYY-MM-DD` (its hours' and its days' listings).
     #[wasm_bindgen(js_name = dayJob)]
     pub fn day_job(&self, date: &str) -> Result<JsValue, JsValue> {
@@ -437,35 +353,61 @@ impl AgentHistory {
         }
     }
 
-    /// `[{map, key, data, cost}]`: the day's `agentDays` items from its hours' items, or null while
-    /// one of its hours is not closed.
-    #[wasm_bindgen(js_name = dayItems)]
-    pub fn day_items(
+    /// `{days: [{map, key, data, cost}], detail: [...]}`: the day's `agentDays` items, with every
+    /// team's hour sums (teams from `workers`, TaskRouter's directory now), and its agents'
+    /// hours in `agentDayHours` buckets; null while one of its hours is not closed.
+    #[wasm_bindgen(js_name = buildDay)]
+    pub fn build_day(
         &self,
         date: &str,
         hour_items: &str,
         generation: f64,
+        workers: JsValue,
     ) -> Result<JsValue, JsValue> {
         let Ok(d) = date.parse::<chrono::NaiveDate>() else {
             return Err(input(format!("{date} is not a date")));
         };
         let hours = items_of(hour_items, "closed hours")?;
-        match crate::days::day_items(self.config.time_zone, d, &hours, generation.max(0.0) as u64) {
-            None => Ok(JsValue::NULL),
-            Some(items) => to_js(
-                &items
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, data)| Write {
-                        map: crate::days::DAYS_MAP.to_string(),
-                        key: crate::days::day_key(d, i),
-                        cost: history::write_cost(data.to_string().len()),
-                        data,
-                        date: None,
-                    })
-                    .collect::<Vec<_>>(),
-            ),
+        // No directory (TaskRouter failed): a build without teams (read from hours by hour of
+        // chosen agents), never one where nobody has a team.
+        let known = !(workers.is_undefined() || workers.is_null());
+        let teams: BTreeMap<String, String> = self
+            .directory(workers)?
+            .into_iter()
+            .filter_map(|a| Some((a.sid, a.team?)))
+            .collect();
+        let g = generation.max(0.0) as u64;
+        let Some(built) =
+            crate::days::build_day(self.config.time_zone, d, &hours, g, known.then_some(&teams))
+        else {
+            return Ok(JsValue::NULL);
+        };
+        let write = |map: &str, key: String, data: Value| Write {
+            map: map.to_string(),
+            key,
+            cost: history::write_cost(data.to_string().len()),
+            data,
+            date: None,
+        };
+        #[derive(Serialize)]
+        struct Built {
+            days: Vec<Write>,
+            detail: Vec<Write>,
         }
+        to_js(&Built {
+            days: built
+                .days
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| write(crate::days::DAYS_MAP, crate::days::day_key(d, i), v))
+                .collect(),
+            detail: built
+                .detail
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| write(crate::days::DETAIL_MAP, crate::days::detail_key(d, i), v))
+                .collect(),
+        })
     }
 
     /// `[{map, to}]`: closed hours and days past retention (every key up to `to`).
@@ -601,5 +543,61 @@ impl AgentHistory {
                 })
                 .collect();
         serde_json::to_string(&items).map_err(|e| input(e.to_string()))
+    }
+}
+
+thread_local! {
+    static DIRECTORY: std::cell::RefCell<Option<crate::machine::Directory>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+fn turn(t: crate::machine::Turn) -> Result<JsValue, JsValue> {
+    if let Some(d) = t.remember {
+        DIRECTORY.with(|slot| *slot.borrow_mut() = Some(d));
+    }
+    to_js(&t.step)
+}
+
+/// Starts `GET /agent-history` (`crate::machine`).
+#[wasm_bindgen(js_name = startAgentHistory)]
+pub fn start_agent_history(
+    params: JsValue,
+    env: JsValue,
+    settings: JsValue,
+    now_ms: f64,
+) -> Result<JsValue, JsValue> {
+    let params: Params = from_js(params, "query parameters")?;
+    let env: BTreeMap<String, String> = from_js(env, "environment")?;
+    let settings: crate::machine::Settings = from_js(settings, "settings")?;
+    let remembered = DIRECTORY.with(|d| d.borrow().clone());
+    let t = crate::machine::start(env, &params, &settings, remembered.as_ref(), now_ms)
+        .map_err(fail)?;
+    turn(t)
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = JSON, js_name = stringify, catch)]
+    fn json_stringify(value: &JsValue) -> Result<JsValue, JsValue>;
+}
+
+/// A JavaScript value read as JSON text: the listings' pages (megabytes of items) cross the
+/// boundary as one string, far faster than walked object by object.
+fn via_json<T: serde::de::DeserializeOwned>(value: &JsValue) -> Option<T> {
+    let text = json_stringify(value).ok()?.as_string()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// The next step of a machine this module started; a state or outcomes that cannot be read are
+/// answered (500), not thrown.
+#[wasm_bindgen]
+pub fn resume(state: JsValue, outcomes: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
+    let read: Option<crate::machine::Read> = via_json(&state);
+    let outcomes: Option<Vec<effects::Outcome>> = via_json(&outcomes);
+    match (read, outcomes) {
+        (Some(read), Some(outcomes)) => turn(crate::machine::resume(read, outcomes, now_ms)),
+        _ => to_js(&effects::Step::<crate::machine::Read>::answer(
+            crate::machine::unreadable(),
+        )),
     }
 }

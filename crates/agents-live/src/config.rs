@@ -7,6 +7,19 @@ use chrono_tz::Tz;
 /// Variables as the shim passes them (the function's environment, strings only).
 pub type Env = BTreeMap<String, String>;
 
+/// The string values of a JSON object as an [`Env`] (anything else is left out; not an object:
+/// empty), as both wasm faces receive the environment or the page's settings.
+pub fn env_of(value: &serde_json::Value) -> Env {
+    value
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Default number of shard documents (2,000 agents: about 10 per document, 5 KiB).
 pub const DEFAULT_SHARDS: u32 = 200;
 /// At most this many shards: a board subscribes to one object per shard, and Sync allows 2,000

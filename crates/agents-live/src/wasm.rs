@@ -17,7 +17,7 @@ use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_face::{fail, from_js};
 
-use crate::{apply_batch, plan, readers, viewer, write_cost, Config, Env, Input};
+use crate::{apply_batch, plan, readers, viewer, write_cost, Config, Input};
 
 use wasm_face::to_js_value as to_js;
 
@@ -31,21 +31,14 @@ impl AgentsLive {
     #[wasm_bindgen(constructor)]
     pub fn new(env: JsValue) -> Result<AgentsLive, JsValue> {
         let env: Value = from_js(env, "environment")?;
-        let env: Env = env
-            .as_object()
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let env = crate::config::env_of(&env);
         Config::from_env(&env)
             .map(|config| AgentsLive { config })
             .map_err(fail)
     }
 
-    pub fn settings(&self) -> JsValue {
-        to_js(&serde_json::json!({
+    pub fn settings(&self) -> Result<JsValue, JsValue> {
+        Ok(to_js(&serde_json::json!({
             "shards": self.config.shards,
             "keyShowsNames": self.config.key_shows_names,
             "documentPrefix": crate::DOCUMENT_PREFIX,
@@ -53,37 +46,184 @@ impl AgentsLive {
             "indexDocument": crate::INDEX_DOCUMENT,
             "readerIdentity": crate::READER_IDENTITY,
             "supervisorIdentity": crate::SUPERVISOR_IDENTITY,
-        }))
+        })))
     }
 
     /// Never throws: a malformed event is an `ignore` plan with its reason.
-    pub fn plan(&self, event: JsValue, membership_age_ms: Option<f64>) -> JsValue {
+    pub fn plan(&self, event: JsValue, membership_age_ms: Option<f64>) -> Result<JsValue, JsValue> {
         let event: Value = serde_wasm_bindgen::from_value(event).unwrap_or(Value::Null);
-        to_js(&plan(&self.config, &event, membership_age_ms))
+        Ok(to_js(&plan(&self.config, &event, membership_age_ms)))
     }
 
-    pub fn apply(&self, shard: u32, stored: Option<String>, inputs: &str, now_ms: f64) -> JsValue {
+    pub fn apply(
+        &self,
+        shard: u32,
+        stored: Option<String>,
+        inputs: &str,
+        now_ms: f64,
+    ) -> Result<JsValue, JsValue> {
         let stored: Option<Value> = stored.and_then(|s| serde_json::from_str(&s).ok());
         let inputs: Vec<Input> = serde_json::from_str(inputs).unwrap_or_default();
-        to_js(&apply_batch(
+        Ok(to_js(&apply_batch(
             &self.config,
             shard,
             stored.as_ref(),
             &inputs,
             now_ms,
-        ))
+        )))
     }
 
-    pub fn viewer(&self, via_key: bool) -> JsValue {
-        to_js(&viewer(&self.config, via_key))
+    pub fn viewer(&self, via_key: bool) -> Result<JsValue, JsValue> {
+        Ok(to_js(&viewer(&self.config, via_key)))
     }
 
-    pub fn readers(&self, document: bool) -> JsValue {
-        to_js(&readers(document))
+    pub fn readers(&self, document: bool) -> Result<JsValue, JsValue> {
+        Ok(to_js(&readers(document)))
     }
 
     #[wasm_bindgen(js_name = writeCost)]
     pub fn write_cost(&self, bytes: usize) -> f64 {
         write_cost(bytes)
     }
+}
+
+// --- the machines (crate::machine), driven by functions/common/effects ---------------------------
+//
+// startAgentsLiveEvent(event, membershipAgeMs | null, knownQueues | null, env)
+// startAgentsLiveShard(shard, inputs, memory | null, indexMemory | null, env, Date.now())
+// startAgentsLiveIndex([shard], indexMemory | null, env)
+// startAgentsLiveToken({via, viewer, ttlSeconds}, env, emulatorOrigin | null, Date.now())
+// startWallboardToken({via, viewer, identity, permission, ttlSeconds}, env, emulatorOrigin | null, Date.now())
+//   // each -> {state, run: [effect]} | {answer: {status, body}}; never throws
+// resumeAgentsLive(state, [outcome], Date.now())   // the next step (never throws)
+
+use crate::machine::{self, BoardCaller, Caller, IndexMemory, Machine, ShardMemory};
+use effects::{Answer, Outcome, Step};
+
+/// A machine's environment: only the string settings count (anything unreadable is none).
+fn env_of(env: JsValue) -> crate::config::Env {
+    let env: Value = serde_wasm_bindgen::from_value(env).unwrap_or(Value::Null);
+    crate::config::env_of(&env)
+}
+
+fn unreadable(what: &str) -> JsValue {
+    to_js(&Step::<Machine>::answer(Answer::json(
+        200,
+        serde_json::json!({ "error": format!("the live agents view was handed {what} it cannot read") }),
+    )))
+}
+
+#[wasm_bindgen(js_name = startAgentsLiveEvent)]
+pub fn start_agents_live_event(
+    event: JsValue,
+    membership_age_ms: Option<f64>,
+    known_queues: JsValue,
+    env: JsValue,
+) -> Result<JsValue, JsValue> {
+    let event: Value = serde_wasm_bindgen::from_value(event).unwrap_or(Value::Null);
+    let known: Option<Value> = serde_wasm_bindgen::from_value(known_queues).unwrap_or(None);
+    Ok(to_js(&machine::start_event(
+        &event,
+        membership_age_ms,
+        known,
+        &env_of(env),
+    )))
+}
+
+#[wasm_bindgen(js_name = startAgentsLiveShard)]
+pub fn start_agents_live_shard(
+    shard: u32,
+    inputs: JsValue,
+    memory: JsValue,
+    index: JsValue,
+    env: JsValue,
+    now_ms: f64,
+) -> Result<JsValue, JsValue> {
+    let inputs: Option<Vec<Value>> = serde_wasm_bindgen::from_value(inputs).ok();
+    let memory: Result<Option<ShardMemory>, _> = serde_wasm_bindgen::from_value(memory);
+    let index: Result<Option<IndexMemory>, _> = serde_wasm_bindgen::from_value(index);
+    Ok(match (inputs, memory, index) {
+        (Some(inputs), Ok(memory), Ok(index)) => to_js(&machine::start_shard(
+            shard,
+            inputs,
+            memory,
+            index,
+            &env_of(env),
+            now_ms,
+        )),
+        _ => unreadable("events or a memory"),
+    })
+}
+
+#[wasm_bindgen(js_name = startAgentsLiveIndex)]
+pub fn start_agents_live_index(
+    shards: Vec<u32>,
+    memory: JsValue,
+    env: JsValue,
+) -> Result<JsValue, JsValue> {
+    Ok(
+        match serde_wasm_bindgen::from_value::<Option<IndexMemory>>(memory) {
+            Ok(memory) => to_js(&machine::start_index(shards, memory, &env_of(env))),
+            Err(_) => unreadable("a memory"),
+        },
+    )
+}
+
+#[wasm_bindgen(js_name = startAgentsLiveToken)]
+pub fn start_agents_live_token(
+    caller: JsValue,
+    env: JsValue,
+    emulator_origin: Option<String>,
+    now_ms: f64,
+) -> Result<JsValue, JsValue> {
+    Ok(match serde_wasm_bindgen::from_value::<Caller>(caller) {
+        Ok(caller) => to_js(&machine::start_token(
+            &caller,
+            &env_of(env),
+            emulator_origin,
+            now_ms,
+        )),
+        Err(_) => unreadable("a caller"),
+    })
+}
+
+/// `wallboard-token` (`machine::start_wallboard_token`): caller = common/auth's plan.
+#[wasm_bindgen(js_name = startWallboardToken)]
+pub fn start_wallboard_token(
+    caller: JsValue,
+    env: JsValue,
+    emulator_origin: Option<String>,
+    now_ms: f64,
+) -> Result<JsValue, JsValue> {
+    Ok(
+        match serde_wasm_bindgen::from_value::<BoardCaller>(caller) {
+            Ok(caller) => to_js(&machine::start_wallboard_token(
+                &caller,
+                &env_of(env),
+                emulator_origin,
+                now_ms,
+            )),
+            Err(_) => unreadable("a caller"),
+        },
+    )
+}
+
+#[wasm_bindgen(js_name = resumeAgentsLive)]
+pub fn resume_agents_live(
+    state: JsValue,
+    outcomes: JsValue,
+    now_ms: f64,
+) -> Result<JsValue, JsValue> {
+    let machine: Result<Machine, _> = from_js(state, "state");
+    let outcomes: Result<Vec<Outcome>, _> = from_js(outcomes, "outcomes");
+    Ok(match (machine, outcomes) {
+        (Ok(m), Ok(o)) => to_js(&machine::resume(m, o, now_ms)),
+        _ => to_js(&Step::<Machine>::answer(machine::unreadable_state())),
+    })
+}
+
+/// The board's own Sync service, or null (unset, or Flex's or parking's): `machine::board_service`.
+#[wasm_bindgen(js_name = agentsLiveBoardService)]
+pub fn agents_live_board_service(env: JsValue) -> Option<String> {
+    machine::board_service(&env_of(env))
 }

@@ -12,7 +12,7 @@ use wasm_bindgen::prelude::*;
 use wasm_face::to_js;
 
 use crate::view::{board, summary_of, Options};
-use crate::{Config, Env};
+use crate::Config;
 
 fn js_error(message: &str) -> JsValue {
     JsValue::from(js_sys::Error::new(message))
@@ -28,14 +28,7 @@ impl AgentsView {
     #[wasm_bindgen(constructor)]
     pub fn new(settings: JsValue) -> Result<AgentsView, JsValue> {
         let value: Value = serde_wasm_bindgen::from_value(settings).unwrap_or(Value::Null);
-        let env: Env = value
-            .as_object()
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let env = crate::config::env_of(&value);
         Config::from_env(&env)
             .map(|config| AgentsView { config })
             .map_err(|e| js_error(&e.to_string()))

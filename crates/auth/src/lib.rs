@@ -43,10 +43,11 @@ const SUPERVISING_ROLES: [&str; 2] = ["supervisor", "admin"];
 /// A wallboard key shorter than this is a configuration error: it must not be guessable.
 pub const MIN_WALLBOARD_KEY_CHARS: usize = 32;
 
-/// IAM's answer to `POST /v1/Accounts/{AC}/Tokens/validate`, the fields the rule reads.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+/// IAM's answer to `POST /v1/Accounts/{AC}/Tokens/validate`, the fields the rule reads. A body
+/// is IAM's verdict only when it has a boolean `valid` ([`IamBody::Verdict`]), so `valid` is
+/// required; [`iam_verdict`] always gives one, and that is what a [`Credential::Flex`] carries.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 pub struct IamAnswer {
-    #[serde(default)]
     pub valid: bool,
     #[serde(default)]
     pub message: Option<String>,
@@ -175,6 +176,18 @@ pub enum AuthError {
          {MIN_SYNC_TOKEN_TTL} to {MAX_SYNC_TOKEN_TTL}"
     )]
     InvalidTokenTtl(String),
+    /// IAM refused this service's own credentials (`Authenticate`, 20003): our configuration.
+    #[error(
+        "Server misconfigured: IAM refused this service's credentials (HTTP {0}, code 20003); \
+         check ACCOUNT_SID and AUTH_TOKEN"
+    )]
+    IamRefusedUs(u16),
+    /// IAM gave no verdict: no answer, an error, or an answer without one.
+    #[error("Could not validate the Flex token: {0}")]
+    IamFailed(String),
+    /// The token validation was never sent: the invocation's deadline had come.
+    #[error("Validating the Flex token was not attempted: {0}")]
+    IamNotAttempted(String),
 }
 
 impl FaceError for AuthError {
@@ -191,13 +204,18 @@ impl FaceError for AuthError {
             AuthError::WrongWallboardKey => "wrong_wallboard_key",
             AuthError::TokenInUrl => "token_in_url",
             AuthError::InvalidTokenTtl(_) => "invalid_config",
+            AuthError::IamRefusedUs(_) => "iam_credentials",
+            AuthError::IamFailed(_) => "iam_failed",
+            AuthError::IamNotAttempted(_) => "deadline",
         }
     }
 
     fn status(&self) -> u16 {
         match self {
             AuthError::MissingWorker | AuthError::InvalidWorker(_) | AuthError::TokenInUrl => 400,
-            AuthError::InvalidTokenTtl(_) => 500,
+            AuthError::InvalidTokenTtl(_) | AuthError::IamRefusedUs(_) => 500,
+            AuthError::IamFailed(_) => 502,
+            AuthError::IamNotAttempted(_) => 504,
             _ => 403,
         }
     }
@@ -461,3 +479,101 @@ pub fn wallboard_sync_token(grant: &Grant, ttl: Option<&str>) -> Result<SyncToke
 
 #[cfg(test)]
 mod tests;
+
+/// What came of the effect `validateFlexToken` (the effects executor's outcome, docs/effects.md):
+/// `{ok: true, value: {status, body}}` for any answer IAM gave but a 429/503 (`body`: its JSON, or
+/// null), or `{ok: false, attempted, status?, code?, message}` (a 429/503 after the executor's
+/// retries, no answer at all, or never sent).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IamOutcome {
+    pub ok: bool,
+    #[serde(default)]
+    pub value: Option<IamHttp>,
+    #[serde(default = "sent")]
+    pub attempted: bool,
+    #[serde(default)]
+    pub status: Option<u16>,
+    #[serde(default)]
+    pub message: String,
+}
+
+fn sent() -> bool {
+    true
+}
+
+/// IAM's HTTP answer.
+#[derive(Debug, Clone, Deserialize)]
+pub struct IamHttp {
+    pub status: u16,
+    #[serde(default)]
+    pub body: Option<IamBody>,
+}
+
+/// IAM's body: an object with a boolean `valid` is a verdict; another object may be a REST error.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum IamBody {
+    Verdict(IamAnswer),
+    Rest(RestError),
+    Other(serde::de::IgnoredAny),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RestError {
+    #[serde(default)]
+    pub code: Option<u32>,
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+/// IAM's verdict on a Flex token, as [`authorize`] reads it (docs/authorization.md). Like
+/// twilio-flex-token-validator, a body with a boolean `valid` is IAM's verdict, whatever the
+/// status. A 401/403 without one is a REST error: code 20003 (`Authenticate`, Twilio's answer to
+/// wrong account credentials) is our misconfiguration (500); any other refusal is taken as a bad
+/// token (an invalid answer naming IAM's message and code). No answer, a 429/503 after retries, or
+/// a body without a verdict is a 502; a validation never sent (the deadline) a 504.
+pub fn iam_verdict(outcome: IamOutcome) -> Result<IamAnswer, AuthError> {
+    if !outcome.ok {
+        if !outcome.attempted {
+            return Err(AuthError::IamNotAttempted(outcome.message));
+        }
+        return Err(AuthError::IamFailed(match outcome.status {
+            Some(s) => format!("IAM answered {s} ({})", outcome.message),
+            None => format!("IAM did not answer ({})", outcome.message),
+        }));
+    }
+    let Some(IamHttp { status, body }) = outcome.value else {
+        return Err(AuthError::IamFailed("IAM's answer is missing".into()));
+    };
+    match (status, body) {
+        (_, Some(IamBody::Verdict(answer))) => Ok(answer),
+        (
+            401 | 403,
+            Some(IamBody::Rest(RestError {
+                code: Some(20003), ..
+            })),
+        ) => Err(AuthError::IamRefusedUs(status)),
+        (401 | 403, body) => {
+            let (code, message) = match body {
+                Some(IamBody::Rest(e)) => (e.code, e.message),
+                _ => (None, None),
+            };
+            let why = message.unwrap_or_else(|| format!("IAM answered HTTP {status}"));
+            Ok(IamAnswer {
+                valid: false,
+                message: Some(match code {
+                    Some(code) => format!("{why} (code {code})"),
+                    None => why,
+                }),
+                ..IamAnswer::default()
+            })
+        }
+        (_, None) => Err(AuthError::IamFailed(format!(
+            "IAM answered HTTP {status} without JSON"
+        ))),
+        (_, Some(_)) => Err(AuthError::IamFailed(format!(
+            "IAM answered HTTP {status} without a verdict"
+        ))),
+    }
+}

@@ -413,3 +413,110 @@ fn a_token_from_the_url_is_refused_for_every_access() {
         assert!(err.to_string().contains("Authorization: Bearer"));
     }
 }
+
+fn iam(outcome: serde_json::Value) -> Result<IamAnswer, AuthError> {
+    iam_verdict(serde_json::from_value(outcome).expect("an executor outcome"))
+}
+
+fn answered(status: u16, body: serde_json::Value) -> Result<IamAnswer, AuthError> {
+    iam(json!({"ok": true, "value": {"status": status, "body": body}}))
+}
+
+#[test]
+fn iams_verdict_is_the_body_whatever_the_status() {
+    let ok = answered(
+        200,
+        json!({"valid": true, "identity": "ada", "worker_sid": "WK1", "roles": ["admin"],
+            "realm_user_id": "US1", "code": 0}),
+    )
+    .expect("a verdict");
+    assert!(ok.valid);
+    assert_eq!(ok.worker_sid.as_deref(), Some("WK1"));
+    assert_eq!(ok.roles, Some(vec!["admin".to_string()]));
+    for status in [200, 400, 401] {
+        let bad = answered(
+            status,
+            json!({"valid": false, "message": "Access Token expired", "code": 20104}),
+        )
+        .expect("a verdict");
+        assert!(!bad.valid && bad.message.as_deref() == Some("Access Token expired"));
+    }
+    // A token IAM refused is refused by the rule: 403 invalid_token naming IAM's reason.
+    let bad = answered(
+        200,
+        json!({"valid": false, "message": "Invalid Access Token"}),
+    )
+    .expect("verdict");
+    let refused = authorize(
+        &Credential::Flex { iam: Some(bad) },
+        &Access::AnyWorker {
+            wallboard_key: false,
+        },
+        &Settings::default(),
+    )
+    .expect_err("refused");
+    assert_eq!((refused.code(), refused.status()), ("invalid_token", 403));
+    for (status, body, says) in [
+        (200, json!({"valid": "yes"}), "without a verdict"),
+        (200, json!("text"), "without a verdict"),
+        (500, json!(null), "HTTP 500 without JSON"),
+        (
+            500,
+            json!({"code": 20500, "message": "oops"}),
+            "HTTP 500 without a verdict",
+        ),
+    ] {
+        let e = answered(status, body.clone()).expect_err("no verdict");
+        assert_eq!((e.code(), e.status()), ("iam_failed", 502), "{body}");
+        assert!(e.to_string().contains(says), "{e}");
+    }
+    assert!(iam(json!({"ok": true})).is_err(), "no answer at all");
+}
+
+#[test]
+fn a_rest_refusal_is_the_tokens_fault_unless_it_is_ours() {
+    for status in [401, 403] {
+        let a = answered(
+            status,
+            json!({"code": 20101, "message": "Invalid Access Token"}),
+        )
+        .expect("the token's fault");
+        assert!(!a.valid);
+        assert_eq!(
+            a.message.as_deref(),
+            Some("Invalid Access Token (code 20101)")
+        );
+        let e = answered(status, json!({"code": 20003, "message": "Authenticate"}))
+            .expect_err("our credentials");
+        assert_eq!((e.code(), e.status()), ("iam_credentials", 500));
+        assert!(e.to_string().contains("ACCOUNT_SID and AUTH_TOKEN"));
+        let plain = answered(status, json!(null)).expect("a refusal");
+        assert_eq!(plain.message, Some(format!("IAM answered HTTP {status}")));
+    }
+    let cases = [
+        (
+            json!({"ok": false, "status": 429, "code": 20429, "message": "Too many"}),
+            502,
+        ),
+        (json!({"ok": false, "message": "socket hang up"}), 502),
+        (
+            json!({"ok": false, "attempted": false, "message": "Ran out of time"}),
+            504,
+        ),
+    ];
+    for (outcome, status) in cases {
+        let e = iam(outcome.clone()).expect_err("no verdict");
+        assert_eq!(e.status(), status, "{outcome}");
+    }
+}
+
+proptest! {
+    #[test]
+    fn any_outcome_reads_without_a_panic(ok in any::<bool>(), status in any::<u16>(), code in any::<Option<u32>>(), valid in any::<Option<bool>>(), text in ".*") {
+        let outcome = json!({"ok": ok, "status": status, "message": text,
+            "value": {"status": status, "body": {"valid": valid, "code": code, "message": text}}});
+        if let Ok(o) = serde_json::from_value::<IamOutcome>(outcome) {
+            let _ = iam_verdict(o);
+        }
+    }
+}

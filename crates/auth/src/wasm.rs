@@ -10,7 +10,14 @@
 //!   // -> {via, identity, viewer, permission, ttlSeconds}: authorizes as above, then plans the wallboard's Sync token
 //! boardReader()   // -> {identity: 'wallboard-reader', permission: {read: true, write: false, manage: false}}
 //! wallboardKeyProblem({wallboardKey})  // -> what is wrong with WALLBOARD_KEY (for the log), or null
+//! envNames('TWILIO_FLEX_WORKSPACE_SID')  // -> ['WORKSPACE_SID', 'TWILIO_FLEX_WORKSPACE_SID']: a setting's names, canonical first
+//! envSetting('WORKSPACE_SID', {WORKSPACE_SID: null, TWILIO_FLEX_WORKSPACE_SID: 'WS…'})
+//!   // -> {variable, value} or null (unset); different values under two names throw (500 invalid_config)
+//! iamVerdict(outcome)  // the effect validateFlexToken's outcome -> IAM's answer for authorize's
+//!                      // {kind: 'flex', iam}; throws (500 iam_credentials, 502 iam_failed, 504 deadline)
 //! ```
+//!
+//! (`envNames`/`envSetting` are `values::env`'s alias table, read by `common/client`'s `requireEnv`.)
 
 use wasm_bindgen::prelude::*;
 use wasm_face::{answer, from_js};
@@ -62,4 +69,33 @@ pub fn board_reader() -> Result<JsValue, JsValue> {
 pub fn wallboard_key_problem(settings: JsValue) -> Result<JsValue, JsValue> {
     let settings = from_js(settings, "settings")?;
     wasm_face::to_js(&crate::wallboard_key_problem(&settings))
+}
+
+#[wasm_bindgen(js_name = envNames)]
+pub fn env_names(name: &str) -> Result<JsValue, JsValue> {
+    wasm_face::to_js(&values::env::names(name).1)
+}
+
+#[wasm_bindgen(js_name = envSetting)]
+pub fn env_setting(name: &str, given: JsValue) -> Result<JsValue, JsValue> {
+    #[derive(serde::Serialize)]
+    struct Found {
+        variable: String,
+        value: String,
+    }
+    let given: std::collections::HashMap<String, Option<String>> = from_js(given, "values")?;
+    answer(
+        values::env::setting(name, |k| given.get(k).and_then(|v| v.as_deref())).map(|found| {
+            found.map(|s| Found {
+                variable: s.variable,
+                value: s.value,
+            })
+        }),
+    )
+}
+
+#[wasm_bindgen(js_name = iamVerdict)]
+pub fn iam_verdict(outcome: JsValue) -> Result<JsValue, JsValue> {
+    let outcome = from_js(outcome, "IAM outcome")?;
+    answer(crate::iam_verdict(outcome))
 }

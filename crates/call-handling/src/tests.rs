@@ -784,3 +784,42 @@ proptest! {
         let _ = serde_json::from_str::<Machine>(&worker);
     }
 }
+
+#[test]
+fn the_parked_board_reads_the_global_map_once_and_counts_by_queue() {
+    let step = parked_board(&env()).expect("starts");
+    let Step::Run { state, effects } = step else {
+        panic!("a read first")
+    };
+    assert!(matches!(
+        effects.as_slice(),
+        [e] if matches!(&e.op, Op::ListSyncItems { map, paging, .. }
+            if map == parking::GLOBAL_MAP && paging.page_size == Some(100) && paging.limit == PARKED_LIST_LIMIT)
+    ));
+    let state: Machine =
+        serde_json::from_value(serde_json::to_value(&state).expect("json")).expect("back");
+    let entry = json!({"queueName": "Support", "workerSid": WORKER, "dateCreated": "2024-05-01T11:59:00Z", "callSid": CALL});
+    let answered = resume(
+        state.clone(),
+        vec![Outcome::Done(json!([{ "key": CALL, "data": entry }]))],
+        NOW,
+    );
+    let a = answered.as_answer().expect("answers");
+    assert_eq!(
+        (a.status, a.body["Support"]["count"].clone()),
+        (200, json!(1))
+    );
+    let none = resume(state.clone(), vec![failed(Some(404), Some(20404))], NOW);
+    assert_eq!(
+        none.as_answer().map(|a| a.body.clone()),
+        Some(json!({})),
+        "no map: none parked"
+    );
+    let broken = resume(state, vec![failed(Some(500), None)], NOW);
+    assert_eq!(broken.as_answer().map(|a| a.status), Some(502));
+    let unset = Env {
+        sync_service_sid: None,
+        ..env()
+    };
+    assert!(parked_board(&unset).is_err(), "SYNC_SERVICE_SID named");
+}

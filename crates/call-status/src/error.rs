@@ -9,8 +9,12 @@ pub enum CallStatusError {
     MissingParameter(&'static str),
     #[error("invalid parameter {name}: {problem}")]
     InvalidParameter { name: &'static str, problem: String },
-    #[error("missing configuration: {0} is not set")]
-    MissingConfig(&'static str),
+    /// A setting the callback needs is unset or unusable (the shared shape, naming the variable).
+    #[error(transparent)]
+    Config(#[from] values::env::EnvError),
+    /// The shim did not pass the request's unique token (a defect of the shim, not the caller).
+    #[error("the request token is empty: the function must pass a unique token")]
+    MissingToken,
     #[error("the current time {0} is not an instant in milliseconds since 1970")]
     InvalidNow(String),
 }
@@ -20,7 +24,8 @@ impl CallStatusError {
         match self {
             CallStatusError::MissingParameter(_) => "missing_parameter",
             CallStatusError::InvalidParameter { .. } => "invalid_parameter",
-            CallStatusError::MissingConfig(_) => "missing_config",
+            CallStatusError::Config(e) => e.code(),
+            CallStatusError::MissingToken => "missing_token",
             CallStatusError::InvalidNow(_) => "invalid_now",
         }
     }
@@ -28,16 +33,18 @@ impl CallStatusError {
     pub fn http_status(&self) -> u16 {
         match self {
             CallStatusError::MissingParameter(_) | CallStatusError::InvalidParameter { .. } => 400,
-            CallStatusError::MissingConfig(_) | CallStatusError::InvalidNow(_) => 500,
+            CallStatusError::Config(_)
+            | CallStatusError::MissingToken
+            | CallStatusError::InvalidNow(_) => 500,
         }
     }
 
     pub fn parameter(&self) -> Option<&'static str> {
         match self {
             CallStatusError::MissingParameter(name)
-            | CallStatusError::InvalidParameter { name, .. }
-            | CallStatusError::MissingConfig(name) => Some(name),
-            CallStatusError::InvalidNow(_) => None,
+            | CallStatusError::InvalidParameter { name, .. } => Some(name),
+            CallStatusError::Config(e) => Some(e.variable),
+            CallStatusError::MissingToken | CallStatusError::InvalidNow(_) => None,
         }
     }
 }

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use crate::CallStatusError;
+use values::env::EnvError;
 
 /// How long the worker's entry stays after a hang-up, in seconds (the plugin's notice).
 pub const HANGUP_ENTRY_TTL: u32 = 120;
@@ -124,7 +125,7 @@ fn ignored(reason: &str, message: String) -> Next {
 fn setting(value: &Option<String>, name: &'static str) -> Result<String, CallStatusError> {
     text(value)
         .map(str::to_string)
-        .ok_or(CallStatusError::MissingConfig(name))
+        .ok_or_else(|| EnvError::new(name, "", "is not set").into())
 }
 
 /// Checks a callback and gives the first step. `token` is unique to this request.
@@ -165,7 +166,7 @@ pub fn start(
         iso_date(now_ms).ok_or_else(|| CallStatusError::InvalidNow(now_ms.to_string()))?;
     let token = token.trim();
     if token.is_empty() {
-        return Err(CallStatusError::MissingConfig("request token"));
+        return Err(CallStatusError::MissingToken);
     }
     let workspace_sid = setting(&env.workspace_sid, "WORKSPACE_SID")?;
     let sync_service_sid = setting(&env.sync_service_sid, "SYNC_SERVICE_SID")?;

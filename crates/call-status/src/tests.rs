@@ -398,8 +398,15 @@ fn bad_input_is_named() {
     };
     let e = start(&cb("completed", "1"), "t", &no_workspace, NOW).unwrap_err();
     assert_eq!(
-        (e.parameter(), e.http_status()),
-        (Some("WORKSPACE_SID"), 500)
+        (e.parameter(), e.http_status(), e.code()),
+        (Some("WORKSPACE_SID"), 500, "invalid_config"),
+        "the shared shape of a bad setting"
+    );
+    assert_eq!(e.to_string(), "WORKSPACE_SID=\"\" is not set");
+    let no_token = start(&cb("completed", "1"), " ", &env(), NOW).unwrap_err();
+    assert_eq!(
+        (no_token.code(), no_token.parameter()),
+        ("missing_token", None)
     );
     let no_sync = Env {
         sync_service_sid: Some(" ".into()),

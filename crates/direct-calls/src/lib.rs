@@ -42,9 +42,15 @@
 //! | `voice_unavailable` | the worker's voice channel is switched off |
 //! | `at_capacity` | the voice channel's assigned tasks reach its configured capacity |
 //!
+//! # On the effects protocol
+//!
+//! [`machine`] runs this as a machine (docs/effects.md): it keeps what the container read (the
+//! cache above, in the module's instance), asks the executor for the one read, and answers.
+//!
 //! The worker's name is Flex's `full_name` attribute when set, else the worker's friendly name; it
 //! and the SID are given only for a valid extension (a shared one names nobody).
 
+pub mod machine;
 #[cfg(test)]
 mod tests;
 #[cfg(target_arch = "wasm32")]
@@ -212,8 +218,8 @@ pub fn plan(input: &PlanInput) -> Result<Plan, DirectError> {
     })
 }
 
-/// A row of TaskRouter's worker list, as the shim passes it.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// A row of TaskRouter's worker list (the `twilio` client's field names).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkerRow {
     #[serde(default)]
@@ -231,7 +237,7 @@ pub struct WorkerRow {
 }
 
 /// The worker's voice channel (TaskRouter's Worker Channel resource).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VoiceChannel {
     #[serde(default)]

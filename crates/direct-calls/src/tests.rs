@@ -268,3 +268,170 @@ fn serialized_shape_is_what_studio_reads() {
         "directExtension == \"7\""
     );
 }
+
+mod machines {
+    use effects::{Failure, Op, Outcome, Step};
+    use serde_json::json;
+
+    use crate::machine::{resume, start, Cache, Env, Lookup, Request};
+
+    const WS: &str = "WS0123456789abcdef0123456789abcdef";
+    const ADA: &str = "WK0123456789abcdef0123456789abcdef";
+    const T0: f64 = 1_714_564_800_000.0;
+
+    fn env(seconds: &str) -> Env {
+        Env {
+            cache_seconds: Some(seconds.into()),
+            workspace_sid: None,
+            twilio_flex_workspace_sid: Some(WS.into()),
+        }
+    }
+
+    fn ask(ext: &str) -> Request {
+        Request {
+            extension: Some(ext.into()),
+        }
+    }
+
+    fn row(sid: &str) -> serde_json::Value {
+        json!({"sid": sid, "friendlyName": "ada@example.com", "activityName": "Available", "available": true,
+            "attributes": json!({"directExtension": "1234", "full_name": "Ada"}).to_string()})
+    }
+
+    fn failed(status: Option<u16>) -> Outcome {
+        Outcome::Failed(Failure {
+            status,
+            message: "nope".into(),
+            attempted: true,
+            ..Failure::default()
+        })
+    }
+
+    /// The one operation a step asks for, and its state.
+    fn one(step: Step<Lookup>) -> (Lookup, Op) {
+        match step {
+            Step::Run { state, mut effects } if effects.len() == 1 => (state, effects.remove(0).op),
+            other => panic!("not one read: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_call_makes_one_read_then_the_cache_answers() {
+        let mut cache = Cache::default();
+        let (state, op) = one(start(&ask(" 1234 "), &env("60"), &mut cache, T0).expect("starts"));
+        assert_eq!(
+            serde_json::to_value(&op).expect("json"),
+            json!({"kind": "listWorkersMatching", "workspaceSid": WS,
+                "targetWorkersExpression": "directExtension == \"1234\"", "pageSize": 2, "limit": 2})
+        );
+        let state: Lookup =
+            serde_json::from_value(serde_json::to_value(&state).expect("json")).expect("back");
+        let first = resume(
+            state,
+            Outcome::Done(json!([row(ADA)])),
+            &mut cache,
+            T0 + 5.0,
+        );
+        let a = first.as_answer().expect("answers");
+        assert_eq!(
+            (
+                a.status,
+                a.body["workerSid"].clone(),
+                a.body["capacityChecked"].clone()
+            ),
+            (200, json!(ADA), json!(false))
+        );
+        // Then the voice channel.
+        let (state, op) =
+            one(start(&ask("1234"), &env("60"), &mut cache, T0 + 10.0).expect("starts"));
+        assert!(
+            matches!(&op, Op::FetchWorkerChannel { worker_sid, worker_channel_sid, .. } if worker_sid == ADA && worker_channel_sid == "voice")
+        );
+        let busy = json!({"configuredCapacity": 1, "assignedTasks": 1, "available": true});
+        let second = resume(state, Outcome::Done(busy), &mut cache, T0 + 11.0);
+        let a = second.as_answer().expect("answers");
+        assert_eq!(
+            (a.body["reason"].clone(), a.body["capacityChecked"].clone()),
+            (json!("at_capacity"), json!(true))
+        );
+        // Then nothing.
+        let third = start(&ask("1234"), &env("60"), &mut cache, T0 + 20.0).expect("starts");
+        assert_eq!(
+            third.as_answer().map(|a| a.body["reason"].clone()),
+            Some(json!("at_capacity"))
+        );
+        // Past the cache: the list again.
+        let (_, op) =
+            one(start(&ask("1234"), &env("60"), &mut cache, T0 + 61_000.0).expect("starts"));
+        assert!(matches!(op, Op::ListWorkersMatching { .. }));
+    }
+
+    #[test]
+    fn failures_and_a_deleted_worker() {
+        let mut cache = Cache::default();
+        let (state, _) = one(start(&ask("1234"), &env("60"), &mut cache, T0).expect("starts"));
+        let a = resume(state, failed(Some(503)), &mut cache, T0);
+        assert_eq!(a.as_answer().map(|a| a.status), Some(502));
+        assert!(cache.directory.is_empty(), "a failed read is not kept");
+        let (state, _) = one(start(&ask("1234"), &env("60"), &mut cache, T0).expect("starts"));
+        let _ = resume(state, Outcome::Done(json!([row(ADA)])), &mut cache, T0);
+        let (state, _) =
+            one(start(&ask("1234"), &env("60"), &mut cache, T0 + 1.0).expect("starts"));
+        let gone = resume(state, failed(Some(404)), &mut cache, T0 + 1.0);
+        let a = gone.as_answer().expect("answers");
+        assert_eq!(
+            (a.status, a.body["valid"].clone(), a.body["reason"].clone()),
+            (200, json!(false), json!("not_found"))
+        );
+        let (state, _) =
+            one(start(&ask("1234"), &env("60"), &mut cache, T0 + 61_000.0).expect("starts"));
+        let unsent = Outcome::Failed(Failure {
+            attempted: false,
+            message: "deadline".into(),
+            ..Failure::default()
+        });
+        assert_eq!(
+            resume(state, unsent, &mut cache, T0)
+                .as_answer()
+                .map(|a| a.status),
+            Some(504)
+        );
+        // Bad digits and a missing workspace are refused before any read.
+        assert!(start(&ask("12a"), &env("60"), &mut cache, T0).is_err());
+        let none = Env {
+            twilio_flex_workspace_sid: None,
+            ..env("5")
+        };
+        let err = start(&ask("999"), &none, &mut Cache::default(), T0).expect_err("refused");
+        assert_eq!(wasm_face::FaceError::parameter(&err), Some("WORKSPACE_SID"));
+        // The workspace under either name; two different values are refused, not guessed.
+        let alias = Env {
+            workspace_sid: Some(WS.into()),
+            ..env("5")
+        };
+        assert!(
+            start(&ask("999"), &alias, &mut Cache::default(), T0).is_ok(),
+            "the same value twice"
+        );
+        let two = Env {
+            workspace_sid: Some("WS1".into()),
+            ..env("5")
+        };
+        let err = start(&ask("999"), &two, &mut Cache::default(), T0).expect_err("refused");
+        assert_eq!(wasm_face::FaceError::code(&err), "invalid_config");
+        assert!(
+            err.to_string().contains("TWILIO_FLEX_WORKSPACE_SID"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_cache_stays_bounded() {
+        let mut cache = Cache::default();
+        for i in 0..1200 {
+            cache.directory.insert(format!("{i}"), (T0, Vec::new()));
+        }
+        let _ = start(&ask("1"), &env("5"), &mut cache, T0 + 120_000.0);
+        assert!(cache.directory.len() <= 1, "old entries dropped past 1,000");
+    }
+}

@@ -16,7 +16,9 @@
 //!
 //! - [`Op`] is the closed set of operations: fetch and update a call; Sync map items and
 //!   documents read, create, update (optionally `If-Match`), delete, and map creation; TaskRouter
-//!   task, task list and reservation reads, task creation and update, worker channel update.
+//!   task, task list and reservation reads, task creation and update, worker channel update;
+//!   Serverless service, environment, build, deployment and asset reads, build creation and
+//!   removal, deployment, asset creation and version upload.
 //!   Adding one means adding it here and in the executor (docs/effects.md says how).
 //! - [`Effect`] is an operation as the executor receives it: whether a 429/503 may be retried,
 //!   and how much of a Sync object's write budget it takes ([`sync_write_cost`]).
@@ -34,7 +36,7 @@ mod outcome;
 mod step;
 mod upsert;
 
-pub use op::{sync_write_cost, Effect, Op, Pace, DELETE_COST};
+pub use op::{sync_write_cost, Credentials, Effect, Op, Pace, Paging, PagingAll, DELETE_COST};
 pub use outcome::{first, Failure, Outcome};
 pub use step::{Answer, Step};
 pub use upsert::{Progress, Upsert, UpsertStage};

@@ -20,30 +20,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::event::{data, event_type, millis, text};
 use serde_json::{json, Value};
-
-fn text<'a>(v: &'a Value, names: &[&str]) -> Option<&'a str> {
-    names
-        .iter()
-        .find_map(|n| v.get(*n).and_then(Value::as_str))
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-}
-
-fn millis(v: &Value) -> Option<f64> {
-    for name in ["eventDateMs", "event_date_ms", "EventDateMs"] {
-        if let Some(ms) = v.get(name).and_then(|x| {
-            x.as_f64()
-                .or_else(|| x.as_str().and_then(|s| s.parse().ok()))
-        }) {
-            return Some(ms).filter(|m: &f64| m.is_finite());
-        }
-    }
-    let date = text(v, &["eventDate", "event_date", "EventDate"])?;
-    chrono::DateTime::parse_from_rfc3339(date)
-        .ok()
-        .map(|d| d.timestamp_millis() as f64)
-}
 
 /// One activity change: (instant ms, new activity, previous activity if given).
 #[derive(Debug, Clone, PartialEq)]
@@ -59,13 +37,10 @@ fn changes(events: &[Value]) -> BTreeMap<String, Vec<Change>> {
     let mut seen: BTreeSet<(String, i64, String)> = BTreeSet::new();
     let mut out: BTreeMap<String, Vec<Change>> = BTreeMap::new();
     for v in events {
-        if text(v, &["eventType", "event_type", "EventType"]) != Some("worker.activity.update") {
+        if event_type(v) != Some("worker.activity.update") {
             continue;
         }
-        let data = ["eventData", "event_data"]
-            .iter()
-            .find_map(|n| v.get(*n))
-            .unwrap_or(v);
+        let data = data(v);
         let Some(worker) = text(data, &["worker_sid", "workerSid", "WorkerSid"])
             .or_else(|| text(v, &["resourceSid", "resource_sid", "ResourceSid"]))
         else {

@@ -3,6 +3,7 @@
 
 use chrono_tz::Tz;
 use serde::Deserialize;
+use values::env;
 
 use crate::error::HistoryError;
 
@@ -12,12 +13,9 @@ pub use queue_settings::ALL;
 /// The environment as the shim passes it: raw text, absent when unset; blank means default.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Env {
-    #[serde(rename = "QUEUE_STATS_TIME_ZONE", default)]
-    pub time_zone: Option<String>,
-    #[serde(rename = "QUEUE_STATS_CHANNELS", default)]
-    pub channels: Option<String>,
-    #[serde(rename = "QUEUE_STATS_SLA_THRESHOLDS", default)]
-    pub sla_thresholds: Option<String>,
+    /// The `QUEUE_STATS_*` variables the live statistics read too.
+    #[serde(flatten)]
+    pub shared: queue_settings::SharedEnv,
     #[serde(rename = "QUEUE_HISTORY_SHORT_ABANDON", default)]
     pub short_abandon: Option<String>,
     #[serde(rename = "QUEUE_HISTORY_RETENTION_DAYS", default)]
@@ -48,45 +46,29 @@ pub struct Config {
 }
 
 fn given(value: &Option<String>) -> Option<&str> {
-    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
-}
-
-fn names(text: &str) -> Vec<String> {
-    text.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-fn number(variable: &'static str, text: &str, min: u32, max: u32) -> Result<u32, HistoryError> {
-    match text.parse::<u32>() {
-        Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(HistoryError::config(
-            variable,
-            text,
-            format!("is not a whole number from {min} to {max}"),
-        )),
-    }
+    env::given(value.as_deref())
 }
 
 impl Config {
     pub fn from_env(env: &Env) -> Result<Config, HistoryError> {
         // The variables the live statistics read too are parsed by the same shared crate, so a
         // value the live board accepts never breaks the history.
-        let time_zone = queue_settings::time_zone(env.time_zone.as_deref())?;
-        let channels = queue_settings::channels(env.channels.as_deref())?;
-        let sla_thresholds = queue_settings::sla_thresholds(env.sla_thresholds.as_deref())?;
+        let queue_settings::Shared {
+            time_zone,
+            channels,
+            sla_thresholds,
+        } = env.shared.read()?;
         let short_abandon = match given(&env.short_abandon) {
             None => 5,
-            Some(t) => number("QUEUE_HISTORY_SHORT_ABANDON", t, 0, 3600)?,
+            Some(t) => env::whole_number("QUEUE_HISTORY_SHORT_ABANDON", t, 0, 3600)?,
         };
         let retention_days = match given(&env.retention_days) {
             None => 400,
-            Some(t) => number("QUEUE_HISTORY_RETENTION_DAYS", t, 1, 3660)?,
+            Some(t) => env::whole_number("QUEUE_HISTORY_RETENTION_DAYS", t, 1, 3660)?,
         };
-        let offline_activities = names(given(&env.offline_activities).unwrap_or("Offline"));
-        let available_activities = names(given(&env.available_activities).unwrap_or("Available"));
+        let offline_activities = env::list(given(&env.offline_activities).unwrap_or("Offline"));
+        let available_activities =
+            env::list(given(&env.available_activities).unwrap_or("Available"));
         Ok(Config {
             time_zone,
             channels,
@@ -100,9 +82,7 @@ impl Config {
 
     /// `all` followed by the configured channels.
     pub fn all_channels(&self) -> Vec<String> {
-        std::iter::once(ALL.to_string())
-            .chain(self.channels.iter().cloned())
-            .collect()
+        queue_settings::with_all(&self.channels)
     }
 
     /// TaskRouter's `SplitByWaitTime`: the SLA thresholds and the short-abandon threshold.
@@ -120,6 +100,7 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use queue_settings::SharedEnv;
 
     #[test]
     fn defaults_and_errors() {
@@ -129,7 +110,10 @@ mod tests {
         assert_eq!(c.split_by_wait_time(), [5, 30, 60, 120]);
         assert_eq!(c.retention_days, 400);
         let bad = Config::from_env(&Env {
-            time_zone: Some("Mars/Base".into()),
+            shared: SharedEnv {
+                time_zone: Some("Mars/Base".into()),
+                ..SharedEnv::default()
+            },
             ..Env::default()
         })
         .unwrap_err();
@@ -146,12 +130,31 @@ mod tests {
     #[test]
     fn shared_settings_accept_what_the_live_statistics_accept() {
         let env = Env {
-            channels: Some("all, Voice".into()),
-            sla_thresholds: Some("60,20,20".into()),
+            shared: SharedEnv {
+                channels: Some("all, Voice".into()),
+                sla_thresholds: Some("60,20,20".into()),
+                ..SharedEnv::default()
+            },
             ..Env::default()
         };
         let c = Config::from_env(&env).unwrap();
         assert_eq!(c.all_channels(), ["all", "voice"]);
         assert_eq!(c.sla_thresholds, [20, 60]);
+    }
+
+    // The shared variables are flattened in: the environment object reads as before.
+    #[test]
+    fn the_environment_object_reads_the_shared_variables_too() {
+        let env: Env = serde_json::from_value(serde_json::json!({
+            "QUEUE_STATS_TIME_ZONE": "Europe/Berlin",
+            "QUEUE_STATS_CHANNELS": "sms",
+            "QUEUE_HISTORY_RETENTION_DAYS": "30",
+            "PATH": "/usr/bin",
+        }))
+        .unwrap();
+        let c = Config::from_env(&env).unwrap();
+        assert_eq!(c.time_zone, chrono_tz::Europe::Berlin);
+        assert_eq!(c.all_channels(), ["all", "sms"]);
+        assert_eq!(c.retention_days, 30);
     }
 }

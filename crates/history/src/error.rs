@@ -24,10 +24,6 @@ pub enum HistoryError {
 }
 
 impl HistoryError {
-    pub(crate) fn config(variable: &'static str, value: &str, problem: impl Into<String>) -> Self {
-        HistoryError::Config(values::env::EnvError::new(variable, value, problem))
-    }
-
     pub(crate) fn parameter(
         parameter: &'static str,
         value: &str,

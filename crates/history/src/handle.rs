@@ -12,6 +12,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::event::{data, event_type, millis, text};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -32,42 +33,16 @@ struct TaskEvent {
     at_ms: f64,
 }
 
-fn text<'a>(v: &'a Value, names: &[&str]) -> Option<&'a str> {
-    names
-        .iter()
-        .find_map(|n| v.get(*n).and_then(Value::as_str))
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-}
-
-fn millis(v: &Value) -> Option<f64> {
-    for name in ["eventDateMs", "event_date_ms", "EventDateMs"] {
-        if let Some(ms) = v.get(name).and_then(|x| {
-            x.as_f64()
-                .or_else(|| x.as_str().and_then(|s| s.parse().ok()))
-        }) {
-            return Some(ms).filter(|m: &f64| m.is_finite());
-        }
-    }
-    let date = text(v, &["eventDate", "event_date", "EventDate"])?;
-    chrono::DateTime::parse_from_rfc3339(date)
-        .ok()
-        .map(|d| d.timestamp_millis() as f64)
-}
-
 impl TaskEvent {
     /// An event of TaskRouter's Events API (`event_type`, `event_date`, `event_data` with
     /// `task_sid`…; snake or camel case) or of the event callback (`EventType`, `TaskSid`…).
     fn read(v: &Value) -> Option<TaskEvent> {
-        let kind = match text(v, &["eventType", "event_type", "EventType"])? {
+        let kind = match event_type(v)? {
             "reservation.accepted" => Kind::Accepted,
             "task.completed" => Kind::Completed,
             _ => return None,
         };
-        let data = ["eventData", "event_data"]
-            .iter()
-            .find_map(|n| v.get(*n))
-            .unwrap_or(v);
+        let data = data(v);
         Some(TaskEvent {
             kind,
             task: text(data, &["task_sid", "taskSid", "TaskSid"])?.to_string(),

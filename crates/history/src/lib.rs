@@ -48,6 +48,7 @@ pub mod bucket;
 pub mod claim;
 pub mod config;
 mod error;
+mod event;
 pub mod handle;
 pub mod query;
 pub mod store;

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::Config;
 use crate::error::HistoryError;
 use crate::store::key_range;
-use crate::time::{self, hours, iso, local_date, next_day_start, parse_when};
+use crate::time::{self, hours, iso};
 
 /// How long TaskRouter keeps events and statistics: older hours cannot be backfilled.
 pub const TASKROUTER_DAYS: i64 = 30;
@@ -75,7 +75,7 @@ fn yes() -> bool {
 }
 
 fn given(v: &Option<String>) -> Option<&str> {
-    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+    values::env::given(v.as_deref())
 }
 
 /// Validates `params` at the instant `now_ms`.
@@ -148,59 +148,13 @@ pub fn query(config: &Config, params: &Params, now_ms: f64) -> Result<Query, His
             ))
         }
     };
-    let today = local_date(zone, now);
-    let day = |offset: i64| today - Duration::days(offset);
-    let (from, to) = match (given(&params.range), given(&params.from), given(&params.to)) {
-        (Some(r), Some(_), _) | (Some(r), _, Some(_)) if r != "custom" => {
-            return Err(HistoryError::parameter(
-                "range",
-                r,
-                "cannot be combined with from/to; give a range or from and to",
-            ))
-        }
-        (_, Some(f), t) => {
-            let (from, _) = parse_when(zone, "from", f)?;
-            let to = match t {
-                None => now,
-                Some(t) => match parse_when(zone, "to", t)? {
-                    // A date alone is inclusive: up to the end of that day.
-                    (start, true) => next_day_start(zone, local_date(zone, start)),
-                    (at, false) => at,
-                },
-            };
-            (from, to)
-        }
-        (_, None, Some(t)) => {
-            return Err(HistoryError::parameter(
-                "from",
-                "",
-                format!("is missing; a range ending at {t} needs its start"),
-            ))
-        }
-        (r, None, None) => {
-            let (first, last) = match r.unwrap_or("last7") {
-                "today" => (day(0), day(0)),
-                "yesterday" => (day(1), day(1)),
-                "last7" => (day(6), day(0)),
-                "last30" => (day(29), day(0)),
-                other => {
-                    return Err(HistoryError::parameter(
-                        "range",
-                        other,
-                        "is not a range; use today, yesterday, last7, last30, or from and to",
-                    ))
-                }
-            };
-            (time::day_start(zone, first), next_day_start(zone, last))
-        }
-    };
-    if to <= from {
-        return Err(HistoryError::parameter(
-            "to",
-            &iso(to),
-            format!("must be after from ({})", iso(from)),
-        ));
-    }
+    let (from, to) = time::window(
+        zone,
+        now,
+        given(&params.range),
+        given(&params.from),
+        given(&params.to),
+    )?;
     // Bounded so one request's work is bounded: what can be kept, and never less than TaskRouter's days.
     let limit = i64::from(config.retention_days).max(TASKROUTER_DAYS + 1) + 2;
     if to - from > Duration::days(limit) {
@@ -243,7 +197,10 @@ mod tests {
 
     fn ny() -> Config {
         Config::from_env(&Env {
-            time_zone: Some("America/New_York".into()),
+            shared: queue_settings::SharedEnv {
+                time_zone: Some("America/New_York".into()),
+                ..Default::default()
+            },
             ..Env::default()
         })
         .unwrap()

@@ -7,9 +7,11 @@ use crate::*;
 
 fn config(zone: &str) -> Config {
     Config::from_env(&Env {
-        time_zone: Some(zone.into()),
-        sla_thresholds: Some("30".into()),
-        channels: Some("voice".into()),
+        shared: queue_settings::SharedEnv {
+            time_zone: Some(zone.into()),
+            sla_thresholds: Some("30".into()),
+            channels: Some("voice".into()),
+        },
         ..Env::default()
     })
     .unwrap()

@@ -91,6 +91,72 @@ pub fn day_of_week(zone: Tz, h: DateTime<Utc>) -> u32 {
     h.with_timezone(&zone).weekday().number_from_monday()
 }
 
+/// The span `[from, to)` a query names at `now`: a `range` (`today`, `yesterday`, `last7`,
+/// `last30`, whole local days; `last7` when nothing is given) or `from` and optional `to` (a date
+/// alone is inclusive: up to the end of that day; no `to` is now). `range=custom` goes with
+/// `from`/`to` (the history page sends it); any other range beside them is refused.
+pub fn window(
+    zone: Tz,
+    now: DateTime<Utc>,
+    range: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<(DateTime<Utc>, DateTime<Utc>), HistoryError> {
+    let today = local_date(zone, now);
+    let day = |offset: i64| today - Duration::days(offset);
+    let (from, to) = match (range, from, to) {
+        (Some(r), Some(_), _) | (Some(r), _, Some(_)) if r != "custom" => {
+            return Err(HistoryError::parameter(
+                "range",
+                r,
+                "cannot be combined with from/to; give a range or from and to",
+            ))
+        }
+        (_, Some(f), t) => {
+            let (from, _) = parse_when(zone, "from", f)?;
+            let to = match t {
+                None => now,
+                Some(t) => match parse_when(zone, "to", t)? {
+                    (start, true) => next_day_start(zone, local_date(zone, start)),
+                    (at, false) => at,
+                },
+            };
+            (from, to)
+        }
+        (_, None, Some(t)) => {
+            return Err(HistoryError::parameter(
+                "from",
+                "",
+                format!("is missing; a range ending at {t} needs its start"),
+            ))
+        }
+        (r, None, None) => {
+            let (first, last) = match r.unwrap_or("last7") {
+                "today" => (day(0), day(0)),
+                "yesterday" => (day(1), day(1)),
+                "last7" => (day(6), day(0)),
+                "last30" => (day(29), day(0)),
+                other => {
+                    return Err(HistoryError::parameter(
+                        "range",
+                        other,
+                        "is not a range; use today, yesterday, last7, last30, or from and to",
+                    ))
+                }
+            };
+            (day_start(zone, first), next_day_start(zone, last))
+        }
+    };
+    if to <= from {
+        return Err(HistoryError::parameter(
+            "to",
+            &iso(to),
+            format!("must be after from ({})", iso(from)),
+        ));
+    }
+    Ok((from, to))
+}
+
 /// Reads a user's `from` / `to`: `YYYY-MM-DD` (the start of that local day), `YYYY-MM-DDTHH`,
 /// `YYYY-MM-DDTHH:MM[:SS]` (local wall time), or with `Z` / `±HH:MM` (that instant).
 /// Answers the instant and whether only a date was given.
@@ -144,6 +210,38 @@ mod tests {
 
     fn ny() -> Tz {
         "America/New_York".parse().unwrap()
+    }
+
+    #[test]
+    fn a_window_is_a_range_or_from_and_to() {
+        let zone = ny();
+        let now = DateTime::parse_from_rfc3339("2026-03-10T15:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let at = |t: &str| DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc);
+        // last7 by default: the seven local days ending today (one of them 23 hours long).
+        assert_eq!(
+            window(zone, now, None, None, None).unwrap(),
+            (at("2026-03-04T05:00:00Z"), at("2026-03-11T04:00:00Z"))
+        );
+        // A date alone as `to` is inclusive; `custom` goes with from/to.
+        assert_eq!(
+            window(
+                zone,
+                now,
+                Some("custom"),
+                Some("2026-03-08"),
+                Some("2026-03-08")
+            )
+            .unwrap(),
+            (at("2026-03-08T05:00:00Z"), at("2026-03-09T04:00:00Z"))
+        );
+        let refused = |r, f, t| window(zone, now, r, f, t).unwrap_err().to_string();
+        assert!(refused(Some("last7"), Some("2026-03-01"), None).contains("cannot be combined"));
+        assert!(refused(None, None, Some("2026-03-01")).contains("is missing"));
+        assert!(refused(Some("last9"), None, None).contains("is not a range"));
+        assert!(refused(None, Some("2026-03-09"), Some("2026-03-08T12:00"))
+            .contains("must be after from"));
     }
 
     fn day_hours(zone: Tz, y: i32, m: u32, d: u32) -> Vec<DateTime<Utc>> {

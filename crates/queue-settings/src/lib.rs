@@ -13,8 +13,12 @@
 //! - Service level ([`service_level`]): the one definition both compute per threshold.
 //! - SLA thresholds: whole seconds from 1 to 86,400, comma-separated, sorted, duplicates ignored;
 //!   1 to 10 of them (default `30,60,120`).
+//!
+//! [`SharedEnv`] is the three variables as the environment gives them, for a crate's own `Env` to
+//! flatten in; [`SharedEnv::read`] validates all three.
 
 use chrono_tz::Tz;
+use serde::Deserialize;
 
 /// The channel of figures over every channel (no `TaskChannel` filter); always present.
 pub const ALL: &str = "all";
@@ -34,6 +38,47 @@ fn error(variable: &'static str, value: &str, problem: impl Into<String>) -> Set
 }
 
 use values::env::given;
+
+/// The three shared variables as the environment gives them: raw text, absent when unset (blank
+/// means the default). A crate's own `Env` flattens this in (`#[serde(flatten)]`).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SharedEnv {
+    #[serde(rename = "QUEUE_STATS_TIME_ZONE", default)]
+    pub time_zone: Option<String>,
+    #[serde(rename = "QUEUE_STATS_CHANNELS", default)]
+    pub channels: Option<String>,
+    #[serde(rename = "QUEUE_STATS_SLA_THRESHOLDS", default)]
+    pub sla_thresholds: Option<String>,
+}
+
+/// The three shared settings, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shared {
+    /// [`time_zone`].
+    pub time_zone: Tz,
+    /// [`channels`]: besides `all`, in the configured order.
+    pub channels: Vec<String>,
+    /// [`sla_thresholds`]: ascending and distinct.
+    pub sla_thresholds: Vec<u32>,
+}
+
+impl SharedEnv {
+    /// Validates the three variables, the first bad one named in the error.
+    pub fn read(&self) -> Result<Shared, SettingError> {
+        Ok(Shared {
+            time_zone: time_zone(self.time_zone.as_deref())?,
+            channels: channels(self.channels.as_deref())?,
+            sla_thresholds: sla_thresholds(self.sla_thresholds.as_deref())?,
+        })
+    }
+}
+
+/// `all` followed by `channels`: every channel a full record or history bucket has.
+pub fn with_all(channels: &[String]) -> Vec<String> {
+    std::iter::once(ALL.to_string())
+        .chain(channels.iter().cloned())
+        .collect()
+}
 
 /// A TaskChannel unique name as TaskRouter allows them: letters, digits, `-` and `_`.
 pub fn is_channel_name(name: &str) -> bool {

@@ -26,12 +26,9 @@ pub enum Layout {
 /// The environment as the shim passes it: the variables' raw text, absent when unset.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Env {
-    #[serde(rename = "QUEUE_STATS_TIME_ZONE", default)]
-    pub time_zone: Option<String>,
-    #[serde(rename = "QUEUE_STATS_CHANNELS", default)]
-    pub channels: Option<String>,
-    #[serde(rename = "QUEUE_STATS_SLA_THRESHOLDS", default)]
-    pub sla_thresholds: Option<String>,
+    /// The variables queue history reads too.
+    #[serde(flatten)]
+    pub shared: queue_settings::SharedEnv,
     #[serde(rename = "QUEUE_STATS_SLA_TARGET", default)]
     pub sla_target: Option<String>,
     #[serde(rename = "QUEUE_STATS_LAYOUT", default)]
@@ -68,15 +65,17 @@ impl Default for Config {
 
 /// A set variable's trimmed text, or `None` when unset or blank (blank means "use the default").
 fn given(value: &Option<String>) -> Option<&str> {
-    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+    values::env::given(value.as_deref())
 }
 
 impl Config {
     pub fn from_env(env: &Env) -> Result<Config, ConfigError> {
         // The settings queue history reads too are parsed by one shared crate.
-        let time_zone = queue_settings::time_zone(env.time_zone.as_deref())?;
-        let channels = queue_settings::channels(env.channels.as_deref())?;
-        let sla_thresholds = queue_settings::sla_thresholds(env.sla_thresholds.as_deref())?;
+        let queue_settings::Shared {
+            time_zone,
+            channels,
+            sla_thresholds,
+        } = env.shared.read()?;
         let sla_target = match given(&env.sla_target) {
             None => DEFAULT_TARGET,
             Some(text) => {
@@ -115,9 +114,7 @@ impl Config {
 
     /// `all` followed by the configured channels: every block a full record has.
     pub fn all_channels(&self) -> Vec<String> {
-        std::iter::once(ALL.to_string())
-            .chain(self.channels.iter().cloned())
-            .collect()
+        queue_settings::with_all(&self.channels)
     }
 
     /// Whether `channel` gets its own blocks.
@@ -144,9 +141,9 @@ mod tests {
         for (k, v) in pairs {
             let v = Some(v.to_string());
             match *k {
-                "tz" => env.time_zone = v,
-                "channels" => env.channels = v,
-                "thresholds" => env.sla_thresholds = v,
+                "tz" => env.shared.time_zone = v,
+                "channels" => env.shared.channels = v,
+                "thresholds" => env.shared.sla_thresholds = v,
                 "target" => env.sla_target = v,
                 "layout" => env.layout = v,
                 _ => unreachable!(),

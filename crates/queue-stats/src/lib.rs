@@ -132,8 +132,11 @@ mod tests {
     #[test]
     fn statistics_params_follow_the_zone() {
         let config = Config::from_env(&Env {
-            time_zone: Some("America/New_York".into()),
-            sla_thresholds: Some("20,60".into()),
+            shared: queue_settings::SharedEnv {
+                time_zone: Some("America/New_York".into()),
+                sla_thresholds: Some("20,60".into()),
+                ..Default::default()
+            },
             ..Env::default()
         })
         .unwrap();

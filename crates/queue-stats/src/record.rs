@@ -100,6 +100,64 @@ fn truncate_chars(s: &str, max: usize) -> String {
     s.chars().take(max).collect()
 }
 
+/// Figures copied as counts ([`count`]): `(record key, TaskRouter's snake_case name, its
+/// camelCase name)`.
+type CountNames = [(&'static str, &'static str, &'static str)];
+
+const REALTIME_COUNTS: &CountNames = &[
+    (
+        "oldestTask",
+        "longest_task_waiting_age",
+        "longestTaskWaitingAge",
+    ),
+    (
+        "availableWorkers",
+        "total_available_workers",
+        "totalAvailableWorkers",
+    ),
+    (
+        "eligibleWorkers",
+        "total_eligible_workers",
+        "totalEligibleWorkers",
+    ),
+    ("totalTasks", "total_tasks", "totalTasks"),
+];
+
+const CUMULATIVE_COUNTS: &CountNames = &[
+    ("rCreated", "reservations_created", "reservationsCreated"),
+    ("rRej", "reservations_rejected", "reservationsRejected"),
+    ("rAccepted", "reservations_accepted", "reservationsAccepted"),
+    (
+        "rTimedOut",
+        "reservations_timed_out",
+        "reservationsTimedOut",
+    ),
+    ("rCancel", "reservations_canceled", "reservationsCanceled"),
+    (
+        "rRescind",
+        "reservations_rescinded",
+        "reservationsRescinded",
+    ),
+    ("tCompl", "tasks_completed", "tasksCompleted"),
+    ("tMoved", "tasks_moved", "tasksMoved"),
+    ("tEnter", "tasks_entered", "tasksEntered"),
+    ("tCanc", "tasks_canceled", "tasksCanceled"),
+    ("tDel", "tasks_deleted", "tasksDeleted"),
+    (
+        "avgTaskAcceptanceTime",
+        "avg_task_acceptance_time",
+        "avgTaskAcceptanceTime",
+    ),
+];
+
+/// The counts `names` lists, read from `from` (snake or camel case).
+fn counts(from: &Value, names: &CountNames) -> Map<String, Value> {
+    names
+        .iter()
+        .map(|(key, snake, camel)| (key.to_string(), count(get(from, snake, camel))))
+        .collect()
+}
+
 /// The published `realTimeStats_<channel>` block from TaskRouter's real-time figures, plus
 /// `oldestTaskEnteredAt` (`now` minus the oldest waiting task's age, `null` when none waits).
 pub fn realtime_block(realtime: &Value, now: DateTime<Utc>) -> Option<Value> {
@@ -137,16 +195,22 @@ pub fn realtime_block(realtime: &Value, now: DateTime<Utc>) -> Option<Value> {
         let ms = (age.min(86_400.0 * 365.0) * 1000.0) as i64;
         iso_ms(now - Duration::milliseconds(ms))
     });
-    Some(json!({
-        "activityStatistics": activities,
-        "oldestTask": count(get(realtime, "longest_task_waiting_age", "longestTaskWaitingAge")),
-        "tasksByPriority": object_or_empty(get(realtime, "tasks_by_priority", "tasksByPriority")),
-        "tasksByStatus": object_or_empty(get(realtime, "tasks_by_status", "tasksByStatus")),
-        "availableWorkers": count(get(realtime, "total_available_workers", "totalAvailableWorkers")),
-        "eligibleWorkers": count(get(realtime, "total_eligible_workers", "totalEligibleWorkers")),
-        "totalTasks": count(get(realtime, "total_tasks", "totalTasks")),
-        "oldestTaskEnteredAt": entered_at,
-    }))
+    let mut block = counts(realtime, REALTIME_COUNTS);
+    for (key, value) in [
+        ("activityStatistics", Value::Array(activities)),
+        (
+            "tasksByPriority",
+            object_or_empty(get(realtime, "tasks_by_priority", "tasksByPriority")),
+        ),
+        (
+            "tasksByStatus",
+            object_or_empty(get(realtime, "tasks_by_status", "tasksByStatus")),
+        ),
+        ("oldestTaskEnteredAt", json!(entered_at)),
+    ] {
+        block.insert(key.to_string(), value);
+    }
+    Some(Value::Object(block))
 }
 
 /// Service level for one threshold from TaskRouter's `split_by_wait_time` entry:
@@ -189,24 +253,22 @@ pub fn cumulative_block(cumulative: &Value, config: &Config) -> Option<Value> {
         );
     }
     let text = |snake: &str, camel: &str| get(c, snake, camel).cloned().unwrap_or(Value::Null);
-    Some(json!({
-        "rCreated": count(get(c, "reservations_created", "reservationsCreated")),
-        "rRej": count(get(c, "reservations_rejected", "reservationsRejected")),
-        "rAccepted": count(get(c, "reservations_accepted", "reservationsAccepted")),
-        "rTimedOut": count(get(c, "reservations_timed_out", "reservationsTimedOut")),
-        "rCancel": count(get(c, "reservations_canceled", "reservationsCanceled")),
-        "rRescind": count(get(c, "reservations_rescinded", "reservationsRescinded")),
-        "tCompl": count(get(c, "tasks_completed", "tasksCompleted")),
-        "tMoved": count(get(c, "tasks_moved", "tasksMoved")),
-        "tEnter": count(get(c, "tasks_entered", "tasksEntered")),
-        "tCanc": count(get(c, "tasks_canceled", "tasksCanceled")),
-        "tDel": count(get(c, "tasks_deleted", "tasksDeleted")),
-        "waitUntilCancel": text("wait_duration_until_canceled", "waitDurationUntilCanceled"),
-        "waitUntilAccept": text("wait_duration_until_accepted", "waitDurationUntilAccepted"),
-        "splitByWaitTime": split,
-        "avgTaskAcceptanceTime": count(get(c, "avg_task_acceptance_time", "avgTaskAcceptanceTime")),
-        "serviceLevel": Value::Object(levels),
-    }))
+    let mut block = counts(c, CUMULATIVE_COUNTS);
+    for (key, value) in [
+        (
+            "waitUntilCancel",
+            text("wait_duration_until_canceled", "waitDurationUntilCanceled"),
+        ),
+        (
+            "waitUntilAccept",
+            text("wait_duration_until_accepted", "waitDurationUntilAccepted"),
+        ),
+        ("splitByWaitTime", split),
+        ("serviceLevel", Value::Object(levels)),
+    ] {
+        block.insert(key.to_string(), value);
+    }
+    Some(Value::Object(block))
 }
 
 /// The known parts of a previous record for `sid`: its name and its channel blocks. Unknown keys

@@ -23,6 +23,7 @@
 //! ```
 //! Errors (through `wasm-face`) carry `code`, `status` and `parameter` (the variable at fault).
 
+use queue_settings::SharedEnv;
 use serde::Deserialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
@@ -71,9 +72,11 @@ impl QueueStats {
         let env: Value = from_js(env, "environment")?;
         let pick = |name: &str| env.get(name).and_then(Value::as_str).map(str::to_string);
         let env = Env {
-            time_zone: pick("QUEUE_STATS_TIME_ZONE"),
-            channels: pick("QUEUE_STATS_CHANNELS"),
-            sla_thresholds: pick("QUEUE_STATS_SLA_THRESHOLDS"),
+            shared: SharedEnv {
+                time_zone: pick("QUEUE_STATS_TIME_ZONE"),
+                channels: pick("QUEUE_STATS_CHANNELS"),
+                sla_thresholds: pick("QUEUE_STATS_SLA_THRESHOLDS"),
+            },
             sla_target: pick("QUEUE_STATS_SLA_TARGET"),
             layout: pick("QUEUE_STATS_LAYOUT"),
         };
@@ -82,14 +85,14 @@ impl QueueStats {
             .map_err(fail)
     }
 
-    pub fn layout(&self) -> JsValue {
-        to_js(&self.config.layout)
+    pub fn layout(&self) -> Result<JsValue, JsValue> {
+        Ok(to_js(&self.config.layout))
     }
 
     /// The refresh plan for a TaskRouter event (the callback's form fields). Never throws.
-    pub fn plan(&self, event: JsValue) -> JsValue {
+    pub fn plan(&self, event: JsValue) -> Result<JsValue, JsValue> {
         let event: Value = serde_wasm_bindgen::from_value(event).unwrap_or(Value::Null);
-        to_js(&plan(&self.config, &event))
+        Ok(to_js(&plan(&self.config, &event)))
     }
 
     #[wasm_bindgen(js_name = statisticsParams)]
@@ -154,8 +157,8 @@ impl QueueStats {
     }
 
     /// Queue SIDs in bulk-request batches of at most 50.
-    pub fn batches(&self, sids: Vec<String>) -> JsValue {
-        to_js(&batches(&sids, BULK_LIMIT))
+    pub fn batches(&self, sids: Vec<String>) -> Result<JsValue, JsValue> {
+        Ok(to_js(&batches(&sids, BULK_LIMIT)))
     }
 
     /// One queue's Sync steps for a built record (see the `write` module's rules).
@@ -227,20 +230,24 @@ impl QueueStats {
     }
 
     #[wasm_bindgen(js_name = indexEntry)]
-    pub fn index_entry(&self, queue_sid: &str, friendly_name: &str) -> JsValue {
-        to_js(&index_entry(queue_sid, friendly_name))
+    pub fn index_entry(&self, queue_sid: &str, friendly_name: &str) -> Result<JsValue, JsValue> {
+        Ok(to_js(&index_entry(queue_sid, friendly_name)))
     }
 }
 
 /// The next step of a store machine; a state or outcomes it cannot read end it with an error
 /// line (never a throw).
 #[wasm_bindgen(js_name = resumeQueueStats)]
-pub fn resume_queue_stats(state: JsValue, outcomes: JsValue, _now_ms: f64) -> JsValue {
+pub fn resume_queue_stats(
+    state: JsValue,
+    outcomes: JsValue,
+    _now_ms: f64,
+) -> Result<JsValue, JsValue> {
     let machine: Result<Store, _> = from_js(state, "state");
     let outcomes: Result<Vec<effects::Outcome>, _> = from_js(outcomes, "outcomes");
     let step = match (machine, outcomes) {
         (Ok(machine), Ok(outcomes)) => store::resume(machine, outcomes),
         _ => effects::Step::answer(store::unreadable_state()),
     };
-    to_js(&step)
+    Ok(to_js(&step))
 }

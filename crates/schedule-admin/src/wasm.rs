@@ -1,33 +1,39 @@
 //! The wasm face of the admin API: plain JS values in, plain JS objects out.
 //!
 //! ```js
+//! // The admin functions' machines (functions/common/effects runs them):
+//! startAdminList({serviceSid, environmentSid}, runningConfigText)
+//! startAdminUpdate({serviceSid, environmentSid}, data, version)
+//! startAdminPublish({serviceSid, environmentSid}, buildSid)
+//! startAdminUpdateStatus({serviceSid, environmentSid}, buildSid)
+//! startAdminFetchConfig(serviceSid, {credentialsInParameters, authorization}, runningConfigText)
+//! startRunningConfig({serviceSid, environmentSid})        // emulator only: -> {versionSid | null}
+//!   // each -> {state, run: [effect]} | {answer: {status, body, contentType?}}
+//! resume(state, [outcome], Date.now())                   // -> the next step (never throws)
+//!
+//! // The config CLI and the preview function:
 //! prepareUpdate(dataJson);                                // {ok: true, config} | {ok: false, status, body}
 //! previewReply(dataJson, name, Date.now(), days);         // {status, body}
-//! listBody(configJson, Date.now(), version, isDeployed);  // {status, body}
-//! listVersion(facts);                                     // {version, versionIsDeployed}
-//! updatePlan(facts, version); afterCreate(facts, buildSid); publishCheck(facts, buildSid);
-//!                                                         // {ok: true, value} | {ok: false, status, body}
-//! statusReply(buildSid, status);                          // {status, body}
 //! ```
-//! `facts` is what common/serverless read from the Serverless API (see `schedule::publishing`).
+//! (This module also carries the `schedule` crate's exports; no name here repeats one of them.)
 
-use schedule::admin::{list_body, prepare_update, preview_reply};
-use schedule::publishing;
-use serde::Serialize;
+use crate::admin::{prepare_update, preview_reply};
+use effects::Outcome;
 use wasm_bindgen::prelude::*;
+use wasm_face::{from_js, to_js, to_js_value};
 
-use wasm_face::to_js_value as to_js;
+use crate::machine::{self, Env, FetchConfigRequest, Machine};
 
 /// `/admin/update`'s validation: `{ok: true, config}` (the text to store) or `{ok: false, status,
 /// body}` naming every problem.
 #[wasm_bindgen(js_name = prepareUpdate)]
-pub fn prepare_update_js(data_json: &str) -> JsValue {
-    match prepare_update(data_json) {
-        Ok(config) => to_js(&serde_json::json!({"ok": true, "config": config})),
-        Err(r) => to_js(
-            &serde_json::json!({"ok": false, "status": schedule::admin::Rejection::STATUS, "body": r}),
+pub fn prepare_update_js(data_json: &str) -> Result<JsValue, JsValue> {
+    Ok(match prepare_update(data_json) {
+        Ok(config) => to_js_value(&serde_json::json!({"ok": true, "config": config})),
+        Err(r) => to_js_value(
+            &serde_json::json!({"ok": false, "status": crate::admin::Rejection::STATUS, "body": r}),
         ),
-    }
+    })
 }
 
 /// `/admin/preview`'s answer `{status, body}`.
@@ -37,88 +43,71 @@ pub fn preview_reply_js(
     name: Option<String>,
     now_ms: f64,
     days: Option<String>,
-) -> JsValue {
-    to_js(&preview_reply(
+) -> Result<JsValue, JsValue> {
+    Ok(to_js_value(&preview_reply(
         data_json,
         name.as_deref(),
         now_ms,
         days.as_deref(),
-    ))
+    )))
 }
 
-/// `/admin/list`'s answer `{status, body}` for the deployed config text.
-#[wasm_bindgen(js_name = listBody)]
-pub fn list_body_js(
-    config_json: &str,
-    now_ms: f64,
-    version: &str,
-    version_is_deployed: bool,
-) -> JsValue {
-    to_js(&list_body(
-        config_json,
-        now_ms,
-        version,
-        version_is_deployed,
-    ))
+#[wasm_bindgen(js_name = startAdminList)]
+pub fn start_admin_list(env: JsValue, config: String) -> Result<JsValue, JsValue> {
+    let env: Env = from_js(env, "settings")?;
+    to_js(&machine::list(env, config))
 }
 
-fn facts(value: JsValue) -> Result<publishing::Facts, JsValue> {
-    serde_wasm_bindgen::from_value(value).map_err(|e| {
-        to_js(&serde_json::json!({"ok": false, "status": 500,
-            "body": {"error": format!("could not read the Serverless API facts: {e}"), "code": "facts"}}))
-    })
+#[wasm_bindgen(js_name = startAdminUpdate)]
+pub fn start_admin_update(
+    env: JsValue,
+    data: Option<String>,
+    version: Option<String>,
+) -> Result<JsValue, JsValue> {
+    let env: Env = from_js(env, "settings")?;
+    to_js(&machine::update(env, data, version))
 }
 
-fn verdict<T: Serialize>(result: Result<T, schedule::admin::Reply>) -> JsValue {
-    match result {
-        Ok(value) => to_js(&serde_json::json!({"ok": true, "value": value})),
-        Err(reply) => {
-            to_js(&serde_json::json!({"ok": false, "status": reply.status, "body": reply.body}))
-        }
-    }
+#[wasm_bindgen(js_name = startAdminPublish)]
+pub fn start_admin_publish(env: JsValue, build_sid: Option<String>) -> Result<JsValue, JsValue> {
+    let env: Env = from_js(env, "settings")?;
+    to_js(&machine::publish(env, build_sid))
 }
 
-/// `{version, versionIsDeployed}` for `/admin/list`.
-#[wasm_bindgen(js_name = listVersion)]
-pub fn list_version_js(value: JsValue) -> JsValue {
-    match facts(value) {
-        Ok(f) => {
-            let (version, deployed) = f.list_version();
-            to_js(&serde_json::json!({"version": version, "versionIsDeployed": deployed}))
-        }
-        Err(e) => e,
-    }
+#[wasm_bindgen(js_name = startAdminUpdateStatus)]
+pub fn start_admin_update_status(
+    env: JsValue,
+    build_sid: Option<String>,
+) -> Result<JsValue, JsValue> {
+    let env: Env = from_js(env, "settings")?;
+    to_js(&machine::update_status(env, build_sid))
 }
 
-/// `{ok: true, value: buildSpec}` or `{ok: false, status, body}` (409 stale / pending).
-#[wasm_bindgen(js_name = updatePlan)]
-pub fn update_plan_js(value: JsValue, version: &str) -> JsValue {
-    match facts(value) {
-        Ok(f) => verdict(publishing::update_plan(&f, version)),
-        Err(e) => e,
-    }
+#[wasm_bindgen(js_name = startAdminFetchConfig)]
+pub fn start_admin_fetch_config(
+    service_sid: &str,
+    request: JsValue,
+    config: String,
+) -> Result<JsValue, JsValue> {
+    let request: FetchConfigRequest = from_js(request, "fetch-config request")?;
+    to_js(&machine::fetch_config(service_sid, &request, config))
 }
 
-/// `{ok: true}` or `{ok: false, status: 409, body}` when another update's build goes first.
-#[wasm_bindgen(js_name = afterCreate)]
-pub fn after_create_js(value: JsValue, build_sid: &str) -> JsValue {
-    match facts(value) {
-        Ok(f) => verdict(publishing::after_create(&f, build_sid)),
-        Err(e) => e,
-    }
+/// Against the emulator: which `/config.json` version the environment runs (`{versionSid}`).
+#[wasm_bindgen(js_name = startRunningConfig)]
+pub fn start_running_config(env: JsValue) -> Result<JsValue, JsValue> {
+    let env: Env = from_js(env, "settings")?;
+    to_js(&machine::running_config_source(env))
 }
 
-/// `{ok: true}` or `{ok: false, status: 409, body}` naming why the build cannot be published.
-#[wasm_bindgen(js_name = publishCheck)]
-pub fn publish_check_js(value: JsValue, build_sid: &str) -> JsValue {
-    match facts(value) {
-        Ok(f) => verdict(publishing::publish_check(&f, build_sid)),
-        Err(e) => e,
-    }
-}
-
-/// `/admin/update-status`'s `{status, body}`; `status` is the build's, or null if it does not exist.
-#[wasm_bindgen(js_name = statusReply)]
-pub fn status_reply_js(build_sid: &str, status: Option<String>) -> JsValue {
-    to_js(&publishing::status_reply(build_sid, status.as_deref()))
+/// The next step; a state or outcomes that cannot be read are answered (500), not thrown.
+#[wasm_bindgen]
+pub fn resume(state: JsValue, outcomes: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
+    let machine: Result<Machine, _> = from_js(state, "state");
+    let outcomes: Result<Vec<Outcome>, _> = from_js(outcomes, "outcomes");
+    let step = match (machine, outcomes) {
+        (Ok(machine), Ok(outcomes)) => machine::resume(machine, outcomes, now_ms),
+        _ => effects::Step::answer(machine::unreadable_state()),
+    };
+    to_js(&step)
 }

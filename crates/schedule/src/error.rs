@@ -122,3 +122,19 @@ impl wasm_face::FaceError for CheckError {
         }
     }
 }
+
+/// One problem of a configuration, as the admin API reports it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Problem {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl From<&ConfigError> for Problem {
+    fn from(e: &ConfigError) -> Problem {
+        Problem {
+            code: e.code(),
+            message: e.to_string(),
+        }
+    }
+}

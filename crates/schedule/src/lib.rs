@@ -41,28 +41,26 @@
 //! # Strict and tolerant loading
 //!
 //! [`Book::from_json`] rejects a document with any invalid value (the build, the config CLI and
-//! the admin API's `update` use it, through [`admin::prepare_update`], which reports every
-//! problem). A config that is already deployed is loaded with [`Book::load`] instead: an invalid
+//! the admin API's `update` use it, through `schedule_admin::admin::prepare_update`, which reports
+//! every problem). A config that is already deployed is loaded with [`Book::load`] instead: an invalid
 //! rule only breaks the schedules that use it, which then fail open (`isOpen: true`,
 //! `closedReason: "error"`, an error naming the rule); every other schedule answers normally.
 //!
-//! [`admin`] also previews a configuration: the open and closed intervals of each schedule over
-//! the next days, with the reason and deciding rule, before an admin publishes it.
-//! [`publishing`] decides what the Schedule Manager admin API may upload, build and deploy so that
-//! no admin's change is silently overwritten and a publish keeps everything else of the deployed
-//! build.
+//! [`preview`] gives a schedule's open and closed intervals over a span, with the reason and
+//! deciding rule, for the admin API's preview. The admin API's own rules (what an update may
+//! store, the preview's limits, what may be uploaded, built and deployed) are the
+//! `schedule-admin` crate's: this crate is the evaluator.
 //!
 //! [`Book::answer`] also says when `isOpen` next flips (`nextChange`), searching 31 days ahead on
 //! the real instant timeline, so DST transitions and the repeated hour of a fold are accounted
 //! for.
 
-pub mod admin;
 pub mod config;
 mod error;
 mod eval;
 mod json;
 pub mod lazy;
-pub mod publishing;
+pub mod preview;
 pub mod rrule;
 mod time;
 mod tzif;
@@ -72,7 +70,7 @@ pub mod zone;
 mod wasm;
 
 pub use config::Book;
-pub use error::{CheckError, ConfigError};
+pub use error::{CheckError, ConfigError, Problem};
 pub use eval::{Answer, HttpAnswer, Status};
 pub use lazy::LazyBook;
 pub use time::When;

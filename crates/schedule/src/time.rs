@@ -157,17 +157,22 @@ pub fn minute_of_day(wall: NaiveDateTime) -> u16 {
     (wall.hour() * 60 + wall.minute()) as u16
 }
 
-/// RFC 3339 with the offset, to the second: `2024-12-26T09:00:00-05:00`. Written digit by digit
-/// (no `format!`): it is on every answer's path, and a cold container compiles what it runs.
-pub fn format_rfc3339(t: DateTime<Utc>, tz: &Zone) -> String {
+/// `t` on the zone's wall clock, and its UTC offset as a sign and seconds.
+fn local_with_offset(t: DateTime<Utc>, tz: &Zone) -> (DateTime<FixedOffset>, char, i32) {
     let fixed = tz.offset_at(t);
-    let local = t.with_timezone(&fixed);
     let offset = fixed.local_minus_utc();
     let (sign, offset) = if offset < 0 {
         ('-', -offset)
     } else {
         ('+', offset)
     };
+    (t.with_timezone(&fixed), sign, offset)
+}
+
+/// RFC 3339 with the offset, to the second: `2024-12-26T09:00:00-05:00`. Written digit by digit
+/// (no `format!`): it is on every answer's path, and a cold container compiles what it runs.
+pub fn format_rfc3339(t: DateTime<Utc>, tz: &Zone) -> String {
+    let (local, sign, offset) = local_with_offset(t, tz);
     let mut out = String::with_capacity(25);
     match u32::try_from(local.year()) {
         Ok(year) if year <= 9999 => push_digits(&mut out, year, 4),
@@ -270,14 +275,7 @@ mod tests {
     #[test]
     fn rfc3339_as_format_wrote_it() {
         fn by_format(t: DateTime<Utc>, tz: &Zone) -> String {
-            let fixed = tz.offset_at(t);
-            let local = t.with_timezone(&fixed);
-            let offset = fixed.local_minus_utc();
-            let (sign, offset) = if offset < 0 {
-                ('-', -offset)
-            } else {
-                ('+', offset)
-            };
+            let (local, sign, offset) = local_with_offset(t, tz);
             format!(
                 "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{sign}{:02}:{:02}",
                 local.year(),

@@ -14,8 +14,7 @@
 use wasm_bindgen::prelude::*;
 use wasm_face::fail;
 
-use crate::admin::Problem;
-use crate::{Book, LazyBook, When};
+use crate::{Book, LazyBook, Problem, When};
 
 use wasm_face::to_js_value as to_js;
 
@@ -53,7 +52,7 @@ impl ScheduleBook {
     }
 
     /// Every invalid value of the configuration: `[{code, message}]`.
-    pub fn problems(&mut self) -> JsValue {
+    pub fn problems(&mut self) -> Result<JsValue, JsValue> {
         let problems: Vec<Problem> = self
             .book
             .full()
@@ -61,7 +60,7 @@ impl ScheduleBook {
             .iter()
             .map(Problem::from)
             .collect();
-        to_js(&problems)
+        Ok(to_js(&problems))
     }
 
     /// check-schedule's whole HTTP answer: `{status, body}`. Written as JSON text and read by
@@ -72,14 +71,14 @@ impl ScheduleBook {
         name: Option<String>,
         simulate: Option<String>,
         now_ms: f64,
-    ) -> JsValue {
+    ) -> Result<JsValue, JsValue> {
         let name = name.as_deref();
         let answer =
             self.book
                 .book_for(name.unwrap_or_default())
                 .respond(name, simulate.as_deref(), now_ms);
         // The text is valid JSON by construction; were it ever refused, the error is answered.
-        json_parse(&answer.to_json()).unwrap_or_else(|e| e)
+        Ok(json_parse(&answer.to_json()).unwrap_or_else(|e| e))
     }
 
     /// Just `{isOpen, closedReason}`, without the next change.

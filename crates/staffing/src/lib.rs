@@ -70,8 +70,10 @@ pub use request::{answer, Answer, Request, Sources};
 /// The most agents [`required`] will consider: beyond it the answer is an error, not a figure.
 pub const MAX_AGENTS: u64 = 1_000_000;
 
-/// What staffing is computed from (already validated; see [`Request`] for the text form).
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// What staffing is computed from (already validated; see [`Request`] for the text form). The
+/// answer of `/staffing` carries them as read ([`Answer`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Inputs {
     /// Contacts arriving per interval.
     pub calls_per_interval: f64,

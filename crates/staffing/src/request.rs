@@ -6,7 +6,7 @@ use crate::{performance, required, Inputs, Performance, Staffing, StaffingError}
 
 /// `/staffing`'s parameters as received (query, form or JSON values turned into text), plus what
 /// the function observed and its configuration.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Request {
     pub calls_per_interval: Option<String>,
@@ -54,13 +54,8 @@ pub struct Sources {
 pub struct Answer {
     #[serde(flatten)]
     pub staffing: Staffing,
-    pub calls_per_interval: f64,
-    pub interval_minutes: f64,
-    pub aht_seconds: f64,
-    pub threshold_seconds: f64,
-    pub target: f64,
-    pub max_occupancy: Option<f64>,
-    pub shrinkage: f64,
+    #[serde(flatten)]
+    pub inputs: Inputs,
     pub sources: Sources,
     /// How `agents` (when asked) would perform.
     pub with_agents: Option<Performance>,
@@ -81,51 +76,119 @@ fn given(raw: &Option<String>) -> Option<&str> {
     raw.as_deref().filter(|s| !s.trim().is_empty())
 }
 
-fn ranged(
+/// A parameter's name, what it accepts and how that is said; `share` when it is a fraction
+/// also written as a percentage.
+struct Rule {
     parameter: &'static str,
-    raw: &str,
-    ok: impl Fn(f64) -> bool,
+    ok: fn(f64) -> bool,
     expected: &'static str,
-) -> Result<f64, StaffingError> {
-    let v = number(parameter, raw)?;
-    if ok(v) {
-        Ok(v)
-    } else {
-        Err(StaffingError::OutOfRange {
-            parameter,
-            value: raw.to_string(),
-            expected,
-        })
+    share: bool,
+}
+
+impl Rule {
+    /// `raw` read as a number, or as a fraction (`0.8`) or percentage (`80`, `80%`) for a share.
+    fn read(&self, raw: &str) -> Result<f64, StaffingError> {
+        let parameter = self.parameter;
+        let v = if self.share {
+            let text = raw.trim();
+            let (digits, percent) = match text.strip_suffix('%') {
+                Some(d) => (d, true),
+                None => (text, false),
+            };
+            let v = number(parameter, digits).map_err(|_| StaffingError::NotANumber {
+                parameter,
+                value: raw.to_string(),
+            })?;
+            if percent || v > 1.0 {
+                v / 100.0
+            } else {
+                v
+            }
+        } else {
+            number(parameter, raw)?
+        };
+        if (self.ok)(v) {
+            Ok(v)
+        } else {
+            Err(StaffingError::OutOfRange {
+                parameter,
+                value: raw.to_string(),
+                expected: self.expected,
+            })
+        }
+    }
+
+    /// `raw` read when given, else `None`.
+    fn given(&self, raw: &Option<String>) -> Result<Option<f64>, StaffingError> {
+        given(raw).map(|raw| self.read(raw)).transpose()
+    }
+
+    /// `raw` read when given, else `default`.
+    fn or(&self, raw: &Option<String>, default: f64) -> Result<f64, StaffingError> {
+        Ok(self.given(raw)?.unwrap_or(default))
     }
 }
 
-/// A fraction (`0.8`) or a percentage (`80`, `80%`), as a fraction.
-fn share(
-    parameter: &'static str,
-    raw: &str,
-    ok: impl Fn(f64) -> bool,
-    expected: &'static str,
-) -> Result<f64, StaffingError> {
-    let text = raw.trim();
-    let (digits, percent) = match text.strip_suffix('%') {
-        Some(d) => (d, true),
-        None => (text, false),
-    };
-    let v = number(parameter, digits).map_err(|_| StaffingError::NotANumber {
+const fn rule(parameter: &'static str, ok: fn(f64) -> bool, expected: &'static str) -> Rule {
+    Rule {
         parameter,
-        value: raw.to_string(),
-    })?;
-    let fraction = if percent || v > 1.0 { v / 100.0 } else { v };
-    if ok(fraction) {
-        Ok(fraction)
-    } else {
-        Err(StaffingError::OutOfRange {
-            parameter,
-            value: raw.to_string(),
-            expected,
-        })
+        ok,
+        expected,
+        share: false,
     }
 }
+
+const fn share(parameter: &'static str, ok: fn(f64) -> bool, expected: &'static str) -> Rule {
+    Rule {
+        share: true,
+        ..rule(parameter, ok, expected)
+    }
+}
+
+const CALLS: Rule = rule(
+    "callsPerInterval",
+    |v| (0.0..=1e7).contains(&v),
+    "a number of contacts from 0 to 10,000,000",
+);
+// Below a minute an interval means nothing to staffing, and a tiny one (1e-300) would make the
+// traffic infinite and the error name callsPerInterval.
+const INTERVAL: Rule = rule(
+    "intervalMinutes",
+    |v| (1.0..=1440.0).contains(&v),
+    "minutes from 1 to 1440",
+);
+fn aht_range(v: f64) -> bool {
+    v > 0.0 && v <= 86_400.0
+}
+const AHT_EXPECTED: &str = "seconds above 0, at most 86400";
+const AHT: Rule = rule("ahtSeconds", aht_range, AHT_EXPECTED);
+const FALLBACK_AHT: Rule = rule("fallbackAhtSeconds", aht_range, AHT_EXPECTED);
+const DEFAULT_AHT: Rule = rule("STAFFING_DEFAULT_AHT_SECONDS", aht_range, AHT_EXPECTED);
+const THRESHOLD: Rule = rule(
+    "thresholdSeconds",
+    |v| (0.0..=86_400.0).contains(&v),
+    "seconds from 0 to 86400",
+);
+const TARGET: Rule = share(
+    "target",
+    |v| v > 0.0 && v < 1.0,
+    "a share above 0 and below 100% (0.8, 80 or 80%); Erlang C never reaches 100%",
+);
+const MAX_OCCUPANCY: Rule = share(
+    "maxOccupancy",
+    |v| v > 0.0 && v <= 1.0,
+    "a share above 0, at most 100% (0.85, 85 or 85%)",
+);
+const SHRINKAGE: Rule = share(
+    "shrinkage",
+    |v| (0.0..0.95).contains(&v),
+    "a share from 0 to below 95% (0.3, 30 or 30%)",
+);
+const AGENTS: Rule = rule(
+    "agents",
+    |v| v.fract() == 0.0 && (0.0..=crate::MAX_AGENTS as f64).contains(&v),
+    "a whole number of agents from 0 to 1,000,000",
+);
 
 /// Validates `request` and answers it.
 pub fn answer(request: &Request) -> Result<Answer, StaffingError> {
@@ -134,23 +197,8 @@ pub fn answer(request: &Request) -> Result<Answer, StaffingError> {
         request.observed_arrivals,
     ) {
         (Some(raw), _) => {
-            let calls = ranged(
-                "callsPerInterval",
-                raw,
-                |v| (0.0..=1e7).contains(&v),
-                "a number of contacts from 0 to 10,000,000",
-            )?;
-            let interval = match given(&request.interval_minutes) {
-                Some(raw) => ranged(
-                    "intervalMinutes",
-                    raw,
-                    // Below a minute an interval means nothing to staffing, and a tiny one
-                    // (1e-300) would make the traffic infinite and the error name callsPerInterval.
-                    |v| (1.0..=1440.0).contains(&v),
-                    "minutes from 1 to 1440",
-                )?,
-                None => 30.0,
-            };
+            let calls = CALLS.read(raw)?;
+            let interval = INTERVAL.or(&request.interval_minutes, 30.0)?;
             (calls, interval, "request")
         }
         (None, Some((entered, minutes)))
@@ -165,8 +213,6 @@ pub fn answer(request: &Request) -> Result<Answer, StaffingError> {
             })
         }
     };
-    let aht_range = |v: f64| v > 0.0 && v <= 86_400.0;
-    let aht_expected = "seconds above 0, at most 86400";
     let measured = request
         .measured_aht_seconds
         .filter(|v| v.is_finite() && aht_range(*v));
@@ -176,19 +222,10 @@ pub fn answer(request: &Request) -> Result<Answer, StaffingError> {
         given(&request.fallback_aht_seconds),
         given(&request.default_aht_seconds),
     ) {
-        (Some(raw), _, _, _) => (
-            ranged("ahtSeconds", raw, aht_range, aht_expected)?,
-            "request",
-        ),
+        (Some(raw), _, _, _) => (AHT.read(raw)?, "request"),
         (None, Some(v), _, _) => (v, "measured"),
-        (None, None, Some(raw), _) => (
-            ranged("fallbackAhtSeconds", raw, aht_range, aht_expected)?,
-            "fallback",
-        ),
-        (None, None, None, Some(raw)) => (
-            ranged("STAFFING_DEFAULT_AHT_SECONDS", raw, aht_range, aht_expected)?,
-            "configured",
-        ),
+        (None, None, Some(raw), _) => (FALLBACK_AHT.read(raw)?, "fallback"),
+        (None, None, None, Some(raw)) => (DEFAULT_AHT.read(raw)?, "configured"),
         (None, None, None, None) => {
             return Err(StaffingError::Missing {
                 parameter: "ahtSeconds",
@@ -196,74 +233,25 @@ pub fn answer(request: &Request) -> Result<Answer, StaffingError> {
             })
         }
     };
-    let threshold = match given(&request.threshold_seconds) {
-        Some(raw) => ranged(
-            "thresholdSeconds",
-            raw,
-            |v| (0.0..=86_400.0).contains(&v),
-            "seconds from 0 to 86400",
-        )?,
-        None => 20.0,
-    };
-    let target = match given(&request.target) {
-        Some(raw) => share(
-            "target",
-            raw,
-            |v| v > 0.0 && v < 1.0,
-            "a share above 0 and below 100% (0.8, 80 or 80%); Erlang C never reaches 100%",
-        )?,
-        None => 0.8,
-    };
-    let max_occupancy = match given(&request.max_occupancy) {
-        Some(raw) => Some(share(
-            "maxOccupancy",
-            raw,
-            |v| v > 0.0 && v <= 1.0,
-            "a share above 0, at most 100% (0.85, 85 or 85%)",
-        )?),
-        None => None,
-    };
-    let shrinkage = match given(&request.shrinkage) {
-        Some(raw) => share(
-            "shrinkage",
-            raw,
-            |v| (0.0..0.95).contains(&v),
-            "a share from 0 to below 95% (0.3, 30 or 30%)",
-        )?,
-        None => 0.0,
-    };
-    let what_if = match given(&request.agents) {
-        Some(raw) => Some(ranged(
-            "agents",
-            raw,
-            |v| v.fract() == 0.0 && (0.0..=crate::MAX_AGENTS as f64).contains(&v),
-            "a whole number of agents from 0 to 1,000,000",
-        )? as u64),
-        None => None,
-    };
     let inputs = Inputs {
         calls_per_interval: calls,
         interval_minutes: interval,
         aht_seconds: aht,
-        threshold_seconds: threshold,
-        target,
-        max_occupancy,
-        shrinkage,
+        threshold_seconds: THRESHOLD.or(&request.threshold_seconds, 20.0)?,
+        target: TARGET.or(&request.target, 0.8)?,
+        max_occupancy: MAX_OCCUPANCY.given(&request.max_occupancy)?,
+        shrinkage: SHRINKAGE.or(&request.shrinkage, 0.0)?,
     };
+    let what_if = AGENTS.given(&request.agents)?.map(|n| n as u64);
     let staffing = required(&inputs)?;
     Ok(Answer {
         staffing,
-        calls_per_interval: calls,
-        interval_minutes: interval,
-        aht_seconds: aht,
-        threshold_seconds: threshold,
-        target,
-        max_occupancy,
-        shrinkage,
+        inputs,
         sources: Sources {
             arrivals,
             handle_time,
         },
-        with_agents: what_if.map(|n| performance(n, staffing.intensity_erlangs, aht, threshold)),
+        with_agents: what_if
+            .map(|n| performance(n, staffing.intensity_erlangs, aht, inputs.threshold_seconds)),
     })
 }

@@ -157,10 +157,10 @@ fn requests_read_defaults_percentages_and_fractions() {
     .unwrap();
     assert_eq!(
         (
-            a.interval_minutes,
-            a.threshold_seconds,
-            a.target,
-            a.shrinkage
+            a.inputs.interval_minutes,
+            a.inputs.threshold_seconds,
+            a.inputs.target,
+            a.inputs.shrinkage
         ),
         (30.0, 20.0, 0.8, 0.0)
     );
@@ -171,7 +171,7 @@ fn requests_read_defaults_percentages_and_fractions() {
             ("ahtSeconds", "180"),
             ("target", t),
         ]));
-        close(a.unwrap().target, 0.8, 1e-12);
+        close(a.unwrap().inputs.target, 0.8, 1e-12);
     }
     let a = answer(&request(&[
         ("callsPerInterval", "100"),
@@ -226,7 +226,7 @@ fn measured_handle_time_comes_after_the_request_and_before_any_default() {
     ]);
     assert_eq!(
         (
-            answer(&r).unwrap().aht_seconds,
+            answer(&r).unwrap().inputs.aht_seconds,
             answer(&r).unwrap().sources.handle_time
         ),
         (300.0, "fallback")
@@ -234,7 +234,7 @@ fn measured_handle_time_comes_after_the_request_and_before_any_default() {
     r.measured_aht_seconds = Some(240.5);
     assert_eq!(
         (
-            answer(&r).unwrap().aht_seconds,
+            answer(&r).unwrap().inputs.aht_seconds,
             answer(&r).unwrap().sources.handle_time
         ),
         (240.5, "measured")
@@ -242,7 +242,7 @@ fn measured_handle_time_comes_after_the_request_and_before_any_default() {
     r.aht_seconds = Some("120".into());
     assert_eq!(
         (
-            answer(&r).unwrap().aht_seconds,
+            answer(&r).unwrap().inputs.aht_seconds,
             answer(&r).unwrap().sources.handle_time
         ),
         (120.0, "request")
@@ -442,7 +442,7 @@ proptest! {
     fn any_text_is_an_answer_or_a_named_error(calls in ".{0,12}", aht in ".{0,12}", target in ".{0,8}", shrink in ".{0,8}") {
         let r = Request { calls_per_interval: Some(calls), aht_seconds: Some(aht), target: Some(target), shrinkage: Some(shrink), ..Request::default() };
         match answer(&r) {
-            Ok(a) => prop_assert!(a.staffing.service_level >= a.target),
+            Ok(a) => prop_assert!(a.staffing.service_level >= a.inputs.target),
             Err(e) => prop_assert!(e.parameter().is_some()),
         }
     }

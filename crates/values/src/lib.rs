@@ -363,6 +363,146 @@ pub mod env {
     pub fn given(text: Option<&str>) -> Option<&str> {
         text.map(str::trim).filter(|v| !v.is_empty())
     }
+
+    /// A comma-separated list's names, trimmed, blanks left out.
+    pub fn list(text: &str) -> Vec<String> {
+        text.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// `variable`'s text as a whole number from `min` to `max`.
+    pub fn whole_number(
+        variable: &'static str,
+        text: &str,
+        min: u32,
+        max: u32,
+    ) -> Result<u32, EnvError> {
+        match text.trim().parse::<u32>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            _ => Err(EnvError::new(
+                variable,
+                text,
+                format!("is not a whole number from {min} to {max}"),
+            )),
+        }
+    }
+
+    /// One name per setting: each canonical name, then the older names still accepted for it
+    /// (documented aliases: the published Flex dashboard's names, the scripts' key names).
+    /// `SYNC_SERVICE_SID` and `TWILIO_FLEX_SYNC_SID` are not a pair: the parked calls (and
+    /// voicemail) may live in a Sync service of their own while the dashboard's records are in
+    /// Flex's, so they are two settings.
+    pub const ALIASES: &[(&str, &[&str])] = &[
+        ("WORKSPACE_SID", &["TWILIO_FLEX_WORKSPACE_SID"]),
+        ("API_KEY", &["TWILIO_API_KEY"]),
+        ("API_SECRET", &["TWILIO_API_SECRET"]),
+    ];
+
+    /// The canonical name of setting `name` (itself when it is no alias) and every name it may be
+    /// set under, canonical first. A name outside [`ALIASES`] is its own and only name.
+    pub fn names(name: &str) -> (&str, Vec<&str>) {
+        match aliased(name) {
+            Some((canonical, aliases)) => {
+                let mut all = vec![canonical];
+                all.extend_from_slice(aliases);
+                (canonical, all)
+            }
+            None => (name, vec![name]),
+        }
+    }
+
+    /// The row of [`ALIASES`] that names `name`, canonical or alias.
+    fn aliased(name: &str) -> Option<(&'static str, &'static [&'static str])> {
+        ALIASES
+            .iter()
+            .find(|(canonical, aliases)| *canonical == name || aliases.contains(&name))
+            .map(|(canonical, aliases)| (*canonical, *aliases))
+    }
+
+    /// A setting read under any of its names: the variable it was found under and its trimmed value.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Setting {
+        pub variable: String,
+        pub value: String,
+    }
+
+    /// A setting set under two of its names with different values: which one to use is not
+    /// guessed (the service would read one object and write another), both names are given
+    /// (not the values, which may be secret).
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Conflict {
+        pub canonical: &'static str,
+        pub first: Setting,
+        pub second: Setting,
+    }
+
+    impl fmt::Display for Conflict {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            // Without the values: a secret (API_SECRET) must not reach an answer or a log.
+            write!(
+                f,
+                "{} and {} name the same setting with different values: set only {}",
+                self.first.variable, self.second.variable, self.canonical
+            )
+        }
+    }
+
+    /// Setting `name` (canonical or alias) from `lookup`: `None` when it is set under none of
+    /// its names (blank counts as unset), the same value under several names is fine, and
+    /// different values are a [`Conflict`].
+    pub fn setting<'a>(
+        name: &str,
+        lookup: impl Fn(&str) -> Option<&'a str>,
+    ) -> Result<Option<Setting>, Conflict> {
+        let (_, all) = names(name);
+        let mut found: Option<Setting> = None;
+        for variable in all {
+            let Some(value) = given(lookup(variable)) else {
+                continue;
+            };
+            let here = Setting {
+                variable: variable.to_string(),
+                value: value.to_string(),
+            };
+            match &found {
+                None => found = Some(here),
+                Some(first) if first.value == here.value => {}
+                Some(first) => {
+                    // Two names: the name belongs to a row of ALIASES.
+                    let canonical = aliased(name).map_or("", |(c, _)| c);
+                    return Err(Conflict {
+                        canonical,
+                        first: first.clone(),
+                        second: here,
+                    });
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn shared_readers() {
+            assert_eq!(given(Some("  ")), None);
+            assert_eq!(given(Some(" x ")), Some("x"));
+            assert_eq!(list(" Offline, ,Break ,"), ["Offline", "Break"]);
+            assert_eq!(whole_number("N", "400", 1, 3660), Ok(400));
+            let bad = whole_number("QUEUE_HISTORY_RETENTION_DAYS", "0", 1, 3660).unwrap_err();
+            assert_eq!(
+                bad.to_string(),
+                "QUEUE_HISTORY_RETENTION_DAYS=\"0\" is not a whole number from 1 to 3660"
+            );
+            assert!(whole_number("N", "-1", 0, 5).is_err());
+            assert!(whole_number("N", "1.5", 0, 5).is_err());
+        }
+    }
 }
 
 /// Escaping for TwiML: correct for any Rust string (parking and voicemail write TwiML).
@@ -470,5 +610,74 @@ mod tests {
                 prop_assert_eq!(instant::parse(&instant::iso_millis(at)), Some(at));
             }
         }
+    }
+    #[test]
+    fn a_setting_is_read_under_its_canonical_name_or_an_alias() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| *v)
+        };
+        let found = |variable: &str, value: &str| {
+            Ok(Some(env::Setting {
+                variable: variable.to_string(),
+                value: value.to_string(),
+            }))
+        };
+        // The alias alone works, asked for by either name.
+        let alias_only = env(&[("TWILIO_FLEX_WORKSPACE_SID", " WS1 ")]);
+        assert_eq!(
+            env::setting("WORKSPACE_SID", alias_only),
+            found("TWILIO_FLEX_WORKSPACE_SID", "WS1")
+        );
+        assert_eq!(
+            env::setting("TWILIO_FLEX_WORKSPACE_SID", alias_only),
+            found("TWILIO_FLEX_WORKSPACE_SID", "WS1")
+        );
+        // Two Sync settings, not one: different services are fine.
+        let services = env(&[("SYNC_SERVICE_SID", "IS1"), ("TWILIO_FLEX_SYNC_SID", "IS2")]);
+        assert_eq!(
+            env::setting("TWILIO_FLEX_SYNC_SID", services),
+            found("TWILIO_FLEX_SYNC_SID", "IS2")
+        );
+        // Both set to the same value: the canonical name is the one reported.
+        let both = env(&[
+            ("WORKSPACE_SID", "WS1"),
+            ("TWILIO_FLEX_WORKSPACE_SID", "WS1"),
+        ]);
+        assert_eq!(
+            env::setting("TWILIO_FLEX_WORKSPACE_SID", both),
+            found("WORKSPACE_SID", "WS1")
+        );
+        // A blank canonical value is unset: the alias is used.
+        let blank = env(&[("API_KEY", "  "), ("TWILIO_API_KEY", "SK1")]);
+        assert_eq!(
+            env::setting("API_KEY", blank),
+            found("TWILIO_API_KEY", "SK1")
+        );
+        // Different values: refused, naming both variables and the name to keep.
+        let clash = env(&[("API_SECRET", "a"), ("TWILIO_API_SECRET", "b")]);
+        let err = env::setting("API_SECRET", clash).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "API_SECRET and TWILIO_API_SECRET name the same setting with different values: set only API_SECRET"
+        );
+        // Unset under every name, and a name that has no aliases.
+        assert_eq!(env::setting("SYNC_SERVICE_SID", env(&[])), Ok(None));
+        assert_eq!(
+            env::setting("WALLBOARD_KEY", env(&[("WALLBOARD_KEY", "k")])),
+            found("WALLBOARD_KEY", "k")
+        );
+        assert_eq!(
+            env::names("TWILIO_API_KEY"),
+            ("API_KEY", vec!["API_KEY", "TWILIO_API_KEY"])
+        );
+        // Every alias belongs to one canonical name only, and no canonical name is another's alias.
+        let all: Vec<&str> = env::ALIASES
+            .iter()
+            .flat_map(|(c, a)| std::iter::once(*c).chain(a.iter().copied()))
+            .collect();
+        let mut unique = all.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), all.len());
     }
 }

@@ -18,10 +18,15 @@
 //! - [`request`]: the voicemail box's requests (`/voicemail`): validation, whose box, the list
 //!   answer with its unheard count.
 //!
+//! - [`machine`]: the functions' machines of the effects protocol (docs/effects.md): the box,
+//!   storing a callback, the TwiML leg, the event hook and the unheard count; whose box a token
+//!   may reach (`crates/auth`), what each Twilio answer means, the retries and the answers.
+//!
 //! Nothing here reads a clock or panics on any input.
 
 mod error;
 pub mod event;
+pub mod machine;
 pub mod record;
 pub mod request;
 pub mod settings;

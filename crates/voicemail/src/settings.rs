@@ -20,10 +20,33 @@ pub struct Env {
     pub voicemail_media_format: Option<String>,
     #[serde(default)]
     pub voicemail_sync_sid: Option<String>,
+    /// Flex's Sync service, when VOICEMAIL_SYNC_SID is not set.
+    #[serde(default)]
+    pub sync_service_sid: Option<String>,
+    /// The TaskRouter workspace (`TWILIO_FLEX_WORKSPACE_SID` is its other name).
+    #[serde(default)]
+    pub workspace_sid: Option<String>,
+    #[serde(default)]
+    pub twilio_flex_workspace_sid: Option<String>,
+}
+
+impl Env {
+    /// The workspace, under either of its names (`None` when neither is set); both set to
+    /// different values is a 500 naming them (`values::env::setting`).
+    pub fn workspace(&self) -> Result<Option<String>, VoicemailError> {
+        let lookup = |name: &str| match name {
+            "WORKSPACE_SID" => self.workspace_sid.as_deref(),
+            "TWILIO_FLEX_WORKSPACE_SID" => self.twilio_flex_workspace_sid.as_deref(),
+            _ => None,
+        };
+        values::env::setting("WORKSPACE_SID", lookup)
+            .map(|found| found.map(|s| s.value))
+            .map_err(|c| VoicemailError::BadConfig(EnvError::new(c.canonical, "", c.to_string())))
+    }
 }
 
 /// Validated settings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Settings {
     /// `https://<DOMAIN_NAME>`: where Twilio reaches this service's functions.
@@ -116,19 +139,28 @@ impl Settings {
         })
     }
 
-    /// The media URL of a recording and its content type (the recording's `.wav`/`.mp3`).
-    pub fn media(&self, account_sid: &str, recording_sid: &str) -> (String, &'static str) {
-        let kind = if self.media_format == "wav" {
+    /// The Sync service of voicemails and claims: `VOICEMAIL_SYNC_SID`, else `SYNC_SERVICE_SID`
+    /// (not `TWILIO_FLEX_SYNC_SID`: a setting of its own); a 500 naming `SYNC_SERVICE_SID` when
+    /// neither is set.
+    pub fn sync_service(&self, env: &Env) -> Result<String, VoicemailError> {
+        if let Some(own) = &self.sync_service_sid {
+            return Ok(own.clone());
+        }
+        set(&env.sync_service_sid)
+            .map(str::to_string)
+            .ok_or(VoicemailError::BadConfig(EnvError::new(
+                "SYNC_SERVICE_SID",
+                "",
+                "is not set",
+            )))
+    }
+
+    /// The content type of the media the box answers (`audio/wav` or `audio/mpeg`).
+    pub fn media_type(&self) -> &'static str {
+        if self.media_format == "wav" {
             "audio/wav"
         } else {
             "audio/mpeg"
-        };
-        (
-            format!(
-                "https://api.twilio.com/2010-04-01/Accounts/{account_sid}/Recordings/{recording_sid}.{}",
-                self.media_format
-            ),
-            kind,
-        )
+        }
     }
 }

@@ -31,6 +31,39 @@ struct Override {
     aht_seconds: Option<f64>,
 }
 
+impl From<&QueueLimits> for Override {
+    /// The config's own limits, every one given, to be checked as an override is.
+    fn from(l: &QueueLimits) -> Override {
+        let partial = |l: Limits| PartialLimits {
+            warn: Some(l.warn),
+            alert: Some(l.alert),
+        };
+        Override {
+            sla_threshold_seconds: Some(l.sla_threshold_seconds),
+            sla_target: l.sla_target,
+            sla_warn_margin: Some(l.sla_warn_margin),
+            waiting_tasks: Some(partial(l.waiting_tasks)),
+            longest_wait_seconds: Some(partial(l.longest_wait_seconds)),
+            aht_seconds: l.aht_seconds,
+        }
+    }
+}
+
+impl Override {
+    /// Checks the values given; `field` names a field in an error.
+    fn check(&self, field: impl Fn(&str) -> String) -> Result<(), ConfigError> {
+        check_share(&field("slaTarget"), self.sla_target, false)?;
+        check_share(&field("slaWarnMargin"), self.sla_warn_margin, true)?;
+        if let Some(l) = &self.waiting_tasks {
+            check_limits(&field("waitingTasks"), l.warn, l.alert)?;
+        }
+        if let Some(l) = &self.longest_wait_seconds {
+            check_limits(&field("longestWaitSeconds"), l.warn, l.alert)?;
+        }
+        check_aht(&field("ahtSeconds"), self.aht_seconds)
+    }
+}
+
 /// The order of the tiles.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -82,6 +115,21 @@ impl Default for Kiosk {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Config {
+    /// Every queue's limits unless it overrides them.
+    #[serde(flatten)]
+    pub limits: QueueLimits,
+    pub staffing_refresh_seconds: f64,
+    /// The tiles' order outside wallboard mode (wallboard mode: `kiosk.order`).
+    pub order: Order,
+    pub kiosk: Kiosk,
+    queues: BTreeMap<String, Override>,
+}
+
+/// The limits of one queue: the config's defaults (flattened into [`Config`]), or a queue's
+/// with its override applied ([`Effective`]).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct QueueLimits {
     /// Which of the record's thresholds drives the colour (default 30 s).
     pub sla_threshold_seconds: u32,
     /// A target overriding the record's `slaTarget` (a fraction).
@@ -92,16 +140,11 @@ pub struct Config {
     pub longest_wait_seconds: Limits,
     /// Handle time for "agents needed now"; `None`: the server's `STAFFING_DEFAULT_AHT_SECONDS`.
     pub aht_seconds: Option<f64>,
-    pub staffing_refresh_seconds: f64,
-    /// The tiles' order outside wallboard mode (wallboard mode: `kiosk.order`).
-    pub order: Order,
-    pub kiosk: Kiosk,
-    queues: BTreeMap<String, Override>,
 }
 
-impl Default for Config {
+impl Default for QueueLimits {
     fn default() -> Self {
-        Config {
+        QueueLimits {
             sla_threshold_seconds: 30,
             sla_target: None,
             sla_warn_margin: 0.05,
@@ -114,6 +157,14 @@ impl Default for Config {
                 alert: 120.0,
             },
             aht_seconds: None,
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            limits: QueueLimits::default(),
             staffing_refresh_seconds: 60.0,
             order: Order::Name,
             kiosk: Kiosk::default(),
@@ -140,12 +191,8 @@ fn bad(field: impl Into<String>, problem: impl Into<String>) -> ConfigError {
 /// The limits that apply to one queue.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Effective {
-    pub sla_threshold_seconds: u32,
-    pub sla_target: Option<f64>,
-    pub sla_warn_margin: f64,
-    pub waiting_tasks: Limits,
-    pub longest_wait_seconds: Limits,
-    pub aht_seconds: Option<f64>,
+    pub limits: QueueLimits,
+    /// Where `limits.aht_seconds` comes from: `"queue"`, `"default"` or `"server"`.
     pub aht_from: &'static str,
 }
 
@@ -198,19 +245,7 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
-        check_share("slaTarget", self.sla_target, false)?;
-        check_share("slaWarnMargin", Some(self.sla_warn_margin), true)?;
-        check_limits(
-            "waitingTasks",
-            Some(self.waiting_tasks.warn),
-            Some(self.waiting_tasks.alert),
-        )?;
-        check_limits(
-            "longestWaitSeconds",
-            Some(self.longest_wait_seconds.warn),
-            Some(self.longest_wait_seconds.alert),
-        )?;
-        check_aht("ahtSeconds", self.aht_seconds)?;
+        Override::from(&self.limits).check(|name| name.to_string())?;
         if !(self.staffing_refresh_seconds.is_finite() && self.staffing_refresh_seconds >= 5.0) {
             return Err(bad("staffingRefreshSeconds", "must be at least 5"));
         }
@@ -225,16 +260,7 @@ impl Config {
             ));
         }
         for (queue, o) in &self.queues {
-            let f = |name: &str| format!("queues.{queue}.{name}");
-            check_share(&f("slaTarget"), o.sla_target, false)?;
-            check_share(&f("slaWarnMargin"), o.sla_warn_margin, true)?;
-            if let Some(l) = &o.waiting_tasks {
-                check_limits(&f("waitingTasks"), l.warn, l.alert)?;
-            }
-            if let Some(l) = &o.longest_wait_seconds {
-                check_limits(&f("longestWaitSeconds"), l.warn, l.alert)?;
-            }
-            check_aht(&f("ahtSeconds"), o.aht_seconds)?;
+            o.check(|name| format!("queues.{queue}.{name}"))?;
         }
         Ok(())
     }
@@ -254,20 +280,23 @@ impl Config {
                 alert: p.alert.unwrap_or(base.alert),
             }
         };
-        let (aht_seconds, aht_from) = match (o.aht_seconds, self.aht_seconds) {
+        let base = &self.limits;
+        let (aht_seconds, aht_from) = match (o.aht_seconds, base.aht_seconds) {
             (Some(a), _) => (Some(a), "queue"),
             (None, Some(a)) => (Some(a), "default"),
             (None, None) => (None, "server"),
         };
         Effective {
-            sla_threshold_seconds: o
-                .sla_threshold_seconds
-                .unwrap_or(self.sla_threshold_seconds),
-            sla_target: o.sla_target.or(self.sla_target),
-            sla_warn_margin: o.sla_warn_margin.unwrap_or(self.sla_warn_margin),
-            waiting_tasks: merge(self.waiting_tasks, o.waiting_tasks),
-            longest_wait_seconds: merge(self.longest_wait_seconds, o.longest_wait_seconds),
-            aht_seconds,
+            limits: QueueLimits {
+                sla_threshold_seconds: o
+                    .sla_threshold_seconds
+                    .unwrap_or(base.sla_threshold_seconds),
+                sla_target: o.sla_target.or(base.sla_target),
+                sla_warn_margin: o.sla_warn_margin.unwrap_or(base.sla_warn_margin),
+                waiting_tasks: merge(base.waiting_tasks, o.waiting_tasks),
+                longest_wait_seconds: merge(base.longest_wait_seconds, o.longest_wait_seconds),
+                aht_seconds,
+            },
             aht_from,
         }
     }

@@ -49,7 +49,7 @@ use chrono::DateTime;
 use serde::Serialize;
 use serde_json::Value;
 
-pub use config::{Config, ConfigError, Kiosk, Limits, Order};
+pub use config::{Config, ConfigError, Effective, Kiosk, Limits, Order, QueueLimits};
 pub use store::{Delta, Store};
 
 /// A tile's status, worst last.
@@ -79,17 +79,8 @@ pub struct Tile {
     pub channel: String,
     /// The record has blocks for this channel.
     pub present: bool,
-    pub waiting: u64,
-    /// Seconds the oldest waiting task has waited; `None` when nothing waits.
-    pub oldest_seconds: Option<u64>,
-    pub available: u64,
-    pub busy: u64,
-    pub eligible: u64,
-    pub accepted: u64,
-    pub abandoned: u64,
-    /// Average speed of answer; `None` while nothing was accepted today (the record then says 0,
-    /// which would read as "answered at once").
-    pub asa_seconds: Option<f64>,
+    #[serde(flatten)]
+    pub figures: Figures,
     pub service_levels: Vec<Level>,
     /// The threshold that drives the colour, and its level.
     pub sla_threshold: Option<String>,
@@ -103,6 +94,24 @@ pub struct Tile {
     pub updated_at: Option<String>,
     /// What `/staffing` should be asked for this queue.
     pub staffing: StaffingQuery,
+}
+
+/// The figures a tile shows and the roll-up sums (its oldest wait is the longest of the tiles',
+/// its ASA the tiles' weighted by what each accepted).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Figures {
+    pub waiting: u64,
+    /// Seconds the oldest waiting task has waited; `None` when nothing waits.
+    pub oldest_seconds: Option<u64>,
+    pub available: u64,
+    pub busy: u64,
+    pub eligible: u64,
+    pub accepted: u64,
+    pub abandoned: u64,
+    /// Average speed of answer; `None` while nothing was accepted today (the record then says 0,
+    /// which would read as "answered at once"), or on screen for the roll-up.
+    pub asa_seconds: Option<f64>,
 }
 
 /// The `/staffing` parameters for a queue's "agents needed now".
@@ -124,15 +133,8 @@ pub struct StaffingQuery {
 #[serde(rename_all = "camelCase")]
 pub struct Summary {
     pub queues: usize,
-    pub waiting: u64,
-    pub oldest_seconds: Option<u64>,
-    pub available: u64,
-    pub busy: u64,
-    pub eligible: u64,
-    pub accepted: u64,
-    pub abandoned: u64,
-    /// `None` while nothing was accepted on screen.
-    pub asa_seconds: Option<f64>,
+    #[serde(flatten)]
+    pub figures: Figures,
     pub sla_level: Option<f64>,
     /// How many tiles are in `alert`, in `warn`, and stale.
     pub alerts: usize,
@@ -205,7 +207,7 @@ pub fn tile(
     let sid = text(record, "sid").unwrap_or_default().to_string();
     let friendly_name = text(record, "friendlyName").unwrap_or(&sid).to_string();
     let ch = channel.unwrap_or("all");
-    let limits = config.for_queue(&sid, &friendly_name);
+    let Effective { limits, aht_from } = config.for_queue(&sid, &friendly_name);
     let empty = Value::Null;
     let rt = record.get(format!("realTimeStats_{ch}")).unwrap_or(&empty);
     let cu = record
@@ -315,17 +317,19 @@ pub fn tile(
     Tile {
         present: rt.is_object(),
         channel: ch.to_string(),
-        waiting,
-        oldest_seconds,
-        available,
-        busy: eligible.saturating_sub(available).saturating_sub(offline),
-        eligible,
-        accepted: count(cu.get("rAccepted")),
-        abandoned: count(cu.get("tCanc")),
-        asa_seconds: cu
-            .get("avgTaskAcceptanceTime")
-            .and_then(Value::as_f64)
-            .filter(|v| v.is_finite() && *v >= 0.0 && count(cu.get("rAccepted")) > 0),
+        figures: Figures {
+            waiting,
+            oldest_seconds,
+            available,
+            busy: eligible.saturating_sub(available).saturating_sub(offline),
+            eligible,
+            accepted: count(cu.get("rAccepted")),
+            abandoned: count(cu.get("tCanc")),
+            asa_seconds: cu
+                .get("avgTaskAcceptanceTime")
+                .and_then(Value::as_f64)
+                .filter(|v| v.is_finite() && *v >= 0.0 && count(cu.get("rAccepted")) > 0),
+        },
         service_levels,
         staffing: StaffingQuery {
             queue_sid: sid.clone(),
@@ -333,7 +337,7 @@ pub fn tile(
             target: sla_target,
             channel: channel.map(str::to_string),
             aht_seconds: limits.aht_seconds,
-            aht_from: limits.aht_from,
+            aht_from,
         },
         sla_threshold,
         sla_level,
@@ -357,31 +361,33 @@ pub fn summary(tiles: &[Tile]) -> Summary {
 pub fn summary_of<'a>(tiles: impl Iterator<Item = &'a Tile>) -> Summary {
     let tiles: Vec<&Tile> = tiles.collect();
     let sum = |f: fn(&Tile) -> u64| tiles.iter().map(|t| f(t)).sum::<u64>();
-    let weight = |t: &Tile| (t.accepted + t.abandoned) as f64;
+    let weight = |t: &Tile| (t.figures.accepted + t.figures.abandoned) as f64;
     let weighted: Vec<(f64, f64)> = tiles
         .iter()
         .filter_map(|t| t.sla_level.map(|l| (l, weight(t))))
         .filter(|(_, w)| *w > 0.0)
         .collect();
     let total: f64 = weighted.iter().map(|(_, w)| w).sum();
-    let accepted = sum(|t| t.accepted);
+    let accepted = sum(|t| t.figures.accepted);
     Summary {
         queues: tiles.len(),
-        waiting: sum(|t| t.waiting),
-        oldest_seconds: tiles.iter().filter_map(|t| t.oldest_seconds).max(),
-        available: sum(|t| t.available),
-        busy: sum(|t| t.busy),
-        eligible: sum(|t| t.eligible),
-        accepted,
-        abandoned: sum(|t| t.abandoned),
-        asa_seconds: (accepted > 0).then(|| {
-            (tiles
-                .iter()
-                .map(|t| t.asa_seconds.unwrap_or(0.0) * t.accepted as f64)
-                .sum::<f64>()
-                / accepted as f64)
-                .round()
-        }),
+        figures: Figures {
+            waiting: sum(|t| t.figures.waiting),
+            oldest_seconds: tiles.iter().filter_map(|t| t.figures.oldest_seconds).max(),
+            available: sum(|t| t.figures.available),
+            busy: sum(|t| t.figures.busy),
+            eligible: sum(|t| t.figures.eligible),
+            accepted,
+            abandoned: sum(|t| t.figures.abandoned),
+            asa_seconds: (accepted > 0).then(|| {
+                (tiles
+                    .iter()
+                    .map(|t| t.figures.asa_seconds.unwrap_or(0.0) * t.figures.accepted as f64)
+                    .sum::<f64>()
+                    / accepted as f64)
+                    .round()
+            }),
+        },
         sla_level: (total > 0.0).then(|| weighted.iter().map(|(l, w)| l * w).sum::<f64>() / total),
         alerts: tiles.iter().filter(|t| t.status == Status::Alert).count(),
         warnings: tiles.iter().filter(|t| t.status == Status::Warn).count(),

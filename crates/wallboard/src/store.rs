@@ -143,5 +143,5 @@ impl Store {
 
 /// The tile's figures move with the clock: something waits (its oldest wait ages).
 fn ticks(t: &Tile) -> bool {
-    t.oldest_seconds.is_some()
+    t.figures.oldest_seconds.is_some()
 }

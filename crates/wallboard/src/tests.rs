@@ -44,13 +44,20 @@ fn a_tile_reads_the_channel_block_and_ages_the_oldest_task() {
         NOW,
         true,
     );
-    assert_eq!((t.waiting, t.oldest_seconds), (2, Some(95)));
+    assert_eq!((t.figures.waiting, t.figures.oldest_seconds), (2, Some(95)));
     assert_eq!(
-        (t.available, t.busy, t.eligible),
+        (t.figures.available, t.figures.busy, t.figures.eligible),
         (2, 1, 4),
         "busy = eligible - available - offline"
     );
-    assert_eq!((t.accepted, t.abandoned, t.asa_seconds), (9, 1, Some(12.0)));
+    assert_eq!(
+        (
+            t.figures.accepted,
+            t.figures.abandoned,
+            t.figures.asa_seconds
+        ),
+        (9, 1, Some(12.0))
+    );
     assert_eq!(
         t.service_levels
             .iter()
@@ -73,6 +80,7 @@ fn a_tile_reads_the_channel_block_and_ages_the_oldest_task() {
             NOW + 1000.0,
             true
         )
+        .figures
         .oldest_seconds,
         Some(96)
     );
@@ -84,7 +92,10 @@ fn a_tile_reads_the_channel_block_and_ages_the_oldest_task() {
         true,
     );
     assert!(!voice.present);
-    assert_eq!((voice.waiting, voice.oldest_seconds), (0, None));
+    assert_eq!(
+        (voice.figures.waiting, voice.figures.oldest_seconds),
+        (0, None)
+    );
 }
 
 #[test]
@@ -160,14 +171,23 @@ fn the_summary_sums_takes_the_max_wait_and_weights_sla_by_accepted_plus_abandone
     ];
     let b = board(&records, &c, &View::default(), NOW, true);
     let s = &b.summary;
-    assert_eq!((s.queues, s.waiting, s.oldest_seconds), (3, 7, Some(200)));
     assert_eq!(
-        (s.available, s.busy, s.eligible, s.accepted, s.abandoned),
+        (s.queues, s.figures.waiting, s.figures.oldest_seconds),
+        (3, 7, Some(200))
+    );
+    assert_eq!(
+        (
+            s.figures.available,
+            s.figures.busy,
+            s.figures.eligible,
+            s.figures.accepted,
+            s.figures.abandoned
+        ),
         (6, 3, 12, 34, 6)
     );
     let expected = (0.9 * 10.0 + 0.5 * 30.0) / 40.0;
     assert!((s.sla_level.unwrap() - expected).abs() < 1e-12);
-    assert_eq!(s.asa_seconds, Some(12.0));
+    assert_eq!(s.figures.asa_seconds, Some(12.0));
     assert_eq!(
         b.tiles
             .iter()
@@ -222,6 +242,7 @@ fn bad_config_fields_are_named() {
     assert_eq!(
         Config::parse(include_str!("../../../assets/wallboard/config.json"))
             .unwrap()
+            .limits
             .aht_seconds,
         Some(300.0)
     );
@@ -266,7 +287,7 @@ proptest! {
         let c = Config::default();
         let b = board(std::slice::from_ref(&r), &c, &View::default(), now, connected);
         for t in &b.tiles {
-            prop_assert!(t.busy <= t.eligible);
+            prop_assert!(t.figures.busy <= t.figures.eligible);
             prop_assert!(t.stale || connected);
         }
         let _ = tile(&r, &c, Some("voice"), now, connected);
@@ -325,8 +346,11 @@ fn asa_is_absent_while_nothing_was_accepted() {
         NOW,
         true,
     );
-    assert_eq!(t.asa_seconds, None, "ASA of a queue with nothing accepted");
-    assert_eq!(summary(&[t]).asa_seconds, None);
+    assert_eq!(
+        t.figures.asa_seconds, None,
+        "ASA of a queue with nothing accepted"
+    );
+    assert_eq!(summary(&[t]).figures.asa_seconds, None);
 }
 
 #[test]
@@ -429,7 +453,7 @@ fn the_store_answers_only_what_changed() {
             .collect::<Vec<_>>(),
         ["WQ2"]
     );
-    assert_eq!(ticked.changed[0].oldest_seconds, Some(7));
+    assert_eq!(ticked.changed[0].figures.oldest_seconds, Some(7));
 
     // Alerts first: a tile turning red moves to the front, and the new order is answered.
     let alerts = View {

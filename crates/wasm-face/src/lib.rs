@@ -10,6 +10,13 @@
 //!   JSON answer `{error, code, parameter}`.
 //! - **Values** cross as JSON-compatible plain objects (`to_js`, `from_js`): objects, not `Map`s;
 //!   `null` for `None`; what `JSON.stringify`, Studio and the Flex plugins expect.
+//! - **Returns**: an export that hands back a JS value returns `Result<JsValue, JsValue>`, even
+//!   one that never fails (then always `Ok`), never a bare `JsValue`. A bare `JsValue` is a wasm
+//!   function with one `externref` result; Node 20 and 22 (V8 11.3 to 12.4) inline such a call
+//!   into optimized JavaScript, and if that code is deoptimized while the call runs (the wasm calls
+//!   back into JS, which invalidates it) V8 aborts the process: "Fatal error in , line 0 /
+//!   unreachable code" in `Deoptimizer::DoComputeBuiltinContinuation`. A `Result` comes back as
+//!   several values, a call V8 does not inline. `tests/wasm-exports.test.js` checks every module.
 //!
 //! No function here panics: a value that does not deserialize is a 400 naming what was being read.
 
@@ -35,6 +42,20 @@ impl FaceError for values::env::EnvError {
     }
     fn parameter(&self) -> Option<&str> {
         Some(self.variable)
+    }
+}
+
+/// A setting set under two of its names with different values (`values::env::Conflict`): the
+/// service's fault, a 500 naming the canonical name.
+impl FaceError for values::env::Conflict {
+    fn code(&self) -> &'static str {
+        "invalid_config"
+    }
+    fn status(&self) -> u16 {
+        500
+    }
+    fn parameter(&self) -> Option<&str> {
+        Some(self.canonical)
     }
 }
 

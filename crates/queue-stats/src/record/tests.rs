@@ -68,6 +68,22 @@ fn fetched(channel: &str, response: Value) -> Fetched {
     }
 }
 
+/// [`build`] for [`queue`] at [`now`].
+fn build_now(config: &Config, previous: Option<&Value>, fetched: &[Fetched]) -> Built {
+    build(config, &queue(), previous, fetched, now())
+}
+
+/// A first record: on `all` and on `channel`, one task waiting and one accepted below every
+/// threshold.
+fn first_with(config: &Config, channel: &str) -> Built {
+    let one = || statistics(1, 1, 0, 0, 0);
+    build_now(
+        config,
+        None,
+        &[fetched("all", one()), fetched(channel, one())],
+    )
+}
+
 fn queue() -> QueueRef {
     QueueRef {
         sid: WQ.into(),
@@ -79,12 +95,10 @@ fn queue() -> QueueRef {
 fn record_has_the_published_shape_and_the_additive_fields() {
     let config = Config::default();
     let s = statistics(2, 8, 1, 1, 3);
-    let built = build(
+    let built = build_now(
         &config,
-        &queue(),
         None,
         &[fetched("all", s.clone()), fetched("voice", s)],
-        now(),
     );
     let r = &built.record;
     assert!(built.changed && built.errors.is_empty() && built.omitted.is_empty());
@@ -155,13 +169,7 @@ fn record_has_the_published_shape_and_the_additive_fields() {
 #[test]
 fn service_level_breach() {
     let config = Config::default();
-    let built = build(
-        &config,
-        &queue(),
-        None,
-        &[fetched("all", statistics(0, 7, 2, 1, 0))],
-        now(),
-    );
+    let built = build_now(&config, None, &[fetched("all", statistics(0, 7, 2, 1, 0))]);
     assert_eq!(
         built.record["cumulativeStats_all"]["serviceLevel"]["30"],
         json!({"level": 0.7, "breached": true})
@@ -199,16 +207,7 @@ fn the_twilio_clients_camel_case_is_read_too() {
 #[test]
 fn other_channels_are_kept_and_untracked_ones_dropped() {
     let config = Config::default();
-    let first = build(
-        &config,
-        &queue(),
-        None,
-        &[
-            fetched("all", statistics(1, 1, 0, 0, 0)),
-            fetched("chat", statistics(1, 1, 0, 0, 0)),
-        ],
-        now(),
-    );
+    let first = first_with(&config, "chat");
     let mut previous = first.record.clone();
     previous["realTimeStats_sms"] = json!({"totalTasks": 1});
     previous["somethingElse"] = json!(true);
@@ -236,27 +235,16 @@ fn other_channels_are_kept_and_untracked_ones_dropped() {
 #[test]
 fn a_failed_call_keeps_the_previous_figures_and_says_so() {
     let config = Config::default();
-    let first = build(
-        &config,
-        &queue(),
-        None,
-        &[
-            fetched("all", statistics(1, 1, 0, 0, 0)),
-            fetched("voice", statistics(1, 1, 0, 0, 0)),
-        ],
-        now(),
-    );
+    let first = first_with(&config, "voice");
     let failed = Fetched {
         channel: "voice".into(),
         response: None,
         error: Some("TaskRouter answered 500: boom".into()),
     };
-    let second = build(
+    let second = build_now(
         &config,
-        &queue(),
         Some(&first.record),
         &[fetched("all", statistics(1, 1, 0, 0, 0)), failed],
-        now(),
     );
     assert_eq!(second.errors, ["voice: TaskRouter answered 500: boom"]);
     assert_eq!(
@@ -273,12 +261,10 @@ fn a_failed_call_keeps_the_previous_figures_and_says_so() {
     );
     assert!(second.changed, "the message is news");
     // A response without figures is a failure too, not a crash.
-    let junk = build(
+    let junk = build_now(
         &config,
-        &queue(),
         Some(&first.record),
         &[fetched("all", json!({"nope": 1}))],
-        now(),
     );
     assert_eq!(junk.errors.len(), 1);
     assert_eq!(
@@ -286,12 +272,10 @@ fn a_failed_call_keeps_the_previous_figures_and_says_so() {
         first.record["realTimeStats_all"]
     );
     // And the next success clears the message.
-    let third = build(
+    let third = build_now(
         &config,
-        &queue(),
         Some(&second.record),
         &[fetched("voice", statistics(1, 1, 0, 0, 0))],
-        now(),
     );
     assert!(third.record.get("realTimeStatsMessage").is_none());
 }
@@ -299,13 +283,7 @@ fn a_failed_call_keeps_the_previous_figures_and_says_so() {
 #[test]
 fn unchanged_content_is_detected_across_clock_only_differences() {
     let config = Config::default();
-    let first = build(
-        &config,
-        &queue(),
-        None,
-        &[fetched("all", statistics(1, 1, 0, 0, 0))],
-        now(),
-    );
+    let first = build_now(&config, None, &[fetched("all", statistics(1, 1, 0, 0, 0))]);
     // One second later: the oldest task is a second older, end_time moved; nothing else did.
     let mut later = statistics(1, 1, 0, 0, 0);
     later["realtime"]["longest_task_waiting_age"] = json!(96);
@@ -332,12 +310,10 @@ fn unchanged_content_is_detected_across_clock_only_differences() {
     );
     assert!(third.changed);
     // So is a new count.
-    let fourth = build(
+    let fourth = build_now(
         &config,
-        &queue(),
         Some(&first.record),
         &[fetched("all", statistics(2, 1, 0, 0, 0))],
-        now(),
     );
     assert!(fourth.changed);
 }
@@ -346,13 +322,7 @@ fn unchanged_content_is_detected_across_clock_only_differences() {
 fn numbers_compare_by_value() {
     // Through JavaScript, 1.0 comes back as the integer 1.
     let config = Config::default();
-    let first = build(
-        &config,
-        &queue(),
-        None,
-        &[fetched("all", statistics(0, 3, 0, 0, 0))],
-        now(),
-    );
+    let first = build_now(&config, None, &[fetched("all", statistics(0, 3, 0, 0, 0))]);
     assert_eq!(
         first.record["cumulativeStats_all"]["serviceLevel"]["30"]["level"],
         json!(1.0)
@@ -362,12 +332,10 @@ fn numbers_compare_by_value() {
         .replace("\"level\":1.0", "\"level\":1");
     let roundtrip: Value = serde_json::from_str(&text).unwrap();
     assert_ne!(roundtrip, first.record);
-    let again = build(
+    let again = build_now(
         &config,
-        &queue(),
         Some(&roundtrip),
         &[fetched("all", statistics(0, 3, 0, 0, 0))],
-        now(),
     );
     assert!(!again.changed);
 }
@@ -375,16 +343,7 @@ fn numbers_compare_by_value() {
 #[test]
 fn bulk_entry_replaces_all_realtime_only() {
     let config = Config::default();
-    let first = build(
-        &config,
-        &queue(),
-        None,
-        &[
-            fetched("all", statistics(1, 1, 0, 0, 0)),
-            fetched("voice", statistics(1, 1, 0, 0, 0)),
-        ],
-        now(),
-    );
+    let first = first_with(&config, "voice");
     let entry = json!({"task_queue_sid": WQ, "total_available_workers": 0, "total_eligible_workers": 5, "total_tasks": 2,
         "longest_task_waiting_age": 95, "longest_task_waiting_sid": "WTaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
         "tasks_by_status": {"pending": 1, "assigned": 1}, "tasks_by_priority": {"0": 1},

@@ -3,7 +3,7 @@
 //! The admin API edits the service it runs in: `update` uploads the config as a new version of the
 //! environment's **config asset** (a Serverless Asset of its own per environment, so builds made by
 //! the admin API are recognisable) and creates a build; `publish` deploys that build. These
-//! functions decide, from facts the shim fetched (the environment's deployed build found through
+//! functions decide, from facts the admin machines read (`machine.rs`) (the environment's deployed build found through
 //! `build_sid`, its deployments, the service's builds), what may happen:
 //!
 //! - **The new build keeps everything** ([`update_plan`]): every function version, every other
@@ -63,7 +63,9 @@ pub struct BuildFacts {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeploymentFacts {
-    pub build_sid: String,
+    /// The build deployed (none: the environment was emptied).
+    #[serde(default)]
+    pub build_sid: Option<String>,
     pub date_created: String,
 }
 
@@ -85,8 +87,8 @@ pub struct Facts {
     pub now_ms: f64,
 }
 
-/// The build `update` creates: the config version SID is appended by the shim after upload.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// The build `update` creates: the config version SID is appended after the upload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BuildSpec {
     pub function_versions: Vec<String>,
@@ -136,7 +138,7 @@ impl Facts {
     fn deployed_at(&self) -> Option<DateTime<Utc>> {
         self.deployments
             .iter()
-            .filter(|d| d.build_sid == self.deployed.sid)
+            .filter(|d| d.build_sid.as_deref() == Some(self.deployed.sid.as_str()))
             .filter_map(|d| instant(&d.date_created))
             .max()
             .or_else(|| self.deployed.created())
@@ -367,6 +369,23 @@ mod tests {
         })
     }
 
+    /// ZB0, the deployed build the CLI made.
+    fn deployed_build() -> serde_json::Value {
+        build(
+            "ZB0",
+            "completed",
+            "2024-01-01T10:00:00Z",
+            "ZHcli",
+            &["ZF1"],
+        )
+    }
+
+    /// ZB0 deployed, then ZB1 and ZB2, two config builds completed in the same second.
+    fn deployed_then_two_in_one_second() -> Vec<serde_json::Value> {
+        let update = |sid| build(sid, "completed", "2024-01-01T10:05:00Z", "ZHcfg", &["ZF1"]);
+        vec![deployed_build(), update("ZB1"), update("ZB2")]
+    }
+
     fn facts(
         builds: Vec<serde_json::Value>,
         deployed: usize,
@@ -415,28 +434,8 @@ mod tests {
 
     #[test]
     fn a_pending_build_blocks_others_until_abandoned_and_publish_rules() {
-        let builds = vec![
-            build(
-                "ZB0",
-                "completed",
-                "2024-01-01T10:00:00Z",
-                "ZHcli",
-                &["ZF1"],
-            ),
-            build(
-                "ZB1",
-                "completed",
-                "2024-01-01T10:05:00Z",
-                "ZHcfg",
-                &["ZF1"],
-            ),
-            build(
-                "ZB2",
-                "completed",
-                "2024-01-01T10:05:00Z",
-                "ZHcfg",
-                &["ZF1"],
-            ),
+        let mut builds = deployed_then_two_in_one_second();
+        builds.extend([
             build("ZB3", "failed", "2024-01-01T10:06:00Z", "ZHcfg", &["ZF1"]),
             build(
                 "ZB4",
@@ -453,7 +452,7 @@ mod tests {
                 &["ZF1"],
             ),
             build("ZB6", "building", "2024-01-01T10:07:00Z", "ZHcfg", &["ZF1"]),
-        ];
+        ]);
         let f = facts(
             builds.clone(),
             0,
@@ -496,13 +495,7 @@ mod tests {
     #[test]
     fn a_fresh_build_waits_for_its_creation_second_to_end() {
         let builds = vec![
-            build(
-                "ZB0",
-                "completed",
-                "2024-01-01T10:00:00Z",
-                "ZHcli",
-                &["ZF1"],
-            ),
+            deployed_build(),
             build("ZB9", "building", "2024-01-01T10:05:00Z", "ZHcfg", &["ZF1"]),
         ];
         let f = facts(
@@ -520,29 +513,7 @@ mod tests {
 
     #[test]
     fn after_publishing_the_loser_is_older_than_the_deployment() {
-        let builds = vec![
-            build(
-                "ZB0",
-                "completed",
-                "2024-01-01T10:00:00Z",
-                "ZHcli",
-                &["ZF1"],
-            ),
-            build(
-                "ZB1",
-                "completed",
-                "2024-01-01T10:05:00Z",
-                "ZHcfg",
-                &["ZF1"],
-            ),
-            build(
-                "ZB2",
-                "completed",
-                "2024-01-01T10:05:00Z",
-                "ZHcfg",
-                &["ZF1"],
-            ),
-        ];
+        let builds = deployed_then_two_in_one_second();
         let f = facts(builds, 1, "2024-01-01T10:05:03Z", "2024-01-01T10:06:00Z");
         assert_eq!(f.list_version(), ("ZNZB1".to_string(), true));
         assert_eq!(

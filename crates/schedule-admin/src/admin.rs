@@ -3,42 +3,24 @@
 //! published.
 //!
 //! - [`prepare_update`] validates the `data` the plugin sends with the same rules as
-//!   [`Book::from_json`] (the build and check-schedule use them too), reports **every** problem,
+//!   `Book::from_json` (the build and check-schedule use them too), reports **every** problem,
 //!   and drops what the plugin echoes back from `list` but is not part of the model (each
 //!   schedule's `status`, and `version` / `versionIsDeployed` if they ended up inside `data`).
-//! - [`Book::preview`] evaluates every schedule of a (valid) configuration from an instant over the next
+//! - [`preview`] evaluates every schedule of a (valid) configuration from an instant over the next
 //!   `days` days (default 14, at most 62) and answers the intervals during which the decision is
-//!   constant: open or closed, the reason, and the rule that decided.
+//!   constant: open or closed, the reason, and the rule that decided (the walk over one schedule
+//!   is the evaluator's, `schedule::preview`; the span, the limits and the answer are decided here).
 
-use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use crate::config::Book;
-use crate::error::{CheckError, ConfigError};
-use crate::eval::{local_wall, Decision};
-use crate::time::{format_rfc3339, instant_from_ms};
+use schedule::preview::SchedulePreview;
+use schedule::{Book, CheckError, ConfigError, Problem, When};
 
 pub const DEFAULT_PREVIEW_DAYS: u32 = 14;
 pub const MAX_PREVIEW_DAYS: u32 = 62;
 /// The most intervals one preview answer lists (all schedules together): past it the answer is
 /// cut, says so (`truncated`), and a preview of one schedule (`name`) shows the rest.
 pub const MAX_PREVIEW_INTERVALS: usize = 10_000;
-
-/// One problem of a configuration, as the admin API reports it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Problem {
-    pub code: &'static str,
-    pub message: String,
-}
-
-impl From<&ConfigError> for Problem {
-    fn from(e: &ConfigError) -> Problem {
-        Problem {
-            code: e.code(),
-            message: e.to_string(),
-        }
-    }
-}
 
 /// A refused configuration: 400 with the first problem as `error` and all of them in `problems`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -103,30 +85,6 @@ pub fn prepare_update(data: &str) -> Result<String, Rejection> {
     }
 }
 
-/// A stretch of time during which a schedule's decision does not change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Interval {
-    /// RFC 3339, in the schedule's offset at that instant.
-    pub start: String,
-    pub end: String,
-    pub is_open: bool,
-    pub closed_reason: String,
-    /// Name of the deciding rule; `None` for a manual close or when no rule applies.
-    pub rule: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SchedulePreview {
-    pub name: String,
-    pub time_zone: String,
-    pub intervals: Vec<Interval>,
-    /// The intervals stop before the preview's end: the answer reached its limit.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub truncated: bool,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Preview {
@@ -150,93 +108,38 @@ pub fn parse_days(days: Option<&str>) -> Result<u32, CheckError> {
     }
 }
 
-impl Book {
-    /// The intervals of schedule `name` from `from` over `days` days, at most `max_intervals`.
-    pub fn preview_schedule(
-        &self,
-        name: &str,
-        from: DateTime<Utc>,
-        days: u32,
-        max_intervals: usize,
-    ) -> Result<SchedulePreview, CheckError> {
-        let schedule = self.schedule(name)?;
-        let limit = from
-            .checked_add_signed(Duration::days(i64::from(days)))
-            .ok_or(CheckError::InvalidNow)?;
-        let rule_name = |d: &Decision| d.rule.and_then(|i| self.rule(i)).map(|r| r.name.clone());
-        let mut intervals = Vec::new();
-        let mut start = from;
-        while start < limit {
-            if intervals.len() >= max_intervals {
-                return Ok(SchedulePreview {
-                    name: name.to_string(),
-                    time_zone: schedule.tz.name().to_string(),
-                    intervals,
-                    truncated: true,
-                });
-            }
-            let d = self.decide_at(schedule, local_wall(&schedule.tz, start));
-            let end = if schedule.manual_close {
-                limit
-            } else {
-                let same = |x: &Decision| {
-                    x.is_open != d.is_open || x.reason != d.reason || x.rule != d.rule
-                };
-                self.next_change(schedule, start, limit, same)
-                    .unwrap_or(limit)
-            };
-            intervals.push(Interval {
-                start: format_rfc3339(start, &schedule.tz),
-                end: format_rfc3339(end, &schedule.tz),
-                is_open: d.is_open,
-                closed_reason: d.reason.to_string(),
-                rule: rule_name(&d),
-            });
-            if end <= start {
-                break; // cannot happen (changes are strictly later); never loop forever
-            }
-            start = end;
-        }
-        Ok(SchedulePreview {
-            name: name.to_string(),
-            time_zone: schedule.tz.name().to_string(),
-            intervals,
-            truncated: false,
-        })
+/// Every schedule's intervals (or only `name`'s), sorted by name, at most
+/// [`MAX_PREVIEW_INTERVALS`] in all.
+pub fn preview(
+    book: &Book,
+    name: Option<&str>,
+    now_ms: f64,
+    days: Option<&str>,
+) -> Result<Preview, CheckError> {
+    let from = values::instant::from_millis(now_ms).ok_or(CheckError::InvalidNow)?;
+    let days = parse_days(days)?;
+    let names: Vec<String> = match name.filter(|n| !n.is_empty()) {
+        Some(n) => vec![n.to_string()],
+        None => book
+            .schedule_names()
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
+    };
+    let mut left = MAX_PREVIEW_INTERVALS;
+    let mut schedules = Vec::with_capacity(names.len());
+    for n in &names {
+        let preview = book.preview_schedule(n, from, days, left)?;
+        left = left.saturating_sub(preview.intervals.len());
+        schedules.push(preview);
     }
-
-    /// Every schedule's intervals (or only `name`'s), sorted by name.
-    pub fn preview(
-        &self,
-        name: Option<&str>,
-        now_ms: f64,
-        days: Option<&str>,
-    ) -> Result<Preview, CheckError> {
-        let from = instant_from_ms(now_ms)?;
-        let days = parse_days(days)?;
-        let names: Vec<String> = match name.filter(|n| !n.is_empty()) {
-            Some(n) => vec![n.to_string()],
-            None => self
-                .schedule_names()
-                .into_iter()
-                .map(str::to_string)
-                .collect(),
-        };
-        let mut left = MAX_PREVIEW_INTERVALS;
-        let mut schedules = Vec::with_capacity(names.len());
-        for n in &names {
-            let preview = self.preview_schedule(n, from, days, left)?;
-            left = left.saturating_sub(preview.intervals.len());
-            schedules.push(preview);
-        }
-        let truncated = schedules.iter().any(|s| s.truncated);
-        Ok(Preview {
-            from: from.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            days,
-            schedules,
-            truncated,
-        })
-    }
+    let truncated = schedules.iter().any(|s| s.truncated);
+    Ok(Preview {
+        from: from.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        days,
+        schedules,
+        truncated,
+    })
 }
 
 /// An admin API answer decided here: HTTP status and JSON body.
@@ -268,7 +171,7 @@ pub fn preview_reply(data: &str, name: Option<&str>, now_ms: f64, days: Option<&
         Err(rejection) => return reply(Rejection::STATUS, &rejection),
     };
     let book = Book::load(&stored);
-    match book.preview(name, now_ms, days) {
+    match preview(&book, name, now_ms, days) {
         Ok(preview) => reply(200, &preview),
         Err(e) => check_error(&e),
     }
@@ -289,7 +192,7 @@ pub fn list_body(config: &str, now_ms: f64, version: &str, version_is_deployed: 
         }
     }
     let status_of = |name: &str| -> serde_json::Value {
-        let when = crate::time::When::from_request(None, now_ms);
+        let when = When::from_request(None, now_ms);
         match when.and_then(|w| book.status(name, w)) {
             Ok(s) => serde_json::json!({"isOpen": s.is_open, "closedReason": s.closed_reason}),
             Err(e) => {
@@ -378,7 +281,7 @@ mod tests {
     #[test]
     fn preview_splits_on_every_change_of_decision() {
         let book = Book::from_json(&prepare_update(CONFIG).unwrap()).unwrap();
-        let p = book.preview(Some("S"), MONDAY_MS, Some("3")).unwrap();
+        let p = preview(&book, Some("S"), MONDAY_MS, Some("3")).unwrap();
         let s = &p.schedules[0];
         let first: Vec<(&str, bool, &str)> = s
             .intervals
@@ -414,7 +317,7 @@ mod tests {
     #[test]
     fn preview_of_every_schedule_and_days_bounds() {
         let book = Book::from_json(&prepare_update(CONFIG).unwrap()).unwrap();
-        let p = book.preview(None, MONDAY_MS, None).unwrap();
+        let p = preview(&book, None, MONDAY_MS, None).unwrap();
         assert_eq!(p.days, 14);
         let names: Vec<&str> = p.schedules.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, vec!["M", "S"]);
@@ -422,13 +325,15 @@ mod tests {
         assert_eq!(p.schedules[0].intervals[0].closed_reason, "manual");
         for bad in ["0", "63", "-1", "two", "1.5"] {
             assert_eq!(
-                book.preview(None, MONDAY_MS, Some(bad)).unwrap_err().code(),
+                preview(&book, None, MONDAY_MS, Some(bad))
+                    .unwrap_err()
+                    .code(),
                 "invalid_days"
             );
         }
-        assert!(book.preview(None, 1_734_930_000_000.0, Some("62")).is_ok());
+        assert!(preview(&book, None, 1_734_930_000_000.0, Some("62")).is_ok());
         assert_eq!(
-            book.preview(Some("nope"), MONDAY_MS, None)
+            preview(&book, Some("nope"), MONDAY_MS, None)
                 .unwrap_err()
                 .code(),
             "schedule_not_found"
@@ -543,15 +448,13 @@ mod reply_tests {
         ]})
         .to_string();
         let book = Book::from_json(&config).unwrap();
-        let preview = book.preview(None, 1_734_930_000_000.0, Some("62")).unwrap();
-        assert!(preview.truncated);
-        assert_eq!(preview.schedules[0].intervals.len(), MAX_PREVIEW_INTERVALS);
-        assert!(preview.schedules[0].truncated);
-        assert!(preview.schedules[1].intervals.is_empty() && preview.schedules[1].truncated);
+        let all = preview(&book, None, 1_734_930_000_000.0, Some("62")).unwrap();
+        assert!(all.truncated);
+        assert_eq!(all.schedules[0].intervals.len(), MAX_PREVIEW_INTERVALS);
+        assert!(all.schedules[0].truncated);
+        assert!(all.schedules[1].intervals.is_empty() && all.schedules[1].truncated);
         // One schedule at a time for fewer days fits.
-        let one = book
-            .preview(Some("B"), 1_734_930_000_000.0, Some("62"))
-            .unwrap();
+        let one = preview(&book, Some("B"), 1_734_930_000_000.0, Some("62")).unwrap();
         assert!(!one.truncated && one.schedules[0].intervals.len() == 1);
         let body = serde_json::to_value(&one).unwrap();
         assert!(body.get("truncated").is_none());

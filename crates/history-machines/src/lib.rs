@@ -1,0 +1,80 @@
+//! Queue history's and staffing's Twilio requests as machines of the effects protocol
+//! (docs/effects.md): the crates `history` and `staffing` hold the rules; this crate orders the
+//! reads they need and reads their outcomes, and `functions/common/effects` performs them.
+//!
+//! - [`range`]: a key range of a Sync map, one page per step (the stored hours).
+//! - [`measured`]: the measured handle times staffing uses (last 7 days of stored hours), and how
+//!   long a container may remember them.
+//! - [`staffing`]: `/staffing` (one queue, or a batch): the arrivals from TaskRouter's statistics
+//!   and the measured handle times, then `crates/staffing`'s answer.
+//!
+//! A machine answers a [`Turn`]: the step, and what the container may remember for the next
+//! request (the measured handle times), which the wasm face keeps.
+
+pub mod measured;
+pub mod range;
+pub mod staffing;
+
+#[cfg(target_arch = "wasm32")]
+mod wasm;
+
+use effects::{Answer, Op, Outcome, Step};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+pub use measured::Measured;
+
+/// The state of any machine of this crate (what the executor carries back).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "machine", rename_all = "camelCase")]
+pub enum Machine {
+    Staffing(staffing::Single),
+    StaffingBatch(staffing::Batch),
+}
+
+/// A machine's step, and what the container may remember after it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Turn {
+    pub step: Step<Machine>,
+    pub remember: Option<Measured>,
+}
+
+impl Turn {
+    pub fn run(machine: Machine, ops: Vec<Op>) -> Turn {
+        Turn {
+            step: Step::all(machine, ops),
+            remember: None,
+        }
+    }
+
+    pub fn answer(answer: Answer) -> Turn {
+        Turn {
+            step: Step::answer(answer),
+            remember: None,
+        }
+    }
+
+    pub fn remember(mut self, measured: Option<Measured>) -> Turn {
+        self.remember = measured;
+        self
+    }
+}
+
+/// The next step of `machine` given the outcomes of its last batch.
+pub fn resume(machine: Machine, outcomes: Vec<Outcome>, _now_ms: f64) -> Turn {
+    match machine {
+        Machine::Staffing(s) => s.resume(outcomes),
+        Machine::StaffingBatch(b) => b.resume(outcomes),
+    }
+}
+
+/// The answer for a state or outcomes the machine cannot read (never thrown).
+pub fn unreadable() -> Answer {
+    Answer::json(
+        500,
+        json!({"error": "the executor handed back a state or outcomes this machine did not write"}),
+    )
+}
+
+#[cfg(test)]
+mod tests;
