@@ -202,6 +202,38 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, machine, retr
     await perform(stats, sid, { record: built ? built.record : null, changed: Boolean(built && built.changed), known, fetched: statuses });
   }
 
+  /**
+   * Runs `first` (a refresh, or a bulk record's store) holding the queue's slot: refreshes asked
+   * for meanwhile wait and then run as one (channels merged), so one queue's writes never overlap
+   * and its record never goes backwards. Resolves when the slot is free again.
+   */
+  async function occupy(stats, sid, first) {
+    const entry = { next: null };
+    running.set(sid, entry);
+    let job = first;
+    for (;;) {
+      try {
+        await job(stats);
+      } catch (err) {
+        stats.errors.push(`${sid}: ${describe(err)}`);
+      }
+      const next = entry.next;
+      if (!next) break;
+      entry.next = null;
+      // The joined events' calls are counted on the first of them.
+      stats = next.waiters.length ? next.waiters[0].stats : stats;
+      const work = { channels: [...next.channels], friendlyName: next.friendlyName, create: next.create };
+      job = async (s) => {
+        try {
+          await refreshQueue(s, sid, work);
+        } finally {
+          next.waiters.forEach((w) => w.resolve());
+        }
+      };
+    }
+    running.delete(sid);
+  }
+
   /** Runs refreshes of one queue one at a time; an event arriving meanwhile joins the next one. */
   function scheduleRefresh(stats, sid, work) {
     const slot = running.get(sid);
@@ -212,29 +244,14 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, machine, retr
       slot.next.create = slot.next.create || work.create;
       return new Promise((resolve) => slot.next.waiters.push({ stats, resolve }));
     }
-    const run = async (job, waiters) => {
-      try {
-        await refreshQueue(stats, sid, job);
-      } catch (err) {
-        stats.errors.push(`${sid}: ${describe(err)}`);
-      }
-      waiters.forEach((w) => w.resolve());
-      const current = running.get(sid);
-      const next = current && current.next;
-      if (next) {
-        current.next = null;
-        // The joined events' calls are counted on the first of them.
-        const joinedStats = next.waiters.length ? next.waiters[0].stats : stats;
-        stats = joinedStats;
-        await run({ channels: [...next.channels], friendlyName: next.friendlyName, create: next.create }, next.waiters);
-      } else {
-        running.delete(sid);
-      }
-    };
-    const entry = { next: null };
-    running.set(sid, entry);
     return new Promise((resolve) => {
-      run(work, [{ stats, resolve }]);
+      occupy(stats, sid, async (s) => {
+        try {
+          await refreshQueue(s, sid, work);
+        } finally {
+          resolve();
+        }
+      });
     });
   }
 
@@ -284,18 +301,18 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, machine, retr
       const queues = batch.map(([sid, e]) => ({ sid, friendlyName: e.friendlyName }));
       let built = qs.applyBulk({ queues, previous: extras ? Object.fromEntries(Object.entries(previous).map(([k, v]) => [k, extras.strip(v)])) : previous, response: response.toJSON() }, now());
       if (extras) built = await Promise.all(built.map((b) => extras.decorate(b, previous[b.key])));
-      for (const b of built) {
-        // A queue that is being refreshed gets fresher figures from that refresh.
-        if (running.has(b.key)) {
-          owner.skipped += 1;
-          continue;
-        }
-        try {
-          await perform(owner, b.key, { record: b.record, changed: b.changed, known: known[b.key] || 'absent' });
-        } catch (err) {
-          owner.errors.push(`${b.key}: ${describe(err)}`);
-        }
-      }
+      // The batch's records are stored at once (the executor paces them against their objects).
+      await Promise.all(
+        built.map(async (b) => {
+          // A queue that is being refreshed gets fresher figures from that refresh.
+          if (running.has(b.key)) {
+            owner.skipped += 1;
+            return;
+          }
+          // The queue's slot is held while its record is stored (a refresh asked for meanwhile runs after it).
+          await new Promise((resolve) => occupy(owner, b.key, (s) => perform(s, b.key, { record: b.record, changed: b.changed, known: known[b.key] || 'absent' }).finally(resolve)));
+        }),
+      );
       return finish();
     }
 
