@@ -12,6 +12,7 @@ const { createUpdater } = require(Runtime.getFunctions()['common/queue-stats'].p
 const auth = require(Runtime.getFunctions()['common/auth'].path);
 const { createParkedBoard } = require(Runtime.getFunctions()['common/parked-board'].path);
 const effects = require(Runtime.getFunctions()['common/effects'].path);
+const { remainingMs } = require(Runtime.getFunctions()['common/deadline'].path);
 
 // The configuration (QUEUE_STATS_*) is validated once per container; a bad value is a 500 naming it.
 let env = {};
@@ -52,7 +53,7 @@ exports.handler = handle(async (context, event) => {
     const parked = createParkedBoard({ context, syncServiceSid: context.SYNC_SERVICE_SID || syncServiceSid, parking: wasmModule('parking') });
     // The crate's store machine, on the effects executor (docs/effects.md).
     const machine = (start) => effects.run(context, queueStats, (wasm, instance) => start(instance), { resume: 'resumeQueueStats', client }).then((answer) => answer.body);
-    updater = createUpdater({ qs, client, workspaceSid, syncServiceSid, machine, retry: (fn) => tw.withRetry(context, fn), board, extras: parked });
+    updater = createUpdater({ qs, client, workspaceSid, syncServiceSid, machine, retry: (fn) => tw.withRetry(context, fn), remaining: () => remainingMs(), board, extras: parked });
   }
   const { request, ...fields } = event;
   const [summary, history, voicemail, agentsLive, agentHistory] = await Promise.all([

@@ -2,9 +2,10 @@
 // record, change, SLA); this file only performs the TaskRouter reads and Sync writes it asks for.
 //
 //   const { createUpdater } = require(Runtime.getFunctions()['common/queue-stats'].path);
-//   const updater = createUpdater({ qs, client, workspaceSid, syncServiceSid, retry, now, board, machine });
+//   const updater = createUpdater({ qs, client, workspaceSid, syncServiceSid, retry, now, board, machine, remaining });
 //   // machine(start): runs the crate's store machine on the effects executor (common/effects'
 //   // run, with `start(qs)` its first step) and resolves with its answer's body
+//   // remaining(): ms left before the invocation must answer (common/deadline's remainingMs)
 //   // board (optional): {serviceSid, reader: {identity, permission}} — the wallboard's statistics
 //   // service (WALLBOARD_SYNC_SID, ACL on): every record is written there too, see below
 //   const summary = await updater.handle(event);   // {plan, taskrouterCalls, syncWrites, skipped, errors}
@@ -25,10 +26,6 @@
 const MAP = 'queueStats';
 // The bulk real-time statistics endpoint takes at most 5 requests per second.
 const BULK_PER_SECOND = 5;
-// TaskRouter waits 15 s for an answer and a Function may run 10 s: answer by then even when a
-// record is still waiting for write budget (the executor then sends no request that cannot finish
-// within the invocation's deadline; the next event writes the record).
-const DEADLINE_MS = 8000;
 
 const notFound = (err) => err && err.status === 404;
 const describe = (err) => (err && err.message ? `${err.message}${err.code ? ` (${err.code})` : ''}` : String(err));
@@ -56,7 +53,20 @@ function createGate({ now, sleep, perSecond }) {
 
 // `extras` (optional, e.g. common/parked-board): {strip(previous), async decorate(built, previous)}
 // adds fields to a built record after the crate built it from the previous one without them.
-function createUpdater({ qs, client, workspaceSid, syncServiceSid, machine, retry = (fn) => fn(), now = Date.now, sleep = realSleep, log = () => {}, board = null, extras = null }) {
+function createUpdater({
+  qs,
+  client,
+  workspaceSid,
+  syncServiceSid,
+  machine,
+  retry = (fn) => fn(),
+  now = Date.now,
+  sleep = realSleep,
+  remaining = () => Infinity,
+  log = () => {},
+  board = null,
+  extras = null,
+}) {
   const bulkGate = createGate({ now, sleep, perSecond: BULK_PER_SECOND });
   const layout = qs.layout();
   const records = new Map(); // queue SID -> {data, revision}: the last record this container read or wrote
@@ -363,9 +373,13 @@ function createUpdater({ qs, client, workspaceSid, syncServiceSid, machine, retr
       () => Promise.all(stats.copies).then(() => stats.errors.slice()),
       (err) => (stats.errors.push(describe(err)), stats.errors.slice()),
     );
-    await Promise.race([settled, sleep(DEADLINE_MS).then(() => (late = true))]);
+    // TaskRouter waits 15 s for an answer and a Function may run 10 s: the answer goes at the
+    // invocation's deadline (common/deadline) even when a record still waits for write budget (the
+    // executor sends no request that cannot finish by then; the next event writes the record).
+    const left = remaining();
+    await (Number.isFinite(left) ? Promise.race([settled, sleep(Math.max(0, left)).then(() => (late = true))]) : settled);
     const summary = { plan, ...stats, errors: stats.errors.slice() };
-    if (late) summary.errors.push(`not finished after ${DEADLINE_MS / 1000} s: Sync write budget exhausted (see docs/queue-stats.md)`);
+    if (late) summary.errors.push(`not finished within the invocation's budget (FUNCTION_BUDGET_MS): Sync write budget exhausted (see docs/queue-stats.md)`);
     log(plan, summary);
     // Not part of the answer: resolves with the errors once the work is really done (the benchmark
     // measures staleness with it).
