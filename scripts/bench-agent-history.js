@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Agent history's costs, measured on the product's own code (the agent-history wasm module,
-// functions/common/agent-history.private.js for the hook, functions/common/effects.private.js for
-// GET /agent-history's machine) with the real `twilio` client against the emulator over loopback
+// crates/agent-history's hook machine, scripts/agent-history-hook.js with the functions' executor,
+// for the hook, functions/common/effects.private.js for GET /agent-history's machine) with the real `twilio` client against the emulator over loopback
 // HTTP:
 //
 // 1. the event callback's hook: the emulator's agents (emulator/agent-activity.js) play a day
@@ -27,7 +27,7 @@
 const path = require('path');
 const { startEmulator } = require('../emulator');
 const aa = require('../emulator/agent-activity');
-const { createAgentHistory } = require('../functions/common/agent-history.private.js');
+const { agentHistoryHook } = require('./agent-history-hook');
 const { clientFor } = require('./seed-history');
 
 const root = path.resolve(__dirname, '..');
@@ -109,10 +109,9 @@ async function benchEvents({ agents = 10, days = 1 } = {}) {
   const emulator = await startEmulator({ port: 0 });
   try {
     const env = emulator.functionEnv();
-    const ah = loadModule();
     // Pacing waits on a manual clock: the figures are the work, not the waits for the budget.
     let t = Date.now();
-    const history = createAgentHistory({ ah, client: clientFor(emulator), workspaceSid: env.WORKSPACE_SID, syncServiceSid: env.SYNC_SERVICE_SID, retry, now: () => t, sleep: async (ms) => (t += ms) });
+    const history = agentHistoryHook({ context: env, env: ENV, now: () => t, pacer: { now: () => t, sleep: async (ms) => (t += ms) } });
     const per = [];
     const events = [];
     await aa.playDays(emulator.ctx, {

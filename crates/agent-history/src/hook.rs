@@ -93,6 +93,11 @@ pub struct Input {
     /// Close the local hour containing this instant at once, instead of handling an event.
     #[serde(default)]
     pub close_hour: Option<f64>,
+    /// Only the event's record (and pruning): no late events, no closing. For scripts that
+    /// seed records on a clock of their own, and the benchmark of the record's cost; the
+    /// event callback never sets it.
+    #[serde(default)]
+    pub record_only: bool,
 }
 
 /// The hour a container is closing, as far as it got.
@@ -679,6 +684,9 @@ fn program(ctx: &mut Ctx, input: &Input) -> R<Value> {
             false
         }
     };
+    if input.record_only {
+        return Ok(Value::Object(out));
+    }
     if written {
         if let Some(e) = &event {
             ctx.part = RECLOSE;

@@ -186,6 +186,7 @@ fn input(event: Value, owner: &str, now: i64) -> Input {
         nonce: 7,
         now_ms: now as f64,
         close_hour: None,
+        record_only: false,
     }
 }
 
