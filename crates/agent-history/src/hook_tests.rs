@@ -629,3 +629,29 @@ proptest! {
         }
     }
 }
+
+#[test]
+#[ignore]
+fn hook_speed() {
+    let events = morning();
+    let mut tw = Twilio::default();
+    let mut mem = Memory::default();
+    let t0 = std::time::Instant::now();
+    let n = 2000;
+    for i in 0..n {
+        let e = &events[i % events.len()];
+        let mut inp = input(e.clone(), "c1", at_of(e) + 1000);
+        inp.record_only = true;
+        drive(&mut tw, &mut mem, inp);
+    }
+    eprintln!("{:?} per event", t0.elapsed() / n as u32);
+    let t0 = std::time::Instant::now();
+    for _ in 0..n {
+        let _ = config_of_env();
+    }
+    eprintln!("{:?} per config", t0.elapsed() / n as u32);
+}
+
+fn config_of_env() -> Config {
+    config()
+}
