@@ -665,9 +665,10 @@ fn program(ctx: &mut Ctx, input: &Input) -> R<Value> {
     ctx.part = TOP;
     let mut out = Map::new();
     let names = activity_names(ctx, &run)?;
-    let event = names.as_ref().ok().and_then(|names| {
-        read_event(&input.event, names, &run.config.disposition_attribute)
-    });
+    let event = names
+        .as_ref()
+        .ok()
+        .and_then(|names| read_event(&input.event, names, &run.config.disposition_attribute));
     let recorded = match names {
         Err(e) => Err(e),
         Ok(_) => record(ctx, &run, event.as_ref())?,
@@ -737,7 +738,8 @@ fn activity_names(ctx: &mut Ctx, run: &Run) -> R<Result<BTreeMap<String, String>
         let Some(p) = &previous else { return false };
         if named_previous
             || m.names.contains_key(p)
-            || m.activities_at_ms.is_some_and(|at| now - at < ACTIVITIES_TTL_MS)
+            || m.activities_at_ms
+                .is_some_and(|at| now - at < ACTIVITIES_TTL_MS)
         {
             return false;
         }
@@ -752,8 +754,8 @@ fn activity_names(ctx: &mut Ctx, run: &Run) -> R<Result<BTreeMap<String, String>
                 limit: TASKROUTER_PAGE,
             },
         };
-        let failed: Option<String> = ctx.step(vec![op], |o, m| {
-            match effects::first(o).into_result() {
+        let failed: Option<String> =
+            ctx.step(vec![op], |o, m| match effects::first(o).into_result() {
                 Ok(list) => {
                     for a in list.as_array().into_iter().flatten() {
                         if let (Some(s), Some(n)) = (
@@ -766,8 +768,7 @@ fn activity_names(ctx: &mut Ctx, run: &Run) -> R<Result<BTreeMap<String, String>
                     None
                 }
                 Err(f) => Some(said("listing the workspace's activities", &f)),
-            }
-        })?;
+            })?;
         if let Some(f) = failed {
             return Ok(Err(f));
         }
@@ -786,10 +787,15 @@ fn activity_names(ctx: &mut Ctx, run: &Run) -> R<Result<BTreeMap<String, String>
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", tag = "then")]
 enum Decision {
-    Write { data: Value, revision: Option<String> },
+    Write {
+        data: Value,
+        revision: Option<String>,
+    },
     Full,
     Done,
-    Failed { error: String },
+    Failed {
+        error: String,
+    },
 }
 
 fn apply_to(stored: Option<&Value>, e: &AgentEvent, chunk: u32) -> (Applied, Option<Value>) {
@@ -823,8 +829,8 @@ fn record(
         out.insert("chunk".into(), json!(chunk));
         for _ in 0..ATTEMPTS {
             let op = run.sync.fetch(&place.map, &place.key);
-            let decision: Decision = ctx.step(vec![op], |o, _| {
-                match effects::first(o).found() {
+            let decision: Decision =
+                ctx.step(vec![op], |o, _| match effects::first(o).found() {
                     Err(f) => Decision::Failed {
                         error: said(&format!("reading {}/{}", place.map, place.key), &f),
                     },
@@ -835,14 +841,15 @@ fn record(
                             (Applied::Changed, Some(data)) => Decision::Write {
                                 data,
                                 revision: item.as_ref().and_then(|i| {
-                                    i.get("revision").and_then(Value::as_str).map(str::to_string)
+                                    i.get("revision")
+                                        .and_then(Value::as_str)
+                                        .map(str::to_string)
                                 }),
                             },
                             _ => Decision::Done,
                         }
                     }
-                }
-            })?;
+                })?;
             match decision {
                 Decision::Failed { error } => return Ok(Err(error)),
                 Decision::Done => break 'chunks,
@@ -900,7 +907,12 @@ fn prune_some(ctx: &mut Ctx, run: &Run) -> R<Result<(), String>> {
             for ((map, _, to), o) in ranges.iter().zip(outcomes) {
                 match o.found() {
                     Ok(page) => {
-                        for item in page.as_ref().and_then(Value::as_array).into_iter().flatten() {
+                        for item in page
+                            .as_ref()
+                            .and_then(Value::as_array)
+                            .into_iter()
+                            .flatten()
+                        {
                             if let Some(k) = item.get("key").and_then(Value::as_str) {
                                 if k <= to.as_str() {
                                     m.prune.push((map.clone(), k.to_string()));
@@ -944,7 +956,9 @@ fn learn_latest(ctx: &mut Ctx, run: &Run) -> R<Result<Option<String>, String>> {
     if known {
         return Ok(Ok(latest));
     }
-    let op = run.sync.list(crate::rollup::ROLLUP_MAP, None, false, "desc", 1);
+    let op = run
+        .sync
+        .list(crate::rollup::ROLLUP_MAP, None, false, "desc", 1);
     ctx.step(vec![op], |o, m| match effects::first(o).found() {
         Ok(page) => {
             let key = page
@@ -984,16 +998,17 @@ fn reclose(ctx: &mut Ctx, run: &Run, e: &AgentEvent) -> R<Result<Map<String, Val
     };
     let mut step = close::reclose_step(&run.config, e, latest.as_deref(), None);
     if let RecloseStep::Span { listing } = &step {
-        let texts = match read_ranges(ctx, &run.sync, std::slice::from_ref(listing), Keep::Data, None)? {
+        let texts = match read_ranges(
+            ctx,
+            &run.sync,
+            std::slice::from_ref(listing),
+            Keep::Data,
+            None,
+        )? {
             Ok(t) => t,
             Err(m) => return Ok(Err(m)),
         };
-        step = close::reclose_step(
-            &run.config,
-            e,
-            latest.as_deref(),
-            Some(&records_of(&texts)),
-        );
+        step = close::reclose_step(&run.config, e, latest.as_deref(), Some(&records_of(&texts)));
     }
     let RecloseStep::Hours(r) = step else {
         return Ok(Ok(out));
@@ -1029,7 +1044,10 @@ fn reclose(ctx: &mut Ctx, run: &Run, e: &AgentEvent) -> R<Result<Map<String, Val
         let now = run.now;
         let listings: Vec<KeyRange> = ctx.memo(|m| {
             let stored = m.bags.get(&stored_bag).cloned().unwrap_or_default();
-            let values: Vec<Value> = stored.iter().filter_map(|v| v.get("data").cloned()).collect();
+            let values: Vec<Value> = stored
+                .iter()
+                .filter_map(|v| v.get("data").cloned())
+                .collect();
             close::reclose_records(&run.config, &r, &values, now)
         })?;
         if listings.is_empty() {
@@ -1183,21 +1201,38 @@ fn build_day(ctx: &mut Ctx, run: &Run, day: &DayJob, detail_now: bool) -> R<Resu
     let detail_bag = format!("{}:detail:{}", run.input.run, day.date);
     let zone = run.config.time_zone;
     for attempt in 0..ATTEMPTS {
-        let existing = match read_ranges(ctx, &run.sync, std::slice::from_ref(&day.days), Keep::Revision, None)? {
+        let existing = match read_ranges(
+            ctx,
+            &run.sync,
+            std::slice::from_ref(&day.days),
+            Keep::Revision,
+            None,
+        )? {
             Ok(e) => e,
             Err(m) => return Ok(Err(m)),
         };
         ctx.update(|m| {
             m.bags.remove(&hours_bag);
         });
-        if let Err(m) = read_ranges(ctx, &run.sync, std::slice::from_ref(&day.hours), Keep::Data, Some(&hours_bag))? {
+        if let Err(m) = read_ranges(
+            ctx,
+            &run.sync,
+            std::slice::from_ref(&day.hours),
+            Keep::Data,
+            Some(&hours_bag),
+        )? {
             return Ok(Err(m));
         }
-        let generation =
-            (run.input.now_ms.max(0.0) as u64) * 1000 + u64::from((run.input.nonce + attempt as u32) % 1000);
+        let generation = (run.input.now_ms.max(0.0) as u64) * 1000
+            + u64::from((run.input.nonce + attempt as u32) % 1000);
         let revisions: BTreeMap<String, String> = existing
             .iter()
-            .filter_map(|v| Some((v.get("key")?.as_str()?.to_string(), v.get("revision")?.as_str()?.to_string())))
+            .filter_map(|v| {
+                Some((
+                    v.get("key")?.as_str()?.to_string(),
+                    v.get("revision")?.as_str()?.to_string(),
+                ))
+            })
             .collect();
         let built: Option<Vec<Put>> = ctx.memo(|m| {
             let hours = take_bag(m, &hours_bag);
@@ -1255,7 +1290,8 @@ fn build_day(ctx: &mut Ctx, run: &Run, day: &DayJob, detail_now: bool) -> R<Resu
                 .into_iter()
                 .filter_map(|v| serde_json::from_value(v).ok())
                 .collect();
-            m.detail.retain(|p| p.data.get("date").and_then(Value::as_str) != Some(date_text.as_str()));
+            m.detail
+                .retain(|p| p.data.get("date").and_then(Value::as_str) != Some(date_text.as_str()));
             m.detail.extend(made);
         });
         if detail_now {
@@ -1278,10 +1314,15 @@ fn write_detail(ctx: &mut Ctx, run: &Run, n: usize) -> R<Result<(), String>> {
         m.detail.drain(..n).collect()
     })?;
     let written = put_all(ctx, &run.sync, &puts)?;
-    Ok(match written.into_iter().find(|w| matches!(w, Written::Failed(_))) {
-        Some(Written::Failed(m)) => Err(m),
-        _ => Ok(()),
-    })
+    Ok(
+        match written
+            .into_iter()
+            .find(|w| matches!(w, Written::Failed(_)))
+        {
+            Some(Written::Failed(m)) => Err(m),
+            _ => Ok(()),
+        },
+    )
 }
 
 /// Deletes closed hours and days past retention: the oldest `n` keys of `agentHours` (more than
@@ -1300,9 +1341,16 @@ fn prune_closed(ctx: &mut Ctx, run: &Run, n: u32) -> R<Result<usize, String>> {
         for (r, o) in ranges.iter().zip(outcomes) {
             match o.found() {
                 Ok(page) => {
-                    for item in page.as_ref().and_then(Value::as_array).into_iter().flatten() {
+                    for item in page
+                        .as_ref()
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                    {
                         match item.get("key").and_then(Value::as_str) {
-                            Some(k) if k <= r.to.as_str() => keys.push((r.map.clone(), k.to_string())),
+                            Some(k) if k <= r.to.as_str() => {
+                                keys.push((r.map.clone(), k.to_string()))
+                            }
                             _ => break,
                         }
                     }
@@ -1359,7 +1407,10 @@ fn begin(ctx: &mut Ctx, run: &Run, job: &Job) -> R<Result<&'static str, String>>
             .and_then(|i| i.get("revision"))
             .and_then(Value::as_str)
             .map(str::to_string);
-        Ok((matches!(state, history::claim::State::Held { .. }), revision))
+        Ok((
+            matches!(state, history::claim::State::Held { .. }),
+            revision,
+        ))
     })?;
     let (held, revision) = match found {
         Ok(f) => f,
@@ -1401,7 +1452,13 @@ fn write_hour(
     bag: &str,
     detail_now: bool,
 ) -> R<Result<usize, String>> {
-    let previous = match read_ranges(ctx, &run.sync, std::slice::from_ref(&job.previous), Keep::Data, None)? {
+    let previous = match read_ranges(
+        ctx,
+        &run.sync,
+        std::slice::from_ref(&job.previous),
+        Keep::Data,
+        None,
+    )? {
         Ok(p) => p,
         Err(m) => return Ok(Err(m)),
     };
@@ -1410,7 +1467,10 @@ fn write_hour(
         values::instant::parse(&job.start),
         values::instant::parse(&job.end),
     ) else {
-        return Ok(Err(format!("agent history: no hour {} to {}", job.start, job.end)));
+        return Ok(Err(format!(
+            "agent history: no hour {} to {}",
+            job.start, job.end
+        )));
     };
     let puts: Vec<Put> = ctx.memo(|m| {
         let records = records_of(&take_bag(m, bag));
@@ -1649,5 +1709,7 @@ pub fn owner_of(state: &str) -> Option<String> {
     struct Owner {
         owner: String,
     }
-    serde_json::from_str::<Head>(state).ok().map(|h| h.input.owner)
+    serde_json::from_str::<Head>(state)
+        .ok()
+        .map(|h| h.input.owner)
 }

@@ -65,7 +65,8 @@ impl Twilio {
         self.asked.push(kind);
         let gone = || failure(404, 20404, "not found");
         match op {
-            Op::FetchSyncItem { map, key, .. } => match self.maps.get(map).and_then(|m| m.get(key)) {
+            Op::FetchSyncItem { map, key, .. } => match self.maps.get(map).and_then(|m| m.get(key))
+            {
                 Some((d, r)) => Outcome::Done(item(key, d, *r)),
                 None => gone(),
             },
@@ -85,10 +86,18 @@ impl Twilio {
                 let keep = |k: &String| match from {
                     None => true,
                     Some(f) if order.as_deref() == Some("desc") => {
-                        if exclusive { k < f } else { k <= f }
+                        if exclusive {
+                            k < f
+                        } else {
+                            k <= f
+                        }
                     }
                     Some(f) => {
-                        if exclusive { k > f } else { k >= f }
+                        if exclusive {
+                            k > f
+                        } else {
+                            k >= f
+                        }
                     }
                 };
                 let mut page: Vec<Value> = items
@@ -170,7 +179,9 @@ impl Twilio {
     fn writes(&self) -> usize {
         self.asked
             .iter()
-            .filter(|k| k.starts_with("create") || k.starts_with("update") || k.starts_with("delete"))
+            .filter(|k| {
+                k.starts_with("create") || k.starts_with("update") || k.starts_with("delete")
+            })
             .count()
     }
 }
@@ -209,9 +220,14 @@ fn drive_with(
                 for e in &effects {
                     let write = matches!(
                         e.op,
-                        Op::CreateSyncItem { .. } | Op::UpdateSyncItem { .. } | Op::DeleteSyncItem { .. }
+                        Op::CreateSyncItem { .. }
+                            | Op::UpdateSyncItem { .. }
+                            | Op::DeleteSyncItem { .. }
                     );
-                    assert_eq!(write, e.pace.is_some() && !matches!(e.op, Op::CreateSyncMap { .. }));
+                    assert_eq!(
+                        write,
+                        e.pace.is_some() && !matches!(e.op, Op::CreateSyncMap { .. })
+                    );
                 }
                 let outcomes: Vec<Outcome> = effects
                     .iter()
@@ -239,7 +255,14 @@ fn activity(sid: &str, worker: &str, at: i64, prev: &str, next: &str, prev_ms: i
            "EventDateMs": at.to_string()})
 }
 
-fn reservation(sid: &str, worker: &str, at: i64, step: &str, res: &str, outcome: Option<&str>) -> Value {
+fn reservation(
+    sid: &str,
+    worker: &str,
+    at: i64,
+    step: &str,
+    res: &str,
+    outcome: Option<&str>,
+) -> Value {
     let attributes = match outcome {
         Some(o) => json!({"conversations": {"outcome": o}}).to_string(),
         None => "{}".to_string(),
@@ -266,7 +289,14 @@ fn morning() -> Vec<Value> {
         reservation("EV07", WK1, t("08:40"), "rejected", "WR02", None),
         reservation("EV08", WK1, t("08:50"), "accepted", "WR03", None),
         reservation("EV09", WK1, t("09:05"), "wrapup", "WR03", None),
-        reservation("EV10", WK1, t("09:06"), "completed", "WR03", Some("Callback")),
+        reservation(
+            "EV10",
+            WK1,
+            t("09:06"),
+            "completed",
+            "WR03",
+            Some("Callback"),
+        ),
         activity("EV11", WK1, t("09:30"), "Available", "Offline", 55 * MIN),
         activity("EV20", WK2, t("08:10"), "Offline", "Available", 10 * HOUR),
         reservation("EV21", WK2, t("08:30"), "timeout", "WR04", None),
@@ -365,12 +395,20 @@ fn the_previous_activity_by_sid_is_named_from_one_listing() {
                "WorkerPreviousActivitySid": prev, "WorkerTimeInPreviousActivityMs": "60000",
                "EventDateMs": at.to_string()})
     };
-    let a = drive(&mut tw, &mut mem, input(by_sid("EV1", t, "WA1", ("WA2", "Available")), "c", t + 1));
+    let a = drive(
+        &mut tw,
+        &mut mem,
+        input(by_sid("EV1", t, "WA1", ("WA2", "Available")), "c", t + 1),
+    );
     assert_eq!(a["taskrouterCalls"], 1, "{a}");
     let b = drive(
         &mut tw,
         &mut mem,
-        input(by_sid("EV2", t + MIN, "WA2", ("WA1", "Offline")), "c", t + MIN + 1),
+        input(
+            by_sid("EV2", t + MIN, "WA2", ("WA1", "Offline")),
+            "c",
+            t + MIN + 1,
+        ),
     );
     assert_eq!(b["taskrouterCalls"], 0, "{b}");
     let named: Vec<Value> = vec![
@@ -382,11 +420,19 @@ fn the_previous_activity_by_sid_is_named_from_one_listing() {
     for v in expected.values_mut() {
         *v = Record::from_value(v).unwrap().to_value();
     }
-    let got: Vec<Record> = tw.records().values().filter_map(Record::from_value).collect();
+    let got: Vec<Record> = tw
+        .records()
+        .values()
+        .filter_map(Record::from_value)
+        .collect();
     let want: Vec<Record> = expected.values().filter_map(Record::from_value).collect();
     assert_eq!(
-        got.iter().map(|r| r.to_value()["changes"].clone()).collect::<Vec<_>>(),
-        want.iter().map(|r| r.to_value()["changes"].clone()).collect::<Vec<_>>()
+        got.iter()
+            .map(|r| r.to_value()["changes"].clone())
+            .collect::<Vec<_>>(),
+        want.iter()
+            .map(|r| r.to_value()["changes"].clone())
+            .collect::<Vec<_>>()
     );
 }
 
@@ -402,7 +448,11 @@ fn crate_hours(records: &[Record], from: i64, to: i64) -> BTreeMap<String, Value
     ) {
         let end = history::time::next_hour(zone, h);
         let first = record::utc_hour(rollup::records_from(h).timestamp_millis());
-        let wanted: Vec<Record> = records.iter().filter(|r| r.hour_ms >= first).cloned().collect();
+        let wanted: Vec<Record> = records
+            .iter()
+            .filter(|r| r.hour_ms >= first)
+            .cloned()
+            .collect();
         let items = rollup::close_hour(zone, h, end, &wanted, &previous);
         for (i, v) in items.iter().enumerate() {
             out.insert(rollup::rollup_key(h, i), v.clone());
@@ -420,13 +470,24 @@ fn the_hook_closes_the_last_hour_a_few_listings_per_event_once() {
     for e in &events {
         drive(&mut tw, &mut mem, input(e.clone(), "c1", at_of(e) + 1000));
     }
-    let records: Vec<Record> = tw.records().values().filter_map(Record::from_value).collect();
+    let records: Vec<Record> = tw
+        .records()
+        .values()
+        .filter_map(Record::from_value)
+        .collect();
     // 10:01:05 New York: 09:00-10:00 ended over a minute ago. Events of the afternoon drive it.
     let now = ms("2026-11-04T10:01:05-05:00");
     let mut closed = None;
     let mut calls = 0;
     for i in 0..20 {
-        let e = reservation(&format!("EVx{i}"), WK2, now + i * 1000, "rejected", &format!("WRx{i}"), None);
+        let e = reservation(
+            &format!("EVx{i}"),
+            WK2,
+            now + i * 1000,
+            "rejected",
+            &format!("WRx{i}"),
+            None,
+        );
         let out = drive(&mut tw, &mut mem, input(e, "c1", now + i * 1000 + 1));
         calls += 1;
         let closing = &out["closing"];
@@ -439,7 +500,10 @@ fn the_hook_closes_the_last_hour_a_few_listings_per_event_once() {
         }
     }
     let closed = closed.expect("the hour was closed");
-    assert!(closed >= 1 && calls >= 1, "{closed} items after {calls} events");
+    assert!(
+        closed >= 1 && calls >= 1,
+        "{closed} items after {calls} events"
+    );
     // The events closed 07:00, 08:00 and 09:00 as they came (each a minute after it ended):
     // the same items as the crate closing them one after another from every record.
     let hour = ms("2026-11-04T09:00:00-05:00");
@@ -449,9 +513,17 @@ fn the_hook_closes_the_last_hour_a_few_listings_per_event_once() {
     let out = drive(
         &mut tw,
         &mut mem,
-        input(reservation("EVy", WK2, now + 60_000, "rejected", "WRy", None), "c1", now + 60_000),
+        input(
+            reservation("EVy", WK2, now + 60_000, "rejected", "WRy", None),
+            "c1",
+            now + 60_000,
+        ),
     );
-    assert_eq!(out["closing"], json!({"syncReads": 0, "syncWrites": 0}), "{out}");
+    assert_eq!(
+        out["closing"],
+        json!({"syncReads": 0, "syncWrites": 0}),
+        "{out}"
+    );
 
     // Another container: the hour is found stored (no write); an hour claimed by another
     // container is left to it; a free hour is closed at once, the same as the crate's.
@@ -465,7 +537,8 @@ fn the_hook_closes_the_last_hour_a_few_listings_per_event_once() {
     assert_eq!(again["state"], "stored", "{again}");
     assert_eq!(again["syncWrites"], 0);
     let held_hour = hour - 5 * HOUR;
-    let key = history::claim::claim_key(chrono::DateTime::from_timestamp_millis(held_hour).unwrap());
+    let key =
+        history::claim::claim_key(chrono::DateTime::from_timestamp_millis(held_hour).unwrap());
     tw.maps.entry(close::CLAIMS_MAP.into()).or_default().insert(
         key,
         (json!({"hour": "x", "owner": "another", "kind": "hook", "atMs": now as f64, "untilMs": now as f64 + 300_000.0}), 0),
@@ -511,7 +584,10 @@ fn a_late_event_closes_the_agents_rows_again_and_the_day_again() {
         i.close_hour = Some(h as f64);
         let out = drive(&mut tw, &mut c, i);
         // (the hook closed the hours before the events' own hours as they came)
-        assert!(out["state"] == "closed" || out["state"] == "stored", "{out}");
+        assert!(
+            out["state"] == "closed" || out["state"] == "stored",
+            "{out}"
+        );
         h += HOUR;
     }
     assert!(!tw.data("agentDays").is_empty());
@@ -522,14 +598,21 @@ fn a_late_event_closes_the_agents_rows_again_and_the_day_again() {
         let out = drive(&mut tw, &mut mem, input(e.clone(), "c1", now + 1000));
         assert_eq!(out["written"], true, "{out}");
         let r = &out["reclose"];
-        assert!(r.get("error").is_none() && r.get("hours").is_some(), "{out}");
+        assert!(
+            r.get("error").is_none() && r.get("hours").is_some(),
+            "{out}"
+        );
         patched += r["patched"].as_u64().unwrap();
         assert!(r["days"].as_u64().unwrap() >= 1, "{out}");
     }
     assert!(patched >= 2, "{patched}");
     // The hours now equal the crate's closing of every event; the day equals the day built
     // from them (same generation as the last build: compare without it).
-    let records: Vec<Record> = tw.records().values().filter_map(Record::from_value).collect();
+    let records: Vec<Record> = tw
+        .records()
+        .values()
+        .filter_map(Record::from_value)
+        .collect();
     assert_eq!(records.len(), crate_items(&all).len());
     let truth = crate_hours(&records, day_start, day_end);
     let stored = tw.data("agentHours");
@@ -538,7 +621,10 @@ fn a_late_event_closes_the_agents_rows_again_and_the_day_again() {
     let c = config();
     let q = query(
         &c,
-        &serde_json::from_value(json!({"from": "2026-11-04", "to": "2026-11-04T23:00", "by": "hour"})).unwrap(),
+        &serde_json::from_value(
+            json!({"from": "2026-11-04", "to": "2026-11-04T23:00", "by": "hour"}),
+        )
+        .unwrap(),
         now as f64,
     )
     .unwrap();
@@ -548,8 +634,11 @@ fn a_late_event_closes_the_agents_rows_again_and_the_day_again() {
         series(truth.values().cloned().collect())
     );
     let hours: Vec<Value> = stored.values().cloned().collect();
-    let teams: BTreeMap<String, String> =
-        [(WK1.to_string(), "Blue".to_string()), (WK2.to_string(), "Green".to_string())].into();
+    let teams: BTreeMap<String, String> = [
+        (WK1.to_string(), "Blue".to_string()),
+        (WK2.to_string(), "Green".to_string()),
+    ]
+    .into();
     let built = days::build_day(
         config().time_zone,
         "2026-11-04".parse().unwrap(),
@@ -575,7 +664,10 @@ fn a_late_event_closes_the_agents_rows_again_and_the_day_again() {
     }
     assert_eq!(tw.data("agentHours"), hours_before);
     assert_eq!(tw.data("agentDays"), days_before);
-    assert!(mem.detail.is_empty(), "the rebuilt day's buckets were written");
+    assert!(
+        mem.detail.is_empty(),
+        "the rebuilt day's buckets were written"
+    );
 }
 
 #[test]
@@ -584,9 +676,12 @@ fn failures_are_answered_and_leave_nothing_half_written() {
     let mut tw = Twilio::default();
     let mut mem = Memory::default();
     let e = &events[0];
-    let out = drive_with(&mut tw, &mut mem, input(e.clone(), "c1", at_of(e) + 1), &mut |op| {
-        matches!(op, Op::FetchSyncItem { .. }).then(|| failure(400, 54009, "injected"))
-    });
+    let out = drive_with(
+        &mut tw,
+        &mut mem,
+        input(e.clone(), "c1", at_of(e) + 1),
+        &mut |op| matches!(op, Op::FetchSyncItem { .. }).then(|| failure(400, 54009, "injected")),
+    );
     assert!(out["error"].as_str().unwrap().contains("injected"), "{out}");
     assert!(tw.records().is_empty());
     // A state this module did not write.
@@ -594,7 +689,8 @@ fn failures_are_answered_and_leave_nothing_half_written() {
     assert!(step.as_answer().unwrap().body["error"].is_string());
     // Off.
     let mut i = input(e.clone(), "c1", 0);
-    i.env.insert("AGENT_HISTORY_ENABLED".into(), " FALSE ".into());
+    i.env
+        .insert("AGENT_HISTORY_ENABLED".into(), " FALSE ".into());
     assert_eq!(drive(&mut tw, &mut mem, i), json!({"off": true}));
 }
 
@@ -628,30 +724,4 @@ proptest! {
             prop_assert!(Record::from_value(&v).is_some(), "{k:?}");
         }
     }
-}
-
-#[test]
-#[ignore]
-fn hook_speed() {
-    let events = morning();
-    let mut tw = Twilio::default();
-    let mut mem = Memory::default();
-    let t0 = std::time::Instant::now();
-    let n = 2000;
-    for i in 0..n {
-        let e = &events[i % events.len()];
-        let mut inp = input(e.clone(), "c1", at_of(e) + 1000);
-        inp.record_only = true;
-        drive(&mut tw, &mut mem, inp);
-    }
-    eprintln!("{:?} per event", t0.elapsed() / n as u32);
-    let t0 = std::time::Instant::now();
-    for _ in 0..n {
-        let _ = config_of_env();
-    }
-    eprintln!("{:?} per config", t0.elapsed() / n as u32);
-}
-
-fn config_of_env() -> Config {
-    config()
 }

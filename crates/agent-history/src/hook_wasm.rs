@@ -70,4 +70,3 @@ pub fn resume_agent_history_hook(
     };
     to_js(&step)
 }
-
