@@ -1242,15 +1242,7 @@ fn build_day(ctx: &mut Ctx, run: &Run, day: &DayJob, detail_now: bool) -> R<Resu
                 .into_iter()
                 .enumerate()
                 .map(|(i, data)| {
-                    serde_json::to_value(Put {
-                        map: crate::days::DETAIL_MAP.to_string(),
-                        key: crate::days::detail_key(date, i),
-                        data,
-                        ttl: None,
-                        if_match: None,
-                        mode: Mode::Update,
-                    })
-                    .unwrap_or(Value::Null)
+                    serde_json::to_value(detail_put(date, i, data)).unwrap_or(Value::Null)
                 })
                 .collect();
             m.bags.insert(detail_bag.clone(), detail);
@@ -1305,6 +1297,18 @@ fn build_day(ctx: &mut Ctx, run: &Run, day: &DayJob, detail_now: bool) -> R<Resu
         "agent history: day {} kept changing under {ATTEMPTS} attempts",
         day.date
     )))
+}
+
+/// The write of a day build's `i`-th `agentDayHours` item (its key and TTL: the days module's).
+fn detail_put(date: chrono::NaiveDate, i: usize, data: Value) -> Put {
+    Put {
+        map: crate::days::DETAIL_MAP.to_string(),
+        key: crate::days::detail_key(date, i),
+        data,
+        ttl: None,
+        if_match: None,
+        mode: Mode::Update,
+    }
 }
 
 /// Writes up to `n` of the built days' `agentDayHours` items still to write.
