@@ -129,7 +129,13 @@ pub struct Memory {
     pub detail: Vec<Put>,
     /// Items read for a run or for the hour being closed (kept out of the state).
     pub bags: BTreeMap<String, Vec<Value>>,
+    /// The runs in flight and when they started: a run that never finished (its invocation
+    /// died) has its bags dropped after [`STALE_RUN_MS`].
+    pub runs: BTreeMap<String, f64>,
 }
+
+/// A run not finished this long after its start (by the clock of later runs) is dead.
+pub const STALE_RUN_MS: f64 = 900_000.0;
 
 const JOB_BAG: &str = "job";
 
@@ -1659,7 +1665,10 @@ fn drive(
     };
     let r = program(&mut ctx, &input);
     let run = format!("{}:", input.run);
-    let forget = |m: &mut Memory| m.bags.retain(|k, _| !k.starts_with(&run));
+    let forget = |m: &mut Memory| {
+        m.bags.retain(|k, _| !k.starts_with(&run));
+        m.runs.remove(&input.run);
+    };
     match r {
         Ok(body) => {
             forget(ctx.mem);
@@ -1692,6 +1701,19 @@ pub fn unreadable() -> Step<String> {
 
 /// Starts the hook for one event (or one hour to close) with the container's memory.
 pub fn start(input: Input, memory: &mut Memory) -> Step<String> {
+    let now = input.now_ms;
+    let dead: Vec<String> = memory
+        .runs
+        .iter()
+        .filter(|(_, at)| (now - **at).abs() > STALE_RUN_MS)
+        .map(|(r, _)| r.clone())
+        .collect();
+    for run in dead {
+        memory.runs.remove(&run);
+        let prefix = format!("{run}:");
+        memory.bags.retain(|k, _| !k.starts_with(&prefix));
+    }
+    memory.runs.insert(input.run.clone(), now);
     drive(input, Vec::new(), None, memory)
 }
 

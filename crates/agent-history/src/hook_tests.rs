@@ -684,6 +684,28 @@ fn failures_are_answered_and_leave_nothing_half_written() {
     );
     assert!(out["error"].as_str().unwrap().contains("injected"), "{out}");
     assert!(tw.records().is_empty());
+    // A run that never finished (its invocation died mid-way) leaves its reads in the memory
+    // until a later run finds it stale.
+    for e in &events {
+        drive(&mut tw, &mut mem, input(e.clone(), "c1", at_of(e) + 1000));
+    }
+    let hour = ms("2026-11-04T09:00:00-05:00");
+    let mut closing = input(Value::Null, "c1", hour + 2 * HOUR);
+    closing.close_hour = Some((hour - 6 * HOUR) as f64);
+    let mut step = hook::start(closing, &mut mem);
+    while mem.bags.is_empty() {
+        let Step::Run { state, effects } = step else {
+            panic!("the hour's records were read into the memory")
+        };
+        let outcomes: Vec<Outcome> = effects.iter().map(|e| tw.perform(&e.op)).collect();
+        step = hook::resume(&state, outcomes, &mut mem);
+    }
+    assert!(matches!(step, Step::Run { .. }));
+    assert_eq!(mem.runs.len(), 1);
+    let later = hour + 2 * HOUR + 2 * hook::STALE_RUN_MS as i64;
+    drive(&mut tw, &mut mem, input(events[2].clone(), "c1", later));
+    assert!(mem.runs.is_empty(), "{:?}", mem.runs);
+    assert!(mem.bags.keys().all(|k| k == "job"), "{:?}", mem.bags.keys());
     // A state this module did not write.
     let step = hook::resume("{\"nonsense\": 1}", vec![], &mut mem);
     assert!(step.as_answer().unwrap().body["error"].is_string());
