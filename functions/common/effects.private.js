@@ -229,8 +229,11 @@ function failure(err) {
   return out;
 }
 
-/** Performs one effect with `client`; never throws: the outcome says how it went. */
-async function perform(context, client, effect) {
+/**
+ * Performs one effect with `client`; never throws: the outcome says how it went. `paceWith`: the
+ * container's pacer unless a script brings its own (a manual clock).
+ */
+async function perform(context, client, effect, paceWith = pace) {
   const op = (effect && effect.op) || {};
   const request = OPS[op.kind];
   if (!request) return { ok: false, attempted: false, message: `the executor has no operation ${JSON.stringify(op.kind)}` };
@@ -239,7 +242,7 @@ async function perform(context, client, effect) {
       if (remainingMs() - effect.delayMs < MIN_START_MS) throw new DeadlineError(`Waiting ${effect.delayMs} ms would pass the deadline (a Function must answer within 10 s); not attempted.`);
       await sleep(effect.delayMs);
     }
-    if (effect.pace) await pace(effect.pace.object, effect.pace.cost);
+    if (effect.pace) await paceWith(effect.pace.object, effect.pace.cost);
     const once = () => request(client, op, context);
     return { ok: true, value: plain(await (effect.retry ? tw.withRetry(context, once) : once())) };
   } catch (err) {
