@@ -230,11 +230,13 @@ function failure(err) {
 }
 
 /**
- * Performs one effect with `client`; never throws: the outcome says how it went. `io` (optional):
+ * Performs one effect with `client`; never throws: the outcome says how it went. `io`
+ * (optional): the pacer to use (a script's own, on a manual clock), or `{pace, retry}`: a pacer
  * `pace(object, cost)` and `retry(fn)` in place of this container's pacer and common/client's
  * withRetry (the benchmarks' simulated clock).
  */
 async function perform(context, client, effect, io = {}) {
+  const opts = typeof io === 'function' ? { pace: io } : io || {};
   const op = (effect && effect.op) || {};
   const request = OPS[op.kind];
   if (!request) return { ok: false, attempted: false, message: `the executor has no operation ${JSON.stringify(op.kind)}` };
@@ -243,9 +245,9 @@ async function perform(context, client, effect, io = {}) {
       if (remainingMs() - effect.delayMs < MIN_START_MS) throw new DeadlineError(`Waiting ${effect.delayMs} ms would pass the deadline (a Function must answer within 10 s); not attempted.`);
       await sleep(effect.delayMs);
     }
-    if (effect.pace) await (io.pace || pace)(effect.pace.object, effect.pace.cost);
+    if (effect.pace) await (opts.pace || pace)(effect.pace.object, effect.pace.cost);
     const once = () => request(client, op, context);
-    const retry = io.retry || ((fn) => tw.withRetry(context, fn));
+    const retry = opts.retry || ((fn) => tw.withRetry(context, fn));
     return { ok: true, value: plain(await (effect.retry ? retry(once) : once())) };
   } catch (err) {
     return failure(err);
