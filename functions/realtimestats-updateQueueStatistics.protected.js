@@ -11,6 +11,8 @@ const tw = require(Runtime.getFunctions()['common/client'].path);
 const { createUpdater } = require(Runtime.getFunctions()['common/queue-stats'].path);
 const auth = require(Runtime.getFunctions()['common/auth'].path);
 const { createParkedBoard } = require(Runtime.getFunctions()['common/parked-board'].path);
+const effects = require(Runtime.getFunctions()['common/effects'].path);
+const { remainingMs } = require(Runtime.getFunctions()['common/deadline'].path);
 
 // The configuration (QUEUE_STATS_*) is validated once per container; a bad value is a 500 naming it.
 let env = {};
@@ -49,7 +51,9 @@ exports.handler = handle(async (context, event) => {
     const board = boardSid ? { serviceSid: boardSid, reader: auth.boardReader() } : null;
     // Parked calls on the board (docs/direct-calls.md): each record's `parked` figures.
     const parked = createParkedBoard({ context, syncServiceSid: context.SYNC_SERVICE_SID || syncServiceSid, parking: wasmModule('parking') });
-    updater = createUpdater({ qs, client, workspaceSid, syncServiceSid, retry: (fn) => tw.withRetry(context, fn), board, extras: parked });
+    // The crate's store machine, on the effects executor (docs/effects.md).
+    const machine = (start) => effects.run(context, queueStats, (wasm, instance) => start(instance), { resume: 'resumeQueueStats', client }).then((answer) => answer.body);
+    updater = createUpdater({ qs, client, workspaceSid, syncServiceSid, machine, retry: (fn) => tw.withRetry(context, fn), remaining: () => remainingMs(), board, extras: parked });
   }
   const { request, ...fields } = event;
   const [summary, history, voicemail, agentsLive, agentHistory] = await Promise.all([

@@ -8,8 +8,9 @@
 //
 // Alone: `node scripts/bench-queue-stats.js [--json]` (after `npm run build`).
 //
-// What runs is the product's own code: the queue-stats wasm module and the updater of
-// functions/common/queue-stats.private.js, with the real `twilio` client, against the emulator's
+// What runs is the product's own code: the queue-stats wasm module, the updater of
+// functions/common/queue-stats.private.js and the effects executor (functions/common/effects,
+// which performs the crate's store machine), with the real `twilio` client, against the emulator's
 // real routes (Sync's size-dependent write budget per object included: emulator/lib.js). Two things are simulated so ten minutes
 // take seconds: the clock (a discrete-event scheduler: events arrive at their times, every API
 // request takes LATENCY_MS, retries wait their backoff) and the socket (the client's requests go
@@ -30,6 +31,15 @@ const twilio = require('twilio');
 const { createEmulator } = require('../emulator');
 const trs = require('../emulator/taskrouter-stats');
 const { createUpdater } = require('../functions/common/queue-stats.private.js');
+
+// The executor's requires, as the Twilio runtime resolves them.
+const common = path.join(__dirname, '..', 'functions', 'common');
+global.Runtime = global.Runtime || {
+  getAssets: () => ({}),
+  getFunctions: () => Object.fromEntries(['http', 'deadline', 'client', 'wasm', 'sync-pacer', 'effects'].map((n) => [`common/${n}`, { path: path.join(common, `${n}.private.js`) }])),
+};
+const effects = require('../functions/common/effects.private.js');
+const { createPacer } = require('../functions/common/sync-pacer.private.js');
 
 const root = path.resolve(__dirname, '..');
 const DURATION_S = 600;
@@ -216,12 +226,17 @@ async function runCase({ queues, eventsPerS, layout, seed = 1, board = false }) 
   const wasm = require(path.join(root, 'functions', 'wasm', 'queue_stats.private.js'));
   const qs = new wasm.QueueStats({ QUEUE_STATS_LAYOUT: layout, QUEUE_STATS_TIME_ZONE: 'America/New_York' });
   const client = twilio(env.ACCOUNT_SID, env.AUTH_TOKEN, { httpClient: new InProcessClient(emulator, sim) });
+  const retry = simRetry(sim, random);
+  // The executor as the function runs it, on the simulated clock (its pacer, the retry policy).
+  const io = { resume: 'resumeQueueStats', client, retry, now: () => sim.now(), pace: createPacer({ now: () => sim.now(), sleep: (ms) => sim.sleep(ms) }) };
+  const mod = { call: (fn) => fn(wasm, qs) };
   const updater = createUpdater({
     qs,
     client,
     workspaceSid: env.WORKSPACE_SID,
     syncServiceSid: env.SYNC_SERVICE_SID,
-    retry: simRetry(sim, random),
+    machine: (start) => effects.run({}, mod, (w, instance) => start(instance), io).then((answer) => answer.body),
+    retry,
     now: () => sim.now(),
     sleep: (ms) => sim.sleep(ms),
     // `board`: also copy every record to the wallboard's Sync service (docs/wallboard.md).

@@ -230,10 +230,13 @@ function failure(err) {
 }
 
 /**
- * Performs one effect with `client`; never throws: the outcome says how it went. `paceWith`: the
- * container's pacer unless a script brings its own (a manual clock).
+ * Performs one effect with `client`; never throws: the outcome says how it went. `io`
+ * (optional): the pacer to use (a script's own, on a manual clock), or `{pace, retry}`: a pacer
+ * `pace(object, cost)` and `retry(fn)` in place of this container's pacer and common/client's
+ * withRetry (the benchmarks' simulated clock).
  */
-async function perform(context, client, effect, paceWith = pace) {
+async function perform(context, client, effect, io = {}) {
+  const opts = typeof io === 'function' ? { pace: io } : io || {};
   const op = (effect && effect.op) || {};
   const request = OPS[op.kind];
   if (!request) return { ok: false, attempted: false, message: `the executor has no operation ${JSON.stringify(op.kind)}` };
@@ -242,9 +245,10 @@ async function perform(context, client, effect, paceWith = pace) {
       if (remainingMs() - effect.delayMs < MIN_START_MS) throw new DeadlineError(`Waiting ${effect.delayMs} ms would pass the deadline (a Function must answer within 10 s); not attempted.`);
       await sleep(effect.delayMs);
     }
-    if (effect.pace) await paceWith(effect.pace.object, effect.pace.cost);
+    if (effect.pace) await (opts.pace || pace)(effect.pace.object, effect.pace.cost);
     const once = () => request(client, op, context);
-    return { ok: true, value: plain(await (effect.retry ? tw.withRetry(context, once) : once())) };
+    const retry = opts.retry || ((fn) => tw.withRetry(context, fn));
+    return { ok: true, value: plain(await (effect.retry ? retry(once) : once())) };
   } catch (err) {
     return failure(err);
   }
@@ -252,17 +256,23 @@ async function perform(context, client, effect, paceWith = pace) {
 
 /**
  * Runs the machine `start` begins (a call on `mod`, a wasmModule whose face exports `resume`,
- * or the export named `resume`) to its answer `{status, body, contentType?}`. A request the machine refuses at the start (a
- * bad parameter or setting) throws as callWasm does, before any Twilio request.
+ * or the export `io` names) to its answer `{status, body, contentType?}`. A request the machine
+ * refuses at the start (a bad parameter or setting) throws as callWasm does, before any Twilio
+ * request. `io` (optional): the name of the resume export, or `{resume, client, now, pace,
+ * retry}`: the resume export's name (default `resume`), a client (default one made from
+ * `context`), the clock, and perform's pacer and retry (the benchmarks' simulated clock).
  */
-async function run(context, mod, start, resume = 'resume') {
+async function run(context, mod, start, io = {}) {
+  const opts = typeof io === 'string' ? { resume: io } : io || {};
   let step = callWasm(mod, start);
-  const client = step.run ? tw.twilioClient(context) : null;
+  const client = step.run ? opts.client || tw.twilioClient(context) : null;
+  const resume = opts.resume || 'resume';
+  const now = opts.now || Date.now;
   for (let steps = 0; step.run; steps += 1) {
     if (steps >= MAX_STEPS) throw new Error(`The machine did not answer after ${MAX_STEPS} steps; nothing further was attempted`);
     const { state } = step;
-    const outcomes = await Promise.all(step.run.map((effect) => perform(context, client, effect)));
-    step = callWasm(mod, (wasm) => wasm[resume](state, outcomes, Date.now()));
+    const outcomes = await Promise.all(step.run.map((effect) => perform(context, client, effect, opts)));
+    step = callWasm(mod, (wasm) => wasm[resume](state, outcomes, now()));
   }
   return step.answer;
 }

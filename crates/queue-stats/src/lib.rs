@@ -57,7 +57,9 @@
 //! with no record writes nothing; a record known to exist is only updated, never re-created); an
 //! unchanged record is skipped only against what Sync itself returned in this refresh; the
 //! documents index repairs a missing entry; each write's cost against its object's size-dependent
-//! budget is [`write_cost`] (see the [`write`] module).
+//! budget is [`write_cost`] (see the [`write`] module). The [`store`] machine performs a plan on
+//! the effects protocol (docs/effects.md): the reads, creates and updates it takes, what a 404 or
+//! a 409 means on the way, and what the container remembers afterwards.
 //!
 //! # Size
 //!
@@ -69,6 +71,7 @@ pub mod config;
 mod error;
 pub mod event;
 pub mod record;
+pub mod store;
 pub mod today;
 pub mod write;
 

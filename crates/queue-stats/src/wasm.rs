@@ -12,6 +12,13 @@
 //! qs.batches(sids);                                      // [[sid x <= 50], ...]
 //! qs.writePlan({queueSid, record, changed, known: 'read'|'cached'|'absent', gone, deletedHere, indexConfirmed});
 //!                                                        // {action: 'skip'|'write'|'remove', ...} (see the write module)
+//! qs.startStore({queueSid, record, changed, known, revision, fetched, deletedHere, indexConfirmed},
+//!               {syncServiceSid});              // the store machine's first step (docs/effects.md)
+//! qs.startRemove(queueSid, {syncServiceSid});  // a deleted queue's removal
+//! qs.startBoardCopy({queueSid, plan, granted, mirrored}, {serviceSid, identity, read, write, manage});
+//! qs.startBoardRemove(queueSid, {serviceSid, identity, read, write, manage});
+//! resumeQueueStats(state, [outcome], Date.now()) // the next step (never throws)
+//! qs.isGone(fetched);                            // every Statistics call answered 404
 //! qs.writeCost(bytes);                                   // share of one second's write budget of a Sync object
 //! ```
 //! Errors (through `wasm-face`) carry `code`, `status` and `parameter` (the variable at fault).
@@ -23,6 +30,7 @@ use wasm_bindgen::prelude::*;
 use wasm_face::{fail, from_js};
 
 use crate::record::{apply_realtime_all, batches, build, Fetched, QueueRef};
+use crate::store::{self, BoardSettings, CopyInput, Settings, Store, StoreInput};
 use crate::write::{write_cost, write_plan, WriteInput};
 use crate::{document_name, index_entry, plan, statistics_params, today, Config, Env, BULK_LIMIT};
 
@@ -160,6 +168,55 @@ impl QueueStats {
         Ok(to_js(&write_plan(&self.config, &input)))
     }
 
+    /// The store machine's first step for a refreshed queue (see the `store` module).
+    #[wasm_bindgen(js_name = startStore)]
+    pub fn start_store(&self, input: JsValue, settings: JsValue) -> Result<JsValue, JsValue> {
+        let input: StoreInput = from_js(input, "store input")?;
+        let settings: Settings = from_js(settings, "settings")?;
+        Ok(to_js(&store::store(self.config.layout, &input, &settings)))
+    }
+
+    /// The store machine's first step for a deleted queue.
+    #[wasm_bindgen(js_name = startRemove)]
+    pub fn start_remove(&self, queue_sid: &str, settings: JsValue) -> Result<JsValue, JsValue> {
+        let settings: Settings = from_js(settings, "settings")?;
+        Ok(to_js(&store::remove(
+            self.config.layout,
+            queue_sid,
+            &settings,
+        )))
+    }
+
+    /// The wallboard's copy of a record (see the `store` module's `board_copy`).
+    #[wasm_bindgen(js_name = startBoardCopy)]
+    pub fn start_board_copy(&self, input: JsValue, board: JsValue) -> Result<JsValue, JsValue> {
+        let input: CopyInput = from_js(input, "copy input")?;
+        let board: BoardSettings = from_js(board, "board settings")?;
+        Ok(to_js(&store::board_copy(
+            self.config.layout,
+            &input,
+            &board,
+        )))
+    }
+
+    /// The removal of a queue's copy from the board.
+    #[wasm_bindgen(js_name = startBoardRemove)]
+    pub fn start_board_remove(&self, queue_sid: &str, board: JsValue) -> Result<JsValue, JsValue> {
+        let board: BoardSettings = from_js(board, "board settings")?;
+        Ok(to_js(&store::board_remove(
+            self.config.layout,
+            queue_sid,
+            &board,
+        )))
+    }
+
+    /// Whether the queue is gone from TaskRouter: every `Statistics` call answered 404.
+    #[wasm_bindgen(js_name = isGone)]
+    pub fn is_gone(&self, fetched: JsValue) -> bool {
+        let fetched: Vec<store::Status> = from_js(fetched, "fetched").unwrap_or_default();
+        crate::write::gone(&fetched.iter().map(|f| f.status).collect::<Vec<_>>())
+    }
+
     /// The share of one second's write budget a Sync write of `bytes` uses.
     #[wasm_bindgen(js_name = writeCost)]
     pub fn write_cost(&self, bytes: f64) -> f64 {
@@ -176,4 +233,21 @@ impl QueueStats {
     pub fn index_entry(&self, queue_sid: &str, friendly_name: &str) -> Result<JsValue, JsValue> {
         Ok(to_js(&index_entry(queue_sid, friendly_name)))
     }
+}
+
+/// The next step of a store machine; a state or outcomes it cannot read end it with an error
+/// line (never a throw).
+#[wasm_bindgen(js_name = resumeQueueStats)]
+pub fn resume_queue_stats(
+    state: JsValue,
+    outcomes: JsValue,
+    _now_ms: f64,
+) -> Result<JsValue, JsValue> {
+    let machine: Result<Store, _> = from_js(state, "state");
+    let outcomes: Result<Vec<effects::Outcome>, _> = from_js(outcomes, "outcomes");
+    let step = match (machine, outcomes) {
+        (Ok(machine), Ok(outcomes)) => store::resume(machine, outcomes),
+        _ => effects::Step::answer(store::unreadable_state()),
+    };
+    Ok(to_js(&step))
 }

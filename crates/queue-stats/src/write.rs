@@ -24,7 +24,8 @@
 //!    still the revision this container read or wrote (the shim then says [`Known::Read`]).
 //!    Otherwise (another container may have written since) it is written.
 //! 4. **The index repairs itself.** In the documents layout, a queue whose index entry this
-//!    container has not confirmed gets it checked (read, and written when missing) once.
+//!    container has not confirmed gets it checked (read, and written when missing) once. (The map
+//!    layout has none: `index_confirmed` is not read there.)
 //! 5. **Pacing.** Each write's cost against its object's budget is [`write_cost`] of its size.
 
 use serde::{Deserialize, Serialize};
@@ -34,7 +35,7 @@ use crate::config::{Config, Layout};
 use crate::{document_name, index_entry, INDEX_MAP_NAME, MAP_NAME};
 
 /// Where the previous record the new one was built over came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Known {
     /// Read from Sync during this refresh, or remembered and confirmed by Sync's revision.
@@ -46,7 +47,7 @@ pub enum Known {
 }
 
 /// What the shim knows besides the record.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WriteInput {
     pub queue_sid: String,
@@ -69,11 +70,11 @@ pub struct WriteInput {
 }
 
 /// Where a record lives.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Target {
     /// `map` or `document`.
-    pub kind: &'static str,
+    pub kind: String,
     /// The map's or the document's unique name.
     pub object: String,
     /// The item key (map layout); the queue SID.
@@ -81,7 +82,7 @@ pub struct Target {
 }
 
 /// One queue's Sync steps.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "camelCase")]
 pub enum WritePlan {
     /// Write nothing.
@@ -108,7 +109,7 @@ pub enum WritePlan {
 }
 
 /// A documents-layout index entry.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IndexEntry {
     pub map: String,
@@ -121,23 +122,24 @@ pub struct IndexEntry {
 /// write of `bytes` uses (the one model every crate paces by).
 pub use values::sync::write_cost;
 
-fn target(config: &Config, sid: &str) -> Target {
-    match config.layout {
+/// Where the record of `sid` lives in `layout`.
+pub fn target(layout: Layout, sid: &str) -> Target {
+    match layout {
         Layout::Map => Target {
-            kind: "map",
+            kind: "map".into(),
             object: MAP_NAME.into(),
             key: sid.into(),
         },
         Layout::Documents => Target {
-            kind: "document",
+            kind: "document".into(),
             object: document_name(sid),
             key: sid.into(),
         },
     }
 }
 
-fn index(config: &Config, sid: &str, record: &Value) -> Option<IndexEntry> {
-    if config.layout != Layout::Documents {
+fn index(layout: Layout, sid: &str, record: &Value) -> Option<IndexEntry> {
+    if layout != Layout::Documents {
         return None;
     }
     let name = record
@@ -156,6 +158,17 @@ fn index(config: &Config, sid: &str, record: &Value) -> Option<IndexEntry> {
 
 /// Decides one queue's Sync steps (see the module docs for the rules).
 pub fn write_plan(config: &Config, input: &WriteInput) -> WritePlan {
+    plan_for(config.layout, input)
+}
+
+/// The queue is gone from TaskRouter: every `Statistics` call of the refresh answered 404 (and
+/// there was at least one).
+pub fn gone(statuses: &[Option<u16>]) -> bool {
+    !statuses.is_empty() && statuses.iter().all(|s| *s == Some(404))
+}
+
+/// [`write_plan`] for a layout.
+pub fn plan_for(layout: Layout, input: &WriteInput) -> WritePlan {
     let sid = input.queue_sid.as_str();
     if !values::sid::is_sid(sid, "WQ") {
         return WritePlan::Skip {
@@ -171,8 +184,8 @@ pub fn write_plan(config: &Config, input: &WriteInput) -> WritePlan {
     if input.gone {
         return if exists {
             WritePlan::Remove {
-                target: target(config, sid),
-                index: index(config, sid, &input.record),
+                target: target(layout, sid),
+                index: index(layout, sid, &input.record),
                 reason: format!(
                     "{sid} no longer exists (its Statistics answer 404): its record is removed"
                 ),
@@ -188,7 +201,8 @@ pub fn write_plan(config: &Config, input: &WriteInput) -> WritePlan {
             reason: format!("no record was built for {sid}"),
         };
     }
-    let needs_index = !input.index_confirmed;
+    // Only the documents layout has an index.
+    let needs_index = layout == Layout::Documents && !input.index_confirmed;
     if !input.changed && input.known == Known::Read && !needs_index {
         return WritePlan::Skip {
             reason: format!("{sid}: the record in Sync already says this"),
@@ -198,13 +212,13 @@ pub fn write_plan(config: &Config, input: &WriteInput) -> WritePlan {
         .map(|s| s.len())
         .unwrap_or(usize::MAX);
     WritePlan::Write {
-        target: target(config, sid),
+        target: target(layout, sid),
         record: input.record.clone(),
         may_create: !exists,
         cost: write_cost(bytes),
         bytes,
         index: if needs_index {
-            index(config, sid, &input.record)
+            index(layout, sid, &input.record)
         } else {
             None
         },
@@ -322,7 +336,7 @@ mod tests {
             panic!("{plan:?}")
         };
         assert_eq!(
-            (target.kind, target.object.as_str()),
+            (target.kind.as_str(), target.object.as_str()),
             ("document", format!("queueStats.{Q}").as_str())
         );
         assert_eq!(
