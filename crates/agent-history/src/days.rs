@@ -366,6 +366,50 @@ pub fn keep_detail_of(item: &mut Value, keep: impl Fn(&str) -> bool) {
     }
 }
 
+/// Appends to `out` the JSON text of the detail item `data` without the rows of the agents `keep`
+/// refuses, as [`keep_detail_of`] would leave it, scanning the text instead of building values
+/// (a bucket holds every agent of its share; a read keeps a few). Not an object: appended as is.
+pub fn push_detail_of(
+    out: &mut String,
+    data: &serde_json::value::RawValue,
+    keep: &dyn Fn(&str) -> bool,
+) {
+    type Fields<'a> = BTreeMap<String, &'a serde_json::value::RawValue>;
+    let Ok(fields) = serde_json::from_str::<Fields>(data.get()) else {
+        out.push_str(data.get());
+        return;
+    };
+    out.push('{');
+    for (i, (name, value)) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&Value::from(name.as_str()).to_string());
+        out.push(':');
+        match (name == "a")
+            .then(|| serde_json::from_str::<Fields>(value.get()).ok())
+            .flatten()
+        {
+            Some(rows) => {
+                out.push('{');
+                let mut first = true;
+                for (w, row) in rows.iter().filter(|(w, _)| keep(w)) {
+                    if !first {
+                        out.push(',');
+                    }
+                    first = false;
+                    out.push_str(&Value::from(w.as_str()).to_string());
+                    out.push(':');
+                    out.push_str(row.get());
+                }
+                out.push('}');
+            }
+            None => out.push_str(value.get()),
+        }
+    }
+    out.push('}');
+}
+
 /// The agents' hours of closed days among detail items (any order, generations and days):
 /// `(date, generation, bucket)` → the agent-hours of that bucket.
 pub fn read_detail(

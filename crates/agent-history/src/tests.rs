@@ -1827,9 +1827,9 @@ fn drive_read(
                 other => panic!("unexpected effect {other:?}"),
             })
             .collect();
-        // Through JSON, as the executor carries the state.
+        // Through its JSON text, as the executor carries the state.
         let state: machine::Read =
-            serde_json::from_value(serde_json::to_value(&state).unwrap()).unwrap();
+            serde_json::from_str(&serde_json::to_string(&state).unwrap()).unwrap();
         turn = machine::resume(state, outcomes, 0.0);
     }
     panic!("the machine did not answer");

@@ -551,11 +551,16 @@ thread_local! {
         const { std::cell::RefCell::new(None) };
 }
 
+/// A step for the executor; its state is one JSON text (the items read are megabytes: a text
+/// crosses the boundary far faster than the same objects, and `resume` parses it as it is).
 fn turn(t: crate::machine::Turn) -> Result<JsValue, JsValue> {
     if let Some(d) = t.remember {
         DIRECTORY.with(|slot| *slot.borrow_mut() = Some(d));
     }
-    to_js(&t.step)
+    let step = t
+        .step
+        .map(|read| serde_json::to_string(&read).unwrap_or_default());
+    to_js(&step)
 }
 
 /// Starts `GET /agent-history` (`crate::machine`).
@@ -592,10 +597,18 @@ fn via_json<T: serde::de::DeserializeOwned>(value: &JsValue) -> Option<T> {
 /// answered (500), not thrown.
 #[wasm_bindgen]
 pub fn resume(state: JsValue, outcomes: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
-    let read: Option<crate::machine::Read> = via_json(&state);
-    let outcomes: Option<Vec<effects::Outcome>> = via_json(&outcomes);
+    // The state as this module gave it (one JSON text), or an object (read as JSON).
+    let read: Option<crate::machine::Read> = match state.as_string() {
+        Some(text) => serde_json::from_str(&text).ok(),
+        None => via_json(&state),
+    };
+    // The outcomes' text, parsed by the machine as it needs (items' data kept as text).
+    let outcomes: Option<String> = match outcomes.as_string() {
+        Some(text) => Some(text),
+        None => json_stringify(&outcomes).ok().and_then(|t| t.as_string()),
+    };
     match (read, outcomes) {
-        (Some(read), Some(outcomes)) => turn(crate::machine::resume(read, outcomes, now_ms)),
+        (Some(read), Some(outcomes)) => turn(crate::machine::resume_text(read, &outcomes, now_ms)),
         _ => to_js(&effects::Step::<crate::machine::Read>::answer(
             crate::machine::unreadable(),
         )),
