@@ -286,12 +286,16 @@ function createAgentHistory({ ah, client, workspaceSid, syncServiceSid, retry = 
     return made.length;
   }
 
-  /** Writes up to `n` of the built days' agentDayHours items still to write (a newer build replaces them). */
+  /**
+   * Writes up to `n` of the built days' agentDayHours items still to write (a newer build replaces
+   * them), with the TTL the module gives an item (`item.ttl`: an agent's own item expires with the
+   * retention).
+   */
   async function writeDetail(n, tally) {
     for (const item of closing.detail.splice(0, n)) {
-      await paced(item.map, item.cost, () => items(item.map)(item.key).update({ data: item.data }), tally).catch((err) => {
+      await paced(item.map, item.cost, () => items(item.map)(item.key).update(item.ttl ? { data: item.data, itemTtl: item.ttl } : { data: item.data }), tally).catch((err) => {
         if (!notFound(err)) throw err;
-        return createItem(item.map, item.key, item.data, item.cost, undefined, tally);
+        return createItem(item.map, item.key, item.data, item.cost, item.ttl, tally);
       });
     }
   }

@@ -107,6 +107,8 @@ pub struct Day {
     pub teams: Option<BTreeMap<String, Vec<HourSum>>>,
     /// The detail buckets written for this build (none: no detail).
     pub detail: Option<usize>,
+    /// The detail of this build is one item per agent ([`agent_detail_key`]), not buckets.
+    pub per_agent: bool,
 }
 
 /// The items of the local day `date` from its hours' `agentHours` items (others are ignored), or
@@ -134,6 +136,93 @@ pub const DETAIL_MAP: &str = "agentDayHours";
 /// The key of a day's detail bucket.
 pub fn detail_key(date: NaiveDate, bucket: usize) -> String {
     format!("{}.{bucket}", date.format("%Y%m%d"))
+}
+
+/// The key of an agent's detail item of a day (the per-agent layout): `<WK…>.<YYYYMMDD>`, so one
+/// agent's days are neighbours in key order and one page reads a month of them.
+pub fn agent_detail_key(worker: &str, date: NaiveDate) -> String {
+    format!("{worker}.{}", date.format("%Y%m%d"))
+}
+
+/// The key of a detail item as built (either layout), from the item itself.
+pub fn detail_item_key(v: &Value) -> Option<String> {
+    let date = v
+        .get("date")
+        .and_then(Value::as_str)
+        .and_then(|d| d.parse::<NaiveDate>().ok())?;
+    match v.get("v").and_then(Value::as_i64) {
+        Some(1) => Some(detail_key(date, count(v.get("bucket"))?)),
+        Some(2) => Some(agent_detail_key(v.get("w").and_then(Value::as_str)?, date)),
+        _ => None,
+    }
+}
+
+/// A worker SID as TaskRouter writes it (`WK` and 32 hexadecimal digits): the per-agent layout's
+/// keys start with it (never with a digit, as the buckets' keys do), so only such SIDs get one.
+fn is_worker_sid(w: &str) -> bool {
+    w.len() == 34 && w.starts_with("WK") && w.bytes().skip(2).all(|b| b.is_ascii_hexdigit())
+}
+
+/// The Sync TTL (seconds) of a per-agent detail item: the retention, at most a year (Sync's
+/// limit); a day whose item expired is read from its hours.
+pub fn detail_ttl(retention_days: u32) -> u32 {
+    retention_days.clamp(1, 365) * 86_400
+}
+
+/// How a day's agents' hours are written ([`DETAIL_MAP`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DetailLayout {
+    /// Buckets of agents, key `<YYYYMMDD>.<bucket>` (the first layout; still read).
+    Buckets,
+    /// One item per agent and day, key `<WK…>.<YYYYMMDD>` ([`agent_detail_key`]).
+    PerAgent,
+}
+
+/// The per-agent detail items of a day: each agent's non-empty hours (`[hour index, r, t, d]`),
+/// `{"v": 2, "date", "g", "w", "h", "n", "r"}`; `None` when a worker is not a SID or an item
+/// would pass [`ITEM_LIMIT`] (the day is then read from its hours).
+fn agent_items(
+    date: NaiveDate,
+    generation: u64,
+    day_hours: &[DateTime<Utc>],
+    agent_hours: &[&crate::timeline::AgentHour],
+) -> Option<Vec<Value>> {
+    let hour_names: Vec<String> = day_hours.iter().map(|h| iso(*h)).collect();
+    let index_of: BTreeMap<DateTime<Utc>, usize> =
+        day_hours.iter().enumerate().map(|(i, h)| (*h, i)).collect();
+    let mut per_agent: BTreeMap<&str, Vec<&crate::timeline::AgentHour>> = BTreeMap::new();
+    for h in agent_hours {
+        per_agent.entry(h.worker.as_str()).or_default().push(h);
+    }
+    let mut out = Vec::new();
+    for (w, hs) in per_agent {
+        if !is_worker_sid(w) {
+            return None;
+        }
+        let mut table: Vec<&str> = Vec::new();
+        for h in &hs {
+            table.extend(h.figures.activity_ms.keys().map(String::as_str));
+            table.extend(h.figures.dispositions.keys().map(String::as_str));
+        }
+        table.sort_unstable();
+        table.dedup();
+        let at = |n: &str| table.binary_search(&n).map_or(-1, |i| i as i64);
+        let rows: Vec<Value> = hs
+            .iter()
+            .filter_map(|h| {
+                let i = index_of.get(&h.hour)?;
+                let (r, t, d) = encode(&h.figures, &at);
+                Some(json!([i, r, t, d]))
+            })
+            .collect();
+        let item = json!({"v": 2, "date": date.to_string(), "g": generation, "w": w,
+                          "h": hour_names, "n": table, "r": rows});
+        if item.to_string().len() > ITEM_LIMIT {
+            return None;
+        }
+        out.push(item);
+    }
+    Some(out)
 }
 
 /// The bucket of `worker` among `buckets` (FNV-1a of its SID: fixed, so a reader finds it).
@@ -226,6 +315,26 @@ pub fn build_day(
     generation: u64,
     teams: Option<&BTreeMap<String, String>>,
 ) -> Option<DayBuild> {
+    build_day_as(
+        zone,
+        date,
+        hour_items,
+        generation,
+        teams,
+        DetailLayout::PerAgent,
+    )
+}
+
+/// [`build_day`] with the agents' hours in `layout` (days built before the per-agent layout
+/// have buckets: tests build them to show both are read alike).
+pub fn build_day_as(
+    zone: Tz,
+    date: NaiveDate,
+    hour_items: &[Value],
+    generation: u64,
+    teams: Option<&BTreeMap<String, String>>,
+    layout: DetailLayout,
+) -> Option<DayBuild> {
     let start = day_start(zone, date);
     let end = next_day_start(zone, date);
     let (agent_hours, complete) = read_hours(hour_items);
@@ -263,9 +372,10 @@ pub fn build_day(
             add(&mut s.1, &h.figures);
         }
     }
-    let detail = match teams {
-        Some(_) => detail_items(date, generation, &day_hours, &in_day),
-        None => None,
+    let detail = match (teams, layout) {
+        (None, _) => None,
+        (Some(_), DetailLayout::Buckets) => detail_items(date, generation, &day_hours, &in_day),
+        (Some(_), DetailLayout::PerAgent) => agent_items(date, generation, &day_hours, &in_day),
     };
     // One names table for every chunk of the day.
     let mut table: Vec<&str> = Vec::new();
@@ -344,8 +454,14 @@ pub fn build_day(
                 if teams.is_some() {
                     o.insert("tv".into(), json!(1));
                     o.insert("ts".into(), Value::Object(ts));
-                    if let Some(d) = &detail {
-                        o.insert("x".into(), json!(d.len()));
+                    match (&detail, layout) {
+                        (Some(d), DetailLayout::Buckets) => {
+                            o.insert("x".into(), json!(d.len()));
+                        }
+                        (Some(_), DetailLayout::PerAgent) => {
+                            o.insert("xa".into(), json!(1));
+                        }
+                        (None, _) => {}
                     }
                 }
             }
@@ -412,28 +528,39 @@ pub fn push_detail_of(
 
 /// The agents' hours of closed days among detail items (any order, generations and days):
 /// `(date, generation, bucket)` → the agent-hours of that bucket.
-pub fn read_detail(
-    items: &[Value],
-) -> BTreeMap<(NaiveDate, u64, usize), Vec<crate::timeline::AgentHour>> {
+pub fn read_detail(items: &[Value]) -> DetailRead {
     read_detail_of(items, |_| true)
 }
 
+/// A part of a day's detail: a bucket (the first layout) or one agent's item.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Part {
+    Bucket(usize),
+    Agent(String),
+}
+
+/// The detail read: `(date, generation, part)` → its agent-hours.
+pub type DetailRead = BTreeMap<(NaiveDate, u64, Part), Vec<crate::timeline::AgentHour>>;
+
 /// [`read_detail`] of the agents `keep` accepts only (the others' rows are skipped, not decoded).
-pub fn read_detail_of(
-    items: &[Value],
-    keep: impl Fn(&str) -> bool,
-) -> BTreeMap<(NaiveDate, u64, usize), Vec<crate::timeline::AgentHour>> {
+pub fn read_detail_of(items: &[Value], keep: impl Fn(&str) -> bool) -> DetailRead {
     let mut out = BTreeMap::new();
     for v in items {
-        if v.get("v").and_then(Value::as_i64) != Some(1) {
-            continue;
-        }
-        let (Some(date), Some(g), Some(bucket)) = (
+        let version = v.get("v").and_then(Value::as_i64);
+        let part = match version {
+            Some(1) => count(v.get("bucket")).map(Part::Bucket),
+            Some(2) => v
+                .get("w")
+                .and_then(Value::as_str)
+                .map(|w| Part::Agent(w.to_string())),
+            _ => None,
+        };
+        let (Some(date), Some(g), Some(part)) = (
             v.get("date")
                 .and_then(Value::as_str)
                 .and_then(|d| d.parse::<NaiveDate>().ok()),
             v.get("g").and_then(Value::as_u64),
-            count(v.get("bucket")),
+            part,
         ) else {
             continue;
         };
@@ -448,7 +575,17 @@ pub fn read_detail_of(
             })
             .unwrap_or_default();
         let mut hours_read = Vec::new();
-        for (w, rows) in v.get("a").and_then(Value::as_object).into_iter().flatten() {
+        // The first layout: `a` holds each agent's rows; the per-agent one: `w` and its `r`.
+        let agents: Vec<(&String, &Value)> = match (&part, v.get("r")) {
+            (Part::Agent(w), Some(rows)) => vec![(w, rows)],
+            _ => v
+                .get("a")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .collect(),
+        };
+        for (w, rows) in agents {
             if !keep(w) {
                 continue;
             }
@@ -467,7 +604,7 @@ pub fn read_detail_of(
                 }
             }
         }
-        out.insert((date, g, bucket), hours_read);
+        out.insert((date, g, part), hours_read);
     }
     out
 }
@@ -527,6 +664,9 @@ pub fn read_days(items: &[Value]) -> BTreeMap<NaiveDate, Day> {
                 .get(&0)
                 .and_then(|v| count(v.get("x")))
                 .filter(|x| (1..=MAX_DETAIL_BUCKETS).contains(x)),
+            per_agent: parts
+                .get(&0)
+                .is_some_and(|v| v.get("xa").and_then(Value::as_i64) == Some(1)),
         };
         for (chunk, v) in parts.range(0..chunks) {
             let table = names(v);

@@ -88,10 +88,9 @@ pub struct Listing {
     /// Why it failed (Twilio's answer), when it did.
     #[serde(default)]
     pub failed: Option<String>,
-    /// The data of the items read, as JSON texts joined by commas, stored in the state as a raw
-    /// JSON array (never a string with every quote escaped, never parsed into values between
-    /// steps): the state crosses the wasm boundary twice a step as one JSON text.
-    #[serde(default, with = "raw_items")]
+    /// The data of the items read, as JSON texts joined by commas; not in the state's JSON: it
+    /// travels beside it as a text of its own ([`Carried`]), never scanned between steps.
+    #[serde(skip)]
     pub items: String,
     /// How many items were read.
     #[serde(default)]
@@ -193,26 +192,6 @@ impl Listing {
     }
 }
 
-/// [`Listing::items`] in the state: a raw JSON array of the items' data.
-mod raw_items {
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-    use serde_json::value::RawValue;
-
-    pub fn serialize<S: Serializer>(items: &str, s: S) -> Result<S::Ok, S::Error> {
-        let raw = RawValue::from_string(format!("[{items}]")).map_err(serde::ser::Error::custom)?;
-        raw.serialize(s)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-        let raw = Box::<RawValue>::deserialize(d)?;
-        let text = raw.get().trim();
-        match text.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
-            Some(inner) => Ok(inner.trim().to_string()),
-            None => Err(serde::de::Error::custom("items are not an array")),
-        }
-    }
-}
-
 /// A failed listing as the answer names it (`missing[].reason`).
 fn reason(f: &Failure) -> String {
     let status = f.status.map(|s| s.to_string()).unwrap_or_default();
@@ -258,6 +237,51 @@ pub struct Read {
     pub gaps: Vec<Listing>,
     #[serde(default)]
     pub records: Vec<Listing>,
+}
+
+/// A read as it crosses the wasm boundary between steps: the read without its items as one JSON
+/// text, and the items of each listing (in the order of [`Read::listings`]) as texts of their
+/// own — megabytes that cross as strings, copied, never escaped nor scanned between steps.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Carried {
+    pub json: String,
+    pub items: Vec<String>,
+}
+
+impl Read {
+    /// Every listing, in one fixed order.
+    fn listings(&mut self) -> impl Iterator<Item = &mut Listing> {
+        self.days
+            .iter_mut()
+            .chain(self.hours.iter_mut())
+            .chain(self.detail.iter_mut())
+            .chain(self.gaps.iter_mut())
+            .chain(self.records.iter_mut())
+    }
+
+    /// The read as it crosses the boundary.
+    pub fn carry(mut self) -> Carried {
+        let items = self
+            .listings()
+            .map(|l| std::mem::take(&mut l.items))
+            .collect();
+        Carried {
+            json: serde_json::to_string(&self).unwrap_or_default(),
+            items,
+        }
+    }
+}
+
+impl Carried {
+    /// The read again; `None` when it is not one [`Read::carry`] made.
+    pub fn read(self) -> Option<Read> {
+        let mut read: Read = serde_json::from_str(&self.json).ok()?;
+        let mut items = self.items.into_iter();
+        for l in read.listings() {
+            l.items = items.next()?;
+        }
+        items.next().is_none().then_some(read)
+    }
 }
 
 /// A step, and the workers to remember (listed in this step).
