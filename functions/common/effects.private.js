@@ -229,8 +229,11 @@ function failure(err) {
   return out;
 }
 
-/** Performs one effect with `client`; never throws: the outcome says how it went. */
-async function perform(context, client, effect) {
+/**
+ * Performs one effect with `client`; never throws: the outcome says how it went. `text`: a
+ * success carries its value as JSON text (`json`) instead of plain objects (see `run`).
+ */
+async function perform(context, client, effect, { text = false } = {}) {
   const op = (effect && effect.op) || {};
   const request = OPS[op.kind];
   if (!request) return { ok: false, attempted: false, message: `the executor has no operation ${JSON.stringify(op.kind)}` };
@@ -241,25 +244,33 @@ async function perform(context, client, effect) {
     }
     if (effect.pace) await pace(effect.pace.object, effect.pace.cost);
     const once = () => request(client, op, context);
-    return { ok: true, value: plain(await (effect.retry ? tw.withRetry(context, once) : once())) };
+    const value = await (effect.retry ? tw.withRetry(context, once) : once());
+    if (text) return { ok: true, json: value === undefined ? 'null' : JSON.stringify(value) };
+    return { ok: true, value: plain(value) };
   } catch (err) {
     return failure(err);
   }
 }
 
+/** The outcomes of a step as one JSON text (values stringified once, never parsed here). */
+const outcomesText = (outcomes) => `[${outcomes.map((o) => (o.json === undefined ? JSON.stringify(o) : `{"ok":true,"value":${o.json}}`)).join(',')}]`;
+
 /**
  * Runs the machine `start` begins (a call on `mod`, a wasmModule whose face exports `resume`,
  * or the export named `resume`) to its answer `{status, body, contentType?}`. A request the machine refuses at the start (a
- * bad parameter or setting) throws as callWasm does, before any Twilio request.
+ * bad parameter or setting) throws as callWasm does, before any Twilio request. `text: true`
+ * hands `resume` the outcomes as one JSON text (a machine that reads megabytes of listed items
+ * and parses them itself: no object walked across the boundary, no parse and stringify again).
  */
-async function run(context, mod, start, resume = 'resume') {
+async function run(context, mod, start, resume = 'resume', { text = false } = {}) {
   let step = callWasm(mod, start);
   const client = step.run ? tw.twilioClient(context) : null;
   for (let steps = 0; step.run; steps += 1) {
     if (steps >= MAX_STEPS) throw new Error(`The machine did not answer after ${MAX_STEPS} steps; nothing further was attempted`);
     const { state } = step;
-    const outcomes = await Promise.all(step.run.map((effect) => perform(context, client, effect)));
-    step = callWasm(mod, (wasm) => wasm[resume](state, outcomes, Date.now()));
+    const outcomes = await Promise.all(step.run.map((effect) => perform(context, client, effect, { text })));
+    const given = text ? outcomesText(outcomes) : outcomes;
+    step = callWasm(mod, (wasm) => wasm[resume](state, given, Date.now()));
   }
   return step.answer;
 }

@@ -178,8 +178,8 @@ pub enum DetailLayout {
     PerAgent,
 }
 
-/// The per-agent detail items of a day: each agent's non-empty hours (`[hour index, r, t, d]`),
-/// `{"v": 2, "date", "g", "w", "h", "n", "r"}`; `None` when a worker is not a SID or an item
+/// The per-agent detail items of a day: each agent's non-empty hours (`[minutes after s, r, t,
+/// d]`), `{"v": 2, "date", "g", "w", "s": the day's first hour, "n", "r"}`; `None` when a worker is not a SID or an item
 /// would pass [`ITEM_LIMIT`] (the day is then read from its hours).
 fn agent_items(
     date: NaiveDate,
@@ -187,9 +187,10 @@ fn agent_items(
     day_hours: &[DateTime<Utc>],
     agent_hours: &[&crate::timeline::AgentHour],
 ) -> Option<Vec<Value>> {
-    let hour_names: Vec<String> = day_hours.iter().map(|h| iso(*h)).collect();
-    let index_of: BTreeMap<DateTime<Utc>, usize> =
-        day_hours.iter().enumerate().map(|(i, h)| (*h, i)).collect();
+    let Some(first) = day_hours.first() else {
+        return Some(Vec::new());
+    };
+    let day_set: std::collections::BTreeSet<&DateTime<Utc>> = day_hours.iter().collect();
     let mut per_agent: BTreeMap<&str, Vec<&crate::timeline::AgentHour>> = BTreeMap::new();
     for h in agent_hours {
         per_agent.entry(h.worker.as_str()).or_default().push(h);
@@ -207,16 +208,17 @@ fn agent_items(
         table.sort_unstable();
         table.dedup();
         let at = |n: &str| table.binary_search(&n).map_or(-1, |i| i as i64);
+        // Each hour as its minutes after the day's first hour `s` (the day's hours as tiled).
         let rows: Vec<Value> = hs
             .iter()
-            .filter_map(|h| {
-                let i = index_of.get(&h.hour)?;
+            .filter(|h| day_set.contains(&h.hour))
+            .map(|h| {
                 let (r, t, d) = encode(&h.figures, &at);
-                Some(json!([i, r, t, d]))
+                json!([(h.hour - *first).num_minutes(), r, t, d])
             })
             .collect();
         let item = json!({"v": 2, "date": date.to_string(), "g": generation, "w": w,
-                          "h": hour_names, "n": table, "r": rows});
+                          "s": iso(*first), "n": table, "r": rows});
         if item.to_string().len() > ITEM_LIMIT {
             return None;
         }
@@ -565,6 +567,11 @@ pub fn read_detail_of(items: &[Value], keep: impl Fn(&str) -> bool) -> DetailRea
             continue;
         };
         let table = names(v);
+        // The per-agent layout: hours as minutes after `s`.
+        let first = v
+            .get("s")
+            .and_then(Value::as_str)
+            .and_then(values::instant::parse);
         let hour_list: Vec<Option<DateTime<Utc>>> = v
             .get("h")
             .and_then(Value::as_array)
@@ -590,9 +597,22 @@ pub fn read_detail_of(items: &[Value], keep: impl Fn(&str) -> bool) -> DetailRea
                 continue;
             }
             for row in rows.as_array().into_iter().flatten() {
-                let Some(Some(hour)) = count(row.get(0)).and_then(|i| hour_list.get(i)) else {
+                let hour = match (&part, first) {
+                    (Part::Agent(_), Some(first)) => row
+                        .get(0)
+                        .and_then(Value::as_i64)
+                        .filter(|m| (0..=26 * 60).contains(m))
+                        .and_then(|m| first.checked_add_signed(chrono::Duration::minutes(m))),
+                    (Part::Agent(_), None) => None,
+                    _ => count(row.get(0))
+                        .and_then(|i| hour_list.get(i))
+                        .copied()
+                        .flatten(),
+                };
+                let Some(hour) = hour else {
                     continue;
                 };
+                let hour = &hour;
                 let fields = json!({"r": row.get(1), "t": row.get(2), "d": row.get(3)});
                 let figures = decode(&fields, &table);
                 if !figures.is_empty() {
@@ -764,5 +784,35 @@ mod tests {
             Some(d("2026-11-02"))
         );
         assert_eq!(ends_day(zone, at("2026-11-03T03:00:00Z")), None);
+    }
+}
+
+#[cfg(test)]
+mod detail_tests {
+    use super::*;
+
+    /// Scanning a bucket's text for the chosen agents leaves what dropping the others' rows from
+    /// its values leaves; an item of one agent, or junk, is passed as it is.
+    #[test]
+    fn push_detail_of_keeps_what_keep_detail_of_keeps() {
+        let item = json!({"v": 1, "date": "2026-11-15", "g": 3, "bucket": 2, "buckets": 4,
+            "h": ["2026-11-15T05:00:00Z"], "n": ["Available", "x\"y"],
+            "a": {"WKa": [[0, [0, 1000], [1], []]], "WKb": [[0, [1, 5], [], [1, 2]]], "WKc": []}});
+        let keep = |w: &str| w == "WKb" || w == "WKc";
+        let raw = serde_json::value::RawValue::from_string(item.to_string()).unwrap();
+        let mut out = String::from("x");
+        push_detail_of(&mut out, &raw, &keep);
+        let mut expected = item.clone();
+        keep_detail_of(&mut expected, keep);
+        assert_eq!(serde_json::from_str::<Value>(&out[1..]).unwrap(), expected);
+        for text in [r#"{"v": 2, "w": "WKa", "r": []}"#, "[1, 2]", "null"] {
+            let raw = serde_json::value::RawValue::from_string(text.to_string()).unwrap();
+            let mut out = String::new();
+            push_detail_of(&mut out, &raw, &keep);
+            assert_eq!(
+                serde_json::from_str::<Value>(&out).unwrap(),
+                serde_json::from_str::<Value>(text).unwrap()
+            );
+        }
     }
 }

@@ -133,21 +133,32 @@ impl Listing {
     /// listing) drops the rows of agents the read does not need.
     fn take(&mut self, outcome: &RawValue, keep: Option<&dyn Fn(&str) -> bool>) {
         #[derive(Deserialize)]
-        struct Head<'a> {
-            ok: bool,
-            #[serde(borrow, default)]
-            value: Option<&'a RawValue>,
-        }
-        #[derive(Deserialize)]
         struct Item<'a> {
             #[serde(default)]
             key: Option<Value>,
             #[serde(borrow, default)]
             data: Option<&'a RawValue>,
         }
-        let head: Option<Head> = serde_json::from_str(outcome.get()).ok();
-        let page = match head {
-            Some(Head { ok: true, value }) => value,
+        // A page read in one pass: its items' keys, their data as text.
+        #[derive(Deserialize)]
+        struct Page<'a> {
+            ok: bool,
+            #[serde(borrow, default)]
+            value: Option<Vec<Item<'a>>>,
+        }
+        #[derive(Deserialize)]
+        struct Head {
+            ok: bool,
+        }
+        let page: Option<Page> = serde_json::from_str(outcome.get()).ok();
+        let ok = match &page {
+            Some(p) => p.ok,
+            // Not a page of items (a failure, or a value of another shape).
+            None => serde_json::from_str::<Head>(outcome.get()).is_ok_and(|h| h.ok),
+        };
+        let list = match (ok, page) {
+            (true, Some(p)) => p.value.unwrap_or_default(),
+            (true, None) => Vec::new(),
             _ => {
                 let failed: Outcome = serde_json::from_str(outcome.get())
                     .unwrap_or(Outcome::Failed(Failure::missing()));
@@ -158,9 +169,6 @@ impl Listing {
                 return;
             }
         };
-        let list: Vec<Item> = page
-            .and_then(|p| serde_json::from_str(p.get()).ok())
-            .unwrap_or_default();
         let mut past = false;
         let mut last = None;
         for item in &list {
