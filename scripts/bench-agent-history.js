@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Agent history's costs, measured on the product's own code (the agent-history wasm module,
-// functions/common/agent-history.private.js for the hook, functions/common/effects.private.js for
-// GET /agent-history's machine) with the real `twilio` client against the emulator over loopback
+// crates/agent-history's hook machine, scripts/agent-history-hook.js with the functions' executor,
+// for the hook, functions/common/effects.private.js for GET /agent-history's machine) with the real `twilio` client against the emulator over loopback
 // HTTP:
 //
 // 1. the event callback's hook: the emulator's agents (emulator/agent-activity.js) play a day
@@ -19,7 +19,9 @@
 //    executor (common/effects) in process, as the function runs it (not through twilio-run), for
 //    every selection (all, one agent, 10 agents, a team of half) × every grouping, printed as a
 //    table; beside it the machine alone (its listings answered in process) and the emulator
-//    answering the machine's listings alone. `--closed` runs this step only.
+//    answering the machine's listings alone. `--closed` runs this step only; `--events` runs
+//    step 1 and the whole hook (benchHook: the record, late events and closing, clock at each
+//    event) only.
 //    Step 2 (from records, minutes long) runs only with --records.
 //
 //   const { benchAgentHistory, formatAgentHistory } = require('./bench-agent-history');
@@ -27,7 +29,7 @@
 const path = require('path');
 const { startEmulator } = require('../emulator');
 const aa = require('../emulator/agent-activity');
-const { createAgentHistory } = require('../functions/common/agent-history.private.js');
+const { agentHistoryHook } = require('./agent-history-hook');
 const { clientFor } = require('./seed-history');
 
 const root = path.resolve(__dirname, '..');
@@ -105,14 +107,70 @@ function machineReader(emulator, now) {
   return { series, local, counts };
 }
 
+/**
+ * The whole hook per event (the record, late events, closing hours and days) as the event
+ * callback runs it, its clock at each event's instant (a second after it): closing work is spread
+ * over the events of the day. Counts per event: Sync requests of the record, of the closing
+ * (`closing`) and of late events (`reclose`); wall time in process.
+ */
+async function benchHook({ agents = 10, days = 1 } = {}) {
+  const emulator = await startEmulator({ port: 0 });
+  try {
+    const env = emulator.functionEnv();
+    // The emulator's clock is held at each event (playDays); the hook's clock is a second later,
+    // and the pacing's waits move the emulator's clock on (its Sync rate limit counts on it).
+    const clock = emulator.ctx.clock;
+    const history = agentHistoryHook({ context: env, env: ENV, now: () => clock.now() + 1000, pacer: { now: () => clock.now(), sleep: async (ms) => clock.hold(clock.now() + ms) } });
+    const per = [];
+    await aa.playDays(emulator.ctx, {
+      days,
+      agents,
+      seed: 11,
+      onEvent: async (params) => {
+        const t0 = performance.now();
+        const r = await history.hook(params);
+        const part = (x) => (x && !x.error ? (x.syncReads || 0) + (x.syncWrites || 0) : 0);
+        per.push({
+          ms: performance.now() - t0,
+          record: (r.syncReads || 0) + (r.syncWrites || 0),
+          closing: part(r.closing),
+          reclose: part(r.reclose),
+          errors: [r.error, r.closing && r.closing.error, r.reclose && r.reclose.error].filter(Boolean).length,
+          closed: r.closing && r.closing.closed !== undefined ? 1 : 0,
+        });
+      },
+    });
+    const sum = (k) => per.reduce((n, x) => n + x[k], 0);
+    const most = (k) => Math.max(...per.map((x) => x[k]));
+    return {
+      events: per.length,
+      hours_closed: sum('closed'),
+      requests_per_event: Number(((sum('record') + sum('closing') + sum('reclose')) / per.length).toFixed(3)),
+      closing_requests: sum('closing'),
+      most_closing_requests: most('closing'),
+      reclose_requests: sum('reclose'),
+      errors: sum('errors'),
+      ms_median: Number(median(per.map((x) => x.ms)).toFixed(2)),
+      ms_p95: Number(
+        pct(
+          per.map((x) => x.ms),
+          0.95,
+        ).toFixed(2),
+      ),
+      ms_max: Number(Math.max(...per.map((x) => x.ms)).toFixed(1)),
+    };
+  } finally {
+    await emulator.close();
+  }
+}
+
 async function benchEvents({ agents = 10, days = 1 } = {}) {
   const emulator = await startEmulator({ port: 0 });
   try {
     const env = emulator.functionEnv();
-    const ah = loadModule();
     // Pacing waits on a manual clock: the figures are the work, not the waits for the budget.
     let t = Date.now();
-    const history = createAgentHistory({ ah, client: clientFor(emulator), workspaceSid: env.WORKSPACE_SID, syncServiceSid: env.SYNC_SERVICE_SID, retry, now: () => t, sleep: async (ms) => (t += ms) });
+    const history = agentHistoryHook({ context: env, env: ENV, now: () => t, pacer: { now: () => t, sleep: async (ms) => (t += ms) } });
     const per = [];
     const events = [];
     await aa.playDays(emulator.ctx, {
@@ -387,10 +445,13 @@ async function benchAgentHistory() {
   const closedOnly = process.argv.includes('--closed');
   if (!closedOnly) progress('events…');
   const events = closedOnly ? null : await benchEvents();
+  if (!closedOnly) progress('the whole hook…');
+  const hook = closedOnly ? null : await benchHook();
+  if (process.argv.includes('--events')) return { events, hook, closed: null, query: null };
   progress('query…');
   const closed = await benchClosed({ progress });
   const query = process.argv.includes('--records') ? await benchQuery({ progress }) : null;
-  return { events, closed, query };
+  return { events, hook, closed, query };
 }
 
 /** The closed-days rows as a table: one line per selection, one column per grouping (ms). */
@@ -407,16 +468,27 @@ function closedTable(rows) {
 function formatAgentHistory(f) {
   const e = f.events;
   const q = f.query;
+  return [...(e ? eventLines(e) : []), ...(f.hook ? hookLines(f.hook) : []), ...(f.closed ? closedLines(f.closed) : []), ...queryLines(q)].join('\n');
+}
+
+function hookLines(h) {
   return [
-    ...(e ? eventLines(e) : []),
+    `agent history — the whole hook per event (record, late events, closing), clock at each event: ${h.events} events, ${h.hours_closed} hours closed`,
+    `  ${h.requests_per_event} Sync requests per event; closing ${h.closing_requests} in all (most ${h.most_closing_requests} in one event), late events ${h.reclose_requests}; ${h.errors} errors`,
+    `  ${h.ms_median} ms median, ${h.ms_p95} ms p95, ${h.ms_max} ms most per event in process (loopback emulator)`,
+  ];
+}
+
+function closedLines(c) {
+  const f = { closed: c };
+  return [
     `agent history — GET /agent-history from closed days and hours, 30 days × ${f.closed.agents} agents (${f.closed.hours} hours closed: ${f.closed.items} agentHours items, ${(f.closed.item_bytes / 1e6).toFixed(1)} MB, closing ${f.closed.close_ms_per_hour} ms of wasm per hour; ${f.closed.day_items} agentDays items, ${(f.closed.day_bytes / 1e6).toFixed(2)} MB, ${f.closed.detail_items} agentDayHours items, ${(f.closed.detail_bytes / 1e6).toFixed(2)} MB, ${f.closed.day_ms} ms of wasm per day), range=last30:   (target <= 2000 ms)`,
     ...closedTable(f.closed.rows),
     ...f.closed.rows.map(
       (r) =>
         `  by=${r.by.padEnd(26)} ${String(r.ms).padStart(5)} ms median of 3 (the machine alone, listings answered in process: ${r.aggregate_ms} ms; the emulator answering its listings alone ${r.list_ms} ms)   ${r.sync_list_requests} Twilio requests, ${r.day_items} day items (${r.from_days} days), ${r.detail_items || 0} agentDayHours items, ${r.hour_items} hour items, ${r.records} records, ${r.from_records} hours from records, ${r.rows} rows, ${r.answer_bytes} bytes`,
     ),
-    ...queryLines(q),
-  ].join('\n');
+  ];
 }
 
 function eventLines(e) {
@@ -442,7 +514,7 @@ function queryLines(q) {
   ];
 }
 
-module.exports = { benchAgentHistory, formatAgentHistory, benchEvents, benchQuery, benchClosed };
+module.exports = { benchAgentHistory, formatAgentHistory, benchEvents, benchHook, benchQuery, benchClosed };
 
 if (require.main === module) {
   benchAgentHistory().then(

@@ -2,7 +2,8 @@
 // Days of the emulator's simulated contact center (emulator/contact-center-model.js played by
 // emulator/history-traffic.js through the one agent model, emulator/agent-activity.js: shifts,
 // calls offered, answered, rejected and timed out, wrap-up with a disposition, breaks) recorded as
-// agent history in Sync by the product's own hook code (functions/common/agent-history), in
+// agent history in Sync by the product's own hook (crates/agent-history's machine, driven by
+// scripts/agent-history-hook with the functions' executor), in
 // process, so the agent history view shows real charts offline without a running callback.
 //
 //   const { seedAgentHistory } = require('./seed-agent-history');
@@ -13,21 +14,20 @@
 //
 // `npm run simulate` does the same against a running stack through the real event callback
 // (POST /emulator/history/seed {agentDays}, then POST /emulator/agents/days).
-const path = require('path');
 const aa = require('../emulator/agent-activity');
-const { createAgentHistory } = require('../functions/common/agent-history.private.js');
-const { clientFor } = require('./seed-history');
-
-const root = path.resolve(__dirname, '..');
+const { agentHistoryHook } = require('./agent-history-hook');
 
 async function seedAgentHistory(emulator, { days = 7, agents = 6, queues, events, env = {}, seed = 7, log = () => {} } = {}) {
-  const wasm = require(path.join(root, 'functions', 'wasm', 'agent_history.private.js'));
-  const fEnv = emulator.functionEnv();
-  const ah = new wasm.AgentHistory(Object.fromEntries(Object.entries(env).filter(([k]) => k === 'QUEUE_STATS_TIME_ZONE' || k.startsWith('AGENT_HISTORY_'))));
   // Pacing on a manual clock: the emulator's Sync counts writes on its own clock, held at each event.
   let t = 0;
-  const history = createAgentHistory({ ah, client: clientFor(emulator), workspaceSid: fEnv.WORKSPACE_SID, syncServiceSid: fEnv.SYNC_SERVICE_SID, now: () => t, sleep: async (ms) => (t += ms) });
-  const record = async (params) => ((t += 1000), history.record(params));
+  const history = agentHistoryHook({ context: emulator.functionEnv(), env, now: () => Date.now(), pacer: { now: () => t, sleep: async (ms) => (t += ms) } });
+  // The records only, as they came: hours are closed by the event callback's hook (or on read).
+  const record = async (params) => {
+    t += 1000;
+    const r = await history.record(params);
+    if (r.error) throw new Error(r.error);
+    return r;
+  };
   let played;
   if (events) {
     await aa.replay(emulator.ctx, events, record);

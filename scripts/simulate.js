@@ -4,7 +4,7 @@
 // breach at the peaks and recover after. Every change goes through the emulator's TaskRouter state
 // and is delivered to the real queue-stats function as TaskRouter's event callback.
 //
-//   npm run simulate -- [--minutes 10] [--emulator http://127.0.0.1:3001] [--functions http://localhost:3000] [--seed 7] [--history-days 7] [--agent-days 0] [--concurrency 4]
+//   npm run simulate -- [--minutes 10] [--emulator http://127.0.0.1:3001] [--functions http://localhost:3000] [--seed 7] [--history-days 7] [--agent-days 0] [--helpdesk-agents 6] [--concurrency 4]
 //
 // First, `--history-days` (default 7, 0 to skip) past days of the same contact center are played
 // on the emulator's clock (POST /emulator/history/seed: whole days in seconds, no callbacks) and
@@ -30,8 +30,8 @@
 // Agent history for the past: the agents' events of the last `--agent-days` (default 0) of the
 // seeded days go through the same event callback: about 16,000 events a day for the four queues,
 // at about 6 events/s on this loaded 2-core machine (45 minutes a day), so by default the past
-// week reaching it is a quieter Helpdesk queue's six agents (about 1,200 events a day) and the four
-// queues' agents from the live day on; `SEED_HISTORY=1 npm start` records the last day in process.
+// week reaching it is a quieter Helpdesk queue's six agents (about 1,200 events a day;
+// `--helpdesk-agents` sets how many, 0 for none) and the four queues' agents from the live day on; `SEED_HISTORY=1 npm start` records the last day in process.
 const { plan, compressedDay, profileOf } = require('../emulator/contact-center-model');
 const { agentName } = require('../emulator/history-traffic');
 const { TEAMS } = require('../emulator/agent-activity');
@@ -45,6 +45,7 @@ const FUNCTIONS = opt('functions', `http://localhost:${process.env.PORT || 3000}
 const MINUTES = Number(opt('minutes', 10));
 const HISTORY_DAYS = Number(opt('history-days', 7));
 const AGENT_DAYS = Math.min(HISTORY_DAYS, Number(opt('agent-days', 0)));
+const HELPDESK_AGENTS = Math.max(0, Math.floor(Number(opt('helpdesk-agents', 6))) || 0);
 const CONCURRENCY = Number(opt('concurrency', 4));
 const SEED = Number(opt('seed', Date.now() % 100000)) >>> 0;
 const TICK_MS = 100;
@@ -94,10 +95,10 @@ async function main() {
     const t0 = Date.now();
     const sent = await control('POST', '/emulator/agents/days', { days: AGENT_DAYS, concurrency: CONCURRENCY * 2 });
     console.log(`Agent history: ${sent.delivered} past agent events recorded (${AGENT_DAYS} days, ${Math.round((Date.now() - t0) / 1000)} s${sent.failed ? `, ${sent.failed} failed` : ''}).`);
-  } else if (HISTORY_DAYS > 0) {
-    // A week of agent history that a new user sees at once: a quieter Helpdesk queue's six agents.
+  } else if (HISTORY_DAYS > 0 && HELPDESK_AGENTS > 0) {
+    // A week of agent history that a new user sees at once: a quieter Helpdesk queue's agents.
     const t0 = Date.now();
-    const sent = await control('POST', '/emulator/agents/days', { days: HISTORY_DAYS, agents: 6, helpdesk: true, concurrency: CONCURRENCY * 2 });
+    const sent = await control('POST', '/emulator/agents/days', { days: HISTORY_DAYS, agents: HELPDESK_AGENTS, helpdesk: true, concurrency: CONCURRENCY * 2 });
     console.log(
       `Agent history: ${sent.delivered} past Helpdesk agent events recorded (${HISTORY_DAYS} days, ${Math.round((Date.now() - t0) / 1000)} s${sent.failed ? `, ${sent.failed} failed` : ''}).`,
     );

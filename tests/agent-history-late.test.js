@@ -1,7 +1,7 @@
 // Agent history: late events, closed days and retention, end to end. The emulator's agents move
 // on its held clock; their events reach the real event callback (twilio-run) whose hook records
 // them through the real agent-history wasm module. Hours are closed by a second "container"
-// (common/agent-history in this process, on the emulator's clock), as another Function container
+// (the hook's machine, scripts/agent-history-hook, in this process, on the emulator's clock), as another Function container
 // would; then some events arrive late through the callback, and the closed hours and days must
 // give what they would have given had every event come on time: the emulator's ground truth.
 // Hours matter here (the hours H.. before now that the test closes): every process reads a clock pinned to a half hour.
@@ -10,7 +10,7 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { startStack } = require('./helpers/stack');
 const aa = require('../emulator/agent-activity');
-const { createAgentHistory } = require('../functions/common/agent-history.private.js');
+const { agentHistoryHook } = require('../scripts/agent-history-hook');
 const { clientFor } = require('../scripts/seed-history');
 
 const HOUR = 3600000;
@@ -60,10 +60,7 @@ async function step(ms, worker, reservation, name, attributes, hold = false) {
 
 /** A "container" of the functions in this process, on the emulator's clock. */
 function container() {
-  const env = s.emu.functionEnv();
-  const wasm = require('../functions/wasm/agent_history.private.js');
-  const ah = new wasm.AgentHistory({ QUEUE_STATS_TIME_ZONE: ZONE });
-  return createAgentHistory({ ah, client: clientFor(s.emu), workspaceSid: env.WORKSPACE_SID, syncServiceSid: env.SYNC_SERVICE_SID, now: () => s.emu.clock.now() });
+  return agentHistoryHook({ context: s.emu.functionEnv(), env: { QUEUE_STATS_TIME_ZONE: ZONE }, now: () => s.emu.clock.now() });
 }
 
 const service = () => s.emu.state.sync.services.get(s.emu.functionEnv().SYNC_SERVICE_SID);

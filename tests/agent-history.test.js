@@ -262,15 +262,12 @@ test("a Sync failure in the hook never fails the queue statistics' callback", as
 });
 
 // Closed hours (docs/agent-history.md, "Closed hours"): two more "containers" in this process run
-// common/agent-history with the real wasm module against the emulator, on the emulator's clock.
-const { createAgentHistory } = require('../functions/common/agent-history.private.js');
+// the hook's machine (scripts/agent-history-hook) with the real wasm module against the emulator, on the emulator's clock.
+const { agentHistoryHook } = require('../scripts/agent-history-hook');
 const { clientFor } = require('../scripts/seed-history');
 
 function container() {
-  const env = s.emu.functionEnv();
-  const wasm = require('../functions/wasm/agent_history.private.js');
-  const ah = new wasm.AgentHistory({ QUEUE_STATS_TIME_ZONE: 'America/New_York' });
-  return createAgentHistory({ ah, client: clientFor(s.emu), workspaceSid: env.WORKSPACE_SID, syncServiceSid: env.SYNC_SERVICE_SID, now: () => s.emu.clock.now() });
+  return agentHistoryHook({ context: s.emu.functionEnv(), env: { QUEUE_STATS_TIME_ZONE: 'America/New_York' }, now: () => s.emu.clock.now() });
 }
 const hourItems = () => {
   const service = s.emu.state.sync.services.get(s.emu.functionEnv().SYNC_SERVICE_SID);

@@ -230,10 +230,11 @@ function failure(err) {
 }
 
 /**
- * Performs one effect with `client`; never throws: the outcome says how it went. `text`: a
- * success carries its value as JSON text (`json`) instead of plain objects (see `run`).
+ * Performs one effect with `client`; never throws: the outcome says how it went. `paceWith`: the
+ * container's pacer unless a script brings its own (a manual clock). `text`: a success carries
+ * its value as JSON text (`json`) instead of plain objects (see `run`).
  */
-async function perform(context, client, effect, { text = false } = {}) {
+async function perform(context, client, effect, paceWith = pace, { text = false } = {}) {
   const op = (effect && effect.op) || {};
   const request = OPS[op.kind];
   if (!request) return { ok: false, attempted: false, message: `the executor has no operation ${JSON.stringify(op.kind)}` };
@@ -242,7 +243,7 @@ async function perform(context, client, effect, { text = false } = {}) {
       if (remainingMs() - effect.delayMs < MIN_START_MS) throw new DeadlineError(`Waiting ${effect.delayMs} ms would pass the deadline (a Function must answer within 10 s); not attempted.`);
       await sleep(effect.delayMs);
     }
-    if (effect.pace) await pace(effect.pace.object, effect.pace.cost);
+    if (effect.pace) await paceWith(effect.pace.object, effect.pace.cost);
     const once = () => request(client, op, context);
     const value = await (effect.retry ? tw.withRetry(context, once) : once());
     if (text) return { ok: true, json: value === undefined ? 'null' : JSON.stringify(value) };
@@ -268,7 +269,7 @@ async function run(context, mod, start, resume = 'resume', { text = false } = {}
   for (let steps = 0; step.run; steps += 1) {
     if (steps >= MAX_STEPS) throw new Error(`The machine did not answer after ${MAX_STEPS} steps; nothing further was attempted`);
     const { state } = step;
-    const outcomes = await Promise.all(step.run.map((effect) => perform(context, client, effect, { text })));
+    const outcomes = await Promise.all(step.run.map((effect) => perform(context, client, effect, pace, { text })));
     const given = text ? outcomesText(outcomes) : outcomes;
     step = callWasm(mod, (wasm) => wasm[resume](state, given, Date.now()));
   }

@@ -63,6 +63,7 @@ pub mod config;
 pub mod days;
 mod error;
 pub mod event;
+pub mod hook;
 pub mod machine;
 pub mod query;
 pub mod record;
@@ -78,7 +79,11 @@ pub use record::{Applied, Record};
 pub use timeline::{agent_hours, AgentHour, HourFigures};
 
 #[cfg(test)]
+mod hook_tests;
+#[cfg(test)]
 mod tests;
 
+#[cfg(target_arch = "wasm32")]
+mod hook_wasm;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
