@@ -100,7 +100,7 @@ function machineReader(emulator, now) {
     return { answer: step.answer, ops };
   };
   const series = async (params) => {
-    const answer = await effects.run(context, counted, start(params));
+    const answer = await effects.run(context, counted, start(params), { text: true });
     if (answer.status !== 200) throw new Error(`GET /agent-history: ${answer.status} ${JSON.stringify(answer.body)}`);
     return answer.body;
   };

@@ -281,6 +281,32 @@ test("failures are Twilio's answers as they came; nothing is thrown", async () =
   assert.deepEqual([unknown.ok, unknown.attempted], [false, false]);
 });
 
+test('with text: true, run hands resume the outcomes as one JSON text equal to the plain outcomes', async () => {
+  const serviceSid = context.SYNC_SERVICE_SID;
+  await done({ kind: 'createSyncMap', serviceSid, uniqueName: 'Effects.Text' });
+  await done({ kind: 'createSyncItem', serviceSid, map: 'Effects.Text', key: 'a', data: { n: 1, s: 'quote " and \\ and é' } });
+  const list = { kind: 'listSyncItems', serviceSid, map: 'Effects.Text', order: 'asc', pageSize: 10, limit: 10 };
+  const missing = { kind: 'fetchSyncItem', serviceSid, map: 'Effects.None', key: 'x' };
+  const given = [];
+  const machine = {
+    startIt: () => ({ state: 's', run: [effect(list), effect(missing)] }),
+    resume: (state, outcomes) => {
+      given.push(outcomes);
+      return { answer: { status: 200, body: {} } };
+    },
+  };
+  await effects.run(context, { call: (fn) => fn(machine) }, (wasm) => wasm.startIt(), { text: true });
+  await effects.run(context, { call: (fn) => fn(machine) }, (wasm) => wasm.startIt());
+  assert.equal(typeof given[0], 'string');
+  const [fromText, plain] = [JSON.parse(given[0]), given[1]];
+  assert.deepEqual(fromText, plain);
+  assert.deepEqual(
+    fromText[0].value.map((i) => [i.key, i.data]),
+    [['a', { n: 1, s: 'quote " and \\ and é' }]],
+  );
+  assert.deepEqual([fromText[1].ok, fromText[1].status], [false, 404]);
+});
+
 test('a 429 is repeated only for an effect that allows it', async () => {
   const serviceSid = context.SYNC_SERVICE_SID;
   await done({ kind: 'createSyncMap', serviceSid, uniqueName: 'Effects.Retry' });

@@ -231,9 +231,10 @@ function failure(err) {
 
 /**
  * Performs one effect with `client`; never throws: the outcome says how it went. `io`
- * (optional): the pacer to use (a script's own, on a manual clock), or `{pace, retry}`: a pacer
- * `pace(object, cost)` and `retry(fn)` in place of this container's pacer and common/client's
- * withRetry (the benchmarks' simulated clock).
+ * (optional): the pacer to use (a script's own, on a manual clock), or `{pace, retry, text}`: a
+ * pacer `pace(object, cost)` and `retry(fn)` in place of this container's pacer and
+ * common/client's withRetry (the benchmarks' simulated clock); `text: true`, a success carries its
+ * value as JSON text (`json`) instead of plain objects (see `run`).
  */
 async function perform(context, client, effect, io = {}) {
   const opts = typeof io === 'function' ? { pace: io } : io || {};
@@ -248,19 +249,27 @@ async function perform(context, client, effect, io = {}) {
     if (effect.pace) await (opts.pace || pace)(effect.pace.object, effect.pace.cost);
     const once = () => request(client, op, context);
     const retry = opts.retry || ((fn) => tw.withRetry(context, fn));
-    return { ok: true, value: plain(await (effect.retry ? retry(once) : once())) };
+    const value = await (effect.retry ? retry(once) : once());
+    if (opts.text) return { ok: true, json: value === undefined ? 'null' : JSON.stringify(value) };
+    return { ok: true, value: plain(value) };
   } catch (err) {
     return failure(err);
   }
 }
+
+/** The outcomes of a step as one JSON text (values stringified once, never parsed here). */
+const outcomesText = (outcomes) => `[${outcomes.map((o) => (o.json === undefined ? JSON.stringify(o) : `{"ok":true,"value":${o.json}}`)).join(',')}]`;
 
 /**
  * Runs the machine `start` begins (a call on `mod`, a wasmModule whose face exports `resume`,
  * or the export `io` names) to its answer `{status, body, contentType?}`. A request the machine
  * refuses at the start (a bad parameter or setting) throws as callWasm does, before any Twilio
  * request. `io` (optional): the name of the resume export, or `{resume, client, now, pace,
- * retry}`: the resume export's name (default `resume`), a client (default one made from
- * `context`), the clock, and perform's pacer and retry (the benchmarks' simulated clock).
+ * retry, text}`: the resume export's name (default `resume`), a client (default one made from
+ * `context`), the clock, perform's pacer and retry (the benchmarks' simulated clock), and `text:
+ * true` to hand `resume` the outcomes as one JSON text (a machine that reads megabytes of listed
+ * items and parses them itself: no object walked across the boundary, no parse and stringify
+ * again).
  */
 async function run(context, mod, start, io = {}) {
   const opts = typeof io === 'string' ? { resume: io } : io || {};
@@ -272,7 +281,8 @@ async function run(context, mod, start, io = {}) {
     if (steps >= MAX_STEPS) throw new Error(`The machine did not answer after ${MAX_STEPS} steps; nothing further was attempted`);
     const { state } = step;
     const outcomes = await Promise.all(step.run.map((effect) => perform(context, client, effect, opts)));
-    step = callWasm(mod, (wasm) => wasm[resume](state, outcomes, now()));
+    const given = opts.text ? outcomesText(outcomes) : outcomes;
+    step = callWasm(mod, (wasm) => wasm[resume](state, given, now()));
   }
   return step.answer;
 }

@@ -366,7 +366,7 @@ fn needed_buckets(
     query: &Query,
     day: &Day,
     dir: &BTreeMap<&str, &AgentInfo>,
-) -> Option<BTreeSet<usize>> {
+) -> Option<BTreeSet<DetailPart>> {
     if let (Agents::Team(team), Some(_)) = (&query.agents, day.teams.as_ref()) {
         let stored: BTreeSet<&str> = day
             .rows
@@ -383,11 +383,19 @@ fn needed_buckets(
     if chosen.is_empty() {
         return Some(BTreeSet::new());
     }
+    if day.per_agent {
+        return Some(
+            chosen
+                .into_iter()
+                .map(|w| DetailPart::Agent(w.to_string()))
+                .collect(),
+        );
+    }
     let buckets = day.detail?;
     Some(
         chosen
             .into_iter()
-            .map(|w| crate::days::detail_bucket(w, buckets))
+            .map(|w| DetailPart::Bucket(crate::days::detail_bucket(w, buckets)))
             .collect(),
     )
 }
@@ -428,7 +436,7 @@ fn chosen_hours(
     Some(Chosen::Hours(out))
 }
 
-type DetailRead = BTreeMap<(NaiveDate, u64, usize), Vec<AgentHour>>;
+use crate::days::{DetailRead, Part as DetailPart};
 
 /// A detail item to fetch: `map` and `key`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -449,9 +457,12 @@ pub fn detail_keys(
     needed_by_day(config, query, day_items, directory)
         .into_iter()
         .flat_map(|(date, _, needed)| {
-            needed.into_iter().map(move |b| ItemKey {
+            needed.into_iter().map(move |p| ItemKey {
                 map: crate::days::DETAIL_MAP.to_string(),
-                key: crate::days::detail_key(date, b),
+                key: match p {
+                    DetailPart::Bucket(b) => crate::days::detail_key(date, b),
+                    DetailPart::Agent(w) => crate::days::agent_detail_key(&w, date),
+                },
             })
         })
         .collect()
@@ -465,7 +476,7 @@ fn needed_by_day(
     query: &Query,
     day_items: &[Value],
     directory: &[AgentInfo],
-) -> Vec<(NaiveDate, Option<usize>, BTreeSet<usize>)> {
+) -> Vec<(NaiveDate, Option<usize>, BTreeSet<DetailPart>)> {
     if !hour_of_chosen(query) {
         return Vec::new();
     }
@@ -508,11 +519,51 @@ pub fn detail_listings(
     day_items: &[Value],
     directory: &[AgentInfo],
 ) -> Vec<DetailListing> {
-    needed_by_day(config, query, day_items, directory)
-        .into_iter()
-        .filter_map(|(date, total, needed)| Some(day_listings(date, total?, &needed)))
-        .flatten()
-        .collect()
+    let mut out = Vec::new();
+    // The per-agent layout: each agent's needed days, read with one listing per run of at most
+    // 100 days (its keys `<WK…>.<YYYYMMDD>` are neighbours: one page holds them all).
+    let mut per_agent: BTreeMap<String, Vec<NaiveDate>> = BTreeMap::new();
+    for (date, total, needed) in needed_by_day(config, query, day_items, directory) {
+        let mut buckets = BTreeSet::new();
+        for p in needed {
+            match p {
+                DetailPart::Bucket(b) => {
+                    buckets.insert(b);
+                }
+                DetailPart::Agent(w) => per_agent.entry(w).or_default().push(date),
+            }
+        }
+        if let (Some(total), false) = (total, buckets.is_empty()) {
+            out.extend(day_listings(date, total, &buckets));
+        }
+    }
+    for (w, mut dates) in per_agent {
+        dates.sort_unstable();
+        let mut run: Option<(NaiveDate, NaiveDate)> = None;
+        let mut flush = |(first, last): (NaiveDate, NaiveDate)| {
+            let days = (last - first).num_days() + 1;
+            out.push(DetailListing {
+                map: crate::days::DETAIL_MAP.to_string(),
+                from: crate::days::agent_detail_key(&w, first),
+                to: crate::days::agent_detail_key(&w, last),
+                page_size: u32::try_from(days.clamp(1, 100)).unwrap_or(100),
+            });
+        };
+        for d in dates {
+            run = match run {
+                Some((first, _)) if (d - first).num_days() < 100 => Some((first, d)),
+                Some(r) => {
+                    flush(r);
+                    Some((d, d))
+                }
+                None => Some((d, d)),
+            };
+        }
+        if let Some(r) = run {
+            flush(r);
+        }
+    }
+    out
 }
 
 /// The listings of one day's `needed` buckets among its `total` (see [`detail_listings`]).

@@ -107,6 +107,8 @@ pub struct Day {
     pub teams: Option<BTreeMap<String, Vec<HourSum>>>,
     /// The detail buckets written for this build (none: no detail).
     pub detail: Option<usize>,
+    /// The detail of this build is one item per agent ([`agent_detail_key`]), not buckets.
+    pub per_agent: bool,
 }
 
 /// The items of the local day `date` from its hours' `agentHours` items (others are ignored), or
@@ -134,6 +136,95 @@ pub const DETAIL_MAP: &str = "agentDayHours";
 /// The key of a day's detail bucket.
 pub fn detail_key(date: NaiveDate, bucket: usize) -> String {
     format!("{}.{bucket}", date.format("%Y%m%d"))
+}
+
+/// The key of an agent's detail item of a day (the per-agent layout): `<WK…>.<YYYYMMDD>`, so one
+/// agent's days are neighbours in key order and one page reads a month of them.
+pub fn agent_detail_key(worker: &str, date: NaiveDate) -> String {
+    format!("{worker}.{}", date.format("%Y%m%d"))
+}
+
+/// The key of a detail item as built (either layout), from the item itself.
+pub fn detail_item_key(v: &Value) -> Option<String> {
+    let date = v
+        .get("date")
+        .and_then(Value::as_str)
+        .and_then(|d| d.parse::<NaiveDate>().ok())?;
+    match v.get("v").and_then(Value::as_i64) {
+        Some(1) => Some(detail_key(date, count(v.get("bucket"))?)),
+        Some(2) => Some(agent_detail_key(v.get("w").and_then(Value::as_str)?, date)),
+        _ => None,
+    }
+}
+
+/// A worker SID as TaskRouter writes it (`WK` and 32 hexadecimal digits): the per-agent layout's
+/// keys start with it (never with a digit, as the buckets' keys do), so only such SIDs get one.
+fn is_worker_sid(w: &str) -> bool {
+    w.len() == 34 && w.starts_with("WK") && w.bytes().skip(2).all(|b| b.is_ascii_hexdigit())
+}
+
+/// The Sync TTL (seconds) of a per-agent detail item: the retention, at most a year (Sync's
+/// limit); a day whose item expired is read from its hours.
+pub fn detail_ttl(retention_days: u32) -> u32 {
+    retention_days.clamp(1, 365) * 86_400
+}
+
+/// How a day's agents' hours are written ([`DETAIL_MAP`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DetailLayout {
+    /// Buckets of agents, key `<YYYYMMDD>.<bucket>` (the first layout; still read).
+    Buckets,
+    /// One item per agent and day, key `<WK…>.<YYYYMMDD>` ([`agent_detail_key`]).
+    PerAgent,
+}
+
+/// The per-agent detail items of a day: each agent's non-empty hours (`[minutes after s, r, t,
+/// d]`), `{"v": 2, "date", "g", "w", "s": the day's first hour, "n", "r"}`; `None` when a worker is not a SID or an item
+/// would pass [`ITEM_LIMIT`] (the day is then read from its hours).
+fn agent_items(
+    date: NaiveDate,
+    generation: u64,
+    day_hours: &[DateTime<Utc>],
+    agent_hours: &[&crate::timeline::AgentHour],
+) -> Option<Vec<Value>> {
+    let Some(first) = day_hours.first() else {
+        return Some(Vec::new());
+    };
+    let day_set: std::collections::BTreeSet<&DateTime<Utc>> = day_hours.iter().collect();
+    let mut per_agent: BTreeMap<&str, Vec<&crate::timeline::AgentHour>> = BTreeMap::new();
+    for h in agent_hours {
+        per_agent.entry(h.worker.as_str()).or_default().push(h);
+    }
+    let mut out = Vec::new();
+    for (w, hs) in per_agent {
+        if !is_worker_sid(w) {
+            return None;
+        }
+        let mut table: Vec<&str> = Vec::new();
+        for h in &hs {
+            table.extend(h.figures.activity_ms.keys().map(String::as_str));
+            table.extend(h.figures.dispositions.keys().map(String::as_str));
+        }
+        table.sort_unstable();
+        table.dedup();
+        let at = |n: &str| table.binary_search(&n).map_or(-1, |i| i as i64);
+        // Each hour as its minutes after the day's first hour `s` (the day's hours as tiled).
+        let rows: Vec<Value> = hs
+            .iter()
+            .filter(|h| day_set.contains(&h.hour))
+            .map(|h| {
+                let (r, t, d) = encode(&h.figures, &at);
+                json!([(h.hour - *first).num_minutes(), r, t, d])
+            })
+            .collect();
+        let item = json!({"v": 2, "date": date.to_string(), "g": generation, "w": w,
+                          "s": iso(*first), "n": table, "r": rows});
+        if item.to_string().len() > ITEM_LIMIT {
+            return None;
+        }
+        out.push(item);
+    }
+    Some(out)
 }
 
 /// The bucket of `worker` among `buckets` (FNV-1a of its SID: fixed, so a reader finds it).
@@ -226,6 +317,26 @@ pub fn build_day(
     generation: u64,
     teams: Option<&BTreeMap<String, String>>,
 ) -> Option<DayBuild> {
+    build_day_as(
+        zone,
+        date,
+        hour_items,
+        generation,
+        teams,
+        DetailLayout::PerAgent,
+    )
+}
+
+/// [`build_day`] with the agents' hours in `layout` (days built before the per-agent layout
+/// have buckets: tests build them to show both are read alike).
+pub fn build_day_as(
+    zone: Tz,
+    date: NaiveDate,
+    hour_items: &[Value],
+    generation: u64,
+    teams: Option<&BTreeMap<String, String>>,
+    layout: DetailLayout,
+) -> Option<DayBuild> {
     let start = day_start(zone, date);
     let end = next_day_start(zone, date);
     let (agent_hours, complete) = read_hours(hour_items);
@@ -263,9 +374,10 @@ pub fn build_day(
             add(&mut s.1, &h.figures);
         }
     }
-    let detail = match teams {
-        Some(_) => detail_items(date, generation, &day_hours, &in_day),
-        None => None,
+    let detail = match (teams, layout) {
+        (None, _) => None,
+        (Some(_), DetailLayout::Buckets) => detail_items(date, generation, &day_hours, &in_day),
+        (Some(_), DetailLayout::PerAgent) => agent_items(date, generation, &day_hours, &in_day),
     };
     // One names table for every chunk of the day.
     let mut table: Vec<&str> = Vec::new();
@@ -344,8 +456,14 @@ pub fn build_day(
                 if teams.is_some() {
                     o.insert("tv".into(), json!(1));
                     o.insert("ts".into(), Value::Object(ts));
-                    if let Some(d) = &detail {
-                        o.insert("x".into(), json!(d.len()));
+                    match (&detail, layout) {
+                        (Some(d), DetailLayout::Buckets) => {
+                            o.insert("x".into(), json!(d.len()));
+                        }
+                        (Some(_), DetailLayout::PerAgent) => {
+                            o.insert("xa".into(), json!(1));
+                        }
+                        (None, _) => {}
                     }
                 }
             }
@@ -366,34 +484,94 @@ pub fn keep_detail_of(item: &mut Value, keep: impl Fn(&str) -> bool) {
     }
 }
 
+/// Appends to `out` the JSON text of the detail item `data` without the rows of the agents `keep`
+/// refuses, as [`keep_detail_of`] would leave it, scanning the text instead of building values
+/// (a bucket holds every agent of its share; a read keeps a few). Not an object: appended as is.
+pub fn push_detail_of(
+    out: &mut String,
+    data: &serde_json::value::RawValue,
+    keep: &dyn Fn(&str) -> bool,
+) {
+    type Fields<'a> = BTreeMap<String, &'a serde_json::value::RawValue>;
+    let Ok(fields) = serde_json::from_str::<Fields>(data.get()) else {
+        out.push_str(data.get());
+        return;
+    };
+    out.push('{');
+    for (i, (name, value)) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&Value::from(name.as_str()).to_string());
+        out.push(':');
+        match (name == "a")
+            .then(|| serde_json::from_str::<Fields>(value.get()).ok())
+            .flatten()
+        {
+            Some(rows) => {
+                out.push('{');
+                let mut first = true;
+                for (w, row) in rows.iter().filter(|(w, _)| keep(w)) {
+                    if !first {
+                        out.push(',');
+                    }
+                    first = false;
+                    out.push_str(&Value::from(w.as_str()).to_string());
+                    out.push(':');
+                    out.push_str(row.get());
+                }
+                out.push('}');
+            }
+            None => out.push_str(value.get()),
+        }
+    }
+    out.push('}');
+}
+
 /// The agents' hours of closed days among detail items (any order, generations and days):
 /// `(date, generation, bucket)` → the agent-hours of that bucket.
-pub fn read_detail(
-    items: &[Value],
-) -> BTreeMap<(NaiveDate, u64, usize), Vec<crate::timeline::AgentHour>> {
+pub fn read_detail(items: &[Value]) -> DetailRead {
     read_detail_of(items, |_| true)
 }
 
+/// A part of a day's detail: a bucket (the first layout) or one agent's item.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Part {
+    Bucket(usize),
+    Agent(String),
+}
+
+/// The detail read: `(date, generation, part)` → its agent-hours.
+pub type DetailRead = BTreeMap<(NaiveDate, u64, Part), Vec<crate::timeline::AgentHour>>;
+
 /// [`read_detail`] of the agents `keep` accepts only (the others' rows are skipped, not decoded).
-pub fn read_detail_of(
-    items: &[Value],
-    keep: impl Fn(&str) -> bool,
-) -> BTreeMap<(NaiveDate, u64, usize), Vec<crate::timeline::AgentHour>> {
+pub fn read_detail_of(items: &[Value], keep: impl Fn(&str) -> bool) -> DetailRead {
     let mut out = BTreeMap::new();
     for v in items {
-        if v.get("v").and_then(Value::as_i64) != Some(1) {
-            continue;
-        }
-        let (Some(date), Some(g), Some(bucket)) = (
+        let version = v.get("v").and_then(Value::as_i64);
+        let part = match version {
+            Some(1) => count(v.get("bucket")).map(Part::Bucket),
+            Some(2) => v
+                .get("w")
+                .and_then(Value::as_str)
+                .map(|w| Part::Agent(w.to_string())),
+            _ => None,
+        };
+        let (Some(date), Some(g), Some(part)) = (
             v.get("date")
                 .and_then(Value::as_str)
                 .and_then(|d| d.parse::<NaiveDate>().ok()),
             v.get("g").and_then(Value::as_u64),
-            count(v.get("bucket")),
+            part,
         ) else {
             continue;
         };
         let table = names(v);
+        // The per-agent layout: hours as minutes after `s`.
+        let first = v
+            .get("s")
+            .and_then(Value::as_str)
+            .and_then(values::instant::parse);
         let hour_list: Vec<Option<DateTime<Utc>>> = v
             .get("h")
             .and_then(Value::as_array)
@@ -404,14 +582,37 @@ pub fn read_detail_of(
             })
             .unwrap_or_default();
         let mut hours_read = Vec::new();
-        for (w, rows) in v.get("a").and_then(Value::as_object).into_iter().flatten() {
+        // The first layout: `a` holds each agent's rows; the per-agent one: `w` and its `r`.
+        let agents: Vec<(&String, &Value)> = match (&part, v.get("r")) {
+            (Part::Agent(w), Some(rows)) => vec![(w, rows)],
+            _ => v
+                .get("a")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .collect(),
+        };
+        for (w, rows) in agents {
             if !keep(w) {
                 continue;
             }
             for row in rows.as_array().into_iter().flatten() {
-                let Some(Some(hour)) = count(row.get(0)).and_then(|i| hour_list.get(i)) else {
+                let hour = match (&part, first) {
+                    (Part::Agent(_), Some(first)) => row
+                        .get(0)
+                        .and_then(Value::as_i64)
+                        .filter(|m| (0..=26 * 60).contains(m))
+                        .and_then(|m| first.checked_add_signed(chrono::Duration::minutes(m))),
+                    (Part::Agent(_), None) => None,
+                    _ => count(row.get(0))
+                        .and_then(|i| hour_list.get(i))
+                        .copied()
+                        .flatten(),
+                };
+                let Some(hour) = hour else {
                     continue;
                 };
+                let hour = &hour;
                 let fields = json!({"r": row.get(1), "t": row.get(2), "d": row.get(3)});
                 let figures = decode(&fields, &table);
                 if !figures.is_empty() {
@@ -423,7 +624,7 @@ pub fn read_detail_of(
                 }
             }
         }
-        out.insert((date, g, bucket), hours_read);
+        out.insert((date, g, part), hours_read);
     }
     out
 }
@@ -483,6 +684,9 @@ pub fn read_days(items: &[Value]) -> BTreeMap<NaiveDate, Day> {
                 .get(&0)
                 .and_then(|v| count(v.get("x")))
                 .filter(|x| (1..=MAX_DETAIL_BUCKETS).contains(x)),
+            per_agent: parts
+                .get(&0)
+                .is_some_and(|v| v.get("xa").and_then(Value::as_i64) == Some(1)),
         };
         for (chunk, v) in parts.range(0..chunks) {
             let table = names(v);
@@ -580,5 +784,35 @@ mod tests {
             Some(d("2026-11-02"))
         );
         assert_eq!(ends_day(zone, at("2026-11-03T03:00:00Z")), None);
+    }
+}
+
+#[cfg(test)]
+mod detail_tests {
+    use super::*;
+
+    /// Scanning a bucket's text for the chosen agents leaves what dropping the others' rows from
+    /// its values leaves; an item of one agent, or junk, is passed as it is.
+    #[test]
+    fn push_detail_of_keeps_what_keep_detail_of_keeps() {
+        let item = json!({"v": 1, "date": "2026-11-15", "g": 3, "bucket": 2, "buckets": 4,
+            "h": ["2026-11-15T05:00:00Z"], "n": ["Available", "x\"y"],
+            "a": {"WKa": [[0, [0, 1000], [1], []]], "WKb": [[0, [1, 5], [], [1, 2]]], "WKc": []}});
+        let keep = |w: &str| w == "WKb" || w == "WKc";
+        let raw = serde_json::value::RawValue::from_string(item.to_string()).unwrap();
+        let mut out = String::from("x");
+        push_detail_of(&mut out, &raw, &keep);
+        let mut expected = item.clone();
+        keep_detail_of(&mut expected, keep);
+        assert_eq!(serde_json::from_str::<Value>(&out[1..]).unwrap(), expected);
+        for text in [r#"{"v": 2, "w": "WKa", "r": []}"#, "[1, 2]", "null"] {
+            let raw = serde_json::value::RawValue::from_string(text.to_string()).unwrap();
+            let mut out = String::new();
+            push_detail_of(&mut out, &raw, &keep);
+            assert_eq!(
+                serde_json::from_str::<Value>(&out).unwrap(),
+                serde_json::from_str::<Value>(text).unwrap()
+            );
+        }
     }
 }

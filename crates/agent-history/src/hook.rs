@@ -1248,7 +1248,8 @@ fn build_day(ctx: &mut Ctx, run: &Run, day: &DayJob, detail_now: bool) -> R<Resu
                 .into_iter()
                 .enumerate()
                 .map(|(i, data)| {
-                    serde_json::to_value(detail_put(date, i, data)).unwrap_or(Value::Null)
+                    serde_json::to_value(detail_put(run.config.retention_days, date, i, data))
+                        .unwrap_or(Value::Null)
                 })
                 .collect();
             m.bags.insert(detail_bag.clone(), detail);
@@ -1305,13 +1306,17 @@ fn build_day(ctx: &mut Ctx, run: &Run, day: &DayJob, detail_now: bool) -> R<Resu
     )))
 }
 
-/// The write of a day build's `i`-th `agentDayHours` item (its key and TTL: the days module's).
-fn detail_put(date: chrono::NaiveDate, i: usize, data: Value) -> Put {
+/// The write of a day build's `i`-th `agentDayHours` item (its key and TTL: the days module's):
+/// an agent's own item (`v` 2) is keyed `<WK…>.<date>` and expires with the retention (at most a
+/// year); a bucket (the first layout) `<date>.<i>`, pruned with the days.
+fn detail_put(retention_days: u32, date: chrono::NaiveDate, i: usize, data: Value) -> Put {
+    let per_agent = data.get("v").and_then(Value::as_i64) == Some(2);
     Put {
         map: crate::days::DETAIL_MAP.to_string(),
-        key: crate::days::detail_key(date, i),
+        key: crate::days::detail_item_key(&data)
+            .unwrap_or_else(|| crate::days::detail_key(date, i)),
+        ttl: per_agent.then(|| crate::days::detail_ttl(retention_days)),
         data,
-        ttl: None,
         if_match: None,
         mode: Mode::Update,
     }

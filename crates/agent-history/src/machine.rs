@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 
 use effects::{Answer, Failure, Op, Outcome, Paging, Step};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use crate::aggregate::AgentInfo;
@@ -87,9 +88,9 @@ pub struct Listing {
     /// Why it failed (Twilio's answer), when it did.
     #[serde(default)]
     pub failed: Option<String>,
-    /// The data of the items read, as JSON texts joined by commas: the state crosses the wasm
-    /// boundary twice a step, and one text crosses far faster than the same objects walked.
-    #[serde(default)]
+    /// The data of the items read, as JSON texts joined by commas; not in the state's JSON: it
+    /// travels beside it as a text of its own ([`Carried`]), never scanned between steps.
+    #[serde(skip)]
     pub items: String,
     /// How many items were read.
     #[serde(default)]
@@ -126,36 +127,65 @@ impl Listing {
         }
     }
 
-    /// Takes a page: read to the end (a key past `to`, a short page, one page of `page_size`,
-    /// no such map), or another page to ask for; a failure ends it with the reason.
-    fn take(&mut self, outcome: Outcome) {
-        let page = match outcome.found() {
-            Ok(Some(page)) => page,
-            Ok(None) => {
+    /// Takes a page (an outcome as its JSON text): read to the end (a key past `to`, a short page,
+    /// one page of `page_size`, no such map), or another page to ask for; a failure ends it with
+    /// the reason. Items' data are kept as the text they came in (not parsed); `keep` (a detail
+    /// listing) drops the rows of agents the read does not need.
+    fn take(&mut self, outcome: &RawValue, keep: Option<&dyn Fn(&str) -> bool>) {
+        #[derive(Deserialize)]
+        struct Item<'a> {
+            #[serde(default)]
+            key: Option<Value>,
+            #[serde(borrow, default)]
+            data: Option<&'a RawValue>,
+        }
+        // A page read in one pass: its items' keys, their data as text.
+        #[derive(Deserialize)]
+        struct Page<'a> {
+            ok: bool,
+            #[serde(borrow, default)]
+            value: Option<Vec<Item<'a>>>,
+        }
+        #[derive(Deserialize)]
+        struct Head {
+            ok: bool,
+        }
+        let page: Option<Page> = serde_json::from_str(outcome.get()).ok();
+        let ok = match &page {
+            Some(p) => p.ok,
+            // Not a page of items (a failure, or a value of another shape).
+            None => serde_json::from_str::<Head>(outcome.get()).is_ok_and(|h| h.ok),
+        };
+        let list = match (ok, page) {
+            (true, Some(p)) => p.value.unwrap_or_default(),
+            (true, None) => Vec::new(),
+            _ => {
+                let failed: Outcome = serde_json::from_str(outcome.get())
+                    .unwrap_or(Outcome::Failed(Failure::missing()));
                 self.done = true;
-                return;
-            }
-            Err(f) => {
-                self.done = true;
-                self.failed = Some(reason(&f));
+                if let Err(f) = failed.found() {
+                    self.failed = Some(reason(&f));
+                }
                 return;
             }
         };
-        let list = page.as_array().cloned().unwrap_or_default();
         let mut past = false;
         let mut last = None;
         for item in &list {
-            let Some(key) = item.get("key").and_then(Value::as_str) else {
+            let Some(key) = item.key.as_ref().and_then(Value::as_str) else {
                 continue;
             };
             last = Some(key.to_string());
             if key > self.to.as_str() {
                 past = true;
-            } else if let Some(data) = item.get("data") {
+            } else if let Some(data) = item.data {
                 if self.count > 0 {
                     self.items.push(',');
                 }
-                self.items.push_str(&data.to_string());
+                match keep {
+                    Some(keep) => crate::days::push_detail_of(&mut self.items, data, keep),
+                    None => self.items.push_str(data.get()),
+                }
                 self.count += 1;
             }
         }
@@ -215,6 +245,51 @@ pub struct Read {
     pub gaps: Vec<Listing>,
     #[serde(default)]
     pub records: Vec<Listing>,
+}
+
+/// A read as it crosses the wasm boundary between steps: the read without its items as one JSON
+/// text, and the items of each listing (in the order of [`Read::listings`]) as texts of their
+/// own — megabytes that cross as strings, copied, never escaped nor scanned between steps.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Carried {
+    pub json: String,
+    pub items: Vec<String>,
+}
+
+impl Read {
+    /// Every listing, in one fixed order.
+    fn listings(&mut self) -> impl Iterator<Item = &mut Listing> {
+        self.days
+            .iter_mut()
+            .chain(self.hours.iter_mut())
+            .chain(self.detail.iter_mut())
+            .chain(self.gaps.iter_mut())
+            .chain(self.records.iter_mut())
+    }
+
+    /// The read as it crosses the boundary.
+    pub fn carry(mut self) -> Carried {
+        let items = self
+            .listings()
+            .map(|l| std::mem::take(&mut l.items))
+            .collect();
+        Carried {
+            json: serde_json::to_string(&self).unwrap_or_default(),
+            items,
+        }
+    }
+}
+
+impl Carried {
+    /// The read again; `None` when it is not one [`Read::carry`] made.
+    pub fn read(self) -> Option<Read> {
+        let mut read: Read = serde_json::from_str(&self.json).ok()?;
+        let mut items = self.items.into_iter();
+        for l in read.listings() {
+            l.items = items.next()?;
+        }
+        items.next().is_none().then_some(read)
+    }
 }
 
 /// A step, and the workers to remember (listed in this step).
@@ -291,18 +366,28 @@ fn asked(read: &mut Read) -> Vec<usize> {
 }
 
 /// Continues with the outcomes of the step `read` asked for.
-pub fn resume(mut read: Read, outcomes: Vec<Outcome>, _now_ms: f64) -> Turn {
+pub fn resume(read: Read, outcomes: Vec<Outcome>, now_ms: f64) -> Turn {
+    let text = serde_json::to_string(&outcomes).unwrap_or_else(|_| "[]".into());
+    resume_text(read, &text, now_ms)
+}
+
+/// [`resume`] with the outcomes as the JSON text of their array (what crosses the wasm
+/// boundary): the listings' items are kept as the text they came in, never parsed into values
+/// until the answer; a detail bucket keeps only the chosen agents' rows.
+pub fn resume_text(mut read: Read, outcomes: &str, _now_ms: f64) -> Turn {
     let config = match config_of(&read.env) {
         Ok(c) => c,
         Err(e) => return answer_turn(Answer::error(&e)),
     };
-    let mut outcomes = outcomes.into_iter();
+    let list: Vec<&RawValue> = serde_json::from_str(outcomes).unwrap_or_default();
+    let mut outcomes = list.into_iter();
     let mut remember = None;
     if read.stage == Stage::First && read.directory.is_none() {
-        match outcomes
+        let first: Outcome = outcomes
             .next()
-            .unwrap_or(Outcome::Failed(Failure::missing()))
-        {
+            .and_then(|raw| serde_json::from_str(raw.get()).ok())
+            .unwrap_or(Outcome::Failed(Failure::missing()));
+        match first {
             Outcome::Done(list) => {
                 let workers: Vec<Value> = list
                     .as_array()
@@ -328,33 +413,32 @@ pub fn resume(mut read: Read, outcomes: Vec<Outcome>, _now_ms: f64) -> Turn {
     let which = asked(&mut read);
     // A day's buckets hold every agent's hours: only the chosen agents' are kept (the state
     // carries them from step to step).
-    let chosen: Option<Vec<String>> = (read.stage == Stage::Detail).then(|| {
-        let dir = workers(&config, &read);
-        match &read.query.agents {
-            Agents::All => Vec::new(),
-            Agents::List(sids) => sids.clone(),
-            Agents::Team(team) => dir
-                .into_iter()
-                .filter(|a| a.team.as_deref() == Some(team.as_str()))
-                .map(|a| a.sid)
-                .collect(),
-        }
-    });
+    let chosen: Option<std::collections::BTreeSet<String>> =
+        (read.stage == Stage::Detail).then(|| {
+            let dir = workers(&config, &read);
+            match &read.query.agents {
+                Agents::All => Default::default(),
+                Agents::List(sids) => sids.iter().cloned().collect(),
+                Agents::Team(team) => dir
+                    .into_iter()
+                    .filter(|a| a.team.as_deref() == Some(team.as_str()))
+                    .map(|a| a.sid)
+                    .collect(),
+            }
+        });
+    let keep = |w: &str| chosen.as_ref().is_some_and(|c| c.contains(w));
     {
         let mut listings = stage_listings(&mut read);
+        let missing = serde_json::to_string(&Outcome::Failed(Failure::missing()))
+            .ok()
+            .and_then(|t| RawValue::from_string(t).ok());
         for i in which {
-            let mut outcome = outcomes
-                .next()
-                .unwrap_or(Outcome::Failed(Failure::missing()));
-            if let (Some(keep), Outcome::Done(Value::Array(items))) = (&chosen, &mut outcome) {
-                for item in items.iter_mut() {
-                    if let Some(data) = item.get_mut("data") {
-                        crate::days::keep_detail_of(data, |w| keep.iter().any(|k| k == w));
-                    }
-                }
-            }
-            if let Some(l) = listings.get_mut(i) {
-                l.take(outcome);
+            let outcome = outcomes.next().or(missing.as_deref());
+            if let (Some(l), Some(outcome)) = (listings.get_mut(i), outcome) {
+                l.take(
+                    outcome,
+                    chosen.is_some().then_some(&keep as &dyn Fn(&str) -> bool),
+                );
             }
         }
     }
@@ -388,6 +472,8 @@ fn workers(config: &Config, read: &Read) -> Vec<AgentInfo> {
 
 /// The next step: the current stage's next listings, or the next stage, or the answer.
 fn next(mut read: Read, config: &Config, remember: Option<Directory>) -> Turn {
+    // The days and the detail read, parsed once per call (stages can follow one another here).
+    let mut parsed: Option<(Vec<Value>, Vec<Value>)> = None;
     loop {
         let pending = asked(&mut read);
         let first_step = read.stage == Stage::First && read.directory.is_none();
@@ -418,7 +504,9 @@ fn next(mut read: Read, config: &Config, remember: Option<Directory>) -> Turn {
             };
         }
         let dir = workers(config, &read);
-        let days = items(&read.days);
+        let (days, detail) = parsed
+            .take()
+            .unwrap_or_else(|| (items(&read.days), items(&read.detail)));
         match read.stage {
             Stage::First => {
                 read.detail = close::detail_listings(config, &read.query, &days, &dir)
@@ -438,7 +526,6 @@ fn next(mut read: Read, config: &Config, remember: Option<Directory>) -> Turn {
                 read.stage = Stage::Detail;
             }
             Stage::Detail => {
-                let detail = items(&read.detail);
                 read.gaps = close::day_gaps_with(config, &read.query, &days, &detail, &dir)
                     .iter()
                     .map(Listing::of)
@@ -446,7 +533,6 @@ fn next(mut read: Read, config: &Config, remember: Option<Directory>) -> Turn {
                 read.stage = Stage::Gaps;
             }
             Stage::Gaps => {
-                let detail = items(&read.detail);
                 let hours = [items(&read.hours), items(&read.gaps)].concat();
                 let covered =
                     close::covered_with(config, &read.query, &days, &detail, &hours, &dir);
@@ -458,11 +544,12 @@ fn next(mut read: Read, config: &Config, remember: Option<Directory>) -> Turn {
             }
             Stage::Records => {
                 return Turn {
-                    step: Step::answer(answer(config, &read, &dir)),
+                    step: Step::answer(answer(config, &read, &days, &detail, &dir)),
                     remember,
                 };
             }
         }
+        parsed = Some((days, detail));
     }
 }
 
@@ -481,13 +568,17 @@ struct Body {
 }
 
 /// The series from what was read (every figure the crate's `answer_with`).
-fn answer(config: &Config, read: &Read, dir: &[AgentInfo]) -> Answer {
-    let days = items(&read.days);
-    let detail = items(&read.detail);
+fn answer(
+    config: &Config,
+    read: &Read,
+    days: &[Value],
+    detail: &[Value],
+    dir: &[AgentInfo],
+) -> Answer {
     let hours = [items(&read.hours), items(&read.gaps)].concat();
     let records = items(&read.records);
     let (series, from_records, from_days) =
-        close::answer_with(config, &read.query, &days, &detail, &hours, &records, dir);
+        close::answer_with(config, &read.query, days, detail, &hours, &records, dir);
     let series = if read.names {
         series
     } else {

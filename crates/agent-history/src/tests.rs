@@ -1390,15 +1390,33 @@ fn build_days(
     generation: u64,
     teams: &BTreeMap<String, String>,
 ) -> (Vec<Value>, Vec<Value>) {
+    build_days_as(c, closed, from, to, generation, teams, &|_| {
+        days::DetailLayout::PerAgent
+    })
+}
+
+/// [`build_days`] with the `layout` of each day (by its index) for the agents' hours.
+fn build_days_as(
+    c: &Config,
+    closed: &[Value],
+    from: &str,
+    to: &str,
+    generation: u64,
+    teams: &BTreeMap<String, String>,
+    layout: &dyn Fn(usize) -> days::DetailLayout,
+) -> (Vec<Value>, Vec<Value>) {
     let zone = c.time_zone;
     let mut days_out = Vec::new();
     let mut detail = Vec::new();
-    for d in days::whole_days(
+    for (i, d) in days::whole_days(
         zone,
         values::instant::parse(from).unwrap(),
         values::instant::parse(to).unwrap(),
-    ) {
-        let b = days::build_day(zone, d, closed, generation, Some(teams)).unwrap();
+    )
+    .into_iter()
+    .enumerate()
+    {
+        let b = days::build_day_as(zone, d, closed, generation, Some(teams), layout(i)).unwrap();
         assert!(b.days.iter().all(|v| v.to_string().len() <= ITEM_LIMIT));
         assert!(b.detail.iter().all(|v| v.to_string().len() <= ITEM_LIMIT));
         assert!(!b.detail.is_empty());
@@ -1440,13 +1458,7 @@ fn answer_read(
     // `pageSize` items), keeping the keys up to `to`.
     let mut stored: Vec<(String, Value)> = detail
         .iter()
-        .map(|v| {
-            let key = days::detail_key(
-                v["date"].as_str().unwrap().parse().unwrap(),
-                v["bucket"].as_u64().unwrap() as usize,
-            );
-            (key, v.clone())
-        })
+        .map(|v| (days::detail_item_key(v).unwrap(), v.clone()))
         .collect();
     stored.sort_by(|a, b| a.0.cmp(&b.0));
     let listings = close::detail_listings(c, q, day_items, directory);
@@ -1489,6 +1501,24 @@ fn answer_read(
 /// from its hours. Every other grouping and selection is unchanged.
 #[test]
 fn closed_days_answer_by_hour_of_a_team_and_of_named_agents_as_their_hours() {
+    by_hour_of_chosen_agents(&|_| days::DetailLayout::PerAgent);
+}
+
+/// The same from days built with the first layout of the agents' hours (buckets), and from a
+/// mix of both layouts (days built before and after the change): the same series.
+#[test]
+fn days_of_either_detail_layout_answer_the_same() {
+    by_hour_of_chosen_agents(&|_| days::DetailLayout::Buckets);
+    by_hour_of_chosen_agents(&|i| {
+        if i % 2 == 0 {
+            days::DetailLayout::Buckets
+        } else {
+            days::DetailLayout::PerAgent
+        }
+    });
+}
+
+fn by_hour_of_chosen_agents(layout: &dyn Fn(usize) -> days::DetailLayout) {
     let c = config("America/New_York");
     let start = ms("2026-10-30T00:00:00Z");
     let n = 9;
@@ -1501,7 +1531,8 @@ fn closed_days_answer_by_hour_of_a_team_and_of_named_agents_as_their_hours() {
     let (from, to) = ("2026-10-30T04:00:00Z", "2026-11-05T05:00:00Z");
     let closed = close_hours(&c, &store, from, to);
     let at_closing = team_directory(n, |i| i % 2 == 1);
-    let (day_items, detail) = build_days(&c, &closed, from, to, 5, &teams_of(&at_closing));
+    let (day_items, detail) =
+        build_days_as(&c, &closed, from, to, 5, &teams_of(&at_closing), layout);
     // A team change after the days were built: agent 2 joined Blue, agent 3 left it.
     let moved = team_directory(n, |i| (i % 2 == 1 && i != 3) || i == 2);
     let one = format!("WK{:032x}", 4);
@@ -1567,11 +1598,29 @@ fn closed_days_answer_by_hour_of_a_team_and_of_named_agents_as_their_hours() {
         ms(now) as f64,
     )
     .unwrap();
-    // One named agent: one bucket a day, one listing of one item a day.
+    // One named agent: one item a day; with buckets, one listing of one item a day; with its
+    // own items, one listing of its days (neighbours in key order).
     assert_eq!(close::detail_keys(&c, &q, &day_items, &at_closing).len(), 4);
     let listings = close::detail_listings(&c, &q, &day_items, &at_closing);
-    assert_eq!(listings.len(), 4);
-    assert!(listings.iter().all(|l| l.page_size == 1 && l.from == l.to));
+    let bucketed = (0..4)
+        .filter(|i| layout(*i) == days::DetailLayout::Buckets)
+        .count();
+    assert_eq!(listings.len(), bucketed + usize::from(bucketed < 4));
+    assert!(listings
+        .iter()
+        .filter(|l| l.from.starts_with('2'))
+        .all(|l| l.page_size == 1 && l.from == l.to));
+    if bucketed == 0 {
+        assert_eq!(
+            listings[0].from,
+            days::agent_detail_key(&one, "2026-10-31".parse().unwrap())
+        );
+        assert_eq!(
+            listings[0].to,
+            days::agent_detail_key(&one, "2026-11-03".parse().unwrap())
+        );
+        assert_eq!(listings[0].page_size, 4);
+    }
     let qt = query(
         &c,
         &params(&[
@@ -1588,7 +1637,7 @@ fn closed_days_answer_by_hour_of_a_team_and_of_named_agents_as_their_hours() {
     let expected = close::answer(&c, &q, &closed, &[], &at_closing).0;
     for stale in [
         vec![],
-        build_days(&c, &closed, from, to, 4, &teams_of(&at_closing)).1,
+        build_days_as(&c, &closed, from, to, 4, &teams_of(&at_closing), layout).1,
     ] {
         let gaps = close::day_gaps_with(&c, &q, &day_items, &stale, &at_closing);
         assert!(!gaps.is_empty());
@@ -1827,9 +1876,12 @@ fn drive_read(
                 other => panic!("unexpected effect {other:?}"),
             })
             .collect();
-        // Through JSON, as the executor carries the state.
-        let state: machine::Read =
-            serde_json::from_value(serde_json::to_value(&state).unwrap()).unwrap();
+        // As the executor carries the state: the read's JSON text and its items' texts.
+        let carried = serde_json::to_string(&state.carry()).unwrap();
+        let state = serde_json::from_str::<machine::Carried>(&carried)
+            .unwrap()
+            .read()
+            .unwrap();
         turn = machine::resume(state, outcomes, 0.0);
     }
     panic!("the machine did not answer");
@@ -1881,10 +1933,10 @@ fn the_read_machine_answers_what_the_crate_answers() {
                 .or_default()
                 .insert(days::day_key(d, i), v);
         }
-        for (i, v) in b.detail.into_iter().enumerate() {
+        for v in b.detail {
             sync.entry(days::DETAIL_MAP.into())
                 .or_default()
-                .insert(days::detail_key(d, i), v);
+                .insert(days::detail_item_key(&v).unwrap(), v);
         }
     }
     let workers: Vec<Value> = directory

@@ -85,6 +85,9 @@ struct Write {
     /// The local date of a patched hour (its day is summed again).
     #[serde(skip_serializing_if = "Option::is_none")]
     date: Option<String>,
+    /// The item's Sync TTL in seconds (`itemTtl` on create and update), when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ttl: Option<u32>,
 }
 
 /// A JSON array text of items.
@@ -388,6 +391,7 @@ impl AgentHistory {
             cost: history::write_cost(data.to_string().len()),
             data,
             date: None,
+            ttl: None,
         };
         #[derive(Serialize)]
         struct Built {
@@ -401,11 +405,18 @@ impl AgentHistory {
                 .enumerate()
                 .map(|(i, v)| write(crate::days::DAYS_MAP, crate::days::day_key(d, i), v))
                 .collect(),
+            // Each item names its key; an agent's item (the per-agent layout) expires with the
+            // retention (Sync: a year at most), as no pruning lists those keys.
             detail: built
                 .detail
                 .into_iter()
-                .enumerate()
-                .map(|(i, v)| write(crate::days::DETAIL_MAP, crate::days::detail_key(d, i), v))
+                .filter_map(|v| {
+                    let key = crate::days::detail_item_key(&v)?;
+                    let per_agent = v.get("v").and_then(Value::as_i64) == Some(2);
+                    let mut w = write(crate::days::DETAIL_MAP, key, v);
+                    w.ttl = per_agent.then(|| crate::days::detail_ttl(self.config.retention_days));
+                    Some(w)
+                })
                 .collect(),
         })
     }
@@ -496,6 +507,7 @@ impl AgentHistory {
             key,
             cost: history::write_cost(data.to_string().len()),
             data,
+            ttl: None,
         })
         .collect();
         to_js(&out)
@@ -551,11 +563,13 @@ thread_local! {
         const { std::cell::RefCell::new(None) };
 }
 
+/// A step for the executor; its state is `machine::Carried`: a small JSON text and the items
+/// read (megabytes) as texts beside it, which cross the boundary as strings, never walked.
 fn turn(t: crate::machine::Turn) -> Result<JsValue, JsValue> {
     if let Some(d) = t.remember {
         DIRECTORY.with(|slot| *slot.borrow_mut() = Some(d));
     }
-    to_js(&t.step)
+    to_js(&t.step.map(crate::machine::Read::carry))
 }
 
 /// Starts `GET /agent-history` (`crate::machine`).
@@ -581,21 +595,21 @@ extern "C" {
     fn json_stringify(value: &JsValue) -> Result<JsValue, JsValue>;
 }
 
-/// A JavaScript value read as JSON text: the listings' pages (megabytes of items) cross the
-/// boundary as one string, far faster than walked object by object.
-fn via_json<T: serde::de::DeserializeOwned>(value: &JsValue) -> Option<T> {
-    let text = json_stringify(value).ok()?.as_string()?;
-    serde_json::from_str(&text).ok()
-}
-
 /// The next step of a machine this module started; a state or outcomes that cannot be read are
 /// answered (500), not thrown.
 #[wasm_bindgen]
 pub fn resume(state: JsValue, outcomes: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
-    let read: Option<crate::machine::Read> = via_json(&state);
-    let outcomes: Option<Vec<effects::Outcome>> = via_json(&outcomes);
+    // The state as this module gave it.
+    let read = serde_wasm_bindgen::from_value::<crate::machine::Carried>(state)
+        .ok()
+        .and_then(crate::machine::Carried::read);
+    // The outcomes' text, parsed by the machine as it needs (items' data kept as text).
+    let outcomes: Option<String> = match outcomes.as_string() {
+        Some(text) => Some(text),
+        None => json_stringify(&outcomes).ok().and_then(|t| t.as_string()),
+    };
     match (read, outcomes) {
-        (Some(read), Some(outcomes)) => turn(crate::machine::resume(read, outcomes, now_ms)),
+        (Some(read), Some(outcomes)) => turn(crate::machine::resume_text(read, &outcomes, now_ms)),
         _ => to_js(&effects::Step::<crate::machine::Read>::answer(
             crate::machine::unreadable(),
         )),
