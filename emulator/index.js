@@ -342,6 +342,10 @@ async function startEmulator({ port = 3001, host = '127.0.0.1', ...options } = {
       res.end();
     });
   });
+  // twilio-node keeps its sockets alive and reuses an idle one without a time limit; Node's server
+  // closes a socket idle for 5 s, so a request sent on it just then met "socket hang up" (a read
+  // failed as if Twilio had not answered). Idle sockets stay open until the client or close() ends them.
+  server.keepAliveTimeout = 0;
   await new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, resolve);
