@@ -195,7 +195,10 @@ test('several queues aggregate from counts, per queue and in total; channels are
   assert.equal(body.totals.avgHandle, sec((600 + 240 + 100) / 3));
   const chat = await history({ queue: q1.sid, channel: 'chat', from: iso(H), to: iso(H + HOUR) });
   assert.deepEqual([chat.body.totals.entered, chat.body.totals.abandoned, chat.body.totals.avgAbandon], [1, 1, 45]);
-  const byDay = await history({ range: 'last7', by: 'dayOfWeek' });
+  // Seven whole local days before H's: every weekday has closed hours whatever the time of day
+  // (`last7` from New York's first hour of a day has no closed hour of today's weekday yet).
+  const nyDate = (ms) => new Intl.DateTimeFormat('en-CA', { timeZone: 'America/New_York', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(ms));
+  const byDay = await history({ from: nyDate(H - 7 * 24 * HOUR), to: nyDate(H - 24 * HOUR), by: 'dayOfWeek' });
   assert.equal(byDay.status, 200);
   assert.equal(byDay.body.series.length, 7);
   const hod = await history({ range: 'last7', by: 'hourOfDay' });
