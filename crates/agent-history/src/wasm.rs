@@ -1,28 +1,16 @@
 //! The wasm face: plain JS values in, plain JS objects out.
 //!
+//! The class serves the benchmarks (scripts/bench-agent-history.js); the functions run machines
+//! (`startAgentHistory` below; the event callback's hook in `hook_wasm`).
+//!
 //! ```js
 //! const ah = new wasm.AgentHistory(env);        // QUEUE_STATS_TIME_ZONE / AGENT_HISTORY_*; throws 500 naming a bad variable
-//! ah.place(event, activities, chunk);           // {map, key, worker} of the record an event goes to, or null (not kept)
-//! ah.apply(data|null, event, activities, chunk); // {applied: changed|unchanged|full|elsewhere|ignored, data?, cost?}
 //! ah.query(params, Date.now());                 // Query, or throws 400 naming the bad parameter
 //! ah.aggregate(query, itemsJson, workers, names); // the series (workers: TaskRouter's, for names and teams;
 //!                                               // names false: no agent SIDs or names in the answer)
-//! ah.expired(Date.now());                       // [{map, from, to}] of records past retention
-//! ah.writeCost(bytes);                          // a write's share of a second of a Sync object's budget
-//! ah.nextClose(Date.now(), latestKey|null);     // the hour the hook closes next: {start, end, claimKey, firstKey,
-//!                                               //  listings, previous}, or null (close::next_close)
-//! ah.closeJob(startMs, Date.now()?);          // the same for the local hour containing startMs (records up to now)
+//! ah.closeJob(startMs, Date.now()?);            // the local hour containing startMs: its listings (records up to now)
 //! ah.closeHour(job, recordsJson, previousJson); // [{key, data, cost}]: the hour's agentHours items
-//! ah.hoursMap(); ah.claimsMap(); ah.claimTtl();  // agentHours, the claims' map, their Sync TTL (s)
-//! ah.newClaim(hour, owner, Date.now());         // a claim's data (history::claim, the hook's lease)
-//! ah.claimState(data|null, owner, Date.now());  // {state: free|mine|held|stale}
-//! ah.dayJob(date);                           // a local day's listings (its hours, its days)
 //! ah.buildDay(date, hoursJson, generation, workers); // {days, detail} items to write, or null
-//! ah.expiredClosed(Date.now());                 // [{map, from, to}] of closed hours and days past retention
-//! ah.recloseStep(event, activities, latestKey, spanJson|null); // {step: none|span|hours, …}
-//! ah.recloseRecords(reclose, storedJson, Date.now()); // the agent's records to read ([] : nothing changes)
-//! ah.reclosePatch(reclose, storedJson, recordsJson); // [{map, key, data, cost}]: the agent's rows closed again
-//! ah.daysMap();                                 // agentDays
 //! ah.benchItems(agents, days, startMs);         // JSON text [{map, key, data}] of a synthetic month (benchmarks)
 //! ```
 //!
@@ -37,8 +25,7 @@
 //! TaskRouter's workers a read listed are remembered by this module's instance (one per
 //! container) for `machine::DIRECTORY_TTL_MS`.
 //!
-//! `activities` is `{WA…: friendly name}` (names `WorkerPreviousActivitySid`); stored items travel
-//! as one JSON array text (parsed far faster than the same objects walked through the boundary).
+//! Stored items travel as one JSON array text (parsed far faster than the same objects walked through the boundary).
 
 use std::collections::BTreeMap;
 
@@ -49,31 +36,12 @@ use wasm_bindgen::prelude::*;
 use wasm_face::{answer, fail, from_js, to_js};
 
 use crate::aggregate::AgentInfo;
-use crate::query::KeyRange;
-use crate::record::{self, Applied, Record};
-use crate::{
-    aggregate, query, read_event, AgentEvent, AgentHistoryError, Config, Env, Params, Query,
-};
+use crate::record::{self, Record};
+use crate::{aggregate, query, AgentHistoryError, Config, Env, Params, Query};
 
 #[wasm_bindgen]
 pub struct AgentHistory {
     config: Config,
-}
-
-#[derive(Serialize)]
-struct Place {
-    map: String,
-    key: String,
-    worker: String,
-}
-
-#[derive(Serialize)]
-struct Outcome {
-    applied: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    data: Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    cost: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -125,21 +93,6 @@ impl AgentHistory {
             .filter_map(|w| AgentInfo::from_worker(&self.config, w))
             .collect())
     }
-
-    fn event(&self, event: JsValue, activities: JsValue) -> Result<Option<AgentEvent>, JsValue> {
-        let event: Value = from_js(event, "event")?;
-        let activities: BTreeMap<String, String> =
-            if activities.is_undefined() || activities.is_null() {
-                BTreeMap::new()
-            } else {
-                from_js(activities, "activities")?
-            };
-        Ok(read_event(
-            &event,
-            &activities,
-            &self.config.disposition_attribute,
-        ))
-    }
 }
 
 #[wasm_bindgen]
@@ -150,67 +103,6 @@ impl AgentHistory {
         Config::from_env(&env)
             .map(|config| AgentHistory { config })
             .map_err(fail)
-    }
-
-    pub fn place(
-        &self,
-        event: JsValue,
-        activities: JsValue,
-        chunk: u32,
-    ) -> Result<JsValue, JsValue> {
-        match self.event(event, activities)? {
-            None => Ok(JsValue::NULL),
-            Some(e) => {
-                let p = record::place(&self.config, &e, chunk);
-                to_js(&Place {
-                    map: p.map,
-                    key: p.key,
-                    worker: e.worker,
-                })
-            }
-        }
-    }
-
-    pub fn apply(
-        &self,
-        data: JsValue,
-        event: JsValue,
-        activities: JsValue,
-        chunk: u32,
-    ) -> Result<JsValue, JsValue> {
-        let Some(e) = self.event(event, activities)? else {
-            return to_js(&Outcome {
-                applied: "ignored",
-                data: None,
-                cost: None,
-            });
-        };
-        let hour = record::utc_hour(e.at_ms);
-        let mut rec = if data.is_undefined() || data.is_null() {
-            Record::new(&e.worker, hour, chunk)
-        } else {
-            let v: Value = from_js(data, "stored record")?;
-            // An item that is not a record (or another's) is replaced by a fresh one.
-            Record::from_value(&v)
-                .filter(|r| r.worker == e.worker && r.hour_ms == hour)
-                .unwrap_or_else(|| Record::new(&e.worker, hour, chunk))
-        };
-        rec.chunk = chunk;
-        let applied = rec.apply(&e);
-        let (name, data) = match applied {
-            Applied::Changed => ("changed", Some(rec.to_value())),
-            Applied::Unchanged => ("unchanged", None),
-            Applied::Full => ("full", None),
-            Applied::Elsewhere => ("elsewhere", None),
-        };
-        let cost = data
-            .as_ref()
-            .map(|d| history::write_cost(d.to_string().len()));
-        to_js(&Outcome {
-            applied: name,
-            data,
-            cost,
-        })
     }
 
     pub fn query(&self, params: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
@@ -235,27 +127,6 @@ impl AgentHistory {
         } else {
             series.without_agents()
         })
-    }
-
-    pub fn expired(&self, now_ms: f64) -> Result<JsValue, JsValue> {
-        let ranges: Vec<KeyRange> = record::expired(&self.config, millis(now_ms)?)
-            .into_iter()
-            .map(|(map, from, to)| KeyRange { map, from, to })
-            .collect();
-        to_js(&ranges)
-    }
-
-    #[wasm_bindgen(js_name = writeCost)]
-    pub fn write_cost(&self, bytes: usize) -> f64 {
-        history::write_cost(bytes)
-    }
-
-    #[wasm_bindgen(js_name = nextClose)]
-    pub fn next_close(&self, now_ms: f64, latest_key: Option<String>) -> Result<JsValue, JsValue> {
-        match crate::close::next_close(&self.config, millis(now_ms)?, latest_key.as_deref()) {
-            Some(job) => to_js(&job),
-            None => Ok(JsValue::NULL),
-        }
     }
 
     #[wasm_bindgen(js_name = closeJob)]
@@ -306,54 +177,6 @@ impl AgentHistory {
                 })
                 .collect();
         to_js(&out)
-    }
-
-    #[wasm_bindgen(js_name = hoursMap)]
-    pub fn hours_map(&self) -> String {
-        crate::rollup::ROLLUP_MAP.to_string()
-    }
-
-    #[wasm_bindgen(js_name = claimsMap)]
-    pub fn claims_map(&self) -> String {
-        crate::close::CLAIMS_MAP.to_string()
-    }
-
-    #[wasm_bindgen(js_name = claimTtl)]
-    pub fn claim_ttl(&self) -> u32 {
-        history::claim::CLAIM_TTL_S
-    }
-
-    #[wasm_bindgen(js_name = newClaim)]
-    pub fn new_claim(&self, hour: &str, owner: &str, now_ms: f64) -> Result<JsValue, JsValue> {
-        to_js(&history::claim::new_claim(
-            hour,
-            owner,
-            history::claim::Kind::Hook,
-            now_ms,
-        ))
-    }
-
-    #[wasm_bindgen(js_name = claimState)]
-    pub fn claim_state(&self, data: JsValue, owner: &str, now_ms: f64) -> Result<JsValue, JsValue> {
-        let existing: Option<Value> = if data.is_undefined() || data.is_null() {
-            None
-        } else {
-            Some(from_js(data, "claim")?)
-        };
-        to_js(&history::claim::state(existing.as_ref(), owner, now_ms))
-    }
-
-    /// The day job of a local date `YYYY-MM-DD` (its hours' and its days' listings).
-    #[wasm_bindgen(js_name = dayJob)]
-    pub fn day_job(&self, date: &str) -> Result<JsValue, JsValue> {
-        match date
-            .parse::<chrono::NaiveDate>()
-            .ok()
-            .and_then(|d| crate::close::day_job(&self.config, d))
-        {
-            Some(job) => to_js(&job),
-            None => Err(input(format!("{date} is not a date"))),
-        }
     }
 
     /// `{days: [{map, key, data, cost}], detail: [...]}`: the day's `agentDays` items, with every
@@ -419,125 +242,6 @@ impl AgentHistory {
                 })
                 .collect(),
         })
-    }
-
-    /// `[{map, to}]`: closed hours and days past retention (every key up to `to`).
-    #[wasm_bindgen(js_name = expiredClosed)]
-    pub fn expired_closed(&self, now_ms: f64) -> Result<JsValue, JsValue> {
-        to_js(&crate::close::expired_closed(&self.config, millis(now_ms)?))
-    }
-
-    /// After an event's record was written: `{step: "none"}`, `{step: "span", listing}` (read it,
-    /// then call again with its items), or `{step: "hours", worker, from, to, hours, records}`.
-    #[wasm_bindgen(js_name = recloseStep)]
-    pub fn reclose_step(
-        &self,
-        event: JsValue,
-        activities: JsValue,
-        latest_key: Option<String>,
-        span_records: Option<String>,
-    ) -> Result<JsValue, JsValue> {
-        let Some(e) = self.event(event, activities)? else {
-            return to_js(&crate::close::RecloseStep::None);
-        };
-        let span: Option<Vec<Record>> = match span_records {
-            None => None,
-            Some(text) => Some(
-                items_of(&text, "span records")?
-                    .iter()
-                    .filter_map(Record::from_value)
-                    .collect(),
-            ),
-        };
-        to_js(&crate::close::reclose_step(
-            &self.config,
-            &e,
-            latest_key.as_deref(),
-            span.as_deref(),
-        ))
-    }
-
-    /// `[{map, key, data, cost}]`: the agent's rows of a reclose's hours, closed again, from the
-    /// stored `agentHours` items (`[{key, data}]`) and the agent's records.
-    #[wasm_bindgen(js_name = reclosePatch)]
-    pub fn reclose_patch(
-        &self,
-        reclose: JsValue,
-        stored: &str,
-        records: &str,
-    ) -> Result<JsValue, JsValue> {
-        let r: crate::close::Reclose = from_js(reclose, "reclose")?;
-        let (Some(from), Some(to)) = (
-            values::instant::parse(&r.from),
-            values::instant::parse(&r.to),
-        ) else {
-            return Err(input(format!(
-                "reclose names no hours: {} to {}",
-                r.from, r.to
-            )));
-        };
-        let stored: Vec<(String, Value)> = items_of(stored, "closed hours")?
-            .into_iter()
-            .filter_map(|v| Some((v.get("key")?.as_str()?.to_string(), v.get("data")?.clone())))
-            .collect();
-        let records: Vec<Record> = items_of(records, "records")?
-            .iter()
-            .filter_map(Record::from_value)
-            .collect();
-        let values: Vec<Value> = stored.iter().map(|(_, v)| v.clone()).collect();
-        let Some(from) = crate::close::reclose_from(&r, &values).filter(|f| *f >= from) else {
-            return to_js(&Vec::<Write>::new());
-        };
-        let out: Vec<Write> = crate::rollup::patch_agent(
-            self.config.time_zone,
-            &r.worker,
-            from,
-            to,
-            &stored,
-            &records,
-        )
-        .into_iter()
-        .map(|(key, data)| Write {
-            map: crate::rollup::ROLLUP_MAP.to_string(),
-            date: data
-                .get("start")
-                .and_then(Value::as_str)
-                .and_then(values::instant::parse)
-                .map(|t| history::time::local_date(self.config.time_zone, t).to_string()),
-            key,
-            cost: history::write_cost(data.to_string().len()),
-            data,
-            ttl: None,
-        })
-        .collect();
-        to_js(&out)
-    }
-
-    /// `[{map, from, to}]`: the agent's records a reclose reads, given its stored `agentHours`
-    /// items (`[{key, data}]`); empty when no closed hour changes.
-    #[wasm_bindgen(js_name = recloseRecords)]
-    pub fn reclose_records(
-        &self,
-        reclose: JsValue,
-        stored: &str,
-        now_ms: f64,
-    ) -> Result<JsValue, JsValue> {
-        let r: crate::close::Reclose = from_js(reclose, "reclose")?;
-        let values: Vec<Value> = items_of(stored, "closed hours")?
-            .into_iter()
-            .filter_map(|v| v.get("data").cloned())
-            .collect();
-        to_js(&crate::close::reclose_records(
-            &self.config,
-            &r,
-            &values,
-            millis(now_ms)?,
-        ))
-    }
-
-    #[wasm_bindgen(js_name = daysMap)]
-    pub fn days_map(&self) -> String {
-        crate::days::DAYS_MAP.to_string()
     }
 
     #[wasm_bindgen(js_name = benchItems)]
