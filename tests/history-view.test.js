@@ -83,6 +83,9 @@ test('the history view charts a simulated week', async () => {
   assert.equal((await chartData('chart-hourOfDay')).labels.length, 24);
   assert.equal((await chartData('chart-dayOfWeek')).labels.length, 7);
   assert.deepEqual((await chartData('chart-queue')).labels, seeded.queues.map((q) => q.friendlyName).sort());
+  // The channel picker offers what the server keeps (QUEUE_STATS_CHANNELS' default here), as the answer names it.
+  assert.deepEqual(week.channels, ['all', 'voice', 'chat', 'video']);
+  assert.deepEqual(await page.locator('#channel option').evaluateAll((os) => os.map((o) => o.value)), week.channels);
   const shots = path.join(root, 'docs', 'img');
   fs.mkdirSync(shots, { recursive: true });
   await page.screenshot({ path: path.join(shots, 'queue-history.png'), fullPage: true });

@@ -63,6 +63,7 @@
   function show(answers, c) {
     GROUPINGS.forEach((by, i) => (state.answers[by] = answers[i]));
     fillQueues(answers, c);
+    fillChannels(answers[0], c);
     render();
     showMissing(answers[0].missing);
   }
@@ -125,6 +126,15 @@
       .map(([code, n]) => `${n} ${WHY[code] || code}`)
       .join(', ')}`;
     box.querySelector('ul').replaceChildren(...missing.map((m) => Object.assign(document.createElement('li'), { textContent: `${m.hour}: ${m.reason}` })));
+  }
+
+  /** The channels the server keeps history for (`all` and QUEUE_STATS_CHANNELS), as it names them. */
+  function fillChannels(answer, c) {
+    const select = $('channel');
+    const list = Array.isArray(answer.channels) ? answer.channels.filter((x) => typeof x === 'string') : [];
+    if (!list.length || list.join('|') === [...select.options].map((o) => o.value).join('|')) return;
+    select.replaceChildren(...list.map((name) => Object.assign(document.createElement('option'), { value: name, textContent: name })));
+    select.value = list.includes(c.channel) ? c.channel : 'all';
   }
 
   /** Every queue any answer names (TaskRouter's list now, and the stored names), by name. */

@@ -76,6 +76,8 @@ pub struct QueueName {
 pub struct Series {
     pub zone: String,
     pub channel: String,
+    /// Every channel with history, `all` first (the page's channel picker).
+    pub channels: Vec<String>,
     pub by: By,
     pub from: String,
     pub to: String,
@@ -363,6 +365,7 @@ pub fn aggregate_known(
     Series {
         zone: query.zone.clone(),
         channel: query.channel.clone(),
+        channels: query.channels.clone(),
         by: query.by,
         from: query.from.clone(),
         to: query.to.clone(),

@@ -52,6 +52,9 @@ pub enum By {
 pub struct Query {
     pub zone: String,
     pub channel: String,
+    /// Every channel with history (`all` and `QUEUE_STATS_CHANNELS`): the page offers these.
+    #[serde(default)]
+    pub channels: Vec<String>,
     /// The queues asked for; `None` is every queue.
     pub queues: Option<Vec<String>>,
     pub by: By,
@@ -178,6 +181,7 @@ pub fn query(config: &Config, params: &Params, now_ms: f64) -> Result<Query, His
         zone: zone.name().to_string(),
         map: crate::store::map_name(&channel),
         channel,
+        channels: config.all_channels(),
         queues,
         by,
         from: iso(time::hour_start(zone, from)),
@@ -216,6 +220,25 @@ mod tests {
 
     // 2026-11-03T15:30:00Z, a Tuesday, 10:30 in New York.
     const NOW: f64 = 1_793_719_800_000.0;
+
+    #[test]
+    fn the_query_names_every_channel_with_history_for_the_page() {
+        let q = query(&ny(), &p(&[("channel", "Chat")]), NOW).unwrap();
+        assert_eq!(q.channel, "chat");
+        assert_eq!(q.channels, ["all", "voice", "chat", "video"]);
+        let sms = Config::from_env(&Env {
+            shared: queue_settings::SharedEnv {
+                channels: Some("sms, voice".into()),
+                ..Default::default()
+            },
+            ..Env::default()
+        })
+        .unwrap();
+        assert_eq!(
+            query(&sms, &p(&[]), NOW).unwrap().channels,
+            ["all", "sms", "voice"]
+        );
+    }
 
     #[test]
     fn ranges_in_the_zone() {
