@@ -40,7 +40,7 @@ function agentHistoryHook({ context, env = {}, now = Date.now, pacer = null }) {
   async function run(extra) {
     let step = wasm.startAgentHistoryHook({ ...settings, run: randomUUID(), nonce: Math.floor(Math.random() * 1000), nowMs: now(), ...extra });
     while (step.run) {
-      const outcomes = await Promise.all(step.run.map((e) => effects.perform(context, client, e, pace)));
+      const outcomes = await Promise.all(step.run.map((e) => effects.perform(context, client, e, { pace })));
       step = wasm.resumeAgentHistoryHook(step.state, outcomes, now());
     }
     return step.answer.body;

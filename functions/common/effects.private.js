@@ -230,14 +230,12 @@ function failure(err) {
 }
 
 /**
- * Performs one effect with `client`; never throws: the outcome says how it went. `io`
- * (optional): the pacer to use (a script's own, on a manual clock), or `{pace, retry, text}`: a
- * pacer `pace(object, cost)` and `retry(fn)` in place of this container's pacer and
- * common/client's withRetry (the benchmarks' simulated clock); `text: true`, a success carries its
- * value as JSON text (`json`) instead of plain objects (see `run`).
+ * Performs one effect with `client`; never throws: the outcome says how it went. `opts`
+ * (optional) `{pace, retry, text}`: a pacer `pace(object, cost)` and `retry(fn)` in place of this
+ * container's pacer and common/client's withRetry (a script's or benchmark's own clock); `text:
+ * true`, a success carries its value as JSON text (`json`) instead of plain objects (see `run`).
  */
-async function perform(context, client, effect, io = {}) {
-  const opts = typeof io === 'function' ? { pace: io } : io || {};
+async function perform(context, client, effect, opts = {}) {
   const op = (effect && effect.op) || {};
   const request = OPS[op.kind];
   if (!request) return { ok: false, attempted: false, message: `the executor has no operation ${JSON.stringify(op.kind)}` };
