@@ -17,7 +17,7 @@ globalThis.Runtime = globalThis.Runtime || {
   getFunctions: () => Object.fromEntries(['http', 'deadline', 'wasm'].map((n) => [`common/${n}`, { path: path.join(common, `${n}.private.js`) }])),
   getAssets: () => ({}), // the wasm glue then reads its module beside it
 };
-const { requireEnv } = require(path.join(common, 'client.private.js'));
+const { requireEnv, retrySettings } = require(path.join(common, 'client.private.js'));
 
 const KEY = 'env-aliases-key-0123456789abcdef0123456789';
 let emu;
@@ -53,6 +53,22 @@ test('requireEnv reads a setting under an alias, asked for by either name', () =
   assert.equal(requireEnv({ WORKSPACE_SID: WS, TWILIO_FLEX_WORKSPACE_SID: WS }, 'WORKSPACE_SID'), WS);
   // A setting without aliases reads as before.
   assert.equal(requireEnv({ WALLBOARD_KEY: 'k' }, 'WALLBOARD_KEY'), 'k');
+});
+
+test('the retry settings are read, or refused with a 500 naming the variable (never a silent default)', () => {
+  assert.deepEqual(retrySettings({}), { limit: 5, minMs: 100, maxMs: 1000 });
+  assert.deepEqual(retrySettings({ TWILIO_SERVICE_RETRY_LIMIT: '2', TWILIO_SERVICE_MIN_BACKOFF: '1', TWILIO_SERVICE_MAX_BACKOFF: '5' }), { limit: 2, minMs: 1, maxMs: 5 });
+  for (const [variable, value] of [
+    ['TWILIO_SERVICE_RETRY_LIMIT', 'five'],
+    ['TWILIO_SERVICE_MIN_BACKOFF', '-1'],
+    ['TWILIO_SERVICE_MAX_BACKOFF', '10'],
+  ]) {
+    assert.throws(
+      () => retrySettings({ [variable]: value }),
+      (err) => err.status === 500 && err.extra.variable === variable && err.message.includes(`${variable}="${value}"`),
+      `${variable}=${value}`,
+    );
+  }
 });
 
 test('requireEnv refuses a setting given two different values, naming both; unset names the variable asked for', () => {

@@ -27,6 +27,9 @@ const envRules = () => {
   return (envModule = envModule || require(wasmFile).wasmModule('auth'));
 };
 
+/** A setting values::env refused (its error names the variable), as our 500. */
+const misconfigured = (err) => new HttpError(500, `Server misconfigured: ${err.message} (see .env.example).`, { code: err.code, variable: err.parameter });
+
 /**
  * The value of setting `name` under its canonical name or an alias (README, "Settings and their
  * aliases"), or a 500 HttpError naming it: unset, or set under two names with different values.
@@ -37,7 +40,7 @@ function requireEnv(context, name) {
     try {
       return w.envSetting(name, given);
     } catch (err) {
-      throw new HttpError(500, `Server misconfigured: ${err.message} (see .env.example).`, { code: err.code, variable: err.parameter });
+      throw misconfigured(err);
     }
   });
   if (!found) throw new HttpError(500, `Server misconfigured: the environment variable ${name} is not set (see .env.example).`, { variable: name });
@@ -184,13 +187,17 @@ function twilioClient(context) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+const RETRY_SETTINGS = ['TWILIO_SERVICE_RETRY_LIMIT', 'TWILIO_SERVICE_MIN_BACKOFF', 'TWILIO_SERVICE_MAX_BACKOFF'];
+
+/** values::env's Retry: `{limit, minMs, maxMs}`, or a 500 HttpError naming a bad setting. */
 function retrySettings(context) {
-  const num = (name, fallback) => {
-    const v = Number(context[name]);
-    return context[name] !== undefined && String(context[name]).trim() !== '' && Number.isFinite(v) && v >= 0 ? v : fallback;
-  };
-  const min = num('TWILIO_SERVICE_MIN_BACKOFF', 100);
-  return { limit: Math.floor(num('TWILIO_SERVICE_RETRY_LIMIT', 5)), min, max: Math.max(min, num('TWILIO_SERVICE_MAX_BACKOFF', 1000)) };
+  return envRules().call((w) => {
+    try {
+      return w.retrySettings(Object.fromEntries(RETRY_SETTINGS.map((n) => [n, context[n] === undefined || context[n] === null ? null : String(context[n])])));
+    } catch (err) {
+      throw misconfigured(err);
+    }
+  });
 }
 
 /** 429 and 503 mean Twilio did not carry the request out, so repeating it is safe. */
@@ -199,12 +206,12 @@ const retryable = (err) => err && (err.status === 429 || err.status === 503);
 /**
  * Runs `fn`, retrying when Twilio answers 429 or 503, up to TWILIO_SERVICE_RETRY_LIMIT times
  * (default 5), waiting a random time between TWILIO_SERVICE_MIN_BACKOFF and an exponentially
- * growing bound capped at TWILIO_SERVICE_MAX_BACKOFF (defaults 100 and 1000 ms: Sync throttles a 10 KiB object to 2 writes/s), and never past the
+ * growing bound capped at TWILIO_SERVICE_MAX_BACKOFF (values::env's Retry), and never past the
  * invocation's deadline. Timeouts and other errors are not retried: the request may have been
  * carried out.
  */
 async function withRetry(context, fn) {
-  const { limit, min, max } = retrySettings(context);
+  const { limit, minMs: min, maxMs: max } = retrySettings(context);
   for (let attempt = 0; ; attempt += 1) {
     try {
       return await fn();
@@ -239,4 +246,4 @@ function twilioFailure(what, err) {
   return new HttpError(status, `${what} failed: ${(err && err.message) || err}`, { twilioError });
 }
 
-module.exports = { apiOrigin, route, twilioClient, regionOptions, productHost, withRetry, requireEnv, twilioFailure, ambiguous, TimedClient };
+module.exports = { apiOrigin, route, twilioClient, regionOptions, productHost, retrySettings, withRetry, requireEnv, twilioFailure, ambiguous, TimedClient };

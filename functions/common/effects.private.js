@@ -272,6 +272,7 @@ const outcomesText = (outcomes) => `[${outcomes.map((o) => (o.json === undefined
 async function run(context, mod, start, io = {}) {
   const opts = typeof io === 'string' ? { resume: io } : io || {};
   let step = callWasm(mod, start);
+  if (step.run && !opts.retry) tw.retrySettings(context); // a bad TWILIO_SERVICE_* setting is a 500 before any request
   const client = step.run ? opts.client || tw.twilioClient(context) : null;
   const resume = opts.resume || 'resume';
   const now = opts.now || Date.now;

@@ -13,6 +13,7 @@
 //! envNames('TWILIO_FLEX_WORKSPACE_SID')  // -> ['WORKSPACE_SID', 'TWILIO_FLEX_WORKSPACE_SID']: a setting's names, canonical first
 //! envSetting('WORKSPACE_SID', {WORKSPACE_SID: null, TWILIO_FLEX_WORKSPACE_SID: 'WS…'})
 //!   // -> {variable, value} or null (unset); different values under two names throw (500 invalid_config)
+//! retrySettings({TWILIO_SERVICE_RETRY_LIMIT: '5', …})  // -> {limit, minMs, maxMs}; a bad value throws (500 invalid_config)
 //! iamVerdict(outcome)  // the effect validateFlexToken's outcome -> IAM's answer for authorize's
 //!                      // {kind: 'flex', iam}; throws (500 iam_credentials, 502 iam_failed, 504 deadline)
 //! ```
@@ -90,6 +91,27 @@ pub fn env_setting(name: &str, given: JsValue) -> Result<JsValue, JsValue> {
                 variable: s.variable,
                 value: s.value,
             })
+        }),
+    )
+}
+
+/// `values::env::Retry` from the three TWILIO_SERVICE_* settings given (`{name: text | null}`):
+/// `{limit, minMs, maxMs}`; a bad value throws a 500 naming its variable.
+#[wasm_bindgen(js_name = retrySettings)]
+pub fn retry_settings(given: JsValue) -> Result<JsValue, JsValue> {
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Retry {
+        limit: u32,
+        min_ms: u32,
+        max_ms: u32,
+    }
+    let given: std::collections::HashMap<String, Option<String>> = from_js(given, "values")?;
+    answer(
+        values::env::Retry::from_env(|k| given.get(k).and_then(|v| v.as_deref())).map(|r| Retry {
+            limit: r.limit,
+            min_ms: r.min_ms,
+            max_ms: r.max_ms,
         }),
     )
 }

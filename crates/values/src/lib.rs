@@ -484,6 +484,43 @@ pub mod env {
         Ok(found)
     }
 
+    /// How requests Twilio refused with 429 or 503 (it did not carry them out) are repeated: up to
+    /// `limit` times, waiting a random time from `min_ms` to a bound that doubles per attempt up
+    /// to `max_ms` (TWILIO_SERVICE_RETRY_LIMIT, TWILIO_SERVICE_MIN_BACKOFF,
+    /// TWILIO_SERVICE_MAX_BACKOFF; defaults 5, 100 and 1000 ms: the 1 s cap lets a write wait out
+    /// Sync's throttle of a 10 KiB object, 2 writes/s).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Retry {
+        pub limit: u32,
+        pub min_ms: u32,
+        pub max_ms: u32,
+    }
+
+    impl Retry {
+        /// The settings from `lookup` (unset or blank: the default); a value that is not a whole
+        /// number in range, or a maximum below the minimum, is an error naming its variable.
+        pub fn from_env<'a>(lookup: impl Fn(&str) -> Option<&'a str>) -> Result<Retry, EnvError> {
+            // More retries than fit in a Function's 10 s are pointless; longer waits too.
+            let read = |variable: &'static str, default: u32, max: u32| {
+                given(lookup(variable)).map_or(Ok(default), |v| whole_number(variable, v, 0, max))
+            };
+            let retry = Retry {
+                limit: read("TWILIO_SERVICE_RETRY_LIMIT", 5, 20)?,
+                min_ms: read("TWILIO_SERVICE_MIN_BACKOFF", 100, 10_000)?,
+                max_ms: read("TWILIO_SERVICE_MAX_BACKOFF", 1000, 10_000)?,
+            };
+            if retry.max_ms < retry.min_ms {
+                let given = lookup("TWILIO_SERVICE_MAX_BACKOFF").unwrap_or_default();
+                return Err(EnvError::new(
+                    "TWILIO_SERVICE_MAX_BACKOFF",
+                    given,
+                    format!("is below TWILIO_SERVICE_MIN_BACKOFF ({} ms)", retry.min_ms),
+                ));
+            }
+            Ok(retry)
+        }
+    }
+
     #[cfg(test)]
     mod tests {
         use super::*;
@@ -501,6 +538,34 @@ pub mod env {
             );
             assert!(whole_number("N", "-1", 0, 5).is_err());
             assert!(whole_number("N", "1.5", 0, 5).is_err());
+        }
+
+        #[test]
+        fn retry_settings_are_read_or_refused_by_name() {
+            let env = |pairs: &'static [(&'static str, &'static str)]| {
+                move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| *v)
+            };
+            let defaults = Retry::from_env(env(&[])).unwrap();
+            assert_eq!(
+                (defaults.limit, defaults.min_ms, defaults.max_ms),
+                (5, 100, 1000)
+            );
+            let set = Retry::from_env(env(&[
+                ("TWILIO_SERVICE_RETRY_LIMIT", "0"),
+                ("TWILIO_SERVICE_MIN_BACKOFF", " 1 "),
+                ("TWILIO_SERVICE_MAX_BACKOFF", "5"),
+            ]))
+            .unwrap();
+            assert_eq!((set.limit, set.min_ms, set.max_ms), (0, 1, 5));
+            let bad = Retry::from_env(env(&[("TWILIO_SERVICE_RETRY_LIMIT", "five")])).unwrap_err();
+            assert_eq!(bad.variable, "TWILIO_SERVICE_RETRY_LIMIT");
+            let bad = Retry::from_env(env(&[("TWILIO_SERVICE_MIN_BACKOFF", "-1")])).unwrap_err();
+            assert_eq!(bad.variable, "TWILIO_SERVICE_MIN_BACKOFF");
+            let bad = Retry::from_env(env(&[("TWILIO_SERVICE_MAX_BACKOFF", "50")])).unwrap_err();
+            assert_eq!(
+                bad.to_string(),
+                "TWILIO_SERVICE_MAX_BACKOFF=\"50\" is below TWILIO_SERVICE_MIN_BACKOFF (100 ms)"
+            );
         }
     }
 }
