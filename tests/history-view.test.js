@@ -1,8 +1,9 @@
 // The wallboard's history view in a real browser (Debian chromium + playwright-core): a simulated
 // week of traffic stored as history, the view's charts, the range selector down to the hour, the
 // queue multi-select, and the CSV export compared with GET /queue-history's series.
-// Days and hours matter here (yesterday, the last 7 days, the CSV file's days): every process and page reads a clock pinned to a half hour.
-require('./helpers/clock').pinNow();
+// Days and hours matter here (yesterday, the last 7 days, the CSV file's days): every process and page reads a clock pinned to
+// 12:30 UTC (the nearest one): the last 7 days then hold seven dates with closed hours, whatever the hour the file runs.
+require('./helpers/clock').pinNow({ utcHour: 12 });
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('fs');

@@ -6,6 +6,7 @@
 // (timers, TTLs and rate windows behave as usual); every process reads the same shifted time.
 //
 //   require('./helpers/clock').pinNow(); // first thing in the test file, before reading Date.now()
+//   require('./helpers/clock').pinNow({ utcHour: 12 }); // 12:30 UTC, today or the nearest day
 //
 // Child processes inherit TEST_CLOCK_OFFSET_MS and `--require` this file through NODE_OPTIONS;
 // tests/helpers/browser.js installs the same shift in its pages.
@@ -34,11 +35,17 @@ function shiftDate(offset) {
 /** The shift in force in this process (0 when the clock is not pinned). */
 const offsetMs = () => Number(process.env[OFFSET_VAR]) || 0;
 
-/** Pins this process and the processes it starts to the half hour of the current hour. */
-function pinNow() {
+/**
+ * Pins this process and the processes it starts to the half hour of the current hour, or with
+ * `{utcHour}` to that hour's half past in UTC on the nearest day (within ±12 hours): a file whose
+ * "last 7 days" must hold seven dates with closed hours cannot run just after midnight.
+ */
+function pinNow({ utcHour } = {}) {
   if (process.env[OFFSET_VAR] !== undefined) return offsetMs();
   const real = Date.now();
-  const offset = Math.floor(real / HOUR) * HOUR + HOUR / 2 - real; // within ±30 minutes
+  const DAY = 24 * HOUR;
+  const target = utcHour === undefined ? Math.floor(real / HOUR) * HOUR + HOUR / 2 : Math.floor(real / DAY) * DAY + utcHour * HOUR + HOUR / 2;
+  const offset = utcHour === undefined ? target - real : ((((target - real) % DAY) + DAY + DAY / 2) % DAY) - DAY / 2; // within ±30 minutes, or ±12 hours
   process.env[OFFSET_VAR] = String(offset);
   process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS || ''} --require ${JSON.stringify(__filename)}`.trim();
   shiftDate(offset);
