@@ -1,5 +1,5 @@
-// The one way functions talk to Twilio's REST API: the client, retries, env checks, and how a failed
-// request becomes our answer.
+// The Twilio client the executor (common/effects) uses, its retries, and the settings it reads
+// (requireEnv: one name per setting, values::env's rules).
 //
 //   const tw = require(Runtime.getFunctions()['common/client'].path);
 //   const client = tw.twilioClient(context);
@@ -16,7 +16,7 @@
 const { AsyncLocalStorage } = require('async_hooks');
 const twilio = require('twilio');
 const { HttpError } = require(Runtime.getFunctions()['common/http'].path);
-const { requestTimeoutMs, remainingMs, DeadlineError, REQUEST_TIMEOUT_MS } = require(Runtime.getFunctions()['common/deadline'].path);
+const { requestTimeoutMs, remainingMs, REQUEST_TIMEOUT_MS } = require(Runtime.getFunctions()['common/deadline'].path);
 
 // One name per setting, the older names accepted as documented aliases: the table and the rule
 // (a conflict is refused) are values::env's, through the auth module's envNames/envSetting.
@@ -224,26 +224,4 @@ async function withRetry(context, fn) {
   }
 }
 
-/** True when a failed request may still have been carried out by Twilio (timeout, 5xx, network). */
-function ambiguous(err) {
-  if (err instanceof DeadlineError) return false; // never sent
-  const s = err && Number.isInteger(err.status) ? err.status : null;
-  return s === null || s >= 500;
-}
-
-/**
- * A failed Twilio request as an HttpError for our caller, naming what failed and carrying
- * Twilio's error: Twilio's 4xx pass through (e.g. 400 "Call is not in-progress", 404), except
- * 401/403 which mean our credentials are wrong (500); 429, 5xx and network errors are 502; our own
- * deadline is 504.
- */
-function twilioFailure(what, err) {
-  if (err instanceof HttpError) return err;
-  if (err instanceof DeadlineError) return new HttpError(504, `${what} was not attempted: ${err.message}`);
-  const s = err && Number.isInteger(err.status) ? err.status : null;
-  const status = s === 401 || s === 403 ? 500 : s && s >= 400 && s < 500 && s !== 429 ? s : 502;
-  const twilioError = err && err.code ? { code: err.code, status: err.status, message: err.message, moreInfo: err.moreInfo } : { message: (err && err.message) || String(err) };
-  return new HttpError(status, `${what} failed: ${(err && err.message) || err}`, { twilioError });
-}
-
-module.exports = { apiOrigin, route, twilioClient, regionOptions, productHost, retrySettings, withRetry, requireEnv, twilioFailure, ambiguous, TimedClient };
+module.exports = { apiOrigin, route, twilioClient, regionOptions, productHost, retrySettings, withRetry, requireEnv, TimedClient };

@@ -41,76 +41,63 @@ const serverless = (c, o) => c.serverless.v1.services(o.serviceSid);
 const clientAs = (context, { username, password }) =>
   twilio(username, password, { accountSid: tw.requireEnv(context, 'ACCOUNT_SID'), httpClient: new tw.TimedClient(tw.apiOrigin(context)), ...tw.regionOptions(context) });
 
+/**
+ * A request the `twilio` client cannot make, to `url` on Twilio (through TWILIO_API_ORIGIN when
+ * set), with the account's credentials in `Authorization: Basic` (never in the URL) and the
+ * invocation's timeout.
+ */
+function twilioFetch(context, url, { headers = {}, ...init } = {}) {
+  const basic = Buffer.from(`${tw.requireEnv(context, 'ACCOUNT_SID')}:${tw.requireEnv(context, 'AUTH_TOKEN')}`).toString('base64');
+  const routed = tw.route(tw.apiOrigin(context), url);
+  return fetch(routed.uri, { ...init, headers: { ...headers, ...routed.headers, Authorization: `Basic ${basic}` }, signal: AbortSignal.timeout(requestTimeoutMs()) });
+}
+
+/** Twilio's error answer (JSON `{code, message, more_info}`) as the client throws it. */
+const answered = (res, body) =>
+  Object.assign(new Error((body && body.message && String(body.message)) || `Twilio answered HTTP ${res.status}`), {
+    status: res.status,
+    code: body && Number.isInteger(body.code) ? body.code : undefined,
+    moreInfo: body && body.more_info,
+  });
+
 /** A new asset version, multipart on Twilio's upload host (the `twilio` client cannot upload). */
 async function uploadAssetVersion(context, o) {
-  const accountSid = tw.requireEnv(context, 'ACCOUNT_SID');
-  const authToken = tw.requireEnv(context, 'AUTH_TOKEN');
-  const url = `https://serverless-upload.twilio.com/v1/Services/${o.serviceSid}/Assets/${o.assetSid}/Versions`;
-  const { uri, headers } = tw.route(tw.apiOrigin(context), url);
   const form = new FormData();
   form.append('Path', o.path);
   form.append('Visibility', o.visibility);
   form.append('Content', new Blob([o.content], { type: o.contentType }), o.path.split('/').pop() || 'content');
-  const res = await fetch(uri, {
-    method: 'POST',
-    headers: { ...headers, Authorization: `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}` },
-    body: form,
-    signal: AbortSignal.timeout(requestTimeoutMs()),
-  });
+  const res = await twilioFetch(context, `https://serverless-upload.twilio.com/v1/Services/${o.serviceSid}/Assets/${o.assetSid}/Versions`, { method: 'POST', body: form });
   const body = await res.json().catch(() => ({}));
-  if (!res.ok) throw Object.assign(new Error(body.message || `HTTP ${res.status}`), { status: res.status, code: body.code, moreInfo: body.more_info });
+  if (!res.ok) throw answered(res, body);
   return body;
 }
 
 /**
  * IAM's verdict on a Flex token: the request twilio-flex-token-validator makes (POST JSON {token},
  * Basic auth), to TWILIO_REGION/TWILIO_EDGE's IAM host (us1 alone is iam.twilio.com). The value
- * is `{status, body}` (body: IAM's JSON, or null) whatever the status but 429/503: IAM's verdict
- * is its body's `valid`, whatever the status. What it means is crates/auth's `iam_verdict`.
+ * is `{status, body}` (body: IAM's JSON, or null) whatever the status but 429/503, thrown so that
+ * the effect's `retry` repeats it. What the verdict means is crates/auth's `iam_verdict`.
  */
 async function validateFlexToken(context, token) {
-  const accountSid = tw.requireEnv(context, 'ACCOUNT_SID');
-  const authToken = tw.requireEnv(context, 'AUTH_TOKEN');
   const host = tw.productHost(context, 'iam').replace(/^iam\.us1\.twilio\.com$/, 'iam.twilio.com');
-  const { uri, headers } = tw.route(tw.apiOrigin(context), `https://${host}/v1/Accounts/${accountSid}/Tokens/validate`);
-  const res = await fetch(uri, {
+  const res = await twilioFetch(context, `https://${host}/v1/Accounts/${tw.requireEnv(context, 'ACCOUNT_SID')}/Tokens/validate`, {
     method: 'POST',
-    headers: { ...headers, Authorization: `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`, 'Cache-Control': 'no-cache', 'Content-Type': 'application/json' },
+    headers: { 'Cache-Control': 'no-cache', 'Content-Type': 'application/json' },
     body: JSON.stringify({ token }),
-    signal: AbortSignal.timeout(requestTimeoutMs()),
   });
-  const text = await res.text();
-  let body = null;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    /* not JSON: null */
-  }
-  // A 429 or 503 is thrown, so that an effect with `retry` is repeated; every other answer is IAM's.
-  if (res.status === 429 || res.status === 503) {
-    throw Object.assign(new Error(body && body.message ? String(body.message) : `HTTP ${res.status}`), { status: res.status, code: body && Number.isInteger(body.code) ? body.code : undefined });
-  }
+  const body = await res.json().catch(() => null);
+  if (res.status === 429 || res.status === 503) throw answered(res, body);
   return { status: res.status, body };
 }
 
 /**
- * A recording's audio (`.wav` or `.mp3`) from api.twilio.com (TWILIO_REGION/TWILIO_EDGE's host),
- * the account's credentials in `Authorization: Basic`, never in the URL. The value is
- * `{contentType, base64}`; a non-2xx answer is thrown with its status (a 429/503 is retried).
+ * A recording's audio (`.wav` or `.mp3`) from api.twilio.com (TWILIO_REGION/TWILIO_EDGE's host).
+ * The value is `{contentType, base64}`; a non-2xx answer is thrown with its status.
  */
 async function recordingMedia(context, o) {
-  const accountSid = tw.requireEnv(context, 'ACCOUNT_SID');
-  const authToken = tw.requireEnv(context, 'AUTH_TOKEN');
   const file = `${encodeURIComponent(o.recordingSid)}.${encodeURIComponent(o.format)}`;
-  const { uri, headers } = tw.route(tw.apiOrigin(context), `https://${tw.productHost(context, 'api')}/2010-04-01/Accounts/${accountSid}/Recordings/${file}`);
-  const res = await fetch(uri, {
-    headers: { ...headers, Authorization: `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}` },
-    signal: AbortSignal.timeout(requestTimeoutMs()),
-  });
-  if (!res.ok) {
-    const body = await res.json().catch(() => ({}));
-    throw Object.assign(new Error(body.message || `Twilio answered HTTP ${res.status}`), { status: res.status, code: body.code, moreInfo: body.more_info });
-  }
+  const res = await twilioFetch(context, `https://${tw.productHost(context, 'api')}/2010-04-01/Accounts/${tw.requireEnv(context, 'ACCOUNT_SID')}/Recordings/${file}`);
+  if (!res.ok) throw answered(res, await res.json().catch(() => ({})));
   return { contentType: res.headers.get('content-type'), base64: Buffer.from(await res.arrayBuffer()).toString('base64') };
 }
 
