@@ -71,6 +71,19 @@ test('the retry settings are read, or refused with a 500 naming the variable (ne
   }
 });
 
+test('FUNCTION_BUDGET_MS is read, or refused with a 500 naming it', () => {
+  const { runWithDeadline, remainingMs } = require(path.join(common, 'deadline.private.js'));
+  assert.ok(runWithDeadline({ FUNCTION_BUDGET_MS: '1500' }, () => remainingMs()) <= 1000);
+  assert.ok(runWithDeadline({}, () => remainingMs()) > 8000, 'the default is 9 s less the answer margin');
+  for (const value of ['12s', '0', '20000']) {
+    assert.throws(
+      () => runWithDeadline({ FUNCTION_BUDGET_MS: value }, () => null),
+      (err) => err.status === 500 && err.extra.parameter === 'FUNCTION_BUDGET_MS' && err.message.includes(`FUNCTION_BUDGET_MS="${value}"`),
+      value,
+    );
+  }
+});
+
 test('requireEnv refuses a setting given two different values, naming both; unset names the variable asked for', () => {
   assert.throws(
     () => requireEnv({ WORKSPACE_SID: WS, TWILIO_FLEX_WORKSPACE_SID: OTHER }, 'TWILIO_FLEX_WORKSPACE_SID'),

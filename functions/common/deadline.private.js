@@ -24,9 +24,15 @@ class DeadlineError extends Error {
   }
 }
 
+let rules = null; // the auth module (values::env's rules), loaded when a budget is set
+
+/** FUNCTION_BUDGET_MS (values::env's function_budget_ms): a bad value is a 500 naming it. */
 function budgetMs(context) {
-  const v = Number(context && context.FUNCTION_BUDGET_MS);
-  return Number.isFinite(v) && v > 0 ? v : DEFAULT_BUDGET_MS;
+  const v = context && context.FUNCTION_BUDGET_MS;
+  if (v === undefined || v === null) return DEFAULT_BUDGET_MS;
+  const wasm = require(typeof Runtime !== 'undefined' && Runtime.getFunctions()['common/wasm'] ? Runtime.getFunctions()['common/wasm'].path : require('path').join(__dirname, 'wasm.private.js'));
+  rules = rules || wasm.wasmModule('auth');
+  return wasm.callWasm(rules, (w) => w.functionBudgetMs(String(v)));
 }
 
 /** Runs `fn` with a deadline `budget` ms from now (FUNCTION_BUDGET_MS or 9000). */

@@ -14,6 +14,7 @@
 //! envSetting('WORKSPACE_SID', {WORKSPACE_SID: null, TWILIO_FLEX_WORKSPACE_SID: 'WS…'})
 //!   // -> {variable, value} or null (unset); different values under two names throw (500 invalid_config)
 //! retrySettings({TWILIO_SERVICE_RETRY_LIMIT: '5', …})  // -> {limit, minMs, maxMs}; a bad value throws (500 invalid_config)
+//! functionBudgetMs('9000')  // -> 9000; a bad value throws (500 invalid_config)
 //! iamVerdict(outcome)  // the effect validateFlexToken's outcome -> IAM's answer for authorize's
 //!                      // {kind: 'flex', iam}; throws (500 iam_credentials, 502 iam_failed, 504 deadline)
 //! ```
@@ -114,6 +115,12 @@ pub fn retry_settings(given: JsValue) -> Result<JsValue, JsValue> {
             max_ms: r.max_ms,
         }),
     )
+}
+
+/// `values::env::function_budget_ms`: FUNCTION_BUDGET_MS in ms; a bad value throws a 500 naming it.
+#[wasm_bindgen(js_name = functionBudgetMs)]
+pub fn function_budget_ms(text: Option<String>) -> Result<JsValue, JsValue> {
+    answer(values::env::function_budget_ms(text.as_deref()))
 }
 
 #[wasm_bindgen(js_name = iamVerdict)]

@@ -484,6 +484,12 @@ pub mod env {
         Ok(found)
     }
 
+    /// The invocation's time budget in milliseconds (FUNCTION_BUDGET_MS; unset or blank: 9000):
+    /// Twilio stops a Function after 10 s, so at most 9500, leaving time to answer.
+    pub fn function_budget_ms(text: Option<&str>) -> Result<u32, EnvError> {
+        given(text).map_or(Ok(9000), |v| whole_number("FUNCTION_BUDGET_MS", v, 1, 9500))
+    }
+
     /// How requests Twilio refused with 429 or 503 (it did not carry them out) are repeated: up to
     /// `limit` times, waiting a random time from `min_ms` to a bound that doubles per attempt up
     /// to `max_ms` (TWILIO_SERVICE_RETRY_LIMIT, TWILIO_SERVICE_MIN_BACKOFF,
@@ -538,6 +544,17 @@ pub mod env {
             );
             assert!(whole_number("N", "-1", 0, 5).is_err());
             assert!(whole_number("N", "1.5", 0, 5).is_err());
+        }
+
+        #[test]
+        fn the_function_budget_is_read_or_refused_by_name() {
+            assert_eq!(function_budget_ms(None), Ok(9000));
+            assert_eq!(function_budget_ms(Some(" ")), Ok(9000));
+            assert_eq!(function_budget_ms(Some("1500")), Ok(1500));
+            for bad in ["0", "10000", "9s", "-5"] {
+                let e = function_budget_ms(Some(bad)).unwrap_err();
+                assert_eq!(e.variable, "FUNCTION_BUDGET_MS", "{bad}");
+            }
         }
 
         #[test]
