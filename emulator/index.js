@@ -20,6 +20,8 @@ const http = require('http');
 const lib = require('./lib');
 const { Router, productOf } = require('./router');
 const openapi = require('./openapi');
+// Clients made in this process name what twilio-node would drop (client-guard.js).
+require('./client-guard');
 
 const AREAS = [
   require('./iam'),

@@ -33,6 +33,8 @@ async function main() {
     const { startEmulator, describeForHumans } = require('../emulator');
     emulator = await startEmulator({ port: Number(process.env.EMULATOR_PORT || 3001) });
     Object.assign(functionEnv, emulator.functionEnv());
+    // The functions' client names the parameters twilio-node would drop, for the emulator to refuse.
+    env.NODE_OPTIONS = require('../emulator/client-guard').withGuard(env.NODE_OPTIONS);
     console.log(describeForHumans(emulator.origin).join('\n'));
     console.log(require('./direct-call-curls').directCallCurls(emulator.origin, `http://localhost:${port}`, emulator.functionEnv()).join('\n'));
     // The admin functions edit the service they run in (SERVICE_SID/ENVIRONMENT_SID, seeded by the

@@ -12,8 +12,8 @@
 // TWILIO_API_ORIGIN (e.g. http://127.0.0.1:3001, the emulator) sends every request to that origin
 // instead of https://<product>.twilio.com: path, method, headers and body are unchanged, plus one
 // header, X-Forwarded-Host: <the Twilio host it was meant for>, because several products share
-// paths (Sync and Serverless both have /v1/Services). It is never set in a deployment.
-const { AsyncLocalStorage } = require('async_hooks');
+// paths (Sync and Serverless both have /v1/Services). It is never set in a deployment. The
+// emulator's guard (emulator/client-guard.js) is loaded only where it runs.
 const twilio = require('twilio');
 const { HttpError } = require(Runtime.getFunctions()['common/http'].path);
 const { requestTimeoutMs, remainingMs, REQUEST_TIMEOUT_MS } = require(Runtime.getFunctions()['common/deadline'].path);
@@ -63,44 +63,6 @@ function route(origin, twilioUrl) {
   return { uri: `${origin}${target.pathname}${target.search}`, headers: { 'X-Forwarded-Host': target.host } };
 }
 
-// With TWILIO_API_ORIGIN only (the emulator): twilio-node silently drops a parameter an operation
-// does not declare, so each call made through the client is compared with the request it produced,
-// and a parameter given but not sent is named in X-Twilio-Dropped-Params; the emulator refuses
-// such a request (docs/emulator.md). Never active in a deployment.
-const callParams = new AsyncLocalStorage();
-const CALLS = new Set(['fetch', 'create', 'update', 'remove', 'list', 'page', 'each']);
-const NOT_SENT = new Set(['limit', 'pageNumber', 'callback', 'done']);
-const norm = (name) =>
-  String(name)
-    .toLowerCase()
-    .replace(/[^a-z0-9]/g, '');
-
-function watched(value, owner) {
-  if (value === null || (typeof value !== 'object' && typeof value !== 'function') || typeof value.then === 'function') return value;
-  return new Proxy(value, {
-    get(target, prop) {
-      const v = Reflect.get(target, prop, target);
-      const d = Object.getOwnPropertyDescriptor(target, prop);
-      return typeof prop === 'symbol' || (d && !d.configurable && 'value' in d && !d.writable) ? v : watched(v, target);
-    },
-    apply(target, thisArg, args) {
-      const p = args[0];
-      const run = () => watched(Reflect.apply(target, owner, args), null);
-      return CALLS.has(target.name) && p && typeof p === 'object' && !Array.isArray(p) ? callParams.run({ params: p, checked: false }, run) : run();
-    },
-  });
-}
-
-function droppedParams(opts) {
-  const call = callParams.getStore();
-  if (!call || call.checked) return null;
-  call.checked = true; // the first request of a call carries its parameters; later pages follow URLs
-  const data = opts.data && typeof opts.data === 'object' && !Array.isArray(opts.data) ? opts.data : {};
-  const sent = new Set([...Object.keys(opts.params || {}), ...Object.keys(data), ...Object.keys(opts.headers || {}), ...new URL(opts.uri).searchParams.keys()].map(norm));
-  const dropped = Object.keys(call.params).filter((k) => call.params[k] !== undefined && !NOT_SENT.has(k) && !sent.has(norm(k)));
-  return dropped.length ? dropped.join(',') : null;
-}
-
 /** A twilio httpClient: every request gets the invocation's timeout, and goes to `origin` if set. */
 class TimedClient {
   constructor(origin) {
@@ -110,8 +72,6 @@ class TimedClient {
 
   request(opts) {
     const { uri, headers } = route(this.origin, opts.uri);
-    const dropped = this.origin ? droppedParams(opts) : null;
-    if (dropped) headers['X-Twilio-Dropped-Params'] = dropped;
     // Past the deadline the request is refused as a rejected promise, never thrown: twilio-node's
     // list() starts its first page inside a promise whose rejection it drops (an unhandled
     // rejection kills the process), while it does pass a rejected page on to the caller.
@@ -180,7 +140,10 @@ function twilioClient(context) {
   const key = `${origin} ${accountSid} ${authToken} ${regional.region || ''} ${regional.edge || ''}`;
   if (!clients.has(key)) {
     const client = twilio(accountSid, authToken, { httpClient: new TimedClient(origin), ...regional });
-    clients.set(key, origin ? watched(client, null) : client);
+    // Against the emulator, its guard (emulator/client-guard.js, never loaded in a deployment)
+    // names the parameters twilio-node would drop silently, so that the emulator refuses them.
+    const guard = origin && globalThis.twilioEmulatorGuard;
+    clients.set(key, guard ? guard(client) : client);
   }
   return clients.get(key);
 }

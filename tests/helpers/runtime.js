@@ -12,6 +12,8 @@ const net = require('net');
 const path = require('path');
 
 const root = path.resolve(__dirname, '..', '..');
+// The functions' client names the parameters twilio-node would drop, for the emulator to refuse.
+const { withGuard } = require('../../emulator/client-guard');
 
 // Test files may run in parallel processes. A port found free and then closed could be taken by
 // another process before twilio-run binds it, so each process draws from its own block of ports
@@ -79,7 +81,7 @@ async function startRuntimeOnce({ env = {}, assetsDir, functionsDir, timeoutMs =
   const twilioRun = path.join(root, 'node_modules', '.bin', 'twilio-run');
   const child = spawn(twilioRun, args, {
     cwd: root,
-    env: { ...process.env, ACCOUNT_SID: 'ACtest00000000000000000000000000', AUTH_TOKEN: 'test-auth-token', ...env },
+    env: { ...process.env, ACCOUNT_SID: 'ACtest00000000000000000000000000', AUTH_TOKEN: 'test-auth-token', ...env, NODE_OPTIONS: withGuard(process.env.NODE_OPTIONS) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
