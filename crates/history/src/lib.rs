@@ -15,7 +15,7 @@
 //! |---|---|
 //! | tasks entered, accepted, abandoned; wait until accepted (total, max); wait until abandoned (total); per SLA threshold accepted / canceled below and above; short abandons (canceled below `QUEUE_HISTORY_SHORT_ABANDON`, default 5 s) | TaskRouter's cumulative statistics of the queue for exactly that hour (`StartDate`/`EndDate` = the bucket's boundaries): TaskRouter is the source of truth |
 //! | worker-seconds available and logged in | TaskRouter's worker cumulative statistics for the queue and hour (`activity_durations`): logged in = every activity but `QUEUE_HISTORY_OFFLINE_ACTIVITIES`, available = `QUEUE_HISTORY_AVAILABLE_ACTIVITIES` |
-//! | handle time (total, tasks) | TaskRouter's events: accepted → completed per task, see [`handle`] — a function of the *set* of events, so duplicates and order change nothing |
+//! | handle time (total, tasks) | TaskRouter's events: accepted → completed per task, see [`handle_times`] — a function of the *set* of events, so duplicates and order change nothing |
 //!
 //! A closed hour is fetched once, written once ([`store`]: one Sync map per channel; items are
 //! created, never updated)
@@ -42,15 +42,18 @@
 //!
 //! This crate never reads a clock: the shim passes the current instant.
 
-pub mod agents;
-pub mod aggregate;
-pub mod bucket;
+// The public surface: the items re-exported below, and three modules other crates build on
+// (`time`: local hours and ranges, also agent history's; `claim` and `store`: what the history
+// machines in crates/history-machines read and write).
+mod agents;
+mod aggregate;
+mod bucket;
 pub mod claim;
-pub mod config;
+mod config;
 mod error;
 mod event;
-pub mod handle;
-pub mod query;
+mod handle;
+mod query;
 pub mod store;
 pub mod time;
 
