@@ -10,10 +10,10 @@
 //
 // What runs is the product's own code: the queue-stats wasm module, the updater of
 // functions/common/queue-stats.private.js and the effects executor (functions/common/effects,
-// which performs the crate's store machine), with the real `twilio` client, against the emulator's
+// which performs the crate's refresh, bulk and store machines), with the real `twilio` client, against the emulator's
 // real routes (Sync's size-dependent write budget per object included: emulator/lib.js). Two things are simulated so ten minutes
 // take seconds: the clock (a discrete-event scheduler: events arrive at their times, every API
-// request takes LATENCY_MS, retries wait their backoff) and the socket (the client's requests go
+// request takes LATENCY_MS, retries wait their backoff, the executor's pacer of Sync writes and bulk requests) and the socket (the client's requests go
 // to the emulator's handler in-process). The updater is one warm container that receives every
 // event as it arrives, concurrently, like TaskRouter's callbacks.
 //
@@ -30,14 +30,14 @@ const { Worker, isMainThread, parentPort, workerData } = require('worker_threads
 const twilio = require('twilio');
 const { createEmulator } = require('../emulator');
 const trs = require('../emulator/taskrouter-stats');
-const { createUpdater } = require('../functions/common/queue-stats.private.js');
 
 // The executor's requires, as the Twilio runtime resolves them.
 const common = path.join(__dirname, '..', 'functions', 'common');
 global.Runtime = global.Runtime || {
   getAssets: () => ({}),
-  getFunctions: () => Object.fromEntries(['http', 'deadline', 'client', 'wasm', 'sync-pacer', 'effects'].map((n) => [`common/${n}`, { path: path.join(common, `${n}.private.js`) }])),
+  getFunctions: () => Object.fromEntries(['http', 'deadline', 'client', 'wasm', 'sync-pacer', 'effects', 'serial'].map((n) => [`common/${n}`, { path: path.join(common, `${n}.private.js`) }])),
 };
+const { createUpdater } = require('../functions/common/queue-stats.private.js');
 const effects = require('../functions/common/effects.private.js');
 const { createPacer } = require('../functions/common/sync-pacer.private.js');
 
@@ -230,13 +230,12 @@ async function runCase({ queues, eventsPerS, layout, seed = 1, board = false }) 
   // The executor as the function runs it, on the simulated clock (its pacer, the retry policy).
   const io = { resume: 'resumeQueueStats', client, retry, now: () => sim.now(), pace: createPacer({ now: () => sim.now(), sleep: (ms) => sim.sleep(ms) }) };
   const mod = { call: (fn) => fn(wasm, qs) };
+  // The crate's machines (refresh, bulk, store) on the executor: every request goes through `io`.
   const updater = createUpdater({
     qs,
-    client,
     workspaceSid: env.WORKSPACE_SID,
     syncServiceSid: env.SYNC_SERVICE_SID,
     machine: (start) => effects.run({}, mod, (w, instance) => start(instance), io).then((answer) => answer.body),
-    retry,
     now: () => sim.now(),
     sleep: (ms) => sim.sleep(ms),
     // `board`: also copy every record to the wallboard's Sync service (docs/wallboard.md).

@@ -71,6 +71,7 @@ pub mod config;
 mod error;
 pub mod event;
 pub mod record;
+pub mod refresh;
 pub mod store;
 pub mod today;
 pub mod write;
