@@ -16,7 +16,7 @@
 //! qs.startBoardCopy({queueSid, plan, granted, mirrored}, {serviceSid, identity, read, write, manage});
 //! qs.startBoardRemove(queueSid, {serviceSid, identity, read, write, manage});
 //! resumeQueueStats(state, [outcome], Date.now()) // the next step (never throws)
-//! qs.startRefresh(queueSid, [work], waited, {record, deletedHere, indexConfirmed, mirrored},
+//! qs.startRefresh({queueSid, works, waited, memory: {record, deletedHere, indexConfirmed, mirrored}},
 //!                 {syncServiceSid, workspaceSid, parkedServiceSid?, board}, Date.now());
 //!                                                // a queue's run: reads, record, store (refresh module)
 //! qs.startBulk({workerSids, deleted}, settings); // worker events' bulk statistics -> {works}
@@ -48,6 +48,18 @@ struct BuildInput {
     previous: Option<Value>,
     #[serde(default)]
     fetched: Vec<Fetched>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RefreshInput {
+    queue_sid: String,
+    #[serde(default)]
+    works: Vec<Work>,
+    #[serde(default)]
+    waited: bool,
+    #[serde(default)]
+    memory: Memory,
 }
 
 /// The validated configuration, kept for the life of the container.
@@ -168,28 +180,24 @@ impl QueueStats {
         ))))
     }
 
-    /// A queue's run (see the `refresh` module): the works asked for since its last run
-    /// (`waited`: they waited behind one), what the container remembers of it, where to read
-    /// and write. Its answer's body is the run's summary.
+    /// A queue's run (see the `refresh` module): `{queueSid, works, waited, memory}`: the works
+    /// asked for since its last run (`waited`: they waited behind one), what the container
+    /// remembers of the queue. Its answer's body is the run's summary.
     #[wasm_bindgen(js_name = startRefresh)]
     pub fn start_refresh(
         &self,
-        queue_sid: &str,
-        works: JsValue,
-        waited: bool,
-        memory: JsValue,
+        input: JsValue,
         settings: JsValue,
         now_ms: f64,
     ) -> Result<JsValue, JsValue> {
-        let works: Vec<Work> = from_js(works, "works")?;
-        let memory: Memory = from_js(memory, "memory")?;
+        let input: RefreshInput = from_js(input, "refresh input")?;
         let settings: RefreshSettings = from_js(settings, "settings")?;
         let step = refresh::refresh(
             &self.config,
-            queue_sid,
-            &works,
-            waited,
-            &memory,
+            &input.queue_sid,
+            &input.works,
+            input.waited,
+            &input.memory,
             &settings,
             now_ms,
         );

@@ -588,3 +588,31 @@ fn an_unreadable_state_is_an_answer_not_a_panic() {
     let step = resume(state, vec![], NOW);
     assert!(matches!(step, Step::Answer(_)));
 }
+
+#[test]
+fn the_parked_calls_are_listed_whole_and_no_map_is_none_parked() {
+    let step = refresh(
+        &config(),
+        Q,
+        &[refresh_work(&["all"], Some("Sales"))],
+        false,
+        &Memory::default(),
+        &settings(true, false),
+        NOW,
+    );
+    let Step::Run { effects, .. } = &step else {
+        panic!("reads first")
+    };
+    assert!(effects.iter().any(
+        |e| matches!(&e.op, Op::ListSyncItems { service_sid, map, paging, .. }
+        if service_sid == PARK && map == parking::GLOBAL_MAP
+            && paging.page_size == Some(100) && paging.limit == PARKED_LIST_LIMIT)
+    ));
+    assert_eq!(
+        parked_of(fail(404)),
+        Parked::Read {
+            by_queue: BTreeMap::new()
+        }
+    );
+    assert_eq!(parked_of(fail(500)), Parked::Failed);
+}
