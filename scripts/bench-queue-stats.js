@@ -10,20 +10,22 @@
 //
 // What runs is the product's own code: the queue-stats wasm module, the updater of
 // functions/common/queue-stats.private.js and the effects executor (functions/common/effects,
-// which performs the crate's refresh, bulk and store machines), with the real `twilio` client, against the emulator's
-// real routes (Sync's size-dependent write budget per object included: emulator/lib.js). Two things are simulated so ten minutes
-// take seconds: the clock (a discrete-event scheduler: events arrive at their times, every API
-// request takes LATENCY_MS, retries wait their backoff, the executor's pacer of Sync writes and bulk requests) and the socket (the client's requests go
-// to the emulator's handler in-process). The updater is one warm container that receives every
-// event as it arrives, concurrently, like TaskRouter's callbacks.
+// which performs the crate's refresh, bulk and store machines), with the real `twilio` client,
+// against the emulator's real routes (Sync's size-dependent write budget per object included:
+// emulator/lib.js). Two things are simulated so ten minutes take seconds: the clock (a
+// discrete-event scheduler: events arrive at their times, every API request takes LATENCY_MS,
+// retries wait their backoff, the executor's pacer holds Sync writes and bulk requests) and the
+// socket (the client's requests go to the emulator's handler in-process). Every request goes
+// through effects.run's `io` (client, now, pace, retry). The updater is one warm container that
+// receives every event as it arrives, concurrently, like TaskRouter's callbacks.
 //
 // Figures per case: TaskRouter API calls per event, successful Sync writes per event, the highest
 // number of writes one Sync object took in one second and the share of its size-dependent budget
 // they used (1 = all of it), the most bulk statistics requests in one second (the endpoint takes
 // 5), the written records' sizes (p50, max), 429s met from Sync and from TaskRouter (each retried
-// with the product's backoff), and staleness: for each event that changes a queue, the time until a record that
-// reflects it is in Sync (p99, seconds; an event whose refresh failed waits for the next success,
-// or the end of the run).
+// with the product's backoff), and staleness: for each event that changes a queue, the time until
+// a record that reflects it is in Sync (p50 and p99, seconds; an event whose refresh failed waits
+// for the next success, or the end of the run).
 const os = require('os');
 const path = require('path');
 const { Worker, isMainThread, parentPort, workerData } = require('worker_threads');
