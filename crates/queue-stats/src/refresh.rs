@@ -1,5 +1,5 @@
 //! The refresh and bulk machines (effects protocol, docs/effects.md): a queue's reads, its
-//! record, and the [`store`](crate::store) machine that writes it, in one run.
+//! record, and the [`store`] machine that writes it, in one run.
 //!
 //! **Works.** A container runs one refresh per queue at a time; the events arriving meanwhile
 //! wait and go together into the next run. What each asks for is a [`Work`]: refresh some

@@ -2,27 +2,17 @@
 //!
 //! ```js
 //! const qs = new wasm.QueueStats(process.env);          // throws {code, message} naming a bad variable
-//! qs.layout();                                           // "map" | "documents"
 //! qs.plan(event);                                        // {action, queueSid?, channels?, workerSid?, reason}
 //! qs.statisticsParams(Date.now());                       // {startDate, splitByWaitTime}
-//! qs.build({queue: {sid, friendlyName}, previous, fetched: [{channel, response, error}]}, Date.now());
-//!                                                        // {key, record, changed, bytes, omitted, errors}
-//! qs.batches(sids);                                      // [[sid x <= 50], ...]
-//! qs.writePlan({queueSid, record, changed, known: 'read'|'cached'|'absent', gone, deletedHere, indexConfirmed});
-//!                                                        // {action: 'skip'|'write'|'remove', ...} (see the write module)
-//! qs.startStore({queueSid, record, changed, known, revision, fetched, deletedHere, indexConfirmed},
-//!               {syncServiceSid});              // the store machine's first step (docs/effects.md)
-//! qs.startRemove(queueSid, {syncServiceSid});  // a deleted queue's removal
-//! qs.startBoardCopy({queueSid, plan, granted, mirrored}, {serviceSid, identity, read, write, manage});
-//! qs.startBoardRemove(queueSid, {serviceSid, identity, read, write, manage});
-//! resumeQueueStats(state, [outcome], Date.now()) // the next step (never throws)
 //! qs.startRefresh({queueSid, works, waited, memory: {record, deletedHere, indexConfirmed, mirrored}},
 //!                 {syncServiceSid, workspaceSid, parkedServiceSid?, board}, Date.now());
-//!                                                // a queue's run: reads, record, store (refresh module)
-//! qs.startBulk({workerSids, deleted}, settings); // worker events' bulk statistics -> {works}
-//! qs.mergeWorks([work], waited);                 // {work, dropped}: how a run's works combine
-//! qs.isGone(fetched);                            // every Statistics call answered 404
-//! qs.writeCost(bytes);                                   // share of one second's write budget of a Sync object
+//!                                                        // a queue's run: reads, record, store (refresh module)
+//! qs.startBulk({workerSids, deleted}, settings);         // worker events' bulk statistics -> {works}
+//! qs.mergeWorks([work], waited);                         // {work, dropped}: how a run's works combine
+//! qs.startRemove(queueSid, {syncServiceSid});            // a deleted queue's removal (store module)
+//! qs.startBoardCopy({queueSid, plan, granted, mirrored}, {serviceSid, identity, read, write, manage});
+//! qs.startBoardRemove(queueSid, {serviceSid, identity, read, write, manage});
+//! resumeQueueStats(state, [outcome], Date.now())         // the next step of any of them (never throws)
 //! ```
 //! Errors (through `wasm-face`) carry `code`, `status` and `parameter` (the variable at fault).
 
@@ -32,23 +22,11 @@ use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_face::{fail, from_js};
 
-use crate::record::{batches, build, Fetched, QueueRef};
 use crate::refresh::{self, BulkInput, Machine, Memory, RefreshSettings, Work};
-use crate::store::{self, BoardSettings, CopyInput, Settings, StoreInput};
-use crate::write::{write_cost, write_plan, WriteInput};
-use crate::{document_name, index_entry, plan, statistics_params, today, Config, Env, BULK_LIMIT};
+use crate::store::{self, BoardSettings, CopyInput, Settings};
+use crate::{plan, statistics_params, Config, Env};
 
 use wasm_face::to_js_value as to_js;
-
-#[derive(Deserialize)]
-struct BuildInput {
-    #[serde(default)]
-    queue: QueueRef,
-    #[serde(default)]
-    previous: Option<Value>,
-    #[serde(default)]
-    fetched: Vec<Fetched>,
-}
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -91,10 +69,6 @@ impl QueueStats {
             .map_err(fail)
     }
 
-    pub fn layout(&self) -> Result<JsValue, JsValue> {
-        Ok(to_js(&self.config.layout))
-    }
-
     /// The refresh plan for a TaskRouter event (the callback's form fields). Never throws.
     pub fn plan(&self, event: JsValue) -> Result<JsValue, JsValue> {
         let event: Value = serde_wasm_bindgen::from_value(event).unwrap_or(Value::Null);
@@ -106,44 +80,6 @@ impl QueueStats {
         statistics_params(&self.config, now_ms)
             .map(|p| to_js(&p))
             .map_err(fail)
-    }
-
-    /// The queue's new record from this event's `Statistics` responses over its previous record.
-    pub fn build(&self, input: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
-        let now = today::instant(now_ms).map_err(fail)?;
-        let input: BuildInput = from_js(input, "build input")?;
-        let built = build(
-            &self.config,
-            &input.queue,
-            input.previous.as_ref(),
-            &input.fetched,
-            now,
-        );
-        Ok(to_js(&built))
-    }
-
-    /// Queue SIDs in bulk-request batches of at most 50.
-    pub fn batches(&self, sids: Vec<String>) -> Result<JsValue, JsValue> {
-        Ok(to_js(&batches(&sids, BULK_LIMIT)))
-    }
-
-    /// One queue's Sync steps for a built record (see the `write` module's rules).
-    #[wasm_bindgen(js_name = writePlan)]
-    pub fn write_plan(&self, input: JsValue) -> Result<JsValue, JsValue> {
-        let input: WriteInput = from_js(input, "write input")?;
-        Ok(to_js(&write_plan(&self.config, &input)))
-    }
-
-    /// The store machine's first step for a refreshed queue (see the `store` module).
-    #[wasm_bindgen(js_name = startStore)]
-    pub fn start_store(&self, input: JsValue, settings: JsValue) -> Result<JsValue, JsValue> {
-        let input: StoreInput = from_js(input, "store input")?;
-        let settings: Settings = from_js(settings, "settings")?;
-        Ok(to_js(&refresh::stored(store::store(
-            self.config.layout,
-            &input,
-            &settings,
-        ))))
     }
 
     /// The store machine's first step for a deleted queue.
@@ -221,30 +157,6 @@ impl QueueStats {
         Ok(to_js(
             &serde_json::json!({"work": work, "dropped": dropped}),
         ))
-    }
-
-    /// Whether the queue is gone from TaskRouter: every `Statistics` call answered 404.
-    #[wasm_bindgen(js_name = isGone)]
-    pub fn is_gone(&self, fetched: JsValue) -> bool {
-        let fetched: Vec<store::Status> = from_js(fetched, "fetched").unwrap_or_default();
-        crate::write::gone(&fetched.iter().map(|f| f.status).collect::<Vec<_>>())
-    }
-
-    /// The share of one second's write budget a Sync write of `bytes` uses.
-    #[wasm_bindgen(js_name = writeCost)]
-    pub fn write_cost(&self, bytes: f64) -> f64 {
-        // NaN casts to 0; sizes are at most 16 KiB anyway.
-        write_cost(bytes.clamp(0.0, 1e9) as usize)
-    }
-
-    #[wasm_bindgen(js_name = documentName)]
-    pub fn document_name(&self, queue_sid: &str) -> String {
-        document_name(queue_sid)
-    }
-
-    #[wasm_bindgen(js_name = indexEntry)]
-    pub fn index_entry(&self, queue_sid: &str, friendly_name: &str) -> Result<JsValue, JsValue> {
-        Ok(to_js(&index_entry(queue_sid, friendly_name)))
     }
 }
 
