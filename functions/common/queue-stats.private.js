@@ -63,12 +63,14 @@ function createUpdater({ qs, workspaceSid, syncServiceSid, machine, now = Date.n
   const refresh = (stats, sid, work) => serial(sid, { stats, work }, runQueue(sid));
 
   // Worker events: one bulk run at a time (the workers asked for meanwhile join the next), whose
-  // queues' works then go through each queue's run.
+  // queues' works then go through each queue's run; a queue's entry never waits behind its run in
+  // progress (the crate's merge drops an entry that waited: that run fetched after it).
   const runBulk = async (inputs) => {
     const stats = inputs[0].stats;
     const out = await machine((m) => m.startBulk({ workerSids: inputs.map((i) => i.workerSid), deleted: [...deleted] }, settings));
     keep(stats, null, out);
-    await Promise.all(out.works.map(({ queueSid, work }) => refresh(stats, queueSid, work)));
+    const runs = out.works.map(({ queueSid, work }) => serial(queueSid, { stats, work }, runQueue(queueSid), { ifIdle: true }));
+    stats.skipped += (await Promise.all(runs)).filter((r) => r && r.busy).length;
   };
 
   async function remove(stats, sid) {

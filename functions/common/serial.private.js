@@ -2,14 +2,16 @@
 // together into its next run (the live agents' shards, queue statistics' queues and bulk requests).
 //
 //   const serial = createSerial();
-//   const out = await serial(key, input, (inputs, waited) => runBatch);
+//   const out = await serial(key, input, (inputs, waited) => runBatch, { ifIdle });
 //   // runBatch(inputs, waited): `waited` is true when these inputs waited behind another run.
 //   // The first input's caller gets the run's answer; the others `{error}` of it (or nothing).
+//   // `ifIdle: true`: an input that would wait is not queued; it answers `{busy: true}` at once.
 function createSerial() {
   const waiting = new Map(); // key -> [{input, resolve}] waiting for the key's next run
-  return function serial(key, input, runBatch) {
+  return function serial(key, input, runBatch, { ifIdle = false } = {}) {
     return new Promise((resolve) => {
       const queued = waiting.get(key);
+      if (queued && ifIdle) return resolve({ busy: true });
       waiting.set(key, [...(queued || []), { input, resolve }]);
       if (queued) return;
       (async () => {
