@@ -616,3 +616,52 @@ fn the_parked_calls_are_listed_whole_and_no_map_is_none_parked() {
     );
     assert_eq!(parked_of(fail(500)), Parked::Failed);
 }
+
+fn any_outcome() -> impl proptest::strategy::Strategy<Value = Outcome> {
+    use proptest::prelude::*;
+    prop_oneof![
+        Just(Outcome::Done(
+            json!({"revision": "3", "data": {"sid": Q, "friendlyName": "Sales"}})
+        )),
+        Just(Outcome::Done(stats(1))),
+        Just(Outcome::Done(json!([{"sid": Q, "friendlyName": "Sales"}]))),
+        Just(Outcome::Done(
+            json!({"taskQueueData": [{"task_queue_sid": Q}]})
+        )),
+        Just(Outcome::Done(json!(null))),
+        (100u16..600).prop_map(fail),
+        Just(Outcome::Failed(Failure::missing())),
+    ]
+}
+
+proptest::proptest! {
+    #[test]
+    fn any_outcomes_end_every_machine_without_a_panic(
+        outcomes in proptest::collection::vec(proptest::collection::vec(any_outcome(), 0..5), 0..14),
+        cached in proptest::prelude::any::<bool>(),
+        bulk_work in proptest::prelude::any::<bool>(),
+        worker_run in proptest::prelude::any::<bool>(),
+        deleted_here in proptest::prelude::any::<bool>(),
+    ) {
+        let memory = Memory {
+            record: cached.then(|| Remembered { data: json!({"sid": Q}), revision: Some("3".into()) }),
+            deleted_here,
+            ..Memory::default()
+        };
+        let work = match bulk_work {
+            true => Work::Bulk { entry: json!({"task_queue_sid": Q}), friendly_name: None, parked: Parked::Failed },
+            false => refresh_work(&["all", "voice"], None),
+        };
+        let mut step = match worker_run {
+            true => bulk(&BulkInput { worker_sids: vec![Some("WK1".into())], deleted: vec![] }, &settings(true, true)),
+            false => refresh(&config(), Q, &[work], false, &memory, &settings(true, true), NOW),
+        };
+        for batch in outcomes {
+            match step {
+                Step::Answer(_) => break,
+                Step::Run { state, .. } => step = resume(state, batch, NOW),
+            }
+        }
+        let _ = step;
+    }
+}
