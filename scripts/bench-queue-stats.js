@@ -6,38 +6,40 @@
 //   const rows = await benchQueueStats();   // [{queues, events_per_s, layout, taskrouter_calls_per_event, ...}]
 //   console.log(formatQueueStats(rows));
 //
-// Alone: `node scripts/bench-queue-stats.js [--json]` (after `npm run build`).
+// Alone: `node scripts/bench-queue-stats.js [--json] [--queues 50,500]` (after `npm run build`).
 //
 // What runs is the product's own code: the queue-stats wasm module, the updater of
 // functions/common/queue-stats.private.js and the effects executor (functions/common/effects,
-// which performs the crate's store machine), with the real `twilio` client, against the emulator's
-// real routes (Sync's size-dependent write budget per object included: emulator/lib.js). Two things are simulated so ten minutes
-// take seconds: the clock (a discrete-event scheduler: events arrive at their times, every API
-// request takes LATENCY_MS, retries wait their backoff) and the socket (the client's requests go
-// to the emulator's handler in-process). The updater is one warm container that receives every
-// event as it arrives, concurrently, like TaskRouter's callbacks.
+// which performs the crate's refresh, bulk and store machines), with the real `twilio` client,
+// against the emulator's real routes (Sync's size-dependent write budget per object included:
+// emulator/lib.js). Two things are simulated so ten minutes take seconds: the clock (a
+// discrete-event scheduler: events arrive at their times, every API request takes LATENCY_MS,
+// retries wait their backoff, the executor's pacer holds Sync writes and bulk requests) and the
+// socket (the client's requests go to the emulator's handler in-process). Every request goes
+// through effects.run's `io` (client, now, pace, retry). The updater is one warm container that
+// receives every event as it arrives, concurrently, like TaskRouter's callbacks.
 //
 // Figures per case: TaskRouter API calls per event, successful Sync writes per event, the highest
 // number of writes one Sync object took in one second and the share of its size-dependent budget
 // they used (1 = all of it), the most bulk statistics requests in one second (the endpoint takes
 // 5), the written records' sizes (p50, max), 429s met from Sync and from TaskRouter (each retried
-// with the product's backoff), and staleness: for each event that changes a queue, the time until a record that
-// reflects it is in Sync (p99, seconds; an event whose refresh failed waits for the next success,
-// or the end of the run).
+// with the product's backoff), and staleness: for each event that changes a queue, the time until
+// a record that reflects it is in Sync (p50 and p99, seconds; an event whose refresh failed waits
+// for the next success, or the end of the run).
 const os = require('os');
 const path = require('path');
 const { Worker, isMainThread, parentPort, workerData } = require('worker_threads');
 const twilio = require('twilio');
 const { createEmulator } = require('../emulator');
 const trs = require('../emulator/taskrouter-stats');
-const { createUpdater } = require('../functions/common/queue-stats.private.js');
 
 // The executor's requires, as the Twilio runtime resolves them.
 const common = path.join(__dirname, '..', 'functions', 'common');
 global.Runtime = global.Runtime || {
   getAssets: () => ({}),
-  getFunctions: () => Object.fromEntries(['http', 'deadline', 'client', 'wasm', 'sync-pacer', 'effects'].map((n) => [`common/${n}`, { path: path.join(common, `${n}.private.js`) }])),
+  getFunctions: () => Object.fromEntries(['http', 'deadline', 'client', 'wasm', 'sync-pacer', 'effects', 'serial'].map((n) => [`common/${n}`, { path: path.join(common, `${n}.private.js`) }])),
 };
+const { createUpdater } = require('../functions/common/queue-stats.private.js');
 const effects = require('../functions/common/effects.private.js');
 const { createPacer } = require('../functions/common/sync-pacer.private.js');
 
@@ -230,13 +232,12 @@ async function runCase({ queues, eventsPerS, layout, seed = 1, board = false }) 
   // The executor as the function runs it, on the simulated clock (its pacer, the retry policy).
   const io = { resume: 'resumeQueueStats', client, retry, now: () => sim.now(), pace: createPacer({ now: () => sim.now(), sleep: (ms) => sim.sleep(ms) }) };
   const mod = { call: (fn) => fn(wasm, qs) };
+  // The crate's machines (refresh, bulk, store) on the executor: every request goes through `io`.
   const updater = createUpdater({
     qs,
-    client,
     workspaceSid: env.WORKSPACE_SID,
     syncServiceSid: env.SYNC_SERVICE_SID,
     machine: (start) => effects.run({}, mod, (w, instance) => start(instance), io).then((answer) => answer.body),
-    retry,
     now: () => sim.now(),
     sleep: (ms) => sim.sleep(ms),
     // `board`: also copy every record to the wallboard's Sync service (docs/wallboard.md).
@@ -344,7 +345,7 @@ async function runCase({ queues, eventsPerS, layout, seed = 1, board = false }) 
   }
   staleness.sort((a, b) => a - b);
   recordBytes.sort((a, b) => a - b);
-  const p99 = staleness.length ? staleness[Math.min(staleness.length - 1, Math.floor(staleness.length * 0.99))] : 0;
+  const pct = (q) => (staleness.length ? staleness[Math.min(staleness.length - 1, Math.floor(staleness.length * q))] : 0);
   const round = (x, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
   return {
     queues,
@@ -361,7 +362,8 @@ async function runCase({ queues, eventsPerS, layout, seed = 1, board = false }) 
     http_429: http429.sync + http429.taskrouter + http429.other,
     http_429_sync: http429.sync,
     http_429_taskrouter: http429.taskrouter,
-    staleness_p99_s: round(p99, 2),
+    staleness_p50_s: round(pct(0.5), 2),
+    staleness_p99_s: round(pct(0.99), 2),
   };
 }
 
@@ -409,7 +411,8 @@ function formatQueueStats(rows) {
     'max',
     '429s Sync',
     'TaskRouter',
-    'staleness p99 (s)',
+    'staleness p50 (s)',
+    'p99',
   ];
   const lines = rows.map((r) =>
     [
@@ -425,6 +428,7 @@ function formatQueueStats(rows) {
       r.record_bytes_max,
       r.http_429_sync,
       r.http_429_taskrouter,
+      r.staleness_p50_s,
       r.staleness_p99_s,
     ].map(String),
   );
@@ -450,7 +454,9 @@ if (!isMainThread && workerData) {
 } else if (require.main === module) {
   (async () => {
     const t0 = Date.now();
-    const rows = await benchQueueStats();
+    // `--queues 50,500`: only those sizes.
+    const at = process.argv.indexOf('--queues');
+    const rows = await benchQueueStats(at > 0 ? { queues: process.argv[at + 1].split(',').map(Number) } : {});
     if (process.argv.includes('--json')) console.log(JSON.stringify({ queue_stats: rows }, null, 2));
     else console.log(`${formatQueueStats(rows)}\n(${((Date.now() - t0) / 1000).toFixed(1)} s wall time)`);
   })().catch((err) => {

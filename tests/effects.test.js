@@ -119,6 +119,13 @@ test('every operation of the set is performed as a declared request, with the re
   const statistics = await done({ kind: 'listTaskQueueStatistics', workspaceSid, minutes: 30, pageSize: 1000 });
   assert.equal(statistics.find((r) => r.taskQueueSid === everyone.sid).cumulative.tasks_entered, 1);
   assert.deepEqual(await done({ kind: 'listTaskQueueStatistics', workspaceSid, minutes: 30, taskChannel: 'chat', limit: 1 }).then((l) => l.length), 1);
+  assert.equal((await done({ kind: 'fetchTaskQueue', workspaceSid, taskQueueSid: everyone.sid })).friendlyName, 'Effects all');
+  const today = await done({ kind: 'fetchTaskQueueStatistics', workspaceSid, taskQueueSid: everyone.sid, startDate: hour.toISOString(), splitByWaitTime: '30,60' });
+  assert.equal(today.cumulative.tasks_entered, 1);
+  assert.equal(today.realtime.total_tasks, 1);
+  assert.equal((await done({ kind: 'fetchTaskQueueStatistics', workspaceSid, taskQueueSid: nobody.sid, taskChannel: 'chat' })).cumulative.tasks_entered, 0);
+  const bulk = await done({ kind: 'createTaskQueueBulkRealTimeStatistics', workspaceSid, taskQueueSids: [everyone.sid, nobody.sid] });
+  assert.deepEqual(bulk.taskQueueData.map((e) => e.task_queue_sid).sort(), [everyone.sid, nobody.sid].sort());
   trs.taskStep(emu.ctx, everyone.sid, 'WT-effects-stats', 'canceled');
   const since = new Date(Date.now() - 3600000).toISOString();
   const events = await done({
@@ -237,6 +244,9 @@ test('every operation of the set is performed as a declared request, with the re
       'fetchSyncItem',
       'fetchTask',
       'fetchTaskQueueCumulativeStatistics',
+      'fetchTaskQueue',
+      'fetchTaskQueueStatistics',
+      'createTaskQueueBulkRealTimeStatistics',
       'fetchWorker',
       'fetchWorkerChannel',
       'listActivities',

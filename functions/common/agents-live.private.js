@@ -9,10 +9,11 @@
 //   // {plan, taskrouterCalls, syncReads, syncWrites, errors} | {off: reason} | {error}
 //   createWriter(context).handle(event, {queues})          // the same writer (tests, benchmarks)
 //
-// Per shard, one run at a time: events arriving while a shard is being written wait and join its
-// next run, so a burst costs one write.
+// Per shard, one run at a time (common/serial): events arriving while a shard is being written
+// wait and join its next run, so a burst costs one write.
 const effects = require(Runtime.getFunctions()['common/effects'].path);
 const { wasmModule, callWasm } = require(Runtime.getFunctions()['common/wasm'].path);
+const { createSerial } = require(Runtime.getFunctions()['common/serial'].path);
 
 const mod = wasmModule('agents_live');
 const DEADLINE_MS = 8000;
@@ -31,24 +32,7 @@ const envOf = (context) =>
   );
 
 const memory = new Map(); // `shard:<n>` | `index` | `member:<WK>` -> what the machines said to keep
-const waiting = new Map(); // key -> [{input, resolve}] waiting for the key's next run
-
-/** One run per key at a time; inputs arriving meanwhile wait and go together in the next run. */
-function serial(key, input, runBatch) {
-  return new Promise((resolve) => {
-    const queued = waiting.get(key);
-    waiting.set(key, [...(queued || []), { input, resolve }]);
-    if (queued) return;
-    (async () => {
-      for (let batch; (batch = waiting.get(key)).length;) {
-        waiting.set(key, []);
-        const out = await runBatch(batch.map((b) => b.input)).catch((err) => ({ error: describe(err) }));
-        batch.forEach((b, i) => b.resolve(i === 0 ? out : { error: out.error }));
-      }
-      waiting.delete(key);
-    })();
-  });
-}
+const serial = createSerial(); // one run per shard (and for the index) at a time
 
 function createWriter(context) {
   const env = envOf(context);

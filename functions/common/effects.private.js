@@ -175,6 +175,13 @@ const OPS = {
       .taskQueues(o.taskQueueSid)
       .cumulativeStatistics()
       .fetch(given({ startDate: o.startDate, endDate: o.endDate, minutes: o.minutes, splitByWaitTime: o.splitByWaitTime, taskChannel: o.taskChannel })),
+  fetchTaskQueue: (c, o) => workspace(c, o).taskQueues(o.taskQueueSid).fetch(),
+  fetchTaskQueueStatistics: (c, o) =>
+    workspace(c, o)
+      .taskQueues(o.taskQueueSid)
+      .statistics()
+      .fetch(given({ taskChannel: o.taskChannel, startDate: o.startDate, splitByWaitTime: o.splitByWaitTime })),
+  createTaskQueueBulkRealTimeStatistics: (c, o) => workspace(c, o).taskQueues.bulkRealTimeStatistics.create(o.taskQueueSids),
   listTaskQueueStatistics: (c, o) => workspace(c, o).taskQueues.statistics.list(given({ minutes: o.minutes, taskChannel: o.taskChannel, pageSize: o.pageSize, limit: o.limit })),
   listEvents: (c, o) => workspace(c, o).events.list(given({ eventType: o.eventType, startDate: o.startDate, endDate: o.endDate, taskQueueSid: o.taskQueueSid, pageSize: o.pageSize, limit: o.limit })),
   listEventsPage: async (c, o) => {

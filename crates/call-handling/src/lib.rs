@@ -12,7 +12,6 @@
 //! | `pickup-twiml` | [`pickup_twiml`] | the `ParkedCalls.Pickups` item |
 //! | `worker-capacity` | [`capacity`] | the worker channel update |
 //! | `call-status-handler` | [`call_status`] | the wrap-up of `crates/call-status` |
-//! | the queue-statistics callback's parked figures (`common/parked-board`) | [`parked_board`] | `Global.ParkedCalls`, listed |
 //!
 //! Every machine's state is a [`Machine`]; [`resume`] continues any of them.
 //!
@@ -28,7 +27,6 @@
 
 mod capacity;
 mod park;
-mod parked_board;
 mod pickup;
 mod pickup_twiml;
 
@@ -42,7 +40,6 @@ use serde_json::{json, Value};
 pub use call_status::Env;
 pub use capacity::{capacity, Capacity, CAPACITY_ANSWER_FIELDS};
 pub use park::{park, Park, PARK_RESERVATIONS_LIMIT};
-pub use parked_board::{parked_board, ParkedBoard, PARKED_LIST_LIMIT};
 pub use pickup::{pickup, Pickup, CALL_NOT_IN_PROGRESS};
 pub use pickup_twiml::{pickup_twiml, PickupTwiml};
 
@@ -55,7 +52,6 @@ pub enum Machine {
     PickupTwiml(PickupTwiml),
     Capacity(Capacity),
     WrapUp(Box<call_status::State>),
-    ParkedBoard(ParkedBoard),
 }
 
 /// Continues `machine` with the outcomes of the effects it asked for (in their order).
@@ -68,7 +64,6 @@ pub fn resume(machine: Machine, outcomes: Vec<Outcome>, now_ms: f64) -> Step<Mac
         Machine::WrapUp(m) => {
             call_status::resume(*m, first(outcomes), now_ms).map(|s| Machine::WrapUp(Box::new(s)))
         }
-        Machine::ParkedBoard(_) => parked_board::resume(first(outcomes)),
     }
 }
 

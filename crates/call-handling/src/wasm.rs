@@ -10,7 +10,6 @@
 //! startPickupTwiml(CallSid, {syncServiceSid})
 //! startCapacity({capacity, workerChannelSid, workerSid}, {workspaceSid})
 //! startCallStatus({CallSid, CallStatus, SequenceNumber, Timestamp}, token, {workspaceSid, syncServiceSid}, Date.now())
-//! startParkedBoard({syncServiceSid})   // -> {answer: {status: 200, body: {"<queue>": figures}}} after one list
 //!   // each -> {state, run: [effect]} | {answer: {status, body, contentType?}}
 //!   // or throws an Error with code, status (400/500) and parameter for a bad request or setting
 //! resume(state, [outcome], Date.now())        // -> the next step (never throws)
@@ -75,13 +74,6 @@ pub fn start_call_status(
     let callback = from_js(callback, "callback")?;
     let env: Env = from_js(env, "settings")?;
     answer(crate::call_status(&callback, token, &env, now_ms))
-}
-
-/// The parked calls' figures by queue, for the wallboard (`common/parked-board`).
-#[wasm_bindgen(js_name = startParkedBoard)]
-pub fn start_parked_board(env: JsValue) -> Result<JsValue, JsValue> {
-    let env: Env = from_js(env, "settings")?;
-    answer(crate::parked_board(&env))
 }
 
 /// The next step; a state or outcomes that cannot be read are answered (500), not thrown.

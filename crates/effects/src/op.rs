@@ -324,6 +324,33 @@ pub enum Op {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         task_channel: Option<String>,
     },
+    /// `GET /v1/Workspaces/{WS}/TaskQueues/{WQ}`: the queue (its `friendlyName`).
+    FetchTaskQueue {
+        workspace_sid: String,
+        task_queue_sid: String,
+    },
+    /// `GET /v1/Workspaces/{WS}/TaskQueues/{WQ}/Statistics`: the queue's real-time and cumulative
+    /// figures together (`{realtime, cumulative}`), cumulative from `start_date` (ISO 8601), for
+    /// one `task_channel` (absent: every channel), split at `split_by_wait_time` seconds.
+    FetchTaskQueueStatistics {
+        workspace_sid: String,
+        task_queue_sid: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        task_channel: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        start_date: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        split_by_wait_time: Option<String>,
+    },
+    /// `POST /v1/Workspaces/{WS}/TaskQueues/RealTimeStatistics` (the client's
+    /// `taskQueues.bulkRealTimeStatistics.create(sids)`): the real-time figures of up to 50
+    /// queues in one request (`{taskQueueData: [{task_queue_sid, …}], …}`). A read: it changes
+    /// nothing, so it may be repeated. TaskRouter takes at most 5 such requests a second per
+    /// workspace: the machine that asks for it sets the effect's `pace`.
+    CreateTaskQueueBulkRealTimeStatistics {
+        workspace_sid: String,
+        task_queue_sids: Vec<String>,
+    },
     /// `GET /v1/Workspaces/{WS}/TaskQueues/Statistics`: every queue's statistics (the list of
     /// `{taskQueueSid, cumulative, realtime}`) over the last `minutes`, for one `task_channel`,
     /// in pages of `page_size` (TaskRouter's most: 1,000); all of them unless `limit`.
@@ -862,6 +889,45 @@ mod tests {
                     limit: None,
                 },
             }
+        );
+    }
+
+    #[test]
+    fn queue_reads_and_the_bulk_statistics_on_the_wire() {
+        let queue: Op = serde_json::from_value(
+            json!({"kind": "fetchTaskQueue", "workspaceSid": "WS1", "taskQueueSid": "WQ1"}),
+        )
+        .expect("reads");
+        assert_eq!(
+            queue,
+            Op::FetchTaskQueue {
+                workspace_sid: "WS1".into(),
+                task_queue_sid: "WQ1".into(),
+            }
+        );
+        let stats = Effect::from(Op::FetchTaskQueueStatistics {
+            workspace_sid: "WS1".into(),
+            task_queue_sid: "WQ1".into(),
+            task_channel: None,
+            start_date: Some("2026-12-04T05:00:00Z".into()),
+            split_by_wait_time: Some("30,60".into()),
+        });
+        assert!(stats.retry && stats.pace.is_none());
+        assert_eq!(
+            serde_json::to_value(&stats.op).expect("json"),
+            json!({"kind": "fetchTaskQueueStatistics", "workspaceSid": "WS1", "taskQueueSid": "WQ1",
+                "startDate": "2026-12-04T05:00:00Z", "splitByWaitTime": "30,60"})
+        );
+        let bulk = Effect::from(Op::CreateTaskQueueBulkRealTimeStatistics {
+            workspace_sid: "WS1".into(),
+            task_queue_sids: vec!["WQ1".into(), "WQ2".into()],
+        });
+        // A read despite the POST: repeated after a 429; its rate is the machine's to pace.
+        assert!(bulk.retry && bulk.pace.is_none());
+        assert_eq!(
+            serde_json::to_value(&bulk.op).expect("json"),
+            json!({"kind": "createTaskQueueBulkRealTimeStatistics", "workspaceSid": "WS1",
+                "taskQueueSids": ["WQ1", "WQ2"]})
         );
     }
 

@@ -209,3 +209,39 @@ mod tests {
         }
     }
 }
+
+/// The settings as a machine's state carries them between steps (the resume has no instance).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Carried {
+    time_zone: String,
+    channels: Vec<String>,
+    sla_thresholds: Vec<u32>,
+    sla_target: f64,
+    layout: Layout,
+}
+
+impl Config {
+    /// The settings for a machine's state.
+    pub fn carried(&self) -> Carried {
+        Carried {
+            time_zone: self.time_zone.name().to_string(),
+            channels: self.channels.clone(),
+            sla_thresholds: self.sla_thresholds.clone(),
+            sla_target: self.sla_target,
+            layout: self.layout,
+        }
+    }
+
+    /// The settings a state carried; `None` when its time zone is not one (a state this crate did
+    /// not write).
+    pub fn from_carried(c: &Carried) -> Option<Config> {
+        Some(Config {
+            time_zone: c.time_zone.parse().ok()?,
+            channels: c.channels.clone(),
+            sla_thresholds: c.sla_thresholds.clone(),
+            sla_target: c.sla_target,
+            layout: c.layout,
+        })
+    }
+}

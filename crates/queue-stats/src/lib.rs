@@ -61,6 +61,15 @@
 //! the effects protocol (docs/effects.md): the reads, creates and updates it takes, what a 404 or
 //! a 409 means on the way, and what the container remembers afterwards.
 //!
+//! # Reading
+//!
+//! The [`refresh`] machine is a queue's run on the effects protocol: it merges the events that
+//! arrived during the queue's previous run ([`refresh::merge`]), reads what the record needs (the
+//! stored record when the container does not remember it, `Statistics` per channel, the parked
+//! calls, the queue's name when nothing gives it), builds the record and continues into the
+//! [`store`] machine. Its bulk machine ([`refresh::bulk`]) turns worker events into paced bulk
+//! requests ([`refresh::bulk_pace`]: 5 a second) whose entries go through each queue's run.
+//!
 //! # Size
 //!
 //! A record must stay under Sync's 16 KiB ([`record::RECORD_LIMIT`]). When it would not, channel
@@ -71,6 +80,7 @@ pub mod config;
 mod error;
 pub mod event;
 pub mod record;
+pub mod refresh;
 pub mod store;
 pub mod today;
 pub mod write;

@@ -30,7 +30,7 @@ pub struct QueueRef {
 }
 
 /// One `TaskQueues/{sid}/Statistics` call's outcome for one channel.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Fetched {
     #[serde(default)]
     pub channel: String,

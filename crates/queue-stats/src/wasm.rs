@@ -2,24 +2,17 @@
 //!
 //! ```js
 //! const qs = new wasm.QueueStats(process.env);          // throws {code, message} naming a bad variable
-//! qs.layout();                                           // "map" | "documents"
 //! qs.plan(event);                                        // {action, queueSid?, channels?, workerSid?, reason}
 //! qs.statisticsParams(Date.now());                       // {startDate, splitByWaitTime}
-//! qs.build({queue: {sid, friendlyName}, previous, fetched: [{channel, response, error}]}, Date.now());
-//!                                                        // {key, record, changed, bytes, omitted, errors}
-//! qs.applyBulk({queues: [{sid, friendlyName}], previous: {sid: record}, response}, Date.now());
-//!                                                        // [{key, record, changed, ...}] for each queue in the response
-//! qs.batches(sids);                                      // [[sid x <= 50], ...]
-//! qs.writePlan({queueSid, record, changed, known: 'read'|'cached'|'absent', gone, deletedHere, indexConfirmed});
-//!                                                        // {action: 'skip'|'write'|'remove', ...} (see the write module)
-//! qs.startStore({queueSid, record, changed, known, revision, fetched, deletedHere, indexConfirmed},
-//!               {syncServiceSid});              // the store machine's first step (docs/effects.md)
-//! qs.startRemove(queueSid, {syncServiceSid});  // a deleted queue's removal
+//! qs.startRefresh({queueSid, works, waited, memory: {record, deletedHere, indexConfirmed, mirrored}},
+//!                 {syncServiceSid, workspaceSid, parkedServiceSid?, board}, Date.now());
+//!                                                        // a queue's run: reads, record, store (refresh module)
+//! qs.startBulk({workerSids, deleted}, settings);         // worker events' bulk statistics -> {works}
+//! qs.mergeWorks([work], waited);                         // {work, dropped}: how a run's works combine
+//! qs.startRemove(queueSid, {syncServiceSid});            // a deleted queue's removal (store module)
 //! qs.startBoardCopy({queueSid, plan, granted, mirrored}, {serviceSid, identity, read, write, manage});
 //! qs.startBoardRemove(queueSid, {serviceSid, identity, read, write, manage});
-//! resumeQueueStats(state, [outcome], Date.now()) // the next step (never throws)
-//! qs.isGone(fetched);                            // every Statistics call answered 404
-//! qs.writeCost(bytes);                                   // share of one second's write budget of a Sync object
+//! resumeQueueStats(state, [outcome], Date.now())         // the next step of any of them (never throws)
 //! ```
 //! Errors (through `wasm-face`) carry `code`, `status` and `parameter` (the variable at fault).
 
@@ -29,31 +22,22 @@ use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_face::{fail, from_js};
 
-use crate::record::{apply_realtime_all, batches, build, Fetched, QueueRef};
-use crate::store::{self, BoardSettings, CopyInput, Settings, Store, StoreInput};
-use crate::write::{write_cost, write_plan, WriteInput};
-use crate::{document_name, index_entry, plan, statistics_params, today, Config, Env, BULK_LIMIT};
+use crate::refresh::{self, BulkInput, Machine, Memory, RefreshSettings, Work};
+use crate::store::{self, BoardSettings, CopyInput, Settings};
+use crate::{plan, statistics_params, Config, Env};
 
 use wasm_face::to_js_value as to_js;
 
 #[derive(Deserialize)]
-struct BuildInput {
+#[serde(rename_all = "camelCase")]
+struct RefreshInput {
+    queue_sid: String,
     #[serde(default)]
-    queue: QueueRef,
+    works: Vec<Work>,
     #[serde(default)]
-    previous: Option<Value>,
+    waited: bool,
     #[serde(default)]
-    fetched: Vec<Fetched>,
-}
-
-#[derive(Deserialize)]
-struct BulkInput {
-    #[serde(default)]
-    queues: Vec<QueueRef>,
-    #[serde(default)]
-    previous: serde_json::Map<String, Value>,
-    #[serde(default)]
-    response: Value,
+    memory: Memory,
 }
 
 /// The validated configuration, kept for the life of the container.
@@ -85,10 +69,6 @@ impl QueueStats {
             .map_err(fail)
     }
 
-    pub fn layout(&self) -> Result<JsValue, JsValue> {
-        Ok(to_js(&self.config.layout))
-    }
-
     /// The refresh plan for a TaskRouter event (the callback's form fields). Never throws.
     pub fn plan(&self, event: JsValue) -> Result<JsValue, JsValue> {
         let event: Value = serde_wasm_bindgen::from_value(event).unwrap_or(Value::Null);
@@ -102,89 +82,15 @@ impl QueueStats {
             .map_err(fail)
     }
 
-    /// The queue's new record from this event's `Statistics` responses over its previous record.
-    pub fn build(&self, input: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
-        let now = today::instant(now_ms).map_err(fail)?;
-        let input: BuildInput = from_js(input, "build input")?;
-        let built = build(
-            &self.config,
-            &input.queue,
-            input.previous.as_ref(),
-            &input.fetched,
-            now,
-        );
-        Ok(to_js(&built))
-    }
-
-    /// New records for the queues of a bulk real-time statistics response.
-    #[wasm_bindgen(js_name = applyBulk)]
-    pub fn apply_bulk(&self, input: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
-        let now = today::instant(now_ms).map_err(fail)?;
-        let input: BulkInput = from_js(input, "bulk input")?;
-        let entries = input
-            .response
-            .get("task_queue_data")
-            .or_else(|| input.response.get("taskQueueData"))
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        let built: Vec<_> = entries
-            .iter()
-            .filter_map(|entry| {
-                let sid = entry.get("task_queue_sid").and_then(Value::as_str)?;
-                if !crate::event::is_sid(sid, "WQ") {
-                    return None;
-                }
-                let queue = input
-                    .queues
-                    .iter()
-                    .find(|q| q.sid == sid)
-                    .cloned()
-                    .unwrap_or(QueueRef {
-                        sid: sid.to_string(),
-                        friendly_name: None,
-                    });
-                Some(apply_realtime_all(
-                    &self.config,
-                    &queue,
-                    input.previous.get(sid),
-                    entry,
-                    now,
-                ))
-            })
-            .collect();
-        Ok(to_js(&built))
-    }
-
-    /// Queue SIDs in bulk-request batches of at most 50.
-    pub fn batches(&self, sids: Vec<String>) -> Result<JsValue, JsValue> {
-        Ok(to_js(&batches(&sids, BULK_LIMIT)))
-    }
-
-    /// One queue's Sync steps for a built record (see the `write` module's rules).
-    #[wasm_bindgen(js_name = writePlan)]
-    pub fn write_plan(&self, input: JsValue) -> Result<JsValue, JsValue> {
-        let input: WriteInput = from_js(input, "write input")?;
-        Ok(to_js(&write_plan(&self.config, &input)))
-    }
-
-    /// The store machine's first step for a refreshed queue (see the `store` module).
-    #[wasm_bindgen(js_name = startStore)]
-    pub fn start_store(&self, input: JsValue, settings: JsValue) -> Result<JsValue, JsValue> {
-        let input: StoreInput = from_js(input, "store input")?;
-        let settings: Settings = from_js(settings, "settings")?;
-        Ok(to_js(&store::store(self.config.layout, &input, &settings)))
-    }
-
     /// The store machine's first step for a deleted queue.
     #[wasm_bindgen(js_name = startRemove)]
     pub fn start_remove(&self, queue_sid: &str, settings: JsValue) -> Result<JsValue, JsValue> {
         let settings: Settings = from_js(settings, "settings")?;
-        Ok(to_js(&store::remove(
+        Ok(to_js(&refresh::stored(store::remove(
             self.config.layout,
             queue_sid,
             &settings,
-        )))
+        ))))
     }
 
     /// The wallboard's copy of a record (see the `store` module's `board_copy`).
@@ -192,61 +98,80 @@ impl QueueStats {
     pub fn start_board_copy(&self, input: JsValue, board: JsValue) -> Result<JsValue, JsValue> {
         let input: CopyInput = from_js(input, "copy input")?;
         let board: BoardSettings = from_js(board, "board settings")?;
-        Ok(to_js(&store::board_copy(
+        Ok(to_js(&refresh::stored(store::board_copy(
             self.config.layout,
             &input,
             &board,
-        )))
+        ))))
     }
 
     /// The removal of a queue's copy from the board.
     #[wasm_bindgen(js_name = startBoardRemove)]
     pub fn start_board_remove(&self, queue_sid: &str, board: JsValue) -> Result<JsValue, JsValue> {
         let board: BoardSettings = from_js(board, "board settings")?;
-        Ok(to_js(&store::board_remove(
+        Ok(to_js(&refresh::stored(store::board_remove(
             self.config.layout,
             queue_sid,
             &board,
-        )))
+        ))))
     }
 
-    /// Whether the queue is gone from TaskRouter: every `Statistics` call answered 404.
-    #[wasm_bindgen(js_name = isGone)]
-    pub fn is_gone(&self, fetched: JsValue) -> bool {
-        let fetched: Vec<store::Status> = from_js(fetched, "fetched").unwrap_or_default();
-        crate::write::gone(&fetched.iter().map(|f| f.status).collect::<Vec<_>>())
+    /// A queue's run (see the `refresh` module): `{queueSid, works, waited, memory}`: the works
+    /// asked for since its last run (`waited`: they waited behind one), what the container
+    /// remembers of the queue. Its answer's body is the run's summary.
+    #[wasm_bindgen(js_name = startRefresh)]
+    pub fn start_refresh(
+        &self,
+        input: JsValue,
+        settings: JsValue,
+        now_ms: f64,
+    ) -> Result<JsValue, JsValue> {
+        let input: RefreshInput = from_js(input, "refresh input")?;
+        let settings: RefreshSettings = from_js(settings, "settings")?;
+        let step = refresh::refresh(
+            &self.config,
+            &input.queue_sid,
+            &input.works,
+            input.waited,
+            &input.memory,
+            &settings,
+            now_ms,
+        );
+        Ok(to_js(&step))
     }
 
-    /// The share of one second's write budget a Sync write of `bytes` uses.
-    #[wasm_bindgen(js_name = writeCost)]
-    pub fn write_cost(&self, bytes: f64) -> f64 {
-        // NaN casts to 0; sizes are at most 16 KiB anyway.
-        write_cost(bytes.clamp(0.0, 1e9) as usize)
+    /// Worker events' bulk statistics: `{workerSids, deleted}`; the answer's `works` go to each
+    /// queue's run.
+    #[wasm_bindgen(js_name = startBulk)]
+    pub fn start_bulk(&self, input: JsValue, settings: JsValue) -> Result<JsValue, JsValue> {
+        let input: BulkInput = from_js(input, "bulk input")?;
+        let settings: RefreshSettings = from_js(settings, "settings")?;
+        Ok(to_js(&refresh::bulk(&input, &settings)))
     }
 
-    #[wasm_bindgen(js_name = documentName)]
-    pub fn document_name(&self, queue_sid: &str) -> String {
-        document_name(queue_sid)
-    }
-
-    #[wasm_bindgen(js_name = indexEntry)]
-    pub fn index_entry(&self, queue_sid: &str, friendly_name: &str) -> Result<JsValue, JsValue> {
-        Ok(to_js(&index_entry(queue_sid, friendly_name)))
+    /// How the works of one run combine: `{work: Work | null, dropped}`.
+    #[wasm_bindgen(js_name = mergeWorks)]
+    pub fn merge_works(&self, works: JsValue, waited: bool) -> Result<JsValue, JsValue> {
+        let works: Vec<Work> = from_js(works, "works")?;
+        let (work, dropped) = refresh::merge(&works, waited);
+        Ok(to_js(
+            &serde_json::json!({"work": work, "dropped": dropped}),
+        ))
     }
 }
 
-/// The next step of a store machine; a state or outcomes it cannot read end it with an error
+/// The next step of any machine of this crate (store, refresh, bulk); a state or outcomes it cannot read end it with an error
 /// line (never a throw).
 #[wasm_bindgen(js_name = resumeQueueStats)]
 pub fn resume_queue_stats(
     state: JsValue,
     outcomes: JsValue,
-    _now_ms: f64,
+    now_ms: f64,
 ) -> Result<JsValue, JsValue> {
-    let machine: Result<Store, _> = from_js(state, "state");
+    let machine: Result<Machine, _> = from_js(state, "state");
     let outcomes: Result<Vec<effects::Outcome>, _> = from_js(outcomes, "outcomes");
     let step = match (machine, outcomes) {
-        (Ok(machine), Ok(outcomes)) => store::resume(machine, outcomes),
+        (Ok(machine), Ok(outcomes)) => refresh::resume(machine, outcomes, now_ms),
         _ => effects::Step::answer(store::unreadable_state()),
     };
     Ok(to_js(&step))

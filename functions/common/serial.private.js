@@ -1,0 +1,32 @@
+// One run per key at a time: inputs arriving while a key's run is in progress wait, and go
+// together into its next run (the live agents' shards, queue statistics' queues and bulk requests).
+//
+//   const serial = createSerial();
+//   const out = await serial(key, input, (inputs, waited) => runBatch, { ifIdle });
+//   // runBatch(inputs, waited): `waited` is true when these inputs waited behind another run.
+//   // The first input's caller gets the run's answer; the others `{error}` of it (or nothing).
+//   // `ifIdle: true`: an input that would wait is not queued; it answers `{busy: true}` at once.
+function createSerial() {
+  const waiting = new Map(); // key -> [{input, resolve}] waiting for the key's next run
+  return function serial(key, input, runBatch, { ifIdle = false } = {}) {
+    return new Promise((resolve) => {
+      const queued = waiting.get(key);
+      if (queued && ifIdle) return resolve({ busy: true });
+      waiting.set(key, [...(queued || []), { input, resolve }]);
+      if (queued) return;
+      (async () => {
+        for (let batch, waited = false; (batch = waiting.get(key)).length; waited = true) {
+          waiting.set(key, []);
+          const out = await runBatch(
+            batch.map((b) => b.input),
+            waited,
+          ).catch((err) => ({ error: err && err.message ? err.message : String(err) }));
+          batch.forEach((b, i) => b.resolve(i === 0 ? out : { error: out && out.error }));
+        }
+        waiting.delete(key);
+      })();
+    });
+  };
+}
+
+module.exports = { createSerial };
