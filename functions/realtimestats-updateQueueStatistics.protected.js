@@ -32,7 +32,7 @@ let updater = null;
 // Queue history (docs/queue-history.md): closes the last hour a few queues per event; costs
 // nothing on most events and never fails the callback.
 const { historyTick } = require(Runtime.getFunctions()['common/history-hook'].path);
-const historyHook = (context) => historyTick(context).catch((err) => ({ error: err.message }));
+const historyHook = (context) => historyTick(context);
 // Voicemail for direct calls (docs/voicemail.md): never throws.
 const { voicemailHook } = require(Runtime.getFunctions()['common/voicemail'].path);
 // The live agents view (docs/agents-live.md): never throws, never fails the callback.

@@ -7,10 +7,17 @@
 //!   long a container may remember them.
 //! - [`staffing`]: `/staffing` (one queue, or a batch): the arrivals from TaskRouter's statistics
 //!   and the measured handle times, then `crates/staffing`'s answer.
+//! - [`close`]: closing queue history's hours (claim, check, fetch, write, prune), the engine of:
+//! - [`backfill`]: `GET /queue-history` (the stored range, the backfill of pending hours) and the
+//!   scripts' closing of given hours;
+//! - [`hook`]: the event callback's hook, which closes the last hour a few queues per event.
 //!
 //! A machine answers a [`Turn`]: the step, and what the container may remember for the next
 //! request (the measured handle times), which the wasm face keeps.
 
+pub mod backfill;
+pub mod close;
+pub mod hook;
 pub mod measured;
 pub mod range;
 pub mod staffing;
@@ -30,6 +37,9 @@ pub use measured::Measured;
 pub enum Machine {
     Staffing(staffing::Single),
     StaffingBatch(staffing::Batch),
+    Series(Box<backfill::Series>),
+    Close(Box<backfill::Close>),
+    Hook(Box<hook::Hook>),
 }
 
 /// A machine's step, and what the container may remember after it.
@@ -61,10 +71,13 @@ impl Turn {
 }
 
 /// The next step of `machine` given the outcomes of its last batch.
-pub fn resume(machine: Machine, outcomes: Vec<Outcome>, _now_ms: f64) -> Turn {
+pub fn resume(machine: Machine, outcomes: Vec<Outcome>, now_ms: f64) -> Turn {
     match machine {
         Machine::Staffing(s) => s.resume(outcomes),
         Machine::StaffingBatch(b) => b.resume(outcomes),
+        Machine::Series(s) => s.resume(outcomes, now_ms),
+        Machine::Close(c) => c.resume(outcomes, now_ms),
+        Machine::Hook(h) => h.resume(outcomes, now_ms),
     }
 }
 
@@ -78,3 +91,6 @@ pub fn unreadable() -> Answer {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod history_tests;
