@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 
 use crate::close::{self, config_of, held_note, list_queues, note_of, Closer, Ids, Phase, Take};
 use crate::range::RangeRead;
-use crate::{Machine, Turn};
+use crate::{Local, Machine, Turn};
 
 /// A run starts no new hour after this many steps (the executor stops a machine at 200).
 pub const STEP_BUDGET: u32 = 150;
@@ -168,7 +168,7 @@ impl Series {
         Answer::json(200, serde_json::to_value(series).unwrap_or(Value::Null))
     }
 
-    pub(crate) fn resume(mut self, outcomes: Vec<Outcome>, now_ms: f64) -> Turn {
+    pub(crate) fn resume(mut self, outcomes: Vec<Outcome>, now_ms: f64, local: &mut Local) -> Turn {
         let config = match config_of(&self.env) {
             Ok(c) => c,
             Err(_) => return Turn::answer(crate::unreadable()),
@@ -231,8 +231,8 @@ impl Series {
         }
         match self.stage {
             Stage::First => self.after_first(&config),
-            Stage::Plan => self.after_plan(&config, now_ms),
-            Stage::Close => self.close_more(&config, now_ms),
+            Stage::Plan => self.after_plan(&config, now_ms, local),
+            Stage::Close => self.close_more(&config, now_ms, local),
             Stage::Last => Turn::answer(self.answer(&config)),
         }
     }
@@ -319,12 +319,12 @@ impl Series {
             .collect();
     }
 
-    fn after_plan(mut self, config: &history::Config, now_ms: f64) -> Turn {
+    fn after_plan(mut self, config: &history::Config, now_ms: f64, local: &mut Local) -> Turn {
         if let Some(note) = self.queues_failed.clone() {
             for hour in &self.todo {
                 self.notes.entry(hour.clone()).or_insert(note.clone());
             }
-            return self.last();
+            return self.last(local);
         }
         let todo = self.todo.clone();
         self.replan(&todo, now_ms);
@@ -340,14 +340,20 @@ impl Series {
         }
         self.closer = Some(closer);
         self.stage = Stage::Close;
-        self.close_more(config, now_ms)
+        self.close_more(config, now_ms, local)
     }
 
-    fn close_more(mut self, config: &history::Config, now_ms: f64) -> Turn {
+    fn close_more(mut self, config: &history::Config, now_ms: f64, local: &mut Local) -> Turn {
         let mut ops: Vec<Op> = Vec::new();
         let Some(mut closer) = self.closer.take() else {
-            return self.last();
+            return self.last(local);
         };
+        let run = self.ids.run.clone().unwrap_or_default();
+        for job in closer.jobs.iter().filter(|j| j.finished()) {
+            if local.closing.get(&job.hour).is_some_and(|(r, _)| *r == run) {
+                local.closing.remove(&job.hour);
+            }
+        }
         // The claims were read again: plan the hours not started.
         if self.claims.is_some() {
             let hours: Vec<String> = self.waiting.iter().map(|w| w.0.clone()).collect();
@@ -385,18 +391,29 @@ impl Series {
                     break;
                 }
                 let (hour, key, take) = self.waiting.remove(0);
+                // Another request of this container is on it: leave it to that one.
+                if local.held(&hour, &run, now_ms) {
+                    self.notes.insert(hour, held_note());
+                    continue;
+                }
+                local.closing.insert(
+                    hour.clone(),
+                    (run.clone(), now_ms + claim::BACKFILL_LEASE_MS),
+                );
                 closer.add(&hour, Some((key, take)));
             }
         }
         ops.extend(closer.step(config, now_ms));
         self.closer = Some(closer);
         if ops.is_empty() {
-            return self.last();
+            return self.last(local);
         }
         Turn::run(Machine::Series(Box::new(self)), ops)
     }
 
-    fn last(mut self) -> Turn {
+    fn last(mut self, local: &mut Local) -> Turn {
+        let run = self.ids.run.clone().unwrap_or_default();
+        local.closing.retain(|_, (r, _)| *r != run);
         if let Some(closer) = &self.closer {
             for (hour, note) in closer.notes() {
                 self.notes.insert(hour, note);

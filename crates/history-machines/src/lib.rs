@@ -70,12 +70,40 @@ impl Turn {
     }
 }
 
+/// What the container's concurrent requests know of each other (the wasm module instance keeps
+/// it): the hours a backfill of this container is closing, `hour → (run, until ms)`. Another
+/// request of the container leaves those hours (`pending`) instead of racing for their claim; an
+/// entry lapses with the claim's lease, whatever became of its request.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Local {
+    pub closing: std::collections::BTreeMap<String, (String, f64)>,
+}
+
+impl Local {
+    /// Whether another request of the container is closing `hour` at `now_ms`.
+    pub fn held(&self, hour: &str, run: &str, now_ms: f64) -> bool {
+        self.closing
+            .get(hour)
+            .is_some_and(|(r, until)| r != run && *until > now_ms)
+    }
+}
+
 /// The next step of `machine` given the outcomes of its last batch.
 pub fn resume(machine: Machine, outcomes: Vec<Outcome>, now_ms: f64) -> Turn {
+    resume_with(machine, outcomes, now_ms, &mut Local::default())
+}
+
+/// [`resume`] with the container's [`Local`] knowledge.
+pub fn resume_with(
+    machine: Machine,
+    outcomes: Vec<Outcome>,
+    now_ms: f64,
+    local: &mut Local,
+) -> Turn {
     match machine {
         Machine::Staffing(s) => s.resume(outcomes),
         Machine::StaffingBatch(b) => b.resume(outcomes),
-        Machine::Series(s) => s.resume(outcomes, now_ms),
+        Machine::Series(s) => s.resume(outcomes, now_ms, local),
         Machine::Close(c) => c.resume(outcomes, now_ms),
         Machine::Hook(h) => h.resume(outcomes, now_ms),
     }

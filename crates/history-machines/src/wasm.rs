@@ -30,7 +30,7 @@ use effects::Outcome;
 use wasm_bindgen::prelude::*;
 use wasm_face::{fail, from_js, to_js};
 
-use crate::{Machine, Measured, Turn};
+use crate::{Local, Machine, Measured, Turn};
 
 #[wasm_bindgen]
 extern "C" {
@@ -55,6 +55,8 @@ fn text_step(turn: Turn) -> Result<JsValue, JsValue> {
 
 thread_local! {
     static MEASURED: RefCell<Option<Measured>> = const { RefCell::new(None) };
+    /// What this container's concurrent queue history requests know of each other.
+    static LOCAL: RefCell<Local> = RefCell::new(Local::default());
 }
 
 fn remembered() -> Option<Measured> {
@@ -131,7 +133,11 @@ pub fn resume_history(state: JsValue, outcomes: JsValue, now_ms: f64) -> Result<
     let outcomes: Option<Vec<Outcome>> =
         text_of(&outcomes).and_then(|t| serde_json::from_str(&t).ok());
     match (machine, outcomes) {
-        (Some(machine), Some(outcomes)) => text_step(crate::resume(machine, outcomes, now_ms)),
+        (Some(machine), Some(outcomes)) => {
+            text_step(LOCAL.with(|local| {
+                crate::resume_with(machine, outcomes, now_ms, &mut local.borrow_mut())
+            }))
+        }
         _ => text_step(Turn::answer(crate::unreadable())),
     }
 }
