@@ -38,8 +38,8 @@ async function seedHistory(emulator, { days = 7, queues, env = {}, now = Date.no
   log(`seed-history: ${stepped.tasks} tasks in ${stepped.queues.length} queues over ${days} days`);
   const fEnv = emulator.functionEnv();
   // Write pacing waits on the simulated clock too; it is set back to the real time at the end.
-  const now = () => emulator.clock.now();
-  const history = historyMachines({ context: fEnv, env, client: clientFor(emulator), now, pace: createPacer({ now, sleep: async (ms) => void emulator.clock.advance(ms) }) });
+  const clock = () => emulator.clock.now();
+  const history = historyMachines({ context: fEnv, env, client: clientFor(emulator), now: clock, pace: createPacer({ now: clock, sleep: async (ms) => void emulator.clock.advance(ms) }) });
   const hours = [];
   for (let hour = Date.parse(stepped.from); hour < Date.parse(stepped.to); hour += HOUR) hours.push(new Date(hour).toISOString().replace('.000Z', 'Z'));
   // One run: the queues, the workers and the activity events are listed once.

@@ -91,6 +91,10 @@ pub struct Series {
     deadline_ms: Option<f64>,
     list_queues: bool,
     range: RangeRead,
+    /// The stored items' data read so far, comma-separated JSON texts: a string between steps
+    /// (megabytes for 30 days of many queues), parsed once to aggregate.
+    #[serde(default)]
+    stored: String,
     known: Option<Vec<QueueName>>,
     #[serde(default)]
     queues_failed: Option<Note>,
@@ -138,6 +142,7 @@ pub fn series(input: SeriesInput) -> Result<Turn, history::HistoryError> {
         deadline_ms: input.deadline_ms,
         list_queues: input.list_queues,
         range,
+        stored: String::new(),
         known: None,
         queues_failed: None,
         claims: None,
@@ -153,18 +158,45 @@ pub fn series(input: SeriesInput) -> Result<Turn, history::HistoryError> {
 }
 
 impl Series {
+    /// The stored items' text, taken out of the state (the wasm face carries it beside the
+    /// state's JSON text, as a string of its own: never escaped into it).
+    pub fn take_stored(&mut self) -> String {
+        std::mem::take(&mut self.stored)
+    }
+
+    /// Puts back what [`Series::take_stored`] took.
+    pub fn put_stored(&mut self, stored: String) {
+        self.stored = stored;
+    }
+
     fn time_left(&self, now_ms: f64) -> f64 {
         self.deadline_ms.map_or(f64::INFINITY, |d| d - now_ms)
     }
 
-    fn answer(&self, config: &history::Config) -> Answer {
+    /// Moves the page just read into `stored`.
+    fn keep_page(&mut self) {
+        for item in self.range.items.drain(..) {
+            if !self.stored.is_empty() {
+                self.stored.push(',');
+            }
+            self.stored
+                .push_str(&serde_json::to_string(&item.data).unwrap_or_else(|_| "null".into()));
+        }
+    }
+
+    fn aggregate(&self, config: &history::Config) -> history::Series {
         let known = if self.list_queues {
             self.known.clone().unwrap_or_default()
         } else {
             Vec::new()
         };
-        let series =
-            history::aggregate_known(config, &self.query, &self.range.data(), &self.notes, &known);
+        let items: Vec<Value> =
+            serde_json::from_str(&format!("[{}]", self.stored)).unwrap_or_default();
+        history::aggregate_known(config, &self.query, &items, &self.notes, &known)
+    }
+
+    fn answer(&self, config: &history::Config) -> Answer {
+        let series = self.aggregate(config);
         Answer::json(200, serde_json::to_value(series).unwrap_or(Value::Null))
     }
 
@@ -184,7 +216,10 @@ impl Series {
                 .unwrap_or_else(|| Outcome::Failed(effects::Failure::missing()));
             match tag {
                 Outer::Range => match self.range.take(outcome) {
-                    Ok(done) => range_more = !done,
+                    Ok(done) => {
+                        range_more = !done;
+                        self.keep_page();
+                    }
                     Err(f) => return Turn::answer(f.answer("Reading the stored queue history")),
                 },
                 Outer::Queues => match outcome.into_result() {
@@ -238,13 +273,7 @@ impl Series {
     }
 
     fn after_first(mut self, config: &history::Config) -> Turn {
-        let first = history::aggregate_known(
-            config,
-            &self.query,
-            &self.range.data(),
-            &BTreeMap::new(),
-            &[],
-        );
+        let first = self.aggregate(config);
         let mut todo: Vec<String> = if !self.stopped && self.query.backfill {
             first
                 .missing
@@ -256,8 +285,13 @@ impl Series {
             Vec::new()
         };
         if todo.is_empty() {
-            return Turn::answer(self.answer(config));
+            return Turn::answer(Answer::json(
+                200,
+                serde_json::to_value(first).unwrap_or(Value::Null),
+            ));
         }
+        // Read again at the end: the steps between carry none of it.
+        self.stored.clear();
         todo.sort();
         let (Some(oldest), Some(newest)) = (todo.first(), todo.last()) else {
             return Turn::answer(self.answer(config));
@@ -349,7 +383,10 @@ impl Series {
             return self.last(local);
         };
         let run = self.ids.run.clone().unwrap_or_default();
-        for job in closer.jobs.iter().filter(|j| j.finished()) {
+        local.lapse(now_ms);
+        // A failed hour is free again at once; a stored one stays known until the lease ends (the
+        // container's other requests, planned before, then skip it without a claim refused).
+        for job in closer.jobs.iter().filter(|j| j.phase == Phase::Failed) {
             if local.closing.get(&job.hour).is_some_and(|(r, _)| *r == run) {
                 local.closing.remove(&job.hour);
             }
@@ -413,7 +450,16 @@ impl Series {
 
     fn last(mut self, local: &mut Local) -> Turn {
         let run = self.ids.run.clone().unwrap_or_default();
-        local.closing.retain(|_, (r, _)| *r != run);
+        let stored: std::collections::BTreeSet<&str> = self
+            .closer
+            .iter()
+            .flat_map(|c| c.jobs.iter())
+            .filter(|j| j.phase == Phase::Done)
+            .map(|j| j.hour.as_str())
+            .collect();
+        local
+            .closing
+            .retain(|hour, (r, _)| *r != run || stored.contains(hour.as_str()));
         if let Some(closer) = &self.closer {
             for (hour, note) in closer.notes() {
                 self.notes.insert(hour, note);
@@ -423,6 +469,7 @@ impl Series {
         self.claims = None;
         self.waiting.clear();
         self.stage = Stage::Last;
+        self.stored.clear();
         self.range = RangeRead::new(
             &self.ids.service_sid,
             &self.query.map,

@@ -23,6 +23,9 @@ fn iso(ms: f64) -> String {
     history::time::iso(history::time::instant(ms).expect("instant"))
 }
 
+/// Which operations fail, and how.
+type Faults = Box<dyn FnMut(&Op) -> Option<Failure>>;
+
 /// The in-memory Twilio.
 #[derive(Default)]
 struct Twilio {
@@ -32,7 +35,9 @@ struct Twilio {
     taskrouter: Vec<String>,
     /// Sync writes: (kind, map, key).
     writes: Vec<(String, String, String)>,
-    fail: Option<Box<dyn FnMut(&Op) -> Option<Failure>>>,
+    /// Creates refused as duplicates: (map, key).
+    refused: Vec<(String, String)>,
+    fail: Option<Faults>,
 }
 
 fn failure(status: u16, code: u32) -> Failure {
@@ -109,6 +114,7 @@ impl Twilio {
                     return Outcome::Failed(failure(404, 20404));
                 };
                 if items.contains_key(key) {
+                    self.refused.push((map.clone(), key.clone()));
                     return Outcome::Failed(failure(409, 54208));
                 }
                 items.insert(key.clone(), (data.clone(), 0));
@@ -740,4 +746,50 @@ proptest! {
         creates.dedup();
         prop_assert!(creates.len() <= n);
     }
+}
+
+#[test]
+fn concurrent_requests_of_a_container_leave_each_others_hours() {
+    // Two requests of one container, their steps interleaved, sharing the container's Local.
+    let mut tw = Twilio::new(&[Q1, Q2]);
+    let mut local = crate::Local::default();
+    let params = json!({"from": iso(NOW - 12.5 * HOUR), "to": iso(NOW - 0.5 * HOUR), "by": "hour"});
+    let mut turns = [
+        Some(series(series_input(params.clone(), json!({"run": "a"}))).expect("starts")),
+        Some(series(series_input(params, json!({"run": "b"}))).expect("starts")),
+    ];
+    let mut answers = Vec::new();
+    let mut now = NOW;
+    while turns.iter().any(Option::is_some) {
+        for slot in turns.iter_mut() {
+            let Some(turn) = slot.take() else { continue };
+            match turn.step {
+                Step::Answer(a) => answers.push(a),
+                Step::Run { state, effects } => {
+                    let outcomes = effects.iter().map(|e| tw.perform(&e.op)).collect();
+                    now += 1.0;
+                    *slot = Some(crate::resume_with(state, outcomes, now, &mut local));
+                }
+            }
+        }
+    }
+    // No claim raced for (no refused create), no TaskRouter request twice, every hour stored once.
+    assert!(tw.refused.is_empty(), "{:?}", tw.refused);
+    assert_eq!(tw.keys("queueHistoryClaims").len(), 12);
+    // (Each request lists the queues, members, workers and activity once: per invocation.)
+    let hourly: Vec<String> = tw
+        .repeated()
+        .into_iter()
+        .filter(|r| r.contains("Cumulative") || r.contains("\"kind\":\"listEvents\""))
+        .collect();
+    assert!(hourly.is_empty(), "{hourly:?}");
+    assert_eq!(tw.keys("queueHistory.all").len(), 12);
+    // Each answers what it stored and leaves the other's hours pending (asked again: complete).
+    for a in &answers {
+        assert!(hours(a).1.iter().all(|m| m["code"] == "pending"));
+    }
+    // What they stored stays known until the lease ends.
+    assert_eq!(local.closing.len(), 12);
+    local.lapse(now + history::claim::BACKFILL_LEASE_MS);
+    assert!(local.closing.is_empty());
 }

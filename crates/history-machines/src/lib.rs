@@ -71,16 +71,22 @@ impl Turn {
 }
 
 /// What the container's concurrent requests know of each other (the wasm module instance keeps
-/// it): the hours a backfill of this container is closing, `hour → (run, until ms)`. Another
-/// request of the container leaves those hours (`pending`) instead of racing for their claim; an
-/// entry lapses with the claim's lease, whatever became of its request.
+/// it): the hours a backfill of this container is closing or has just stored, `hour → (run,
+/// until ms)`. Another request of the container leaves those hours instead of racing for their
+/// claim; an entry lapses with the claim's lease (a failed hour's at once), whatever became of
+/// its request.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Local {
     pub closing: std::collections::BTreeMap<String, (String, f64)>,
 }
 
 impl Local {
-    /// Whether another request of the container is closing `hour` at `now_ms`.
+    /// Forgets the entries whose lease ended.
+    pub fn lapse(&mut self, now_ms: f64) {
+        self.closing.retain(|_, (_, until)| *until > now_ms);
+    }
+
+    /// Whether another request of the container is closing (or just stored) `hour` at `now_ms`.
     pub fn held(&self, hour: &str, run: &str, now_ms: f64) -> bool {
         self.closing
             .get(hour)

@@ -11,14 +11,14 @@
 //!   // or throws an Error with code, status 400 and parameter for a bad request
 //! resume(state, [outcome], Date.now())   // -> the next step (never throws)
 //!
-//! // Queue history (state: JSON text; run with the executor's `text: true`):
+//! // Queue history (state: {machine: JSON text, stored: items' text}; run with the executor's `text: true`):
 //! startHistorySeries({params, env, workspaceSid, syncServiceSid, owner, run, nowMs, deadlineMs?, listQueues?, backfill?})
 //!   // GET /queue-history; throws 400 naming a bad parameter, 500 naming a bad setting
 //! startHistoryHook({env, workspaceSid, syncServiceSid, owner, nowMs, memory})
 //!   // the event callback's hook (never throws): answer {taskrouterCalls, syncReads, syncWrites, remember} | {off: true}
 //! startHistoryClose({env, workspaceSid, syncServiceSid, hours, queues?, nowMs})
 //!   // scripts: closes the given hours (no claim): {closed, notes, queues, taskrouterCalls, syncReads, syncWrites}
-//! resumeHistory(stateText, outcomes (JSON text or array), Date.now())   // -> the next step (never throws)
+//! resumeHistory(state, outcomes (JSON text or array), Date.now())   // -> the next step (never throws)
 //! ```
 //!
 //! The measured handle times a machine read are remembered by this module's instance (one per
@@ -45,12 +45,37 @@ fn text_of(value: &JsValue) -> Option<String> {
         .or_else(|| history_json_stringify(value).ok()?.as_string())
 }
 
-/// A queue history step: its state as JSON text (a string crosses the boundary at once).
+/// A queue history machine's state as the executor carries it: the machine as JSON text and,
+/// beside it, the stored items a series has read (megabytes): two strings, never walked.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Carried {
+    machine: String,
+    #[serde(default)]
+    stored: String,
+}
+
+/// A queue history step, its state [`Carried`].
 fn text_step(turn: Turn) -> Result<JsValue, JsValue> {
-    let step = turn
-        .step
-        .map(|machine| serde_json::to_string(&machine).unwrap_or_default());
+    let step = turn.step.map(|mut machine| {
+        let stored = match &mut machine {
+            Machine::Series(s) => s.take_stored(),
+            _ => String::new(),
+        };
+        Carried {
+            machine: serde_json::to_string(&machine).unwrap_or_default(),
+            stored,
+        }
+    });
     to_js(&step)
+}
+
+fn carried(state: JsValue) -> Option<Machine> {
+    let carried: Carried = from_js(state, "state").ok()?;
+    let mut machine: Machine = serde_json::from_str(&carried.machine).ok()?;
+    if let Machine::Series(s) = &mut machine {
+        s.put_stored(carried.stored);
+    }
+    Some(machine)
 }
 
 thread_local! {
@@ -127,9 +152,7 @@ pub fn start_history_hook(input: JsValue) -> Result<JsValue, JsValue> {
 /// answered (500), not thrown.
 #[wasm_bindgen(js_name = resumeHistory)]
 pub fn resume_history(state: JsValue, outcomes: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
-    let machine: Option<Machine> = state
-        .as_string()
-        .and_then(|t| serde_json::from_str(&t).ok());
+    let machine = carried(state);
     let outcomes: Option<Vec<Outcome>> =
         text_of(&outcomes).and_then(|t| serde_json::from_str(&t).ok());
     match (machine, outcomes) {
