@@ -95,6 +95,9 @@ pub struct Series {
     /// (megabytes for 30 days of many queues), parsed once to aggregate.
     #[serde(default)]
     stored: String,
+    /// The page of the stored range was taken from the outcomes' text already (done or not).
+    #[serde(default, skip)]
+    range_taken: Option<bool>,
     known: Option<Vec<QueueName>>,
     #[serde(default)]
     queues_failed: Option<Note>,
@@ -143,6 +146,7 @@ pub fn series(input: SeriesInput) -> Result<Turn, history::HistoryError> {
         list_queues: input.list_queues,
         range,
         stored: String::new(),
+        range_taken: None,
         known: None,
         queues_failed: None,
         claims: None,
@@ -200,6 +204,42 @@ impl Series {
         Answer::json(200, serde_json::to_value(series).unwrap_or(Value::Null))
     }
 
+    /// [`Series::resume`] from the executor's outcomes text: the pages of the stored range are
+    /// read without building their items (their data is kept as text), the rest as outcomes.
+    pub fn resume_text(mut self, outcomes: &str, now_ms: f64, local: &mut Local) -> Turn {
+        #[derive(Deserialize)]
+        struct Page<'a> {
+            ok: bool,
+            #[serde(borrow, default)]
+            value: Vec<crate::range::RawItem<'a>>,
+        }
+        let Ok(list) = serde_json::from_str::<Vec<&serde_json::value::RawValue>>(outcomes) else {
+            return Turn::answer(crate::unreadable());
+        };
+        let mut parsed = Vec::with_capacity(list.len());
+        for (i, raw) in list.iter().enumerate() {
+            if self.outer.get(i) == Some(&Outer::Range) {
+                if let Ok(Page { ok: true, value }) = serde_json::from_str::<Page>(raw.get()) {
+                    let (kept, done) = self.range.take_raw(&value);
+                    for data in kept {
+                        if !self.stored.is_empty() {
+                            self.stored.push(',');
+                        }
+                        self.stored.push_str(data);
+                    }
+                    self.range_taken = Some(done);
+                    parsed.push(Outcome::Done(Value::Null));
+                    continue;
+                }
+            }
+            match serde_json::from_str::<Outcome>(raw.get()) {
+                Ok(o) => parsed.push(o),
+                Err(_) => return Turn::answer(crate::unreadable()),
+            }
+        }
+        self.resume(parsed, now_ms, local)
+    }
+
     pub(crate) fn resume(mut self, outcomes: Vec<Outcome>, now_ms: f64, local: &mut Local) -> Turn {
         let config = match config_of(&self.env) {
             Ok(c) => c,
@@ -215,7 +255,11 @@ impl Series {
                 .next()
                 .unwrap_or_else(|| Outcome::Failed(effects::Failure::missing()));
             match tag {
-                Outer::Range => match self.range.take(outcome) {
+                Outer::Range => match self
+                    .range_taken
+                    .take()
+                    .map_or_else(|| self.range.take(outcome), Ok)
+                {
                     Ok(done) => {
                         range_more = !done;
                         self.keep_page();
@@ -386,9 +430,11 @@ impl Series {
         local.lapse(now_ms);
         // A failed hour is free again at once; a stored one stays known until the lease ends (the
         // container's other requests, planned before, then skip it without a claim refused).
+        let owner = self.ids.owner.clone();
         for job in closer.jobs.iter().filter(|j| j.phase == Phase::Failed) {
-            if local.closing.get(&job.hour).is_some_and(|(r, _)| *r == run) {
-                local.closing.remove(&job.hour);
+            let mine = local.of(&owner);
+            if mine.get(&job.hour).is_some_and(|(r, _)| *r == run) {
+                mine.remove(&job.hour);
             }
         }
         // The claims were read again: plan the hours not started.
@@ -429,11 +475,11 @@ impl Series {
                 }
                 let (hour, key, take) = self.waiting.remove(0);
                 // Another request of this container is on it: leave it to that one.
-                if local.held(&hour, &run, now_ms) {
+                if local.held(&owner, &hour, &run, now_ms) {
                     self.notes.insert(hour, held_note());
                     continue;
                 }
-                local.closing.insert(
+                local.of(&owner).insert(
                     hour.clone(),
                     (run.clone(), now_ms + claim::BACKFILL_LEASE_MS),
                 );
@@ -458,7 +504,7 @@ impl Series {
             .map(|j| j.hour.as_str())
             .collect();
         local
-            .closing
+            .of(&self.ids.owner)
             .retain(|hour, (r, _)| *r != run || stored.contains(hour.as_str()));
         if let Some(closer) = &self.closer {
             for (hour, note) in closer.notes() {

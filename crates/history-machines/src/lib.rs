@@ -70,26 +70,36 @@ impl Turn {
     }
 }
 
-/// What the container's concurrent requests know of each other (the wasm module instance keeps
-/// it): the hours a backfill of this container is closing or has just stored, `hour → (run,
-/// until ms)`. Another request of the container leaves those hours instead of racing for their
-/// claim; an entry lapses with the claim's lease (a failed hour's at once), whatever became of
-/// its request.
+/// What a container's concurrent requests know of each other (the wasm module instance keeps
+/// it, per owner: a script may play several containers in one process): the hours a backfill of
+/// the container is closing or has just stored, `hour → (run, until ms)`. Another request of the
+/// container leaves those hours instead of racing for their claim; an entry lapses with the
+/// claim's lease (a failed hour's at once), whatever became of its request.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Local {
-    pub closing: std::collections::BTreeMap<String, (String, f64)>,
+    pub closing:
+        std::collections::BTreeMap<String, std::collections::BTreeMap<String, (String, f64)>>,
 }
 
 impl Local {
     /// Forgets the entries whose lease ended.
     pub fn lapse(&mut self, now_ms: f64) {
-        self.closing.retain(|_, (_, until)| *until > now_ms);
+        for hours in self.closing.values_mut() {
+            hours.retain(|_, (_, until)| *until > now_ms);
+        }
+        self.closing.retain(|_, hours| !hours.is_empty());
     }
 
-    /// Whether another request of the container is closing (or just stored) `hour` at `now_ms`.
-    pub fn held(&self, hour: &str, run: &str, now_ms: f64) -> bool {
+    /// The hours of `owner`'s requests.
+    pub fn of(&mut self, owner: &str) -> &mut std::collections::BTreeMap<String, (String, f64)> {
+        self.closing.entry(owner.to_string()).or_default()
+    }
+
+    /// Whether another request of `owner` is closing (or just stored) `hour` at `now_ms`.
+    pub fn held(&self, owner: &str, hour: &str, run: &str, now_ms: f64) -> bool {
         self.closing
-            .get(hour)
+            .get(owner)
+            .and_then(|hours| hours.get(hour))
             .is_some_and(|(r, until)| r != run && *until > now_ms)
     }
 }

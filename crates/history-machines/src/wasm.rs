@@ -153,14 +153,18 @@ pub fn start_history_hook(input: JsValue) -> Result<JsValue, JsValue> {
 #[wasm_bindgen(js_name = resumeHistory)]
 pub fn resume_history(state: JsValue, outcomes: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
     let machine = carried(state);
-    let outcomes: Option<Vec<Outcome>> =
-        text_of(&outcomes).and_then(|t| serde_json::from_str(&t).ok());
-    match (machine, outcomes) {
-        (Some(machine), Some(outcomes)) => {
-            text_step(LOCAL.with(|local| {
-                crate::resume_with(machine, outcomes, now_ms, &mut local.borrow_mut())
-            }))
+    let text = text_of(&outcomes);
+    let turn = LOCAL.with(|local| {
+        let mut local = local.borrow_mut();
+        match (machine, text) {
+            // The series reads its stored range's pages from the text itself.
+            (Some(Machine::Series(s)), Some(text)) => s.resume_text(&text, now_ms, &mut local),
+            (Some(machine), Some(text)) => match serde_json::from_str::<Vec<Outcome>>(&text) {
+                Ok(outcomes) => crate::resume_with(machine, outcomes, now_ms, &mut local),
+                Err(_) => Turn::answer(crate::unreadable()),
+            },
+            _ => Turn::answer(crate::unreadable()),
         }
-        _ => text_step(Turn::answer(crate::unreadable())),
-    }
+    });
+    text_step(turn)
 }
