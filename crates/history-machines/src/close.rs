@@ -353,6 +353,32 @@ fn event_ms(e: &Value) -> Option<f64> {
     .filter(|m| m.is_finite())
 }
 
+/// Cumulative statistics with only what `history::Bucket::from_cumulative` reads (the run's
+/// state carries every queue's until the hour is written).
+fn compact_stats(stats: Value) -> Value {
+    const KEPT: [&str; 12] = [
+        "tasks_entered",
+        "tasksEntered",
+        "reservations_accepted",
+        "reservationsAccepted",
+        "tasks_canceled",
+        "tasksCanceled",
+        "wait_duration_until_accepted",
+        "waitDurationUntilAccepted",
+        "wait_duration_until_canceled",
+        "waitDurationUntilCanceled",
+        "split_by_wait_time",
+        "splitByWaitTime",
+    ];
+    match stats {
+        Value::Object(mut all) => {
+            all.retain(|k, _| KEPT.contains(&k.as_str()));
+            Value::Object(all)
+        }
+        other => other,
+    }
+}
+
 /// An activity event with only what `history::agents` reads (the run's state carries them all).
 fn compact_activity(e: &Value) -> Value {
     const KEPT: [&str; 9] = [
@@ -1001,7 +1027,7 @@ impl Closer {
                         .entry(queue)
                         .or_default()
                         .cumulative
-                        .insert(channel, stats);
+                        .insert(channel, compact_stats(stats));
                 }
                 Err(f) => self.fail(job, note_of(&f)),
             },
