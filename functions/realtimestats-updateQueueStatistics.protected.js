@@ -29,10 +29,9 @@ const qs = new Proxy(
 );
 let updater = null;
 
-// Queue history (docs/queue-history.md): closes the last hour a few queues per event; costs
-// nothing on most events and never fails the callback.
+// Queue history (docs/queue-history.md): crates/history-machines' hook closes the last hour a few
+// queues per event; costs nothing on most events and never fails the callback.
 const { historyTick } = require(Runtime.getFunctions()['common/history-hook'].path);
-const historyHook = (context) => historyTick(context);
 // Voicemail for direct calls (docs/voicemail.md): never throws.
 const { voicemailHook } = require(Runtime.getFunctions()['common/voicemail'].path);
 // The live agents view (docs/agents-live.md): never throws, never fails the callback.
@@ -58,7 +57,7 @@ exports.handler = handle(async (context, event) => {
   const { request, ...fields } = event;
   const [summary, history, voicemail, agentsLive, agentHistory] = await Promise.all([
     updater.handle(fields),
-    historyHook(context),
+    historyTick(context),
     voicemailHook(context, fields),
     agentsLiveTick(context, fields),
     agentHistoryHook(context, fields),
