@@ -116,12 +116,29 @@ struct Write {
     state: WriteState,
 }
 
+/// A JSON value kept as its text between steps (a string in the state: copied, never walked;
+/// parsed once, when the hour is written). Not a `RawValue`: the state is an internally tagged
+/// enum, which serde buffers, and a buffered `RawValue` cannot be read back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Kept(String);
+
+impl Kept {
+    fn of(v: &Value) -> Option<Kept> {
+        serde_json::to_string(v).ok().map(Kept)
+    }
+
+    fn value(&self) -> Option<Value> {
+        serde_json::from_str(&self.0).ok()
+    }
+}
+
 /// One queue's figures fetched for an hour (what the hook keeps between events).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Fetched {
-    /// Channel → cumulative statistics.
+    /// Channel → cumulative statistics (`None`: asked, not answered yet).
     #[serde(default)]
-    pub cumulative: BTreeMap<String, Value>,
+    pub cumulative: BTreeMap<String, Option<Kept>>,
     #[serde(default)]
     pub members: Option<Vec<String>>,
 }
@@ -370,9 +387,37 @@ fn compact_stats(stats: Value) -> Value {
         "split_by_wait_time",
         "splitByWaitTime",
     ];
+    // Per threshold, below and above: what is accepted and canceled.
+    let sides = |split: &mut Value| {
+        if let Value::Object(thresholds) = split {
+            for t in thresholds.values_mut() {
+                if let Value::Object(t) = t {
+                    t.retain(|side, _| side == "below" || side == "above");
+                    for side in t.values_mut() {
+                        if let Value::Object(side) = side {
+                            side.retain(|k, _| {
+                                matches!(
+                                    k.as_str(),
+                                    "reservations_accepted"
+                                        | "reservationsAccepted"
+                                        | "tasks_canceled"
+                                        | "tasksCanceled"
+                                )
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    };
     match stats {
         Value::Object(mut all) => {
             all.retain(|k, _| KEPT.contains(&k.as_str()));
+            for key in ["split_by_wait_time", "splitByWaitTime"] {
+                if let Some(split) = all.get_mut(key) {
+                    sides(split);
+                }
+            }
             Value::Object(all)
         }
         other => other,
@@ -535,11 +580,8 @@ impl Closer {
             }
         }
         if let Some(job) = self.jobs.last_mut() {
-            for (sid, f) in &fetched {
+            for sid in fetched.keys() {
                 job.asked.insert(format!("q|{sid}"));
-                for channel in f.cumulative.keys() {
-                    job.asked.insert(format!("c|{sid}|{channel}"));
-                }
             }
             job.fetched = fetched;
         }
@@ -781,9 +823,12 @@ impl Closer {
                     if reads >= MAX_READS {
                         break;
                     }
-                    if !self.jobs[j].asked.insert(format!("c|{sid}|{channel}")) {
+                    // Asked: a null in its place until the statistics come.
+                    let entry = self.jobs[j].fetched.entry(sid.clone()).or_default();
+                    if entry.cumulative.contains_key(channel) {
                         continue;
                     }
+                    entry.cumulative.insert(channel.clone(), None);
                     reads += 1;
                     out.push((
                         Op::FetchTaskQueueCumulativeStatistics {
@@ -1027,7 +1072,7 @@ impl Closer {
                         .entry(queue)
                         .or_default()
                         .cumulative
-                        .insert(channel, compact_stats(stats));
+                        .insert(channel, Kept::of(&compact_stats(stats)));
                 }
                 Err(f) => self.fail(job, note_of(&f)),
             },
@@ -1213,10 +1258,11 @@ impl Closer {
             && self.activity.covers(job.start_ms)
             && self.queues.iter().all(|q| {
                 self.members.contains_key(&q.sid)
-                    && job
-                        .fetched
-                        .get(&q.sid)
-                        .is_some_and(|f| channels.iter().all(|c| f.cumulative.contains_key(c)))
+                    && job.fetched.get(&q.sid).is_some_and(|f| {
+                        channels
+                            .iter()
+                            .all(|c| f.cumulative.get(c).is_some_and(Option::is_some))
+                    })
             })
     }
 
@@ -1236,7 +1282,14 @@ impl Closer {
                     cumulative: job
                         .fetched
                         .get(&q.sid)
-                        .map(|f| f.cumulative.clone())
+                        .map(|f| {
+                            f.cumulative
+                                .iter()
+                                .filter_map(|(c, kept)| {
+                                    kept.as_ref().and_then(Kept::value).map(|v| (c.clone(), v))
+                                })
+                                .collect()
+                        })
                         .unwrap_or_default(),
                     workers: None,
                     members: self.members.get(&q.sid).cloned(),

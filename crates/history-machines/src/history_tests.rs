@@ -547,7 +547,7 @@ fn tick(tw: &mut Twilio, memory: &mut Option<Memory>, now: f64) -> Value {
     let (answer, _) = drive(hook::start(hook_input(memory.clone(), now)), tw, 0.0);
     let mut body = answer.body;
     if let Some(r) = body.as_object_mut().and_then(|b| b.remove("remember")) {
-        *memory = serde_json::from_value(r).ok();
+        *memory = serde_json::from_str(&r.to_string()).ok();
     }
     body
 }

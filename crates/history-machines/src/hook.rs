@@ -210,7 +210,10 @@ fn complete(
     fetched
         .into_iter()
         .filter(|(_, f)| {
-            f.members.is_some() && channels.iter().all(|c| f.cumulative.contains_key(c))
+            f.members.is_some()
+                && channels
+                    .iter()
+                    .all(|c| f.cumulative.get(c).is_some_and(Option::is_some))
         })
         .collect()
 }
