@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Queue history's costs, measured on the product's own code (the history wasm module and
-// functions/common/history.private.js) with the real `twilio` client against the emulator over
-// loopback HTTP, on a manual clock:
+// Queue history's costs, measured on the product's own code (crates/history-machines' machines on
+// the functions' executor, functions/common/effects, through scripts/queue-history-machine.js) with
+// the real `twilio` client against the emulator over loopback HTTP, on a manual clock:
 //
 // 1. the event callback's hook: 50 queues, 5 events/s for three simulated hours; TaskRouter calls,
 //    Sync reads and writes per event (mean and the most in one event), the most writes the
@@ -20,7 +20,8 @@
 const path = require('path');
 const { startEmulator } = require('../emulator');
 const trs = require('../emulator/taskrouter-stats');
-const { createHistory } = require('../functions/common/history.private.js');
+const { historyMachines } = require('./queue-history-machine');
+const { createPacer } = require('../functions/common/sync-pacer.private.js');
 const { clientFor } = require('./seed-history');
 
 const root = path.resolve(__dirname, '..');
@@ -56,16 +57,15 @@ async function setup(start, containers = 1) {
       return retry(fn, attempt + 1);
     }
   };
+  // One "container" each: its own owner, pacer (on the simulated clock) and hook memory.
   const make = () =>
-    createHistory({
-      h,
+    historyMachines({
+      context: env,
+      env: ENV,
       client: clientFor(emulator),
-      workspaceSid: env.WORKSPACE_SID,
-      syncServiceSid: env.SYNC_SERVICE_SID,
-      retry,
       now: clock.now,
-      sleep: async (ms) => void clock.advance(ms),
-      timeLeft: () => budget.deadline - clock.now(),
+      retry,
+      pace: createPacer({ now: clock.now, sleep: async (ms) => void clock.advance(ms) }),
     });
   const history = make();
   const others = Array.from({ length: containers - 1 }, make);
@@ -124,17 +124,17 @@ async function benchHook() {
 async function benchCloseHour() {
   const start = Date.parse('2026-11-16T15:05:00Z');
   const { emulator, clock, history } = await setup(start);
-  const queues = await history.listQueues();
-  const before = { ...history.counts };
+  const { queues } = await history.close([]);
   const t0 = performance.now();
   const s0 = clock.now();
-  await history.closeHour('2026-11-16T14:00:00Z', queues);
+  const closed = await history.close(['2026-11-16T14:00:00Z'], queues);
   const ms = performance.now() - t0;
   const simulated = clock.now() - s0;
+  if (closed.closed.length !== 1) throw new Error(`bench: the hour was not closed: ${JSON.stringify(closed.notes)}`);
   const row = {
     queues: QUEUES,
-    taskrouter_calls: history.counts.taskrouterCalls - before.taskrouterCalls,
-    sync_writes: history.counts.syncWrites - before.syncWrites,
+    taskrouter_calls: closed.taskrouterCalls,
+    sync_writes: closed.syncWrites,
     ms_in_process: Math.round(ms),
     simulated_ms: simulated,
   };
@@ -212,7 +212,7 @@ async function benchBackfill(containers) {
   for (; rounds < 50;) {
     rounds += 1;
     budget.deadline = clock.now() + 8500; // FUNCTION_BUDGET_MS 9000 less the answer margin
-    answers = await Promise.all(Array.from({ length: 5 }, (_, i) => instances[i % instances.length].series(params)));
+    answers = await Promise.all(Array.from({ length: 5 }, (_, i) => instances[i % instances.length].series(params, { deadlineMs: budget.deadline })));
     if (!answers.some((a) => a.missing.some((m) => m.code === 'pending'))) break;
   }
   const ms = performance.now() - t0;

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // A week of synthetic contact-center traffic in the emulator (emulator/history-traffic.js, on a
 // simulated clock), then that week's queue history stored in Sync through the product's own
-// backfill (functions/common/history), so the history view shows real charts offline.
+// closing machine (crates/history-machines, on the functions' executor: scripts/queue-history-machine.js),
+// so the history view shows real charts offline.
 //
 //   const { seedHistory } = require('./seed-history');
 //   await seedHistory(emulator, { days: 7, queues: ['Sales', 'Support', 'Billing'], env });
@@ -10,13 +11,12 @@
 //
 // `npm run simulate` does the same against a running stack (POST /emulator/history/seed, then
 // GET /queue-history until nothing is missing).
-const path = require('path');
 const twilio = require('twilio');
 const { stepHistory } = require('../emulator/history-traffic');
-const { createHistory } = require('../functions/common/history.private.js');
+const { historyMachines } = require('./queue-history-machine');
+const { createPacer } = require('../functions/common/sync-pacer.private.js');
 
 const HOUR = 3600000;
-const root = path.resolve(__dirname, '..');
 
 /** The `twilio` client aimed at a running emulator (as functions/common/client does with TWILIO_API_ORIGIN). */
 function clientFor(emulator) {
@@ -36,26 +36,17 @@ async function seedHistory(emulator, { days = 7, queues, env = {}, now = Date.no
   // The agents' events of these days from `agentSince` (the emulator's agent model) go to `onAgentEvent` (agent history).
   const stepped = stepHistory(emulator.ctx, { days, queues, seed, now, onAgentEvent, agentSince });
   log(`seed-history: ${stepped.tasks} tasks in ${stepped.queues.length} queues over ${days} days`);
-  const wasm = require(path.join(root, 'functions', 'wasm', 'history.private.js'));
   const fEnv = emulator.functionEnv();
   // Write pacing waits on the simulated clock too; it is set back to the real time at the end.
-  const sleep = async (ms) => void emulator.clock.advance(ms);
-  const history = createHistory({
-    h: new wasm.History(env),
-    client: clientFor(emulator),
-    workspaceSid: fEnv.WORKSPACE_SID,
-    syncServiceSid: fEnv.SYNC_SERVICE_SID,
-    now: () => emulator.clock.now(),
-    sleep,
-  });
-  const listed = await history.listQueues();
+  const clock = () => emulator.clock.now();
+  const history = historyMachines({ context: fEnv, env, client: clientFor(emulator), now: clock, pace: createPacer({ now: clock, sleep: async (ms) => void emulator.clock.advance(ms) }) });
   const hours = [];
   for (let hour = Date.parse(stepped.from); hour < Date.parse(stepped.to); hour += HOUR) hours.push(new Date(hour).toISOString().replace('.000Z', 'Z'));
-  // One invocation's worth of requests: the workers and activity events are listed once.
-  const session = history.session(hours[0]);
-  for (const hour of hours) await history.closeHour(hour, listed, session);
+  // One run: the queues, the workers and the activity events are listed once.
+  const closed = await history.close(hours);
+  if (closed.closed.length !== hours.length) throw new Error(`seed-history: ${hours.length - closed.closed.length} hours not stored: ${JSON.stringify(closed.notes)}`);
   emulator.clock.advance(Date.now() - emulator.clock.now());
-  log(`seed-history: ${hours.length} hours stored (${history.counts.taskrouterCalls} TaskRouter calls, ${history.counts.syncWrites} Sync writes)`);
+  log(`seed-history: ${hours.length} hours stored (${closed.taskrouterCalls} TaskRouter calls, ${closed.syncWrites} Sync writes)`);
   return { tasks: stepped.tasks, hours: hours.length, queues: stepped.queues };
 }
 

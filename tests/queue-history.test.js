@@ -10,8 +10,7 @@ const { startEmulator } = require('../emulator');
 const trs = require('../emulator/taskrouter-stats');
 const { startRuntime } = require('./helpers/runtime');
 const { emulatorClient, postForm, sid } = require('./helpers/emulator-client');
-const { createHistory } = require('../functions/common/history.private.js');
-const { History } = require('../functions/wasm/history.private.js');
+const { historyMachines } = require('../scripts/queue-history-machine');
 
 const HOUR = 3600000;
 const KEY = 'wallboard-key-for-history-tests-0123456789';
@@ -287,7 +286,6 @@ test('bad parameters are 400 naming the parameter; only supervisors and the wall
 
 test('hours past retention are deleted as new hours are written; staffing reads the measured handle time', async () => {
   const env = emu.functionEnv();
-  const h = new History({ QUEUE_STATS_TIME_ZONE: 'America/New_York', QUEUE_HISTORY_RETENTION_DAYS: '1' });
   // A second writer beside the runtime's container shares the map's 20 writes/s: 429s are retried,
   // as functions/common/client's withRetry does in the functions.
   const retry = async (fn, attempt = 0) => {
@@ -299,17 +297,19 @@ test('hours past retention are deleted as new hours are written; staffing reads 
       return retry(fn, attempt + 1);
     }
   };
-  const history = createHistory({ h, client, workspaceSid: env.WORKSPACE_SID, syncServiceSid: env.SYNC_SERVICE_SID, retry });
-  const queues = await history.listQueues();
+  // The history machines (crates/history-machines) on the functions' executor, as one more container.
+  const history = historyMachines({ context: env, env: { QUEUE_STATS_TIME_ZONE: 'America/New_York', QUEUE_HISTORY_RETENTION_DAYS: '1' }, client, retry });
   const old = H - 2 * 24 * HOUR;
-  await history.closeHour(iso(old), queues);
+  const { queues } = await history.close([iso(old)]);
   const stamp = (ms) => iso(ms).replace(/[-:]/g, '').replace('00Z', 'Z');
   assert.ok(historyItems().some((i) => i.key.startsWith(`all.${stamp(old)}`)));
   // Writing the hour one day later removes every hour at or before it minus a day.
-  await history.closeHour(iso(old + 24 * HOUR), queues);
+  await history.close([iso(old + 24 * HOUR)], queues);
   assert.ok(!historyItems().some((i) => i.key.includes(stamp(old))), 'the expired hour is gone');
   assert.ok(historyItems().some((i) => i.key.startsWith(`all.${stamp(old + 24 * HOUR)}`)));
-  const handle = await history.handleTimes([q1.sid, q2.sid]);
+  // The measured handle times: the last 7 days' stored hours by queue (no backfill), as staffing reads them.
+  const measured = await history.series({ range: 'last7', by: 'queue', queue: `${q1.sid},${q2.sid}` }, { backfill: false });
+  const handle = Object.fromEntries(measured.series.map((r) => [r.key, r]));
   assert.equal(handle[q1.sid].handled, 3); // T1, T2 and T5 (T5 completed in H+1)
   assert.equal(handle[q1.sid].avgHandle, sec((600 + 240 + 1790) / 3));
   assert.deepEqual([handle[q2.sid].handled, handle[q2.sid].avgHandle], [2, (100 + 600) / 2]); // T6 and T9

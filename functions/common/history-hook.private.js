@@ -1,50 +1,45 @@
-// Queue history for the functions, one warm instance (and one wasm module) per container:
-//   historyFor(context)                common/history's instance for /queue-history
-//   historyTick(context)               the TaskRouter event callback's hook, kept apart from the
-//                                      queue-stats updater: {taskrouterCalls, syncReads, syncWrites}
-//                                      of this call; off when QUEUE_HISTORY_ENABLED is "false"
-// (Staffing's measured handle times are read by its machine, crates/history-machines.)
+// Queue history (docs/queue-history.md) on the effects executor: crates/history-machines decides
+// (the range, backfill order, claims, which TaskRouter reads, the items, pruning, the hook's
+// pace), common/effects performs. This file only starts the machines and keeps what the hook's
+// answer says to remember (the hour being closed, the last one stored) between events.
+//   historySeries(context, params)  GET /queue-history's answer {status, body}
+//   historyTick(context)            the event callback's hook: {taskrouterCalls, syncReads,
+//                                   syncWrites} | {off: true} | {error}; never throws
+const { randomUUID } = require('crypto');
+const effects = require(Runtime.getFunctions()['common/effects'].path);
+const { wasmModule } = require(Runtime.getFunctions()['common/wasm'].path);
 const tw = require(Runtime.getFunctions()['common/client'].path);
 const { remainingMs } = require(Runtime.getFunctions()['common/deadline'].path);
-const { wasmModule, callWasm } = require(Runtime.getFunctions()['common/wasm'].path);
-const { createHistory } = require(Runtime.getFunctions()['common/history'].path);
 
-let env = {};
-const historyModule = wasmModule('history', (wasm) => new wasm.History(env));
-const h = new Proxy(
-  {},
-  {
-    get:
-      (_, name) =>
-      (...args) =>
-        callWasm(historyModule, (wasm, instance) => instance[name](...args)),
-  },
-);
-let history = null;
+const mod = wasmModule('history_machines');
+const OWNER = randomUUID(); // this container, in claims
+const IO = { resume: 'resumeHistory', text: true };
+const memory = new Map(); // 'hook' -> what the hook's machine said to remember
+let hookRuns = Promise.resolve(); // one hook run at a time: each starts from the last one's memory
 
-function instance(context) {
-  env = Object.fromEntries(Object.entries(context).filter(([key, value]) => /^QUEUE_(STATS|HISTORY)_/.test(key) && typeof value === 'string'));
-  if (!history) {
-    history = createHistory({
-      h,
-      client: tw.twilioClient(context),
-      workspaceSid: tw.requireEnv(context, 'TWILIO_FLEX_WORKSPACE_SID'),
-      syncServiceSid: tw.requireEnv(context, 'TWILIO_FLEX_SYNC_SID'),
-      retry: (fn) => tw.withRetry(context, fn),
-      timeLeft: () => remainingMs(),
-    });
-  }
-  return history;
+const input = (context, extra) => ({
+  env: Object.fromEntries(Object.entries(context).filter(([key, value]) => /^QUEUE_(STATS|HISTORY)_/.test(key) && typeof value === 'string')),
+  workspaceSid: tw.requireEnv(context, 'TWILIO_FLEX_WORKSPACE_SID'),
+  syncServiceSid: tw.requireEnv(context, 'TWILIO_FLEX_SYNC_SID'),
+  owner: OWNER,
+  nowMs: Date.now(),
+  ...extra,
+});
+
+function historySeries(context, params) {
+  const deadlineMs = Number.isFinite(remainingMs()) ? Date.now() + remainingMs() : null;
+  return effects.run(context, mod, (wasm) => wasm.startHistorySeries(input(context, { params, run: randomUUID(), deadlineMs, listQueues: true })), IO);
 }
 
-async function historyTick(context) {
-  if (
-    String(context.QUEUE_HISTORY_ENABLED || '')
-      .trim()
-      .toLowerCase() === 'false'
-  )
-    return { off: true };
-  return instance(context).tick();
+function historyTick(context) {
+  const run = hookRuns.then(async () => {
+    const { body } = await effects.run(context, mod, (wasm) => wasm.startHistoryHook(input(context, { memory: memory.get('hook') || null })), IO);
+    const { remember, ...summary } = body;
+    if (remember) memory.set('hook', remember);
+    return summary;
+  });
+  hookRuns = run.catch(() => {});
+  return run.catch((err) => ({ error: err.message }));
 }
 
-module.exports = { historyFor: instance, historyTick };
+module.exports = { historySeries, historyTick };

@@ -7,10 +7,17 @@
 //!   long a container may remember them.
 //! - [`staffing`]: `/staffing` (one queue, or a batch): the arrivals from TaskRouter's statistics
 //!   and the measured handle times, then `crates/staffing`'s answer.
+//! - [`close`]: closing queue history's hours (claim, check, fetch, write, prune), the engine of:
+//! - [`backfill`]: `GET /queue-history` (the stored range, the backfill of pending hours) and the
+//!   scripts' closing of given hours;
+//! - [`hook`]: the event callback's hook, which closes the last hour a few queues per event.
 //!
 //! A machine answers a [`Turn`]: the step, and what the container may remember for the next
 //! request (the measured handle times), which the wasm face keeps.
 
+pub mod backfill;
+pub mod close;
+pub mod hook;
 pub mod measured;
 pub mod range;
 pub mod staffing;
@@ -30,6 +37,9 @@ pub use measured::Measured;
 pub enum Machine {
     Staffing(staffing::Single),
     StaffingBatch(staffing::Batch),
+    Series(Box<backfill::Series>),
+    Close(Box<backfill::Close>),
+    Hook(Box<hook::Hook>),
 }
 
 /// A machine's step, and what the container may remember after it.
@@ -60,11 +70,58 @@ impl Turn {
     }
 }
 
+/// What a container's concurrent requests know of each other (the wasm module instance keeps
+/// it, per owner: a script may play several containers in one process): the hours a backfill of
+/// the container is closing or has just stored, `hour → (run, until ms)`. Another request of the
+/// container leaves those hours instead of racing for their claim; an entry lapses with the
+/// claim's lease (a failed hour's at once), whatever became of its request.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Local {
+    pub closing:
+        std::collections::BTreeMap<String, std::collections::BTreeMap<String, (String, f64)>>,
+}
+
+impl Local {
+    /// Forgets the entries whose lease ended.
+    pub fn lapse(&mut self, now_ms: f64) {
+        for hours in self.closing.values_mut() {
+            hours.retain(|_, (_, until)| *until > now_ms);
+        }
+        self.closing.retain(|_, hours| !hours.is_empty());
+    }
+
+    /// The hours of `owner`'s requests.
+    pub fn of(&mut self, owner: &str) -> &mut std::collections::BTreeMap<String, (String, f64)> {
+        self.closing.entry(owner.to_string()).or_default()
+    }
+
+    /// Whether another request of `owner` is closing (or just stored) `hour` at `now_ms`.
+    pub fn held(&self, owner: &str, hour: &str, run: &str, now_ms: f64) -> bool {
+        self.closing
+            .get(owner)
+            .and_then(|hours| hours.get(hour))
+            .is_some_and(|(r, until)| r != run && *until > now_ms)
+    }
+}
+
 /// The next step of `machine` given the outcomes of its last batch.
-pub fn resume(machine: Machine, outcomes: Vec<Outcome>, _now_ms: f64) -> Turn {
+pub fn resume(machine: Machine, outcomes: Vec<Outcome>, now_ms: f64) -> Turn {
+    resume_with(machine, outcomes, now_ms, &mut Local::default())
+}
+
+/// [`resume`] with the container's [`Local`] knowledge.
+pub fn resume_with(
+    machine: Machine,
+    outcomes: Vec<Outcome>,
+    now_ms: f64,
+    local: &mut Local,
+) -> Turn {
     match machine {
         Machine::Staffing(s) => s.resume(outcomes),
         Machine::StaffingBatch(b) => b.resume(outcomes),
+        Machine::Series(s) => s.resume(outcomes, now_ms, local),
+        Machine::Close(c) => c.resume(outcomes, now_ms),
+        Machine::Hook(h) => h.resume(outcomes, now_ms),
     }
 }
 
@@ -78,3 +135,6 @@ pub fn unreadable() -> Answer {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod history_tests;

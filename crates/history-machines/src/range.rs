@@ -27,6 +27,14 @@ pub struct RangeRead {
     pub items: Vec<StoredItem>,
 }
 
+/// An item of a page as listed, its data left as JSON text.
+#[derive(Debug, Deserialize)]
+pub struct RawItem<'a> {
+    pub key: String,
+    #[serde(borrow)]
+    pub data: &'a serde_json::value::RawValue,
+}
+
 /// An item read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredItem {
@@ -91,6 +99,23 @@ impl RangeRead {
         }
         let full = u32::try_from(list.len()).is_ok_and(|n| n >= PAGE_SIZE);
         Ok(past || !full || self.after.is_none())
+    }
+
+    /// Takes a page given as its items' keys and data texts (a page read without building its
+    /// items): the data of the items within the range, and whether the range is read.
+    pub fn take_raw<'a>(&mut self, page: &[RawItem<'a>]) -> (Vec<&'a str>, bool) {
+        let mut past = false;
+        let mut kept = Vec::new();
+        for item in page {
+            if item.key.as_str() > self.to.as_str() {
+                past = true;
+                continue;
+            }
+            self.after = Some(item.key.clone());
+            kept.push(item.data.get());
+        }
+        let full = u32::try_from(page.len()).is_ok_and(|n| n >= PAGE_SIZE);
+        (kept, past || !full || self.after.is_none())
     }
 
     /// The items' data, in key order.

@@ -10,6 +10,15 @@
 //!   // each -> {state, run: [effect]} | {answer: {status, body}}
 //!   // or throws an Error with code, status 400 and parameter for a bad request
 //! resume(state, [outcome], Date.now())   // -> the next step (never throws)
+//!
+//! // Queue history (state: {machine: JSON text, stored: items' text}; run with the executor's `text: true`):
+//! startHistorySeries({params, env, workspaceSid, syncServiceSid, owner, run, nowMs, deadlineMs?, listQueues?, backfill?})
+//!   // GET /queue-history; throws 400 naming a bad parameter, 500 naming a bad setting
+//! startHistoryHook({env, workspaceSid, syncServiceSid, owner, nowMs, memory})
+//!   // the event callback's hook (never throws): answer {taskrouterCalls, syncReads, syncWrites, remember} | {off: true}
+//! startHistoryClose({env, workspaceSid, syncServiceSid, hours, queues?, nowMs})
+//!   // scripts: closes the given hours (no claim): {closed, notes, queues, taskrouterCalls, syncReads, syncWrites}
+//! resumeHistory(state, outcomes (JSON text or array), Date.now())   // -> the next step (never throws)
 //! ```
 //!
 //! The measured handle times a machine read are remembered by this module's instance (one per
@@ -21,10 +30,58 @@ use effects::Outcome;
 use wasm_bindgen::prelude::*;
 use wasm_face::{fail, from_js, to_js};
 
-use crate::{Machine, Measured, Turn};
+use crate::{Local, Machine, Measured, Turn};
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = JSON, js_name = stringify, catch)]
+    fn history_json_stringify(value: &JsValue) -> Result<JsValue, JsValue>;
+}
+
+/// A JS value as JSON text (a string is taken as the text itself).
+fn text_of(value: &JsValue) -> Option<String> {
+    value
+        .as_string()
+        .or_else(|| history_json_stringify(value).ok()?.as_string())
+}
+
+/// A queue history machine's state as the executor carries it: the machine as JSON text and,
+/// beside it, the stored items a series has read (megabytes): two strings, never walked.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Carried {
+    machine: String,
+    #[serde(default)]
+    stored: String,
+}
+
+/// A queue history step, its state [`Carried`].
+fn text_step(turn: Turn) -> Result<JsValue, JsValue> {
+    let step = turn.step.map(|mut machine| {
+        let stored = match &mut machine {
+            Machine::Series(s) => s.take_stored(),
+            _ => String::new(),
+        };
+        Carried {
+            machine: serde_json::to_string(&machine).unwrap_or_default(),
+            stored,
+        }
+    });
+    to_js(&step)
+}
+
+fn carried(state: JsValue) -> Option<Machine> {
+    let carried: Carried = from_js(state, "state").ok()?;
+    let mut machine: Machine = serde_json::from_str(&carried.machine).ok()?;
+    if let Machine::Series(s) = &mut machine {
+        s.put_stored(carried.stored);
+    }
+    Some(machine)
+}
 
 thread_local! {
     static MEASURED: RefCell<Option<Measured>> = const { RefCell::new(None) };
+    /// What this container's concurrent queue history requests know of each other.
+    static LOCAL: RefCell<Local> = RefCell::new(Local::default());
 }
 
 fn remembered() -> Option<Measured> {
@@ -63,4 +120,51 @@ pub fn resume(state: JsValue, outcomes: JsValue, now_ms: f64) -> Result<JsValue,
         (Ok(machine), Ok(outcomes)) => step(crate::resume(machine, outcomes, now_ms)),
         _ => to_js(&effects::Step::<Machine>::answer(crate::unreadable())),
     }
+}
+
+#[wasm_bindgen(js_name = startHistorySeries)]
+pub fn start_history_series(input: JsValue) -> Result<JsValue, JsValue> {
+    let input = from_js(input, "queue history request")?;
+    text_step(crate::backfill::series(input).map_err(fail)?)
+}
+
+#[wasm_bindgen(js_name = startHistoryClose)]
+pub fn start_history_close(input: JsValue) -> Result<JsValue, JsValue> {
+    let input = from_js(input, "hours to close")?;
+    text_step(crate::backfill::close(input).map_err(fail)?)
+}
+
+/// The event callback's hook: never throws (an input it cannot read is answered as an error).
+#[wasm_bindgen(js_name = startHistoryHook)]
+pub fn start_history_hook(input: JsValue) -> Result<JsValue, JsValue> {
+    let input: Option<crate::hook::HookInput> =
+        text_of(&input).and_then(|t| serde_json::from_str(&t).ok());
+    match input {
+        Some(input) => text_step(crate::hook::start(input)),
+        None => text_step(Turn::answer(effects::Answer::json(
+            200,
+            serde_json::json!({"error": "the hook's input could not be read"}),
+        ))),
+    }
+}
+
+/// The next step of a queue history machine; a state or outcomes that cannot be read are
+/// answered (500), not thrown.
+#[wasm_bindgen(js_name = resumeHistory)]
+pub fn resume_history(state: JsValue, outcomes: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
+    let machine = carried(state);
+    let text = text_of(&outcomes);
+    let turn = LOCAL.with(|local| {
+        let mut local = local.borrow_mut();
+        match (machine, text) {
+            // The series reads its stored range's pages from the text itself.
+            (Some(Machine::Series(s)), Some(text)) => s.resume_text(&text, now_ms, &mut local),
+            (Some(machine), Some(text)) => match serde_json::from_str::<Vec<Outcome>>(&text) {
+                Ok(outcomes) => crate::resume_with(machine, outcomes, now_ms, &mut local),
+                Err(_) => Turn::answer(crate::unreadable()),
+            },
+            _ => Turn::answer(crate::unreadable()),
+        }
+    });
+    text_step(turn)
 }

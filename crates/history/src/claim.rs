@@ -53,6 +53,10 @@ pub struct Claim {
     pub kind: Kind,
     pub at_ms: f64,
     pub until_ms: f64,
+    /// The request (run) of `owner` holding it, when a backfill: another request of the same
+    /// container must not close the hour a second time while this one works on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<String>,
 }
 
 /// The claim key of the hour starting at `start` (UTC, sorts by time).
@@ -72,6 +76,16 @@ pub fn new_claim(hour: &str, owner: &str, kind: Kind, now_ms: f64) -> Claim {
         kind,
         at_ms: now_ms,
         until_ms: now_ms + lease,
+        run: None,
+    }
+}
+
+/// [`new_claim`] by the request `run` of `owner` ([`state_of_run`] tells the container's other
+/// requests it is held).
+pub fn new_run_claim(hour: &str, owner: &str, run: &str, kind: Kind, now_ms: f64) -> Claim {
+    Claim {
+        run: Some(run.to_string()),
+        ..new_claim(hour, owner, kind, now_ms)
     }
 }
 
@@ -91,6 +105,19 @@ pub enum State {
 
 /// The state of the claim `existing` (its data, if any) for `owner` at `now_ms`.
 pub fn state(existing: Option<&Value>, owner: &str, now_ms: f64) -> State {
+    state_of_run(existing, owner, None, now_ms)
+}
+
+/// [`state`] for the request `run` of `owner`: a live claim of the same owner by another
+/// request (a claim naming another run, or the event hook's, which names none) is held, not
+/// mine. `run: None` (the event hook, which closes an hour over several events) takes any live
+/// claim of its owner as its own.
+pub fn state_of_run(
+    existing: Option<&Value>,
+    owner: &str,
+    run: Option<&str>,
+    now_ms: f64,
+) -> State {
     let Some(v) = existing else {
         return State::Free;
     };
@@ -99,7 +126,7 @@ pub fn state(existing: Option<&Value>, owner: &str, now_ms: f64) -> State {
     };
     if !claim.until_ms.is_finite() || claim.until_ms <= now_ms {
         State::Stale
-    } else if claim.owner == owner {
+    } else if claim.owner == owner && (run.is_none() || claim.run.as_deref() == run) {
         State::Mine
     } else {
         State::Held {
@@ -128,6 +155,17 @@ pub fn plan(
     owner: &str,
     now_ms: f64,
 ) -> Vec<Step> {
+    plan_for_run(hours, claims, owner, None, now_ms)
+}
+
+/// [`plan`] for the request `run` of `owner` ([`state_of_run`]).
+pub fn plan_for_run(
+    hours: &[String],
+    claims: &BTreeMap<String, Value>,
+    owner: &str,
+    run: Option<&str>,
+    now_ms: f64,
+) -> Vec<Step> {
     let mut starts: Vec<(DateTime<Utc>, &String)> = hours
         .iter()
         .filter_map(|h| {
@@ -142,7 +180,7 @@ pub fn plan(
         .into_iter()
         .map(|(start, hour)| {
             let key = claim_key(start);
-            let action = match state(claims.get(&key), owner, now_ms) {
+            let action = match state_of_run(claims.get(&key), owner, run, now_ms) {
                 State::Free => "create",
                 State::Mine | State::Stale => "update",
                 State::Held { .. } => "skip",
@@ -250,5 +288,30 @@ mod tests {
             ]
         );
         assert!(may_start(MIN_START_MS) && !may_start(MIN_START_MS - 1.0) && !may_start(f64::NAN));
+    }
+
+    #[test]
+    fn another_request_of_the_same_container_holds_its_claim() {
+        let c = serde_json::to_value(new_run_claim("h", "me", "r1", Kind::Backfill, NOW)).unwrap();
+        assert_eq!(c["run"], json!("r1"));
+        assert_eq!(state_of_run(Some(&c), "me", Some("r1"), NOW), State::Mine);
+        assert!(matches!(
+            state_of_run(Some(&c), "me", Some("r2"), NOW),
+            State::Held { .. }
+        ));
+        // The hook (no run) takes its container's claims as its own; stale is stale for all.
+        assert_eq!(state_of_run(Some(&c), "me", None, NOW), State::Mine);
+        assert_eq!(
+            state_of_run(Some(&c), "me", Some("r2"), NOW + 20_000.0),
+            State::Stale
+        );
+        // The hook's claim (no run) is held for the container's requests, the hook's own.
+        let hook = serde_json::to_value(new_claim("h", "me", Kind::Hook, NOW)).unwrap();
+        assert!(hook.get("run").is_none());
+        assert!(matches!(
+            state_of_run(Some(&hook), "me", Some("r2"), NOW),
+            State::Held { .. }
+        ));
+        assert_eq!(state_of_run(Some(&hook), "me", None, NOW), State::Mine);
     }
 }
