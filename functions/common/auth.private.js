@@ -32,25 +32,12 @@ async function validateWithIam(context, token) {
   return callWasm(rule, (wasm) => wasm.iamVerdict(outcome));
 }
 
-const text = (v) => (v === undefined || v === null ? '' : String(v).trim());
-
-// The runtime merges the query string and a parsed body (form or JSON) into `event`, and tells the
-// function only the request's headers and cookies (`event.request`): not its method nor its URL.
-// So `Token` in `event` is known to come from the URL exactly when the request has no body the
-// runtime parses (no form or JSON Content-Type: a GET, typically); then it is refused (400
-// token_in_url). A POST with a form or JSON body may carry it in either, and is accepted.
-const PARSED_BODY = /^\s*application\/(x-www-form-urlencoded|json)\b/i;
-
-/** The credential a request carries: a wallboard key (header) or a Flex token. */
+/** The credential a request presents (crates/auth `presented`: which one wins, a token in the URL). */
 function credentialOf(event) {
   const headers = (event.request && event.request.headers) || {};
-  if (text(event.Token) && !PARSED_BODY.test(text(headers['content-type']))) return { kind: 'flexTokenInUrl' };
-  const header = text(headers.authorization || headers.Authorization);
-  const [scheme, ...rest] = header.split(/\s+/);
-  const value = rest.join(' ');
-  if (/^wallboard$/i.test(scheme) && value) return { kind: 'wallboardKey', key: value };
-  if (/^bearer$/i.test(scheme) && value) return { kind: 'flex', token: value };
-  return { kind: 'flex', token: text(event.Token) };
+  const text = (v) => (v === undefined || v === null ? null : String(v));
+  const request = { token: text(event.Token), contentType: text(headers['content-type']), authorization: text(headers.authorization || headers.Authorization) };
+  return callWasm(rule, (wasm) => wasm.presented(request));
 }
 
 /** The request's credential, with IAM's answer for a Flex token: what `check` decides on. */

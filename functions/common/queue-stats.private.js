@@ -121,10 +121,9 @@ function updaterFor(context) {
   env = Object.fromEntries(Object.entries(context).filter(([key, value]) => key.startsWith('QUEUE_STATS_') && typeof value === 'string'));
   if (updater) return updater;
   const mod = fn('wasm').wasmModule('queue_stats', (wasm) => new wasm.QueueStats(env));
-  const client = tw.twilioClient(context);
   const machine = (start) =>
     fn('effects')
-      .run(context, mod, (wasm, instance) => start(instance), { resume: 'resumeQueueStats', client })
+      .run(context, mod, (wasm, instance) => start(instance), { resume: 'resumeQueueStats' })
       .then((answer) => answer.body);
   // The wallboard's statistics service (docs/wallboard.md), when configured and not Flex's own.
   const boardSid = context.WALLBOARD_SYNC_SID && String(context.WALLBOARD_SYNC_SID) !== syncServiceSid ? String(context.WALLBOARD_SYNC_SID) : null;

@@ -72,6 +72,64 @@ pub enum Credential {
     FlexTokenInUrl,
 }
 
+/// What a request shows of itself, as the runtime gives it: the `Token` field (form, JSON body or
+/// query string: twilio-run merges them), its `Content-Type` and `Authorization` headers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Request {
+    #[serde(default)]
+    pub token: Option<String>,
+    #[serde(default)]
+    pub content_type: Option<String>,
+    #[serde(default)]
+    pub authorization: Option<String>,
+}
+
+/// The credential a request presents, before IAM is asked about a Flex token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum Presented {
+    /// A Flex token to validate (empty: none given; the rule answers 401 without asking IAM).
+    Flex { token: String },
+    /// `Authorization: Wallboard <key>`.
+    WallboardKey { key: String },
+    /// A `Token` that can only have come from the URL: refused, whatever it is.
+    FlexTokenInUrl,
+}
+
+/// Which credential a request presents. The runtime merges the query string and a parsed body
+/// (form or JSON) into one event and tells us only the headers, not the method nor the URL: so a
+/// `Token` is known to come from the URL exactly when the request has no body the runtime parses
+/// (a GET, typically), and that is refused (secrets stay out of URLs and logs). Otherwise the
+/// `Authorization` header wins: `Wallboard <key>`, then `Bearer <token>`; then the `Token` field
+/// (the Flex plugins send it in the body).
+pub fn presented(request: &Request) -> Presented {
+    let text = |v: &Option<String>| v.as_deref().unwrap_or("").trim().to_string();
+    let token = text(&request.token);
+    let content_type = text(&request.content_type).to_ascii_lowercase();
+    let parsed_body = ["application/x-www-form-urlencoded", "application/json"]
+        .iter()
+        .any(|t| {
+            content_type.strip_prefix(t).is_some_and(|rest| {
+                rest.is_empty() || rest.starts_with(';') || rest.starts_with(' ')
+            })
+        });
+    if !token.is_empty() && !parsed_body {
+        return Presented::FlexTokenInUrl;
+    }
+    let header = text(&request.authorization);
+    let mut words = header.split_whitespace();
+    let scheme = words.next().unwrap_or("");
+    let value = words.collect::<Vec<_>>().join(" ");
+    if !value.is_empty() && scheme.eq_ignore_ascii_case("wallboard") {
+        return Presented::WallboardKey { key: value };
+    }
+    if !value.is_empty() && scheme.eq_ignore_ascii_case("bearer") {
+        return Presented::Flex { token: value };
+    }
+    Presented::Flex { token }
+}
+
 /// What the request wants to do.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]

@@ -520,3 +520,72 @@ proptest! {
         }
     }
 }
+
+fn request(
+    token: Option<&str>,
+    content_type: Option<&str>,
+    authorization: Option<&str>,
+) -> Request {
+    Request {
+        token: token.map(String::from),
+        content_type: content_type.map(String::from),
+        authorization: authorization.map(String::from),
+    }
+}
+
+#[test]
+fn a_token_without_a_parsed_body_came_from_the_url_and_is_refused() {
+    let form = Some("application/x-www-form-urlencoded");
+    assert_eq!(
+        presented(&request(Some("t"), None, None)),
+        Presented::FlexTokenInUrl
+    );
+    assert_eq!(
+        presented(&request(Some("t"), Some("text/plain"), Some("Bearer b"))),
+        Presented::FlexTokenInUrl,
+        "a token in the URL is refused even beside a good header"
+    );
+    assert_eq!(
+        presented(&request(Some("t"), Some("application/jsonx"), None)),
+        Presented::FlexTokenInUrl
+    );
+    for body in [form, Some(" Application/JSON; charset=utf-8")] {
+        assert_eq!(
+            presented(&request(Some(" t "), body, None)),
+            Presented::Flex { token: "t".into() }
+        );
+    }
+}
+
+#[test]
+fn the_authorization_header_wins_over_the_body_token() {
+    let json = Some("application/json");
+    assert_eq!(
+        presented(&request(Some("body"), json, Some("Wallboard  k e y "))),
+        Presented::WallboardKey {
+            key: "k e y".into()
+        }
+    );
+    assert_eq!(
+        presented(&request(Some("body"), json, Some("bearer tok"))),
+        Presented::Flex {
+            token: "tok".into()
+        }
+    );
+    // An unknown scheme, or a scheme without a value, leaves the body's token.
+    for header in ["Basic abc", "Wallboard", "Bearer   ", ""] {
+        assert_eq!(
+            presented(&request(Some("body"), json, Some(header))),
+            Presented::Flex {
+                token: "body".into()
+            },
+            "{header:?}"
+        );
+    }
+    assert_eq!(
+        presented(&request(None, None, None)),
+        Presented::Flex {
+            token: String::new()
+        }
+    );
+}

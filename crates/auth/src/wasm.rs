@@ -15,6 +15,7 @@
 //!   // -> {variable, value} or null (unset); different values under two names throw (500 invalid_config)
 //! retrySettings({TWILIO_SERVICE_RETRY_LIMIT: '5', …})  // -> {limit, minMs, maxMs}; a bad value throws (500 invalid_config)
 //! functionBudgetMs('9000')  // -> 9000; a bad value throws (500 invalid_config)
+//! presented({token, contentType, authorization})  // -> the credential the request presents
 //! iamVerdict(outcome)  // the effect validateFlexToken's outcome -> IAM's answer for authorize's
 //!                      // {kind: 'flex', iam}; throws (500 iam_credentials, 502 iam_failed, 504 deadline)
 //! ```
@@ -121,6 +122,14 @@ pub fn retry_settings(given: JsValue) -> Result<JsValue, JsValue> {
 #[wasm_bindgen(js_name = functionBudgetMs)]
 pub fn function_budget_ms(text: Option<String>) -> Result<JsValue, JsValue> {
     answer(values::env::function_budget_ms(text.as_deref()))
+}
+
+/// The credential a request presents (`crate::presented`): `{token, contentType, authorization}`
+/// -> `{kind: 'flex', token} | {kind: 'wallboardKey', key} | {kind: 'flexTokenInUrl'}`.
+#[wasm_bindgen]
+pub fn presented(request: JsValue) -> Result<JsValue, JsValue> {
+    let request = from_js(request, "request")?;
+    wasm_face::to_js(&crate::presented(&request))
 }
 
 #[wasm_bindgen(js_name = iamVerdict)]
