@@ -125,8 +125,9 @@ function updaterFor(context) {
     fn('effects')
       .run(context, mod, (wasm, instance) => start(instance), { resume: 'resumeQueueStats' })
       .then((answer) => answer.body);
-  // The wallboard's statistics service (docs/wallboard.md), when configured and not Flex's own.
-  const boardSid = context.WALLBOARD_SYNC_SID && String(context.WALLBOARD_SYNC_SID) !== syncServiceSid ? String(context.WALLBOARD_SYNC_SID) : null;
+  // The wallboard's own Sync service (docs/wallboard.md): the live agents view's rule, one for both
+  // (crates/agents-live `board_service`: WALLBOARD_SYNC_SID when it is neither Flex's nor parking's).
+  const boardSid = fn('agents-live').boardSidOf(context);
   const board = boardSid ? { serviceSid: boardSid, reader: fn('auth').boardReader() } : null;
   // Every wasm call goes through the loader (a trap reloads the module). Parked calls on the board
   // (docs/direct-calls.md) come from `Global.ParkedCalls` in SYNC_SERVICE_SID (else Flex's).
