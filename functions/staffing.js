@@ -13,6 +13,7 @@ const { wasmModule } = require(Runtime.getFunctions()['common/wasm'].path);
 const { handle, formFields } = require(Runtime.getFunctions()['common/http'].path);
 const auth = require(Runtime.getFunctions()['common/auth'].path);
 const effects = require(Runtime.getFunctions()['common/effects'].path);
+const { envValue } = require(Runtime.getFunctions()['common/client'].path);
 
 const machines = wasmModule('history_machines');
 const FIELDS = ['callsPerInterval', 'intervalMinutes', 'ahtSeconds', 'fallbackAhtSeconds', 'thresholdSeconds', 'target', 'maxOccupancy', 'shrinkage', 'agents', 'queueSid', 'channel'];
@@ -21,7 +22,7 @@ const text = (v) => (v === undefined || v === null ? null : String(v));
 exports.handler = handle(async (context, event) => {
   await auth.authorize(context, event, { kind: 'anyWorker', wallboardKey: true });
   const history = Object.fromEntries(Object.entries(context).filter(([key, value]) => /^QUEUE_(STATS|HISTORY)_/.test(key) && typeof value === 'string'));
-  const env = { workspaceSid: text(context.TWILIO_FLEX_WORKSPACE_SID), syncServiceSid: text(context.TWILIO_FLEX_SYNC_SID), defaultAhtSeconds: text(context.STAFFING_DEFAULT_AHT_SECONDS), history };
+  const env = { workspaceSid: envValue(context, 'WORKSPACE_SID'), syncServiceSid: text(context.TWILIO_FLEX_SYNC_SID), defaultAhtSeconds: text(context.STAFFING_DEFAULT_AHT_SECONDS), history };
   if (event.queues !== undefined) return effects.run(context, machines, (wasm) => wasm.startStaffingBatch({ queues: event.queues }, env, Date.now()));
   return effects.run(context, machines, (wasm) => wasm.startStaffing(formFields(event, FIELDS), env, Date.now()));
 });

@@ -26,7 +26,9 @@ let clash; // API_KEY and TWILIO_API_KEY different
 
 before(async () => {
   emu = await startEmulator({ port: 0 });
-  const { API_KEY, API_SECRET, ...env } = emu.functionEnv();
+  // The workspace under its canonical name only (the emulator gives both names).
+  const { API_KEY, API_SECRET, TWILIO_FLEX_WORKSPACE_SID, ...env } = emu.functionEnv();
+  assert.ok(TWILIO_FLEX_WORKSPACE_SID && env.WORKSPACE_SID);
   [aliased, clash] = await Promise.all([
     startRuntime({ env: { ...env, WALLBOARD_KEY: KEY, TWILIO_API_KEY: API_KEY, TWILIO_API_SECRET: API_SECRET } }),
     startRuntime({ env: { ...env, WALLBOARD_KEY: KEY, API_KEY, API_SECRET, TWILIO_API_KEY: `SK${'0'.repeat(32)}`, TWILIO_API_SECRET: API_SECRET } }),
@@ -98,6 +100,16 @@ test('requireEnv refuses a setting given two different values, naming both; unse
     () => requireEnv({}, 'SYNC_SERVICE_SID'),
     (err) => err.status === 500 && /the environment variable SYNC_SERVICE_SID is not set/.test(err.message) && err.extra.variable === 'SYNC_SERVICE_SID',
   );
+});
+
+test('through twilio-run: staffing reads the workspace under its canonical name WORKSPACE_SID (TWILIO_FLEX_WORKSPACE_SID unset)', async () => {
+  const queue = await fetch(`${emu.origin}/emulator/taskqueues`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ friendlyName: 'Aliased' }) }).then((r) =>
+    r.json(),
+  );
+  const res = await fetch(aliased.url(`/staffing?queueSid=${queue.sid}&ahtSeconds=300`), { headers: { Authorization: `Wallboard ${KEY}` } });
+  const body = await res.json();
+  assert.equal(res.status, 200, JSON.stringify(body));
+  assert.equal(body.sources.arrivals, 'taskrouter');
 });
 
 test('through twilio-run: a token signed with the API key given under its aliases only', async () => {

@@ -27,7 +27,16 @@ const envOf = (context) =>
       ([k, v]) =>
         typeof v === 'string' &&
         (k.startsWith('AGENTS_LIVE_') ||
-          ['QUEUE_STATS_TIME_ZONE', 'QUEUE_STATS_CHANNELS', 'QUEUE_STATS_LAYOUT', 'WALLBOARD_SYNC_SID', 'TWILIO_FLEX_SYNC_SID', 'SYNC_SERVICE_SID', 'TWILIO_FLEX_WORKSPACE_SID'].includes(k)),
+          [
+            'QUEUE_STATS_TIME_ZONE',
+            'QUEUE_STATS_CHANNELS',
+            'QUEUE_STATS_LAYOUT',
+            'WALLBOARD_SYNC_SID',
+            'TWILIO_FLEX_SYNC_SID',
+            'SYNC_SERVICE_SID',
+            'WORKSPACE_SID',
+            'TWILIO_FLEX_WORKSPACE_SID',
+          ].includes(k)),
     ),
   );
 

@@ -35,6 +35,13 @@ const misconfigured = (err) => new HttpError(500, `Server misconfigured: ${err.m
  * aliases"), or a 500 HttpError naming it: unset, or set under two names with different values.
  */
 function requireEnv(context, name) {
+  const value = envValue(context, name);
+  if (value === null) throw new HttpError(500, `Server misconfigured: the environment variable ${name} is not set (see .env.example).`, { variable: name });
+  return value;
+}
+
+/** Setting `name` as requireEnv reads it, or null when it is unset under every name. */
+function envValue(context, name) {
   const found = envRules().call((w) => {
     const given = Object.fromEntries(w.envNames(name).map((n) => [n, context[n] === undefined || context[n] === null ? null : String(context[n])]));
     try {
@@ -43,8 +50,7 @@ function requireEnv(context, name) {
       throw misconfigured(err);
     }
   });
-  if (!found) throw new HttpError(500, `Server misconfigured: the environment variable ${name} is not set (see .env.example).`, { variable: name });
-  return found.value;
+  return found ? found.value : null;
 }
 
 /** TWILIO_API_ORIGIN without a trailing slash, or null (production). */
@@ -187,4 +193,4 @@ async function withRetry(context, fn) {
   }
 }
 
-module.exports = { apiOrigin, route, twilioClient, regionOptions, productHost, retrySettings, withRetry, requireEnv, TimedClient };
+module.exports = { apiOrigin, route, twilioClient, regionOptions, productHost, retrySettings, withRetry, requireEnv, envValue, TimedClient };

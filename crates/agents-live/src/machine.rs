@@ -100,13 +100,16 @@ pub fn writer_settings(env: &Env) -> Result<(Services, Config), Idle> {
         ));
     };
     let config = Config::from_env(env).map_err(|e| Idle::Error(e.to_string()))?;
-    let workspace_sid = given(env, "TWILIO_FLEX_WORKSPACE_SID")
+    // One name per setting: `WORKSPACE_SID`, or its alias `TWILIO_FLEX_WORKSPACE_SID`.
+    let workspace_sid = values::env::setting("WORKSPACE_SID", |name| given(env, name))
+        .map_err(|conflict| Idle::Error(format!("Server misconfigured: {conflict}.")))?
+        .map(|found| found.value)
         .ok_or_else(|| Idle::Error(not_set("TWILIO_FLEX_WORKSPACE_SID")))?;
     Ok((
         Services {
             board_sid,
             parking_sid: given(env, "SYNC_SERVICE_SID").map(str::to_string),
-            workspace_sid: workspace_sid.to_string(),
+            workspace_sid,
         },
         config,
     ))
@@ -1242,6 +1245,18 @@ mod tests {
             .as_str()
             .expect("error")
             .contains("TWILIO_FLEX_WORKSPACE_SID is not set"));
+        // The canonical name works as well as the alias; two different values are refused.
+        let mut e = env();
+        let ws = e.remove("TWILIO_FLEX_WORKSPACE_SID").expect("set");
+        e.insert("WORKSPACE_SID".into(), ws);
+        assert_eq!(
+            writer_settings(&e).map(|(s, _)| s.workspace_sid),
+            Ok(WS.to_string())
+        );
+        e.insert("TWILIO_FLEX_WORKSPACE_SID".into(), "WS0".into());
+        assert!(
+            matches!(writer_settings(&e), Err(Idle::Error(m)) if m.contains("set only WORKSPACE_SID"))
+        );
         assert_eq!(board_service(&env()).as_deref(), Some(BOARD));
     }
 

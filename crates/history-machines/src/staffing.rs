@@ -25,7 +25,7 @@ use crate::{Machine, Turn};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StaffingEnv {
-    /// `TWILIO_FLEX_WORKSPACE_SID`.
+    /// `WORKSPACE_SID` (or its alias `TWILIO_FLEX_WORKSPACE_SID`), as the shim read it.
     #[serde(default)]
     pub workspace_sid: Option<String>,
     /// `TWILIO_FLEX_SYNC_SID`: queue history's service; unset, nothing is measured.
@@ -77,6 +77,7 @@ pub struct Batch {
 }
 
 fn missing_workspace() -> Answer {
+    // Named as this feature's docs name it; `WORKSPACE_SID` is read as well (the shim's envValue).
     let name = "TWILIO_FLEX_WORKSPACE_SID";
     Answer::json(
         500,
