@@ -8,7 +8,7 @@
 const crypto = require('crypto');
 const { wasmModule } = require(Runtime.getFunctions()['common/wasm'].path);
 const { handle, formFields } = require(Runtime.getFunctions()['common/http'].path);
-const { requireEnv } = require(Runtime.getFunctions()['common/client'].path);
+const { requireEnv, envValue } = require(Runtime.getFunctions()['common/client'].path);
 const auth = require(Runtime.getFunctions()['common/auth'].path);
 const effects = require(Runtime.getFunctions()['common/effects'].path);
 
@@ -16,7 +16,7 @@ const calls = wasmModule('call_handling');
 const FIELDS = ['attributes', 'callSid', 'dateCreated', 'name', 'queueName', 'workerSid', 'workflowSid'];
 
 exports.handler = handle(async (context, event) => {
-  const env = { syncServiceSid: requireEnv(context, 'SYNC_SERVICE_SID'), workspaceSid: context.WORKSPACE_SID };
+  const env = { syncServiceSid: requireEnv(context, 'SYNC_SERVICE_SID'), workspaceSid: envValue(context, 'WORKSPACE_SID') };
   const who = await auth.identify(context, event);
   auth.check(context, who, { kind: 'anyWorker' });
   const request = formFields(event, FIELDS);
