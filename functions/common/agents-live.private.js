@@ -20,25 +20,12 @@ const DEADLINE_MS = 8000;
 const RESUME = 'resumeAgentsLive';
 const describe = (err) => (err && err.message ? err.message : String(err));
 
-/** The settings the machines read (never a secret). */
-const envOf = (context) =>
-  Object.fromEntries(
-    Object.entries(context).filter(
-      ([k, v]) =>
-        typeof v === 'string' &&
-        (k.startsWith('AGENTS_LIVE_') ||
-          [
-            'QUEUE_STATS_TIME_ZONE',
-            'QUEUE_STATS_CHANNELS',
-            'QUEUE_STATS_LAYOUT',
-            'WALLBOARD_SYNC_SID',
-            'TWILIO_FLEX_SYNC_SID',
-            'SYNC_SERVICE_SID',
-            'WORKSPACE_SID',
-            'TWILIO_FLEX_WORKSPACE_SID',
-          ].includes(k)),
-    ),
-  );
+/** The settings the machines read, as the crate names them (agents_live::SETTINGS; never a secret). */
+let names = null;
+const envOf = (context) => {
+  names = names || callWasm(mod, (w) => w.agentsLiveSettings());
+  return Object.fromEntries(names.filter((n) => typeof context[n] === 'string').map((n) => [n, context[n]]));
+};
 
 const memory = new Map(); // `shard:<n>` | `index` | `member:<WK>` -> what the machines said to keep
 const serial = createSerial(); // one run per shard (and for the index) at a time

@@ -9,16 +9,17 @@
 // their unheard count to the live agents view (common/agents-live), bounded and never failing the
 // answer; `base64` is a binary body (the recording's audio).
 const crypto = require('crypto');
-const { wasmModule } = require(Runtime.getFunctions()['common/wasm'].path);
+const { wasmModule, callWasm } = require(Runtime.getFunctions()['common/wasm'].path);
 const effects = require(Runtime.getFunctions()['common/effects'].path);
 
 const voicemail = wasmModule('voicemail');
 const BOARD_MS = 3000;
-const NAMES = ['DOMAIN_NAME', 'VOICEMAIL_TRANSCRIBE', 'VOICEMAIL_MAX_SECONDS', 'VOICEMAIL_MEDIA_FORMAT', 'VOICEMAIL_SYNC_SID', 'SYNC_SERVICE_SID', 'WORKSPACE_SID', 'TWILIO_FLEX_WORKSPACE_SID'];
 const CALLBACK_FIELDS = ['workerSid', 'reason', 'CallSid', 'RecordingSid', 'RecordingStatus', 'RecordingDuration', 'From', 'To', 'TranscriptionStatus', 'TranscriptionText'];
 
-/** The settings the machines read, as named. */
-const envOf = (context) => Object.fromEntries(NAMES.filter((n) => context[n] !== undefined && context[n] !== null).map((n) => [n, String(context[n])]));
+/** The settings the machines read, as the crate names them (voicemail::SETTINGS; never a secret). */
+let names = null;
+const envOf = (context) =>
+  Object.fromEntries((names = names || callWasm(voicemail, (w) => w.voicemailSettings())).filter((n) => context[n] !== undefined && context[n] !== null).map((n) => [n, String(context[n])]));
 
 /** The worker's unheard count (the machine counts the box) onto the live agents view; never throws, at most 3 s. */
 async function unheardOnBoard(context, workerSid) {

@@ -48,6 +48,26 @@ pub use counts::{counts, Counts};
 pub use shard::{shard_of, Fetched, Shard};
 
 /// Every wallboard key's identity (`crates/auth`'s board identity): counts only.
+/// Every setting this crate reads (aliases included): the functions hand its machines these and
+/// nothing else (never a secret), so a name missing here is a setting silently ignored; a unit
+/// test checks the sources against this list.
+pub const SETTINGS: &[&str] = &[
+    "AGENTS_LIVE_ENABLED",
+    "AGENTS_LIVE_SHARDS",
+    "AGENTS_LIVE_OFFLINE_ACTIVITIES",
+    "AGENTS_LIVE_AVAILABLE_ACTIVITIES",
+    "AGENTS_LIVE_TEAM_ATTRIBUTE",
+    "AGENTS_LIVE_KEY_SHOWS_NAMES",
+    "QUEUE_STATS_TIME_ZONE",
+    "QUEUE_STATS_CHANNELS",
+    "QUEUE_STATS_LAYOUT",
+    "WALLBOARD_SYNC_SID",
+    "TWILIO_FLEX_SYNC_SID",
+    "SYNC_SERVICE_SID",
+    "WORKSPACE_SID",
+    "TWILIO_FLEX_WORKSPACE_SID",
+];
+
 pub const READER_IDENTITY: &str = "wallboard-reader";
 /// The identity of a supervisor's agents token (and a key's, when names are configured for it).
 pub const SUPERVISOR_IDENTITY: &str = "wallboard-supervisor";

@@ -606,3 +606,35 @@ fn junk_never_panics() {
     assert_eq!(b.shown, 0);
     let _ = summary_of(&[json!(1), json!({"activities": {"a": -3}})], 0.0);
 }
+
+#[test]
+fn every_setting_the_sources_read_is_in_settings() {
+    let prefixes = [
+        "AGENTS_LIVE_",
+        "QUEUE_STATS_",
+        "WALLBOARD_",
+        "TWILIO_FLEX_",
+        "SYNC_SERVICE_",
+        "WORKSPACE_",
+    ];
+    let sources = [
+        include_str!("config.rs"),
+        include_str!("machine.rs"),
+        include_str!("web.rs"),
+        include_str!("wasm.rs"),
+    ];
+    let read: Vec<&str> = sources
+        .iter()
+        .flat_map(|s| values::env::quoted_settings(s, &prefixes))
+        .collect();
+    assert!(
+        read.contains(&"AGENTS_LIVE_SHARDS"),
+        "the scan finds names: {read:?}"
+    );
+    for name in read {
+        assert!(
+            crate::SETTINGS.contains(&name),
+            "{name} is read but not in SETTINGS"
+        );
+    }
+}

@@ -222,6 +222,12 @@ pub fn resume_agents_live(
     })
 }
 
+/// The settings the machines read (`crate::SETTINGS`): what the functions hand them.
+#[wasm_bindgen(js_name = agentsLiveSettings)]
+pub fn agents_live_settings() -> Result<JsValue, JsValue> {
+    wasm_face::to_js(crate::SETTINGS)
+}
+
 /// The board's own Sync service, or null (unset, or Flex's or parking's): `machine::board_service`.
 #[wasm_bindgen(js_name = agentsLiveBoardService)]
 pub fn agents_live_board_service(env: JsValue) -> Option<String> {

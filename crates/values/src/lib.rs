@@ -484,6 +484,21 @@ pub mod env {
         Ok(found)
     }
 
+    /// The setting names quoted in a Rust `source` that start with one of `prefixes`: for a
+    /// crate's unit test that its list of the settings it reads (what the functions hand its
+    /// machines) misses none its code reads.
+    pub fn quoted_settings<'a>(source: &'a str, prefixes: &[&str]) -> Vec<&'a str> {
+        source
+            .split('"')
+            .filter(|s| {
+                s.len() > 4
+                    && s.chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+                    && prefixes.iter().any(|p| s.starts_with(p))
+            })
+            .collect()
+    }
+
     /// The invocation's time budget in milliseconds (FUNCTION_BUDGET_MS; unset or blank: 9000):
     /// Twilio stops a Function after 10 s, so at most 9500, leaving time to answer.
     pub fn function_budget_ms(text: Option<&str>) -> Result<u32, EnvError> {

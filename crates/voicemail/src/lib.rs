@@ -37,6 +37,19 @@ mod wasm;
 
 pub use error::VoicemailError;
 
+/// Every setting this crate reads (aliases included): the functions hand its machines these and
+/// nothing else (never a secret); a unit test checks the sources against this list.
+pub const SETTINGS: &[&str] = &[
+    "DOMAIN_NAME",
+    "VOICEMAIL_TRANSCRIBE",
+    "VOICEMAIL_MAX_SECONDS",
+    "VOICEMAIL_MEDIA_FORMAT",
+    "VOICEMAIL_SYNC_SID",
+    "SYNC_SERVICE_SID",
+    "WORKSPACE_SID",
+    "TWILIO_FLEX_WORKSPACE_SID",
+];
+
 /// The Sync map of claims: one item per call sent to voicemail (key = call SID).
 pub const CLAIMS_MAP: &str = "Voicemail.Calls";
 /// A claim lives a day: long after any redelivery or re-offer of the task.

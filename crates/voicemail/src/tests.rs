@@ -584,3 +584,39 @@ proptest! {
         prop_assert!(!v.heard);
     }
 }
+
+#[test]
+fn every_setting_the_sources_read_is_in_settings() {
+    let prefixes = [
+        "VOICEMAIL_",
+        "DOMAIN_",
+        "SYNC_SERVICE_",
+        "WORKSPACE_",
+        "TWILIO_FLEX_",
+    ];
+    let sources = [
+        include_str!("settings.rs"),
+        include_str!("twiml.rs"),
+        include_str!("request.rs"),
+        include_str!("machine/mod.rs"),
+        include_str!("machine/hook.rs"),
+        include_str!("machine/mailbox.rs"),
+        include_str!("machine/store.rs"),
+        include_str!("machine/twiml.rs"),
+        include_str!("machine/unheard.rs"),
+    ];
+    let read: Vec<&str> = sources
+        .iter()
+        .flat_map(|s| values::env::quoted_settings(s, &prefixes))
+        .collect();
+    assert!(
+        read.contains(&"VOICEMAIL_MAX_SECONDS"),
+        "the scan finds names: {read:?}"
+    );
+    for name in read {
+        assert!(
+            crate::SETTINGS.contains(&name),
+            "{name} is read but not in SETTINGS"
+        );
+    }
+}

@@ -41,6 +41,12 @@ fn turn(t: Result<Turn, JsValue>) -> Result<JsValue, JsValue> {
     to_js(&wire)
 }
 
+/// The settings the machines read (`crate::SETTINGS`): what the functions hand them.
+#[wasm_bindgen(js_name = voicemailSettings)]
+pub fn voicemail_settings() -> Result<JsValue, JsValue> {
+    wasm_face::to_js(crate::SETTINGS)
+}
+
 #[wasm_bindgen(js_name = startVoicemailBox)]
 pub fn start_voicemail_box(
     fields: JsValue,
