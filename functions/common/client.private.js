@@ -158,8 +158,15 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const RETRY_SETTINGS = ['TWILIO_SERVICE_RETRY_LIMIT', 'TWILIO_SERVICE_MIN_BACKOFF', 'TWILIO_SERVICE_MAX_BACKOFF'];
 
+const retryOf = new WeakMap(); // context -> its Retry: read once per invocation, not per request
+
 /** values::env's Retry: `{limit, minMs, maxMs}`, or a 500 HttpError naming a bad setting. */
 function retrySettings(context) {
+  if (!retryOf.has(context)) retryOf.set(context, readRetry(context));
+  return retryOf.get(context);
+}
+
+function readRetry(context) {
   return envRules().call((w) => {
     try {
       return w.retrySettings(Object.fromEntries(RETRY_SETTINGS.map((n) => [n, context[n] === undefined || context[n] === null ? null : String(context[n])])));

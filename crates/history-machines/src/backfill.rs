@@ -28,6 +28,21 @@ pub const STEP_BUDGET: u32 = 150;
 /// The most hours a run closes at once.
 pub const MAX_ACTIVE: usize = 8;
 
+/// The read of the claims of the hours from `first` to `last` (ISO starts, inclusive).
+fn claims_read(service_sid: &str, first: &str, last: &str) -> RangeRead {
+    let key = |h: &str| {
+        close::instant_of(h)
+            .map(claim::claim_key)
+            .unwrap_or_default()
+    };
+    RangeRead::new(
+        service_sid,
+        claim::CLAIMS_MAP,
+        &key(first),
+        &format!("{}~", key(last)),
+    )
+}
+
 fn yes() -> bool {
     true
 }
@@ -340,17 +355,7 @@ impl Series {
         let (Some(oldest), Some(newest)) = (todo.first(), todo.last()) else {
             return Turn::answer(self.answer(config));
         };
-        let key = |h: &str| {
-            close::instant_of(h)
-                .map(claim::claim_key)
-                .unwrap_or_default()
-        };
-        let claims = RangeRead::new(
-            &self.ids.service_sid,
-            claim::CLAIMS_MAP,
-            &key(oldest),
-            &format!("{}~", key(newest)),
-        );
+        let claims = claims_read(&self.ids.service_sid, oldest, newest);
         self.todo = todo;
         let ops = vec![list_queues(&self.ids.workspace_sid), claims.op()];
         self.outer = vec![Outer::Queues, Outer::Claims];
@@ -447,17 +452,7 @@ impl Series {
             let mut hours: Vec<String> = self.waiting.iter().map(|w| w.0.clone()).collect();
             hours.sort();
             if let (Some(first), Some(last)) = (hours.first(), hours.last()) {
-                let key = |h: &str| {
-                    close::instant_of(h)
-                        .map(claim::claim_key)
-                        .unwrap_or_default()
-                };
-                let read = RangeRead::new(
-                    &self.ids.service_sid,
-                    claim::CLAIMS_MAP,
-                    &key(first),
-                    &format!("{}~", key(last)),
-                );
+                let read = claims_read(&self.ids.service_sid, first, last);
                 self.outer.push(Outer::Claims);
                 ops.push(read.op());
                 self.claims = Some(read);

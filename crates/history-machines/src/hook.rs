@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::close::{
-    self, config_of, instant_of, list_queues, Closer, Counts, Fetched, Ids, Phase, Take,
+    self, config_of, instant_of, list_queues, Closer, Counts, Fetched, Ids, Job, Phase, Take,
 };
 use crate::range::RangeRead;
 use crate::{Machine, Turn};
@@ -219,6 +219,20 @@ fn complete(
 }
 
 impl Hook {
+    /// The hour as the container keeps it until the next event: the queues fetched so far, with
+    /// their members.
+    fn pending_of(&self, config: &history::Config, job: &Job) -> Pending {
+        let mut fetched = job.fetched.clone();
+        for (sid, f) in fetched.iter_mut() {
+            f.members = self.closer.members_of(sid);
+        }
+        Pending {
+            start: self.start.clone(),
+            queues: self.closer.queues.clone(),
+            fetched: complete(config, fetched),
+        }
+    }
+
     fn total(&self) -> Counts {
         let c = self.closer.counts;
         Counts {
@@ -320,15 +334,7 @@ impl Hook {
         match job.phase {
             Phase::Done | Phase::Lost => self.stored(),
             Phase::Paused => {
-                let mut fetched = job.fetched.clone();
-                for (sid, f) in fetched.iter_mut() {
-                    f.members = self.closer.members_of(sid);
-                }
-                self.memory.pending = Some(Pending {
-                    start: self.start.clone(),
-                    queues: self.closer.queues.clone(),
-                    fetched: complete(config, fetched),
-                });
+                self.memory.pending = Some(self.pending_of(config, &job));
                 done(self.total(), &self.memory, None)
             }
             _ => {
@@ -337,15 +343,7 @@ impl Hook {
                 if self.closer.queues.is_empty() || !job.claimed() {
                     self.memory.pending = None;
                 } else {
-                    let mut fetched = job.fetched.clone();
-                    for (sid, f) in fetched.iter_mut() {
-                        f.members = self.closer.members_of(sid);
-                    }
-                    self.memory.pending = Some(Pending {
-                        start: self.start.clone(),
-                        queues: self.closer.queues.clone(),
-                        fetched: complete(config, fetched),
-                    });
+                    self.memory.pending = Some(self.pending_of(config, &job));
                 }
                 done(self.total(), &self.memory, note)
             }
