@@ -55,10 +55,10 @@ function route(origin, twilioUrl) {
 }
 
 /** A twilio httpClient: every request gets the invocation's timeout, and goes to `origin` if set. */
-class TimedClient {
+class TimedClient extends twilio.RequestClient {
   constructor(origin) {
+    super({ timeout: REQUEST_TIMEOUT_MS });
     this.origin = origin;
-    this.inner = new twilio.RequestClient({ timeout: REQUEST_TIMEOUT_MS });
   }
 
   request(opts) {
@@ -69,15 +69,7 @@ class TimedClient {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.inner.request({ ...opts, uri, headers: { ...(opts.headers || {}), ...headers }, timeout });
-  }
-
-  get lastResponse() {
-    return this.inner.lastResponse;
-  }
-
-  get lastRequest() {
-    return this.inner.lastRequest;
+    return super.request({ ...opts, uri, headers: { ...(opts.headers || {}), ...headers }, timeout });
   }
 }
 
@@ -109,11 +101,8 @@ const retryOf = new WeakMap(); // context -> its Retry: read once per invocation
 
 /** values::env's Retry: `{limit, minMs, maxMs}`, or a 500 HttpError naming a bad setting. */
 function retrySettings(context) {
-  if (!retryOf.has(context))
-    retryOf.set(
-      context,
-      rules((w) => w.retrySettings(settings(context, RETRY_SETTINGS))),
-    );
+  const read = () => rules((w) => w.retrySettings(settings(context, RETRY_SETTINGS)));
+  if (!retryOf.has(context)) retryOf.set(context, read());
   return retryOf.get(context);
 }
 

@@ -24,11 +24,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 /** The fields `names` of `o` that are set (the client sends a null as the text "null"). */
 const given = (o, names) => Object.fromEntries(names.filter((n) => o[n] !== undefined && o[n] !== null).map((n) => [n, o[n]]));
 
-/**
- * Op `o` on client `c` as its row of OPS says: `[path, call, params?]`, the path's segments read
- * in turn (`name(field)` calls it with `o[field]`, `name()` with nothing), then `call` with the
- * params set (a list of names), `o[params]` itself (one name), or nothing.
- */
+/** Op `o` as its row of OPS says: `[path, call, params?]` (`name(field)` calls with `o[field]`); params: names (the set ones), one name (as is) or none. */
 function request(c, [path, call, params], o) {
   const at = path.split('.').reduce((x, segment) => {
     const [, name, field] = /^(\w+)(?:\((\w*)\))?$/.exec(segment);
@@ -37,24 +33,21 @@ function request(c, [path, call, params], o) {
   return params === undefined ? at[call]() : at[call](typeof params === 'string' ? o[params] : given(o, params));
 }
 
-/** A request the `twilio` client cannot make: routed as the client's, Basic auth (never in the URL), the deadline's timeout. */
-function twilioFetch(context, url, { headers = {}, ...init } = {}) {
+/** A request the `twilio` client cannot make: routed like its own, Basic auth (never in the URL), the deadline's timeout; an answer `fails` marks throws as its errors do. */
+async function twilioFetch(context, url, { headers = {}, ...init } = {}, fails = (res) => !res.ok) {
   const basic = Buffer.from(`${tw.requireEnv(context, 'ACCOUNT_SID')}:${tw.requireEnv(context, 'AUTH_TOKEN')}`).toString('base64');
   const routed = tw.route(tw.apiOrigin(context), url);
-  return fetch(routed.uri, { ...init, headers: { ...headers, ...routed.headers, Authorization: `Basic ${basic}` }, signal: AbortSignal.timeout(requestTimeoutMs()) });
+  const res = await fetch(routed.uri, { ...init, headers: { ...headers, ...routed.headers, Authorization: `Basic ${basic}` }, signal: AbortSignal.timeout(requestTimeoutMs()) });
+  if (!fails(res)) return res;
+  const body = await res.json().catch(() => null); // Twilio's error answer: JSON {code, message, more_info}
+  const err = new Error((body && body.message && String(body.message)) || `Twilio answered HTTP ${res.status}`);
+  throw Object.assign(err, { status: res.status, code: body && Number.isInteger(body.code) ? body.code : undefined, moreInfo: body && body.more_info });
 }
 
-/** Twilio's error answer (JSON `{code, message, more_info}`) as the client throws it. */
-const answered = (res, body) =>
-  Object.assign(new Error((body && body.message && String(body.message)) || `Twilio answered HTTP ${res.status}`), {
-    status: res.status,
-    code: body && Number.isInteger(body.code) ? body.code : undefined,
-    moreInfo: body && body.more_info,
-  });
-
-const S = 'sync.v1.services(serviceSid)';
-const W = 'taskrouter.v1.workspaces(workspaceSid)';
-const Z = 'serverless.v1.services(serviceSid)';
+const [S, W, Z] = ['sync.v1.services(serviceSid)', 'taskrouter.v1.workspaces(workspaceSid)', 'serverless.v1.services(serviceSid)'];
+/** A client with the caller's credentials instead of the service's own (fetchServerlessService). */
+const clientAs = (context, { username, password }) =>
+  twilio(username, password, { accountSid: tw.requireEnv(context, 'ACCOUNT_SID'), httpClient: new tw.TimedClient(tw.apiOrigin(context)), ...tw.regionOptions(context) });
 
 // The operations of crates/effects' `Op`, one request each: a row in the `twilio` client's words
 // (see `request`), or a function `(client, op, context)` for what a row cannot say.
@@ -98,13 +91,7 @@ const OPS = {
     const next = url && url.searchParams.get('PageToken') ? { page: Number(url.searchParams.get('Page')) || 0, pageToken: url.searchParams.get('PageToken') } : null;
     return { events: page.instances, next };
   },
-  fetchServerlessService: (c, o, context) => {
-    const { username, password } = o.credentials || {}; // the caller's credentials, when given, instead of the service's own
-    const as = o.credentials
-      ? twilio(username, password, { accountSid: tw.requireEnv(context, 'ACCOUNT_SID'), httpClient: new tw.TimedClient(tw.apiOrigin(context)), ...tw.regionOptions(context) })
-      : c;
-    return request(as, [Z, 'fetch'], o);
-  },
+  fetchServerlessService: (c, o, context) => request(o.credentials ? clientAs(context, o.credentials) : c, [Z, 'fetch'], o),
   fetchServerlessEnvironment: [`${Z}.environments(environmentSid)`, 'fetch'],
   listServerlessDeployments: [`${Z}.environments(environmentSid).deployments`, 'list', ['pageSize', 'limit']],
   createServerlessDeployment: [`${Z}.environments(environmentSid).deployments`, 'create', ['buildSid']],
@@ -121,22 +108,18 @@ const OPS = {
     form.append('Visibility', o.visibility);
     form.append('Content', new Blob([o.content], { type: o.contentType }), o.path.split('/').pop() || 'content');
     const res = await twilioFetch(context, `https://serverless-upload.twilio.com/v1/Services/${o.serviceSid}/Assets/${o.assetSid}/Versions`, { method: 'POST', body: form });
-    const body = await res.json().catch(() => ({}));
-    if (!res.ok) throw answered(res, body);
-    return body;
+    return res.json().catch(() => ({}));
   },
   validateFlexToken: async (c, o, context) => {
     const url = `https://${tw.productHost(context, 'iam')}/v1/Accounts/${tw.requireEnv(context, 'ACCOUNT_SID')}/Tokens/validate`;
-    const res = await twilioFetch(context, url, { method: 'POST', headers: { 'Cache-Control': 'no-cache', 'Content-Type': 'application/json' }, body: JSON.stringify({ token: o.token }) });
-    const body = await res.json().catch(() => null);
-    if (tw.retried(res.status)) throw answered(res, body); // for the effect's `retry`; any other status is IAM's verdict
-    return { status: res.status, body };
+    const init = { method: 'POST', headers: { 'Cache-Control': 'no-cache', 'Content-Type': 'application/json' }, body: JSON.stringify({ token: o.token }) };
+    const res = await twilioFetch(context, url, init, (r) => tw.retried(r.status)); // a 429/503 for the effect's `retry`; else IAM's verdict
+    return { status: res.status, body: await res.json().catch(() => null) };
   },
   deleteRecording: ['recordings(recordingSid)', 'remove'],
   fetchRecordingMedia: async (c, o, context) => {
     const file = `${encodeURIComponent(o.recordingSid)}.${encodeURIComponent(o.format)}`;
     const res = await twilioFetch(context, `https://${tw.productHost(context, 'api')}/2010-04-01/Accounts/${tw.requireEnv(context, 'ACCOUNT_SID')}/Recordings/${file}`);
-    if (!res.ok) throw answered(res, await res.json().catch(() => ({})));
     return { contentType: res.headers.get('content-type'), base64: Buffer.from(await res.arrayBuffer()).toString('base64') };
   },
 };
@@ -151,11 +134,9 @@ async function emulatedAssetContent(context, versionSid) {
 /** A failed request as the machines read it: Twilio's answer as it came, nothing decided. */
 function failure(err) {
   if (err instanceof DeadlineError) return { ok: false, attempted: false, message: err.message };
+  const { status, code, moreInfo } = err || {};
   const out = { ok: false, attempted: true, message: (err && err.message) || String(err) };
-  if (err && Number.isInteger(err.status) && err.status >= 100 && err.status <= 599) out.status = err.status;
-  if (err && Number.isInteger(err.code) && err.code >= 0) out.code = err.code;
-  if (err && typeof err.moreInfo === 'string') out.moreInfo = err.moreInfo;
-  return out;
+  return Object.assign(out, Number.isInteger(status) && status >= 100 && status <= 599 && { status }, Number.isInteger(code) && code >= 0 && { code }, typeof moreInfo === 'string' && { moreInfo });
 }
 
 /** Performs one effect with `client`; never throws. `opts`: `{pace, retry, text}` (docs/effects.md, "The executor's options"). */
