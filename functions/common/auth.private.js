@@ -1,17 +1,11 @@
-// Who may do what: every function called by people asks here; crates/auth decides (docs/authorization.md).
-//
+// Who may do what; crates/auth decides (docs/authorization.md). Every function called by people:
 //   const grant = await auth.authorize(context, event, { kind: 'actFor', workerSid: event.workerSid });
-//   // other kinds: {kind: 'anyWorker'}, {kind: 'supervise', wallboardKey: true},
-//   //              {kind: 'roles', roles: context.SCHEDULE_ADMIN_ROLES, purpose: 'editing schedules'}
-//   // grant: {via: 'flex'|'wallboardKey', workerSid, identity, roles, supervisor}; refusals throw 403
+//   // or {kind: 'anyWorker'}, {kind: 'supervise', wallboardKey: true}, {kind: 'roles', roles, purpose};
+//   // grant: {via, workerSid, identity, roles, supervisor}; a refusal throws (403, 400/500/502/504)
 //   // the worker known only after a read (pickup): const who = await auth.identify(context, event); auth.check(context, who, access);
-//
-// identify is crates/auth's machine on the effects executor: the credential at once, or IAM's
-// verdict on a Flex token (the effect validateFlexToken). The request's parts it reads: `Token`,
-// `Content-Type`, `Authorization` (a token in a URL is refused; secrets stay out of URLs and logs).
+// identify is crates/auth's machine on the effects executor (IAM's verdict: the effect validateFlexToken).
 const { wasmModule, callWasm } = require(Runtime.getFunctions()['common/wasm'].path);
 const effects = () => require(Runtime.getFunctions()['common/effects'].path);
-
 const rule = wasmModule('auth');
 const text = (v) => (v === undefined || v === null ? null : String(v));
 
@@ -33,10 +27,8 @@ function decided(context, decide) {
     throw err;
   }
 }
-
 /** The rule for an identified credential: the grant, or throws 403 (400/500). */
 const check = (context, credential, access) => decided(context, (wasm, settings) => wasm.authorize(credential, access, settings));
-
 /** Authorizes the request `event` for `access`; resolves with the grant, or throws. */
 const authorize = async (context, event, access) => check(context, await identify(context, event), access);
 
@@ -46,7 +38,6 @@ async function wallboardSyncToken(context, event) {
   const ttl = context.WALLBOARD_TOKEN_TTL === undefined ? undefined : String(context.WALLBOARD_TOKEN_TTL);
   return decided(context, (wasm, settings) => wasm.wallboardSyncToken(credential, settings, ttl));
 }
-
 /** The board's Sync identity and its permission on statistics objects. */
 const boardReader = () => callWasm(rule, (wasm) => wasm.boardReader());
 
