@@ -4,9 +4,9 @@
 //   // grant: {via, workerSid, identity, roles, supervisor}; a refusal throws (403, 400/500/502/504)
 //   // the worker known only after a read (pickup): const who = await auth.identify(context, event); auth.check(context, who, access);
 // identify is crates/auth's machine on the effects executor (IAM's verdict: the effect validateFlexToken).
-const { wasmModule, callWasm } = require(Runtime.getFunctions()['common/wasm'].path);
+const { shared, callWasm } = require(Runtime.getFunctions()['common/wasm'].path);
 const effects = () => require(Runtime.getFunctions()['common/effects'].path);
-const rule = wasmModule('auth');
+const rule = shared('auth'); // the container's one instance: common/client and common/deadline read settings' rules from it
 const text = (v) => (v === undefined || v === null ? null : String(v));
 
 /** The request's credential, with IAM's verdict for a Flex token (throws 400/500/502/504). */
