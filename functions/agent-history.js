@@ -22,7 +22,7 @@ exports.handler = handle(async (context, event) => {
     syncServiceSid: tw.requireEnv(context, 'TWILIO_FLEX_SYNC_SID'),
     names: grant.via !== 'wallboardKey',
   };
-  const env = Object.fromEntries(Object.entries(context).filter(([key, value]) => (key === 'QUEUE_STATS_TIME_ZONE' || key.startsWith('AGENT_HISTORY_')) && typeof value === 'string'));
+  const env = machines.settings(context, 'agentHistorySettings');
   const params = formFields(event, ['agent', 'from', 'to', 'range', 'by']);
   // Outcomes as JSON text: the listed items (megabytes) are parsed once, by the machine.
   return effects.run(context, machines, (wasm) => wasm.startAgentHistory(params, env, settings, Date.now()), { text: true });

@@ -1,76 +1,55 @@
-// JSON responses with CORS for every function: the Flex UI and Studio call these cross-origin.
+// Every function's HTTP answer: JSON with CORS (the Flex UI and Studio call cross-origin), or a
+// text body (TwiML; a Buffer for audio) when `fn` answers `{status, body, contentType}`.
 //
 //   exports.handler = handle(async (context, event, request) => ({ status: 200, body: {...} }));
 //
-// `fn` may answer `{status, body, contentType}` for a non-JSON body (TwiML; a Buffer for binary). A thrown HttpError becomes `{status, body: {error: message, ...extra}}`; anything else is a 500
-// with a message (never an HTML page or an empty body). Each invocation runs with a deadline
-// (common/deadline) that every Twilio request made during it respects (`handle(fn, { deadline })`
-// skips it for an invocation `deadline(context)` says makes no Twilio request).
+// A thrown error with a `status` (HttpError, a crate's error through callWasm) answers that status
+// and `{error: message, ...extra}`; anything else is a 500 with a message, never an HTML page.
+// Each invocation runs with a deadline (common/deadline) unless `deadline(context)` says it makes
+// no Twilio request (entering the deadline costs a cold container about 0.6 ms: check-schedule).
 const { runWithDeadline } = require(Runtime.getFunctions()['common/deadline'].path);
 
 class HttpError extends Error {
   constructor(status, message, extra = {}) {
     super(message);
-    this.name = 'HttpError';
-    this.status = status;
-    this.extra = extra;
+    Object.assign(this, { name: 'HttpError', status, extra });
   }
 }
 
-function jsonResponse(status, body) {
-  const response = new Twilio.Response();
-  response.setStatusCode(status);
-  response.appendHeader('Access-Control-Allow-Origin', '*');
-  response.appendHeader('Access-Control-Allow-Methods', 'OPTIONS, GET, POST');
-  response.appendHeader('Access-Control-Allow-Headers', 'Content-Type, Authorization');
-  response.appendHeader('Content-Type', 'application/json');
-  if (body !== undefined) response.setBody(body);
-  return response;
+/** JSON with CORS, or (`contentType` given) a text body: a Buffer stays binary. */
+function response(status, body, contentType) {
+  const out = new Twilio.Response();
+  out.setStatusCode(status);
+  if (!contentType) {
+    out.appendHeader('Access-Control-Allow-Origin', '*');
+    out.appendHeader('Access-Control-Allow-Methods', 'OPTIONS, GET, POST');
+    out.appendHeader('Access-Control-Allow-Headers', 'Content-Type, Authorization');
+  }
+  out.appendHeader('Content-Type', contentType || 'application/json');
+  if (body !== undefined) out.setBody(!contentType || Buffer.isBuffer(body) ? body : String(body));
+  return out;
 }
 
-/** A non-JSON answer (TwiML for Twilio): `fn` returned `{status, body, contentType}`. */
-function textResponse(status, body, contentType) {
-  const response = new Twilio.Response();
-  response.setStatusCode(status);
-  response.appendHeader('Content-Type', contentType);
-  response.setBody(Buffer.isBuffer(body) ? body : String(body)); // a Buffer: binary (audio)
-  return response;
-}
-
-/**
- * `deadline(context)` (default: always) says whether this invocation may make Twilio requests and
- * so runs with a deadline; one that makes none skips it (entering the deadline's
- * AsyncLocalStorage the first time costs a cold container about 0.6 ms: check-schedule).
- */
 function handle(fn, { deadline = () => true } = {}) {
   return async function handler(context, event, callback) {
     const request = event.request || {};
-    if (String(request.method || '').toUpperCase() === 'OPTIONS') {
-      return callback(null, jsonResponse(204));
-    }
+    if (String(request.method || '').toUpperCase() === 'OPTIONS') return callback(null, response(204));
     try {
       const run = () => fn(context, event, request);
       const { status, body, contentType } = await (deadline(context) ? runWithDeadline(context, run) : run());
-      if (contentType) return callback(null, textResponse(status, body, contentType));
-      return callback(null, jsonResponse(status, body));
+      return callback(null, response(status, body, contentType));
     } catch (err) {
       const status = Number.isInteger(err.status) ? err.status : 500;
       if (status >= 500) console.error(err);
-      const body = { error: err.message || String(err), ...(err.extra || {}) };
-      return callback(null, jsonResponse(status, body));
+      return callback(null, response(status, { error: err.message || String(err), ...(err.extra || {}) }));
     }
   };
 }
 
-/** Request fields as the crates take them: strings or undefined (objects as JSON text). */
+/** Request fields as the crates take them: strings, objects as JSON text; unset ones left out. */
 function formFields(event, names) {
-  const out = {};
-  for (const name of names) {
-    const v = event[name];
-    if (v === undefined || v === null) continue;
-    out[name] = typeof v === 'object' ? JSON.stringify(v) : String(v);
-  }
-  return out;
+  const set = names.filter((name) => event[name] !== undefined && event[name] !== null);
+  return Object.fromEntries(set.map((name) => [name, typeof event[name] === 'object' ? JSON.stringify(event[name]) : String(event[name])]));
 }
 
-module.exports = { handle, HttpError, jsonResponse, formFields };
+module.exports = { handle, HttpError, formFields };

@@ -9,17 +9,16 @@
 // their unheard count to the live agents view (common/agents-live), bounded and never failing the
 // answer; `base64` is a binary body (the recording's audio).
 const crypto = require('crypto');
-const { wasmModule, callWasm } = require(Runtime.getFunctions()['common/wasm'].path);
+const { wasmModule } = require(Runtime.getFunctions()['common/wasm'].path);
 const effects = require(Runtime.getFunctions()['common/effects'].path);
+const { within } = require(Runtime.getFunctions()['common/deadline'].path);
 
 const voicemail = wasmModule('voicemail');
 const BOARD_MS = 3000;
 const CALLBACK_FIELDS = ['workerSid', 'reason', 'CallSid', 'RecordingSid', 'RecordingStatus', 'RecordingDuration', 'From', 'To', 'TranscriptionStatus', 'TranscriptionText'];
 
 /** The settings the machines read, as the crate names them (voicemail::SETTINGS; never a secret). */
-let names = null;
-const envOf = (context) =>
-  Object.fromEntries((names = names || callWasm(voicemail, (w) => w.voicemailSettings())).filter((n) => context[n] !== undefined && context[n] !== null).map((n) => [n, String(context[n])]));
+const envOf = (context) => voicemail.settings(context, 'voicemailSettings');
 
 /** The worker's unheard count (the machine counts the box) onto the live agents view; never throws, at most 3 s. */
 async function unheardOnBoard(context, workerSid) {
@@ -28,12 +27,9 @@ async function unheardOnBoard(context, workerSid) {
   const at = Date.now();
   const work = effects
     .run(context, voicemail, (wasm) => wasm.startVoicemailUnheard(workerSid, envOf(context)))
-    .then(async (counted) => (counted.status === 200 ? live.agentsLiveUnheard(context, workerSid, counted.body.unheard, at, BOARD_MS) : counted.body))
+    .then((counted) => (counted.status === 200 ? live.agentsLiveUnheard(context, workerSid, counted.body.unheard, at, BOARD_MS) : counted.body))
     .catch((err) => ({ error: (err && err.message) || String(err) }));
-  let timer;
-  const late = new Promise((resolve) => (timer = setTimeout(() => resolve({ error: `not finished after ${BOARD_MS / 1000} s` }), BOARD_MS)));
-  const out = await Promise.race([work, late]);
-  clearTimeout(timer);
+  const out = await within(BOARD_MS, work, () => ({ error: `not finished after ${BOARD_MS / 1000} s` }));
   if (out && out.error) console.error(`voicemail: the unheard count of ${workerSid} is not on the agents view yet: ${out.error}`);
 }
 

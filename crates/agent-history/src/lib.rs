@@ -70,6 +70,20 @@ pub mod record;
 pub mod rollup;
 pub mod timeline;
 
+/// Every setting this crate reads: the functions hand its machines these and nothing else (never
+/// a secret), so a name missing here is a setting silently ignored; a unit test checks the
+/// sources against this list.
+pub const SETTINGS: &[&str] = &[
+    "AGENT_HISTORY_ENABLED",
+    "AGENT_HISTORY_KEY_SEES_NAMES",
+    "AGENT_HISTORY_DISPOSITION_ATTRIBUTE",
+    "AGENT_HISTORY_TEAM_ATTRIBUTE",
+    "AGENT_HISTORY_RETENTION_DAYS",
+    "AGENT_HISTORY_OFFLINE_ACTIVITIES",
+    "AGENT_HISTORY_MAPS",
+    "QUEUE_STATS_TIME_ZONE",
+];
+
 pub use aggregate::{aggregate, series, AgentInfo, Figures, Row, Series};
 pub use config::{Config, Env};
 pub use error::AgentHistoryError;

@@ -2051,3 +2051,23 @@ fn the_read_machine_answers_what_the_crate_answers() {
     let (a, _) = drive_read(turn, &sync, &workers, &|_| true);
     assert_eq!(a.status, 200);
 }
+
+#[test]
+fn every_setting_the_sources_read_is_in_settings() {
+    let sources = [
+        include_str!("config.rs"),
+        include_str!("hook.rs"),
+        include_str!("machine.rs"),
+        include_str!("wasm.rs"),
+        include_str!("hook_wasm.rs"),
+    ];
+    let prefixes = [
+        "AGENT_HISTORY_",
+        "QUEUE_STATS_",
+        "TWILIO_FLEX_",
+        "WORKSPACE_",
+        "SYNC_",
+    ];
+    values::env::settings_listed(&sources, &prefixes, crate::SETTINGS, "AGENT_HISTORY_MAPS")
+        .unwrap();
+}

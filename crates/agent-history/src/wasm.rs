@@ -276,6 +276,12 @@ fn turn(t: crate::machine::Turn) -> Result<JsValue, JsValue> {
     to_js(&t.step.map(crate::machine::Read::carry))
 }
 
+/// The settings the machines read (`crate::SETTINGS`): what the functions hand them.
+#[wasm_bindgen(js_name = agentHistorySettings)]
+pub fn agent_history_settings() -> Result<JsValue, JsValue> {
+    to_js(crate::SETTINGS)
+}
+
 /// Starts `GET /agent-history` (`crate::machine`).
 #[wasm_bindgen(js_name = startAgentHistory)]
 pub fn start_agent_history(

@@ -3,10 +3,11 @@
 //!
 //! People reach our functions with one of two credentials:
 //!
-//! - a **Flex token** (`Token`), which the shim sends to Twilio IAM for validation. IAM's answer
-//!   ([`IamAnswer`]) says whether it is valid and who it belongs to: the TaskRouter `worker_sid`,
-//!   the Flex `roles` (`agent`, `supervisor`, `admin`) and an `identity`. JavaScript only fetches
-//!   that answer; everything below decides with it.
+//! - a **Flex token** (`Token`), which the identify machine ([`start_identify`], on the effects
+//!   protocol) has the executor send to Twilio IAM for validation. IAM's answer ([`IamAnswer`])
+//!   says whether it is valid and who it belongs to: the TaskRouter `worker_sid`, the Flex
+//!   `roles` (`agent`, `supervisor`, `admin`) and an `identity`. JavaScript only performs that
+//!   request; everything below decides with its outcome.
 //! - a **wallboard key** (`WALLBOARD_KEY`), a long random secret for a TV on the floor that has no
 //!   Flex login. It is compared in constant time and only ever reads statistics.
 //!
@@ -25,8 +26,8 @@
 //!    screens); it is refused everywhere else, and refused everywhere when no key is configured.
 //!    A request never learns anything about the configured key: a wrong key, no key configured and
 //!    a configured key too short to be safe ([`MIN_WALLBOARD_KEY_CHARS`]) all answer the same 403
-//!    `wrong_wallboard_key`; the shim logs what is wrong with the configuration
-//!    ([`wallboard_key_problem`]) for the operator.
+//!    `wrong_wallboard_key`; the shim logs the line [`refusal_log`] gives, what is wrong with the
+//!    configuration ([`wallboard_key_problem`]), for the operator.
 //!
 //! Role names compare without regard to case or surrounding spaces. Every refusal is an
 //! [`AuthError`] with a stable code, the HTTP status, and a message that says what was missing.
@@ -35,8 +36,11 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use wasm_face::FaceError;
 
+mod identify;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
+
+pub use identify::{resume_identify, start_identify, Identify, Pending};
 
 /// The roles that may act for any worker and read supervisor screens.
 const SUPERVISING_ROLES: [&str; 2] = ["supervisor", "admin"];
@@ -59,8 +63,9 @@ pub struct IamAnswer {
     pub roles: Option<Vec<String>>,
 }
 
-/// The credential a request carries.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// The credential a request carries: the identify machine's answer ([`Identify`]), read back by
+/// [`authorize`] and by the machines that decide with it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum Credential {
     /// A Flex token: IAM's answer, or `null` when the request carried no token.
@@ -246,6 +251,9 @@ pub enum AuthError {
     /// The token validation was never sent: the invocation's deadline had come.
     #[error("Validating the Flex token was not attempted: {0}")]
     IamNotAttempted(String),
+    /// The identify machine was handed back a state or outcomes it did not ask for.
+    #[error("The token validation's state could not be read ({0}); nothing further was done")]
+    UnreadableStep(String),
 }
 
 impl FaceError for AuthError {
@@ -265,13 +273,16 @@ impl FaceError for AuthError {
             AuthError::IamRefusedUs(_) => "iam_credentials",
             AuthError::IamFailed(_) => "iam_failed",
             AuthError::IamNotAttempted(_) => "deadline",
+            AuthError::UnreadableStep(_) => "invalid_state",
         }
     }
 
     fn status(&self) -> u16 {
         match self {
             AuthError::MissingWorker | AuthError::InvalidWorker(_) | AuthError::TokenInUrl => 400,
-            AuthError::InvalidTokenTtl(_) | AuthError::IamRefusedUs(_) => 500,
+            AuthError::InvalidTokenTtl(_)
+            | AuthError::IamRefusedUs(_)
+            | AuthError::UnreadableStep(_) => 500,
             AuthError::IamFailed(_) => 502,
             AuthError::IamNotAttempted(_) => 504,
             _ => 403,
@@ -437,6 +448,17 @@ pub fn wallboard_key_problem(settings: &Settings) -> Option<String> {
     }
 }
 
+/// The line for the server's log after a refusal whose code is `code`: for a refused wallboard
+/// key (`wrong_wallboard_key`), what is wrong with `WALLBOARD_KEY` when something is
+/// ([`wallboard_key_problem`]); nothing for any other refusal, nor for a wrong key against a usable
+/// configuration. The answer itself never says it.
+pub fn refusal_log(code: Option<&str>, settings: &Settings) -> Option<String> {
+    if code != Some(AuthError::WrongWallboardKey.code()) {
+        return None;
+    }
+    wallboard_key_problem(settings).map(|problem| format!("A wallboard key was refused: {problem}"))
+}
+
 fn wallboard(key: &str, access: &Access, settings: &Settings) -> Result<Grant, AuthError> {
     let accepted = match access {
         Access::AnyWorker { wallboard_key } | Access::Supervise { wallboard_key } => *wallboard_key,
@@ -533,6 +555,22 @@ pub fn wallboard_sync_token(grant: &Grant, ttl: Option<&str>) -> Result<SyncToke
         permission: BOARD_PERMISSION,
         ttl_seconds,
     })
+}
+
+/// The access a wallboard's Sync token needs: the supervisor screens, or the wallboard key.
+pub const BOARD_ACCESS: Access = Access::Supervise {
+    wallboard_key: true,
+};
+
+/// Authorizes `credential` for [`BOARD_ACCESS`], then plans its wallboard Sync token
+/// ([`wallboard_sync_token`]; `ttl` is `WALLBOARD_TOKEN_TTL` as configured).
+pub fn board_sync_token(
+    credential: &Credential,
+    settings: &Settings,
+    ttl: Option<&str>,
+) -> Result<SyncTokenPlan, AuthError> {
+    authorize(credential, &BOARD_ACCESS, settings)
+        .and_then(|grant| wallboard_sync_token(&grant, ttl))
 }
 
 #[cfg(test)]

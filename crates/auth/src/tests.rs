@@ -589,3 +589,211 @@ fn the_authorization_header_wins_over_the_body_token() {
         }
     );
 }
+
+/// A step through JSON as the executor carries it: `{state, run}` or `{answer}`.
+fn wire(step: &Identify) -> serde_json::Value {
+    serde_json::to_value(step).expect("a step serializes")
+}
+
+/// The identify machine run against an executor that gives `outcome` for its effect: the step
+/// goes through JSON both ways, as in `common/effects`' `run`.
+fn identified(request: &Request, outcome: serde_json::Value) -> Result<Credential, AuthError> {
+    let step = wire(&start_identify(request));
+    let answer = if step.get("run").is_some() {
+        let state: Pending = serde_json::from_value(step["state"].clone()).expect("its state");
+        let outcomes = serde_json::from_value(json!([outcome])).expect("an executor outcome");
+        wire(&resume_identify(state, outcomes)?)["answer"].clone()
+    } else {
+        step["answer"].clone()
+    };
+    Ok(serde_json::from_value(answer).expect("the answer reads back as a credential"))
+}
+
+#[test]
+fn identify_answers_at_once_when_there_is_nothing_to_ask_iam() {
+    let json = Some("application/json");
+    let cases = [
+        (
+            request(None, None, None),
+            json!({"kind": "flex", "iam": null}),
+        ),
+        (
+            request(None, None, Some("Wallboard k")),
+            json!({"kind": "wallboardKey", "key": "k"}),
+        ),
+        (
+            request(Some("t"), None, Some("Bearer b")),
+            json!({"kind": "flexTokenInUrl"}),
+        ),
+        (
+            request(Some("  "), json, None),
+            json!({"kind": "flex", "iam": null}),
+        ),
+    ];
+    for (req, want) in cases {
+        assert_eq!(
+            wire(&start_identify(&req)),
+            json!({ "answer": want }),
+            "{req:?}"
+        );
+    }
+}
+
+#[test]
+fn identify_asks_iam_once_with_retries_and_answers_its_verdict() {
+    let json = Some("application/json");
+    let step = wire(&start_identify(&request(
+        Some("body"),
+        json,
+        Some("Bearer tok"),
+    )));
+    assert_eq!(
+        step,
+        json!({"state": {"stage": "iamVerdict"},
+               "run": [{"op": {"kind": "validateFlexToken", "token": "tok"}, "retry": true}]})
+    );
+    assert!(
+        !step["state"].to_string().contains("tok"),
+        "the state carries no token"
+    );
+    let valid = json!({"ok": true, "value": {"status": 200, "body":
+        {"valid": true, "identity": "ada", "worker_sid": ALICE, "roles": ["agent"]}}});
+    let credential = identified(&request(Some("t"), json, None), valid).unwrap();
+    let Credential::Flex { iam: Some(iam) } = &credential else {
+        panic!("a Flex credential with IAM's answer: {credential:?}");
+    };
+    assert_eq!(
+        (
+            iam.valid,
+            iam.identity.as_deref(),
+            iam.worker_sid.as_deref()
+        ),
+        (true, Some("ada"), Some(ALICE))
+    );
+    let access = act_for(ALICE);
+    assert_eq!(
+        code(authorize(&credential, &access, &Settings::default())),
+        "ok"
+    );
+    // A bad token is a verdict: the rule refuses it (403), identify does not.
+    let invalid = json!({"ok": true, "value": {"status": 200, "body": {"valid": false, "message": "expired"}}});
+    let credential = identified(&request(Some("t"), json, None), invalid).unwrap();
+    assert_eq!(
+        code(authorize(&credential, &access, &Settings::default())),
+        "invalid_token"
+    );
+}
+
+#[test]
+fn identify_throws_when_iam_gives_no_verdict() {
+    let json = Some("application/json");
+    let cases = [
+        (
+            json!({"ok": true, "value": {"status": 401, "body": {"code": 20003, "message": "Authenticate"}}}),
+            (500, "iam_credentials"),
+        ),
+        (
+            json!({"ok": false, "attempted": true, "status": 503, "message": "busy"}),
+            (502, "iam_failed"),
+        ),
+        (
+            json!({"ok": false, "attempted": false, "message": "deadline"}),
+            (504, "deadline"),
+        ),
+    ];
+    for (outcome, want) in cases {
+        let err = identified(&request(Some("t"), json, None), outcome).unwrap_err();
+        assert_eq!((err.status(), err.code()), want);
+    }
+    // Outcomes the step did not ask for: a 500 saying so, never a credential.
+    let never = json!({"ok": false, "attempted": false, "message": "m"});
+    for outcomes in [json!([]), json!([never, never])] {
+        let outcomes = serde_json::from_value(outcomes).expect("executor outcomes");
+        let err = resume_identify(Pending::IamVerdict, outcomes).unwrap_err();
+        assert_eq!((err.status(), err.code()), (500, "invalid_state"));
+        assert!(err.to_string().contains("validateFlexToken"), "{err}");
+    }
+    assert!(serde_json::from_value::<Pending>(json!({"stage": "park"})).is_err());
+}
+
+#[test]
+fn only_a_refused_wallboard_key_logs_what_is_wrong_with_the_configured_key() {
+    let configured = |k: Option<&str>| Settings {
+        wallboard_key: k.map(str::to_string),
+    };
+    let refused = |s: &Settings| {
+        let err = authorize(
+            &Credential::WallboardKey {
+                key: "guess".into(),
+            },
+            &BOARD_ACCESS,
+            s,
+        )
+        .unwrap_err();
+        refusal_log(Some(err.code()), s)
+    };
+    let short = refused(&configured(Some("short"))).expect("a line");
+    assert!(
+        short.starts_with("A wallboard key was refused: WALLBOARD_KEY is 5 characters"),
+        "{short}"
+    );
+    assert!(refused(&configured(None))
+        .expect("a line")
+        .contains("WALLBOARD_KEY is not set"));
+    assert_eq!(refused(&keyed()), None, "a wrong key against a usable one");
+    // Any other refusal (a key where none is accepted included), or none: nothing to log.
+    let s = configured(None);
+    let not_accepted = authorize(
+        &Credential::WallboardKey { key: KEY.into() },
+        &act_for(ALICE),
+        &s,
+    );
+    assert_eq!(code(not_accepted), "wallboard_key_not_accepted");
+    for other in [
+        Some("wallboard_key_not_accepted"),
+        Some("missing_token"),
+        None,
+    ] {
+        assert_eq!(refusal_log(other, &s), None, "{other:?}");
+    }
+}
+
+#[test]
+fn the_board_token_is_for_the_supervisor_screens_or_the_key() {
+    let key = Credential::WallboardKey { key: KEY.into() };
+    let plan = board_sync_token(&key, &keyed(), Some("60")).unwrap();
+    assert_eq!(
+        (plan.via, plan.viewer.as_str(), plan.ttl_seconds),
+        ("wallboardKey", "wallboard-key", 60)
+    );
+    let agent = token(Some(ALICE), &["agent"]);
+    let err = board_sync_token(&agent, &keyed(), None).unwrap_err();
+    assert_eq!(err.code(), "role_required");
+    let sup = token(Some(ALICE), &["supervisor"]);
+    assert_eq!(
+        board_sync_token(&sup, &keyed(), None).unwrap().viewer,
+        "alice@example.com"
+    );
+    let err = board_sync_token(&sup, &keyed(), Some("hour")).unwrap_err();
+    assert_eq!(err.parameter(), Some("WALLBOARD_TOKEN_TTL"));
+}
+
+proptest! {
+    // Whatever the request and whatever the executor hands back, the machine ends without a panic.
+    #[test]
+    fn identify_ends_without_a_panic_on_any_input(
+        token in proptest::option::of(".{0,12}"),
+        content_type in proptest::option::of("(application/json|text/plain|.{0,8})"),
+        authorization in proptest::option::of("(Bearer|Wallboard|Basic|)( .{0,8})?"),
+        ok in any::<bool>(), status in any::<u16>(), attempted in any::<bool>(), n in 0usize..3,
+    ) {
+        let req = request(token.as_deref(), content_type.as_deref(), authorization.as_deref());
+        let _ = wire(&start_identify(&req));
+        let outcome = json!({"ok": ok, "attempted": attempted, "status": status, "message": "m",
+            "value": {"status": status, "body": {"valid": ok}}});
+        let outcomes = serde_json::from_value(json!(vec![outcome; n])).expect("executor outcomes");
+        if let Ok(step) = resume_identify(Pending::IamVerdict, outcomes) {
+            prop_assert!(wire(&step).get("answer").is_some());
+        }
+    }
+}

@@ -6,10 +6,12 @@
 //!             | {kind: 'roles', roles: 'admin,owner', purpose: 'editing schedules'},
 //!           {wallboardKey: context.WALLBOARD_KEY})
 //!   // -> {via, workerSid, identity, roles, supervisor}; throws an Error with code, status, parameter
-//! wallboardSyncToken(credential, access, settings, context.WALLBOARD_TOKEN_TTL)
-//!   // -> {via, identity, viewer, permission, ttlSeconds}: authorizes as above, then plans the wallboard's Sync token
+//! wallboardSyncToken(credential, settings, context.WALLBOARD_TOKEN_TTL)
+//!   // -> {via, identity, viewer, permission, ttlSeconds}: authorizes for the supervisor screens
+//!   //    or the wallboard key (BOARD_ACCESS), then plans the wallboard's Sync token
+//! refusalLog(err.extra.code, {wallboardKey})  // -> the log line after that refusal (a refused
+//!                                             //    wallboard key: what is wrong with WALLBOARD_KEY), or null
 //! boardReader()   // -> {identity: 'wallboard-reader', permission: {read: true, write: false, manage: false}}
-//! wallboardKeyProblem({wallboardKey})  // -> what is wrong with WALLBOARD_KEY (for the log), or null
 //! envNames('TWILIO_FLEX_WORKSPACE_SID')  // -> ['WORKSPACE_SID', 'TWILIO_FLEX_WORKSPACE_SID']: a setting's names, canonical first
 //! envSetting('WORKSPACE_SID', {WORKSPACE_SID: null, TWILIO_FLEX_WORKSPACE_SID: 'WS…'})
 //!   // -> {variable, value} or null (unset); different values under two names throw (500 invalid_config)
@@ -19,9 +21,11 @@
 //! regionOptions({TWILIO_REGION: 'ie1', TWILIO_EDGE: null})  // -> {region: 'ie1'}; a bad value throws (500 invalid_config)
 //! productHost({TWILIO_REGION: 'ie1', TWILIO_EDGE: 'dublin'}, 'iam')  // -> 'iam.dublin.ie1.twilio.com'
 //! functionBudgetMs('9000')  // -> 9000; a bad value throws (500 invalid_config)
-//! presented({token, contentType, authorization})  // -> the credential the request presents
-//! iamVerdict(outcome)  // the effect validateFlexToken's outcome -> IAM's answer for authorize's
-//!                      // {kind: 'flex', iam}; throws (500 iam_credentials, 502 iam_failed, 504 deadline)
+//! startIdentify({token, contentType, authorization})  // the identify machine (common/effects' run):
+//!   // -> {answer: credential} at once (a wallboard key, no token, a token from the URL)
+//!   //    or {state, run: [validateFlexToken]}
+//! resumeIdentify(state, [outcome], now)  // -> {answer: {kind: 'flex', iam}}; throws (500
+//!   //    iam_credentials or invalid_state, 502 iam_failed, 504 deadline), as authorize does
 //! ```
 //!
 //! (`envNames`/`envSetting` are `values::env`'s alias table, read by `common/client`'s `requireEnv`.)
@@ -44,17 +48,22 @@ pub fn authorize(
 #[wasm_bindgen(js_name = wallboardSyncToken)]
 pub fn wallboard_sync_token(
     credential: JsValue,
-    access: JsValue,
     settings: JsValue,
     ttl: Option<String>,
 ) -> Result<JsValue, JsValue> {
     let credential = from_js(credential, "credential")?;
-    let access = from_js(access, "access")?;
     let settings = from_js(settings, "settings")?;
-    answer(
-        crate::authorize(&credential, &access, &settings)
-            .and_then(|grant| crate::wallboard_sync_token(&grant, ttl.as_deref())),
-    )
+    answer(crate::board_sync_token(
+        &credential,
+        &settings,
+        ttl.as_deref(),
+    ))
+}
+
+#[wasm_bindgen(js_name = refusalLog)]
+pub fn refusal_log(code: Option<String>, settings: JsValue) -> Result<JsValue, JsValue> {
+    let settings = from_js(settings, "settings")?;
+    wasm_face::to_js(&crate::refusal_log(code.as_deref(), &settings))
 }
 
 /// The board's Sync identity and its permission on a statistics object, for the statistics
@@ -70,12 +79,6 @@ pub fn board_reader() -> Result<JsValue, JsValue> {
         identity: crate::BOARD_IDENTITY,
         permission: crate::BOARD_PERMISSION,
     })
-}
-
-#[wasm_bindgen(js_name = wallboardKeyProblem)]
-pub fn wallboard_key_problem(settings: JsValue) -> Result<JsValue, JsValue> {
-    let settings = from_js(settings, "settings")?;
-    wasm_face::to_js(&crate::wallboard_key_problem(&settings))
 }
 
 #[wasm_bindgen(js_name = envNames)]
@@ -204,16 +207,26 @@ pub fn function_budget_ms(text: Option<String>) -> Result<JsValue, JsValue> {
     answer(values::env::function_budget_ms(text.as_deref()))
 }
 
-/// The credential a request presents (`crate::presented`): `{token, contentType, authorization}`
-/// -> `{kind: 'flex', token} | {kind: 'wallboardKey', key} | {kind: 'flexTokenInUrl'}`.
-#[wasm_bindgen]
-pub fn presented(request: JsValue) -> Result<JsValue, JsValue> {
+/// The identify machine's first step for the request's parts `{token, contentType,
+/// authorization}` (`crate::start_identify`).
+#[wasm_bindgen(js_name = startIdentify)]
+pub fn start_identify(request: JsValue) -> Result<JsValue, JsValue> {
     let request = from_js(request, "request")?;
-    wasm_face::to_js(&crate::presented(&request))
+    wasm_face::to_js(&crate::start_identify(&request))
 }
 
-#[wasm_bindgen(js_name = iamVerdict)]
-pub fn iam_verdict(outcome: JsValue) -> Result<JsValue, JsValue> {
-    let outcome = from_js(outcome, "IAM outcome")?;
-    answer(crate::iam_verdict(outcome))
+/// The identify machine's answer after IAM's outcome (`crate::resume_identify`); a state or
+/// outcomes it did not write are a 500 (`invalid_state`), thrown like its other refusals.
+#[wasm_bindgen(js_name = resumeIdentify)]
+pub fn resume_identify(
+    state: JsValue,
+    outcomes: JsValue,
+    _now_ms: f64,
+) -> Result<JsValue, JsValue> {
+    let unreadable = |what: &str| wasm_face::fail(crate::AuthError::UnreadableStep(what.into()));
+    let state = from_js(state, "state")
+        .map_err(|_| unreadable("the executor handed back a state this machine did not write"))?;
+    let outcomes = from_js(outcomes, "outcomes")
+        .map_err(|_| unreadable("the executor's outcomes are not outcomes of validateFlexToken"))?;
+    answer(crate::resume_identify(state, outcomes))
 }

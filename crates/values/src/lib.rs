@@ -517,9 +517,7 @@ pub mod env {
         Ok(found)
     }
 
-    /// The setting names quoted in a Rust `source` that start with one of `prefixes`: for a
-    /// crate's unit test that its list of the settings it reads (what the functions hand its
-    /// machines) misses none its code reads.
+    /// The setting names quoted in a Rust `source` that start with one of `prefixes`.
     pub fn quoted_settings<'a>(source: &'a str, prefixes: &[&str]) -> Vec<&'a str> {
         source
             .split('"')
@@ -530,6 +528,33 @@ pub mod env {
                     && prefixes.iter().any(|p| s.starts_with(p))
             })
             .collect()
+    }
+
+    /// For a crate's unit test: every setting its `sources` quote (names starting with one of
+    /// `prefixes`) is in `listed`, the list the functions hand its machines (a name missing
+    /// there is a setting silently ignored). `example`, a name the sources do read, proves the
+    /// scan finds names at all. The error names what is wrong.
+    pub fn settings_listed(
+        sources: &[&str],
+        prefixes: &[&str],
+        listed: &[&str],
+        example: &str,
+    ) -> Result<(), String> {
+        let read: Vec<&str> = sources
+            .iter()
+            .flat_map(|s| quoted_settings(s, prefixes))
+            .collect();
+        if !read.contains(&example) {
+            return Err(format!(
+                "the scan did not find {example}; it found {read:?}"
+            ));
+        }
+        let missing: Vec<&str> = read.into_iter().filter(|n| !listed.contains(n)).collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("read but not listed: {missing:?}"))
+        }
     }
 
     /// The invocation's time budget in milliseconds (FUNCTION_BUDGET_MS; unset or blank: 9000):
@@ -701,6 +726,18 @@ pub mod env {
                 let e = function_budget_ms(Some(bad)).unwrap_err();
                 assert_eq!(e.variable, "FUNCTION_BUDGET_MS", "{bad}");
             }
+        }
+
+        #[test]
+        fn settings_listed_names_a_setting_read_but_not_listed() {
+            let source = r#"env.get("APP_A"); env.get("APP_B"); let x = "app_c"; "OTHER_D""#;
+            assert_eq!(
+                settings_listed(&[source], &["APP_"], &["APP_A", "APP_B"], "APP_A"),
+                Ok(())
+            );
+            let err = settings_listed(&[source], &["APP_"], &["APP_A"], "APP_A").unwrap_err();
+            assert!(err.contains("APP_B"), "{err}");
+            assert!(settings_listed(&[source], &["APP_"], &["APP_A", "APP_B"], "APP_Z").is_err());
         }
 
         #[test]

@@ -605,18 +605,11 @@ fn every_setting_the_sources_read_is_in_settings() {
         include_str!("machine/twiml.rs"),
         include_str!("machine/unheard.rs"),
     ];
-    let read: Vec<&str> = sources
-        .iter()
-        .flat_map(|s| values::env::quoted_settings(s, &prefixes))
-        .collect();
-    assert!(
-        read.contains(&"VOICEMAIL_MAX_SECONDS"),
-        "the scan finds names: {read:?}"
-    );
-    for name in read {
-        assert!(
-            crate::SETTINGS.contains(&name),
-            "{name} is read but not in SETTINGS"
-        );
-    }
+    values::env::settings_listed(
+        &sources,
+        &prefixes,
+        crate::SETTINGS,
+        "VOICEMAIL_MAX_SECONDS",
+    )
+    .unwrap();
 }
