@@ -12,10 +12,10 @@ const twilio = require('twilio');
 const { HttpError } = require(Runtime.getFunctions()['common/http'].path);
 const { requestTimeoutMs, remainingMs, REQUEST_TIMEOUT_MS } = require(Runtime.getFunctions()['common/deadline'].path);
 
-let envModule = null; // the auth module, on first use: through Runtime, or beside this file (a test)
+/** The container's one auth module (common/wasm's `shared`): through Runtime, or beside this file (a test). */
 const envRules = () => {
   const wasmFile = typeof Runtime !== 'undefined' && Runtime.getFunctions()['common/wasm'] ? Runtime.getFunctions()['common/wasm'].path : require('path').join(__dirname, 'wasm.private.js');
-  return (envModule = envModule || require(wasmFile).wasmModule('auth'));
+  return require(wasmFile).shared('auth');
 };
 
 /** Settings `names` as the auth module reads them: `{name: text | null}`. */
