@@ -340,6 +340,34 @@ test('a 429 is repeated only for an effect that allows it', async () => {
   );
 });
 
+test("a 503 is repeated too, a 500 never; IAM's 429/503 are repeated and any other answer is its verdict", async () => {
+  const serviceSid = context.SYNC_SERVICE_SID;
+  await done({ kind: 'createSyncMap', serviceSid, uniqueName: 'Effects.Retry503' });
+  const op = { kind: 'createSyncItem', serviceSid, map: 'Effects.Retry503', key: 'a', data: {} };
+  let from = emu.requests.length;
+  emu.failNext({ method: 'POST', path: /Effects\.Retry503\/Items$/ }, { status: 503 });
+  await done(op);
+  assert.deepEqual(
+    emu.requests.slice(from).map((r) => r.status),
+    [503, 201],
+  );
+  from = emu.requests.length;
+  emu.failNext({ method: 'POST', path: /Effects\.Retry503\/Items$/ }, { status: 500 });
+  const failed = await perform({ ...op, key: 'b' });
+  assert.deepEqual([failed.ok, failed.attempted, failed.status], [false, true, 500]);
+  assert.equal(emu.requests.length - from, 1, 'a 500 is not repeated');
+
+  const token = emu.makeToken({ identity: 'ivy', roles: ['agent'] }).token;
+  from = emu.requests.length;
+  emu.failNext({ method: 'POST', path: /\/Tokens\/validate$/ }, { status: 503 });
+  const verdict = await done({ kind: 'validateFlexToken', token });
+  assert.equal(verdict.status, 200);
+  assert.equal(emu.requests.length - from, 2, 'the 503 was repeated');
+  emu.failNext({ method: 'POST', path: /\/Tokens\/validate$/ }, { status: 401, code: 20003, message: 'Authenticate' });
+  const refused = await done({ kind: 'validateFlexToken', token });
+  assert.deepEqual([refused.status, refused.body && refused.body.code], [401, 20003]);
+});
+
 test('a delayed effect is sent that much later, or not at all when the wait would pass the deadline', async () => {
   const op = { kind: 'fetchServerlessEnvironment', serviceSid: context.SERVICE_SID, environmentSid: context.ENVIRONMENT_SID };
   const from = emu.requests.length;

@@ -16,6 +16,10 @@
 //! envSetting('WORKSPACE_SID', {WORKSPACE_SID: null, TWILIO_FLEX_WORKSPACE_SID: 'WS…'})
 //!   // -> {variable, value} or null (unset); different values under two names throw (500 invalid_config)
 //! retrySettings({TWILIO_SERVICE_RETRY_LIMIT: '5', …})  // -> {limit, minMs, maxMs}; a bad value throws (500 invalid_config)
+//! retryDelayMs({limit, minMs, maxMs}, attempt, status, Math.random())  // -> ms to wait before repeating, or null (not repeated)
+//! retried(503)  // -> true: 429 and 503 are repeated, nothing else
+//! regionOptions({TWILIO_REGION: 'ie1', TWILIO_EDGE: null})  // -> {region: 'ie1'}; a bad value throws (500 invalid_config)
+//! productHost({TWILIO_REGION: 'ie1', TWILIO_EDGE: 'dublin'}, 'iam')  // -> 'iam.dublin.ie1.twilio.com'
 //! functionBudgetMs('9000')  // -> 9000; a bad value throws (500 invalid_config)
 //! startIdentify({token, contentType, authorization})  // the identify machine (common/effects' run):
 //!   // -> {answer: credential} at once (a wallboard key, no token, a token from the URL)
@@ -100,24 +104,100 @@ pub fn env_setting(name: &str, given: JsValue) -> Result<JsValue, JsValue> {
     )
 }
 
+/// `values::env::Retry` as it crosses: `{limit, minMs, maxMs}`.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RetryJs {
+    limit: u32,
+    min_ms: u32,
+    max_ms: u32,
+}
+
 /// `values::env::Retry` from the three TWILIO_SERVICE_* settings given (`{name: text | null}`):
 /// `{limit, minMs, maxMs}`; a bad value throws a 500 naming its variable.
 #[wasm_bindgen(js_name = retrySettings)]
 pub fn retry_settings(given: JsValue) -> Result<JsValue, JsValue> {
+    let given: std::collections::HashMap<String, Option<String>> = from_js(given, "values")?;
+    answer(
+        values::env::Retry::from_env(|k| given.get(k).and_then(|v| v.as_deref())).map(|r| {
+            RetryJs {
+                limit: r.limit,
+                min_ms: r.min_ms,
+                max_ms: r.max_ms,
+            }
+        }),
+    )
+}
+
+/// After attempt `attempt` (0: the first) failed with HTTP `status` (or none): the wait in ms
+/// before repeating it (`Retry::retried` and `Retry::delay_ms`, `unit` a random number from 0 to
+/// 1), or null when it is not repeated.
+#[wasm_bindgen(js_name = retryDelayMs)]
+pub fn retry_delay_ms(
+    retry: JsValue,
+    attempt: u32,
+    status: JsValue,
+    unit: f64,
+) -> Result<JsValue, JsValue> {
+    let r: RetryJs = from_js(retry, "retry settings")?;
+    let retry = values::env::Retry {
+        limit: r.limit,
+        min_ms: r.min_ms,
+        max_ms: r.max_ms,
+    };
+    let status = http_status(&status);
+    let delay = values::env::Retry::retried(status)
+        .then(|| retry.delay_ms(attempt, unit))
+        .flatten();
+    wasm_face::to_js(&delay)
+}
+
+/// Whether a request Twilio answered with `status` (a number, or anything else: none) is
+/// repeated: `values::env::Retry::retried` (429 and 503).
+#[wasm_bindgen]
+pub fn retried(status: JsValue) -> bool {
+    values::env::Retry::retried(http_status(&status))
+}
+
+/// A whole HTTP status (100 to 599) given as a JS number, else none.
+fn http_status(status: &JsValue) -> Option<u16> {
+    status
+        .as_f64()
+        .filter(|s| s.fract() == 0.0 && (100.0..=599.0).contains(s))
+        .map(|s| s as u16)
+}
+
+/// `values::env::Regional` from TWILIO_REGION and TWILIO_EDGE given (`{name: text | null}`):
+/// `{region?, edge?}` (each only when set), the twilio client's options; a bad value throws a
+/// 500 naming its variable.
+#[wasm_bindgen(js_name = regionOptions)]
+pub fn region_options(given: JsValue) -> Result<JsValue, JsValue> {
     #[derive(serde::Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Retry {
-        limit: u32,
-        min_ms: u32,
-        max_ms: u32,
+    struct Options {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        region: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        edge: Option<String>,
     }
     let given: std::collections::HashMap<String, Option<String>> = from_js(given, "values")?;
     answer(
-        values::env::Retry::from_env(|k| given.get(k).and_then(|v| v.as_deref())).map(|r| Retry {
-            limit: r.limit,
-            min_ms: r.min_ms,
-            max_ms: r.max_ms,
+        values::env::Regional::from_env(|k| given.get(k).and_then(|v| v.as_deref())).map(|r| {
+            Options {
+                region: r.region,
+                edge: r.edge,
+            }
         }),
+    )
+}
+
+/// The host of Twilio `product` for TWILIO_REGION and TWILIO_EDGE given as for `regionOptions`
+/// (`Regional::host`: `iam` -> `iam.dublin.ie1.twilio.com`); a bad value throws as there.
+#[wasm_bindgen(js_name = productHost)]
+pub fn product_host(given: JsValue, product: &str) -> Result<JsValue, JsValue> {
+    let given: std::collections::HashMap<String, Option<String>> = from_js(given, "values")?;
+    answer(
+        values::env::Regional::from_env(|k| given.get(k).and_then(|v| v.as_deref()))
+            .map(|r| r.host(product)),
     )
 }
 

@@ -334,6 +334,17 @@ pub mod env {
         pub value: String,
         /// What is wrong with it and what is expected instead.
         pub problem: String,
+        /// How the message reads.
+        pub phrasing: Phrasing,
+    }
+
+    /// The two ways an [`EnvError`] reads.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Phrasing {
+        /// `VARIABLE="value" problem` ([`EnvError::new`]).
+        ValueFirst,
+        /// `VARIABLE must be expected (got "value")` ([`EnvError::must_be`]).
+        MustBe,
     }
 
     impl EnvError {
@@ -342,6 +353,19 @@ pub mod env {
                 variable,
                 value: value.to_string(),
                 problem: problem.into(),
+                phrasing: Phrasing::ValueFirst,
+            }
+        }
+
+        /// `variable` is not what it must be: `expected` says what that is.
+        pub fn must_be(
+            variable: &'static str,
+            value: &str,
+            expected: impl Into<String>,
+        ) -> EnvError {
+            EnvError {
+                phrasing: Phrasing::MustBe,
+                ..EnvError::new(variable, value, expected)
             }
         }
 
@@ -353,7 +377,16 @@ pub mod env {
 
     impl fmt::Display for EnvError {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            write!(f, "{}={:?} {}", self.variable, self.value, self.problem)
+            match self.phrasing {
+                Phrasing::ValueFirst => {
+                    write!(f, "{}={:?} {}", self.variable, self.value, self.problem)
+                }
+                Phrasing::MustBe => write!(
+                    f,
+                    "{} must be {} (got {:?})",
+                    self.variable, self.problem, self.value
+                ),
+            }
         }
     }
 
@@ -565,6 +598,104 @@ pub mod env {
             }
             Ok(retry)
         }
+
+        /// Whether a request Twilio answered with HTTP `status` is repeated: 429 (too many
+        /// requests) and 503 (unavailable) mean it was not carried out. Anything else (a timeout,
+        /// another error) may have been, so it is not.
+        pub fn retried(status: Option<u16>) -> bool {
+            matches!(status, Some(429 | 503))
+        }
+
+        /// The wait in ms before repeating a request whose attempt `attempt` (0: the first
+        /// request) was refused, or `None` when `limit` repeats were made already. `unit` is a
+        /// random number from 0 to 1 (outside that range it is clamped): the wait is `min_ms`
+        /// plus `unit` times the distance to a bound that doubles per attempt, `min_ms` *
+        /// 2^attempt, capped at `max_ms`.
+        pub fn delay_ms(&self, attempt: u32, unit: f64) -> Option<u64> {
+            if attempt >= self.limit {
+                return None;
+            }
+            let min = u64::from(self.min_ms);
+            let max = u64::from(self.max_ms).max(min);
+            let doubled = 1u64
+                .checked_shl(attempt)
+                .map_or(u64::MAX, |f| min.saturating_mul(f));
+            let bound = doubled.min(max);
+            let unit = if unit.is_nan() {
+                0.0
+            } else {
+                unit.clamp(0.0, 1.0)
+            };
+            // bound - min <= 10_000 ms, exact in f64; the product is within 0..=bound - min.
+            Some(min + (unit * (bound - min) as f64) as u64)
+        }
+    }
+
+    /// TWILIO_REGION and TWILIO_EDGE (each `None` when unset or blank): every request goes to
+    /// `<product>[.<edge>].<region>.twilio.com` (region us1 when only the edge is set), and
+    /// Sync tokens name the region.
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
+    pub struct Regional {
+        pub region: Option<String>,
+        pub edge: Option<String>,
+    }
+
+    impl Regional {
+        /// The settings from `lookup`; a Region that is not two letters and a digit (us1, ie1,
+        /// au1) or an Edge that is not lowercase words joined by `-` (dublin, sydney) is an
+        /// error naming its variable.
+        pub fn from_env<'a>(
+            lookup: impl Fn(&str) -> Option<&'a str>,
+        ) -> Result<Regional, EnvError> {
+            let region = given(lookup("TWILIO_REGION"));
+            if let Some(r) = region {
+                let b = r.as_bytes();
+                if !(b.len() == 3
+                    && b[..2].iter().all(u8::is_ascii_lowercase)
+                    && b[2].is_ascii_digit())
+                {
+                    return Err(EnvError::must_be(
+                        "TWILIO_REGION",
+                        r,
+                        "a Twilio Region such as us1, ie1 or au1",
+                    ));
+                }
+            }
+            let edge = given(lookup("TWILIO_EDGE"));
+            if let Some(e) = edge {
+                let words = e
+                    .split('-')
+                    .all(|w| !w.is_empty() && w.bytes().all(|c| c.is_ascii_lowercase()));
+                if !words {
+                    return Err(EnvError::must_be(
+                        "TWILIO_EDGE",
+                        e,
+                        "a Twilio Edge location such as dublin or sydney",
+                    ));
+                }
+            }
+            Ok(Regional {
+                region: region.map(str::to_string),
+                edge: edge.map(str::to_string),
+            })
+        }
+
+        /// The host of Twilio `product` (`api`, `sync`, `iam`…): `<product>.twilio.com` when
+        /// neither is set, else `<product>[.<edge>].<region or us1>.twilio.com`; IAM in us1
+        /// without an edge is `iam.twilio.com` (its only us1 host).
+        pub fn host(&self, product: &str) -> String {
+            if self.region.is_none() && self.edge.is_none() {
+                return format!("{product}.twilio.com");
+            }
+            let region = self.region.as_deref().unwrap_or("us1");
+            if product == "iam" && region == "us1" && self.edge.is_none() {
+                return "iam.twilio.com".to_string();
+            }
+            match &self.edge {
+                Some(edge) => format!("{product}.{edge}.{region}.twilio.com"),
+                None => format!("{product}.{region}.twilio.com"),
+            }
+        }
     }
 
     #[cfg(test)]
@@ -635,6 +766,139 @@ pub mod env {
                 bad.to_string(),
                 "TWILIO_SERVICE_MAX_BACKOFF=\"50\" is below TWILIO_SERVICE_MIN_BACKOFF (100 ms)"
             );
+        }
+
+        #[test]
+        fn retried_are_429_and_503_alone() {
+            assert!(Retry::retried(Some(429)));
+            assert!(Retry::retried(Some(503)));
+            for other in [
+                None,
+                Some(200),
+                Some(400),
+                Some(409),
+                Some(500),
+                Some(502),
+                Some(504),
+            ] {
+                assert!(!Retry::retried(other), "{other:?}");
+            }
+        }
+
+        #[test]
+        fn the_delay_grows_from_min_doubling_to_max_and_ends_at_the_limit() {
+            let r = Retry {
+                limit: 5,
+                min_ms: 100,
+                max_ms: 1000,
+            };
+            // unit 0: the minimum; unit 1: the bound, 100 * 2^attempt capped at 1000.
+            let low: Vec<_> = (0..6).map(|a| r.delay_ms(a, 0.0)).collect();
+            assert_eq!(
+                low,
+                [Some(100), Some(100), Some(100), Some(100), Some(100), None]
+            );
+            let high: Vec<_> = (0..6).map(|a| r.delay_ms(a, 1.0)).collect();
+            assert_eq!(
+                high,
+                [Some(100), Some(200), Some(400), Some(800), Some(1000), None]
+            );
+            assert_eq!(r.delay_ms(2, 0.5), Some(250));
+            // Out of range units are clamped; huge attempts do not overflow.
+            assert_eq!(r.delay_ms(3, f64::NAN), Some(100));
+            assert_eq!(r.delay_ms(3, -2.0), Some(100));
+            assert_eq!(r.delay_ms(3, 7.0), Some(800));
+            let many = Retry {
+                limit: u32::MAX,
+                min_ms: 10_000,
+                max_ms: 10_000,
+            };
+            assert_eq!(many.delay_ms(200, 0.9), Some(10_000));
+            assert_eq!(many.delay_ms(63, 1.0), Some(10_000));
+            let none = Retry {
+                limit: 0,
+                min_ms: 1,
+                max_ms: 5,
+            };
+            assert_eq!(none.delay_ms(0, 0.5), None);
+        }
+
+        #[test]
+        fn region_and_edge_are_read_or_refused_by_name() {
+            let env = |region: Option<&'static str>, edge: Option<&'static str>| {
+                move |k: &str| match k {
+                    "TWILIO_REGION" => region,
+                    "TWILIO_EDGE" => edge,
+                    _ => None,
+                }
+            };
+            assert_eq!(
+                Regional::from_env(env(None, Some(" "))),
+                Ok(Regional::default())
+            );
+            let ie = Regional::from_env(env(Some(" ie1 "), Some("dublin"))).unwrap();
+            assert_eq!(
+                (ie.region.as_deref(), ie.edge.as_deref()),
+                (Some("ie1"), Some("dublin"))
+            );
+            let edge = Regional::from_env(env(None, Some("sao-paulo"))).unwrap();
+            assert_eq!(edge.edge.as_deref(), Some("sao-paulo"));
+            let bad = Regional::from_env(env(Some("Ireland"), None)).unwrap_err();
+            assert_eq!(bad.variable, "TWILIO_REGION");
+            assert_eq!(
+                bad.to_string(),
+                "TWILIO_REGION must be a Twilio Region such as us1, ie1 or au1 (got \"Ireland\")"
+            );
+            for region in ["IE1", "ie", "ie12", "1e1", "ié1"] {
+                assert!(
+                    Regional::from_env(env(Some(region), None)).is_err(),
+                    "{region}"
+                );
+            }
+            let bad = Regional::from_env(env(Some("au1"), Some("Sydney"))).unwrap_err();
+            assert_eq!(
+                bad.to_string(),
+                "TWILIO_EDGE must be a Twilio Edge location such as dublin or sydney (got \"Sydney\")"
+            );
+            for edge in ["-dublin", "dublin-", "a--b", "dub lin", "dublin1"] {
+                let e = Regional::from_env(env(None, Some(edge))).unwrap_err();
+                assert_eq!(e.variable, "TWILIO_EDGE", "{edge}");
+            }
+        }
+
+        #[test]
+        fn a_product_host_names_edge_and_region() {
+            let at = |region: Option<&str>, edge: Option<&str>| Regional {
+                region: region.map(str::to_string),
+                edge: edge.map(str::to_string),
+            };
+            assert_eq!(at(None, None).host("api"), "api.twilio.com");
+            assert_eq!(at(None, None).host("iam"), "iam.twilio.com");
+            assert_eq!(at(Some("ie1"), None).host("sync"), "sync.ie1.twilio.com");
+            assert_eq!(
+                at(Some("ie1"), Some("dublin")).host("iam"),
+                "iam.dublin.ie1.twilio.com"
+            );
+            assert_eq!(
+                at(None, Some("sydney")).host("api"),
+                "api.sydney.us1.twilio.com"
+            );
+            assert_eq!(at(Some("us1"), None).host("api"), "api.us1.twilio.com");
+            // IAM has no iam.us1.twilio.com: us1 without an edge is iam.twilio.com.
+            assert_eq!(at(Some("us1"), None).host("iam"), "iam.twilio.com");
+            assert_eq!(
+                at(Some("us1"), Some("ashburn")).host("iam"),
+                "iam.ashburn.us1.twilio.com"
+            );
+        }
+
+        #[test]
+        fn env_errors_read_value_first_or_must_be() {
+            let e = EnvError::new("N", "x", "is not a number");
+            assert_eq!(e.to_string(), "N=\"x\" is not a number");
+            let e = EnvError::must_be("N", "x", "a number");
+            assert_eq!(e.to_string(), "N must be a number (got \"x\")");
+            assert_eq!(e.code(), "invalid_config");
         }
     }
 }
