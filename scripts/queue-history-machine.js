@@ -29,9 +29,10 @@ function historyMachines({ context, env = {}, now = Date.now, pace, retry, clien
   const client = given || tw.twilioClient(context);
   const owner = randomUUID(); // this "container"
   const counts = { taskrouterCalls: 0, syncReads: 0, syncWrites: 0 };
-  let memory = null;
   const ids = {
-    env: Object.fromEntries(Object.entries(env).filter(([k, v]) => /^QUEUE_(STATS|HISTORY)_/.test(k) && typeof v === 'string')),
+    // The settings the machines read (history_machines::SETTINGS); the hook's memory is the wasm
+    // module's, per owner (one per "container").
+    env: Object.fromEntries(wasm.historySettings().flatMap((n) => (typeof env[n] === 'string' ? [[n, env[n]]] : []))),
     workspaceSid: context.TWILIO_FLEX_WORKSPACE_SID || context.WORKSPACE_SID,
     syncServiceSid: context.TWILIO_FLEX_SYNC_SID || context.SYNC_SERVICE_SID,
     owner,
@@ -50,11 +51,7 @@ function historyMachines({ context, env = {}, now = Date.now, pace, retry, clien
 
   return {
     series: (params, { deadlineMs = null, listQueues = false, backfill = true } = {}) => run((i) => wasm.startHistorySeries({ ...i, params, run: randomUUID(), deadlineMs, listQueues, backfill })),
-    async tick() {
-      const { remember, ...summary } = await run((i) => wasm.startHistoryHook({ ...i, memory }));
-      if (remember) memory = remember;
-      return summary;
-    },
+    tick: () => run((i) => wasm.startHistoryHook(i)),
     close: (hours, queues = null) => run((i) => wasm.startHistoryClose({ ...i, hours, queues })),
     counts,
     owner,

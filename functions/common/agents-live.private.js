@@ -1,7 +1,8 @@
 // The live agents view's I/O (docs/agents-live.md): crates/agents-live's machines decide (which
 // shard, what to read, the new shard document, its counts, grants, the index, what a failure
-// means); common/effects performs their requests. This file only runs them and keeps, per warm
-// container, what the machines hand back to remember (each shard's memory, the index's).
+// means); common/effects performs their requests. The module keeps, per warm container, what the
+// machines' answers say to (crates/agents-live `kept`: each shard's memory, the index's, when a
+// worker's queues were known; a trap's reload forgets it, and the machines read Sync again).
 //
 //   const { agentsLiveTick } = require(Runtime.getFunctions()['common/agents-live'].path);
 //   const summary = await agentsLiveTick(context, event);   // the event callback's hook; never throws
@@ -27,27 +28,16 @@ const envOf = (context) => {
   return Object.fromEntries(names.filter((n) => typeof context[n] === 'string').map((n) => [n, context[n]]));
 };
 
-const memory = new Map(); // `shard:<n>` | `index` | `member:<WK>` -> what the machines said to keep
 const serial = createSerial(); // one run per shard (and for the index) at a time
 
 function createWriter(context) {
   const env = envOf(context);
-  const run = (start) => effects.run(context, mod, start, RESUME).then((answer) => answer.body);
-  const writeShard = (shard) => async (inputs) => {
-    const out = await run((w) => w.startAgentsLiveShard(shard, inputs, memory.get(`shard:${shard}`) || null, memory.get('index') || null, env, Date.now()));
-    if (out.memory) memory.set(`shard:${shard}`, out.memory);
-    return out;
-  };
-  const addToIndex = async (shards) => {
-    const out = await run((w) => w.startAgentsLiveIndex(shards, memory.get('index') || null, env));
-    if (out.index) memory.set('index', out.index);
-    return out;
-  };
+  // Runs a machine, then the module keeps what its answer says to (`what`: whose answer it is).
+  const run = (what, start) => effects.run(context, mod, start, RESUME).then(({ body }) => (callWasm(mod, (w) => w.agentsLiveKeep(what, body, Date.now())), body));
+  const writeShard = (shard) => (inputs) => run({ shard }, (w) => w.startAgentsLiveShard(shard, inputs, env, Date.now()));
+  const addToIndex = (shards) => run({ index: true }, (w) => w.startAgentsLiveIndex(shards, env));
   async function handle(event, prefetched = {}) {
-    const known = event && memory.get(`member:${event.WorkerSid}`);
-    const age = known === undefined ? null : Date.now() - known;
-    const { write, membershipKnown, ...out } = await run((w) => w.startAgentsLiveEvent(event, age, prefetched.queues || null, env));
-    if (membershipKnown) memory.set(`member:${event.WorkerSid}`, Date.now());
+    const { write, membershipKnown, ...out } = await run({ event }, (w) => w.startAgentsLiveEvent(event, prefetched.queues || null, env, Date.now()));
     if (!write) return out;
     const written = await serial(`shard:${write.shard}`, write.input, writeShard(write.shard));
     const indexed = written.indexShard === undefined ? {} : await serial('index', written.indexShard, addToIndex);

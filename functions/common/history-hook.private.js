@@ -1,7 +1,7 @@
 // Queue history (docs/queue-history.md) on the effects executor: crates/history-machines decides
 // (the range, backfill order, claims, which TaskRouter reads, the items, pruning, the hook's
-// pace), common/effects performs. This file only starts the machines and keeps what the hook's
-// answer says to remember (the hour being closed, the last one stored) between events.
+// pace, what the hook remembers between events: its wasm module's memory), common/effects
+// performs. This file only starts the machines, one hook run at a time.
 //   historySeries(context, params)  GET /queue-history's answer {status, body}
 //   historyTick(context)            the event callback's hook: {taskrouterCalls, syncReads,
 //                                   syncWrites} | {off: true} | {error}; never throws
@@ -14,11 +14,11 @@ const { remainingMs } = require(Runtime.getFunctions()['common/deadline'].path);
 const mod = wasmModule('history_machines');
 const OWNER = randomUUID(); // this container, in claims
 const IO = { resume: 'resumeHistory', text: true };
-const memory = new Map(); // 'hook' -> what the hook's machine said to remember
 let hookRuns = Promise.resolve(); // one hook run at a time: each starts from the last one's memory
+const names = () => mod.call((wasm) => wasm.historySettings()); // history_machines::SETTINGS
 
 const input = (context, extra) => ({
-  env: Object.fromEntries(Object.entries(context).filter(([key, value]) => /^QUEUE_(STATS|HISTORY)_/.test(key) && typeof value === 'string')),
+  env: Object.fromEntries(names().flatMap((n) => (typeof context[n] === 'string' ? [[n, context[n]]] : []))),
   workspaceSid: tw.requireEnv(context, 'TWILIO_FLEX_WORKSPACE_SID'),
   syncServiceSid: tw.requireEnv(context, 'TWILIO_FLEX_SYNC_SID'),
   owner: OWNER,
@@ -32,12 +32,7 @@ function historySeries(context, params) {
 }
 
 function historyTick(context) {
-  const run = hookRuns.then(async () => {
-    const { body } = await effects.run(context, mod, (wasm) => wasm.startHistoryHook(input(context, { memory: memory.get('hook') || null })), IO);
-    const { remember, ...summary } = body;
-    if (remember) memory.set('hook', remember);
-    return summary;
-  });
+  const run = hookRuns.then(() => effects.run(context, mod, (wasm) => wasm.startHistoryHook(input(context)), IO).then((answer) => answer.body));
   hookRuns = run.catch(() => {});
   return run.catch((err) => ({ error: err.message }));
 }

@@ -1,12 +1,14 @@
 // Queue statistics' I/O (docs/queue-stats.md): crates/queue-stats decides (an event's plan, the
 // reads, the record, how events merge, the bulk pacing, the Sync writes, the wallboard's copy) in
-// machines that common/effects performs. This file runs them one per queue at a time
-// (common/serial) and keeps, per warm container, what their answers say to remember.
+// machines that common/effects performs, and its wasm instance keeps what their answers say to
+// remember (crates/queue-stats `kept`: a trap's reload forgets it, which costs reads only). This
+// file runs them one per queue at a time (common/serial) and adds up their counts.
 //
 //   const summary = await updaterFor(context).handle(event);  // {plan, taskrouterCalls, syncWrites, syncReads, skipped, boardWrites, errors}
 //   createUpdater({ qs, workspaceSid, syncServiceSid, machine, now, sleep, remaining, board, parkedServiceSid })
-//   // machine(start): effects.run of the machine `start(qs)` begins, resolving with its answer's
-//   // body (the benchmark's runs on a simulated clock: scripts/bench-queue-stats.js)
+//   // qs: {plan(event), keep(sid, body, onBoard)} on the instance; machine(start): effects.run of the
+//   // machine `start(instance)` begins, resolving with its answer's body (the benchmark's runs on a
+//   // simulated clock: scripts/bench-queue-stats.js)
 const { createSerial } = require(Runtime.getFunctions()['common/serial'].path);
 
 const describe = (err) => (err && err.message ? err.message : String(err));
@@ -14,27 +16,15 @@ const realSleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function createUpdater({ qs, workspaceSid, syncServiceSid, machine, now = Date.now, sleep = realSleep, remaining = () => Infinity, board = null, parkedServiceSid = null }) {
   const serial = createSerial();
-  const records = new Map(); // queue SID -> {data, revision}: the record this container last read or wrote
-  const [deleted, indexed, mirrored, granted] = [new Set(), new Set(), new Set(), new Set()]; // queues deleted here, index entries confirmed, queues copied to the board, the board's permissions given (the crate's keys)
   const settings = { syncServiceSid, workspaceSid, parkedServiceSid, board: Boolean(board) };
   const boardSettings = () => board && { serviceSid: board.serviceSid, identity: board.reader.identity, ...board.reader.permission };
-  const memory = (sid) => ({ record: records.get(sid) || null, deletedHere: deleted.has(sid), indexConfirmed: indexed.has(sid), mirrored: mirrored.has(sid) });
 
-  /** Adds a machine's counts to the event's and keeps what it says to remember (`onBoard`: a board copy's). */
+  /** Adds a machine's counts to the event's; the instance keeps what it says to remember (`onBoard`: a board copy's). */
   function keep(stats, sid, out, onBoard = false) {
     for (const k of ['taskrouterCalls', 'syncReads', 'skipped']) stats[k] += out[k] || 0;
     stats[onBoard ? 'boardWrites' : 'syncWrites'] += out.syncWrites || 0;
     stats.errors.push(...(out.errors || []));
-    if (onBoard) {
-      (out.granted || []).forEach((key) => granted.add(key));
-      if (out.mirrored) mirrored.add(sid);
-      if (out.forget) mirrored.delete(sid);
-      return;
-    }
-    if (out.forget) (records.delete(sid), indexed.delete(sid));
-    if (out.remember) records.set(sid, out.remember);
-    if (out.indexConfirmed) indexed.add(sid);
-    if (out.deleted) deleted.add(sid);
+    qs.keep(sid, out, onBoard);
   }
 
   /** The wallboard's copy or removal (`startBoardCopy`, `startBoardRemove`); never throws. */
@@ -50,11 +40,10 @@ function createUpdater({ qs, workspaceSid, syncServiceSid, machine, now = Date.n
   // objects have their own budgets); the event's answer waits for it.
   const runQueue = (sid) => async (inputs, waited) => {
     const stats = inputs[0].stats;
-    const was = mirrored.has(sid);
     try {
-      const out = await machine((m) => m.startRefresh({ queueSid: sid, works: inputs.map((i) => i.work), waited, memory: memory(sid) }, settings, now()));
+      const out = await machine((m) => m.startRefresh({ queueSid: sid, works: inputs.map((i) => i.work), waited }, settings, now()));
       keep(stats, sid, out);
-      if (out.copy) stats.copies.push(boardRun(stats, sid, (m) => m.startBoardCopy({ queueSid: sid, plan: out.copy, granted: [...granted], mirrored: was }, boardSettings())));
+      if (out.copy) stats.copies.push(boardRun(stats, sid, (m) => m.startBoardCopy({ queueSid: sid, plan: out.copy }, boardSettings())));
       if (out.boardRemove) await boardRemove(stats, sid);
     } catch (err) {
       stats.errors.push(`${sid}: ${describe(err)}`);
@@ -67,14 +56,13 @@ function createUpdater({ qs, workspaceSid, syncServiceSid, machine, now = Date.n
   // progress (the crate's merge drops an entry that waited: that run fetched after it).
   const runBulk = async (inputs) => {
     const stats = inputs[0].stats;
-    const out = await machine((m) => m.startBulk({ workerSids: inputs.map((i) => i.workerSid), deleted: [...deleted] }, settings));
+    const out = await machine((m) => m.startBulk({ workerSids: inputs.map((i) => i.workerSid) }, settings));
     keep(stats, null, out);
     const runs = out.works.map(({ queueSid, work }) => serial(queueSid, { stats, work }, runQueue(queueSid), { ifIdle: true }));
     stats.skipped += (await Promise.all(runs)).filter((r) => r && r.busy).length;
   };
 
   async function remove(stats, sid) {
-    deleted.add(sid);
     keep(stats, sid, await machine((m) => m.startRemove(sid, { syncServiceSid })));
     await boardRemove(stats, sid);
   }
@@ -105,11 +93,12 @@ function createUpdater({ qs, workspaceSid, syncServiceSid, machine, now = Date.n
     return Object.defineProperty(summary, 'settled', { value: settled, enumerable: false });
   }
 
-  return { handle, records };
+  return { handle };
 }
 
-let env = {};
+let latest = {}; // the last invocation's context: the settings an instance (re)loaded reads
 let updater = null;
+const settingsOf = (wasm, context) => Object.fromEntries(wasm.queueStatsSettings().flatMap((n) => (typeof context[n] === 'string' ? [[n, context[n]]] : [])));
 
 /** The event callback's updater (one per warm container), after checking the settings it needs. */
 function updaterFor(context) {
@@ -117,10 +106,10 @@ function updaterFor(context) {
   const tw = fn('client');
   const workspaceSid = tw.requireEnv(context, 'TWILIO_FLEX_WORKSPACE_SID');
   const syncServiceSid = tw.requireEnv(context, 'TWILIO_FLEX_SYNC_SID');
-  // QUEUE_STATS_* are validated once per container (the module's instance); a bad value is a 500 naming it.
-  env = Object.fromEntries(Object.entries(context).filter(([key, value]) => key.startsWith('QUEUE_STATS_') && typeof value === 'string'));
+  // The crate's settings (queue_stats::SETTINGS) are validated once per instance; a bad value is a 500 naming it.
+  latest = context;
   if (updater) return updater;
-  const mod = fn('wasm').wasmModule('queue_stats', (wasm) => new wasm.QueueStats(env));
+  const mod = fn('wasm').wasmModule('queue_stats', (wasm) => new wasm.QueueStats(settingsOf(wasm, latest)));
   const machine = (start) =>
     fn('effects')
       .run(context, mod, (wasm, instance) => start(instance), { resume: 'resumeQueueStats' })
@@ -131,7 +120,7 @@ function updaterFor(context) {
   const board = boardSid ? { serviceSid: boardSid, reader: fn('auth').boardReader() } : null;
   // Every wasm call goes through the loader (a trap reloads the module). Parked calls on the board
   // (docs/direct-calls.md) come from `Global.ParkedCalls` in SYNC_SERVICE_SID (else Flex's).
-  const qs = { plan: (event) => mod.call((wasm, instance) => instance.plan(event)) };
+  const qs = { plan: (event) => mod.call((wasm, instance) => instance.plan(event)), keep: (...args) => mod.call((wasm, instance) => instance.keep(...args)) };
   const parkedServiceSid = String(context.SYNC_SERVICE_SID || syncServiceSid);
   updater = createUpdater({ qs, workspaceSid, syncServiceSid, machine, remaining: () => fn('deadline').remainingMs(), board, parkedServiceSid });
   return updater;

@@ -28,6 +28,7 @@
 pub mod config;
 pub mod counts;
 pub mod event;
+pub mod kept;
 pub mod machine;
 pub mod shard;
 pub mod view;

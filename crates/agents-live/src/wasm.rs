@@ -89,16 +89,29 @@ impl AgentsLive {
 
 // --- the machines (crate::machine), driven by functions/common/effects ---------------------------
 //
-// startAgentsLiveEvent(event, membershipAgeMs | null, knownQueues | null, env)
-// startAgentsLiveShard(shard, inputs, memory | null, indexMemory | null, env, Date.now())
-// startAgentsLiveIndex([shard], indexMemory | null, env)
+// startAgentsLiveEvent(event, knownQueues | null, env, Date.now())
+// startAgentsLiveShard(shard, inputs, env, Date.now())
+// startAgentsLiveIndex([shard], env)
+// agentsLiveKeep({event} | {shard} | {index: true}, answerBody, Date.now())  // what the answer says to keep
 // startAgentsLiveToken({via, viewer, ttlSeconds}, env, emulatorOrigin | null, Date.now())
 // startWallboardToken({via, viewer, identity, permission, ttlSeconds}, env, emulatorOrigin | null, Date.now())
 //   // each -> {state, run: [effect]} | {answer: {status, body}}; never throws
 // resumeAgentsLive(state, [outcome], Date.now())   // the next step (never throws)
 
-use crate::machine::{self, BoardCaller, Caller, IndexMemory, Machine, ShardMemory};
+use crate::kept::Kept;
+use crate::machine::{self, BoardCaller, Caller, Machine};
 use effects::{Answer, Outcome, Step};
+use std::cell::RefCell;
+
+// The container's memory (crate::kept): this module instance's. A trap reloads the module and
+// starts it empty, which the machines work from (they read Sync again).
+thread_local! {
+    static KEPT: RefCell<Kept> = RefCell::new(Kept::default());
+}
+
+fn kept<T>(f: impl FnOnce(&mut Kept) -> T) -> T {
+    KEPT.with(|k| f(&mut k.borrow_mut()))
+}
 
 /// A machine's environment: only the string settings count (anything unreadable is none).
 fn env_of(env: JsValue) -> crate::config::Env {
@@ -116,15 +129,16 @@ fn unreadable(what: &str) -> JsValue {
 #[wasm_bindgen(js_name = startAgentsLiveEvent)]
 pub fn start_agents_live_event(
     event: JsValue,
-    membership_age_ms: Option<f64>,
     known_queues: JsValue,
     env: JsValue,
+    now_ms: f64,
 ) -> Result<JsValue, JsValue> {
     let event: Value = serde_wasm_bindgen::from_value(event).unwrap_or(Value::Null);
     let known: Option<Value> = serde_wasm_bindgen::from_value(known_queues).unwrap_or(None);
+    let age = kept(|k| k.membership_age(&event, now_ms));
     Ok(to_js(&machine::start_event(
         &event,
-        membership_age_ms,
+        age,
         known,
         &env_of(env),
     )))
@@ -134,16 +148,13 @@ pub fn start_agents_live_event(
 pub fn start_agents_live_shard(
     shard: u32,
     inputs: JsValue,
-    memory: JsValue,
-    index: JsValue,
     env: JsValue,
     now_ms: f64,
 ) -> Result<JsValue, JsValue> {
     let inputs: Option<Vec<Value>> = serde_wasm_bindgen::from_value(inputs).ok();
-    let memory: Result<Option<ShardMemory>, _> = serde_wasm_bindgen::from_value(memory);
-    let index: Result<Option<IndexMemory>, _> = serde_wasm_bindgen::from_value(index);
-    Ok(match (inputs, memory, index) {
-        (Some(inputs), Ok(memory), Ok(index)) => to_js(&machine::start_shard(
+    let (memory, index) = kept(|k| (k.shard(shard), k.index()));
+    Ok(match inputs {
+        Some(inputs) => to_js(&machine::start_shard(
             shard,
             inputs,
             memory,
@@ -151,22 +162,24 @@ pub fn start_agents_live_shard(
             &env_of(env),
             now_ms,
         )),
-        _ => unreadable("events or a memory"),
+        None => unreadable("events"),
     })
 }
 
 #[wasm_bindgen(js_name = startAgentsLiveIndex)]
-pub fn start_agents_live_index(
-    shards: Vec<u32>,
-    memory: JsValue,
-    env: JsValue,
-) -> Result<JsValue, JsValue> {
-    Ok(
-        match serde_wasm_bindgen::from_value::<Option<IndexMemory>>(memory) {
-            Ok(memory) => to_js(&machine::start_index(shards, memory, &env_of(env))),
-            Err(_) => unreadable("a memory"),
-        },
-    )
+pub fn start_agents_live_index(shards: Vec<u32>, env: JsValue) -> Result<JsValue, JsValue> {
+    let memory = kept(|k| k.index());
+    Ok(to_js(&machine::start_index(shards, memory, &env_of(env))))
+}
+
+/// Keeps what a machine's answer body says to (`crate::kept::Kept::keep`): `what` is `{event}`
+/// for the event machine's, `{shard: n}` for a shard's, `{index: true}` for the index's.
+#[wasm_bindgen(js_name = agentsLiveKeep)]
+pub fn agents_live_keep(what: JsValue, body: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
+    let what: Value = from_js(what, "what to keep")?;
+    let body: Value = from_js(body, "answer body")?;
+    kept(|k| k.keep(&what, &body, now_ms));
+    Ok(JsValue::UNDEFINED)
 }
 
 #[wasm_bindgen(js_name = startAgentsLiveToken)]

@@ -545,11 +545,60 @@ fn hook_input(memory: Option<Memory>, now: f64) -> HookInput {
 
 fn tick(tw: &mut Twilio, memory: &mut Option<Memory>, now: f64) -> Value {
     let (answer, _) = drive(hook::start(hook_input(memory.clone(), now)), tw, 0.0);
-    let mut body = answer.body;
-    if let Some(r) = body.as_object_mut().and_then(|b| b.remove("remember")) {
-        *memory = serde_json::from_str(&r.to_string()).ok();
+    // As the wasm face keeps it: taken out of the answer, the rest is the summary.
+    let mut turn = Turn::answer(answer);
+    if let Some(m) = hook::take_memory(&mut turn) {
+        *memory = Some(m);
     }
-    body
+    match turn.step {
+        Step::Answer(a) => a.body,
+        Step::Run { .. } => Value::Null,
+    }
+}
+
+#[test]
+fn a_container_that_lost_its_memory_goes_on_with_its_own_claim() {
+    // A wasm trap reloads the module: the hook's memory is gone between two events.
+    let sids: Vec<String> = (0..6).map(|i| format!("WQ{i}{}", "d".repeat(31))).collect();
+    let refs: Vec<&str> = sids.iter().map(String::as_str).collect();
+    let mut tw = Twilio::new(&refs);
+    let mut memory = None;
+    let first = tick(&mut tw, &mut memory, NOW);
+    assert!(
+        first.get("error").is_none() && first.get("remember").is_none(),
+        "{first}"
+    );
+    assert!(memory.as_ref().and_then(|m| m.pending.as_ref()).is_some());
+    let mut lost = None;
+    let second = tick(&mut tw, &mut lost, NOW + 200.0);
+    assert!(second.get("error").is_none(), "{second}");
+    // It looked again, took its own claim back and fetched the queues again: more requests only.
+    let third = tick(&mut tw, &mut lost, NOW + 400.0);
+    assert!(third.get("error").is_none(), "{third}");
+    assert_eq!(tw.keys("queueHistory.all").len(), 1, "the hour is written");
+    assert_eq!(
+        lost.and_then(|m| m.closed_up_to),
+        Some(iso(NOW - 1.5 * HOUR))
+    );
+}
+
+#[test]
+fn only_a_hooks_answer_carries_a_memory() {
+    let mut off = Turn::answer(effects::Answer::json(200, json!({"off": true})));
+    assert_eq!(hook::take_memory(&mut off), None);
+    let mut bad = Turn::answer(effects::Answer::json(
+        200,
+        json!({"remember": 3, "syncReads": 1}),
+    ));
+    assert_eq!(hook::take_memory(&mut bad), None);
+    let Step::Answer(a) = bad.step else {
+        panic!("an answer")
+    };
+    assert_eq!(
+        a.body,
+        json!({"syncReads": 1}),
+        "taken out even when unreadable"
+    );
 }
 
 #[test]

@@ -6,8 +6,10 @@
 //! up to [`QUEUES_PER_EVENT`] queues' figures per event through [`crate::close`]; the event that
 //! completes the queues reads the hour's events, the agents' activity and the workers and writes
 //! the hour. What must survive between events (the hour being closed, its queues fetched so far,
-//! the last hour known stored) is the answer's `remember` ([`Memory`]), which the shim keeps and
-//! hands back with the next event. Off when `QUEUE_HISTORY_ENABLED` is `false`. It never fails
+//! the last hour known stored) is the answer's `remember` ([`Memory`]), which the wasm face takes
+//! out of the final answer ([`take_memory`]) and keeps in the module instance, per owner, for the
+//! next event. It is a cache: a trap's reload starts from no memory, and the hook then looks
+//! whether the hour is stored and who claims it again (its own claim is still its own). Off when `QUEUE_HISTORY_ENABLED` is `false`. It never fails
 //! the callback: a failure is answered as `{error}` and the hour is tried again on the next event.
 
 use std::collections::BTreeMap;
@@ -109,6 +111,24 @@ fn done(counts: Counts, memory: &Memory, error: Option<String>) -> Turn {
         obj.insert("error".into(), json!(e));
     }
     Turn::answer(Answer::json(200, body))
+}
+
+impl Hook {
+    /// The container the hook runs for (its claims' owner, its memory's key).
+    pub fn owner(&self) -> &str {
+        &self.closer.ids.owner
+    }
+}
+
+/// Takes the memory out of a hook's final answer (`remember`), leaving the summary: the wasm
+/// face keeps it for the owner's next event. `None` for a step that is not an answer, or an
+/// answer without a memory it can read (`{off: true}`, an unreadable input's).
+pub fn take_memory(turn: &mut Turn) -> Option<Memory> {
+    let effects::Step::Answer(answer) = &mut turn.step else {
+        return None;
+    };
+    let remember = answer.body.as_object_mut()?.remove("remember")?;
+    serde_json::from_value(remember).ok()
 }
 
 /// Starts the hook for one event.

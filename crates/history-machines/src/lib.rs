@@ -31,6 +31,20 @@ use serde_json::json;
 
 pub use measured::Measured;
 
+/// Every setting queue history's and staffing's machines read (`history`'s config, the shared
+/// `QUEUE_STATS_*` of `queue-settings`, the hook's switch): the functions hand them these and
+/// nothing else (never a secret); a unit test checks the sources against this list.
+pub const SETTINGS: &[&str] = &[
+    "QUEUE_HISTORY_ENABLED",
+    "QUEUE_HISTORY_SHORT_ABANDON",
+    "QUEUE_HISTORY_RETENTION_DAYS",
+    "QUEUE_HISTORY_OFFLINE_ACTIVITIES",
+    "QUEUE_HISTORY_AVAILABLE_ACTIVITIES",
+    "QUEUE_STATS_TIME_ZONE",
+    "QUEUE_STATS_CHANNELS",
+    "QUEUE_STATS_SLA_THRESHOLDS",
+];
+
 /// The state of any machine of this crate (what the executor carries back).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "machine", rename_all = "camelCase")]

@@ -340,3 +340,32 @@ proptest! {
         prop_assert!(a.status >= 200);
     }
 }
+
+#[test]
+fn every_setting_the_sources_read_is_in_settings() {
+    let sources = [
+        include_str!("hook.rs"),
+        include_str!("close.rs"),
+        include_str!("backfill.rs"),
+        include_str!("measured.rs"),
+        include_str!("staffing.rs"),
+        include_str!("range.rs"),
+        include_str!("wasm.rs"),
+        include_str!("../../history/src/config.rs"),
+        include_str!("../../queue-settings/src/lib.rs"),
+    ];
+    let read: Vec<&str> = sources
+        .iter()
+        .flat_map(|s| values::env::quoted_settings(s, &["QUEUE_"]))
+        .collect();
+    assert!(
+        read.contains(&"QUEUE_HISTORY_ENABLED") && read.contains(&"QUEUE_STATS_TIME_ZONE"),
+        "the scan finds names: {read:?}"
+    );
+    for name in read {
+        assert!(
+            crate::SETTINGS.contains(&name),
+            "{name} is read but not in SETTINGS"
+        );
+    }
+}

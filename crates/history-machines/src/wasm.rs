@@ -14,22 +14,27 @@
 //! // Queue history (state: {machine: JSON text, stored: items' text}; run with the executor's `text: true`):
 //! startHistorySeries({params, env, workspaceSid, syncServiceSid, owner, run, nowMs, deadlineMs?, listQueues?, backfill?})
 //!   // GET /queue-history; throws 400 naming a bad parameter, 500 naming a bad setting
-//! startHistoryHook({env, workspaceSid, syncServiceSid, owner, nowMs, memory})
-//!   // the event callback's hook (never throws): answer {taskrouterCalls, syncReads, syncWrites, remember} | {off: true}
+//! startHistoryHook({env, workspaceSid, syncServiceSid, owner, nowMs})
+//!   // the event callback's hook (never throws): answer {taskrouterCalls, syncReads, syncWrites} | {off: true}
 //! startHistoryClose({env, workspaceSid, syncServiceSid, hours, queues?, nowMs})
 //!   // scripts: closes the given hours (no claim): {closed, notes, queues, taskrouterCalls, syncReads, syncWrites}
 //! resumeHistory(state, outcomes (JSON text or array), Date.now())   // -> the next step (never throws)
+//! historySettings()   // the settings the machines read (crate::SETTINGS): what `env`/`history` carry
 //! ```
 //!
 //! The measured handle times a machine read are remembered by this module's instance (one per
-//! container) for `measured::MEASURED_TTL_MS`; a reloaded instance reads them again.
+//! container) for `measured::MEASURED_TTL_MS`; a reloaded instance reads them again. So is the
+//! hook's memory (`hook::Memory`, per `owner`: a script may play several containers), taken out
+//! of its final answer; a reloaded instance starts without it and the hook looks again.
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 
 use effects::Outcome;
 use wasm_bindgen::prelude::*;
 use wasm_face::{fail, from_js, to_js};
 
+use crate::hook::{self, Memory};
 use crate::{Local, Machine, Measured, Turn};
 
 #[wasm_bindgen]
@@ -82,6 +87,16 @@ thread_local! {
     static MEASURED: RefCell<Option<Measured>> = const { RefCell::new(None) };
     /// What this container's concurrent queue history requests know of each other.
     static LOCAL: RefCell<Local> = RefCell::new(Local::default());
+    /// The hook's memory per owner (`hook::take_memory`).
+    static HOOK: RefCell<BTreeMap<String, Memory>> = const { RefCell::new(BTreeMap::new()) };
+}
+
+/// Keeps what a hook's final answer says to remember for `owner`, and answers the rest.
+fn hook_step(owner: &str, mut turn: Turn) -> Result<JsValue, JsValue> {
+    if let Some(memory) = hook::take_memory(&mut turn) {
+        HOOK.with(|all| all.borrow_mut().insert(owner.to_string(), memory));
+    }
+    text_step(turn)
 }
 
 fn remembered() -> Option<Measured> {
@@ -140,7 +155,13 @@ pub fn start_history_hook(input: JsValue) -> Result<JsValue, JsValue> {
     let input: Option<crate::hook::HookInput> =
         text_of(&input).and_then(|t| serde_json::from_str(&t).ok());
     match input {
-        Some(input) => text_step(crate::hook::start(input)),
+        Some(mut input) => {
+            let owner = input.owner.clone();
+            if input.memory.is_none() {
+                input.memory = HOOK.with(|all| all.borrow().get(&owner).cloned());
+            }
+            hook_step(&owner, hook::start(input))
+        }
         None => text_step(Turn::answer(effects::Answer::json(
             200,
             serde_json::json!({"error": "the hook's input could not be read"}),
@@ -154,6 +175,10 @@ pub fn start_history_hook(input: JsValue) -> Result<JsValue, JsValue> {
 pub fn resume_history(state: JsValue, outcomes: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
     let machine = carried(state);
     let text = text_of(&outcomes);
+    let hook_owner = match &machine {
+        Some(Machine::Hook(h)) => Some(h.owner().to_string()),
+        _ => None,
+    };
     let turn = LOCAL.with(|local| {
         let mut local = local.borrow_mut();
         match (machine, text) {
@@ -166,5 +191,14 @@ pub fn resume_history(state: JsValue, outcomes: JsValue, now_ms: f64) -> Result<
             _ => Turn::answer(crate::unreadable()),
         }
     });
-    text_step(turn)
+    match hook_owner {
+        Some(owner) => hook_step(&owner, turn),
+        None => text_step(turn),
+    }
+}
+
+/// The settings the machines read (`crate::SETTINGS`): what the functions hand them.
+#[wasm_bindgen(js_name = historySettings)]
+pub fn history_settings() -> Result<JsValue, JsValue> {
+    to_js(crate::SETTINGS)
 }

@@ -79,6 +79,7 @@
 pub mod config;
 mod error;
 pub mod event;
+pub mod kept;
 pub mod record;
 pub mod refresh;
 pub mod store;
@@ -93,6 +94,16 @@ pub use error::{ConfigError, InputError};
 pub use event::{plan, Plan};
 pub use record::{Built, Fetched, QueueRef};
 pub use write::{write_cost, write_plan, Known, WriteInput, WritePlan};
+
+/// Every setting this crate reads: the functions hand its instance these and nothing else (never a
+/// secret); a unit test checks the sources against this list.
+pub const SETTINGS: &[&str] = &[
+    "QUEUE_STATS_TIME_ZONE",
+    "QUEUE_STATS_CHANNELS",
+    "QUEUE_STATS_SLA_THRESHOLDS",
+    "QUEUE_STATS_SLA_TARGET",
+    "QUEUE_STATS_LAYOUT",
+];
 
 /// The bulk real-time statistics endpoint takes at most this many queues per request.
 pub const BULK_LIMIT: usize = 50;
@@ -155,6 +166,31 @@ mod tests {
         assert_eq!(p.start_date, "2024-04-30T04:00:00Z");
         assert_eq!(p.split_by_wait_time, "20,60");
         assert!(statistics_params(&config, f64::NAN).is_err());
+    }
+
+    #[test]
+    fn every_setting_the_sources_read_is_in_settings() {
+        let sources = [
+            include_str!("config.rs"),
+            include_str!("wasm.rs"),
+            include_str!("event.rs"),
+            include_str!("refresh.rs"),
+            include_str!("store.rs"),
+        ];
+        let read: Vec<&str> = sources
+            .iter()
+            .flat_map(|s| values::env::quoted_settings(s, &["QUEUE_STATS_"]))
+            .collect();
+        assert!(
+            read.contains(&"QUEUE_STATS_LAYOUT"),
+            "the scan finds names: {read:?}"
+        );
+        for name in read {
+            assert!(
+                SETTINGS.contains(&name),
+                "{name} is read but not in SETTINGS"
+            );
+        }
     }
 
     #[test]

@@ -4,16 +4,22 @@
 //! const qs = new wasm.QueueStats(process.env);          // throws {code, message} naming a bad variable
 //! qs.plan(event);                                        // {action, queueSid?, channels?, workerSid?, reason}
 //! qs.statisticsParams(Date.now());                       // {startDate, splitByWaitTime}
-//! qs.startRefresh({queueSid, works, waited, memory: {record, deletedHere, indexConfirmed, mirrored}},
-//!                 {syncServiceSid, workspaceSid, parkedServiceSid?, board}, Date.now());
-//!                                                        // a queue's run: reads, record, store (refresh module)
-//! qs.startBulk({workerSids, deleted}, settings);         // worker events' bulk statistics -> {works}
+//! qs.startRefresh({queueSid, works, waited}, {syncServiceSid, workspaceSid, parkedServiceSid?, board},
+//!                 Date.now());                           // a queue's run: reads, record, store (refresh module)
+//! qs.startBulk({workerSids}, settings);                  // worker events' bulk statistics -> {works}
 //! qs.mergeWorks([work], waited);                         // {work, dropped}: how a run's works combine
 //! qs.startRemove(queueSid, {syncServiceSid});            // a deleted queue's removal (store module)
-//! qs.startBoardCopy({queueSid, plan, granted, mirrored}, {serviceSid, identity, read, write, manage});
+//! qs.startBoardCopy({queueSid, plan}, {serviceSid, identity, read, write, manage});
 //! qs.startBoardRemove(queueSid, {serviceSid, identity, read, write, manage});
+//! qs.keep(queueSid | null, answerBody, onBoard);         // what the answer says to remember (kept module)
+//! qs.remembered();                                       // how many records the instance remembers
 //! resumeQueueStats(state, [outcome], Date.now())         // the next step of any of them (never throws)
+//! queueStatsSettings()                                   // the settings the constructor reads (SETTINGS)
 //! ```
+//! The instance keeps the container's memory (`crate::kept`): the start calls read it, `keep`
+//! applies an answer. A trap reloads the module with an empty memory, which only costs reads (the
+//! machines work from empty memory). A `memory` given in `startRefresh`'s input, or `deleted`,
+//! `granted`, `mirrored` in the others', are added to the instance's (tests).
 //! Errors (through `wasm-face`) carry `code`, `status` and `parameter` (the variable at fault).
 
 use queue_settings::SharedEnv;
@@ -22,6 +28,7 @@ use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_face::{fail, from_js};
 
+use crate::kept::Kept;
 use crate::refresh::{self, BulkInput, Machine, Memory, RefreshSettings, Work};
 use crate::store::{self, BoardSettings, CopyInput, Settings};
 use crate::{plan, statistics_params, Config, Env};
@@ -37,13 +44,14 @@ struct RefreshInput {
     #[serde(default)]
     waited: bool,
     #[serde(default)]
-    memory: Memory,
+    memory: Option<Memory>,
 }
 
-/// The validated configuration, kept for the life of the container.
+/// The validated configuration and the container's memory, kept for the life of the instance.
 #[wasm_bindgen]
 pub struct QueueStats {
     config: Config,
+    kept: Kept,
 }
 
 #[wasm_bindgen]
@@ -65,7 +73,10 @@ impl QueueStats {
             layout: pick("QUEUE_STATS_LAYOUT"),
         };
         Config::from_env(&env)
-            .map(|config| QueueStats { config })
+            .map(|config| QueueStats {
+                config,
+                kept: Kept::default(),
+            })
             .map_err(fail)
     }
 
@@ -82,10 +93,11 @@ impl QueueStats {
             .map_err(fail)
     }
 
-    /// The store machine's first step for a deleted queue.
+    /// The store machine's first step for a deleted queue (remembered as deleted from now on).
     #[wasm_bindgen(js_name = startRemove)]
-    pub fn start_remove(&self, queue_sid: &str, settings: JsValue) -> Result<JsValue, JsValue> {
+    pub fn start_remove(&mut self, queue_sid: &str, settings: JsValue) -> Result<JsValue, JsValue> {
         let settings: Settings = from_js(settings, "settings")?;
+        self.kept.mark_deleted(queue_sid);
         Ok(to_js(&refresh::stored(store::remove(
             self.config.layout,
             queue_sid,
@@ -96,8 +108,11 @@ impl QueueStats {
     /// The wallboard's copy of a record (see the `store` module's `board_copy`).
     #[wasm_bindgen(js_name = startBoardCopy)]
     pub fn start_board_copy(&self, input: JsValue, board: JsValue) -> Result<JsValue, JsValue> {
-        let input: CopyInput = from_js(input, "copy input")?;
+        let mut input: CopyInput = from_js(input, "copy input")?;
         let board: BoardSettings = from_js(board, "board settings")?;
+        let (granted, mirrored) = self.kept.copy(&input.queue_sid);
+        input.granted.extend(granted);
+        input.mirrored |= mirrored;
         Ok(to_js(&refresh::stored(store::board_copy(
             self.config.layout,
             &input,
@@ -128,12 +143,15 @@ impl QueueStats {
     ) -> Result<JsValue, JsValue> {
         let input: RefreshInput = from_js(input, "refresh input")?;
         let settings: RefreshSettings = from_js(settings, "settings")?;
+        let memory = input
+            .memory
+            .unwrap_or_else(|| self.kept.memory(&input.queue_sid));
         let step = refresh::refresh(
             &self.config,
             &input.queue_sid,
             &input.works,
             input.waited,
-            &input.memory,
+            &memory,
             &settings,
             now_ms,
         );
@@ -144,9 +162,28 @@ impl QueueStats {
     /// queue's run.
     #[wasm_bindgen(js_name = startBulk)]
     pub fn start_bulk(&self, input: JsValue, settings: JsValue) -> Result<JsValue, JsValue> {
-        let input: BulkInput = from_js(input, "bulk input")?;
+        let mut input: BulkInput = from_js(input, "bulk input")?;
         let settings: RefreshSettings = from_js(settings, "settings")?;
+        input.deleted.extend(self.kept.deleted());
         Ok(to_js(&refresh::bulk(&input, &settings)))
+    }
+
+    /// Applies what a machine's answer body says to remember (`crate::kept::Kept::keep`):
+    /// `queueSid` null for the bulk run, `onBoard` for a board copy's or removal's.
+    pub fn keep(
+        &mut self,
+        queue_sid: Option<String>,
+        body: JsValue,
+        on_board: bool,
+    ) -> Result<JsValue, JsValue> {
+        let body: Value = from_js(body, "answer body")?;
+        self.kept.keep(queue_sid.as_deref(), &body, on_board);
+        Ok(JsValue::UNDEFINED)
+    }
+
+    /// How many queues' records this instance remembers (tests, benchmarks).
+    pub fn remembered(&self) -> usize {
+        self.kept.records()
     }
 
     /// How the works of one run combine: `{work: Work | null, dropped}`.
@@ -158,6 +195,12 @@ impl QueueStats {
             &serde_json::json!({"work": work, "dropped": dropped}),
         ))
     }
+}
+
+/// The settings the constructor reads (`crate::SETTINGS`): what the functions hand it.
+#[wasm_bindgen(js_name = queueStatsSettings)]
+pub fn queue_stats_settings() -> Result<JsValue, JsValue> {
+    wasm_face::to_js(crate::SETTINGS)
 }
 
 /// The next step of any machine of this crate (store, refresh, bulk); a state or outcomes it cannot read end it with an error
