@@ -21,7 +21,7 @@ const text = (v) => (v === undefined || v === null ? null : String(v));
 
 exports.handler = handle(async (context, event) => {
   await auth.authorize(context, event, { kind: 'anyWorker', wallboardKey: true });
-  const history = Object.fromEntries(machines.call((wasm) => wasm.historySettings()).flatMap((n) => (typeof context[n] === 'string' ? [[n, context[n]]] : []))); // history_machines::SETTINGS
+  const history = machines.settings(context, 'historySettings'); // history_machines::SETTINGS
   const env = { workspaceSid: envValue(context, 'WORKSPACE_SID'), syncServiceSid: text(context.TWILIO_FLEX_SYNC_SID), defaultAhtSeconds: text(context.STAFFING_DEFAULT_AHT_SECONDS), history };
   if (event.queues !== undefined) return effects.run(context, machines, (wasm) => wasm.startStaffingBatch({ queues: event.queues }, env, Date.now()));
   return effects.run(context, machines, (wasm) => wasm.startStaffing(formFields(event, FIELDS), env, Date.now()));

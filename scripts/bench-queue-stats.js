@@ -239,7 +239,6 @@ async function runCase({ queues, eventsPerS, layout, seed = 1, board = false }) 
     syncServiceSid: env.SYNC_SERVICE_SID,
     machine: (start) => effects.run({}, mod, (w, instance) => start(instance), io).then((answer) => answer.body),
     now: () => sim.now(),
-    sleep: (ms) => sim.sleep(ms),
     // `board`: also copy every record to the wallboard's Sync service (docs/wallboard.md).
     board: board ? { serviceSid: env.WALLBOARD_SYNC_SID, reader: { identity: 'wallboard-reader', permission: { read: true, write: false, manage: false } } } : null,
   });

@@ -1,20 +1,15 @@
 // The live agents view's I/O (docs/agents-live.md): crates/agents-live's machines decide (which
 // shard, what to read, the new shard document, its counts, grants, the index, what a failure
-// means); common/effects performs their requests. The module keeps, per warm container, what the
-// machines' answers say to (crates/agents-live `kept`: each shard's memory, the index's, when a
-// worker's queues were known; a trap's reload forgets it, and the machines read Sync again).
+// means) and its wasm module keeps what their answers say to remember; common/effects performs.
+// Per shard one run at a time (common/serial): events arriving meanwhile join its next run.
 //
-//   const { agentsLiveTick } = require(Runtime.getFunctions()['common/agents-live'].path);
-//   const summary = await agentsLiveTick(context, event);   // the event callback's hook; never throws
-//   await agentsLiveUnheard(context, workerSid, unheard);   // a worker's unheard voicemails; never throws
-//   // {plan, taskrouterCalls, syncReads, syncWrites, errors} | {off: reason} | {error}
-//   createWriter(context).handle(event, {queues})          // the same writer (tests, benchmarks)
-//
-// Per shard, one run at a time (common/serial): events arriving while a shard is being written
-// wait and join its next run, so a burst costs one write.
+//   await agentsLiveTick(context, event)                    // the event callback's hook; never throws
+//   await agentsLiveUnheard(context, workerSid, unheard)    // a worker's unheard voicemails; never throws
+//   // -> {plan, taskrouterCalls, syncReads, syncWrites, errors} | {off: reason} | {error}
 const effects = require(Runtime.getFunctions()['common/effects'].path);
 const { wasmModule, callWasm } = require(Runtime.getFunctions()['common/wasm'].path);
 const { createSerial } = require(Runtime.getFunctions()['common/serial'].path);
+const { within } = require(Runtime.getFunctions()['common/deadline'].path);
 
 const mod = wasmModule('agents_live');
 const DEADLINE_MS = 8000;
@@ -22,11 +17,7 @@ const RESUME = 'resumeAgentsLive';
 const describe = (err) => (err && err.message ? err.message : String(err));
 
 /** The settings the machines read, as the crate names them (agents_live::SETTINGS; never a secret). */
-let names = null;
-const envOf = (context) => {
-  names = names || callWasm(mod, (w) => w.agentsLiveSettings());
-  return Object.fromEntries(names.filter((n) => typeof context[n] === 'string').map((n) => [n, context[n]]));
-};
+const envOf = (context) => mod.settings(context, 'agentsLiveSettings');
 
 const serial = createSerial(); // one run per shard (and for the index) at a time
 
@@ -49,17 +40,8 @@ function createWriter(context) {
 }
 
 /** `handle(event)` within `ms`; past it, says so (the write goes on in this container). */
-async function bounded(context, event, ms) {
-  let timer;
-  const late = new Promise((resolve) => (timer = setTimeout(() => resolve({ error: `not finished after ${ms / 1000} s (Sync write budget); it goes on in this container` }), ms)));
-  try {
-    return await Promise.race([createWriter(context).handle(event), late]);
-  } catch (err) {
-    return { error: describe(err) };
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const bounded = (context, event, ms) =>
+  within(ms, createWriter(context).handle(event), () => ({ error: `not finished after ${ms / 1000} s (Sync write budget); it goes on in this container` })).catch((err) => ({ error: describe(err) }));
 
 async function agentsLiveTick(context, event) {
   const { request, ...fields } = event || {};

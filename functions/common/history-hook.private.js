@@ -15,10 +15,9 @@ const mod = wasmModule('history_machines');
 const OWNER = randomUUID(); // this container, in claims
 const IO = { resume: 'resumeHistory', text: true };
 let hookRuns = Promise.resolve(); // one hook run at a time: each starts from the last one's memory
-const names = () => mod.call((wasm) => wasm.historySettings()); // history_machines::SETTINGS
 
 const input = (context, extra) => ({
-  env: Object.fromEntries(names().flatMap((n) => (typeof context[n] === 'string' ? [[n, context[n]]] : []))),
+  env: mod.settings(context, 'historySettings'), // history_machines::SETTINGS
   workspaceSid: tw.requireEnv(context, 'TWILIO_FLEX_WORKSPACE_SID'),
   syncServiceSid: tw.requireEnv(context, 'TWILIO_FLEX_SYNC_SID'),
   owner: OWNER,

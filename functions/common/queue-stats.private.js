@@ -1,20 +1,16 @@
-// Queue statistics' I/O (docs/queue-stats.md): crates/queue-stats decides (an event's plan, the
-// reads, the record, how events merge, the bulk pacing, the Sync writes, the wallboard's copy) in
-// machines that common/effects performs, and its wasm instance keeps what their answers say to
-// remember (crates/queue-stats `kept`: a trap's reload forgets it, which costs reads only). This
-// file runs them one per queue at a time (common/serial) and adds up their counts.
+// Queue statistics' I/O (docs/queue-stats.md): crates/queue-stats' machines decide (the event's
+// plan, reads, record, merging, bulk pacing, Sync writes, the wallboard's copy) and its wasm
+// instance keeps what their answers say to remember; common/effects performs. This file runs them
+// one per queue at a time (common/serial) and adds up their counts.
 //
 //   const summary = await updaterFor(context).handle(event);  // {plan, taskrouterCalls, syncWrites, syncReads, skipped, boardWrites, errors}
-//   createUpdater({ qs, workspaceSid, syncServiceSid, machine, now, sleep, remaining, board, parkedServiceSid })
-//   // qs: {plan(event), keep(sid, body, onBoard)} on the instance; machine(start): effects.run of the
-//   // machine `start(instance)` begins, resolving with its answer's body (the benchmark's runs on a
-//   // simulated clock: scripts/bench-queue-stats.js)
+//   createUpdater({ qs, machine, ... })  // the same on another clock (scripts/bench-queue-stats.js)
 const { createSerial } = require(Runtime.getFunctions()['common/serial'].path);
+const { within } = require(Runtime.getFunctions()['common/deadline'].path);
 
 const describe = (err) => (err && err.message ? err.message : String(err));
-const realSleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function createUpdater({ qs, workspaceSid, syncServiceSid, machine, now = Date.now, sleep = realSleep, remaining = () => Infinity, board = null, parkedServiceSid = null }) {
+function createUpdater({ qs, workspaceSid, syncServiceSid, machine, now = Date.now, remaining = () => Infinity, board = null, parkedServiceSid = null }) {
   const serial = createSerial();
   const settings = { syncServiceSid, workspaceSid, parkedServiceSid, board: Boolean(board) };
   const boardSettings = () => board && { serviceSid: board.serviceSid, identity: board.reader.identity, ...board.reader.permission };
@@ -78,7 +74,6 @@ function createUpdater({ qs, workspaceSid, syncServiceSid, machine, now = Date.n
       const bulk = plan.action === 'refreshWorkers' && (await serial('bulk', { stats, workerSid: plan.workerSid || null }, runBulk));
       if (bulk && bulk.error) stats.errors.push(bulk.error);
     };
-    let late = false;
     const settled = work().then(
       () => Promise.all(stats.copies).then(() => stats.errors.slice()),
       (err) => (stats.errors.push(describe(err)), stats.errors.slice()),
@@ -86,7 +81,8 @@ function createUpdater({ qs, workspaceSid, syncServiceSid, machine, now = Date.n
     // The answer goes at the invocation's deadline (common/deadline) even when a record still
     // waits for write budget (the executor sends nothing that cannot finish by then).
     const left = remaining();
-    await (Number.isFinite(left) ? Promise.race([settled, sleep(Math.max(0, left)).then(() => (late = true))]) : settled);
+    const done = settled.then(() => false);
+    const late = await (Number.isFinite(left) ? within(Math.max(0, left), done, () => true) : done);
     const summary = { plan, ...stats, errors: stats.errors.slice() };
     if (late) summary.errors.push(`not finished within the invocation's budget (FUNCTION_BUDGET_MS): Sync write budget exhausted (see docs/queue-stats.md)`);
     // Not part of the answer: resolves with the errors once the work is done (the benchmark's staleness).
