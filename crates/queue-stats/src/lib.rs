@@ -177,20 +177,8 @@ mod tests {
             include_str!("refresh.rs"),
             include_str!("store.rs"),
         ];
-        let read: Vec<&str> = sources
-            .iter()
-            .flat_map(|s| values::env::quoted_settings(s, &["QUEUE_STATS_"]))
-            .collect();
-        assert!(
-            read.contains(&"QUEUE_STATS_LAYOUT"),
-            "the scan finds names: {read:?}"
-        );
-        for name in read {
-            assert!(
-                SETTINGS.contains(&name),
-                "{name} is read but not in SETTINGS"
-            );
-        }
+        values::env::settings_listed(&sources, &["QUEUE_STATS_"], SETTINGS, "QUEUE_STATS_LAYOUT")
+            .unwrap();
     }
 
     #[test]
