@@ -21,11 +21,16 @@ class DeadlineError extends Error {
   }
 }
 
+/** FUNCTION_BUDGET_MS read by the auth module (loaded only when the setting is given). */
+function budgetOf(text) {
+  const wasm = require(typeof Runtime !== 'undefined' && Runtime.getFunctions()['common/wasm'] ? Runtime.getFunctions()['common/wasm'].path : require('path').join(__dirname, 'wasm.private.js'));
+  return wasm.callWasm(wasm.shared('auth'), (w) => w.functionBudgetMs(text));
+}
+
 /** Runs `fn` with a deadline FUNCTION_BUDGET_MS (values::env's rule: a bad value is a 500 naming it) from now. */
 function runWithDeadline(context, fn, now = Date.now()) {
-  const wasm = require(typeof Runtime !== 'undefined' && Runtime.getFunctions()['common/wasm'] ? Runtime.getFunctions()['common/wasm'].path : require('path').join(__dirname, 'wasm.private.js'));
   const v = context && context.FUNCTION_BUDGET_MS;
-  const budget = v === undefined || v === null ? 9000 : wasm.callWasm(wasm.shared('auth'), (w) => w.functionBudgetMs(String(v)));
+  const budget = v === undefined || v === null ? 9000 : budgetOf(String(v));
   return invocation.run({ deadline: now + budget }, fn);
 }
 

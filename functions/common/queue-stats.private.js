@@ -20,7 +20,7 @@ function createUpdater({ qs, workspaceSid, syncServiceSid, machine, now = Date.n
     for (const k of ['taskrouterCalls', 'syncReads', 'skipped']) stats[k] += out[k] || 0;
     stats[onBoard ? 'boardWrites' : 'syncWrites'] += out.syncWrites || 0;
     stats.errors.push(...(out.errors || []));
-    qs.keep(sid, out, onBoard);
+    if (sid) qs.keep(sid, out, onBoard); // a bulk run's answer (its works) holds nothing to keep
   }
 
   /** The wallboard's copy or removal (`startBoardCopy`, `startBoardRemove`); never throws. */
@@ -94,7 +94,6 @@ function createUpdater({ qs, workspaceSid, syncServiceSid, machine, now = Date.n
 
 let latest = {}; // the last invocation's context: the settings an instance (re)loaded reads
 let updater = null;
-const settingsOf = (wasm, context) => Object.fromEntries(wasm.queueStatsSettings().flatMap((n) => (typeof context[n] === 'string' ? [[n, context[n]]] : [])));
 
 /** The event callback's updater (one per warm container), after checking the settings it needs. */
 function updaterFor(context) {
@@ -105,7 +104,7 @@ function updaterFor(context) {
   // The crate's settings (queue_stats::SETTINGS) are validated once per instance; a bad value is a 500 naming it.
   latest = context;
   if (updater) return updater;
-  const mod = fn('wasm').wasmModule('queue_stats', (wasm) => new wasm.QueueStats(settingsOf(wasm, latest)));
+  const mod = fn('wasm').wasmModule('queue_stats', (wasm) => new wasm.QueueStats(fn('wasm').settingsIn(latest, wasm.queueStatsSettings())));
   const machine = (start) =>
     fn('effects')
       .run(context, mod, (wasm, instance) => start(instance), { resume: 'resumeQueueStats' })

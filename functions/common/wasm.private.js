@@ -27,6 +27,9 @@ function gluePath(crate) {
   throw Object.assign(new Error(message), { status: 500, extra: { code: 'unbuilt_deployment' } });
 }
 
+/** Settings `names` as set in `context`, as text; unset ones left out. */
+const settingsIn = (context, names) => Object.fromEntries(names.filter((n) => context[n] !== undefined && context[n] !== null).map((n) => [n, String(context[n])]));
+
 function wasmModule(crate, init = () => undefined, { resolveGlue = gluePath } = {}) {
   let loaded = null; // {wasm, state}
   let names = null; // the settings the crate names (never a secret)
@@ -52,7 +55,7 @@ function wasmModule(crate, init = () => undefined, { resolveGlue = gluePath } = 
     /** The settings the export `namesExport` lists, as set in `context` (text), for the machines. */
     settings(context, namesExport) {
       names = names || callWasm(mod, (w) => w[namesExport]());
-      return Object.fromEntries(names.filter((n) => context[n] !== undefined && context[n] !== null).map((n) => [n, String(context[n])]));
+      return settingsIn(context, names);
     },
   };
   return mod;
@@ -76,4 +79,4 @@ function callWasm(mod, fn) {
   }
 }
 
-module.exports = { wasmModule, shared, callWasm, WasmTrapError };
+module.exports = { wasmModule, shared, callWasm, settingsIn, WasmTrapError };
