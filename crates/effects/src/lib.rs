@@ -19,7 +19,8 @@
 //!   task, task list and reservation reads, task creation and update, worker channel update;
 //!   Serverless service, environment, build, deployment and asset reads, build creation and
 //!   removal, deployment, asset creation and version upload.
-//!   Adding one means adding it here and in the executor (docs/effects.md says how).
+//!   Adding one means adding it here, with its request in [`Op::call`] and its name in
+//!   [`KINDS`] (docs/effects.md says how).
 //! - [`Effect`] is an operation as the executor receives it: whether a 429/503 may be retried,
 //!   and how much of a Sync object's write budget it takes ([`sync_write_cost`]).
 //! - [`Outcome`] is what came of it: the resource Twilio answered (plain JSON, the `twilio`
@@ -31,13 +32,17 @@
 //!
 //! No function here panics, whatever the input.
 
+mod call;
 mod op;
 mod outcome;
+mod pacer;
 mod step;
 mod upsert;
 
 pub use op::{sync_write_cost, Credentials, Effect, Op, Pace, Paging, PagingAll, DELETE_COST};
+pub use call::{next_page, Call, Part, Raw, Read, KINDS};
 pub use outcome::{first, Failure, Outcome};
+pub use pacer::{Pacer, SHARE};
 pub use step::{Answer, Step};
 pub use upsert::{Progress, Upsert, UpsertStage};
 
