@@ -1,13 +1,8 @@
 // The Twilio client the executor (common/effects) uses, its retries, and the settings it reads
-// (values::env's rules, through the auth wasm module). Contract: docs/effects.md, "The client".
+// (values::env's rules, through the auth wasm module). Contract (timeout, routing to
+// TWILIO_API_ORIGIN, region and edge, retries, the emulator's guard): docs/effects.md, "The client".
 //
 //   const client = tw.twilioClient(context); const sid = tw.requireEnv(context, 'SYNC_SERVICE_SID');
-//
-// - every request has the invocation's timeout (common/deadline), in production too;
-// - TWILIO_API_ORIGIN sends every request there, plus X-Forwarded-Host: the Twilio host meant;
-// - TWILIO_REGION/TWILIO_EDGE reach every request (values::env::Regional); a bad one is a 500;
-// - withRetry repeats only what values::env::Retry says (429, 503), never past the deadline;
-// - the emulator's guard (emulator/client-guard.js) wraps a client only with TWILIO_API_ORIGIN.
 const twilio = require('twilio');
 const { HttpError } = require(Runtime.getFunctions()['common/http'].path);
 const { requestTimeoutMs, remainingMs, REQUEST_TIMEOUT_MS } = require(Runtime.getFunctions()['common/deadline'].path);
@@ -61,15 +56,10 @@ class TimedClient extends twilio.RequestClient {
     this.origin = origin;
   }
 
-  request(opts) {
+  // async: past the deadline a rejected promise, never a throw (docs/effects.md, "The client")
+  async request(opts) {
     const { uri, headers } = route(this.origin, opts.uri);
-    let timeout; // past the deadline: a rejected promise, never a throw (docs/effects.md, "The client")
-    try {
-      timeout = requestTimeoutMs();
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return super.request({ ...opts, uri, headers: { ...(opts.headers || {}), ...headers }, timeout });
+    return super.request({ ...opts, uri, headers: { ...(opts.headers || {}), ...headers }, timeout: requestTimeoutMs() });
   }
 }
 
@@ -106,9 +96,6 @@ function retrySettings(context) {
   return retryOf.get(context);
 }
 
-/** Whether a request Twilio answered with HTTP `status` is repeated (values::env::Retry::retried: 429, 503). */
-const retried = (status) => envRules().call((w) => w.retried(status));
-
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Runs `fn`, repeating it after a failure values::env::Retry repeats, while the deadline leaves 1 s. */
@@ -125,4 +112,4 @@ async function withRetry(context, fn) {
   }
 }
 
-module.exports = { apiOrigin, route, twilioClient, regionOptions, productHost, retrySettings, retried, withRetry, requireEnv, envValue, TimedClient };
+module.exports = { apiOrigin, route, twilioClient, regionOptions, productHost, retrySettings, withRetry, requireEnv, envValue, TimedClient };

@@ -648,7 +648,9 @@ fn identify_asks_iam_once_with_retries_and_answers_its_verdict() {
         Some("Bearer tok"),
     )));
     // How the executor makes the request is effects' (`Op::call`, tested there): IAM's host.
-    let call = step["run"][0].as_object_mut().and_then(|e| e.remove("call"));
+    let call = step["run"][0]
+        .as_object_mut()
+        .and_then(|e| e.remove("call"));
     assert!(call.is_some_and(|c| c["raw"]["product"] == "iam"));
     assert_eq!(
         step,

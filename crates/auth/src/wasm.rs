@@ -246,7 +246,7 @@ pub fn op_call(op: JsValue) -> Result<JsValue, JsValue> {
 /// Every operation's `kind` (`effects::KINDS`).
 #[wasm_bindgen(js_name = opKinds)]
 pub fn op_kinds() -> Result<JsValue, JsValue> {
-    wasm_face::to_js(&effects::KINDS)
+    wasm_face::to_js(&effects::KINDS[..])
 }
 
 /// The next page's `{page, pageToken}` in a page's `nextPageUrl`, or null (`effects::next_page`).

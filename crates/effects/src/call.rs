@@ -47,25 +47,14 @@ pub struct Raw {
     /// Headers to send beside the credentials.
     #[serde(skip_serializing_if = "Map::is_empty")]
     pub headers: Map<String, Value>,
-    /// The body as text.
+    /// The body as text (JSON, or a `multipart/form-data` body: [`multipart`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
-    /// Or a `multipart/form-data` body of these parts.
+    /// The statuses that are failures (thrown as the client throws Twilio's errors); empty:
+    /// every status but 2xx.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub form: Vec<Part>,
+    pub fails: Vec<u16>,
     pub read: Read,
-}
-
-/// One part of a multipart body: a field, or a file when `file` names it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Part {
-    pub name: String,
-    pub value: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub file: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub content_type: Option<String>,
 }
 
 /// How an answer becomes the outcome's value.
@@ -74,8 +63,7 @@ pub struct Part {
 pub enum Read {
     /// A non-2xx answer is a failure; else its JSON body (`{}` when none).
     Json,
-    /// `{status, body}` whatever the status, but one the retry rule repeats (429, 503), which
-    /// is a failure so that it may be repeated.
+    /// `{status, body}` whatever the status (the failures are [`Raw::fails`]).
     Status,
     /// A non-2xx answer is a failure; else `{contentType, base64}` (binary as base64 text).
     Media,
@@ -127,11 +115,15 @@ impl Path {
     }
 
     fn taskrouter(self) -> Path {
-        self.get("taskrouter").get("v1").by("workspaces", "workspaceSid")
+        self.get("taskrouter")
+            .get("v1")
+            .by("workspaces", "workspaceSid")
     }
 
     fn serverless(self) -> Path {
-        self.get("serverless").get("v1").by("services", "serviceSid")
+        self.get("serverless")
+            .get("v1")
+            .by("services", "serviceSid")
     }
 
     /// The field `from` renamed `to` (the client's name differs from the operation's).
@@ -190,7 +182,7 @@ fn raw(product: &str, path: String, method: &str, read: Read) -> Raw {
         method: method.into(),
         headers: Map::new(),
         body: None,
-        form: Vec::new(),
+        fails: Vec::new(),
         read,
     }
 }
@@ -225,12 +217,8 @@ impl Op {
             Op::CreateSyncMap { .. } => p.sync().get("syncMaps").request("create"),
             Op::FetchSyncDocument { .. } => p.sync().by("documents", "document").request("fetch"),
             Op::CreateSyncDocument { .. } => p.sync().get("documents").request("create"),
-            Op::UpdateSyncDocument { .. } => {
-                p.sync().by("documents", "document").request("update")
-            }
-            Op::DeleteSyncDocument { .. } => {
-                p.sync().by("documents", "document").request("remove")
-            }
+            Op::UpdateSyncDocument { .. } => p.sync().by("documents", "document").request("update"),
+            Op::DeleteSyncDocument { .. } => p.sync().by("documents", "document").request("remove"),
             Op::UpdateSyncMapPermission { .. } => p
                 .sync()
                 .by("syncMaps", "map")
@@ -354,12 +342,6 @@ impl Op {
                 content_type,
             } => {
                 let file = path.rsplit('/').next().filter(|f| !f.is_empty());
-                let field = |name: &str, value: &str| Part {
-                    name: name.into(),
-                    value: value.into(),
-                    file: None,
-                    content_type: None,
-                };
                 let mut r = raw(
                     "serverless-upload",
                     format!(
@@ -373,15 +355,17 @@ impl Op {
                 // Twilio's upload host has no regional name: it is used as it is.
                 r.product = None;
                 r.host = Some("serverless-upload.twilio.com".into());
-                r.form = vec![
-                    field("Path", path),
-                    field("Visibility", visibility),
-                    Part {
-                        file: Some(file.unwrap_or("content").into()),
-                        content_type: Some(content_type.clone()),
-                        ..field("Content", content)
-                    },
-                ];
+                let (content_type, body) = multipart(&[
+                    ("Path", path, None),
+                    ("Visibility", visibility, None),
+                    (
+                        "Content",
+                        content,
+                        Some((file.unwrap_or("content"), content_type.as_str())),
+                    ),
+                ]);
+                r.headers.insert("Content-Type".into(), content_type.into());
+                r.body = Some(body);
                 Call::Raw(r)
             }
             Op::ValidateFlexToken { token } => {
@@ -395,6 +379,11 @@ impl Op {
                 r.headers
                     .insert("Content-Type".into(), "application/json".into());
                 r.body = Some(serde_json::json!({ "token": token }).to_string());
+                // IAM's verdict is its answer whatever the status, but what the retry rule
+                // repeats (429, 503): a failure, so that it may be repeated.
+                r.fails = (100..=599)
+                    .filter(|&s| values::env::Retry::retried(Some(s)))
+                    .collect();
                 Call::Raw(r)
             }
             Op::FetchRecordingMedia {
@@ -412,6 +401,45 @@ impl Op {
             )),
         }
     }
+}
+
+/// A part of a multipart body: its name, its value, and for a file its file name and type.
+pub type Field<'a> = (&'a str, &'a str, Option<(&'a str, &'a str)>);
+
+/// A `multipart/form-data` body of `parts` (`(name, value, Some((file name, content type)))` for
+/// a file): its `Content-Type` header and the body. The boundary is one no part contains.
+pub fn multipart(parts: &[Field]) -> (String, String) {
+    let mut boundary = String::from("----effects-part");
+    while parts.iter().any(|(n, v, f)| {
+        v.contains(&boundary)
+            || n.contains(&boundary)
+            || f.is_some_and(|(f, t)| f.contains(&boundary) || t.contains(&boundary))
+    }) {
+        boundary.push('x');
+    }
+    // A name in a header: quotes and line breaks escaped as browsers do.
+    let quoted = |s: &str| {
+        s.replace('"', "%22")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+    };
+    let mut body = String::new();
+    for (name, value, file) in parts {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"",
+            quoted(name)
+        ));
+        if let Some((file, content_type)) = file {
+            body.push_str(&format!(
+                "; filename=\"{}\"\r\nContent-Type: {}",
+                quoted(file),
+                quoted(content_type)
+            ));
+        }
+        body.push_str(&format!("\r\n\r\n{value}\r\n"));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
 /// Every operation's `kind`, as [`Op`] names them on the wire.
@@ -649,7 +677,7 @@ mod tests {
             json!({"raw": {"product": "iam", "path": "/v1/Accounts/{AccountSid}/Tokens/validate",
                 "method": "POST", "headers": {"Cache-Control": "no-cache",
                 "Content-Type": "application/json"}, "body": r#"{"token":"ey\"J"}"#,
-                "read": "status"}})
+                "fails": [429, 503], "read": "status"}})
         );
         assert_eq!(
             wire(Op::FetchRecordingMedia {
@@ -669,30 +697,31 @@ mod tests {
                 content_type: "application/json".into(),
             }),
             json!({"raw": {"host": "serverless-upload.twilio.com", "method": "POST",
-                "path": "/v1/Services/ZS1/Assets/ZH1/Versions", "read": "json", "form": [
-                    {"name": "Path", "value": "/a/config.json"},
-                    {"name": "Visibility", "value": "private"},
-                    {"name": "Content", "value": "{}", "file": "config.json",
-                        "contentType": "application/json"}]}})
+                "path": "/v1/Services/ZS1/Assets/ZH1/Versions", "read": "json",
+                "headers": {"Content-Type": "multipart/form-data; boundary=----effects-part"},
+                "body": "------effects-part\r\nContent-Disposition: form-data; name=\"Path\"\r\n\r\n/a/config.json\r\n\
+                    ------effects-part\r\nContent-Disposition: form-data; name=\"Visibility\"\r\n\r\nprivate\r\n\
+                    ------effects-part\r\nContent-Disposition: form-data; name=\"Content\"; filename=\"config.json\"\r\nContent-Type: application/json\r\n\r\n{}\r\n\
+                    ------effects-part--\r\n"}})
         );
-        let Call::Raw(dir) = Op::UploadServerlessAssetVersion {
-            service_sid: "ZS1".into(),
-            asset_sid: "ZH1".into(),
-            path: "/".into(),
-            visibility: "private".into(),
-            content: String::new(),
-            content_type: "text/plain".into(),
-        }
-        .call() else {
-            panic!("raw");
-        };
-        assert_eq!(dir.form[2].file.as_deref(), Some("content"));
+        let (header, body) =
+            multipart(&[("Content", "a ----effects-part b", Some(("/", "text/plain")))]);
+        assert_eq!(header, "multipart/form-data; boundary=----effects-partx");
+        assert!(
+            body.starts_with("------effects-partx\r\n")
+                && body.ends_with("------effects-partx--\r\n")
+        );
+        let (_, quoted) = multipart(&[("a\"b", "", Some(("c\r\nd", "t")))]);
+        assert!(quoted.contains("name=\"a%22b\"; filename=\"c%0D%0Ad\""));
     }
 
     #[test]
     fn the_next_page_is_read_from_twilios_url() {
         let url = "https://taskrouter.twilio.com/v1/Workspaces/WS1/Events?PageSize=1&Page=2&PageToken=PA%2Bb%3D&StartDate=x";
-        assert_eq!(next_page(url), Some(json!({"page": 2, "pageToken": "PA+b="})));
+        assert_eq!(
+            next_page(url),
+            Some(json!({"page": 2, "pageToken": "PA+b="}))
+        );
         assert_eq!(
             next_page("https://x/Events?PageToken=PT&Page=z"),
             Some(json!({"page": 0, "pageToken": "PT"}))

@@ -39,8 +39,8 @@ mod pacer;
 mod step;
 mod upsert;
 
+pub use call::{multipart, next_page, Call, Raw, Read, KINDS};
 pub use op::{sync_write_cost, Credentials, Effect, Op, Pace, Paging, PagingAll, DELETE_COST};
-pub use call::{next_page, Call, Part, Raw, Read, KINDS};
 pub use outcome::{first, Failure, Outcome};
 pub use pacer::{Pacer, SHARE};
 pub use step::{Answer, Step};

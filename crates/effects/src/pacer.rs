@@ -27,12 +27,15 @@ impl Pacer {
                 .retain(|_, w| w.back().is_some_and(|&(at, _)| now_ms - at < 1000.0));
         }
         let recent = self.writes.entry(object.to_string()).or_default();
-        while recent.front().is_some_and(|&(at, _)| !(now_ms - at < 1000.0)) {
+        // NaN compares false: a write at an unknown time is not recent, and leaves.
+        let recent_at = |at: f64| now_ms - at < 1000.0;
+        while recent.front().is_some_and(|&(at, _)| !recent_at(at)) {
             recent.pop_front();
         }
         let used: f64 = recent.iter().map(|&(_, c)| c).sum();
+        let fits = used + cost <= SHARE;
         match recent.front() {
-            Some(&(oldest, _)) if !(used + cost <= SHARE) => oldest + 1000.0 - now_ms,
+            Some(&(oldest, _)) if !fits => oldest + 1000.0 - now_ms,
             _ => {
                 recent.push_back((now_ms, cost));
                 0.0
@@ -49,7 +52,11 @@ mod tests {
     fn writes_take_at_most_the_share_of_a_second() {
         let mut p = Pacer::default();
         for i in 0..3 {
-            assert_eq!(p.wait("sync:IS1/map:M", 0.25, 1000.0 + i as f64), 0.0, "write {i}");
+            assert_eq!(
+                p.wait("sync:IS1/map:M", 0.25, 1000.0 + i as f64),
+                0.0,
+                "write {i}"
+            );
         }
         // 4 × 0.25 > 0.8: the 4th waits until the first leaves the second.
         assert_eq!(p.wait("sync:IS1/map:M", 0.25, 1020.0), 980.0);
@@ -76,8 +83,15 @@ mod tests {
     fn odd_clocks_and_costs_never_panic_or_block_forever() {
         let mut p = Pacer::default();
         assert_eq!(p.wait("o", f64::NAN, 0.0), 0.0);
-        assert!(p.wait("o", f64::NAN, 1.0) > 0.0, "an unknown cost waits for room");
-        assert_eq!(p.wait("o", 0.05, f64::NAN), 0.0, "no clock: nothing is recent");
+        assert!(
+            p.wait("o", f64::NAN, 1.0) > 0.0,
+            "an unknown cost waits for room"
+        );
+        assert_eq!(
+            p.wait("o", 0.05, f64::NAN),
+            0.0,
+            "no clock: nothing is recent"
+        );
         assert_eq!(p.wait("o", 0.05, -5.0), 0.0);
         for i in 0..2_000 {
             p.wait(&format!("o{i}"), 0.05, i as f64 * 2000.0);
