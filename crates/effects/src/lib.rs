@@ -21,12 +21,14 @@
 //!   removal, deployment, asset creation and version upload.
 //!   Adding one means adding it here, with its request in [`Op::call`] and its name in
 //!   [`KINDS`] (docs/effects.md says how).
-//! - [`Effect`] is an operation as the executor receives it: whether a 429/503 may be retried,
+//! - [`Effect`] is an operation as the executor receives it: its request ([`Op::call`]: a path
+//!   on the `twilio` client, or a [`Raw`] request), whether a 429/503 may be retried,
 //!   and how much of a Sync object's write budget it takes ([`sync_write_cost`]).
 //! - [`Outcome`] is what came of it: the resource Twilio answered (plain JSON, the `twilio`
 //!   client's camelCase field names), or a [`Failure`] with Twilio's status, code and message.
 //!   What a failure *means* is decided here: [`Failure::ambiguous`] (the request may have been
 //!   carried out), [`Failure::answer`] (the HTTP answer our caller gets).
+//! - [`Pacer`] is how long a paced write waits for room in its object's budget.
 //! - [`Upsert`] is a small machine other machines embed: create a map item, or update it if it
 //!   exists, creating a missing map.
 //!
