@@ -7,18 +7,12 @@ const twilio = require('twilio');
 const { HttpError } = require(Runtime.getFunctions()['common/http'].path);
 const { requestTimeoutMs, remainingMs, REQUEST_TIMEOUT_MS } = require(Runtime.getFunctions()['common/deadline'].path);
 
-/** The container's one auth module (common/wasm's `shared`): through Runtime, or beside this file (a test). */
-const envRules = () => {
-  const wasmFile = typeof Runtime !== 'undefined' && Runtime.getFunctions()['common/wasm'] ? Runtime.getFunctions()['common/wasm'].path : require('path').join(__dirname, 'wasm.private.js');
-  return require(wasmFile).shared('auth');
-};
-
-/** Settings `names` as the auth module reads them: `{name: text | null}`. */
-const settings = (context, names) => Object.fromEntries(names.map((n) => [n, context[n] === undefined || context[n] === null ? null : String(context[n])]));
+// common/wasm through Runtime, or beside this file (a test); `shared('auth')`: the container's one auth module.
+const { shared, settingsIn: settings } = require(Runtime.getFunctions()['common/wasm'] ? Runtime.getFunctions()['common/wasm'].path : require('path').join(__dirname, 'wasm.private.js'));
 
 /** `fn(wasm)` on the auth module; a setting it refuses (its error names the variable) is our 500. */
 const rules = (fn) =>
-  envRules().call((w) => {
+  shared('auth').call((w) => {
     try {
       return fn(w);
     } catch (err) {
@@ -71,12 +65,13 @@ const productHost = (context, product) => rules((w) => w.productHost(settings(co
 
 const clients = new Map();
 
-/** The REST client for this account (ACCOUNT_SID/AUTH_TOKEN, as the runtime's own client uses). */
-function twilioClient(context) {
+/** The REST client for this account (ACCOUNT_SID/AUTH_TOKEN, as the runtime's own client uses), or with the caller's credentials `as` (neither kept nor guarded). */
+function twilioClient(context, as = null) {
   const origin = apiOrigin(context);
   const accountSid = requireEnv(context, 'ACCOUNT_SID');
-  const authToken = requireEnv(context, 'AUTH_TOKEN');
   const regional = regionOptions(context);
+  if (as) return twilio(as.username, as.password, { accountSid, httpClient: new TimedClient(origin), ...regional });
+  const authToken = requireEnv(context, 'AUTH_TOKEN');
   const key = `${origin} ${accountSid} ${authToken} ${regional.region || ''} ${regional.edge || ''}`;
   if (!clients.has(key)) {
     const client = twilio(accountSid, authToken, { httpClient: new TimedClient(origin), ...regional });
@@ -105,7 +100,7 @@ async function withRetry(context, fn) {
     try {
       return await fn();
     } catch (err) {
-      const delay = envRules().call((w) => w.retryDelayMs(retry, attempt, err && err.status, Math.random()));
+      const delay = shared('auth').call((w) => w.retryDelayMs(retry, attempt, err && err.status, Math.random()));
       if (delay === null || remainingMs() - delay < 1000) throw err;
       await sleep(delay);
     }

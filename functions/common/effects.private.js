@@ -10,7 +10,6 @@
 const tw = require(Runtime.getFunctions()['common/client'].path);
 const { callWasm, shared } = require(Runtime.getFunctions()['common/wasm'].path);
 const { DeadlineError, remainingMs, requestTimeoutMs } = require(Runtime.getFunctions()['common/deadline'].path);
-const twilio = require('twilio');
 
 const MAX_STEPS = 200; // a machine ends long before; this only stops a broken one
 const MIN_START_MS = 250; // a delayed effect must leave at least this much time to send it (common/deadline)
@@ -30,13 +29,9 @@ function createPacer({ now = Date.now, sleep: wait = sleep } = {}) {
 }
 const pace = createPacer(); // one per container: its writes share each object's budget
 
-/** A client with the caller's credentials instead of the service's own (a call's `as`). */
-const clientAs = (context, { username, password }) =>
-  twilio(username, password, { accountSid: tw.requireEnv(context, 'ACCOUNT_SID'), httpClient: new tw.TimedClient(tw.apiOrigin(context)), ...tw.regionOptions(context) });
-
 /** A call on the `twilio` client: each segment of `path` a property (text) or a method called with the rest (array). */
 async function clientCall(context, client, { path, as, read }) {
-  const value = await path.reduce((at, segment) => (typeof segment === 'string' ? at[segment] : at[segment[0]](...segment.slice(1))), as ? clientAs(context, as) : client);
+  const value = await path.reduce((at, segment) => (typeof segment === 'string' ? at[segment] : at[segment[0]](...segment.slice(1))), as ? tw.twilioClient(context, as) : client);
   if (read !== 'page') return value;
   return { events: value.instances, next: shared('auth').call((w) => w.nextPage(value.nextPageUrl || null)) };
 }
