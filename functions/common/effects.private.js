@@ -4,9 +4,8 @@
 //
 //   return effects.run(context, wasmModule('call_handling'), (wasm) => wasm.startPark(request, env, settings, token, Date.now()));
 //
-// Each effect carries its request as crates/effects decides it (`call`, `Op::call`): a path on the
-// `twilio` client, or a raw request the client cannot make. What the executor guarantees (the
-// deadline, retries, `delayMs`, pacing, outcomes as they came) is in docs/effects.md.
+// Each effect carries its request as crates/effects decides it (`call`: a `twilio` client path or a
+// raw request); the executor makes it within its guarantees (docs/effects.md).
 const tw = require(Runtime.getFunctions()['common/client'].path);
 const { callWasm, shared } = require(Runtime.getFunctions()['common/wasm'].path);
 const { DeadlineError, remainingMs, requestTimeoutMs } = require(Runtime.getFunctions()['common/deadline'].path);
