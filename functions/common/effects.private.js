@@ -28,9 +28,11 @@ function createPacer({ now = Date.now, sleep: wait = sleep } = {}) {
 }
 const pace = createPacer(); // one per container: its writes share each object's budget
 
-/** A call on the `twilio` client: each segment of `path` a property (text) or a method called with the rest (array). */
-async function clientCall(context, client, { path, as, read }) {
-  const value = await path.reduce((at, segment) => (typeof segment === 'string' ? at[segment] : at[segment[0]](...segment.slice(1))), as ? tw.twilioClient(context, as) : client);
+/** A call on the `twilio` client: `path` read in turn (a text a property, an array a method called with the rest), then `request` with the op's fields `params` names, its field `positional`, or nothing. */
+async function clientCall(context, client, op, { path, request, params, positional, as, read }) {
+  const at = path.reduce((x, segment) => (typeof segment === 'string' ? x[segment] : x[segment[0]](...segment.slice(1))), as ? tw.twilioClient(context, as) : client);
+  const args = positional ? [op[positional]] : params ? [Object.fromEntries(Object.entries(params).map(([name, field]) => [name, op[field]]))] : [];
+  const value = await at[request](...args);
   if (read !== 'page') return value;
   return { events: value.instances, next: shared('auth').call((w) => w.nextPage(value.nextPageUrl || null)) };
 }
@@ -77,7 +79,7 @@ async function perform(context, client, effect, opts = {}) {
       await sleep(effect.delayMs);
     }
     if (effect.pace) await (opts.pace || pace)(effect.pace.object, effect.pace.cost);
-    const once = () => (call.raw ? rawCall(context, call.raw) : clientCall(context, client, call.client));
+    const once = () => (call.raw ? rawCall(context, call.raw) : clientCall(context, client, effect.op, call.client));
     const value = await (effect.retry ? (opts.retry || ((fn) => tw.withRetry(context, fn)))(once) : once());
     if (opts.text) return { ok: true, json: value === undefined ? 'null' : JSON.stringify(value) };
     return { ok: true, value: value === undefined ? null : JSON.parse(JSON.stringify(value)) }; // plain JSON

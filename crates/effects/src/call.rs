@@ -9,7 +9,8 @@ use crate::{Credentials, Op};
 
 /// One operation's request, as the executor makes it.
 ///
-/// On the wire `{"client": {"path": […], "as"?, "read"?}}` or `{"raw": {…}}`.
+/// On the wire `{"client": {"path": […], "request", "params"?, "positional"?, "as"?, "read"?}}`
+/// or `{"raw": {…}}`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Call {
@@ -17,9 +18,18 @@ pub enum Call {
     Client {
         /// Read from the client in turn: a text is a property (`"sync"`), an array a method
         /// called with the rest as its arguments (`["services", "IS1"]`, `["statistics"]` with
-        /// none). The last is the request itself (`["update", {"data": …, "ifMatch": "3"}]`,
-        /// `["create", ["WQ1", "WQ2"]]`: one positional value).
+        /// none).
         path: Vec<Value>,
+        /// The method then called on it: the request (`fetch`, `update`, `list`, `page`…).
+        request: String,
+        /// Its parameters: the client's name of each, and the operation's field that holds its
+        /// value (`{"data": "data", "pageNumber": "page"}`; the values are not copied: a write's
+        /// data crosses into JavaScript once). Neither this nor `positional`: called with nothing.
+        #[serde(skip_serializing_if = "Map::is_empty")]
+        params: Map<String, Value>,
+        /// Or the operation's field whose value is its one argument (`taskQueueSids`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        positional: Option<String>,
         /// Made with these credentials instead of the service's own.
         #[serde(rename = "as", skip_serializing_if = "Option::is_none")]
         credentials: Option<Credentials>,
@@ -76,6 +86,8 @@ pub enum Read {
 struct Path {
     fields: Map<String, Value>,
     path: Vec<Value>,
+    /// Client names of fields, where they differ (field -> name).
+    names: Map<String, Value>,
 }
 
 impl Path {
@@ -88,6 +100,7 @@ impl Path {
         Path {
             fields,
             path: Vec::new(),
+            names: Map::new(),
         }
     }
 
@@ -126,36 +139,44 @@ impl Path {
             .by("services", "serviceSid")
     }
 
-    /// The field `from` renamed `to` (the client's name differs from the operation's).
-    fn rename(mut self, from: &str, to: &str) -> Path {
-        if let Some(v) = self.fields.remove(from) {
-            self.fields.insert(to.into(), v);
-        }
+    /// The field `field` is the client's parameter `name`.
+    fn rename(mut self, field: &str, name: &str) -> Path {
+        self.names.insert(field.into(), name.into());
         self
     }
 
-    /// The request `method` with the fields left as its parameters (none: no argument).
-    fn request(mut self, method: &str) -> Call {
-        let mut last = vec![Value::String(method.into())];
-        if !self.fields.is_empty() {
-            last.push(Value::Object(std::mem::take(&mut self.fields)));
-        }
-        self.path.push(Value::Array(last));
-        self.done(None)
+    /// The request `method` with the fields left as its parameters (none: no argument); a null
+    /// is not sent (the client would send it as the text "null").
+    fn request(self, method: &str) -> Call {
+        let params = self
+            .fields
+            .iter()
+            .filter(|(_, value)| !value.is_null())
+            .map(|(field, _)| {
+                let name = self
+                    .names
+                    .get(field)
+                    .and_then(Value::as_str)
+                    .unwrap_or(field);
+                (name.to_string(), Value::String(field.clone()))
+            })
+            .collect();
+        self.done(method, params, None)
     }
 
     /// The request `method` with the field `field` as its one positional argument.
-    fn positional(mut self, method: &str, field: &str) -> Call {
-        let value = self.fields.remove(field).unwrap_or(Value::Null);
-        self.path.push(Value::Array(vec![method.into(), value]));
-        self.done(None)
+    fn positional(self, method: &str, field: &str) -> Call {
+        self.done(method, Map::new(), Some(field.into()))
     }
 
-    fn done(self, read: Option<Read>) -> Call {
+    fn done(self, method: &str, params: Map<String, Value>, positional: Option<String>) -> Call {
         Call::Client {
             path: self.path,
+            request: method.into(),
+            params,
+            positional,
             credentials: None,
-            read,
+            read: None,
         }
     }
 }
@@ -281,28 +302,23 @@ impl Op {
             Op::ListEvents { .. } => p.taskrouter().get("events").request("list"),
             Op::ListEventsPage { .. } => {
                 let page = p.taskrouter().get("events").rename("page", "pageNumber");
-                match page.request("page") {
-                    Call::Client {
-                        path, credentials, ..
-                    } => Call::Client {
-                        path,
-                        credentials,
-                        read: Some(Read::Page),
-                    },
-                    other => other,
+                let mut call = page.request("page");
+                if let Call::Client { read, .. } = &mut call {
+                    *read = Some(Read::Page);
                 }
+                call
             }
             Op::FetchServerlessService { credentials, .. } => {
                 let mut p = p.serverless();
                 p.fields.remove("credentials");
-                match p.request("fetch") {
-                    Call::Client { path, read, .. } => Call::Client {
-                        path,
-                        credentials: credentials.clone(),
-                        read,
-                    },
-                    other => other,
+                let mut call = p.request("fetch");
+                if let Call::Client {
+                    credentials: as_, ..
+                } = &mut call
+                {
+                    as_.clone_from(credentials);
                 }
+                call
             }
             Op::FetchServerlessEnvironment { .. } => p
                 .serverless()
@@ -586,7 +602,19 @@ mod tests {
         assert_eq!(
             wire(update),
             json!({"client": {"path": ["sync", "v1", ["services", "IS1"], ["syncMaps", "M"],
-                ["syncMapItems", "k"], ["update", {"data": {"n": 1}, "ifMatch": "3"}]]}})
+                ["syncMapItems", "k"]], "request": "update",
+                "params": {"data": "data", "ifMatch": "ifMatch"}}})
+        );
+        let null = Op::CreateSyncItem {
+            service_sid: "IS1".into(),
+            map: "M".into(),
+            key: "k".into(),
+            data: Value::Null,
+            ttl: Some(60),
+        };
+        assert_eq!(
+            wire(null)["client"]["params"],
+            json!({"key": "key", "ttl": "ttl"})
         );
         let list = Op::ListSyncItems {
             service_sid: "IS1".into(),
@@ -602,7 +630,8 @@ mod tests {
         assert_eq!(
             wire(list),
             json!({"client": {"path": ["sync", "v1", ["services", "IS1"], ["syncMaps", "M"],
-                "syncMapItems", ["list", {"order": "asc", "pageSize": 100, "limit": 200}]]}})
+                "syncMapItems"], "request": "list",
+                "params": {"order": "order", "pageSize": "pageSize", "limit": "limit"}}})
         );
     }
 
@@ -618,7 +647,7 @@ mod tests {
         assert_eq!(
             wire(stats),
             json!({"client": {"path": ["taskrouter", "v1", ["workspaces", "WS1"],
-                ["taskQueues", "WQ1"], ["statistics"], ["fetch"]]}})
+                ["taskQueues", "WQ1"], ["statistics"]], "request": "fetch"}})
         );
         let every = Op::ListTaskQueueStatistics {
             workspace_sid: "WS1".into(),
@@ -629,7 +658,7 @@ mod tests {
         assert_eq!(
             wire(every),
             json!({"client": {"path": ["taskrouter", "v1", ["workspaces", "WS1"], "taskQueues",
-                "statistics", ["list"]]}})
+                "statistics"], "request": "list"}})
         );
         let bulk = Op::CreateTaskQueueBulkRealTimeStatistics {
             workspace_sid: "WS1".into(),
@@ -638,7 +667,7 @@ mod tests {
         assert_eq!(
             wire(bulk),
             json!({"client": {"path": ["taskrouter", "v1", ["workspaces", "WS1"], "taskQueues",
-                "bulkRealTimeStatistics", ["create", ["WQ1", "WQ2"]]]}})
+                "bulkRealTimeStatistics"], "request": "create", "positional": "taskQueueSids"}})
         );
         let page = Op::ListEventsPage {
             workspace_sid: "WS1".into(),
@@ -651,8 +680,9 @@ mod tests {
         };
         assert_eq!(
             wire(page),
-            json!({"client": {"path": ["taskrouter", "v1", ["workspaces", "WS1"], "events",
-                ["page", {"pageSize": 1000, "pageNumber": 1, "pageToken": "PT"}]], "read": "page"}})
+            json!({"client": {"path": ["taskrouter", "v1", ["workspaces", "WS1"], "events"],
+                "request": "page", "params": {"pageSize": "pageSize", "pageNumber": "page",
+                "pageToken": "pageToken"}, "read": "page"}})
         );
         let as_caller = Op::FetchServerlessService {
             service_sid: "ZS1".into(),
@@ -663,8 +693,8 @@ mod tests {
         };
         assert_eq!(
             wire(as_caller),
-            json!({"client": {"path": ["serverless", "v1", ["services", "ZS1"], ["fetch"]],
-                "as": {"username": "SK1", "password": "pw"}}})
+            json!({"client": {"path": ["serverless", "v1", ["services", "ZS1"]],
+                "request": "fetch", "as": {"username": "SK1", "password": "pw"}}})
         );
     }
 

@@ -643,8 +643,9 @@ mod tests {
             wire,
             json!({"op": {"kind": "updateCall", "callSid": "CA1", "twiml": "<Response/>",
                 "statusCallback": "https://x/cb", "statusCallbackMethod": "POST"},
-                "call": {"client": {"path": [["calls", "CA1"], ["update", {"twiml": "<Response/>",
-                    "statusCallback": "https://x/cb", "statusCallbackMethod": "POST"}]]}},
+                "call": {"client": {"path": [["calls", "CA1"]], "request": "update", "params": {
+                    "twiml": "twiml", "statusCallback": "statusCallback",
+                    "statusCallbackMethod": "statusCallbackMethod"}}},
                 "retry": true})
         );
         let back: Effect = serde_json::from_value(wire).expect("reads back");
@@ -801,9 +802,9 @@ mod tests {
             json!({"op": {"kind": "createServerlessBuild", "serviceSid": "ZS1",
                 "functionVersions": ["ZN1"], "assetVersions": ["ZN2", "ZN3"],
                 "dependencies": r#"[{"name":"twilio","version":"5"}]"#},
-                "call": {"client": {"path": ["serverless", "v1", ["services", "ZS1"], "builds",
-                    ["create", {"functionVersions": ["ZN1"], "assetVersions": ["ZN2", "ZN3"],
-                        "dependencies": r#"[{"name":"twilio","version":"5"}]"#}]]}},
+                "call": {"client": {"path": ["serverless", "v1", ["services", "ZS1"], "builds"],
+                    "request": "create", "params": {"functionVersions": "functionVersions",
+                        "assetVersions": "assetVersions", "dependencies": "dependencies"}}},
                 "retry": true, "delayMs": 900})
         );
         assert_eq!(
@@ -1056,7 +1057,7 @@ mod tests {
         assert_eq!(
             serde_json::to_value(&read).expect("json"),
             json!({"op": {"kind": "fetchSyncService", "serviceSid": "IS1"},
-                "call": {"client": {"path": ["sync", "v1", ["services", "IS1"], ["fetch"]]}},
+                "call": {"client": {"path": ["sync", "v1", ["services", "IS1"]], "request": "fetch"}},
                 "retry": true})
         );
         assert!(serde_json::from_value::<Op>(
