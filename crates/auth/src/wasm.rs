@@ -26,7 +26,7 @@
 //!   //    or {state, run: [validateFlexToken]}
 //! resumeIdentify(state, [outcome], now)  // -> {answer: {kind: 'flex', iam}}; throws (500
 //!   //    iam_credentials or invalid_state, 502 iam_failed, 504 deadline), as authorize does
-//! opCall({kind: 'fetchCall', callSid})  // -> {client: {path: [['calls', 'CA…'], ['fetch']]}}: how the executor makes it
+//! opCall({kind: 'fetchCall', callSid})  // -> {client: {path: [['calls', 'CA…']], request: 'fetch'}}: how the executor makes it
 //! opKinds()                           // -> ['fetchCall', …]: every operation
 //! nextPage(page.nextPageUrl)          // -> {page, pageToken} or null: where the next page of events starts
 //! paceWait(1, 'sync:IS…/map:M', 0.05, Date.now())  // -> ms that pacer's write waits (0: go, counted)
