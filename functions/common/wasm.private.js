@@ -100,7 +100,10 @@ function machines(crate, settingsExport, { oneAtATime = false, ...io } = {}) {
   function hook(context, start, extra) {
     const body = (oneAtATime ? last : Promise.resolve()).then(() => run(context, start, extra)).then((answer) => answer.body);
     if (oneAtATime) last = body.catch(() => {});
-    return body.catch((err) => ({ error: (err && err.message) || String(err) }));
+    return body.catch((err) => {
+      console.error(`${crate} hook:`, err);
+      return { error: (err && err.message) || String(err) };
+    });
   }
   return { mod, envOf, run, hook };
 }
