@@ -92,10 +92,14 @@ function machines(crate, settingsExport, { oneAtATime = false, ...io } = {}) {
   const mod = wasmModule(crate);
   const owner = randomUUID();
   let last = Promise.resolve();
-  const envOf = (context) => mod.settings(context, settingsExport);
-  const input = (context, extra) => ({ env: envOf(context), owner, run: randomUUID(), nonce: Math.floor(Math.random() * 1000), nowMs: Date.now(), ...extra });
+
   /** Runs `start(wasm, input)` to its answer `{status, body}`. */
-  const run = (context, start, extra = {}) => require(Runtime.getFunctions()['common/effects'].path).run(context, mod, (wasm) => start(wasm, input(context, extra)), io);
+  function run(context, start, extra = {}) {
+    const input = { env: mod.settings(context, settingsExport), owner, run: randomUUID(), nonce: Math.floor(Math.random() * 1000), nowMs: Date.now(), ...extra };
+    const effects = require(Runtime.getFunctions()['common/effects'].path); // here: it requires this file
+    return effects.run(context, mod, (wasm) => start(wasm, input), io);
+  }
+
   /** The event callback's hook: the answer's body, or `{error}`; never throws. */
   function hook(context, start, extra) {
     const body = (oneAtATime ? last : Promise.resolve()).then(() => run(context, start, extra)).then((answer) => answer.body);
@@ -105,7 +109,8 @@ function machines(crate, settingsExport, { oneAtATime = false, ...io } = {}) {
       return { error: (err && err.message) || String(err) };
     });
   }
-  return { mod, envOf, run, hook };
+
+  return { mod, run, hook };
 }
 
 module.exports = { wasmModule, shared, callWasm, settingsIn, machines, WasmTrapError };
