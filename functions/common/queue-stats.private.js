@@ -10,9 +10,8 @@ const { within } = require(Runtime.getFunctions()['common/deadline'].path);
 
 const describe = (err) => (err && err.message ? err.message : String(err));
 
-function createUpdater({ qs, machine, now = Date.now, remaining = () => Infinity, board = null }) {
+function createUpdater({ qs, machine, now = Date.now, remaining = () => Infinity }) {
   const serial = createSerial();
-  const boardSettings = () => board && { serviceSid: board.serviceSid, identity: board.reader.identity, ...board.reader.permission };
 
   /** Adds a machine's counts to the event's; the instance keeps what it says to remember (`onBoard`: a board copy's). */
   function keep(stats, sid, out, onBoard = false) {
@@ -22,13 +21,13 @@ function createUpdater({ qs, machine, now = Date.now, remaining = () => Infinity
     if (sid) qs.keep(sid, out, onBoard); // a bulk run's answer (its works) holds nothing to keep
   }
 
-  /** The wallboard's copy or removal (`startBoardCopy`, `startBoardRemove`); never throws. */
+  /** The wallboard's copy or removal (`startBoardCopy`, `startBoardRemove`: nothing without a board); never throws. */
   const boardRun = (stats, sid, start) =>
     machine(start).then(
       (out) => keep(stats, sid, out, true),
       (err) => stats.errors.push(`wallboard copy of ${sid}: ${describe(err)}`),
     );
-  const boardRemove = (stats, sid) => board && boardRun(stats, sid, (m) => m.startBoardRemove(sid, boardSettings()));
+  const boardRemove = (stats, sid) => boardRun(stats, sid, (m) => m.startBoardRemove(sid));
 
   // A queue's run of the works asked for since its last one (the crate merges them; the joined
   // events' calls count on the first). The board's copy goes beside the queue's next run (its
@@ -36,9 +35,9 @@ function createUpdater({ qs, machine, now = Date.now, remaining = () => Infinity
   const runQueue = (sid) => async (inputs, waited) => {
     const stats = inputs[0].stats;
     try {
-      const out = await machine((m) => m.startRefresh({ queueSid: sid, works: inputs.map((i) => i.work), waited }, { board: Boolean(board) }, now()));
+      const out = await machine((m) => m.startRefresh({ queueSid: sid, works: inputs.map((i) => i.work), waited }, now()));
       keep(stats, sid, out);
-      if (out.copy) stats.copies.push(boardRun(stats, sid, (m) => m.startBoardCopy({ queueSid: sid, plan: out.copy }, boardSettings())));
+      if (out.copy) stats.copies.push(boardRun(stats, sid, (m) => m.startBoardCopy({ queueSid: sid, plan: out.copy })));
       if (out.boardRemove) await boardRemove(stats, sid);
     } catch (err) {
       stats.errors.push(`${sid}: ${describe(err)}`);
@@ -100,19 +99,20 @@ function updaterFor(context) {
   if (updater) return updater;
   const fn = (name) => require(Runtime.getFunctions()[`common/${name}`].path);
   const { wasmModule, settingsIn, callWasm } = fn('wasm');
+  // The wallboard's own Sync service (docs/wallboard.md): crates/agents-live's rule, one for both.
+  const boardSid = fn('agents-live').boardSidOf(context);
+  const reader = boardSid && fn('auth').boardReader();
+  const board = boardSid ? { serviceSid: boardSid, identity: reader.identity, ...reader.permission } : null;
   // The instance reads its settings (queue_stats::SETTINGS: the QUEUE_STATS_* and the services);
   // a bad or missing one is a 500 naming it, on every event until it is fixed.
-  const mod = wasmModule('queue_stats', (wasm) => new wasm.QueueStats(settingsIn(latest, wasm.queueStatsSettings())));
+  const mod = wasmModule('queue_stats', (wasm) => new wasm.QueueStats(settingsIn(latest, wasm.queueStatsSettings()), { board }));
   const machine = (start) =>
     fn('effects')
       .run(latest, mod, (wasm, instance) => start(instance), 'resumeQueueStats')
       .then((answer) => answer.body);
-  // The wallboard's own Sync service (docs/wallboard.md): crates/agents-live's rule, one for both.
-  const boardSid = fn('agents-live').boardSidOf(context);
-  const board = boardSid ? { serviceSid: boardSid, reader: fn('auth').boardReader() } : null;
   // Every wasm call goes through the loader (a trap reloads the module).
   const qs = { plan: (event) => callWasm(mod, (wasm, instance) => instance.plan(event)), keep: (...args) => callWasm(mod, (wasm, instance) => instance.keep(...args)) };
-  updater = createUpdater({ qs, machine, remaining: () => fn('deadline').remainingMs(), board });
+  updater = createUpdater({ qs, machine, remaining: () => fn('deadline').remainingMs() });
   return updater;
 }
 

@@ -1,15 +1,15 @@
 //! The wasm face of the crate: plain JS values in, plain JS objects out.
 //!
 //! ```js
-//! const qs = new wasm.QueueStats(settings, {parked?});   // throws {code, status, parameter} naming a bad setting
+//! const qs = new wasm.QueueStats(settings, {parked?, board?}); // throws {code, status, parameter} naming a bad setting
 //! qs.plan(event);                                        // {action, queueSid?, channels?, workerSid?, reason}
 //! qs.statisticsParams(Date.now());                       // {startDate, splitByWaitTime}
-//! qs.startRefresh({queueSid, works, waited}, {board}, Date.now());  // a queue's run: reads, record, store (refresh module)
+//! qs.startRefresh({queueSid, works, waited}, Date.now()); // a queue's run: reads, record, store (refresh module)
 //! qs.startBulk({workerSids});                            // worker events' bulk statistics -> {works}
 //! qs.mergeWorks([work], waited);                         // {work, dropped}: how a run's works combine
 //! qs.startRemove(queueSid);                              // a deleted queue's removal (store module)
-//! qs.startBoardCopy({queueSid, plan}, {serviceSid, identity, read, write, manage});
-//! qs.startBoardRemove(queueSid, {serviceSid, identity, read, write, manage});
+//! qs.startBoardCopy({queueSid, plan});                  // the wallboard's copy (nothing without a board)
+//! qs.startBoardRemove(queueSid);                         // its removal (nothing without a board)
 //! qs.keep(queueSid | null, answerBody, onBoard);         // what the answer says to remember (kept module)
 //! qs.remembered();                                       // how many records the instance remembers
 //! resumeQueueStats(state, [outcome], Date.now())         // the next step of any of them (never throws)
@@ -17,9 +17,10 @@
 //! ```
 //! The constructor reads the `QUEUE_STATS_*` settings and the services (`crate::services`: the
 //! workspace, Flex's Sync service, the parked calls' service; `{parked: false}` leaves the parked
-//! calls off the board). The instance keeps the container's memory (`crate::kept`): the start calls read it, `keep`
-//! applies an answer. A trap reloads the module with an empty memory, which only costs reads (the
-//! machines work from empty memory). A `memory` given in `startRefresh`'s input, or `deleted`,
+//! calls off the board); `board: {serviceSid, identity, read, write, manage}` is the wallboard's
+//! Sync service and reader, where every record is copied (none: no copies). The instance keeps the container's memory (`crate::kept`): the start
+//! calls read it, `keep` applies an answer. A trap reloads the module with an empty memory, which
+//! only costs reads (the machines work from empty memory). A `memory` given in `startRefresh`'s input, or `deleted`,
 //! `granted`, `mirrored` in the others', are added to the instance's (tests).
 //! Errors (through `wasm-face`) carry `code`, `status` and `parameter` (the variable at fault).
 
@@ -49,22 +50,25 @@ struct RefreshInput {
     memory: Option<Memory>,
 }
 
-/// The constructor's options (the benchmark's): `parked: false` leaves the parked calls off.
+/// The constructor's options: the wallboard (`board`), and `parked: false` (the benchmark's),
+/// which leaves the parked calls off the records.
 #[derive(Deserialize)]
 struct Options {
     #[serde(default = "yes")]
     parked: bool,
+    #[serde(default)]
+    board: Option<BoardSettings>,
 }
 
 fn yes() -> bool {
     true
 }
 
-/// What a queue's run needs from the function: whether the wallboard keeps a copy.
-#[derive(Deserialize)]
-struct RunOptions {
-    #[serde(default)]
-    board: bool,
+/// A board request without a board: nothing to do.
+fn no_board() -> Result<JsValue, JsValue> {
+    Ok(to_js(&effects::Step::<Machine>::answer(
+        effects::Answer::json(200, serde_json::json!({"syncWrites": 0, "errors": []})),
+    )))
 }
 
 /// The validated configuration and services, and the container's memory, kept for the life of
@@ -73,6 +77,7 @@ struct RunOptions {
 pub struct QueueStats {
     config: Config,
     services: Services,
+    board: Option<BoardSettings>,
     kept: Kept,
 }
 
@@ -85,7 +90,10 @@ impl QueueStats {
         // Only the variables this crate reads are looked at; others (and non-strings) are ignored.
         let env: Value = from_js(env, "environment")?;
         let options: Options = if options.is_undefined() || options.is_null() {
-            Options { parked: true }
+            Options {
+                parked: true,
+                board: None,
+            }
         } else {
             from_js(options, "options")?
         };
@@ -105,6 +113,7 @@ impl QueueStats {
             .map(|config| QueueStats {
                 config,
                 services,
+                board: options.board,
                 kept: Kept::default(),
             })
             .map_err(fail)
@@ -139,27 +148,31 @@ impl QueueStats {
 
     /// The wallboard's copy of a record (see the `store` module's `board_copy`).
     #[wasm_bindgen(js_name = startBoardCopy)]
-    pub fn start_board_copy(&self, input: JsValue, board: JsValue) -> Result<JsValue, JsValue> {
+    pub fn start_board_copy(&self, input: JsValue) -> Result<JsValue, JsValue> {
+        let Some(board) = &self.board else {
+            return no_board();
+        };
         let mut input: CopyInput = from_js(input, "copy input")?;
-        let board: BoardSettings = from_js(board, "board settings")?;
         let (granted, mirrored) = self.kept.copy(&input.queue_sid);
         input.granted.extend(granted);
         input.mirrored |= mirrored;
         Ok(to_js(&refresh::stored(store::board_copy(
             self.config.layout,
             &input,
-            &board,
+            board,
         ))))
     }
 
     /// The removal of a queue's copy from the board.
     #[wasm_bindgen(js_name = startBoardRemove)]
-    pub fn start_board_remove(&self, queue_sid: &str, board: JsValue) -> Result<JsValue, JsValue> {
-        let board: BoardSettings = from_js(board, "board settings")?;
+    pub fn start_board_remove(&self, queue_sid: &str) -> Result<JsValue, JsValue> {
+        let Some(board) = &self.board else {
+            return no_board();
+        };
         Ok(to_js(&refresh::stored(store::board_remove(
             self.config.layout,
             queue_sid,
-            &board,
+            board,
         ))))
     }
 
@@ -175,17 +188,11 @@ impl QueueStats {
 
     /// A queue's run (see the `refresh` module): `{queueSid, works, waited, memory}`: the works
     /// asked for since its last run (`waited`: they waited behind one), what the container
-    /// remembers of the queue; `{board}`. Its answer's body is the run's summary.
+    /// remembers of the queue. Its answer's body is the run's summary.
     #[wasm_bindgen(js_name = startRefresh)]
-    pub fn start_refresh(
-        &self,
-        input: JsValue,
-        options: JsValue,
-        now_ms: f64,
-    ) -> Result<JsValue, JsValue> {
+    pub fn start_refresh(&self, input: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
         let input: RefreshInput = from_js(input, "refresh input")?;
-        let options: RunOptions = from_js(options, "run options")?;
-        let settings = self.settings(options.board);
+        let settings = self.settings(self.board.is_some());
         let memory = input
             .memory
             .unwrap_or_else(|| self.kept.memory(&input.queue_sid));
