@@ -633,16 +633,11 @@ fn config_of(env: &BTreeMap<String, String>) -> Result<Config, String> {
     Config::from_env(&env).map_err(|e| e.to_string())
 }
 
-/// The workspace and Flex's Sync service from the settings: `WORKSPACE_SID` (or its alias
-/// `TWILIO_FLEX_WORKSPACE_SID`) and `TWILIO_FLEX_SYNC_SID`. A missing one, or two names with
-/// different values, is an error naming it (`values::env::required`).
+/// The workspace and Flex's Sync service from the settings (`values::env::flex_services`).
 pub fn services_of(
     env: &BTreeMap<String, String>,
 ) -> Result<(String, String), values::env::EnvError> {
-    let lookup = |name: &str| env.get(name).map(String::as_str);
-    let workspace_sid = values::env::required("WORKSPACE_SID", lookup)?;
-    let sync_service_sid = values::env::required("TWILIO_FLEX_SYNC_SID", lookup)?;
-    Ok((workspace_sid, sync_service_sid))
+    values::env::flex_services(|name| env.get(name).map(String::as_str))
 }
 
 /// Whether `AGENT_HISTORY_ENABLED` turns the hook off.

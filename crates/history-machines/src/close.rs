@@ -356,14 +356,12 @@ pub fn config_of(env: &Value) -> Result<Config, history::HistoryError> {
     Config::from_env(&env)
 }
 
-/// The workspace and Flex's Sync service (queue history's) from the settings: `WORKSPACE_SID`
-/// (or its alias `TWILIO_FLEX_WORKSPACE_SID`) and `TWILIO_FLEX_SYNC_SID`. A missing one, or two
-/// names with different values, is an error naming it (`values::env::required`).
+/// The workspace and Flex's Sync service (queue history's) from the settings
+/// (`values::env::flex_services`).
 pub fn services_of(env: &Value) -> Result<(String, String), history::HistoryError> {
-    let lookup = |name: &str| env.get(name).and_then(Value::as_str);
-    let workspace_sid = values::env::required("WORKSPACE_SID", lookup)?;
-    let sync_service_sid = values::env::required("TWILIO_FLEX_SYNC_SID", lookup)?;
-    Ok((workspace_sid, sync_service_sid))
+    Ok(values::env::flex_services(|name| {
+        env.get(name).and_then(Value::as_str)
+    })?)
 }
 
 fn event_ms(e: &Value) -> Option<f64> {

@@ -3,7 +3,7 @@
 //! Sync service of the parked calls shown on the board.
 
 use serde::{Deserialize, Serialize};
-use values::env::{optional, required};
+use values::env::{flex_services, optional};
 
 use crate::ConfigError;
 
@@ -28,8 +28,7 @@ impl Services {
         lookup: impl Fn(&str) -> Option<&'a str> + Copy,
         parked: bool,
     ) -> Result<Services, ConfigError> {
-        let workspace_sid = required("WORKSPACE_SID", lookup)?;
-        let sync_service_sid = required("TWILIO_FLEX_SYNC_SID", lookup)?;
+        let (workspace_sid, sync_service_sid) = flex_services(lookup)?;
         let parked_service_sid = match optional("SYNC_SERVICE_SID", lookup)? {
             _ if !parked => None,
             Some(parking) => Some(parking),

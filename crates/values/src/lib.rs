@@ -568,6 +568,18 @@ pub mod env {
         optional(name, lookup)?.ok_or_else(|| EnvError::unset(name))
     }
 
+    /// Flex's TaskRouter workspace and Sync service, `(WORKSPACE_SID, TWILIO_FLEX_SYNC_SID)`, as
+    /// [`required`] reads them (the workspace under its alias too): the pair every machine that
+    /// reads TaskRouter and writes Flex's Sync service needs. The error names the setting.
+    pub fn flex_services<'a>(
+        lookup: impl Fn(&str) -> Option<&'a str> + Copy,
+    ) -> Result<(String, String), EnvError> {
+        Ok((
+            required("WORKSPACE_SID", lookup)?,
+            required("TWILIO_FLEX_SYNC_SID", lookup)?,
+        ))
+    }
+
     /// The setting names quoted in a Rust `source` that start with one of `prefixes`.
     pub fn quoted_settings<'a>(source: &'a str, prefixes: &[&str]) -> Vec<&'a str> {
         source
@@ -1128,6 +1140,14 @@ mod tests {
             (unset.variable, unset.to_string().as_str()),
             ("TWILIO_FLEX_SYNC_SID", "Server misconfigured: the environment variable TWILIO_FLEX_SYNC_SID is not set (see .env.example).")
         );
+        // `flex_services`: the workspace (under its alias too) and Flex's Sync service.
+        let flex = env(&[
+            ("TWILIO_FLEX_WORKSPACE_SID", "WS1"),
+            ("TWILIO_FLEX_SYNC_SID", "IS1"),
+        ]);
+        assert_eq!(env::flex_services(flex), Ok(("WS1".into(), "IS1".into())));
+        let no_sync = env::flex_services(alias_only).unwrap_err();
+        assert_eq!(no_sync.variable, "TWILIO_FLEX_SYNC_SID");
         let clash = env::required("API_SECRET", clash).unwrap_err();
         assert_eq!(
             (clash.variable, clash.code()),
