@@ -5,7 +5,7 @@
 //!
 //! ```js
 //! startStaffing({callsPerInterval, ahtSeconds, ..., queueSid, channel},
-//!               {workspaceSid, syncServiceSid, defaultAhtSeconds, history: {QUEUE_…}}, Date.now())
+//!               {defaultAhtSeconds, history: historySettings() as set (the services too)}, Date.now())
 //! startStaffingBatch({queues}, sameEnv, Date.now())
 //!   // each -> {state, run: [effect]} | {answer: {status, body}}
 //!   // or throws an Error with code, status 400 and parameter for a bad request
