@@ -8,7 +8,6 @@
 // (`startAgentHistory`: 400/403 naming the parameter, what to list, the answer), performed by
 // common/effects.
 const auth = require(Runtime.getFunctions()['common/auth'].path);
-const tw = require(Runtime.getFunctions()['common/client'].path);
 const { handle, formFields } = require(Runtime.getFunctions()['common/http'].path);
 const { wasmModule } = require(Runtime.getFunctions()['common/wasm'].path);
 const effects = require(Runtime.getFunctions()['common/effects'].path);
@@ -17,12 +16,8 @@ const machines = wasmModule('agent_history');
 
 exports.handler = handle(async (context, event) => {
   const grant = await auth.authorize(context, event, { kind: 'supervise', wallboardKey: true });
-  const settings = {
-    workspaceSid: tw.requireEnv(context, 'TWILIO_FLEX_WORKSPACE_SID'),
-    syncServiceSid: tw.requireEnv(context, 'TWILIO_FLEX_SYNC_SID'),
-    names: grant.via !== 'wallboardKey',
-  };
-  const env = machines.settings(context, 'agentHistorySettings');
+  const env = machines.settings(context, 'agentHistorySettings'); // the services among them: a missing one is a 500 naming it
+  const settings = { names: grant.via !== 'wallboardKey' };
   const params = formFields(event, ['agent', 'from', 'to', 'range', 'by']);
   // Outcomes as JSON text: the listed items (megabytes) are parsed once, by the machine.
   return effects.run(context, machines, (wasm) => wasm.startAgentHistory(params, env, settings, Date.now()), { text: true });

@@ -13,7 +13,6 @@ const { wasmModule } = require(Runtime.getFunctions()['common/wasm'].path);
 const { handle, formFields } = require(Runtime.getFunctions()['common/http'].path);
 const auth = require(Runtime.getFunctions()['common/auth'].path);
 const effects = require(Runtime.getFunctions()['common/effects'].path);
-const { envValue } = require(Runtime.getFunctions()['common/client'].path);
 
 const machines = wasmModule('history_machines');
 const FIELDS = ['callsPerInterval', 'intervalMinutes', 'ahtSeconds', 'fallbackAhtSeconds', 'thresholdSeconds', 'target', 'maxOccupancy', 'shrinkage', 'agents', 'queueSid', 'channel'];
@@ -21,8 +20,8 @@ const text = (v) => (v === undefined || v === null ? null : String(v));
 
 exports.handler = handle(async (context, event) => {
   await auth.authorize(context, event, { kind: 'anyWorker', wallboardKey: true });
-  const history = machines.settings(context, 'historySettings'); // history_machines::SETTINGS
-  const env = { workspaceSid: envValue(context, 'WORKSPACE_SID'), syncServiceSid: text(context.TWILIO_FLEX_SYNC_SID), defaultAhtSeconds: text(context.STAFFING_DEFAULT_AHT_SECONDS), history };
+  // history_machines::SETTINGS: queue history's config, the workspace and Flex's Sync service.
+  const env = { defaultAhtSeconds: text(context.STAFFING_DEFAULT_AHT_SECONDS), history: machines.settings(context, 'historySettings') };
   if (event.queues !== undefined) return effects.run(context, machines, (wasm) => wasm.startStaffingBatch({ queues: event.queues }, env, Date.now()));
   return effects.run(context, machines, (wasm) => wasm.startStaffing(formFields(event, FIELDS), env, Date.now()));
 });

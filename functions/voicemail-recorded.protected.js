@@ -7,4 +7,4 @@
 const { handle, formFields } = require(Runtime.getFunctions()['common/http'].path);
 const vm = require(Runtime.getFunctions()['common/voicemail'].path);
 
-exports.handler = handle(async (context, event) => vm.run(context, (wasm) => wasm.startVoicemailStore(formFields(event, vm.CALLBACK_FIELDS), vm.envOf(context))));
+exports.handler = handle(async (context, event) => vm.run(context, (wasm, env) => wasm.startVoicemailStore(formFields(event, vm.CALLBACK_FIELDS), env)));

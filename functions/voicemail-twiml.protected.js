@@ -10,5 +10,5 @@ const vm = require(Runtime.getFunctions()['common/voicemail'].path);
 
 exports.handler = handle(async (context, event) => {
   const query = formFields(event, ['workerSid', 'reason', 'step']);
-  return vm.run(context, (wasm) => wasm.startVoicemailTwiml(query, formFields(event, vm.CALLBACK_FIELDS), vm.envOf(context)));
+  return vm.run(context, (wasm, env) => wasm.startVoicemailTwiml(query, formFields(event, vm.CALLBACK_FIELDS), env));
 });

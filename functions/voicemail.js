@@ -16,5 +16,5 @@ const FIELDS = ['action', 'workerSid', 'callSid', 'heard', 'pageSize', 'pageToke
 
 exports.handler = handle(async (context, event) => {
   const who = await auth.identify(context, event);
-  return vm.run(context, (wasm) => wasm.startVoicemailBox(formFields(event, FIELDS), who, vm.envOf(context)));
+  return vm.run(context, (wasm, env) => wasm.startVoicemailBox(formFields(event, FIELDS), who, env));
 });

@@ -30,12 +30,9 @@ function agentHistoryHook({ context, env = {}, now = Date.now, pacer = null }) {
   const client = tw.twilioClient(context);
   const pace = pacer ? createPacer(pacer) : undefined;
   const owner = randomUUID(); // this "container": its claims and its memory in the module
-  const settings = {
-    env: Object.fromEntries(Object.entries(env).filter(([k, v]) => (k === 'QUEUE_STATS_TIME_ZONE' || k.startsWith('AGENT_HISTORY_')) && typeof v === 'string')),
-    workspaceSid: context.TWILIO_FLEX_WORKSPACE_SID || context.WORKSPACE_SID,
-    syncServiceSid: context.TWILIO_FLEX_SYNC_SID || context.SYNC_SERVICE_SID,
-    owner,
-  };
+  // The settings the machine reads (agent_history::SETTINGS): `env`'s, the services the context's.
+  const given = { ...env, WORKSPACE_SID: context.WORKSPACE_SID || context.TWILIO_FLEX_WORKSPACE_SID, TWILIO_FLEX_SYNC_SID: context.TWILIO_FLEX_SYNC_SID || context.SYNC_SERVICE_SID };
+  const settings = { env: Object.fromEntries(wasm.agentHistorySettings().flatMap((n) => (typeof given[n] === 'string' ? [[n, given[n]]] : []))), owner };
 
   async function run(extra) {
     let step = wasm.startAgentHistoryHook({ ...settings, run: randomUUID(), nonce: Math.floor(Math.random() * 1000), nowMs: now(), ...extra });

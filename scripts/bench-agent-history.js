@@ -71,7 +71,7 @@ function machineReader(emulator, now) {
   const { wasmModule } = require(path.join(common, 'wasm.private.js'));
   const mod = wasmModule('agent_history');
   const context = { ...emulator.functionEnv(), ...ENV };
-  const settings = { workspaceSid: context.TWILIO_FLEX_WORKSPACE_SID, syncServiceSid: context.TWILIO_FLEX_SYNC_SID, names: true };
+  const env = { ...ENV, WORKSPACE_SID: context.WORKSPACE_SID, TWILIO_FLEX_SYNC_SID: context.TWILIO_FLEX_SYNC_SID }; // the services are settings too
   const counts = { requests: 0 };
   const counted = {
     call: (fn) => {
@@ -80,7 +80,7 @@ function machineReader(emulator, now) {
       return step;
     },
   };
-  const start = (params) => (wasm) => wasm.startAgentHistory(params, ENV, settings, now);
+  const start = (params) => (wasm) => wasm.startAgentHistory(params, env, { names: true }, now);
   const service = emulator.state.sync.services.get(context.SYNC_SERVICE_SID);
   const list = (op) => {
     const map = [...service.maps.values()].find((m) => m.uniqueName === op.map);

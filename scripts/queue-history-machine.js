@@ -29,14 +29,10 @@ function historyMachines({ context, env = {}, now = Date.now, pace, retry, clien
   const client = given || tw.twilioClient(context);
   const owner = randomUUID(); // this "container"
   const counts = { taskrouterCalls: 0, syncReads: 0, syncWrites: 0 };
-  const ids = {
-    // The settings the machines read (history_machines::SETTINGS); the hook's memory is the wasm
-    // module's, per owner (one per "container").
-    env: Object.fromEntries(wasm.historySettings().flatMap((n) => (typeof env[n] === 'string' ? [[n, env[n]]] : []))),
-    workspaceSid: context.TWILIO_FLEX_WORKSPACE_SID || context.WORKSPACE_SID,
-    syncServiceSid: context.TWILIO_FLEX_SYNC_SID || context.SYNC_SERVICE_SID,
-    owner,
-  };
+  // The settings the machines read (history_machines::SETTINGS): `env`'s, the services the
+  // context's; the hook's memory is the wasm module's, per owner (one per "container").
+  const named = { ...env, WORKSPACE_SID: context.WORKSPACE_SID || context.TWILIO_FLEX_WORKSPACE_SID, TWILIO_FLEX_SYNC_SID: context.TWILIO_FLEX_SYNC_SID || context.SYNC_SERVICE_SID };
+  const ids = { env: Object.fromEntries(wasm.historySettings().flatMap((n) => (typeof named[n] === 'string' ? [[n, named[n]]] : []))), owner };
   const kind = (op) => (/Sync(Items?|Map)$/.test(op.kind) ? (/^(list|fetch)/.test(op.kind) ? 'syncReads' : 'syncWrites') : 'taskrouterCalls');
 
   async function run(start) {

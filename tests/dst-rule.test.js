@@ -41,7 +41,8 @@ test('a midnight the clocks skip (Santiago, 2024-09-08) starts the day at 04:00Z
   // Santiago springs forward at 24:00 on 2024-09-07: 00:00-01:00 on the 8th does not happen.
   const instant = '2024-09-08T04:00:00Z';
   const now = Date.parse('2024-09-08T15:00:00Z');
-  const stats = new QueueStats({ QUEUE_STATS_TIME_ZONE: 'America/Santiago' });
+  const services = { WORKSPACE_SID: `WS${'a'.repeat(32)}`, TWILIO_FLEX_SYNC_SID: `IS${'b'.repeat(32)}` }; // the instance needs them
+  const stats = new QueueStats({ QUEUE_STATS_TIME_ZONE: 'America/Santiago', ...services });
   assert.equal(stats.statisticsParams(now).startDate, instant);
   assert.equal(historyTo('America/Santiago', '2024-09-07T20:00', '2024-09-08T00:00', now), instant);
   const history = new History({ QUEUE_STATS_TIME_ZONE: 'America/Santiago' });

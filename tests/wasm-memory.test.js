@@ -14,10 +14,11 @@ const kinds = (step) => (step.run || []).map((e) => e.op.kind);
 const sid = (prefix, c) => prefix + c.repeat(32);
 
 test('queue statistics: the instance remembers a record; after a reload the run reads it from Sync again', () => {
-  const mod = wasmModule('queue_stats', (wasm) => new wasm.QueueStats({}), { resolveGlue: glue('queue_stats') });
+  // The services are the instance's settings; the parked calls are left off, and there is no board.
+  const env = { TWILIO_FLEX_SYNC_SID: sid('IS', 'b'), WORKSPACE_SID: sid('WS', 'c') };
+  const mod = wasmModule('queue_stats', (wasm) => new wasm.QueueStats(env, { parked: false }), { resolveGlue: glue('queue_stats') });
   const Q = sid('WQ', 'a');
-  const settings = { syncServiceSid: sid('IS', 'b'), workspaceSid: sid('WS', 'c') };
-  const start = () => mod.call((wasm, qs) => qs.startRefresh({ queueSid: Q, works: [{ kind: 'refresh', channels: ['all'], friendlyName: 'Sales' }], waited: false }, settings, Date.now()));
+  const start = () => mod.call((wasm, qs) => qs.startRefresh({ queueSid: Q, works: [{ kind: 'refresh', channels: ['all'], friendlyName: 'Sales' }], waited: false }, Date.now()));
   assert.deepEqual(kinds(start()), ['fetchSyncItem', 'fetchTaskQueueStatistics'], 'a fresh container reads the record');
   mod.call((wasm, qs) => qs.keep(Q, { remember: { data: { sid: Q, friendlyName: 'Sales' }, revision: '1' } }, false));
   assert.deepEqual(kinds(start()), ['fetchTaskQueueStatistics'], 'a remembered record is not read again');

@@ -1,9 +1,5 @@
-// Signing the Sync access tokens the board pages use (JWT with API_KEY/API_SECRET: no Twilio
-// request). Which identity, service and lifetime a token gets is decided by the crates; their
-// answer carries `mint: {identity, ttlSeconds, serviceSid}`, which becomes `token` here.
-//
-//   const { minted } = require(Runtime.getFunctions()['common/access-token'].path);
-//   return minted(context, await effects.run(...));
+// Signs the Sync access token a crate's answer asks for (`mint: {identity, ttlSeconds,
+// serviceSid}`, decided in Rust) with API_KEY/API_SECRET: a JWT, no Twilio request.
 const twilio = require('twilio');
 const tw = require(Runtime.getFunctions()['common/client'].path);
 

@@ -1,11 +1,7 @@
-// The live agents view's I/O (docs/agents-live.md): crates/agents-live's machines decide (which
-// shard, what to read, the new shard document, its counts, grants, the index, what a failure
-// means) and its wasm module keeps what their answers say to remember; common/effects performs.
-// Per shard one run at a time (common/serial): events arriving meanwhile join its next run.
-//
-//   await agentsLiveTick(context, event)                    // the event callback's hook; never throws
-//   await agentsLiveUnheard(context, workerSid, unheard)    // a worker's unheard voicemails; never throws
-//   // -> {plan, taskrouterCalls, syncReads, syncWrites, errors} | {off: reason} | {error}
+// The live agents view's I/O (docs/agents-live.md): crates/agents-live's machines decide and its
+// wasm module keeps what they remember; common/effects performs. One run per shard at a time
+// (common/serial): events arriving meanwhile join its next run. Both entry points never throw:
+//   agentsLiveTick(context, event), agentsLiveUnheard(context, workerSid, unheard)  // -> summary | {off} | {error}
 const effects = require(Runtime.getFunctions()['common/effects'].path);
 const { wasmModule, callWasm } = require(Runtime.getFunctions()['common/wasm'].path);
 const { createSerial } = require(Runtime.getFunctions()['common/serial'].path);

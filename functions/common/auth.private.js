@@ -1,9 +1,6 @@
-// Who may do what; crates/auth decides (docs/authorization.md). Every function called by people:
-//   const grant = await auth.authorize(context, event, { kind: 'actFor', workerSid: event.workerSid });
-//   // or {kind: 'anyWorker'}, {kind: 'supervise', wallboardKey: true}, {kind: 'roles', roles, purpose};
-//   // grant: {via, workerSid, identity, roles, supervisor}; a refusal throws (403, 400/500/502/504)
-//   // the worker known only after a read (pickup): const who = await auth.identify(context, event); auth.check(context, who, access);
-// identify is crates/auth's machine on the effects executor (IAM's verdict: the effect validateFlexToken).
+// Who may do what (docs/authorization.md): crates/auth identifies the request (its machine asks IAM
+// about a Flex token through the executor) and decides; a refusal throws (403, 400/500/502/504).
+//   const grant = await auth.authorize(context, event, { kind: 'actFor', workerSid });  // {via, workerSid, identity, roles, supervisor}
 const { shared, callWasm } = require(Runtime.getFunctions()['common/wasm'].path);
 const effects = () => require(Runtime.getFunctions()['common/effects'].path);
 const rule = shared('auth'); // the container's one instance: common/client and common/deadline read settings' rules from it

@@ -1,16 +1,11 @@
-// Every invocation's time budget. Twilio kills a Function at 10 s with no answer at all, so each
-// invocation gets a deadline (FUNCTION_BUDGET_MS, default 9000 ms from the handler's start) and
-// every Twilio request made during it gets a timeout ending before it, leaving ANSWER_MARGIN_MS
-// to answer. The deadline travels with the invocation (AsyncLocalStorage): concurrent invocations
-// in one warm container never see each other's budget.
-//
-//   runWithDeadline(context, fn)   // common/http's handle() does this
-//   requestTimeoutMs()             // the next request's timeout; throws 504 when none is left
-//   within(ms, promise, late)      // the promise's value, or `late()`'s after `ms`
+// Every invocation's time budget. Twilio kills a Function at 10 s without an answer, so each
+// invocation has a deadline (FUNCTION_BUDGET_MS, default 9 s from the handler's start) carried by
+// AsyncLocalStorage (concurrent invocations in a warm container never see each other's), and every
+// Twilio request gets a timeout that ends ANSWER_MARGIN_MS before it, to leave time to answer.
 const { AsyncLocalStorage } = require('async_hooks');
 
 const REQUEST_TIMEOUT_MS = 5000; // one Twilio request never waits longer than this
-const ANSWER_MARGIN_MS = 500; // kept back to build and send the answer
+const ANSWER_MARGIN_MS = 500;
 const MIN_REQUEST_MS = 250; // less than this left: do not start a request at all
 const invocation = new AsyncLocalStorage();
 
@@ -21,13 +16,13 @@ class DeadlineError extends Error {
   }
 }
 
-/** FUNCTION_BUDGET_MS read by the auth module (loaded only when the setting is given). */
+/** FUNCTION_BUDGET_MS as values::env reads it (a bad value is a 500 naming it); the auth module is loaded only when it is set. */
 function budgetOf(text) {
   const wasm = require(typeof Runtime !== 'undefined' && Runtime.getFunctions()['common/wasm'] ? Runtime.getFunctions()['common/wasm'].path : require('path').join(__dirname, 'wasm.private.js'));
   return wasm.callWasm(wasm.shared('auth'), (w) => w.functionBudgetMs(text));
 }
 
-/** Runs `fn` with a deadline FUNCTION_BUDGET_MS (values::env's rule: a bad value is a 500 naming it) from now. */
+/** Runs `fn` with this invocation's deadline (common/http's handle does). */
 function runWithDeadline(context, fn, now = Date.now()) {
   const v = context && context.FUNCTION_BUDGET_MS;
   const budget = v === undefined || v === null ? 9000 : budgetOf(String(v));
@@ -40,7 +35,7 @@ function remainingMs(now = Date.now()) {
   return store ? store.deadline - ANSWER_MARGIN_MS - now : Infinity;
 }
 
-/** The timeout for the next Twilio request: at most 5 s, never past the deadline. */
+/** The next Twilio request's timeout: at most 5 s, never past the deadline; a 504 DeadlineError when none is left. */
 function requestTimeoutMs(now = Date.now()) {
   const left = remainingMs(now);
   if (left < MIN_REQUEST_MS) throw new DeadlineError('Ran out of time before the next Twilio request (a Function must answer within 10 s); nothing further was attempted.');

@@ -1,5 +1,6 @@
 // Every function's HTTP answer: JSON with CORS (the Flex UI and Studio call cross-origin), or a
-// text body (TwiML; a Buffer for audio) when `fn` answers `{status, body, contentType}`.
+// text body (TwiML) when `fn` answers `{status, body, contentType}`; `base64: true`: the body is
+// binary (audio), sent as bytes; a `warning` goes to the log.
 //
 //   exports.handler = handle(async (context, event, request) => ({ status: 200, body: {...} }));
 //
@@ -36,8 +37,9 @@ function handle(fn, { deadline = () => true } = {}) {
     if (String(request.method || '').toUpperCase() === 'OPTIONS') return callback(null, response(204));
     try {
       const run = () => fn(context, event, request);
-      const { status, body, contentType } = await (deadline(context) ? runWithDeadline(context, run) : run());
-      return callback(null, response(status, body, contentType));
+      const { status, body, contentType, base64, warning } = await (deadline(context) ? runWithDeadline(context, run) : run());
+      if (warning) console.error(warning);
+      return callback(null, response(status, base64 ? Buffer.from(body, 'base64') : body, contentType));
     } catch (err) {
       const status = Number.isInteger(err.status) ? err.status : 500;
       if (status >= 500) console.error(err);

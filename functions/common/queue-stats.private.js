@@ -1,7 +1,7 @@
-// Queue statistics' I/O (docs/queue-stats.md): crates/queue-stats' machines decide (the event's
-// plan, reads, record, merging, bulk pacing, Sync writes, the wallboard's copy) and its wasm
-// instance keeps what their answers say to remember; common/effects performs. This file runs them
-// one per queue at a time (common/serial) and adds up their counts.
+// Queue statistics' I/O (docs/queue-stats.md): crates/queue-stats' machines decide (the services
+// from its settings, the event's plan, reads, record, merging, bulk pacing, Sync writes, the
+// wallboard's copy) and its wasm instance keeps what their answers say to remember; common/effects
+// performs. This file runs them one per queue at a time (common/serial) and adds up their counts.
 //
 //   const summary = await updaterFor(context).handle(event);  // {plan, taskrouterCalls, syncWrites, syncReads, skipped, boardWrites, errors}
 //   createUpdater({ qs, machine, ... })  // the same on another clock (scripts/bench-queue-stats.js)
@@ -10,10 +10,8 @@ const { within } = require(Runtime.getFunctions()['common/deadline'].path);
 
 const describe = (err) => (err && err.message ? err.message : String(err));
 
-function createUpdater({ qs, workspaceSid, syncServiceSid, machine, now = Date.now, remaining = () => Infinity, board = null, parkedServiceSid = null }) {
+function createUpdater({ qs, machine, now = Date.now, remaining = () => Infinity }) {
   const serial = createSerial();
-  const settings = { syncServiceSid, workspaceSid, parkedServiceSid, board: Boolean(board) };
-  const boardSettings = () => board && { serviceSid: board.serviceSid, identity: board.reader.identity, ...board.reader.permission };
 
   /** Adds a machine's counts to the event's; the instance keeps what it says to remember (`onBoard`: a board copy's). */
   function keep(stats, sid, out, onBoard = false) {
@@ -23,13 +21,13 @@ function createUpdater({ qs, workspaceSid, syncServiceSid, machine, now = Date.n
     if (sid) qs.keep(sid, out, onBoard); // a bulk run's answer (its works) holds nothing to keep
   }
 
-  /** The wallboard's copy or removal (`startBoardCopy`, `startBoardRemove`); never throws. */
+  /** The wallboard's copy or removal (`startBoardCopy`, `startBoardRemove`: nothing without a board); never throws. */
   const boardRun = (stats, sid, start) =>
     machine(start).then(
       (out) => keep(stats, sid, out, true),
       (err) => stats.errors.push(`wallboard copy of ${sid}: ${describe(err)}`),
     );
-  const boardRemove = (stats, sid) => board && boardRun(stats, sid, (m) => m.startBoardRemove(sid, boardSettings()));
+  const boardRemove = (stats, sid) => boardRun(stats, sid, (m) => m.startBoardRemove(sid));
 
   // A queue's run of the works asked for since its last one (the crate merges them; the joined
   // events' calls count on the first). The board's copy goes beside the queue's next run (its
@@ -37,9 +35,9 @@ function createUpdater({ qs, workspaceSid, syncServiceSid, machine, now = Date.n
   const runQueue = (sid) => async (inputs, waited) => {
     const stats = inputs[0].stats;
     try {
-      const out = await machine((m) => m.startRefresh({ queueSid: sid, works: inputs.map((i) => i.work), waited }, settings, now()));
+      const out = await machine((m) => m.startRefresh({ queueSid: sid, works: inputs.map((i) => i.work), waited }, now()));
       keep(stats, sid, out);
-      if (out.copy) stats.copies.push(boardRun(stats, sid, (m) => m.startBoardCopy({ queueSid: sid, plan: out.copy }, boardSettings())));
+      if (out.copy) stats.copies.push(boardRun(stats, sid, (m) => m.startBoardCopy({ queueSid: sid, plan: out.copy })));
       if (out.boardRemove) await boardRemove(stats, sid);
     } catch (err) {
       stats.errors.push(`${sid}: ${describe(err)}`);
@@ -52,21 +50,21 @@ function createUpdater({ qs, workspaceSid, syncServiceSid, machine, now = Date.n
   // progress (the crate's merge drops an entry that waited: that run fetched after it).
   const runBulk = async (inputs) => {
     const stats = inputs[0].stats;
-    const out = await machine((m) => m.startBulk({ workerSids: inputs.map((i) => i.workerSid) }, settings));
+    const out = await machine((m) => m.startBulk({ workerSids: inputs.map((i) => i.workerSid) }));
     keep(stats, null, out);
     const runs = out.works.map(({ queueSid, work }) => serial(queueSid, { stats, work }, runQueue(queueSid), { ifIdle: true }));
     stats.skipped += (await Promise.all(runs)).filter((r) => r && r.busy).length;
   };
 
   async function remove(stats, sid) {
-    keep(stats, sid, await machine((m) => m.startRemove(sid, { syncServiceSid })));
+    keep(stats, sid, await machine((m) => m.startRemove(sid)));
     await boardRemove(stats, sid);
   }
 
   async function handle(event) {
     const stats = { taskrouterCalls: 0, syncWrites: 0, syncReads: 0, skipped: 0, boardWrites: 0, errors: [] };
     Object.defineProperty(stats, 'copies', { value: [], enumerable: false }); // the board copies this event started
-    const plan = qs.plan(event);
+    const plan = qs.plan(event); // a bad setting throws here: the callback's 500 naming it
     const work = async () => {
       if (plan.action === 'refresh' || plan.action === 'create')
         await refresh(stats, plan.queueSid, { kind: 'refresh', channels: plan.channels, friendlyName: plan.friendlyName, create: plan.action === 'create' });
@@ -95,29 +93,26 @@ function createUpdater({ qs, workspaceSid, syncServiceSid, machine, now = Date.n
 let latest = {}; // the last invocation's context: the settings an instance (re)loaded reads
 let updater = null;
 
-/** The event callback's updater (one per warm container), after checking the settings it needs. */
+/** The event callback's updater, one per warm container. */
 function updaterFor(context) {
-  const fn = (name) => require(Runtime.getFunctions()[`common/${name}`].path);
-  const tw = fn('client');
-  const workspaceSid = tw.requireEnv(context, 'TWILIO_FLEX_WORKSPACE_SID');
-  const syncServiceSid = tw.requireEnv(context, 'TWILIO_FLEX_SYNC_SID');
-  // The crate's settings (queue_stats::SETTINGS) are validated once per instance; a bad value is a 500 naming it.
   latest = context;
   if (updater) return updater;
-  const mod = fn('wasm').wasmModule('queue_stats', (wasm) => new wasm.QueueStats(fn('wasm').settingsIn(latest, wasm.queueStatsSettings())));
+  const fn = (name) => require(Runtime.getFunctions()[`common/${name}`].path);
+  const { wasmModule, settingsIn, callWasm } = fn('wasm');
+  // The wallboard's own Sync service (docs/wallboard.md): crates/agents-live's rule, one for both.
+  const boardSid = fn('agents-live').boardSidOf(context);
+  const reader = boardSid && fn('auth').boardReader();
+  const board = boardSid ? { serviceSid: boardSid, identity: reader.identity, ...reader.permission } : null;
+  // The instance reads its settings (queue_stats::SETTINGS: the QUEUE_STATS_* and the services);
+  // a bad or missing one is a 500 naming it, on every event until it is fixed.
+  const mod = wasmModule('queue_stats', (wasm) => new wasm.QueueStats(settingsIn(latest, wasm.queueStatsSettings()), { board }));
   const machine = (start) =>
     fn('effects')
-      .run(context, mod, (wasm, instance) => start(instance), { resume: 'resumeQueueStats' })
+      .run(latest, mod, (wasm, instance) => start(instance), 'resumeQueueStats')
       .then((answer) => answer.body);
-  // The wallboard's own Sync service (docs/wallboard.md): the live agents view's rule, one for both
-  // (crates/agents-live `board_service`: WALLBOARD_SYNC_SID when it is neither Flex's nor parking's).
-  const boardSid = fn('agents-live').boardSidOf(context);
-  const board = boardSid ? { serviceSid: boardSid, reader: fn('auth').boardReader() } : null;
-  // Every wasm call goes through the loader (a trap reloads the module). Parked calls on the board
-  // (docs/direct-calls.md) come from `Global.ParkedCalls` in SYNC_SERVICE_SID (else Flex's).
-  const qs = { plan: (event) => mod.call((wasm, instance) => instance.plan(event)), keep: (...args) => mod.call((wasm, instance) => instance.keep(...args)) };
-  const parkedServiceSid = String(context.SYNC_SERVICE_SID || syncServiceSid);
-  updater = createUpdater({ qs, workspaceSid, syncServiceSid, machine, remaining: () => fn('deadline').remainingMs(), board, parkedServiceSid });
+  // Every wasm call goes through the loader (a trap reloads the module).
+  const qs = { plan: (event) => callWasm(mod, (wasm, instance) => instance.plan(event)), keep: (...args) => callWasm(mod, (wasm, instance) => instance.keep(...args)) };
+  updater = createUpdater({ qs, machine, remaining: () => fn('deadline').remainingMs() });
   return updater;
 }
 

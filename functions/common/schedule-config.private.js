@@ -1,19 +1,12 @@
-// The schedule config this service runs with, and the modules that read it.
-//
+// The schedule config this service runs with, and the modules that read it. In Twilio it is the
+// build's private asset /config.json, read once per container. Against the emulator
+// (TWILIO_API_ORIGIN, SERVICE_SID, ENVIRONMENT_SID set: `npm start`, the tests) it is the deployed
+// build's /config.json, so a local publish changes check-schedule's answers as in Twilio.
 //   await withBook(context, (book) => book.check(name, simulate, Date.now()));
-//   await runningText(context)     // the config document as deployed
-//   admin, serverlessEnv(context)  // the admin API's module (crates/schedule-admin), its {serviceSid, environmentSid}
-//
-// In Twilio the config is the running build's private asset /config.json, read once per container
-// and loaded tolerantly (an invalid rule fails open only the schedules using it). Against the
-// emulator (TWILIO_API_ORIGIN, SERVICE_SID and ENVIRONMENT_SID set, as `npm start` and the tests
-// do) it is the /config.json of the environment's deployed build, so a local publish changes what
-// check-schedule answers as a deployment would; until something is deployed, the local asset.
 const fs = require('fs');
 const { wasmModule } = require(Runtime.getFunctions()['common/wasm'].path);
 
-// common/client and common/effects are loaded only against the emulator and by the admin
-// functions: check-schedule's cold start in Twilio does not load them (docs/schedule-manager.md).
+// Loaded only against the emulator and by the admin functions: not on check-schedule's cold start in Twilio.
 const common = (name) => require(Runtime.getFunctions()[`common/${name}`].path);
 
 const schedule = wasmModule('schedule', () => new Map()); // loaded books by config version ('asset': the shipped file)

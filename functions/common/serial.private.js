@@ -1,11 +1,7 @@
-// One run per key at a time: inputs arriving while a key's run is in progress wait, and go
-// together into its next run (the live agents' shards, queue statistics' queues and bulk requests).
-//
-//   const serial = createSerial();
-//   const out = await serial(key, input, (inputs, waited) => runBatch, { ifIdle });
-//   // runBatch(inputs, waited): `waited` is true when these inputs waited behind another run.
-//   // The first input's caller gets the run's answer; the others `{error}` of it (or nothing).
-//   // `ifIdle: true`: an input that would wait is not queued; it answers `{busy: true}` at once.
+// One run per key at a time (live agents' shards, queue statistics' queues and bulk requests):
+// inputs arriving during a key's run go together into its next run, `runBatch(inputs, waited)`.
+// The first input's caller gets the run's answer, the others `{error}` of it; with `ifIdle`, an
+// input that would wait answers `{busy: true}` at once instead.
 function createSerial() {
   const waiting = new Map(); // key -> [{input, resolve}] waiting for the key's next run
   return function serial(key, input, runBatch, { ifIdle = false } = {}) {

@@ -4,10 +4,13 @@
 //   const answer = callWasm(schedule, (wasm, state) => state.check(name, simulate, Date.now()));
 //   const env = voicemail.settings(context, 'voicemailSettings'); // the settings the crate names
 //   shared('auth')   // the container's one stateless instance of a crate
+//   const history = machines('history_machines', 'historySettings', { resume: 'resumeHistory', text: true, oneAtATime: true });
+//   await history.hook(context, (wasm, input) => wasm.startHistoryHook(input)); // never throws
 //
 // A trap (`RuntimeError: unreachable`...) leaves the instance's memory unknown: the module is
 // dropped, the call throws a 500, and the next call loads a fresh instance (state from `init`).
 const path = require('path');
+const { randomUUID } = require('crypto');
 
 class WasmTrapError extends Error {
   constructor(crate, cause) {
@@ -79,4 +82,35 @@ function callWasm(mod, fn) {
   }
 }
 
-module.exports = { wasmModule, shared, callWasm, settingsIn, WasmTrapError };
+/**
+ * A crate's machines on the executor (common/effects, options `io`), for this container: a start
+ * gets `{env, owner, run, nonce, nowMs, ...extra}`: the settings `settingsExport` names, this
+ * container's id (its claims, its memory in the crate), an id and a random number per run.
+ * `oneAtATime`: a hook run starts when the last one ended (from its memory).
+ */
+function machines(crate, settingsExport, { oneAtATime = false, ...io } = {}) {
+  const mod = wasmModule(crate);
+  const owner = randomUUID();
+  let last = Promise.resolve();
+
+  /** Runs `start(wasm, input)` to its answer `{status, body}`. */
+  function run(context, start, extra = {}) {
+    const input = { env: mod.settings(context, settingsExport), owner, run: randomUUID(), nonce: Math.floor(Math.random() * 1000), nowMs: Date.now(), ...extra };
+    const effects = require(Runtime.getFunctions()['common/effects'].path); // here: it requires this file
+    return effects.run(context, mod, (wasm) => start(wasm, input), io);
+  }
+
+  /** The event callback's hook: the answer's body, or `{error}`; never throws. */
+  function hook(context, start, extra) {
+    const body = (oneAtATime ? last : Promise.resolve()).then(() => run(context, start, extra)).then((answer) => answer.body);
+    if (oneAtATime) last = body.catch(() => {});
+    return body.catch((err) => {
+      console.error(`${crate} hook:`, err);
+      return { error: (err && err.message) || String(err) };
+    });
+  }
+
+  return { mod, run, hook };
+}
+
+module.exports = { wasmModule, shared, callWasm, settingsIn, machines, WasmTrapError };

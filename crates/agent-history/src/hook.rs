@@ -77,11 +77,10 @@ pub struct Input {
     /// The event callback's fields (`EventType`, `WorkerSid`…).
     #[serde(default)]
     pub event: Value,
-    /// `QUEUE_STATS_TIME_ZONE` and `AGENT_HISTORY_*`.
+    /// The settings as set (`crate::SETTINGS`: `QUEUE_STATS_TIME_ZONE`, `AGENT_HISTORY_*`, the
+    /// workspace and Flex's Sync service).
     #[serde(default)]
     pub env: BTreeMap<String, String>,
-    pub workspace_sid: String,
-    pub sync_service_sid: String,
     /// The container (its claims, its memory).
     pub owner: String,
     /// This invocation (its bags in the memory).
@@ -634,6 +633,13 @@ fn config_of(env: &BTreeMap<String, String>) -> Result<Config, String> {
     Config::from_env(&env).map_err(|e| e.to_string())
 }
 
+/// The workspace and Flex's Sync service from the settings (`values::env::flex_services`).
+pub fn services_of(
+    env: &BTreeMap<String, String>,
+) -> Result<(String, String), values::env::EnvError> {
+    values::env::flex_services(|name| env.get(name).map(String::as_str))
+}
+
 /// Whether `AGENT_HISTORY_ENABLED` turns the hook off.
 pub fn off(env: &BTreeMap<String, String>) -> bool {
     env.get("AGENT_HISTORY_ENABLED")
@@ -655,12 +661,16 @@ fn program(ctx: &mut Ctx, input: &Input) -> R<Value> {
         Ok(c) => c,
         Err(e) => return Ok(json!({ "error": e })),
     };
+    let (workspace, service) = match services_of(&input.env) {
+        Ok(services) => services,
+        Err(e) => return Ok(json!({ "error": e.to_string() })),
+    };
     let run = Run {
         input,
         config,
         sync: Sync {
-            service: &input.sync_service_sid,
-            workspace: &input.workspace_sid,
+            service: &service,
+            workspace: &workspace,
         },
         now: input.now_ms as i64,
     };

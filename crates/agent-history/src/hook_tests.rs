@@ -189,9 +189,13 @@ impl Twilio {
 fn input(event: Value, owner: &str, now: i64) -> Input {
     Input {
         event,
-        env: [("QUEUE_STATS_TIME_ZONE".to_string(), ZONE.to_string())].into(),
-        workspace_sid: "WS1".into(),
-        sync_service_sid: "IS1".into(),
+        env: [
+            ("QUEUE_STATS_TIME_ZONE", ZONE),
+            ("TWILIO_FLEX_WORKSPACE_SID", "WS1"),
+            ("TWILIO_FLEX_SYNC_SID", "IS1"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .into(),
         owner: owner.into(),
         run: format!("run-{now}-{owner}"),
         nonce: 7,
@@ -714,6 +718,18 @@ fn failures_are_answered_and_leave_nothing_half_written() {
     i.env
         .insert("AGENT_HISTORY_ENABLED".into(), " FALSE ".into());
     assert_eq!(drive(&mut tw, &mut mem, i), json!({"off": true}));
+    // Without Flex's Sync service, or with the workspace under two names and two values: an
+    // error naming the setting, before any request.
+    let mut i = input(e.clone(), "c1", 0);
+    i.env.remove("TWILIO_FLEX_SYNC_SID");
+    let body = drive_with(&mut tw, &mut mem, i, &mut |op| panic!("no request: {op:?}"));
+    let error = body["error"].as_str().unwrap_or_default();
+    assert!(error.contains("TWILIO_FLEX_SYNC_SID is not set"), "{body}");
+    let mut i = input(e.clone(), "c1", 0);
+    i.env.insert("WORKSPACE_SID".into(), "WS2".into());
+    let body = drive_with(&mut tw, &mut mem, i, &mut |op| panic!("no request: {op:?}"));
+    let error = body["error"].as_str().unwrap_or_default();
+    assert!(error.contains("set only WORKSPACE_SID"), "{body}");
 }
 
 proptest! {

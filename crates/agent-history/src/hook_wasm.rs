@@ -1,7 +1,7 @@
 //! The wasm face of the event callback's hook (`crate::hook`, docs/effects.md):
 //!
 //! ```js
-//! startAgentHistoryHook({event, env, workspaceSid, syncServiceSid, owner, run, nonce, nowMs, closeHour?})
+//! startAgentHistoryHook({event, env, owner, run, nonce, nowMs, closeHour?})   // env: agentHistorySettings() as set
 //!   // -> {state, run: [effect]} | {answer: {status: 200, body}} (never throws)
 //! resumeAgentHistoryHook(state, [outcome], Date.now())   // -> the next step (never throws)
 //! ```

@@ -82,6 +82,9 @@ pub const SETTINGS: &[&str] = &[
     "AGENT_HISTORY_OFFLINE_ACTIVITIES",
     "AGENT_HISTORY_MAPS",
     "QUEUE_STATS_TIME_ZONE",
+    "WORKSPACE_SID",
+    "TWILIO_FLEX_WORKSPACE_SID",
+    "TWILIO_FLEX_SYNC_SID",
 ];
 
 pub use aggregate::{aggregate, series, AgentInfo, Figures, Row, Series};

@@ -36,13 +36,10 @@ pub const DIRECTORY_TTL_MS: f64 = 60_000.0;
 /// TaskRouter's page of workers (the workspace's whole directory).
 const WORKERS_LIMIT: u32 = 1000;
 
-/// What the shim passes besides the query parameters and the environment.
+/// What the shim passes besides the query parameters and the settings (the services among them).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Settings {
-    /// `TWILIO_FLEX_WORKSPACE_SID` and `TWILIO_FLEX_SYNC_SID` (checked by the shim).
-    pub workspace_sid: String,
-    pub sync_service_sid: String,
     /// A supervisor's or admin's token (names and SIDs); `false`: the wallboard key.
     pub names: bool,
 }
@@ -315,6 +312,7 @@ pub fn start(
     now_ms: f64,
 ) -> Result<Turn, AgentHistoryError> {
     let config = config_of(&env)?;
+    let (workspace_sid, service_sid) = crate::hook::services_of(&env)?;
     let q = query(&config, params, now_ms)?;
     let sees = settings.names || key_sees_names(&env);
     if !settings.names {
@@ -326,8 +324,8 @@ pub fn start(
         .map(|d| d.workers.clone());
     let read = Read {
         env,
-        service_sid: settings.sync_service_sid.clone(),
-        workspace_sid: settings.workspace_sid.clone(),
+        service_sid,
+        workspace_sid,
         names: sees,
         query: q,
         stage: Stage::First,

@@ -1895,10 +1895,12 @@ fn drive_read(
 #[test]
 fn the_read_machine_answers_what_the_crate_answers() {
     let c = config("America/New_York");
-    let env: BTreeMap<String, String> = [(
-        "QUEUE_STATS_TIME_ZONE".to_string(),
-        "America/New_York".to_string(),
-    )]
+    let env: BTreeMap<String, String> = [
+        ("QUEUE_STATS_TIME_ZONE", "America/New_York"),
+        ("WORKSPACE_SID", "WS1"),
+        ("TWILIO_FLEX_SYNC_SID", "IS1"),
+    ]
+    .map(|(k, v)| (k.to_string(), v.to_string()))
     .into();
     let start = ms("2026-10-30T00:00:00Z");
     let n = 24;
@@ -1943,11 +1945,7 @@ fn the_read_machine_answers_what_the_crate_answers() {
         .iter()
         .map(|a| json!({"sid": a.sid, "friendlyName": a.name, "attributes": format!("{{\"team_name\":\"{}\"}}", a.team.clone().unwrap_or_default())}))
         .collect();
-    let settings = |names: bool| machine::Settings {
-        workspace_sid: "WS1".into(),
-        sync_service_sid: "IS1".into(),
-        names,
-    };
+    let settings = |names: bool| machine::Settings { names };
     let now = "2026-11-05T15:30:00Z";
     let all_values: Vec<Value> = records.clone();
     let several = format!("WK{:032x},WK{:032x},WK{:032x}", 1, 6, 13);
@@ -2034,6 +2032,13 @@ fn the_read_machine_answers_what_the_crate_answers() {
     assert_eq!(wasm_face::FaceError::status(&e), 403);
     let bad = params(&[("by", "week")]);
     let e = machine::start(env.clone(), &bad, &settings(true), None, ms(now) as f64).unwrap_err();
+    let mut unset = env.clone();
+    unset.remove("TWILIO_FLEX_SYNC_SID");
+    let missing = machine::start(unset, &p, &settings(true), None, ms(now) as f64).unwrap_err();
+    assert_eq!(
+        wasm_face::FaceError::parameter(&missing),
+        Some("TWILIO_FLEX_SYNC_SID")
+    );
     assert_eq!(wasm_face::FaceError::parameter(&e), Some("by"));
     // The directory failing is the answer (Twilio's 503 after retries: 502).
     let turn = machine::start(env.clone(), &p, &settings(true), None, ms(now) as f64).unwrap();

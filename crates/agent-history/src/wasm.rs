@@ -17,7 +17,8 @@
 //! `GET /agent-history` is a machine of the effects protocol (`crate::machine`, docs/effects.md):
 //!
 //! ```js
-//! startAgentHistory(params, env, {workspaceSid, syncServiceSid, names}, Date.now())
+//! startAgentHistory(params, env, {names}, Date.now())   // env: agentHistorySettings() as set (the services too)
+//!   // a missing or contradicting setting: throws 500 naming it
 //!   // -> {state, run: [effect]} | {answer}; throws 400/403 naming the parameter
 //! resume(state, [outcome], Date.now())            // -> the next step (never throws)
 //! ```

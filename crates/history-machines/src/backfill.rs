@@ -18,7 +18,9 @@ use history::{claim, Note, Params, Query, QueueName};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::close::{self, config_of, held_note, list_queues, note_of, Closer, Ids, Phase, Take};
+use crate::close::{
+    self, config_of, held_note, list_queues, note_of, services_of, Closer, Ids, Phase, Take,
+};
 use crate::range::RangeRead;
 use crate::{Local, Machine, Turn};
 
@@ -53,13 +55,9 @@ fn yes() -> bool {
 pub struct SeriesInput {
     #[serde(default)]
     pub params: Params,
-    /// `QUEUE_STATS_*` / `QUEUE_HISTORY_*` as set.
+    /// The settings as set (`crate::SETTINGS`: `QUEUE_STATS_*`, `QUEUE_HISTORY_*`, the services).
     #[serde(default)]
     pub env: Value,
-    #[serde(default)]
-    pub workspace_sid: String,
-    #[serde(default)]
-    pub sync_service_sid: String,
     /// This container (claims).
     #[serde(default)]
     pub owner: String,
@@ -132,10 +130,11 @@ pub struct Series {
 /// 500 naming the variable, before any request.
 pub fn series(input: SeriesInput) -> Result<Turn, history::HistoryError> {
     let config = config_of(&input.env)?;
+    let (workspace_sid, sync_service_sid) = services_of(&input.env)?;
     let query = history::query(&config, &input.params, input.now_ms)?;
     let backfill = input.backfill;
     let range = RangeRead::new(
-        &input.sync_service_sid,
+        &sync_service_sid,
         &query.map,
         &query.list_from,
         &query.list_to,
@@ -145,14 +144,14 @@ pub fn series(input: SeriesInput) -> Result<Turn, history::HistoryError> {
     // The stored hours only: TaskRouter's queues now, so the view's list is complete at once.
     if input.list_queues && !query.backfill {
         outer.push(Outer::Queues);
-        ops.push(list_queues(&input.workspace_sid));
+        ops.push(list_queues(&workspace_sid));
     }
     let state = Series {
         query,
         env: input.env,
         ids: Ids {
-            workspace_sid: input.workspace_sid,
-            service_sid: input.sync_service_sid,
+            workspace_sid,
+            service_sid: sync_service_sid,
             owner: input.owner,
             run: Some(input.run),
         },
@@ -527,12 +526,9 @@ impl Series {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CloseInput {
+    /// The settings as set (`crate::SETTINGS`).
     #[serde(default)]
     pub env: Value,
-    #[serde(default)]
-    pub workspace_sid: String,
-    #[serde(default)]
-    pub sync_service_sid: String,
     pub hours: Vec<String>,
     /// The queues to close (`[{sid, friendlyName}]`); absent: listed first.
     #[serde(default)]
@@ -552,9 +548,10 @@ pub struct Close {
 /// Starts closing `hours` (oldest first, a few at once); a bad setting is refused (500).
 pub fn close(input: CloseInput) -> Result<Turn, history::HistoryError> {
     config_of(&input.env)?;
+    let (workspace_sid, service_sid) = services_of(&input.env)?;
     let ids = Ids {
-        workspace_sid: input.workspace_sid,
-        service_sid: input.sync_service_sid,
+        workspace_sid,
+        service_sid,
         owner: String::new(),
         run: None,
     };

@@ -356,6 +356,14 @@ pub fn config_of(env: &Value) -> Result<Config, history::HistoryError> {
     Config::from_env(&env)
 }
 
+/// The workspace and Flex's Sync service (queue history's) from the settings
+/// (`values::env::flex_services`).
+pub fn services_of(env: &Value) -> Result<(String, String), history::HistoryError> {
+    Ok(values::env::flex_services(|name| {
+        env.get(name).and_then(Value::as_str)
+    })?)
+}
+
 fn event_ms(e: &Value) -> Option<f64> {
     let ms = e.get("eventDateMs").and_then(|v| {
         v.as_f64()

@@ -218,9 +218,7 @@ fn drive(mut turn: Turn, twilio: &mut Twilio, tick_ms: f64) -> (effects::Answer,
 fn series_input(params: Value, extra: Value) -> SeriesInput {
     let mut input = json!({
         "params": params,
-        "env": {"QUEUE_STATS_TIME_ZONE": "UTC", "QUEUE_STATS_CHANNELS": "voice"},
-        "workspaceSid": "WS1",
-        "syncServiceSid": "IS1",
+        "env": {"QUEUE_STATS_TIME_ZONE": "UTC", "QUEUE_STATS_CHANNELS": "voice", "WORKSPACE_SID": "WS1", "TWILIO_FLEX_SYNC_SID": "IS1"},
         "owner": "me",
         "run": "r1",
         "nowMs": NOW,
@@ -317,6 +315,24 @@ fn a_bad_parameter_or_setting_is_refused_before_any_request() {
     ))
     .expect_err("refused");
     assert!(matches!(e, history::HistoryError::Config(_)));
+    // The services are settings too: missing, or the workspace under two names with two values.
+    let env = |extra: Value| {
+        let mut env = json!({"QUEUE_STATS_TIME_ZONE": "UTC", "WORKSPACE_SID": "WS1"});
+        if let (Some(a), Some(b)) = (env.as_object_mut(), extra.as_object()) {
+            a.extend(b.clone());
+        }
+        json!({ "env": env })
+    };
+    let e = series(series_input(json!({}), env(json!({})))).expect_err("refused");
+    match e {
+        history::HistoryError::Config(e) => assert_eq!(e.variable, "TWILIO_FLEX_SYNC_SID"),
+        other => panic!("{other:?}"),
+    }
+    let clash = env(json!({"TWILIO_FLEX_SYNC_SID": "IS1", "TWILIO_FLEX_WORKSPACE_SID": "WS2"}));
+    let e = series(series_input(json!({}), clash)).expect_err("refused");
+    assert!(e
+        .to_string()
+        .contains("WORKSPACE_SID and TWILIO_FLEX_WORKSPACE_SID name the same setting"));
 }
 
 #[test]
@@ -533,9 +549,7 @@ fn a_take_over_of_a_half_written_hour_creates_only_the_missing_items() {
 
 fn hook_input(memory: Option<Memory>, now: f64) -> HookInput {
     serde_json::from_value(json!({
-        "env": {"QUEUE_STATS_TIME_ZONE": "UTC", "QUEUE_STATS_CHANNELS": "voice"},
-        "workspaceSid": "WS1",
-        "syncServiceSid": "IS1",
+        "env": {"QUEUE_STATS_TIME_ZONE": "UTC", "QUEUE_STATS_CHANNELS": "voice", "WORKSPACE_SID": "WS1", "TWILIO_FLEX_SYNC_SID": "IS1"},
         "owner": "me",
         "nowMs": now,
         "memory": memory,
@@ -579,6 +593,24 @@ fn a_container_that_lost_its_memory_goes_on_with_its_own_claim() {
     assert_eq!(
         lost.and_then(|m| m.closed_up_to),
         Some(iso(NOW - 1.5 * HOUR))
+    );
+}
+
+#[test]
+fn the_hook_without_its_services_answers_an_error_naming_the_setting() {
+    let input: HookInput = serde_json::from_value(json!({
+        "env": {"QUEUE_STATS_TIME_ZONE": "UTC", "TWILIO_FLEX_SYNC_SID": "IS1"},
+        "owner": "me",
+        "nowMs": NOW,
+    }))
+    .expect("input");
+    let Step::Answer(a) = hook::start(input).step else {
+        panic!("an answer, before any request")
+    };
+    let error = a.body["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("WORKSPACE_SID (or its alias TWILIO_FLEX_WORKSPACE_SID) is not set"),
+        "{error}"
     );
 }
 
@@ -703,9 +735,10 @@ fn the_hook_keeps_its_claim_after_a_failure_and_goes_on_with_the_next_event() {
 #[test]
 fn closing_given_hours_lists_the_queues_and_prunes_expired_hours() {
     let mut tw = Twilio::new(&[Q1, Q2]);
-    let env = json!({"QUEUE_STATS_TIME_ZONE": "UTC", "QUEUE_STATS_CHANNELS": "voice", "QUEUE_HISTORY_RETENTION_DAYS": "1"});
+    let env = json!({"QUEUE_STATS_TIME_ZONE": "UTC", "QUEUE_STATS_CHANNELS": "voice", "QUEUE_HISTORY_RETENTION_DAYS": "1",
+        "TWILIO_FLEX_WORKSPACE_SID": "WS1", "TWILIO_FLEX_SYNC_SID": "IS1"});
     let input = |hours: Vec<String>| -> CloseInput {
-        serde_json::from_value(json!({"env": env, "workspaceSid": "WS1", "syncServiceSid": "IS1", "hours": hours, "nowMs": NOW})).expect("input")
+        serde_json::from_value(json!({"env": env, "hours": hours, "nowMs": NOW})).expect("input")
     };
     let old = NOW - 48.5 * HOUR;
     let (a, _) = drive(close(input(vec![iso(old)])).expect("starts"), &mut tw, 1.0);

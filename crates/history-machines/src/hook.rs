@@ -20,7 +20,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::close::{
-    self, config_of, instant_of, list_queues, Closer, Counts, Fetched, Ids, Job, Phase, Take,
+    self, config_of, instant_of, list_queues, services_of, Closer, Counts, Fetched, Ids, Job,
+    Phase, Take,
 };
 use crate::range::RangeRead;
 use crate::{Machine, Turn};
@@ -56,12 +57,9 @@ pub struct Pending {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HookInput {
+    /// The settings as set (`crate::SETTINGS`: the services among them).
     #[serde(default)]
     pub env: Value,
-    #[serde(default)]
-    pub workspace_sid: String,
-    #[serde(default)]
-    pub sync_service_sid: String,
     #[serde(default)]
     pub owner: String,
     pub now_ms: f64,
@@ -137,10 +135,11 @@ pub fn start(input: HookInput) -> Turn {
         return Turn::answer(Answer::json(200, json!({"off": true})));
     }
     let memory = input.memory.unwrap_or_default();
-    let config = match config_of(&input.env) {
-        Ok(c) => c,
-        Err(e) => return done(Counts::default(), &memory, Some(e.to_string())),
-    };
+    let (config, (workspace_sid, service_sid)) =
+        match config_of(&input.env).and_then(|c| Ok((c, services_of(&input.env)?))) {
+            Ok(read) => read,
+            Err(e) => return done(Counts::default(), &memory, Some(e.to_string())),
+        };
     let Ok(now) = history::time::instant(input.now_ms - SETTLE_MS) else {
         return done(
             Counts::default(),
@@ -158,8 +157,8 @@ pub fn start(input: HookInput) -> Turn {
         return done(Counts::default(), &memory, None);
     }
     let ids = Ids {
-        workspace_sid: input.workspace_sid,
-        service_sid: input.sync_service_sid,
+        workspace_sid,
+        service_sid,
         owner: input.owner,
         run: None,
     };

@@ -32,8 +32,9 @@ use serde_json::json;
 pub use measured::Measured;
 
 /// Every setting queue history's and staffing's machines read (`history`'s config, the shared
-/// `QUEUE_STATS_*` of `queue-settings`, the hook's switch): the functions hand them these and
-/// nothing else (never a secret); a unit test checks the sources against this list.
+/// `QUEUE_STATS_*` of `queue-settings`, the hook's switch, the workspace and Flex's Sync service):
+/// the functions hand them these and nothing else (never a secret); a unit test checks the
+/// sources against this list.
 pub const SETTINGS: &[&str] = &[
     "QUEUE_HISTORY_ENABLED",
     "QUEUE_HISTORY_SHORT_ABANDON",
@@ -43,6 +44,9 @@ pub const SETTINGS: &[&str] = &[
     "QUEUE_STATS_TIME_ZONE",
     "QUEUE_STATS_CHANNELS",
     "QUEUE_STATS_SLA_THRESHOLDS",
+    "WORKSPACE_SID",
+    "TWILIO_FLEX_WORKSPACE_SID",
+    "TWILIO_FLEX_SYNC_SID",
 ];
 
 /// The state of any machine of this crate (what the executor carries back).

@@ -17,6 +17,7 @@ use effects::{Answer, Op, Outcome};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use staffing::{BatchInput, ChannelArrivals, Observed, Request, ARRIVALS_WINDOW_MINUTES};
+use values::env::EnvError;
 
 use crate::measured::{fresh, read_plan, Measured, MeasuredRead};
 use crate::{Machine, Turn};
@@ -25,18 +26,28 @@ use crate::{Machine, Turn};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StaffingEnv {
-    /// `WORKSPACE_SID` (or its alias `TWILIO_FLEX_WORKSPACE_SID`), as the shim read it.
-    #[serde(default)]
-    pub workspace_sid: Option<String>,
-    /// `TWILIO_FLEX_SYNC_SID`: queue history's service; unset, nothing is measured.
-    #[serde(default)]
-    pub sync_service_sid: Option<String>,
     /// `STAFFING_DEFAULT_AHT_SECONDS`.
     #[serde(default)]
     pub default_aht_seconds: Option<String>,
-    /// Queue history's settings (`QUEUE_STATS_*`, `QUEUE_HISTORY_*`).
+    /// Queue history's settings (`crate::SETTINGS`): its config, the workspace and Flex's Sync
+    /// service (queue history's; unset, nothing is measured).
     #[serde(default)]
     pub history: Value,
+}
+
+impl StaffingEnv {
+    fn setting(&self, name: &'static str) -> Result<Option<String>, EnvError> {
+        values::env::optional(name, |n| self.history.get(n).and_then(Value::as_str))
+    }
+
+    /// The workspace (`WORKSPACE_SID` or its alias), or the answer naming what is wrong with it.
+    fn workspace(&self) -> Result<String, Answer> {
+        match self.setting("WORKSPACE_SID") {
+            Ok(Some(sid)) => Ok(sid),
+            Ok(None) => Err(misconfigured(EnvError::unset("WORKSPACE_SID"))),
+            Err(e) => Err(misconfigured(e)),
+        }
+    }
 }
 
 /// A single `/staffing` request: its parameters, and `queueSid` and `channel` as given.
@@ -76,12 +87,11 @@ pub struct Batch {
     known: Option<Measured>,
 }
 
-fn missing_workspace() -> Answer {
-    // Named as this feature's docs name it; `WORKSPACE_SID` is read as well (the shim's envValue).
-    let name = "TWILIO_FLEX_WORKSPACE_SID";
+/// A setting the request needs, missing or contradicting: a 500 naming it (never its value).
+fn misconfigured(e: EnvError) -> Answer {
     Answer::json(
         500,
-        json!({"error": format!("Server misconfigured: the environment variable {name} is not set (see .env.example)."), "variable": name}),
+        json!({"error": e.to_string(), "code": e.code(), "parameter": e.variable}),
     )
 }
 
@@ -101,7 +111,8 @@ fn measure(
     match remembered {
         Some(m) if fresh(m, now_ms) => (None, Some(m.clone())),
         _ => (
-            given(&env.sync_service_sid).and_then(|sid| read_plan(&env.history, &sid, now_ms)),
+            (env.setting("TWILIO_FLEX_SYNC_SID").ok().flatten())
+                .and_then(|sid| read_plan(&env.history, &sid, now_ms)),
             None,
         ),
     }
@@ -124,8 +135,9 @@ pub fn single(
     let mut ops = Vec::new();
     let mut arrivals = false;
     if let (Some(sid), None) = (&queue_sid, &request.calls_per_interval) {
-        let Some(workspace_sid) = given(&env.workspace_sid) else {
-            return Ok(Turn::answer(missing_workspace()));
+        let workspace_sid = match env.workspace() {
+            Ok(sid) => sid,
+            Err(answer) => return Ok(Turn::answer(answer)),
         };
         arrivals = true;
         ops.push(Op::FetchTaskQueueCumulativeStatistics {
@@ -245,8 +257,9 @@ pub fn batch(
     let mut input = input;
     input.default_aht_seconds = given(&env.default_aht_seconds);
     let plan = staffing::batch_plan(&input)?;
-    let Some(workspace_sid) = given(&env.workspace_sid) else {
-        return Ok(Turn::answer(missing_workspace()));
+    let workspace_sid = match env.workspace() {
+        Ok(sid) => sid,
+        Err(answer) => return Ok(Turn::answer(answer)),
     };
     let mut ops: Vec<Op> = plan
         .reads

@@ -13,10 +13,8 @@ const WQ: &str = "WQaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 
 fn env() -> StaffingEnv {
     StaffingEnv {
-        workspace_sid: Some("WS1".into()),
-        sync_service_sid: Some("IS1".into()),
         default_aht_seconds: Some("180".into()),
-        history: json!({}),
+        history: json!({"TWILIO_FLEX_WORKSPACE_SID": "WS1", "TWILIO_FLEX_SYNC_SID": "IS1"}),
     }
 }
 
@@ -192,7 +190,7 @@ fn an_unknown_queue_is_twilios_404_and_a_failed_history_read_falls_back() {
     let turn = single(
         input(json!({"queueSid": WQ})),
         &StaffingEnv {
-            workspace_sid: None,
+            history: json!({"TWILIO_FLEX_SYNC_SID": "IS1"}),
             ..env()
         },
         None,
@@ -201,8 +199,29 @@ fn an_unknown_queue_is_twilios_404_and_a_failed_history_read_falls_back() {
     .expect("starts");
     let (a, _, _) = drive(turn, |_| panic!("no request"));
     assert_eq!(
-        (a.status, a.body["variable"].clone()),
-        (500, json!("TWILIO_FLEX_WORKSPACE_SID"))
+        (a.status, a.body["parameter"].clone()),
+        (500, json!("WORKSPACE_SID"))
+    );
+    // The workspace under two names with two values: a 500 naming it, never a guess.
+    let two = json!({"WORKSPACE_SID": "WS1", "TWILIO_FLEX_WORKSPACE_SID": "WS2"});
+    let turn = single(
+        input(json!({"queueSid": WQ})),
+        &StaffingEnv {
+            history: two,
+            ..env()
+        },
+        None,
+        NOW,
+    )
+    .expect("starts");
+    let (a, _, _) = drive(turn, |_| panic!("no request"));
+    assert_eq!(
+        (
+            a.status,
+            a.body["code"].clone(),
+            a.body["parameter"].clone()
+        ),
+        (500, json!("invalid_config"), json!("WORKSPACE_SID"))
     );
 }
 

@@ -5,18 +5,18 @@
 //!
 //! ```js
 //! startStaffing({callsPerInterval, ahtSeconds, ..., queueSid, channel},
-//!               {workspaceSid, syncServiceSid, defaultAhtSeconds, history: {QUEUE_…}}, Date.now())
+//!               {defaultAhtSeconds, history: historySettings() as set (the services too)}, Date.now())
 //! startStaffingBatch({queues}, sameEnv, Date.now())
 //!   // each -> {state, run: [effect]} | {answer: {status, body}}
 //!   // or throws an Error with code, status 400 and parameter for a bad request
 //! resume(state, [outcome], Date.now())   // -> the next step (never throws)
 //!
 //! // Queue history (state: {machine: JSON text, stored: items' text}; run with the executor's `text: true`):
-//! startHistorySeries({params, env, workspaceSid, syncServiceSid, owner, run, nowMs, deadlineMs?, listQueues?, backfill?})
+//! startHistorySeries({params, env, owner, run, nowMs, deadlineMs?, listQueues?, backfill?})   // env: historySettings() as set (the services too)
 //!   // GET /queue-history; throws 400 naming a bad parameter, 500 naming a bad setting
-//! startHistoryHook({env, workspaceSid, syncServiceSid, owner, nowMs})
+//! startHistoryHook({env, owner, nowMs})
 //!   // the event callback's hook (never throws): answer {taskrouterCalls, syncReads, syncWrites} | {off: true}
-//! startHistoryClose({env, workspaceSid, syncServiceSid, hours, queues?, nowMs})
+//! startHistoryClose({env, hours, queues?, nowMs})
 //!   // scripts: closes the given hours (no claim): {closed, notes, queues, taskrouterCalls, syncReads, syncWrites}
 //! resumeHistory(state, outcomes (JSON text or array), Date.now())   // -> the next step (never throws)
 //! historySettings()   // the settings the machines read (crate::SETTINGS): what `env`/`history` carry

@@ -82,6 +82,7 @@ pub mod event;
 pub mod kept;
 pub mod record;
 pub mod refresh;
+pub mod services;
 pub mod store;
 pub mod today;
 pub mod write;
@@ -103,6 +104,10 @@ pub const SETTINGS: &[&str] = &[
     "QUEUE_STATS_SLA_THRESHOLDS",
     "QUEUE_STATS_SLA_TARGET",
     "QUEUE_STATS_LAYOUT",
+    "WORKSPACE_SID",
+    "TWILIO_FLEX_WORKSPACE_SID",
+    "TWILIO_FLEX_SYNC_SID",
+    "SYNC_SERVICE_SID",
 ];
 
 /// The bulk real-time statistics endpoint takes at most this many queues per request.
@@ -176,9 +181,15 @@ mod tests {
             include_str!("event.rs"),
             include_str!("refresh.rs"),
             include_str!("store.rs"),
+            include_str!("services.rs"),
         ];
-        values::env::settings_listed(&sources, &["QUEUE_STATS_"], SETTINGS, "QUEUE_STATS_LAYOUT")
-            .unwrap();
+        let prefixes = [
+            "QUEUE_STATS_",
+            "WORKSPACE_",
+            "TWILIO_FLEX_",
+            "SYNC_SERVICE_",
+        ];
+        values::env::settings_listed(&sources, &prefixes, SETTINGS, "QUEUE_STATS_LAYOUT").unwrap();
     }
 
     #[test]

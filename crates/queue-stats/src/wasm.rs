@@ -1,24 +1,26 @@
 //! The wasm face of the crate: plain JS values in, plain JS objects out.
 //!
 //! ```js
-//! const qs = new wasm.QueueStats(process.env);          // throws {code, message} naming a bad variable
+//! const qs = new wasm.QueueStats(settings, {parked?, board?}); // throws {code, status, parameter} naming a bad setting
 //! qs.plan(event);                                        // {action, queueSid?, channels?, workerSid?, reason}
 //! qs.statisticsParams(Date.now());                       // {startDate, splitByWaitTime}
-//! qs.startRefresh({queueSid, works, waited}, {syncServiceSid, workspaceSid, parkedServiceSid?, board},
-//!                 Date.now());                           // a queue's run: reads, record, store (refresh module)
-//! qs.startBulk({workerSids}, settings);                  // worker events' bulk statistics -> {works}
+//! qs.startRefresh({queueSid, works, waited}, Date.now()); // a queue's run: reads, record, store (refresh module)
+//! qs.startBulk({workerSids});                            // worker events' bulk statistics -> {works}
 //! qs.mergeWorks([work], waited);                         // {work, dropped}: how a run's works combine
-//! qs.startRemove(queueSid, {syncServiceSid});            // a deleted queue's removal (store module)
-//! qs.startBoardCopy({queueSid, plan}, {serviceSid, identity, read, write, manage});
-//! qs.startBoardRemove(queueSid, {serviceSid, identity, read, write, manage});
+//! qs.startRemove(queueSid);                              // a deleted queue's removal (store module)
+//! qs.startBoardCopy({queueSid, plan});                  // the wallboard's copy (nothing without a board)
+//! qs.startBoardRemove(queueSid);                         // its removal (nothing without a board)
 //! qs.keep(queueSid | null, answerBody, onBoard);         // what the answer says to remember (kept module)
 //! qs.remembered();                                       // how many records the instance remembers
 //! resumeQueueStats(state, [outcome], Date.now())         // the next step of any of them (never throws)
 //! queueStatsSettings()                                   // the settings the constructor reads (SETTINGS)
 //! ```
-//! The instance keeps the container's memory (`crate::kept`): the start calls read it, `keep`
-//! applies an answer. A trap reloads the module with an empty memory, which only costs reads (the
-//! machines work from empty memory). A `memory` given in `startRefresh`'s input, or `deleted`,
+//! The constructor reads the `QUEUE_STATS_*` settings and the services (`crate::services`: the
+//! workspace, Flex's Sync service, the parked calls' service; `{parked: false}` leaves the parked
+//! calls off the board); `board: {serviceSid, identity, read, write, manage}` is the wallboard's
+//! Sync service and reader, where every record is copied (none: no copies). The instance keeps the container's memory (`crate::kept`): the start
+//! calls read it, `keep` applies an answer. A trap reloads the module with an empty memory, which
+//! only costs reads (the machines work from empty memory). A `memory` given in `startRefresh`'s input, or `deleted`,
 //! `granted`, `mirrored` in the others', are added to the instance's (tests).
 //! Errors (through `wasm-face`) carry `code`, `status` and `parameter` (the variable at fault).
 
@@ -30,6 +32,7 @@ use wasm_face::{fail, from_js};
 
 use crate::kept::Kept;
 use crate::refresh::{self, BulkInput, Machine, Memory, RefreshSettings, Work};
+use crate::services::Services;
 use crate::store::{self, BoardSettings, CopyInput, Settings};
 use crate::{plan, statistics_params, Config, Env};
 
@@ -47,22 +50,56 @@ struct RefreshInput {
     memory: Option<Memory>,
 }
 
-/// The validated configuration and the container's memory, kept for the life of the instance.
+/// The constructor's options: the wallboard (`board`), and `parked: false` (the benchmark's),
+/// which leaves the parked calls off the records.
+#[derive(Deserialize)]
+struct Options {
+    #[serde(default = "yes")]
+    parked: bool,
+    #[serde(default)]
+    board: Option<BoardSettings>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A board request without a board: nothing to do.
+fn no_board() -> Result<JsValue, JsValue> {
+    Ok(to_js(&effects::Step::<Machine>::answer(
+        effects::Answer::json(200, serde_json::json!({"syncWrites": 0, "errors": []})),
+    )))
+}
+
+/// The validated configuration and services, and the container's memory, kept for the life of
+/// the instance.
 #[wasm_bindgen]
 pub struct QueueStats {
     config: Config,
+    services: Services,
+    board: Option<BoardSettings>,
     kept: Kept,
 }
 
 #[wasm_bindgen]
 impl QueueStats {
-    /// Reads the `QUEUE_STATS_*` variables from an environment object; throws an Error naming
-    /// the variable and its value when one is invalid.
+    /// Reads the `QUEUE_STATS_*` variables and the services from an environment object; throws
+    /// an Error naming the variable when one is invalid or missing.
     #[wasm_bindgen(constructor)]
-    pub fn new(env: JsValue) -> Result<QueueStats, JsValue> {
+    pub fn new(env: JsValue, options: JsValue) -> Result<QueueStats, JsValue> {
         // Only the variables this crate reads are looked at; others (and non-strings) are ignored.
         let env: Value = from_js(env, "environment")?;
-        let pick = |name: &str| env.get(name).and_then(Value::as_str).map(str::to_string);
+        let options: Options = if options.is_undefined() || options.is_null() {
+            Options {
+                parked: true,
+                board: None,
+            }
+        } else {
+            from_js(options, "options")?
+        };
+        let lookup = |name: &str| env.get(name).and_then(Value::as_str);
+        let services = Services::from_env(lookup, options.parked).map_err(fail)?;
+        let pick = |name: &str| lookup(name).map(str::to_string);
         let env = Env {
             shared: SharedEnv {
                 time_zone: pick("QUEUE_STATS_TIME_ZONE"),
@@ -75,6 +112,8 @@ impl QueueStats {
         Config::from_env(&env)
             .map(|config| QueueStats {
                 config,
+                services,
+                board: options.board,
                 kept: Kept::default(),
             })
             .map_err(fail)
@@ -95,8 +134,10 @@ impl QueueStats {
 
     /// The store machine's first step for a deleted queue (remembered as deleted from now on).
     #[wasm_bindgen(js_name = startRemove)]
-    pub fn start_remove(&mut self, queue_sid: &str, settings: JsValue) -> Result<JsValue, JsValue> {
-        let settings: Settings = from_js(settings, "settings")?;
+    pub fn start_remove(&mut self, queue_sid: &str) -> Result<JsValue, JsValue> {
+        let settings = Settings {
+            sync_service_sid: self.services.sync_service_sid.clone(),
+        };
         self.kept.mark_deleted(queue_sid);
         Ok(to_js(&refresh::stored(store::remove(
             self.config.layout,
@@ -107,42 +148,51 @@ impl QueueStats {
 
     /// The wallboard's copy of a record (see the `store` module's `board_copy`).
     #[wasm_bindgen(js_name = startBoardCopy)]
-    pub fn start_board_copy(&self, input: JsValue, board: JsValue) -> Result<JsValue, JsValue> {
+    pub fn start_board_copy(&self, input: JsValue) -> Result<JsValue, JsValue> {
+        let Some(board) = &self.board else {
+            return no_board();
+        };
         let mut input: CopyInput = from_js(input, "copy input")?;
-        let board: BoardSettings = from_js(board, "board settings")?;
         let (granted, mirrored) = self.kept.copy(&input.queue_sid);
         input.granted.extend(granted);
         input.mirrored |= mirrored;
         Ok(to_js(&refresh::stored(store::board_copy(
             self.config.layout,
             &input,
-            &board,
+            board,
         ))))
     }
 
     /// The removal of a queue's copy from the board.
     #[wasm_bindgen(js_name = startBoardRemove)]
-    pub fn start_board_remove(&self, queue_sid: &str, board: JsValue) -> Result<JsValue, JsValue> {
-        let board: BoardSettings = from_js(board, "board settings")?;
+    pub fn start_board_remove(&self, queue_sid: &str) -> Result<JsValue, JsValue> {
+        let Some(board) = &self.board else {
+            return no_board();
+        };
         Ok(to_js(&refresh::stored(store::board_remove(
             self.config.layout,
             queue_sid,
-            &board,
+            board,
         ))))
+    }
+
+    /// Where a run reads and writes (`board`: the wallboard keeps a copy).
+    fn settings(&self, board: bool) -> RefreshSettings {
+        RefreshSettings {
+            sync_service_sid: self.services.sync_service_sid.clone(),
+            workspace_sid: self.services.workspace_sid.clone(),
+            parked_service_sid: self.services.parked_service_sid.clone(),
+            board,
+        }
     }
 
     /// A queue's run (see the `refresh` module): `{queueSid, works, waited, memory}`: the works
     /// asked for since its last run (`waited`: they waited behind one), what the container
     /// remembers of the queue. Its answer's body is the run's summary.
     #[wasm_bindgen(js_name = startRefresh)]
-    pub fn start_refresh(
-        &self,
-        input: JsValue,
-        settings: JsValue,
-        now_ms: f64,
-    ) -> Result<JsValue, JsValue> {
+    pub fn start_refresh(&self, input: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
         let input: RefreshInput = from_js(input, "refresh input")?;
-        let settings: RefreshSettings = from_js(settings, "settings")?;
+        let settings = self.settings(self.board.is_some());
         let memory = input
             .memory
             .unwrap_or_else(|| self.kept.memory(&input.queue_sid));
@@ -161,11 +211,10 @@ impl QueueStats {
     /// Worker events' bulk statistics: `{workerSids, deleted}`; the answer's `works` go to each
     /// queue's run.
     #[wasm_bindgen(js_name = startBulk)]
-    pub fn start_bulk(&self, input: JsValue, settings: JsValue) -> Result<JsValue, JsValue> {
+    pub fn start_bulk(&self, input: JsValue) -> Result<JsValue, JsValue> {
         let mut input: BulkInput = from_js(input, "bulk input")?;
-        let settings: RefreshSettings = from_js(settings, "settings")?;
         input.deleted.extend(self.kept.deleted());
-        Ok(to_js(&refresh::bulk(&input, &settings)))
+        Ok(to_js(&refresh::bulk(&input, &self.settings(false))))
     }
 
     /// Applies what a machine's answer body says to remember (`crate::kept::Kept::keep`):

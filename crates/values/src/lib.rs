@@ -345,6 +345,8 @@ pub mod env {
         ValueFirst,
         /// `VARIABLE must be expected (got "value")` ([`EnvError::must_be`]).
         MustBe,
+        /// The problem says it all, naming the variables ([`EnvError::unset`], a [`Conflict`]).
+        Whole,
     }
 
     impl EnvError {
@@ -369,6 +371,24 @@ pub mod env {
             }
         }
 
+        /// Setting `variable` is set under none of its names (canonical, then its aliases).
+        pub fn unset(variable: &'static str) -> EnvError {
+            let (canonical, all) = names(variable);
+            let aliases = &all[1..];
+            let also = match aliases {
+                [] => String::new(),
+                _ => format!(" (or its alias {})", aliases.join(", ")),
+            };
+            EnvError {
+                variable: aliased(variable).map_or(variable, |(c, _)| c),
+                value: String::new(),
+                problem: format!(
+                    "Server misconfigured: the environment variable {canonical}{also} is not set (see .env.example)."
+                ),
+                phrasing: Phrasing::Whole,
+            }
+        }
+
         /// The machine-readable code every face answers with.
         pub fn code(&self) -> &'static str {
             "invalid_config"
@@ -386,6 +406,7 @@ pub mod env {
                     "{} must be {} (got {:?})",
                     self.variable, self.problem, self.value
                 ),
+                Phrasing::Whole => f.write_str(&self.problem),
             }
         }
     }
@@ -515,6 +536,48 @@ pub mod env {
             }
         }
         Ok(found)
+    }
+
+    /// A setting two names may carry, as an [`EnvError`] naming its canonical name: the crates'
+    /// faces answer it as a 500 `invalid_config` whose `parameter` is that name.
+    impl From<Conflict> for EnvError {
+        fn from(conflict: Conflict) -> EnvError {
+            EnvError {
+                variable: conflict.canonical,
+                value: String::new(),
+                problem: format!("Server misconfigured: {conflict}."),
+                phrasing: Phrasing::Whole,
+            }
+        }
+    }
+
+    /// Setting `name` read by [`setting`]: its trimmed value, or `None` when it is set under none
+    /// of its names; different values under two names are an error naming both.
+    pub fn optional<'a>(
+        name: &'static str,
+        lookup: impl Fn(&str) -> Option<&'a str>,
+    ) -> Result<Option<String>, EnvError> {
+        Ok(setting(name, lookup)?.map(|found| found.value))
+    }
+
+    /// Setting `name` read by [`setting`]; unset under every name is an error naming it.
+    pub fn required<'a>(
+        name: &'static str,
+        lookup: impl Fn(&str) -> Option<&'a str>,
+    ) -> Result<String, EnvError> {
+        optional(name, lookup)?.ok_or_else(|| EnvError::unset(name))
+    }
+
+    /// Flex's TaskRouter workspace and Sync service, `(WORKSPACE_SID, TWILIO_FLEX_SYNC_SID)`, as
+    /// [`required`] reads them (the workspace under its alias too): the pair every machine that
+    /// reads TaskRouter and writes Flex's Sync service needs. The error names the setting.
+    pub fn flex_services<'a>(
+        lookup: impl Fn(&str) -> Option<&'a str> + Copy,
+    ) -> Result<(String, String), EnvError> {
+        Ok((
+            required("WORKSPACE_SID", lookup)?,
+            required("TWILIO_FLEX_SYNC_SID", lookup)?,
+        ))
     }
 
     /// The setting names quoted in a Rust `source` that start with one of `prefixes`.
@@ -1060,6 +1123,40 @@ mod tests {
         );
         // Unset under every name, and a name that has no aliases.
         assert_eq!(env::setting("SYNC_SERVICE_SID", env(&[])), Ok(None));
+        // `required` and `optional`: the value, or an error naming the setting (never a value).
+        assert_eq!(
+            env::required("TWILIO_FLEX_WORKSPACE_SID", alias_only),
+            Ok("WS1".to_string())
+        );
+        assert_eq!(env::optional("SYNC_SERVICE_SID", env(&[])), Ok(None));
+        let unset = env::required("TWILIO_FLEX_WORKSPACE_SID", env(&[])).unwrap_err();
+        assert_eq!(unset.variable, "WORKSPACE_SID");
+        assert_eq!(
+            unset.to_string(),
+            "Server misconfigured: the environment variable WORKSPACE_SID (or its alias TWILIO_FLEX_WORKSPACE_SID) is not set (see .env.example)."
+        );
+        let unset = env::required("TWILIO_FLEX_SYNC_SID", env(&[])).unwrap_err();
+        assert_eq!(
+            (unset.variable, unset.to_string().as_str()),
+            ("TWILIO_FLEX_SYNC_SID", "Server misconfigured: the environment variable TWILIO_FLEX_SYNC_SID is not set (see .env.example).")
+        );
+        // `flex_services`: the workspace (under its alias too) and Flex's Sync service.
+        let flex = env(&[
+            ("TWILIO_FLEX_WORKSPACE_SID", "WS1"),
+            ("TWILIO_FLEX_SYNC_SID", "IS1"),
+        ]);
+        assert_eq!(env::flex_services(flex), Ok(("WS1".into(), "IS1".into())));
+        let no_sync = env::flex_services(alias_only).unwrap_err();
+        assert_eq!(no_sync.variable, "TWILIO_FLEX_SYNC_SID");
+        let clash = env::required("API_SECRET", clash).unwrap_err();
+        assert_eq!(
+            (clash.variable, clash.code()),
+            ("API_SECRET", "invalid_config")
+        );
+        assert_eq!(
+            clash.to_string(),
+            "Server misconfigured: API_SECRET and TWILIO_API_SECRET name the same setting with different values: set only API_SECRET."
+        );
         assert_eq!(
             env::setting("WALLBOARD_KEY", env(&[("WALLBOARD_KEY", "k")])),
             found("WALLBOARD_KEY", "k")

@@ -1,0 +1,114 @@
+//! Where queue statistics read and write, from the settings the functions hand the instance
+//! (`crate::SETTINGS`): the TaskRouter workspace, Flex's Sync service (the records) and the
+//! Sync service of the parked calls shown on the board.
+
+use serde::{Deserialize, Serialize};
+use values::env::{flex_services, optional};
+
+use crate::ConfigError;
+
+/// The services of one instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Services {
+    /// `WORKSPACE_SID` (or its alias `TWILIO_FLEX_WORKSPACE_SID`).
+    pub workspace_sid: String,
+    /// `TWILIO_FLEX_SYNC_SID`: where the dashboard's records go.
+    pub sync_service_sid: String,
+    /// Where `Global.ParkedCalls` is read (docs/direct-calls.md): `SYNC_SERVICE_SID`, else
+    /// Flex's service; `None` when parked calls are left off the board (the benchmark).
+    pub parked_service_sid: Option<String>,
+}
+
+impl Services {
+    /// The services from `lookup` (a setting's text by name). A missing workspace or Flex
+    /// service, or a setting given two different values under two names, is an error naming it.
+    /// `parked`: whether the parked calls are on the board.
+    pub fn from_env<'a>(
+        lookup: impl Fn(&str) -> Option<&'a str> + Copy,
+        parked: bool,
+    ) -> Result<Services, ConfigError> {
+        let (workspace_sid, sync_service_sid) = flex_services(lookup)?;
+        let parked_service_sid = match optional("SYNC_SERVICE_SID", lookup)? {
+            _ if !parked => None,
+            Some(parking) => Some(parking),
+            None => Some(sync_service_sid.clone()),
+        };
+        Ok(Services {
+            workspace_sid,
+            sync_service_sid,
+            parked_service_sid,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lookup<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<&'a str> + Copy {
+        move |name: &str| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    }
+
+    const WS: &str = "WSaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    const FLEX: &str = "ISaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    const PARKING: &str = "ISbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+    #[test]
+    fn the_parked_calls_are_read_from_parkings_service_else_flexs() {
+        let own = [
+            ("TWILIO_FLEX_WORKSPACE_SID", WS),
+            ("TWILIO_FLEX_SYNC_SID", FLEX),
+            ("SYNC_SERVICE_SID", PARKING),
+        ];
+        let services = Services::from_env(lookup(&own), true).unwrap();
+        assert_eq!(
+            services,
+            Services {
+                workspace_sid: WS.into(),
+                sync_service_sid: FLEX.into(),
+                parked_service_sid: Some(PARKING.into()),
+            }
+        );
+        // Without SYNC_SERVICE_SID (or blank), Flex's service; the workspace under its canonical name.
+        let flex = [
+            ("WORKSPACE_SID", WS),
+            ("TWILIO_FLEX_SYNC_SID", FLEX),
+            ("SYNC_SERVICE_SID", " "),
+        ];
+        let services = Services::from_env(lookup(&flex), true).unwrap();
+        assert_eq!(services.parked_service_sid.as_deref(), Some(FLEX));
+        assert_eq!(services.workspace_sid, WS);
+        // Left off the board: no parked service at all.
+        let off = Services::from_env(lookup(&own), false).unwrap();
+        assert_eq!(off.parked_service_sid, None);
+    }
+
+    #[test]
+    fn a_missing_or_contradicting_setting_is_refused_by_name() {
+        let no_flex = [("WORKSPACE_SID", WS), ("SYNC_SERVICE_SID", PARKING)];
+        let err = Services::from_env(lookup(&no_flex), true).unwrap_err();
+        assert_eq!(err.variable, "TWILIO_FLEX_SYNC_SID");
+        assert!(err.to_string().contains("TWILIO_FLEX_SYNC_SID is not set"));
+        let no_workspace = [("TWILIO_FLEX_SYNC_SID", FLEX)];
+        let err = Services::from_env(lookup(&no_workspace), true).unwrap_err();
+        assert_eq!(err.variable, "WORKSPACE_SID");
+        let clash = [
+            ("WORKSPACE_SID", WS),
+            (
+                "TWILIO_FLEX_WORKSPACE_SID",
+                "WSbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+            ),
+            ("TWILIO_FLEX_SYNC_SID", FLEX),
+        ];
+        let err = Services::from_env(lookup(&clash), true).unwrap_err();
+        assert_eq!(
+            (err.variable, err.code()),
+            ("WORKSPACE_SID", "invalid_config")
+        );
+        assert!(err
+            .to_string()
+            .contains("WORKSPACE_SID and TWILIO_FLEX_WORKSPACE_SID name the same setting"));
+        assert!(!err.to_string().contains(WS), "no value in the message");
+    }
+}
