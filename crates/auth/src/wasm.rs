@@ -17,7 +17,6 @@
 //!   // -> {variable, value} or null (unset); different values under two names throw (500 invalid_config)
 //! retrySettings({TWILIO_SERVICE_RETRY_LIMIT: '5', …})  // -> {limit, minMs, maxMs}; a bad value throws (500 invalid_config)
 //! retryDelayMs({limit, minMs, maxMs}, attempt, status, Math.random())  // -> ms to wait before repeating, or null (not repeated)
-//! retried(503)  // -> true: 429 and 503 are repeated, nothing else
 //! regionOptions({TWILIO_REGION: 'ie1', TWILIO_EDGE: null})  // -> {region: 'ie1'}; a bad value throws (500 invalid_config)
 //! productHost({TWILIO_REGION: 'ie1', TWILIO_EDGE: 'dublin'}, 'iam')  // -> 'iam.dublin.ie1.twilio.com'
 //! functionBudgetMs('9000')  // -> 9000; a bad value throws (500 invalid_config)
@@ -154,13 +153,6 @@ pub fn retry_delay_ms(
         .then(|| retry.delay_ms(attempt, unit))
         .flatten();
     wasm_face::to_js(&delay)
-}
-
-/// Whether a request Twilio answered with `status` (a number, or anything else: none) is
-/// repeated: `values::env::Retry::retried` (429 and 503).
-#[wasm_bindgen]
-pub fn retried(status: JsValue) -> bool {
-    values::env::Retry::retried(http_status(&status))
 }
 
 /// A whole HTTP status (100 to 599) given as a JS number, else none.
