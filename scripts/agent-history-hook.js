@@ -18,14 +18,14 @@ const { randomUUID } = require('crypto');
 const root = path.resolve(__dirname, '..');
 const common = path.join(root, 'functions', 'common');
 global.Runtime = global.Runtime || {
-  getFunctions: () => Object.fromEntries(['http', 'deadline', 'client', 'wasm', 'sync-pacer', 'effects'].map((n) => [`common/${n}`, { path: path.join(common, `${n}.private.js`) }])),
+  getFunctions: () => Object.fromEntries(['http', 'deadline', 'client', 'wasm', 'effects'].map((n) => [`common/${n}`, { path: path.join(common, `${n}.private.js`) }])),
   getAssets: () => ({}),
 };
 
 function agentHistoryHook({ context, env = {}, now = Date.now, pacer = null }) {
   const effects = require(path.join(common, 'effects.private.js'));
   const tw = require(path.join(common, 'client.private.js'));
-  const { createPacer } = require(path.join(common, 'sync-pacer.private.js'));
+  const { createPacer } = require(path.join(common, 'effects.private.js'));
   const wasm = require(path.join(root, 'functions', 'wasm', 'agent_history.private.js'));
   const client = tw.twilioClient(context);
   const pace = pacer ? createPacer(pacer) : undefined;

@@ -64,7 +64,7 @@ async function retry(fn, attempt = 0) {
 function machineReader(emulator, now) {
   const common = path.join(root, 'functions', 'common');
   global.Runtime = global.Runtime || {
-    getFunctions: () => Object.fromEntries(['http', 'deadline', 'client', 'wasm', 'sync-pacer', 'effects'].map((n) => [`common/${n}`, { path: path.join(common, `${n}.private.js`) }])),
+    getFunctions: () => Object.fromEntries(['http', 'deadline', 'client', 'wasm', 'effects'].map((n) => [`common/${n}`, { path: path.join(common, `${n}.private.js`) }])),
     getAssets: () => ({}),
   };
   const effects = require(path.join(common, 'effects.private.js'));

@@ -21,7 +21,7 @@ const path = require('path');
 const { startEmulator } = require('../emulator');
 const trs = require('../emulator/taskrouter-stats');
 const { historyMachines } = require('./queue-history-machine');
-const { createPacer } = require('../functions/common/sync-pacer.private.js');
+const { createPacer } = require('../functions/common/effects.private.js');
 const { clientFor } = require('./seed-history');
 
 const root = path.resolve(__dirname, '..');

@@ -37,11 +37,11 @@ const trs = require('../emulator/taskrouter-stats');
 const common = path.join(__dirname, '..', 'functions', 'common');
 global.Runtime = global.Runtime || {
   getAssets: () => ({}),
-  getFunctions: () => Object.fromEntries(['http', 'deadline', 'client', 'wasm', 'sync-pacer', 'effects', 'serial'].map((n) => [`common/${n}`, { path: path.join(common, `${n}.private.js`) }])),
+  getFunctions: () => Object.fromEntries(['http', 'deadline', 'client', 'wasm', 'effects', 'serial'].map((n) => [`common/${n}`, { path: path.join(common, `${n}.private.js`) }])),
 };
 const { createUpdater } = require('../functions/common/queue-stats.private.js');
 const effects = require('../functions/common/effects.private.js');
-const { createPacer } = require('../functions/common/sync-pacer.private.js');
+const { createPacer } = require('../functions/common/effects.private.js');
 
 const root = path.resolve(__dirname, '..');
 const DURATION_S = 600;

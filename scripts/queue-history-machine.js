@@ -18,7 +18,7 @@ const { randomUUID } = require('crypto');
 const root = path.resolve(__dirname, '..');
 const common = path.join(root, 'functions', 'common');
 global.Runtime = global.Runtime || {
-  getFunctions: () => Object.fromEntries(['http', 'deadline', 'client', 'wasm', 'sync-pacer', 'effects'].map((n) => [`common/${n}`, { path: path.join(common, `${n}.private.js`) }])),
+  getFunctions: () => Object.fromEntries(['http', 'deadline', 'client', 'wasm', 'effects'].map((n) => [`common/${n}`, { path: path.join(common, `${n}.private.js`) }])),
   getAssets: () => ({}),
 };
 

@@ -14,7 +14,7 @@
 const twilio = require('twilio');
 const { stepHistory } = require('../emulator/history-traffic');
 const { historyMachines } = require('./queue-history-machine');
-const { createPacer } = require('../functions/common/sync-pacer.private.js');
+const { createPacer } = require('../functions/common/effects.private.js');
 
 const HOUR = 3600000;
 

@@ -1,29 +1,18 @@
 // The Twilio client the executor (common/effects) uses, its retries, and the settings it reads
-// (values::env's rules, through the auth wasm module). Contract: docs/effects.md, "The client".
+// (values::env's rules, through the auth wasm module). Contract (timeout, routing to
+// TWILIO_API_ORIGIN, region and edge, retries, the emulator's guard): docs/effects.md, "The client".
 //
 //   const client = tw.twilioClient(context); const sid = tw.requireEnv(context, 'SYNC_SERVICE_SID');
-//
-// - every request has the invocation's timeout (common/deadline), in production too;
-// - TWILIO_API_ORIGIN sends every request there, plus X-Forwarded-Host: the Twilio host meant;
-// - TWILIO_REGION/TWILIO_EDGE reach every request (values::env::Regional); a bad one is a 500;
-// - withRetry repeats only what values::env::Retry says (429, 503), never past the deadline;
-// - the emulator's guard (emulator/client-guard.js) wraps a client only with TWILIO_API_ORIGIN.
 const twilio = require('twilio');
 const { HttpError } = require(Runtime.getFunctions()['common/http'].path);
 const { requestTimeoutMs, remainingMs, REQUEST_TIMEOUT_MS } = require(Runtime.getFunctions()['common/deadline'].path);
 
-/** The container's one auth module (common/wasm's `shared`): through Runtime, or beside this file (a test). */
-const envRules = () => {
-  const wasmFile = typeof Runtime !== 'undefined' && Runtime.getFunctions()['common/wasm'] ? Runtime.getFunctions()['common/wasm'].path : require('path').join(__dirname, 'wasm.private.js');
-  return require(wasmFile).shared('auth');
-};
-
-/** Settings `names` as the auth module reads them: `{name: text | null}`. */
-const settings = (context, names) => Object.fromEntries(names.map((n) => [n, context[n] === undefined || context[n] === null ? null : String(context[n])]));
+// common/wasm through Runtime, or beside this file (a test); `shared('auth')`: the container's one auth module.
+const { shared, settingsIn: settings } = require(Runtime.getFunctions()['common/wasm'] ? Runtime.getFunctions()['common/wasm'].path : require('path').join(__dirname, 'wasm.private.js'));
 
 /** `fn(wasm)` on the auth module; a setting it refuses (its error names the variable) is our 500. */
 const rules = (fn) =>
-  envRules().call((w) => {
+  shared('auth').call((w) => {
     try {
       return fn(w);
     } catch (err) {
@@ -61,15 +50,10 @@ class TimedClient extends twilio.RequestClient {
     this.origin = origin;
   }
 
-  request(opts) {
+  // async: past the deadline a rejected promise, never a throw (docs/effects.md, "The client")
+  async request(opts) {
     const { uri, headers } = route(this.origin, opts.uri);
-    let timeout; // past the deadline: a rejected promise, never a throw (docs/effects.md, "The client")
-    try {
-      timeout = requestTimeoutMs();
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return super.request({ ...opts, uri, headers: { ...(opts.headers || {}), ...headers }, timeout });
+    return super.request({ ...opts, uri, headers: { ...(opts.headers || {}), ...headers }, timeout: requestTimeoutMs() });
   }
 }
 
@@ -81,12 +65,13 @@ const productHost = (context, product) => rules((w) => w.productHost(settings(co
 
 const clients = new Map();
 
-/** The REST client for this account (ACCOUNT_SID/AUTH_TOKEN, as the runtime's own client uses). */
-function twilioClient(context) {
+/** The REST client for this account (ACCOUNT_SID/AUTH_TOKEN, as the runtime's own client uses), or with the caller's credentials `as` (neither kept nor guarded). */
+function twilioClient(context, as = null) {
   const origin = apiOrigin(context);
   const accountSid = requireEnv(context, 'ACCOUNT_SID');
-  const authToken = requireEnv(context, 'AUTH_TOKEN');
   const regional = regionOptions(context);
+  if (as) return twilio(as.username, as.password, { accountSid, httpClient: new TimedClient(origin), ...regional });
+  const authToken = requireEnv(context, 'AUTH_TOKEN');
   const key = `${origin} ${accountSid} ${authToken} ${regional.region || ''} ${regional.edge || ''}`;
   if (!clients.has(key)) {
     const client = twilio(accountSid, authToken, { httpClient: new TimedClient(origin), ...regional });
@@ -106,9 +91,6 @@ function retrySettings(context) {
   return retryOf.get(context);
 }
 
-/** Whether a request Twilio answered with HTTP `status` is repeated (values::env::Retry::retried: 429, 503). */
-const retried = (status) => envRules().call((w) => w.retried(status));
-
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Runs `fn`, repeating it after a failure values::env::Retry repeats, while the deadline leaves 1 s. */
@@ -118,11 +100,11 @@ async function withRetry(context, fn) {
     try {
       return await fn();
     } catch (err) {
-      const delay = envRules().call((w) => w.retryDelayMs(retry, attempt, err && err.status, Math.random()));
+      const delay = shared('auth').call((w) => w.retryDelayMs(retry, attempt, err && err.status, Math.random()));
       if (delay === null || remainingMs() - delay < 1000) throw err;
       await sleep(delay);
     }
   }
 }
 
-module.exports = { apiOrigin, route, twilioClient, regionOptions, productHost, retrySettings, retried, withRetry, requireEnv, envValue, TimedClient };
+module.exports = { apiOrigin, route, twilioClient, regionOptions, productHost, retrySettings, withRetry, requireEnv, envValue, TimedClient };

@@ -4,125 +4,55 @@
 //
 //   return effects.run(context, wasmModule('call_handling'), (wasm) => wasm.startPark(request, env, settings, token, Date.now()));
 //
-// Guarantees (docs/effects.md, "What the executor guarantees"), for every effect:
-// - deadline: each request has the invocation's timeout; one that cannot start is `attempted: false`;
-// - retries: with `retry: true`, what values::env::Retry repeats (429, 503), within the deadline;
-// - delay: with `delayMs`, sent that much later if the deadline allows, else not attempted;
-// - pacing: with `pace: {object, cost}`, the write waits for room in the object's budget;
-// - outcomes: Twilio's answer as it came, never thrown; what it means is decided in Rust.
+// Each effect carries its request as crates/effects decides it (`call`: a `twilio` client path or a
+// raw request); the executor makes it within its guarantees (docs/effects.md).
 const tw = require(Runtime.getFunctions()['common/client'].path);
-const { callWasm } = require(Runtime.getFunctions()['common/wasm'].path);
+const { callWasm, shared } = require(Runtime.getFunctions()['common/wasm'].path);
 const { DeadlineError, remainingMs, requestTimeoutMs } = require(Runtime.getFunctions()['common/deadline'].path);
-const twilio = require('twilio');
-const { createPacer } = require(Runtime.getFunctions()['common/sync-pacer'].path);
 
-const pace = createPacer(); // one per container: its writes share each object's budget
 const MAX_STEPS = 200; // a machine ends long before; this only stops a broken one
 const MIN_START_MS = 250; // a delayed effect must leave at least this much time to send it (common/deadline)
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+let pacers = 0; // each pacer's number in the auth module (a reload of the module forgets their writes)
 
-/** The fields `names` of `o` that are set (the client sends a null as the text "null"). */
-const given = (o, names) => Object.fromEntries(names.filter((n) => o[n] !== undefined && o[n] !== null).map((n) => [n, o[n]]));
+/** A pacer of writes per object (an effect's `pace`): how long each waits is crates/effects' `Pacer`; `now` and `sleep` may be a simulated clock. */
+function createPacer({ now = Date.now, sleep: wait = sleep } = {}) {
+  const id = (pacers += 1);
+  return async function pace(object, cost) {
+    for (;;) {
+      const ms = shared('auth').call((w) => w.paceWait(id, object, cost, now()));
+      if (!(ms > 0)) return;
+      await wait(ms);
+    }
+  };
+}
+const pace = createPacer(); // one per container: its writes share each object's budget
 
-/** Op `o` as its row of OPS says: `[path, call, params?]` (`name(field)` calls with `o[field]`); params: names (the set ones), one name (as is) or none. */
-function request(c, [path, call, params], o) {
-  const at = path.split('.').reduce((x, segment) => {
-    const [, name, field] = /^(\w+)(?:\((\w*)\))?$/.exec(segment);
-    return field === undefined ? x[name] : field ? x[name](o[field]) : x[name]();
-  }, c);
-  return params === undefined ? at[call]() : at[call](typeof params === 'string' ? o[params] : given(o, params));
+/** A call on the `twilio` client: `path` read in turn (a text a property, an array a method called with the rest), then `request` with the op's fields `params` names, its field `positional`, or nothing. */
+async function clientCall(context, client, op, { path, request, params, positional, as, read }) {
+  const at = path.reduce((x, segment) => (typeof segment === 'string' ? x[segment] : x[segment[0]](...segment.slice(1))), as ? tw.twilioClient(context, as) : client);
+  const args = positional ? [op[positional]] : params ? [Object.fromEntries(Object.entries(params).map(([name, field]) => [name, op[field]]))] : [];
+  const value = await at[request](...args);
+  if (read !== 'page') return value;
+  return { events: value.instances, next: shared('auth').call((w) => w.nextPage(value.nextPageUrl || null)) };
 }
 
-/** A request the `twilio` client cannot make: routed like its own, Basic auth (never in the URL), the deadline's timeout; an answer `fails` marks throws as its errors do. */
-async function twilioFetch(context, url, { headers = {}, ...init } = {}, fails = (res) => !res.ok) {
-  const basic = Buffer.from(`${tw.requireEnv(context, 'ACCOUNT_SID')}:${tw.requireEnv(context, 'AUTH_TOKEN')}`).toString('base64');
-  const routed = tw.route(tw.apiOrigin(context), url);
-  const res = await fetch(routed.uri, { ...init, headers: { ...headers, ...routed.headers, Authorization: `Basic ${basic}` }, signal: AbortSignal.timeout(requestTimeoutMs()) });
-  if (!fails(res)) return res;
-  const body = await res.json().catch(() => null); // Twilio's error answer: JSON {code, message, more_info}
-  const err = new Error((body && body.message && String(body.message)) || `Twilio answered HTTP ${res.status}`);
-  throw Object.assign(err, { status: res.status, code: body && Number.isInteger(body.code) ? body.code : undefined, moreInfo: body && body.more_info });
+/** A raw request (the client cannot make it): routed like the client's, Basic auth (never in the URL), the deadline's timeout; a failure thrown as the client throws Twilio's errors. */
+async function rawCall(context, { host, product, path, method, headers = {}, body, fails, read }) {
+  const account = tw.requireEnv(context, 'ACCOUNT_SID');
+  const basic = Buffer.from(`${account}:${tw.requireEnv(context, 'AUTH_TOKEN')}`).toString('base64');
+  const routed = tw.route(tw.apiOrigin(context), `https://${host || tw.productHost(context, product)}${path.replace('{AccountSid}', account)}`);
+  const init = { method, headers: { ...headers, ...routed.headers, Authorization: `Basic ${basic}` }, body };
+  const res = await fetch(routed.uri, { ...init, signal: AbortSignal.timeout(requestTimeoutMs()) });
+  if (fails ? fails.includes(res.status) : !res.ok) {
+    const error = await res.json().catch(() => null); // Twilio's error answer: JSON {code, message, more_info}
+    const err = new Error((error && error.message && String(error.message)) || `Twilio answered HTTP ${res.status}`);
+    throw Object.assign(err, { status: res.status, code: error && Number.isInteger(error.code) ? error.code : undefined, moreInfo: error && error.more_info });
+  }
+  if (read === 'status') return { status: res.status, body: await res.json().catch(() => null) };
+  if (read === 'media') return { contentType: res.headers.get('content-type'), base64: Buffer.from(await res.arrayBuffer()).toString('base64') };
+  return res.json().catch(() => ({}));
 }
-
-const [S, W, Z] = ['sync.v1.services(serviceSid)', 'taskrouter.v1.workspaces(workspaceSid)', 'serverless.v1.services(serviceSid)'];
-/** A client with the caller's credentials instead of the service's own (fetchServerlessService). */
-const clientAs = (context, { username, password }) =>
-  twilio(username, password, { accountSid: tw.requireEnv(context, 'ACCOUNT_SID'), httpClient: new tw.TimedClient(tw.apiOrigin(context)), ...tw.regionOptions(context) });
-
-// The operations of crates/effects' `Op`, one request each: a row in the `twilio` client's words
-// (see `request`), or a function `(client, op, context)` for what a row cannot say.
-const OPS = {
-  fetchCall: ['calls(callSid)', 'fetch'],
-  updateCall: ['calls(callSid)', 'update', ['twiml', 'url', 'method', 'statusCallback', 'statusCallbackMethod', 'status']],
-  fetchSyncItem: [`${S}.syncMaps(map).syncMapItems(key)`, 'fetch'],
-  listSyncItems: [`${S}.syncMaps(map).syncMapItems`, 'list', ['from', 'bounds', 'order', 'pageSize', 'limit']],
-  createSyncMap: [`${S}.syncMaps`, 'create', ['uniqueName']],
-  createSyncItem: [`${S}.syncMaps(map).syncMapItems`, 'create', ['key', 'data', 'ttl']],
-  updateSyncItem: [`${S}.syncMaps(map).syncMapItems(key)`, 'update', ['data', 'ttl', 'ifMatch']],
-  deleteSyncItem: [`${S}.syncMaps(map).syncMapItems(key)`, 'remove', ['ifMatch']],
-  fetchSyncDocument: [`${S}.documents(document)`, 'fetch'],
-  createSyncDocument: [`${S}.documents`, 'create', ['uniqueName', 'data', 'ttl']],
-  updateSyncDocument: [`${S}.documents(document)`, 'update', ['data', 'ttl', 'ifMatch']],
-  deleteSyncDocument: [`${S}.documents(document)`, 'remove'],
-  updateSyncMapPermission: [`${S}.syncMaps(map).syncMapPermissions(identity)`, 'update', ['read', 'write', 'manage']],
-  updateSyncDocumentPermission: [`${S}.documents(document).documentPermissions(identity)`, 'update', ['read', 'write', 'manage']],
-  fetchSyncService: [S, 'fetch'],
-  fetchTask: [`${W}.tasks(taskSid)`, 'fetch'],
-  listTasks: [`${W}.tasks`, 'list', ['evaluateTaskAttributes', 'assignmentStatus', 'limit']],
-  listTaskReservations: [`${W}.tasks(taskSid).reservations`, 'list', ['workerSid', 'limit']],
-  listTaskQueues: [`${W}.taskQueues`, 'list', ['workerSid', 'pageSize', 'limit']],
-  listWorkers: [`${W}.workers`, 'list', ['taskQueueSid', 'pageSize', 'limit']],
-  listWorkersMatching: [`${W}.workers`, 'list', ['targetWorkersExpression', 'pageSize', 'limit']],
-  listActivities: [`${W}.activities`, 'list', ['pageSize', 'limit']],
-  createTask: [`${W}.tasks`, 'create', ['workflowSid', 'taskChannel', 'priority', 'attributes', 'timeout']],
-  updateTask: [`${W}.tasks(taskSid)`, 'update', ['attributes', 'assignmentStatus', 'reason', 'priority', 'ifMatch']],
-  fetchWorker: [`${W}.workers(workerSid)`, 'fetch'],
-  fetchWorkerChannel: [`${W}.workers(workerSid).workerChannels(workerChannelSid)`, 'fetch'],
-  updateWorkerChannel: [`${W}.workers(workerSid).workerChannels(workerChannelSid)`, 'update', ['capacity', 'available']],
-  fetchTaskQueue: [`${W}.taskQueues(taskQueueSid)`, 'fetch'],
-  fetchTaskQueueCumulativeStatistics: [`${W}.taskQueues(taskQueueSid).cumulativeStatistics()`, 'fetch', ['startDate', 'endDate', 'minutes', 'splitByWaitTime', 'taskChannel']],
-  fetchTaskQueueStatistics: [`${W}.taskQueues(taskQueueSid).statistics()`, 'fetch', ['taskChannel', 'startDate', 'splitByWaitTime']],
-  createTaskQueueBulkRealTimeStatistics: [`${W}.taskQueues.bulkRealTimeStatistics`, 'create', 'taskQueueSids'],
-  listTaskQueueStatistics: [`${W}.taskQueues.statistics`, 'list', ['minutes', 'taskChannel', 'pageSize', 'limit']],
-  listEvents: [`${W}.events`, 'list', ['eventType', 'startDate', 'endDate', 'taskQueueSid', 'pageSize', 'limit']],
-  listEventsPage: async (c, o) => {
-    const page = await request(c, [`${W}.events`, 'page', ['eventType', 'startDate', 'endDate', 'pageSize', 'pageNumber', 'pageToken']], { ...o, pageNumber: o.page });
-    const url = page.nextPageUrl ? new URL(page.nextPageUrl) : null; // the next page as Twilio gave it
-    const next = url && url.searchParams.get('PageToken') ? { page: Number(url.searchParams.get('Page')) || 0, pageToken: url.searchParams.get('PageToken') } : null;
-    return { events: page.instances, next };
-  },
-  fetchServerlessService: (c, o, context) => request(o.credentials ? clientAs(context, o.credentials) : c, [Z, 'fetch'], o),
-  fetchServerlessEnvironment: [`${Z}.environments(environmentSid)`, 'fetch'],
-  listServerlessDeployments: [`${Z}.environments(environmentSid).deployments`, 'list', ['pageSize', 'limit']],
-  createServerlessDeployment: [`${Z}.environments(environmentSid).deployments`, 'create', ['buildSid']],
-  listServerlessBuilds: [`${Z}.builds`, 'list', ['pageSize', 'limit']],
-  fetchServerlessBuild: [`${Z}.builds(buildSid)`, 'fetch'],
-  fetchServerlessBuildStatus: [`${Z}.builds(buildSid).buildStatus()`, 'fetch'],
-  createServerlessBuild: [`${Z}.builds`, 'create', ['functionVersions', 'assetVersions', 'dependencies', 'runtime']],
-  deleteServerlessBuild: [`${Z}.builds(buildSid)`, 'remove'],
-  listServerlessAssets: [`${Z}.assets`, 'list', ['pageSize', 'limit']],
-  createServerlessAsset: [`${Z}.assets`, 'create', ['friendlyName']],
-  uploadServerlessAssetVersion: async (c, o, context) => {
-    const form = new FormData(); // multipart on Twilio's upload host: the `twilio` client cannot upload
-    form.append('Path', o.path);
-    form.append('Visibility', o.visibility);
-    form.append('Content', new Blob([o.content], { type: o.contentType }), o.path.split('/').pop() || 'content');
-    const res = await twilioFetch(context, `https://serverless-upload.twilio.com/v1/Services/${o.serviceSid}/Assets/${o.assetSid}/Versions`, { method: 'POST', body: form });
-    return res.json().catch(() => ({}));
-  },
-  validateFlexToken: async (c, o, context) => {
-    const url = `https://${tw.productHost(context, 'iam')}/v1/Accounts/${tw.requireEnv(context, 'ACCOUNT_SID')}/Tokens/validate`;
-    const init = { method: 'POST', headers: { 'Cache-Control': 'no-cache', 'Content-Type': 'application/json' }, body: JSON.stringify({ token: o.token }) };
-    const res = await twilioFetch(context, url, init, (r) => tw.retried(r.status)); // a 429/503 for the effect's `retry`; else IAM's verdict
-    return { status: res.status, body: await res.json().catch(() => null) };
-  },
-  deleteRecording: ['recordings(recordingSid)', 'remove'],
-  fetchRecordingMedia: async (c, o, context) => {
-    const file = `${encodeURIComponent(o.recordingSid)}.${encodeURIComponent(o.format)}`;
-    const res = await twilioFetch(context, `https://${tw.productHost(context, 'api')}/2010-04-01/Accounts/${tw.requireEnv(context, 'ACCOUNT_SID')}/Recordings/${file}`);
-    return { contentType: res.headers.get('content-type'), base64: Buffer.from(await res.arrayBuffer()).toString('base64') };
-  },
-};
 
 /** The emulator only: an uploaded asset version's content (Twilio serves it only inside the build's runtime). */
 async function emulatedAssetContent(context, versionSid) {
@@ -141,16 +71,15 @@ function failure(err) {
 
 /** Performs one effect with `client`; never throws. `opts`: `{pace, retry, text}` (docs/effects.md, "The executor's options"). */
 async function perform(context, client, effect, opts = {}) {
-  const op = (effect && effect.op) || {};
-  const row = Object.hasOwn(OPS, op.kind) ? OPS[op.kind] : null;
-  if (!row) return { ok: false, attempted: false, message: `the executor has no operation ${JSON.stringify(op.kind)}` };
+  const call = (effect && effect.call) || {};
+  if (!call.client && !call.raw) return { ok: false, attempted: false, message: `the effect has no request (${JSON.stringify(effect && effect.op && effect.op.kind)})` };
   try {
     if (effect.delayMs > 0) {
       if (remainingMs() - effect.delayMs < MIN_START_MS) throw new DeadlineError(`Waiting ${effect.delayMs} ms would pass the deadline (a Function must answer within 10 s); not attempted.`);
       await sleep(effect.delayMs);
     }
     if (effect.pace) await (opts.pace || pace)(effect.pace.object, effect.pace.cost);
-    const once = () => (typeof row === 'function' ? row(client, op, context) : request(client, row, op));
+    const once = () => (call.raw ? rawCall(context, call.raw) : clientCall(context, client, effect.op, call.client));
     const value = await (effect.retry ? (opts.retry || ((fn) => tw.withRetry(context, fn)))(once) : once());
     if (opts.text) return { ok: true, json: value === undefined ? 'null' : JSON.stringify(value) };
     return { ok: true, value: value === undefined ? null : JSON.parse(JSON.stringify(value)) }; // plain JSON
@@ -179,4 +108,4 @@ async function run(context, mod, start, io = {}) {
   return step.answer;
 }
 
-module.exports = { run, perform, OPS, emulatedAssetContent };
+module.exports = { run, perform, createPacer, emulatedAssetContent };

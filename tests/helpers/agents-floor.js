@@ -37,7 +37,7 @@ async function seedFloor(stack, { agents = 2000, queues, teams = 12, now = Date.
   // requests go to the emulator through the functions' client (TWILIO_API_ORIGIN).
   const common = path.join(root, 'functions', 'common');
   const functions = { ...(global.Runtime ? global.Runtime.getFunctions() : {}) };
-  for (const n of ['http', 'deadline', 'client', 'wasm', 'sync-pacer', 'effects', 'serial', 'agents-live']) functions[`common/${n}`] = { path: path.join(common, `${n}.private.js`) };
+  for (const n of ['http', 'deadline', 'client', 'wasm', 'effects', 'serial', 'agents-live']) functions[`common/${n}`] = { path: path.join(common, `${n}.private.js`) };
   functions['wasm/agents_live'] = { path: path.join(root, 'functions', 'wasm', 'agents_live.private.js') };
   global.Runtime = { ...(global.Runtime || {}), getFunctions: () => functions, getAssets: () => ({}) };
   // At most 8 requests in flight through the functions' client: the emulator shares this process

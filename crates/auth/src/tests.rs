@@ -642,11 +642,16 @@ fn identify_answers_at_once_when_there_is_nothing_to_ask_iam() {
 #[test]
 fn identify_asks_iam_once_with_retries_and_answers_its_verdict() {
     let json = Some("application/json");
-    let step = wire(&start_identify(&request(
+    let mut step = wire(&start_identify(&request(
         Some("body"),
         json,
         Some("Bearer tok"),
     )));
+    // How the executor makes the request is effects' (`Op::call`, tested there): IAM's host.
+    let call = step["run"][0]
+        .as_object_mut()
+        .and_then(|e| e.remove("call"));
+    assert!(call.is_some_and(|c| c["raw"]["product"] == "iam"));
     assert_eq!(
         step,
         json!({"state": {"stage": "iamVerdict"},

@@ -17,7 +17,6 @@
 //!   // -> {variable, value} or null (unset); different values under two names throw (500 invalid_config)
 //! retrySettings({TWILIO_SERVICE_RETRY_LIMIT: '5', …})  // -> {limit, minMs, maxMs}; a bad value throws (500 invalid_config)
 //! retryDelayMs({limit, minMs, maxMs}, attempt, status, Math.random())  // -> ms to wait before repeating, or null (not repeated)
-//! retried(503)  // -> true: 429 and 503 are repeated, nothing else
 //! regionOptions({TWILIO_REGION: 'ie1', TWILIO_EDGE: null})  // -> {region: 'ie1'}; a bad value throws (500 invalid_config)
 //! productHost({TWILIO_REGION: 'ie1', TWILIO_EDGE: 'dublin'}, 'iam')  // -> 'iam.dublin.ie1.twilio.com'
 //! functionBudgetMs('9000')  // -> 9000; a bad value throws (500 invalid_config)
@@ -26,6 +25,10 @@
 //!   //    or {state, run: [validateFlexToken]}
 //! resumeIdentify(state, [outcome], now)  // -> {answer: {kind: 'flex', iam}}; throws (500
 //!   //    iam_credentials or invalid_state, 502 iam_failed, 504 deadline), as authorize does
+//! opCall({kind: 'fetchCall', callSid})  // -> {client: {path: [['calls', 'CA…']], request: 'fetch'}}: how the executor makes it
+//! opKinds()                           // -> ['fetchCall', …]: every operation
+//! nextPage(page.nextPageUrl)          // -> {page, pageToken} or null: where the next page of events starts
+//! paceWait(1, 'sync:IS…/map:M', 0.05, Date.now())  // -> ms that pacer's write waits (0: go, counted)
 //! ```
 //!
 //! (`envNames`/`envSetting` are `values::env`'s alias table, read by `common/client`'s `requireEnv`.)
@@ -152,13 +155,6 @@ pub fn retry_delay_ms(
     wasm_face::to_js(&delay)
 }
 
-/// Whether a request Twilio answered with `status` (a number, or anything else: none) is
-/// repeated: `values::env::Retry::retried` (429 and 503).
-#[wasm_bindgen]
-pub fn retried(status: JsValue) -> bool {
-    values::env::Retry::retried(http_status(&status))
-}
-
 /// A whole HTTP status (100 to 599) given as a JS number, else none.
 fn http_status(status: &JsValue) -> Option<u16> {
     status
@@ -229,4 +225,41 @@ pub fn resume_identify(
     let outcomes = from_js(outcomes, "outcomes")
         .map_err(|_| unreadable("the executor's outcomes are not outcomes of validateFlexToken"))?;
     answer(crate::resume_identify(state, outcomes))
+}
+
+/// How the executor makes operation `op` (`effects::Op::call`): the effects a machine answers
+/// carry it already; this is for an effect written by hand (a test).
+#[wasm_bindgen(js_name = opCall)]
+pub fn op_call(op: JsValue) -> Result<JsValue, JsValue> {
+    let op: effects::Op = from_js(op, "op")?;
+    wasm_face::to_js(&op.call())
+}
+
+/// Every operation's `kind` (`effects::KINDS`).
+#[wasm_bindgen(js_name = opKinds)]
+pub fn op_kinds() -> Result<JsValue, JsValue> {
+    wasm_face::to_js(&effects::KINDS[..])
+}
+
+/// The next page's `{page, pageToken}` in a page's `nextPageUrl`, or null (`effects::next_page`).
+#[wasm_bindgen(js_name = nextPage)]
+pub fn next_page(next_page_url: Option<String>) -> Result<JsValue, JsValue> {
+    wasm_face::to_js(&next_page_url.as_deref().and_then(effects::next_page))
+}
+
+thread_local! {
+    /// The pacers of this instance by number (`common/sync-pacer`'s); a reload forgets them.
+    static PACERS: std::cell::RefCell<std::collections::HashMap<u32, effects::Pacer>> =
+        Default::default();
+}
+
+/// The milliseconds pacer number `pacer`'s write of `cost` on `object` at `now_ms` waits; 0: it
+/// goes now and is counted (`effects::Pacer::wait`).
+#[wasm_bindgen(js_name = paceWait)]
+pub fn pace_wait(pacer: u32, object: &str, cost: f64, now_ms: f64) -> f64 {
+    PACERS.with(|pacers| {
+        pacers.try_borrow_mut().map_or(0.0, |mut pacers| {
+            pacers.entry(pacer).or_default().wait(object, cost, now_ms)
+        })
+    })
 }

@@ -569,8 +569,9 @@ impl Op {
     }
 }
 
-/// An operation as the executor receives it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// An operation as the executor receives it. On the wire it also carries the operation's
+/// request, `call` ([`Op::call`]), which the executor makes.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Effect {
     pub op: Op,
@@ -590,6 +591,23 @@ impl Effect {
     pub fn after(mut self, ms: u64) -> Effect {
         self.delay_ms = (ms > 0).then_some(ms);
         self
+    }
+}
+
+impl Serialize for Effect {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("op", &self.op)?;
+        map.serialize_entry("call", &self.op.call())?;
+        map.serialize_entry("retry", &self.retry)?;
+        if let Some(pace) = &self.pace {
+            map.serialize_entry("pace", pace)?;
+        }
+        if let Some(ms) = &self.delay_ms {
+            map.serialize_entry("delayMs", ms)?;
+        }
+        map.end()
     }
 }
 
@@ -624,7 +642,11 @@ mod tests {
         assert_eq!(
             wire,
             json!({"op": {"kind": "updateCall", "callSid": "CA1", "twiml": "<Response/>",
-                "statusCallback": "https://x/cb", "statusCallbackMethod": "POST"}, "retry": true})
+                "statusCallback": "https://x/cb", "statusCallbackMethod": "POST"},
+                "call": {"client": {"path": [["calls", "CA1"]], "request": "update", "params": {
+                    "twiml": "twiml", "statusCallback": "statusCallback",
+                    "statusCallbackMethod": "statusCallbackMethod"}}},
+                "retry": true})
         );
         let back: Effect = serde_json::from_value(wire).expect("reads back");
         assert_eq!(back.op, op);
@@ -779,7 +801,11 @@ mod tests {
             wire,
             json!({"op": {"kind": "createServerlessBuild", "serviceSid": "ZS1",
                 "functionVersions": ["ZN1"], "assetVersions": ["ZN2", "ZN3"],
-                "dependencies": r#"[{"name":"twilio","version":"5"}]"#}, "retry": true, "delayMs": 900})
+                "dependencies": r#"[{"name":"twilio","version":"5"}]"#},
+                "call": {"client": {"path": ["serverless", "v1", ["services", "ZS1"], "builds"],
+                    "request": "create", "params": {"functionVersions": "functionVersions",
+                        "assetVersions": "assetVersions", "dependencies": "dependencies"}}},
+                "retry": true, "delayMs": 900})
         );
         assert_eq!(
             serde_json::from_value::<Effect>(wire).expect("back").op,
@@ -1030,7 +1056,9 @@ mod tests {
         });
         assert_eq!(
             serde_json::to_value(&read).expect("json"),
-            json!({"op": {"kind": "fetchSyncService", "serviceSid": "IS1"}, "retry": true})
+            json!({"op": {"kind": "fetchSyncService", "serviceSid": "IS1"},
+                "call": {"client": {"path": ["sync", "v1", ["services", "IS1"]], "request": "fetch"}},
+                "retry": true})
         );
         assert!(serde_json::from_value::<Op>(
             json!({"kind": "fetchSyncService", "serviceSid": "IS1", "aclEnabled": true})

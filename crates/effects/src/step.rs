@@ -155,7 +155,8 @@ mod tests {
         );
         assert_eq!(
             serde_json::to_value(&run).expect("json"),
-            json!({"state": 7, "run": [{"op": {"kind": "fetchCall", "callSid": "CA1"}, "retry": true}]})
+            json!({"state": 7, "run": [{"op": {"kind": "fetchCall", "callSid": "CA1"},
+                "call": {"client": {"path": [["calls", "CA1"]], "request": "fetch"}}, "retry": true}]})
         );
         let mapped = run.map(|s| format!("s{s}"));
         assert!(matches!(&mapped, Step::Run { state, .. } if state == "s7"));
