@@ -186,43 +186,24 @@ fn an_unknown_queue_is_twilios_404_and_a_failed_history_read_falls_back() {
     assert_eq!(a.status, 200);
     assert_eq!(a.body["sources"]["handleTime"], json!("configured"));
     assert_eq!(remember, None, "a failed read is not remembered");
-    // No workspace set: a 500 naming it.
-    let turn = single(
-        input(json!({"queueSid": WQ})),
-        &StaffingEnv {
-            history: json!({"TWILIO_FLEX_SYNC_SID": "IS1"}),
-            ..env()
-        },
-        None,
-        NOW,
-    )
-    .expect("starts");
-    let (a, _, _) = drive(turn, |_| panic!("no request"));
-    assert_eq!(
-        (a.status, a.body["parameter"].clone()),
-        (500, json!("WORKSPACE_SID"))
-    );
-    // The workspace under two names with two values: a 500 naming it, never a guess.
-    let two = json!({"WORKSPACE_SID": "WS1", "TWILIO_FLEX_WORKSPACE_SID": "WS2"});
-    let turn = single(
-        input(json!({"queueSid": WQ})),
-        &StaffingEnv {
-            history: two,
-            ..env()
-        },
-        None,
-        NOW,
-    )
-    .expect("starts");
-    let (a, _, _) = drive(turn, |_| panic!("no request"));
-    assert_eq!(
+    // The workspace missing, or under two names with two values: a 500 naming it, never a guess.
+    let refused = |history: Value| {
+        let env = StaffingEnv { history, ..env() };
+        let turn = single(input(json!({"queueSid": WQ})), &env, None, NOW).expect("starts");
+        let (a, _, _) = drive(turn, |_| panic!("no request"));
         (
             a.status,
             a.body["code"].clone(),
-            a.body["parameter"].clone()
-        ),
-        (500, json!("invalid_config"), json!("WORKSPACE_SID"))
+            a.body["parameter"].clone(),
+        )
+    };
+    let misconfigured = (500, json!("invalid_config"), json!("WORKSPACE_SID"));
+    assert_eq!(
+        refused(json!({"TWILIO_FLEX_SYNC_SID": "IS1"})),
+        misconfigured
     );
+    let two = json!({"WORKSPACE_SID": "WS1", "TWILIO_FLEX_WORKSPACE_SID": "WS2"});
+    assert_eq!(refused(two), misconfigured);
 }
 
 #[test]
