@@ -25,8 +25,6 @@
 //!   //    or {state, run: [validateFlexToken]}
 //! resumeIdentify(state, [outcome], now)  // -> {answer: {kind: 'flex', iam}}; throws (500
 //!   //    iam_credentials or invalid_state, 502 iam_failed, 504 deadline), as authorize does
-//! opCall({kind: 'fetchCall', callSid})  // -> {client: {path: [['calls', 'CA…']], request: 'fetch'}}: how the executor makes it
-//! opKinds()                           // -> ['fetchCall', …]: every operation
 //! nextPage(page.nextPageUrl)          // -> {page, pageToken} or null: where the next page of events starts
 //! paceWait(1, 'sync:IS…/map:M', 0.05, Date.now())  // -> ms that pacer's write waits (0: go, counted)
 //! ```
@@ -225,20 +223,6 @@ pub fn resume_identify(
     let outcomes = from_js(outcomes, "outcomes")
         .map_err(|_| unreadable("the executor's outcomes are not outcomes of validateFlexToken"))?;
     answer(crate::resume_identify(state, outcomes))
-}
-
-/// How the executor makes operation `op` (`effects::Op::call`): the effects a machine answers
-/// carry it already; this is for an effect written by hand (a test).
-#[wasm_bindgen(js_name = opCall)]
-pub fn op_call(op: JsValue) -> Result<JsValue, JsValue> {
-    let op: effects::Op = from_js(op, "op")?;
-    wasm_face::to_js(&op.call())
-}
-
-/// Every operation's `kind` (`effects::KINDS`).
-#[wasm_bindgen(js_name = opKinds)]
-pub fn op_kinds() -> Result<JsValue, JsValue> {
-    wasm_face::to_js(&effects::KINDS[..])
 }
 
 /// The next page's `{page, pageToken}` in a page's `nextPageUrl`, or null (`effects::next_page`).

@@ -14,6 +14,10 @@
 //! // The config CLI and the preview function:
 //! prepareUpdate(dataJson);                                // {ok: true, config} | {ok: false, status, body}
 //! previewReply(dataJson, name, Date.now(), days);         // {status, body}
+//!
+//! // tests/effects.test.js: how the executor makes an op written by hand, and every op's kind
+//! opCall({kind: 'fetchCall', callSid})                    // -> {client: {path, request, …}}
+//! opKinds()                                               // -> ['fetchCall', …]
 //! ```
 //! (This module also carries the `schedule` crate's exports; no name here repeats one of them.)
 
@@ -110,4 +114,20 @@ pub fn resume(state: JsValue, outcomes: JsValue, now_ms: f64) -> Result<JsValue,
         _ => effects::Step::answer(machine::unreadable_state()),
     };
     to_js(&step)
+}
+
+/// How the executor makes operation `op` (`effects::Op::call`): the effects a machine answers
+/// carry it already; this is for an effect written by hand (`tests/effects.test.js`). It lives in
+/// this module, which only the admin functions load, because reading any `Op` from JavaScript is
+/// about 200 KB of wasm: in `auth` every person-facing function would load it.
+#[wasm_bindgen(js_name = opCall)]
+pub fn op_call(op: JsValue) -> Result<JsValue, JsValue> {
+    let op: effects::Op = from_js(op, "op")?;
+    to_js(&op.call())
+}
+
+/// Every operation's `kind` (`effects::KINDS`), for the same test.
+#[wasm_bindgen(js_name = opKinds)]
+pub fn op_kinds() -> Result<JsValue, JsValue> {
+    to_js(&effects::KINDS[..])
 }
