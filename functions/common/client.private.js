@@ -78,14 +78,8 @@ function twilioClient(context, as = null) {
 }
 
 const RETRY_SETTINGS = ['TWILIO_SERVICE_RETRY_LIMIT', 'TWILIO_SERVICE_MIN_BACKOFF', 'TWILIO_SERVICE_MAX_BACKOFF'];
-const retryOf = new WeakMap(); // context -> its Retry: read once per invocation, not per request
-
 /** values::env's Retry: `{limit, minMs, maxMs}`, or a 500 HttpError naming a bad setting. */
-function retrySettings(context) {
-  const read = () => rules((w) => w.retrySettings(settings(context, RETRY_SETTINGS)));
-  if (!retryOf.has(context)) retryOf.set(context, read());
-  return retryOf.get(context);
-}
+const retrySettings = (context) => rules((w) => w.retrySettings(settings(context, RETRY_SETTINGS)));
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
