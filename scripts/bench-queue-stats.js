@@ -227,10 +227,15 @@ async function runCase({ queues, eventsPerS, layout, seed = 1, board = false }) 
   const { ctx } = emulator;
   const wasm = require(path.join(root, 'functions', 'wasm', 'queue_stats.private.js'));
   // The parked calls are left off the board (`parked: false`): the figures are queue statistics' own.
-  const settings = { QUEUE_STATS_LAYOUT: layout, QUEUE_STATS_TIME_ZONE: 'America/New_York', WORKSPACE_SID: env.WORKSPACE_SID, TWILIO_FLEX_SYNC_SID: env.SYNC_SERVICE_SID };
   // `board`: also copy every record to the wallboard's Sync service (docs/wallboard.md).
-  const boardSettings = board ? { serviceSid: env.WALLBOARD_SYNC_SID, identity: 'wallboard-reader', read: true, write: false, manage: false } : null;
-  const qs = new wasm.QueueStats(settings, { parked: false, board: boardSettings });
+  const settings = {
+    QUEUE_STATS_LAYOUT: layout,
+    QUEUE_STATS_TIME_ZONE: 'America/New_York',
+    WORKSPACE_SID: env.WORKSPACE_SID,
+    TWILIO_FLEX_SYNC_SID: env.SYNC_SERVICE_SID,
+    ...(board ? { WALLBOARD_SYNC_SID: env.WALLBOARD_SYNC_SID } : {}),
+  };
+  const qs = new wasm.QueueStats(settings, { parked: false });
   const client = twilio(env.ACCOUNT_SID, env.AUTH_TOKEN, { httpClient: new InProcessClient(emulator, sim) });
   const retry = simRetry(sim, random);
   // The executor as the function runs it, on the simulated clock (its pacer, the retry policy).
@@ -239,7 +244,7 @@ async function runCase({ queues, eventsPerS, layout, seed = 1, board = false }) 
   // The crate's machines (refresh, bulk, store) on the executor: every request goes through `io`.
   const updater = createUpdater({
     qs,
-    machine: (start) => effects.run({}, mod, (w, instance) => start(instance), io).then((answer) => answer.body),
+    machine: (start) => effects.run({}, mod, (w, instance) => start(instance), io),
     now: () => sim.now(),
   });
 

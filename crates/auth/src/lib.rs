@@ -487,12 +487,9 @@ pub const MIN_SYNC_TOKEN_TTL: u32 = 5;
 pub const MAX_SYNC_TOKEN_TTL: u32 = 86_400;
 const DEFAULT_SYNC_TOKEN_TTL: u32 = 3_600;
 
-/// The one Sync identity of every board token (a TV's key or a supervisor's login). Boards read
-/// the statistics Sync service (`WALLBOARD_SYNC_SID`, ACL on), where the statistics writer grants
-/// this identity [`BOARD_PERMISSION`] on each object it creates: a token is then minted with O(1)
-/// Sync requests whatever the number of queues, and every board credential can do exactly the
-/// same — read the statistics, nothing else.
-pub const BOARD_IDENTITY: &str = "wallboard-reader";
+/// The one Sync identity of every board token (`values::sync::BOARD_IDENTITY`: the statistics
+/// writer grants it [`BOARD_PERMISSION`] on each object it creates).
+pub const BOARD_IDENTITY: &str = values::sync::BOARD_IDENTITY;
 
 /// A Sync permission (`Read`, `Write`, `Manage`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -502,11 +499,12 @@ pub struct SyncPermission {
     pub manage: bool,
 }
 
-/// What [`BOARD_IDENTITY`] may do with a statistics object: read it, never change or delete it.
+/// What [`BOARD_IDENTITY`] may do with a statistics object (`values::sync::BOARD_PERMISSION`):
+/// read it, never change or delete it.
 pub const BOARD_PERMISSION: SyncPermission = SyncPermission {
-    read: true,
-    write: false,
-    manage: false,
+    read: values::sync::BOARD_PERMISSION.read,
+    write: values::sync::BOARD_PERMISSION.write,
+    manage: values::sync::BOARD_PERMISSION.manage,
 };
 
 /// Who a wallboard's Sync token is minted for: its identity (the one Sync permissions are granted

@@ -84,6 +84,7 @@ pub mod record;
 pub mod refresh;
 pub mod services;
 pub mod store;
+pub mod tally;
 pub mod today;
 pub mod write;
 
@@ -108,6 +109,7 @@ pub const SETTINGS: &[&str] = &[
     "TWILIO_FLEX_WORKSPACE_SID",
     "TWILIO_FLEX_SYNC_SID",
     "SYNC_SERVICE_SID",
+    "WALLBOARD_SYNC_SID",
 ];
 
 /// The bulk real-time statistics endpoint takes at most this many queues per request.
@@ -188,6 +190,7 @@ mod tests {
             "WORKSPACE_",
             "TWILIO_FLEX_",
             "SYNC_SERVICE_",
+            "WALLBOARD_",
         ];
         values::env::settings_listed(&sources, &prefixes, SETTINGS, "QUEUE_STATS_LAYOUT").unwrap();
     }

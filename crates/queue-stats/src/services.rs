@@ -1,10 +1,13 @@
 //! Where queue statistics read and write, from the settings the functions hand the instance
 //! (`crate::SETTINGS`): the TaskRouter workspace, Flex's Sync service (the records) and the
-//! Sync service of the parked calls shown on the board.
+//! Sync service of the parked calls shown on the board, and the wallboard's own Sync service with
+//! the identity that reads it there.
 
 use serde::{Deserialize, Serialize};
-use values::env::{flex_services, optional};
+use values::env::{board_service, flex_services, optional};
+use values::sync::{BOARD_IDENTITY, BOARD_PERMISSION};
 
+use crate::store::BoardSettings;
 use crate::ConfigError;
 
 /// The services of one instance.
@@ -18,6 +21,11 @@ pub struct Services {
     /// Where `Global.ParkedCalls` is read (docs/direct-calls.md): `SYNC_SERVICE_SID`, else
     /// Flex's service; `None` when parked calls are left off the board (the benchmark).
     pub parked_service_sid: Option<String>,
+    /// The wallboard's own Sync service (`WALLBOARD_SYNC_SID`, when it is neither Flex's nor
+    /// parking's: `values::env::board_service`, the live agents view's rule too) and the board
+    /// tokens' identity (`values::sync`, the one `auth` mints): every record is copied there.
+    /// `None`: no copies.
+    pub board: Option<BoardSettings>,
 }
 
 impl Services {
@@ -34,10 +42,18 @@ impl Services {
             Some(parking) => Some(parking),
             None => Some(sync_service_sid.clone()),
         };
+        let board = board_service(lookup).map(|service_sid| BoardSettings {
+            service_sid,
+            identity: BOARD_IDENTITY.to_string(),
+            read: BOARD_PERMISSION.read,
+            write: BOARD_PERMISSION.write,
+            manage: BOARD_PERMISSION.manage,
+        });
         Ok(Services {
             workspace_sid,
             sync_service_sid,
             parked_service_sid,
+            board,
         })
     }
 }
@@ -68,6 +84,7 @@ mod tests {
                 workspace_sid: WS.into(),
                 sync_service_sid: FLEX.into(),
                 parked_service_sid: Some(PARKING.into()),
+                board: None,
             }
         );
         // Without SYNC_SERVICE_SID (or blank), Flex's service; the workspace under its canonical name.
@@ -82,6 +99,40 @@ mod tests {
         // Left off the board: no parked service at all.
         let off = Services::from_env(lookup(&own), false).unwrap();
         assert_eq!(off.parked_service_sid, None);
+    }
+
+    #[test]
+    fn the_board_is_its_own_service_read_by_the_board_identity() {
+        const BOARD: &str = "IScccccccccccccccccccccccccccccccc";
+        let with = |board: &'static str| {
+            let pairs = [
+                ("WORKSPACE_SID", WS),
+                ("TWILIO_FLEX_SYNC_SID", FLEX),
+                ("SYNC_SERVICE_SID", PARKING),
+                ("WALLBOARD_SYNC_SID", board),
+            ];
+            Services::from_env(lookup(&pairs), true).unwrap().board
+        };
+        assert_eq!(
+            with(BOARD),
+            Some(BoardSettings {
+                service_sid: BOARD.into(),
+                identity: "wallboard-reader".into(),
+                read: true,
+                write: false,
+                manage: false,
+            })
+        );
+        // Flex's or parking's service is never the board's (its ACL would expose their data);
+        // unset or blank: no board.
+        assert_eq!(with(FLEX), None);
+        assert_eq!(with(PARKING), None);
+        assert_eq!(with(" "), None);
+        let no_board = [("WORKSPACE_SID", WS), ("TWILIO_FLEX_SYNC_SID", FLEX)];
+        assert_eq!(
+            Services::from_env(lookup(&no_board), true).unwrap().board,
+            None
+        );
     }
 
     #[test]

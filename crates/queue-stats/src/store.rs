@@ -73,7 +73,7 @@ pub struct Settings {
 }
 
 /// The wallboard's statistics service and the identity that reads it (docs/wallboard.md).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BoardSettings {
     pub service_sid: String,

@@ -1,7 +1,8 @@
 //! The wasm face of the crate: plain JS values in, plain JS objects out.
 //!
 //! ```js
-//! const qs = new wasm.QueueStats(settings, {parked?, board?}); // throws {code, status, parameter} naming a bad setting
+//! const qs = new wasm.QueueStats(settings, {parked?}); // throws {code, status, parameter} naming a bad setting
+//! qs.start(event);                                       // {plan, tally, refresh?: {queueSid, work}, remove?: queueSid, bulk?: {workerSid}}
 //! qs.plan(event);                                        // {action, queueSid?, channels?, workerSid?, reason}
 //! qs.statisticsParams(Date.now());                       // {startDate, splitByWaitTime}
 //! qs.startRefresh({queueSid, works, waited}, Date.now()); // a queue's run: reads, record, store (refresh module)
@@ -10,18 +11,22 @@
 //! qs.startRemove(queueSid);                              // a deleted queue's removal (store module)
 //! qs.startBoardCopy({queueSid, plan});                  // the wallboard's copy (nothing without a board)
 //! qs.startBoardRemove(queueSid);                         // its removal (nothing without a board)
+//! qs.answered(tally, queueSid | null, answerBody, onBoard); // keeps what the answer says, counts it -> tally
+//! qs.failed(tally, queueSid | null, message, onBoard);  // a run that threw -> tally with its error line
+//! qs.summary(tally, late);                               // the answer's counts and errors (tally module)
 //! qs.keep(queueSid | null, answerBody, onBoard);         // what the answer says to remember (kept module)
 //! qs.remembered();                                       // how many records the instance remembers
 //! resumeQueueStats(state, [outcome], Date.now())         // the next step of any of them (never throws)
 //! queueStatsSettings()                                   // the settings the constructor reads (SETTINGS)
 //! ```
 //! The constructor reads the `QUEUE_STATS_*` settings and the services (`crate::services`: the
-//! workspace, Flex's Sync service, the parked calls' service; `{parked: false}` leaves the parked
-//! calls off the board); `board: {serviceSid, identity, read, write, manage}` is the wallboard's
-//! Sync service and reader, where every record is copied (none: no copies). The instance keeps the container's memory (`crate::kept`): the start
-//! calls read it, `keep` applies an answer. A trap reloads the module with an empty memory, which
-//! only costs reads (the machines work from empty memory). A `memory` given in `startRefresh`'s input, or `deleted`,
-//! `granted`, `mirrored` in the others', are added to the instance's (tests).
+//! workspace, Flex's Sync service, the parked calls' service, the wallboard's service and reader,
+//! where every record is copied when it is set; `{parked: false}` leaves the parked calls off the
+//! board). The instance keeps the container's memory (`crate::kept`): the start calls read it,
+//! `answered` (and `keep`) apply an answer. A trap reloads the module with an empty memory, which
+//! only costs reads (the machines work from empty memory); an event's tally (`crate::tally`)
+//! travels through the glue. A `memory` given in `startRefresh`'s input, or `deleted`, `granted`,
+//! `mirrored` in the others', are added to the instance's (tests).
 //! Errors (through `wasm-face`) carry `code`, `status` and `parameter` (the variable at fault).
 
 use queue_settings::SharedEnv;
@@ -33,7 +38,8 @@ use wasm_face::{fail, from_js};
 use crate::kept::Kept;
 use crate::refresh::{self, BulkInput, Machine, Memory, RefreshSettings, Work};
 use crate::services::Services;
-use crate::store::{self, BoardSettings, CopyInput, Settings};
+use crate::store::{self, CopyInput, Settings};
+use crate::tally::{Start, Tally};
 use crate::{plan, statistics_params, Config, Env};
 
 use wasm_face::to_js_value as to_js;
@@ -50,14 +56,12 @@ struct RefreshInput {
     memory: Option<Memory>,
 }
 
-/// The constructor's options: the wallboard (`board`), and `parked: false` (the benchmark's),
-/// which leaves the parked calls off the records.
+/// The constructor's options: `parked: false` (the benchmark's) leaves the parked calls off the
+/// records.
 #[derive(Deserialize)]
 struct Options {
     #[serde(default = "yes")]
     parked: bool,
-    #[serde(default)]
-    board: Option<BoardSettings>,
 }
 
 fn yes() -> bool {
@@ -77,7 +81,6 @@ fn no_board() -> Result<JsValue, JsValue> {
 pub struct QueueStats {
     config: Config,
     services: Services,
-    board: Option<BoardSettings>,
     kept: Kept,
 }
 
@@ -90,10 +93,7 @@ impl QueueStats {
         // Only the variables this crate reads are looked at; others (and non-strings) are ignored.
         let env: Value = from_js(env, "environment")?;
         let options: Options = if options.is_undefined() || options.is_null() {
-            Options {
-                parked: true,
-                board: None,
-            }
+            Options { parked: true }
         } else {
             from_js(options, "options")?
         };
@@ -113,10 +113,52 @@ impl QueueStats {
             .map(|config| QueueStats {
                 config,
                 services,
-                board: options.board,
                 kept: Kept::default(),
             })
             .map_err(fail)
+    }
+
+    /// An event's start (`crate::tally::Start`): its plan, an empty tally and the one run it asks
+    /// for. Never throws.
+    pub fn start(&self, event: JsValue) -> Result<JsValue, JsValue> {
+        let event: Value = serde_wasm_bindgen::from_value(event).unwrap_or(Value::Null);
+        Ok(to_js(&Start::of(plan(&self.config, &event))))
+    }
+
+    /// Applies what a machine's answer body says to remember (as `keep`) and adds its counts to
+    /// the event's `tally`; answers the new tally.
+    pub fn answered(
+        &mut self,
+        tally: JsValue,
+        queue_sid: Option<String>,
+        body: JsValue,
+        on_board: bool,
+    ) -> Result<JsValue, JsValue> {
+        let mut tally: Tally = from_js(tally, "tally")?;
+        let body: Value = from_js(body, "answer body")?;
+        self.kept.keep(queue_sid.as_deref(), &body, on_board);
+        tally.answered(&body, on_board);
+        Ok(to_js(&tally))
+    }
+
+    /// The event's `tally` with the error line of a run that threw `message` (`queueSid`: a
+    /// queue's run, `onBoard`: its board copy's or removal's, neither: the event's own).
+    pub fn failed(
+        &self,
+        tally: JsValue,
+        queue_sid: Option<String>,
+        message: &str,
+        on_board: bool,
+    ) -> Result<JsValue, JsValue> {
+        let mut tally: Tally = from_js(tally, "tally")?;
+        tally.failed(queue_sid.as_deref(), message, on_board);
+        Ok(to_js(&tally))
+    }
+
+    /// The answer's counts and errors from the event's `tally` (`late`: answered at the deadline).
+    pub fn summary(&self, tally: JsValue, late: bool) -> Result<JsValue, JsValue> {
+        let tally: Tally = from_js(tally, "tally")?;
+        Ok(to_js(&tally.summary(late)))
     }
 
     /// The refresh plan for a TaskRouter event (the callback's form fields). Never throws.
@@ -149,7 +191,7 @@ impl QueueStats {
     /// The wallboard's copy of a record (see the `store` module's `board_copy`).
     #[wasm_bindgen(js_name = startBoardCopy)]
     pub fn start_board_copy(&self, input: JsValue) -> Result<JsValue, JsValue> {
-        let Some(board) = &self.board else {
+        let Some(board) = &self.services.board else {
             return no_board();
         };
         let mut input: CopyInput = from_js(input, "copy input")?;
@@ -166,7 +208,7 @@ impl QueueStats {
     /// The removal of a queue's copy from the board.
     #[wasm_bindgen(js_name = startBoardRemove)]
     pub fn start_board_remove(&self, queue_sid: &str) -> Result<JsValue, JsValue> {
-        let Some(board) = &self.board else {
+        let Some(board) = &self.services.board else {
             return no_board();
         };
         Ok(to_js(&refresh::stored(store::board_remove(
@@ -192,7 +234,7 @@ impl QueueStats {
     #[wasm_bindgen(js_name = startRefresh)]
     pub fn start_refresh(&self, input: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
         let input: RefreshInput = from_js(input, "refresh input")?;
-        let settings = self.settings(self.board.is_some());
+        let settings = self.settings(self.services.board.is_some());
         let memory = input
             .memory
             .unwrap_or_else(|| self.kept.memory(&input.queue_sid));

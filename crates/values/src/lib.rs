@@ -305,6 +305,28 @@ pub mod sync {
         (bytes as f64 / 20_480.0).clamp(0.05, 0.5)
     }
 
+    /// A Sync permission on an object (`Read`, `Write`, `Manage`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Permission {
+        pub read: bool,
+        pub write: bool,
+        pub manage: bool,
+    }
+
+    /// The one Sync identity of every board token (a TV's key or a supervisor's login). Boards
+    /// read the statistics Sync service (`WALLBOARD_SYNC_SID`, ACL on), where the statistics
+    /// writer grants this identity [`BOARD_PERMISSION`] on each object it creates: a token is
+    /// then minted with O(1) Sync requests whatever the number of queues, and every board
+    /// credential can do exactly the same. `auth` mints it, `queue-stats` grants it.
+    pub const BOARD_IDENTITY: &str = "wallboard-reader";
+
+    /// What [`BOARD_IDENTITY`] may do with a statistics object: read it, never change or delete it.
+    pub const BOARD_PERMISSION: Permission = Permission {
+        read: true,
+        write: false,
+        manage: false,
+    };
+
     #[cfg(test)]
     mod tests {
         use super::*;
@@ -578,6 +600,17 @@ pub mod env {
             required("WORKSPACE_SID", lookup)?,
             required("TWILIO_FLEX_SYNC_SID", lookup)?,
         ))
+    }
+
+    /// The wallboard's own Sync service (`WALLBOARD_SYNC_SID`), when it is set and is neither
+    /// Flex's (`TWILIO_FLEX_SYNC_SID`) nor parking's (`SYNC_SERVICE_SID`): the live agents view's
+    /// documents hold agents' names, readable only through the ACL of a service of its own.
+    /// Whoever writes the view (`agents-live`) or feeds it (`voicemail`'s unheard count) asks here.
+    pub fn board_service<'a>(lookup: impl Fn(&str) -> Option<&'a str>) -> Option<String> {
+        let given = |name: &str| lookup(name).map(str::trim).filter(|v| !v.is_empty());
+        let sid = given("WALLBOARD_SYNC_SID")?;
+        let other = |name: &str| given(name) == Some(sid);
+        (!other("TWILIO_FLEX_SYNC_SID") && !other("SYNC_SERVICE_SID")).then(|| sid.to_string())
     }
 
     /// The setting names quoted in a Rust `source` that start with one of `prefixes`.
@@ -1174,5 +1207,31 @@ mod tests {
         unique.sort_unstable();
         unique.dedup();
         assert_eq!(unique.len(), all.len());
+    }
+
+    #[test]
+    fn the_board_has_a_service_of_its_own_or_none() {
+        let board = |pairs: &[(&str, &'static str)]| {
+            let pairs = pairs.to_vec();
+            env::board_service(|name| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| *v))
+        };
+        let own = [
+            ("WALLBOARD_SYNC_SID", " IS1 "),
+            ("TWILIO_FLEX_SYNC_SID", "IS2"),
+        ];
+        assert_eq!(board(&own), Some("IS1".to_string()));
+        assert_eq!(board(&[]), None);
+        assert_eq!(board(&[("WALLBOARD_SYNC_SID", "  ")]), None);
+        let flex = [
+            ("WALLBOARD_SYNC_SID", "IS1"),
+            ("TWILIO_FLEX_SYNC_SID", "IS1"),
+        ];
+        assert_eq!(board(&flex), None, "Flex's service is not the board's");
+        let parking = [("WALLBOARD_SYNC_SID", "IS1"), ("SYNC_SERVICE_SID", "IS1 ")];
+        assert_eq!(
+            board(&parking),
+            None,
+            "parking's service is not the board's"
+        );
     }
 }
