@@ -35,7 +35,5 @@ async function wallboardSyncToken(context, event) {
   const ttl = context.WALLBOARD_TOKEN_TTL === undefined ? undefined : String(context.WALLBOARD_TOKEN_TTL);
   return decided(context, (wasm, settings) => wasm.wallboardSyncToken(credential, settings, ttl));
 }
-/** The board's Sync identity and its permission on statistics objects. */
-const boardReader = () => callWasm(rule, (wasm) => wasm.boardReader());
 
-module.exports = { authorize, identify, check, wallboardSyncToken, boardReader };
+module.exports = { authorize, identify, check, wallboardSyncToken };

@@ -11,7 +11,6 @@
 //!   //    or the wallboard key (BOARD_ACCESS), then plans the wallboard's Sync token
 //! refusalLog(err.extra.code, {wallboardKey})  // -> the log line after that refusal (a refused
 //!                                             //    wallboard key: what is wrong with WALLBOARD_KEY), or null
-//! boardReader()   // -> {identity: 'wallboard-reader', permission: {read: true, write: false, manage: false}}
 //! envNames('TWILIO_FLEX_WORKSPACE_SID')  // -> ['WORKSPACE_SID', 'TWILIO_FLEX_WORKSPACE_SID']: a setting's names, canonical first
 //! envSetting('WORKSPACE_SID', {WORKSPACE_SID: null, TWILIO_FLEX_WORKSPACE_SID: 'WS…'})
 //!   // -> {variable, value} or null (unset); different values under two names throw (500 invalid_config)
@@ -65,21 +64,6 @@ pub fn wallboard_sync_token(
 pub fn refusal_log(code: Option<String>, settings: JsValue) -> Result<JsValue, JsValue> {
     let settings = from_js(settings, "settings")?;
     wasm_face::to_js(&crate::refusal_log(code.as_deref(), &settings))
-}
-
-/// The board's Sync identity and its permission on a statistics object, for the statistics
-/// writer's grants: `{identity, permission: {read, write, manage}}`.
-#[wasm_bindgen(js_name = boardReader)]
-pub fn board_reader() -> Result<JsValue, JsValue> {
-    #[derive(serde::Serialize)]
-    struct Reader {
-        identity: &'static str,
-        permission: crate::SyncPermission,
-    }
-    wasm_face::to_js(&Reader {
-        identity: crate::BOARD_IDENTITY,
-        permission: crate::BOARD_PERMISSION,
-    })
 }
 
 #[wasm_bindgen(js_name = envNames)]
