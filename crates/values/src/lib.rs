@@ -580,6 +580,17 @@ pub mod env {
         ))
     }
 
+    /// The wallboard's own Sync service (`WALLBOARD_SYNC_SID`), when it is set and is neither
+    /// Flex's (`TWILIO_FLEX_SYNC_SID`) nor parking's (`SYNC_SERVICE_SID`): the live agents view's
+    /// documents hold agents' names, readable only through the ACL of a service of its own.
+    /// Whoever writes the view (`agents-live`) or feeds it (`voicemail`'s unheard count) asks here.
+    pub fn board_service<'a>(lookup: impl Fn(&str) -> Option<&'a str>) -> Option<String> {
+        let given = |name: &str| lookup(name).map(str::trim).filter(|v| !v.is_empty());
+        let sid = given("WALLBOARD_SYNC_SID")?;
+        let other = |name: &str| given(name) == Some(sid);
+        (!other("TWILIO_FLEX_SYNC_SID") && !other("SYNC_SERVICE_SID")).then(|| sid.to_string())
+    }
+
     /// The setting names quoted in a Rust `source` that start with one of `prefixes`.
     pub fn quoted_settings<'a>(source: &'a str, prefixes: &[&str]) -> Vec<&'a str> {
         source
@@ -1174,5 +1185,31 @@ mod tests {
         unique.sort_unstable();
         unique.dedup();
         assert_eq!(unique.len(), all.len());
+    }
+
+    #[test]
+    fn the_board_has_a_service_of_its_own_or_none() {
+        let board = |pairs: &[(&str, &'static str)]| {
+            let pairs = pairs.to_vec();
+            env::board_service(|name| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| *v))
+        };
+        let own = [
+            ("WALLBOARD_SYNC_SID", " IS1 "),
+            ("TWILIO_FLEX_SYNC_SID", "IS2"),
+        ];
+        assert_eq!(board(&own), Some("IS1".to_string()));
+        assert_eq!(board(&[]), None);
+        assert_eq!(board(&[("WALLBOARD_SYNC_SID", "  ")]), None);
+        let flex = [
+            ("WALLBOARD_SYNC_SID", "IS1"),
+            ("TWILIO_FLEX_SYNC_SID", "IS1"),
+        ];
+        assert_eq!(board(&flex), None, "Flex's service is not the board's");
+        let parking = [("WALLBOARD_SYNC_SID", "IS1"), ("SYNC_SERVICE_SID", "IS1 ")];
+        assert_eq!(
+            board(&parking),
+            None,
+            "parking's service is not the board's"
+        );
     }
 }
