@@ -11,11 +11,10 @@ const { handle } = require(Runtime.getFunctions()['common/http'].path);
 const tw = require(Runtime.getFunctions()['common/client'].path);
 const auth = require(Runtime.getFunctions()['common/auth'].path);
 const { live } = require(Runtime.getFunctions()['common/agents-live'].path);
-const { minted } = require(Runtime.getFunctions()['common/access-token'].path);
 
 exports.handler = handle(async (context, event) => {
   const { via, viewer, identity, permission, ttlSeconds } = await auth.wallboardSyncToken(context, event);
   for (const name of ['ACCOUNT_SID', 'API_KEY', 'API_SECRET']) tw.requireEnv(context, name);
   const caller = { via, viewer, identity, permission, ttlSeconds };
-  return minted(context, await live.run(context, (w, input) => w.startWallboardToken(input), { caller, origin: tw.apiOrigin(context) }));
+  return tw.minted(context, await live.run(context, (w, input) => w.startWallboardToken(input), { caller, origin: tw.apiOrigin(context) }));
 });

@@ -9,7 +9,7 @@ const path = require('path');
 const functions = path.join(__dirname, '..', 'functions');
 // What the runtime provides: the paths of the private functions the helpers require.
 globalThis.Runtime = {
-  getFunctions: () => Object.fromEntries(['http', 'deadline', 'client'].map((n) => [`common/${n}`, { path: path.join(functions, 'common', `${n}.private.js`) }])),
+  getFunctions: () => Object.fromEntries(['http', 'deadline', 'client', 'wasm'].map((n) => [`common/${n}`, { path: path.join(functions, 'common', `${n}.private.js`) }])),
   getAssets: () => ({}), // the wasm glue (requireEnv's alias table) then reads its module beside it
 };
 const { TimedClient, twilioClient, apiOrigin } = require(path.join(functions, 'common', 'client.private.js'));

@@ -179,7 +179,7 @@ test('closing the emulator fails the process when a request was refused, even if
 test("a parameter twilio-node would drop silently is refused too: the functions' client names it to the emulator", async () => {
   const root = require('path').resolve(__dirname, '..');
   global.Runtime = global.Runtime || {
-    getFunctions: () => ({ 'common/http': { path: `${root}/functions/common/http.private.js` }, 'common/deadline': { path: `${root}/functions/common/deadline.private.js` } }),
+    getFunctions: () => Object.fromEntries(['http', 'deadline', 'wasm'].map((n) => [`common/${n}`, { path: `${root}/functions/common/${n}.private.js` }])),
     getAssets: () => ({}), // the wasm glue (requireEnv's alias table) then reads its module beside it
   };
   const tw = require('../functions/common/client.private.js');

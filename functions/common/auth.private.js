@@ -1,5 +1,5 @@
-// Who may do what (docs/authorization.md): crates/auth identifies the request (its machine asks IAM
-// about a Flex token through the executor) and decides; a refusal throws (403, 400/500/502/504).
+// Who may do what (docs/authorization.md): crates/auth identifies the request (asking IAM about a
+// Flex token) and decides; a refusal throws (403, 400/500/502/504).
 //   const grant = await auth.authorize(context, event, { kind: 'actFor', workerSid });  // {via, workerSid, identity, roles, supervisor}
 const { shared, callWasm } = require(Runtime.getFunctions()['common/wasm'].path);
 const effects = () => require(Runtime.getFunctions()['common/effects'].path);

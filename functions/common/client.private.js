@@ -1,14 +1,10 @@
-// The Twilio client the executor (common/effects) uses, its retries, and the settings it reads
-// (values::env's rules, through the auth wasm module). Contract (timeout, routing to
-// TWILIO_API_ORIGIN, region and edge, retries, the emulator's guard): docs/effects.md, "The client".
-//
-//   const client = tw.twilioClient(context); const sid = tw.requireEnv(context, 'SYNC_SERVICE_SID');
+// The Twilio client the executor (common/effects) uses, its retries, settings as values::env reads
+// them (through the auth module), and the Sync tokens the crates ask for (a JWT, no request).
+// Contract: docs/effects.md, "The client".
 const twilio = require('twilio');
 const { HttpError } = require(Runtime.getFunctions()['common/http'].path);
 const { requestTimeoutMs, remainingMs, REQUEST_TIMEOUT_MS } = require(Runtime.getFunctions()['common/deadline'].path);
-
-// common/wasm through Runtime, or beside this file (a test); `shared('auth')`: the container's one auth module.
-const { shared, settingsIn: settings } = require(Runtime.getFunctions()['common/wasm'] ? Runtime.getFunctions()['common/wasm'].path : require('path').join(__dirname, 'wasm.private.js'));
+const { shared, settingsIn: settings } = require(Runtime.getFunctions()['common/wasm'].path);
 
 /** `fn(wasm)` on the auth module; a setting it refuses (its error names the variable) is our 500. */
 const rules = (fn) =>
@@ -20,7 +16,7 @@ const rules = (fn) =>
     }
   });
 
-/** Setting `name` under its canonical name or an alias (README, "Settings and their aliases"), or null. */
+/** Setting `name` under its name or an alias (README, "Settings and their aliases"), or null. */
 const envValue = (context, name) => (rules((w) => w.envSetting(name, settings(context, w.envNames(name)))) || { value: null }).value;
 
 /** Setting `name` as envValue reads it, or a 500 HttpError naming it. */
@@ -82,14 +78,8 @@ function twilioClient(context, as = null) {
 }
 
 const RETRY_SETTINGS = ['TWILIO_SERVICE_RETRY_LIMIT', 'TWILIO_SERVICE_MIN_BACKOFF', 'TWILIO_SERVICE_MAX_BACKOFF'];
-const retryOf = new WeakMap(); // context -> its Retry: read once per invocation, not per request
-
 /** values::env's Retry: `{limit, minMs, maxMs}`, or a 500 HttpError naming a bad setting. */
-function retrySettings(context) {
-  const read = () => rules((w) => w.retrySettings(settings(context, RETRY_SETTINGS)));
-  if (!retryOf.has(context)) retryOf.set(context, read());
-  return retryOf.get(context);
-}
+const retrySettings = (context) => rules((w) => w.retrySettings(settings(context, RETRY_SETTINGS)));
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -107,4 +97,15 @@ async function withRetry(context, fn) {
   }
 }
 
-module.exports = { apiOrigin, route, twilioClient, regionOptions, productHost, retrySettings, withRetry, requireEnv, envValue, TimedClient };
+/** The answer with the Sync token its `mint: {identity, ttlSeconds, serviceSid}` asks for (first), signed with API_KEY/API_SECRET; others unchanged. */
+function minted(context, answer) {
+  if (!answer || answer.status !== 200 || !answer.body || !answer.body.mint) return answer;
+  const { mint, ...body } = answer.body;
+  const { region } = regionOptions(context); // the token names the account's Region
+  const [account, key, secret] = ['ACCOUNT_SID', 'API_KEY', 'API_SECRET'].map((name) => requireEnv(context, name));
+  const token = new twilio.jwt.AccessToken(account, key, secret, { identity: mint.identity, ttl: mint.ttlSeconds, ...(region && { region }) });
+  token.addGrant(new twilio.jwt.AccessToken.SyncGrant({ serviceSid: mint.serviceSid }));
+  return { ...answer, body: { token: token.toJwt(), ...body } };
+}
+
+module.exports = { minted, apiOrigin, route, twilioClient, regionOptions, productHost, retrySettings, withRetry, requireEnv, envValue, TimedClient };

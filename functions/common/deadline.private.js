@@ -18,8 +18,8 @@ class DeadlineError extends Error {
 
 /** FUNCTION_BUDGET_MS as values::env reads it (a bad value is a 500 naming it); the auth module is loaded only when it is set. */
 function budgetOf(text) {
-  const wasm = require(typeof Runtime !== 'undefined' && Runtime.getFunctions()['common/wasm'] ? Runtime.getFunctions()['common/wasm'].path : require('path').join(__dirname, 'wasm.private.js'));
-  return wasm.callWasm(wasm.shared('auth'), (w) => w.functionBudgetMs(text));
+  const { callWasm, shared } = require(Runtime.getFunctions()['common/wasm'].path);
+  return callWasm(shared('auth'), (w) => w.functionBudgetMs(text));
 }
 
 /** Runs `fn` with this invocation's deadline (common/http's handle does). */

@@ -1,21 +1,15 @@
 // The executor of the effects protocol (docs/effects.md): the one place where a machine's Twilio
-// requests are made. It performs every effect of a step at once, hands the machine their outcomes
-// in order, and repeats until the machine answers.
-//
+// requests are made, each as its effect's `call` (crates/effects) says, within the guarantees there.
 //   return effects.run(context, wasmModule('call_handling'), (wasm) => wasm.startPark(request, env, settings, token, Date.now()));
-//
-// Each effect carries its request as crates/effects decides it (`call`: a `twilio` client path or a
-// raw request); the executor makes it within its guarantees (docs/effects.md).
 const tw = require(Runtime.getFunctions()['common/client'].path);
 const { callWasm, shared } = require(Runtime.getFunctions()['common/wasm'].path);
-const { DeadlineError, remainingMs, requestTimeoutMs } = require(Runtime.getFunctions()['common/deadline'].path);
+const { DeadlineError, requestTimeoutMs } = require(Runtime.getFunctions()['common/deadline'].path);
 
 const MAX_STEPS = 200; // a machine ends long before; this only stops a broken one
-const MIN_START_MS = 250; // a delayed effect must leave at least this much time to send it (common/deadline)
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-let pacers = 0; // each pacer's number in the auth module (a reload of the module forgets their writes)
+let pacers = 0; // each pacer's number in the auth module
 
-/** A pacer of writes per object (an effect's `pace`): how long each waits is crates/effects' `Pacer`; `now` and `sleep` may be a simulated clock. */
+/** Writes per object paced (an effect's `pace`) as crates/effects' `Pacer` says; `now`/`sleep`: a simulated clock. */
 function createPacer({ now = Date.now, sleep: wait = sleep } = {}) {
   const id = (pacers += 1);
   return async function pace(object, cost) {
@@ -75,7 +69,7 @@ async function perform(context, client, effect, opts = {}) {
   if (!call.client && !call.raw) return { ok: false, attempted: false, message: `the effect has no request (${JSON.stringify(effect && effect.op && effect.op.kind)})` };
   try {
     if (effect.delayMs > 0) {
-      if (remainingMs() - effect.delayMs < MIN_START_MS) throw new DeadlineError(`Waiting ${effect.delayMs} ms would pass the deadline (a Function must answer within 10 s); not attempted.`);
+      requestTimeoutMs(Date.now() + effect.delayMs); // no time to send it after the wait: not attempted (504)
       await sleep(effect.delayMs);
     }
     if (effect.pace) await (opts.pace || pace)(effect.pace.object, effect.pace.cost);

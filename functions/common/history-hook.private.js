@@ -1,10 +1,6 @@
-// Queue history (docs/queue-history.md) on the effects executor: crates/history-machines decides
-// (its settings and services, the range, backfill order, claims, which TaskRouter reads, the
-// items, pruning, the hook's pace, what the hook remembers between events) and common/effects
-// performs; common/wasm's `machines` starts them, one hook run at a time.
+// Queue history (docs/queue-history.md): crates/history-machines decides, common/effects performs.
 //   historySeries(context, params)  GET /queue-history's answer {status, body}
-//   historyTick(context)            the event callback's hook: {taskrouterCalls, syncReads,
-//                                   syncWrites} | {off: true} | {error}; never throws
+//   historyTick(context)            the event callback's hook, one at a time; never throws
 const { machines } = require(Runtime.getFunctions()['common/wasm'].path);
 const { remainingMs } = require(Runtime.getFunctions()['common/deadline'].path);
 

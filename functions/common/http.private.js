@@ -1,13 +1,9 @@
-// Every function's HTTP answer: JSON with CORS (the Flex UI and Studio call cross-origin), or a
-// text body (TwiML) when `fn` answers `{status, body, contentType}`; `base64: true`: the body is
-// binary (audio), sent as bytes; a `warning` goes to the log.
-//
+// Every function's HTTP answer: JSON with CORS (Flex and Studio call cross-origin), or the text
+// (TwiML) or bytes (`base64`) of `{status, body, contentType}`; a `warning` is logged.
 //   exports.handler = handle(async (context, event, request) => ({ status: 200, body: {...} }));
-//
-// A thrown error with a `status` (HttpError, a crate's error through callWasm) answers that status
-// and `{error: message, ...extra}`; anything else is a 500 with a message, never an HTML page.
-// Each invocation runs with a deadline (common/deadline) unless `deadline(context)` says it makes
-// no Twilio request (entering the deadline costs a cold container about 0.6 ms: check-schedule).
+// A thrown error with a `status` (HttpError, a crate's through callWasm) answers it with `{error,
+// ...extra}`; anything else is a 500, never an HTML page. Each invocation runs with a deadline
+// (common/deadline) unless `deadline(context)` says it makes no request (check-schedule's 0.6 ms).
 const { runWithDeadline } = require(Runtime.getFunctions()['common/deadline'].path);
 
 class HttpError extends Error {

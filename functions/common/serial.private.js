@@ -13,10 +13,8 @@ function createSerial() {
       (async () => {
         for (let batch, waited = false; (batch = waiting.get(key)).length; waited = true) {
           waiting.set(key, []);
-          const out = await runBatch(
-            batch.map((b) => b.input),
-            waited,
-          ).catch((err) => ({ error: err && err.message ? err.message : String(err) }));
+          const inputs = batch.map((b) => b.input);
+          const out = await runBatch(inputs, waited).catch((err) => ({ error: err && err.message ? err.message : String(err) }));
           batch.forEach((b, i) => b.resolve(i === 0 ? out : { error: out && out.error }));
         }
         waiting.delete(key);
