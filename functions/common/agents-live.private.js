@@ -27,7 +27,7 @@ function bounded(context, event, ms) {
   return within(ms, createWriter(context).handle(event), late).catch((err) => ({ error: (err && err.message) || String(err) }));
 }
 
-const agentsLiveTick = (context, { request, ...fields } = {}) => bounded(context, fields, 8000); // request: the runtime's
+const agentsLiveTick = (context, fields) => bounded(context, fields || {}, 8000); // the callback's fields (its `request` left out)
 /** A worker's unheard voicemails (the voicemail machine's count) onto their record; a newer count wins. */
 const agentsLiveUnheard = (context, worker, unheard, at = Date.now(), ms = 2000) =>
   bounded(context, { EventType: 'voicemail.unheard', WorkerSid: worker, EventDateMs: at, VoicemailUnheard: unheard }, ms);
