@@ -119,9 +119,9 @@ pub fn resume(machine: Machine, outcomes: Vec<Outcome>, now_ms: f64) -> Turn {
         Machine::Store(m) => store::resume(*m, effects::first(outcomes), now_ms),
         Machine::Twiml(m) => twiml::resume(*m, outcomes, now_ms),
         Machine::Hook(m) => hook::resume(*m, outcomes, now_ms),
-        Machine::Unheard(m) => unheard::resume(*m, effects::first(outcomes), now_ms),
+        Machine::Unheard(m) => unheard::resume(*m, effects::first(outcomes)),
     };
-    unheard::after(turn, counted_in)
+    unheard::after(turn, counted_in, now_ms)
 }
 
 /// The answer when the executor hands back a state that is not one of ours (it never should).

@@ -874,7 +874,7 @@ fn a_changed_box_is_counted_last_when_the_live_view_reads_it() {
     let (a, notes) = w.run(boxed(heard.clone(), &agent).expect("starts"));
     assert_eq!((a.status, counted(&notes)), (200, None));
     assert!(!w.log.iter().any(|l| l.contains("list")), "{:?}", w.log);
-    // With one: the whole box's count, read after the mark, as of the step's time.
+    // With one: the whole box's count, read after the mark, as of when the listing was asked for.
     let start = || boxed_on(heard.clone(), &agent, &board_env()).expect("starts");
     let (b, notes) = w.run(start());
     assert_eq!(b, a, "the answer is the mark's");
@@ -902,6 +902,45 @@ fn a_changed_box_is_counted_last_when_the_live_view_reads_it() {
     // A list changes nothing: nothing counted.
     let (_, notes) = w.run(boxed_on(json!({}), &agent, &board_env()).expect("starts"));
     assert_eq!(counted(&notes), None);
+}
+
+#[test]
+fn a_count_is_as_of_when_its_listing_was_asked_for_and_only_a_changed_box_is_counted() {
+    let changed = |wk: Option<&str>| {
+        Turn::answer(Answer::json(200, json!({"ok": true}))).with(Notes {
+            changed_box: wk.map(str::to_string),
+            warning: Some("w".into()),
+            ..Notes::default()
+        })
+    };
+    let Step::Run { state, effects } = unheard::after(changed(Some(WK)), Some(IS.into()), 5.0).step
+    else {
+        panic!("a changed box is listed");
+    };
+    assert!(matches!(&effects[0].op, Op::ListSyncItems { service_sid, .. } if service_sid == IS));
+    let Machine::Unheard(m) = state else {
+        panic!("the count's state");
+    };
+    let out = resume(Machine::Unheard(m), vec![Outcome::Done(json!([]))], 9.0);
+    assert_eq!(counted(&out.notes), Some((WK.to_string(), 0, 5.0)));
+    assert_eq!(
+        out.notes.warning.as_deref(),
+        Some("w"),
+        "the answer's warning stays"
+    );
+    assert_eq!(
+        out.as_answer().map(|a| a.body.clone()),
+        Some(json!({"ok": true}))
+    );
+    // Nothing changed, or nobody reads the count: the answer leaves as it is.
+    assert_eq!(
+        unheard::after(changed(None), Some(IS.into()), 5.0),
+        changed(None)
+    );
+    assert_eq!(
+        unheard::after(changed(Some(WK)), None, 5.0),
+        changed(Some(WK))
+    );
 }
 
 proptest! {

@@ -22,10 +22,12 @@ pub struct Unheard {
     pub answer: Answer,
     pub warning: Option<String>,
     pub base64: bool,
+    /// When the listing was asked for: the count is as of then, or later.
+    pub at_ms: f64,
 }
 
-/// A box's count as the answer carries it (`changedBox`): `atMs` is when it was read (a newer
-/// count wins on the view).
+/// A box's count as the answer carries it (`changedBox`): `atMs` is when its listing was asked
+/// for (a newer count wins on the view).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Counted {
@@ -34,9 +36,9 @@ pub struct Counted {
     pub at_ms: f64,
 }
 
-/// `turn` as it leaves a machine: an answer that changed a box goes on to count it, in
-/// `service_sid` (none: nobody reads the count, the answer leaves as it is).
-pub fn after(turn: Turn, service_sid: Option<String>) -> Turn {
+/// `turn` as it leaves a machine at `now_ms`: an answer that changed a box goes on to count it,
+/// in `service_sid` (none: nobody reads the count, the answer leaves as it is).
+pub fn after(turn: Turn, service_sid: Option<String>, now_ms: f64) -> Turn {
     let (Some(service_sid), Some(worker_sid)) = (service_sid, turn.notes.changed_box.clone())
     else {
         return turn;
@@ -60,13 +62,14 @@ pub fn after(turn: Turn, service_sid: Option<String>) -> Turn {
         answer,
         warning: turn.notes.warning,
         base64: turn.notes.base64,
+        at_ms: now_ms,
     };
     Turn::one(Machine::Unheard(Box::new(state)), op)
 }
 
 /// The waiting answer with its box's count (`changedBox`); no box (404) is none unheard. A count
 /// that cannot be read leaves the answer as it was, with a warning.
-pub(crate) fn resume(m: Unheard, outcome: Outcome, now_ms: f64) -> Turn {
+pub(crate) fn resume(m: Unheard, outcome: Outcome) -> Turn {
     let mut notes = Notes {
         changed_box: Some(m.worker_sid.clone()),
         counted: None,
@@ -79,7 +82,7 @@ pub(crate) fn resume(m: Unheard, outcome: Outcome, now_ms: f64) -> Turn {
             notes.counted = Some(Counted {
                 unheard: request::list_answer(&m.worker_sid, &items, None).unheard,
                 worker_sid: m.worker_sid,
-                at_ms: now_ms,
+                at_ms: m.at_ms,
             });
         }
         Err(f) => {
