@@ -10,12 +10,11 @@
 const { handle } = require(Runtime.getFunctions()['common/http'].path);
 const tw = require(Runtime.getFunctions()['common/client'].path);
 const auth = require(Runtime.getFunctions()['common/auth'].path);
-const effects = require(Runtime.getFunctions()['common/effects'].path);
-const live = require(Runtime.getFunctions()['common/agents-live'].path);
+const { live } = require(Runtime.getFunctions()['common/agents-live'].path);
 
 exports.handler = handle(async (context, event) => {
   const { via, viewer, identity, permission, ttlSeconds } = await auth.wallboardSyncToken(context, event);
   for (const name of ['ACCOUNT_SID', 'API_KEY', 'API_SECRET']) tw.requireEnv(context, name);
-  const start = (w) => w.startWallboardToken({ via, viewer, identity, permission, ttlSeconds }, live.envOf(context), tw.apiOrigin(context), Date.now());
-  return tw.minted(context, await effects.run(context, live.mod, start, live.RESUME));
+  const caller = { via, viewer, identity, permission, ttlSeconds };
+  return tw.minted(context, await live.run(context, (w, input) => w.startWallboardToken(input), { caller, origin: tw.apiOrigin(context) }));
 });

@@ -39,9 +39,10 @@ test("the live agents writer: a worker's queues are remembered; after a reload t
   const mod = wasmModule('agents_live', () => undefined, { resolveGlue: glue('agents_live') });
   const env = { TWILIO_FLEX_SYNC_SID: sid('IS', 'a'), WALLBOARD_SYNC_SID: sid('IS', 'b'), TWILIO_FLEX_WORKSPACE_SID: sid('WS', 'c') };
   const event = { EventType: 'worker.activity.update', WorkerSid: sid('WK', 'd'), WorkerActivityName: 'Available', EventDateMs: String(Date.now()), Sid: sid('EV', 'e') };
-  const start = () => mod.call((wasm) => wasm.startAgentsLiveEvent(event, null, env, Date.now()));
-  assert.ok(start().run, "a fresh container fetches the worker's queues");
-  mod.call((wasm) => wasm.agentsLiveKeep({ event }, { membershipKnown: true }, Date.now()));
+  const start = () => mod.call((wasm) => wasm.startAgentsLiveEvent({ event, env, nowMs: Date.now() }));
+  const fresh = start();
+  assert.ok(fresh.run, "a fresh container fetches the worker's queues");
+  mod.call((wasm) => wasm.resumeAgentsLive(fresh.state, [{ ok: true, value: [] }], Date.now())); // its answer keeps them
   const known = start();
   assert.ok(known.answer && known.answer.body.write, 'known queues: the event goes straight to its shard');
   mod.reset(); // a trap

@@ -2,7 +2,8 @@
 //! shard's memory, the index's, and when each worker's queues were last known.
 //!
 //! The machines start from it ([`Kept::shard`], [`Kept::index`], [`Kept::membership_age`]) and
-//! each answer says what to keep ([`Kept::keep`]). A wasm trap reloads the module and starts from
+//! each answer says what to keep ([`Kept::keep`]), kept as it leaves the wasm face
+//! ([`Kept::settle`]). A wasm trap reloads the module and starts from
 //! [`Kept::default`]: every machine works from empty memory (it reads the shard and the index from
 //! Sync again, grants again, fetches the worker's queues). What a failed write carried over for a
 //! shard's next write (`ShardMemory::carry`) is lost with it: those workers show their previous
@@ -12,7 +13,9 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::machine::{IndexMemory, ShardMemory};
+use effects::Step;
+
+use crate::machine::{IndexMemory, Machine, ShardMemory};
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Kept {
@@ -62,6 +65,23 @@ impl Kept {
                 self.index = Some(index);
             }
         }
+    }
+}
+
+impl Kept {
+    /// A machine's step once what its answer says to keep is kept ([`Kept::keep`]; `what`:
+    /// [`Machine::kept_as`]): the answer then leaves it out (the functions read the summary).
+    pub fn settle(&mut self, what: &Value, step: Step<Machine>, now_ms: f64) -> Step<Machine> {
+        let Step::Answer(mut answer) = step else {
+            return step;
+        };
+        self.keep(what, &answer.body, now_ms);
+        if let (false, Value::Object(body)) = (what.is_null(), &mut answer.body) {
+            for kept in ["membershipKnown", "memory", "index"] {
+                body.remove(kept);
+            }
+        }
+        Step::Answer(answer)
     }
 }
 
@@ -120,6 +140,33 @@ mod tests {
             0.0,
         );
         assert_eq!(kept.index().map(|i| i.shards), Some(vec![0, 3]));
+    }
+
+    #[test]
+    fn an_answer_is_kept_as_it_leaves_and_says_no_more_of_it() {
+        let mut kept = Kept::default();
+        let event = json!({"WorkerSid": WK});
+        let answer = |body: Value| Step::<Machine>::answer(effects::Answer::json(200, body));
+        let out = kept.settle(
+            &json!({ "event": event }),
+            answer(json!({"membershipKnown": true, "write": {"shard": 1}})),
+            1_000.0,
+        );
+        assert_eq!(out, answer(json!({"write": {"shard": 1}})));
+        assert_eq!(kept.membership_age(&event, 3_000.0), Some(2_000.0));
+        let shard = answer(json!({"error": null, "memory": {"loaded": true}, "syncReads": 1}));
+        let out = kept.settle(&json!({"shard": 2}), shard, 0.0);
+        assert_eq!(out, answer(json!({"error": null, "syncReads": 1})));
+        assert!(kept.shard(2).is_some_and(|m| m.loaded));
+        let index = answer(json!({"error": null, "index": {"granted": true, "shards": [2]}}));
+        let out = kept.settle(&json!({"index": true}), index, 0.0);
+        assert_eq!(out, answer(json!({"error": null})));
+        assert_eq!(kept.index().map(|i| i.shards), Some(vec![2]));
+        // A token's answer keeps nothing and is left whole.
+        let before = kept.clone();
+        let token = answer(json!({"memory": {"loaded": true}, "token": "t"}));
+        assert_eq!(kept.settle(&Value::Null, token.clone(), 0.0), token);
+        assert_eq!(kept, before);
     }
 
     #[test]

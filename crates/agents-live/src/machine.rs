@@ -53,12 +53,9 @@ fn not_set(name: &str) -> String {
 }
 
 /// The board's own Sync service (`WALLBOARD_SYNC_SID`), when it is set and is neither Flex's
-/// (`TWILIO_FLEX_SYNC_SID`) nor parking's (`SYNC_SERVICE_SID`): the view's documents hold agents'
-/// names, readable only through the ACL of a service of its own.
+/// (`TWILIO_FLEX_SYNC_SID`) nor parking's (`SYNC_SERVICE_SID`): `values::env::board_service`.
 pub fn board_service(env: &Env) -> Option<String> {
-    let sid = given(env, "WALLBOARD_SYNC_SID")?;
-    let other = |name: &str| given(env, name) == Some(sid);
-    (!other("TWILIO_FLEX_SYNC_SID") && !other("SYNC_SERVICE_SID")).then(|| sid.to_string())
+    values::env::board_service(|name| env.get(name).map(String::as_str))
 }
 
 /// Where the writer writes, or why it is off (`Err(Ok(reason))`) or misconfigured
@@ -158,6 +155,45 @@ pub fn resume(machine: Machine, outcomes: Vec<Outcome>, now_ms: f64) -> Step<Mac
         Machine::Token(m) => token_done(m, first(outcomes)),
         Machine::BoardToken(m) => board_token_resume(*m, first(outcomes)),
     }
+}
+
+impl Machine {
+    /// What the container keeps of this machine's answer, as [`Kept::keep`](crate::kept::Kept::keep)
+    /// reads it: `{event}`, `{shard: n}`, `{index: true}`; null for the tokens (nothing).
+    pub fn kept_as(&self) -> Value {
+        match self {
+            Machine::Event(run) => json!({ "event": run.event }),
+            Machine::Shard(run) => json!({ "shard": run.shard }),
+            Machine::Index(_) => json!({ "index": true }),
+            Machine::Token(_) | Machine::BoardToken(_) => Value::Null,
+        }
+    }
+}
+
+/// One event's summary for the event callback: the event machine's answer (its `write` left
+/// out) with the Sync reads and writes of its shard's and the index's answers added, and their
+/// errors after its own. An answer that is not an object adds nothing.
+pub fn summary(event: &Value, written: &Value, indexed: &Value) -> Value {
+    let mut out = event.clone();
+    let parts = [event, written, indexed];
+    let sum = |key: &str| -> u64 { parts.iter().filter_map(|p| p.get(key)?.as_u64()).sum() };
+    let mut errors: Vec<Value> = event
+        .get("errors")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    errors.extend(
+        [written, indexed]
+            .iter()
+            .filter_map(|p| p.get("error").filter(|e| e.is_string()).cloned()),
+    );
+    if let Value::Object(o) = &mut out {
+        o.remove("write");
+        o.insert("syncReads".into(), json!(sum("syncReads")));
+        o.insert("syncWrites".into(), json!(sum("syncWrites")));
+        o.insert("errors".into(), json!(errors));
+    }
+    out
 }
 
 /// The answer when the executor hands back a state that is not ours (it never should).
@@ -1258,6 +1294,55 @@ mod tests {
             matches!(writer_settings(&e), Err(Idle::Error(m)) if m.contains("set only WORKSPACE_SID"))
         );
         assert_eq!(board_service(&env()).as_deref(), Some(BOARD));
+    }
+
+    #[test]
+    fn an_events_summary_adds_its_shards_and_the_indexs_reads_writes_and_errors() {
+        let event = json!({"plan": {"action": "apply"}, "taskrouterCalls": 1, "syncReads": 1,
+            "syncWrites": 0, "errors": ["reading: x"], "write": {"shard": 2, "input": {}}});
+        let written = json!({"error": null, "syncReads": 1, "syncWrites": 3, "indexShard": 2});
+        let indexed =
+            json!({"error": "shard 2: adding it to the index: y", "syncReads": 1, "syncWrites": 1});
+        assert_eq!(
+            summary(&event, &written, &indexed),
+            json!({"plan": {"action": "apply"}, "taskrouterCalls": 1, "syncReads": 3, "syncWrites": 4,
+                "errors": ["reading: x", "shard 2: adding it to the index: y"]})
+        );
+        // Another event's batch answers the shard's error only; no index run answers {}.
+        let out = summary(&event, &json!({"error": "shard 2: z"}), &json!({}));
+        assert_eq!(out["syncReads"], json!(1));
+        assert_eq!(out["errors"], json!(["reading: x", "shard 2: z"]));
+        // Whatever the answers, a summary (nothing that is not an object adds anything).
+        let odd = summary(&json!("x"), &json!([1]), &json!({"syncReads": -1}));
+        assert_eq!(odd, json!("x"));
+        let none = summary(
+            &json!({}),
+            &json!(null),
+            &json!({"syncReads": "2", "error": 5}),
+        );
+        assert_eq!(none, json!({"syncReads": 0, "syncWrites": 0, "errors": []}));
+    }
+
+    #[test]
+    fn each_writers_answer_is_kept_under_its_machine_and_a_tokens_is_not() {
+        let Step::Run { state, .. } = start_index(vec![1], None, &env()) else {
+            panic!("the index is read");
+        };
+        assert_eq!(state.kept_as(), json!({"index": true}));
+        let Step::Run { state, .. } = start_shard(1, vec![], None, None, &env(), T0) else {
+            panic!("the shard is read");
+        };
+        assert_eq!(state.kept_as(), json!({"shard": 1}));
+        let e = event("worker.activity.update", "EV1", "Available", T0);
+        let Step::Run { state, .. } = start_event(&e, None, None, &env()) else {
+            panic!("the worker's queues are read");
+        };
+        assert_eq!(state.kept_as(), json!({ "event": e }));
+        let token = Machine::Token(TokenRun {
+            body: json!({}),
+            service_sid: BOARD.into(),
+        });
+        assert_eq!(token.kept_as(), Value::Null);
     }
 
     #[test]

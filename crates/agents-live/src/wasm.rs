@@ -87,20 +87,24 @@ impl AgentsLive {
     }
 }
 
-// --- the machines (crate::machine), driven by functions/common/effects ---------------------------
+// --- the machines (crate::machine), run by functions/common/wasm's `machines` --------------------
 //
-// startAgentsLiveEvent(event, knownQueues | null, env, Date.now())
-// startAgentsLiveShard(shard, inputs, env, Date.now())
-// startAgentsLiveIndex([shard], env)
-// agentsLiveKeep({event} | {shard} | {index: true}, answerBody, Date.now())  // what the answer says to keep
-// startAgentsLiveToken({via, viewer, ttlSeconds}, env, emulatorOrigin | null, Date.now())
-// startWallboardToken({via, viewer, identity, permission, ttlSeconds}, env, emulatorOrigin | null, Date.now())
+// Each start gets the runner's input {env, nowMs, owner, run, nonce} and its own fields:
+// startAgentsLiveEvent({event, knownQueues?})
+// startAgentsLiveShard({shard, inputs})
+// startAgentsLiveIndex({shards})
+// startAgentsLiveToken({caller: {via, viewer, ttlSeconds}, origin: emulatorOrigin | null})
+// startWallboardToken({caller: {via, viewer, identity, permission, ttlSeconds}, origin})
 //   // each -> {state, run: [effect]} | {answer: {status, body}}; never throws
 // resumeAgentsLive(state, [outcome], Date.now())   // the next step (never throws)
+// agentsLiveSummary(eventAnswer, shardAnswer, indexAnswer)   // one event's summary
+//
+// An answer of the event, shard or index machine is kept (crate::kept) before it leaves.
 
 use crate::kept::Kept;
 use crate::machine::{self, BoardCaller, Caller, Machine};
 use effects::{Answer, Outcome, Step};
+use serde::Deserialize;
 use std::cell::RefCell;
 
 // The container's memory (crate::kept): this module instance's. A trap reloads the module and
@@ -113,112 +117,119 @@ fn kept<T>(f: impl FnOnce(&mut Kept) -> T) -> T {
     KEPT.with(|k| f(&mut k.borrow_mut()))
 }
 
-/// A machine's environment: only the string settings count (anything unreadable is none).
-fn env_of(env: JsValue) -> crate::config::Env {
-    let env: Value = serde_wasm_bindgen::from_value(env).unwrap_or(Value::Null);
-    crate::config::env_of(&env)
+/// What the runner hands a start (fields another machine's start reads are left out).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct Start {
+    env: Value,
+    now_ms: f64,
+    event: Value,
+    known_queues: Option<Value>,
+    shard: Option<u32>,
+    inputs: Option<Vec<Value>>,
+    shards: Option<Vec<u32>>,
+    caller: Value,
+    origin: Option<String>,
 }
 
-fn unreadable(what: &str) -> JsValue {
-    to_js(&Step::<Machine>::answer(Answer::json(
+fn input_of(input: JsValue) -> Option<Start> {
+    serde_wasm_bindgen::from_value(input).ok()
+}
+
+fn unreadable(what: &str) -> Result<JsValue, JsValue> {
+    Ok(to_js(&Step::<Machine>::answer(Answer::json(
         200,
         serde_json::json!({ "error": format!("the live agents view was handed {what} it cannot read") }),
-    )))
+    ))))
+}
+
+/// The step, once what its answer says is kept (`what`: `Machine::kept_as`).
+fn settled(what: &Value, step: Step<Machine>, now_ms: f64) -> Result<JsValue, JsValue> {
+    Ok(to_js(&kept(|k| k.settle(what, step, now_ms))))
 }
 
 #[wasm_bindgen(js_name = startAgentsLiveEvent)]
-pub fn start_agents_live_event(
-    event: JsValue,
-    known_queues: JsValue,
-    env: JsValue,
-    now_ms: f64,
-) -> Result<JsValue, JsValue> {
-    let event: Value = serde_wasm_bindgen::from_value(event).unwrap_or(Value::Null);
-    let known: Option<Value> = serde_wasm_bindgen::from_value(known_queues).unwrap_or(None);
-    let age = kept(|k| k.membership_age(&event, now_ms));
-    Ok(to_js(&machine::start_event(
-        &event,
-        age,
-        known,
-        &env_of(env),
-    )))
+pub fn start_agents_live_event(input: JsValue) -> Result<JsValue, JsValue> {
+    let Some(i) = input_of(input) else {
+        return unreadable("an event");
+    };
+    let age = kept(|k| k.membership_age(&i.event, i.now_ms));
+    let env = crate::config::env_of(&i.env);
+    let step = machine::start_event(&i.event, age, i.known_queues, &env);
+    settled(&serde_json::json!({ "event": i.event }), step, i.now_ms)
 }
 
 #[wasm_bindgen(js_name = startAgentsLiveShard)]
-pub fn start_agents_live_shard(
-    shard: u32,
-    inputs: JsValue,
-    env: JsValue,
-    now_ms: f64,
-) -> Result<JsValue, JsValue> {
-    let inputs: Option<Vec<Value>> = serde_wasm_bindgen::from_value(inputs).ok();
+pub fn start_agents_live_shard(input: JsValue) -> Result<JsValue, JsValue> {
+    let Some(i) = input_of(input) else {
+        return unreadable("events");
+    };
+    let (Some(shard), Some(inputs)) = (i.shard, i.inputs) else {
+        return unreadable("events");
+    };
     let (memory, index) = kept(|k| (k.shard(shard), k.index()));
-    Ok(match inputs {
-        Some(inputs) => to_js(&machine::start_shard(
-            shard,
-            inputs,
-            memory,
-            index,
-            &env_of(env),
-            now_ms,
-        )),
-        None => unreadable("events"),
-    })
+    let env = crate::config::env_of(&i.env);
+    let step = machine::start_shard(shard, inputs, memory, index, &env, i.now_ms);
+    settled(&serde_json::json!({ "shard": shard }), step, i.now_ms)
 }
 
 #[wasm_bindgen(js_name = startAgentsLiveIndex)]
-pub fn start_agents_live_index(shards: Vec<u32>, env: JsValue) -> Result<JsValue, JsValue> {
+pub fn start_agents_live_index(input: JsValue) -> Result<JsValue, JsValue> {
+    let Some(i) = input_of(input) else {
+        return unreadable("shards");
+    };
+    let Some(shards) = i.shards else {
+        return unreadable("shards");
+    };
     let memory = kept(|k| k.index());
-    Ok(to_js(&machine::start_index(shards, memory, &env_of(env))))
-}
-
-/// Keeps what a machine's answer body says to (`crate::kept::Kept::keep`): `what` is `{event}`
-/// for the event machine's, `{shard: n}` for a shard's, `{index: true}` for the index's.
-#[wasm_bindgen(js_name = agentsLiveKeep)]
-pub fn agents_live_keep(what: JsValue, body: JsValue, now_ms: f64) -> Result<JsValue, JsValue> {
-    let what: Value = from_js(what, "what to keep")?;
-    let body: Value = from_js(body, "answer body")?;
-    kept(|k| k.keep(&what, &body, now_ms));
-    Ok(JsValue::UNDEFINED)
+    let step = machine::start_index(shards, memory, &crate::config::env_of(&i.env));
+    settled(&serde_json::json!({ "index": true }), step, i.now_ms)
 }
 
 #[wasm_bindgen(js_name = startAgentsLiveToken)]
-pub fn start_agents_live_token(
-    caller: JsValue,
-    env: JsValue,
-    emulator_origin: Option<String>,
-    now_ms: f64,
-) -> Result<JsValue, JsValue> {
-    Ok(match serde_wasm_bindgen::from_value::<Caller>(caller) {
-        Ok(caller) => to_js(&machine::start_token(
+pub fn start_agents_live_token(input: JsValue) -> Result<JsValue, JsValue> {
+    let Some(i) = input_of(input) else {
+        return unreadable("a caller");
+    };
+    match serde_json::from_value::<Caller>(i.caller) {
+        Ok(caller) => Ok(to_js(&machine::start_token(
             &caller,
-            &env_of(env),
-            emulator_origin,
-            now_ms,
-        )),
+            &crate::config::env_of(&i.env),
+            i.origin,
+            i.now_ms,
+        ))),
         Err(_) => unreadable("a caller"),
-    })
+    }
 }
 
 /// `wallboard-token` (`machine::start_wallboard_token`): caller = common/auth's plan.
 #[wasm_bindgen(js_name = startWallboardToken)]
-pub fn start_wallboard_token(
-    caller: JsValue,
-    env: JsValue,
-    emulator_origin: Option<String>,
-    now_ms: f64,
+pub fn start_wallboard_token(input: JsValue) -> Result<JsValue, JsValue> {
+    let Some(i) = input_of(input) else {
+        return unreadable("a caller");
+    };
+    match serde_json::from_value::<BoardCaller>(i.caller) {
+        Ok(caller) => Ok(to_js(&machine::start_wallboard_token(
+            &caller,
+            &crate::config::env_of(&i.env),
+            i.origin,
+            i.now_ms,
+        ))),
+        Err(_) => unreadable("a caller"),
+    }
+}
+
+/// One event's summary from its machines' answers (`machine::summary`).
+#[wasm_bindgen(js_name = agentsLiveSummary)]
+pub fn agents_live_summary(
+    event: JsValue,
+    written: JsValue,
+    indexed: JsValue,
 ) -> Result<JsValue, JsValue> {
-    Ok(
-        match serde_wasm_bindgen::from_value::<BoardCaller>(caller) {
-            Ok(caller) => to_js(&machine::start_wallboard_token(
-                &caller,
-                &env_of(env),
-                emulator_origin,
-                now_ms,
-            )),
-            Err(_) => unreadable("a caller"),
-        },
-    )
+    let event: Value = from_js(event, "the event's answer")?;
+    let written: Value = from_js(written, "the shard's answer")?;
+    let indexed: Value = from_js(indexed, "the index's answer")?;
+    Ok(to_js(&machine::summary(&event, &written, &indexed)))
 }
 
 #[wasm_bindgen(js_name = resumeAgentsLive)]
@@ -229,10 +240,13 @@ pub fn resume_agents_live(
 ) -> Result<JsValue, JsValue> {
     let machine: Result<Machine, _> = from_js(state, "state");
     let outcomes: Result<Vec<Outcome>, _> = from_js(outcomes, "outcomes");
-    Ok(match (machine, outcomes) {
-        (Ok(m), Ok(o)) => to_js(&machine::resume(m, o, now_ms)),
-        _ => to_js(&Step::<Machine>::answer(machine::unreadable_state())),
-    })
+    match (machine, outcomes) {
+        (Ok(m), Ok(o)) => {
+            let what = m.kept_as();
+            settled(&what, machine::resume(m, o, now_ms), now_ms)
+        }
+        _ => Ok(to_js(&Step::<Machine>::answer(machine::unreadable_state()))),
+    }
 }
 
 /// The settings the machines read (`crate::SETTINGS`): what the functions hand them.
@@ -244,5 +258,6 @@ pub fn agents_live_settings() -> Result<JsValue, JsValue> {
 /// The board's own Sync service, or null (unset, or Flex's or parking's): `machine::board_service`.
 #[wasm_bindgen(js_name = agentsLiveBoardService)]
 pub fn agents_live_board_service(env: JsValue) -> Option<String> {
-    machine::board_service(&env_of(env))
+    let env: Value = serde_wasm_bindgen::from_value(env).unwrap_or(Value::Null);
+    machine::board_service(&crate::config::env_of(&env))
 }

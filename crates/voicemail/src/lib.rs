@@ -19,8 +19,8 @@
 //!   answer with its unheard count.
 //!
 //! - [`machine`]: the functions' machines of the effects protocol (docs/effects.md): the box,
-//!   storing a callback, the TwiML leg, the event hook and the unheard count; whose box a token
-//!   may reach (`crates/auth`), what each Twilio answer means, the retries and the answers.
+//!   storing a callback, the TwiML leg, the event hook, and a changed box's unheard count (their
+//!   last step, for the live agents view); whose box a token may reach (`crates/auth`), what each Twilio answer means, the retries and the answers.
 //!
 //! Nothing here reads a clock or panics on any input.
 
@@ -48,6 +48,8 @@ pub const SETTINGS: &[&str] = &[
     "SYNC_SERVICE_SID",
     "WORKSPACE_SID",
     "TWILIO_FLEX_WORKSPACE_SID",
+    "WALLBOARD_SYNC_SID",
+    "TWILIO_FLEX_SYNC_SID",
 ];
 
 /// The Sync map of claims: one item per call sent to voicemail (key = call SID).

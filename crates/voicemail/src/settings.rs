@@ -28,9 +28,26 @@ pub struct Env {
     pub workspace_sid: Option<String>,
     #[serde(default)]
     pub twilio_flex_workspace_sid: Option<String>,
+    /// The live agents view's service, and Flex's (it is not the board's when they are the same).
+    #[serde(default)]
+    pub wallboard_sync_sid: Option<String>,
+    #[serde(default)]
+    pub twilio_flex_sync_sid: Option<String>,
 }
 
 impl Env {
+    /// Whether the live agents view has a service of its own (`values::env::board_service`), so
+    /// that a changed box's unheard count is read for it.
+    pub fn board(&self) -> bool {
+        values::env::board_service(|name| match name {
+            "WALLBOARD_SYNC_SID" => self.wallboard_sync_sid.as_deref(),
+            "TWILIO_FLEX_SYNC_SID" => self.twilio_flex_sync_sid.as_deref(),
+            "SYNC_SERVICE_SID" => self.sync_service_sid.as_deref(),
+            _ => None,
+        })
+        .is_some()
+    }
+
     /// The workspace, under either of its names (`None` when neither is set); both set to
     /// different values is a 500 naming them (`values::env::setting`).
     pub fn workspace(&self) -> Result<Option<String>, VoicemailError> {

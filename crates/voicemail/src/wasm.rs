@@ -8,13 +8,13 @@
 //! startVoicemailStore(callbackFields, env)
 //! startVoicemailTwiml({workerSid, reason, step}, formFields, env)
 //! startVoicemailHook(eventFields, env, token)     // never throws: a refusal is the summary {error}
-//! startVoicemailUnheard(workerSid, env)
 //!   // each -> {state, run: [effect]} | {answer: {status, body, contentType?, changedBox?, warning?, base64?}}
 //!   // or throws an Error with code, status (400/403/500) and parameter for a refused request
 //! resume(state, [outcome], Date.now())            // -> the next step (never throws)
 //! ```
 //! `env` holds the variables as named (`DOMAIN_NAME`, `VOICEMAIL_*`, `SYNC_SERVICE_SID`,
-//! `WORKSPACE_SID`…). An answer's `changedBox` (a worker SID), `warning` (for the log) and
+//! `WORKSPACE_SID`…). An answer's `changedBox` (`{workerSid, unheard, atMs}`: a changed box's
+//! count, when the live agents view has its own service), `warning` (for the log) and
 //! `base64` (the body is binary) are the machine's [`Notes`](crate::machine::Notes).
 
 use serde_json::Value;
@@ -89,12 +89,6 @@ pub fn start_voicemail_hook(
     let workspace = raw.get("WorkspaceSid").and_then(Value::as_str);
     let env: Env = from_js(env, "environment")?;
     turn(Ok(machines::hook::start(&event, workspace, &env, token)))
-}
-
-#[wasm_bindgen(js_name = startVoicemailUnheard)]
-pub fn start_voicemail_unheard(worker_sid: &str, env: JsValue) -> Result<JsValue, JsValue> {
-    let env: Env = from_js(env, "environment")?;
-    turn(machines::unheard::start(worker_sid, &env).map_err(fail))
 }
 
 /// The next step; a state or outcomes that cannot be read are answered (500), not thrown.

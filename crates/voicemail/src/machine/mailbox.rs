@@ -104,6 +104,9 @@ pub struct Mailbox {
     pub voicemail: Option<Voicemail>,
     pub item: Option<Item>,
     pub changed: Option<Voicemail>,
+    /// The live agents view reads the box's unheard count (`Env::board`): counted once changed.
+    #[serde(default)]
+    pub board: bool,
 }
 
 /// Authorizes the request and checks it (403/400 before any read; 500 naming a bad setting),
@@ -136,6 +139,7 @@ pub fn start(fields: &BoxFields, credential: &Credential, env: &Env) -> Result<T
         voicemail: None,
         item: None,
         changed: None,
+        board: env.board(),
     };
     Ok(if m.plan.action == "list" {
         list(m)

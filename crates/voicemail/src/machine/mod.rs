@@ -8,11 +8,11 @@
 //! | `voicemail-recorded` | [`store`] | the item; the call (its caller, once, when no part says it); the create (creating a missing map) or the update `If-Match` (again after a 409 or 412, three times) |
 //! | `voicemail-twiml` | [`twiml`] | greeting: the worker; done: the [`store`] of what the `<Record>` action carries |
 //! | the event callback's hook | [`hook`] | the claim; its create (creating a missing map) or take-over `If-Match`; the call's redirect (never repeated); the claim's release or new state with the task's cancel |
-//! | after a change of a box | [`unheard`] | the box's items (up to [`unheard::BOX_LIMIT`]) |
+//! | the last step of `voicemail` and `voicemail-recorded` (and `voicemail-twiml`'s action) when a box changed and the live agents view has its service | [`unheard`] | the box's items (up to [`unheard::BOX_LIMIT`]) |
 //!
 //! Every machine's state is a [`Machine`]; [`resume`] continues any of them. What the shim does
-//! beside the answer is in its [`Notes`]: the box that changed (its unheard count goes to the live
-//! agents view), a warning for the log, and whether the body is binary (base64).
+//! beside the answer is in its [`Notes`]: the changed box's unheard count (for the live agents
+//! view), a warning for the log, and whether the body is binary (base64).
 //!
 //! No function panics on any input; time (`now_ms`) and tokens are inputs.
 
@@ -34,17 +34,20 @@ pub enum Machine {
     Store(Box<store::Store>),
     Twiml(Box<twiml::Twiml>),
     Hook(Box<hook::Hook>),
-    Unheard(unheard::Unheard),
+    Unheard(Box<unheard::Unheard>),
 }
 
 /// What the shim does beside answering.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Notes {
-    /// The worker whose box changed (a voicemail stored, marked or deleted): their unheard count
-    /// goes to the live agents view.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The worker whose box changed (a voicemail stored, marked or deleted): [`resume`] counts it
+    /// ([`unheard`]) when the live agents view reads the count. Not on the wire.
+    #[serde(skip)]
     pub changed_box: Option<String>,
+    /// `changedBox` on the wire: the changed box's unheard count, for the live agents view.
+    #[serde(rename = "changedBox", skip_serializing_if = "Option::is_none")]
+    pub counted: Option<unheard::Counted>,
     /// Something for the server's log (the answer does not say it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
@@ -90,15 +93,35 @@ impl Turn {
     }
 }
 
-/// Continues `machine` with the outcomes of the effects it asked for (in their order).
+impl Machine {
+    /// The voicemail service, when this machine may change a box whose unheard count the live
+    /// agents view reads (`Env::board`).
+    fn counted_in(&self) -> Option<String> {
+        let store = |s: &store::Store| s.board.then(|| s.service_sid.clone());
+        match self {
+            Machine::Mailbox(m) => m.board.then(|| m.service_sid.clone()),
+            Machine::Store(s) => store(s),
+            Machine::Twiml(t) => match t.as_ref() {
+                twiml::Twiml::Store { store: s } => store(s),
+                twiml::Twiml::Worker { .. } => None,
+            },
+            Machine::Hook(_) | Machine::Unheard(_) => None,
+        }
+    }
+}
+
+/// Continues `machine` with the outcomes of the effects it asked for (in their order). An answer
+/// that changed a box the live agents view reads goes on to count it ([`unheard::after`]).
 pub fn resume(machine: Machine, outcomes: Vec<Outcome>, now_ms: f64) -> Turn {
-    match machine {
+    let counted_in = machine.counted_in();
+    let turn = match machine {
         Machine::Mailbox(m) => mailbox::resume(*m, outcomes, now_ms),
         Machine::Store(m) => store::resume(*m, effects::first(outcomes), now_ms),
         Machine::Twiml(m) => twiml::resume(*m, outcomes, now_ms),
         Machine::Hook(m) => hook::resume(*m, outcomes, now_ms),
-        Machine::Unheard(m) => unheard::resume(m, effects::first(outcomes)),
-    }
+        Machine::Unheard(m) => unheard::resume(*m, effects::first(outcomes)),
+    };
+    unheard::after(turn, counted_in, now_ms)
 }
 
 /// The answer when the executor hands back a state that is not one of ours (it never should).

@@ -48,6 +48,9 @@ pub struct Store {
     pub write: Option<Voicemail>,
     #[serde(default)]
     pub warning: Option<String>,
+    /// The live agents view reads the box's unheard count (`Env::board`): counted once changed.
+    #[serde(default)]
+    pub board: bool,
 }
 
 /// Checks the callback (400 naming a field) and the settings (500 naming a variable), and reads
@@ -56,11 +59,11 @@ pub fn start(fields: &CallbackFields, env: &Env) -> Result<Turn, VoicemailError>
     let settings = Settings::from_env(env)?;
     let service_sid = settings.sync_service(env)?;
     let part = record::parse_callback(fields)?;
-    Ok(begin(service_sid, part))
+    Ok(begin(service_sid, part, env.board()))
 }
 
 /// The machine for an already parsed part (the `<Record>` action embeds it).
-pub fn begin(service_sid: String, part: Part) -> Turn {
+pub fn begin(service_sid: String, part: Part, board: bool) -> Turn {
     let s = Store {
         map: box_map(&part.worker_sid),
         service_sid,
@@ -72,6 +75,7 @@ pub fn begin(service_sid: String, part: Part) -> Turn {
         item: None,
         write: None,
         warning: None,
+        board,
     };
     read(s)
 }
@@ -190,7 +194,7 @@ fn write(mut s: Store, now_ms: f64) -> Turn {
             let notes = Notes {
                 changed_box: was_stored.then(|| s.part.worker_sid.clone()),
                 warning: s.warning.take(),
-                base64: false,
+                ..Notes::default()
             };
             Turn::answer(answer).with(notes)
         }
@@ -251,7 +255,7 @@ fn stored(s: &Store, how: &str) -> Turn {
     Turn::answer(Answer::json(200, body)).with(Notes {
         changed_box: Some(s.part.worker_sid.clone()),
         warning: s.warning.clone(),
-        base64: false,
+        ..Notes::default()
     })
 }
 

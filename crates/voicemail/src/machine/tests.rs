@@ -260,8 +260,12 @@ fn credential(worker: &str, roles: &[&str]) -> auth::Credential {
 }
 
 fn boxed(fields: Value, who: &auth::Credential) -> Result<Turn, mailbox::Refused> {
+    boxed_on(fields, who, &env())
+}
+
+fn boxed_on(fields: Value, who: &auth::Credential, env: &Env) -> Result<Turn, mailbox::Refused> {
     let f: BoxFields = serde_json::from_value(fields).expect("fields");
-    mailbox::start(&f, who, &env())
+    mailbox::start(&f, who, env)
 }
 
 fn code(r: Result<Turn, mailbox::Refused>) -> (u16, &'static str) {
@@ -844,20 +848,99 @@ fn the_hook_after_a_hang_up_a_lost_redirect_and_a_failed_read() {
     );
 }
 
+/// The settings with the live agents view's own service: a changed box is counted for it.
+fn board_env() -> Env {
+    Env {
+        wallboard_sync_sid: Some("IS9999999999abcdef0123456789abcdef".into()),
+        ..env()
+    }
+}
+
+fn counted(notes: &Notes) -> Option<(String, usize, f64)> {
+    notes
+        .counted
+        .as_ref()
+        .map(|c| (c.worker_sid.clone(), c.unheard, c.at_ms))
+}
+
 #[test]
-fn the_unheard_count_is_the_whole_boxs() {
+fn a_changed_box_is_counted_last_when_the_live_view_reads_it() {
+    let agent = credential(WK, &["agent"]);
+    let heard = json!({"action": "heard", "callSid": CA});
     let mut w = World::new();
-    let (none, _) = w.run(unheard::start(WK, &env()).expect("starts"));
-    assert_eq!(
-        none.body,
-        json!({"workerSid": WK, "unheard": 0}),
-        "no box: none"
-    );
     w.put(&crate::box_map(WK), CA, voicemail(CA, false));
-    w.put(&crate::box_map(WK), CA2, voicemail(CA2, true));
-    let (two, _) = w.run(unheard::start(WK, &env()).expect("starts"));
-    assert_eq!(two.body["unheard"], json!(1));
-    assert!(unheard::start("alice", &env()).is_err());
+    w.put(&crate::box_map(WK), CA2, voicemail(CA2, false));
+    // No service of its own for the view: nobody reads the count, none is read.
+    let (a, notes) = w.run(boxed(heard.clone(), &agent).expect("starts"));
+    assert_eq!((a.status, counted(&notes)), (200, None));
+    assert!(!w.log.iter().any(|l| l.contains("list")), "{:?}", w.log);
+    // With one: the whole box's count, read after the mark, as of when the listing was asked for.
+    let start = || boxed_on(heard.clone(), &agent, &board_env()).expect("starts");
+    let (b, notes) = w.run(start());
+    assert_eq!(b, a, "the answer is the mark's");
+    assert_eq!(counted(&notes), Some((WK.to_string(), 1, NOW + 1000.0)));
+    let wire = serde_json::to_value(&notes).expect("notes");
+    assert_eq!(
+        wire,
+        json!({"changedBox": {"workerSid": WK, "unheard": 1, "atMs": NOW + 1000.0}})
+    );
+    // A count that cannot be read changes nothing in the answer: a warning says so.
+    w.fail(
+        |op| matches!(op, Op::ListSyncItems { .. }),
+        failed(Some(500), None),
+        false,
+    );
+    let (c, notes) = w.run(start());
+    assert_eq!((c, counted(&notes)), (a, None));
+    assert!(notes
+        .warning
+        .is_some_and(|m| m.contains("unheard count of") && m.contains(WK)));
+    // A callback stored into the box: counted too.
+    let (stored, notes) = w.run(store::start(&status_callback(), &board_env()).expect("starts"));
+    assert_eq!(stored.status, 200);
+    assert!(counted(&notes).is_some_and(|(wk, _, _)| wk == WK));
+    // A list changes nothing: nothing counted.
+    let (_, notes) = w.run(boxed_on(json!({}), &agent, &board_env()).expect("starts"));
+    assert_eq!(counted(&notes), None);
+}
+
+#[test]
+fn a_count_is_as_of_when_its_listing_was_asked_for_and_only_a_changed_box_is_counted() {
+    let changed = |wk: Option<&str>| {
+        Turn::answer(Answer::json(200, json!({"ok": true}))).with(Notes {
+            changed_box: wk.map(str::to_string),
+            warning: Some("w".into()),
+            ..Notes::default()
+        })
+    };
+    let Step::Run { state, effects } = unheard::after(changed(Some(WK)), Some(IS.into()), 5.0).step
+    else {
+        panic!("a changed box is listed");
+    };
+    assert!(matches!(&effects[0].op, Op::ListSyncItems { service_sid, .. } if service_sid == IS));
+    let Machine::Unheard(m) = state else {
+        panic!("the count's state");
+    };
+    let out = resume(Machine::Unheard(m), vec![Outcome::Done(json!([]))], 9.0);
+    assert_eq!(counted(&out.notes), Some((WK.to_string(), 0, 5.0)));
+    assert_eq!(
+        out.notes.warning.as_deref(),
+        Some("w"),
+        "the answer's warning stays"
+    );
+    assert_eq!(
+        out.as_answer().map(|a| a.body.clone()),
+        Some(json!({"ok": true}))
+    );
+    // Nothing changed, or nobody reads the count: the answer leaves as it is.
+    assert_eq!(
+        unheard::after(changed(None), Some(IS.into()), 5.0),
+        changed(None)
+    );
+    assert_eq!(
+        unheard::after(changed(Some(WK)), None, 5.0),
+        changed(Some(WK))
+    );
 }
 
 proptest! {
@@ -880,6 +963,8 @@ proptest! {
             store::start(&status_callback(), &env()).ok(),
             Some(hook::start(&task_event("reservation.rejected", WK), None, &env(), "t")),
             twiml::start(&twiml_request(Some("done")), &callback(json!({"CallSid": CA, "RecordingSid": RE})), &env()).ok(),
+            boxed_on(json!({"action": "heard", "callSid": CA}), &agent, &board_env()).ok(),
+            store::start(&status_callback(), &board_env()).ok(),
         ];
         for start in starts.into_iter().flatten() {
             let mut turn = start;

@@ -53,7 +53,7 @@ pub fn start(
             .sync_service(env)
             .and_then(|sid| record::parse_callback(&fields).map(|part| (sid, part)));
         return Ok(match begun {
-            Ok((sid, part)) => embed(store::begin(sid, part)),
+            Ok((sid, part)) => embed(store::begin(sid, part, env.board())),
             Err(e) => goodbye(Notes {
                 warning: Some(format!(
                     "voicemail-twiml: the action could not store {}: {e}",
