@@ -32,7 +32,4 @@ const agentsLiveTick = (context, fields) => bounded(context, fields || {}, 8000)
 const agentsLiveUnheard = (context, worker, unheard, at = Date.now(), ms = 2000) =>
   bounded(context, { EventType: 'voicemail.unheard', WorkerSid: worker, EventDateMs: at, VoicemailUnheard: unheard }, ms);
 
-/** The board's own Sync service, or null (values::env::board_service). */
-const boardSidOf = (context) => callWasm(live.mod, (w) => w.agentsLiveBoardService(live.mod.settings(context, 'agentsLiveSettings')));
-
-module.exports = { agentsLiveTick, agentsLiveUnheard, createWriter, boardSidOf, live };
+module.exports = { agentsLiveTick, agentsLiveUnheard, createWriter, live };

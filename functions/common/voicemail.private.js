@@ -1,6 +1,5 @@
-// Voicemail for direct calls (docs/voicemail.md): crates/voicemail's machines decide everything,
-// run on the effects executor (common/effects), which makes their Twilio requests.
-//
+// Voicemail for direct calls (docs/voicemail.md): crates/voicemail's machines decide everything;
+// common/effects makes their Twilio requests.
 //   const vm = require(Runtime.getFunctions()['common/voicemail'].path);
 //   return vm.run(context, (wasm, env) => wasm.startVoicemailBox(fields, who, env));
 //   await vm.voicemailHook(context, fields)   // the TaskRouter event callback's hook; never throws

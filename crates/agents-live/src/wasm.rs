@@ -254,10 +254,3 @@ pub fn resume_agents_live(
 pub fn agents_live_settings() -> Result<JsValue, JsValue> {
     wasm_face::to_js(crate::SETTINGS)
 }
-
-/// The board's own Sync service, or null (unset, or Flex's or parking's): `machine::board_service`.
-#[wasm_bindgen(js_name = agentsLiveBoardService)]
-pub fn agents_live_board_service(env: JsValue) -> Option<String> {
-    let env: Value = serde_wasm_bindgen::from_value(env).unwrap_or(Value::Null);
-    machine::board_service(&crate::config::env_of(&env))
-}
