@@ -1063,7 +1063,9 @@ mod tests {
             serde_json::to_value(&read.op).expect("json"),
             json!({"kind": "fetchEmulatorAssetContent", "versionSid": "ZN1"})
         );
-        assert!(serde_json::from_value::<Op>(json!({"kind": "fetchEmulatorAssetContent"})).is_err());
+        assert!(
+            serde_json::from_value::<Op>(json!({"kind": "fetchEmulatorAssetContent"})).is_err()
+        );
     }
 
     #[test]
