@@ -174,6 +174,7 @@ test('every operation of the set is performed as a declared request, with the re
     contentType: 'application/json',
   });
   assert.deepEqual([version.path, version.visibility], ['/effects.json', 'private']);
+  // The emulator's own endpoint (Twilio has none), read by crates/schedule-admin's running-config machine.
   assert.equal(await done({ kind: 'fetchEmulatorAssetContent', versionSid: version.sid }), '{"a": 1}', 'the text uploaded');
   const dependencies = JSON.stringify([{ name: 'twilio', version: '5.0.0' }]);
   const build = await done({ kind: 'createServerlessBuild', serviceSid: zs, functionVersions: [], assetVersions: [version.sid], dependencies, runtime: 'node22' });
