@@ -36,17 +36,23 @@ impl Books {
         Books::default()
     }
 
+    fn position(&self, key: &str) -> Option<usize> {
+        self.loaded.iter().position(|(k, _)| k == key)
+    }
+
     /// Whether a config is loaded under `key`.
     pub fn has(&self, key: &str) -> bool {
-        self.loaded.iter().any(|(k, _)| k == key)
+        self.position(key).is_some()
     }
 
     /// Loads `json` tolerantly ([`LazyBook::load`]) under `key`, replacing what was under it;
     /// past [`BOOKS_KEPT`] the oldest loaded is dropped.
     pub fn load(&mut self, key: &str, json: &str) {
-        self.loaded.retain(|(k, _)| k != key);
-        while self.loaded.len() >= BOOKS_KEPT {
-            self.loaded.remove(0);
+        // `remove` alone (no `retain`): less code for check-schedule's cold start to compile.
+        match self.position(key) {
+            Some(at) => drop(self.loaded.remove(at)),
+            None if self.loaded.len() >= BOOKS_KEPT => drop(self.loaded.remove(0)),
+            None => {}
         }
         self.loaded.push((key.to_string(), LazyBook::load(json)));
     }
@@ -58,9 +64,8 @@ impl Books {
 
     /// The config loaded under `key`.
     pub fn get_mut(&mut self, key: &str) -> Result<&mut LazyBook, NotLoaded> {
-        self.loaded
-            .iter_mut()
-            .find(|(k, _)| k == key)
+        let at = self.position(key);
+        at.and_then(|at| self.loaded.get_mut(at))
             .map(|(_, book)| book)
             .ok_or_else(|| NotLoaded(key.to_string()))
     }
