@@ -174,7 +174,8 @@ test('every operation of the set is performed as a declared request, with the re
     contentType: 'application/json',
   });
   assert.deepEqual([version.path, version.visibility], ['/effects.json', 'private']);
-  assert.equal(await effects.emulatedAssetContent(context, version.sid), '{"a": 1}', 'the text uploaded');
+  // The emulator's own endpoint (Twilio has none), read by crates/schedule-admin's running-config machine.
+  assert.equal(await done({ kind: 'fetchEmulatorAssetContent', versionSid: version.sid }), '{"a": 1}', 'the text uploaded');
   const dependencies = JSON.stringify([{ name: 'twilio', version: '5.0.0' }]);
   const build = await done({ kind: 'createServerlessBuild', serviceSid: zs, functionVersions: [], assetVersions: [version.sid], dependencies, runtime: 'node22' });
   assert.equal((await done({ kind: 'fetchServerlessBuildStatus', serviceSid: zs, buildSid: build.sid })).status, 'building');
@@ -274,6 +275,7 @@ test('every operation of the set is performed as a declared request, with the re
       'uploadServerlessAssetVersion',
       'validateFlexToken',
       'fetchSyncService',
+      'fetchEmulatorAssetContent',
     ].sort(),
     'each performed above',
   );

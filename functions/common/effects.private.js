@@ -48,13 +48,6 @@ async function rawCall(context, { host, product, path, method, headers = {}, bod
   return res.json().catch(() => ({}));
 }
 
-/** The emulator only: an uploaded asset version's content (Twilio serves it only inside the build's runtime). */
-async function emulatedAssetContent(context, versionSid) {
-  const res = await fetch(`${tw.apiOrigin(context)}/emulator/serverless/asset-versions/${versionSid}/content`, { signal: AbortSignal.timeout(requestTimeoutMs()) });
-  if (!res.ok) throw new Error(`the emulator has no content for ${versionSid} (HTTP ${res.status})`);
-  return res.json();
-}
-
 /** A failed request as the machines read it: Twilio's answer as it came, nothing decided. */
 function failure(err) {
   if (err instanceof DeadlineError) return { ok: false, attempted: false, message: err.message };
@@ -102,4 +95,4 @@ async function run(context, mod, start, io = {}) {
   return step.answer;
 }
 
-module.exports = { run, perform, createPacer, emulatedAssetContent };
+module.exports = { run, perform, createPacer };

@@ -415,6 +415,16 @@ impl Op {
                 "GET",
                 Read::Media,
             )),
+            // The emulator's own endpoint: routed to TWILIO_API_ORIGIN as every request is.
+            Op::FetchEmulatorAssetContent { version_sid } => Call::Raw(raw(
+                "serverless",
+                format!(
+                    "/emulator/serverless/asset-versions/{}/content",
+                    encode(version_sid)
+                ),
+                "GET",
+                Read::Json,
+            )),
         }
     }
 }
@@ -459,7 +469,7 @@ pub fn multipart(parts: &[Field]) -> (String, String) {
 }
 
 /// Every operation's `kind`, as [`Op`] names them on the wire.
-pub const KINDS: [&str; 49] = [
+pub const KINDS: [&str; 50] = [
     "fetchCall",
     "updateCall",
     "fetchSyncItem",
@@ -509,6 +519,7 @@ pub const KINDS: [&str; 49] = [
     "deleteRecording",
     "fetchRecordingMedia",
     "fetchSyncService",
+    "fetchEmulatorAssetContent",
 ];
 
 /// The position of the next page in a page's `nextPageUrl` (its `Page` and `PageToken`), as
@@ -716,6 +727,13 @@ mod tests {
             }),
             json!({"raw": {"product": "api", "method": "GET", "read": "media",
                 "path": "/2010-04-01/Accounts/{AccountSid}/Recordings/RE1%2F...wav"}})
+        );
+        assert_eq!(
+            wire(Op::FetchEmulatorAssetContent {
+                version_sid: "ZN1/x".into()
+            }),
+            json!({"raw": {"product": "serverless", "method": "GET", "read": "json",
+                "path": "/emulator/serverless/asset-versions/ZN1%2Fx/content"}})
         );
         assert_eq!(
             wire(Op::UploadServerlessAssetVersion {

@@ -432,6 +432,10 @@ pub enum Op {
     },
     /// `GET /v1/Services/{IS}`: the Sync service (`aclEnabled` says whether its ACL is on).
     FetchSyncService { service_sid: String },
+    /// The emulator only: `GET /emulator/serverless/asset-versions/{ZN}/content`, the text an
+    /// asset version was uploaded with (Twilio has no such request: a build's runtime reads its
+    /// assets from disk). The value is that text.
+    FetchEmulatorAssetContent { version_sid: String },
 }
 
 /// How a list is read: pages of `page_size` (absent: the `twilio` client's choice, which is
@@ -1047,6 +1051,21 @@ mod tests {
         assert_eq!(sync_write_cost(10_240), 0.5);
         assert_eq!(sync_write_cost(16_384), 0.5);
         assert!((sync_write_cost(4096) - 0.2).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_emulators_asset_content_is_a_plain_retried_read() {
+        let read = Effect::from(Op::FetchEmulatorAssetContent {
+            version_sid: "ZN1".into(),
+        });
+        assert!(read.retry && read.pace.is_none());
+        assert_eq!(
+            serde_json::to_value(&read.op).expect("json"),
+            json!({"kind": "fetchEmulatorAssetContent", "versionSid": "ZN1"})
+        );
+        assert!(
+            serde_json::from_value::<Op>(json!({"kind": "fetchEmulatorAssetContent"})).is_err()
+        );
     }
 
     #[test]

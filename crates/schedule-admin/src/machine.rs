@@ -83,12 +83,24 @@ pub enum Machine {
     FetchConfig {
         config: String,
     },
-    /// Against the emulator only: which `/config.json` the environment runs.
+    /// Against the emulator only: the `/config.json` the environment runs.
     RunningConfig {
         env: Env,
-        reading: Reading,
+        stage: RunningStage,
     },
 }
+
+/// Where a running-config read is: the environment, its build, then the config's content.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum RunningStage {
+    Environment,
+    Build,
+    Content { version_sid: String },
+}
+
+/// The key of the shipped `/config.json` in a running-config answer (a version SID otherwise).
+pub const SHIPPED_CONFIG: &str = "asset";
 
 /// Where an update is.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -483,8 +495,8 @@ pub fn resume(machine: Machine, outcomes: Vec<Outcome>, now_ms: f64) -> AdminSte
                 status.as_deref(),
             )))
         }
-        Machine::RunningConfig { env, reading } => {
-            resume_running_config(env, reading, effects::first(outcomes))
+        Machine::RunningConfig { env, stage } => {
+            resume_running_config(env, stage, effects::first(outcomes))
         }
         Machine::FetchConfig { config } => match effects::first(outcomes).into_result() {
             Ok(_) => Step::answer(running_config(config)),
@@ -497,22 +509,23 @@ pub fn resume(machine: Machine, outcomes: Vec<Outcome>, now_ms: f64) -> AdminSte
     }
 }
 
-/// Against the emulator (`common/schedule-config`): which `/config.json` the environment runs.
-/// The environment, then its build; the answer is `{versionSid}` (that asset version's content
-/// is the config) or `{versionSid: null}` when nothing is deployed or the build has no
-/// `/config.json` (the shipped asset is the config). A failed read is the answer, naming it.
+/// Against the emulator (`common/schedule-config`): the `/config.json` the environment runs.
+/// The environment, then its build, then that build's `/config.json` version's content; the
+/// answer is `{key: versionSid, text}`, or `{key: "asset", text: null}` when nothing is deployed
+/// or the build has no `/config.json` (the shipped asset is the config, read from disk). A failed
+/// read is the answer, naming it.
 pub fn running_config_source(env: Env) -> AdminStep {
     let op = read_environment(&env);
     Step::one(
         Machine::RunningConfig {
             env,
-            reading: Reading::Environment,
+            stage: RunningStage::Environment,
         },
         op,
     )
 }
 
-/// What a running-config read was told: its answer, or the build to read next.
+/// The `/config.json` asset version of a build (`fetchServerlessBuild`'s value), if it has one.
 pub fn running_config_version(build: &Value) -> Option<String> {
     build
         .get("assetVersions")
@@ -523,31 +536,55 @@ pub fn running_config_version(build: &Value) -> Option<String> {
         .map(str::to_string)
 }
 
-fn resume_running_config(env: Env, reading: Reading, outcome: Outcome) -> AdminStep {
-    let source =
-        |sid: Option<String>| Step::answer(Answer::json(200, json!({ "versionSid": sid })));
+fn resume_running_config(env: Env, stage: RunningStage, outcome: Outcome) -> AdminStep {
+    let shipped = || {
+        Step::answer(Answer::json(
+            200,
+            json!({"key": SHIPPED_CONFIG, "text": null}),
+        ))
+    };
     let value = match outcome.into_result() {
         Ok(v) => v,
-        Err(f) => return Step::answer(f.answer("Reading the deployed build from the emulator")),
+        Err(f) => {
+            let what = match stage {
+                RunningStage::Content { .. } => "Reading the deployed config from the emulator",
+                _ => "Reading the deployed build from the emulator",
+            };
+            return Step::answer(f.answer(what));
+        }
     };
-    match reading {
-        Reading::Environment => match value.get("buildSid").and_then(Value::as_str) {
+    let next = |env: Env, stage: RunningStage, op: Op| {
+        Step::one(Machine::RunningConfig { env, stage }, op)
+    };
+    match stage {
+        RunningStage::Environment => match value.get("buildSid").and_then(Value::as_str) {
             Some(build_sid) if !build_sid.is_empty() => {
                 let op = Op::FetchServerlessBuild {
                     service_sid: env.service_sid.clone(),
                     build_sid: build_sid.to_string(),
                 };
-                Step::one(
-                    Machine::RunningConfig {
-                        env,
-                        reading: Reading::Rest,
-                    },
-                    op,
-                )
+                next(env, RunningStage::Build, op)
             }
-            _ => source(None),
+            _ => shipped(),
         },
-        Reading::Rest => source(running_config_version(&value)),
+        RunningStage::Build => match running_config_version(&value) {
+            Some(version_sid) => {
+                let op = Op::FetchEmulatorAssetContent {
+                    version_sid: version_sid.clone(),
+                };
+                next(env, RunningStage::Content { version_sid }, op)
+            }
+            None => shipped(),
+        },
+        RunningStage::Content { version_sid } => match value {
+            Value::String(text) => {
+                Step::answer(Answer::json(200, json!({"key": version_sid, "text": text})))
+            }
+            _ => Step::answer(unreadable(
+                "Reading the deployed config from the emulator",
+                "its content is not text",
+            )),
+        },
     }
 }
 

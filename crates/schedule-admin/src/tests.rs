@@ -7,7 +7,9 @@ use effects::{Answer, Effect, Failure, Op, Outcome, Step};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
-use crate::machine::{self, basic_credentials, config_asset, Env, FetchConfigRequest, Machine};
+use crate::machine::{
+    self, basic_credentials, config_asset, Env, FetchConfigRequest, Machine, RunningStage,
+};
 
 const CONFIG: &str = r#"{"rules": [{"id": "open", "name": "Open", "isOpen": true, "startTime": "00:00", "endTime": "24:00"}], "schedules": [{"name": "Support", "timeZone": "Europe/London", "rules": ["open"]}]}"#;
 const T0: f64 = 1_767_225_600_000.0; // 2026-01-01T00:00:00Z
@@ -734,6 +736,7 @@ proptest! {
             machine::update(env(), Some(CONFIG.into()), Some("ZNcli".into())),
             machine::publish(env(), Some("ZB1".into())),
             machine::update_status(env(), Some("ZB1".into())),
+            machine::running_config_source(env()),
         ];
         for start in starts {
             let mut step = start;
@@ -752,7 +755,7 @@ proptest! {
 }
 
 #[test]
-fn the_running_config_source_is_the_deployed_builds_config_version() {
+fn the_running_config_is_the_deployed_builds_config_text() {
     let step_of = |m: Machine, o: Outcome| machine::resume(m, vec![o], T0);
     let run = |step: Step<Machine>| match step {
         Step::Run { state, effects } => {
@@ -760,16 +763,27 @@ fn the_running_config_source_is_the_deployed_builds_config_version() {
         }
         Step::Answer(a) => panic!("answered {a:?}"),
     };
+    let answer = |step: Step<Machine>| step.as_answer().map(|a| (a.status, a.body.clone()));
+    let shipped = Some((200, json!({"key": "asset", "text": null})));
     let (state, ops) = run(machine::running_config_source(env()));
     assert!(matches!(
         ops.as_slice(),
         [Op::FetchServerlessEnvironment { .. }]
     ));
     // Nothing deployed: the shipped asset.
-    let none = step_of(state.clone(), Outcome::Done(json!({"buildSid": null})));
     assert_eq!(
-        none.as_answer().map(|a| a.body.clone()),
-        Some(json!({"versionSid": null}))
+        answer(step_of(
+            state.clone(),
+            Outcome::Done(json!({"buildSid": null}))
+        )),
+        shipped
+    );
+    assert_eq!(
+        answer(step_of(
+            state.clone(),
+            Outcome::Done(json!({"buildSid": ""}))
+        )),
+        shipped
     );
     let (build_state, ops) = run(step_of(
         state.clone(),
@@ -778,29 +792,65 @@ fn the_running_config_source_is_the_deployed_builds_config_version() {
     assert!(
         matches!(ops.as_slice(), [Op::FetchServerlessBuild { build_sid, .. }] if build_sid == "ZB1")
     );
+    // A build without /config.json: the shipped asset.
+    let without = step_of(
+        build_state.clone(),
+        Outcome::Done(json!({"assetVersions": []})),
+    );
+    assert_eq!(answer(without), shipped);
     let with = json!({"assetVersions": [{"sid": "ZN0", "path": "/other.json"}, {"sid": "ZN1", "path": "/config.json"}]});
-    let found = step_of(build_state.clone(), Outcome::Done(with));
-    assert_eq!(
-        found.as_answer().map(|a| a.body.clone()),
-        Some(json!({"versionSid": "ZN1"}))
+    let (content_state, ops) = run(step_of(build_state, Outcome::Done(with)));
+    assert!(
+        matches!(ops.as_slice(), [Op::FetchEmulatorAssetContent { version_sid }] if version_sid == "ZN1")
     );
-    let without = step_of(build_state, Outcome::Done(json!({"assetVersions": []})));
+    // The text as uploaded, under its version's key (not parsed: the book loads it tolerantly).
+    let text = "{\"schedules\": [], \"rules\": [";
     assert_eq!(
-        without.as_answer().map(|a| a.body.clone()),
-        Some(json!({"versionSid": null}))
+        answer(step_of(content_state.clone(), Outcome::Done(json!(text)))),
+        Some((200, json!({"key": "ZN1", "text": text})))
     );
-    let failed = Outcome::Failed(Failure {
-        status: Some(500),
-        attempted: true,
-        message: "boom".into(),
-        ..Failure::default()
-    });
-    let a = step_of(state, failed);
+    let (status, body) = answer(step_of(
+        content_state.clone(),
+        Outcome::Done(json!({"a": 1})),
+    ))
+    .expect("answer");
+    assert_eq!(status, 502);
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("not text")),
+        "{body}"
+    );
+    let failed = |status| {
+        Outcome::Failed(Failure {
+            status: Some(status),
+            attempted: true,
+            message: "boom".into(),
+            ..Failure::default()
+        })
+    };
     assert_eq!(
-        a.as_answer().map(|a| (a.status, a.body["error"].clone())),
+        answer(step_of(content_state, failed(404))).map(|(s, b)| (s, b["error"].clone())),
+        Some((
+            404,
+            json!("Reading the deployed config from the emulator failed: boom")
+        ))
+    );
+    assert_eq!(
+        answer(step_of(state, failed(500))).map(|(s, b)| (s, b["error"].clone())),
         Some((
             502,
             json!("Reading the deployed build from the emulator failed: boom")
         ))
     );
+    // The state travels as JSON between steps.
+    let wire = serde_json::to_value(Machine::RunningConfig {
+        env: env(),
+        stage: RunningStage::Content {
+            version_sid: "ZN1".into(),
+        },
+    })
+    .expect("json");
+    assert_eq!(wire["stage"], json!({"content": {"versionSid": "ZN1"}}));
+    assert!(serde_json::from_value::<Machine>(wire).is_ok());
 }

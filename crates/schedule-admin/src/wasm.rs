@@ -7,7 +7,7 @@
 //! startAdminPublish({serviceSid, environmentSid}, buildSid)
 //! startAdminUpdateStatus({serviceSid, environmentSid}, buildSid)
 //! startAdminFetchConfig(serviceSid, {credentialsInParameters, authorization}, runningConfigText)
-//! startRunningConfig({serviceSid, environmentSid})        // emulator only: -> {versionSid | null}
+//! startRunningConfig({serviceSid, environmentSid})        // emulator only: -> {key, text | null}
 //!   // each -> {state, run: [effect]} | {answer: {status, body, contentType?}}
 //! resume(state, [outcome], Date.now())                   // -> the next step (never throws)
 //!
@@ -97,7 +97,7 @@ pub fn start_admin_fetch_config(
     to_js(&machine::fetch_config(service_sid, &request, config))
 }
 
-/// Against the emulator: which `/config.json` version the environment runs (`{versionSid}`).
+/// Against the emulator: the `/config.json` the environment runs (`{key, text}`).
 #[wasm_bindgen(js_name = startRunningConfig)]
 pub fn start_running_config(env: JsValue) -> Result<JsValue, JsValue> {
     let env: Env = from_js(env, "settings")?;

@@ -55,6 +55,7 @@
 //! the real instant timeline, so DST transitions and the repeated hour of a fold are accounted
 //! for.
 
+pub mod books;
 pub mod config;
 mod error;
 mod eval;
@@ -69,6 +70,7 @@ pub mod zone;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
+pub use books::{Books, NotLoaded, BOOKS_KEPT};
 pub use config::Book;
 pub use error::{CheckError, ConfigError, Problem};
 pub use eval::{Answer, HttpAnswer, Status};

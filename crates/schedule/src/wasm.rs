@@ -6,6 +6,10 @@
 //! book.isOpen(name, simulate, Date.now());                // {isOpen, closedReason}, throws {code, message}
 //! const deployed = ScheduleBook.load(configJsonText);     // tolerant: never throws (deployed configs)
 //! deployed.problems();                                    // [{code, message}]
+//!
+//! const books = new ScheduleBooks();                      // the deployed configs by version (at most 4)
+//! if (!books.has(key)) books.load(key, configJsonText);   // tolerant, as ScheduleBook.load
+//! books.check(key, name, simulate, Date.now());           // {status, body}; throws if key is not loaded
 //! ```
 //! The admin API's functions have their own module (crates/schedule-admin), so check-schedule's
 //! module holds evaluation alone.
@@ -14,7 +18,7 @@
 use wasm_bindgen::prelude::*;
 use wasm_face::fail;
 
-use crate::{Book, LazyBook, Problem, When};
+use crate::{Book, Books, LazyBook, Problem, When};
 
 use wasm_face::to_js_value as to_js;
 
@@ -109,5 +113,53 @@ impl ScheduleBook {
             .into_iter()
             .map(str::to_string)
             .collect()
+    }
+}
+
+/// The deployed configs a container keeps, by key (`crate::books`).
+#[wasm_bindgen]
+pub struct ScheduleBooks {
+    books: Books,
+}
+
+impl Default for ScheduleBooks {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[wasm_bindgen]
+impl ScheduleBooks {
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> ScheduleBooks {
+        ScheduleBooks {
+            books: Books::new(),
+        }
+    }
+
+    /// Whether a config is loaded under `key`.
+    pub fn has(&self, key: &str) -> bool {
+        self.books.has(key)
+    }
+
+    /// Loads a deployed config tolerantly under `key` (the oldest goes past four).
+    pub fn load(&mut self, key: &str, config_json: &str) {
+        self.books.load(key, config_json);
+    }
+
+    /// check-schedule's whole HTTP answer `{status, body}` from the config under `key`; throws
+    /// `config_not_loaded` when none is.
+    pub fn check(
+        &mut self,
+        key: &str,
+        name: Option<String>,
+        simulate: Option<String>,
+        now_ms: f64,
+    ) -> Result<JsValue, JsValue> {
+        let text = self
+            .books
+            .check(key, name.as_deref(), simulate.as_deref(), now_ms)
+            .map_err(fail)?;
+        Ok(json_parse(&text).unwrap_or_else(|e| e))
     }
 }
