@@ -1,5 +1,5 @@
 // Loads a crate's wasm module once per container (docs/architecture.md, `functions/common/`).
-//   callWasm(wasmModule('schedule', (wasm) => new wasm.ScheduleBook(text)), (wasm, book) => book.check(...))
+//   callWasm(wasmModule('schedule', (wasm) => new wasm.ScheduleBooks()), (wasm, books) => books.has(key))
 //   machines('voicemail', 'voicemailSettings').run(context, (wasm, input) => wasm.startVoicemailBox(...))
 // A trap leaves the instance's memory unknown: it is dropped, the call is a 500, the next loads anew.
 const path = require('path');
