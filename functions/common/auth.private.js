@@ -13,19 +13,9 @@ function identify(context, event) {
   return effects().run(context, rule, (wasm) => wasm.startIdentify(request), 'resumeIdentify');
 }
 
-/** `decide(wasm, settings)` (the rule); a refusal throws (403, 400/500) after logging the line crates/auth gives for it. */
-function decided(context, decide) {
-  const settings = { wallboardKey: context.WALLBOARD_KEY || null };
-  try {
-    return callWasm(rule, (wasm) => decide(wasm, settings));
-  } catch (err) {
-    const line = callWasm(rule, (wasm) => wasm.refusalLog(err.extra ? err.extra.code : null, settings));
-    if (line) console.error(line);
-    throw err;
-  }
-}
-/** The rule for an identified credential: the grant, or throws 403 (400/500). */
-const check = (context, credential, access) => decided(context, (wasm, settings) => wasm.authorize(credential, access, settings));
+const settings = (context) => ({ wallboardKey: context.WALLBOARD_KEY || null });
+/** The rule for an identified credential: the grant, or throws 403 (400/500; a refused key's `log` line for common/http). */
+const check = (context, credential, access) => callWasm(rule, (wasm) => wasm.authorize(credential, access, settings(context)));
 /** Authorizes the request `event` for `access`; resolves with the grant, or throws. */
 const authorize = async (context, event, access) => check(context, await identify(context, event), access);
 
@@ -33,7 +23,7 @@ const authorize = async (context, event, access) => check(context, await identif
 async function wallboardSyncToken(context, event) {
   const credential = await identify(context, event);
   const ttl = context.WALLBOARD_TOKEN_TTL === undefined ? undefined : String(context.WALLBOARD_TOKEN_TTL);
-  return decided(context, (wasm, settings) => wasm.wallboardSyncToken(credential, settings, ttl));
+  return callWasm(rule, (wasm) => wasm.wallboardSyncToken(credential, settings(context), ttl));
 }
 
 module.exports = { authorize, identify, check, wallboardSyncToken };

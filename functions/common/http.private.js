@@ -38,6 +38,7 @@ function handle(fn, { deadline = () => true } = {}) {
       return callback(null, response(status, base64 ? Buffer.from(body, 'base64') : body, contentType));
     } catch (err) {
       const status = Number.isInteger(err.status) ? err.status : 500;
+      if (err.log) console.error(err.log); // a line a crate wrote for the operator (callWasm)
       if (status >= 500) console.error(err);
       return callback(null, response(status, { error: err.message || String(err), ...(err.extra || {}) }));
     }

@@ -58,14 +58,14 @@ const modules = new Map();
 /** The container's one stateless module of `crate`. */
 const shared = (crate) => modules.get(crate) || modules.set(crate, wasmModule(crate)).get(crate);
 
-/** `mod.call(fn)`; a crate's error (`{code, status, parameter}`, crates/wasm-face) becomes one common/http answers with. */
+/** `mod.call(fn)`; a crate's error (`{code, status, parameter, log}`, crates/wasm-face) becomes one common/http answers (and logs) with. */
 function callWasm(mod, fn) {
   try {
     return mod.call(fn);
   } catch (err) {
     if (!(err && typeof err.code === 'string' && Number.isInteger(err.status)) || err instanceof WasmTrapError) throw err;
     const extra = { code: err.code, ...(err.parameter ? { parameter: err.parameter } : {}) };
-    throw Object.assign(new Error(err.message), { status: err.status, extra });
+    throw Object.assign(new Error(err.message), { status: err.status, extra, log: err.log });
   }
 }
 

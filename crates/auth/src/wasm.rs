@@ -6,11 +6,10 @@
 //!             | {kind: 'roles', roles: 'admin,owner', purpose: 'editing schedules'},
 //!           {wallboardKey: context.WALLBOARD_KEY})
 //!   // -> {via, workerSid, identity, roles, supervisor}; throws an Error with code, status, parameter
+//!   //    and, for a refused wallboard key, `log`: what is wrong with WALLBOARD_KEY (common/http logs it)
 //! wallboardSyncToken(credential, settings, context.WALLBOARD_TOKEN_TTL)
 //!   // -> {via, identity, viewer, permission, ttlSeconds}: authorizes for the supervisor screens
 //!   //    or the wallboard key (BOARD_ACCESS), then plans the wallboard's Sync token
-//! refusalLog(err.extra.code, {wallboardKey})  // -> the log line after that refusal (a refused
-//!                                             //    wallboard key: what is wrong with WALLBOARD_KEY), or null
 //! envNames('TWILIO_FLEX_WORKSPACE_SID')  // -> ['WORKSPACE_SID', 'TWILIO_FLEX_WORKSPACE_SID']: a setting's names, canonical first
 //! envSetting('WORKSPACE_SID', {WORKSPACE_SID: null, TWILIO_FLEX_WORKSPACE_SID: 'WS…'})
 //!   // -> {variable, value} or null (unset); different values under two names throw (500 invalid_config)
@@ -31,7 +30,14 @@
 //! (`envNames`/`envSetting` are `values::env`'s alias table, read by `common/client`'s `requireEnv`.)
 
 use wasm_bindgen::prelude::*;
-use wasm_face::{answer, from_js};
+use wasm_face::{answer, answer_logged, from_js, FaceError};
+
+/// The log line of a refusal (`crate::refusal_log`), carried by its error as `log`.
+fn refusal_line(
+    settings: &crate::Settings,
+) -> impl FnOnce(&crate::AuthError) -> Option<String> + '_ {
+    move |e| crate::refusal_log(Some(e.code()), settings)
+}
 
 #[wasm_bindgen]
 pub fn authorize(
@@ -42,7 +48,10 @@ pub fn authorize(
     let credential = from_js(credential, "credential")?;
     let access = from_js(access, "access")?;
     let settings = from_js(settings, "settings")?;
-    answer(crate::authorize(&credential, &access, &settings))
+    answer_logged(
+        crate::authorize(&credential, &access, &settings),
+        refusal_line(&settings),
+    )
 }
 
 #[wasm_bindgen(js_name = wallboardSyncToken)]
@@ -53,17 +62,10 @@ pub fn wallboard_sync_token(
 ) -> Result<JsValue, JsValue> {
     let credential = from_js(credential, "credential")?;
     let settings = from_js(settings, "settings")?;
-    answer(crate::board_sync_token(
-        &credential,
-        &settings,
-        ttl.as_deref(),
-    ))
-}
-
-#[wasm_bindgen(js_name = refusalLog)]
-pub fn refusal_log(code: Option<String>, settings: JsValue) -> Result<JsValue, JsValue> {
-    let settings = from_js(settings, "settings")?;
-    wasm_face::to_js(&crate::refusal_log(code.as_deref(), &settings))
+    answer_logged(
+        crate::board_sync_token(&credential, &settings, ttl.as_deref()),
+        refusal_line(&settings),
+    )
 }
 
 #[wasm_bindgen(js_name = envNames)]

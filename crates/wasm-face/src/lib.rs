@@ -108,7 +108,25 @@ mod js {
     pub fn answer<T: Serialize, E: FaceError>(result: Result<T, E>) -> Result<JsValue, JsValue> {
         result.map_err(fail).and_then(|v| to_js(&v))
     }
+
+    /// [`answer`], an error carrying `log(&error)` as its `log` property when there is one: a line
+    /// for the operator's log (common/http prints it), never part of the answer.
+    pub fn answer_logged<T: Serialize, E: FaceError>(
+        result: Result<T, E>,
+        log: impl FnOnce(&E) -> Option<String>,
+    ) -> Result<JsValue, JsValue> {
+        result
+            .map_err(|e| {
+                let line = log(&e);
+                let error = fail(e);
+                if let Some(line) = line {
+                    let _ = js_sys::Reflect::set(&error, &"log".into(), &line.into());
+                }
+                error
+            })
+            .and_then(|v| to_js(&v))
+    }
 }
 
 #[cfg(target_arch = "wasm32")]
-pub use js::{answer, fail, from_js, js_error, to_js, to_js_value};
+pub use js::{answer, answer_logged, fail, from_js, js_error, to_js, to_js_value};
