@@ -43,14 +43,10 @@ function requestTimeoutMs(now = Date.now()) {
 }
 
 /** `promise`'s value, or `late()`'s once `ms` have passed first (the work goes on meanwhile). */
-async function within(ms, promise, late) {
+function within(ms, promise, late) {
   let timer;
   const timeout = new Promise((resolve) => (timer = setTimeout(() => resolve(late()), ms)));
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 module.exports = { runWithDeadline, remainingMs, requestTimeoutMs, within, DeadlineError, REQUEST_TIMEOUT_MS };
