@@ -27,10 +27,10 @@ function requireEnv(context, name) {
 }
 
 /** TWILIO_API_ORIGIN without a trailing slash, or null (production). */
-function apiOrigin(context) {
-  const origin = context.TWILIO_API_ORIGIN && String(context.TWILIO_API_ORIGIN).trim();
-  return origin ? origin.replace(/\/+$/, '') : null;
-}
+const apiOrigin = (context) =>
+  String(context.TWILIO_API_ORIGIN || '')
+    .trim()
+    .replace(/\/+$/, '') || null;
 
 /** Where a request meant for `twilioUrl` goes, and the headers to add (none in production). */
 function route(origin, twilioUrl) {

@@ -13,11 +13,7 @@ let pacers = 0; // each pacer's number in the auth module
 function createPacer({ now = Date.now, sleep: wait = sleep } = {}) {
   const id = (pacers += 1);
   return async function pace(object, cost) {
-    for (;;) {
-      const ms = shared('auth').call((w) => w.paceWait(id, object, cost, now()));
-      if (!(ms > 0)) return;
-      await wait(ms);
-    }
+    for (let ms; (ms = shared('auth').call((w) => w.paceWait(id, object, cost, now()))) > 0;) await wait(ms);
   };
 }
 const pace = createPacer(); // one per container: its writes share each object's budget

@@ -13,16 +13,14 @@ class HttpError extends Error {
   }
 }
 
+const CORS = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Methods': 'OPTIONS, GET, POST', 'Access-Control-Allow-Headers': 'Content-Type, Authorization' };
+
 /** JSON with CORS, or (`contentType` given) a text body: a Buffer stays binary. */
 function response(status, body, contentType) {
   const out = new Twilio.Response();
   out.setStatusCode(status);
-  if (!contentType) {
-    out.appendHeader('Access-Control-Allow-Origin', '*');
-    out.appendHeader('Access-Control-Allow-Methods', 'OPTIONS, GET, POST');
-    out.appendHeader('Access-Control-Allow-Headers', 'Content-Type, Authorization');
-  }
-  out.appendHeader('Content-Type', contentType || 'application/json');
+  const headers = contentType ? { 'Content-Type': contentType } : { ...CORS, 'Content-Type': 'application/json' };
+  for (const [name, value] of Object.entries(headers)) out.appendHeader(name, value);
   if (body !== undefined) out.setBody(!contentType || Buffer.isBuffer(body) ? body : String(body));
   return out;
 }

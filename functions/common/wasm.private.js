@@ -69,11 +69,8 @@ function callWasm(mod, fn) {
   }
 }
 
-/**
- * A crate's machines on the executor (common/effects; `io`: its options). A start gets `{env, owner,
- * run, nonce, nowMs, ...extra}`: its settings, this container's id, a run id and a random number.
- * `oneAtATime`: a hook run starts when the last one ended (it reads that run's memory).
- */
+// A crate's machines on common/effects (`io`: its options). A start gets `{env, owner, run, nonce, nowMs, ...extra}`:
+// its settings, this container's id, a run id, a random number. `oneAtATime`: a hook run waits for the last (its memory).
 function machines(crate, settingsExport, { oneAtATime = false, ...io } = {}) {
   const mod = wasmModule(crate);
   const owner = randomUUID();
