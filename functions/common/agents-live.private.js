@@ -3,7 +3,7 @@
 //   agentsLiveTick(context, event), agentsLiveUnheard(context, workerSid, unheard)  // -> summary | {off} | {error}
 const { machines, callWasm } = require(Runtime.getFunctions()['common/wasm'].path);
 const { createSerial } = require(Runtime.getFunctions()['common/serial'].path);
-const { within } = require(Runtime.getFunctions()['common/deadline'].path);
+const { within, remainingMs } = require(Runtime.getFunctions()['common/deadline'].path);
 
 const live = machines('agents_live', 'agentsLiveSettings', { resume: 'resumeAgentsLive' });
 const serial = createSerial(); // one run per shard (and the index) at a time: events meanwhile join its next
@@ -23,13 +23,13 @@ function createWriter(context) {
 
 /** `handle(event)` within `ms`; past it, says so (the write goes on in this container). */
 function bounded(context, event, ms) {
-  const late = () => ({ error: `not finished after ${ms / 1000} s (Sync write budget); it goes on in this container` });
+  const late = () => ({ error: `not finished within ${(ms / 1000).toFixed(1)} s (Sync write budget); it goes on in this container` });
   return within(ms, createWriter(context).handle(event), late).catch((err) => ({ error: (err && err.message) || String(err) }));
 }
 
-const agentsLiveTick = (context, fields) => bounded(context, fields || {}, 8000); // the callback's fields (its `request` left out)
+// The callback's fields (its `request` left out), answered by the invocation's deadline (common/deadline).
+const agentsLiveTick = (context, fields) => bounded(context, fields || {}, remainingMs());
 /** A worker's unheard voicemails (the voicemail machine's count) onto their record; a newer count wins. */
-const agentsLiveUnheard = (context, worker, unheard, at = Date.now(), ms = 2000) =>
-  bounded(context, { EventType: 'voicemail.unheard', WorkerSid: worker, EventDateMs: at, VoicemailUnheard: unheard }, ms);
+const agentsLiveUnheard = (context, worker, unheard, at, ms) => bounded(context, { EventType: 'voicemail.unheard', WorkerSid: worker, EventDateMs: at, VoicemailUnheard: unheard }, ms);
 
 module.exports = { agentsLiveTick, agentsLiveUnheard, createWriter, live };

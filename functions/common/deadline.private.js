@@ -42,8 +42,9 @@ function requestTimeoutMs(now = Date.now()) {
   return Math.floor(Math.min(REQUEST_TIMEOUT_MS, left));
 }
 
-/** `promise`'s value, or `late()`'s once `ms` have passed first (the work goes on meanwhile). */
+/** `promise`'s value, or `late()`'s once `ms` have passed first (the work goes on meanwhile); `ms` Infinity: no bound. */
 function within(ms, promise, late) {
+  if (!Number.isFinite(ms)) return promise;
   let timer;
   const timeout = new Promise((resolve) => (timer = setTimeout(() => resolve(late()), ms)));
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));

@@ -42,8 +42,11 @@ function createUpdater({ qs, machine, now = Date.now, remaining = () => Infinity
     const fail = (err) => (ev.tally = qs.failed(ev.tally, null, describe(err), false)).errors;
     const settled = work().then(() => ev.tally.errors, fail);
     // The answer goes at the invocation's deadline even when a record still waits for write budget.
-    const [left, done] = [remaining(), settled.then(() => false)];
-    const late = await (Number.isFinite(left) ? within(Math.max(0, left), done, () => true) : done);
+    const late = await within(
+      Math.max(0, remaining()),
+      settled.then(() => false),
+      () => true,
+    );
     // `settled` (not in the answer) resolves with the errors once the work is done (the benchmark's staleness).
     return Object.defineProperty({ plan, ...qs.summary(ev.tally, late) }, 'settled', { value: settled, enumerable: false });
   }
