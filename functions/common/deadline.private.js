@@ -16,16 +16,11 @@ class DeadlineError extends Error {
   }
 }
 
-/** FUNCTION_BUDGET_MS as values::env reads it (a bad value is a 500 naming it); the auth module is loaded only when it is set. */
-function budgetOf(text) {
-  const { callWasm, shared } = require(Runtime.getFunctions()['common/wasm'].path);
-  return callWasm(shared('auth'), (w) => w.functionBudgetMs(text));
-}
-
-/** Runs `fn` with this invocation's deadline (common/http's handle does). */
+/** Runs `fn` with this invocation's deadline (common/http's handle does): FUNCTION_BUDGET_MS as values::env reads it (unset: 9 s; a bad value is a 500 naming it). */
 function runWithDeadline(context, fn, now = Date.now()) {
+  const { callWasm, shared } = require(Runtime.getFunctions()['common/wasm'].path); // every function that gets here loads the auth module anyway
   const v = context && context.FUNCTION_BUDGET_MS;
-  const budget = v === undefined || v === null ? 9000 : budgetOf(String(v));
+  const budget = callWasm(shared('auth'), (w) => w.functionBudgetMs(v === undefined || v === null ? null : String(v)));
   return invocation.run({ deadline: now + budget }, fn);
 }
 
