@@ -42,11 +42,8 @@ function createUpdater({ qs, machine, now = Date.now, remaining = () => Infinity
     const fail = (err) => (ev.tally = qs.failed(ev.tally, null, describe(err), false)).errors;
     const settled = work().then(() => ev.tally.errors, fail);
     // The answer goes at the invocation's deadline even when a record still waits for write budget.
-    const late = await within(
-      Math.max(0, remaining()),
-      settled.then(() => false),
-      () => true,
-    );
+    const done = settled.then(() => false);
+    const late = await within(Math.max(0, remaining()), done, () => true);
     // `settled` (not in the answer) resolves with the errors once the work is done (the benchmark's staleness).
     return Object.defineProperty({ plan, ...qs.summary(ev.tally, late) }, 'settled', { value: settled, enumerable: false });
   }
